@@ -1,0 +1,125 @@
+#ifndef DRIFT_SCANNER_SCANNER_H
+#define DRIFT_SCANNER_SCANNER_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "common/entry.h"
+
+struct diag;
+
+/**
+ * The filesystem walker.
+ *
+ * scan_walk() walks one or more roots with a pool of worker threads and hands
+ * every entry it finds, one at a time, to a visit callback that always runs
+ * on the thread that called scan_walk() (so the caller, typically the
+ * snapshot writer, needs no locking). Entries come out in no particular
+ * order; the store keys them by path, so the snapshot is the same whatever
+ * the thread count.
+ *
+ *     static enum scan_action visit(const struct entry *e, void *userdata)
+ *     {
+ *             return snap_writer_add(userdata, e, NULL) < 0 ? SCAN_STOP : SCAN_CONTINUE;
+ *     }
+ *
+ *     struct scan_opts opts = { .roots = roots, .nroots = 1, .hash = HASH_XXH3_128,
+ *                               .visit = visit, .userdata = writer };
+ *     r = scan_walk(&opts, &stats, &diag);
+ *
+ * Errors are visits: a problem with one entry (EACCES, EIO, a file that
+ * vanished while it was read) is recorded in entry->err and the walk goes on.
+ * An entry that vanished between the directory listing and its stat is
+ * simply absent. Only failures of the walk itself are returned.
+ */
+
+/** What to collect for one path; decided before anything about it is read. */
+enum scan_collect {
+	SCAN_SKIP = 0,            /**< not an entry at all; a directory is not entered */
+	SCAN_STAT = 1 << 0,       /**< metadata (always needed for an entry) */
+	SCAN_HASH = 1 << 1,       /**< content hash of a regular file */
+	SCAN_NO_DESCEND = 1 << 2, /**< record a directory, but not what is in it */
+	SCAN_ALL = SCAN_STAT | SCAN_HASH,
+};
+
+/** Returned by the visit callback. */
+enum scan_action {
+	SCAN_CONTINUE, /**< keep going */
+	SCAN_STOP,     /**< stop as soon as possible; scan_walk() returns -ECANCELED */
+};
+
+/**
+ * Decides what to collect for @path (absolute, @len bytes, not
+ * NUL-terminated necessarily). Called on worker threads, concurrently: it
+ * must be thread-safe (a pure function of its arguments and of data that
+ * does not change during the walk). Roots are decided too.
+ * When no decide callback is given, everything is collected.
+ */
+typedef unsigned scan_decide_fn(const char *path, size_t len, void *userdata);
+
+/**
+ * Called once per entry on the thread that called scan_walk(). @e and what
+ * it points to are borrowed: valid only during the call.
+ */
+typedef enum scan_action scan_visit_fn(const struct entry *e, void *userdata);
+
+/** Running totals, for progress lines and the closing summary. */
+struct scan_stats {
+	uint64_t entries;      /**< entries visited */
+	uint64_t files_hashed; /**< regular files whose content was hashed */
+	uint64_t bytes_hashed; /**< logical bytes hashed (holes count) */
+	uint64_t errors;       /**< entries visited with err != 0 */
+};
+
+/**
+ * Called about five times a second on the calling thread while the walk
+ * runs, also when no entry arrives (a huge file is being hashed). Return
+ * true to stop the walk (scan_walk() then returns -ECANCELED).
+ */
+typedef bool scan_tick_fn(const struct scan_stats *stats, void *userdata);
+
+struct scan_opts {
+	const char *const *roots; /**< absolute, normalized paths (see scan_root_resolve()) */
+	size_t nroots;
+	unsigned nthreads;        /**< walker threads; 0 = number of online CPUs */
+	enum hash_algo hash;      /**< HASH_NONE: metadata only */
+	bool cross_mounts;        /**< descend into other filesystems below a root */
+	scan_decide_fn *decide;   /**< may be NULL: collect everything */
+	void *decide_data;        /**< passed to decide */
+	scan_visit_fn *visit;     /**< required */
+	scan_tick_fn *tick;       /**< may be NULL */
+	void *userdata;           /**< passed to visit and tick */
+};
+
+/**
+ * Walk every root and call opts->visit for each entry (the roots included).
+ * A root may be a directory or any other file.
+ *
+ * @return 0 when the walk completed (per-entry errors are in entry->err);
+ *         -ECANCELED when visit or tick asked to stop; -ENOENT, -ENOTDIR,
+ *         -EACCES... when a root cannot be examined at all (@reterr names it);
+ *         -ENOMEM, -EMFILE, -EAGAIN (no threads) when the walk itself failed.
+ *         *ret_stats (if non-NULL) is filled in every case, with the totals
+ *         of what was visited.
+ */
+int scan_walk(const struct scan_opts *opts, struct scan_stats *ret_stats, struct diag *reterr);
+
+/**
+ * Turn a root given by the user into the absolute, normalized form the
+ * walker and the store use: relative paths are made absolute, "." and ".."
+ * and repeated slashes are resolved, symlinks in the path are followed (as
+ * `find -H` does for its roots). Returns 0 and a malloc()ed string in
+ * *ret_path, or a negative errno (the root does not exist...).
+ */
+int scan_root_resolve(const char *root, char **ret_path, struct diag *reterr);
+
+/**
+ * Hash the regular file @name in @dirfd as the walker does. Exposed for the
+ * tests and for later verification commands. Returns 0 and fills @ret_entry's
+ * hash fields (hash_algo, hash_len, hash), or a negative errno; @ret_entry is
+ * untouched on failure. Single-threaded helper: allocates its own buffer.
+ */
+int scan_hash_file(int dirfd, const char *name, enum hash_algo algo, struct entry *ret_entry);
+
+#endif /* DRIFT_SCANNER_SCANNER_H */

@@ -1,0 +1,1 @@
+typedef int drift_placeholder_store;

@@ -1,0 +1,232 @@
+#ifndef DRIFT_STORE_STORE_H
+#define DRIFT_STORE_STORE_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "common/entry.h"
+
+struct diag;
+
+/**
+ * Snapshots in one SQLite database, and the comparison of two of them.
+ *
+ * A database holds many snapshots. Each has a numeric id, an optional unique
+ * label (never all digits: a number names an id), a purpose, and its
+ * entries, keyed by (snapshot, kind, key) in byte order. One snapshot may be
+ * the *baseline*: the one `drift check` holds the host against.
+ *
+ * Writing a snapshot (snap_writer_*) happens in two transactions: a first,
+ * short one records the snapshot as `incomplete`; a second holds every entry
+ * and ends by marking it `complete` (and, for a baseline, making it the
+ * baseline). A scan interrupted at any point, even by SIGKILL, leaves an
+ * incomplete snapshot without entries and every earlier snapshot untouched.
+ * The second transaction holds SQLite's write lock for the whole scan: a
+ * second writer waits up to 5 s, then fails with -EBUSY. Readers are never
+ * blocked (WAL).
+ *
+ * Errors: every function returns >= 0 or a negative errno with a message in
+ * @reterr. The codes a caller can tell apart:
+ *   -ENOENT  the database does not exist (read-only open), or the named
+ *            snapshot / the baseline does not exist
+ *   -EBUSY   another writer holds the database
+ *   -EEXIST  a label is taken (snap_writer_begin without replace)
+ *   -EINVAL  a bad label
+ *   -EPROTO  a file that is not a drift database, is corrupt, or has a
+ *            newer schema; it is never written to
+ *   -EIO     any other SQLite failure; -ENOMEM
+ */
+struct snap_store;
+
+enum snap_open_flags {
+	SNAP_OPEN_READ = 0,      /**< never creates; -ENOENT if missing */
+	SNAP_OPEN_WRITE = 1 << 0, /**< creates the file (0600) and its directory (0700) */
+};
+
+/**
+ * Open the database at @path. Returns 0 and *ret_store (free with
+ * snap_store_free()), or a negative errno (see above); *ret_store is
+ * untouched on failure. A file that exists is validated (application_id,
+ * schema version, integrity of the header) before anything is written.
+ */
+int snap_store_open(const char *path, enum snap_open_flags flags, struct snap_store **ret_store,
+		    struct diag *reterr);
+/** Close; accepts NULL. */
+void snap_store_free(struct snap_store *st);
+
+/** Why a snapshot was taken. Stored: never renumber. */
+enum snap_purpose {
+	SNAP_PURPOSE_SCAN = 0,     /**< `drift scan --label` */
+	SNAP_PURPOSE_BASELINE = 1, /**< `drift init` (the current one, or an older one) */
+	SNAP_PURPOSE_CHECK = 2,    /**< `drift check`: pruned to the newest N */
+};
+
+/** What the store knows of one snapshot. Release with snap_info_release(). */
+struct snap_info {
+	int64_t id;
+	char *label; /**< NULL while incomplete, or never labelled */
+	enum snap_purpose purpose;
+	bool is_baseline; /**< the current baseline */
+	bool complete;
+	char *host;
+	char *version;      /**< drift version that wrote it */
+	char **roots;       /**< NULL-terminated array of absolute paths (bytes) */
+	size_t nroots;
+	char **excludes;    /**< NULL-terminated array of --exclude patterns */
+	size_t nexcludes;
+	bool cross_mounts;
+	enum hash_algo hash;
+	int64_t started_ns, finished_ns; /**< finished_ns is 0 while incomplete */
+	uint64_t entries, errors;
+};
+
+void snap_info_release(struct snap_info *info);
+
+/**
+ * Find a snapshot by @name: all digits is an id, anything else a label.
+ * Returns 0 and fills *ret_info, or -ENOENT (message names @name).
+ */
+int snap_find(struct snap_store *st, const char *name, struct snap_info *ret_info,
+	      struct diag *reterr);
+
+/** The current baseline; -ENOENT when there is none. */
+int snap_baseline(struct snap_store *st, struct snap_info *ret_info, struct diag *reterr);
+
+/**
+ * Call @fn for every snapshot, oldest first. @info is borrowed for the call.
+ * A negative return from @fn stops the listing and is returned.
+ */
+typedef int snap_list_fn(const struct snap_info *info, void *userdata);
+int snap_list(struct snap_store *st, snap_list_fn *fn, void *userdata, struct diag *reterr);
+
+/**
+ * Check that @label may name a snapshot: 1 to 128 bytes of printable ASCII
+ * (no spaces, no '/'), not all digits. Returns 0 or -EINVAL with a message.
+ */
+int snap_label_check(const char *label, struct diag *reterr);
+
+/* ---- writing ---- */
+
+struct snap_new {
+	enum snap_purpose purpose;
+	/**
+	 * The label. NULL means: "baseline" for a baseline, "check-<UTC time>"
+	 * for a check (with "-2", "-3"... on a collision); required for a scan.
+	 */
+	const char *label;
+	/**
+	 * When the label is taken: a scan with @replace deletes the old one; a
+	 * baseline with @replace keeps the old one, relabelled
+	 * "baseline-<its start time>". Without @replace, -EEXIST, both at
+	 * snap_writer_begin() and (should the label have been taken meanwhile)
+	 * at snap_writer_commit(). The old snapshot is touched only when the new
+	 * one commits.
+	 */
+	bool replace;
+	unsigned keep;           /**< checks: keep the newest @keep (0 = all) */
+	const char *host;        /**< NULL: gethostname() */
+	const char *const *roots;
+	size_t nroots;
+	const char *const *excludes;
+	size_t nexcludes;
+	bool cross_mounts;
+	enum hash_algo hash;
+};
+
+struct snap_writer;
+
+/**
+ * Record a new, incomplete snapshot and open the transaction that will hold
+ * its entries. Returns 0 and *ret_writer, or a negative errno.
+ */
+int snap_writer_begin(struct snap_store *st, const struct snap_new *params,
+		      struct snap_writer **ret_writer, struct diag *reterr);
+
+/** Add one entry (copied). Errors: -EIO, -ENOMEM. */
+int snap_writer_add(struct snap_writer *w, const struct entry *e, struct diag *reterr);
+
+/**
+ * Finish: mark the snapshot complete with its totals and finish time, apply
+ * the purpose (baseline pointer, relabelling, replacement, pruning of old
+ * checks), commit, and free @w. On success *ret_info (if non-NULL) describes
+ * the new snapshot. On failure everything since snap_writer_begin() is
+ * rolled back (the snapshot stays incomplete) and @w is freed.
+ */
+int snap_writer_commit(struct snap_writer *w, struct snap_info *ret_info, struct diag *reterr);
+
+/** Roll back the entries (the snapshot stays recorded as incomplete) and free @w; accepts NULL. */
+void snap_writer_abort(struct snap_writer *w);
+
+/* ---- reading ---- */
+
+enum snap_iter_flags {
+	SNAP_ITER_ERRORS_ONLY = 1 << 0, /**< only entries with err != 0 */
+};
+
+struct snap_iter;
+
+/**
+ * Iterate over the entries of kind @kind in snapshot @snap_id, in byte order
+ * of their keys, restricted to the subtrees of @roots (absolute paths; an
+ * entry is inside root R when its key is R or starts with R + "/"). @roots
+ * may be NULL for all entries. Overlapping roots are fine (each entry comes
+ * once). Returns 0 and *ret_iter (free with snap_iter_free()).
+ */
+int snap_iter_new(struct snap_store *st, int64_t snap_id, enum entry_kind kind,
+		  const char *const *roots, size_t nroots, unsigned flags,
+		  struct snap_iter **ret_iter, struct diag *reterr);
+
+/**
+ * Step. Returns 1 and *ret_entry (borrowed: valid until the next call or
+ * snap_iter_free()), 0 at the end, or a negative errno.
+ */
+int snap_iter_next(struct snap_iter *it, const struct entry **ret_entry, struct diag *reterr);
+void snap_iter_free(struct snap_iter *it);
+
+/* ---- comparing ---- */
+
+enum snap_change {
+	SNAP_ADDED = 1 << 0,
+	SNAP_REMOVED = 1 << 1,
+	SNAP_MODIFIED = 1 << 2,
+};
+
+enum snap_compare_flags {
+	/**
+	 * Also report the changes hidden by default as noise: ctime when it is
+	 * the only change, and a directory's mtime, ctime, size and link count
+	 * (they change whenever something inside changes, which is reported in
+	 * its own right).
+	 */
+	SNAP_COMPARE_ALL = 1 << 0,
+};
+
+/** One deviation. Both entry pointers are borrowed for the callback. */
+struct deviation {
+	enum snap_change change;
+	const struct entry *old; /**< NULL when added */
+	const struct entry *new; /**< NULL when removed */
+	uint32_t attrs;          /**< enum entry_attr bits that changed (modified only) */
+};
+
+/**
+ * Which attributes differ between @old and @new (same kind and key),
+ * after the noise rules of @flags. The hash is compared only when both
+ * sides have one of the same algorithm; when either side has an error, the
+ * hash and size are not compared (ATTR_ERROR covers them).
+ */
+uint32_t snap_entry_diff(const struct entry *old, const struct entry *new, unsigned flags);
+
+typedef int snap_deviation_fn(const struct deviation *d, void *userdata);
+
+/**
+ * Merge two key-sorted streams into deviations, calling @fn for each one
+ * in key order. Memory does not grow with the number of entries. A negative
+ * return from @fn stops the merge and is returned. Returns 0 or a negative
+ * errno from an iterator.
+ */
+int snap_compare(struct snap_iter *old, struct snap_iter *new, unsigned flags,
+		 snap_deviation_fn *fn, void *userdata, struct diag *reterr);
+
+#endif /* DRIFT_STORE_STORE_H */
