@@ -1,0 +1,261 @@
+/*
+ * Option parsing shared by every command. Each command names the options it
+ * accepts (enum cli_opt); getopt_long() is given the same table for all of
+ * them, and an option a command does not take is refused with a pointer to
+ * that command's --help.
+ */
+#include "cli/cli.h"
+
+#include <errno.h>
+#include <getopt.h>
+#include <limits.h>
+#include <stdarg.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "common/strbuf.h"
+#include "common/banned.h"
+
+enum {
+	LONG_DB = 256,
+	LONG_THREADS,
+	LONG_EXCLUDE,
+	LONG_HASH,
+	LONG_CROSS_MOUNTS,
+	LONG_FORMAT,
+	LONG_OUTPUT,
+	LONG_COLOR,
+	LONG_ALL_CHANGES,
+	LONG_KEEP,
+	LONG_LABEL,
+	LONG_REPLACE,
+	LONG_FORCE,
+};
+
+static const struct option long_options[] = {
+	{ "db", required_argument, NULL, LONG_DB },
+	{ "threads", required_argument, NULL, LONG_THREADS },
+	{ "exclude", required_argument, NULL, LONG_EXCLUDE },
+	{ "hash", required_argument, NULL, LONG_HASH },
+	{ "cross-mounts", no_argument, NULL, LONG_CROSS_MOUNTS },
+	{ "format", required_argument, NULL, LONG_FORMAT },
+	{ "output", required_argument, NULL, LONG_OUTPUT },
+	{ "quiet", no_argument, NULL, 'q' },
+	{ "color", required_argument, NULL, LONG_COLOR },
+	{ "colour", required_argument, NULL, LONG_COLOR },
+	{ "all-changes", no_argument, NULL, LONG_ALL_CHANGES },
+	{ "keep", required_argument, NULL, LONG_KEEP },
+	{ "label", required_argument, NULL, LONG_LABEL },
+	{ "replace", no_argument, NULL, LONG_REPLACE },
+	{ "force", no_argument, NULL, LONG_FORCE },
+	{ "help", no_argument, NULL, 'h' },
+	{ NULL, 0, NULL, 0 },
+};
+
+/* Which enum cli_opt bit each option needs; 0 = always accepted. */
+static unsigned opt_bit(int c)
+{
+	switch (c) {
+	case LONG_DB: return OPT_DB;
+	case LONG_THREADS: return OPT_THREADS;
+	case LONG_EXCLUDE: return OPT_EXCLUDE;
+	case LONG_HASH: return OPT_HASH;
+	case LONG_CROSS_MOUNTS: return OPT_CROSS_MOUNTS;
+	case LONG_FORMAT: return OPT_FORMAT;
+	case LONG_OUTPUT: return OPT_OUTPUT;
+	case 'q': return OPT_QUIET;
+	case LONG_COLOR: return OPT_COLOR;
+	case LONG_ALL_CHANGES: return OPT_ALL_CHANGES;
+	case LONG_KEEP: return OPT_KEEP;
+	case LONG_LABEL: return OPT_LABEL;
+	case LONG_REPLACE: return OPT_REPLACE;
+	case LONG_FORCE: return OPT_FORCE;
+	}
+	return 0;
+}
+
+__attribute__((format(printf, 2, 3))) static int usage_error(const struct cli_command *cmd,
+								const char *fmt, ...)
+{
+	va_list ap;
+
+	fprintf(stderr, "drift %s: ", cmd->name);
+	va_start(ap, fmt);
+	vfprintf(stderr, fmt, ap);
+	va_end(ap);
+	fprintf(stderr, "\nsee 'drift %s --help'\n", cmd->name);
+	return DRIFT_EXIT_USAGE;
+}
+
+/* A whole decimal number in [lo, hi]. */
+static int parse_uint(const char *s, unsigned lo, unsigned hi, unsigned *ret)
+{
+	char *end;
+	unsigned long v;
+
+	if (!*s || *s == '-' || *s == '+')
+		return -EINVAL;
+	errno = 0;
+	v = strtoul(s, &end, 10);
+	if (errno || *end || v < lo || v > hi)
+		return -EINVAL;
+	*ret = (unsigned)v;
+	return 0;
+}
+
+int cli_args_parse(const struct cli_command *cmd, int argc, char **argv,
+		   struct cli_args *ret_args)
+{
+	struct cli_args a = { 0 };
+	int c;
+
+	a.format = REPORT_TEXT;
+	a.color = CLI_COLOR_AUTO;
+	a.keep = 30;
+	a.hash = HASH_XXH3_128;
+
+	optind = 0; /* full reinitialization (glibc), so tests can parse twice */
+	opterr = 0;
+	while ((c = getopt_long(argc, argv, ":qh", long_options, NULL)) != -1) {
+		const char *arg = optarg;
+		const char *name = argv[optind - 1];
+
+		if (c == '?') {
+			cli_args_release(&a);
+			if (optopt)
+				return usage_error(cmd, "unknown option '-%c'", optopt);
+			return usage_error(cmd, "unknown option '%s'", name);
+		}
+		if (c == ':') {
+			cli_args_release(&a);
+			return usage_error(cmd, "option '%s' needs a value", name);
+		}
+		if (c == 'h') {
+			fputs(cmd->usage, stdout);
+			cli_args_release(&a);
+			return -1;
+		}
+		if (opt_bit(c) && !(cmd->opts & opt_bit(c))) {
+			cli_args_release(&a);
+			return usage_error(cmd, "this command takes no option '%s'", name);
+		}
+		switch (c) {
+		case LONG_DB:
+			a.db = arg;
+			break;
+		case LONG_THREADS:
+			if (parse_uint(arg, 1, 1024, &a.threads) < 0) {
+				cli_args_release(&a);
+				return usage_error(cmd, "--threads takes a number from 1 to 1024, not '%s'", arg);
+			}
+			break;
+		case LONG_EXCLUDE: {
+			const char **p = realloc(a.excludes, (a.nexcludes + 1) * sizeof(*p));
+			if (!p) {
+				cli_args_release(&a);
+				cli_error("out of memory");
+				return DRIFT_EXIT_INTERNAL;
+			}
+			a.excludes = p;
+			a.excludes[a.nexcludes++] = arg;
+			break;
+		}
+		case LONG_HASH:
+			if (hash_algo_parse(arg, &a.hash) < 0) {
+				cli_args_release(&a);
+				return usage_error(cmd, "--hash takes 'xxh3-128' or 'none', not '%s'", arg);
+			}
+			a.have_hash = true;
+			break;
+		case LONG_CROSS_MOUNTS:
+			a.cross_mounts = true;
+			break;
+		case LONG_FORMAT:
+			if (!strcmp(arg, "text")) {
+				a.format = REPORT_TEXT;
+			} else if (!strcmp(arg, "json")) {
+				a.format = REPORT_JSON;
+			} else {
+				cli_args_release(&a);
+				return usage_error(cmd, "--format takes 'text' or 'json', not '%s'", arg);
+			}
+			break;
+		case LONG_OUTPUT:
+			a.output = arg;
+			break;
+		case 'q':
+			a.quiet = true;
+			break;
+		case LONG_COLOR:
+			if (!strcmp(arg, "auto")) {
+				a.color = CLI_COLOR_AUTO;
+			} else if (!strcmp(arg, "always")) {
+				a.color = CLI_COLOR_ALWAYS;
+			} else if (!strcmp(arg, "never")) {
+				a.color = CLI_COLOR_NEVER;
+			} else {
+				cli_args_release(&a);
+				return usage_error(cmd, "--color takes 'auto', 'always' or 'never', not '%s'", arg);
+			}
+			break;
+		case LONG_ALL_CHANGES:
+			a.all_changes = true;
+			break;
+		case LONG_KEEP:
+			if (parse_uint(arg, 0, 100000, &a.keep) < 0) {
+				cli_args_release(&a);
+				return usage_error(cmd, "--keep takes a number from 0 (all) to 100000, not '%s'", arg);
+			}
+			break;
+		case LONG_LABEL:
+			a.label = arg;
+			break;
+		case LONG_REPLACE:
+			a.replace = true;
+			break;
+		case LONG_FORCE:
+			a.force = true;
+			break;
+		}
+	}
+	a.operands = argv + optind;
+	a.noperands = (size_t)(argc - optind);
+	*ret_args = a;
+	return 0;
+}
+
+void cli_args_release(struct cli_args *args)
+{
+	free(args->excludes);
+	free(args->db_default);
+	args->excludes = NULL;
+	args->nexcludes = 0;
+	args->db_default = NULL;
+}
+
+const char *cli_db_path(struct cli_args *args)
+{
+	struct strbuf sb = STRBUF_INIT;
+	const char *state, *home;
+
+	if (args->db)
+		return args->db;
+	if (args->db_default)
+		return args->db_default;
+	if (geteuid() == 0) {
+		args->db_default = strdup("/var/lib/drift/drift.db");
+		return args->db_default;
+	}
+	/* XDG base directories: state lives in $XDG_STATE_HOME, ~/.local/state by default. */
+	state = getenv("XDG_STATE_HOME");
+	home = getenv("HOME");
+	if (state && state[0] == '/')
+		strbuf_addf(&sb, "%s/drift/drift.db", state);
+	else if (home && home[0])
+		strbuf_addf(&sb, "%s/.local/state/drift/drift.db", home);
+	else
+		strbuf_adds(&sb, "drift.db");
+	args->db_default = strbuf_detach(&sb, NULL);
+	return args->db_default;
+}

@@ -1,0 +1,185 @@
+#ifndef DRIFT_CLI_CLI_H
+#define DRIFT_CLI_CLI_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+
+#include "common/entry.h"
+#include "report/report.h"
+#include "scanner/scanner.h"
+#include "store/store.h"
+
+/**
+ * The command line: `drift <command> [options] [args]`, git style, one file
+ * per command. This header is cli/'s own; nothing below cli/ includes it.
+ */
+
+/**
+ * Exit codes. The deviation bits are AIDE's, so that scripts written for
+ * AIDE keep working: 0 nothing, +1 added, +2 removed, +4 modified, 8 is
+ * kept for policy violations. Failures are distinct values from 16 up and
+ * never collide with the bit mask.
+ */
+enum drift_exit {
+	DRIFT_EXIT_CLEAN = 0,
+	DRIFT_EXIT_ADDED = 1,
+	DRIFT_EXIT_REMOVED = 2,
+	DRIFT_EXIT_MODIFIED = 4,
+	DRIFT_EXIT_VIOLATION = 8, /**< reserved for the policy's violations */
+	DRIFT_EXIT_USAGE = 16,       /**< bad command line, unknown snapshot, refused request */
+	DRIFT_EXIT_POLICY = 17,      /**< reserved: malformed policy */
+	DRIFT_EXIT_SCAN = 18,        /**< a root cannot be scanned, the walk failed */
+	DRIFT_EXIT_DATABASE = 19,    /**< database missing parts, corrupt, foreign, locked */
+	DRIFT_EXIT_INTERRUPTED = 20, /**< SIGINT/SIGTERM: stopped cleanly */
+	DRIFT_EXIT_NO_BASELINE = 21, /**< check without a database or baseline */
+	DRIFT_EXIT_OUTPUT = 22,      /**< the report could not be written */
+	DRIFT_EXIT_INTERNAL = 23,    /**< out of memory, threads, other internal failures */
+};
+
+/** Where an error came from, for exit_code_for_error(). */
+enum cli_stage {
+	CLI_STAGE_SCAN,
+	CLI_STAGE_STORE,
+	CLI_STAGE_OUTPUT,
+};
+
+/** The exit code for the deviations counted by a report. */
+int exit_code_for_counts(const struct report_counts *counts);
+/** The exit code for error @r (negative errno) that happened in @stage. */
+int exit_code_for_error(enum cli_stage stage, int r);
+
+/** Options of every command; each command accepts a subset. */
+enum cli_opt {
+	OPT_DB = 1 << 0,
+	OPT_THREADS = 1 << 1,
+	OPT_EXCLUDE = 1 << 2,
+	OPT_HASH = 1 << 3,
+	OPT_CROSS_MOUNTS = 1 << 4,
+	OPT_FORMAT = 1 << 5,
+	OPT_OUTPUT = 1 << 6,
+	OPT_QUIET = 1 << 7,
+	OPT_COLOR = 1 << 8,
+	OPT_ALL_CHANGES = 1 << 9,
+	OPT_KEEP = 1 << 10,
+	OPT_LABEL = 1 << 11,
+	OPT_REPLACE = 1 << 12,
+	OPT_FORCE = 1 << 13,
+};
+
+enum cli_color {
+	CLI_COLOR_AUTO,
+	CLI_COLOR_ALWAYS,
+	CLI_COLOR_NEVER,
+};
+
+struct cli_args {
+	const char *db;
+	unsigned threads; /**< 0 = one per CPU */
+	const char **excludes;
+	size_t nexcludes;
+	bool have_hash; /**< --hash given */
+	enum hash_algo hash;
+	bool cross_mounts;
+	enum report_format format;
+	const char *output;
+	bool quiet;
+	enum cli_color color;
+	bool all_changes;
+	unsigned keep;
+	const char *label;
+	bool replace;
+	bool force;
+	char **operands; /**< what follows the options: paths, snapshot names (borrowed argv) */
+	size_t noperands;
+	char *db_default; /**< owned: the default database path, when --db was not given */
+};
+
+/** A command: its name, one-line summary, usage text and entry point. */
+struct cli_command {
+	const char *name;
+	const char *summary;
+	const char *usage; /**< full --help text */
+	unsigned opts;     /**< enum cli_opt accepted */
+	int (*run)(struct cli_args *args);
+};
+
+extern const struct cli_command cmd_init_def, cmd_check_def, cmd_scan_def, cmd_diff_def,
+	cmd_snapshots_def, cmd_help_def;
+/** Every command, NULL-terminated, in help order. */
+extern const struct cli_command *const cli_commands[];
+const struct cli_command *cli_command_find(const char *name);
+
+/**
+ * Parse argv (argv[0] is the command name) for @cmd into @ret_args.
+ * Returns 0, a negative value when --help was printed (exit 0), or a
+ * DRIFT_EXIT_USAGE after printing the problem.
+ */
+int cli_args_parse(const struct cli_command *cmd, int argc, char **argv,
+		   struct cli_args *ret_args);
+void cli_args_release(struct cli_args *args);
+
+/** The database path: --db, or the default for this user (root: /var/lib/drift/drift.db). */
+const char *cli_db_path(struct cli_args *args);
+
+/* ---- output helpers (cli/output.c) ---- */
+
+/** Print "drift: MESSAGE\n" to stderr. */
+__attribute__((format(printf, 1, 2))) void cli_error(const char *fmt, ...);
+/** Print "drift: warning: MESSAGE\n" to stderr. */
+__attribute__((format(printf, 1, 2))) void cli_warn(const char *fmt, ...);
+/** A path in escaped display form, in a static-per-slot buffer (slot 0..3). */
+const char *cli_path(const char *path, size_t len, unsigned slot);
+
+/**
+ * The report's destination: stdout, or --output FILE written to a
+ * temporary file beside it and renamed into place by cli_output_close(),
+ * so that a failed run never leaves half a report over a good one.
+ */
+struct cli_output {
+	FILE *fp;
+	char *path;     /**< final path, or NULL for stdout */
+	char *tmp_path; /**< temporary path while writing */
+	bool color;
+};
+int cli_output_open(struct cli_output *out, const struct cli_args *args);
+/** Finish: flush, rename into place (if @ok) or remove the temporary file. Returns an exit code. */
+int cli_output_close(struct cli_output *out, bool ok);
+
+/* ---- running a scan into a snapshot (cli/run.c) ---- */
+
+/** Installs SIGINT/SIGTERM handlers that set a flag; idempotent. */
+void cli_signals_install(void);
+/** Whether SIGINT or SIGTERM arrived. */
+bool cli_interrupted(void);
+
+/**
+ * Scan @roots into a new snapshot described by @params, with progress on a
+ * TTY. On success fills *ret_info and *ret_stats and returns 0; otherwise
+ * prints what went wrong and returns the exit code.
+ */
+int cli_scan_into(struct snap_store *st, const struct snap_new *params,
+		  const struct cli_args *args, struct snap_info *ret_info,
+		  struct scan_stats *ret_stats);
+
+/**
+ * Resolve the path operands into absolute roots (malloc()ed array of
+ * malloc()ed strings). With no operands, the built-in default roots
+ * that exist. Returns 0 or an exit code after printing the problem.
+ */
+int cli_roots_resolve(char *const *paths, size_t npaths, char ***ret_roots, size_t *ret_nroots);
+void cli_roots_free(char **roots, size_t nroots);
+
+/**
+ * Compare @old_id with @new_id (restricted to @roots, NULL for all) and
+ * write the report. Returns the exit code (deviation bits, or an error).
+ */
+int cli_compare_report(struct snap_store *st, const char *command, const struct snap_info *old,
+		       const struct snap_info *new, const char *const *roots, size_t nroots,
+		       const struct cli_args *args);
+
+/** Human-readable sizes and counts for the one-line summaries. */
+void cli_format_bytes(char *buf, size_t size, uint64_t bytes);
+
+#endif /* DRIFT_CLI_CLI_H */

@@ -1,0 +1,106 @@
+/* drift check: scan the live host, compare it with the baseline, report. */
+#include "cli/cli.h"
+
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+
+#include "common/diag.h"
+#include "common/banned.h"
+
+static int cmd_check(struct cli_args *args)
+{
+	struct snap_store *st = NULL;
+	struct snap_info base = { 0 }, info = { 0 };
+	struct snap_new params = { 0 };
+	struct diag d = { 0 };
+	struct stat sb;
+	char **roots = NULL;
+	size_t nroots = 0;
+	const char *db = cli_db_path(args);
+	int r, code = 0;
+
+	/* A check never creates a database: without one there is nothing to check against. */
+	if (stat(db, &sb) < 0 && errno == ENOENT) {
+		cli_error("no database at '%s' (run 'drift init' first)", db);
+		return DRIFT_EXIT_NO_BASELINE;
+	}
+	r = snap_store_open(db, SNAP_OPEN_WRITE, &st, &d);
+	if (r < 0) {
+		cli_error("%s", d.msg);
+		return exit_code_for_error(CLI_STAGE_STORE, r);
+	}
+	r = snap_baseline(st, &base, &d);
+	if (r < 0) {
+		cli_error("%s", d.msg);
+		code = r == -ENOENT ? DRIFT_EXIT_NO_BASELINE : exit_code_for_error(CLI_STAGE_STORE, r);
+		goto out;
+	}
+
+	if (args->noperands) {
+		code = cli_roots_resolve(args->operands, args->noperands, &roots, &nroots);
+		if (code)
+			goto out;
+		params.roots = (const char *const *)roots;
+		params.nroots = nroots;
+	} else {
+		params.roots = (const char *const *)base.roots;
+		params.nroots = base.nroots;
+	}
+	/* The baseline's scan settings, unless the command line says otherwise. */
+	if (args->nexcludes) {
+		params.excludes = args->excludes;
+		params.nexcludes = args->nexcludes;
+	} else {
+		params.excludes = (const char *const *)base.excludes;
+		params.nexcludes = base.nexcludes;
+	}
+	params.hash = args->have_hash ? args->hash : base.hash;
+	params.cross_mounts = args->cross_mounts || base.cross_mounts;
+	params.purpose = SNAP_PURPOSE_CHECK;
+	params.keep = args->keep;
+
+	cli_signals_install();
+	code = cli_scan_into(st, &params, args, &info, NULL);
+	if (code)
+		goto out;
+
+	code = cli_compare_report(st, "check", &base, &info, params.roots, params.nroots, args);
+out:
+	snap_info_release(&base);
+	snap_info_release(&info);
+	snap_store_free(st);
+	cli_roots_free(roots, nroots);
+	return code;
+}
+
+const struct cli_command cmd_check_def = {
+	.name = "check",
+	.summary = "compare the live host with the baseline",
+	.usage = "usage: drift check [options] [PATH...]\n"
+		 "\n"
+		 "Scan the host (the baseline's roots, or PATHs), store the scan as a check\n"
+		 "snapshot, compare it with the baseline and report every deviation. The exit\n"
+		 "code adds 1 if anything was added, 2 if removed, 4 if modified; codes from 16\n"
+		 "up are failures (see drift(1)).\n"
+		 "\n"
+		 "options:\n"
+		 "  --db PATH          database (default: /var/lib/drift/drift.db as root,\n"
+		 "                     $XDG_STATE_HOME/drift/drift.db otherwise)\n"
+		 "  --format FORMAT    text (default) or json\n"
+		 "  --output FILE      write the report to FILE (replaced when complete)\n"
+		 "  --color WHEN       auto (default: on a terminal, without NO_COLOR), always, never\n"
+		 "  --all-changes      also report ctime-only changes and a directory's own\n"
+		 "                     mtime, ctime, size and link count\n"
+		 "  --keep N           keep the newest N check snapshots (default 30, 0 = all)\n"
+		 "  --exclude PATTERN  do not scan what matches (default: the baseline's excludes)\n"
+		 "  --hash ALGO        content hash: xxh3-128 or none (default: the baseline's)\n"
+		 "  --cross-mounts     descend into other file systems below a root\n"
+		 "  --threads N        walker threads (default: one per CPU)\n"
+		 "  -q, --quiet        no progress line\n"
+		 "  -h, --help         show this help\n",
+	.opts = OPT_DB | OPT_FORMAT | OPT_OUTPUT | OPT_COLOR | OPT_ALL_CHANGES | OPT_KEEP |
+		OPT_EXCLUDE | OPT_HASH | OPT_CROSS_MOUNTS | OPT_THREADS | OPT_QUIET,
+	.run = cmd_check,
+};

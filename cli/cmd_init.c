@@ -1,0 +1,107 @@
+/* drift init: scan the host and store the result as the baseline. */
+#include "cli/cli.h"
+
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "common/diag.h"
+#include "common/banned.h"
+
+static int cmd_init(struct cli_args *args)
+{
+	struct snap_store *st = NULL;
+	struct snap_info info = { 0 };
+	struct scan_stats stats = { 0 };
+	struct snap_new params = { 0 };
+	struct diag d = { 0 };
+	char **roots = NULL;
+	size_t nroots = 0;
+	const char *db = cli_db_path(args);
+	char bytes[32];
+	int r, code;
+
+	code = cli_roots_resolve(args->operands, args->noperands, &roots, &nroots);
+	if (code)
+		return code;
+
+	r = snap_store_open(db, SNAP_OPEN_WRITE, &st, &d);
+	if (r < 0) {
+		cli_error("%s", d.msg);
+		code = exit_code_for_error(CLI_STAGE_STORE, r);
+		goto out;
+	}
+
+	/* Refuse before scanning, not after: a second init needs --force. */
+	if (!args->force) {
+		struct snap_info old = { 0 };
+		r = snap_baseline(st, &old, &d);
+		if (r == 0) {
+			cli_error("a baseline exists already (#%lld); use 'drift init --force' to take a "
+				  "new one (the old one is kept, relabelled with its date)",
+				  (long long)old.id);
+			snap_info_release(&old);
+			code = DRIFT_EXIT_USAGE;
+			goto out;
+		}
+		if (r != -ENOENT) {
+			cli_error("%s", d.msg);
+			code = exit_code_for_error(CLI_STAGE_STORE, r);
+			goto out;
+		}
+	}
+
+	params.purpose = SNAP_PURPOSE_BASELINE;
+	params.replace = args->force;
+	params.roots = (const char *const *)roots;
+	params.nroots = nroots;
+	params.excludes = args->excludes;
+	params.nexcludes = args->nexcludes;
+	params.cross_mounts = args->cross_mounts;
+	params.hash = args->hash;
+
+	cli_signals_install();
+	code = cli_scan_into(st, &params, args, &info, &stats);
+	if (code)
+		goto out;
+
+	if (!args->quiet) {
+		cli_format_bytes(bytes, sizeof(bytes), stats.bytes_hashed);
+		printf("drift init: baseline '%s' (#%lld): %llu entries, %s hashed",
+		       info.label ? info.label : "baseline", (long long)info.id,
+		       (unsigned long long)info.entries, bytes);
+		if (info.errors)
+			printf("; %llu unreadable", (unsigned long long)info.errors);
+		printf("\n");
+	}
+out:
+	snap_info_release(&info);
+	snap_store_free(st);
+	cli_roots_free(roots, nroots);
+	return code;
+}
+
+const struct cli_command cmd_init_def = {
+	.name = "init",
+	.summary = "scan the host and store the baseline",
+	.usage = "usage: drift init [options] [PATH...]\n"
+		 "\n"
+		 "Scan PATHs (default: /etc /usr/bin /usr/sbin /boot) and store the result as the\n"
+		 "baseline that 'drift check' compares the host with.\n"
+		 "\n"
+		 "options:\n"
+		 "  --db PATH          database (default: /var/lib/drift/drift.db as root,\n"
+		 "                     $XDG_STATE_HOME/drift/drift.db otherwise)\n"
+		 "  --force            replace an existing baseline; the old one is kept,\n"
+		 "                     relabelled 'baseline-<its date>'\n"
+		 "  --exclude PATTERN  do not scan what matches (repeatable): '/var/cache' (a path\n"
+		 "                     and what is below it), '/home/*/.cache', '*.swp'\n"
+		 "  --hash ALGO        content hash: xxh3-128 (default) or none\n"
+		 "  --cross-mounts     descend into other file systems below a root\n"
+		 "  --threads N        walker threads (default: one per CPU)\n"
+		 "  -q, --quiet        print nothing but errors\n"
+		 "  -h, --help         show this help\n",
+	.opts = OPT_DB | OPT_FORCE | OPT_EXCLUDE | OPT_HASH | OPT_CROSS_MOUNTS | OPT_THREADS |
+		OPT_QUIET,
+	.run = cmd_init,
+};

@@ -1,0 +1,123 @@
+/* drift snapshots: list what the database holds. */
+#include "cli/cli.h"
+
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "common/diag.h"
+#include "common/strbuf.h"
+#include "common/banned.h"
+
+static const char *purpose_name(enum snap_purpose p)
+{
+	switch (p) {
+	case SNAP_PURPOSE_BASELINE: return "baseline";
+	case SNAP_PURPOSE_CHECK: return "check";
+	case SNAP_PURPOSE_SCAN: return "scan";
+	}
+	return "unknown";
+}
+
+struct list_ctx {
+	FILE *fp;
+	enum report_format format;
+	size_t count;
+	struct strbuf sb;
+};
+
+static int list_one(const struct snap_info *info, void *userdata)
+{
+	struct list_ctx *ctx = userdata;
+	char started[32] = "-";
+	time_t t = (time_t)(info->started_ns / 1000000000);
+	struct tm tm;
+	int r;
+
+	if (ctx->format == REPORT_JSON) {
+		strbuf_reset(&ctx->sb);
+		r = report_format_snapshot_json(&ctx->sb, info);
+		if (r < 0)
+			return r;
+		fprintf(ctx->fp, "%s\n    %s", ctx->count ? "," : "", ctx->sb.buf);
+		ctx->count++;
+		return 0;
+	}
+	if (ctx->count++ == 0)
+		fprintf(ctx->fp, "  %4s  %-26s %-9s %-11s %-20s %9s %7s  %s\n", "ID", "LABEL",
+			"PURPOSE", "STATUS", "STARTED (UTC)", "ENTRIES", "ERRORS", "ROOTS");
+	if (gmtime_r(&t, &tm))
+		strftime(started, sizeof(started), "%Y-%m-%d %H:%M:%S", &tm);
+	fprintf(ctx->fp, "%c %4lld  %-26s %-9s %-11s %-20s %9llu %7llu ", info->is_baseline ? '*' : ' ',
+		(long long)info->id, info->label ? info->label : "-", purpose_name(info->purpose),
+		info->complete ? "complete" : "incomplete", started,
+		(unsigned long long)info->entries, (unsigned long long)info->errors);
+	for (size_t i = 0; i < info->nroots; i++)
+		fprintf(ctx->fp, " %s", cli_path(info->roots[i], strlen(info->roots[i]), 0));
+	fputc('\n', ctx->fp);
+	return 0;
+}
+
+static int cmd_snapshots(struct cli_args *args)
+{
+	struct snap_store *st = NULL;
+	struct diag d = { 0 };
+	struct cli_output out;
+	struct list_ctx ctx = { 0 };
+	const char *db = cli_db_path(args);
+	int r, code;
+
+	if (args->noperands) {
+		fprintf(stderr, "drift snapshots: takes no arguments\nsee 'drift snapshots --help'\n");
+		return DRIFT_EXIT_USAGE;
+	}
+	r = snap_store_open(db, SNAP_OPEN_READ, &st, &d);
+	if (r < 0) {
+		cli_error("%s", d.msg);
+		return r == -ENOENT ? DRIFT_EXIT_NO_BASELINE : exit_code_for_error(CLI_STAGE_STORE, r);
+	}
+	code = cli_output_open(&out, args);
+	if (code)
+		goto out;
+	ctx.fp = out.fp;
+	ctx.format = args->format;
+	strbuf_init(&ctx.sb);
+	if (ctx.format == REPORT_JSON)
+		fputs("{\n  \"snapshots\": [", ctx.fp);
+	r = snap_list(st, list_one, &ctx, &d);
+	if (r < 0) {
+		cli_error("%s", d.msg[0] ? d.msg : strerror(-r));
+		code = exit_code_for_error(CLI_STAGE_STORE, r);
+	} else if (ctx.format == REPORT_JSON) {
+		fputs(ctx.count ? "\n  ]\n}\n" : "]\n}\n", ctx.fp);
+	} else if (ctx.count == 0 && !args->quiet) {
+		fprintf(stderr, "drift snapshots: no snapshots in '%s'\n", db);
+	}
+	strbuf_release(&ctx.sb);
+	r = cli_output_close(&out, code == 0);
+	if (r && !code)
+		code = r;
+out:
+	snap_store_free(st);
+	return code;
+}
+
+const struct cli_command cmd_snapshots_def = {
+	.name = "snapshots",
+	.summary = "list the stored snapshots",
+	.usage = "usage: drift snapshots [options]\n"
+		 "\n"
+		 "List the snapshots in the database, oldest first; '*' marks the baseline. An\n"
+		 "incomplete snapshot is one whose scan was interrupted.\n"
+		 "\n"
+		 "options:\n"
+		 "  --db PATH          database (default: /var/lib/drift/drift.db as root,\n"
+		 "                     $XDG_STATE_HOME/drift/drift.db otherwise)\n"
+		 "  --format FORMAT    text (default) or json\n"
+		 "  --output FILE      write the list to FILE\n"
+		 "  -q, --quiet        say nothing when there are no snapshots\n"
+		 "  -h, --help         show this help\n",
+	.opts = OPT_DB | OPT_FORMAT | OPT_OUTPUT | OPT_QUIET,
+	.run = cmd_snapshots,
+};

@@ -1,0 +1,19 @@
+/* The table of commands, in the order `drift help` lists them. */
+#include "cli/cli.h"
+
+#include <string.h>
+
+#include "common/banned.h"
+
+const struct cli_command *const cli_commands[] = {
+	&cmd_init_def, &cmd_check_def, &cmd_scan_def, &cmd_diff_def,
+	&cmd_snapshots_def, &cmd_help_def, NULL,
+};
+
+const struct cli_command *cli_command_find(const char *name)
+{
+	for (size_t i = 0; cli_commands[i]; i++)
+		if (!strcmp(cli_commands[i]->name, name))
+			return cli_commands[i];
+	return NULL;
+}

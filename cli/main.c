@@ -1,0 +1,71 @@
+/*
+ * drift: a drift audit and compliance scanner for Linux hosts.
+ *
+ * The pipeline runs one way:
+ *
+ *     scan ──► store ──► compare ──► report
+ *     (walk,    (SQLite    (merge of two      (text, JSON)
+ *      hash)     snapshot)  key-sorted streams)
+ *
+ * Source map (each module is a static library that links only those above it
+ * in this list, so the build itself keeps the layering):
+ *
+ *   common/   what every module shares: the entry type, diagnostics (diag),
+ *             growable buffers (strbuf), path escaping, path patterns;
+ *             no dependencies
+ *   scanner/  the multi-threaded walker (walk.c), content hashing (hash.c),
+ *             the syscall seam the tests wrap (sys.c)
+ *   store/    snapshots in SQLite (store.c, schema.c), ordered iteration
+ *             (iter.c), and the streaming compare (compare.c)
+ *   report/   deviations rendered as text or JSON (text.c, json.c), shared
+ *             value formatting (format.c), spooling (report.c)
+ *   cli/      this file, option parsing (args.c), exit codes (exit.c),
+ *             output (output.c), scan/compare plumbing (run.c), and one
+ *             file per command (cmd_*.c)
+ *   tests/    cmocka unit tests per module, end-to-end tests (tests/e2e)
+ *   dist/     the man page
+ */
+#include "cli/cli.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+#include "config.h"
+#include "common/banned.h"
+
+int main(int argc, char **argv)
+{
+	const struct cli_command *cmd;
+	struct cli_args args;
+	int code;
+
+	if (argc < 2) {
+		fprintf(stderr, "usage: drift <command> [options] [args]\n"
+				"see 'drift help' for the commands\n");
+		return DRIFT_EXIT_USAGE;
+	}
+	if (!strcmp(argv[1], "--version") || !strcmp(argv[1], "-V")) {
+		printf("drift %s\n", DRIFT_VERSION);
+		return 0;
+	}
+	if (!strcmp(argv[1], "--help") || !strcmp(argv[1], "-h"))
+		argv[1] = (char *)"help";
+
+	cmd = cli_command_find(argv[1]);
+	if (!cmd) {
+		fprintf(stderr, "drift: '%s' is not a drift command; see 'drift help'\n", argv[1]);
+		return DRIFT_EXIT_USAGE;
+	}
+	code = cli_args_parse(cmd, argc - 1, argv + 1, &args);
+	if (code < 0)
+		return 0; /* --help was printed */
+	if (code)
+		return code;
+	code = cmd->run(&args);
+	cli_args_release(&args);
+	if (fflush(stdout) != 0 && code < DRIFT_EXIT_USAGE) {
+		fprintf(stderr, "drift: cannot write to standard output\n");
+		code = DRIFT_EXIT_OUTPUT;
+	}
+	return code;
+}

@@ -1,1 +1,0 @@
-typedef int drift_placeholder_cli;
