@@ -57,26 +57,40 @@ static const struct option long_options[] = {
 static unsigned opt_bit(int c)
 {
 	switch (c) {
-	case LONG_DB: return OPT_DB;
-	case LONG_THREADS: return OPT_THREADS;
-	case LONG_EXCLUDE: return OPT_EXCLUDE;
-	case LONG_HASH: return OPT_HASH;
-	case LONG_CROSS_MOUNTS: return OPT_CROSS_MOUNTS;
-	case LONG_FORMAT: return OPT_FORMAT;
-	case LONG_OUTPUT: return OPT_OUTPUT;
-	case 'q': return OPT_QUIET;
-	case LONG_COLOR: return OPT_COLOR;
-	case LONG_ALL_CHANGES: return OPT_ALL_CHANGES;
-	case LONG_KEEP: return OPT_KEEP;
-	case LONG_LABEL: return OPT_LABEL;
-	case LONG_REPLACE: return OPT_REPLACE;
-	case LONG_FORCE: return OPT_FORCE;
+	case LONG_DB:
+		return OPT_DB;
+	case LONG_THREADS:
+		return OPT_THREADS;
+	case LONG_EXCLUDE:
+		return OPT_EXCLUDE;
+	case LONG_HASH:
+		return OPT_HASH;
+	case LONG_CROSS_MOUNTS:
+		return OPT_CROSS_MOUNTS;
+	case LONG_FORMAT:
+		return OPT_FORMAT;
+	case LONG_OUTPUT:
+		return OPT_OUTPUT;
+	case 'q':
+		return OPT_QUIET;
+	case LONG_COLOR:
+		return OPT_COLOR;
+	case LONG_ALL_CHANGES:
+		return OPT_ALL_CHANGES;
+	case LONG_KEEP:
+		return OPT_KEEP;
+	case LONG_LABEL:
+		return OPT_LABEL;
+	case LONG_REPLACE:
+		return OPT_REPLACE;
+	case LONG_FORCE:
+		return OPT_FORCE;
 	}
 	return 0;
 }
 
 __attribute__((format(printf, 2, 3))) static int usage_error(const struct cli_command *cmd,
-								const char *fmt, ...)
+							     const char *fmt, ...)
 {
 	va_list ap;
 
@@ -104,8 +118,7 @@ static int parse_uint(const char *s, unsigned lo, unsigned hi, unsigned *ret)
 	return 0;
 }
 
-int cli_args_parse(const struct cli_command *cmd, int argc, char **argv,
-		   struct cli_args *ret_args)
+int cli_args_parse(const struct cli_command *cmd, int argc, char **argv, struct cli_args *ret_args)
 {
 	struct cli_args a = { 0 };
 	int c;
@@ -147,7 +160,9 @@ int cli_args_parse(const struct cli_command *cmd, int argc, char **argv,
 		case LONG_THREADS:
 			if (parse_uint(arg, 1, 1024, &a.threads) < 0) {
 				cli_args_release(&a);
-				return usage_error(cmd, "--threads takes a number from 1 to 1024, not '%s'", arg);
+				return usage_error(
+					cmd, "--threads takes a number from 1 to 1024, not '%s'",
+					arg);
 			}
 			break;
 		case LONG_EXCLUDE: {
@@ -164,7 +179,8 @@ int cli_args_parse(const struct cli_command *cmd, int argc, char **argv,
 		case LONG_HASH:
 			if (hash_algo_parse(arg, &a.hash) < 0) {
 				cli_args_release(&a);
-				return usage_error(cmd, "--hash takes 'xxh3-128' or 'none', not '%s'", arg);
+				return usage_error(
+					cmd, "--hash takes 'xxh3-128' or 'none', not '%s'", arg);
 			}
 			a.have_hash = true;
 			break;
@@ -178,7 +194,8 @@ int cli_args_parse(const struct cli_command *cmd, int argc, char **argv,
 				a.format = REPORT_JSON;
 			} else {
 				cli_args_release(&a);
-				return usage_error(cmd, "--format takes 'text' or 'json', not '%s'", arg);
+				return usage_error(cmd, "--format takes 'text' or 'json', not '%s'",
+						   arg);
 			}
 			break;
 		case LONG_OUTPUT:
@@ -196,7 +213,9 @@ int cli_args_parse(const struct cli_command *cmd, int argc, char **argv,
 				a.color = CLI_COLOR_NEVER;
 			} else {
 				cli_args_release(&a);
-				return usage_error(cmd, "--color takes 'auto', 'always' or 'never', not '%s'", arg);
+				return usage_error(
+					cmd, "--color takes 'auto', 'always' or 'never', not '%s'",
+					arg);
 			}
 			break;
 		case LONG_ALL_CHANGES:
@@ -205,7 +224,10 @@ int cli_args_parse(const struct cli_command *cmd, int argc, char **argv,
 		case LONG_KEEP:
 			if (parse_uint(arg, 0, 100000, &a.keep) < 0) {
 				cli_args_release(&a);
-				return usage_error(cmd, "--keep takes a number from 0 (all) to 100000, not '%s'", arg);
+				return usage_error(
+					cmd,
+					"--keep takes a number from 0 (all) to 100000, not '%s'",
+					arg);
 			}
 			break;
 		case LONG_LABEL:

@@ -27,7 +27,7 @@ enum drift_exit {
 	DRIFT_EXIT_ADDED = 1,
 	DRIFT_EXIT_REMOVED = 2,
 	DRIFT_EXIT_MODIFIED = 4,
-	DRIFT_EXIT_VIOLATION = 8, /**< reserved for the policy's violations */
+	DRIFT_EXIT_VIOLATION = 8,    /**< reserved for the policy's violations */
 	DRIFT_EXIT_USAGE = 16,       /**< bad command line, unknown snapshot, refused request */
 	DRIFT_EXIT_POLICY = 17,      /**< reserved: malformed policy */
 	DRIFT_EXIT_SCAN = 18,        /**< a root cannot be scanned, the walk failed */
@@ -116,8 +116,7 @@ const struct cli_command *cli_command_find(const char *name);
  * Returns 0, a negative value when --help was printed (exit 0), or a
  * DRIFT_EXIT_USAGE after printing the problem.
  */
-int cli_args_parse(const struct cli_command *cmd, int argc, char **argv,
-		   struct cli_args *ret_args);
+int cli_args_parse(const struct cli_command *cmd, int argc, char **argv, struct cli_args *ret_args);
 void cli_args_release(struct cli_args *args);
 
 /** The database path: --db, or the default for this user (root: /var/lib/drift/drift.db). */
@@ -159,9 +158,8 @@ bool cli_interrupted(void);
  * TTY. On success fills *ret_info and *ret_stats and returns 0; otherwise
  * prints what went wrong and returns the exit code.
  */
-int cli_scan_into(struct snap_store *st, const struct snap_new *params,
-		  const struct cli_args *args, struct snap_info *ret_info,
-		  struct scan_stats *ret_stats);
+int cli_scan_into(struct snap_store *st, const struct snap_new *params, const struct cli_args *args,
+		  struct snap_info *ret_info, struct scan_stats *ret_stats);
 
 /**
  * Resolve the path operands into absolute roots (malloc()ed array of

@@ -34,7 +34,8 @@ static int cmd_check(struct cli_args *args)
 	r = snap_baseline(st, &base, &d);
 	if (r < 0) {
 		cli_error("%s", d.msg);
-		code = r == -ENOENT ? DRIFT_EXIT_NO_BASELINE : exit_code_for_error(CLI_STAGE_STORE, r);
+		code = r == -ENOENT ? DRIFT_EXIT_NO_BASELINE
+				    : exit_code_for_error(CLI_STAGE_STORE, r);
 		goto out;
 	}
 
@@ -78,28 +79,29 @@ out:
 const struct cli_command cmd_check_def = {
 	.name = "check",
 	.summary = "compare the live host with the baseline",
-	.usage = "usage: drift check [options] [PATH...]\n"
-		 "\n"
-		 "Scan the host (the baseline's roots, or PATHs), store the scan as a check\n"
-		 "snapshot, compare it with the baseline and report every deviation. The exit\n"
-		 "code adds 1 if anything was added, 2 if removed, 4 if modified; codes from 16\n"
-		 "up are failures (see drift(1)).\n"
-		 "\n"
-		 "options:\n"
-		 "  --db PATH          database (default: /var/lib/drift/drift.db as root,\n"
-		 "                     $XDG_STATE_HOME/drift/drift.db otherwise)\n"
-		 "  --format FORMAT    text (default) or json\n"
-		 "  --output FILE      write the report to FILE (replaced when complete)\n"
-		 "  --color WHEN       auto (default: on a terminal, without NO_COLOR), always, never\n"
-		 "  --all-changes      also report ctime-only changes and a directory's own\n"
-		 "                     mtime, ctime, size and link count\n"
-		 "  --keep N           keep the newest N check snapshots (default 30, 0 = all)\n"
-		 "  --exclude PATTERN  do not scan what matches (default: the baseline's excludes)\n"
-		 "  --hash ALGO        content hash: xxh3-128 or none (default: the baseline's)\n"
-		 "  --cross-mounts     descend into other file systems below a root\n"
-		 "  --threads N        walker threads (default: one per CPU)\n"
-		 "  -q, --quiet        no progress line\n"
-		 "  -h, --help         show this help\n",
+	.usage =
+		"usage: drift check [options] [PATH...]\n"
+		"\n"
+		"Scan the host (the baseline's roots, or PATHs), store the scan as a check\n"
+		"snapshot, compare it with the baseline and report every deviation. The exit\n"
+		"code adds 1 if anything was added, 2 if removed, 4 if modified; codes from 16\n"
+		"up are failures (see drift(1)).\n"
+		"\n"
+		"options:\n"
+		"  --db PATH          database (default: /var/lib/drift/drift.db as root,\n"
+		"                     $XDG_STATE_HOME/drift/drift.db otherwise)\n"
+		"  --format FORMAT    text (default) or json\n"
+		"  --output FILE      write the report to FILE (replaced when complete)\n"
+		"  --color WHEN       auto (default: on a terminal, without NO_COLOR), always, never\n"
+		"  --all-changes      also report ctime-only changes and a directory's own\n"
+		"                     mtime, ctime, size and link count\n"
+		"  --keep N           keep the newest N check snapshots (default 30, 0 = all)\n"
+		"  --exclude PATTERN  do not scan what matches (default: the baseline's excludes)\n"
+		"  --hash ALGO        content hash: xxh3-128 or none (default: the baseline's)\n"
+		"  --cross-mounts     descend into other file systems below a root\n"
+		"  --threads N        walker threads (default: one per CPU)\n"
+		"  -q, --quiet        no progress line\n"
+		"  -h, --help         show this help\n",
 	.opts = OPT_DB | OPT_FORMAT | OPT_OUTPUT | OPT_COLOR | OPT_ALL_CHANGES | OPT_KEEP |
 		OPT_EXCLUDE | OPT_HASH | OPT_CROSS_MOUNTS | OPT_THREADS | OPT_QUIET,
 	.run = cmd_check,

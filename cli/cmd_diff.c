@@ -18,8 +18,9 @@ static int find_complete(struct snap_store *st, const char *name, struct snap_in
 		return r == -ENOENT ? DRIFT_EXIT_USAGE : exit_code_for_error(CLI_STAGE_STORE, r);
 	}
 	if (!ret_info->complete) {
-		cli_error("snapshot #%lld is incomplete (its scan was interrupted); it cannot be compared",
-			  (long long)ret_info->id);
+		cli_error(
+			"snapshot #%lld is incomplete (its scan was interrupted); it cannot be compared",
+			(long long)ret_info->id);
 		snap_info_release(ret_info);
 		return DRIFT_EXIT_DATABASE;
 	}
@@ -35,15 +36,18 @@ static int cmd_diff(struct cli_args *args)
 	int r, code;
 
 	if (args->noperands != 2) {
-		fprintf(stderr, "drift diff: takes two snapshots (labels or ids), not %zu\n"
-				"see 'drift diff --help'\n", args->noperands);
+		fprintf(stderr,
+			"drift diff: takes two snapshots (labels or ids), not %zu\n"
+			"see 'drift diff --help'\n",
+			args->noperands);
 		return DRIFT_EXIT_USAGE;
 	}
 	db = cli_db_path(args);
 	r = snap_store_open(db, SNAP_OPEN_READ, &st, &d);
 	if (r < 0) {
 		cli_error("%s", d.msg);
-		return r == -ENOENT ? DRIFT_EXIT_NO_BASELINE : exit_code_for_error(CLI_STAGE_STORE, r);
+		return r == -ENOENT ? DRIFT_EXIT_NO_BASELINE
+				    : exit_code_for_error(CLI_STAGE_STORE, r);
 	}
 	code = find_complete(st, args->operands[0], &a);
 	if (!code)

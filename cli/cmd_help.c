@@ -28,7 +28,8 @@ static int cmd_help(struct cli_args *args)
 	       "\n"
 	       "drift %s: audits a host for drift from its baseline.\n"
 	       "\n"
-	       "commands:\n", DRIFT_VERSION);
+	       "commands:\n",
+	       DRIFT_VERSION);
 	for (size_t i = 0; cli_commands[i]; i++)
 		printf("  %-10s %s\n", cli_commands[i]->name, cli_commands[i]->summary);
 	printf("\n"

@@ -37,9 +37,10 @@ static int cmd_init(struct cli_args *args)
 		struct snap_info old = { 0 };
 		r = snap_baseline(st, &old, &d);
 		if (r == 0) {
-			cli_error("a baseline exists already (#%lld); use 'drift init --force' to take a "
-				  "new one (the old one is kept, relabelled with its date)",
-				  (long long)old.id);
+			cli_error(
+				"a baseline exists already (#%lld); use 'drift init --force' to take a "
+				"new one (the old one is kept, relabelled with its date)",
+				(long long)old.id);
 			snap_info_release(&old);
 			code = DRIFT_EXIT_USAGE;
 			goto out;
@@ -84,23 +85,24 @@ out:
 const struct cli_command cmd_init_def = {
 	.name = "init",
 	.summary = "scan the host and store the baseline",
-	.usage = "usage: drift init [options] [PATH...]\n"
-		 "\n"
-		 "Scan PATHs (default: /etc /usr/bin /usr/sbin /boot) and store the result as the\n"
-		 "baseline that 'drift check' compares the host with.\n"
-		 "\n"
-		 "options:\n"
-		 "  --db PATH          database (default: /var/lib/drift/drift.db as root,\n"
-		 "                     $XDG_STATE_HOME/drift/drift.db otherwise)\n"
-		 "  --force            replace an existing baseline; the old one is kept,\n"
-		 "                     relabelled 'baseline-<its date>'\n"
-		 "  --exclude PATTERN  do not scan what matches (repeatable): '/var/cache' (a path\n"
-		 "                     and what is below it), '/home/*/.cache', '*.swp'\n"
-		 "  --hash ALGO        content hash: xxh3-128 (default) or none\n"
-		 "  --cross-mounts     descend into other file systems below a root\n"
-		 "  --threads N        walker threads (default: one per CPU)\n"
-		 "  -q, --quiet        print nothing but errors\n"
-		 "  -h, --help         show this help\n",
+	.usage =
+		"usage: drift init [options] [PATH...]\n"
+		"\n"
+		"Scan PATHs (default: /etc /usr/bin /usr/sbin /boot) and store the result as the\n"
+		"baseline that 'drift check' compares the host with.\n"
+		"\n"
+		"options:\n"
+		"  --db PATH          database (default: /var/lib/drift/drift.db as root,\n"
+		"                     $XDG_STATE_HOME/drift/drift.db otherwise)\n"
+		"  --force            replace an existing baseline; the old one is kept,\n"
+		"                     relabelled 'baseline-<its date>'\n"
+		"  --exclude PATTERN  do not scan what matches (repeatable): '/var/cache' (a path\n"
+		"                     and what is below it), '/home/*/.cache', '*.swp'\n"
+		"  --hash ALGO        content hash: xxh3-128 (default) or none\n"
+		"  --cross-mounts     descend into other file systems below a root\n"
+		"  --threads N        walker threads (default: one per CPU)\n"
+		"  -q, --quiet        print nothing but errors\n"
+		"  -h, --help         show this help\n",
 	.opts = OPT_DB | OPT_FORCE | OPT_EXCLUDE | OPT_HASH | OPT_CROSS_MOUNTS | OPT_THREADS |
 		OPT_QUIET,
 	.run = cmd_init,

@@ -13,9 +13,12 @@
 static const char *purpose_name(enum snap_purpose p)
 {
 	switch (p) {
-	case SNAP_PURPOSE_BASELINE: return "baseline";
-	case SNAP_PURPOSE_CHECK: return "check";
-	case SNAP_PURPOSE_SCAN: return "scan";
+	case SNAP_PURPOSE_BASELINE:
+		return "baseline";
+	case SNAP_PURPOSE_CHECK:
+		return "check";
+	case SNAP_PURPOSE_SCAN:
+		return "scan";
 	}
 	return "unknown";
 }
@@ -49,9 +52,9 @@ static int list_one(const struct snap_info *info, void *userdata)
 			"PURPOSE", "STATUS", "STARTED (UTC)", "ENTRIES", "ERRORS", "ROOTS");
 	if (gmtime_r(&t, &tm))
 		strftime(started, sizeof(started), "%Y-%m-%d %H:%M:%S", &tm);
-	fprintf(ctx->fp, "%c %4lld  %-26s %-9s %-11s %-20s %9llu %7llu ", info->is_baseline ? '*' : ' ',
-		(long long)info->id, info->label ? info->label : "-", purpose_name(info->purpose),
-		info->complete ? "complete" : "incomplete", started,
+	fprintf(ctx->fp, "%c %4lld  %-26s %-9s %-11s %-20s %9llu %7llu ",
+		info->is_baseline ? '*' : ' ', (long long)info->id, info->label ? info->label : "-",
+		purpose_name(info->purpose), info->complete ? "complete" : "incomplete", started,
 		(unsigned long long)info->entries, (unsigned long long)info->errors);
 	for (size_t i = 0; i < info->nroots; i++)
 		fprintf(ctx->fp, " %s", cli_path(info->roots[i], strlen(info->roots[i]), 0));
@@ -69,13 +72,15 @@ static int cmd_snapshots(struct cli_args *args)
 	int r, code;
 
 	if (args->noperands) {
-		fprintf(stderr, "drift snapshots: takes no arguments\nsee 'drift snapshots --help'\n");
+		fprintf(stderr,
+			"drift snapshots: takes no arguments\nsee 'drift snapshots --help'\n");
 		return DRIFT_EXIT_USAGE;
 	}
 	r = snap_store_open(db, SNAP_OPEN_READ, &st, &d);
 	if (r < 0) {
 		cli_error("%s", d.msg);
-		return r == -ENOENT ? DRIFT_EXIT_NO_BASELINE : exit_code_for_error(CLI_STAGE_STORE, r);
+		return r == -ENOENT ? DRIFT_EXIT_NO_BASELINE
+				    : exit_code_for_error(CLI_STAGE_STORE, r);
 	}
 	code = cli_output_open(&out, args);
 	if (code)

@@ -202,9 +202,8 @@ static enum scan_action scan_visit(const struct entry *e, void *userdata)
 	return SCAN_CONTINUE;
 }
 
-int cli_scan_into(struct snap_store *st, const struct snap_new *params,
-		  const struct cli_args *args, struct snap_info *ret_info,
-		  struct scan_stats *ret_stats)
+int cli_scan_into(struct snap_store *st, const struct snap_new *params, const struct cli_args *args,
+		  struct snap_info *ret_info, struct scan_stats *ret_stats)
 {
 	struct scan_ctx ctx = { 0 };
 	struct scan_opts opts = { 0 };
@@ -266,7 +265,8 @@ int cli_scan_into(struct snap_store *st, const struct snap_new *params,
 			cli_error("%s", ctx.diag.msg);
 			code = exit_code_for_error(CLI_STAGE_STORE, ctx.err);
 		} else if (r == -ECANCELED) {
-			cli_error("interrupted: the new snapshot is left incomplete, nothing else was changed");
+			cli_error(
+				"interrupted: the new snapshot is left incomplete, nothing else was changed");
 			code = DRIFT_EXIT_INTERRUPTED;
 		} else {
 			cli_error("%s", sd.msg[0] ? sd.msg : strerror(-r));
@@ -364,7 +364,8 @@ int cli_compare_report(struct snap_store *st, const char *command, const struct 
 	/* The entries of the new side that could not be read are blind spots: list them. */
 	snap_iter_free(it_new);
 	it_new = NULL;
-	r = snap_iter_new(st, new->id, ENTRY_FILE, roots, nroots, SNAP_ITER_ERRORS_ONLY, &it_new, &d);
+	r = snap_iter_new(st, new->id, ENTRY_FILE, roots, nroots, SNAP_ITER_ERRORS_ONLY, &it_new,
+			  &d);
 	while (r >= 0 && (r = snap_iter_next(it_new, &e, &d)) > 0)
 		r = report_add_error(rep, e);
 	if (r < 0) {

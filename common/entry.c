@@ -9,13 +9,20 @@
 const char *entry_type_name(uint32_t mode)
 {
 	switch (mode & S_IFMT) {
-	case S_IFREG: return "file";
-	case S_IFDIR: return "dir";
-	case S_IFLNK: return "symlink";
-	case S_IFIFO: return "fifo";
-	case S_IFSOCK: return "socket";
-	case S_IFCHR: return "chardev";
-	case S_IFBLK: return "blockdev";
+	case S_IFREG:
+		return "file";
+	case S_IFDIR:
+		return "dir";
+	case S_IFLNK:
+		return "symlink";
+	case S_IFIFO:
+		return "fifo";
+	case S_IFSOCK:
+		return "socket";
+	case S_IFCHR:
+		return "chardev";
+	case S_IFBLK:
+		return "blockdev";
 	}
 	return "unknown";
 }
@@ -23,7 +30,7 @@ const char *entry_type_name(uint32_t mode)
 const char *entry_attr_name(enum entry_attr attr)
 {
 	static const char *const names[ATTR__COUNT] = {
-		"type", "mode", "uid", "gid", "size", "mtime", "ctime",
+		"type",  "mode",   "uid",   "gid",    "size", "mtime", "ctime",
 		"inode", "device", "nlink", "target", "hash", "error",
 	};
 
@@ -36,9 +43,12 @@ const char *entry_attr_name(enum entry_attr attr)
 const char *hash_algo_name(enum hash_algo algo)
 {
 	switch (algo) {
-	case HASH_NONE: return "none";
-	case HASH_XXH3_128: return "xxh3-128";
-	case HASH_SHA256: return "sha256";
+	case HASH_NONE:
+		return "none";
+	case HASH_XXH3_128:
+		return "xxh3-128";
+	case HASH_SHA256:
+		return "sha256";
 	}
 	return "unknown";
 }

@@ -98,14 +98,30 @@ int escape_display(struct strbuf *out, const char *s, size_t len)
 		if (n == 0)
 			n = 1; /* one byte of an invalid sequence */
 		switch (n == 1 ? p[i] : 0x100) {
-		case '\\': esc[1] = '\\'; break;
-		case '\n': esc[1] = 'n'; break;
-		case '\t': esc[1] = 't'; break;
-		case '\r': esc[1] = 'r'; break;
-		case '\a': esc[1] = 'a'; break;
-		case '\b': esc[1] = 'b'; break;
-		case '\f': esc[1] = 'f'; break;
-		case '\v': esc[1] = 'v'; break;
+		case '\\':
+			esc[1] = '\\';
+			break;
+		case '\n':
+			esc[1] = 'n';
+			break;
+		case '\t':
+			esc[1] = 't';
+			break;
+		case '\r':
+			esc[1] = 'r';
+			break;
+		case '\a':
+			esc[1] = 'a';
+			break;
+		case '\b':
+			esc[1] = 'b';
+			break;
+		case '\f':
+			esc[1] = 'f';
+			break;
+		case '\v':
+			esc[1] = 'v';
+			break;
 		default:
 			/* A C1 control is two bytes; escape each of them. */
 			for (size_t k = 0; k < n; k++) {

@@ -72,7 +72,8 @@ static bool glob_match(const char *p, const char *pend, const char *s, const cha
 			if (p + 1 < pend && p[1] == '*') {
 				const char *rest = p + 2;
 				/* "**" then "/": also matches zero directories. */
-				if (rest < pend && *rest == '/' && glob_match(rest + 1, pend, s, send))
+				if (rest < pend && *rest == '/' &&
+				    glob_match(rest + 1, pend, s, send))
 					return true;
 				for (const char *t = s; t <= send; t++)
 					if (glob_match(rest, pend, t, send))

@@ -26,7 +26,10 @@ struct strbuf {
 };
 
 extern char strbuf_empty[1];
-#define STRBUF_INIT { 0, 0, strbuf_empty }
+#define STRBUF_INIT                \
+	{                          \
+		0, 0, strbuf_empty \
+	}
 
 void strbuf_init(struct strbuf *sb);
 /** Free the contents; the buffer is ready for reuse as if just initialized. */

@@ -60,10 +60,20 @@ static void test_exit_code_for_error_never_collides_with_bitmask(void **state)
 static void test_cli_args_parse_options_and_operands(void **state)
 {
 	(void)state;
-	char *argv[] = { (char *)"check", (char *)"--db", (char *)"/x.db", (char *)"/etc",
-			 (char *)"--exclude=/etc/a", (char *)"--format", (char *)"json",
-			 (char *)"--exclude", (char *)"*.swp", (char *)"--keep", (char *)"3",
-			 (char *)"--", (char *)"-dash", NULL };
+	char *argv[] = { (char *)"check",
+			 (char *)"--db",
+			 (char *)"/x.db",
+			 (char *)"/etc",
+			 (char *)"--exclude=/etc/a",
+			 (char *)"--format",
+			 (char *)"json",
+			 (char *)"--exclude",
+			 (char *)"*.swp",
+			 (char *)"--keep",
+			 (char *)"3",
+			 (char *)"--",
+			 (char *)"-dash",
+			 NULL };
 	struct cli_args a;
 
 	assert_int_equal(cli_args_parse(&cmd_check_def, 13, argv, &a), 0);
