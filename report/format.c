@@ -1,1 +1,130 @@
-typedef int drift_placeholder_format;
+/*
+ * Formatting of single values, shared by the text and JSON renderers (and,
+ * through report.h, by the CLI): times as RFC 3339 or the short form of the
+ * summary line, content hashes as hex, modes as octal, errno values as text,
+ * and the names of purposes and kinds.
+ */
+#include "report/report.h"
+
+#include <errno.h>
+#include <inttypes.h>
+#include <stdio.h>
+#include <string.h>
+#include <time.h>
+
+#include "report/internal.h"
+#include "common/strbuf.h"
+#include "common/banned.h"
+
+#define NSEC_PER_SEC INT64_C(1000000000)
+
+/*
+ * Split @ns into whole seconds and a nanosecond part in [0, 1e9), rounding
+ * towards minus infinity so that -1 ns is 23:59:59.999999999 of the day
+ * before, then break the seconds down in UTC.
+ */
+static int split_time(int64_t ns, struct tm *ret_tm, long *ret_nsec)
+{
+	int64_t sec = ns / NSEC_PER_SEC;
+	int64_t rem = ns % NSEC_PER_SEC;
+	time_t t;
+
+	if (rem < 0) {
+		rem += NSEC_PER_SEC;
+		sec--;
+	}
+	t = (time_t)sec;
+	/* Cannot fail for any int64_t nanosecond count with a 64-bit time_t. */
+	if (!gmtime_r(&t, ret_tm))
+		return -EOVERFLOW;
+	*ret_nsec = (long)rem;
+	return 0;
+}
+
+int report_format_time(struct strbuf *out, int64_t ns)
+{
+	struct tm tm;
+	long nsec;
+	int r;
+
+	r = split_time(ns, &tm, &nsec);
+	if (r < 0)
+		return r;
+	return strbuf_addf(out, "%04d-%02d-%02dT%02d:%02d:%02d.%09ldZ", tm.tm_year + 1900,
+			   tm.tm_mon + 1, tm.tm_mday, tm.tm_hour, tm.tm_min, tm.tm_sec, nsec);
+}
+
+int report_format_time_short(struct strbuf *out, int64_t ns)
+{
+	struct tm tm;
+	long nsec;
+	int r;
+
+	r = split_time(ns, &tm, &nsec);
+	if (r < 0)
+		return r;
+	return strbuf_addf(out, "%04d-%02d-%02d %02d:%02d:%02d UTC", tm.tm_year + 1900,
+			   tm.tm_mon + 1, tm.tm_mday, tm.tm_hour, tm.tm_min, tm.tm_sec);
+}
+
+int report_format_hash(struct strbuf *out, const struct entry *e)
+{
+	static const char hex[] = "0123456789abcdef";
+	char buf[2 * ENTRY_HASH_MAX];
+	size_t n = e->hash_len;
+
+	if (e->hash_algo == HASH_NONE || n == 0)
+		return strbuf_adds(out, "none");
+	if (n > ENTRY_HASH_MAX)
+		n = ENTRY_HASH_MAX;
+	for (size_t i = 0; i < n; i++) {
+		buf[2 * i] = hex[e->hash[i] >> 4];
+		buf[2 * i + 1] = hex[e->hash[i] & 15];
+	}
+	return strbuf_add(out, buf, 2 * n);
+}
+
+int report_format_mode(struct strbuf *out, uint32_t mode)
+{
+	return strbuf_addf(out, "%04" PRIo32, mode & 07777);
+}
+
+const char *report_errno_text(int err, char *buf, size_t size)
+{
+	/* strerrordesc_np: thread-safe, and never translated, so reports stay stable. */
+	const char *s = strerrordesc_np(err);
+
+	if (s)
+		return s;
+	snprintf(buf, size, "Unknown error %d", err);
+	return buf;
+}
+
+int report_add_errno_text(struct strbuf *out, int err)
+{
+	char buf[32];
+
+	return strbuf_adds(out, report_errno_text(err, buf, sizeof(buf)));
+}
+
+const char *report_purpose_name(enum snap_purpose purpose)
+{
+	switch (purpose) {
+	case SNAP_PURPOSE_SCAN:
+		return "scan";
+	case SNAP_PURPOSE_BASELINE:
+		return "baseline";
+	case SNAP_PURPOSE_CHECK:
+		return "check";
+	}
+	return "unknown";
+}
+
+const char *report_kind_name(enum entry_kind kind)
+{
+	switch (kind) {
+	case ENTRY_FILE:
+		return "file";
+	}
+	return "unknown";
+}

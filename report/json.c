@@ -1,1 +1,384 @@
-typedef int drift_placeholder_json;
+/*
+ * The JSON report: one document, schema in docs/json-report.md. Keys come
+ * in a fixed order and every deviation is one line, so the output is stable
+ * byte for byte and greps well:
+ *
+ *     {
+ *       "drift_report": 1,
+ *       ...
+ *       "deviations": [
+ *         {"kind": "file", "path": "/etc/a", "change": "added", ...},
+ *         {"kind": "file", "path": "/etc/b", "change": "removed", ...}
+ *       ],
+ *       "unreadable": []
+ *     }
+ *
+ * Components: JSON string and byte-string writers (lossless paths: the
+ * string when it is clean UTF-8, else its escaped display form plus the raw
+ * bytes in base64), the entry, deviation and snapshot objects, and the
+ * document writer. Each spooled item starts with ",\n    " so that items
+ * can be copied back to back; the writer drops the comma of the very first.
+ */
+#include "report/report.h"
+
+#include <errno.h>
+#include <inttypes.h>
+#include <limits.h>
+#include <string.h>
+
+#include <openssl/evp.h>
+
+#include "config.h"
+#include "report/internal.h"
+#include "common/escape.h"
+#include "common/strbuf.h"
+#include "common/banned.h"
+
+/** Version of the document's schema: bump on any incompatible change. */
+#define JSON_SCHEMA_VERSION 1
+
+/* What precedes every spooled item; report_json_write() drops the comma of the first. */
+#define ITEM_SEP ",\n    "
+
+/* A JSON string literal of @s, which must be valid UTF-8 (clean, or a display form). */
+static int json_add_string(struct strbuf *out, const char *s, size_t len)
+{
+	static const char hex[] = "0123456789abcdef";
+	size_t start = 0;
+
+	if (strbuf_addch(out, '"') < 0)
+		return -ENOMEM;
+	for (size_t i = 0; i < len; i++) {
+		unsigned char c = (unsigned char)s[i];
+		char esc[6] = { '\\', 0, 0, 0, 0, 0 };
+		size_t elen = 2;
+
+		if (c >= 0x20 && c != '"' && c != '\\' && c != 0x7f)
+			continue;
+		switch (c) {
+		case '"':
+			esc[1] = '"';
+			break;
+		case '\\':
+			esc[1] = '\\';
+			break;
+		case '\n':
+			esc[1] = 'n';
+			break;
+		case '\t':
+			esc[1] = 't';
+			break;
+		case '\r':
+			esc[1] = 'r';
+			break;
+		case '\b':
+			esc[1] = 'b';
+			break;
+		case '\f':
+			esc[1] = 'f';
+			break;
+		default:
+			esc[1] = 'u';
+			esc[2] = '0';
+			esc[3] = '0';
+			esc[4] = hex[c >> 4];
+			esc[5] = hex[c & 15];
+			elen = 6;
+			break;
+		}
+		if (strbuf_add(out, s + start, i - start) < 0 || strbuf_add(out, esc, elen) < 0)
+			return -ENOMEM;
+		start = i + 1;
+	}
+	if (strbuf_add(out, s + start, len - start) < 0)
+		return -ENOMEM;
+	return strbuf_addch(out, '"');
+}
+
+static int json_add_cstring(struct strbuf *out, const char *s)
+{
+	return json_add_string(out, s, strlen(s));
+}
+
+/*
+ * Any bytes as a JSON string: as they are when clean, else their display
+ * form (which is clean). The rare unclean string costs one allocation.
+ */
+static int json_add_text(struct strbuf *out, const char *s, size_t len)
+{
+	struct strbuf display = STRBUF_INIT;
+	int r;
+
+	if (escape_is_clean(s, len))
+		return json_add_string(out, s, len);
+	r = escape_display(&display, s, len);
+	if (r >= 0)
+		r = json_add_string(out, display.buf, display.len);
+	strbuf_release(&display);
+	return r;
+}
+
+/* A string or null. */
+static int json_add_text_or_null(struct strbuf *out, const char *s)
+{
+	if (!s)
+		return strbuf_adds(out, "null");
+	return json_add_text(out, s, strlen(s));
+}
+
+/* Standard base64 with padding, by OpenSSL, in pieces to bound the stack buffer. */
+static int add_base64(struct strbuf *out, const char *s, size_t len)
+{
+	/* A multiple of 3, so that the pieces concatenate to the encoding of the whole. */
+	enum { CHUNK = 3 * 1024 };
+	unsigned char enc[4 * (CHUNK / 3) + 1];
+	const unsigned char *p = (const unsigned char *)s;
+
+	while (len > 0) {
+		size_t n = len < CHUNK ? len : CHUNK;
+		int m = EVP_EncodeBlock(enc, p, (int)n);
+
+		if (m < 0 || strbuf_add(out, enc, (size_t)m) < 0)
+			return -ENOMEM;
+		p += n;
+		len -= n;
+	}
+	return 0;
+}
+
+/* `"KEY": "..."`, plus `, "KEY_b64": "..."` with the raw bytes when they are not clean. */
+static int json_add_bytes_member(struct strbuf *out, const char *key, const char *s, size_t len)
+{
+	if (strbuf_addf(out, "\"%s\": ", key) < 0 || json_add_text(out, s, len) < 0)
+		return -ENOMEM;
+	if (escape_is_clean(s, len))
+		return 0;
+	if (strbuf_addf(out, ", \"%s_b64\": \"", key) < 0 || add_base64(out, s, len) < 0)
+		return -ENOMEM;
+	return strbuf_addch(out, '"');
+}
+
+static int json_add_time(struct strbuf *out, int64_t ns)
+{
+	int r;
+
+	if (strbuf_addch(out, '"') < 0)
+		return -ENOMEM;
+	r = report_format_time(out, ns);
+	if (r < 0)
+		return r;
+	return strbuf_addch(out, '"');
+}
+
+static int json_add_entry(struct strbuf *out, const struct entry *e)
+{
+	char buf[32];
+
+	if (!e)
+		return strbuf_adds(out, "null");
+	if (strbuf_addf(out, "{\"type\": \"%s\", \"mode\": \"", entry_type_name(e->mode)) < 0 ||
+	    report_format_mode(out, e->mode) < 0 ||
+	    strbuf_addf(out,
+			"\", \"uid\": %" PRIu32 ", \"gid\": %" PRIu32 ", \"size\": %" PRIu64
+			", \"mtime\": ",
+			e->uid, e->gid, e->size) < 0 ||
+	    json_add_time(out, e->mtime_ns) < 0 || strbuf_adds(out, ", \"ctime\": ") < 0 ||
+	    json_add_time(out, e->ctime_ns) < 0 ||
+	    strbuf_addf(out,
+			", \"inode\": \"%" PRIu64 "\", \"device\": \"%" PRIu64
+			"\", \"nlink\": %" PRIu64 ", ",
+			e->ino, e->dev, e->nlink) < 0)
+		return -ENOMEM;
+
+	if (e->target) {
+		if (json_add_bytes_member(out, "target", e->target, e->target_len) < 0)
+			return -ENOMEM;
+	} else if (strbuf_adds(out, "\"target\": null") < 0) {
+		return -ENOMEM;
+	}
+
+	if (e->hash_algo != HASH_NONE && e->hash_len > 0) {
+		if (strbuf_adds(out, ", \"hash\": \"") < 0 || report_format_hash(out, e) < 0 ||
+		    strbuf_addf(out, "\", \"hash_algo\": \"%s\"", hash_algo_name(e->hash_algo)) < 0)
+			return -ENOMEM;
+	} else if (strbuf_adds(out, ", \"hash\": null, \"hash_algo\": null") < 0) {
+		return -ENOMEM;
+	}
+
+	if (e->err) {
+		if (strbuf_adds(out, ", \"error\": ") < 0 ||
+		    json_add_cstring(out, report_errno_text(e->err, buf, sizeof(buf))) < 0 ||
+		    strbuf_addf(out, ", \"errno\": %d", e->err) < 0)
+			return -ENOMEM;
+	} else if (strbuf_adds(out, ", \"error\": null, \"errno\": null") < 0) {
+		return -ENOMEM;
+	}
+
+	return strbuf_addf(out, ", \"changed_while_read\": %s}",
+			   e->flags & ENTRY_CHANGED_WHILE_READ ? "true" : "false");
+}
+
+static const char *change_name(enum snap_change change)
+{
+	switch (change) {
+	case SNAP_ADDED:
+		return "added";
+	case SNAP_REMOVED:
+		return "removed";
+	case SNAP_MODIFIED:
+		return "modified";
+	}
+	return "unknown";
+}
+
+int report_json_deviation(struct report *rep, const struct deviation *d, struct strbuf *out)
+{
+	const struct entry *e = d->new ? d->new : d->old;
+	bool first = true;
+
+	if (strbuf_addf(out, ITEM_SEP "{\"kind\": \"%s\", ", report_kind_name(e->kind)) < 0 ||
+	    json_add_bytes_member(out, "path", e->key, e->key_len) < 0 ||
+	    strbuf_addf(out, ", \"change\": \"%s\", \"attributes\": [", change_name(d->change)) < 0)
+		return -ENOMEM;
+	if (d->change == SNAP_MODIFIED) {
+		for (unsigned i = 0; i < ATTR__COUNT; i++) {
+			enum entry_attr attr = (enum entry_attr)(1u << i);
+
+			if (!(d->attrs & attr))
+				continue;
+			if (strbuf_addf(out, "%s\"%s\"", first ? "" : ", ", entry_attr_name(attr)) <
+			    0)
+				return -ENOMEM;
+			first = false;
+		}
+	}
+	if (strbuf_adds(out, "], \"old\": ") < 0 || json_add_entry(out, d->old) < 0 ||
+	    strbuf_adds(out, ", \"new\": ") < 0 || json_add_entry(out, d->new) < 0)
+		return -ENOMEM;
+	return strbuf_addch(out, '}');
+}
+
+int report_json_error(struct report *rep, const struct entry *e, struct strbuf *out)
+{
+	char buf[32];
+
+	if (strbuf_addf(out, ITEM_SEP "{\"kind\": \"%s\", ", report_kind_name(e->kind)) < 0 ||
+	    json_add_bytes_member(out, "path", e->key, e->key_len) < 0 ||
+	    strbuf_adds(out, ", \"error\": ") < 0 ||
+	    json_add_cstring(out, report_errno_text(e->err, buf, sizeof(buf))) < 0)
+		return -ENOMEM;
+	return strbuf_addf(out, ", \"errno\": %d}", e->err);
+}
+
+/* A JSON array of strings from @n byte strings (@v may be NULL when @n is 0). */
+static int json_add_text_array(struct strbuf *out, char *const *v, size_t n)
+{
+	if (strbuf_addch(out, '[') < 0)
+		return -ENOMEM;
+	for (size_t i = 0; i < n && v[i]; i++)
+		if ((i > 0 && strbuf_adds(out, ", ") < 0) ||
+		    json_add_text(out, v[i], strlen(v[i])) < 0)
+			return -ENOMEM;
+	return strbuf_addch(out, ']');
+}
+
+int report_format_snapshot_json(struct strbuf *out, const struct snap_info *info)
+{
+	if (strbuf_addf(out, "{\"id\": %" PRId64 ", \"label\": ", info->id) < 0 ||
+	    json_add_text_or_null(out, info->label) < 0 ||
+	    strbuf_addf(out, ", \"purpose\": \"%s\", \"complete\": %s, \"host\": ",
+			report_purpose_name(info->purpose),
+			info->complete ? "true" : "false") < 0 ||
+	    json_add_text_or_null(out, info->host) < 0 || strbuf_adds(out, ", \"version\": ") < 0 ||
+	    json_add_text_or_null(out, info->version) < 0 ||
+	    strbuf_adds(out, ", \"roots\": ") < 0 ||
+	    json_add_text_array(out, info->roots, info->roots ? info->nroots : 0) < 0 ||
+	    strbuf_adds(out, ", \"excludes\": ") < 0 ||
+	    json_add_text_array(out, info->excludes, info->excludes ? info->nexcludes : 0) < 0 ||
+	    strbuf_addf(out, ", \"hash\": \"%s\", \"started\": ", hash_algo_name(info->hash)) < 0 ||
+	    json_add_time(out, info->started_ns) < 0 || strbuf_adds(out, ", \"finished\": ") < 0)
+		return -ENOMEM;
+	if (info->complete) {
+		if (json_add_time(out, info->finished_ns) < 0)
+			return -ENOMEM;
+	} else if (strbuf_adds(out, "null") < 0) {
+		return -ENOMEM;
+	}
+	return strbuf_addf(out, ", \"entries\": %" PRIu64 ", \"errors\": %" PRIu64 "}",
+			   info->entries, info->errors);
+}
+
+static int json_add_head(struct report *rep, struct strbuf *out)
+{
+	const struct report_meta *m = &rep->meta;
+	const uint64_t *c = rep->count;
+
+	if (strbuf_addf(out,
+			"{\n  \"drift_report\": %d,\n  \"tool\": {\"name\": \"drift\", "
+			"\"version\": ",
+			JSON_SCHEMA_VERSION) < 0 ||
+	    json_add_text_or_null(out, m->tool_version ? m->tool_version : DRIFT_VERSION) < 0 ||
+	    strbuf_addf(out, "},\n  \"command\": \"%s\",\n  \"generated\": ", m->command) < 0 ||
+	    json_add_time(out, rep->generated_ns) < 0 ||
+	    strbuf_adds(out, ",\n  \"database\": ") < 0 ||
+	    json_add_text_or_null(out, m->database) < 0 ||
+	    strbuf_addf(out, ",\n  \"compare\": {\"all_changes\": %s},\n  \"old\": ",
+			m->compare_flags & SNAP_COMPARE_ALL ? "true" : "false") < 0 ||
+	    report_format_snapshot_json(out, m->old) < 0 ||
+	    strbuf_adds(out, ",\n  \"new\": ") < 0 || report_format_snapshot_json(out, m->new) < 0)
+		return -ENOMEM;
+	return strbuf_addf(out,
+			   ",\n  \"summary\": {\"added\": %" PRIu64 ", \"removed\": %" PRIu64
+			   ", \"modified\": %" PRIu64 ", \"total\": %" PRIu64
+			   ", \"unreadable\": %" PRIu64 ", \"entries_checked\": %" PRIu64 "}",
+			   c[SECTION_ADDED], c[SECTION_REMOVED], c[SECTION_MODIFIED],
+			   c[SECTION_ADDED] + c[SECTION_REMOVED] + c[SECTION_MODIFIED],
+			   c[SECTION_ERRORS], m->new->entries);
+}
+
+/* `,\n  "NAME": [` + the spools' items + `\n  ]`, or `[]` when they are all empty. */
+static int json_write_array(struct report *rep, const char *name, enum report_section from,
+			    enum report_section to, struct diag *reterr)
+{
+	struct strbuf *sb = &rep->item;
+	bool first = true;
+	int r;
+
+	strbuf_reset(sb);
+	if (strbuf_addf(sb, ",\n  \"%s\": [", name) < 0)
+		return -ENOMEM;
+	r = report_out_write(rep, sb->buf, sb->len);
+	if (r < 0)
+		return r;
+	for (unsigned s = from; s <= to; s++) {
+		if (!rep->count[s])
+			continue;
+		/* Drop the comma that starts the first item. */
+		r = report_spool_copy(rep, (enum report_section)s, first ? 1 : 0, reterr);
+		if (r < 0)
+			return r;
+		first = false;
+	}
+	return first ? report_out_write(rep, "]", 1) : report_out_write(rep, "\n  ]", 4);
+}
+
+int report_json_write(struct report *rep, struct diag *reterr)
+{
+	struct strbuf *sb = &rep->item;
+	int r;
+
+	strbuf_reset(sb);
+	r = json_add_head(rep, sb);
+	if (r < 0)
+		return r;
+	r = report_out_write(rep, sb->buf, sb->len);
+	if (r < 0)
+		return r;
+	r = json_write_array(rep, "deviations", SECTION_ADDED, SECTION_MODIFIED, reterr);
+	if (r < 0)
+		return r;
+	r = json_write_array(rep, "unreadable", SECTION_ERRORS, SECTION_ERRORS, reterr);
+	if (r < 0)
+		return r;
+	return report_out_write(rep, "\n}\n", 3);
+}

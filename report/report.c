@@ -1,1 +1,248 @@
-typedef int drift_placeholder_report;
+/*
+ * The report object: the part common to every format.
+ *
+ * Components:
+ * - report_new() / report_free(): the object and its four spools, one
+ *   tmpfile() per section (added, removed, modified, unreadable).
+ * - report_add() / report_add_error(): check the item, have the format's
+ *   renderer turn it into bytes in a reused buffer, append those to the
+ *   section's spool and count it. Nothing of the item is kept in memory, so
+ *   a million deviations cost disk, not RAM.
+ * - report_finish(): the renderer writes the header and summary (it knows
+ *   every count by now) and copies the spools in order (report_spool_copy());
+ *   then the output is flushed and any write error becomes -EIO.
+ */
+#include "report/report.h"
+
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "report/internal.h"
+#include "common/diag.h"
+#include "common/strbuf.h"
+#include "common/banned.h"
+
+void report_free(struct report *rep)
+{
+	if (!rep)
+		return;
+	for (size_t i = 0; i < SECTION__COUNT; i++)
+		if (rep->spool[i])
+			fclose(rep->spool[i]);
+	strbuf_release(&rep->item);
+	free(rep);
+}
+
+static int64_t now_ns(void)
+{
+	struct timespec ts;
+
+	if (clock_gettime(CLOCK_REALTIME, &ts) < 0)
+		return 0;
+	return (int64_t)ts.tv_sec * 1000000000 + ts.tv_nsec;
+}
+
+int report_new(enum report_format format, FILE *out, const struct report_meta *meta,
+	       struct report **ret_report, struct diag *reterr)
+{
+	struct report *rep;
+	char buf[32];
+	int r;
+
+	if (format != REPORT_TEXT && format != REPORT_JSON)
+		return diag_set(reterr, -EINVAL, "unknown report format %d", (int)format);
+	if (!meta->command || (strcmp(meta->command, "check") && strcmp(meta->command, "diff")))
+		return diag_set(reterr, -EINVAL, "cannot report on command '%s'",
+				meta->command ? meta->command : "(null)");
+	if (!meta->old || !meta->new)
+		return diag_set(reterr, -EINVAL, "cannot report without both snapshots");
+
+	rep = calloc(1, sizeof(*rep));
+	if (!rep)
+		return -ENOMEM;
+	rep->format = format;
+	rep->out = out;
+	rep->meta = *meta;
+	rep->generated_ns = meta->generated_ns ? meta->generated_ns : now_ns();
+	strbuf_init(&rep->item);
+
+	for (size_t i = 0; i < SECTION__COUNT; i++) {
+		rep->spool[i] = tmpfile();
+		if (!rep->spool[i]) {
+			r = errno;
+			goto fail_tmpfile;
+		}
+	}
+
+	*ret_report = rep;
+	return 0;
+
+fail_tmpfile:
+	report_free(rep);
+	return diag_set(reterr, -EIO, "cannot create a temporary file for the report: %s",
+			report_errno_text(r, buf, sizeof(buf)));
+}
+
+/* Append the rendered item to spool @s; the caller has rendered it into rep->item. */
+static int spool_item(struct report *rep, enum report_section s)
+{
+	errno = 0;
+	if (fwrite(rep->item.buf, 1, rep->item.len, rep->spool[s]) != rep->item.len) {
+		rep->spool_err = errno ? errno : EIO;
+		return -EIO;
+	}
+	rep->count[s]++;
+	return 0;
+}
+
+/* Common checks before an item is added. */
+static int report_accepts(const struct report *rep)
+{
+	if (rep->finished)
+		return -EINVAL;
+	if (rep->spool_err)
+		return -EIO;
+	return 0;
+}
+
+int report_add(struct report *rep, const struct deviation *d)
+{
+	enum report_section s;
+	int r;
+
+	r = report_accepts(rep);
+	if (r < 0)
+		return r;
+	switch (d->change) {
+	case SNAP_ADDED:
+		if (!d->new)
+			return -EINVAL;
+		s = SECTION_ADDED;
+		break;
+	case SNAP_REMOVED:
+		if (!d->old)
+			return -EINVAL;
+		s = SECTION_REMOVED;
+		break;
+	case SNAP_MODIFIED:
+		if (!d->old || !d->new)
+			return -EINVAL;
+		s = SECTION_MODIFIED;
+		break;
+	default:
+		return -EINVAL;
+	}
+
+	strbuf_reset(&rep->item);
+	if (rep->format == REPORT_TEXT)
+		r = report_text_deviation(rep, d, &rep->item);
+	else
+		r = report_json_deviation(rep, d, &rep->item);
+	if (r < 0)
+		return r;
+	return spool_item(rep, s);
+}
+
+int report_add_cb(const struct deviation *d, void *userdata)
+{
+	return report_add(userdata, d);
+}
+
+int report_add_error(struct report *rep, const struct entry *e)
+{
+	int r;
+
+	r = report_accepts(rep);
+	if (r < 0)
+		return r;
+	if (e->err == 0)
+		return -EINVAL;
+
+	strbuf_reset(&rep->item);
+	if (rep->format == REPORT_TEXT)
+		r = report_text_error(rep, e, &rep->item);
+	else
+		r = report_json_error(rep, e, &rep->item);
+	if (r < 0)
+		return r;
+	return spool_item(rep, SECTION_ERRORS);
+}
+
+void report_get_counts(const struct report *rep, struct report_counts *ret_counts)
+{
+	ret_counts->added = rep->count[SECTION_ADDED];
+	ret_counts->removed = rep->count[SECTION_REMOVED];
+	ret_counts->modified = rep->count[SECTION_MODIFIED];
+	ret_counts->errors = rep->count[SECTION_ERRORS];
+}
+
+int report_out_write(struct report *rep, const void *data, size_t len)
+{
+	if (rep->out_err)
+		return -EIO;
+	errno = 0;
+	if (len && fwrite(data, 1, len, rep->out) != len) {
+		rep->out_err = errno ? errno : EIO;
+		return -EIO;
+	}
+	return 0;
+}
+
+int report_spool_copy(struct report *rep, enum report_section s, size_t skip, struct diag *reterr)
+{
+	char buf[65536], ebuf[32];
+	FILE *f = rep->spool[s];
+	size_t n;
+	int r;
+
+	if (fflush(f) != 0 || fseek(f, (long)skip, SEEK_SET) != 0) {
+		r = errno;
+		goto fail_read;
+	}
+	while ((n = fread(buf, 1, sizeof(buf), f)) > 0) {
+		r = report_out_write(rep, buf, n);
+		if (r < 0)
+			return r;
+	}
+	if (ferror(f)) {
+		r = errno;
+		goto fail_read;
+	}
+	return 0;
+
+fail_read:
+	return diag_set(reterr, -EIO, "cannot read back the temporary file of the report: %s",
+			report_errno_text(r, ebuf, sizeof(ebuf)));
+}
+
+int report_finish(struct report *rep, struct diag *reterr)
+{
+	char buf[32];
+	int r;
+
+	if (rep->finished)
+		return diag_set(reterr, -EINVAL, "report already finished");
+	rep->finished = true;
+	if (rep->spool_err)
+		return diag_set(reterr, -EIO, "cannot write the temporary file of the report: %s",
+				report_errno_text(rep->spool_err, buf, sizeof(buf)));
+
+	if (rep->format == REPORT_TEXT)
+		r = report_text_write(rep, reterr);
+	else
+		r = report_json_write(rep, reterr);
+	if (r == -ENOMEM)
+		return diag_set(reterr, r, "cannot write report: %s",
+				report_errno_text(ENOMEM, buf, sizeof(buf)));
+	if (r < 0 && !rep->out_err)
+		return r; /* the spool could not be read back; the message is set */
+	errno = 0;
+	if (!rep->out_err && (fflush(rep->out) != 0 || ferror(rep->out)))
+		rep->out_err = errno ? errno : EIO;
+	if (rep->out_err)
+		return diag_set(reterr, -EIO, "cannot write report: %s",
+				report_errno_text(rep->out_err, buf, sizeof(buf)));
+	return 0;
+}

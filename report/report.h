@@ -47,7 +47,8 @@ struct report_meta {
 	const struct snap_info *new; /**< the live scan, or the second snapshot */
 	unsigned compare_flags;      /**< enum snap_compare_flags used */
 	bool color;                  /**< text only: ANSI colour */
-	int64_t generated_ns;        /**< time of the report; 0 = now */
+	int64_t generated_ns;        /**< time of the report; 0 = now (taken in report_new()) */
+	const char *tool_version;    /**< JSON tool.version; NULL = DRIFT_VERSION */
 };
 
 struct report;
@@ -55,27 +56,43 @@ struct report;
 /**
  * Start a report written to @out (borrowed; not closed). Returns 0 and
  * *ret_report (free with report_free()), or -ENOMEM / -EIO (no temporary
- * file could be made) / -EINVAL (unknown format).
+ * file could be made) / -EINVAL (unknown format, a command other than
+ * "check" or "diff", or a missing meta->old / meta->new); *ret_report is
+ * untouched on failure. Nothing is written to @out before report_finish().
  */
 int report_new(enum report_format format, FILE *out, const struct report_meta *meta,
 	       struct report **ret_report, struct diag *reterr);
 
-/** Add one deviation (copied). Returns 0, -ENOMEM or -EIO. */
+/**
+ * Add one deviation (rendered and spooled at once; nothing of @d is kept).
+ * Returns 0, -ENOMEM, -EIO (the temporary file could not be written; every
+ * later call fails the same way and report_finish() says why) or -EINVAL (an
+ * unknown change, an entry missing for its change, or after report_finish()).
+ */
 int report_add(struct report *rep, const struct deviation *d);
 
 /** A snap_deviation_fn that calls report_add() with @userdata as the report. */
 int report_add_cb(const struct deviation *d, void *userdata);
 
-/** Add one entry of the new side that could not be read (e->err != 0). */
+/**
+ * Add one entry of the new side that could not be read (e->err != 0).
+ * Returns 0, -ENOMEM, -EIO as report_add(), or -EINVAL when e->err is 0.
+ */
 int report_add_error(struct report *rep, const struct entry *e);
 
 /** Counts so far. */
 struct report_counts {
 	uint64_t added, removed, modified, errors;
 };
+/** Fill *ret_counts with what was added so far; cannot fail. */
 void report_get_counts(const struct report *rep, struct report_counts *ret_counts);
 
-/** Write the document to the output. Returns 0 or -EIO (write failed: disk full...). */
+/**
+ * Write the document to the output and flush it. Returns 0 or -EIO (write
+ * failed: disk full..., with "cannot write report: <strerror>" in @reterr;
+ * or an earlier spool failure), -ENOMEM, or -EINVAL when called twice.
+ * Only report_free() may follow.
+ */
 int report_finish(struct report *rep, struct diag *reterr);
 
 /** Free; accepts NULL. */
@@ -86,11 +103,23 @@ void report_free(struct report *rep);
  * each appending to @out and returning 0 or -ENOMEM.
  */
 struct strbuf;
-/** RFC 3339 UTC with nanoseconds: 2026-11-25T14:02:03.123456789Z */
+/**
+ * RFC 3339 UTC with nanoseconds: 2026-11-25T14:02:03.123456789Z; times
+ * before 1970 too (-1 is 1969-12-31T23:59:59.999999999Z). Any int64_t works.
+ */
 int report_format_time(struct strbuf *out, int64_t ns);
-/** Lowercase hex of the hash bytes, as `xxhsum -H2` prints them. */
+/**
+ * Lowercase hex of the hash bytes, as `xxhsum -H2` prints them; "none" when
+ * the entry was not hashed (HASH_NONE or no bytes).
+ */
 int report_format_hash(struct strbuf *out, const struct entry *e);
-/** Octal permission bits, at least 4 digits: "0644", "4755". */
+/**
+ * The JSON object of one snapshot, on one line, exactly as the "old" and
+ * "new" members of the JSON report show it (docs/json-report.md), e.g. for
+ * `drift snapshots --format json`.
+ */
+int report_format_snapshot_json(struct strbuf *out, const struct snap_info *info);
+/** Octal permission bits (mode & 07777; type bits ignored), 4 digits: "0644", "4755". */
 int report_format_mode(struct strbuf *out, uint32_t mode);
 
 #endif /* DRIFT_REPORT_REPORT_H */

@@ -1,0 +1,81 @@
+#ifndef DRIFT_REPORT_INTERNAL_H
+#define DRIFT_REPORT_INTERNAL_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+
+#include "report/report.h"
+#include "common/strbuf.h"
+
+/*
+ * What the files of report/ share: the report object, the spools, and the
+ * renderers' entry points. Not for other modules.
+ */
+
+/** The spools, in the order the documents list them. */
+enum report_section {
+	SECTION_ADDED,
+	SECTION_REMOVED,
+	SECTION_MODIFIED,
+	SECTION_ERRORS,
+	SECTION__COUNT,
+};
+
+struct report {
+	enum report_format format;
+	FILE *out;                   /**< borrowed */
+	struct report_meta meta;     /**< a copy; the pointers inside are borrowed */
+	int64_t generated_ns;        /**< meta.generated_ns, or the time of report_new() */
+	FILE *spool[SECTION__COUNT]; /**< tmpfile()s holding the rendered items */
+	uint64_t count[SECTION__COUNT];
+	struct strbuf item; /**< the item being rendered, or the header; reused */
+	int spool_err;      /**< errno of the first failed spool write, 0 if none */
+	int out_err;        /**< errno of the first failed write to out, 0 if none */
+	bool finished;
+};
+
+/*
+ * Renderers. *_deviation() and *_error() append one item to @out, in the
+ * form its spool holds; *_write() writes the whole document to rep->out
+ * (with report_out_write() and report_spool_copy()). All return 0 or -errno
+ * (-ENOMEM, or -EIO with a message in @reterr).
+ */
+int report_text_deviation(struct report *rep, const struct deviation *d, struct strbuf *out);
+int report_text_error(struct report *rep, const struct entry *e, struct strbuf *out);
+int report_text_write(struct report *rep, struct diag *reterr);
+
+int report_json_deviation(struct report *rep, const struct deviation *d, struct strbuf *out);
+int report_json_error(struct report *rep, const struct entry *e, struct strbuf *out);
+int report_json_write(struct report *rep, struct diag *reterr);
+
+/**
+ * Write @len bytes to rep->out. Returns 0, or -EIO after remembering the
+ * errno in rep->out_err (report_finish() turns it into the message).
+ */
+int report_out_write(struct report *rep, const void *data, size_t len);
+
+/**
+ * Copy spool @s to rep->out, leaving out its first @skip bytes. Returns 0 or
+ * -EIO (a read of the spool failed: message in @reterr; or a write to out
+ * failed: rep->out_err is set).
+ */
+int report_spool_copy(struct report *rep, enum report_section s, size_t skip, struct diag *reterr);
+
+/** The description of @err ("Permission denied"), never NULL; @buf is used for unknown ones. */
+const char *report_errno_text(int err, char *buf, size_t size);
+
+/** Append the errno description of @err; 0 or -ENOMEM. */
+int report_add_errno_text(struct strbuf *out, int err);
+
+/** Append @ns as "2026-11-25 15:10:02 UTC" (whole seconds, rounded down); 0 or -ENOMEM. */
+int report_format_time_short(struct strbuf *out, int64_t ns);
+
+/** "baseline", "check" or "scan". */
+const char *report_purpose_name(enum snap_purpose purpose);
+
+/** "file" for ENTRY_FILE, "unknown" otherwise. */
+const char *report_kind_name(enum entry_kind kind);
+
+#endif /* DRIFT_REPORT_INTERNAL_H */

@@ -1,0 +1,528 @@
+/*
+ * Report fixtures: snapshots and deviations built by hand (the tests need
+ * no database), a renderer into memory, and golden-file comparison with an
+ * update mode (DRIFT_UPDATE_GOLDEN=1).
+ */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <cmocka.h>
+
+#include "tests/report/fixture.h"
+
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "common/diag.h"
+
+#ifndef GOLDEN_DIR
+#error "GOLDEN_DIR must name tests/golden (set in tests/report/meson.build)"
+#endif
+
+#define SEC INT64_C(1000000000)
+
+/* ---- snapshots ---- */
+
+/* snap_info holds char *, so the strings are arrays rather than literals. */
+static char s_etc[] = "/etc", s_usr_bin[] = "/usr/bin", s_cache[] = "/etc/*.cache",
+	    s_swp[] = "*.swp", s_srv[] = "/srv",
+	    s_opt[] = "/opt/\xff"
+		      "data";
+static char s_baseline[] = "baseline", s_check[] = "check-20261126T031500Z", s_pre[] = "pre";
+static char s_web1[] = "web1.example.org", s_db1[] = "db\"1\"", s_v010[] = "0.1.0",
+	    s_v020[] = "0.2.0";
+static char *baseline_roots[] = { s_etc, s_usr_bin, NULL };
+static char *baseline_excludes[] = { s_cache, s_swp, NULL };
+static char *pre_roots[] = { s_srv, s_opt, NULL };
+static char *no_strings[] = { NULL };
+
+const struct snap_info fx_baseline = {
+	.id = 1,
+	.label = s_baseline,
+	.purpose = SNAP_PURPOSE_BASELINE,
+	.is_baseline = true,
+	.complete = true,
+	.host = s_web1,
+	.version = s_v010,
+	.roots = baseline_roots,
+	.nroots = 2,
+	.excludes = baseline_excludes,
+	.nexcludes = 2,
+	.hash = HASH_XXH3_128,
+	.started_ns = 1795619402 * SEC + 500000000,
+	.finished_ns = 1795619405 * SEC + 1,
+	.entries = 1230,
+	.errors = 0,
+};
+
+const struct snap_info fx_check = {
+	.id = 7,
+	.label = s_check,
+	.purpose = SNAP_PURPOSE_CHECK,
+	.complete = true,
+	.host = s_web1,
+	.version = s_v010,
+	.roots = baseline_roots,
+	.nroots = 2,
+	.excludes = baseline_excludes,
+	.nexcludes = 2,
+	.hash = HASH_XXH3_128,
+	.started_ns = 1795662900 * SEC + 250000000,
+	.finished_ns = 1795662942 * SEC + 999999999,
+	.entries = 1234,
+	.errors = 2,
+};
+
+const struct snap_info fx_pre = {
+	.id = 2,
+	.label = s_pre,
+	.purpose = SNAP_PURPOSE_SCAN,
+	.complete = true,
+	.host = s_db1,
+	.version = s_v010,
+	.roots = pre_roots,
+	.nroots = 2,
+	.excludes = no_strings,
+	.nexcludes = 0,
+	.hash = HASH_XXH3_128,
+	.started_ns = 1795165200 * SEC,
+	.finished_ns = 1795165200 * SEC + 42,
+	.entries = 12,
+	.errors = 0,
+};
+
+/* No label and not complete: the JSON shows two nulls, the text "#3 (...)". */
+const struct snap_info fx_post = {
+	.id = 3,
+	.label = NULL,
+	.purpose = SNAP_PURPOSE_SCAN,
+	.complete = false,
+	.host = s_db1,
+	.version = s_v020,
+	.roots = pre_roots,
+	.nroots = 2,
+	.excludes = NULL,
+	.nexcludes = 0,
+	.hash = HASH_NONE,
+	.started_ns = 1795253400 * SEC,
+	.finished_ns = 0,
+	.entries = 13,
+	.errors = 1,
+};
+
+void fx_meta_check(struct report_meta *ret_meta)
+{
+	*ret_meta = (struct report_meta){
+		.command = "check",
+		.database = "/var/lib/drift/drift.db",
+		.old = &fx_baseline,
+		.new = &fx_check,
+		.compare_flags = 0,
+		.color = false,
+		.generated_ns = 1795662943 * SEC + 123456789,
+		.tool_version = "0.1.0-test",
+	};
+}
+
+void fx_meta_diff(struct report_meta *ret_meta)
+{
+	*ret_meta = (struct report_meta){
+		.command = "diff",
+		.database = "/home/ops/drift \"test\".db",
+		.old = &fx_pre,
+		.new = &fx_post,
+		.compare_flags = SNAP_COMPARE_ALL,
+		.color = false,
+		.generated_ns = -1, /* 1969-12-31T23:59:59.999999999Z, for the fun of it */
+		.tool_version = "0.1.0-test",
+	};
+}
+
+/* ---- entries ---- */
+
+static const uint8_t hash_a[16] = { 0x00, 0x11, 0x22, 0x33, 0x44, 0x55, 0x66, 0x77,
+				    0x88, 0x99, 0xaa, 0xbb, 0xcc, 0xdd, 0xee, 0xff };
+static const uint8_t hash_b[16] = { 0xde, 0xad, 0xbe, 0xef, 0x01, 0x23, 0x45, 0x67,
+				    0x89, 0xab, 0xcd, 0xef, 0xfe, 0xdc, 0xba, 0x98 };
+
+/* A regular file 0644 root:root with hash_a; callers adjust what they need. */
+static struct entry file_entry(const char *key)
+{
+	struct entry e = {
+		.kind = ENTRY_FILE,
+		.key = key,
+		.key_len = strlen(key),
+		.mode = S_IFREG | 0644,
+		.uid = 0,
+		.gid = 0,
+		.size = 1024,
+		.mtime_ns = 1795165200 * SEC + 123456789,
+		.ctime_ns = 1795165200 * SEC + 123456789,
+		.ino = 131075,
+		.dev = 2049,
+		.nlink = 1,
+		.hash_algo = HASH_XXH3_128,
+		.hash_len = 16,
+	};
+	memcpy(e.hash, hash_a, 16);
+	return e;
+}
+
+/* Keys with NUL-free bytes but possibly not NUL-terminated where they end. */
+static struct entry bytes_entry(const char *key, size_t len)
+{
+	struct entry e = file_entry("");
+
+	e.key = key;
+	e.key_len = len;
+	return e;
+}
+
+static struct entry special_entry(const char *key, uint32_t type, uint32_t perm)
+{
+	struct entry e = file_entry(key);
+
+	e.mode = type | perm;
+	e.size = type == S_IFDIR ? 4096 : 0;
+	e.hash_algo = HASH_NONE;
+	e.hash_len = 0;
+	memset(e.hash, 0, sizeof(e.hash));
+	return e;
+}
+
+static struct entry symlink_entry(const char *key, const char *target, size_t target_len)
+{
+	struct entry e = special_entry(key, S_IFLNK, 0777);
+
+	e.target = target;
+	e.target_len = target_len;
+	e.size = target_len;
+	return e;
+}
+
+/* Add a deviation unless an earlier step failed (*r keeps the first error). */
+static void add(struct report *rep, int *r, enum snap_change change, const struct entry *old,
+		const struct entry *new, uint32_t attrs)
+{
+	const struct deviation d = { .change = change, .old = old, .new = new, .attrs = attrs };
+
+	if (*r == 0)
+		*r = report_add(rep, &d);
+}
+
+static void add_error(struct report *rep, int *r, const struct entry *e)
+{
+	if (*r == 0)
+		*r = report_add_error(rep, e);
+}
+
+int fx_add_nothing(struct report *rep)
+{
+	(void)rep;
+	return 0;
+}
+
+int fx_add_one(struct report *rep)
+{
+	struct entry e = file_entry("/etc/issue");
+	int r = 0;
+
+	add(rep, &r, SNAP_REMOVED, &e, NULL, 0);
+	return r;
+}
+
+int fx_add_unreadable_only(struct report *rep)
+{
+	struct entry e = file_entry("/etc/shadow");
+
+	e.err = EACCES;
+	e.hash_algo = HASH_NONE;
+	e.hash_len = 0;
+	return report_add_error(rep, &e);
+}
+
+/*
+ * In key order, interleaving the changes as compare does:
+ *   added:      /etc/cron.d/backup, /etc/cron.daily (dir), /etc/fifo (fifo), /etc/motd (symlink)
+ *   removed:    /etc/issue, /etc/run.sock (socket)
+ *   modified:   /etc/group (uid, gid), /etc/hosts (size, mtime, ctime, hash),
+ *               /etc/localtime (target), /etc/passwd (mode, inode, device, nlink),
+ *               /etc/rc.local (type, mode, size, target, hash), /etc/shadow (error),
+ *               /etc/sticky (mode 1777), /etc/sudoers (mode 4755, hash, changed while read)
+ *   unreadable: /etc/shadow (EACCES), /etc/vanished (EIO)
+ */
+int fx_add_mixed(struct report *rep)
+{
+	struct entry o, n;
+	int r = 0;
+
+	n = file_entry("/etc/cron.d/backup");
+	add(rep, &r, SNAP_ADDED, NULL, &n, 0);
+
+	n = special_entry("/etc/cron.daily", S_IFDIR, 0755);
+	add(rep, &r, SNAP_ADDED, NULL, &n, 0);
+
+	n = special_entry("/etc/fifo", S_IFIFO, 0600);
+	add(rep, &r, SNAP_ADDED, NULL, &n, 0);
+
+	o = file_entry("/etc/group");
+	n = o;
+	n.uid = 1000;
+	n.gid = 42;
+	add(rep, &r, SNAP_MODIFIED, &o, &n, ATTR_UID | ATTR_GID);
+
+	o = file_entry("/etc/hosts");
+	n = o;
+	n.size = 18446744073709551615u;
+	n.mtime_ns = 1795619402 * SEC + 1;
+	n.ctime_ns = 1795619402 * SEC + 100000000;
+	memcpy(n.hash, hash_b, 16);
+	add(rep, &r, SNAP_MODIFIED, &o, &n, ATTR_SIZE | ATTR_MTIME | ATTR_CTIME | ATTR_HASH);
+
+	o = file_entry("/etc/issue");
+	add(rep, &r, SNAP_REMOVED, &o, NULL, 0);
+
+	o = symlink_entry("/etc/localtime", "/usr/share/zoneinfo/UTC", 23);
+	n = symlink_entry("/etc/localtime", "/usr/share/zoneinfo/Europe/Paris", 32);
+	add(rep, &r, SNAP_MODIFIED, &o, &n, ATTR_TARGET);
+
+	n = symlink_entry("/etc/motd", "/run/motd.dynamic", 17);
+	add(rep, &r, SNAP_ADDED, NULL, &n, 0);
+
+	o = file_entry("/etc/passwd");
+	n = o;
+	n.mode = S_IFREG | 0600;
+	n.ino = 18446744073709551557u; /* above 2^53: a string in JSON */
+	n.dev = 66306;
+	n.nlink = 2;
+	add(rep, &r, SNAP_MODIFIED, &o, &n, ATTR_MODE | ATTR_INODE | ATTR_DEVICE | ATTR_NLINK);
+
+	o = file_entry("/etc/rc.local");
+	o.mode = S_IFREG | 0755;
+	n = symlink_entry("/etc/rc.local", "/bin/true", 9);
+	add(rep, &r, SNAP_MODIFIED, &o, &n,
+	    ATTR_TYPE | ATTR_MODE | ATTR_SIZE | ATTR_TARGET | ATTR_HASH);
+
+	o = special_entry("/etc/run.sock", S_IFSOCK, 0666);
+	add(rep, &r, SNAP_REMOVED, &o, NULL, 0);
+
+	o = file_entry("/etc/shadow");
+	o.mode = S_IFREG | 0640;
+	n = o;
+	n.err = EACCES;
+	n.hash_algo = HASH_NONE;
+	n.hash_len = 0;
+	add(rep, &r, SNAP_MODIFIED, &o, &n, ATTR_ERROR);
+	add_error(rep, &r, &n);
+
+	o = special_entry("/etc/sticky", S_IFDIR, 0755);
+	n = special_entry("/etc/sticky", S_IFDIR, 01777);
+	add(rep, &r, SNAP_MODIFIED, &o, &n, ATTR_MODE);
+
+	o = file_entry("/etc/sudoers");
+	o.mode = S_IFREG | 0440;
+	n = o;
+	n.mode = S_IFREG | 04755;
+	memcpy(n.hash, hash_b, 16);
+	n.flags = ENTRY_CHANGED_WHILE_READ;
+	add(rep, &r, SNAP_MODIFIED, &o, &n, ATTR_MODE | ATTR_HASH);
+
+	n = file_entry("/etc/vanished");
+	n.err = EIO;
+	n.hash_algo = HASH_NONE;
+	n.hash_len = 0;
+	add_error(rep, &r, &n);
+	return r;
+}
+
+/*
+ * Names that must never reach a terminal or a JSON parser raw. Keys are
+ * given with explicit lengths and are not NUL-terminated at key_len.
+ */
+int fx_add_weird(struct report *rep)
+{
+	static const char names[] = "/srv/a\nb"         /* 0..8: newline */
+				    "/srv/back\\slash"  /* 8..23: backslash */
+				    "/srv/bell\x01"     /* 23..33: control byte */
+				    "/srv/caf\xc3\xa9"; /* 33..43: valid UTF-8 */
+	static const char target_bad[] = "\xff\xfe/target\nx";
+	static const char target_old[] = "old\xff";
+	static const char target_new[] = "new \"quoted\"";
+	struct entry o, n;
+	int r = 0;
+
+	n = bytes_entry(names, 8);
+	add(rep, &r, SNAP_ADDED, NULL, &n, 0);
+
+	n = bytes_entry(names + 8, 15);
+	add(rep, &r, SNAP_ADDED, NULL, &n, 0);
+
+	o = bytes_entry(names + 23, 10);
+	add(rep, &r, SNAP_REMOVED, &o, NULL, 0);
+
+	o = bytes_entry(names + 33, 10);
+	n = o;
+	n.mode = S_IFREG | 0600;
+	add(rep, &r, SNAP_MODIFIED, &o, &n, ATTR_MODE);
+
+	n = file_entry("/srv/del\x7f");
+	add(rep, &r, SNAP_ADDED, NULL, &n, 0);
+
+	o = file_entry("/srv/latin1-\xff\xfe");
+	n = o;
+	memcpy(n.hash, hash_b, 16);
+	n.flags = ENTRY_CHANGED_WHILE_READ;
+	add(rep, &r, SNAP_MODIFIED, &o, &n, ATTR_HASH);
+
+	n = symlink_entry("/srv/link", target_bad, sizeof(target_bad) - 1);
+	add(rep, &r, SNAP_ADDED, NULL, &n, 0);
+
+	o = symlink_entry("/srv/link2", target_old, sizeof(target_old) - 1);
+	n = symlink_entry("/srv/link2", target_new, sizeof(target_new) - 1);
+	add(rep, &r, SNAP_MODIFIED, &o, &n, ATTR_SIZE | ATTR_TARGET);
+
+	o = file_entry("/srv/nel\xc2\x85"); /* U+0085, a C1 control */
+	add(rep, &r, SNAP_REMOVED, &o, NULL, 0);
+
+	n = file_entry("/srv/quote\"");
+	add(rep, &r, SNAP_ADDED, NULL, &n, 0);
+
+	n = file_entry("/srv/tab\tname");
+	n.flags = ENTRY_CHANGED_WHILE_READ;
+	add(rep, &r, SNAP_ADDED, NULL, &n, 0);
+
+	n = file_entry("/srv/unreadable\xff");
+	n.err = EACCES;
+	add_error(rep, &r, &n);
+	return r;
+}
+
+/* ---- rendering and golden files ---- */
+
+int fx_render(enum report_format format, const struct report_meta *meta, fx_add_fn *addfn,
+	      char **ret_buf, size_t *ret_len)
+{
+	struct diag diag = { 0 };
+	struct report *rep = NULL;
+	char *buf = NULL;
+	size_t len = 0;
+	FILE *f;
+	int r;
+
+	f = open_memstream(&buf, &len);
+	assert_non_null(f);
+	r = report_new(format, f, meta, &rep, &diag);
+	if (r < 0)
+		goto out;
+	r = addfn(rep);
+	if (r < 0)
+		goto out;
+	r = report_finish(rep, &diag);
+out:
+	report_free(rep);
+	assert_int_equal(fclose(f), 0);
+	if (r < 0) {
+		print_error("render failed: %d %s\n", r, diag.msg);
+		free(buf);
+		return r;
+	}
+	*ret_buf = buf;
+	*ret_len = len;
+	return 0;
+}
+
+static char *golden_path(const char *name)
+{
+	size_t n = strlen(GOLDEN_DIR) + strlen(name) + 2;
+	char *p = malloc(n);
+
+	assert_non_null(p);
+	snprintf(p, n, "%s/%s", GOLDEN_DIR, name);
+	return p;
+}
+
+void fx_golden_check(const char *name, const char *buf, size_t len)
+{
+	const char *update = getenv("DRIFT_UPDATE_GOLDEN");
+	char *path = golden_path(name);
+	char *want = NULL;
+	size_t want_len = 0, i;
+	FILE *f;
+
+	if (update && !strcmp(update, "1")) {
+		f = fopen(path, "w");
+		assert_non_null(f);
+		assert_int_equal(fwrite(buf, 1, len, f), len);
+		assert_int_equal(fclose(f), 0);
+		free(path);
+		return;
+	}
+
+	f = fopen(path, "r");
+	if (!f) {
+		print_error("missing golden file %s (DRIFT_UPDATE_GOLDEN=1 writes it)\n", path);
+		free(path);
+		fail();
+	}
+	{
+		char chunk[4096];
+		size_t n;
+		FILE *m = open_memstream(&want, &want_len);
+
+		assert_non_null(m);
+		while ((n = fread(chunk, 1, sizeof(chunk), f)) > 0)
+			assert_int_equal(fwrite(chunk, 1, n, m), n);
+		assert_int_equal(fclose(m), 0);
+	}
+	fclose(f);
+
+	for (i = 0; i < len && i < want_len && buf[i] == want[i]; i++)
+		;
+	if (i != len || i != want_len) {
+		size_t line = 1;
+
+		for (size_t k = 0; k < i && k < len; k++)
+			line += buf[k] == '\n';
+		print_error("%s differs at byte %zu (line %zu); got %zu bytes, want %zu\n"
+			    "--- got:\n%s\n--- (DRIFT_UPDATE_GOLDEN=1 rewrites the file)\n",
+			    path, i, line, len, want_len, buf);
+		free(want);
+		free(path);
+		fail();
+	}
+	free(want);
+	free(path);
+}
+
+char *fx_write_temp(const char *buf, size_t len)
+{
+	char *path = strdup("/tmp/drift-report-test-XXXXXX");
+	int fd;
+
+	assert_non_null(path);
+	fd = mkstemp(path);
+	assert_true(fd >= 0);
+	assert_int_equal(write(fd, buf, len), (ssize_t)len);
+	assert_int_equal(close(fd), 0);
+	return path;
+}
+
+bool fx_under_asan(void)
+{
+#if defined(__SANITIZE_ADDRESS__)
+	return true;
+#elif defined(__has_feature)
+#if __has_feature(address_sanitizer)
+	return true;
+#else
+	return false;
+#endif
+#else
+	return false;
+#endif
+}

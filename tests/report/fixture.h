@@ -1,0 +1,56 @@
+#ifndef DRIFT_TESTS_REPORT_FIXTURE_H
+#define DRIFT_TESTS_REPORT_FIXTURE_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "report/report.h"
+
+/*
+ * Hand-built report inputs shared by the text and JSON tests (no database):
+ * snapshots, deviations and unreadable entries, plus golden-file checking.
+ */
+
+/** The snapshots of the fixtures. Static storage; fixed values. */
+extern const struct snap_info fx_baseline, fx_check, fx_pre, fx_post;
+
+/** meta for `drift check` of fx_check against fx_baseline (no colour). */
+void fx_meta_check(struct report_meta *ret_meta);
+/** meta for `drift diff pre post` (fx_pre, fx_post; SNAP_COMPARE_ALL). */
+void fx_meta_diff(struct report_meta *ret_meta);
+
+/** Adders: each feeds a report, in key order; return 0 or the first error. */
+typedef int fx_add_fn(struct report *rep);
+/** Nothing at all. */
+int fx_add_nothing(struct report *rep);
+/** Every change kind, every attribute, every type, and two unreadable entries. */
+int fx_add_mixed(struct report *rep);
+/** Exactly one removed file. */
+int fx_add_one(struct report *rep);
+/** One unreadable entry and no deviations. */
+int fx_add_unreadable_only(struct report *rep);
+/** Names with a newline, control bytes, DEL, C1, invalid UTF-8, backslash, quotes... */
+int fx_add_weird(struct report *rep);
+
+/**
+ * Render a whole report in memory. Returns 0 and a malloc'd NUL-terminated
+ * *ret_buf (free()), or the first error; the test fails on its own when a
+ * step fails unexpectedly.
+ */
+int fx_render(enum report_format format, const struct report_meta *meta, fx_add_fn *add,
+	      char **ret_buf, size_t *ret_len);
+
+/**
+ * Compare @buf with tests/golden/@name byte for byte; with
+ * DRIFT_UPDATE_GOLDEN=1 in the environment, rewrite the file instead.
+ */
+void fx_golden_check(const char *name, const char *buf, size_t len);
+
+/** Write @buf to a new temporary file; returns its malloc'd path (unlink + free it). */
+char *fx_write_temp(const char *buf, size_t len);
+
+/** True when built with AddressSanitizer (malloc statistics mean nothing then). */
+bool fx_under_asan(void);
+
+#endif /* DRIFT_TESTS_REPORT_FIXTURE_H */

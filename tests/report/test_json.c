@@ -1,0 +1,333 @@
+/*
+ * Unit tests of report/json.c: the JSON report, against golden files in
+ * tests/golden/ (.json) (DRIFT_UPDATE_GOLDEN=1 rewrites them), through
+ * python3's json module (tests/report/validate_json.py checks the schema of
+ * docs/json-report.md and the lossless paths), and against exact members.
+ */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <cmocka.h>
+
+#include "report/report.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include "tests/report/fixture.h"
+
+#ifndef VALIDATE_JSON
+#error "VALIDATE_JSON must name tests/report/validate_json.py"
+#endif
+
+static char *render(const struct report_meta *meta, fx_add_fn *add, size_t *ret_len)
+{
+	char *buf = NULL;
+	size_t len = 0;
+
+	assert_int_equal(fx_render(REPORT_JSON, meta, add, &buf, &len), 0);
+	assert_int_equal(strlen(buf), len);
+	if (ret_len)
+		*ret_len = len;
+	return buf;
+}
+
+static void assert_contains(const char *haystack, const char *needle)
+{
+	if (!strstr(haystack, needle)) {
+		print_error("missing: [%s]\nin:\n%s\n", needle, haystack);
+		fail();
+	}
+}
+
+static void assert_starts_with(const char *s, const char *prefix)
+{
+	if (strncmp(s, prefix, strlen(prefix))) {
+		print_error("does not start with: [%s]\nin:\n%s\n", prefix, s);
+		fail();
+	}
+}
+
+static bool have_python3(void)
+{
+	return system("command -v python3 >/dev/null 2>&1") == 0;
+}
+
+/* Run `@prog FILE @redirect` on a file holding @buf and return its exit status. */
+static int run_on(const char *prog, const char *redirect, const char *buf, size_t len)
+{
+	char *path = fx_write_temp(buf, len);
+	char cmd[1024];
+	int status;
+
+	snprintf(cmd, sizeof(cmd), "%s '%s' %s", prog, path, redirect);
+	status = system(cmd);
+	unlink(path);
+	free(path);
+	return WIFEXITED(status) ? WEXITSTATUS(status) : -1;
+}
+
+/* Valid JSON for python3 -m json.tool, and valid for the schema checker. */
+static void assert_valid_json(const char *buf, size_t len)
+{
+	if (!have_python3()) {
+		print_message("python3 missing: JSON not validated\n");
+		return;
+	}
+	assert_int_equal(run_on("python3 -m json.tool", ">/dev/null", buf, len), 0);
+	assert_int_equal(run_on("python3 '" VALIDATE_JSON "'", "", buf, len), 0);
+}
+
+static void test_json_clean_check_is_valid_with_empty_arrays(void **state)
+{
+	struct report_meta meta;
+	size_t len;
+	char *buf;
+
+	(void)state;
+	fx_meta_check(&meta);
+	buf = render(&meta, fx_add_nothing, &len);
+	fx_golden_check("check-clean.json", buf, len);
+	assert_valid_json(buf, len);
+
+	assert_starts_with(buf,
+			   "{\n  \"drift_report\": 1,\n  \"tool\": {\"name\": \"drift\", "
+			   "\"version\": \"0.1.0-test\"},\n  \"command\": \"check\",\n"
+			   "  \"generated\": \"2026-11-26T03:15:43.123456789Z\",\n"
+			   "  \"database\": \"/var/lib/drift/drift.db\",\n"
+			   "  \"compare\": {\"all_changes\": false},\n  \"old\": {\"id\": 1, ");
+	assert_contains(buf, "\n  \"summary\": {\"added\": 0, \"removed\": 0, \"modified\": 0, "
+			     "\"total\": 0, \"unreadable\": 0, \"entries_checked\": 1234},\n"
+			     "  \"deviations\": [],\n  \"unreadable\": []\n}\n");
+	free(buf);
+}
+
+static void test_json_snapshot_objects_have_every_member(void **state)
+{
+	struct report_meta meta;
+	size_t len;
+	char *buf;
+
+	(void)state;
+	fx_meta_check(&meta);
+	buf = render(&meta, fx_add_nothing, &len);
+	assert_contains(buf,
+			"  \"old\": {\"id\": 1, \"label\": \"baseline\", \"purpose\": "
+			"\"baseline\", \"complete\": true, \"host\": \"web1.example.org\", "
+			"\"version\": \"0.1.0\", \"roots\": [\"/etc\", \"/usr/bin\"], "
+			"\"excludes\": [\"/etc/*.cache\", \"*.swp\"], \"hash\": \"xxh3-128\", "
+			"\"started\": \"2026-11-25T15:10:02.500000000Z\", \"finished\": "
+			"\"2026-11-25T15:10:05.000000001Z\", \"entries\": 1230, \"errors\": 0},\n");
+	assert_contains(buf, "  \"new\": {\"id\": 7, \"label\": \"check-20261126T031500Z\", "
+			     "\"purpose\": \"check\", ");
+	free(buf);
+
+	/* No label, incomplete: nulls; a root that is not UTF-8: its display form. */
+	fx_meta_diff(&meta);
+	buf = render(&meta, fx_add_nothing, &len);
+	fx_golden_check("diff-clean.json", buf, len);
+	assert_valid_json(buf, len);
+	assert_contains(buf, "  \"command\": \"diff\",\n"
+			     "  \"generated\": \"1969-12-31T23:59:59.999999999Z\",\n"
+			     "  \"database\": \"/home/ops/drift \\\"test\\\".db\",\n"
+			     "  \"compare\": {\"all_changes\": true},\n");
+	assert_contains(buf,
+			"  \"new\": {\"id\": 3, \"label\": null, \"purpose\": \"scan\", "
+			"\"complete\": false, \"host\": \"db\\\"1\\\"\", \"version\": \"0.2.0\", "
+			"\"roots\": [\"/srv\", \"/opt/\\\\xffdata\"], \"excludes\": [], "
+			"\"hash\": \"none\", \"started\": \"2026-11-21T09:30:00.000000000Z\", "
+			"\"finished\": null, \"entries\": 13, \"errors\": 1},\n");
+	free(buf);
+}
+
+static void test_json_mixed_check_has_every_change_and_attribute(void **state)
+{
+	struct report_meta meta;
+	size_t len;
+	char *buf;
+
+	(void)state;
+	fx_meta_check(&meta);
+	meta.color = true; /* ignored by JSON */
+	buf = render(&meta, fx_add_mixed, &len);
+	fx_golden_check("check-mixed.json", buf, len);
+	assert_valid_json(buf, len);
+	assert_null(strchr(buf, '\033'));
+
+	assert_contains(buf,
+			"  \"summary\": {\"added\": 4, \"removed\": 2, \"modified\": 8, "
+			"\"total\": 14, \"unreadable\": 2, \"entries_checked\": 1234},\n"
+			"  \"deviations\": [\n    {\"kind\": \"file\", \"path\": "
+			"\"/etc/cron.d/backup\", \"change\": \"added\", \"attributes\": [], "
+			"\"old\": null, \"new\": {\"type\": \"file\", \"mode\": \"0644\", "
+			"\"uid\": 0, \"gid\": 0, \"size\": 1024, \"mtime\": "
+			"\"2026-11-20T09:00:00.123456789Z\", \"ctime\": "
+			"\"2026-11-20T09:00:00.123456789Z\", \"inode\": \"131075\", \"device\": "
+			"\"2049\", \"nlink\": 1, \"target\": null, \"hash\": "
+			"\"00112233445566778899aabbccddeeff\", \"hash_algo\": \"xxh3-128\", "
+			"\"error\": null, \"errno\": null, \"changed_while_read\": false}},\n");
+	/* Removed: old set, new null; a symlink's target. */
+	assert_contains(buf, "{\"kind\": \"file\", \"path\": \"/etc/run.sock\", \"change\": "
+			     "\"removed\", \"attributes\": [], \"old\": {\"type\": \"socket\", "
+			     "\"mode\": \"0666\"");
+	assert_contains(buf, "\"new\": null}");
+	assert_contains(buf,
+			"\"path\": \"/etc/motd\", \"change\": \"added\", \"attributes\": [], "
+			"\"old\": null, \"new\": {\"type\": \"symlink\", \"mode\": \"0777\", ");
+	assert_contains(buf, "\"target\": \"/run/motd.dynamic\", \"hash\": null, "
+			     "\"hash_algo\": null");
+	/* Modified: changed attributes in enum order; big integers as strings. */
+	assert_contains(buf, "\"path\": \"/etc/passwd\", \"change\": \"modified\", \"attributes\": "
+			     "[\"mode\", \"inode\", \"device\", \"nlink\"]");
+	assert_contains(buf, "\"inode\": \"18446744073709551557\", \"device\": \"66306\", "
+			     "\"nlink\": 2");
+	assert_contains(buf,
+			"\"attributes\": [\"type\", \"mode\", \"size\", \"target\", \"hash\"]");
+	assert_contains(buf, "\"size\": 18446744073709551615, ");
+	assert_contains(buf, "\"mode\": \"4755\"");
+	assert_contains(buf, "\"attributes\": [\"error\"]");
+	assert_contains(buf, "\"error\": \"Permission denied\", \"errno\": 13, "
+			     "\"changed_while_read\": false}}");
+	assert_contains(buf, "\"hash_algo\": \"xxh3-128\", \"error\": null, \"errno\": null, "
+			     "\"changed_while_read\": true}}");
+	/* The last deviation, then the unreadable ones. */
+	assert_contains(buf, "}}\n  ],\n  \"unreadable\": [\n"
+			     "    {\"kind\": \"file\", \"path\": \"/etc/shadow\", \"error\": "
+			     "\"Permission denied\", \"errno\": 13},\n"
+			     "    {\"kind\": \"file\", \"path\": \"/etc/vanished\", \"error\": "
+			     "\"Input/output error\", \"errno\": 5}\n  ]\n}\n");
+	free(buf);
+}
+
+static void test_json_weird_names_are_lossless(void **state)
+{
+	struct report_meta meta;
+	size_t len;
+	char *buf;
+
+	(void)state;
+	fx_meta_diff(&meta);
+	buf = render(&meta, fx_add_weird, &len);
+	fx_golden_check("diff-weird-names.json", buf, len);
+	assert_valid_json(buf, len);
+
+	/* Not clean: display form (JSON-escaped) plus the raw bytes in base64. */
+	assert_contains(buf, "\"path\": \"/srv/a\\\\nb\", \"path_b64\": \"L3Nydi9hCmI=\", ");
+	assert_contains(buf, "\"path\": \"/srv/bell\\\\x01\", \"path_b64\": \"L3Nydi9iZWxsAQ==\"");
+	assert_contains(buf, "\"path\": \"/srv/latin1-\\\\xff\\\\xfe\", \"path_b64\": "
+			     "\"L3Nydi9sYXRpbjEt//4=\", ");
+	assert_contains(buf, "\"target\": \"\\\\xff\\\\xfe/target\\\\nx\", \"target_b64\": "
+			     "\"//4vdGFyZ2V0Cng=\", ");
+	assert_contains(buf, "\"path\": \"/srv/unreadable\\\\xff\", \"path_b64\": "
+			     "\"L3Nydi91bnJlYWRhYmxl/w==\", \"error\": \"Permission denied\"");
+	/* Clean: the exact string, UTF-8 as it is, JSON escapes where JSON needs them. */
+	assert_contains(buf, "\"path\": \"/srv/caf\xc3\xa9\", \"change\"");
+	assert_contains(buf, "\"path\": \"/srv/back\\\\slash\", \"change\"");
+	assert_contains(buf, "\"path\": \"/srv/quote\\\"\", \"change\"");
+	assert_contains(buf, "\"target\": \"new \\\"quoted\\\"\", \"hash\"");
+	/* A clean display never reaches JSON with a raw control byte. */
+	for (size_t i = 0; i < len; i++)
+		assert_true((unsigned char)buf[i] >= 0x20 || buf[i] == '\n');
+	free(buf);
+}
+
+/* A 3-byte name (base64 without padding), then a 10000-byte one (base64 in pieces). */
+static int add_short_and_long_paths(struct report *rep)
+{
+	static char key[10000];
+	static const char shortkey[] = "/\x01z";
+	struct entry e = { .kind = ENTRY_FILE, .mode = S_IFREG | 0600, .key = shortkey };
+	const struct deviation d = { .change = SNAP_ADDED, .new = &e };
+	int r;
+
+	e.key_len = 3;
+	r = report_add(rep, &d);
+	if (r < 0)
+		return r;
+	memset(key, 'a', sizeof(key));
+	key[0] = '/';
+	key[3071] = '\xff'; /* invalid UTF-8 around the end of the first piece */
+	key[sizeof(key) - 1] = '\n';
+	e.key = key;
+	e.key_len = sizeof(key);
+	return report_add(rep, &d);
+}
+
+static void test_json_long_path_is_lossless(void **state)
+{
+	struct report_meta meta;
+	size_t len;
+	char *buf;
+
+	(void)state;
+	fx_meta_check(&meta);
+	buf = render(&meta, add_short_and_long_paths, &len);
+	assert_valid_json(buf, len);
+	assert_contains(buf, "\"path\": \"/\\\\x01z\", \"path_b64\": \"LwF6\", ");
+	free(buf);
+}
+
+static void test_json_unreadable_only(void **state)
+{
+	struct report_meta meta;
+	size_t len;
+	char *buf;
+
+	(void)state;
+	fx_meta_check(&meta);
+	buf = render(&meta, fx_add_unreadable_only, &len);
+	fx_golden_check("check-unreadable.json", buf, len);
+	assert_valid_json(buf, len);
+	assert_contains(buf, "  \"deviations\": [],\n  \"unreadable\": [\n    {\"kind\": \"file\", "
+			     "\"path\": \"/etc/shadow\", \"error\": \"Permission denied\", "
+			     "\"errno\": 13}\n  ]\n}\n");
+	free(buf);
+}
+
+/* The validator itself must be able to fail. */
+static void test_json_validator_rejects_broken_documents(void **state)
+{
+	struct report_meta meta;
+	size_t len;
+	char *buf, *p;
+
+	(void)state;
+	if (!have_python3())
+		skip();
+	fx_meta_diff(&meta);
+	buf = render(&meta, fx_add_weird, &len);
+	/* A wrong base64: the path no longer is the display form of its bytes. */
+	p = strstr(buf, "L3Nydi9hCmI=");
+	assert_non_null(p);
+	p[5] = 'Z';
+	assert_int_not_equal(run_on("python3 '" VALIDATE_JSON "'", "2>/dev/null", buf, len), 0);
+	free(buf);
+
+	fx_meta_diff(&meta);
+	buf = render(&meta, fx_add_weird, &len);
+	/* A summary that disagrees with the array. */
+	p = strstr(buf, "\"added\": 6");
+	assert_non_null(p);
+	p[10] = '5';
+	assert_int_not_equal(run_on("python3 '" VALIDATE_JSON "'", "2>/dev/null", buf, len), 0);
+	free(buf);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_json_clean_check_is_valid_with_empty_arrays),
+		cmocka_unit_test(test_json_snapshot_objects_have_every_member),
+		cmocka_unit_test(test_json_mixed_check_has_every_change_and_attribute),
+		cmocka_unit_test(test_json_weird_names_are_lossless),
+		cmocka_unit_test(test_json_long_path_is_lossless),
+		cmocka_unit_test(test_json_unreadable_only),
+		cmocka_unit_test(test_json_validator_rejects_broken_documents),
+	};
+	return cmocka_run_group_tests_name("report/json", tests, NULL, NULL);
+}

@@ -1,0 +1,390 @@
+/*
+ * Unit tests of report/report.c: the life cycle and failure contract of a
+ * report, the counts, write failures (/dev/full), and a large report that
+ * must not grow memory.
+ */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <cmocka.h>
+
+#include "report/report.h"
+
+#include <errno.h>
+#include <malloc.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/resource.h>
+#include <sys/stat.h>
+#include <time.h>
+
+#include "common/diag.h"
+#include "tests/report/fixture.h"
+
+static struct report *const untouched = (struct report *)0x1234;
+
+static void test_report_new_rejects_unknown_format_and_leaves_output(void **state)
+{
+	struct report_meta meta;
+	struct report *rep = untouched;
+	struct diag diag = { 0 };
+
+	(void)state;
+	fx_meta_check(&meta);
+	assert_int_equal(report_new((enum report_format)42, stdout, &meta, &rep, &diag), -EINVAL);
+	assert_ptr_equal(rep, untouched);
+	assert_string_equal(diag.msg, "unknown report format 42");
+}
+
+static void test_report_new_rejects_unknown_command_and_leaves_output(void **state)
+{
+	struct report_meta meta;
+	struct report *rep = untouched;
+	struct diag diag = { 0 };
+
+	(void)state;
+	fx_meta_check(&meta);
+	meta.command = "scan";
+	assert_int_equal(report_new(REPORT_TEXT, stdout, &meta, &rep, &diag), -EINVAL);
+	assert_ptr_equal(rep, untouched);
+	assert_string_equal(diag.msg, "cannot report on command 'scan'");
+
+	meta.command = NULL;
+	assert_int_equal(report_new(REPORT_JSON, stdout, &meta, &rep, NULL), -EINVAL);
+	assert_ptr_equal(rep, untouched);
+}
+
+static void test_report_new_rejects_missing_snapshot_and_leaves_output(void **state)
+{
+	struct report_meta meta;
+	struct report *rep = untouched;
+
+	(void)state;
+	fx_meta_diff(&meta);
+	meta.new = NULL;
+	assert_int_equal(report_new(REPORT_TEXT, stdout, &meta, &rep, NULL), -EINVAL);
+	assert_ptr_equal(rep, untouched);
+	fx_meta_diff(&meta);
+	meta.old = NULL;
+	assert_int_equal(report_new(REPORT_JSON, stdout, &meta, &rep, NULL), -EINVAL);
+	assert_ptr_equal(rep, untouched);
+}
+
+static void test_report_free_accepts_null(void **state)
+{
+	(void)state;
+	report_free(NULL);
+}
+
+static void test_report_add_rejects_malformed_deviations(void **state)
+{
+	struct report_meta meta;
+	struct report *rep = NULL;
+	struct report_counts c;
+	struct entry e = { .kind = ENTRY_FILE, .key = "/x", .key_len = 2, .mode = S_IFREG };
+	const struct deviation bad[] = {
+		{ .change = 0, .old = &e, .new = &e },
+		{ .change = SNAP_ADDED | SNAP_REMOVED, .old = &e, .new = &e },
+		{ .change = SNAP_ADDED, .old = &e, .new = NULL },
+		{ .change = SNAP_REMOVED, .old = NULL, .new = &e },
+		{ .change = SNAP_MODIFIED, .old = &e, .new = NULL },
+		{ .change = SNAP_MODIFIED, .old = NULL, .new = &e },
+	};
+
+	(void)state;
+	fx_meta_check(&meta);
+	assert_int_equal(report_new(REPORT_TEXT, stdout, &meta, &rep, NULL), 0);
+	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++)
+		assert_int_equal(report_add(rep, &bad[i]), -EINVAL);
+	/* An entry without an error is not unreadable. */
+	assert_int_equal(report_add_error(rep, &e), -EINVAL);
+	report_get_counts(rep, &c);
+	assert_true(c.added == 0 && c.removed == 0 && c.modified == 0 && c.errors == 0);
+	report_free(rep);
+}
+
+static void test_report_get_counts_counts_each_kind(void **state)
+{
+	struct report_meta meta;
+	struct report *rep = NULL;
+	struct report_counts c;
+	struct entry e = { .kind = ENTRY_FILE, .key = "/x", .key_len = 2, .mode = S_IFREG };
+	struct entry bad = e;
+	const struct deviation a = { .change = SNAP_ADDED, .new = &e };
+	const struct deviation r = { .change = SNAP_REMOVED, .old = &e };
+	const struct deviation m = {
+		.change = SNAP_MODIFIED, .old = &e, .new = &e, .attrs = ATTR_UID
+	};
+	FILE *null = fopen("/dev/null", "w");
+
+	(void)state;
+	assert_non_null(null);
+	bad.err = EACCES;
+	fx_meta_check(&meta);
+	assert_int_equal(report_new(REPORT_JSON, null, &meta, &rep, NULL), 0);
+	assert_int_equal(report_add(rep, &a), 0);
+	assert_int_equal(report_add_cb(&a, rep), 0);
+	assert_int_equal(report_add(rep, &r), 0);
+	assert_int_equal(report_add_cb(&m, rep), 0);
+	assert_int_equal(report_add(rep, &m), 0);
+	assert_int_equal(report_add(rep, &m), 0);
+	assert_int_equal(report_add_error(rep, &bad), 0);
+	report_get_counts(rep, &c);
+	assert_int_equal(c.added, 2);
+	assert_int_equal(c.removed, 1);
+	assert_int_equal(c.modified, 3);
+	assert_int_equal(c.errors, 1);
+	assert_int_equal(report_finish(rep, NULL), 0);
+	report_free(rep);
+	fclose(null);
+}
+
+static void test_report_finish_twice_and_add_after_finish_are_einval(void **state)
+{
+	struct report_meta meta;
+	struct report *rep = NULL;
+	struct diag diag = { 0 };
+	struct entry e = { .kind = ENTRY_FILE, .key = "/x", .key_len = 2, .mode = S_IFREG };
+	const struct deviation a = { .change = SNAP_ADDED, .new = &e };
+	FILE *null = fopen("/dev/null", "w");
+
+	(void)state;
+	assert_non_null(null);
+	fx_meta_check(&meta);
+	assert_int_equal(report_new(REPORT_TEXT, null, &meta, &rep, NULL), 0);
+	assert_int_equal(report_finish(rep, &diag), 0);
+	assert_int_equal(report_add(rep, &a), -EINVAL);
+	e.err = EIO;
+	assert_int_equal(report_add_error(rep, &e), -EINVAL);
+	assert_int_equal(report_finish(rep, &diag), -EINVAL);
+	assert_string_equal(diag.msg, "report already finished");
+	report_free(rep);
+	fclose(null);
+}
+
+/* Nothing reaches the output before report_finish(). */
+static void test_report_add_writes_nothing_before_finish(void **state)
+{
+	struct report_meta meta;
+	struct report *rep = NULL;
+	char *buf = NULL;
+	size_t len = 0;
+	FILE *f = open_memstream(&buf, &len);
+
+	(void)state;
+	assert_non_null(f);
+	fx_meta_check(&meta);
+	assert_int_equal(report_new(REPORT_TEXT, f, &meta, &rep, NULL), 0);
+	assert_int_equal(fx_add_mixed(rep), 0);
+	assert_int_equal(fflush(f), 0);
+	assert_int_equal(len, 0);
+	assert_int_equal(report_finish(rep, NULL), 0);
+	assert_true(len > 0);
+	report_free(rep);
+	fclose(f);
+	free(buf);
+}
+
+static void check_dev_full(enum report_format format, unsigned n)
+{
+	struct report_meta meta;
+	struct report *rep = NULL;
+	struct diag diag = { 0 };
+	struct entry e = { .kind = ENTRY_FILE,
+			   .key = "/some/rather/long/path/to/fill/buffers",
+			   .mode = S_IFREG | 0644 };
+	const struct deviation a = { .change = SNAP_ADDED, .new = &e };
+	FILE *full = fopen("/dev/full", "w");
+
+	if (!full)
+		skip();
+	e.key_len = strlen(e.key);
+	fx_meta_check(&meta);
+	assert_int_equal(report_new(format, full, &meta, &rep, &diag), 0);
+	for (unsigned i = 0; i < n; i++)
+		assert_int_equal(report_add(rep, &a), 0);
+	assert_int_equal(report_finish(rep, &diag), -EIO);
+	assert_string_equal(diag.msg, "cannot write report: No space left on device");
+	report_free(rep);
+	fclose(full);
+}
+
+static void test_report_finish_to_dev_full_is_eio(void **state)
+{
+	(void)state;
+	/* A short report fails at the final flush... */
+	check_dev_full(REPORT_TEXT, 0);
+	check_dev_full(REPORT_JSON, 1);
+	/* ...a long one while its spools are copied. */
+	check_dev_full(REPORT_TEXT, 20000);
+	check_dev_full(REPORT_JSON, 20000);
+}
+
+/*
+ * A spool that cannot be written (here: over RLIMIT_FSIZE, as on a full
+ * /tmp): report_add() fails with -EIO from then on, and report_finish()
+ * says why without writing anything.
+ */
+static void test_report_add_spool_failure_is_eio_and_sticky(void **state)
+{
+	struct report_meta meta;
+	struct report *rep = NULL;
+	struct report_counts c;
+	struct diag diag = { 0 };
+	struct entry e = { .kind = ENTRY_FILE,
+			   .key = "/a/path/of/some/length/to/fill/the/spool",
+			   .mode = S_IFREG | 0644 };
+	const struct deviation a = { .change = SNAP_ADDED, .new = &e };
+	struct rlimit old, small;
+	void (*old_handler)(int);
+	char *buf = NULL;
+	size_t len = 0, i;
+	FILE *f = open_memstream(&buf, &len);
+	int r = 0;
+
+	(void)state;
+	assert_non_null(f);
+	e.key_len = strlen(e.key);
+	fx_meta_check(&meta);
+	assert_int_equal(getrlimit(RLIMIT_FSIZE, &old), 0);
+	assert_int_equal(report_new(REPORT_TEXT, f, &meta, &rep, NULL), 0);
+
+	/* SIGXFSZ would kill us; ignored, the write fails with EFBIG instead. */
+	old_handler = signal(SIGXFSZ, SIG_IGN);
+	small = old;
+	small.rlim_cur = 64 * 1024;
+	assert_int_equal(setrlimit(RLIMIT_FSIZE, &small), 0);
+	for (i = 0; i < 100000 && r == 0; i++)
+		r = report_add(rep, &a);
+	assert_int_equal(setrlimit(RLIMIT_FSIZE, &old), 0);
+	signal(SIGXFSZ, old_handler);
+
+	assert_int_equal(r, -EIO);
+	assert_true(i < 100000);
+	report_get_counts(rep, &c);
+	assert_int_equal(c.added, i - 1);
+	assert_int_equal(report_add(rep, &a), -EIO);
+	assert_int_equal(report_finish(rep, &diag), -EIO);
+	assert_string_equal(diag.msg,
+			    "cannot write the temporary file of the report: File too large");
+	report_free(rep);
+	fclose(f);
+	assert_int_equal(len, 0);
+	free(buf);
+}
+
+static size_t heap_in_use(void)
+{
+	struct mallinfo2 mi = mallinfo2();
+
+	return mi.uordblks + mi.hblkhd;
+}
+
+/*
+ * 100,000 deviations of every kind, in key order, through a report to a
+ * temporary file: the counts and the output must be right, and (without
+ * ASan, whose allocator mallinfo2() does not see) the heap must not grow
+ * between the first thousand and the last.
+ */
+static void check_many(enum report_format format)
+{
+	enum { N = 100000 };
+	struct report_meta meta;
+	struct report *rep = NULL;
+	struct report_counts c;
+	struct entry o = { .kind = ENTRY_FILE,
+			   .mode = S_IFREG | 0644,
+			   .size = 1,
+			   .hash_algo = HASH_XXH3_128,
+			   .hash_len = 16 };
+	struct entry n = o;
+	char key[64];
+	size_t heap_early = 0, lines = 0, bytes = 0;
+	char buf[65536];
+	size_t got;
+	FILE *f = tmpfile();
+
+	assert_non_null(f);
+	fx_meta_check(&meta);
+	assert_int_equal(report_new(format, f, &meta, &rep, NULL), 0);
+	for (unsigned i = 0; i < N; i++) {
+		struct deviation d = { .old = &o, .new = &n };
+
+		o.key = n.key = key;
+		o.key_len = n.key_len =
+			(size_t)snprintf(key, sizeof(key), "/data/dir%04u/file%08u", i / 1000, i);
+		switch (i % 3) {
+		case 0:
+			d.change = SNAP_ADDED;
+			d.old = NULL;
+			break;
+		case 1:
+			d.change = SNAP_REMOVED;
+			d.new = NULL;
+			break;
+		default:
+			d.change = SNAP_MODIFIED;
+			n.size = i;
+			n.hash[0] = (uint8_t)i;
+			d.attrs = ATTR_SIZE | ATTR_HASH;
+			break;
+		}
+		assert_int_equal(report_add(rep, &d), 0);
+		if (i == 999)
+			heap_early = heap_in_use();
+	}
+	if (!fx_under_asan()) {
+		size_t heap_late = heap_in_use();
+
+		assert_true(heap_late < heap_early + 64 * 1024);
+	}
+	report_get_counts(rep, &c);
+	assert_int_equal(c.added, 33334);
+	assert_int_equal(c.removed, 33333);
+	assert_int_equal(c.modified, 33333);
+	assert_int_equal(report_finish(rep, NULL), 0);
+	report_free(rep);
+
+	rewind(f);
+	while ((got = fread(buf, 1, sizeof(buf), f)) > 0) {
+		bytes += got;
+		for (size_t i = 0; i < got; i++)
+			lines += buf[i] == '\n';
+	}
+	fclose(f);
+	if (format == REPORT_TEXT)
+		/* summary, 3 x (blank + heading), one line per item, 2 more per modified */
+		assert_int_equal(lines, 1 + 6 + N + 2 * 33333);
+	else
+		/* 14 newlines of frame (with an empty "unreadable") plus one per deviation */
+		assert_int_equal(lines, 14 + N);
+	assert_true(bytes > (size_t)N * 20);
+}
+
+static void test_report_handles_100000_deviations_in_flat_memory(void **state)
+{
+	(void)state;
+	check_many(REPORT_TEXT);
+	check_many(REPORT_JSON);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_report_new_rejects_unknown_format_and_leaves_output),
+		cmocka_unit_test(test_report_new_rejects_unknown_command_and_leaves_output),
+		cmocka_unit_test(test_report_new_rejects_missing_snapshot_and_leaves_output),
+		cmocka_unit_test(test_report_free_accepts_null),
+		cmocka_unit_test(test_report_add_rejects_malformed_deviations),
+		cmocka_unit_test(test_report_get_counts_counts_each_kind),
+		cmocka_unit_test(test_report_finish_twice_and_add_after_finish_are_einval),
+		cmocka_unit_test(test_report_add_writes_nothing_before_finish),
+		cmocka_unit_test(test_report_finish_to_dev_full_is_eio),
+		cmocka_unit_test(test_report_add_spool_failure_is_eio_and_sticky),
+		cmocka_unit_test(test_report_handles_100000_deviations_in_flat_memory),
+	};
+	return cmocka_run_group_tests_name("report/report", tests, NULL, NULL);
+}

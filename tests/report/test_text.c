@@ -1,0 +1,261 @@
+/*
+ * Unit tests of report/text.c: the text report, against golden files in
+ * tests/golden/ (.txt) (DRIFT_UPDATE_GOLDEN=1 rewrites them) and against the
+ * exact lines the CLI and users' mail filters rely on.
+ */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <cmocka.h>
+
+#include "report/report.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+#include "common/escape.h"
+#include "tests/report/fixture.h"
+
+static char *render(const struct report_meta *meta, fx_add_fn *add, size_t *ret_len)
+{
+	char *buf = NULL;
+	size_t len = 0;
+
+	assert_int_equal(fx_render(REPORT_TEXT, meta, add, &buf, &len), 0);
+	assert_int_equal(strlen(buf), len);
+	if (ret_len)
+		*ret_len = len;
+	return buf;
+}
+
+static void assert_contains(const char *haystack, const char *needle)
+{
+	if (!strstr(haystack, needle)) {
+		print_error("missing: [%s]\nin:\n%s\n", needle, haystack);
+		fail();
+	}
+}
+
+static void assert_starts_with(const char *s, const char *prefix)
+{
+	if (strncmp(s, prefix, strlen(prefix))) {
+		print_error("does not start with: [%s]\nin:\n%s\n", prefix, s);
+		fail();
+	}
+}
+
+static void assert_ends_with(const char *s, size_t len, const char *suffix)
+{
+	size_t n = strlen(suffix);
+
+	assert_true(len >= n);
+	assert_string_equal(s + len - n, suffix);
+}
+
+static void test_text_clean_check_is_one_line(void **state)
+{
+	struct report_meta meta;
+	size_t len;
+	char *buf;
+
+	(void)state;
+	fx_meta_check(&meta);
+	buf = render(&meta, fx_add_nothing, &len);
+	assert_string_equal(buf, "drift check: no deviations from baseline 'baseline' "
+				 "(#1, 2026-11-25 15:10:02 UTC); 1234 entries checked\n");
+	fx_golden_check("check-clean.txt", buf, len);
+	free(buf);
+}
+
+static void test_text_clean_diff_is_one_line_and_names_unlabelled_by_id(void **state)
+{
+	struct report_meta meta;
+	size_t len;
+	char *buf;
+
+	(void)state;
+	fx_meta_diff(&meta);
+	buf = render(&meta, fx_add_nothing, &len);
+	assert_string_equal(buf, "drift diff: no deviations between 'pre' (#2, 2026-11-20 "
+				 "09:00:00 UTC) and #3 (2026-11-21 09:30:00 UTC)\n");
+	fx_golden_check("diff-clean.txt", buf, len);
+	free(buf);
+}
+
+static void test_text_mixed_check_lists_every_change_and_attribute(void **state)
+{
+	struct report_meta meta;
+	size_t len;
+	char *buf;
+
+	(void)state;
+	fx_meta_check(&meta);
+	buf = render(&meta, fx_add_mixed, &len);
+	fx_golden_check("check-mixed.txt", buf, len);
+
+	/* The summary, plural, with the unreadable count last. */
+	assert_starts_with(buf, "drift check: 14 deviations from baseline 'baseline' (#1, "
+				"2026-11-25 15:10:02 UTC): 4 added, 2 removed, 8 modified; 1234 "
+				"entries checked; 2 unreadable\n\nadded (4):\n");
+	/* Sections in order, each after a blank line; the document ends with the last item. */
+	assert_contains(buf, "  /etc/motd (symlink -> /run/motd.dynamic)\n\nremoved (2):\n");
+	assert_contains(buf, "  /etc/run.sock (socket)\n\nmodified (8):\n  /etc/group\n");
+	assert_contains(buf, "    mode: 0440 -> 4755\n    hash: 00112233445566778899aabbccddeeff "
+			     "-> deadbeef0123456789abcdeffedcba98\n\nunreadable (2):\n");
+	assert_ends_with(buf, len, "\n  /etc/vanished: Input/output error\n");
+
+	/* Types of added and removed entries that are not regular files. */
+	assert_contains(buf,
+			"\n  /etc/cron.d/backup\n  /etc/cron.daily (dir)\n  /etc/fifo (fifo)\n");
+	/* Every attribute's rendering, in the enum's order. */
+	assert_contains(buf, "  /etc/group\n    uid: 0 -> 1000\n    gid: 0 -> 42\n");
+	assert_contains(buf, "  /etc/hosts\n    size: 1024 -> 18446744073709551615\n"
+			     "    mtime: 2026-11-20T09:00:00.123456789Z -> "
+			     "2026-11-25T15:10:02.000000001Z\n"
+			     "    ctime: 2026-11-20T09:00:00.123456789Z -> "
+			     "2026-11-25T15:10:02.100000000Z\n"
+			     "    hash: 00112233445566778899aabbccddeeff -> "
+			     "deadbeef0123456789abcdeffedcba98\n");
+	assert_contains(buf, "  /etc/localtime\n    target: \"/usr/share/zoneinfo/UTC\" -> "
+			     "\"/usr/share/zoneinfo/Europe/Paris\"\n");
+	assert_contains(buf, "  /etc/passwd\n    mode: 0644 -> 0600\n"
+			     "    inode: 131075 -> 18446744073709551557\n"
+			     "    device: 2049 -> 66306\n    nlink: 1 -> 2\n");
+	assert_contains(buf, "  /etc/rc.local\n    type: file -> symlink\n    mode: 0755 -> 0777\n"
+			     "    size: 1024 -> 9\n    target: none -> \"/bin/true\"\n"
+			     "    hash: 00112233445566778899aabbccddeeff -> none\n");
+	assert_contains(buf, "  /etc/shadow\n    error: none -> Permission denied\n");
+	assert_contains(buf, "  /etc/sticky\n    mode: 0755 -> 1777\n");
+	assert_contains(buf, "  /etc/sudoers (changed while read)\n    mode: 0440 -> 4755\n");
+	/* The unreadable section. */
+	assert_contains(buf, "unreadable (2):\n  /etc/shadow: Permission denied\n"
+			     "  /etc/vanished: Input/output error\n");
+	/* No colour unless asked. */
+	assert_null(strchr(buf, '\033'));
+	free(buf);
+}
+
+static void test_text_colour_marks_headings_and_paths_and_resets_each_line(void **state)
+{
+	struct report_meta meta;
+	size_t len;
+	char *buf, *line, *save = NULL;
+
+	(void)state;
+	fx_meta_check(&meta);
+	meta.color = true;
+	buf = render(&meta, fx_add_mixed, &len);
+	fx_golden_check("check-mixed-color.txt", buf, len);
+
+	assert_contains(buf, "\n\n\033[1madded (4):\033[0m\n  \033[32m/etc/cron.d/backup\033[0m\n");
+	assert_contains(buf, "\n\033[1mremoved (2):\033[0m\n  \033[31m/etc/issue\033[0m\n");
+	assert_contains(buf, "  \033[31m/etc/run.sock (socket)\033[0m\n");
+	assert_contains(buf, "\033[1mmodified (8):\033[0m\n  \033[33m/etc/group\033[0m\n"
+			     "    uid: 0 -> 1000\n");
+	assert_contains(buf, "  \033[33m/etc/sudoers (changed while read)\033[0m\n");
+	assert_contains(buf, "\033[1munreadable (2):\033[0m\n"
+			     "  \033[35m/etc/shadow\033[0m: Permission denied\n");
+	/* The summary line stays plain, for mail filters. */
+	assert_true(strchr(buf, '\033') > strchr(buf, '\n'));
+
+	/* Every line that switches something on switches it off again. */
+	for (line = strtok_r(buf, "\n", &save); line; line = strtok_r(NULL, "\n", &save)) {
+		char *last = strrchr(line, '\033');
+
+		if (last)
+			assert_true(!strncmp(last, "\033[0m", 4));
+	}
+	free(buf);
+}
+
+static void test_text_one_deviation_is_singular(void **state)
+{
+	struct report_meta meta;
+	struct snap_info one = fx_check;
+	size_t len;
+	char *buf;
+
+	(void)state;
+	fx_meta_check(&meta);
+	one.entries = 1;
+	meta.new = &one;
+	buf = render(&meta, fx_add_one, &len);
+	assert_string_equal(buf, "drift check: 1 deviation from baseline 'baseline' (#1, "
+				 "2026-11-25 15:10:02 UTC): 0 added, 1 removed, 0 modified; "
+				 "1 entry checked\n\nremoved (1):\n  /etc/issue\n");
+	fx_golden_check("check-one.txt", buf, len);
+	free(buf);
+
+	fx_meta_diff(&meta);
+	buf = render(&meta, fx_add_one, &len);
+	assert_string_equal(buf, "drift diff: 1 deviation between 'pre' (#2, 2026-11-20 09:00:00 "
+				 "UTC) and #3 (2026-11-21 09:30:00 UTC): 0 added, 1 removed, "
+				 "0 modified\n\nremoved (1):\n  /etc/issue\n");
+	free(buf);
+}
+
+static void test_text_unreadable_without_deviations_has_only_that_section(void **state)
+{
+	struct report_meta meta;
+	size_t len;
+	char *buf;
+
+	(void)state;
+	fx_meta_check(&meta);
+	buf = render(&meta, fx_add_unreadable_only, &len);
+	assert_string_equal(buf, "drift check: no deviations from baseline 'baseline' (#1, "
+				 "2026-11-25 15:10:02 UTC); 1234 entries checked; 1 unreadable\n"
+				 "\nunreadable (1):\n  /etc/shadow: Permission denied\n");
+	fx_golden_check("check-unreadable.txt", buf, len);
+	free(buf);
+}
+
+static void test_text_weird_names_are_escaped_never_raw(void **state)
+{
+	struct report_meta meta;
+	size_t len;
+	char *buf, *line, *save = NULL;
+
+	(void)state;
+	fx_meta_diff(&meta);
+	buf = render(&meta, fx_add_weird, &len);
+	fx_golden_check("diff-weird-names.txt", buf, len);
+
+	assert_contains(buf, "drift diff: 11 deviations between 'pre' (#2, 2026-11-20 09:00:00 UTC)"
+			     " and #3 (2026-11-21 09:30:00 UTC): 6 added, 2 removed, 3 modified; "
+			     "1 unreadable\n");
+	assert_contains(buf, "\n  /srv/a\\nb\n");
+	assert_contains(buf, "\n  /srv/back\\\\slash\n");
+	assert_contains(buf, "\n  /srv/del\\x7f\n");
+	assert_contains(buf, "\n  /srv/link (symlink -> \\xff\\xfe/target\\nx)\n");
+	assert_contains(buf, "\n  /srv/quote\"\n");
+	assert_contains(buf, "\n  /srv/tab\\tname (changed while read)\n");
+	assert_contains(buf, "\n  /srv/bell\\x01\n");
+	assert_contains(buf, "\n  /srv/nel\\xc2\\x85\n");
+	/* Valid UTF-8 stays as it is. */
+	assert_contains(buf, "\n  /srv/caf\xc3\xa9\n    mode: 0644 -> 0600\n");
+	assert_contains(buf, "\n  /srv/latin1-\\xff\\xfe (changed while read)\n    hash: ");
+	assert_contains(buf, "\n  /srv/link2\n    size: 4 -> 12\n"
+			     "    target: \"old\\xff\" -> \"new \"quoted\"\"\n");
+	assert_contains(buf, "\n  /srv/unreadable\\xff: Permission denied\n");
+
+	/* Nothing in the report is a raw control byte or invalid UTF-8. */
+	for (line = strtok_r(buf, "\n", &save); line; line = strtok_r(NULL, "\n", &save))
+		assert_true(escape_is_clean(line, strlen(line)));
+	free(buf);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_text_clean_check_is_one_line),
+		cmocka_unit_test(test_text_clean_diff_is_one_line_and_names_unlabelled_by_id),
+		cmocka_unit_test(test_text_mixed_check_lists_every_change_and_attribute),
+		cmocka_unit_test(test_text_colour_marks_headings_and_paths_and_resets_each_line),
+		cmocka_unit_test(test_text_one_deviation_is_singular),
+		cmocka_unit_test(test_text_unreadable_without_deviations_has_only_that_section),
+		cmocka_unit_test(test_text_weird_names_are_escaped_never_raw),
+	};
+	return cmocka_run_group_tests_name("report/text", tests, NULL, NULL);
+}

@@ -1,0 +1,242 @@
+#!/usr/bin/env python3
+"""Validate drift JSON reports against docs/json-report.md.
+
+Usage: validate_json.py FILE...
+
+Checks, for each file: it parses as JSON (no duplicate keys), every object
+has exactly the documented keys in the documented order, the summary agrees
+with the arrays, deviations come grouped (added, removed, modified) and in
+byte order of their keys within a group, times are RFC 3339 UTC with nine
+fractional digits, and every `path`/`target` is lossless: either a clean
+string, or the escaped display form of the bytes in `*_b64`.
+Exits 0 when every file passes, 1 otherwise (naming the problem).
+"""
+import base64
+import json
+import re
+import sys
+
+TOP = ["drift_report", "tool", "command", "generated", "database", "compare",
+       "old", "new", "summary", "deviations", "unreadable"]
+SNAPSHOT = ["id", "label", "purpose", "complete", "host", "version", "roots",
+            "excludes", "hash", "started", "finished", "entries", "errors"]
+SUMMARY = ["added", "removed", "modified", "total", "unreadable", "entries_checked"]
+ENTRY = ["type", "mode", "uid", "gid", "size", "mtime", "ctime", "inode", "device",
+         "nlink", "target", "hash", "hash_algo", "error", "errno", "changed_while_read"]
+ATTRS = ["type", "mode", "uid", "gid", "size", "mtime", "ctime", "inode", "device",
+         "nlink", "target", "hash", "error"]
+CHANGES = ["added", "removed", "modified"]
+TIME = re.compile(r"^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{9}Z$")
+
+
+class Invalid(Exception):
+    pass
+
+
+def check(cond, what):
+    if not cond:
+        raise Invalid(what)
+
+
+def pairs(items):
+    keys = [k for k, _ in items]
+    check(len(keys) == len(set(keys)), "duplicate key in %r" % keys)
+    obj = dict(items)
+    obj["__keys__"] = keys
+    return obj
+
+
+def keys(obj, want, optional=()):
+    got = [k for k in obj["__keys__"]]
+    expect = []
+    for k in want:
+        expect.append(k)
+        if k in optional and k + "_b64" in got:
+            expect.append(k + "_b64")
+    check(got == expect, "keys %r, want %r" % (got, expect))
+
+
+def is_control(cp):
+    return cp < 0x20 or cp == 0x7F or 0x80 <= cp < 0xA0
+
+
+def display(raw):
+    """common/escape.c's escape_display(), in Python."""
+    out = []
+    i = 0
+    named = {0x5C: "\\\\", 0x0A: "\\n", 0x09: "\\t", 0x0D: "\\r", 0x07: "\\a",
+             0x08: "\\b", 0x0C: "\\f", 0x0B: "\\v"}
+    while i < len(raw):
+        c = raw[i]
+        n = 1 if c < 0x80 else 2 if 0xC2 <= c <= 0xDF else 3 if 0xE0 <= c <= 0xEF \
+            else 4 if 0xF0 <= c <= 0xF4 else 0
+        ch = None
+        if n:
+            try:
+                ch = raw[i:i + n].decode("utf-8")
+                check(len(ch) == 1, "decoder")
+            except UnicodeDecodeError:
+                ch = None
+        if ch is None:
+            out.append("\\x%02x" % c)
+            i += 1
+            continue
+        cp = ord(ch)
+        if cp in named:
+            out.append(named[cp])
+        elif is_control(cp):
+            out.extend("\\x%02x" % b for b in raw[i:i + n])
+        else:
+            out.append(ch)
+        i += n
+    return "".join(out)
+
+
+def clean(raw):
+    try:
+        s = raw.decode("utf-8")
+    except UnicodeDecodeError:
+        return False
+    return not any(is_control(ord(ch)) for ch in s)
+
+
+def lossless(obj, key):
+    """The raw bytes of obj[key], checking the path/path_b64 contract."""
+    s = obj[key]
+    check(isinstance(s, str), "%s is not a string" % key)
+    if key + "_b64" in obj:
+        raw = base64.b64decode(obj[key + "_b64"], validate=True)
+        check(base64.b64encode(raw).decode() == obj[key + "_b64"], "%s_b64 not canonical" % key)
+        check(not clean(raw), "%s_b64 given for a clean string %r" % (key, raw))
+        check(display(raw) == s, "%s %r is not the display form of %r" % (key, s, raw))
+        return raw
+    raw = s.encode("utf-8")
+    check(clean(raw), "%s %r is not clean but has no %s_b64" % (key, s, key))
+    return raw
+
+
+def time_or_null(v, what, nullable=False):
+    if v is None:
+        check(nullable, "%s is null" % what)
+        return
+    check(isinstance(v, str) and TIME.match(v), "%s %r is not RFC 3339 with ns" % (what, v))
+
+
+def integer(v, what):
+    check(isinstance(v, int) and not isinstance(v, bool) and v >= 0, "%s %r" % (what, v))
+
+
+def check_snapshot(s, what):
+    keys(s, SNAPSHOT)
+    integer(s["id"], what + ".id")
+    check(s["label"] is None or isinstance(s["label"], str), what + ".label")
+    check(s["purpose"] in ("baseline", "check", "scan"), what + ".purpose")
+    check(isinstance(s["complete"], bool), what + ".complete")
+    check(all(isinstance(r, str) for r in s["roots"]), what + ".roots")
+    check(all(isinstance(r, str) for r in s["excludes"]), what + ".excludes")
+    check(s["hash"] in ("xxh3-128", "sha256", "none"), what + ".hash")
+    time_or_null(s["started"], what + ".started")
+    time_or_null(s["finished"], what + ".finished", nullable=not s["complete"])
+    integer(s["entries"], what + ".entries")
+    integer(s["errors"], what + ".errors")
+
+
+def check_entry(e, what):
+    if e is None:
+        return
+    keys(e, ENTRY, optional=("target",))
+    check(e["type"] in ("file", "dir", "symlink", "fifo", "socket", "chardev", "blockdev",
+                        "unknown"), what + ".type")
+    check(re.match(r"^[0-7]{4}$", e["mode"]), what + ".mode")
+    for k in ("uid", "gid", "size", "nlink"):
+        integer(e[k], what + "." + k)
+    for k in ("inode", "device"):
+        check(isinstance(e[k], str) and re.match(r"^(0|[1-9][0-9]*)$", e[k]), what + "." + k)
+    time_or_null(e["mtime"], what + ".mtime")
+    time_or_null(e["ctime"], what + ".ctime")
+    if e["target"] is not None:
+        lossless(e, "target")
+    if e["hash"] is None:
+        check(e["hash_algo"] is None, what + ".hash_algo without hash")
+    else:
+        check(re.match(r"^[0-9a-f]+$", e["hash"]), what + ".hash")
+        check(e["hash_algo"] in ("xxh3-128", "sha256"), what + ".hash_algo")
+    if e["error"] is None:
+        check(e["errno"] is None, what + ".errno without error")
+    else:
+        check(isinstance(e["error"], str) and e["error"], what + ".error")
+        check(isinstance(e["errno"], int) and e["errno"] > 0, what + ".errno")
+    check(isinstance(e["changed_while_read"], bool), what + ".changed_while_read")
+
+
+def validate(doc):
+    keys(doc, TOP)
+    check(doc["drift_report"] == 1, "schema version")
+    keys(doc["tool"], ["name", "version"])
+    check(doc["tool"]["name"] == "drift", "tool.name")
+    check(doc["command"] in ("check", "diff"), "command")
+    time_or_null(doc["generated"], "generated")
+    check(doc["database"] is None or isinstance(doc["database"], str), "database")
+    keys(doc["compare"], ["all_changes"])
+    check(isinstance(doc["compare"]["all_changes"], bool), "compare.all_changes")
+    check_snapshot(doc["old"], "old")
+    check_snapshot(doc["new"], "new")
+
+    summary = doc["summary"]
+    keys(summary, SUMMARY)
+    devs = doc["deviations"]
+    for c in CHANGES:
+        check(summary[c] == sum(d["change"] == c for d in devs), "summary." + c)
+    check(summary["total"] == len(devs), "summary.total")
+    check(summary["unreadable"] == len(doc["unreadable"]), "summary.unreadable")
+    check(summary["entries_checked"] == doc["new"]["entries"], "summary.entries_checked")
+
+    last = (-1, b"")
+    for i, d in enumerate(devs):
+        what = "deviations[%d]" % i
+        keys(d, ["kind", "path", "change", "attributes", "old", "new"], optional=("path",))
+        check(d["kind"] == "file", what + ".kind")
+        raw = lossless(d, "path")
+        check(d["change"] in CHANGES, what + ".change")
+        order = (CHANGES.index(d["change"]), raw)
+        check(order > last, what + " out of order")
+        last = order
+        attrs = d["attributes"]
+        if d["change"] == "modified":
+            check(d["old"] is not None and d["new"] is not None, what + " sides")
+            check(attrs == sorted(set(attrs), key=ATTRS.index), what + ".attributes order")
+        else:
+            check(attrs == [], what + ".attributes not empty")
+            check((d["old"] is None) == (d["change"] == "added"), what + ".old")
+            check((d["new"] is None) == (d["change"] == "removed"), what + ".new")
+        check_entry(d["old"], what + ".old")
+        check_entry(d["new"], what + ".new")
+
+    last = b""
+    for i, u in enumerate(doc["unreadable"]):
+        what = "unreadable[%d]" % i
+        keys(u, ["kind", "path", "error", "errno"], optional=("path",))
+        raw = lossless(u, "path")
+        check(i == 0 or raw > last, what + " out of order")
+        last = raw
+        check(isinstance(u["error"], str) and u["error"], what + ".error")
+        check(isinstance(u["errno"], int) and u["errno"] > 0, what + ".errno")
+
+
+def main(argv):
+    ok = True
+    for path in argv[1:]:
+        try:
+            with open(path, "rb") as f:
+                data = f.read()
+            text = data.decode("utf-8")  # strict: the document is valid UTF-8
+            check(text.endswith("}\n"), "document does not end with '}\\n'")
+            validate(json.loads(text, object_pairs_hook=pairs))
+        except (Invalid, ValueError, KeyError, TypeError) as e:
+            print("%s: invalid drift report: %s" % (path, e), file=sys.stderr)
+            ok = False
+    return 0 if ok else 1
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv))
