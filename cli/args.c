@@ -121,7 +121,7 @@ static int parse_uint(const char *s, unsigned lo, unsigned hi, unsigned *ret)
 int cli_args_parse(const struct cli_command *cmd, int argc, char **argv, struct cli_args *ret_args)
 {
 	struct cli_args a = { 0 };
-	int c;
+	int c, longindex = 0;
 
 	a.format = REPORT_TEXT;
 	a.color = CLI_COLOR_AUTO;
@@ -130,9 +130,18 @@ int cli_args_parse(const struct cli_command *cmd, int argc, char **argv, struct 
 
 	optind = 0; /* full reinitialization (glibc), so tests can parse twice */
 	opterr = 0;
-	while ((c = getopt_long(argc, argv, ":qh", long_options, NULL)) != -1) {
+	while ((c = getopt_long(argc, argv, ":qh", long_options, &longindex)) != -1) {
 		const char *arg = optarg;
-		const char *name = argv[optind - 1];
+		char name[80];
+
+		/* The option as the user wrote it, for messages. */
+		if (c >= 256)
+			snprintf(name, sizeof(name), "--%s", long_options[longindex].name);
+		else if (c == '?' || c == ':')
+			snprintf(name, sizeof(name), "%s", argv[optind - 1]);
+		else
+			snprintf(name, sizeof(name), "-%c", c);
+		longindex = 0;
 
 		if (c == '?') {
 			cli_args_release(&a);

@@ -46,8 +46,31 @@ static int cmd_check(struct cli_args *args)
 		params.roots = (const char *const *)roots;
 		params.nroots = nroots;
 	} else {
-		params.roots = (const char *const *)base.roots;
-		params.nroots = base.nroots;
+		/*
+		 * A baseline root that is gone is not a failure to scan: everything
+		 * under it is reported as removed. Scan the roots that remain, and
+		 * compare over all of them.
+		 */
+		roots = calloc(base.nroots + 1, sizeof(*roots));
+		if (!roots) {
+			cli_error("out of memory");
+			code = DRIFT_EXIT_INTERNAL;
+			goto out;
+		}
+		for (size_t i = 0; i < base.nroots; i++) {
+			struct stat rs;
+			if (lstat(base.roots[i], &rs) < 0 && errno == ENOENT)
+				continue;
+			roots[nroots] = strdup(base.roots[i]);
+			if (!roots[nroots]) {
+				cli_error("out of memory");
+				code = DRIFT_EXIT_INTERNAL;
+				goto out;
+			}
+			nroots++;
+		}
+		params.roots = (const char *const *)roots;
+		params.nroots = nroots;
 	}
 	/* The baseline's scan settings, unless the command line says otherwise. */
 	if (args->nexcludes) {
@@ -67,7 +90,12 @@ static int cmd_check(struct cli_args *args)
 	if (code)
 		goto out;
 
-	code = cli_compare_report(st, "check", &base, &info, params.roots, params.nroots, args);
+	if (args->noperands)
+		code = cli_compare_report(st, "check", &base, &info, params.roots, params.nroots,
+					  args);
+	else
+		code = cli_compare_report(st, "check", &base, &info,
+					  (const char *const *)base.roots, base.nroots, args);
 out:
 	snap_info_release(&base);
 	snap_info_release(&info);

@@ -35,6 +35,7 @@
 
 int main(int argc, char **argv)
 {
+	static char help[] = "help";
 	const struct cli_command *cmd;
 	struct cli_args args;
 	int code;
@@ -49,7 +50,7 @@ int main(int argc, char **argv)
 		return 0;
 	}
 	if (!strcmp(argv[1], "--help") || !strcmp(argv[1], "-h"))
-		argv[1] = (char *)"help";
+		argv[1] = help;
 
 	cmd = cli_command_find(argv[1]);
 	if (!cmd) {

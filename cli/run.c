@@ -296,15 +296,20 @@ out:
 
 struct compare_ctx {
 	struct report *rep;
+	int report_err; /* report_add() failed (a temporary file could not be written) */
 };
 
 static int compare_visit(const struct deviation *d, void *userdata)
 {
 	struct compare_ctx *ctx = userdata;
+	int r;
 
 	if (cli_interrupted())
 		return -ECANCELED;
-	return report_add(ctx->rep, d);
+	r = report_add(ctx->rep, d);
+	if (r < 0)
+		ctx->report_err = r;
+	return r;
 }
 
 int cli_compare_report(struct snap_store *st, const char *command, const struct snap_info *old,
@@ -349,7 +354,17 @@ int cli_compare_report(struct snap_store *st, const char *command, const struct 
 		goto out;
 	}
 	ctx.rep = rep;
+	ctx.report_err = 0;
 	r = snap_compare(it_old, it_new, flags, compare_visit, &ctx, &d);
+	if (r < 0 && ctx.report_err) {
+		/* The report knows why it failed; finishing it says so. */
+		if (report_finish(rep, &d) < 0)
+			cli_error("%s", d.msg);
+		else
+			cli_error("cannot write the report: %s", strerror(-r));
+		code = exit_code_for_error(CLI_STAGE_OUTPUT, r);
+		goto out;
+	}
 	if (r < 0) {
 		if (r == -ECANCELED)
 			cli_error("interrupted");

@@ -103,7 +103,7 @@ static bool glob_match(const char *p, const char *pend, const char *s, const cha
 		case '\\':
 			if (p + 1 < pend)
 				p++;
-			/* fall through */
+			__attribute__((fallthrough));
 		default:
 			if (s == send || *s != *p)
 				return false;

@@ -9,6 +9,27 @@
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
+
+/* A writable argv, as main() gets it; freed at exit (tests are short-lived). */
+static char **mkargv(const char *const *in, int n)
+{
+	char **argv = calloc((size_t)n + 1, sizeof(*argv));
+
+	assert_non_null(argv);
+	for (int i = 0; i < n; i++) {
+		argv[i] = strdup(in[i]);
+		assert_non_null(argv[i]);
+	}
+	return argv;
+}
+
+static void freeargv(char **argv)
+{
+	for (size_t i = 0; argv[i]; i++)
+		free(argv[i]);
+	free(argv);
+}
 
 static void test_exit_code_for_counts_is_aides_bitmask(void **state)
 {
@@ -60,20 +81,8 @@ static void test_exit_code_for_error_never_collides_with_bitmask(void **state)
 static void test_cli_args_parse_options_and_operands(void **state)
 {
 	(void)state;
-	char *argv[] = { (char *)"check",
-			 (char *)"--db",
-			 (char *)"/x.db",
-			 (char *)"/etc",
-			 (char *)"--exclude=/etc/a",
-			 (char *)"--format",
-			 (char *)"json",
-			 (char *)"--exclude",
-			 (char *)"*.swp",
-			 (char *)"--keep",
-			 (char *)"3",
-			 (char *)"--",
-			 (char *)"-dash",
-			 NULL };
+	const char *argv_in[] = { "check", "--db", "/x.db", "/etc", "--exclude=/etc/a", "--format", "json", "--exclude", "*.swp", "--keep", "3", "--", "-dash" };
+	char **argv = mkargv(argv_in, 13);
 	struct cli_args a;
 
 	assert_int_equal(cli_args_parse(&cmd_check_def, 13, argv, &a), 0);
@@ -88,14 +97,18 @@ static void test_cli_args_parse_options_and_operands(void **state)
 	assert_string_equal(a.operands[1], "-dash");
 	assert_string_equal(cli_db_path(&a), "/x.db");
 	cli_args_release(&a);
+	freeargv(argv);
 }
 
 static void test_cli_args_parse_refuses_foreign_options(void **state)
 {
 	(void)state;
-	char *argv1[] = { (char *)"init", (char *)"--format", (char *)"json", NULL };
-	char *argv2[] = { (char *)"check", (char *)"--threads", (char *)"-1", NULL };
-	char *argv3[] = { (char *)"check", (char *)"--nope", NULL };
+	const char *argv1_in[] = { "init", "--format", "json" };
+	char **argv1 = mkargv(argv1_in, 3);
+	const char *argv2_in[] = { "check", "--threads", "-1" };
+	char **argv2 = mkargv(argv2_in, 3);
+	const char *argv3_in[] = { "check", "--nope" };
+	char **argv3 = mkargv(argv3_in, 2);
 	struct cli_args a;
 
 	memset(&a, 0x5a, sizeof(a));
@@ -104,24 +117,30 @@ static void test_cli_args_parse_refuses_foreign_options(void **state)
 	assert_int_equal(cli_args_parse(&cmd_check_def, 2, argv3, &a), DRIFT_EXIT_USAGE);
 	/* ret_args is written only on success. */
 	assert_int_equal(((unsigned char *)&a)[0], 0x5a);
+	freeargv(argv1);
+	freeargv(argv2);
+	freeargv(argv3);
 }
 
 static void test_cli_db_path_follows_xdg_for_users(void **state)
 {
 	(void)state;
-	char *argv[] = { (char *)"check", NULL };
+	const char *argv_in[] = { "check" };
+	char **argv = mkargv(argv_in, 1);
 	struct cli_args a;
 
 	if (geteuid() == 0) {
 		assert_int_equal(cli_args_parse(&cmd_check_def, 1, argv, &a), 0);
 		assert_string_equal(cli_db_path(&a), "/var/lib/drift/drift.db");
 		cli_args_release(&a);
+		freeargv(argv);
 		return;
 	}
 	setenv("XDG_STATE_HOME", "/tmp/xdg-state", 1);
 	assert_int_equal(cli_args_parse(&cmd_check_def, 1, argv, &a), 0);
 	assert_string_equal(cli_db_path(&a), "/tmp/xdg-state/drift/drift.db");
 	cli_args_release(&a);
+	freeargv(argv);
 }
 
 static void test_every_command_has_help_and_is_found(void **state)

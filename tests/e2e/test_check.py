@@ -228,6 +228,15 @@ class CheckDeviations(DriftCase):
         self.write("cache/more", "2")
         self.drift("check", code=CLEAN)
 
+    def test_vanished_root_is_reported_removed(self):
+        a = self.write("a/x", "1")
+        b = self.write("b/y", "2")
+        self.init(self.path("a"), self.path("b"))
+        subprocess.run(["rm", "-rf", self.path("b")], check=True)
+        doc, _ = self.check_json(code=REMOVED)
+        self.assertEqual(sorted(by_path(doc)), sorted([self.path("b").encode(), b.encode()]))
+        self.assertNotIn(a.encode(), by_path(doc))
+
     def test_unreadable_entries_are_counted_not_fatal(self):
         # Root reads anything; this needs an unprivileged user to be meaningful.
         if os.geteuid() == 0:
