@@ -1,1 +1,342 @@
-typedef int drift_placeholder_iter;
+/*
+ * Reading the entries of a snapshot in key order, restricted to subtrees.
+ *
+ * A root R selects the key R itself and every key that starts with "R/".
+ * In byte order these are two ranges of the primary key:
+ *
+ *     [R, R "\0")     exactly R (no key is longer than R and below R "\0")
+ *     [R "/", R "0")  everything under R ('0' is '/' + 1)
+ *
+ * Both are index range scans of the (snap, kind, key) primary key, so a
+ * root costs what it returns. Sorting the roots is not enough to make the
+ * concatenation sorted: with roots "/a" and "/a-b", the order is "/a",
+ * "/a-b", "/a-b/..", "/a/..", because '-' < '/'. So each root yields its
+ * two ranges, nested and duplicate roots are dropped first (which makes all
+ * ranges disjoint: prefix ranges either nest or do not meet), and the
+ * ranges are sorted by their lower bound. Stepping through them in that
+ * order, with one statement re-bound per range, gives a globally sorted
+ * stream and holds no more than one row in memory.
+ */
+#include "store/store.h"
+
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "common/diag.h"
+#include "store/internal.h"
+#include "common/banned.h"
+
+#define ITER_COLUMNS                                                                          \
+	"SELECT key, mode, uid, gid, size, mtime, ctime, ino, dev, nlink, target, hash, err," \
+	" flags FROM entry WHERE snap = :snap AND kind = :kind"
+
+struct iter_range {
+	char *lo, *hi; /* owned; [lo, hi) */
+	size_t lo_len, hi_len;
+};
+
+struct snap_iter {
+	struct snap_store *st; /* borrowed: outlives the iterator */
+	sqlite3_stmt *stmt;
+	struct iter_range *ranges; /* NULL: one pass over the whole snapshot */
+	size_t nranges;
+	size_t next_range; /* the range to bind when the current one ends */
+	bool done;
+	enum hash_algo hash; /* the snapshot's algorithm */
+	struct entry entry;  /* handed out; points into the statement's row */
+};
+
+int snap_key_compare(const char *a, size_t alen, const char *b, size_t blen)
+{
+	size_t n = alen < blen ? alen : blen;
+	int c = n ? memcmp(a, b, n) : 0;
+
+	if (c)
+		return c < 0 ? -1 : 1;
+	return alen < blen ? -1 : alen > blen;
+}
+
+void snap_iter_free(struct snap_iter *it)
+{
+	if (!it)
+		return;
+	sqlite3_finalize(it->stmt);
+	for (size_t i = 0; i < it->nranges; i++) {
+		free(it->ranges[i].lo);
+		free(it->ranges[i].hi);
+	}
+	free(it->ranges);
+	free(it);
+}
+
+struct root {
+	const char *s;
+	size_t len;
+};
+
+static int root_cmp(const void *a, const void *b)
+{
+	const struct root *x = a, *y = b;
+
+	return snap_key_compare(x->s, x->len, y->s, y->len);
+}
+
+static int range_cmp(const void *a, const void *b)
+{
+	const struct iter_range *x = a, *y = b;
+
+	return snap_key_compare(x->lo, x->lo_len, y->lo, y->lo_len);
+}
+
+/* @inner is @outer or lies under it. */
+static bool root_within(const struct root *inner, const struct root *outer)
+{
+	return inner->len >= outer->len && !memcmp(inner->s, outer->s, outer->len) &&
+	       (inner->len == outer->len || inner->s[outer->len] == '/');
+}
+
+/* @root plus one byte, as an allocated buffer of *ret_len bytes. */
+static char *bound_dup(const struct root *root, int extra, size_t *ret_len)
+{
+	char *b = malloc(root->len + 2);
+
+	if (!b)
+		return NULL;
+	memcpy(b, root->s, root->len);
+	*ret_len = root->len;
+	if (extra >= 0) {
+		b[root->len] = (char)extra;
+		(*ret_len)++;
+	}
+	b[*ret_len] = '\0';
+	return b;
+}
+
+/*
+ * Turn @roots into sorted, disjoint ranges. Sets *ret_all when a root
+ * covers everything ("/"); leaves it->ranges NULL then.
+ */
+static int iter_build_ranges(struct snap_iter *it, const char *const *roots, size_t nroots,
+			     bool *ret_all, struct diag *reterr)
+{
+	struct root *v = calloc(nroots ? nroots : 1, sizeof(*v));
+	size_t n = 0, kept = 0;
+	int r = 0;
+
+	if (!v)
+		return diag_set(reterr, -ENOMEM, "out of memory");
+	*ret_all = false;
+	for (size_t i = 0; i < nroots; i++) {
+		size_t len = strlen(roots[i]);
+
+		/* "/usr/" is "/usr"; "/" (or "//") is everything. */
+		while (len > 1 && roots[i][len - 1] == '/')
+			len--;
+		if (len == 0) {
+			r = diag_set(reterr, -EINVAL, "empty root");
+			goto out;
+		}
+		if (len == 1 && roots[i][0] == '/') {
+			*ret_all = true;
+			goto out;
+		}
+		v[n++] = (struct root){ roots[i], len };
+	}
+	qsort(v, n, sizeof(*v), root_cmp);
+	/* Drop duplicates and roots under another root. A nested root need
+	 * not directly follow its ancestor ("/a", "/a-b", "/a/x"), so check
+	 * against every root kept so far. */
+	for (size_t i = 0; i < n; i++) {
+		bool nested = false;
+
+		for (size_t j = 0; j < kept && !nested; j++)
+			nested = root_within(&v[i], &v[j]);
+		if (!nested)
+			v[kept++] = v[i];
+	}
+
+	it->ranges = calloc(kept * 2 + 1, sizeof(*it->ranges));
+	if (!it->ranges) {
+		r = diag_set(reterr, -ENOMEM, "out of memory");
+		goto out;
+	}
+	for (size_t i = 0; i < kept; i++) {
+		struct iter_range *exact = &it->ranges[it->nranges++];
+		struct iter_range *under = &it->ranges[it->nranges++];
+
+		exact->lo = bound_dup(&v[i], -1, &exact->lo_len);
+		exact->hi = bound_dup(&v[i], '\0', &exact->hi_len);
+		under->lo = bound_dup(&v[i], '/', &under->lo_len);
+		under->hi = bound_dup(&v[i], '/' + 1, &under->hi_len);
+		if (!exact->lo || !exact->hi || !under->lo || !under->hi) {
+			r = diag_set(reterr, -ENOMEM, "out of memory");
+			goto out;
+		}
+	}
+	qsort(it->ranges, it->nranges, sizeof(*it->ranges), range_cmp);
+out:
+	free(v);
+	return r;
+}
+
+/* Bind the next range; false when there is none left. */
+static bool iter_next_range(struct snap_iter *it)
+{
+	const struct iter_range *rg;
+
+	if (!it->ranges || it->next_range >= it->nranges)
+		return false;
+	rg = &it->ranges[it->next_range++];
+	sqlite3_reset(it->stmt);
+	sqlite3_bind_blob(it->stmt, sqlite3_bind_parameter_index(it->stmt, ":lo"), rg->lo,
+			  (int)rg->lo_len, SQLITE_STATIC);
+	sqlite3_bind_blob(it->stmt, sqlite3_bind_parameter_index(it->stmt, ":hi"), rg->hi,
+			  (int)rg->hi_len, SQLITE_STATIC);
+	return true;
+}
+
+int snap_iter_new(struct snap_store *st, int64_t snap_id, enum entry_kind kind,
+		  const char *const *roots, size_t nroots, unsigned flags,
+		  struct snap_iter **ret_iter, struct diag *reterr)
+{
+	struct snap_iter *it;
+	sqlite3_stmt *s = NULL;
+	bool all = true;
+	const char *sql;
+	int rc, r;
+
+	it = calloc(1, sizeof(*it));
+	if (!it)
+		return diag_set(reterr, -ENOMEM, "out of memory");
+	it->st = st;
+
+	/* The snapshot's hash algorithm, which its entries' digests share. */
+	r = snap_prepare(st, "SELECT hash FROM snapshot WHERE id = ?1", &s, reterr);
+	if (r < 0)
+		goto fail;
+	sqlite3_bind_int64(s, 1, snap_id);
+	rc = sqlite3_step(s);
+	if (rc == SQLITE_ROW) {
+		it->hash = (enum hash_algo)sqlite3_column_int(s, 0);
+	} else if (rc == SQLITE_DONE) {
+		r = diag_set(reterr, -ENOENT, "no snapshot %lld", (long long)snap_id);
+		goto fail;
+	} else {
+		r = snap_sqlite_fail(st, rc, "read a snapshot", reterr);
+		goto fail;
+	}
+	sqlite3_finalize(s);
+	s = NULL;
+
+	if (roots && nroots > 0) {
+		r = iter_build_ranges(it, roots, nroots, &all, reterr);
+		if (r < 0)
+			goto fail;
+	}
+	if (all && (flags & SNAP_ITER_ERRORS_ONLY))
+		sql = ITER_COLUMNS " AND err != 0 ORDER BY key";
+	else if (all)
+		sql = ITER_COLUMNS " ORDER BY key";
+	else if (flags & SNAP_ITER_ERRORS_ONLY)
+		sql = ITER_COLUMNS " AND key >= :lo AND key < :hi AND err != 0 ORDER BY key";
+	else
+		sql = ITER_COLUMNS " AND key >= :lo AND key < :hi ORDER BY key";
+	r = snap_prepare(st, sql, &it->stmt, reterr);
+	if (r < 0)
+		goto fail;
+	sqlite3_bind_int64(it->stmt, sqlite3_bind_parameter_index(it->stmt, ":snap"), snap_id);
+	sqlite3_bind_int(it->stmt, sqlite3_bind_parameter_index(it->stmt, ":kind"), (int)kind);
+	it->entry.kind = kind;
+	if (!all && !iter_next_range(it))
+		it->done = true; /* cannot happen: a root gives two ranges */
+
+	*ret_iter = it;
+	return 0;
+
+fail:
+	sqlite3_finalize(s);
+	snap_iter_free(it);
+	return r;
+}
+
+/* Point it->entry at the current row. Pointers stay valid until the next
+ * step (SQLite keeps the row's blobs in the statement). */
+static int iter_fill(struct snap_iter *it, struct diag *reterr)
+{
+	sqlite3_stmt *s = it->stmt;
+	struct entry *e = &it->entry;
+	const void *p;
+	int n;
+
+	/* The pointer first, then the length (SQLite's documented order). A
+	 * zero-length blob gives NULL: hand out "" instead. */
+	p = sqlite3_column_blob(s, 0);
+	n = sqlite3_column_bytes(s, 0);
+	if (!p && n > 0)
+		return diag_set(reterr, -ENOMEM, "out of memory");
+	e->key = p ? p : "";
+	e->key_len = (size_t)n;
+
+	e->mode = (uint32_t)sqlite3_column_int64(s, 1);
+	e->uid = (uint32_t)sqlite3_column_int64(s, 2);
+	e->gid = (uint32_t)sqlite3_column_int64(s, 3);
+	e->size = (uint64_t)sqlite3_column_int64(s, 4);
+	e->mtime_ns = sqlite3_column_int64(s, 5);
+	e->ctime_ns = sqlite3_column_int64(s, 6);
+	e->ino = (uint64_t)sqlite3_column_int64(s, 7);
+	e->dev = (uint64_t)sqlite3_column_int64(s, 8);
+	e->nlink = (uint64_t)sqlite3_column_int64(s, 9);
+
+	if (sqlite3_column_type(s, 10) == SQLITE_NULL) {
+		e->target = NULL;
+		e->target_len = 0;
+	} else {
+		p = sqlite3_column_blob(s, 10);
+		n = sqlite3_column_bytes(s, 10);
+		if (!p && n > 0)
+			return diag_set(reterr, -ENOMEM, "out of memory");
+		e->target = p ? p : "";
+		e->target_len = (size_t)n;
+	}
+
+	if (sqlite3_column_type(s, 11) == SQLITE_NULL) {
+		e->hash_algo = HASH_NONE;
+		e->hash_len = 0;
+	} else {
+		p = sqlite3_column_blob(s, 11);
+		n = sqlite3_column_bytes(s, 11);
+		if (!p || n <= 0 || n > ENTRY_HASH_MAX || it->hash == HASH_NONE)
+			return diag_set(reterr, -EPROTO,
+					"'%s' is damaged (an entry has a malformed hash)",
+					it->st->path);
+		e->hash_algo = it->hash;
+		e->hash_len = (uint8_t)n;
+		memcpy(e->hash, p, (size_t)n);
+	}
+
+	e->err = sqlite3_column_int(s, 12);
+	e->flags = (uint32_t)sqlite3_column_int64(s, 13);
+	return 0;
+}
+
+int snap_iter_next(struct snap_iter *it, const struct entry **ret_entry, struct diag *reterr)
+{
+	int rc, r;
+
+	while (!it->done) {
+		rc = sqlite3_step(it->stmt);
+		if (rc == SQLITE_ROW) {
+			r = iter_fill(it, reterr);
+			if (r < 0)
+				return r;
+			*ret_entry = &it->entry;
+			return 1;
+		}
+		if (rc != SQLITE_DONE)
+			return snap_sqlite_fail(it->st, rc, "read entries", reterr);
+		if (!iter_next_range(it))
+			it->done = true;
+	}
+	return 0;
+}

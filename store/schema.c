@@ -1,1 +1,316 @@
-typedef int drift_placeholder_schema;
+/*
+ * The database schema, and the checks that run before anything is written.
+ *
+ * Schema version 1:
+ *
+ *   snapshot  one row per snapshot (a rowid table: few rows). `label` is
+ *             NULL while the snapshot is incomplete, so an interrupted scan
+ *             never holds a name. `roots` and `excludes` are byte strings
+ *             joined with NUL (paths are bytes, not text). `hash` is the
+ *             content hash algorithm shared by every hashed entry of the
+ *             snapshot, so entry rows carry only the digest.
+ *   meta      key/value pairs about the whole database; "baseline" holds
+ *             the id of the current baseline.
+ *   entry     one row per entry, WITHOUT ROWID and keyed by (snap, kind,
+ *             key): the primary key is the only b-tree, its order is the
+ *             byte order compare needs, and a snapshot's rows are
+ *             contiguous. Keys and targets are BLOBs (memcmp order, no text
+ *             conversion). `mode` is the full st_mode (type bits included).
+ *             Zero values (err, flags, uid 0...) cost no payload byte in
+ *             SQLite's record format, so rows stay near 100-150 bytes.
+ *
+ * Later kinds (packages, users...) share `entry` with their own `kind`;
+ * attributes that only some entries have (xattrs, ACLs, capabilities) will
+ * go to side tables keyed by (snap, kind, key, name), so the file row stays
+ * small. Either change bumps user_version and adds a migration here.
+ *
+ * Validation (snap_schema_prepare) reads application_id, user_version and
+ * the list of tables, then reads the snapshot and meta tables and the first
+ * entry: a foreign, damaged or newer file fails there, before the first
+ * write. While it runs, closing the connection must not checkpoint a WAL
+ * into a file that turns out not to be ours (SQLITE_DBCONFIG_NO_CKPT_ON_CLOSE).
+ */
+#include "store/internal.h"
+
+#include <errno.h>
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdio.h>
+
+#include "common/diag.h"
+#include "common/banned.h"
+
+/* Each statement takes the schema name ("main", or "temp" for the stand-in
+ * tables of an empty database opened read-only). */
+static const char *const schema_tables[] = {
+	"CREATE TABLE %s.snapshot ("
+	" id INTEGER PRIMARY KEY,"
+	" label TEXT UNIQUE,"
+	" purpose INTEGER NOT NULL,"
+	" status TEXT NOT NULL CHECK (status IN ('incomplete', 'complete')),"
+	" host TEXT,"
+	" version TEXT,"
+	" roots BLOB,"
+	" excludes BLOB,"
+	" cross_mounts INTEGER NOT NULL DEFAULT 0,"
+	" hash INTEGER NOT NULL DEFAULT 0,"
+	" started INTEGER NOT NULL,"
+	" finished INTEGER,"
+	" entries INTEGER NOT NULL DEFAULT 0,"
+	" errors INTEGER NOT NULL DEFAULT 0)",
+
+	"CREATE TABLE %s.meta (key TEXT PRIMARY KEY, value) WITHOUT ROWID",
+
+	"CREATE TABLE %s.entry ("
+	" snap INTEGER NOT NULL,"
+	" kind INTEGER NOT NULL,"
+	" key BLOB NOT NULL,"
+	" mode INTEGER,"
+	" uid INTEGER,"
+	" gid INTEGER,"
+	" size INTEGER,"
+	" mtime INTEGER,"
+	" ctime INTEGER,"
+	" ino INTEGER,"
+	" dev INTEGER,"
+	" nlink INTEGER,"
+	" target BLOB,"
+	" hash BLOB,"
+	" err INTEGER,"
+	" flags INTEGER,"
+	" PRIMARY KEY (snap, kind, key)) WITHOUT ROWID",
+};
+
+/* What validation reads: every column the code uses, so a damaged or
+ * hand-edited schema fails here rather than halfway through a scan. */
+static const char sql_check_snapshot[] =
+	"SELECT id, label, purpose, status, host, version, roots, excludes, cross_mounts,"
+	" hash, started, finished, entries, errors FROM snapshot";
+static const char sql_check_meta[] = "SELECT key, value FROM meta";
+static const char sql_check_entry[] =
+	"SELECT snap, kind, key, mode, uid, gid, size, mtime, ctime, ino, dev, nlink, target,"
+	" hash, err, flags FROM entry LIMIT 1";
+
+int snap_exec(struct snap_store *st, const char *sql, const char *what, struct diag *reterr)
+{
+	int rc = sqlite3_exec(st->db, sql, NULL, NULL, NULL);
+
+	if (rc != SQLITE_OK)
+		return snap_sqlite_fail(st, rc, what, reterr);
+	return 0;
+}
+
+int snap_prepare(struct snap_store *st, const char *sql, sqlite3_stmt **ret_stmt,
+		 struct diag *reterr)
+{
+	sqlite3_stmt *s = NULL;
+	int rc = sqlite3_prepare_v2(st->db, sql, -1, &s, NULL);
+
+	if (rc != SQLITE_OK) {
+		int r = snap_sqlite_fail(st, rc, "prepare a query", reterr);
+		sqlite3_finalize(s);
+		return r;
+	}
+	*ret_stmt = s;
+	return 0;
+}
+
+/* A read failure while validating: a foreign or damaged file says so, in
+ * the words users search for. */
+static int schema_fail(struct snap_store *st, int rc, struct diag *reterr)
+{
+	switch (rc & 0xff) {
+	case SQLITE_NOTADB:
+		return diag_set(reterr, -EPROTO, "'%s' is not a drift database (%s)", st->path,
+				sqlite3_errstr(rc));
+	case SQLITE_CORRUPT:
+	case SQLITE_FORMAT:
+		return diag_set(reterr, -EPROTO, "'%s' is damaged (%s)", st->path,
+				sqlite3_errmsg(st->db));
+	case SQLITE_ERROR:
+		/* "no such table", "no such column": a schema that is not ours. */
+		return diag_set(reterr, -EPROTO, "'%s' is not a valid drift database (%s)",
+				st->path, sqlite3_errmsg(st->db));
+	}
+	return snap_sqlite_fail(st, rc, "read the database", reterr);
+}
+
+/* Run @sql and read every row; *ret_first gets the first column of the
+ * first row (0 if none). */
+static int schema_read(struct snap_store *st, const char *sql, int64_t *ret_first,
+		       struct diag *reterr)
+{
+	sqlite3_stmt *s = NULL;
+	int64_t first = 0;
+	bool seen = false;
+	int rc, r = 0;
+
+	rc = sqlite3_prepare_v2(st->db, sql, -1, &s, NULL);
+	if (rc != SQLITE_OK)
+		goto fail;
+	while ((rc = sqlite3_step(s)) == SQLITE_ROW) {
+		if (!seen)
+			first = sqlite3_column_int64(s, 0);
+		seen = true;
+	}
+	if (rc != SQLITE_DONE)
+		goto fail;
+	sqlite3_finalize(s);
+	if (ret_first)
+		*ret_first = first;
+	return 0;
+
+fail:
+	r = schema_fail(st, rc, reterr);
+	sqlite3_finalize(s);
+	return r;
+}
+
+static int schema_create(struct snap_store *st, const char *dbname, struct diag *reterr)
+{
+	for (size_t i = 0; i < sizeof(schema_tables) / sizeof(schema_tables[0]); i++) {
+		char *sql = sqlite3_mprintf(schema_tables[i], dbname);
+		int r;
+
+		if (!sql)
+			return diag_set(reterr, -ENOMEM, "out of memory");
+		r = snap_exec(st, sql, "create the schema", reterr);
+		sqlite3_free(sql);
+		if (r < 0)
+			return r;
+	}
+	return 0;
+}
+
+/* Give an empty, writable database the schema. Another process may be doing
+ * the same: the check is repeated under the write lock. Returns 1 if the
+ * schema was created, 0 if someone else was first. */
+static int schema_init(struct snap_store *st, struct diag *reterr)
+{
+	char sql[128];
+	int64_t ntables = 0;
+	int r;
+
+	r = snap_exec(st, "BEGIN IMMEDIATE", "create the schema", reterr);
+	if (r < 0)
+		return r;
+	r = schema_read(st, "SELECT count(*) FROM sqlite_schema", &ntables, reterr);
+	if (r < 0)
+		goto fail;
+	if (ntables > 0) {
+		sqlite3_exec(st->db, "ROLLBACK", NULL, NULL, NULL);
+		return 0;
+	}
+	snprintf(sql, sizeof(sql), "PRAGMA application_id = %d; PRAGMA user_version = %d",
+		 SNAP_APPLICATION_ID, SNAP_SCHEMA_VERSION);
+	r = snap_exec(st, sql, "create the schema", reterr);
+	if (r < 0)
+		goto fail;
+	r = schema_create(st, "main", reterr);
+	if (r < 0)
+		goto fail;
+	r = snap_exec(st, "COMMIT", "create the schema", reterr);
+	if (r < 0)
+		goto fail;
+	return 1;
+
+fail:
+	sqlite3_exec(st->db, "ROLLBACK", NULL, NULL, NULL);
+	return r;
+}
+
+/* Returns 1 for a drift database, 0 for an empty one, or -EPROTO... */
+static int schema_identify(struct snap_store *st, struct diag *reterr)
+{
+	int64_t app_id = 0, version = 0, ntables = 0;
+	int r;
+
+	r = schema_read(st, "PRAGMA application_id", &app_id, reterr);
+	if (r < 0)
+		return r;
+	r = schema_read(st, "PRAGMA user_version", &version, reterr);
+	if (r < 0)
+		return r;
+	r = schema_read(st, "SELECT count(*) FROM sqlite_schema", &ntables, reterr);
+	if (r < 0)
+		return r;
+
+	if (app_id == 0 && ntables == 0)
+		return 0;
+	if (app_id == 0)
+		return diag_set(reterr, -EPROTO,
+				"'%s' is not a drift database (it holds tables of another program)",
+				st->path);
+	if (app_id != SNAP_APPLICATION_ID)
+		return diag_set(reterr, -EPROTO,
+				"'%s' is not a drift database (application_id 0x%08x)", st->path,
+				(unsigned)(uint32_t)app_id);
+	if (version > SNAP_SCHEMA_VERSION)
+		return diag_set(
+			reterr, -EPROTO,
+			"'%s' was written by a newer drift (schema %lld; this drift reads up to %d)",
+			st->path, (long long)version, SNAP_SCHEMA_VERSION);
+	if (version < 1)
+		return diag_set(reterr, -EPROTO, "'%s' has an unknown drift schema (version %lld)",
+				st->path, (long long)version);
+
+	/* Ours: make sure the tables we use are there and readable. */
+	r = schema_read(st, sql_check_snapshot, NULL, reterr);
+	if (r < 0)
+		return r;
+	r = schema_read(st, sql_check_meta, NULL, reterr);
+	if (r < 0)
+		return r;
+	r = schema_read(st, sql_check_entry, NULL, reterr);
+	if (r < 0)
+		return r;
+	return 1;
+}
+
+int snap_schema_prepare(struct snap_store *st, struct diag *reterr)
+{
+	int r;
+
+	/* Until the file is known to be ours, closing must not write to it. */
+	sqlite3_db_config(st->db, SQLITE_DBCONFIG_NO_CKPT_ON_CLOSE, 1, NULL);
+
+	for (int attempt = 0;; attempt++) {
+		r = schema_identify(st, reterr);
+		if (r < 0)
+			return r;
+		if (r == 1)
+			break;
+		if (!st->writable) {
+			/* An empty file opened for reading: stand-in empty tables
+			 * (TEMP shadows main), so every query simply finds nothing. */
+			return schema_create(st, "temp", reterr);
+		}
+		if (attempt > 0)
+			return diag_set(reterr, -EPROTO, "cannot create the schema in '%s'",
+					st->path);
+		r = schema_init(st, reterr);
+		if (r < 0)
+			return r;
+		if (r == 1)
+			break;
+	}
+
+	if (!st->writable)
+		return 0;
+
+	sqlite3_db_config(st->db, SQLITE_DBCONFIG_NO_CKPT_ON_CLOSE, 0, NULL);
+	/* WAL: readers never wait for the scan, and one fsync per commit.
+	 * NORMAL loses at most the last transaction on power loss, never
+	 * consistency. */
+	r = snap_exec(st, "PRAGMA journal_mode = WAL", "enable WAL", reterr);
+	if (r < 0)
+		return r;
+	r = snap_exec(st, "PRAGMA synchronous = NORMAL", "set synchronous", reterr);
+	if (r < 0)
+		return r;
+	/* 16 MiB of page cache (default 2 MiB): entries that arrive a little out
+	 * of order (several walker threads) then find their pages cached. Fully
+	 * random order would want much more (128 MiB halves its cost), but
+	 * in-order input gains nothing from it, and memory counts too. */
+	return snap_exec(st, "PRAGMA cache_size = -16384", "set the cache size", reterr);
+}

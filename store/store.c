@@ -1,1 +1,1024 @@
-typedef int drift_placeholder_store;
+/*
+ * The store: opening a database, reading what it knows of its snapshots,
+ * and writing a new snapshot.
+ *
+ * Components:
+ *   - errno mapping of SQLite result codes (snap_sqlite_errno/_fail);
+ *   - snap_store_open(): create the file (0600) and its missing parent
+ *     directories (0700) ourselves, then let schema.c validate it before
+ *     the first write;
+ *   - snapshot metadata: snap_find(), snap_baseline(), snap_list(), all
+ *     built on one row reader (info_from_row);
+ *   - the writer. Transaction 1 records the snapshot as incomplete and
+ *     commits at once; transaction 2 (BEGIN IMMEDIATE) holds SQLite's write
+ *     lock from snap_writer_begin() to snap_writer_commit(), so the entries
+ *     and the final "complete" mark land together or not at all. A process
+ *     that dies mid-scan leaves the row of transaction 1: incomplete, no
+ *     label, no entries. Everything the purpose implies (baseline pointer,
+ *     relabelling, replacement, pruning of checks) happens in transaction 2
+ *     too, so an old snapshot is touched only when the new one commits.
+ *
+ * One INSERT statement, prepared once per store, is bound and stepped per
+ * entry with SQLITE_STATIC bindings: no allocation per row.
+ */
+#include "store/store.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "config.h"
+#include "common/diag.h"
+#include "common/strbuf.h"
+#include "store/internal.h"
+#include "common/banned.h"
+
+#define SNAP_DEFAULT_BUSY_MS 5000
+#define SNAP_LABEL_MAX       128
+
+struct snap_writer {
+	struct snap_store *st;
+	int64_t id;
+	enum snap_purpose purpose;
+	char *label; /* NULL: an automatic check label, chosen at commit */
+	bool replace;
+	unsigned keep;
+	enum hash_algo hash;
+	int64_t started_ns;
+	uint64_t entries, errors;
+	bool in_tx; /* transaction 2 is open */
+};
+
+/* ---- errors ---- */
+
+int snap_sqlite_errno(int rc)
+{
+	switch (rc & 0xff) {
+	case SQLITE_NOTADB:
+	case SQLITE_CORRUPT:
+	case SQLITE_FORMAT:
+		return -EPROTO;
+	case SQLITE_BUSY:
+	case SQLITE_LOCKED:
+		return -EBUSY;
+	case SQLITE_NOMEM:
+		return -ENOMEM;
+	case SQLITE_FULL:
+		return -ENOSPC;
+	case SQLITE_READONLY:
+		return -EROFS;
+	case SQLITE_PERM:
+	case SQLITE_AUTH:
+		return -EACCES;
+	}
+	return -EIO;
+}
+
+int snap_sqlite_fail(struct snap_store *st, int rc, const char *what, struct diag *reterr)
+{
+	int r = snap_sqlite_errno(rc);
+
+	if (r == -EBUSY)
+		return diag_set(reterr, r, "database '%s' is locked by another drift process",
+				st->path);
+	if (r == -EPROTO)
+		return diag_set(reterr, r, "'%s' is damaged (%s)", st->path,
+				sqlite3_errmsg(st->db));
+	return diag_set(reterr, r, "cannot %s in '%s': %s", what, st->path, sqlite3_errmsg(st->db));
+}
+
+/* ---- time and labels ---- */
+
+static int64_t now_ns(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_REALTIME, &ts);
+	return (int64_t)ts.tv_sec * 1000000000 + ts.tv_nsec;
+}
+
+/* "<prefix>-YYYYMMDDTHHMMSSZ" for the UTC time @ns. */
+static int label_with_time(struct strbuf *sb, const char *prefix, int64_t ns)
+{
+	time_t t = (time_t)(ns / 1000000000);
+	struct tm tm;
+	char buf[32];
+
+	if (ns < 0 && ns % 1000000000)
+		t--;
+	if (!gmtime_r(&t, &tm) || !strftime(buf, sizeof(buf), "%Y%m%dT%H%M%SZ", &tm))
+		snprintf(buf, sizeof(buf), "%lld", (long long)t);
+	strbuf_reset(sb);
+	return strbuf_addf(sb, "%s-%s", prefix, buf);
+}
+
+static bool all_digits(const char *s)
+{
+	if (!*s)
+		return false;
+	for (; *s; s++)
+		if (*s < '0' || *s > '9')
+			return false;
+	return true;
+}
+
+int snap_label_check(const char *label, struct diag *reterr)
+{
+	size_t n = label ? strlen(label) : 0;
+
+	if (n == 0)
+		return diag_set(reterr, -EINVAL, "empty snapshot label");
+	if (n > SNAP_LABEL_MAX)
+		return diag_set(reterr, -EINVAL,
+				"snapshot label is too long (%zu bytes; at most %d)", n,
+				SNAP_LABEL_MAX);
+	for (size_t i = 0; i < n; i++) {
+		unsigned char c = (unsigned char)label[i];
+
+		/* The label is not shown: it may hold the very byte at fault. */
+		if (c <= ' ' || c > '~' || c == '/')
+			return diag_set(
+				reterr, -EINVAL,
+				"invalid byte 0x%02x at offset %zu of a snapshot label (allowed: printable ASCII except space and '/')",
+				c, i);
+	}
+	if (all_digits(label))
+		return diag_set(reterr, -EINVAL,
+				"snapshot label '%s' is a number (numbers name snapshot ids)",
+				label);
+	return 0;
+}
+
+/* ---- opening ---- */
+
+/* mkdir -p of the directory part of @path, mode 0700, only what is missing. */
+static int store_make_parents(const char *path, struct diag *reterr)
+{
+	char *copy = strdup(path);
+	char *slash;
+	int r = 0;
+
+	if (!copy)
+		return diag_set(reterr, -ENOMEM, "out of memory");
+	slash = strrchr(copy, '/');
+	if (!slash || slash == copy)
+		goto out;
+	*slash = '\0';
+	for (char *p = copy + 1; r == 0; p++) {
+		bool last = *p == '\0';
+
+		if (*p != '/' && !last)
+			continue;
+		*p = '\0';
+		if (mkdir(copy, 0700) < 0 && errno != EEXIST)
+			r = diag_set(reterr, -errno, "cannot create directory '%s': %s", copy,
+				     strerror(errno));
+		if (last)
+			break;
+		*p = '/';
+	}
+out:
+	free(copy);
+	return r;
+}
+
+/* Create the database file ourselves, so that it is 0600 from the start
+ * (SQLite gives -wal and -shm the database file's permissions). */
+static int store_create_file(const char *path, struct diag *reterr)
+{
+	int r = store_make_parents(path, reterr);
+	int fd;
+
+	if (r < 0)
+		return r;
+	fd = open(path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC | O_NOFOLLOW, 0600);
+	if (fd < 0) {
+		if (errno == EEXIST)
+			return 0; /* someone else was first: validated like any file */
+		return diag_set(reterr, -errno, "cannot create database '%s': %s", path,
+				strerror(errno));
+	}
+	close(fd);
+	return 0;
+}
+
+void snap_store_free(struct snap_store *st)
+{
+	if (!st)
+		return;
+	/* Closing rolls back an open transaction; the writer goes with it. */
+	snap_writer_abort(st->writer);
+	sqlite3_finalize(st->insert_entry);
+	/* _v2: an iterator not yet freed keeps the connection alive until it is. */
+	sqlite3_close_v2(st->db);
+	free(st->path);
+	free(st);
+}
+
+int snap_store_open(const char *path, enum snap_open_flags flags, struct snap_store **ret_store,
+		    struct diag *reterr)
+{
+	bool writable = flags & SNAP_OPEN_WRITE;
+	struct snap_store *st = NULL;
+	struct stat sb;
+	int rc, r;
+
+	if (!path || !*path)
+		return diag_set(reterr, -EINVAL, "empty database path");
+	if (stat(path, &sb) < 0) {
+		if (errno != ENOENT)
+			return diag_set(reterr, -errno, "cannot open database '%s': %s", path,
+					strerror(errno));
+		if (!writable)
+			return diag_set(reterr, -ENOENT, "no database at '%s'", path);
+		r = store_create_file(path, reterr);
+		if (r < 0)
+			return r;
+	} else if (S_ISDIR(sb.st_mode)) {
+		return diag_set(reterr, -EISDIR, "cannot open database '%s': it is a directory",
+				path);
+	}
+
+	st = calloc(1, sizeof(*st));
+	if (!st)
+		return diag_set(reterr, -ENOMEM, "out of memory");
+	st->writable = writable;
+	st->path = strdup(path);
+	if (!st->path) {
+		r = diag_set(reterr, -ENOMEM, "out of memory");
+		goto fail;
+	}
+
+	/* Never SQLITE_OPEN_CREATE: the file exists by now, and a read must
+	 * not create one. NOMUTEX: a store belongs to one thread. */
+	rc = sqlite3_open_v2(path, &st->db,
+			     (writable ? SQLITE_OPEN_READWRITE : SQLITE_OPEN_READONLY) |
+				     SQLITE_OPEN_NOMUTEX,
+			     NULL);
+	if (rc != SQLITE_OK) {
+		if (!st->db) {
+			r = diag_set(reterr, -ENOMEM, "out of memory");
+			goto fail;
+		}
+		r = diag_set(reterr, snap_sqlite_errno(rc), "cannot open database '%s': %s", path,
+			     sqlite3_errmsg(st->db));
+		goto fail;
+	}
+	sqlite3_extended_result_codes(st->db, 1);
+	sqlite3_busy_timeout(st->db, SNAP_DEFAULT_BUSY_MS);
+
+	r = snap_schema_prepare(st, reterr);
+	if (r < 0)
+		goto fail;
+
+	*ret_store = st;
+	return 0;
+
+fail:
+	snap_store_free(st);
+	return r;
+}
+
+void snap_store_set_busy_timeout(struct snap_store *st, int ms)
+{
+	sqlite3_busy_timeout(st->db, ms);
+}
+
+const char *snap_store_path(const struct snap_store *st)
+{
+	return st->path;
+}
+
+/* ---- snapshot metadata ---- */
+
+#define INFO_COLUMNS                                                                      \
+	"id, label, purpose, status, host, version, roots, excludes, cross_mounts, hash," \
+	" started, finished, entries, errors,"                                            \
+	" id IS (SELECT value FROM meta WHERE key = '" SNAP_META_BASELINE "')"
+
+void snap_info_release(struct snap_info *info)
+{
+	if (!info)
+		return;
+	free(info->label);
+	free(info->host);
+	free(info->version);
+	if (info->roots)
+		for (size_t i = 0; i < info->nroots; i++)
+			free(info->roots[i]);
+	free(info->roots);
+	if (info->excludes)
+		for (size_t i = 0; i < info->nexcludes; i++)
+			free(info->excludes[i]);
+	free(info->excludes);
+	memset(info, 0, sizeof(*info));
+}
+
+static char *column_strdup(sqlite3_stmt *s, int col, bool null_is_empty, bool *ret_oom)
+{
+	const unsigned char *t = sqlite3_column_text(s, col);
+	char *copy;
+
+	if (!t && sqlite3_column_type(s, col) == SQLITE_NULL && !null_is_empty)
+		return NULL;
+	copy = strdup(t ? (const char *)t : "");
+	if (!copy)
+		*ret_oom = true;
+	return copy;
+}
+
+/* Split a NUL-joined blob into a NULL-terminated array; a NULL column is
+ * the empty list. */
+static char **column_split(sqlite3_stmt *s, int col, size_t *ret_n, bool *ret_oom)
+{
+	const char *b = sqlite3_column_blob(s, col);
+	size_t len = (size_t)sqlite3_column_bytes(s, col);
+	bool null = sqlite3_column_type(s, col) == SQLITE_NULL;
+	size_t n = 0;
+	char **v;
+
+	if (!null) {
+		n = 1;
+		for (size_t i = 0; i < len; i++)
+			n += b[i] == '\0';
+	}
+	v = calloc(n + 1, sizeof(*v));
+	if (!v) {
+		*ret_oom = true;
+		return NULL;
+	}
+	for (size_t i = 0, start = 0; i < n; i++) {
+		size_t end = start;
+
+		while (end < len && b[end] != '\0')
+			end++;
+		v[i] = strndup(b ? b + start : "", end - start);
+		if (!v[i])
+			*ret_oom = true;
+		start = end + 1;
+	}
+	*ret_n = n;
+	return v;
+}
+
+static int info_from_row(sqlite3_stmt *s, struct snap_info *ret_info, struct diag *reterr)
+{
+	struct snap_info info = { 0 };
+	bool oom = false;
+	const unsigned char *status;
+
+	info.id = sqlite3_column_int64(s, 0);
+	info.label = column_strdup(s, 1, false, &oom);
+	info.purpose = (enum snap_purpose)sqlite3_column_int(s, 2);
+	status = sqlite3_column_text(s, 3);
+	info.complete = status && !strcmp((const char *)status, "complete");
+	info.host = column_strdup(s, 4, true, &oom);
+	info.version = column_strdup(s, 5, true, &oom);
+	info.roots = column_split(s, 6, &info.nroots, &oom);
+	info.excludes = column_split(s, 7, &info.nexcludes, &oom);
+	info.cross_mounts = sqlite3_column_int(s, 8) != 0;
+	info.hash = (enum hash_algo)sqlite3_column_int(s, 9);
+	info.started_ns = sqlite3_column_int64(s, 10);
+	info.finished_ns = sqlite3_column_int64(s, 11);
+	info.entries = (uint64_t)sqlite3_column_int64(s, 12);
+	info.errors = (uint64_t)sqlite3_column_int64(s, 13);
+	info.is_baseline = sqlite3_column_int(s, 14) != 0;
+	if (oom) {
+		snap_info_release(&info);
+		return diag_set(reterr, -ENOMEM, "out of memory");
+	}
+	*ret_info = info;
+	return 0;
+}
+
+/* Read the one snapshot selected by @where (with ?1 bound to @id or
+ * @text). Returns 1 and *ret_info, 0 when there is none, or -errno. */
+static int info_query(struct snap_store *st, const char *where, int64_t id, const char *text,
+		      struct snap_info *ret_info, struct diag *reterr)
+{
+	char sql[512];
+	sqlite3_stmt *s = NULL;
+	int rc, r;
+
+	snprintf(sql, sizeof(sql), "SELECT " INFO_COLUMNS " FROM snapshot WHERE %s", where);
+	r = snap_prepare(st, sql, &s, reterr);
+	if (r < 0)
+		return r;
+	if (text)
+		sqlite3_bind_text(s, 1, text, -1, SQLITE_STATIC);
+	else
+		sqlite3_bind_int64(s, 1, id);
+	rc = sqlite3_step(s);
+	if (rc == SQLITE_ROW)
+		r = info_from_row(s, ret_info, reterr) < 0 ? -ENOMEM : 1;
+	else if (rc == SQLITE_DONE)
+		r = 0;
+	else
+		r = snap_sqlite_fail(st, rc, "read a snapshot", reterr);
+	sqlite3_finalize(s);
+	return r;
+}
+
+int snap_find(struct snap_store *st, const char *name, struct snap_info *ret_info,
+	      struct diag *reterr)
+{
+	struct snap_info info;
+	int r;
+
+	if (all_digits(name)) {
+		char *end;
+		long long id;
+
+		errno = 0;
+		id = strtoll(name, &end, 10);
+		if (errno || *end)
+			return diag_set(reterr, -ENOENT, "no snapshot '%s'", name);
+		r = info_query(st, "id = ?1", id, NULL, &info, reterr);
+	} else {
+		r = info_query(st, "label = ?1", 0, name, &info, reterr);
+	}
+	if (r < 0)
+		return r;
+	if (r == 0)
+		return diag_set(reterr, -ENOENT, "no snapshot '%s'", name);
+	*ret_info = info;
+	return 0;
+}
+
+int snap_baseline(struct snap_store *st, struct snap_info *ret_info, struct diag *reterr)
+{
+	struct snap_info info;
+	int r = info_query(st, "id IS (SELECT value FROM meta WHERE key = ?1)", 0,
+			   SNAP_META_BASELINE, &info, reterr);
+
+	if (r < 0)
+		return r;
+	if (r == 0)
+		return diag_set(reterr, -ENOENT, "no baseline (run 'drift init' first)");
+	*ret_info = info;
+	return 0;
+}
+
+int snap_list(struct snap_store *st, snap_list_fn *fn, void *userdata, struct diag *reterr)
+{
+	sqlite3_stmt *s = NULL;
+	int rc, r;
+
+	r = snap_prepare(st, "SELECT " INFO_COLUMNS " FROM snapshot ORDER BY id", &s, reterr);
+	if (r < 0)
+		return r;
+	while ((rc = sqlite3_step(s)) == SQLITE_ROW) {
+		struct snap_info info;
+
+		r = info_from_row(s, &info, reterr);
+		if (r < 0)
+			goto out;
+		r = fn(&info, userdata);
+		snap_info_release(&info);
+		if (r < 0)
+			goto out;
+	}
+	r = rc == SQLITE_DONE ? 0 : snap_sqlite_fail(st, rc, "list snapshots", reterr);
+out:
+	sqlite3_finalize(s);
+	return r;
+}
+
+/* ---- small statements of the writer ---- */
+
+/* Run @sql, binding the named parameters :a, :b (integers) and :text when
+ * the statement has them, and return the first column of the first row in
+ * *ret_value. Returns 1 for a row, 0 for none (*ret_value = 0), or -errno. */
+static int store_query_int(struct snap_store *st, const char *sql, int64_t a, int64_t b,
+			   const char *text, int64_t *ret_value, struct diag *reterr)
+{
+	sqlite3_stmt *s = NULL;
+	int rc, r, i;
+
+	r = snap_prepare(st, sql, &s, reterr);
+	if (r < 0)
+		return r;
+	if ((i = sqlite3_bind_parameter_index(s, ":a")) > 0)
+		sqlite3_bind_int64(s, i, a);
+	if ((i = sqlite3_bind_parameter_index(s, ":b")) > 0)
+		sqlite3_bind_int64(s, i, b);
+	if ((i = sqlite3_bind_parameter_index(s, ":text")) > 0)
+		sqlite3_bind_text(s, i, text, -1, SQLITE_STATIC);
+	rc = sqlite3_step(s);
+	if (rc == SQLITE_ROW) {
+		if (ret_value)
+			*ret_value = sqlite3_column_int64(s, 0);
+		r = 1;
+	} else if (rc == SQLITE_DONE) {
+		if (ret_value)
+			*ret_value = 0;
+		r = 0;
+	} else {
+		r = snap_sqlite_fail(st, rc, "update snapshots", reterr);
+	}
+	sqlite3_finalize(s);
+	return r;
+}
+
+/* The id of the snapshot labelled @label, or 0. */
+static int label_holder(struct snap_store *st, const char *label, int64_t *ret_id,
+			struct diag *reterr)
+{
+	return store_query_int(st, "SELECT id FROM snapshot WHERE label = :text", 0, 0, label,
+			       ret_id, reterr);
+}
+
+static int current_baseline(struct snap_store *st, int64_t *ret_id, struct diag *reterr)
+{
+	return store_query_int(
+		st,
+		"SELECT s.id FROM snapshot s JOIN meta m ON m.key = '" SNAP_META_BASELINE
+		"' AND s.id = m.value",
+		0, 0, NULL, ret_id, reterr);
+}
+
+/* Find a free label: @base, else @base-2, @base-3... */
+static int label_unique(struct snap_store *st, struct strbuf *label, struct diag *reterr)
+{
+	size_t base_len = label->len;
+	int64_t holder;
+
+	for (unsigned n = 2;; n++) {
+		int r = label_holder(st, label->buf, &holder, reterr);
+
+		if (r < 0)
+			return r;
+		if (r == 0)
+			return 0;
+		strbuf_setlen(label, base_len);
+		if (strbuf_addf(label, "-%u", n) < 0)
+			return diag_set(reterr, -ENOMEM, "out of memory");
+	}
+}
+
+/* Delete snapshot @id and its entries. */
+static int snapshot_delete(struct snap_store *st, int64_t id, struct diag *reterr)
+{
+	int r = store_query_int(st, "DELETE FROM entry WHERE snap = :a", id, 0, NULL, NULL, reterr);
+
+	if (r >= 0)
+		r = store_query_int(st, "DELETE FROM snapshot WHERE id = :a", id, 0, NULL, NULL,
+				    reterr);
+	if (r >= 0)
+		r = store_query_int(
+			st, "DELETE FROM meta WHERE key = '" SNAP_META_BASELINE "' AND value = :a",
+			id, 0, NULL, NULL, reterr);
+	return r < 0 ? r : 0;
+}
+
+/*
+ * May the writer take its label? -EEXIST when the label (or, for a baseline,
+ * the baseline role) is taken and the writer may not replace it. Fills
+ * *ret_holder with the id holding the label (0 if free).
+ */
+static int writer_check_label(struct snap_writer *w, int64_t *ret_holder, struct diag *reterr)
+{
+	struct snap_store *st = w->st;
+	int64_t holder = 0, baseline = 0;
+	int r;
+
+	if (w->label) {
+		r = label_holder(st, w->label, &holder, reterr);
+		if (r < 0)
+			return r;
+	}
+	r = current_baseline(st, &baseline, reterr);
+	if (r < 0)
+		return r;
+
+	if (w->purpose == SNAP_PURPOSE_BASELINE) {
+		if (!w->replace && holder)
+			return diag_set(
+				reterr, -EEXIST,
+				"snapshot label '%s' exists (use --force to replace the baseline)",
+				w->label);
+		if (!w->replace && baseline)
+			return diag_set(
+				reterr, -EEXIST,
+				"a baseline exists (snapshot %lld; use --force to replace it)",
+				(long long)baseline);
+	} else if (holder) {
+		if (!w->replace)
+			return diag_set(reterr, -EEXIST,
+					"snapshot label '%s' exists (use --replace)", w->label);
+		if (holder == baseline)
+			return diag_set(
+				reterr, -EEXIST,
+				"snapshot label '%s' names the baseline, which only 'drift init' replaces",
+				w->label);
+	}
+	*ret_holder = holder;
+	return 0;
+}
+
+/* ---- writing ---- */
+
+static const char sql_insert_entry[] =
+	"INSERT INTO entry (snap, kind, key, mode, uid, gid, size, mtime, ctime, ino, dev, nlink,"
+	" target, hash, err, flags) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)";
+
+static const char sql_insert_snapshot[] =
+	"INSERT INTO snapshot (label, purpose, status, host, version, roots, excludes,"
+	" cross_mounts, hash, started, finished, entries, errors)"
+	" VALUES (NULL, ?1, 'incomplete', ?2, ?3, ?4, ?5, ?6, ?7, ?8, NULL, 0, 0)";
+
+static void writer_free(struct snap_writer *w)
+{
+	if (!w)
+		return;
+	if (w->st->writer == w)
+		w->st->writer = NULL;
+	free(w->label);
+	free(w);
+}
+
+static int join_list(struct strbuf *sb, const char *const *v, size_t n)
+{
+	for (size_t i = 0; i < n; i++) {
+		if (i > 0 && strbuf_addch(sb, '\0') < 0)
+			return -ENOMEM;
+		if (strbuf_adds(sb, v[i]) < 0)
+			return -ENOMEM;
+	}
+	return 0;
+}
+
+static void bind_list(sqlite3_stmt *s, int col, const struct strbuf *sb, size_t n)
+{
+	if (n == 0)
+		sqlite3_bind_null(s, col);
+	else
+		sqlite3_bind_blob(s, col, sb->buf, (int)sb->len, SQLITE_STATIC);
+}
+
+/* Transaction 1: the incomplete snapshot row. */
+static int writer_record(struct snap_writer *w, const struct snap_new *p, struct diag *reterr)
+{
+	struct snap_store *st = w->st;
+	struct strbuf roots = STRBUF_INIT, excludes = STRBUF_INIT;
+	char host[256];
+	sqlite3_stmt *s = NULL;
+	int64_t holder;
+	int rc, r;
+
+	if (p->host) {
+		snprintf(host, sizeof(host), "%s", p->host);
+	} else if (gethostname(host, sizeof(host)) < 0) {
+		snprintf(host, sizeof(host), "unknown");
+	}
+	host[sizeof(host) - 1] = '\0';
+	if (join_list(&roots, p->roots, p->nroots) < 0 ||
+	    join_list(&excludes, p->excludes, p->nexcludes) < 0) {
+		r = diag_set(reterr, -ENOMEM, "out of memory");
+		goto out;
+	}
+	if (roots.len > INT_MAX || excludes.len > INT_MAX) {
+		r = diag_set(reterr, -EINVAL, "too many roots or excludes");
+		goto out;
+	}
+
+	r = snap_exec(st, "BEGIN IMMEDIATE", "start a snapshot", reterr);
+	if (r < 0)
+		goto out;
+	r = writer_check_label(w, &holder, reterr);
+	if (r < 0)
+		goto rollback;
+	r = snap_prepare(st, sql_insert_snapshot, &s, reterr);
+	if (r < 0)
+		goto rollback;
+	sqlite3_bind_int(s, 1, (int)w->purpose);
+	sqlite3_bind_text(s, 2, host, -1, SQLITE_STATIC);
+	sqlite3_bind_text(s, 3, DRIFT_VERSION, -1, SQLITE_STATIC);
+	bind_list(s, 4, &roots, p->nroots);
+	bind_list(s, 5, &excludes, p->nexcludes);
+	sqlite3_bind_int(s, 6, p->cross_mounts ? 1 : 0);
+	sqlite3_bind_int(s, 7, (int)w->hash);
+	sqlite3_bind_int64(s, 8, w->started_ns);
+	rc = sqlite3_step(s);
+	if (rc != SQLITE_DONE) {
+		r = snap_sqlite_fail(st, rc, "record a snapshot", reterr);
+		goto rollback;
+	}
+	w->id = sqlite3_last_insert_rowid(st->db);
+	r = snap_exec(st, "COMMIT", "record a snapshot", reterr);
+	if (r < 0)
+		goto rollback;
+	goto out;
+
+rollback:
+	sqlite3_exec(st->db, "ROLLBACK", NULL, NULL, NULL);
+out:
+	sqlite3_finalize(s);
+	strbuf_release(&roots);
+	strbuf_release(&excludes);
+	return r;
+}
+
+int snap_writer_begin(struct snap_store *st, const struct snap_new *params,
+		      struct snap_writer **ret_writer, struct diag *reterr)
+{
+	struct snap_writer *w;
+	const char *label = params->label;
+	int r;
+
+	if ((unsigned)params->purpose > SNAP_PURPOSE_CHECK)
+		return diag_set(reterr, -EINVAL, "unknown snapshot purpose %d",
+				(int)params->purpose);
+	if ((unsigned)params->hash > HASH_SHA256)
+		return diag_set(reterr, -EINVAL, "unknown hash algorithm %d", (int)params->hash);
+	if (!label && params->purpose == SNAP_PURPOSE_BASELINE)
+		label = "baseline";
+	if (!label && params->purpose == SNAP_PURPOSE_SCAN)
+		return diag_set(reterr, -EINVAL, "a scan snapshot needs a label");
+	if (label) {
+		r = snap_label_check(label, reterr);
+		if (r < 0)
+			return r;
+	}
+	if (!st->writable)
+		return diag_set(reterr, -EROFS, "database '%s' is open read-only", st->path);
+	if (st->writer)
+		return diag_set(reterr, -EBUSY, "a snapshot is already being written to '%s'",
+				st->path);
+
+	w = calloc(1, sizeof(*w));
+	if (!w)
+		return diag_set(reterr, -ENOMEM, "out of memory");
+	w->st = st;
+	w->purpose = params->purpose;
+	w->replace = params->replace;
+	w->keep = params->keep;
+	w->hash = params->hash;
+	w->started_ns = now_ns();
+	if (label && !(w->label = strdup(label))) {
+		r = diag_set(reterr, -ENOMEM, "out of memory");
+		goto fail;
+	}
+	if (!st->insert_entry) {
+		r = snap_prepare(st, sql_insert_entry, &st->insert_entry, reterr);
+		if (r < 0)
+			goto fail;
+	}
+
+	r = writer_record(w, params, reterr);
+	if (r < 0)
+		goto fail;
+
+	/* Transaction 2: held for the whole scan. */
+	r = snap_exec(st, "BEGIN IMMEDIATE", "start writing entries", reterr);
+	if (r < 0)
+		goto fail;
+	w->in_tx = true;
+	st->writer = w;
+	*ret_writer = w;
+	return 0;
+
+fail:
+	writer_free(w);
+	return r;
+}
+
+int snap_writer_add(struct snap_writer *w, const struct entry *e, struct diag *reterr)
+{
+	struct snap_store *st = w->st;
+	sqlite3_stmt *s = st->insert_entry;
+	int rc;
+
+	if (e->key_len > INT_MAX || e->target_len > INT_MAX)
+		return diag_set(reterr, -EINVAL, "entry key or target too long");
+	if (e->hash_algo != HASH_NONE &&
+	    (e->hash_algo != w->hash || e->hash_len == 0 || e->hash_len > ENTRY_HASH_MAX))
+		return diag_set(
+			reterr, -EINVAL,
+			"entry hash (%s, %u bytes) does not match the snapshot's algorithm (%s)",
+			hash_algo_name(e->hash_algo), (unsigned)e->hash_len,
+			hash_algo_name(w->hash));
+
+	/* SQLITE_STATIC: every parameter is rebound before each step, and
+	 * the statement is reset right after it, so no copy is needed. */
+	sqlite3_bind_int64(s, 1, w->id);
+	sqlite3_bind_int(s, 2, (int)e->kind);
+	/* A zero-length key must be a zero-length blob, not NULL. */
+	sqlite3_bind_blob(s, 3, e->key ? e->key : "", (int)e->key_len, SQLITE_STATIC);
+	sqlite3_bind_int64(s, 4, e->mode);
+	sqlite3_bind_int64(s, 5, e->uid);
+	sqlite3_bind_int64(s, 6, e->gid);
+	/* Unsigned 64-bit values are stored as their two's complement bit
+	 * pattern: exact round trip, even for inode numbers >= 2^63. */
+	sqlite3_bind_int64(s, 7, (int64_t)e->size);
+	sqlite3_bind_int64(s, 8, e->mtime_ns);
+	sqlite3_bind_int64(s, 9, e->ctime_ns);
+	sqlite3_bind_int64(s, 10, (int64_t)e->ino);
+	sqlite3_bind_int64(s, 11, (int64_t)e->dev);
+	sqlite3_bind_int64(s, 12, (int64_t)e->nlink);
+	if (e->target)
+		sqlite3_bind_blob(s, 13, e->target, (int)e->target_len, SQLITE_STATIC);
+	else
+		sqlite3_bind_null(s, 13);
+	if (e->hash_algo != HASH_NONE)
+		sqlite3_bind_blob(s, 14, e->hash, e->hash_len, SQLITE_STATIC);
+	else
+		sqlite3_bind_null(s, 14);
+	sqlite3_bind_int(s, 15, e->err);
+	sqlite3_bind_int64(s, 16, e->flags);
+
+	rc = sqlite3_step(s);
+	sqlite3_reset(s);
+	if (rc != SQLITE_DONE) {
+		if ((rc & 0xff) == SQLITE_CONSTRAINT)
+			return diag_set(reterr, -EINVAL,
+					"duplicate entry key (%zu bytes) in snapshot %lld",
+					e->key_len, (long long)w->id);
+		return snap_sqlite_fail(st, rc, "add an entry", reterr);
+	}
+	w->entries++;
+	w->errors += e->err != 0;
+	return 0;
+}
+
+/* Free the label @holder holds: "<label>-<its start time>" (plus a suffix
+ * if needed). Used for the baseline being superseded. */
+static int writer_relabel(struct snap_writer *w, int64_t holder, struct diag *reterr)
+{
+	struct snap_store *st = w->st;
+	struct strbuf label = STRBUF_INIT;
+	int64_t started = 0;
+	sqlite3_stmt *s = NULL;
+	int rc, r;
+
+	r = store_query_int(st, "SELECT started FROM snapshot WHERE id = :a", holder, 0, NULL,
+			    &started, reterr);
+	if (r < 0)
+		goto out;
+	if (label_with_time(&label, w->label, started) < 0) {
+		r = diag_set(reterr, -ENOMEM, "out of memory");
+		goto out;
+	}
+	r = label_unique(st, &label, reterr);
+	if (r < 0)
+		goto out;
+	r = snap_prepare(st, "UPDATE snapshot SET label = ?1 WHERE id = ?2", &s, reterr);
+	if (r < 0)
+		goto out;
+	sqlite3_bind_text(s, 1, label.buf, (int)label.len, SQLITE_STATIC);
+	sqlite3_bind_int64(s, 2, holder);
+	rc = sqlite3_step(s);
+	if (rc != SQLITE_DONE)
+		r = snap_sqlite_fail(st, rc, "relabel the old baseline", reterr);
+out:
+	sqlite3_finalize(s);
+	strbuf_release(&label);
+	return r;
+}
+
+/* Everything transaction 2 does at the end, before COMMIT. */
+static int writer_finish(struct snap_writer *w, struct snap_info *ret_info, struct diag *reterr)
+{
+	struct snap_store *st = w->st;
+	struct strbuf label = STRBUF_INIT;
+	sqlite3_stmt *s = NULL;
+	int64_t holder = 0;
+	int rc, r;
+
+	if (!w->label) {
+		/* An automatic check label: chosen under the write lock. */
+		if (label_with_time(&label, "check", w->started_ns) < 0) {
+			r = diag_set(reterr, -ENOMEM, "out of memory");
+			goto out;
+		}
+		r = label_unique(st, &label, reterr);
+		if (r < 0)
+			goto out;
+	} else {
+		if (strbuf_adds(&label, w->label) < 0) {
+			r = diag_set(reterr, -ENOMEM, "out of memory");
+			goto out;
+		}
+		/* Again: the label may have been taken since begin. */
+		r = writer_check_label(w, &holder, reterr);
+		if (r < 0)
+			goto out;
+	}
+
+	if (holder && w->purpose == SNAP_PURPOSE_BASELINE)
+		r = writer_relabel(w, holder, reterr);
+	else if (holder)
+		r = snapshot_delete(st, holder, reterr);
+	if (r < 0)
+		goto out;
+
+	r = snap_prepare(st,
+			 "UPDATE snapshot SET label = ?1, status = 'complete', finished = ?2,"
+			 " entries = ?3, errors = ?4 WHERE id = ?5 AND status = 'incomplete'",
+			 &s, reterr);
+	if (r < 0)
+		goto out;
+	sqlite3_bind_text(s, 1, label.buf, (int)label.len, SQLITE_STATIC);
+	sqlite3_bind_int64(s, 2, now_ns());
+	sqlite3_bind_int64(s, 3, (int64_t)w->entries);
+	sqlite3_bind_int64(s, 4, (int64_t)w->errors);
+	sqlite3_bind_int64(s, 5, w->id);
+	rc = sqlite3_step(s);
+	if (rc != SQLITE_DONE) {
+		r = snap_sqlite_fail(st, rc, "complete the snapshot", reterr);
+		goto out;
+	}
+	if (sqlite3_changes(st->db) != 1) {
+		r = diag_set(reterr, -ENOENT, "snapshot %lld was removed while it was written",
+			     (long long)w->id);
+		goto out;
+	}
+
+	if (w->purpose == SNAP_PURPOSE_BASELINE) {
+		r = store_query_int(
+			st,
+			"INSERT OR REPLACE INTO meta (key, value) VALUES ('" SNAP_META_BASELINE
+			"', :a)",
+			w->id, 0, NULL, NULL, reterr);
+		if (r < 0)
+			goto out;
+	}
+
+	if (w->purpose == SNAP_PURPOSE_CHECK && w->keep > 0) {
+		/* The newest @keep checks stay, this one among them. */
+		static const char *const prune[] = {
+			"DELETE FROM entry WHERE snap IN (SELECT id FROM snapshot WHERE purpose = 2"
+			" AND id != :a ORDER BY id DESC LIMIT -1 OFFSET :b)",
+			"DELETE FROM snapshot WHERE id IN (SELECT id FROM snapshot WHERE purpose = 2"
+			" AND id != :a ORDER BY id DESC LIMIT -1 OFFSET :b)",
+		};
+		for (size_t i = 0; i < 2; i++) {
+			r = store_query_int(st, prune[i], w->id, (int64_t)w->keep - 1, NULL, NULL,
+					    reterr);
+			if (r < 0)
+				goto out;
+		}
+	}
+
+	r = 0;
+	if (ret_info) {
+		struct snap_info info;
+
+		r = info_query(st, "id = ?1", w->id, NULL, &info, reterr);
+		if (r == 0)
+			r = diag_set(reterr, -EIO, "snapshot %lld vanished", (long long)w->id);
+		if (r > 0) {
+			*ret_info = info;
+			r = 0;
+		}
+	}
+out:
+	sqlite3_finalize(s);
+	strbuf_release(&label);
+	return r;
+}
+
+int snap_writer_commit(struct snap_writer *w, struct snap_info *ret_info, struct diag *reterr)
+{
+	struct snap_store *st = w->st;
+	struct snap_info info = { 0 };
+	int r;
+
+	if (sqlite3_get_autocommit(st->db)) {
+		/* SQLite rolled the transaction back on its own (disk full, I/O). */
+		r = diag_set(reterr, -EIO, "the snapshot transaction in '%s' was rolled back",
+			     st->path);
+		goto fail;
+	}
+	r = writer_finish(w, ret_info ? &info : NULL, reterr);
+	if (r < 0)
+		goto fail;
+	r = snap_exec(st, "COMMIT", "commit the snapshot", reterr);
+	if (r < 0)
+		goto fail;
+	w->in_tx = false;
+	writer_free(w);
+	if (ret_info)
+		*ret_info = info;
+	return 0;
+
+fail:
+	snap_info_release(&info);
+	snap_writer_abort(w);
+	return r;
+}
+
+void snap_writer_abort(struct snap_writer *w)
+{
+	if (!w)
+		return;
+	if (w->in_tx && !sqlite3_get_autocommit(w->st->db))
+		sqlite3_exec(w->st->db, "ROLLBACK", NULL, NULL, NULL);
+	writer_free(w);
+}

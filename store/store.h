@@ -35,12 +35,18 @@ struct diag;
  *   -EINVAL  a bad label
  *   -EPROTO  a file that is not a drift database, is corrupt, or has a
  *            newer schema; it is never written to
+ *   -ENOSPC  the disk is full; -EROFS a write to a store opened read-only
  *   -EIO     any other SQLite failure; -ENOMEM
+ *
+ * Lifetimes: iterators and a writer borrow their store, which must outlive
+ * them (snap_store_free() does free a writer still open, rolling it back).
+ * A store belongs to one thread; two stores on one file are independent
+ * connections (two iterators of one store may run side by side).
  */
 struct snap_store;
 
 enum snap_open_flags {
-	SNAP_OPEN_READ = 0,      /**< never creates; -ENOENT if missing */
+	SNAP_OPEN_READ = 0,       /**< never creates; -ENOENT if missing */
 	SNAP_OPEN_WRITE = 1 << 0, /**< creates the file (0600) and its directory (0700) */
 };
 
@@ -48,12 +54,27 @@ enum snap_open_flags {
  * Open the database at @path. Returns 0 and *ret_store (free with
  * snap_store_free()), or a negative errno (see above); *ret_store is
  * untouched on failure. A file that exists is validated (application_id,
- * schema version, integrity of the header) before anything is written.
+ * schema version, readability of the schema and the snapshot table) before
+ * anything is written. An empty (0-byte) file gets the schema when opened
+ * for writing, and reads as a store without snapshots when opened for
+ * reading (it stays empty). -EISDIR when @path is a directory.
  */
 int snap_store_open(const char *path, enum snap_open_flags flags, struct snap_store **ret_store,
 		    struct diag *reterr);
-/** Close; accepts NULL. */
+/**
+ * Close; accepts NULL. A writer still open is rolled back and freed (its
+ * snapshot stays incomplete), exactly as if the process had died.
+ */
 void snap_store_free(struct snap_store *st);
+
+/**
+ * How long a write waits for another writer's lock before failing with
+ * -EBUSY (default 5000 ms; 0 fails at once).
+ */
+void snap_store_set_busy_timeout(struct snap_store *st, int ms);
+
+/** The path the store was opened with (borrowed from @st). */
+const char *snap_store_path(const struct snap_store *st);
 
 /** Why a snapshot was taken. Stored: never renumber. */
 enum snap_purpose {
@@ -69,11 +90,11 @@ struct snap_info {
 	enum snap_purpose purpose;
 	bool is_baseline; /**< the current baseline */
 	bool complete;
-	char *host;
-	char *version;      /**< drift version that wrote it */
-	char **roots;       /**< NULL-terminated array of absolute paths (bytes) */
+	char *host;    /**< never NULL ("" when unknown) */
+	char *version; /**< drift version that wrote it; never NULL */
+	char **roots;  /**< NULL-terminated array of absolute paths (bytes); never NULL */
 	size_t nroots;
-	char **excludes;    /**< NULL-terminated array of --exclude patterns */
+	char **excludes; /**< NULL-terminated array of --exclude patterns; never NULL */
 	size_t nexcludes;
 	bool cross_mounts;
 	enum hash_algo hash;
@@ -81,6 +102,10 @@ struct snap_info {
 	uint64_t entries, errors;
 };
 
+/**
+ * Free what @info holds and zero it. Accepts NULL and a zeroed struct;
+ * the struct may be reused afterwards.
+ */
 void snap_info_release(struct snap_info *info);
 
 /**
@@ -124,8 +149,8 @@ struct snap_new {
 	 * one commits.
 	 */
 	bool replace;
-	unsigned keep;           /**< checks: keep the newest @keep (0 = all) */
-	const char *host;        /**< NULL: gethostname() */
+	unsigned keep;    /**< checks: keep the newest @keep (0 = all) */
+	const char *host; /**< NULL: gethostname() */
 	const char *const *roots;
 	size_t nroots;
 	const char *const *excludes;
@@ -138,12 +163,21 @@ struct snap_writer;
 
 /**
  * Record a new, incomplete snapshot and open the transaction that will hold
- * its entries. Returns 0 and *ret_writer, or a negative errno.
+ * its entries. Returns 0 and *ret_writer (finish with snap_writer_commit()
+ * or snap_writer_abort()), or a negative errno, *ret_writer untouched:
+ * -EINVAL (bad label or parameters), -EEXIST (label or baseline taken),
+ * -EBUSY (another writer, after the busy timeout; or a writer already open
+ * on @st), -EROFS (@st opened read-only). One writer per store at a time.
  */
 int snap_writer_begin(struct snap_store *st, const struct snap_new *params,
 		      struct snap_writer **ret_writer, struct diag *reterr);
 
-/** Add one entry (copied). Errors: -EIO, -ENOMEM. */
+/**
+ * Add one entry (copied). Errors: -EIO, -ENOMEM, -ENOSPC; -EINVAL for a
+ * duplicate key or a hash whose algorithm is not the snapshot's
+ * (params->hash). After an error the writer is still usable (the failed
+ * entry is simply not added), but callers normally abort.
+ */
 int snap_writer_add(struct snap_writer *w, const struct entry *e, struct diag *reterr);
 
 /**
@@ -171,7 +205,9 @@ struct snap_iter;
  * of their keys, restricted to the subtrees of @roots (absolute paths; an
  * entry is inside root R when its key is R or starts with R + "/"). @roots
  * may be NULL for all entries. Overlapping roots are fine (each entry comes
- * once). Returns 0 and *ret_iter (free with snap_iter_free()).
+ * once); a trailing '/' is ignored and "/" means everything. Returns 0 and
+ * *ret_iter (free with snap_iter_free()), -ENOENT when there is no snapshot
+ * @snap_id, -EINVAL for an empty root. @st must outlive the iterator.
  */
 int snap_iter_new(struct snap_store *st, int64_t snap_id, enum entry_kind kind,
 		  const char *const *roots, size_t nroots, unsigned flags,
@@ -182,9 +218,16 @@ int snap_iter_new(struct snap_store *st, int64_t snap_id, enum entry_kind kind,
  * snap_iter_free()), 0 at the end, or a negative errno.
  */
 int snap_iter_next(struct snap_iter *it, const struct entry **ret_entry, struct diag *reterr);
+/** Free; accepts NULL. */
 void snap_iter_free(struct snap_iter *it);
 
 /* ---- comparing ---- */
+
+/**
+ * The order of keys everywhere in the store: memcmp over the shorter
+ * length, then the shorter first (SQLite's BLOB order). Returns <0, 0, >0.
+ */
+int snap_key_compare(const char *a, size_t alen, const char *b, size_t blen);
 
 enum snap_change {
 	SNAP_ADDED = 1 << 0,

@@ -1,0 +1,66 @@
+#ifndef DRIFT_STORE_INTERNAL_H
+#define DRIFT_STORE_INTERNAL_H
+
+/*
+ * What the files of store/ share, and nothing outside store/ may include:
+ * the store object itself, the schema entry points (schema.c) and the
+ * mapping from SQLite result codes to errno values.
+ */
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include <sqlite3.h>
+
+struct diag;
+struct snap_info;
+struct snap_writer;
+
+/** "DRFT": PRAGMA application_id of every drift database. */
+#define SNAP_APPLICATION_ID 0x44524654
+/** PRAGMA user_version: the newest schema this code reads and writes. */
+#define SNAP_SCHEMA_VERSION 1
+
+/** The key of the meta row that names the current baseline (value: snapshot id). */
+#define SNAP_META_BASELINE "baseline"
+
+struct snap_store {
+	sqlite3 *db;
+	char *path;
+	bool writable;
+	/** The columns every entry INSERT binds; prepared on first use, reused. */
+	sqlite3_stmt *insert_entry;
+	/** The writer in progress (at most one per store); freed with the store. */
+	struct snap_writer *writer;
+};
+
+/**
+ * The errno that stands for the SQLite (primary or extended) result @rc:
+ * -EPROTO for a damaged or foreign file, -EBUSY for a lock, -ENOMEM,
+ * -ENOSPC, -EIO for the rest.
+ */
+int snap_sqlite_errno(int rc);
+
+/**
+ * Fill @reterr with "cannot <what> in '<path>': <sqlite message>" (or the
+ * lock message for SQLITE_BUSY) and return snap_sqlite_errno(@rc).
+ */
+int snap_sqlite_fail(struct snap_store *st, int rc, const char *what, struct diag *reterr);
+
+/**
+ * Validate the freshly opened database of @st before anything is written:
+ * application_id, schema version, the readability of the schema and the
+ * snapshot table. An empty database (no tables, application_id 0) gets the
+ * schema when @st is writable. Returns 0, or -EPROTO (foreign, corrupt,
+ * newer), -EBUSY, -EIO with a message.
+ */
+int snap_schema_prepare(struct snap_store *st, struct diag *reterr);
+
+/** Run @sql (no results) and map a failure like snap_sqlite_fail(). */
+int snap_exec(struct snap_store *st, const char *sql, const char *what, struct diag *reterr);
+
+/** Prepare @sql on @st, or fail like snap_sqlite_fail(). */
+int snap_prepare(struct snap_store *st, const char *sql, sqlite3_stmt **ret_stmt,
+		 struct diag *reterr);
+
+#endif /* DRIFT_STORE_INTERNAL_H */

@@ -1,0 +1,764 @@
+/* Writing snapshots: round trips, labels, purposes, interruption and concurrency. */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <cmocka.h>
+
+#include <time.h>
+
+#include "tests/store/util.h"
+
+#define WSENTINEL ((struct snap_writer *)(uintptr_t)0x5eed)
+
+struct fx {
+	struct tmp t; /* first: tmp_teardown frees the whole struct */
+	struct snap_store *st;
+};
+
+static int fx_teardown(void **state)
+{
+	struct fx *f = *state;
+
+	if (f)
+		snap_store_free(f->st);
+	return tmp_teardown(state);
+}
+
+static int fx_setup(void **state)
+{
+	struct fx *f;
+
+	if (tmp_setup(state) < 0)
+		return -1;
+	f = realloc(*state, sizeof(*f));
+	if (!f)
+		return -1;
+	*state = f;
+	f->st = NULL;
+	if (snap_store_open(f->t.db, SNAP_OPEN_WRITE, &f->st, NULL) < 0) {
+		fx_teardown(state);
+		return -1;
+	}
+	return 0;
+}
+
+static struct snap_new params(enum snap_purpose purpose, const char *label, bool replace)
+{
+	struct snap_new p = { 0 };
+
+	p.purpose = purpose;
+	p.label = label;
+	p.replace = replace;
+	p.hash = HASH_XXH3_128;
+	p.host = "testhost";
+	return p;
+}
+
+/* Count the entries of a snapshot by iterating over them. */
+static int64_t count_entries(struct snap_store *st, int64_t id)
+{
+	struct snap_iter *it = NULL;
+	const struct entry *e;
+	int64_t n = 0;
+	int r;
+
+	r = snap_iter_new(st, id, ENTRY_FILE, NULL, 0, 0, &it, NULL);
+	if (r < 0)
+		return r;
+	while ((r = snap_iter_next(it, &e, NULL)) > 0)
+		n++;
+	snap_iter_free(it);
+	return r < 0 ? r : n;
+}
+
+static void test_snapshot_round_trip_keeps_every_field(void **state)
+{
+	struct fx *f = *state;
+	static const char *const roots[] = { "/etc", "/usr/\xff" };
+	static const char *const excludes[] = { "*.log", "/var/cache" };
+	char *longkey = malloc(5001);
+	struct entry v[7];
+	struct snap_new p = params(SNAP_PURPOSE_SCAN, "pre-upgrade", false);
+	struct snap_writer *w = NULL;
+	struct snap_info info = { 0 }, found = { 0 };
+	struct snap_iter *it = NULL;
+	const struct entry *e;
+	struct diag d = { 0 };
+	int64_t before = (int64_t)time(NULL) * 1000000000;
+
+	assert_non_null(longkey);
+	longkey[0] = '/';
+	for (size_t i = 1; i < 5000; i++)
+		longkey[i] = (char)('a' + i % 26);
+	longkey[5000] = '\0';
+
+	/* In key order, so v[i] is the i-th entry read back. */
+	v[0] = entry_file("/");
+	v[0].mode = S_IFDIR | 0755;
+	v[0].nlink = 20;
+	v[1] = entry_file("/a\nb");
+	entry_set_hash(&v[1], 7);
+	v[1].size = (uint64_t)1 << 40;
+	v[1].uid = 4294967294u;
+	v[1].gid = 65534;
+	v[1].mode = S_IFREG | 06755;
+	v[2] = entry_file(longkey);
+	v[2].key_len = 5000;
+	v[3] = entry_file("/lnk");
+	v[3].mode = S_IFLNK | 0777;
+	v[3].target = "../t\x01\xff\n";
+	v[3].target_len = 7;
+	v[3].ino = UINT64_MAX - 5; /* >= 2^63: stored as its bit pattern */
+	v[3].dev = ((uint64_t)1 << 63) | 3;
+	v[3].mtime_ns = -1234567890123LL; /* before 1970 */
+	v[4] = entry_file("/x\x01y");
+	v[4].err = EACCES;
+	v[4].size = 0;
+	v[5] = entry_file("/\xfe\xff");
+	entry_set_hash(&v[5], 200);
+	v[5].flags = ENTRY_CHANGED_WHILE_READ;
+	v[5].nlink = 3;
+	v[6] = entry_file("/\xff");
+	v[6].err = EIO;
+	v[6].target = ""; /* an empty target is not "no target" */
+	v[6].target_len = 0;
+
+	p.roots = roots;
+	p.nroots = 2;
+	p.excludes = excludes;
+	p.nexcludes = 2;
+	p.cross_mounts = true;
+	assert_int_equal(snap_writer_begin(f->st, &p, &w, &d), 0);
+	for (size_t i = 0; i < 7; i++)
+		assert_int_equal(snap_writer_add(w, &v[(i * 3) % 7], &d), 0); /* any order */
+	assert_int_equal(snap_writer_commit(w, &info, &d), 0);
+
+	assert_true(info.id > 0);
+	assert_string_equal(info.label, "pre-upgrade");
+	assert_int_equal(info.purpose, SNAP_PURPOSE_SCAN);
+	assert_false(info.is_baseline);
+	assert_true(info.complete);
+	assert_string_equal(info.host, "testhost");
+	assert_non_null(info.version);
+	assert_true(info.version[0] != '\0');
+	assert_int_equal(info.nroots, 2);
+	assert_string_equal(info.roots[0], "/etc");
+	assert_string_equal(info.roots[1], "/usr/\xff");
+	assert_null(info.roots[2]);
+	assert_int_equal(info.nexcludes, 2);
+	assert_string_equal(info.excludes[0], "*.log");
+	assert_string_equal(info.excludes[1], "/var/cache");
+	assert_null(info.excludes[2]);
+	assert_true(info.cross_mounts);
+	assert_int_equal(info.hash, HASH_XXH3_128);
+	assert_true(info.started_ns >= before);
+	assert_true(info.finished_ns >= info.started_ns);
+	assert_int_equal(info.entries, 7);
+	assert_int_equal(info.errors, 2);
+
+	/* snap_find gives the same, by label and by id. */
+	assert_int_equal(snap_find(f->st, "pre-upgrade", &found, &d), 0);
+	assert_int_equal(found.id, info.id);
+	assert_int_equal(found.started_ns, info.started_ns);
+	snap_info_release(&found);
+	{
+		char num[32];
+
+		snprintf(num, sizeof(num), "%lld", (long long)info.id);
+		assert_int_equal(snap_find(f->st, num, &found, &d), 0);
+		assert_string_equal(found.label, "pre-upgrade");
+		snap_info_release(&found);
+	}
+
+	assert_int_equal(snap_iter_new(f->st, info.id, ENTRY_FILE, NULL, 0, 0, &it, &d), 0);
+	for (size_t i = 0; i < 7; i++) {
+		assert_int_equal(snap_iter_next(it, &e, &d), 1);
+		assert_int_equal(e->kind, ENTRY_FILE);
+		assert_int_equal(e->key_len, v[i].key_len);
+		assert_memory_equal(e->key, v[i].key, v[i].key_len);
+		assert_int_equal(e->mode, v[i].mode);
+		assert_int_equal(e->uid, v[i].uid);
+		assert_int_equal(e->gid, v[i].gid);
+		assert_true(e->size == v[i].size);
+		assert_true(e->mtime_ns == v[i].mtime_ns);
+		assert_true(e->ctime_ns == v[i].ctime_ns);
+		assert_true(e->ino == v[i].ino);
+		assert_true(e->dev == v[i].dev);
+		assert_true(e->nlink == v[i].nlink);
+		if (v[i].target) {
+			assert_non_null(e->target);
+			assert_int_equal(e->target_len, v[i].target_len);
+			assert_memory_equal(e->target, v[i].target, v[i].target_len);
+		} else {
+			assert_null(e->target);
+		}
+		assert_int_equal(e->hash_algo, v[i].hash_algo);
+		assert_int_equal(e->hash_len, v[i].hash_len);
+		assert_memory_equal(e->hash, v[i].hash, v[i].hash_len);
+		assert_int_equal(e->err, v[i].err);
+		assert_int_equal(e->flags, v[i].flags);
+	}
+	assert_int_equal(snap_iter_next(it, &e, &d), 0);
+	snap_iter_free(it);
+	snap_info_release(&info);
+	free(longkey);
+}
+
+static void test_snapshot_round_trip_empty_key(void **state)
+{
+	struct fx *f = *state;
+	struct entry e = entry_file("/");
+	struct snap_iter *it = NULL;
+	const struct entry *got;
+	struct diag d = { 0 };
+	int64_t id;
+
+	/* Another kind may have an empty key: a zero-length blob, not NULL. */
+	e.kind = (enum entry_kind)2;
+	e.key = NULL;
+	e.key_len = 0;
+	id = write_snapshot(f->st, SNAP_PURPOSE_SCAN, "empty-key", false, 0, &e, 1, &d);
+	assert_true(id > 0);
+	assert_int_equal(snap_iter_new(f->st, id, (enum entry_kind)2, NULL, 0, 0, &it, &d), 0);
+	assert_int_equal(snap_iter_next(it, &got, &d), 1);
+	assert_non_null(got->key);
+	assert_int_equal(got->key_len, 0);
+	assert_int_equal(snap_iter_next(it, &got, &d), 0);
+	snap_iter_free(it);
+}
+
+static void test_label_check_refuses_bad_labels(void **state)
+{
+	struct diag d = { 0 };
+	char longl[200];
+
+	(void)state;
+	memset(longl, 'x', sizeof(longl) - 1);
+	longl[sizeof(longl) - 1] = '\0';
+	assert_int_equal(snap_label_check("pre-upgrade", &d), 0);
+	assert_int_equal(snap_label_check("v1.2_rc:3", &d), 0);
+	assert_int_equal(snap_label_check("2024a", &d), 0);
+	assert_int_equal(snap_label_check("12345", &d), -EINVAL);
+	assert_non_null(strstr(d.msg, "number"));
+	assert_int_equal(snap_label_check("0", &d), -EINVAL);
+	assert_int_equal(snap_label_check("", &d), -EINVAL);
+	assert_int_equal(snap_label_check(NULL, &d), -EINVAL);
+	assert_int_equal(snap_label_check("a b", &d), -EINVAL);
+	assert_int_equal(snap_label_check("a/b", &d), -EINVAL);
+	assert_int_equal(snap_label_check("a\nb", &d), -EINVAL);
+	assert_null(strchr(d.msg, '\n'));
+	assert_int_equal(snap_label_check("caf\xc3\xa9", &d), -EINVAL);
+	assert_int_equal(snap_label_check(longl, &d), -EINVAL);
+	longl[128] = '\0';
+	assert_int_equal(snap_label_check(longl, &d), 0);
+}
+
+static void test_writer_begin_refuses_bad_params_and_keeps_output(void **state)
+{
+	struct fx *f = *state;
+	struct snap_writer *w = WSENTINEL;
+	struct snap_new p = params(SNAP_PURPOSE_SCAN, "123", false);
+	struct diag d = { 0 };
+
+	assert_int_equal(snap_writer_begin(f->st, &p, &w, &d), -EINVAL);
+	p.label = NULL;
+	assert_int_equal(snap_writer_begin(f->st, &p, &w, &d), -EINVAL);
+	p.label = "ok";
+	p.purpose = (enum snap_purpose)7;
+	assert_int_equal(snap_writer_begin(f->st, &p, &w, &d), -EINVAL);
+	assert_ptr_equal(w, WSENTINEL);
+}
+
+static void test_writer_begin_duplicate_label_is_eexist(void **state)
+{
+	struct fx *f = *state;
+	struct snap_writer *w = WSENTINEL;
+	struct snap_new p = params(SNAP_PURPOSE_SCAN, "pre", false);
+	struct diag d = { 0 };
+	struct entry e = entry_file("/a");
+
+	assert_true(write_snapshot(f->st, SNAP_PURPOSE_SCAN, "pre", false, 0, &e, 1, &d) > 0);
+	assert_int_equal(snap_writer_begin(f->st, &p, &w, &d), -EEXIST);
+	assert_ptr_equal(w, WSENTINEL);
+	assert_string_equal(d.msg, "snapshot label 'pre' exists (use --replace)");
+	/* A check with an explicit taken label, too. */
+	p.purpose = SNAP_PURPOSE_CHECK;
+	assert_int_equal(snap_writer_begin(f->st, &p, &w, &d), -EEXIST);
+	assert_ptr_equal(w, WSENTINEL);
+}
+
+static void test_writer_commit_replace_deletes_the_old_scan(void **state)
+{
+	struct fx *f = *state;
+	struct entry a[2] = { entry_file("/a"), entry_file("/b") };
+	struct entry b = entry_file("/c");
+	struct snap_info info = { 0 };
+	struct snap_iter *it = NULL;
+	struct diag d = { 0 };
+	int64_t old, new;
+
+	old = write_snapshot(f->st, SNAP_PURPOSE_SCAN, "pre", false, 0, a, 2, &d);
+	assert_true(old > 0);
+	new = write_snapshot(f->st, SNAP_PURPOSE_SCAN, "pre", true, 0, &b, 1, &d);
+	assert_true(new > old);
+	assert_int_equal(snap_find(f->st, "pre", &info, &d), 0);
+	assert_int_equal(info.id, new);
+	assert_int_equal(info.entries, 1);
+	snap_info_release(&info);
+	assert_int_equal(count_entries(f->st, new), 1);
+	/* The old one is gone, with its entries. */
+	assert_int_equal(snap_iter_new(f->st, old, ENTRY_FILE, NULL, 0, 0, &it, &d), -ENOENT);
+	{
+		char num[32];
+
+		snprintf(num, sizeof(num), "%lld", (long long)old);
+		assert_int_equal(snap_find(f->st, num, &info, &d), -ENOENT);
+		assert_int_equal(info.id, 0); /* untouched */
+	}
+}
+
+static void test_writer_commit_scan_cannot_replace_the_baseline(void **state)
+{
+	struct fx *f = *state;
+	struct snap_writer *w = WSENTINEL;
+	struct snap_new p = params(SNAP_PURPOSE_SCAN, "baseline", true);
+	struct diag d = { 0 };
+
+	assert_true(write_snapshot(f->st, SNAP_PURPOSE_BASELINE, NULL, false, 0, NULL, 0, &d) > 0);
+	assert_int_equal(snap_writer_begin(f->st, &p, &w, &d), -EEXIST);
+	assert_ptr_equal(w, WSENTINEL);
+}
+
+static void test_writer_commit_baseline_relabels_the_old_one(void **state)
+{
+	struct fx *f = *state;
+	struct entry e1 = entry_file("/one");
+	struct entry e2[2] = { entry_file("/one"), entry_file("/two") };
+	struct snap_new p = params(SNAP_PURPOSE_BASELINE, NULL, false);
+	struct snap_writer *w = WSENTINEL;
+	struct snap_info info = { 0 }, old = { 0 };
+	struct diag d = { 0 };
+	int64_t b1, b2, b3;
+	char num[32];
+
+	b1 = write_snapshot(f->st, SNAP_PURPOSE_BASELINE, NULL, false, 0, &e1, 1, &d);
+	assert_true(b1 > 0);
+	assert_int_equal(snap_baseline(f->st, &info, &d), 0);
+	assert_int_equal(info.id, b1);
+	assert_string_equal(info.label, "baseline");
+	assert_true(info.is_baseline);
+	assert_int_equal(info.purpose, SNAP_PURPOSE_BASELINE);
+	snap_info_release(&info);
+
+	/* Without replace: refused, with a hint for the CLI. */
+	assert_int_equal(snap_writer_begin(f->st, &p, &w, &d), -EEXIST);
+	assert_ptr_equal(w, WSENTINEL);
+	assert_non_null(strstr(d.msg, "--force"));
+
+	b2 = write_snapshot(f->st, SNAP_PURPOSE_BASELINE, NULL, true, 0, e2, 2, &d);
+	assert_true(b2 > b1);
+	assert_int_equal(snap_baseline(f->st, &info, &d), 0);
+	assert_int_equal(info.id, b2);
+	assert_string_equal(info.label, "baseline");
+	assert_int_equal(info.entries, 2);
+	snap_info_release(&info);
+
+	/* The old one is kept, with its entries, under a dated label. */
+	snprintf(num, sizeof(num), "%lld", (long long)b1);
+	assert_int_equal(snap_find(f->st, num, &old, &d), 0);
+	assert_non_null(old.label);
+	assert_int_equal(strncmp(old.label, "baseline-", 9), 0);
+	assert_int_equal(strlen(old.label), strlen("baseline-20240101T000000Z"));
+	assert_int_equal(old.label[strlen(old.label) - 1], 'Z');
+	assert_false(old.is_baseline);
+	assert_true(old.complete);
+	assert_int_equal(old.purpose, SNAP_PURPOSE_BASELINE);
+	assert_int_equal(count_entries(f->st, b1), 1);
+
+	/* A third one in the same second: the dated label gets a suffix. */
+	b3 = write_snapshot(f->st, SNAP_PURPOSE_BASELINE, NULL, true, 0, NULL, 0, &d);
+	assert_true(b3 > b2);
+	snprintf(num, sizeof(num), "%lld", (long long)b2);
+	assert_int_equal(snap_find(f->st, num, &info, &d), 0);
+	assert_int_equal(strncmp(info.label, "baseline-", 9), 0);
+	assert_string_not_equal(info.label, old.label);
+	assert_int_equal(count_entries(f->st, b2), 2);
+	snap_info_release(&info);
+	snap_info_release(&old);
+}
+
+static void test_writer_commit_check_labels_and_prunes_to_keep(void **state)
+{
+	struct fx *f = *state;
+	struct entry e = entry_file("/x");
+	struct snap_info info = { 0 };
+	struct snap_writer *w = NULL;
+	struct snap_new p = params(SNAP_PURPOSE_CHECK, NULL, false);
+	struct diag d = { 0 };
+	int64_t ids[5];
+	char num[32];
+
+	/* keep = 0 keeps every check. */
+	for (size_t i = 0; i < 3; i++) {
+		ids[i] = write_snapshot(f->st, SNAP_PURPOSE_CHECK, NULL, false, 0, &e, 1, &d);
+		assert_true(ids[i] > 0);
+	}
+	/* An interrupted check counts too (it is the oldest of what is kept below). */
+	assert_int_equal(snap_writer_begin(f->st, &p, &w, &d), 0);
+	snap_writer_abort(w);
+	assert_true(write_snapshot(f->st, SNAP_PURPOSE_SCAN, "keepme", false, 0, &e, 1, &d) > 0);
+	ids[3] = write_snapshot(f->st, SNAP_PURPOSE_CHECK, NULL, false, 2, &e, 1, &d);
+	assert_true(ids[3] > 0);
+
+	assert_int_equal(snap_find(f->st, "keepme", &info, &d), 0);
+	snap_info_release(&info);
+	for (size_t i = 0; i < 3; i++) {
+		snprintf(num, sizeof(num), "%lld", (long long)ids[i]);
+		assert_int_equal(snap_find(f->st, num, &info, &d), -ENOENT);
+		assert_int_equal(count_entries(f->st, ids[i]), -ENOENT);
+	}
+	/* The aborted one (kept as the 2nd newest) and the new one remain. */
+	snprintf(num, sizeof(num), "%lld", (long long)ids[2] + 1);
+	assert_int_equal(snap_find(f->st, num, &info, &d), 0);
+	assert_false(info.complete);
+	assert_null(info.label);
+	snap_info_release(&info);
+	snprintf(num, sizeof(num), "%lld", (long long)ids[3]);
+	assert_int_equal(snap_find(f->st, num, &info, &d), 0);
+	assert_true(info.complete);
+	assert_int_equal(strncmp(info.label, "check-", 6), 0);
+	assert_int_equal(info.purpose, SNAP_PURPOSE_CHECK);
+	snap_info_release(&info);
+	assert_int_equal(count_entries(f->st, ids[3]), 1);
+
+	/* keep = 1: only the new one. */
+	ids[4] = write_snapshot(f->st, SNAP_PURPOSE_CHECK, NULL, false, 1, &e, 1, &d);
+	snprintf(num, sizeof(num), "%lld", (long long)ids[3]);
+	assert_int_equal(snap_find(f->st, num, &info, &d), -ENOENT);
+	snprintf(num, sizeof(num), "%lld", (long long)ids[4]);
+	assert_int_equal(snap_find(f->st, num, &info, &d), 0);
+	snap_info_release(&info);
+}
+
+static void test_writer_commit_check_labels_get_suffixes(void **state)
+{
+	struct fx *f = *state;
+	struct snap_info a = { 0 }, b = { 0 }, c = { 0 };
+	struct diag d = { 0 };
+	int64_t ia, ib, ic;
+	char num[32];
+
+	ia = write_snapshot(f->st, SNAP_PURPOSE_CHECK, NULL, false, 0, NULL, 0, &d);
+	ib = write_snapshot(f->st, SNAP_PURPOSE_CHECK, NULL, false, 0, NULL, 0, &d);
+	ic = write_snapshot(f->st, SNAP_PURPOSE_CHECK, NULL, false, 0, NULL, 0, &d);
+	snprintf(num, sizeof(num), "%lld", (long long)ia);
+	assert_int_equal(snap_find(f->st, num, &a, &d), 0);
+	snprintf(num, sizeof(num), "%lld", (long long)ib);
+	assert_int_equal(snap_find(f->st, num, &b, &d), 0);
+	snprintf(num, sizeof(num), "%lld", (long long)ic);
+	assert_int_equal(snap_find(f->st, num, &c, &d), 0);
+	assert_int_equal(strlen(a.label), strlen("check-20240101T000000Z"));
+	assert_string_not_equal(a.label, b.label);
+	assert_string_not_equal(b.label, c.label);
+	assert_string_not_equal(a.label, c.label);
+	/* Probably the same second: then "-2" and "-3". */
+	if (!strncmp(a.label, c.label, strlen(a.label))) {
+		assert_int_equal(strlen(c.label), strlen(a.label) + 2);
+		assert_string_equal(c.label + strlen(a.label), "-3");
+	}
+	snap_info_release(&a);
+	snap_info_release(&b);
+	snap_info_release(&c);
+}
+
+static void test_writer_abort_leaves_incomplete_without_entries(void **state)
+{
+	struct fx *f = *state;
+	struct entry e = entry_file("/a");
+	struct snap_new p = params(SNAP_PURPOSE_BASELINE, NULL, true);
+	struct snap_writer *w = NULL;
+	struct snap_info info = { 0 };
+	struct diag d = { 0 };
+	int64_t base, id;
+	char num[32];
+
+	base = write_snapshot(f->st, SNAP_PURPOSE_BASELINE, NULL, false, 0, &e, 1, &d);
+	assert_true(base > 0);
+	assert_int_equal(snap_writer_begin(f->st, &p, &w, &d), 0);
+	for (int i = 0; i < 100; i++) {
+		char key[32];
+		struct entry x;
+
+		snprintf(key, sizeof(key), "/k%03d", i);
+		x = entry_file(key);
+		assert_int_equal(snap_writer_add(w, &x, &d), 0);
+	}
+	snap_writer_abort(w);
+	snap_writer_abort(NULL);
+
+	id = base + 1;
+	snprintf(num, sizeof(num), "%lld", (long long)id);
+	assert_int_equal(snap_find(f->st, num, &info, &d), 0);
+	assert_false(info.complete);
+	assert_null(info.label);
+	assert_int_equal(info.finished_ns, 0);
+	assert_int_equal(info.entries, 0);
+	snap_info_release(&info);
+	assert_int_equal(count_entries(f->st, id), 0);
+
+	assert_int_equal(snap_baseline(f->st, &info, &d), 0);
+	assert_int_equal(info.id, base);
+	assert_string_equal(info.label, "baseline");
+	snap_info_release(&info);
+	assert_int_equal(count_entries(f->st, base), 1);
+
+	/* The store is usable for writing afterwards. */
+	assert_true(write_snapshot(f->st, SNAP_PURPOSE_SCAN, "after", false, 0, &e, 1, &d) > 0);
+}
+
+static void test_writer_dying_process_leaves_incomplete_and_baseline_intact(void **state)
+{
+	struct fx *f = *state;
+	struct entry e = entry_file("/a");
+	struct snap_new p = params(SNAP_PURPOSE_BASELINE, NULL, true);
+	struct snap_writer *w = NULL;
+	struct snap_info info = { 0 };
+	struct diag d = { 0 };
+	char key[64];
+	int64_t base;
+
+	base = write_snapshot(f->st, SNAP_PURPOSE_BASELINE, NULL, false, 0, &e, 1, &d);
+	assert_true(base > 0);
+	assert_int_equal(snap_writer_begin(f->st, &p, &w, &d), 0);
+	for (int i = 0; i < 5000; i++) {
+		struct entry x;
+
+		snprintf(key, sizeof(key), "/many/%05d", i);
+		x = entry_file(key);
+		assert_int_equal(snap_writer_add(w, &x, &d), 0);
+	}
+	/* "Dies": the connection closes without a commit. */
+	snap_store_free(f->st);
+	f->st = NULL;
+
+	assert_int_equal(snap_store_open(f->t.db, SNAP_OPEN_READ, &f->st, &d), 0);
+	assert_int_equal(snap_baseline(f->st, &info, &d), 0);
+	assert_int_equal(info.id, base);
+	assert_int_equal(info.entries, 1);
+	snap_info_release(&info);
+	assert_int_equal(count_entries(f->st, base), 1);
+	assert_int_equal(snap_find(f->st, "2", &info, &d), 0);
+	assert_false(info.complete);
+	assert_null(info.label);
+	snap_info_release(&info);
+	assert_int_equal(count_entries(f->st, base + 1), 0);
+}
+
+static void test_writer_begin_second_writer_gets_ebusy(void **state)
+{
+	struct fx *f = *state;
+	struct snap_store *other = NULL;
+	struct snap_new p = params(SNAP_PURPOSE_SCAN, "first", false);
+	struct snap_new q = params(SNAP_PURPOSE_SCAN, "second", false);
+	struct snap_writer *w = NULL, *w2 = WSENTINEL;
+	struct entry e = entry_file("/a");
+	struct diag d = { 0 };
+	struct timespec t0, t1;
+	double secs;
+
+	assert_int_equal(snap_writer_begin(f->st, &p, &w, &d), 0);
+	assert_int_equal(snap_writer_add(w, &e, &d), 0);
+
+	assert_int_equal(snap_store_open(f->t.db, SNAP_OPEN_WRITE, &other, &d), 0);
+	snap_store_set_busy_timeout(other, 100);
+	clock_gettime(CLOCK_MONOTONIC, &t0);
+	assert_int_equal(snap_writer_begin(other, &q, &w2, &d), -EBUSY);
+	clock_gettime(CLOCK_MONOTONIC, &t1);
+	assert_ptr_equal(w2, WSENTINEL);
+	assert_non_null(strstr(d.msg, "is locked by another drift process"));
+	secs = (double)(t1.tv_sec - t0.tv_sec) + (double)(t1.tv_nsec - t0.tv_nsec) / 1e9;
+	assert_true(secs >= 0.09);
+	assert_true(secs < 3.0);
+
+	/* A second writer on the same store is refused at once. */
+	assert_int_equal(snap_writer_begin(f->st, &q, &w2, &d), -EBUSY);
+	assert_ptr_equal(w2, WSENTINEL);
+
+	assert_int_equal(snap_writer_commit(w, NULL, &d), 0);
+	/* Once the first is done, the second may write. */
+	assert_true(write_snapshot(other, SNAP_PURPOSE_SCAN, "second", false, 0, &e, 1, &d) > 0);
+	snap_store_free(other);
+}
+
+static int list_cb(const struct snap_info *info, void *userdata)
+{
+	struct snap_info *seen = userdata;
+	size_t i = 0;
+
+	while (seen[i].id)
+		i++;
+	if (i >= 7)
+		return -E2BIG;
+	seen[i].id = info->id;
+	seen[i].complete = info->complete;
+	seen[i].is_baseline = info->is_baseline;
+	return 0;
+}
+
+static void test_reader_reads_while_a_writer_holds_the_lock(void **state)
+{
+	struct fx *f = *state;
+	struct entry e = entry_file("/a");
+	struct snap_new p = params(SNAP_PURPOSE_BASELINE, NULL, true);
+	struct snap_writer *w = NULL;
+	struct snap_store *reader = NULL;
+	struct snap_info seen[8];
+	struct snap_info info = { 0 };
+	struct diag d = { 0 };
+	int64_t base;
+
+	base = write_snapshot(f->st, SNAP_PURPOSE_BASELINE, NULL, false, 0, &e, 1, &d);
+	assert_int_equal(snap_writer_begin(f->st, &p, &w, &d), 0);
+	assert_int_equal(snap_writer_add(w, &e, &d), 0);
+
+	assert_int_equal(snap_store_open(f->t.db, SNAP_OPEN_READ, &reader, &d), 0);
+	snap_store_set_busy_timeout(reader, 0); /* a reader must never wait */
+	memset(seen, 0, sizeof(seen));
+	assert_int_equal(snap_list(reader, list_cb, seen, &d), 0);
+	assert_int_equal(seen[0].id, base);
+	assert_true(seen[0].complete);
+	assert_true(seen[0].is_baseline);
+	assert_int_equal(seen[1].id, base + 1);
+	assert_false(seen[1].complete);
+	assert_int_equal(seen[2].id, 0);
+	assert_int_equal(count_entries(reader, base), 1);
+	assert_int_equal(count_entries(reader, base + 1), 0);
+
+	assert_int_equal(snap_writer_commit(w, NULL, &d), 0);
+	assert_int_equal(snap_baseline(reader, &info, &d), 0);
+	assert_int_equal(info.id, base + 1);
+	snap_info_release(&info);
+	snap_store_free(reader);
+}
+
+static void test_list_is_oldest_first_and_stops_on_error(void **state)
+{
+	struct fx *f = *state;
+	struct snap_info seen[8];
+	struct diag d = { 0 };
+	char label[16];
+
+	for (int i = 0; i < 8; i++) {
+		snprintf(label, sizeof(label), "s%d", i);
+		assert_true(write_snapshot(f->st, SNAP_PURPOSE_SCAN, label, false, 0, NULL, 0, &d) >
+			    0);
+	}
+	memset(seen, 0, sizeof(seen));
+	/* list_cb stops after 7 with -E2BIG. */
+	assert_int_equal(snap_list(f->st, list_cb, seen, &d), -E2BIG);
+	for (int i = 0; i < 7; i++)
+		assert_int_equal(seen[i].id, i + 1);
+}
+
+static void test_find_missing_is_enoent_and_keeps_output(void **state)
+{
+	struct fx *f = *state;
+	struct snap_info info = { .id = 77 };
+	struct diag d = { 0 };
+
+	assert_int_equal(snap_find(f->st, "nope", &info, &d), -ENOENT);
+	assert_string_equal(d.msg, "no snapshot 'nope'");
+	assert_int_equal(snap_find(f->st, "42", &info, &d), -ENOENT);
+	assert_int_equal(snap_find(f->st, "99999999999999999999999", &info, &d), -ENOENT);
+	assert_int_equal(snap_baseline(f->st, &info, &d), -ENOENT);
+	assert_string_equal(d.msg, "no baseline (run 'drift init' first)");
+	assert_int_equal(info.id, 77);
+}
+
+static void test_info_release_accepts_zeroed_and_leaves_zeroed(void **state)
+{
+	struct fx *f = *state;
+	struct snap_info info = { 0 }, zero = { 0 };
+	struct diag d = { 0 };
+
+	snap_info_release(&info);
+	snap_info_release(NULL);
+	assert_memory_equal(&info, &zero, sizeof(info));
+	assert_true(write_snapshot(f->st, SNAP_PURPOSE_SCAN, "x", false, 0, NULL, 0, &d) > 0);
+	assert_int_equal(snap_find(f->st, "x", &info, &d), 0);
+	/* No roots: an empty, NULL-terminated array. */
+	assert_int_equal(info.nexcludes, 0);
+	assert_non_null(info.excludes);
+	assert_null(info.excludes[0]);
+	snap_info_release(&info);
+	assert_memory_equal(&info, &zero, sizeof(info));
+	snap_info_release(&info);
+}
+
+static void test_writer_add_refuses_bad_entries_and_stays_usable(void **state)
+{
+	struct fx *f = *state;
+	struct snap_new p = params(SNAP_PURPOSE_SCAN, "x", false);
+	struct snap_writer *w = NULL;
+	struct entry e = entry_file("/a"), h = entry_file("/b");
+	struct snap_info info = { 0 };
+	struct diag d = { 0 };
+
+	assert_int_equal(snap_writer_begin(f->st, &p, &w, &d), 0);
+	assert_int_equal(snap_writer_add(w, &e, &d), 0);
+	assert_int_equal(snap_writer_add(w, &e, &d), -EINVAL); /* duplicate key */
+	entry_set_hash(&h, 1);
+	h.hash_algo = HASH_SHA256; /* the snapshot is XXH3-128 */
+	assert_int_equal(snap_writer_add(w, &h, &d), -EINVAL);
+	h.hash_algo = HASH_XXH3_128;
+	h.hash_len = 0;
+	assert_int_equal(snap_writer_add(w, &h, &d), -EINVAL);
+	h.hash_len = 16;
+	assert_int_equal(snap_writer_add(w, &h, &d), 0);
+	assert_int_equal(snap_writer_commit(w, &info, &d), 0);
+	assert_int_equal(info.entries, 2);
+	snap_info_release(&info);
+}
+
+static void test_writer_begin_on_read_only_store_is_erofs(void **state)
+{
+	struct fx *f = *state;
+	struct snap_store *ro = NULL;
+	struct snap_writer *w = WSENTINEL;
+	struct snap_new p = params(SNAP_PURPOSE_SCAN, "x", false);
+	struct diag d = { 0 };
+
+	assert_int_equal(snap_store_open(f->t.db, SNAP_OPEN_READ, &ro, &d), 0);
+	assert_int_equal(snap_writer_begin(ro, &p, &w, &d), -EROFS);
+	assert_ptr_equal(w, WSENTINEL);
+	snap_store_free(ro);
+}
+
+#define T(f) cmocka_unit_test_setup_teardown(f, fx_setup, fx_teardown)
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		T(test_snapshot_round_trip_keeps_every_field),
+		T(test_snapshot_round_trip_empty_key),
+		cmocka_unit_test(test_label_check_refuses_bad_labels),
+		T(test_writer_begin_refuses_bad_params_and_keeps_output),
+		T(test_writer_begin_duplicate_label_is_eexist),
+		T(test_writer_commit_replace_deletes_the_old_scan),
+		T(test_writer_commit_scan_cannot_replace_the_baseline),
+		T(test_writer_commit_baseline_relabels_the_old_one),
+		T(test_writer_commit_check_labels_and_prunes_to_keep),
+		T(test_writer_commit_check_labels_get_suffixes),
+		T(test_writer_abort_leaves_incomplete_without_entries),
+		T(test_writer_dying_process_leaves_incomplete_and_baseline_intact),
+		T(test_writer_begin_second_writer_gets_ebusy),
+		T(test_reader_reads_while_a_writer_holds_the_lock),
+		T(test_list_is_oldest_first_and_stops_on_error),
+		T(test_find_missing_is_enoent_and_keeps_output),
+		T(test_info_release_accepts_zeroed_and_leaves_zeroed),
+		T(test_writer_add_refuses_bad_entries_and_stays_usable),
+		T(test_writer_begin_on_read_only_store_is_erofs),
+	};
+	return cmocka_run_group_tests_name("store/snapshot", tests, NULL, NULL);
+}
