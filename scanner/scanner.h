@@ -32,6 +32,15 @@ struct diag;
  * vanished while it was read) is recorded in entry->err and the walk goes on.
  * An entry that vanished between the directory listing and its stat is
  * simply absent. Only failures of the walk itself are returned.
+ *
+ * What the walker promises: symlinks are never followed (a symlink entry has
+ * its target bytes); FIFOs, sockets and devices are inventoried from their
+ * stat and never opened; every path is an entry, hard links included (each
+ * path is hashed); a file whose size, mtime or ctime moved while it was read
+ * is read once more, and flagged ENTRY_CHANGED_WHILE_READ if it moved again;
+ * paths longer than PATH_MAX work (syscalls only ever see one component).
+ * The worker threads block every signal, so SIGINT reaches the thread that
+ * called scan_walk(). See walk.c for the design.
  */
 
 /** What to collect for one path; decided before anything about it is read. */
@@ -75,7 +84,9 @@ struct scan_stats {
 /**
  * Called about five times a second on the calling thread while the walk
  * runs, also when no entry arrives (a huge file is being hashed). Return
- * true to stop the walk (scan_walk() then returns -ECANCELED).
+ * true to stop the walk (scan_walk() then returns -ECANCELED). In the stats
+ * given to tick, bytes_hashed also counts bytes of files still being hashed,
+ * so that progress shows inside a big file.
  */
 typedef bool scan_tick_fn(const struct scan_stats *stats, void *userdata);
 
@@ -94,14 +105,21 @@ struct scan_opts {
 
 /**
  * Walk every root and call opts->visit for each entry (the roots included).
- * A root may be a directory or any other file.
+ * A root may be a directory or any other file. Trailing slashes of a root
+ * are ignored; a root repeated, or inside another root (on the same
+ * filesystem, or cross_mounts), is walked once. With cross_mounts false, a
+ * directory on another filesystem than its root is an entry but is not
+ * entered. The environment variable DRIFT_TEST_FD_BUDGET (tests only)
+ * overrides the number of directory fds the walker keeps open.
  *
  * @return 0 when the walk completed (per-entry errors are in entry->err);
  *         -ECANCELED when visit or tick asked to stop; -ENOENT, -ENOTDIR,
  *         -EACCES... when a root cannot be examined at all (@reterr names it);
- *         -ENOMEM, -EMFILE, -EAGAIN (no threads) when the walk itself failed.
+ *         -EINVAL for a root that is not absolute or a missing visit;
+ *         -EOPNOTSUPP for opts->hash other than HASH_NONE and HASH_XXH3_128;
+ *         -ENOMEM, -EAGAIN (no threads) when the walk itself failed.
  *         *ret_stats (if non-NULL) is filled in every case, with the totals
- *         of what was visited.
+ *         of what was visited. No walker thread is left running on return.
  */
 int scan_walk(const struct scan_opts *opts, struct scan_stats *ret_stats, struct diag *reterr);
 
@@ -117,8 +135,14 @@ int scan_root_resolve(const char *root, char **ret_path, struct diag *reterr);
 /**
  * Hash the regular file @name in @dirfd as the walker does. Exposed for the
  * tests and for later verification commands. Returns 0 and fills @ret_entry's
- * hash fields (hash_algo, hash_len, hash), or a negative errno; @ret_entry is
- * untouched on failure. Single-threaded helper: allocates its own buffer.
+ * hash fields (hash_algo, hash_len, hash; the digest is the 16 canonical
+ * big-endian bytes that `xxhsum -H2` prints), and ORs ENTRY_CHANGED_WHILE_READ
+ * into ret_entry->flags if the file kept changing while it was read. On
+ * failure @ret_entry is untouched and the return is -ELOOP (a symlink: never
+ * followed), -EINVAL (not a regular file, or HASH_NONE), -EOPNOTSUPP (an
+ * algorithm other than HASH_XXH3_128), -EAGAIN (the name kept designating
+ * other files), or the errno of fstatat/open/read (-ENOENT...).
+ * Single-threaded helper: allocates its own buffer.
  */
 int scan_hash_file(int dirfd, const char *name, enum hash_algo algo, struct entry *ret_entry);
 

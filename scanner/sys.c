@@ -1,1 +1,67 @@
-typedef int drift_placeholder_sys;
+/*
+ * The syscall seam (see sys.h): thin wrappers that turn "-1 and errno" into
+ * "-errno" and retry EINTR. Nothing else belongs here, so that a test can
+ * --wrap any of them without dragging other code along.
+ */
+#include "scanner/sys.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <sys/syscall.h>
+#include <unistd.h>
+
+#include "common/banned.h"
+
+int scan_sys_openat(int dirfd, const char *name, int flags)
+{
+	int fd;
+
+	do
+		fd = openat(dirfd, name, flags);
+	while (fd < 0 && errno == EINTR);
+	return fd < 0 ? -errno : fd;
+}
+
+int scan_sys_fstatat(int dirfd, const char *name, struct stat *st, int flags)
+{
+	return fstatat(dirfd, name, st, flags) < 0 ? -errno : 0;
+}
+
+int scan_sys_fstat(int fd, struct stat *st)
+{
+	return fstat(fd, st) < 0 ? -errno : 0;
+}
+
+ssize_t scan_sys_getdents64(int fd, void *buf, size_t len)
+{
+	long n;
+
+	do
+		n = syscall(SYS_getdents64, fd, buf, len);
+	while (n < 0 && errno == EINTR);
+	return n < 0 ? -errno : (ssize_t)n;
+}
+
+ssize_t scan_sys_readlinkat(int dirfd, const char *name, char *buf, size_t len)
+{
+	ssize_t n = readlinkat(dirfd, name, buf, len);
+
+	return n < 0 ? -errno : n;
+}
+
+ssize_t scan_sys_read(int fd, void *buf, size_t len)
+{
+	ssize_t n;
+
+	do
+		n = read(fd, buf, len);
+	while (n < 0 && errno == EINTR);
+	return n < 0 ? -errno : n;
+}
+
+int64_t scan_sys_lseek(int fd, int64_t offset, int whence)
+{
+	off_t r = lseek(fd, (off_t)offset, whence);
+
+	return r < 0 ? -errno : (int64_t)r;
+}

@@ -1,0 +1,241 @@
+/*
+ * scan_hash_file() and the hasher behind it: digests against xxHash's own
+ * XXH3_128bits() of the same bytes in memory (the library's plain, non
+ * dispatched symbols: an independent reference for the AVX2 path), sparse
+ * files, and the refusal contract for symlinks and special files.
+ */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <cmocka.h>
+
+#include "scanner/scanner.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <xxhash.h>
+
+#include "tree.h"
+
+#include "common/banned.h"
+
+struct fixture {
+	char dir[64];
+	int dirfd;
+};
+
+static int fixture_teardown(void **state)
+{
+	struct fixture *fx = *state;
+
+	if (!fx)
+		return 0;
+	if (fx->dirfd >= 0)
+		close(fx->dirfd);
+	tree_rm_rf(fx->dir);
+	free(fx);
+	return 0;
+}
+
+static int fixture_setup(void **state)
+{
+	struct fixture *fx = calloc(1, sizeof(*fx));
+
+	if (!fx)
+		return -1;
+	*state = fx;
+	fx->dirfd = -1;
+	if (tree_mkdtemp(fx->dir, sizeof(fx->dir)) < 0)
+		goto fail;
+	fx->dirfd = open(fx->dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	if (fx->dirfd < 0)
+		goto fail;
+	return 0;
+fail:
+	fixture_teardown(state);
+	*state = NULL;
+	return -1;
+}
+
+static void reference(const void *buf, size_t len, uint8_t out[16])
+{
+	XXH128_canonical_t c;
+
+	XXH128_canonicalFromHash(&c, XXH3_128bits(buf, len));
+	memcpy(out, c.digest, 16);
+}
+
+static void test_hash_file_empty_matches_known_vector(void **state)
+{
+	struct fixture *fx = *state;
+	static const uint8_t want[16] = { 0x99, 0xaa, 0x06, 0xd3, 0x01, 0x47, 0x98, 0xd8,
+					  0x60, 0x01, 0xc3, 0x24, 0x46, 0x8d, 0x49, 0x7f };
+	struct entry e = { 0 };
+
+	assert_int_equal(tree_write(fx->dirfd, "empty", "", 0), 0);
+	assert_int_equal(scan_hash_file(fx->dirfd, "empty", HASH_XXH3_128, &e), 0);
+	assert_int_equal(e.hash_algo, HASH_XXH3_128);
+	assert_int_equal(e.hash_len, 16);
+	assert_memory_equal(e.hash, want, 16);
+	assert_int_equal(e.flags, 0);
+}
+
+static void test_hash_file_sizes_match_reference(void **state)
+{
+	struct fixture *fx = *state;
+	const size_t mib = 1 << 20;
+	const size_t sizes[] = { 0, 1, 17, 240, 4096, mib - 1, mib, mib + 1, 5 * mib };
+	uint8_t *buf = malloc(5 * mib + 1);
+
+	assert_non_null(buf);
+	for (size_t i = 0; i < sizeof(sizes) / sizeof(sizes[0]); i++) {
+		struct entry e = { 0 };
+		uint8_t want[16];
+		char name[32];
+
+		snprintf(name, sizeof(name), "f%zu", sizes[i]);
+		tree_fill(buf, sizes[i], (uint32_t)i + 1);
+		assert_int_equal(tree_write(fx->dirfd, name, buf, sizes[i]), 0);
+		reference(buf, sizes[i], want);
+		assert_int_equal(scan_hash_file(fx->dirfd, name, HASH_XXH3_128, &e), 0);
+		assert_memory_equal(e.hash, want, 16);
+	}
+	free(buf);
+}
+
+static void test_hash_file_matches_xxhsum(void **state)
+{
+	struct fixture *fx = *state;
+	char cmd[160], line[160], hex[40];
+	uint8_t buf[3000];
+	struct entry e = { 0 };
+	FILE *p;
+
+	if (access("/usr/bin/xxhsum", X_OK) != 0)
+		skip();
+	tree_fill(buf, sizeof(buf), 99);
+	assert_int_equal(tree_write(fx->dirfd, "x", buf, sizeof(buf)), 0);
+	assert_int_equal(scan_hash_file(fx->dirfd, "x", HASH_XXH3_128, &e), 0);
+	for (int i = 0; i < 16; i++)
+		snprintf(hex + 2 * i, 3, "%02x", e.hash[i]);
+	snprintf(cmd, sizeof(cmd), "/usr/bin/xxhsum -H2 %s/x", fx->dir);
+	p = popen(cmd, "r");
+	assert_non_null(p);
+	assert_non_null(fgets(line, sizeof(line), p));
+	pclose(p);
+	assert_memory_equal(line, hex, 32);
+}
+
+static void test_hash_file_sparse_equals_dense(void **state)
+{
+	struct fixture *fx = *state;
+	const size_t size = 64 << 20;
+	const off_t at[] = { 0, 10 << 20, (33 << 20) + 7, (off_t)size - 100 };
+	uint8_t *mem = calloc(1, size);
+	struct entry sparse = { 0 }, dense = { 0 };
+	uint8_t want[16];
+	struct stat st;
+	int fd;
+
+	assert_non_null(mem);
+	fd = openat(fx->dirfd, "sparse", O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+	assert_true(fd >= 0);
+	assert_int_equal(ftruncate(fd, (off_t)size), 0);
+	for (size_t i = 0; i < sizeof(at) / sizeof(at[0]); i++) {
+		uint8_t block[100];
+
+		tree_fill(block, sizeof(block), (uint32_t)i + 7);
+		memcpy(mem + at[i], block, sizeof(block));
+		assert_int_equal(pwrite(fd, block, sizeof(block), at[i]), (ssize_t)sizeof(block));
+	}
+	assert_int_equal(close(fd), 0);
+	assert_int_equal(fstatat(fx->dirfd, "sparse", &st, 0), 0);
+	if ((uint64_t)st.st_blocks * 512 >= size)
+		skip(); /* this filesystem does not do holes */
+	assert_int_equal(tree_write(fx->dirfd, "dense", mem, size), 0);
+
+	reference(mem, size, want);
+	assert_int_equal(scan_hash_file(fx->dirfd, "sparse", HASH_XXH3_128, &sparse), 0);
+	assert_int_equal(scan_hash_file(fx->dirfd, "dense", HASH_XXH3_128, &dense), 0);
+	assert_memory_equal(sparse.hash, want, 16);
+	assert_memory_equal(dense.hash, want, 16);
+	assert_int_equal(sparse.flags, 0);
+	free(mem);
+}
+
+static void assert_untouched(const struct entry *e)
+{
+	struct entry ref;
+
+	memset(&ref, 0x5a, sizeof(ref));
+	assert_memory_equal(e, &ref, sizeof(ref));
+}
+
+static void test_hash_file_refuses_symlink_and_keeps_output(void **state)
+{
+	struct fixture *fx = *state;
+	struct entry e;
+
+	assert_int_equal(tree_write(fx->dirfd, "motd", "hello\n", 6), 0);
+	assert_int_equal(symlinkat("motd", fx->dirfd, "motd.link"), 0);
+	memset(&e, 0x5a, sizeof(e));
+	assert_int_equal(scan_hash_file(fx->dirfd, "motd.link", HASH_XXH3_128, &e), -ELOOP);
+	assert_untouched(&e);
+}
+
+static void test_hash_file_refuses_fifo_without_blocking(void **state)
+{
+	struct fixture *fx = *state;
+	struct entry e;
+
+	assert_int_equal(mkfifoat(fx->dirfd, "fifo", 0644), 0);
+	memset(&e, 0x5a, sizeof(e));
+	assert_int_equal(scan_hash_file(fx->dirfd, "fifo", HASH_XXH3_128, &e), -EINVAL);
+	assert_untouched(&e);
+}
+
+static void test_hash_file_missing_returns_enoent_and_keeps_output(void **state)
+{
+	struct fixture *fx = *state;
+	struct entry e;
+
+	memset(&e, 0x5a, sizeof(e));
+	assert_int_equal(scan_hash_file(fx->dirfd, "nope", HASH_XXH3_128, &e), -ENOENT);
+	assert_untouched(&e);
+}
+
+static void test_hash_file_rejects_other_algorithms(void **state)
+{
+	struct fixture *fx = *state;
+	struct entry e;
+
+	assert_int_equal(tree_write(fx->dirfd, "f", "x", 1), 0);
+	memset(&e, 0x5a, sizeof(e));
+	assert_int_equal(scan_hash_file(fx->dirfd, "f", HASH_SHA256, &e), -EOPNOTSUPP);
+	assert_int_equal(scan_hash_file(fx->dirfd, "f", HASH_NONE, &e), -EINVAL);
+	assert_untouched(&e);
+}
+
+int main(void)
+{
+#define T(f) cmocka_unit_test_setup_teardown(f, fixture_setup, fixture_teardown)
+	const struct CMUnitTest tests[] = {
+		T(test_hash_file_empty_matches_known_vector),
+		T(test_hash_file_sizes_match_reference),
+		T(test_hash_file_matches_xxhsum),
+		T(test_hash_file_sparse_equals_dense),
+		T(test_hash_file_refuses_symlink_and_keeps_output),
+		T(test_hash_file_refuses_fifo_without_blocking),
+		T(test_hash_file_missing_returns_enoent_and_keeps_output),
+		T(test_hash_file_rejects_other_algorithms),
+	};
+#undef T
+	return cmocka_run_group_tests_name("scanner/hash", tests, NULL, NULL);
+}

@@ -1,0 +1,368 @@
+/*
+ * Failures the real filesystem will not give us on demand (we run as root,
+ * which ignores chmod), injected through the syscall seam scanner/sys.c:
+ * this executable links with -Wl,--wrap= for scan_sys_openat, _fstatat,
+ * _read and _getdents64. The fakes are configured by plain globals set before the
+ * walk starts (the walk's threads are created after, so they see them);
+ * cmocka's will_return() queue is not thread-safe, hence no mock_type().
+ */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <cmocka.h>
+
+#include "scanner/scanner.h"
+#include "scanner/sys.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <stdatomic.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "tree.h"
+
+#include "common/banned.h"
+
+struct fake {
+	const char *name; /* a single path component, as the walker passes it */
+	int err;          /* positive errno to return */
+};
+
+static struct {
+	struct fake openat;
+	struct fake fstatat[2];
+	ino_t mutate_ino;       /* the file whose mtime moves while it is read */
+	atomic_int mutate_left; /* reads that move it; -1: every read */
+	atomic_long mtime_sec;  /* the last mtime set */
+	ino_t unlink_ino;       /* the file that is unlinked at its first read */
+	ino_t getdents_ino;     /* the directory whose listing fails with EIO */
+	char unlink_path[128];
+} seam;
+
+int __real_scan_sys_openat(int dirfd, const char *name, int flags);
+int __wrap_scan_sys_openat(int dirfd, const char *name, int flags);
+int __real_scan_sys_fstatat(int dirfd, const char *name, struct stat *st, int flags);
+int __wrap_scan_sys_fstatat(int dirfd, const char *name, struct stat *st, int flags);
+ssize_t __real_scan_sys_read(int fd, void *buf, size_t len);
+ssize_t __real_scan_sys_getdents64(int fd, void *buf, size_t len);
+ssize_t __wrap_scan_sys_getdents64(int fd, void *buf, size_t len);
+ssize_t __wrap_scan_sys_read(int fd, void *buf, size_t len);
+
+int __wrap_scan_sys_openat(int dirfd, const char *name, int flags)
+{
+	if (seam.openat.name && !strcmp(name, seam.openat.name))
+		return -seam.openat.err;
+	return __real_scan_sys_openat(dirfd, name, flags);
+}
+
+int __wrap_scan_sys_fstatat(int dirfd, const char *name, struct stat *st, int flags)
+{
+	for (int i = 0; i < 2; i++)
+		if (seam.fstatat[i].name && !strcmp(name, seam.fstatat[i].name))
+			return -seam.fstatat[i].err;
+	return __real_scan_sys_fstatat(dirfd, name, st, flags);
+}
+
+ssize_t __wrap_scan_sys_getdents64(int fd, void *buf, size_t len)
+{
+	struct stat st;
+
+	if (seam.getdents_ino && fstat(fd, &st) == 0 && st.st_ino == seam.getdents_ino)
+		return -EIO;
+	return __real_scan_sys_getdents64(fd, buf, len);
+}
+
+ssize_t __wrap_scan_sys_read(int fd, void *buf, size_t len)
+{
+	ssize_t n = __real_scan_sys_read(fd, buf, len);
+	struct stat st;
+
+	if (fstat(fd, &st) < 0)
+		return n;
+	if (seam.mutate_ino && st.st_ino == seam.mutate_ino) {
+		int left = atomic_load(&seam.mutate_left);
+
+		if (left != 0) {
+			struct timespec ts[2] = { { 0, UTIME_OMIT },
+						  { atomic_fetch_add(&seam.mtime_sec, 1) + 1, 0 } };
+
+			futimens(fd, ts);
+			if (left > 0)
+				atomic_fetch_sub(&seam.mutate_left, 1);
+		}
+	}
+	if (seam.unlink_ino && st.st_ino == seam.unlink_ino && st.st_nlink > 0)
+		unlink(seam.unlink_path);
+	return n;
+}
+
+struct fixture {
+	char dir[64];
+	int dirfd;
+	char buf[256];
+};
+
+static int fixture_teardown(void **state)
+{
+	struct fixture *fx = *state;
+
+	memset(&seam, 0, sizeof(seam));
+	if (!fx)
+		return 0;
+	if (fx->dirfd >= 0)
+		close(fx->dirfd);
+	tree_rm_rf(fx->dir);
+	free(fx);
+	return 0;
+}
+
+static int fixture_setup(void **state)
+{
+	struct fixture *fx = calloc(1, sizeof(*fx));
+	char *big = malloc(3 << 20);
+
+	memset(&seam, 0, sizeof(seam));
+	if (!fx || !big)
+		goto fail;
+	*state = fx;
+	fx->dirfd = -1;
+	tree_fill(big, 3 << 20, 5);
+	if (tree_mkdtemp(fx->dir, sizeof(fx->dir)) < 0)
+		goto fail;
+	fx->dirfd = open(fx->dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	if (fx->dirfd < 0 || mkdirat(fx->dirfd, "locked", 0700) < 0 ||
+	    tree_write(fx->dirfd, "locked/in1", "1", 1) < 0 ||
+	    tree_write(fx->dirfd, "locked/in2", "2", 1) < 0 ||
+	    tree_write(fx->dirfd, "ok", "fine\n", 5) < 0 ||
+	    tree_write(fx->dirfd, "secret", "s3cr3t", 6) < 0 ||
+	    tree_write(fx->dirfd, "gone", "g", 1) < 0 || tree_write(fx->dirfd, "bad", "b", 1) < 0 ||
+	    tree_write(fx->dirfd, "moving", big, 3 << 20) < 0)
+		goto fail;
+	free(big);
+	return 0;
+fail:
+	free(big);
+	if (fx) {
+		*state = fx;
+		fixture_teardown(state);
+	}
+	*state = NULL;
+	return -1;
+}
+
+#define TREE_COUNT 9 /* root, locked, in1, in2, ok, secret, gone, bad, moving */
+
+static const struct entry *find(struct fixture *fx, const struct collect *c, const char *rel)
+{
+	snprintf(fx->buf, sizeof(fx->buf), "%s/%s", fx->dir, rel);
+	return collect_find(c, fx->buf);
+}
+
+static int walk(struct fixture *fx, struct collect *c, struct scan_stats *stats)
+{
+	const char *roots[] = { fx->dir };
+	struct scan_opts o = { 0 };
+
+	o.roots = roots;
+	o.nroots = 1;
+	o.nthreads = 2;
+	o.hash = HASH_XXH3_128;
+	o.visit = collect_visit;
+	o.userdata = c;
+	return scan_walk(&o, stats, NULL);
+}
+
+static ino_t ino_of(struct fixture *fx, const char *rel)
+{
+	struct stat st;
+
+	assert_int_equal(fstatat(fx->dirfd, rel, &st, AT_SYMLINK_NOFOLLOW), 0);
+	return st.st_ino;
+}
+
+static void hash_of(struct fixture *fx, const char *rel, uint8_t out[16])
+{
+	struct entry e = { 0 };
+
+	assert_int_equal(scan_hash_file(fx->dirfd, rel, HASH_XXH3_128, &e), 0);
+	memcpy(out, e.hash, 16);
+}
+
+static void test_walk_records_eacces_on_directory_and_goes_on(void **state)
+{
+	struct fixture *fx = *state;
+	struct collect c = { 0 };
+	struct scan_stats stats;
+	const struct entry *e;
+
+	seam.openat = (struct fake){ "locked", EACCES };
+	assert_int_equal(walk(fx, &c, &stats), 0);
+	e = find(fx, &c, "locked");
+	assert_non_null(e);
+	assert_int_equal(e->err, EACCES);
+	assert_true(S_ISDIR(e->mode)); /* the attributes of the lookup are kept */
+	assert_null(find(fx, &c, "locked/in1"));
+	assert_non_null(find(fx, &c, "ok"));
+	assert_int_equal(find(fx, &c, "ok")->hash_algo, HASH_XXH3_128);
+	assert_int_equal(c.n, TREE_COUNT - 2);
+	assert_int_equal(stats.errors, 1);
+	collect_release(&c);
+}
+
+static void test_walk_records_listing_error_on_directory(void **state)
+{
+	struct fixture *fx = *state;
+	struct collect c = { 0 };
+	struct scan_stats stats;
+	const struct entry *e;
+
+	seam.getdents_ino = ino_of(fx, "locked");
+	assert_int_equal(walk(fx, &c, &stats), 0);
+	e = find(fx, &c, "locked");
+	assert_non_null(e);
+	assert_int_equal(e->err, EIO);
+	assert_true(S_ISDIR(e->mode));
+	assert_null(find(fx, &c, "locked/in2"));
+	assert_int_equal(c.n, TREE_COUNT - 2);
+	assert_int_equal(stats.errors, 1);
+	collect_release(&c);
+}
+
+static void test_walk_records_eacces_on_file_without_hash(void **state)
+{
+	struct fixture *fx = *state;
+	struct collect c = { 0 };
+	struct scan_stats stats;
+	const struct entry *e;
+
+	seam.openat = (struct fake){ "secret", EACCES };
+	assert_int_equal(walk(fx, &c, &stats), 0);
+	e = find(fx, &c, "secret");
+	assert_non_null(e);
+	assert_int_equal(e->err, EACCES);
+	assert_true(S_ISREG(e->mode));
+	assert_int_equal(e->size, 6);
+	assert_int_equal(e->hash_algo, HASH_NONE);
+	assert_int_equal(c.n, TREE_COUNT);
+	assert_int_equal(stats.errors, 1);
+	collect_release(&c);
+}
+
+static void test_hash_file_open_failure_keeps_output(void **state)
+{
+	struct fixture *fx = *state;
+	struct entry e, ref;
+
+	seam.openat = (struct fake){ "secret", EACCES };
+	memset(&e, 0x5a, sizeof(e));
+	memcpy(&ref, &e, sizeof(e));
+	assert_int_equal(scan_hash_file(fx->dirfd, "secret", HASH_XXH3_128, &e), -EACCES);
+	assert_memory_equal(&e, &ref, sizeof(e));
+}
+
+static void test_walk_vanished_name_is_absent_and_stat_error_recorded(void **state)
+{
+	struct fixture *fx = *state;
+	struct collect c = { 0 };
+	struct scan_stats stats;
+	const struct entry *e;
+
+	seam.fstatat[0] = (struct fake){ "gone", ENOENT };
+	seam.fstatat[1] = (struct fake){ "bad", EIO };
+	assert_int_equal(walk(fx, &c, &stats), 0);
+	assert_null(find(fx, &c, "gone"));
+	e = find(fx, &c, "bad");
+	assert_non_null(e);
+	assert_int_equal(e->err, EIO);
+	assert_int_equal(e->mode, 0);
+	assert_int_equal(c.n, TREE_COUNT - 1);
+	assert_int_equal(stats.errors, 1);
+	collect_release(&c);
+}
+
+static void test_walk_rereads_file_that_changed_once(void **state)
+{
+	struct fixture *fx = *state;
+	struct collect c = { 0 };
+	const struct entry *e;
+	uint8_t want[16];
+
+	hash_of(fx, "moving", want);
+	seam.mutate_ino = ino_of(fx, "moving");
+	atomic_store(&seam.mutate_left, 1);
+	atomic_store(&seam.mtime_sec, 1000000);
+	assert_int_equal(walk(fx, &c, NULL), 0);
+	e = find(fx, &c, "moving");
+	assert_non_null(e);
+	assert_int_equal(e->err, 0);
+	assert_int_equal(e->flags, 0);
+	assert_int_equal(e->hash_algo, HASH_XXH3_128);
+	assert_memory_equal(e->hash, want, 16);
+	assert_int_equal(e->mtime_ns, (int64_t)1000001 * 1000000000);
+	assert_int_equal(atomic_load(&seam.mutate_left), 0);
+	collect_release(&c);
+}
+
+static void test_walk_flags_file_that_keeps_changing(void **state)
+{
+	struct fixture *fx = *state;
+	struct collect c = { 0 };
+	const struct entry *e;
+	uint8_t want[16];
+
+	hash_of(fx, "moving", want);
+	seam.mutate_ino = ino_of(fx, "moving");
+	atomic_store(&seam.mutate_left, -1);
+	atomic_store(&seam.mtime_sec, 2000000);
+	assert_int_equal(walk(fx, &c, NULL), 0);
+	e = find(fx, &c, "moving");
+	assert_non_null(e);
+	assert_int_equal(e->err, 0);
+	assert_int_equal(e->flags, ENTRY_CHANGED_WHILE_READ);
+	assert_int_equal(e->hash_algo, HASH_XXH3_128);
+	assert_memory_equal(e->hash, want, 16); /* only the mtime moved */
+	assert_int_equal(e->mtime_ns, atomic_load(&seam.mtime_sec) * 1000000000);
+	assert_int_equal(find(fx, &c, "ok")->flags, 0);
+	collect_release(&c);
+}
+
+static void test_walk_file_vanishing_while_read_gets_enoent(void **state)
+{
+	struct fixture *fx = *state;
+	struct collect c = { 0 };
+	struct scan_stats stats;
+	const struct entry *e;
+
+	seam.unlink_ino = ino_of(fx, "moving");
+	snprintf(seam.unlink_path, sizeof(seam.unlink_path), "%s/moving", fx->dir);
+	assert_int_equal(walk(fx, &c, &stats), 0);
+	e = find(fx, &c, "moving");
+	assert_non_null(e);
+	assert_int_equal(e->err, ENOENT);
+	assert_true(S_ISREG(e->mode));
+	assert_int_equal(e->hash_algo, HASH_NONE);
+	assert_int_equal(stats.errors, 1);
+	collect_release(&c);
+}
+
+int main(void)
+{
+#define T(f) cmocka_unit_test_setup_teardown(f, fixture_setup, fixture_teardown)
+	const struct CMUnitTest tests[] = {
+		T(test_walk_records_eacces_on_directory_and_goes_on),
+		T(test_walk_records_listing_error_on_directory),
+		T(test_walk_records_eacces_on_file_without_hash),
+		T(test_hash_file_open_failure_keeps_output),
+		T(test_walk_vanished_name_is_absent_and_stat_error_recorded),
+		T(test_walk_rereads_file_that_changed_once),
+		T(test_walk_flags_file_that_keeps_changing),
+		T(test_walk_file_vanishing_while_read_gets_enoent),
+	};
+#undef T
+	return cmocka_run_group_tests_name("scanner/seam", tests, NULL, NULL);
+}

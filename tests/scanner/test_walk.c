@@ -1,0 +1,766 @@
+/*
+ * scan_walk() on fixture trees: what is inventoried and how, against nftw(),
+ * across thread counts, with decide/visit/tick controlling the walk, through
+ * paths beyond PATH_MAX and with a starved fd budget, across a mount.
+ */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <cmocka.h>
+
+#include "scanner/scanner.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <ftw.h>
+#include <limits.h>
+#include <sched.h>
+#include <signal.h>
+#include <stdatomic.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mount.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/un.h>
+#include <unistd.h>
+
+#include "common/diag.h"
+#include "tree.h"
+
+#include "common/banned.h"
+
+#define BIG_SIZE     (3 << 20)
+#define BASIC_COUNT  21 /* entries of the basic tree, its root included */
+#define BASIC_HASHED 10 /* top.txt, hl.txt, empty, big, c.txt, x, 4 weird names */
+
+struct fixture {
+	char dir[64];
+	int dirfd;
+	char buf[PATH_MAX];
+	char mnt[96]; /* a tmpfs mounted by the test, to detach in teardown */
+};
+
+static const char *const weird[] = { "new\nline", "ctl\001x", "\xff\xfe-bad", "-dash" };
+
+static int fixture_teardown(void **state)
+{
+	struct fixture *fx = *state;
+
+	if (!fx)
+		return 0;
+	if (fx->mnt[0])
+		umount2(fx->mnt, MNT_DETACH);
+	if (fx->dirfd >= 0)
+		close(fx->dirfd);
+	tree_rm_rf(fx->dir);
+	free(fx);
+	return 0;
+}
+
+/* "basic": files, a hard link, symlinks (a loop, one to ".."), a FIFO, a socket, odd names. */
+static int fixture_setup(void **state)
+{
+	struct fixture *fx = calloc(1, sizeof(*fx));
+	struct sockaddr_un sa = { .sun_family = AF_UNIX };
+	char *big = NULL;
+	int fd, wfd = -1;
+
+	if (!fx)
+		return -1;
+	*state = fx;
+	fx->dirfd = -1;
+	if (tree_mkdtemp(fx->dir, sizeof(fx->dir)) < 0)
+		goto fail;
+	fx->dirfd = open(fx->dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	big = malloc(BIG_SIZE);
+	if (fx->dirfd < 0 || !big)
+		goto fail;
+	tree_fill(big, BIG_SIZE, 3);
+	if (tree_write(fx->dirfd, "top.txt", "hello\n", 6) < 0 ||
+	    linkat(fx->dirfd, "top.txt", fx->dirfd, "hl.txt", 0) < 0 ||
+	    tree_write(fx->dirfd, "empty", "", 0) < 0 ||
+	    tree_write(fx->dirfd, "big", big, BIG_SIZE) < 0 || mkdirat(fx->dirfd, "a", 0755) < 0 ||
+	    mkdirat(fx->dirfd, "a/b", 0755) < 0 || tree_write(fx->dirfd, "a/b/c.txt", "c", 1) < 0 ||
+	    mkdirat(fx->dirfd, "a/skipme", 0755) < 0 ||
+	    tree_write(fx->dirfd, "a/skipme/x", "x", 1) < 0 ||
+	    symlinkat("top.txt", fx->dirfd, "link") < 0 ||
+	    symlinkat("loop2", fx->dirfd, "loop1") < 0 ||
+	    symlinkat("loop1", fx->dirfd, "loop2") < 0 || symlinkat("..", fx->dirfd, "up") < 0 ||
+	    mkfifoat(fx->dirfd, "fifo", 0644) < 0 || mkdirat(fx->dirfd, "weird", 0755) < 0)
+		goto fail;
+	snprintf(sa.sun_path, sizeof(sa.sun_path), "%s/sock", fx->dir);
+	fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+	if (fd < 0 || bind(fd, (struct sockaddr *)&sa, sizeof(sa)) < 0) {
+		if (fd >= 0)
+			close(fd);
+		goto fail;
+	}
+	close(fd);
+	wfd = openat(fx->dirfd, "weird", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	if (wfd < 0)
+		goto fail;
+	for (size_t i = 0; i < sizeof(weird) / sizeof(weird[0]); i++)
+		if (tree_write(wfd, weird[i], weird[i], strlen(weird[i])) < 0)
+			goto fail;
+	close(wfd);
+	free(big);
+	return 0;
+fail:
+	if (wfd >= 0)
+		close(wfd);
+	free(big);
+	fixture_teardown(state);
+	*state = NULL;
+	return -1;
+}
+
+static const char *P(struct fixture *fx, const char *rel)
+{
+	if (!rel[0])
+		snprintf(fx->buf, sizeof(fx->buf), "%s", fx->dir);
+	else
+		snprintf(fx->buf, sizeof(fx->buf), "%s/%s", fx->dir, rel);
+	return fx->buf;
+}
+
+static const struct entry *find(struct fixture *fx, const struct collect *c, const char *rel)
+{
+	return collect_find(c, P(fx, rel));
+}
+
+static void assert_hash_of(struct fixture *fx, const struct entry *e, const char *rel)
+{
+	struct entry ref = { 0 };
+
+	assert_non_null(e);
+	assert_int_equal(scan_hash_file(fx->dirfd, rel, HASH_XXH3_128, &ref), 0);
+	assert_int_equal(e->hash_algo, HASH_XXH3_128);
+	assert_int_equal(e->hash_len, 16);
+	assert_memory_equal(e->hash, ref.hash, 16);
+}
+
+static struct scan_opts opts_for(const char *const *roots, size_t n, struct collect *c)
+{
+	struct scan_opts o = { 0 };
+
+	o.roots = roots;
+	o.nroots = n;
+	o.nthreads = 2;
+	o.hash = HASH_XXH3_128;
+	o.visit = collect_visit;
+	o.userdata = c;
+	return o;
+}
+
+static void test_walk_inventories_basic_tree(void **state)
+{
+	struct fixture *fx = *state;
+	const char *roots[] = { fx->dir };
+	struct collect c = { 0 };
+	struct scan_opts o = opts_for(roots, 1, &c);
+	struct scan_stats stats;
+	const struct entry *e, *h;
+
+	assert_int_equal(scan_walk(&o, &stats, NULL), 0);
+	assert_int_equal(c.n, BASIC_COUNT);
+	assert_int_equal(stats.entries, BASIC_COUNT);
+	assert_int_equal(stats.errors, 0);
+	assert_int_equal(stats.files_hashed, BASIC_HASHED);
+	assert_int_equal(stats.bytes_hashed, 6 + 6 + 0 + BIG_SIZE + 1 + 1 + 8 + 5 + 6 + 5);
+
+	e = find(fx, &c, "");
+	assert_non_null(e);
+	assert_true(S_ISDIR(e->mode));
+	assert_int_equal(e->hash_algo, HASH_NONE);
+
+	e = find(fx, &c, "top.txt");
+	assert_non_null(e);
+	assert_true(S_ISREG(e->mode));
+	assert_int_equal(e->size, 6);
+	assert_int_equal(e->nlink, 2);
+	assert_int_equal(e->kind, ENTRY_FILE);
+	assert_hash_of(fx, e, "top.txt");
+	h = find(fx, &c, "hl.txt"); /* a hard link is an entry of its own, hashed too */
+	assert_hash_of(fx, h, "hl.txt");
+	assert_int_equal(h->ino, e->ino);
+	assert_hash_of(fx, find(fx, &c, "big"), "big");
+	assert_hash_of(fx, find(fx, &c, "empty"), "empty");
+	assert_hash_of(fx, find(fx, &c, "a/b/c.txt"), "a/b/c.txt");
+
+	e = find(fx, &c, "link");
+	assert_non_null(e);
+	assert_true(S_ISLNK(e->mode));
+	assert_int_equal(e->target_len, 7);
+	assert_memory_equal(e->target, "top.txt", 7);
+	assert_int_equal(e->hash_algo, HASH_NONE);
+	e = find(fx, &c, "loop1");
+	assert_non_null(e);
+	assert_memory_equal(e->target, "loop2", 5);
+	e = find(fx, &c, "up");
+	assert_non_null(e);
+	assert_true(S_ISLNK(e->mode));
+
+	e = find(fx, &c, "fifo");
+	assert_non_null(e);
+	assert_true(S_ISFIFO(e->mode));
+	assert_int_equal(e->hash_algo, HASH_NONE);
+	assert_int_equal(e->err, 0);
+	e = find(fx, &c, "sock");
+	assert_non_null(e);
+	assert_true(S_ISSOCK(e->mode));
+
+	for (size_t i = 0; i < sizeof(weird) / sizeof(weird[0]); i++) {
+		char rel[64];
+
+		snprintf(rel, sizeof(rel), "weird/%s", weird[i]);
+		e = find(fx, &c, rel);
+		assert_non_null(e);
+		assert_int_equal(e->key_len, strlen(fx->dir) + strlen(rel) + 1);
+		assert_int_equal(e->size, strlen(weird[i]));
+	}
+	for (size_t i = 0; i < c.n; i++) {
+		assert_memory_equal(c.v[i].key, fx->dir, strlen(fx->dir));
+		assert_null(memmem(c.v[i].key, c.v[i].key_len, "//", 2));
+		assert_null(memmem(c.v[i].key, c.v[i].key_len, "/up/", 4));
+	}
+	collect_release(&c);
+}
+
+static struct collect nftw_paths;
+
+static int nftw_cb(const char *path, const struct stat *st, int flag, struct FTW *ftw)
+{
+	struct entry e = { 0 };
+
+	e.key = path;
+	e.key_len = strlen(path);
+	return collect_visit(&e, &nftw_paths) == SCAN_CONTINUE ? 0 : 1;
+}
+
+static void test_walk_matches_nftw(void **state)
+{
+	struct fixture *fx = *state;
+	struct collect c = { 0 };
+
+	assert_int_equal(collect_walk(fx->dir, 2, &c), 0);
+	assert_int_equal(nftw(fx->dir, nftw_cb, 16, FTW_PHYS), 0);
+	collect_sort(&c);
+	collect_sort(&nftw_paths);
+	assert_int_equal(c.n, nftw_paths.n);
+	for (size_t i = 0; i < c.n; i++) {
+		assert_int_equal(c.v[i].key_len, nftw_paths.v[i].key_len);
+		assert_memory_equal(c.v[i].key, nftw_paths.v[i].key, c.v[i].key_len);
+	}
+	collect_release(&c);
+	collect_release(&nftw_paths);
+}
+
+static void test_walk_thread_counts_give_identical_output(void **state)
+{
+	struct fixture *fx = *state;
+	struct collect c1 = { 0 }, c2 = { 0 }, c8 = { 0 };
+
+	assert_int_equal(collect_walk(fx->dir, 1, &c1), 0);
+	assert_int_equal(collect_walk(fx->dir, 2, &c2), 0);
+	assert_int_equal(collect_walk(fx->dir, 8, &c8), 0);
+	collect_sort(&c1);
+	collect_sort(&c2);
+	collect_sort(&c8);
+	assert_int_equal(c1.n, BASIC_COUNT);
+	assert_true(collect_equal(&c1, &c2));
+	assert_true(collect_equal(&c1, &c8));
+	collect_release(&c1);
+	collect_release(&c2);
+	collect_release(&c8);
+}
+
+struct decider {
+	char path[128];
+	unsigned verdict;       /* for path */
+	unsigned others;        /* for everything else */
+	atomic_int calls_below; /* calls for paths below path */
+};
+
+static unsigned decide_cb(const char *path, size_t len, void *userdata)
+{
+	struct decider *d = userdata;
+	size_t pl = strlen(d->path);
+
+	if (len == pl && !memcmp(path, d->path, len))
+		return d->verdict;
+	if (len > pl && !memcmp(path, d->path, pl) && path[pl] == '/')
+		atomic_fetch_add(&d->calls_below, 1);
+	return d->others;
+}
+
+static void walk_decided(struct fixture *fx, struct decider *d, struct collect *c,
+			 struct scan_stats *stats)
+{
+	const char *roots[] = { fx->dir };
+	struct scan_opts o = opts_for(roots, 1, c);
+
+	o.decide = decide_cb;
+	o.decide_data = d;
+	assert_int_equal(scan_walk(&o, stats, NULL), 0);
+}
+
+static void test_walk_decide_skip_prunes_subtree(void **state)
+{
+	struct fixture *fx = *state;
+	struct decider d = { .verdict = SCAN_SKIP, .others = SCAN_ALL };
+	struct collect c = { 0 };
+	struct scan_stats stats;
+
+	snprintf(d.path, sizeof(d.path), "%s/a", fx->dir);
+	walk_decided(fx, &d, &c, &stats);
+	assert_int_equal(c.n, BASIC_COUNT - 5);
+	assert_null(find(fx, &c, "a"));
+	assert_null(find(fx, &c, "a/b"));
+	assert_int_equal(atomic_load(&d.calls_below), 0);
+	collect_release(&c);
+}
+
+static void test_walk_decide_no_descend_records_dir_only(void **state)
+{
+	struct fixture *fx = *state;
+	struct decider d = { .verdict = SCAN_STAT | SCAN_NO_DESCEND, .others = SCAN_ALL };
+	struct collect c = { 0 };
+	struct scan_stats stats;
+	const struct entry *e;
+
+	snprintf(d.path, sizeof(d.path), "%s/a", fx->dir);
+	walk_decided(fx, &d, &c, &stats);
+	assert_int_equal(c.n, BASIC_COUNT - 4);
+	e = find(fx, &c, "a");
+	assert_non_null(e);
+	assert_true(S_ISDIR(e->mode));
+	assert_null(find(fx, &c, "a/b"));
+	assert_int_equal(atomic_load(&d.calls_below), 0);
+	collect_release(&c);
+}
+
+static void test_walk_decide_stat_only_leaves_files_unhashed(void **state)
+{
+	struct fixture *fx = *state;
+	struct decider d = { .verdict = SCAN_ALL, .others = SCAN_STAT };
+	struct collect c = { 0 };
+	struct scan_stats stats;
+	const struct entry *e;
+
+	snprintf(d.path, sizeof(d.path), "%s/top.txt", fx->dir);
+	walk_decided(fx, &d, &c, &stats);
+	assert_int_equal(c.n, BASIC_COUNT);
+	assert_int_equal(stats.files_hashed, 1);
+	for (size_t i = 0; i < c.n; i++)
+		if (c.v[i].hash_algo != HASH_NONE)
+			assert_string_equal(c.v[i].key, d.path);
+	e = find(fx, &c, "big");
+	assert_non_null(e);
+	assert_int_equal(e->size, BIG_SIZE);
+	collect_release(&c);
+}
+
+/* 180 nested directories of 25 characters: about 4,700 bytes of path. */
+static int make_deep(struct fixture *fx, const char *content, size_t *ret_depth)
+{
+	int fd = openat(fx->dirfd, ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	const char *name = "deep-abcdefghijklmnopqrst";
+	size_t depth = 180;
+
+	assert_int_equal(strlen(name), 25);
+	for (size_t i = 0; i < depth && fd >= 0; i++) {
+		int next;
+
+		if (mkdirat(fd, name, 0755) < 0) {
+			close(fd);
+			return -1;
+		}
+		next = openat(fd, name, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+		close(fd);
+		fd = next;
+	}
+	if (fd < 0 || tree_write(fd, "bottom.txt", content, strlen(content)) < 0)
+		return -1;
+	close(fd);
+	*ret_depth = depth;
+	return 0;
+}
+
+static void test_walk_finds_file_beyond_path_max(void **state)
+{
+	struct fixture *fx = *state;
+	struct collect c = { 0 }, tiny = { 0 }, one = { 0 };
+	const char *content = "at the bottom\n";
+	const struct entry *bottom = NULL;
+	size_t depth;
+	uint8_t want[16];
+	struct entry ref = { 0 };
+
+	/* The reference digest first: creating "flat" later would change the root's mtime. */
+	assert_int_equal(tree_write(fx->dirfd, "flat", content, strlen(content)), 0);
+	assert_int_equal(scan_hash_file(fx->dirfd, "flat", HASH_XXH3_128, &ref), 0);
+	memcpy(want, ref.hash, 16);
+	assert_int_equal(unlinkat(fx->dirfd, "flat", 0), 0);
+	assert_int_equal(make_deep(fx, content, &depth), 0);
+	assert_int_equal(collect_walk(fx->dir, 2, &c), 0);
+	assert_int_equal(c.n, BASIC_COUNT + depth + 1);
+	for (size_t i = 0; i < c.n; i++)
+		if (c.v[i].key_len > 11 &&
+		    !memcmp(c.v[i].key + c.v[i].key_len - 11, "/bottom.txt", 11))
+			bottom = &c.v[i];
+	assert_non_null(bottom);
+	if (!bottom)
+		return; /* tells gcc's -Wnull-dereference what assert_non_null() means */
+	assert_true(bottom->key_len > PATH_MAX);
+	assert_int_equal(bottom->size, strlen(content));
+	assert_int_equal(bottom->err, 0);
+	assert_memory_equal(bottom->hash, want, 16);
+
+	/* Starved of directory fds: every job reopens its directory from the top. */
+	assert_int_equal(setenv("DRIFT_TEST_FD_BUDGET", "0", 1), 0);
+	assert_int_equal(collect_walk(fx->dir, 2, &tiny), 0);
+	assert_int_equal(setenv("DRIFT_TEST_FD_BUDGET", "3", 1), 0);
+	assert_int_equal(collect_walk(fx->dir, 8, &one), 0);
+	unsetenv("DRIFT_TEST_FD_BUDGET");
+	collect_sort(&c);
+	collect_sort(&tiny);
+	collect_sort(&one);
+	assert_true(collect_equal(&c, &tiny));
+	assert_true(collect_equal(&c, &one));
+	collect_release(&c);
+	collect_release(&tiny);
+	collect_release(&one);
+}
+
+static void test_walk_root_may_be_a_file(void **state)
+{
+	struct fixture *fx = *state;
+	struct collect c = { 0 };
+
+	assert_int_equal(collect_walk(P(fx, "big"), 2, &c), 0);
+	assert_int_equal(c.n, 1);
+	assert_string_equal(c.v[0].key, P(fx, "big"));
+	assert_hash_of(fx, &c.v[0], "big");
+	collect_release(&c);
+}
+
+static unsigned decide_depth1(const char *path, size_t len, void *userdata)
+{
+	size_t slashes = 0;
+
+	for (size_t i = 0; i < len; i++)
+		slashes += path[i] == '/';
+	if (len == 1)
+		return SCAN_ALL;
+	return slashes == 1 ? SCAN_STAT | SCAN_NO_DESCEND : SCAN_SKIP;
+}
+
+static void test_walk_root_slash_gives_single_slash_keys(void **state)
+{
+	const char *roots[] = { "/" };
+	struct collect c = { 0 };
+	struct scan_opts o = opts_for(roots, 1, &c);
+	const struct entry *e;
+
+	o.decide = decide_depth1;
+	assert_int_equal(scan_walk(&o, NULL, NULL), 0);
+	e = collect_find(&c, "/");
+	assert_non_null(e);
+	assert_true(S_ISDIR(e->mode));
+	assert_non_null(collect_find(&c, "/tmp"));
+	for (size_t i = 0; i < c.n; i++)
+		assert_false(c.v[i].key_len > 1 && c.v[i].key[1] == '/');
+	collect_release(&c);
+}
+
+static void test_walk_nested_roots_are_walked_once(void **state)
+{
+	struct fixture *fx = *state;
+	char a[128], slash[128];
+	const char *roots[] = { a, fx->dir, slash, fx->dir };
+	struct collect c = { 0 };
+	struct scan_opts o = opts_for(roots, 4, &c);
+
+	snprintf(a, sizeof(a), "%s/a", fx->dir);
+	snprintf(slash, sizeof(slash), "%s/", fx->dir);
+	assert_int_equal(scan_walk(&o, NULL, NULL), 0);
+	assert_int_equal(c.n, BASIC_COUNT);
+	collect_sort(&c);
+	for (size_t i = 1; i < c.n; i++)
+		assert_false(c.v[i].key_len == c.v[i - 1].key_len &&
+			     !memcmp(c.v[i].key, c.v[i - 1].key, c.v[i].key_len));
+	collect_release(&c);
+}
+
+static void test_walk_missing_root_returns_enoent(void **state)
+{
+	struct fixture *fx = *state;
+	const char *roots[] = { fx->dir, P(fx, "nope") };
+	struct collect c = { 0 };
+	struct scan_opts o = opts_for(roots, 2, &c);
+	struct scan_stats stats;
+	struct diag d = { 0 };
+
+	assert_int_equal(scan_walk(&o, &stats, &d), -ENOENT);
+	assert_non_null(strstr(d.msg, "nope"));
+	assert_int_equal(stats.entries, 0);
+	assert_int_equal(c.n, 0);
+}
+
+static void test_walk_rejects_bad_options(void **state)
+{
+	struct fixture *fx = *state;
+	const char *rel[] = { "relative/path" };
+	const char *roots[] = { fx->dir };
+	struct collect c = { 0 };
+	struct scan_opts o = opts_for(rel, 1, &c);
+
+	assert_int_equal(scan_walk(&o, NULL, NULL), -EINVAL);
+	o = opts_for(roots, 1, &c);
+	o.hash = HASH_SHA256;
+	assert_int_equal(scan_walk(&o, NULL, NULL), -EOPNOTSUPP);
+	o = opts_for(roots, 1, &c);
+	o.visit = NULL;
+	assert_int_equal(scan_walk(&o, NULL, NULL), -EINVAL);
+	assert_int_equal(c.n, 0);
+}
+
+static void test_root_resolve_normalizes_and_fails_cleanly(void **state)
+{
+	struct fixture *fx = *state;
+	char *sentinel = (char *)(uintptr_t)0x1, *p = sentinel;
+	char expect[PATH_MAX], *real;
+	struct diag d = { 0 };
+
+	assert_int_equal(scan_root_resolve(P(fx, "missing/x"), &p, &d), -ENOENT);
+	assert_ptr_equal(p, sentinel);
+	assert_non_null(strstr(d.msg, "missing/x"));
+
+	real = realpath(fx->dir, NULL);
+	assert_non_null(real);
+	snprintf(expect, sizeof(expect), "%s/top.txt", real);
+	assert_int_equal(scan_root_resolve(P(fx, "a//b/../../link"), &p, NULL), 0);
+	assert_string_equal(p, expect); /* the symlink in the root path is followed */
+	free(p);
+	free(real);
+}
+
+static void test_walk_stop_from_visit_cancels_and_joins(void **state)
+{
+	struct fixture *fx = *state;
+	const char *roots[] = { fx->dir };
+	struct collect c = { .stop_after = 3 };
+	struct scan_opts o = opts_for(roots, 1, &c);
+	struct scan_stats stats;
+	int threads = tree_thread_count(); /* 1, or 2 under TSan (its background thread) */
+
+	o.nthreads = 4;
+	assert_int_equal(scan_walk(&o, &stats, NULL), -ECANCELED);
+	assert_int_equal(c.n, 3);
+	assert_int_equal(stats.entries, 3);
+	assert_int_equal(tree_thread_count(), threads);
+	collect_release(&c);
+}
+
+struct ticker {
+	int ticks;
+	bool stop;
+};
+
+static struct ticker ticker;
+
+static bool tick_count(const struct scan_stats *stats, void *userdata)
+{
+	(void)stats;
+	(void)userdata;
+	ticker.ticks++;
+	return ticker.stop;
+}
+
+static unsigned decide_slow_root(const char *path, size_t len, void *userdata)
+{
+	const char *root = userdata;
+
+	if (len == strlen(root) && !memcmp(path, root, len))
+		usleep(650 * 1000); /* nothing reaches the caller meanwhile */
+	return SCAN_ALL;
+}
+
+static void test_walk_ticks_while_idle_and_tick_can_stop(void **state)
+{
+	struct fixture *fx = *state;
+	const char *roots[] = { fx->dir };
+	struct collect c = { 0 };
+	struct scan_opts o = opts_for(roots, 1, &c);
+	int threads;
+
+	o.decide = decide_slow_root;
+	o.decide_data = fx->dir;
+	o.tick = tick_count;
+	ticker = (struct ticker){ 0 };
+	assert_int_equal(scan_walk(&o, NULL, NULL), 0);
+	assert_true(ticker.ticks >= 2);
+	assert_int_equal(c.n, BASIC_COUNT);
+	collect_release(&c);
+
+	ticker = (struct ticker){ .stop = true };
+	threads = tree_thread_count();
+	assert_int_equal(scan_walk(&o, NULL, NULL), -ECANCELED);
+	assert_int_equal(ticker.ticks, 1);
+	assert_int_equal(tree_thread_count(), threads);
+	collect_release(&c);
+}
+
+/* Does the calling thread block SIGINT? -1 if unknown. */
+static int self_blocks_sigint(void)
+{
+	FILE *f = fopen("/proc/thread-self/status", "re");
+	unsigned long long mask;
+	char line[256];
+	int r = -1;
+
+	if (!f)
+		return -1;
+	while (fgets(line, sizeof(line), f))
+		if (sscanf(line, "SigBlk: %llx", &mask) == 1)
+			r = (mask >> (SIGINT - 1)) & 1;
+	fclose(f);
+	return r;
+}
+
+struct sigcheck {
+	atomic_int decided;  /* decide calls, on worker threads */
+	atomic_int blocking; /* ... made with SIGINT blocked */
+	int visits_blocking; /* visit calls (the caller thread) with SIGINT blocked */
+};
+
+static unsigned decide_sigcheck(const char *path, size_t len, void *userdata)
+{
+	struct sigcheck *sc = userdata;
+
+	atomic_fetch_add(&sc->decided, 1);
+	if (self_blocks_sigint() == 1)
+		atomic_fetch_add(&sc->blocking, 1);
+	return SCAN_ALL;
+}
+
+static enum scan_action visit_sigcheck(const struct entry *e, void *userdata)
+{
+	struct sigcheck *sc = userdata;
+
+	(void)e;
+	sc->visits_blocking += self_blocks_sigint() != 0;
+	return SCAN_CONTINUE;
+}
+
+static void test_walk_workers_block_signals(void **state)
+{
+	struct fixture *fx = *state;
+	const char *roots[] = { fx->dir };
+	struct sigcheck sc = { 0 };
+	struct scan_opts o = { 0 };
+
+	o.roots = roots;
+	o.nroots = 1;
+	o.nthreads = 3;
+	o.hash = HASH_XXH3_128;
+	o.decide = decide_sigcheck;
+	o.decide_data = &sc;
+	o.visit = visit_sigcheck;
+	o.userdata = &sc;
+	assert_int_equal(scan_walk(&o, NULL, NULL), 0);
+	assert_int_equal(atomic_load(&sc.decided), BASIC_COUNT);
+	assert_int_equal(atomic_load(&sc.blocking), BASIC_COUNT);
+	assert_int_equal(sc.visits_blocking, 0);
+}
+
+static void test_walk_does_not_cross_mounts_unless_asked(void **state)
+{
+	struct fixture *fx = *state;
+	const char *roots[] = { fx->dir };
+	struct collect c = { 0 };
+	struct scan_opts o = opts_for(roots, 1, &c);
+	char mnt[96], inside[128];
+	const struct entry *e;
+
+	if (unshare(CLONE_NEWNS) < 0 || mount(NULL, "/", NULL, MS_REC | MS_PRIVATE, NULL) < 0)
+		skip();
+	snprintf(mnt, sizeof(mnt), "%s/mnt", fx->dir);
+	assert_int_equal(mkdir(mnt, 0755), 0);
+	if (mount("tmpfs", mnt, "tmpfs", 0, "size=1m") < 0)
+		skip();
+	memcpy(fx->mnt, mnt, sizeof(mnt)); /* teardown detaches it */
+	/* By path: fx->dirfd belongs to the mount namespace we just left. */
+	snprintf(inside, sizeof(inside), "%s/inside", mnt);
+	assert_int_equal(tree_write(AT_FDCWD, inside, "i", 1), 0);
+
+	assert_int_equal(scan_walk(&o, NULL, NULL), 0);
+	e = find(fx, &c, "mnt");
+	assert_non_null(e);
+	assert_true(S_ISDIR(e->mode));
+	assert_null(find(fx, &c, "mnt/inside"));
+	assert_int_equal(c.n, BASIC_COUNT + 1);
+	collect_release(&c);
+
+	o.cross_mounts = true;
+	assert_int_equal(scan_walk(&o, NULL, NULL), 0);
+	assert_non_null(find(fx, &c, "mnt/inside"));
+	collect_release(&c);
+}
+
+static void test_walk_big_directory(void **state)
+{
+	struct fixture *fx = *state;
+	const size_t n = 20000;
+	struct collect c = { 0 };
+	int dfd;
+
+	assert_int_equal(mkdirat(fx->dirfd, "many", 0755), 0);
+	dfd = openat(fx->dirfd, "many", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	assert_true(dfd >= 0);
+	/* Hard links: creating 20,000 inodes takes seconds on ext4, links do not. */
+	assert_int_equal(tree_write(dfd, "file", "f", 1), 0);
+	for (size_t i = 0; i < n; i++) {
+		char name[32];
+
+		snprintf(name, sizeof(name), "link-%06zu", i);
+		assert_int_equal(linkat(dfd, "file", dfd, name, 0), 0);
+	}
+	close(dfd);
+	assert_int_equal(collect_walk(P(fx, "many"), 2, &c), 0);
+	assert_int_equal(c.n, n + 2);
+	collect_sort(&c);
+	for (size_t i = 1; i < c.n; i++)
+		assert_int_not_equal(strcmp(c.v[i].key, c.v[i - 1].key), 0);
+	collect_release(&c);
+}
+
+int main(void)
+{
+#define T(f) cmocka_unit_test_setup_teardown(f, fixture_setup, fixture_teardown)
+	const struct CMUnitTest tests[] = {
+		T(test_walk_inventories_basic_tree),
+		T(test_walk_matches_nftw),
+		T(test_walk_thread_counts_give_identical_output),
+		T(test_walk_decide_skip_prunes_subtree),
+		T(test_walk_decide_no_descend_records_dir_only),
+		T(test_walk_decide_stat_only_leaves_files_unhashed),
+		T(test_walk_finds_file_beyond_path_max),
+		T(test_walk_root_may_be_a_file),
+		T(test_walk_root_slash_gives_single_slash_keys),
+		T(test_walk_nested_roots_are_walked_once),
+		T(test_walk_missing_root_returns_enoent),
+		T(test_walk_rejects_bad_options),
+		T(test_root_resolve_normalizes_and_fails_cleanly),
+		T(test_walk_stop_from_visit_cancels_and_joins),
+		T(test_walk_ticks_while_idle_and_tick_can_stop),
+		T(test_walk_big_directory),
+		T(test_walk_workers_block_signals),
+		T(test_walk_does_not_cross_mounts_unless_asked),
+	};
+#undef T
+	return cmocka_run_group_tests_name("scanner/walk", tests, NULL, NULL);
+}
