@@ -93,14 +93,14 @@ typedef bool scan_tick_fn(const struct scan_stats *stats, void *userdata);
 struct scan_opts {
 	const char *const *roots; /**< absolute, normalized paths (see scan_root_resolve()) */
 	size_t nroots;
-	unsigned nthreads;        /**< walker threads; 0 = number of online CPUs */
-	enum hash_algo hash;      /**< HASH_NONE: metadata only */
-	bool cross_mounts;        /**< descend into other filesystems below a root */
-	scan_decide_fn *decide;   /**< may be NULL: collect everything */
-	void *decide_data;        /**< passed to decide */
-	scan_visit_fn *visit;     /**< required */
-	scan_tick_fn *tick;       /**< may be NULL */
-	void *userdata;           /**< passed to visit and tick */
+	unsigned nthreads;      /**< walker threads; 0 = number of online CPUs */
+	enum hash_algo hash;    /**< HASH_NONE: metadata only */
+	bool cross_mounts;      /**< descend into other filesystems below a root */
+	scan_decide_fn *decide; /**< may be NULL: collect everything */
+	void *decide_data;      /**< passed to decide */
+	scan_visit_fn *visit;   /**< required */
+	scan_tick_fn *tick;     /**< may be NULL */
+	void *userdata;         /**< passed to visit and tick */
 };
 
 /**

@@ -81,7 +81,9 @@ static void test_exit_code_for_error_never_collides_with_bitmask(void **state)
 static void test_cli_args_parse_options_and_operands(void **state)
 {
 	(void)state;
-	const char *argv_in[] = { "check", "--db", "/x.db", "/etc", "--exclude=/etc/a", "--format", "json", "--exclude", "*.swp", "--keep", "3", "--", "-dash" };
+	const char *argv_in[] = { "check",    "--db", "/x.db",     "/etc",  "--exclude=/etc/a",
+				  "--format", "json", "--exclude", "*.swp", "--keep",
+				  "3",        "--",   "-dash" };
 	char **argv = mkargv(argv_in, 13);
 	struct cli_args a;
 
