@@ -17,6 +17,9 @@
  *   directory's whole subtree too, since its entries are pruned with it.
  * - A glob without `/` matches the last component of the path at any depth
  *   (`*.swp`, `core`).
+ * - `=` before a literal absolute path matches that path only, not what is
+ *   below it (`=/var/log` is the directory without its contents). A name
+ *   that really starts with `=` is written `\=name`.
  *
  * All matching is on bytes; paths need not be valid UTF-8.
  */
@@ -30,8 +33,47 @@ struct pattern;
 int pattern_new(const char *text, struct pattern **ret_pat);
 void pattern_free(struct pattern *pat);
 
+/**
+ * Why @text is not a valid pattern ("empty pattern", "unterminated '['"...),
+ * or NULL when pattern_new() would accept it. The string is static.
+ */
+const char *pattern_error(const char *text);
+
 /** Whether @path (absolute, @len bytes, no trailing `/`) matches. */
 bool pattern_match(const struct pattern *pat, const char *path, size_t len);
+
+/**
+ * Whether @path or one of its ancestors matches: what an exclusion covers,
+ * since the entries below an excluded directory are pruned with it.
+ */
+bool pattern_match_tree(const struct pattern *pat, const char *path, size_t len);
+
+/** The kinds of pattern, from the rules above. */
+enum pattern_kind {
+	PATTERN_PREFIX,   /**< literal absolute path and its subtree */
+	PATTERN_EXACT,    /**< `=/path`: that path only */
+	PATTERN_PATH,     /**< glob over the whole path */
+	PATTERN_BASENAME, /**< glob over the last component */
+};
+enum pattern_kind pattern_kind(const struct pattern *pat);
+
+/**
+ * The pattern's anchor: the longest literal directory that every path it
+ * matches is at or below (the text before the first glob character, cut
+ * back to the last `/`; the path itself for a prefix or `=` pattern).
+ * Returns false for a pattern with no anchor (a basename glob, or a glob
+ * that does not start with `/`). *ret_len is 0 for the root, so the anchor
+ * is always an ancestor of a path in the component sense ("/etc" is an
+ * ancestor of "/etc/x", not of "/etcx").
+ */
+bool pattern_anchor(const struct pattern *pat, const char **ret_anchor, size_t *ret_len);
+
+/**
+ * Whether the pattern could match some path strictly below the directory
+ * @dir (absolute, @len bytes; "/" for the root). Conservative: true may be
+ * a false positive for a glob, false is always right.
+ */
+bool pattern_may_match_below(const struct pattern *pat, const char *dir, size_t len);
 
 /** The text the pattern was compiled from (borrowed). */
 const char *pattern_text(const struct pattern *pat);

@@ -1,0 +1,300 @@
+/*
+ * Classification: how much one deviation matters under the policy.
+ *
+ *     rule_set_match()          the rule covering the path (none: not reported)
+ *     attrs & rule->attrs       what changed that the rule checks (none: not reported)
+ *     grow, expect              class: expected when they explain every change
+ *     escalations               setuid, world-writable, executables: at least high
+ *     reason                    one short phrase; the report shows the details
+ *
+ * Also the small accessors of struct rule.
+ */
+#include "rules/rules.h"
+
+#include <stdio.h>
+#include <string.h>
+#include <sys/stat.h>
+
+#include "rules/internal.h"
+#include "common/banned.h"
+
+uint32_t rule_attrs(const struct rule *rule)
+{
+	return rule->attrs;
+}
+
+uint32_t rule_set_attrs(const struct rule_set *rs)
+{
+	uint32_t attrs = 0;
+
+	for (size_t i = 0; i < rs->nrules; i++)
+		attrs |= rs->rules[i].attrs;
+	return attrs;
+}
+
+bool rule_magic(const struct rule *rule)
+{
+	return rule->magic;
+}
+
+const char *rule_id(const struct rule *rule)
+{
+	return rule->id;
+}
+
+const char *rule_title(const struct rule *rule)
+{
+	return rule->title;
+}
+
+const char *rule_file(const struct rule *rule)
+{
+	return rule->file;
+}
+
+unsigned rule_line(const struct rule *rule)
+{
+	return rule->line;
+}
+
+enum rule_severity rule_severity(const struct rule *rule)
+{
+	return rule->severity;
+}
+
+const char *rule_class_name(enum rule_class cls)
+{
+	switch (cls) {
+	case RULE_EXPECTED:
+		return "expected";
+	case RULE_DRIFT:
+		return "drift";
+	case RULE_VIOLATION:
+		return "violation";
+	}
+	return "unknown";
+}
+
+/* /bin, /sbin, /lib*, /usr, /etc, /boot and what is below them. */
+static bool in_system_dir(const char *path, size_t len)
+{
+	static const char *const dirs[] = { "bin", "sbin", "usr", "etc", "boot" };
+	const char *c = path + 1, *end;
+	size_t n;
+
+	if (len < 2 || path[0] != '/')
+		return false;
+	end = memchr(c, '/', len - 1);
+	n = end ? (size_t)(end - c) : len - 1;
+	if (n >= 3 && memcmp(c, "lib", 3) == 0)
+		return true;
+	for (size_t i = 0; i < sizeof(dirs) / sizeof(dirs[0]); i++)
+		if (n == strlen(dirs[i]) && memcmp(c, dirs[i], n) == 0)
+			return true;
+	return false;
+}
+
+enum exec_kind { EXEC_NONE, EXEC_ELF, EXEC_LIB, EXEC_SCRIPT };
+
+/* What libmagic's MIME type (maybe with "; charset=...") says about running it. */
+static enum exec_kind mime_exec_kind(const char *mime)
+{
+	static const char *const elf[] = { "application/x-executable",
+					   "application/x-pie-executable" };
+	static const char *const scripts[] = { "text/x-shellscript", "text/x-perl", "text/x-python",
+					       "text/x-ruby",        "text/x-php",  "text/x-lua",
+					       "text/x-tcl",         "text/x-awk" };
+	size_t n;
+
+	if (!mime)
+		return EXEC_NONE;
+	n = strcspn(mime, "; ");
+	for (size_t i = 0; i < sizeof(elf) / sizeof(elf[0]); i++)
+		if (n == strlen(elf[i]) && !memcmp(mime, elf[i], n))
+			return EXEC_ELF;
+	if (n == strlen("application/x-sharedlib") && !memcmp(mime, "application/x-sharedlib", n))
+		return EXEC_LIB;
+	if (n > strlen("text/x-script.") && !memcmp(mime, "text/x-script.", 14))
+		return EXEC_SCRIPT;
+	for (size_t i = 0; i < sizeof(scripts) / sizeof(scripts[0]); i++)
+		if (n == strlen(scripts[i]) && !memcmp(mime, scripts[i], n))
+			return EXEC_SCRIPT;
+	return EXEC_NONE;
+}
+
+static const char *type_word(uint32_t mode)
+{
+	const char *t = entry_type_name(mode);
+
+	return strcmp(t, "dir") ? t : "directory";
+}
+
+/* The phrase for the most telling attribute in @d, plus how many more. */
+static void describe(uint32_t d, const struct entry *old, const struct entry *new, char *buf,
+		     size_t size)
+{
+	static const uint32_t order[] = { ATTR_ERROR, ATTR_TYPE, ATTR_TARGET, ATTR_HASH, ATTR_MODE,
+					  ATTR_UID,   ATTR_GID,  ATTR_SIZE,   ATTR_INODE };
+	uint32_t primary = 0, rest;
+	const char *s;
+	int n = 0;
+
+	for (size_t i = 0; i < sizeof(order) / sizeof(order[0]) && !primary; i++)
+		if (d & order[i])
+			primary = order[i];
+	for (unsigned i = 0; i < ATTR__COUNT && !primary; i++)
+		if (d & (1u << i))
+			primary = 1u << i;
+
+	switch (primary) {
+	case ATTR_ERROR:
+		s = new->err ? strerrordesc_np(new->err) : NULL;
+		if (new->err)
+			n = snprintf(buf, size, "cannot read: %s", s ? s : "unknown error");
+		else
+			n = snprintf(buf, size, "readable again");
+		break;
+	case ATTR_TYPE:
+		n = snprintf(buf, size, "type changed %s -> %s", type_word(old->mode),
+			     type_word(new->mode));
+		break;
+	case ATTR_TARGET:
+		n = snprintf(buf, size, "symlink target changed");
+		break;
+	case ATTR_HASH:
+		n = snprintf(buf, size, "content changed");
+		break;
+	case ATTR_MODE:
+		n = snprintf(buf, size, "mode changed %04o -> %04o", (unsigned)(old->mode & 07777),
+			     (unsigned)(new->mode & 07777));
+		break;
+	case ATTR_UID:
+		n = snprintf(buf, size, "owner changed %u -> %u", (unsigned)old->uid,
+			     (unsigned)new->uid);
+		break;
+	case ATTR_GID:
+		n = snprintf(buf, size, "group changed %u -> %u", (unsigned)old->gid,
+			     (unsigned)new->gid);
+		break;
+	case ATTR_SIZE:
+		n = snprintf(buf, size, "size changed");
+		break;
+	case ATTR_INODE:
+		n = snprintf(buf, size, "replaced (new inode)");
+		break;
+	default:
+		s = entry_attr_name((enum entry_attr)primary);
+		n = snprintf(buf, size, "%s changed", s ? s : "attribute");
+		break;
+	}
+
+	/* A content change brings its size and times along: not news. */
+	rest = d & ~primary & ~(uint32_t)ATTR_CTIME;
+	if (primary == ATTR_HASH)
+		rest &= ~(uint32_t)(ATTR_SIZE | ATTR_MTIME);
+	if (rest && n > 0 && (size_t)n < size)
+		snprintf(buf + n, size - (size_t)n, " (+%d more)", __builtin_popcount(rest));
+}
+
+/* The escalation that applies, if any: its reason into buf. */
+static bool escalation(const struct rule *rule, enum rule_change change, const struct entry *old,
+		       const struct entry *new, uint32_t attrs, const char *mime, char *buf,
+		       size_t size)
+{
+	const uint32_t suid = S_ISUID | S_ISGID;
+	bool added = change == RULE_ADDED || (old && (old->mode & S_IFMT) != (new->mode &S_IFMT));
+
+	if (S_ISREG(new->mode) && (new->mode &suid)) {
+		const char *what = new->mode &S_ISUID ? "setuid" : "setgid";
+		if (added) {
+			snprintf(buf, size, "new %s file", what);
+			return true;
+		}
+		if (new->mode & suid & ~old->mode) {
+			what = new->mode &S_ISUID & ~old->mode ? "setuid" : "setgid";
+			snprintf(buf, size, "%s bit added", what);
+			return true;
+		}
+	}
+	if (!S_ISLNK(new->mode) && (new->mode &S_IWOTH) && !(new->mode &S_ISVTX) &&
+	    in_system_dir(new->key, new->key_len) &&
+	    (added || !(old->mode & S_IWOTH) || (old->mode & S_ISVTX))) {
+		snprintf(buf, size, "world-writable in a system directory");
+		return true;
+	}
+	if (rule->magic && S_ISREG(new->mode) &&
+	    (added || (attrs & (ATTR_HASH | ATTR_SIZE | ATTR_TYPE | ATTR_MIME)))) {
+		static const char *const names[] = { NULL, "ELF executable", "ELF shared library",
+						     "script" };
+		enum exec_kind k = mime_exec_kind(mime);
+		if (k != EXEC_NONE) {
+			snprintf(buf, size, "%s %s", added ? "new" : "changed", names[k]);
+			return true;
+		}
+	}
+	return false;
+}
+
+bool rule_set_classify(const struct rule_set *rs, enum rule_change change, const struct entry *old,
+		       const struct entry *new, uint32_t attrs, const char *mime,
+		       struct rule_verdict *ret_verdict)
+{
+	const struct entry *e = new ? new : old;
+	const struct rule *rule;
+	struct rule_verdict v;
+
+	if (!e || (change == RULE_ADDED && !new) || (change == RULE_REMOVED && !old) ||
+	    (change == RULE_MODIFIED && (!old || !new)))
+		return false;
+	rule = rule_set_match(rs, e->key, e->key_len);
+	if (!rule)
+		return false;
+
+	memset(&v, 0, sizeof(v));
+	v.rule = rule;
+	v.class = RULE_DRIFT;
+	v.severity = rule->severity;
+	v.attrs = attrs & rule->attrs;
+
+	switch (change) {
+	case RULE_ADDED:
+		v.severity = rule->when_added;
+		snprintf(v.reason, sizeof(v.reason), "new %s", type_word(new->mode));
+		break;
+	case RULE_REMOVED:
+		snprintf(v.reason, sizeof(v.reason), "removed");
+		break;
+	case RULE_MODIFIED: {
+		uint32_t d = v.attrs, explained = 0, rest, expect = rule->expect & RULE_ATTR_ALL;
+		bool grow = ((rule->check | rule->expect) & ~rule->ignore & RULE_GROW) != 0;
+		bool replaced = grow && old->ino != new->ino;
+		bool shrank = grow && (d & ATTR_SIZE) && new->size < old->size;
+
+		if (!d)
+			return false;
+		if (grow && !replaced && new->size > old->size)
+			explained = ATTR_SIZE | ATTR_MTIME | ATTR_CTIME | ATTR_HASH;
+		rest = d & ~explained;
+		if (!(rest & ~expect))
+			v.class = RULE_EXPECTED;
+		if (replaced)
+			snprintf(v.reason, sizeof(v.reason), "log replaced");
+		else if (shrank)
+			snprintf(v.reason, sizeof(v.reason), "log shrank");
+		else if (!rest)
+			snprintf(v.reason, sizeof(v.reason), "log grew");
+		else
+			describe(rest & ~expect ? rest & ~expect : rest, old, new, v.reason,
+				 sizeof(v.reason));
+		break;
+	}
+	}
+
+	if (change != RULE_REMOVED &&
+	    escalation(rule, change, old, new, attrs, mime, v.reason, sizeof(v.reason)) &&
+	    v.severity < RULE_HIGH)
+		v.severity = RULE_HIGH;
+
+	*ret_verdict = v;
+	return true;
+}

@@ -1,0 +1,113 @@
+#ifndef DRIFT_RULES_INTERNAL_H
+#define DRIFT_RULES_INTERNAL_H
+
+/*
+ * The insides of a rule set, shared by the files of rules/ (load.c,
+ * match.c, classify.c, show.c) and by their tests and benchmark. Other
+ * modules include only rules/rules.h.
+ */
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "rules/rules.h"
+
+struct pattern;
+
+/** The pseudo attribute `grow` in attribute masks (above every ATTR_* bit). */
+#define RULE_GROW (UINT32_C(1) << 31)
+
+/** Every ATTR_* bit. */
+#define RULE_ATTR_ALL ((UINT32_C(1) << ATTR__COUNT) - 1)
+
+struct rule {
+	struct pattern *pat; /* owned */
+	char *id;            /* owned; "rule-N" when not given */
+	char *title;         /* owned; NULL when not given */
+	const char *file;    /* borrowed from the set's source */
+	unsigned line, col;  /* 1-based, of the rule's mapping */
+	unsigned index;      /* 0-based position in the file */
+	uint32_t check;      /* ATTR_* bits and RULE_GROW, groups expanded */
+	uint32_t ignore;
+	uint32_t expect;
+	uint32_t attrs; /* what is compared: check minus ignore, plus what grow needs and error */
+	enum rule_severity severity;
+	enum rule_severity when_added;
+	bool magic;
+	bool exclude;
+};
+
+/*
+ * One index: patterns grouped by their anchor in an open-addressing hash
+ * table, plus the patterns without an anchor ("floating": basename globs),
+ * which every path is tested against. Each list holds pattern numbers in
+ * descending order, so the search for the last match can stop early.
+ */
+struct rule_bucket {
+	const char *key; /* borrowed from the pattern; NULL for an empty slot */
+	size_t len;
+	uint64_t hash;
+	uint32_t *ids;
+	size_t n;
+};
+
+struct rule_index {
+	struct pattern *const *pats; /* borrowed: pats[id] */
+	struct rule_bucket *slots;
+	size_t mask; /* slots - 1; slots is a power of two */
+	uint32_t *floating;
+	size_t nfloating;
+	/* Every anchor, sorted bytewise, for "is anything anchored below". */
+	const char **keys;
+	size_t *key_lens;
+	size_t nkeys;
+};
+
+struct rule_set {
+	char *source;
+	char digest[65];
+	struct rule *rules;
+	size_t nrules;
+
+	struct rule_scan scan;
+	char **roots; /* owned; scan.roots points here */
+	char **excludes;
+	struct pattern **scan_excludes; /* compiled scan.exclude */
+
+	/* For rule_set_match(): pats[i] = rules[i].pat, NULL for exclude rules. */
+	struct pattern **rule_pats;
+	struct rule_index rules_index;
+	/* For rule_set_excluded(): scan excludes, then exclude rules' patterns. */
+	struct pattern **excl_pats;
+	size_t nexcl;
+	struct rule_index excl_index;
+};
+
+/** Build the indexes of a loaded set. Returns 0 or -ENOMEM. */
+int rule_set_index(struct rule_set *rs);
+void rule_index_release(struct rule_index *idx);
+
+/**
+ * Reference implementations that test every pattern in order, for tests and
+ * the benchmark: they must give the same answers as the indexed ones.
+ */
+const struct rule *rule_set_match_slow(const struct rule_set *rs, const char *path, size_t len);
+bool rule_set_excluded_slow(const struct rule_set *rs, const char *path, size_t len);
+bool rule_set_may_match_below_slow(const struct rule_set *rs, const char *path, size_t len);
+
+/** The ATTR_* bit or RULE_GROW for an attribute name; 0 when unknown. */
+uint32_t rule_attr_parse(const char *name);
+
+/** The built-in groups, in the order docs/policy.md lists them. */
+struct rule_builtin_group {
+	const char *name;
+	uint32_t mask;
+};
+extern const struct rule_builtin_group rule_builtin_groups[];
+extern const size_t rule_nbuiltin_groups;
+
+/** The text of dist/policy/default.yaml, compiled in (rules/default_policy.c). */
+extern const unsigned char rule_default_policy[];
+extern const size_t rule_default_policy_len;
+
+#endif /* DRIFT_RULES_INTERNAL_H */

@@ -1,0 +1,1021 @@
+/*
+ * Loading a policy: YAML text -> struct rule_set.
+ *
+ * libyaml's document API parses the whole text into a node tree that keeps
+ * every node's position, so the loader can walk it in any order and still
+ * point at the right line and column. The walk:
+ *
+ *     top level   version, scan, groups, rules (unknown or duplicate keys: problems)
+ *     groups      registered first, then resolved depth-first with a stack,
+ *                 so that a group using itself is reported with its chain
+ *     rules       each mapping checked key by key; ids made unique at the end
+ *
+ * Every problem is collected (never printed) with its position; loading
+ * goes on after one, and at the end the problems are sorted into file order
+ * and handed to the caller's callback. A set with any problem is not
+ * returned. The digest is SHA-256 over the exact bytes loaded.
+ */
+#include "rules/rules.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <stdarg.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <openssl/evp.h>
+#include <yaml.h>
+
+#include "common/diag.h"
+#include "common/pattern.h"
+#include "common/strbuf.h"
+#include "rules/internal.h"
+#include "common/banned.h"
+
+#define POLICY_MAX_BYTES (16u << 20)
+#define MAX_THREADS      1024
+
+const struct rule_builtin_group rule_builtin_groups[] = {
+	{ "all", ATTR_TYPE | ATTR_MODE | ATTR_UID | ATTR_GID | ATTR_SIZE | ATTR_MTIME | ATTR_INODE |
+			 ATTR_DEVICE | ATTR_NLINK | ATTR_TARGET | ATTR_HASH | ATTR_ERROR },
+	{ "static", ATTR_TYPE | ATTR_MODE | ATTR_UID | ATTR_GID | ATTR_SIZE | ATTR_MTIME |
+			    ATTR_HASH | ATTR_TARGET },
+	{ "perms", ATTR_TYPE | ATTR_MODE | ATTR_UID | ATTR_GID },
+	{ "log", ATTR_TYPE | ATTR_MODE | ATTR_UID | ATTR_GID | RULE_GROW },
+	{ "dir", ATTR_TYPE | ATTR_MODE | ATTR_UID | ATTR_GID },
+};
+const size_t rule_nbuiltin_groups = sizeof(rule_builtin_groups) / sizeof(rule_builtin_groups[0]);
+
+static const char *const severity_names[] = { "info", "low", "medium", "high", "critical" };
+
+uint32_t rule_attr_parse(const char *name)
+{
+	if (!strcmp(name, "grow"))
+		return RULE_GROW;
+	for (unsigned i = 0; i < ATTR__COUNT; i++) {
+		const char *n = entry_attr_name((enum entry_attr)(1u << i));
+		if (n && !strcmp(n, name))
+			return 1u << i;
+	}
+	return 0;
+}
+
+/* ---- the loader's state and problems ---- */
+
+struct problem {
+	struct diag d;
+	size_t seq;
+};
+
+enum group_state { GROUP_NEW, GROUP_VISITING, GROUP_DONE };
+
+struct group {
+	const char *name; /* borrowed from the document */
+	const yaml_node_t *value;
+	uint32_t mask;
+	enum group_state state;
+};
+
+#define GROUP_STACK_MAX 64
+
+struct loader {
+	const char *file;
+	yaml_document_t *doc;
+	struct rule_set *rs;
+	struct problem *problems;
+	size_t nproblems, aproblems;
+	struct group *groups;
+	size_t ngroups;
+	const char *stack[GROUP_STACK_MAX];
+	size_t depth;
+	int err; /* -ENOMEM, sticky */
+};
+
+__attribute__((format(printf, 3, 4))) static void problem(struct loader *ld, const yaml_mark_t *m,
+							  const char *fmt, ...)
+{
+	va_list ap;
+
+	if (ld->nproblems == ld->aproblems) {
+		size_t n = ld->aproblems ? 2 * ld->aproblems : 8;
+		struct problem *p = realloc(ld->problems, n * sizeof(*p));
+		if (!p) {
+			ld->err = -ENOMEM;
+			return;
+		}
+		ld->problems = p;
+		ld->aproblems = n;
+	}
+	struct problem *p = &ld->problems[ld->nproblems];
+	memset(p, 0, sizeof(*p));
+	va_start(ap, fmt);
+	vsnprintf(p->d.msg, sizeof(p->d.msg), fmt, ap);
+	va_end(ap);
+	p->d.file = ld->file;
+	p->d.line = (unsigned)m->line + 1;
+	p->d.col = (unsigned)m->column + 1;
+	p->seq = ld->nproblems++;
+}
+
+static int problem_cmp(const void *a, const void *b)
+{
+	const struct problem *x = a, *y = b;
+
+	if (x->d.line != y->d.line)
+		return x->d.line < y->d.line ? -1 : 1;
+	if (x->d.col != y->d.col)
+		return x->d.col < y->d.col ? -1 : 1;
+	return x->seq < y->seq ? -1 : x->seq > y->seq;
+}
+
+static char *xstrdup(struct loader *ld, const char *s)
+{
+	char *d = strdup(s);
+
+	if (!d)
+		ld->err = -ENOMEM;
+	return d;
+}
+
+/* ---- "did you mean" ---- */
+
+/* Optimal string alignment distance: edits, with a swap of neighbours as one. */
+static size_t edit_distance(const char *a, const char *b)
+{
+	size_t la = strlen(a), lb = strlen(b), d[33][33];
+
+	if (la > 32 || lb > 32)
+		return SIZE_MAX;
+	for (size_t i = 0; i <= la; i++)
+		d[i][0] = i;
+	for (size_t j = 0; j <= lb; j++)
+		d[0][j] = j;
+	for (size_t i = 1; i <= la; i++) {
+		for (size_t j = 1; j <= lb; j++) {
+			size_t best = d[i - 1][j - 1] + (a[i - 1] != b[j - 1]);
+			if (d[i - 1][j] + 1 < best)
+				best = d[i - 1][j] + 1;
+			if (d[i][j - 1] + 1 < best)
+				best = d[i][j - 1] + 1;
+			if (i > 1 && j > 1 && a[i - 1] == b[j - 2] && a[i - 2] == b[j - 1] &&
+			    d[i - 2][j - 2] + 1 < best)
+				best = d[i - 2][j - 2] + 1;
+			d[i][j] = best;
+		}
+	}
+	return d[la][lb];
+}
+
+struct suggest {
+	const char *name;
+	const char *best;
+	size_t dist;
+};
+
+static void suggest_try(struct suggest *s, const char *candidate)
+{
+	size_t d = edit_distance(s->name, candidate);
+
+	if (d < s->dist && d <= (strlen(s->name) <= 4 ? 1u : 2u)) {
+		s->dist = d;
+		s->best = candidate;
+	}
+}
+
+/* Writes " (did you mean 'x'?)" or "" into buf. */
+static const char *suggest_text(const struct suggest *s, char *buf, size_t size)
+{
+	if (!s->best)
+		return "";
+	snprintf(buf, size, " (did you mean '%s'?)", s->best);
+	return buf;
+}
+
+/* ---- node helpers ---- */
+
+static const yaml_node_t *node_at(struct loader *ld, int index)
+{
+	return yaml_document_get_node(ld->doc, index);
+}
+
+static const char *scalar_text(const yaml_node_t *n)
+{
+	return (const char *)n->data.scalar.value;
+}
+
+static bool is_plain(const yaml_node_t *n)
+{
+	return n->type == YAML_SCALAR_NODE && n->data.scalar.style == YAML_PLAIN_SCALAR_STYLE;
+}
+
+/* A string value: a scalar without NUL bytes; NULL (and a problem) otherwise. */
+static const char *get_string(struct loader *ld, const yaml_node_t *n, const char *what)
+{
+	if (n->type != YAML_SCALAR_NODE) {
+		problem(ld, &n->start_mark, "'%s' must be a string", what);
+		return NULL;
+	}
+	if (strlen(scalar_text(n)) != n->data.scalar.length) {
+		problem(ld, &n->start_mark, "'%s' must not contain a NUL byte", what);
+		return NULL;
+	}
+	return scalar_text(n);
+}
+
+static bool get_bool(struct loader *ld, const yaml_node_t *n, const char *what, bool *ret)
+{
+	if (is_plain(n) && !strcmp(scalar_text(n), "true")) {
+		*ret = true;
+		return true;
+	}
+	if (is_plain(n) && !strcmp(scalar_text(n), "false")) {
+		*ret = false;
+		return true;
+	}
+	problem(ld, &n->start_mark, "'%s' must be true or false", what);
+	return false;
+}
+
+/*
+ * Check the keys of mapping @map against @allowed (n names): report
+ * unknown and duplicate keys, and store each known key's key and value
+ * nodes (NULL when absent).
+ */
+static void get_keys(struct loader *ld, const yaml_node_t *map, const char *where,
+		     const char *const *allowed, size_t n, const yaml_node_t **ret_keys,
+		     const yaml_node_t **ret_values)
+{
+	for (size_t i = 0; i < n; i++)
+		ret_keys[i] = ret_values[i] = NULL;
+	for (yaml_node_pair_t *p = map->data.mapping.pairs.start; p < map->data.mapping.pairs.top;
+	     p++) {
+		const yaml_node_t *k = node_at(ld, p->key), *v = node_at(ld, p->value);
+		size_t i;
+
+		if (!k || !v)
+			continue;
+		if (k->type != YAML_SCALAR_NODE) {
+			problem(ld, &k->start_mark, "keys in %s must be strings", where);
+			continue;
+		}
+		for (i = 0; i < n; i++)
+			if (!strcmp(scalar_text(k), allowed[i]))
+				break;
+		if (i == n) {
+			struct strbuf sb = STRBUF_INIT;
+			struct suggest s = { scalar_text(k), NULL, SIZE_MAX };
+			char buf[64];
+
+			for (size_t j = 0; j < n; j++) {
+				if (strbuf_addf(&sb, "%s%s", j ? ", " : "", allowed[j]) < 0)
+					ld->err = -ENOMEM;
+				suggest_try(&s, allowed[j]);
+			}
+			problem(ld, &k->start_mark, "unknown key '%s' in %s%s (allowed: %s)",
+				scalar_text(k), where, suggest_text(&s, buf, sizeof(buf)), sb.buf);
+			strbuf_release(&sb);
+			continue;
+		}
+		if (ret_keys[i]) {
+			problem(ld, &k->start_mark, "duplicate key '%s' in %s (first at line %u)",
+				allowed[i], where, (unsigned)ret_keys[i]->start_mark.line + 1);
+			continue;
+		}
+		ret_keys[i] = k;
+		ret_values[i] = v;
+	}
+}
+
+/*
+ * The items of a list value: a sequence of scalars, or one scalar standing
+ * for a list of one. Returns the number of items stored in ret (at most
+ * max), reporting anything else.
+ */
+static size_t get_items(struct loader *ld, const yaml_node_t *n, const char *what,
+			const char *what_items, const yaml_node_t ***ret)
+{
+	size_t count = 0, total;
+	const yaml_node_t **items;
+
+	if (n->type != YAML_SEQUENCE_NODE && n->type != YAML_SCALAR_NODE) {
+		problem(ld, &n->start_mark, "'%s' must be a list of %s", what, what_items);
+		return 0;
+	}
+	total = n->type == YAML_SCALAR_NODE
+			? 1
+			: (size_t)(n->data.sequence.items.top - n->data.sequence.items.start);
+	items = calloc(total ? total : 1, sizeof(*items));
+	if (!items) {
+		ld->err = -ENOMEM;
+		return 0;
+	}
+	if (n->type == YAML_SCALAR_NODE) {
+		items[0] = n;
+		*ret = items;
+		return 1;
+	}
+	for (size_t i = 0; i < total; i++) {
+		const yaml_node_t *it = node_at(ld, n->data.sequence.items.start[i]);
+		if (!it)
+			continue;
+		if (it->type != YAML_SCALAR_NODE) {
+			problem(ld, &it->start_mark, "'%s' must be a list of %s", what, what_items);
+			continue;
+		}
+		items[count++] = it;
+	}
+	*ret = items;
+	return count;
+}
+
+/* ---- groups and attribute lists ---- */
+
+static struct group *group_find(struct loader *ld, const char *name)
+{
+	for (size_t i = 0; i < ld->ngroups; i++)
+		if (!strcmp(ld->groups[i].name, name))
+			return &ld->groups[i];
+	return NULL;
+}
+
+static uint32_t group_resolve(struct loader *ld, struct group *g);
+
+static void unknown_name(struct loader *ld, const yaml_node_t *it, const char *name)
+{
+	struct suggest s = { name, NULL, SIZE_MAX };
+	char buf[64];
+
+	for (unsigned i = 0; i < ATTR__COUNT; i++)
+		suggest_try(&s, entry_attr_name((enum entry_attr)(1u << i)));
+	suggest_try(&s, "grow");
+	for (size_t i = 0; i < rule_nbuiltin_groups; i++)
+		suggest_try(&s, rule_builtin_groups[i].name);
+	for (size_t i = 0; i < ld->ngroups; i++)
+		suggest_try(&s, ld->groups[i].name);
+	problem(ld, &it->start_mark, "unknown attribute or group '%s'%s", name,
+		suggest_text(&s, buf, sizeof(buf)));
+}
+
+/* One name of an attribute list: an attribute, grow, or a group. */
+static uint32_t name_mask(struct loader *ld, const yaml_node_t *it)
+{
+	const char *name = scalar_text(it);
+	uint32_t bit = rule_attr_parse(name);
+	struct group *g;
+
+	if (bit)
+		return bit;
+	for (size_t i = 0; i < rule_nbuiltin_groups; i++)
+		if (!strcmp(name, rule_builtin_groups[i].name))
+			return rule_builtin_groups[i].mask;
+	g = group_find(ld, name);
+	if (!g) {
+		unknown_name(ld, it, name);
+		return 0;
+	}
+	if (g->state == GROUP_VISITING) {
+		struct strbuf chain = STRBUF_INIT;
+		size_t from = 0;
+
+		while (from < ld->depth && strcmp(ld->stack[from], name))
+			from++;
+		for (size_t i = from; i < ld->depth; i++)
+			if (strbuf_addf(&chain, "%s -> ", ld->stack[i]) < 0)
+				ld->err = -ENOMEM;
+		if (strbuf_adds(&chain, name) < 0)
+			ld->err = -ENOMEM;
+		problem(ld, &it->start_mark, "group '%s' refers to itself (%s)", name, chain.buf);
+		strbuf_release(&chain);
+		return 0;
+	}
+	return group_resolve(ld, g);
+}
+
+static uint32_t attr_list(struct loader *ld, const yaml_node_t *n, const char *what)
+{
+	const yaml_node_t **items = NULL;
+	size_t count = get_items(ld, n, what, "attribute and group names", &items);
+	uint32_t mask = 0;
+
+	for (size_t i = 0; i < count; i++)
+		mask |= name_mask(ld, items[i]);
+	free(items);
+	return mask;
+}
+
+static uint32_t group_resolve(struct loader *ld, struct group *g)
+{
+	char what[80];
+
+	if (g->state == GROUP_DONE)
+		return g->mask;
+	if (ld->depth == GROUP_STACK_MAX) {
+		problem(ld, &g->value->start_mark, "groups nest too deeply (more than %d levels)",
+			GROUP_STACK_MAX);
+		return 0;
+	}
+	g->state = GROUP_VISITING;
+	ld->stack[ld->depth++] = g->name;
+	snprintf(what, sizeof(what), "%s", g->name);
+	g->mask = attr_list(ld, g->value, what);
+	ld->depth--;
+	g->state = GROUP_DONE;
+	return g->mask;
+}
+
+static void load_groups(struct loader *ld, const yaml_node_t *n)
+{
+	size_t total;
+
+	if (n->type != YAML_MAPPING_NODE) {
+		problem(ld, &n->start_mark,
+			"'groups' must be a mapping of group names to attribute lists");
+		return;
+	}
+	total = (size_t)(n->data.mapping.pairs.top - n->data.mapping.pairs.start);
+	ld->groups = calloc(total ? total : 1, sizeof(*ld->groups));
+	if (!ld->groups) {
+		ld->err = -ENOMEM;
+		return;
+	}
+	for (yaml_node_pair_t *p = n->data.mapping.pairs.start; p < n->data.mapping.pairs.top;
+	     p++) {
+		const yaml_node_t *k = node_at(ld, p->key), *v = node_at(ld, p->value);
+		const char *name;
+		bool ok = true;
+
+		if (!k || !v)
+			continue;
+		if (k->type != YAML_SCALAR_NODE) {
+			problem(ld, &k->start_mark, "group names must be strings");
+			continue;
+		}
+		name = scalar_text(k);
+		for (const char *c = name; *c; c++)
+			if (!((*c >= 'a' && *c <= 'z') || (*c >= 'A' && *c <= 'Z') ||
+			      (*c >= '0' && *c <= '9') || *c == '_' || *c == '-'))
+				ok = false;
+		if (!ok || !*name) {
+			problem(ld, &k->start_mark,
+				"bad group name '%s': use letters, digits, '_' and '-'", name);
+			continue;
+		}
+		if (rule_attr_parse(name)) {
+			problem(ld, &k->start_mark, "group '%s' has the name of an attribute",
+				name);
+			continue;
+		}
+		for (size_t i = 0; i < rule_nbuiltin_groups; i++)
+			if (!strcmp(name, rule_builtin_groups[i].name))
+				ok = false;
+		if (!ok) {
+			problem(ld, &k->start_mark,
+				"group '%s' is built in and cannot be redefined (choose another name)",
+				name);
+			continue;
+		}
+		struct group *prev = group_find(ld, name);
+		if (prev) {
+			problem(ld, &k->start_mark, "duplicate group '%s' (first at line %u)", name,
+				(unsigned)prev->value->start_mark.line + 1);
+			continue;
+		}
+		ld->groups[ld->ngroups++] = (struct group){ name, v, 0, GROUP_NEW };
+	}
+	for (size_t i = 0; i < ld->ngroups; i++)
+		group_resolve(ld, &ld->groups[i]);
+}
+
+/* ---- the scan section ---- */
+
+/* Why a policy pattern is refused, or NULL. */
+static const char *policy_pattern_error(const char *text)
+{
+	const char *why = pattern_error(text);
+
+	if (why)
+		return why;
+	if (text[0] != '/' && text[0] != '=' && strchr(text, '/'))
+		return "a pattern starts with '/' or '=/', or is a name glob without '/'";
+	return NULL;
+}
+
+static struct pattern *compile(struct loader *ld, const yaml_node_t *n, const char *text)
+{
+	const char *why = policy_pattern_error(text);
+	struct pattern *pat = NULL;
+
+	if (why) {
+		problem(ld, &n->start_mark, "bad pattern '%s': %s", text, why);
+		return NULL;
+	}
+	if (pattern_new(text, &pat) < 0)
+		ld->err = -ENOMEM;
+	return pat;
+}
+
+static void load_scan(struct loader *ld, const yaml_node_t *n)
+{
+	static const char *const keys[] = { "roots", "exclude", "cross_mounts", "threads", "hash" };
+	const yaml_node_t *k[5], *v[5];
+	struct rule_set *rs = ld->rs;
+
+	if (n->type != YAML_MAPPING_NODE) {
+		problem(ld, &n->start_mark, "'scan' must be a mapping");
+		return;
+	}
+	get_keys(ld, n, "'scan'", keys, 5, k, v);
+	if (v[0]) {
+		const yaml_node_t **items = NULL;
+		size_t count = get_items(ld, v[0], "roots", "absolute paths", &items), out = 0;
+		char **roots = calloc(count + 1, sizeof(*roots));
+
+		if (!roots)
+			ld->err = -ENOMEM;
+		for (size_t i = 0; roots && i < count; i++) {
+			const char *s = get_string(ld, items[i], "roots");
+			if (!s)
+				continue;
+			if (s[0] != '/') {
+				problem(ld, &items[i]->start_mark,
+					"scan root '%s' is not an absolute path", s);
+				continue;
+			}
+			if (!(roots[out] = xstrdup(ld, s)))
+				continue;
+			for (size_t len = strlen(s); len > 1 && roots[out][len - 1] == '/';)
+				roots[out][--len] = '\0';
+			out++;
+		}
+		if (roots && count == 0 && v[0]->type == YAML_SEQUENCE_NODE)
+			problem(ld, &v[0]->start_mark, "'roots' must not be empty");
+		if (roots) {
+			for (size_t i = 0; rs->roots[i]; i++)
+				free(rs->roots[i]);
+			free(rs->roots);
+			rs->roots = roots;
+			rs->scan.nroots = out;
+		}
+		free(items);
+	}
+	if (v[1]) {
+		const yaml_node_t **items = NULL;
+		size_t count = get_items(ld, v[1], "exclude", "patterns", &items);
+
+		rs->excludes = calloc(count + 1, sizeof(*rs->excludes));
+		rs->scan_excludes = calloc(count + 1, sizeof(*rs->scan_excludes));
+		if (!rs->excludes || !rs->scan_excludes)
+			ld->err = -ENOMEM;
+		/* The strings and the compiled patterns stay in step. */
+		for (size_t i = 0; rs->excludes && rs->scan_excludes && i < count; i++) {
+			const char *s = get_string(ld, items[i], "exclude");
+			struct pattern *pat = s ? compile(ld, items[i], s) : NULL;
+			char *copy = pat ? xstrdup(ld, s) : NULL;
+			if (!copy) {
+				pattern_free(pat);
+				continue;
+			}
+			rs->excludes[rs->scan.nexcludes] = copy;
+			rs->scan_excludes[rs->scan.nexcludes++] = pat;
+		}
+		free(items);
+	}
+	if (v[2])
+		get_bool(ld, v[2], "cross_mounts", &rs->scan.cross_mounts);
+	if (v[3]) {
+		const char *s = is_plain(v[3]) ? scalar_text(v[3]) : "";
+		char *end;
+		unsigned long t = strtoul(s, &end, 10);
+		if (!*s || *end || s[0] == '-' || s[0] == '+' || t > MAX_THREADS)
+			problem(ld, &v[3]->start_mark,
+				"'threads' must be a number from 0 to %d (0: one per CPU)",
+				MAX_THREADS);
+		else
+			rs->scan.threads = (unsigned)t;
+	}
+	if (v[4]) {
+		const char *s = get_string(ld, v[4], "hash");
+		enum hash_algo algo;
+		if (s && !strcmp(s, "sha256"))
+			problem(ld, &v[4]->start_mark,
+				"hash 'sha256' is not supported yet (use xxh3-128 or none)");
+		else if (s && hash_algo_parse(s, &algo) < 0)
+			problem(ld, &v[4]->start_mark,
+				"unknown hash '%s' (allowed: xxh3-128, none)", s);
+		else if (s)
+			rs->scan.hash = algo;
+	}
+}
+
+/* ---- rules ---- */
+
+static bool get_severity(struct loader *ld, const yaml_node_t *n, const char *what,
+			 enum rule_severity *ret)
+{
+	const char *s = get_string(ld, n, what);
+	struct suggest sg = { s, NULL, SIZE_MAX };
+	char buf[64];
+
+	if (!s)
+		return false;
+	for (size_t i = 0; i < 5; i++) {
+		if (!strcmp(s, severity_names[i])) {
+			*ret = (enum rule_severity)i;
+			return true;
+		}
+		suggest_try(&sg, severity_names[i]);
+	}
+	problem(ld, &n->start_mark,
+		"bad severity '%s'%s (allowed: critical, high, medium, low, info)", s,
+		suggest_text(&sg, buf, sizeof(buf)));
+	return false;
+}
+
+enum {
+	K_ID,
+	K_TITLE,
+	K_PATH,
+	K_CHECK,
+	K_IGNORE,
+	K_EXPECT,
+	K_SEVERITY,
+	K_WHEN_ADDED,
+	K_MAGIC,
+	K_EXCLUDE,
+	K__COUNT,
+};
+
+static const char *const rule_keys[K__COUNT] = {
+	"id",     "title",    "path",       "check", "ignore",
+	"expect", "severity", "when_added", "magic", "exclude",
+};
+
+/* Fill @rule from @n; the rule's id marks go to ret_id_mark (NULL when defaulted). */
+static void load_rule(struct loader *ld, const yaml_node_t *n, struct rule *rule,
+		      const yaml_node_t **ret_id_node)
+{
+	const yaml_node_t *k[K__COUNT], *v[K__COUNT];
+	char buf[32];
+
+	rule->file = ld->rs->source;
+	rule->line = (unsigned)n->start_mark.line + 1;
+	rule->col = (unsigned)n->start_mark.column + 1;
+	rule->check = rule_builtin_groups[1].mask; /* static */
+	rule->severity = rule->when_added = RULE_MEDIUM;
+	*ret_id_node = NULL;
+
+	get_keys(ld, n, "a rule", rule_keys, K__COUNT, k, v);
+
+	if (v[K_ID]) {
+		const char *s = get_string(ld, v[K_ID], "id");
+		bool ok = s && *s;
+		for (const char *c = s; ok && *c; c++)
+			if (!((*c >= 'a' && *c <= 'z') || (*c >= 'A' && *c <= 'Z') ||
+			      (*c >= '0' && *c <= '9') || *c == '_' || *c == '-' || *c == '.'))
+				ok = false;
+		if (s && !ok)
+			problem(ld, &v[K_ID]->start_mark,
+				"bad rule id '%s': use letters, digits, '.', '_' and '-'", s);
+		else if (s) {
+			rule->id = xstrdup(ld, s);
+			*ret_id_node = v[K_ID];
+		}
+	}
+	if (!rule->id) {
+		snprintf(buf, sizeof(buf), "rule-%u", rule->index + 1);
+		rule->id = xstrdup(ld, buf);
+	}
+	if (v[K_TITLE]) {
+		const char *s = get_string(ld, v[K_TITLE], "title");
+		if (s)
+			rule->title = xstrdup(ld, s);
+	}
+	if (v[K_PATH]) {
+		const char *s = get_string(ld, v[K_PATH], "path");
+		if (s)
+			rule->pat = compile(ld, v[K_PATH], s);
+	} else {
+		problem(ld, &n->start_mark, "rule '%s' has no 'path'", rule->id ? rule->id : "?");
+	}
+	if (v[K_EXCLUDE] && get_bool(ld, v[K_EXCLUDE], "exclude", &rule->exclude) &&
+	    rule->exclude) {
+		for (size_t i = K_CHECK; i <= K_MAGIC; i++)
+			if (k[i])
+				problem(ld, &k[i]->start_mark,
+					"'%s' has no effect in a rule with 'exclude: true'",
+					rule_keys[i]);
+		return;
+	}
+	if (v[K_CHECK])
+		rule->check = attr_list(ld, v[K_CHECK], "check");
+	if (v[K_IGNORE])
+		rule->ignore = attr_list(ld, v[K_IGNORE], "ignore");
+	if (v[K_EXPECT])
+		rule->expect = attr_list(ld, v[K_EXPECT], "expect");
+	if (v[K_SEVERITY])
+		get_severity(ld, v[K_SEVERITY], "severity", &rule->severity);
+	rule->when_added = rule->severity;
+	if (v[K_WHEN_ADDED])
+		get_severity(ld, v[K_WHEN_ADDED], "when_added", &rule->when_added);
+	if (v[K_MAGIC])
+		get_bool(ld, v[K_MAGIC], "magic", &rule->magic);
+
+	/* `error` is always checked; `grow` needs the size and the inode. */
+	uint32_t checked = rule->check & ~rule->ignore;
+	rule->attrs = (checked & RULE_ATTR_ALL) | ATTR_ERROR;
+	if (checked & RULE_GROW)
+		rule->attrs |= ATTR_SIZE | ATTR_INODE;
+}
+
+static void load_rules(struct loader *ld, const yaml_node_t *n)
+{
+	struct rule_set *rs = ld->rs;
+	const yaml_node_t **id_nodes;
+	size_t total;
+
+	if (n->type != YAML_SEQUENCE_NODE) {
+		problem(ld, &n->start_mark, "'rules' must be a list of rules");
+		return;
+	}
+	total = (size_t)(n->data.sequence.items.top - n->data.sequence.items.start);
+	rs->rules = calloc(total ? total : 1, sizeof(*rs->rules));
+	id_nodes = calloc(total ? total : 1, sizeof(*id_nodes));
+	if (!rs->rules || !id_nodes) {
+		free(id_nodes);
+		ld->err = -ENOMEM;
+		return;
+	}
+	for (size_t i = 0; i < total; i++) {
+		const yaml_node_t *it = node_at(ld, n->data.sequence.items.start[i]);
+		struct rule *rule = &rs->rules[rs->nrules];
+
+		if (!it)
+			continue;
+		if (it->type != YAML_MAPPING_NODE) {
+			problem(ld, &it->start_mark,
+				"a rule must be a mapping (with 'path', 'check', ...)");
+			continue;
+		}
+		rule->index = (unsigned)rs->nrules;
+		rs->nrules++;
+		load_rule(ld, it, rule, &id_nodes[rule->index]);
+	}
+
+	/* Unique ids; a defaulted "rule-N" may collide with a given one too. */
+	for (size_t i = 0; i < rs->nrules; i++) {
+		for (size_t j = 0; j < i; j++) {
+			const struct rule *a = &rs->rules[j], *b = &rs->rules[i];
+			if (!a->id || !b->id || strcmp(a->id, b->id))
+				continue;
+			if (id_nodes[i])
+				problem(ld, &id_nodes[i]->start_mark,
+					"duplicate rule id '%s' (first at line %u)", b->id,
+					a->line);
+			else
+				problem(ld, &(yaml_mark_t){ 0, b->line - 1, b->col - 1 },
+					"duplicate rule id '%s' (the default id of this rule is taken "
+					"at line %u: give it an id)",
+					b->id, a->line);
+			break;
+		}
+	}
+	free(id_nodes);
+}
+
+/* ---- the top level ---- */
+
+static void load_top(struct loader *ld, const yaml_node_t *root)
+{
+	static const char *const keys[] = { "version", "scan", "groups", "rules" };
+	const yaml_node_t *k[4], *v[4];
+
+	if (!root)
+		return; /* an empty file: every default, no rules */
+	if (root->type != YAML_MAPPING_NODE) {
+		problem(ld, &root->start_mark,
+			"a policy must be a mapping (with 'version', 'scan', 'groups', 'rules')");
+		return;
+	}
+	get_keys(ld, root, "the policy", keys, 4, k, v);
+	if (v[0] && (v[0]->type != YAML_SCALAR_NODE || strcmp(scalar_text(v[0]), "1")))
+		problem(ld, &v[0]->start_mark, "unsupported policy version '%s' (only 1 is known)",
+			v[0]->type == YAML_SCALAR_NODE ? scalar_text(v[0]) : "...");
+	if (v[1])
+		load_scan(ld, v[1]);
+	if (v[2])
+		load_groups(ld, v[2]);
+	if (v[3])
+		load_rules(ld, v[3]);
+}
+
+static void yaml_problem(struct loader *ld, const yaml_parser_t *parser)
+{
+	if (parser->error == YAML_MEMORY_ERROR) {
+		ld->err = -ENOMEM;
+		return;
+	}
+	if (parser->context)
+		problem(ld, &parser->problem_mark, "invalid YAML: %s (%s at line %u)",
+			parser->problem ? parser->problem : "syntax error", parser->context,
+			(unsigned)parser->context_mark.line + 1);
+	else
+		problem(ld, &parser->problem_mark, "invalid YAML: %s",
+			parser->problem ? parser->problem : "syntax error");
+}
+
+void rule_set_free(struct rule_set *rs)
+{
+	if (!rs)
+		return;
+	for (size_t i = 0; i < rs->nrules; i++) {
+		pattern_free(rs->rules[i].pat);
+		free(rs->rules[i].id);
+		free(rs->rules[i].title);
+	}
+	free(rs->rules);
+	for (size_t i = 0; rs->roots && rs->roots[i]; i++)
+		free(rs->roots[i]);
+	free(rs->roots);
+	for (size_t i = 0; rs->excludes && rs->excludes[i]; i++)
+		free(rs->excludes[i]);
+	free(rs->excludes);
+	for (size_t i = 0; i < rs->scan.nexcludes; i++)
+		pattern_free(rs->scan_excludes[i]);
+	free(rs->scan_excludes);
+	rule_index_release(&rs->rules_index);
+	rule_index_release(&rs->excl_index);
+	free(rs->rule_pats);
+	free(rs->excl_pats);
+	free(rs->source);
+	free(rs);
+}
+
+static int digest_compute(const char *text, size_t len, char ret_hex[65])
+{
+	unsigned char md[EVP_MAX_MD_SIZE];
+	unsigned int n = 0;
+
+	if (!EVP_Digest(text, len, md, &n, EVP_sha256(), NULL) || n != 32)
+		return -ENOMEM; /* only an allocation can fail here */
+	for (unsigned i = 0; i < n; i++)
+		snprintf(ret_hex + 2 * i, 3, "%02x", md[i]);
+	return 0;
+}
+
+static struct rule_set *set_new(const char *name)
+{
+	struct rule_set *rs = calloc(1, sizeof(*rs));
+
+	if (!rs)
+		return NULL;
+	rs->source = strdup(name);
+	rs->roots = calloc(2, sizeof(*rs->roots));
+	if (!rs->source || !rs->roots || !(rs->roots[0] = strdup("/"))) {
+		rule_set_free(rs);
+		return NULL;
+	}
+	rs->scan.nroots = 1;
+	rs->scan.hash = HASH_XXH3_128;
+	return rs;
+}
+
+int rule_set_load_buffer(const char *name, const char *text, size_t len,
+			 rule_problem_fn *problem_fn, void *userdata, struct rule_set **ret_set,
+			 struct diag *reterr)
+{
+	struct loader ld = { .file = NULL };
+	yaml_parser_t parser;
+	yaml_document_t doc;
+	int r;
+
+	ld.rs = set_new(name);
+	if (!ld.rs)
+		return -ENOMEM;
+	ld.file = ld.rs->source;
+	r = digest_compute(text, len, ld.rs->digest);
+	if (r < 0)
+		goto out;
+
+	if (!yaml_parser_initialize(&parser)) {
+		r = -ENOMEM;
+		goto out;
+	}
+	yaml_parser_set_input_string(&parser, (const unsigned char *)text, len);
+	if (!yaml_parser_load(&parser, &doc)) {
+		yaml_problem(&ld, &parser);
+	} else {
+		ld.doc = &doc;
+		load_top(&ld, yaml_document_get_root_node(&doc));
+		yaml_document_delete(&doc);
+		ld.doc = NULL;
+		/* A second document would be silently ignored: refuse it. */
+		if (!yaml_parser_load(&parser, &doc)) {
+			yaml_problem(&ld, &parser);
+		} else {
+			const yaml_node_t *root = yaml_document_get_root_node(&doc);
+			if (root)
+				problem(&ld, &doc.start_mark,
+					"a policy is one YAML document, found another");
+			yaml_document_delete(&doc);
+		}
+	}
+	yaml_parser_delete(&parser);
+	free(ld.groups);
+
+	if (ld.err < 0) {
+		r = ld.err;
+		goto out;
+	}
+	if (ld.nproblems > 0) {
+		qsort(ld.problems, ld.nproblems, sizeof(*ld.problems), problem_cmp);
+		for (size_t i = 0; problem_fn && i < ld.nproblems; i++)
+			problem_fn(&ld.problems[i].d, userdata);
+		r = diag_set(reterr, -EBADMSG, "%zu problem%s in policy '%s'", ld.nproblems,
+			     ld.nproblems == 1 ? "" : "s", name);
+		goto out;
+	}
+	ld.rs->scan.roots = (const char *const *)ld.rs->roots;
+	ld.rs->scan.excludes = (const char *const *)ld.rs->excludes;
+	r = rule_set_index(ld.rs);
+	if (r < 0)
+		goto out;
+	*ret_set = ld.rs;
+	ld.rs = NULL;
+out:
+	if (r == -ENOMEM)
+		diag_set(reterr, r, "out of memory loading policy '%s'", name);
+	free(ld.problems);
+	rule_set_free(ld.rs);
+	return r;
+}
+
+int rule_set_load_file(const char *path, rule_problem_fn *problem_fn, void *userdata,
+		       struct rule_set **ret_set, struct diag *reterr)
+{
+	struct strbuf sb = STRBUF_INIT;
+	int fd, r;
+
+	fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY);
+	if (fd < 0) {
+		r = -errno;
+		return diag_set(reterr, r, "cannot open policy '%s': %s", path,
+				strerrordesc_np(-r));
+	}
+	for (;;) {
+		ssize_t n;
+
+		if (sb.len > POLICY_MAX_BYTES) {
+			r = diag_set(reterr, -EFBIG, "policy '%s' is too large (more than %u MiB)",
+				     path, POLICY_MAX_BYTES >> 20);
+			goto out;
+		}
+		r = strbuf_grow(&sb, 65536);
+		if (r < 0)
+			goto out;
+		n = read(fd, sb.buf + sb.len, sb.alloc - sb.len - 1);
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n < 0) {
+			r = -errno;
+			diag_set(reterr, r, "cannot read policy '%s': %s", path,
+				 strerrordesc_np(-r));
+			goto out;
+		}
+		if (n == 0)
+			break;
+		strbuf_setlen(&sb, sb.len + (size_t)n);
+	}
+	r = rule_set_load_buffer(path, sb.buf, sb.len, problem_fn, userdata, ret_set, reterr);
+out:
+	close(fd);
+	strbuf_release(&sb);
+	return r;
+}
+
+int rule_set_load_default(struct rule_set **ret_set, struct diag *reterr)
+{
+	return rule_set_load_buffer("(built-in)", (const char *)rule_default_policy,
+				    rule_default_policy_len, NULL, NULL, ret_set, reterr);
+}
+
+const char *rule_set_source(const struct rule_set *rs)
+{
+	return rs->source;
+}
+
+const char *rule_set_digest(const struct rule_set *rs)
+{
+	return rs->digest;
+}
+
+const struct rule_scan *rule_set_scan(const struct rule_set *rs)
+{
+	return &rs->scan;
+}
+
+const char *rule_severity_name(enum rule_severity sev)
+{
+	return (unsigned)sev < 5 ? severity_names[sev] : "unknown";
+}

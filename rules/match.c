@@ -1,0 +1,339 @@
+/*
+ * Which rule covers a path, fast.
+ *
+ * Every pattern has an anchor (common/pattern.h): the literal directory that
+ * all the paths it matches are at or below ("/etc" for "/etc", "=/etc" and
+ * "/etc/ *.conf" without the space; "" for "/" and "/ **"). A path can only
+ * match patterns anchored at one of its ancestors or at itself, so the index
+ * is a hash table from anchor to the patterns anchored there:
+ *
+ *     "/usr/share/doc/pkg/README"   ancestors-or-self:  ""  "/usr"  "/usr/share"
+ *                                                       "/usr/share/doc"  ...
+ *     one FNV-1a hash over the path, looked up at every '/': depth + 2 probes
+ *
+ * Patterns without an anchor (basename globs like "*.swp") sit in a
+ * "floating" list that every path is tested against.
+ *
+ * The last matching rule wins, so each list is kept in descending rule
+ * order and the search stops a list at the first match, or as soon as its
+ * next rule number is below the best match found so far. A prefix pattern
+ * found through an ancestor needs no test at all: it matches by
+ * construction.
+ *
+ * Exclusions (the scan section's `exclude` and rules with `exclude: true`)
+ * live in a second index of the same shape and take the whole subtree.
+ */
+#include "rules/internal.h"
+
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "common/pattern.h"
+#include "common/banned.h"
+
+#define FNV_BASIS UINT64_C(0xcbf29ce484222325)
+#define FNV_PRIME UINT64_C(0x100000001b3)
+
+static uint64_t fnv_add(uint64_t h, const char *s, size_t n)
+{
+	for (size_t i = 0; i < n; i++) {
+		h ^= (unsigned char)s[i];
+		h *= FNV_PRIME;
+	}
+	return h;
+}
+
+static struct rule_bucket *index_slot(const struct rule_index *idx, const char *key, size_t len,
+				      uint64_t hash)
+{
+	for (size_t i = hash & idx->mask;; i = (i + 1) & idx->mask) {
+		struct rule_bucket *b = &idx->slots[i];
+		if (!b->key || (b->hash == hash && b->len == len && memcmp(b->key, key, len) == 0))
+			return b;
+	}
+}
+
+static int key_cmp(const char *a, size_t alen, const char *b, size_t blen)
+{
+	int c = memcmp(a, b, alen < blen ? alen : blen);
+
+	if (c)
+		return c;
+	return alen < blen ? -1 : alen > blen;
+}
+
+static int index_build(struct rule_index *idx, struct pattern *const *pats, size_t n)
+{
+	size_t nslots = 8;
+	const char *anchor;
+	size_t alen;
+
+	memset(idx, 0, sizeof(*idx));
+	idx->pats = pats;
+	while (nslots < 2 * n)
+		nslots *= 2;
+	idx->slots = calloc(nslots, sizeof(*idx->slots));
+	idx->floating = calloc(n ? n : 1, sizeof(*idx->floating));
+	idx->keys = calloc(n ? n : 1, sizeof(*idx->keys));
+	idx->key_lens = calloc(n ? n : 1, sizeof(*idx->key_lens));
+	if (!idx->slots || !idx->floating || !idx->keys || !idx->key_lens)
+		return -ENOMEM;
+	idx->mask = nslots - 1;
+
+	/* Descending, so that each list comes out in descending order. */
+	for (size_t i = n; i-- > 0;) {
+		if (!pats[i])
+			continue;
+		if (!pattern_anchor(pats[i], &anchor, &alen)) {
+			idx->floating[idx->nfloating++] = (uint32_t)i;
+			continue;
+		}
+		uint64_t h = fnv_add(FNV_BASIS, anchor, alen);
+		struct rule_bucket *b = index_slot(idx, anchor, alen, h);
+		if (!b->key) {
+			b->key = anchor;
+			b->len = alen;
+			b->hash = h;
+			idx->keys[idx->nkeys] = anchor;
+			idx->key_lens[idx->nkeys++] = alen;
+		}
+		uint32_t *ids = realloc(b->ids, (b->n + 1) * sizeof(*ids));
+		if (!ids)
+			return -ENOMEM;
+		ids[b->n++] = (uint32_t)i;
+		b->ids = ids;
+	}
+
+	/* Insertion sort of the anchors: a policy has hundreds, not millions. */
+	for (size_t i = 1; i < idx->nkeys; i++) {
+		const char *k = idx->keys[i];
+		size_t kl = idx->key_lens[i], j = i;
+		for (; j > 0 && key_cmp(idx->keys[j - 1], idx->key_lens[j - 1], k, kl) > 0; j--) {
+			idx->keys[j] = idx->keys[j - 1];
+			idx->key_lens[j] = idx->key_lens[j - 1];
+		}
+		idx->keys[j] = k;
+		idx->key_lens[j] = kl;
+	}
+	return 0;
+}
+
+void rule_index_release(struct rule_index *idx)
+{
+	if (idx->slots)
+		for (size_t i = 0; i <= idx->mask; i++)
+			free(idx->slots[i].ids);
+	free(idx->slots);
+	free(idx->floating);
+	free(idx->keys);
+	free(idx->key_lens);
+	memset(idx, 0, sizeof(*idx));
+}
+
+int rule_set_index(struct rule_set *rs)
+{
+	int r;
+
+	rs->rule_pats = calloc(rs->nrules ? rs->nrules : 1, sizeof(*rs->rule_pats));
+	rs->excl_pats = calloc(rs->scan.nexcludes + rs->nrules + 1, sizeof(*rs->excl_pats));
+	if (!rs->rule_pats || !rs->excl_pats)
+		return -ENOMEM;
+	for (size_t i = 0; i < rs->scan.nexcludes; i++)
+		rs->excl_pats[rs->nexcl++] = rs->scan_excludes[i];
+	for (size_t i = 0; i < rs->nrules; i++) {
+		if (rs->rules[i].exclude)
+			rs->excl_pats[rs->nexcl++] = rs->rules[i].pat;
+		else
+			rs->rule_pats[i] = rs->rules[i].pat;
+	}
+	r = index_build(&rs->rules_index, rs->rule_pats, rs->nrules);
+	if (r < 0)
+		return r;
+	return index_build(&rs->excl_index, rs->excl_pats, rs->nexcl);
+}
+
+/*
+ * Call @fn on the bucket of every ancestor-or-self of @path that has one,
+ * root first. Stops and returns true when @fn does.
+ */
+typedef bool bucket_fn(const struct rule_index *idx, const struct rule_bucket *b, const char *path,
+		       size_t len, void *userdata);
+
+static bool index_walk(const struct rule_index *idx, const char *path, size_t len, bucket_fn *fn,
+		       void *userdata)
+{
+	uint64_t h = FNV_BASIS;
+	const struct rule_bucket *b;
+	/* The root's anchor is "", and "/" has no other ancestor. */
+	size_t walk = len == 1 && path[0] == '/' ? 0 : len;
+
+	b = index_slot(idx, path, 0, h);
+	if (b->key && fn(idx, b, path, len, userdata))
+		return true;
+	for (size_t i = 0; i < walk; i++) {
+		if (path[i] == '/' && i > 0) {
+			b = index_slot(idx, path, i, h);
+			if (b->key && fn(idx, b, path, len, userdata))
+				return true;
+		}
+		h = (h ^ (unsigned char)path[i]) * FNV_PRIME;
+	}
+	if (walk > 0) {
+		b = index_slot(idx, path, walk, h);
+		if (b->key && fn(idx, b, path, len, userdata))
+			return true;
+	}
+	return false;
+}
+
+/* A pattern found through an ancestor bucket: prefixes need no test. */
+static bool quick_match(const struct pattern *pat, const char *path, size_t len)
+{
+	return pattern_kind(pat) == PATTERN_PREFIX || pattern_match(pat, path, len);
+}
+
+static void best_in(const struct rule_index *idx, const uint32_t *ids, size_t n, const char *path,
+		    size_t len, int64_t *best)
+{
+	for (size_t i = 0; i < n && (int64_t)ids[i] > *best; i++) {
+		if (quick_match(idx->pats[ids[i]], path, len)) {
+			*best = ids[i];
+			return;
+		}
+	}
+}
+
+static bool bucket_excludes(const struct rule_index *idx, const struct rule_bucket *b,
+			    const char *path, size_t len, void *userdata)
+{
+	for (size_t i = 0; i < b->n; i++) {
+		const struct pattern *pat = idx->pats[b->ids[i]];
+		if (pattern_kind(pat) == PATTERN_PREFIX || pattern_kind(pat) == PATTERN_EXACT ||
+		    pattern_match_tree(pat, path, len))
+			return true;
+	}
+	return false;
+}
+
+bool rule_set_excluded(const struct rule_set *rs, const char *path, size_t len)
+{
+	const struct rule_index *idx = &rs->excl_index;
+
+	if (rs->nexcl == 0)
+		return false;
+	for (size_t i = 0; i < idx->nfloating; i++)
+		if (pattern_match_tree(idx->pats[idx->floating[i]], path, len))
+			return true;
+	return index_walk(idx, path, len, bucket_excludes, NULL);
+}
+
+/*
+ * The buckets of a path's ancestors, kept so that they can be searched
+ * deepest first: deeper anchors usually belong to later, more specific
+ * rules, and once one matches, every list stops at its first lower rule.
+ */
+#define DEEPEST_KEPT 32
+
+struct match_state {
+	const struct rule_bucket *kept[DEEPEST_KEPT];
+	size_t n; /* buckets seen; the last DEEPEST_KEPT are in kept[n % DEEPEST_KEPT] */
+	int64_t best;
+};
+
+static bool bucket_keep(const struct rule_index *idx, const struct rule_bucket *b, const char *path,
+			size_t len, void *userdata)
+{
+	struct match_state *st = userdata;
+	const struct rule_bucket **slot = &st->kept[st->n % DEEPEST_KEPT];
+
+	/* A very deep path: search the shallowest bucket now to make room. */
+	if (st->n >= DEEPEST_KEPT)
+		best_in(idx, (*slot)->ids, (*slot)->n, path, len, &st->best);
+	*slot = b;
+	st->n++;
+	return false;
+}
+
+const struct rule *rule_set_match(const struct rule_set *rs, const char *path, size_t len)
+{
+	const struct rule_index *idx = &rs->rules_index;
+	struct match_state st = { .n = 0, .best = -1 };
+
+	if (rule_set_excluded(rs, path, len))
+		return NULL;
+	index_walk(idx, path, len, bucket_keep, &st);
+	for (size_t i = st.n, stop = st.n > DEEPEST_KEPT ? st.n - DEEPEST_KEPT : 0; i-- > stop;) {
+		const struct rule_bucket *b = st.kept[i % DEEPEST_KEPT];
+		best_in(idx, b->ids, b->n, path, len, &st.best);
+	}
+	best_in(idx, idx->floating, idx->nfloating, path, len, &st.best);
+	return st.best < 0 ? NULL : &rs->rules[st.best];
+}
+
+static bool bucket_may_match_below(const struct rule_index *idx, const struct rule_bucket *b,
+				   const char *path, size_t len, void *userdata)
+{
+	for (size_t i = 0; i < b->n; i++)
+		if (pattern_may_match_below(idx->pats[b->ids[i]], path, len))
+			return true;
+	return false;
+}
+
+bool rule_set_may_match_below(const struct rule_set *rs, const char *path, size_t len)
+{
+	const struct rule_index *idx = &rs->rules_index;
+	size_t lo = 0, hi = idx->nkeys;
+
+	if (idx->nfloating > 0)
+		return true;
+	/* Anchored at or above the directory, and able to reach below it. */
+	if (index_walk(idx, path, len, bucket_may_match_below, NULL))
+		return true;
+
+	/* Anchored strictly below: the first anchor after "dir/" in byte order. */
+	if (len == 1 && path[0] == '/')
+		len = 0;
+	while (lo < hi) {
+		size_t mid = lo + (hi - lo) / 2;
+		const char *k = idx->keys[mid];
+		size_t kl = idx->key_lens[mid];
+		/* Is k before "dir/"? */
+		int c = memcmp(k, path, kl < len ? kl : len);
+		bool before = c < 0 || (c == 0 && (kl <= len || k[len] < '/'));
+		if (before)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	return lo < idx->nkeys && idx->key_lens[lo] > len &&
+	       memcmp(idx->keys[lo], path, len) == 0 && idx->keys[lo][len] == '/';
+}
+
+/* ---- the reference implementations ---- */
+
+bool rule_set_excluded_slow(const struct rule_set *rs, const char *path, size_t len)
+{
+	for (size_t i = 0; i < rs->nexcl; i++)
+		if (pattern_match_tree(rs->excl_pats[i], path, len))
+			return true;
+	return false;
+}
+
+const struct rule *rule_set_match_slow(const struct rule_set *rs, const char *path, size_t len)
+{
+	if (rule_set_excluded_slow(rs, path, len))
+		return NULL;
+	for (size_t i = rs->nrules; i-- > 0;)
+		if (!rs->rules[i].exclude && pattern_match(rs->rules[i].pat, path, len))
+			return &rs->rules[i];
+	return NULL;
+}
+
+bool rule_set_may_match_below_slow(const struct rule_set *rs, const char *path, size_t len)
+{
+	for (size_t i = 0; i < rs->nrules; i++)
+		if (!rs->rules[i].exclude && pattern_may_match_below(rs->rules[i].pat, path, len))
+			return true;
+	return false;
+}

@@ -1,0 +1,190 @@
+#ifndef DRIFT_RULES_RULES_H
+#define DRIFT_RULES_RULES_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+
+#include "common/entry.h"
+
+struct diag;
+
+/**
+ * The policy: what to scan, which attributes matter where, how much a
+ * deviation matters, and which changes are expected. Loaded from YAML
+ * (libyaml); the format is documented in docs/policy.md and drift-policy(5).
+ *
+ *     struct rule_set *rs;
+ *     r = rule_set_load_file("/etc/drift/policy.yaml", report_problem, NULL, &rs, &diag);
+ *     ...
+ *     const struct rule *rule = rule_set_match(rs, path, len);   // NULL: not covered
+ *     unsigned want = rule ? rule_collect(rule) : 0;             // ATTR_* bits to collect
+ *     ...
+ *     struct rule_verdict v;
+ *     if (rule_set_classify(rs, RULE_MODIFIED, old, new, attrs, NULL, &v))
+ *             report it, with v.class, v.severity, v.rule, v.reason
+ *     rule_set_free(rs);
+ *
+ * A rule set is immutable after loading and may be used from any number of
+ * threads at once (the walker's decide callback calls rule_set_match() on
+ * worker threads).
+ */
+struct rule_set;
+struct rule;
+
+enum rule_severity {
+	RULE_INFO = 0,
+	RULE_LOW = 1,
+	RULE_MEDIUM = 2,
+	RULE_HIGH = 3,
+	RULE_CRITICAL = 4,
+};
+
+enum rule_class {
+	RULE_EXPECTED = 0,  /**< a rule's expect/grow covers every changed attribute */
+	RULE_DRIFT = 1,     /**< unexplained */
+	RULE_VIOLATION = 2, /**< reserved: a declared expectation fails */
+};
+
+enum rule_change {
+	RULE_ADDED,
+	RULE_REMOVED,
+	RULE_MODIFIED,
+};
+
+/**
+ * Called once per problem found while loading, in file order: @d has the
+ * message, the file, and the 1-based line and column. Loading goes on after
+ * a problem so that every problem is reported in one run.
+ */
+typedef void rule_problem_fn(const struct diag *d, void *userdata);
+
+/**
+ * Load and compile the policy in @path. Every problem (YAML syntax, unknown
+ * key, wrong type, bad pattern, unknown attribute or group, duplicate id...)
+ * is passed to @problem (may be NULL). Returns 0 and *ret_set (free with
+ * rule_set_free()), -EBADMSG when there was any problem (@reterr then says
+ * how many), -ENOENT / -EACCES... when the file cannot be read, or -ENOMEM.
+ * *ret_set is untouched on failure.
+ */
+int rule_set_load_file(const char *path, rule_problem_fn *problem, void *userdata,
+		       struct rule_set **ret_set, struct diag *reterr);
+
+/** The same from memory; @name is used as the file name in problems. */
+int rule_set_load_buffer(const char *name, const char *text, size_t len, rule_problem_fn *problem,
+			 void *userdata, struct rule_set **ret_set, struct diag *reterr);
+
+/** The built-in default policy (the text of dist/policy/default.yaml, compiled in). */
+int rule_set_load_default(struct rule_set **ret_set, struct diag *reterr);
+
+/** Free; accepts NULL. */
+void rule_set_free(struct rule_set *rs);
+
+/** Where the policy came from: its path, or "(built-in)". Borrowed. */
+const char *rule_set_source(const struct rule_set *rs);
+
+/**
+ * A digest of the policy's text (SHA-256, lowercase hex, 64 characters),
+ * stored with each snapshot, so a check can tell that its baseline was
+ * taken under another policy. Borrowed.
+ */
+const char *rule_set_digest(const struct rule_set *rs);
+
+/** The `scan:` section, with defaults filled in. Borrowed from the set. */
+struct rule_scan {
+	const char *const *roots; /**< absolute paths */
+	size_t nroots;
+	const char *const *excludes; /**< patterns, as --exclude takes them */
+	size_t nexcludes;
+	bool cross_mounts;
+	unsigned threads; /**< 0 = one per CPU */
+	enum hash_algo hash;
+};
+const struct rule_scan *rule_set_scan(const struct rule_set *rs);
+
+/**
+ * The rule that covers @path (absolute, @len bytes): the LAST rule in the
+ * file whose pattern matches (see docs/policy.md for why), or NULL when no
+ * rule covers it or the path is excluded (rule_set_excluded(): then it is
+ * not scanned). Patterns are indexed by their literal prefix, so a path is
+ * not tested against every rule.
+ */
+const struct rule *rule_set_match(const struct rule_set *rs, const char *path, size_t len);
+
+/**
+ * Whether any rule might cover something strictly below the directory
+ * @path: when false, the walker prunes the directory's contents.
+ */
+bool rule_set_may_match_below(const struct rule_set *rs, const char *path, size_t len);
+
+/**
+ * Whether @path is excluded (an exclude of the scan section, or a rule
+ * with `exclude: true`): it is not scanned, nor is anything below it. True
+ * also for a path below an excluded one. Exclusions win over every rule,
+ * whatever their order.
+ */
+bool rule_set_excluded(const struct rule_set *rs, const char *path, size_t len);
+
+/**
+ * ATTR_* bits the rule checks (what the scanner must collect for its paths):
+ * its check list minus its ignores, plus ATTR_ERROR always, plus ATTR_SIZE
+ * and ATTR_INODE when it checks `grow`.
+ */
+uint32_t rule_attrs(const struct rule *rule);
+/** ATTR_* bits that some rule of the set checks (exclude rules check none). */
+uint32_t rule_set_attrs(const struct rule_set *rs);
+/** Whether the rule asks for libmagic escalation (`magic: true`). */
+bool rule_magic(const struct rule *rule);
+const char *rule_id(const struct rule *rule);    /**< never NULL ("rule-N" when not given) */
+const char *rule_title(const struct rule *rule); /**< NULL when not given */
+const char *rule_file(const struct rule *rule);  /**< the policy file */
+unsigned rule_line(const struct rule *rule);     /**< 1-based line of the rule */
+enum rule_severity rule_severity(const struct rule *rule);
+
+const char *rule_severity_name(enum rule_severity sev); /**< "critical" ... "info" */
+const char *rule_class_name(enum rule_class cls);       /**< "expected", "drift", "violation" */
+
+/** The judgement of one deviation. */
+struct rule_verdict {
+	enum rule_class class;
+	enum rule_severity severity;
+	const struct rule *rule; /**< the rule that matched (borrowed from the set) */
+	uint32_t attrs;          /**< the changed attributes that matter under the rule */
+	char reason[160]; /**< short, human: "content changed", "log grew", "new setuid file"... */
+};
+
+/**
+ * Classify one deviation of the entry at @old / @new (NULL on the side where
+ * it does not exist; same key), whose compare found @attrs changed (ATTR_*,
+ * modified only). @mime is libmagic's MIME type of the new content when the
+ * caller looked (the rule has magic: true and the entry is an added or
+ * modified regular file), else NULL.
+ *
+ * Returns false when the deviation does not matter under the policy (no rule
+ * covers the path, or none of @attrs is checked by its rule, or only ignored
+ * attributes changed): it is then not reported at all. Otherwise returns
+ * true and fills *ret_verdict:
+ *  - attrs: @attrs restricted to what the rule checks, minus its ignores;
+ *  - class: RULE_EXPECTED when the rule's `expect` covers every one of those
+ *    attributes, or `grow` explains them (size grew, same inode, no other
+ *    change than size/mtime/ctime/hash); RULE_DRIFT otherwise;
+ *  - severity: the rule's, its `when_added` for an added entry, escalated
+ *    to at least RULE_HIGH (with the reason saying why) for a new or changed
+ *    executable (ELF or shebang script, from @mime) under magic: true, a new
+ *    setuid/setgid bit or file, or a world-writable file or directory
+ *    (without the sticky bit) in a system directory (/bin, /sbin, /lib*,
+ *    /usr, /etc, /boot);
+ *  - rule, reason.
+ */
+bool rule_set_classify(const struct rule_set *rs, enum rule_change change, const struct entry *old,
+		       const struct entry *new, uint32_t attrs, const char *mime,
+		       struct rule_verdict *ret_verdict);
+
+/**
+ * Write the effective policy as YAML, with every default filled in and
+ * groups expanded to attribute lists, to @out. Returns 0 or -EIO.
+ */
+int rule_set_show(const struct rule_set *rs, FILE *out);
+
+#endif /* DRIFT_RULES_RULES_H */

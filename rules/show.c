@@ -1,0 +1,96 @@
+/*
+ * rule_set_show(): the effective policy as YAML that loads again. Every
+ * default is written out and every group expanded, strings are always
+ * double-quoted (so no path can be misread as another YAML type), and the
+ * output depends only on the loaded set, not on where it came from: showing
+ * a shown policy gives the same bytes.
+ */
+#include "rules/rules.h"
+
+#include <errno.h>
+#include <stdio.h>
+
+#include "common/pattern.h"
+#include "rules/internal.h"
+#include "common/banned.h"
+
+static void put_quoted(FILE *out, const char *s)
+{
+	fputc('"', out);
+	for (const unsigned char *c = (const unsigned char *)s; *c; c++) {
+		if (*c == '"' || *c == '\\')
+			fprintf(out, "\\%c", *c);
+		else if (*c < 0x20 || *c == 0x7f)
+			fprintf(out, "\\x%02x", *c);
+		else
+			fputc(*c, out);
+	}
+	fputc('"', out);
+}
+
+static void put_attrs(FILE *out, const char *key, uint32_t mask)
+{
+	bool first = true;
+
+	fprintf(out, "    %s: [", key);
+	for (unsigned i = 0; i < ATTR__COUNT; i++) {
+		if (mask & (1u << i)) {
+			fprintf(out, "%s%s", first ? "" : ", ",
+				entry_attr_name((enum entry_attr)(1u << i)));
+			first = false;
+		}
+	}
+	if (mask & RULE_GROW)
+		fprintf(out, "%sgrow", first ? "" : ", ");
+	fprintf(out, "]\n");
+}
+
+static void put_list(FILE *out, const char *key, const char *const *items, size_t n)
+{
+	fprintf(out, "  %s: [", key);
+	for (size_t i = 0; i < n; i++) {
+		if (i)
+			fprintf(out, ", ");
+		put_quoted(out, items[i]);
+	}
+	fprintf(out, "]\n");
+}
+
+int rule_set_show(const struct rule_set *rs, FILE *out)
+{
+	const struct rule_scan *scan = &rs->scan;
+
+	fprintf(out, "# drift policy, effective form: defaults filled in, groups expanded\n");
+	fprintf(out, "version: 1\n");
+	fprintf(out, "scan:\n");
+	put_list(out, "roots", scan->roots, scan->nroots);
+	put_list(out, "exclude", scan->excludes, scan->nexcludes);
+	fprintf(out, "  cross_mounts: %s\n", scan->cross_mounts ? "true" : "false");
+	fprintf(out, "  threads: %u\n", scan->threads);
+	fprintf(out, "  hash: %s\n", hash_algo_name(scan->hash));
+	fprintf(out, "rules:%s\n", rs->nrules ? "" : " []");
+	for (size_t i = 0; i < rs->nrules; i++) {
+		const struct rule *r = &rs->rules[i];
+
+		fprintf(out, "  - id: ");
+		put_quoted(out, r->id);
+		if (r->title) {
+			fprintf(out, "\n    title: ");
+			put_quoted(out, r->title);
+		}
+		fprintf(out, "\n    path: ");
+		put_quoted(out, pattern_text(r->pat));
+		fprintf(out, "\n");
+		if (r->exclude) {
+			fprintf(out, "    exclude: true\n");
+			continue;
+		}
+		put_attrs(out, "check", r->check);
+		put_attrs(out, "ignore", r->ignore);
+		put_attrs(out, "expect", r->expect);
+		fprintf(out, "    severity: %s\n", rule_severity_name(r->severity));
+		fprintf(out, "    when_added: %s\n", rule_severity_name(r->when_added));
+		fprintf(out, "    magic: %s\n", r->magic ? "true" : "false");
+	}
+	return fflush(out) == 0 && !ferror(out) ? 0 : -EIO;
+}
