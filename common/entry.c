@@ -30,8 +30,8 @@ const char *entry_type_name(uint32_t mode)
 const char *entry_attr_name(enum entry_attr attr)
 {
 	static const char *const names[ATTR__COUNT] = {
-		"type",  "mode",   "uid",   "gid",    "size", "mtime", "ctime",
-		"inode", "device", "nlink", "target", "hash", "error",
+		"type",  "mode",   "uid",  "gid",   "size",   "mtime", "ctime", "inode",   "device",
+		"nlink", "target", "hash", "error", "xattrs", "acl",   "caps",  "selinux", "mime",
 	};
 
 	for (unsigned i = 0; i < ATTR__COUNT; i++)
@@ -62,4 +62,116 @@ int hash_algo_parse(const char *name, enum hash_algo *ret_algo)
 	else
 		return -EINVAL;
 	return 0;
+}
+
+/* ---- the xattrs blob (see entry.h) ---- */
+
+static uint32_t get_le32(const uint8_t *p)
+{
+	return (uint32_t)p[0] | (uint32_t)p[1] << 8 | (uint32_t)p[2] << 16 | (uint32_t)p[3] << 24;
+}
+
+static void put_le32(uint8_t *p, uint32_t v)
+{
+	p[0] = (uint8_t)v;
+	p[1] = (uint8_t)(v >> 8);
+	p[2] = (uint8_t)(v >> 16);
+	p[3] = (uint8_t)(v >> 24);
+}
+
+size_t entry_xattrs_pair_size(size_t name_len, size_t value_len)
+{
+	return 4 + name_len + 4 + value_len;
+}
+
+size_t entry_xattrs_put(uint8_t *dst, const char *name, size_t name_len, const uint8_t *value,
+			size_t value_len)
+{
+	uint8_t *p = dst;
+
+	put_le32(p, (uint32_t)name_len);
+	p += 4;
+	memcpy(p, name, name_len);
+	p += name_len;
+	put_le32(p, (uint32_t)value_len);
+	p += 4;
+	if (value_len)
+		memcpy(p, value, value_len);
+	return entry_xattrs_pair_size(name_len, value_len);
+}
+
+int entry_xattrs_next(const uint8_t *blob, size_t len, size_t *pos, const char **ret_name,
+		      size_t *ret_name_len, const uint8_t **ret_value, size_t *ret_value_len)
+{
+	size_t p = *pos, nl, vl;
+	const uint8_t *name;
+
+	if (p >= len)
+		return 0;
+	if (len - p < 4)
+		return -EBADMSG;
+	nl = get_le32(blob + p);
+	p += 4;
+	if (nl == 0 || len - p < nl)
+		return -EBADMSG;
+	name = blob + p;
+	p += nl;
+	if (len - p < 4)
+		return -EBADMSG;
+	vl = get_le32(blob + p);
+	p += 4;
+	if (len - p < vl)
+		return -EBADMSG;
+	*ret_name = (const char *)name;
+	*ret_name_len = nl;
+	*ret_value = blob + p;
+	*ret_value_len = vl;
+	*pos = p + vl;
+	return 1;
+}
+
+/* strcmp order on counted names without NULs. */
+static int name_cmp(const char *a, size_t al, const char *b, size_t bl)
+{
+	int r = memcmp(a, b, al < bl ? al : bl);
+
+	if (r)
+		return r;
+	return al < bl ? -1 : al > bl;
+}
+
+int entry_xattrs_check(const uint8_t *blob, size_t len)
+{
+	const char *prev = NULL, *name;
+	const uint8_t *value;
+	size_t pos = 0, prev_len = 0, nl, vl;
+	int r;
+
+	while ((r = entry_xattrs_next(blob, len, &pos, &name, &nl, &value, &vl)) > 0) {
+		if (memchr(name, '\0', nl))
+			return -EBADMSG;
+		if (prev && name_cmp(prev, prev_len, name, nl) >= 0)
+			return -EBADMSG;
+		prev = name;
+		prev_len = nl;
+	}
+	return r;
+}
+
+int entry_xattrs_get(const uint8_t *blob, size_t len, const char *name, const uint8_t **ret_value,
+		     size_t *ret_value_len)
+{
+	size_t want = strlen(name), pos = 0, nl, vl;
+	const uint8_t *value;
+	const char *n;
+	int r;
+
+	while ((r = entry_xattrs_next(blob, len, &pos, &n, &nl, &value, &vl)) > 0) {
+		if (nl == want && memcmp(n, name, nl) == 0) {
+			*ret_value = value;
+			*ret_value_len = vl;
+			return 1;
+		}
+	}
+	return r;
 }

@@ -30,6 +30,12 @@ enum hash_algo {
 /** Flags on an entry; stored, so never renumber. */
 enum entry_flags {
 	ENTRY_CHANGED_WHILE_READ = 1 << 0, /**< content changed during hashing, twice */
+	/**
+	 * A regular file whose holes (unallocated ranges that read as zeros)
+	 * exceed the scanner's limit, 64 GiB: its content was not hashed
+	 * (hash_algo HASH_NONE, err 0), its metadata is recorded as usual.
+	 */
+	ENTRY_NOT_HASHED_TOO_SPARSE = 1 << 1,
 };
 
 /**
@@ -50,8 +56,19 @@ enum entry_attr {
 	ATTR_TARGET = 1 << 10,
 	ATTR_HASH = 1 << 11,
 	ATTR_ERROR = 1 << 12,
-	ATTR__COUNT = 13, /**< number of attributes (bits) */
+	ATTR_XATTRS = 1 << 13,  /**< all extended attributes, names and values */
+	ATTR_ACL = 1 << 14,     /**< POSIX ACLs (access, and default for directories) */
+	ATTR_CAPS = 1 << 15,    /**< file capabilities */
+	ATTR_SELINUX = 1 << 16, /**< the SELinux label */
+	ATTR_MIME = 1 << 17,    /**< libmagic's MIME type of the content */
+	ATTR__COUNT = 18,       /**< number of attributes (bits) */
 };
+
+/**
+ * The optional attributes: collected only where the policy asks for them,
+ * and compared only when both sides collected them.
+ */
+#define ATTR_OPTIONAL (ATTR_XATTRS | ATTR_ACL | ATTR_CAPS | ATTR_SELINUX | ATTR_MIME)
 
 /**
  * One entry. Pointers are borrowed: whoever hands an entry out says until
@@ -66,7 +83,13 @@ struct entry {
 	uint32_t mode; /**< st_mode: S_IFMT type bits plus the 07777 permission bits */
 	uint32_t uid, gid;
 	uint64_t size;
-	int64_t mtime_ns, ctime_ns; /**< nanoseconds since the epoch */
+	/**
+	 * Nanoseconds since the epoch. Times outside what int64 nanoseconds
+	 * hold (before 1677-09-21 00:12:43.145224192, after 2262-04-11
+	 * 23:47:16.854775807 UTC) are saturated to INT64_MIN / INT64_MAX,
+	 * never wrapped; so two different such times compare equal.
+	 */
+	int64_t mtime_ns, ctime_ns;
 	uint64_t ino, dev, nlink;
 
 	const char *target; /**< symlink target bytes; NULL when not a symlink */
@@ -78,6 +101,19 @@ struct entry {
 
 	int err;        /**< errno of what failed on this entry (open, read...), 0 if none */
 	uint32_t flags; /**< enum entry_flags */
+
+	/*
+	 * Optional attributes (ATTR_OPTIONAL). @collected says which were
+	 * looked for; a collected attribute may still be absent (NULL): a file
+	 * with no ACL beyond its mode bits, no capabilities, no label.
+	 */
+	uint32_t collected;    /**< ATTR_OPTIONAL bits that were collected */
+	const uint8_t *xattrs; /**< see entry_xattrs_*(): sorted (name, value) pairs */
+	size_t xattrs_len;
+	const char *acl;     /**< acl_to_any_text() form, access ACL then "default:" lines */
+	const char *caps;    /**< cap_to_text() form, e.g. "cap_net_raw=ep" */
+	const char *selinux; /**< the label, e.g. "system_u:object_r:bin_t:s0" */
+	const char *mime;    /**< e.g. "application/x-pie-executable" */
 };
 
 /** "file", "dir", "symlink", "fifo", "socket", "chardev", "blockdev" or "unknown". */
@@ -88,5 +124,71 @@ const char *entry_attr_name(enum entry_attr attr);
 const char *hash_algo_name(enum hash_algo algo);
 /** Parse a name from hash_algo_name(); returns 0 or -EINVAL. */
 int hash_algo_parse(const char *name, enum hash_algo *ret_algo);
+
+/*
+ * The xattrs blob (entry->xattrs, entry->xattrs_len): every extended
+ * attribute of the object, names and values, losslessly. For each
+ * attribute, in this order:
+ *
+ *     u32 little-endian  name length N (> 0)
+ *     N bytes            the name, without its NUL (never contains a NUL)
+ *     u32 little-endian  value length V (>= 0)
+ *     V bytes            the value, arbitrary bytes (NULs included)
+ *
+ * Pairs are sorted by name, bytewise (memcmp, a name before any longer
+ * name it is a prefix of, i.e. strcmp order), with no duplicates, so that
+ * two blobs are equal exactly when the attributes are. No attribute is left
+ * out: security.selinux, security.capability and system.posix_acl_* appear
+ * here as raw values and also, decoded, in entry->selinux, entry->caps and
+ * entry->acl when those are collected. An empty blob (length 0, pointer
+ * NULL or not) is "no extended attributes".
+ *
+ * entry->acl, when not NULL, is exactly
+ *     acl_to_any_text(access, NULL, ',', TEXT_ABBREVIATE | TEXT_NUMERIC_IDS)
+ * followed, when a default ACL exists (directories), by ',' and
+ *     acl_to_any_text(default, "default:", ',', TEXT_ABBREVIATE | TEXT_NUMERIC_IDS)
+ * e.g. "u::rwx,u:1000:r-x,g::r-x,m::r-x,o::r-x,default:u::rwx,default:g::r-x,
+ * default:o::r-x" (one line, no spaces; ids numeric so that the text does
+ * not depend on the host's user database). NULL when the access ACL is
+ * equivalent to the mode bits and there is no default ACL.
+ */
+
+/** Bytes one (name, value) pair takes in an xattrs blob. */
+size_t entry_xattrs_pair_size(size_t name_len, size_t value_len);
+
+/**
+ * Write one pair at @dst, which has room for entry_xattrs_pair_size()
+ * bytes. Returns the number of bytes written. The caller keeps the pairs
+ * sorted. @name_len and @value_len must fit in 32 bits.
+ */
+size_t entry_xattrs_put(uint8_t *dst, const char *name, size_t name_len, const uint8_t *value,
+			size_t value_len);
+
+/**
+ * Iterate over an xattrs blob. Start with *@pos = 0. Returns 1 and the next
+ * pair (pointers into @blob: the name is not NUL-terminated), advancing
+ * *@pos; 0 at the end; -EBADMSG when the blob is truncated or a length is
+ * zero for a name (*@pos and ret_* untouched then).
+ *
+ *     size_t pos = 0;
+ *     while ((r = entry_xattrs_next(e->xattrs, e->xattrs_len, &pos, &n, &nl, &v, &vl)) > 0)
+ *             ...;
+ */
+int entry_xattrs_next(const uint8_t *blob, size_t len, size_t *pos, const char **ret_name,
+		      size_t *ret_name_len, const uint8_t **ret_value, size_t *ret_value_len);
+
+/**
+ * Check that @blob is well formed: complete pairs, non-empty names without
+ * NUL bytes, strictly sorted. Returns 0 or -EBADMSG.
+ */
+int entry_xattrs_check(const uint8_t *blob, size_t len);
+
+/**
+ * Find the attribute @name (a C string) in @blob. Returns 1 and its value
+ * (pointing into @blob) in *ret_value and *ret_value_len; 0 when absent;
+ * -EBADMSG for a malformed blob (ret_* untouched unless 1 is returned).
+ */
+int entry_xattrs_get(const uint8_t *blob, size_t len, const char *name, const uint8_t **ret_value,
+		     size_t *ret_value_len);
 
 #endif /* DRIFT_COMMON_ENTRY_H */

@@ -2,7 +2,8 @@
  * Formatting of single values, shared by the text and JSON renderers (and,
  * through report.h, by the CLI): times as RFC 3339 or the short form of the
  * summary line, content hashes as hex, modes as octal, errno values as text,
- * and the names of purposes and kinds.
+ * the names of purposes, kinds and severities, the policy comparison of
+ * the two snapshots, and the walk over an entry's xattrs.
  */
 #include "report/report.h"
 
@@ -127,4 +128,41 @@ const char *report_kind_name(enum entry_kind kind)
 		return "file";
 	}
 	return "unknown";
+}
+
+const char *report_severity_name(unsigned rank)
+{
+	static const char *const names[] = { "info", "low", "medium", "high", "critical" };
+
+	return rank < sizeof(names) / sizeof(names[0]) ? names[rank] : NULL;
+}
+
+bool report_policy_changed(const struct report *rep)
+{
+	const char *a = rep->meta.old->policy_digest, *b = rep->meta.new->policy_digest;
+
+	if (!a || !b)
+		return !a != !b;
+	return strcmp(a, b) != 0;
+}
+
+bool report_hash_compared(const struct report *rep)
+{
+	return rep->meta.old->hash == rep->meta.new->hash && rep->meta.old->hash != HASH_NONE;
+}
+
+int report_xattrs_next(const struct entry *e, size_t *pos, const char **ret_name,
+		       size_t *ret_name_len, const char **ret_value, size_t *ret_value_len)
+{
+	const uint8_t *value;
+	int r;
+
+	if (!e->xattrs || e->xattrs_len == 0)
+		return 0;
+	r = entry_xattrs_next(e->xattrs, e->xattrs_len, pos, ret_name, ret_name_len, &value,
+			      ret_value_len);
+	if (r <= 0)
+		return 0;
+	*ret_value = (const char *)value;
+	return 1;
 }

@@ -14,25 +14,45 @@
  * renderers' entry points. Not for other modules.
  */
 
-/** The spools, in the order the documents list them. */
+/**
+ * The spools, in the order the documents list them: drift with a verdict
+ * by severity (most severe first), drift without a verdict by change (the
+ * only ones a report without verdicts has), expected deviations, and the
+ * unreadable entries.
+ */
 enum report_section {
+	SECTION_CRITICAL,
+	SECTION_HIGH,
+	SECTION_MEDIUM,
+	SECTION_LOW,
+	SECTION_INFO,
 	SECTION_ADDED,
 	SECTION_REMOVED,
 	SECTION_MODIFIED,
+	SECTION_EXPECTED,
 	SECTION_ERRORS,
 	SECTION__COUNT,
 };
+
+/** The drift section of severity rank @rank (4 critical .. 0 info). */
+#define SECTION_OF_RANK(rank) ((enum report_section)(SECTION_CRITICAL + 4 - (rank)))
+
+/** Totals by change (index: 0 added, 1 removed, 2 modified). */
+enum { CHANGE_ADDED, CHANGE_REMOVED, CHANGE_MODIFIED, CHANGE__COUNT };
 
 struct report {
 	enum report_format format;
 	FILE *out;                   /**< borrowed */
 	struct report_meta meta;     /**< a copy; the pointers inside are borrowed */
 	int64_t generated_ns;        /**< meta.generated_ns, or the time of report_new() */
-	FILE *spool[SECTION__COUNT]; /**< tmpfile()s holding the rendered items */
+	FILE *spool[SECTION__COUNT]; /**< temporary files holding the rendered items */
 	uint64_t count[SECTION__COUNT];
-	struct strbuf item; /**< the item being rendered, or the header; reused */
-	int spool_err;      /**< errno of the first failed spool write, 0 if none */
-	int out_err;        /**< errno of the first failed write to out, 0 if none */
+	uint64_t changes[CHANGE__COUNT]; /**< every deviation, by change */
+	uint64_t counted[CHANGE__COUNT]; /**< those that count in the exit code */
+	bool classified;                 /**< a verdict was given: the classified layout */
+	struct strbuf item;              /**< the item being rendered, or the header; reused */
+	int spool_err;                   /**< errno of the first failed spool write, 0 if none */
+	int out_err;                     /**< errno of the first failed write to out, 0 if none */
 	bool finished;
 };
 
@@ -42,11 +62,13 @@ struct report {
  * (with report_out_write() and report_spool_copy()). All return 0 or -errno
  * (-ENOMEM, or -EIO with a message in @reterr).
  */
-int report_text_deviation(struct report *rep, const struct deviation *d, struct strbuf *out);
+int report_text_deviation(struct report *rep, const struct deviation *d,
+			  const struct report_verdict *v, struct strbuf *out);
 int report_text_error(struct report *rep, const struct entry *e, struct strbuf *out);
 int report_text_write(struct report *rep, struct diag *reterr);
 
-int report_json_deviation(struct report *rep, const struct deviation *d, struct strbuf *out);
+int report_json_deviation(struct report *rep, const struct deviation *d,
+			  const struct report_verdict *v, struct strbuf *out);
 int report_json_error(struct report *rep, const struct entry *e, struct strbuf *out);
 int report_json_write(struct report *rep, struct diag *reterr);
 
@@ -77,5 +99,24 @@ const char *report_purpose_name(enum snap_purpose purpose);
 
 /** "file" for ENTRY_FILE, "unknown" otherwise. */
 const char *report_kind_name(enum entry_kind kind);
+
+/** "critical", "high", "medium", "low", "info" for ranks 4..0; NULL otherwise. */
+const char *report_severity_name(unsigned rank);
+
+/** Whether the two snapshots of the report were taken under different policies. */
+bool report_policy_changed(const struct report *rep);
+
+/**
+ * Whether contents were compared: both snapshots hashed, with the same
+ * algorithm (snap_entry_diff() compares hashes only then).
+ */
+bool report_hash_compared(const struct report *rep);
+
+/**
+ * Step through an xattrs blob: returns 1 and the next pair, 0 at the end
+ * or at the first malformed byte (what came before is still shown).
+ */
+int report_xattrs_next(const struct entry *e, size_t *pos, const char **ret_name,
+		       size_t *ret_name_len, const char **ret_value, size_t *ret_value_len);
 
 #endif /* DRIFT_REPORT_INTERNAL_H */

@@ -170,6 +170,68 @@ static int json_add_time(struct strbuf *out, int64_t ns)
 	return strbuf_addch(out, '"');
 }
 
+/* `"KEY": STRING | null`: the value when collected and present. */
+static int json_add_optional_text(struct strbuf *out, const struct entry *e, const char *key,
+				  uint32_t attr, const char *value)
+{
+	if (strbuf_addf(out, ", \"%s\": ", key) < 0)
+		return -ENOMEM;
+	return json_add_text_or_null(out, (e->collected & attr) ? value : NULL);
+}
+
+/*
+ * The optional attributes: `"collected": [NAME, ...]`, then "xattrs" (an
+ * array of {"name", "value"} objects, lossless; null when not collected)
+ * and "acl", "caps", "selinux", "mime" (strings, null when not collected or
+ * absent: "collected" tells the two apart).
+ */
+static int json_add_optional(struct strbuf *out, const struct entry *e)
+{
+	const char *name, *value;
+	size_t name_len, value_len, pos = 0;
+	bool first = true;
+
+	if (strbuf_adds(out, ", \"collected\": [") < 0)
+		return -ENOMEM;
+	for (unsigned i = 0; i < ATTR__COUNT; i++) {
+		uint32_t attr = 1u << i;
+
+		if (!(ATTR_OPTIONAL & attr) || !(e->collected & attr))
+			continue;
+		if (strbuf_addf(out, "%s\"%s\"", first ? "" : ", ",
+				entry_attr_name((enum entry_attr)attr)) < 0)
+			return -ENOMEM;
+		first = false;
+	}
+	if (strbuf_adds(out, "], \"xattrs\": ") < 0)
+		return -ENOMEM;
+	if (!(e->collected & ATTR_XATTRS)) {
+		if (strbuf_adds(out, "null") < 0)
+			return -ENOMEM;
+	} else {
+		if (strbuf_addch(out, '[') < 0)
+			return -ENOMEM;
+		first = true;
+		while (report_xattrs_next(e, &pos, &name, &name_len, &value, &value_len) > 0) {
+			if (strbuf_adds(out, first ? "{" : ", {") < 0 ||
+			    json_add_bytes_member(out, "name", name, name_len) < 0 ||
+			    strbuf_adds(out, ", ") < 0 ||
+			    json_add_bytes_member(out, "value", value, value_len) < 0 ||
+			    strbuf_addch(out, '}') < 0)
+				return -ENOMEM;
+			first = false;
+		}
+		if (strbuf_addch(out, ']') < 0)
+			return -ENOMEM;
+	}
+	if (json_add_optional_text(out, e, "acl", ATTR_ACL, e->acl) < 0 ||
+	    json_add_optional_text(out, e, "caps", ATTR_CAPS, e->caps) < 0 ||
+	    json_add_optional_text(out, e, "selinux", ATTR_SELINUX, e->selinux) < 0 ||
+	    json_add_optional_text(out, e, "mime", ATTR_MIME, e->mime) < 0)
+		return -ENOMEM;
+	return 0;
+}
+
 static int json_add_entry(struct strbuf *out, const struct entry *e)
 {
 	char buf[32];
@@ -214,8 +276,12 @@ static int json_add_entry(struct strbuf *out, const struct entry *e)
 		return -ENOMEM;
 	}
 
-	return strbuf_addf(out, ", \"changed_while_read\": %s}",
-			   e->flags & ENTRY_CHANGED_WHILE_READ ? "true" : "false");
+	if (strbuf_addf(out, ", \"changed_while_read\": %s",
+			e->flags & ENTRY_CHANGED_WHILE_READ ? "true" : "false") < 0)
+		return -ENOMEM;
+	if (json_add_optional(out, e) < 0)
+		return -ENOMEM;
+	return strbuf_addch(out, '}');
 }
 
 static const char *change_name(enum snap_change change)
@@ -231,20 +297,52 @@ static const char *change_name(enum snap_change change)
 	return "unknown";
 }
 
-int report_json_deviation(struct report *rep, const struct deviation *d, struct strbuf *out)
+/* "class", "severity", "rule" and "reason" of a deviation. */
+static int json_add_verdict(struct strbuf *out, const struct report_verdict *v)
+{
+	if (!v)
+		return strbuf_adds(out,
+				   ", \"class\": \"drift\", \"severity\": null, \"rule\": null,"
+				   " \"reason\": null");
+	if (strbuf_adds(out, ", \"class\": ") < 0 || json_add_cstring(out, v->class_name) < 0 ||
+	    strbuf_addf(out, ", \"severity\": \"%s\", \"rule\": ",
+			report_severity_name(v->severity_rank)) < 0)
+		return -ENOMEM;
+	if (!v->rule_id) {
+		if (strbuf_adds(out, "null") < 0)
+			return -ENOMEM;
+	} else if (strbuf_adds(out, "{\"id\": ") < 0 ||
+		   json_add_text_or_null(out, v->rule_id) < 0 ||
+		   strbuf_adds(out, ", \"title\": ") < 0 ||
+		   json_add_text_or_null(out, v->rule_title) < 0 ||
+		   strbuf_adds(out, ", \"file\": ") < 0 ||
+		   json_add_text_or_null(out, v->rule_file) < 0 ||
+		   (v->rule_line ? strbuf_addf(out, ", \"line\": %u}", v->rule_line)
+				 : strbuf_adds(out, ", \"line\": null}")) < 0) {
+		return -ENOMEM;
+	}
+	if (strbuf_adds(out, ", \"reason\": ") < 0 || json_add_text_or_null(out, v->reason) < 0)
+		return -ENOMEM;
+	return 0;
+}
+
+int report_json_deviation(struct report *rep, const struct deviation *d,
+			  const struct report_verdict *v, struct strbuf *out)
 {
 	const struct entry *e = d->new ? d->new : d->old;
+	uint32_t attrs = v ? v->attrs : d->attrs;
 	bool first = true;
 
 	if (strbuf_addf(out, ITEM_SEP "{\"kind\": \"%s\", ", report_kind_name(e->kind)) < 0 ||
 	    json_add_bytes_member(out, "path", e->key, e->key_len) < 0 ||
-	    strbuf_addf(out, ", \"change\": \"%s\", \"attributes\": [", change_name(d->change)) < 0)
+	    strbuf_addf(out, ", \"change\": \"%s\"", change_name(d->change)) < 0 ||
+	    json_add_verdict(out, v) < 0 || strbuf_adds(out, ", \"attributes\": [") < 0)
 		return -ENOMEM;
 	if (d->change == SNAP_MODIFIED) {
 		for (unsigned i = 0; i < ATTR__COUNT; i++) {
 			enum entry_attr attr = (enum entry_attr)(1u << i);
 
-			if (!(d->attrs & attr))
+			if (!(attrs & attr))
 				continue;
 			if (strbuf_addf(out, "%s\"%s\"", first ? "" : ", ", entry_attr_name(attr)) <
 			    0)
@@ -308,10 +406,32 @@ int report_format_snapshot_json(struct strbuf *out, const struct snap_info *info
 			   info->entries, info->errors);
 }
 
+/* `{"source": ..., "digest": ...}` of one snapshot's policy. */
+static int json_add_policy_side(struct strbuf *out, const struct snap_info *info)
+{
+	if (strbuf_adds(out, "{\"source\": ") < 0 ||
+	    json_add_text_or_null(out, info->policy_source) < 0 ||
+	    strbuf_adds(out, ", \"digest\": ") < 0 ||
+	    json_add_text_or_null(out, info->policy_digest) < 0)
+		return -ENOMEM;
+	return strbuf_addch(out, '}');
+}
+
+static int json_add_policy(struct report *rep, struct strbuf *out)
+{
+	if (strbuf_adds(out, ",\n  \"policy\": {\"old\": ") < 0 ||
+	    json_add_policy_side(out, rep->meta.old) < 0 || strbuf_adds(out, ", \"new\": ") < 0 ||
+	    json_add_policy_side(out, rep->meta.new) < 0)
+		return -ENOMEM;
+	return strbuf_addf(out, ", \"changed\": %s}",
+			   report_policy_changed(rep) ? "true" : "false");
+}
+
 static int json_add_head(struct report *rep, struct strbuf *out)
 {
 	const struct report_meta *m = &rep->meta;
-	const uint64_t *c = rep->count;
+	const uint64_t *c = rep->count, *ch = rep->changes;
+	uint64_t total = ch[CHANGE_ADDED] + ch[CHANGE_REMOVED] + ch[CHANGE_MODIFIED];
 
 	if (strbuf_addf(out,
 			"{\n  \"drift_report\": %d,\n  \"tool\": {\"name\": \"drift\", "
@@ -322,17 +442,27 @@ static int json_add_head(struct report *rep, struct strbuf *out)
 	    json_add_time(out, rep->generated_ns) < 0 ||
 	    strbuf_adds(out, ",\n  \"database\": ") < 0 ||
 	    json_add_text_or_null(out, m->database) < 0 ||
-	    strbuf_addf(out, ",\n  \"compare\": {\"all_changes\": %s},\n  \"old\": ",
-			m->compare_flags & SNAP_COMPARE_ALL ? "true" : "false") < 0 ||
+	    strbuf_addf(out,
+			",\n  \"compare\": {\"all_changes\": %s, \"hash_compared\": %s},\n"
+			"  \"old\": ",
+			m->compare_flags & SNAP_COMPARE_ALL ? "true" : "false",
+			report_hash_compared(rep) ? "true" : "false") < 0 ||
 	    report_format_snapshot_json(out, m->old) < 0 ||
-	    strbuf_adds(out, ",\n  \"new\": ") < 0 || report_format_snapshot_json(out, m->new) < 0)
+	    strbuf_adds(out, ",\n  \"new\": ") < 0 ||
+	    report_format_snapshot_json(out, m->new) < 0 || json_add_policy(rep, out) < 0)
 		return -ENOMEM;
-	return strbuf_addf(out,
-			   ",\n  \"summary\": {\"added\": %" PRIu64 ", \"removed\": %" PRIu64
-			   ", \"modified\": %" PRIu64 ", \"total\": %" PRIu64
-			   ", \"unreadable\": %" PRIu64 ", \"entries_checked\": %" PRIu64 "}",
-			   c[SECTION_ADDED], c[SECTION_REMOVED], c[SECTION_MODIFIED],
-			   c[SECTION_ADDED] + c[SECTION_REMOVED] + c[SECTION_MODIFIED],
+	if (strbuf_addf(out,
+			",\n  \"summary\": {\"added\": %" PRIu64 ", \"removed\": %" PRIu64
+			", \"modified\": %" PRIu64 ", \"total\": %" PRIu64
+			", \"expected\": %" PRIu64 ", \"drift\": %" PRIu64 ", \"by_severity\": {",
+			ch[CHANGE_ADDED], ch[CHANGE_REMOVED], ch[CHANGE_MODIFIED], total,
+			c[SECTION_EXPECTED], total - c[SECTION_EXPECTED]) < 0)
+		return -ENOMEM;
+	for (unsigned s = SECTION_CRITICAL; s <= SECTION_INFO; s++)
+		if (strbuf_addf(out, "%s\"%s\": %" PRIu64, s == SECTION_CRITICAL ? "" : ", ",
+				report_severity_name(4 - (s - SECTION_CRITICAL)), c[s]) < 0)
+			return -ENOMEM;
+	return strbuf_addf(out, "}, \"unreadable\": %" PRIu64 ", \"entries_checked\": %" PRIu64 "}",
 			   c[SECTION_ERRORS], m->new->entries);
 }
 
@@ -374,7 +504,7 @@ int report_json_write(struct report *rep, struct diag *reterr)
 	r = report_out_write(rep, sb->buf, sb->len);
 	if (r < 0)
 		return r;
-	r = json_write_array(rep, "deviations", SECTION_ADDED, SECTION_MODIFIED, reterr);
+	r = json_write_array(rep, "deviations", SECTION_CRITICAL, SECTION_EXPECTED, reterr);
 	if (r < 0)
 		return r;
 	r = json_write_array(rep, "unreadable", SECTION_ERRORS, SECTION_ERRORS, reterr);

@@ -2,22 +2,29 @@
  * The report object: the part common to every format.
  *
  * Components:
- * - report_new() / report_free(): the object and its four spools, one
- *   tmpfile() per section (added, removed, modified, unreadable).
- * - report_add() / report_add_error(): check the item, have the format's
+ * - report_new() / report_free(): the object and its spools, one anonymous
+ *   temporary file ($TMPDIR, else /tmp) per section (enum report_section:
+ *   each severity, added, removed, modified, expected, unreadable).
+ * - report_add_verdict() / report_add() / report_add_error(): check the
+ *   item, pick its section (by verdict, else by change), have the format's
  *   renderer turn it into bytes in a reused buffer, append those to the
  *   section's spool and count it. Nothing of the item is kept in memory, so
  *   a million deviations cost disk, not RAM.
- * - report_finish(): the renderer writes the header and summary (it knows
- *   every count by now) and copies the spools in order (report_spool_copy());
- *   then the output is flushed and any write error becomes -EIO.
+ * - report_finish(): every spool is flushed first, so that a late write
+ *   error fails the report before anything is written; then the renderer
+ *   writes the header and summary (it knows every count by now) and copies
+ *   the spools in order (report_spool_copy()); then the output is flushed
+ *   and any write error becomes -EIO.
  */
 #include "report/report.h"
 
 #include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#include <unistd.h>
 
 #include "report/internal.h"
 #include "common/diag.h"
@@ -42,6 +49,35 @@ static int64_t now_ns(void)
 	if (clock_gettime(CLOCK_REALTIME, &ts) < 0)
 		return 0;
 	return (int64_t)ts.tv_sec * 1000000000 + ts.tv_nsec;
+}
+
+/*
+ * One spool: an anonymous temporary file in $TMPDIR (or /tmp), unlinked at
+ * once (tmpfile() ignores $TMPDIR). Returns 0, or an errno (positive).
+ */
+static int spool_open(FILE **ret_file)
+{
+	const char *dir = getenv("TMPDIR");
+	char path[PATH_MAX];
+	FILE *f;
+	int fd, err;
+
+	if (!dir || !*dir)
+		dir = "/tmp";
+	if ((size_t)snprintf(path, sizeof(path), "%s/drift-report-XXXXXX", dir) >= sizeof(path))
+		return ENAMETOOLONG;
+	fd = mkostemp(path, O_CLOEXEC);
+	if (fd < 0)
+		return errno;
+	unlink(path);
+	f = fdopen(fd, "w+");
+	if (!f) {
+		err = errno;
+		close(fd);
+		return err;
+	}
+	*ret_file = f;
+	return 0;
 }
 
 int report_new(enum report_format format, FILE *out, const struct report_meta *meta,
@@ -69,11 +105,9 @@ int report_new(enum report_format format, FILE *out, const struct report_meta *m
 	strbuf_init(&rep->item);
 
 	for (size_t i = 0; i < SECTION__COUNT; i++) {
-		rep->spool[i] = tmpfile();
-		if (!rep->spool[i]) {
-			r = errno;
+		r = spool_open(&rep->spool[i]);
+		if (r > 0)
 			goto fail_tmpfile;
-		}
 	}
 
 	*ret_report = rep;
@@ -107,9 +141,22 @@ static int report_accepts(const struct report *rep)
 	return 0;
 }
 
-int report_add(struct report *rep, const struct deviation *d)
+/* A verdict the renderers can rely on. */
+static bool verdict_valid(const struct report_verdict *v)
+{
+	const char *name = report_severity_name(v->severity_rank);
+
+	if (!v->class_name || !name)
+		return false;
+	return !v->severity_name || !strcmp(v->severity_name, name);
+}
+
+int report_add_verdict(struct report *rep, const struct deviation *d,
+		       const struct report_verdict *v)
 {
 	enum report_section s;
+	unsigned change;
+	bool expected;
 	int r;
 
 	r = report_accepts(rep);
@@ -120,29 +167,50 @@ int report_add(struct report *rep, const struct deviation *d)
 		if (!d->new)
 			return -EINVAL;
 		s = SECTION_ADDED;
+		change = CHANGE_ADDED;
 		break;
 	case SNAP_REMOVED:
 		if (!d->old)
 			return -EINVAL;
 		s = SECTION_REMOVED;
+		change = CHANGE_REMOVED;
 		break;
 	case SNAP_MODIFIED:
 		if (!d->old || !d->new)
 			return -EINVAL;
 		s = SECTION_MODIFIED;
+		change = CHANGE_MODIFIED;
 		break;
 	default:
 		return -EINVAL;
 	}
+	if (v && !verdict_valid(v))
+		return -EINVAL;
+	expected = v && !strcmp(v->class_name, "expected");
+	if (v)
+		s = expected ? SECTION_EXPECTED : SECTION_OF_RANK(v->severity_rank);
 
 	strbuf_reset(&rep->item);
 	if (rep->format == REPORT_TEXT)
-		r = report_text_deviation(rep, d, &rep->item);
+		r = report_text_deviation(rep, d, v, &rep->item);
 	else
-		r = report_json_deviation(rep, d, &rep->item);
+		r = report_json_deviation(rep, d, v, &rep->item);
 	if (r < 0)
 		return r;
-	return spool_item(rep, s);
+	r = spool_item(rep, s);
+	if (r < 0)
+		return r;
+	rep->changes[change]++;
+	if (!v || v->counts)
+		rep->counted[change]++;
+	if (v)
+		rep->classified = true;
+	return 0;
+}
+
+int report_add(struct report *rep, const struct deviation *d)
+{
+	return report_add_verdict(rep, d, NULL);
 }
 
 int report_add_cb(const struct deviation *d, void *userdata)
@@ -172,10 +240,14 @@ int report_add_error(struct report *rep, const struct entry *e)
 
 void report_get_counts(const struct report *rep, struct report_counts *ret_counts)
 {
-	ret_counts->added = rep->count[SECTION_ADDED];
-	ret_counts->removed = rep->count[SECTION_REMOVED];
-	ret_counts->modified = rep->count[SECTION_MODIFIED];
+	ret_counts->added = rep->changes[CHANGE_ADDED];
+	ret_counts->removed = rep->changes[CHANGE_REMOVED];
+	ret_counts->modified = rep->changes[CHANGE_MODIFIED];
 	ret_counts->errors = rep->count[SECTION_ERRORS];
+	ret_counts->counted_added = rep->counted[CHANGE_ADDED];
+	ret_counts->counted_removed = rep->counted[CHANGE_REMOVED];
+	ret_counts->counted_modified = rep->counted[CHANGE_MODIFIED];
+	ret_counts->expected = rep->count[SECTION_EXPECTED];
 }
 
 int report_out_write(struct report *rep, const void *data, size_t len)
@@ -225,6 +297,13 @@ int report_finish(struct report *rep, struct diag *reterr)
 	if (rep->finished)
 		return diag_set(reterr, -EINVAL, "report already finished");
 	rep->finished = true;
+	/* What the spools still buffer must reach them before the first byte
+	 * goes out: a late ENOSPC must not cut the report after its summary. */
+	for (size_t i = 0; i < SECTION__COUNT && !rep->spool_err; i++) {
+		errno = 0;
+		if (fflush(rep->spool[i]) != 0 || ferror(rep->spool[i]))
+			rep->spool_err = errno ? errno : EIO;
+	}
 	if (rep->spool_err)
 		return diag_set(reterr, -EIO, "cannot write the temporary file of the report: %s",
 				report_errno_text(rep->spool_err, buf, sizeof(buf)));

@@ -26,7 +26,15 @@ struct diag;
  * first, then the deviations grouped by change (added, removed, modified),
  * then the entries that could not be read.
  *
- * Text: a one-line summary; a clean run is that one line. Then per change a
+ * Classification: a deviation may come with a verdict (report_add_verdict():
+ * class, severity, rule, reason). Once one has, the report is *classified*:
+ * drift-class deviations are grouped by severity, most severe first (those
+ * added without a verdict follow, by change), then the expected ones, then
+ * the unreadable entries. Within a group, key order.
+ *
+ * Text: a one-line summary; a clean run is that one line (plus a note when
+ * contents were not compared: the snapshots were hashed with different
+ * algorithms, e.g. `--hash none` against a hashed baseline). Then per group a
  * heading and one path a line, modified ones followed by
  * `    attribute: old -> new` lines. Paths and targets are escaped
  * (common/escape.h), never raw. Colour (ANSI) only when meta->color.
@@ -56,9 +64,9 @@ struct report;
 /**
  * Start a report written to @out (borrowed; not closed). Returns 0 and
  * *ret_report (free with report_free()), or -ENOMEM / -EIO (no temporary
- * file could be made) / -EINVAL (unknown format, a command other than
- * "check" or "diff", or a missing meta->old / meta->new); *ret_report is
- * untouched on failure. Nothing is written to @out before report_finish().
+ * file could be made in $TMPDIR, or /tmp when it is unset) / -EINVAL (unknown format, a command
+ * other than "check" or "diff", or a missing meta->old / meta->new); *ret_report is untouched on
+ * failure. Nothing is written to @out before report_finish().
  */
 int report_new(enum report_format format, FILE *out, const struct report_meta *meta,
 	       struct report **ret_report, struct diag *reterr);
@@ -71,6 +79,35 @@ int report_new(enum report_format format, FILE *out, const struct report_meta *m
  */
 int report_add(struct report *rep, const struct deviation *d);
 
+/**
+ * What the policy says of one deviation. Strings only (the report does not
+ * know rules/); everything is borrowed for the call.
+ */
+struct report_verdict {
+	const char *class_name; /**< "expected", "drift" or "violation" */
+	/** Counts in the exit code (drift/violation, or expected with --count-expected). */
+	bool counts;
+	const char *severity_name; /**< "critical", "high", "medium", "low", "info" */
+	unsigned severity_rank;    /**< 4 critical .. 0 info; must match @severity_name */
+	const char *rule_id;       /**< NULL: no rule matched */
+	const char *rule_title;    /**< may be NULL */
+	const char *rule_file;     /**< may be NULL */
+	unsigned rule_line;        /**< 0: unknown */
+	const char *reason;        /**< short text; may be NULL */
+	/** The attributes that matter: shown instead of d->attrs (modified only). */
+	uint32_t attrs;
+};
+
+/**
+ * Add one deviation with its verdict @v (NULL: as report_add()). Expected
+ * deviations go to the `expected` group, the others to the group of their
+ * severity. Returns as report_add(), and -EINVAL for a verdict without a
+ * class, with a severity rank above 4, or a severity name that is not the
+ * rank's.
+ */
+int report_add_verdict(struct report *rep, const struct deviation *d,
+		       const struct report_verdict *v);
+
 /** A snap_deviation_fn that calls report_add() with @userdata as the report. */
 int report_add_cb(const struct deviation *d, void *userdata);
 
@@ -82,7 +119,13 @@ int report_add_error(struct report *rep, const struct entry *e);
 
 /** Counts so far. */
 struct report_counts {
-	uint64_t added, removed, modified, errors;
+	uint64_t added, removed, modified, errors; /**< totals, every class */
+	/**
+	 * The deviations that count in the exit code: those whose verdict says
+	 * so (verdict->counts), and every one added without a verdict.
+	 */
+	uint64_t counted_added, counted_removed, counted_modified;
+	uint64_t expected; /**< deviations of class "expected" */
 };
 /** Fill *ret_counts with what was added so far; cannot fail. */
 void report_get_counts(const struct report *rep, struct report_counts *ret_counts);

@@ -21,9 +21,34 @@
  *     unreadable (1):
  *       /etc/shadow: Permission denied
  *
- * Components: the item renderers (one spooled line, or a path line plus
- * attribute lines, per deviation), the value renderer for `attr: old -> new`,
- * and the writer of the summary line and the section headings.
+ * With verdicts (a policy classified the deviations), the summary goes on
+ * with the classes and the drift by severity, a note follows when the
+ * snapshots were taken under different policies, and the sections are by
+ * severity, then expected, then unreadable; each item names its change,
+ * rule and reason:
+ *
+ *     drift check: 3 deviations from baseline 'baseline' (#1, 2026-11-25 15:10:02 UTC):
+ *       1 added, 0 removed, 2 modified; 1 expected; 2 drift (1 critical, 1 high);
+ *       1234 entries checked
+ *     note: the baseline was taken under another policy (digest 0123abcd...)
+ *
+ *     critical (1):
+ *       modified  /usr/bin/passwd  [system-binaries] content changed
+ *         hash: 0011... -> 2233...
+ *
+ *     high (1):
+ *       added     /etc/cron.d/evil  [etc] new file
+ *
+ *     expected (1):
+ *       modified  /var/log/syslog  [logs] grew
+ *
+ * Drift added without a verdict keeps the sections by change (added,
+ * removed, modified), after the severities.
+ *
+ * Components: the item renderer (one spooled line, or a path line plus
+ * attribute lines, per deviation), the value renderer for `attr: old -> new`
+ * (xattrs as a merge of the two sorted lists, showing only what differs),
+ * and the writer of the summary line, the policy note and the headings.
  */
 #include "report/report.h"
 
@@ -45,29 +70,46 @@
 #define SGR_RESET   "\033[0m"
 
 static const char *const section_names[SECTION__COUNT] = {
-	[SECTION_ADDED] = "added",
-	[SECTION_REMOVED] = "removed",
-	[SECTION_MODIFIED] = "modified",
-	[SECTION_ERRORS] = "unreadable",
+	[SECTION_CRITICAL] = "critical", [SECTION_HIGH] = "high",
+	[SECTION_MEDIUM] = "medium",     [SECTION_LOW] = "low",
+	[SECTION_INFO] = "info",         [SECTION_ADDED] = "added",
+	[SECTION_REMOVED] = "removed",   [SECTION_MODIFIED] = "modified",
+	[SECTION_EXPECTED] = "expected", [SECTION_ERRORS] = "unreadable",
 };
 
-static const char *const section_colors[SECTION__COUNT] = {
-	[SECTION_ADDED] = SGR_GREEN,
-	[SECTION_REMOVED] = SGR_RED,
-	[SECTION_MODIFIED] = SGR_YELLOW,
-	[SECTION_ERRORS] = SGR_MAGENTA,
+/* Items are coloured by their change (and unreadable ones by that). */
+static const char *const change_colors[] = {
+	[CHANGE_ADDED] = SGR_GREEN,
+	[CHANGE_REMOVED] = SGR_RED,
+	[CHANGE_MODIFIED] = SGR_YELLOW,
 };
+
+static const char *const change_names[] = {
+	[CHANGE_ADDED] = "added",
+	[CHANGE_REMOVED] = "removed",
+	[CHANGE_MODIFIED] = "modified",
+};
+
+static unsigned change_index(enum snap_change change)
+{
+	return change == SNAP_ADDED     ? CHANGE_ADDED
+	       : change == SNAP_REMOVED ? CHANGE_REMOVED
+					: CHANGE_MODIFIED;
+}
+
+/* Longest value of an extended attribute shown in full; longer ones are cut. */
+#define XATTR_SHOW_MAX 64
 
 static int add_color(const struct report *rep, struct strbuf *out, const char *sgr)
 {
 	return rep->meta.color ? strbuf_adds(out, sgr) : 0;
 }
 
-/* "  PATH" with the colour of the section switched on (the caller resets it). */
-static int add_item_start(const struct report *rep, struct strbuf *out, enum report_section s,
+/* "  PATH" with the colour @sgr switched on (the caller resets it). */
+static int add_item_start(const struct report *rep, struct strbuf *out, const char *sgr,
 			  const struct entry *e)
 {
-	if (strbuf_adds(out, "  ") < 0 || add_color(rep, out, section_colors[s]) < 0)
+	if (strbuf_adds(out, "  ") < 0 || add_color(rep, out, sgr) < 0)
 		return -ENOMEM;
 	return escape_display(out, e->key, e->key_len);
 }
@@ -77,6 +119,14 @@ static int add_changed_while_read(struct strbuf *out, const struct entry *e)
 	if (!(e->flags & ENTRY_CHANGED_WHILE_READ))
 		return 0;
 	return strbuf_adds(out, " (changed while read)");
+}
+
+/* An optional text attribute: escaped, or "none" when absent. */
+static int add_optional_text(struct strbuf *out, const char *s)
+{
+	if (!s)
+		return strbuf_adds(out, "none");
+	return escape_display(out, s, strlen(s));
 }
 
 /* The value of one attribute of @e, as the `attr: old -> new` lines show it. */
@@ -115,45 +165,144 @@ static int add_attr_value(struct strbuf *out, const struct entry *e, enum entry_
 		if (!e->err)
 			return strbuf_adds(out, "none");
 		return report_add_errno_text(out, e->err);
+	case ATTR_XATTRS:
+		/* Both sides at once: add_xattrs_line(). */
+		break;
+	case ATTR_ACL:
+		return add_optional_text(out, e->acl);
+	case ATTR_CAPS:
+		return add_optional_text(out, e->caps);
+	case ATTR_SELINUX:
+		return add_optional_text(out, e->selinux);
+	case ATTR_MIME:
+		return add_optional_text(out, e->mime);
 	case ATTR__COUNT:
 		break;
 	}
 	return 0;
 }
 
-/* Added or removed: the path, and the type when it is not a regular file. */
-static int add_plain_item(const struct report *rep, struct strbuf *out, enum report_section s,
-			  const struct entry *e)
+/* NAME="VALUE", escaped; a long value is cut, with its length. */
+static int add_xattr(struct strbuf *out, const char *name, size_t name_len, const char *value,
+		     size_t value_len)
 {
-	if (add_item_start(rep, out, s, e) < 0)
+	size_t shown = value_len > XATTR_SHOW_MAX ? XATTR_SHOW_MAX : value_len;
+
+	if (escape_display(out, name, name_len) < 0 || strbuf_adds(out, "=\"") < 0 ||
+	    escape_display(out, value, shown) < 0 || strbuf_addch(out, '"') < 0)
 		return -ENOMEM;
-	if (!S_ISREG(e->mode)) {
-		if (strbuf_addf(out, " (%s", entry_type_name(e->mode)) < 0)
-			return -ENOMEM;
-		if (S_ISLNK(e->mode) && e->target &&
-		    (strbuf_adds(out, " -> ") < 0 ||
-		     escape_display(out, e->target, e->target_len) < 0))
-			return -ENOMEM;
-		if (strbuf_addch(out, ')') < 0)
-			return -ENOMEM;
-	}
-	if (add_changed_while_read(out, e) < 0 || add_color(rep, out, SGR_RESET) < 0)
+	if (shown < value_len && strbuf_addf(out, "...(%zu bytes)", value_len) < 0)
 		return -ENOMEM;
-	return strbuf_addch(out, '\n');
+	return 0;
 }
 
-static int add_modified_item(const struct report *rep, struct strbuf *out,
-			     const struct deviation *d)
+static bool xattr_value_equal(const char *a, size_t alen, const char *b, size_t blen)
 {
-	if (add_item_start(rep, out, SECTION_MODIFIED, d->new) < 0 ||
-	    add_changed_while_read(out, d->new) < 0 || add_color(rep, out, SGR_RESET) < 0 ||
-	    strbuf_addch(out, '\n') < 0)
+	return alen == blen && (!alen || !memcmp(a, b, alen));
+}
+
+/* One side of the xattrs merge. */
+struct xattr_cursor {
+	const struct entry *e;
+	size_t pos;
+	int more;
+	const char *name, *value;
+	size_t name_len, value_len;
+};
+
+static void xattr_cursor_start(struct xattr_cursor *c, const struct entry *e)
+{
+	c->e = e;
+	c->pos = 0;
+	c->more = report_xattrs_next(e, &c->pos, &c->name, &c->name_len, &c->value, &c->value_len);
+}
+
+static void xattr_cursor_step(struct xattr_cursor *c)
+{
+	c->more =
+		report_xattrs_next(c->e, &c->pos, &c->name, &c->name_len, &c->value, &c->value_len);
+}
+
+/*
+ * One side of `xattrs: OLD -> NEW`, listing only the names that differ.
+ * The old side (@new_side false) has the old values of changed and removed
+ * names; the new side the new values of changed names, `+name="v"` for an
+ * added one and `-name` for a removed one. "none" when the side is empty.
+ * Both blobs are sorted by name, so this is a merge.
+ */
+static int add_xattrs_side(struct strbuf *out, const struct entry *old, const struct entry *new,
+			   bool new_side)
+{
+	struct xattr_cursor a, b;
+	size_t mark = out->len;
+	int r = 0;
+
+	xattr_cursor_start(&a, old);
+	xattr_cursor_start(&b, new);
+	while (r == 0 && (a.more || b.more)) {
+		int c = !a.more   ? 1
+			: !b.more ? -1
+				  : snap_key_compare(a.name, a.name_len, b.name, b.name_len);
+		bool same = c == 0 && xattr_value_equal(a.value, a.value_len, b.value, b.value_len);
+		bool shown = !same && (new_side || c <= 0);
+
+		if (shown && out->len > mark && strbuf_adds(out, ", ") < 0)
+			return -ENOMEM;
+		if (!shown)
+			r = 0;
+		else if (!new_side)
+			r = add_xattr(out, a.name, a.name_len, a.value, a.value_len);
+		else if (c == 0)
+			r = add_xattr(out, b.name, b.name_len, b.value, b.value_len);
+		else if (c > 0)
+			r = strbuf_addch(out, '+') < 0
+				    ? -ENOMEM
+				    : add_xattr(out, b.name, b.name_len, b.value, b.value_len);
+		else
+			r = strbuf_addch(out, '-') < 0 ? -ENOMEM
+						       : escape_display(out, a.name, a.name_len);
+		if (c <= 0)
+			xattr_cursor_step(&a);
+		if (c >= 0)
+			xattr_cursor_step(&b);
+	}
+	if (r < 0)
 		return -ENOMEM;
+	if (out->len == mark)
+		return strbuf_adds(out, "none");
+	return 0;
+}
+
+/* An added or removed entry that is not a regular file: " (TYPE[ -> TARGET])". */
+static int add_type_suffix(struct strbuf *out, const struct entry *e)
+{
+	if (S_ISREG(e->mode))
+		return 0;
+	if (strbuf_addf(out, " (%s", entry_type_name(e->mode)) < 0)
+		return -ENOMEM;
+	if (S_ISLNK(e->mode) && e->target &&
+	    (strbuf_adds(out, " -> ") < 0 || escape_display(out, e->target, e->target_len) < 0))
+		return -ENOMEM;
+	return strbuf_addch(out, ')');
+}
+
+/* The `    attribute: old -> new` lines of @attrs. */
+static int add_attr_lines(struct strbuf *out, const struct deviation *d, uint32_t attrs)
+{
 	for (unsigned i = 0; i < ATTR__COUNT; i++) {
 		enum entry_attr attr = (enum entry_attr)(1u << i);
 
-		if (!(d->attrs & attr))
+		if (!(attrs & attr))
 			continue;
+		if (attr == ATTR_XATTRS) {
+			if (strbuf_adds(out, "    xattrs: ") < 0 ||
+			    add_xattrs_side(out, d->old, d->new, false) < 0 ||
+			    strbuf_adds(out, " -> ") < 0 ||
+			    add_xattrs_side(out, d->old, d->new, true) < 0 ||
+			    strbuf_addch(out, '\n') < 0)
+				return -ENOMEM;
+			continue;
+		}
 		if (strbuf_addf(out, "    %s: ", entry_attr_name(attr)) < 0 ||
 		    add_attr_value(out, d->old, attr) < 0 || strbuf_adds(out, " -> ") < 0 ||
 		    add_attr_value(out, d->new, attr) < 0 || strbuf_addch(out, '\n') < 0)
@@ -162,22 +311,60 @@ static int add_modified_item(const struct report *rep, struct strbuf *out,
 	return 0;
 }
 
-int report_text_deviation(struct report *rep, const struct deviation *d, struct strbuf *out)
+/* "  [RULE] REASON" of a verdict (either may be missing). */
+static int add_verdict_note(struct strbuf *out, const struct report_verdict *v)
 {
-	switch (d->change) {
-	case SNAP_ADDED:
-		return add_plain_item(rep, out, SECTION_ADDED, d->new);
-	case SNAP_REMOVED:
-		return add_plain_item(rep, out, SECTION_REMOVED, d->old);
-	case SNAP_MODIFIED:
-		return add_modified_item(rep, out, d);
-	}
-	return -EINVAL;
+	if (v->rule_id &&
+	    (strbuf_adds(out, "  [") < 0 ||
+	     escape_display(out, v->rule_id, strlen(v->rule_id)) < 0 || strbuf_addch(out, ']') < 0))
+		return -ENOMEM;
+	if (v->reason && *v->reason &&
+	    (strbuf_adds(out, v->rule_id ? " " : "  ") < 0 ||
+	     escape_display(out, v->reason, strlen(v->reason)) < 0))
+		return -ENOMEM;
+	return 0;
+}
+
+/*
+ * One deviation. Without a verdict (the layout by change):
+ *     "  PATH[ (TYPE)][ (changed while read)]" and, when modified, the
+ *     attribute lines.
+ * With one (sections by severity, where the change must be said):
+ *     "  CHANGE    PATH...  [RULE] REASON", and the attribute lines of
+ *     v->attrs unless the deviation is expected (one line each there).
+ */
+int report_text_deviation(struct report *rep, const struct deviation *d,
+			  const struct report_verdict *v, struct strbuf *out)
+{
+	unsigned ch = change_index(d->change);
+	const struct entry *e = d->change == SNAP_REMOVED ? d->old : d->new;
+
+	if (strbuf_adds(out, "  ") < 0 || add_color(rep, out, change_colors[ch]) < 0)
+		return -ENOMEM;
+	if (v && strbuf_addf(out, "%-8s  ", change_names[ch]) < 0)
+		return -ENOMEM;
+	if (escape_display(out, e->key, e->key_len) < 0)
+		return -ENOMEM;
+	if (d->change != SNAP_MODIFIED && add_type_suffix(out, e) < 0)
+		return -ENOMEM;
+	if (add_changed_while_read(out, e) < 0 || add_color(rep, out, SGR_RESET) < 0)
+		return -ENOMEM;
+	if (v && add_verdict_note(out, v) < 0)
+		return -ENOMEM;
+	if (strbuf_addch(out, '\n') < 0)
+		return -ENOMEM;
+	if (d->change != SNAP_MODIFIED)
+		return 0;
+	if (!v)
+		return add_attr_lines(out, d, d->attrs);
+	if (!strcmp(v->class_name, "expected"))
+		return 0;
+	return add_attr_lines(out, d, v->attrs);
 }
 
 int report_text_error(struct report *rep, const struct entry *e, struct strbuf *out)
 {
-	if (add_item_start(rep, out, SECTION_ERRORS, e) < 0 || add_changed_while_read(out, e) < 0 ||
+	if (add_item_start(rep, out, SGR_MAGENTA, e) < 0 || add_changed_while_read(out, e) < 0 ||
 	    add_color(rep, out, SGR_RESET) < 0 || strbuf_adds(out, ": ") < 0 ||
 	    report_add_errno_text(out, e->err) < 0 || strbuf_addch(out, '\n') < 0)
 		return -ENOMEM;
@@ -203,12 +390,83 @@ static int add_snapshot_name(struct strbuf *out, const struct snap_info *info)
 	return strbuf_addch(out, ')');
 }
 
+/* "; E expected; D drift (1 critical, 2 high[, N unclassified])" */
+static int add_class_counts(const struct report *rep, struct strbuf *out, uint64_t total)
+{
+	uint64_t expected = rep->count[SECTION_EXPECTED];
+	bool first = true;
+
+	if (strbuf_addf(out, "; %" PRIu64 " expected; %" PRIu64 " drift", expected,
+			total - expected) < 0)
+		return -ENOMEM;
+	for (unsigned s = SECTION_CRITICAL; s <= SECTION_MODIFIED; s++) {
+		uint64_t n = rep->count[s];
+
+		if (s == SECTION_ADDED) /* drift without a verdict: one count */
+			n = rep->count[SECTION_ADDED] + rep->count[SECTION_REMOVED] +
+			    rep->count[SECTION_MODIFIED];
+		if (!n)
+			continue;
+		if (strbuf_addf(out, "%s%" PRIu64 " %s", first ? " (" : ", ", n,
+				s < SECTION_ADDED ? section_names[s] : "unclassified") < 0)
+			return -ENOMEM;
+		first = false;
+		if (s == SECTION_ADDED)
+			break;
+	}
+	return first ? 0 : strbuf_addch(out, ')');
+}
+
+/* "\nnote: ..." when the snapshots were taken under different policies. */
+static int add_digest(struct strbuf *out, const char *digest)
+{
+	if (!digest)
+		return strbuf_adds(out, "none recorded");
+	if (strbuf_adds(out, "digest ") < 0 || escape_display(out, digest, strnlen(digest, 8)) < 0)
+		return -ENOMEM;
+	return strlen(digest) > 8 ? strbuf_adds(out, "...") : 0;
+}
+
+static int add_policy_note(const struct report *rep, struct strbuf *out)
+{
+	const struct report_meta *m = &rep->meta;
+
+	if (!report_policy_changed(rep))
+		return 0;
+	if (!strcmp(m->command, "check")) {
+		if (strbuf_adds(out, "note: the baseline was taken under another policy (") < 0 ||
+		    add_digest(out, m->old->policy_digest) < 0)
+			return -ENOMEM;
+	} else if (strbuf_adds(out, "note: the snapshots were taken under different policies (") <
+			   0 ||
+		   add_digest(out, m->old->policy_digest) < 0 || strbuf_adds(out, " and ") < 0 ||
+		   add_digest(out, m->new->policy_digest) < 0) {
+		return -ENOMEM;
+	}
+	return strbuf_adds(out, ")\n");
+}
+
+/* Contents hashed differently (say, `--hash none` against a hashed
+ * baseline) were not compared at all: say so, or a clean report would
+ * vouch for them. Two unhashed snapshots are what the user asked for. */
+static int add_hash_note(const struct report *rep, struct strbuf *out)
+{
+	const struct report_meta *m = &rep->meta;
+
+	if (report_hash_compared(rep) || m->old->hash == m->new->hash)
+		return 0;
+	return strbuf_addf(
+		out,
+		"note: contents were not compared (the snapshots were hashed with %s and %s)\n",
+		hash_algo_name(m->old->hash), hash_algo_name(m->new->hash));
+}
+
 static int add_summary(const struct report *rep, struct strbuf *out)
 {
 	const struct report_meta *m = &rep->meta;
 	bool check = !strcmp(m->command, "check");
-	uint64_t total = rep->count[SECTION_ADDED] + rep->count[SECTION_REMOVED] +
-			 rep->count[SECTION_MODIFIED];
+	const uint64_t *ch = rep->changes;
+	uint64_t total = ch[CHANGE_ADDED] + ch[CHANGE_REMOVED] + ch[CHANGE_MODIFIED];
 	int r;
 
 	if (strbuf_addf(out, "drift %s: ", m->command) < 0)
@@ -231,8 +489,9 @@ static int add_summary(const struct report *rep, struct strbuf *out)
 
 	if (total > 0 &&
 	    strbuf_addf(out, ": %" PRIu64 " added, %" PRIu64 " removed, %" PRIu64 " modified",
-			rep->count[SECTION_ADDED], rep->count[SECTION_REMOVED],
-			rep->count[SECTION_MODIFIED]) < 0)
+			ch[CHANGE_ADDED], ch[CHANGE_REMOVED], ch[CHANGE_MODIFIED]) < 0)
+		return -ENOMEM;
+	if (total > 0 && rep->classified && add_class_counts(rep, out, total) < 0)
 		return -ENOMEM;
 	if (check && strbuf_addf(out, "; %" PRIu64 " %s checked", m->new->entries,
 				 m->new->entries == 1 ? "entry" : "entries") < 0)
@@ -240,7 +499,9 @@ static int add_summary(const struct report *rep, struct strbuf *out)
 	if (rep->count[SECTION_ERRORS] > 0 &&
 	    strbuf_addf(out, "; %" PRIu64 " unreadable", rep->count[SECTION_ERRORS]) < 0)
 		return -ENOMEM;
-	return strbuf_addch(out, '\n');
+	if (strbuf_addch(out, '\n') < 0 || add_hash_note(rep, out) < 0)
+		return -ENOMEM;
+	return add_policy_note(rep, out);
 }
 
 int report_text_write(struct report *rep, struct diag *reterr)

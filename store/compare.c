@@ -8,7 +8,8 @@
  * the snapshots. Keys are ordered by memcmp over the shorter length, then
  * by length: exactly SQLite's BLOB order, which the iterators return.
  *
- * snap_entry_diff() holds the noise rules: a change of ctime alone, and a
+ * snap_entry_diff() compares the optional attributes (xattrs, ACL...)
+ * only where both sides collected them, and holds the noise rules: a change of ctime alone, and a
  * directory's mtime, ctime, size and link count (they move whenever its
  * contents do, and those changes are reported in their own right).
  */
@@ -26,6 +27,38 @@ static bool bytes_differ(const char *a, size_t alen, const char *b, size_t blen)
 	if (!a || !b)
 		return !a != !b;
 	return alen != blen || (alen && memcmp(a, b, alen));
+}
+
+static bool text_differs(const char *a, const char *b)
+{
+	if (!a || !b)
+		return !a != !b;
+	return strcmp(a, b) != 0;
+}
+
+/* The optional attributes both sides collected, and which of them differ. */
+static uint32_t optional_diff(const struct entry *before, const struct entry *after)
+{
+	uint32_t both = before->collected & after->collected & ATTR_OPTIONAL;
+	uint32_t attrs = 0;
+
+	if (!both)
+		return 0;
+	/* No xattrs and an empty list are the same. */
+	if ((both & ATTR_XATTRS) &&
+	    bytes_differ(before->xattrs_len ? (const char *)before->xattrs : NULL,
+			 before->xattrs_len, after->xattrs_len ? (const char *)after->xattrs : NULL,
+			 after->xattrs_len))
+		attrs |= ATTR_XATTRS;
+	if ((both & ATTR_ACL) && text_differs(before->acl, after->acl))
+		attrs |= ATTR_ACL;
+	if ((both & ATTR_CAPS) && text_differs(before->caps, after->caps))
+		attrs |= ATTR_CAPS;
+	if ((both & ATTR_SELINUX) && text_differs(before->selinux, after->selinux))
+		attrs |= ATTR_SELINUX;
+	if ((both & ATTR_MIME) && text_differs(before->mime, after->mime))
+		attrs |= ATTR_MIME;
+	return attrs;
 }
 
 uint32_t snap_entry_diff(const struct entry *before, const struct entry *after, unsigned flags)
@@ -63,6 +96,7 @@ uint32_t snap_entry_diff(const struct entry *before, const struct entry *after, 
 		attrs |= ATTR_HASH;
 	if (before->err != after->err)
 		attrs |= ATTR_ERROR;
+	attrs |= optional_diff(before, after);
 
 	if (flags & SNAP_COMPARE_ALL)
 		return attrs;

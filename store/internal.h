@@ -8,18 +8,21 @@
  */
 
 #include <stdbool.h>
+#include <stddef.h>
 #include <stdint.h>
 
 #include <sqlite3.h>
 
 struct diag;
+struct entry;
 struct snap_info;
 struct snap_writer;
+struct strbuf;
 
 /** "DRFT": PRAGMA application_id of every drift database. */
 #define SNAP_APPLICATION_ID 0x44524654
 /** PRAGMA user_version: the newest schema this code reads and writes. */
-#define SNAP_SCHEMA_VERSION 1
+#define SNAP_SCHEMA_VERSION 2
 
 /** The key of the meta row that names the current baseline (value: snapshot id). */
 #define SNAP_META_BASELINE "baseline"
@@ -28,10 +31,18 @@ struct snap_store {
 	sqlite3 *db;
 	char *path;
 	bool writable;
+	/**
+	 * The schema version of the open database: SNAP_SCHEMA_VERSION, or 1
+	 * for an old database opened read-only (never migrated then: queries
+	 * select NULL for the columns version 1 lacks).
+	 */
+	int schema;
 	/** The columns every entry INSERT binds; prepared on first use, reused. */
 	sqlite3_stmt *insert_entry;
 	/** The writer in progress (at most one per store); freed with the store. */
 	struct snap_writer *writer;
+	/** The SQLite result code of the last validation failure (schema.c), 0 if none. */
+	int fail_rc;
 };
 
 /**
@@ -62,5 +73,26 @@ int snap_exec(struct snap_store *st, const char *sql, const char *what, struct d
 /** Prepare @sql on @st, or fail like snap_sqlite_fail(). */
 int snap_prepare(struct snap_store *st, const char *sql, sqlite3_stmt **ret_stmt,
 		 struct diag *reterr);
+
+/*
+ * The `ext` column (ext.c): the optional attributes of an entry.
+ */
+
+/**
+ * Encode the optional attributes of @e into @out (reset first). @out stays
+ * empty when @e collected nothing optional (store NULL then). Values of
+ * attributes not collected are not stored. Returns 0 or -ENOMEM.
+ */
+int snap_ext_encode(struct strbuf *out, const struct entry *e);
+
+/**
+ * Fill the optional attributes of @e from @blob (NULL or empty: nothing
+ * collected). Pointers go into @blob. Returns 0 or -EPROTO (malformed; the
+ * attributes are then cleared).
+ */
+int snap_ext_decode(const void *blob, size_t len, struct entry *e);
+
+/** Clear the optional attributes of @e (nothing collected). */
+void snap_ext_clear(struct entry *e);
 
 #endif /* DRIFT_STORE_INTERNAL_H */

@@ -16,6 +16,9 @@
  * ranges are sorted by their lower bound. Stepping through them in that
  * order, with one statement re-bound per range, gives a globally sorted
  * stream and holds no more than one row in memory.
+ *
+ * The optional attributes come from the `ext` column (ext.c), decoded in
+ * place: the entry points into SQLite's copy of the row.
  */
 #include "store/store.h"
 
@@ -27,9 +30,29 @@
 #include "store/internal.h"
 #include "common/banned.h"
 
-#define ITER_COLUMNS                                                                          \
+#define ITER_SELECT                                                                           \
 	"SELECT key, mode, uid, gid, size, mtime, ctime, ino, dev, nlink, target, hash, err," \
-	" flags FROM entry WHERE snap = :snap AND kind = :kind"
+	" flags, "
+#define ITER_WHERE " FROM entry WHERE snap = :snap AND kind = :kind"
+/* Schema version 1 has no ext column: read as NULL (nothing optional collected). */
+#define ITER_COLUMNS     ITER_SELECT "ext" ITER_WHERE
+#define ITER_COLUMNS_OLD ITER_SELECT "NULL" ITER_WHERE
+
+/* [schema is version 1][(restricted to roots ? 2 : 0) + (errors only ? 0 : 1)] */
+static const char *const iter_queries[2][4] = {
+	{
+		ITER_COLUMNS " AND err != 0 ORDER BY key",
+		ITER_COLUMNS " ORDER BY key",
+		ITER_COLUMNS " AND key >= :lo AND key < :hi AND err != 0 ORDER BY key",
+		ITER_COLUMNS " AND key >= :lo AND key < :hi ORDER BY key",
+	},
+	{
+		ITER_COLUMNS_OLD " AND err != 0 ORDER BY key",
+		ITER_COLUMNS_OLD " ORDER BY key",
+		ITER_COLUMNS_OLD " AND key >= :lo AND key < :hi AND err != 0 ORDER BY key",
+		ITER_COLUMNS_OLD " AND key >= :lo AND key < :hi ORDER BY key",
+	},
+};
 
 struct iter_range {
 	char *lo, *hi; /* owned; [lo, hi) */
@@ -234,14 +257,7 @@ int snap_iter_new(struct snap_store *st, int64_t snap_id, enum entry_kind kind,
 		if (r < 0)
 			goto fail;
 	}
-	if (all && (flags & SNAP_ITER_ERRORS_ONLY))
-		sql = ITER_COLUMNS " AND err != 0 ORDER BY key";
-	else if (all)
-		sql = ITER_COLUMNS " ORDER BY key";
-	else if (flags & SNAP_ITER_ERRORS_ONLY)
-		sql = ITER_COLUMNS " AND key >= :lo AND key < :hi AND err != 0 ORDER BY key";
-	else
-		sql = ITER_COLUMNS " AND key >= :lo AND key < :hi ORDER BY key";
+	sql = iter_queries[st->schema < 2][(all ? 0 : 2) + (flags & SNAP_ITER_ERRORS_ONLY ? 0 : 1)];
 	r = snap_prepare(st, sql, &it->stmt, reterr);
 	if (r < 0)
 		goto fail;
@@ -317,6 +333,21 @@ static int iter_fill(struct snap_iter *it, struct diag *reterr)
 
 	e->err = sqlite3_column_int(s, 12);
 	e->flags = (uint32_t)sqlite3_column_int64(s, 13);
+
+	/* The optional attributes: pointers into the row, like the key. */
+	if (sqlite3_column_type(s, 14) == SQLITE_NULL) {
+		snap_ext_clear(e);
+	} else {
+		p = sqlite3_column_blob(s, 14);
+		n = sqlite3_column_bytes(s, 14);
+		if (!p && n > 0)
+			return diag_set(reterr, -ENOMEM, "out of memory");
+		if (snap_ext_decode(p, (size_t)n, e) < 0)
+			return diag_set(
+				reterr, -EPROTO,
+				"'%s' is damaged (an entry has malformed optional attributes)",
+				it->st->path);
+	}
 	return 0;
 }
 

@@ -1,7 +1,7 @@
 /*
  * The database schema, and the checks that run before anything is written.
  *
- * Schema version 1:
+ * Schema version 1 (version 2 below):
  *
  *   snapshot  one row per snapshot (a rowid table: few rows). `label` is
  *             NULL while the snapshot is incomplete, so an interrupted scan
@@ -19,16 +19,33 @@
  *             Zero values (err, flags, uid 0...) cost no payload byte in
  *             SQLite's record format, so rows stay near 100-150 bytes.
  *
- * Later kinds (packages, users...) share `entry` with their own `kind`;
- * attributes that only some entries have (xattrs, ACLs, capabilities) will
- * go to side tables keyed by (snap, kind, key, name), so the file row stays
- * small. Either change bumps user_version and adds a migration here.
+ * Later kinds (packages, users...) share `entry` with their own `kind`.
+ *
+ * Schema version 2 adds:
+ *
+ *   snapshot.policy_digest  TEXT, the SHA-256 (64 lowercase hex digits) of
+ *                           the policy the snapshot was taken under, or NULL
+ *   snapshot.policy_source  TEXT, the policy file's path, "(built-in)", or NULL
+ *   entry.ext               BLOB, the optional attributes (xattrs, ACL,
+ *                           capabilities, SELinux label, MIME type) in the
+ *                           self-describing encoding of ext.c; NULL when none
+ *                           was collected, which costs one record header byte
+ *
+ * Migration: a version 1 database opened for writing is migrated in place,
+ * in one transaction (ALTER TABLE ... ADD COLUMN, then user_version = 2);
+ * the new columns are NULL on old rows, which reads as "unknown" and
+ * "nothing collected". Opened read-only, a version 1 database is read as it
+ * is (the queries select NULL for the missing columns) and never written.
  *
  * Validation (snap_schema_prepare) reads application_id, user_version and
- * the list of tables, then reads the snapshot and meta tables and the first
- * entry: a foreign, damaged or newer file fails there, before the first
+ * the number of tables in one statement (one read transaction), then the
+ * snapshot and meta tables and the first entry; before the first write to
+ * a database that was already there, PRAGMA quick_check(1) reads every
+ * page. A foreign, damaged or newer file fails there, before the first
  * write. While it runs, closing the connection must not checkpoint a WAL
  * into a file that turns out not to be ours (SQLITE_DBCONFIG_NO_CKPT_ON_CLOSE).
+ * (store.c refuses what it can from the file header before SQLite opens
+ * the file at all.)
  */
 #include "store/internal.h"
 
@@ -36,6 +53,8 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdio.h>
+#include <string.h>
+#include <time.h>
 
 #include "common/diag.h"
 #include "common/banned.h"
@@ -57,7 +76,9 @@ static const char *const schema_tables[] = {
 	" started INTEGER NOT NULL,"
 	" finished INTEGER,"
 	" entries INTEGER NOT NULL DEFAULT 0,"
-	" errors INTEGER NOT NULL DEFAULT 0)",
+	" errors INTEGER NOT NULL DEFAULT 0,"
+	" policy_digest TEXT,"
+	" policy_source TEXT)",
 
 	"CREATE TABLE %s.meta (key TEXT PRIMARY KEY, value) WITHOUT ROWID",
 
@@ -78,18 +99,30 @@ static const char *const schema_tables[] = {
 	" hash BLOB,"
 	" err INTEGER,"
 	" flags INTEGER,"
+	" ext BLOB,"
 	" PRIMARY KEY (snap, kind, key)) WITHOUT ROWID",
 };
 
 /* What validation reads: every column the code uses, so a damaged or
  * hand-edited schema fails here rather than halfway through a scan. */
-static const char sql_check_snapshot[] =
-	"SELECT id, label, purpose, status, host, version, roots, excludes, cross_mounts,"
-	" hash, started, finished, entries, errors FROM snapshot";
+#define CHECK_SNAPSHOT_V1                                                                  \
+	"SELECT id, label, purpose, status, host, version, roots, excludes, cross_mounts," \
+	" hash, started, finished, entries, errors"
+#define CHECK_ENTRY_V1                                                                         \
+	"SELECT snap, kind, key, mode, uid, gid, size, mtime, ctime, ino, dev, nlink, target," \
+	" hash, err, flags"
+static const char sql_check_snapshot_v1[] = CHECK_SNAPSHOT_V1 " FROM snapshot";
+static const char sql_check_snapshot_v2[] =
+	CHECK_SNAPSHOT_V1 ", policy_digest, policy_source FROM snapshot";
 static const char sql_check_meta[] = "SELECT key, value FROM meta";
-static const char sql_check_entry[] =
-	"SELECT snap, kind, key, mode, uid, gid, size, mtime, ctime, ino, dev, nlink, target,"
-	" hash, err, flags FROM entry LIMIT 1";
+static const char sql_check_entry_v1[] = CHECK_ENTRY_V1 " FROM entry LIMIT 1";
+static const char sql_check_entry_v2[] = CHECK_ENTRY_V1 ", ext FROM entry LIMIT 1";
+
+/* What turns a version 1 database into version 2 (one transaction). */
+static const char sql_migrate_v2[] = "ALTER TABLE snapshot ADD COLUMN policy_digest TEXT;"
+				     "ALTER TABLE snapshot ADD COLUMN policy_source TEXT;"
+				     "ALTER TABLE entry ADD COLUMN ext BLOB;"
+				     "PRAGMA user_version = 2";
 
 int snap_exec(struct snap_store *st, const char *sql, const char *what, struct diag *reterr)
 {
@@ -119,6 +152,7 @@ int snap_prepare(struct snap_store *st, const char *sql, sqlite3_stmt **ret_stmt
  * the words users search for. */
 static int schema_fail(struct snap_store *st, int rc, struct diag *reterr)
 {
+	st->fail_rc = rc;
 	switch (rc & 0xff) {
 	case SQLITE_NOTADB:
 		return diag_set(reterr, -EPROTO, "'%s' is not a drift database (%s)", st->path,
@@ -182,58 +216,35 @@ static int schema_create(struct snap_store *st, const char *dbname, struct diag 
 	return 0;
 }
 
-/* Give an empty, writable database the schema. Another process may be doing
- * the same: the check is repeated under the write lock. Returns 1 if the
- * schema was created, 0 if someone else was first. */
-static int schema_init(struct snap_store *st, struct diag *reterr)
-{
-	char sql[128];
-	int64_t ntables = 0;
-	int r;
-
-	r = snap_exec(st, "BEGIN IMMEDIATE", "create the schema", reterr);
-	if (r < 0)
-		return r;
-	r = schema_read(st, "SELECT count(*) FROM sqlite_schema", &ntables, reterr);
-	if (r < 0)
-		goto fail;
-	if (ntables > 0) {
-		sqlite3_exec(st->db, "ROLLBACK", NULL, NULL, NULL);
-		return 0;
-	}
-	snprintf(sql, sizeof(sql), "PRAGMA application_id = %d; PRAGMA user_version = %d",
-		 SNAP_APPLICATION_ID, SNAP_SCHEMA_VERSION);
-	r = snap_exec(st, sql, "create the schema", reterr);
-	if (r < 0)
-		goto fail;
-	r = schema_create(st, "main", reterr);
-	if (r < 0)
-		goto fail;
-	r = snap_exec(st, "COMMIT", "create the schema", reterr);
-	if (r < 0)
-		goto fail;
-	return 1;
-
-fail:
-	sqlite3_exec(st->db, "ROLLBACK", NULL, NULL, NULL);
-	return r;
-}
-
-/* Returns 1 for a drift database, 0 for an empty one, or -EPROTO... */
+/*
+ * Identify the database: 1 for a drift database (st->schema set), 0 for an
+ * empty one, or -EPROTO... application_id, user_version and the number of
+ * schema objects are read by one statement, hence in one read transaction:
+ * another process creating the schema commits all three at once, so we see
+ * all of it or none of it (read separately, a reader could see the tables
+ * without the application_id, and call our own database foreign).
+ */
 static int schema_identify(struct snap_store *st, struct diag *reterr)
 {
-	int64_t app_id = 0, version = 0, ntables = 0;
-	int r;
+	static const char sql[] = "SELECT (SELECT application_id FROM pragma_application_id),"
+				  " (SELECT user_version FROM pragma_user_version),"
+				  " (SELECT count(*) FROM sqlite_schema)";
+	int64_t app_id, version, ntables;
+	sqlite3_stmt *s = NULL;
+	int rc, r;
 
-	r = schema_read(st, "PRAGMA application_id", &app_id, reterr);
-	if (r < 0)
+	rc = sqlite3_prepare_v2(st->db, sql, -1, &s, NULL);
+	if (rc == SQLITE_OK)
+		rc = sqlite3_step(s);
+	if (rc != SQLITE_ROW) {
+		r = schema_fail(st, rc, reterr);
+		sqlite3_finalize(s);
 		return r;
-	r = schema_read(st, "PRAGMA user_version", &version, reterr);
-	if (r < 0)
-		return r;
-	r = schema_read(st, "SELECT count(*) FROM sqlite_schema", &ntables, reterr);
-	if (r < 0)
-		return r;
+	}
+	app_id = sqlite3_column_int64(s, 0);
+	version = sqlite3_column_int64(s, 1);
+	ntables = sqlite3_column_int64(s, 2);
+	sqlite3_finalize(s);
 
 	if (app_id == 0 && ntables == 0)
 		return 0;
@@ -255,54 +266,182 @@ static int schema_identify(struct snap_store *st, struct diag *reterr)
 				st->path, (long long)version);
 
 	/* Ours: make sure the tables we use are there and readable. */
-	r = schema_read(st, sql_check_snapshot, NULL, reterr);
+	r = schema_read(st, version >= 2 ? sql_check_snapshot_v2 : sql_check_snapshot_v1, NULL,
+			reterr);
 	if (r < 0)
 		return r;
 	r = schema_read(st, sql_check_meta, NULL, reterr);
 	if (r < 0)
 		return r;
-	r = schema_read(st, sql_check_entry, NULL, reterr);
+	r = schema_read(st, version >= 2 ? sql_check_entry_v2 : sql_check_entry_v1, NULL, reterr);
 	if (r < 0)
 		return r;
+	st->schema = (int)version;
 	return 1;
+}
+
+/*
+ * Give an empty, writable database the schema. Another process may be doing
+ * the same: under the write lock the database is identified again, and left
+ * alone when someone else was first. Returns 1 if the schema was created, 0
+ * if someone else created it (and it validated as a drift database), or
+ * -errno.
+ */
+static int schema_init(struct snap_store *st, struct diag *reterr)
+{
+	char sql[128];
+	int r;
+
+	r = snap_exec(st, "BEGIN IMMEDIATE", "create the schema", reterr);
+	if (r < 0)
+		return r;
+	r = schema_identify(st, reterr);
+	if (r != 0) {
+		sqlite3_exec(st->db, "ROLLBACK", NULL, NULL, NULL);
+		return r < 0 ? r : 0;
+	}
+	snprintf(sql, sizeof(sql), "PRAGMA application_id = %d; PRAGMA user_version = %d",
+		 SNAP_APPLICATION_ID, SNAP_SCHEMA_VERSION);
+	r = snap_exec(st, sql, "create the schema", reterr);
+	if (r < 0)
+		goto fail;
+	r = schema_create(st, "main", reterr);
+	if (r < 0)
+		goto fail;
+	r = snap_exec(st, "COMMIT", "create the schema", reterr);
+	if (r < 0)
+		goto fail;
+	st->schema = SNAP_SCHEMA_VERSION;
+	return 1;
+
+fail:
+	sqlite3_exec(st->db, "ROLLBACK", NULL, NULL, NULL);
+	return r;
+}
+
+/*
+ * The b-tree check before the first write to an existing database:
+ * PRAGMA quick_check(1), i.e. the page structure, cell order and record
+ * format of every table and index (integrity_check less the cross-check of
+ * indexes against their tables), stopping at the first problem.
+ */
+static int schema_quick_check(struct snap_store *st, struct diag *reterr)
+{
+	sqlite3_stmt *s = NULL;
+	int rc, r = 0;
+
+	rc = sqlite3_prepare_v2(st->db, "PRAGMA quick_check(1)", -1, &s, NULL);
+	if (rc == SQLITE_OK)
+		rc = sqlite3_step(s);
+	if (rc != SQLITE_ROW) {
+		r = schema_fail(st, rc, reterr);
+	} else {
+		const char *text = (const char *)sqlite3_column_text(s, 0);
+
+		if (!text || strcmp(text, "ok"))
+			r = diag_set(reterr, -EPROTO, "'%s' is damaged (%s)", st->path,
+				     text ? text : "quick_check failed");
+	}
+	sqlite3_finalize(s);
+	return r;
+}
+
+/* Bring a version 1 database to version 2, under the write lock (another
+ * process may have migrated it meanwhile: the version is read again). */
+static int schema_migrate(struct snap_store *st, struct diag *reterr)
+{
+	int64_t version = 0;
+	int r;
+
+	r = snap_exec(st, "BEGIN IMMEDIATE", "upgrade the database", reterr);
+	if (r < 0)
+		return r;
+	r = schema_read(st, "PRAGMA user_version", &version, reterr);
+	if (r < 0)
+		goto fail;
+	if (version == 1) {
+		r = snap_exec(st, sql_migrate_v2, "upgrade the database", reterr);
+		if (r < 0)
+			goto fail;
+	}
+	r = snap_exec(st, "COMMIT", "upgrade the database", reterr);
+	if (r < 0)
+		goto fail;
+	st->schema = SNAP_SCHEMA_VERSION;
+	return 0;
+
+fail:
+	sqlite3_exec(st->db, "ROLLBACK", NULL, NULL, NULL);
+	return r;
+}
+
+/*
+ * Switch to WAL. In rollback mode this takes an exclusive lock while
+ * holding a shared one, and SQLite fails it at once with SQLITE_BUSY
+ * (without the busy handler: waiting could deadlock) when another
+ * connection is on its way to the same lock, as several processes opening
+ * a new database at once are. So retry, for up to about 5 s.
+ */
+static int schema_enable_wal(struct snap_store *st, struct diag *reterr)
+{
+	const struct timespec pause = { 0, 5 * 1000 * 1000 };
+	int rc;
+
+	for (int tries = 0;; tries++) {
+		rc = sqlite3_exec(st->db, "PRAGMA journal_mode = WAL", NULL, NULL, NULL);
+		if ((rc & 0xff) != SQLITE_BUSY || tries >= 1000)
+			break;
+		nanosleep(&pause, NULL);
+	}
+	if (rc != SQLITE_OK)
+		return snap_sqlite_fail(st, rc, "enable WAL", reterr);
+	return 0;
 }
 
 int snap_schema_prepare(struct snap_store *st, struct diag *reterr)
 {
+	bool created = false;
 	int r;
 
 	/* Until the file is known to be ours, closing must not write to it. */
 	sqlite3_db_config(st->db, SQLITE_DBCONFIG_NO_CKPT_ON_CLOSE, 1, NULL);
 
-	for (int attempt = 0;; attempt++) {
-		r = schema_identify(st, reterr);
-		if (r < 0)
-			return r;
-		if (r == 1)
-			break;
-		if (!st->writable) {
-			/* An empty file opened for reading: stand-in empty tables
-			 * (TEMP shadows main), so every query simply finds nothing. */
-			return schema_create(st, "temp", reterr);
-		}
-		if (attempt > 0)
-			return diag_set(reterr, -EPROTO, "cannot create the schema in '%s'",
-					st->path);
+	r = schema_identify(st, reterr);
+	if (r < 0)
+		return r;
+	if (r == 0 && !st->writable) {
+		/* An empty file opened for reading: stand-in empty tables
+		 * (TEMP shadows main), so every query simply finds nothing. */
+		st->schema = SNAP_SCHEMA_VERSION;
+		return schema_create(st, "temp", reterr);
+	}
+	if (r == 0) {
 		r = schema_init(st, reterr);
 		if (r < 0)
 			return r;
-		if (r == 1)
-			break;
+		created = r == 1;
+	}
+	/* Before the first write to a database that was there already: its
+	 * b-trees (identification reads only a few rows). */
+	if (st->writable && !created) {
+		r = schema_quick_check(st, reterr);
+		if (r < 0)
+			return r;
 	}
 
 	if (!st->writable)
 		return 0;
 
 	sqlite3_db_config(st->db, SQLITE_DBCONFIG_NO_CKPT_ON_CLOSE, 0, NULL);
+	if (st->schema < SNAP_SCHEMA_VERSION) {
+		r = schema_migrate(st, reterr);
+		if (r < 0)
+			return r;
+	}
 	/* WAL: readers never wait for the scan, and one fsync per commit.
 	 * NORMAL loses at most the last transaction on power loss, never
 	 * consistency. */
-	r = snap_exec(st, "PRAGMA journal_mode = WAL", "enable WAL", reterr);
+	r = schema_enable_wal(st, reterr);
 	if (r < 0)
 		return r;
 	r = snap_exec(st, "PRAGMA synchronous = NORMAL", "set synchronous", reterr);

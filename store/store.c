@@ -19,7 +19,8 @@
  *     too, so an old snapshot is touched only when the new one commits.
  *
  * One INSERT statement, prepared once per store, is bound and stepped per
- * entry with SQLITE_STATIC bindings: no allocation per row.
+ * entry with SQLITE_STATIC bindings: no allocation per row (the optional
+ * attributes are encoded into a buffer the writer reuses; see ext.c).
  */
 #include "store/store.h"
 
@@ -52,7 +53,8 @@ struct snap_writer {
 	enum hash_algo hash;
 	int64_t started_ns;
 	uint64_t entries, errors;
-	bool in_tx; /* transaction 2 is open */
+	bool in_tx;        /* transaction 2 is open */
+	struct strbuf ext; /* the ext column being bound; reused for every entry */
 };
 
 /* ---- errors ---- */
@@ -221,13 +223,164 @@ void snap_store_free(struct snap_store *st)
 	free(st);
 }
 
+/* Whether @path + @suffix exists; *ret_size gets its size (0 if missing). */
+static bool side_file(const char *path, const char *suffix, off_t *ret_size)
+{
+	char side[PATH_MAX + 8];
+	struct stat sb;
+
+	*ret_size = 0;
+	if ((size_t)snprintf(side, sizeof(side), "%s%s", path, suffix) >= sizeof(side))
+		return false;
+	if (stat(side, &sb) < 0)
+		return false;
+	*ret_size = sb.st_size;
+	return true;
+}
+
+static uint32_t be32(const unsigned char *p)
+{
+	return (uint32_t)p[0] << 24 | (uint32_t)p[1] << 16 | (uint32_t)p[2] << 8 | p[3];
+}
+
+/*
+ * Refuse a file that is plainly not ours from its first bytes, before
+ * SQLite opens it (and, for a WAL database, makes -wal and -shm files next
+ * to it): not SQLite, a foreign application_id, a newer drift schema, or
+ * tables of another program. The fields read here never change under a
+ * writer of a database that is ours, so an unlocked read is fine. Skipped
+ * when a -wal holds data (the newest header may be there): SQLite decides
+ * then. Returns 0 (no verdict) or -EPROTO.
+ */
+static int store_precheck(const char *path, struct diag *reterr)
+{
+	static const char magic[16] = "SQLite format 3";
+	unsigned char h[108];
+	uint32_t app_id, version;
+	off_t wal_size;
+	ssize_t n;
+	int fd;
+
+	if (side_file(path, "-wal", &wal_size) && wal_size > 0)
+		return 0;
+	fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY);
+	if (fd < 0)
+		return 0; /* SQLite reports it */
+	n = pread(fd, h, sizeof(h), 0);
+	close(fd);
+	if (n <= 0)
+		return 0; /* empty (ours to fill), or SQLite reports the error */
+	if ((size_t)n < 100 || memcmp(h, magic, sizeof(magic)))
+		return diag_set(reterr, -EPROTO, "'%s' is not a drift database (%s)", path,
+				sqlite3_errstr(SQLITE_NOTADB));
+	app_id = be32(h + 68);
+	version = be32(h + 60);
+	if (app_id != 0 && app_id != SNAP_APPLICATION_ID)
+		return diag_set(reterr, -EPROTO,
+				"'%s' is not a drift database (application_id 0x%08x)", path,
+				(unsigned)app_id);
+	if (app_id == SNAP_APPLICATION_ID && version > SNAP_SCHEMA_VERSION)
+		return diag_set(
+			reterr, -EPROTO,
+			"'%s' was written by a newer drift (schema %lld; this drift reads up to %d)",
+			path, (long long)version, SNAP_SCHEMA_VERSION);
+	/* Page 1 after the header: the schema table, a leaf (0x0d) without
+	 * cells when the database holds nothing. */
+	if (app_id == 0 && (size_t)n >= sizeof(h) && (h[100] != 0x0d || h[103] || h[104]))
+		return diag_set(reterr, -EPROTO,
+				"'%s' is not a drift database (it holds tables of another program)",
+				path);
+	return 0;
+}
+
+/* "file:<path>?<query>" with the path %-escaped, for sqlite3_open_v2(). */
+static char *store_uri(const char *path, const char *query)
+{
+	struct strbuf sb = STRBUF_INIT;
+	int r = strbuf_adds(&sb, "file:");
+
+	for (const unsigned char *p = (const unsigned char *)path; *p && r == 0; p++) {
+		if ((*p >= 'a' && *p <= 'z') || (*p >= 'A' && *p <= 'Z') ||
+		    (*p >= '0' && *p <= '9') || strchr("/-._~", *p))
+			r = strbuf_addch(&sb, (char)*p);
+		else
+			r = strbuf_addf(&sb, "%%%02X", *p);
+	}
+	if (r == 0)
+		r = strbuf_addf(&sb, "?%s", query);
+	if (r < 0) {
+		strbuf_release(&sb);
+		return NULL;
+	}
+	return strbuf_detach(&sb, NULL);
+}
+
+/* Open the SQLite connection of @st on @name (a path, or a URI with @uri). */
+static int store_connect(struct snap_store *st, const char *name, bool uri, struct diag *reterr)
+{
+	int flags = (st->writable ? SQLITE_OPEN_READWRITE : SQLITE_OPEN_READONLY) |
+		    SQLITE_OPEN_NOMUTEX | (uri ? SQLITE_OPEN_URI : 0);
+	int rc;
+
+	/* Never SQLITE_OPEN_CREATE: the file exists by now, and a read must
+	 * not create one. NOMUTEX: a store belongs to one thread. */
+	rc = sqlite3_open_v2(name, &st->db, flags, NULL);
+	if (rc != SQLITE_OK) {
+		if (!st->db)
+			return diag_set(reterr, -ENOMEM, "out of memory");
+		return diag_set(reterr, snap_sqlite_errno(rc), "cannot open database '%s': %s",
+				st->path, sqlite3_errmsg(st->db));
+	}
+	sqlite3_extended_result_codes(st->db, 1);
+	sqlite3_busy_timeout(st->db, SNAP_DEFAULT_BUSY_MS);
+	return 0;
+}
+
+/*
+ * A read-only open that failed because SQLite could not set up the -shm of
+ * a WAL database (the directory is not writable: a database of another
+ * user, a read-only mount, copied evidence). Without a -wal file the main
+ * file holds everything: read it as immutable (no locks, no -shm; a writer
+ * that starts meanwhile is not seen). With one, there is no safe way.
+ */
+static int store_reopen_immutable(struct snap_store *st, struct diag *reterr)
+{
+	int rc = st->fail_rc;
+	off_t wal_size;
+	char *uri;
+	int r;
+
+	if (st->writable || !rc ||
+	    ((rc & 0xff) != SQLITE_READONLY && (rc & 0xff) != SQLITE_CANTOPEN))
+		return 0;
+	if (side_file(st->path, "-wal", &wal_size))
+		return diag_set(
+			reterr, -EACCES,
+			"cannot read database '%s': it has a '-wal' file, and its '-shm' file cannot be created (no write access to the directory)",
+			st->path);
+	uri = store_uri(st->path, "immutable=1");
+	if (!uri)
+		return diag_set(reterr, -ENOMEM, "out of memory");
+	sqlite3_close_v2(st->db);
+	st->db = NULL;
+	st->fail_rc = 0;
+	r = store_connect(st, uri, true, reterr);
+	free(uri);
+	if (r < 0)
+		return r;
+	r = snap_schema_prepare(st, reterr);
+	return r < 0 ? r : 1;
+}
+
 int snap_store_open(const char *path, enum snap_open_flags flags, struct snap_store **ret_store,
 		    struct diag *reterr)
 {
 	bool writable = flags & SNAP_OPEN_WRITE;
 	struct snap_store *st = NULL;
+	bool had_side = false;
+	off_t side_size;
 	struct stat sb;
-	int rc, r;
+	int r;
 
 	if (!path || !*path)
 		return diag_set(reterr, -EINVAL, "empty database path");
@@ -244,6 +397,9 @@ int snap_store_open(const char *path, enum snap_open_flags flags, struct snap_st
 		return diag_set(reterr, -EISDIR, "cannot open database '%s': it is a directory",
 				path);
 	}
+	r = store_precheck(path, reterr);
+	if (r < 0)
+		return r;
 
 	st = calloc(1, sizeof(*st));
 	if (!st)
@@ -254,33 +410,40 @@ int snap_store_open(const char *path, enum snap_open_flags flags, struct snap_st
 		r = diag_set(reterr, -ENOMEM, "out of memory");
 		goto fail;
 	}
-
-	/* Never SQLITE_OPEN_CREATE: the file exists by now, and a read must
-	 * not create one. NOMUTEX: a store belongs to one thread. */
-	rc = sqlite3_open_v2(path, &st->db,
-			     (writable ? SQLITE_OPEN_READWRITE : SQLITE_OPEN_READONLY) |
-				     SQLITE_OPEN_NOMUTEX,
-			     NULL);
-	if (rc != SQLITE_OK) {
-		if (!st->db) {
-			r = diag_set(reterr, -ENOMEM, "out of memory");
-			goto fail;
-		}
-		r = diag_set(reterr, snap_sqlite_errno(rc), "cannot open database '%s': %s", path,
-			     sqlite3_errmsg(st->db));
-		goto fail;
-	}
-	sqlite3_extended_result_codes(st->db, 1);
-	sqlite3_busy_timeout(st->db, SNAP_DEFAULT_BUSY_MS);
-
-	r = snap_schema_prepare(st, reterr);
+	had_side = side_file(path, "-wal", &side_size) || side_file(path, "-shm", &side_size);
+	r = store_connect(st, path, false, reterr);
 	if (r < 0)
 		goto fail;
+	/* SQLite opens a file it may not write read-only, silently. */
+	if (writable && sqlite3_db_readonly(st->db, "main") == 1) {
+		r = diag_set(reterr, -EROFS,
+			     "cannot open database '%s' for writing: it is read-only (%s)", path,
+			     access(path, W_OK) < 0 ? strerror(errno) : "read-only file system");
+		goto fail;
+	}
+
+	r = snap_schema_prepare(st, reterr);
+	if (r < 0) {
+		int again = store_reopen_immutable(st, reterr);
+
+		if (again <= 0) {
+			r = again < 0 ? again : r;
+			goto fail;
+		}
+	}
 
 	*ret_store = st;
 	return 0;
 
 fail:
+	/*
+	 * A rejected file keeps no -wal and -shm of ours: when there were none
+	 * before, the WAL we made is empty, and the checkpoint on close (under
+	 * SQLite's exclusive lock, so only when nobody else has the file
+	 * open) writes nothing and removes both.
+	 */
+	if (st && st->db && writable && !had_side)
+		sqlite3_db_config(st->db, SQLITE_DBCONFIG_NO_CKPT_ON_CLOSE, 0, NULL);
 	snap_store_free(st);
 	return r;
 }
@@ -297,10 +460,18 @@ const char *snap_store_path(const struct snap_store *st)
 
 /* ---- snapshot metadata ---- */
 
-#define INFO_COLUMNS                                                                      \
+#define INFO_COLUMNS_V1                                                                   \
 	"id, label, purpose, status, host, version, roots, excludes, cross_mounts, hash," \
 	" started, finished, entries, errors,"                                            \
 	" id IS (SELECT value FROM meta WHERE key = '" SNAP_META_BASELINE "')"
+/* Version 1 lacks the policy columns: a read-only open selects NULL instead. */
+#define INFO_COLUMNS_V2  INFO_COLUMNS_V1 ", policy_digest, policy_source"
+#define INFO_COLUMNS_OLD INFO_COLUMNS_V1 ", NULL, NULL"
+
+static const char *info_columns(const struct snap_store *st)
+{
+	return st->schema >= 2 ? INFO_COLUMNS_V2 : INFO_COLUMNS_OLD;
+}
 
 void snap_info_release(struct snap_info *info)
 {
@@ -317,6 +488,8 @@ void snap_info_release(struct snap_info *info)
 		for (size_t i = 0; i < info->nexcludes; i++)
 			free(info->excludes[i]);
 	free(info->excludes);
+	free(info->policy_digest);
+	free(info->policy_source);
 	memset(info, 0, sizeof(*info));
 }
 
@@ -389,6 +562,8 @@ static int info_from_row(sqlite3_stmt *s, struct snap_info *ret_info, struct dia
 	info.entries = (uint64_t)sqlite3_column_int64(s, 12);
 	info.errors = (uint64_t)sqlite3_column_int64(s, 13);
 	info.is_baseline = sqlite3_column_int(s, 14) != 0;
+	info.policy_digest = column_strdup(s, 15, false, &oom);
+	info.policy_source = column_strdup(s, 16, false, &oom);
 	if (oom) {
 		snap_info_release(&info);
 		return diag_set(reterr, -ENOMEM, "out of memory");
@@ -406,7 +581,7 @@ static int info_query(struct snap_store *st, const char *where, int64_t id, cons
 	sqlite3_stmt *s = NULL;
 	int rc, r;
 
-	snprintf(sql, sizeof(sql), "SELECT " INFO_COLUMNS " FROM snapshot WHERE %s", where);
+	snprintf(sql, sizeof(sql), "SELECT %s FROM snapshot WHERE %s", info_columns(st), where);
 	r = snap_prepare(st, sql, &s, reterr);
 	if (r < 0)
 		return r;
@@ -468,9 +643,11 @@ int snap_baseline(struct snap_store *st, struct snap_info *ret_info, struct diag
 int snap_list(struct snap_store *st, snap_list_fn *fn, void *userdata, struct diag *reterr)
 {
 	sqlite3_stmt *s = NULL;
+	char sql[512];
 	int rc, r;
 
-	r = snap_prepare(st, "SELECT " INFO_COLUMNS " FROM snapshot ORDER BY id", &s, reterr);
+	snprintf(sql, sizeof(sql), "SELECT %s FROM snapshot ORDER BY id", info_columns(st));
+	r = snap_prepare(st, sql, &s, reterr);
 	if (r < 0)
 		return r;
 	while ((rc = sqlite3_step(s)) == SQLITE_ROW) {
@@ -626,12 +803,13 @@ static int writer_check_label(struct snap_writer *w, int64_t *ret_holder, struct
 
 static const char sql_insert_entry[] =
 	"INSERT INTO entry (snap, kind, key, mode, uid, gid, size, mtime, ctime, ino, dev, nlink,"
-	" target, hash, err, flags) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)";
+	" target, hash, err, flags, ext)"
+	" VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)";
 
 static const char sql_insert_snapshot[] =
 	"INSERT INTO snapshot (label, purpose, status, host, version, roots, excludes,"
-	" cross_mounts, hash, started, finished, entries, errors)"
-	" VALUES (NULL, ?1, 'incomplete', ?2, ?3, ?4, ?5, ?6, ?7, ?8, NULL, 0, 0)";
+	" cross_mounts, hash, started, finished, entries, errors, policy_digest, policy_source)"
+	" VALUES (NULL, ?1, 'incomplete', ?2, ?3, ?4, ?5, ?6, ?7, ?8, NULL, 0, 0, ?9, ?10)";
 
 static void writer_free(struct snap_writer *w)
 {
@@ -640,6 +818,7 @@ static void writer_free(struct snap_writer *w)
 	if (w->st->writer == w)
 		w->st->writer = NULL;
 	free(w->label);
+	strbuf_release(&w->ext);
 	free(w);
 }
 
@@ -705,6 +884,8 @@ static int writer_record(struct snap_writer *w, const struct snap_new *p, struct
 	sqlite3_bind_int(s, 6, p->cross_mounts ? 1 : 0);
 	sqlite3_bind_int(s, 7, (int)w->hash);
 	sqlite3_bind_int64(s, 8, w->started_ns);
+	sqlite3_bind_text(s, 9, p->policy_digest, -1, SQLITE_STATIC);
+	sqlite3_bind_text(s, 10, p->policy_source, -1, SQLITE_STATIC);
 	rc = sqlite3_step(s);
 	if (rc != SQLITE_DONE) {
 		r = snap_sqlite_fail(st, rc, "record a snapshot", reterr);
@@ -723,6 +904,17 @@ out:
 	strbuf_release(&roots);
 	strbuf_release(&excludes);
 	return r;
+}
+
+/* A SHA-256 digest in lowercase hex. */
+static bool digest_valid(const char *s)
+{
+	size_t n = 0;
+
+	for (; s[n]; n++)
+		if (!((s[n] >= '0' && s[n] <= '9') || (s[n] >= 'a' && s[n] <= 'f')))
+			return false;
+	return n == 64;
 }
 
 int snap_writer_begin(struct snap_store *st, const struct snap_new *params,
@@ -746,6 +938,9 @@ int snap_writer_begin(struct snap_store *st, const struct snap_new *params,
 		if (r < 0)
 			return r;
 	}
+	if (params->policy_digest && !digest_valid(params->policy_digest))
+		return diag_set(reterr, -EINVAL,
+				"invalid policy digest (want 64 lowercase hex digits)");
 	if (!st->writable)
 		return diag_set(reterr, -EROFS, "database '%s' is open read-only", st->path);
 	if (st->writer)
@@ -756,6 +951,7 @@ int snap_writer_begin(struct snap_store *st, const struct snap_new *params,
 	if (!w)
 		return diag_set(reterr, -ENOMEM, "out of memory");
 	w->st = st;
+	strbuf_init(&w->ext);
 	w->purpose = params->purpose;
 	w->replace = params->replace;
 	w->keep = params->keep;
@@ -804,6 +1000,18 @@ int snap_writer_add(struct snap_writer *w, const struct entry *e, struct diag *r
 			"entry hash (%s, %u bytes) does not match the snapshot's algorithm (%s)",
 			hash_algo_name(e->hash_algo), (unsigned)e->hash_len,
 			hash_algo_name(w->hash));
+	if (e->collected & ~(uint32_t)ATTR_OPTIONAL)
+		return diag_set(reterr, -EINVAL, "entry collected unknown attributes (0x%x)",
+				(unsigned)(e->collected & ~(uint32_t)ATTR_OPTIONAL));
+	if ((e->collected & ATTR_XATTRS) && e->xattrs_len > 0 &&
+	    (!e->xattrs || entry_xattrs_check(e->xattrs, e->xattrs_len) < 0))
+		return diag_set(reterr, -EINVAL, "malformed extended attributes (%zu bytes)",
+				e->xattrs_len);
+	if (snap_ext_encode(&w->ext, e) < 0)
+		return diag_set(reterr, -ENOMEM, "out of memory");
+	if (w->ext.len > INT_MAX)
+		return diag_set(reterr, -EINVAL, "optional attributes too long (%zu bytes)",
+				w->ext.len);
 
 	/* SQLITE_STATIC: every parameter is rebound before each step, and
 	 * the statement is reset right after it, so no copy is needed. */
@@ -832,6 +1040,10 @@ int snap_writer_add(struct snap_writer *w, const struct entry *e, struct diag *r
 		sqlite3_bind_null(s, 14);
 	sqlite3_bind_int(s, 15, e->err);
 	sqlite3_bind_int64(s, 16, e->flags);
+	if (w->ext.len > 0)
+		sqlite3_bind_blob(s, 17, w->ext.buf, (int)w->ext.len, SQLITE_STATIC);
+	else
+		sqlite3_bind_null(s, 17);
 
 	rc = sqlite3_step(s);
 	sqlite3_reset(s);
@@ -951,13 +1163,25 @@ static int writer_finish(struct snap_writer *w, struct snap_info *ret_info, stru
 	}
 
 	if (w->purpose == SNAP_PURPOSE_CHECK && w->keep > 0) {
-		/* The newest @keep checks stay, this one among them. */
+		/*
+		 * The newest @keep complete checks stay, this one among them;
+		 * interrupted checks do not count. Those older than the newest
+		 * complete check before this one are leftovers of killed runs
+		 * and go too. A newer one may be a check that recorded itself
+		 * and waits for the lock we hold: it stays (until the next
+		 * check), and this one is never touched (id != :a).
+		 */
+#define PRUNE_IDS                                                                             \
+	"SELECT id FROM snapshot WHERE purpose = 2 AND id != :a AND ("                        \
+	"(status = 'complete' AND id NOT IN (SELECT id FROM snapshot WHERE purpose = 2"       \
+	" AND status = 'complete' AND id != :a ORDER BY id DESC LIMIT :b))"                   \
+	" OR (status = 'incomplete' AND id < (SELECT max(id) FROM snapshot WHERE purpose = 2" \
+	" AND status = 'complete' AND id != :a)))"
 		static const char *const prune[] = {
-			"DELETE FROM entry WHERE snap IN (SELECT id FROM snapshot WHERE purpose = 2"
-			" AND id != :a ORDER BY id DESC LIMIT -1 OFFSET :b)",
-			"DELETE FROM snapshot WHERE id IN (SELECT id FROM snapshot WHERE purpose = 2"
-			" AND id != :a ORDER BY id DESC LIMIT -1 OFFSET :b)",
+			"DELETE FROM entry WHERE snap IN (" PRUNE_IDS ")",
+			"DELETE FROM snapshot WHERE id IN (" PRUNE_IDS ")",
 		};
+#undef PRUNE_IDS
 		for (size_t i = 0; i < 2; i++) {
 			r = store_query_int(st, prune[i], w->id, (int64_t)w->keep - 1, NULL, NULL,
 					    reterr);

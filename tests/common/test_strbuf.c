@@ -79,6 +79,25 @@ static void test_diag_set_returns_code_and_formats(void **state)
 	assert_int_equal(diag_set(NULL, -EIO, "ignored"), -EIO);
 }
 
+static void test_diag_set_never_cuts_a_utf8_sequence(void **state)
+{
+	(void)state;
+	struct diag d;
+	char long_name[400];
+
+	/* 254 ASCII bytes, then a 3-byte character that does not fit. */
+	memset(long_name, 'a', 254);
+	memcpy(long_name + 254, "\xe2\x82\xac\xe2\x82\xac", 6);
+	long_name[260] = '\0';
+	diag_set(&d, -EIO, "%s", long_name);
+	assert_int_equal(strlen(d.msg), 254);
+	/* A character that fits whole is kept. */
+	long_name[252] = '\0';
+	memcpy(long_name + 252, "\xe2\x82\xac", 4);
+	diag_set(&d, -EIO, "%s", long_name);
+	assert_int_equal(strlen(d.msg), 255);
+}
+
 static void test_entry_names(void **state)
 {
 	(void)state;
@@ -108,6 +127,7 @@ int main(void)
 		cmocka_unit_test(test_strbuf_detach_hands_over_memory),
 		cmocka_unit_test(test_strbuf_addf_long_output),
 		cmocka_unit_test(test_diag_set_returns_code_and_formats),
+		cmocka_unit_test(test_diag_set_never_cuts_a_utf8_sequence),
 		cmocka_unit_test(test_entry_names),
 	};
 	return cmocka_run_group_tests_name("common/strbuf", tests, NULL, NULL);

@@ -402,6 +402,173 @@ int fx_add_weird(struct report *rep)
 	return r;
 }
 
+/* ---- classified ---- */
+
+static char s_digest_old[] = "0123abcd0123abcd0123abcd0123abcd0123abcd0123abcd0123abcd0123abcd";
+static char s_digest_new[] = "fedc9876fedc9876fedc9876fedc9876fedc9876fedc9876fedc9876fedc9876";
+static char s_policy_path[] = "/etc/drift/policy.yaml";
+static struct snap_info policy_baseline, policy_check;
+
+void fx_meta_check_policy(struct report_meta *ret_meta)
+{
+	fx_meta_check(ret_meta);
+	policy_baseline = fx_baseline;
+	policy_baseline.policy_digest = s_digest_old;
+	policy_baseline.policy_source = s_policy_path;
+	policy_check = fx_check;
+	policy_check.policy_digest = s_digest_new;
+	policy_check.policy_source = s_policy_path;
+	ret_meta->old = &policy_baseline;
+	ret_meta->new = &policy_check;
+}
+
+static void add_v(struct report *rep, int *r, enum snap_change change, const struct entry *old,
+		  const struct entry *new, uint32_t attrs, const struct report_verdict *v)
+{
+	const struct deviation d = { .change = change, .old = old, .new = new, .attrs = attrs };
+
+	if (*r == 0)
+		*r = report_add_verdict(rep, &d, v);
+}
+
+static struct report_verdict verdict(const char *class_name, unsigned rank, const char *rule_id,
+				     const char *reason, uint32_t attrs)
+{
+	static const char *const names[] = { "info", "low", "medium", "high", "critical" };
+
+	return (struct report_verdict){
+		.class_name = class_name,
+		.counts = strcmp(class_name, "expected") != 0,
+		.severity_name = names[rank],
+		.severity_rank = rank,
+		.rule_id = rule_id,
+		.rule_title = rule_id ? "A rule" : NULL,
+		.rule_file = rule_id ? "/etc/drift/policy.yaml" : NULL,
+		.rule_line = rule_id ? 12 : 0,
+		.reason = reason,
+		.attrs = attrs,
+	};
+}
+
+/* xattrs blobs: old has user.a="1", user.bin=<00 ff>, user.gone="x";
+ * new has user.a="2", user.bin=<00 ff>, user.new=<long>. */
+static uint8_t xattrs_old[64], xattrs_new[160];
+static size_t xattrs_old_len, xattrs_new_len;
+
+static void make_xattrs(void)
+{
+	static const uint8_t bin[] = { 0x00, 0xff };
+	uint8_t big[80];
+	uint8_t *p;
+
+	memset(big, 'v', sizeof(big));
+	p = xattrs_old;
+	p += entry_xattrs_put(p, "user.a", 6, (const uint8_t *)"1", 1);
+	p += entry_xattrs_put(p, "user.bin", 8, bin, 2);
+	p += entry_xattrs_put(p, "user.gone", 9, (const uint8_t *)"x", 1);
+	xattrs_old_len = (size_t)(p - xattrs_old);
+	p = xattrs_new;
+	p += entry_xattrs_put(p, "user.a", 6, (const uint8_t *)"2", 1);
+	p += entry_xattrs_put(p, "user.bin", 8, bin, 2);
+	p += entry_xattrs_put(p, "user.new\n", 9, big, sizeof(big));
+	xattrs_new_len = (size_t)(p - xattrs_new);
+	assert_int_equal(entry_xattrs_check(xattrs_old, xattrs_old_len), 0);
+	assert_int_equal(entry_xattrs_check(xattrs_new, xattrs_new_len), 0);
+}
+
+/*
+ * In key order:
+ *   /etc/cron.d/job   added      high      [etc] new file
+ *   /etc/hosts        modified   expected  [etc-volatile] (mtime only)
+ *   /etc/motd         modified   no verdict (size)
+ *   /etc/old          removed    medium    [etc] no reason
+ *   /usr/bin/ping     modified   critical  [bin] caps, xattrs, acl, selinux, mime
+ *   /usr/bin/su       modified   critical  [bin] mode, hash, but only mode matters
+ *   /usr/lib/x.so     modified   low       no rule
+ *   /var/log/syslog   modified   expected  [logs] grew
+ *   /var/tmp/f        added      info      [tmp]
+ *   unreadable: /var/log/secret (EACCES)
+ */
+int fx_add_classified(struct report *rep)
+{
+	struct report_verdict v;
+	struct entry o, n;
+	int r = 0;
+
+	make_xattrs();
+
+	n = file_entry("/etc/cron.d/job");
+	v = verdict("drift", 3, "etc", "new file", 0);
+	add_v(rep, &r, SNAP_ADDED, NULL, &n, 0, &v);
+
+	o = file_entry("/etc/hosts");
+	n = o;
+	n.mtime_ns += SEC;
+	v = verdict("expected", 3, "etc-volatile", "mtime may change", ATTR_MTIME);
+	add_v(rep, &r, SNAP_MODIFIED, &o, &n, ATTR_MTIME, &v);
+
+	o = file_entry("/etc/motd");
+	n = o;
+	n.size = 2048;
+	add_v(rep, &r, SNAP_MODIFIED, &o, &n, ATTR_SIZE, NULL);
+
+	o = special_entry("/etc/old", S_IFDIR, 0755);
+	v = verdict("drift", 2, "etc", NULL, 0);
+	add_v(rep, &r, SNAP_REMOVED, &o, NULL, 0, &v);
+
+	o = file_entry("/usr/bin/ping");
+	o.collected = ATTR_OPTIONAL;
+	o.xattrs = xattrs_old;
+	o.xattrs_len = xattrs_old_len;
+	o.acl = NULL;
+	o.caps = NULL;
+	o.selinux = "system_u:object_r:bin_t:s0";
+	o.mime = "application/x-pie-executable";
+	n = o;
+	n.xattrs = xattrs_new;
+	n.xattrs_len = xattrs_new_len;
+	n.acl = "u::rwx,u:1000:rwx,g::r-x,m::rwx,o::r-x";
+	n.caps = "cap_net_raw=ep";
+	n.selinux = "unconfined_u:object_r:user_home_t:s0";
+	n.mime = "text/x-shellscript";
+	v = verdict("drift", 4, "bin", "capabilities changed",
+		    ATTR_XATTRS | ATTR_ACL | ATTR_CAPS | ATTR_SELINUX | ATTR_MIME);
+	add_v(rep, &r, SNAP_MODIFIED, &o, &n, v.attrs, &v);
+
+	o = file_entry("/usr/bin/su");
+	o.mode = S_IFREG | 0755;
+	n = o;
+	n.mode = S_IFREG | 04755;
+	memcpy(n.hash, hash_b, 16);
+	v = verdict("drift", 4, "bin", "setuid bit set", ATTR_MODE);
+	add_v(rep, &r, SNAP_MODIFIED, &o, &n, ATTR_MODE | ATTR_HASH, &v);
+
+	o = file_entry("/usr/lib/x.so");
+	n = o;
+	n.uid = 7;
+	v = verdict("drift", 1, NULL, "owner changed", ATTR_UID);
+	add_v(rep, &r, SNAP_MODIFIED, &o, &n, ATTR_UID, &v);
+
+	o = file_entry("/var/log/syslog");
+	n = o;
+	n.size = 4096;
+	n.mtime_ns += SEC;
+	v = verdict("expected", 0, "logs", "grew", ATTR_SIZE | ATTR_MTIME);
+	add_v(rep, &r, SNAP_MODIFIED, &o, &n, ATTR_SIZE | ATTR_MTIME, &v);
+
+	n = file_entry("/var/log/secret");
+	n.err = EACCES;
+	add_error(rep, &r, &n);
+
+	n = file_entry("/var/tmp/f");
+	v = verdict("drift", 0, "tmp", NULL, 0);
+	v.rule_title = NULL;
+	v.rule_file = NULL;
+	v.rule_line = 0;
+	add_v(rep, &r, SNAP_ADDED, NULL, &n, 0, &v);
+	return r;
+}
+
 /* ---- rendering and golden files ---- */
 
 int fx_render(enum report_format format, const struct report_meta *meta, fx_add_fn *addfn,

@@ -32,6 +32,15 @@ int fx_add_one(struct report *rep);
 int fx_add_unreadable_only(struct report *rep);
 /** Names with a newline, control bytes, DEL, C1, invalid UTF-8, backslash, quotes... */
 int fx_add_weird(struct report *rep);
+/**
+ * With verdicts: drift of every severity, expected changes, one deviation
+ * without a verdict, the optional attributes (xattrs with binary values,
+ * ACL, caps, SELinux, MIME), and one unreadable entry.
+ */
+int fx_add_classified(struct report *rep);
+
+/** meta for `drift check` whose baseline was taken under another policy. */
+void fx_meta_check_policy(struct report_meta *ret_meta);
 
 /**
  * Render a whole report in memory. Returns 0 and a malloc'd NUL-terminated

@@ -95,15 +95,21 @@ static void test_json_clean_check_is_valid_with_empty_arrays(void **state)
 	fx_golden_check("check-clean.json", buf, len);
 	assert_valid_json(buf, len);
 
-	assert_starts_with(buf,
-			   "{\n  \"drift_report\": 1,\n  \"tool\": {\"name\": \"drift\", "
-			   "\"version\": \"0.1.0-test\"},\n  \"command\": \"check\",\n"
-			   "  \"generated\": \"2026-11-26T03:15:43.123456789Z\",\n"
-			   "  \"database\": \"/var/lib/drift/drift.db\",\n"
-			   "  \"compare\": {\"all_changes\": false},\n  \"old\": {\"id\": 1, ");
-	assert_contains(buf, "\n  \"summary\": {\"added\": 0, \"removed\": 0, \"modified\": 0, "
-			     "\"total\": 0, \"unreadable\": 0, \"entries_checked\": 1234},\n"
-			     "  \"deviations\": [],\n  \"unreadable\": []\n}\n");
+	assert_starts_with(
+		buf,
+		"{\n  \"drift_report\": 1,\n  \"tool\": {\"name\": \"drift\", "
+		"\"version\": \"0.1.0-test\"},\n  \"command\": \"check\",\n"
+		"  \"generated\": \"2026-11-26T03:15:43.123456789Z\",\n"
+		"  \"database\": \"/var/lib/drift/drift.db\",\n"
+		"  \"compare\": {\"all_changes\": false, \"hash_compared\": true},\n  \"old\": {\"id\": 1, ");
+	assert_contains(buf,
+			"\n  \"policy\": {\"old\": {\"source\": null, \"digest\": null}, "
+			"\"new\": {\"source\": null, \"digest\": null}, \"changed\": false},\n"
+			"  \"summary\": {\"added\": 0, \"removed\": 0, \"modified\": 0, "
+			"\"total\": 0, \"expected\": 0, \"drift\": 0, \"by_severity\": "
+			"{\"critical\": 0, \"high\": 0, \"medium\": 0, \"low\": 0, \"info\": 0}, "
+			"\"unreadable\": 0, \"entries_checked\": 1234},\n"
+			"  \"deviations\": [],\n  \"unreadable\": []\n}\n");
 	free(buf);
 }
 
@@ -135,7 +141,7 @@ static void test_json_snapshot_objects_have_every_member(void **state)
 	assert_contains(buf, "  \"command\": \"diff\",\n"
 			     "  \"generated\": \"1969-12-31T23:59:59.999999999Z\",\n"
 			     "  \"database\": \"/home/ops/drift \\\"test\\\".db\",\n"
-			     "  \"compare\": {\"all_changes\": true},\n");
+			     "  \"compare\": {\"all_changes\": true, \"hash_compared\": false},\n");
 	assert_contains(buf,
 			"  \"new\": {\"id\": 3, \"label\": null, \"purpose\": \"scan\", "
 			"\"complete\": false, \"host\": \"db\\\"1\\\"\", \"version\": \"0.2.0\", "
@@ -159,31 +165,44 @@ static void test_json_mixed_check_has_every_change_and_attribute(void **state)
 	assert_valid_json(buf, len);
 	assert_null(strchr(buf, '\033'));
 
-	assert_contains(buf,
-			"  \"summary\": {\"added\": 4, \"removed\": 2, \"modified\": 8, "
-			"\"total\": 14, \"unreadable\": 2, \"entries_checked\": 1234},\n"
-			"  \"deviations\": [\n    {\"kind\": \"file\", \"path\": "
-			"\"/etc/cron.d/backup\", \"change\": \"added\", \"attributes\": [], "
-			"\"old\": null, \"new\": {\"type\": \"file\", \"mode\": \"0644\", "
-			"\"uid\": 0, \"gid\": 0, \"size\": 1024, \"mtime\": "
-			"\"2026-11-20T09:00:00.123456789Z\", \"ctime\": "
-			"\"2026-11-20T09:00:00.123456789Z\", \"inode\": \"131075\", \"device\": "
-			"\"2049\", \"nlink\": 1, \"target\": null, \"hash\": "
-			"\"00112233445566778899aabbccddeeff\", \"hash_algo\": \"xxh3-128\", "
-			"\"error\": null, \"errno\": null, \"changed_while_read\": false}},\n");
+	assert_contains(
+		buf,
+		"  \"summary\": {\"added\": 4, \"removed\": 2, \"modified\": 8, "
+		"\"total\": 14, \"expected\": 0, \"drift\": 14, \"by_severity\": "
+		"{\"critical\": 0, \"high\": 0, \"medium\": 0, \"low\": 0, \"info\": 0}, "
+		"\"unreadable\": 2, \"entries_checked\": 1234},\n"
+		"  \"deviations\": [\n    {\"kind\": \"file\", \"path\": "
+		"\"/etc/cron.d/backup\", \"change\": \"added\", "
+		"\"class\": \"drift\", \"severity\": null, \"rule\": null, \"reason\": null, \"attributes\": [], "
+		"\"old\": null, \"new\": {\"type\": \"file\", \"mode\": \"0644\", "
+		"\"uid\": 0, \"gid\": 0, \"size\": 1024, \"mtime\": "
+		"\"2026-11-20T09:00:00.123456789Z\", \"ctime\": "
+		"\"2026-11-20T09:00:00.123456789Z\", \"inode\": \"131075\", \"device\": "
+		"\"2049\", \"nlink\": 1, \"target\": null, \"hash\": "
+		"\"00112233445566778899aabbccddeeff\", \"hash_algo\": \"xxh3-128\", "
+		"\"error\": null, \"errno\": null, \"changed_while_read\": false"
+		", \"collected\": [], \"xattrs\": null, \"acl\": null, \"caps\": null, \"selinux\": null, \"mime\": null}},\n");
 	/* Removed: old set, new null; a symlink's target. */
-	assert_contains(buf, "{\"kind\": \"file\", \"path\": \"/etc/run.sock\", \"change\": "
-			     "\"removed\", \"attributes\": [], \"old\": {\"type\": \"socket\", "
-			     "\"mode\": \"0666\"");
+	assert_contains(
+		buf,
+		"{\"kind\": \"file\", \"path\": \"/etc/run.sock\", \"change\": "
+		"\"removed\", \"class\": \"drift\", \"severity\": null, \"rule\": null, \"reason\": null, \"attributes\": [], "
+		"\"old\": {\"type\": \"socket\", "
+		"\"mode\": \"0666\"");
 	assert_contains(buf, "\"new\": null}");
-	assert_contains(buf,
-			"\"path\": \"/etc/motd\", \"change\": \"added\", \"attributes\": [], "
-			"\"old\": null, \"new\": {\"type\": \"symlink\", \"mode\": \"0777\", ");
+	assert_contains(
+		buf,
+		"\"path\": \"/etc/motd\", \"change\": \"added\", \"class\": \"drift\", \"severity\": null, \"rule\": null, \"reason\": null, "
+		"\"attributes\": [], "
+		"\"old\": null, \"new\": {\"type\": \"symlink\", \"mode\": \"0777\", ");
 	assert_contains(buf, "\"target\": \"/run/motd.dynamic\", \"hash\": null, "
 			     "\"hash_algo\": null");
 	/* Modified: changed attributes in enum order; big integers as strings. */
-	assert_contains(buf, "\"path\": \"/etc/passwd\", \"change\": \"modified\", \"attributes\": "
-			     "[\"mode\", \"inode\", \"device\", \"nlink\"]");
+	assert_contains(
+		buf,
+		"\"path\": \"/etc/passwd\", \"change\": \"modified\", "
+		"\"class\": \"drift\", \"severity\": null, \"rule\": null, \"reason\": null, \"attributes\": "
+		"[\"mode\", \"inode\", \"device\", \"nlink\"]");
 	assert_contains(buf, "\"inode\": \"18446744073709551557\", \"device\": \"66306\", "
 			     "\"nlink\": 2");
 	assert_contains(buf,
@@ -191,10 +210,14 @@ static void test_json_mixed_check_has_every_change_and_attribute(void **state)
 	assert_contains(buf, "\"size\": 18446744073709551615, ");
 	assert_contains(buf, "\"mode\": \"4755\"");
 	assert_contains(buf, "\"attributes\": [\"error\"]");
-	assert_contains(buf, "\"error\": \"Permission denied\", \"errno\": 13, "
-			     "\"changed_while_read\": false}}");
-	assert_contains(buf, "\"hash_algo\": \"xxh3-128\", \"error\": null, \"errno\": null, "
-			     "\"changed_while_read\": true}}");
+	assert_contains(
+		buf,
+		"\"error\": \"Permission denied\", \"errno\": 13, "
+		"\"changed_while_read\": false, \"collected\": [], \"xattrs\": null, \"acl\": null, \"caps\": null, \"selinux\": null, \"mime\": null}}");
+	assert_contains(
+		buf,
+		"\"hash_algo\": \"xxh3-128\", \"error\": null, \"errno\": null, "
+		"\"changed_while_read\": true, \"collected\": [], \"xattrs\": null, \"acl\": null, \"caps\": null, \"selinux\": null, \"mime\": null}}");
 	/* The last deviation, then the unreadable ones. */
 	assert_contains(buf, "}}\n  ],\n  \"unreadable\": [\n"
 			     "    {\"kind\": \"file\", \"path\": \"/etc/shadow\", \"error\": "
@@ -233,6 +256,58 @@ static void test_json_weird_names_are_lossless(void **state)
 	/* A clean display never reaches JSON with a raw control byte. */
 	for (size_t i = 0; i < len; i++)
 		assert_true((unsigned char)buf[i] >= 0x20 || buf[i] == '\n');
+	free(buf);
+}
+
+static void test_json_classified_carries_verdicts_policy_and_optional_attributes(void **state)
+{
+	struct report_meta meta;
+	size_t len;
+	char *buf;
+
+	(void)state;
+	fx_meta_check_policy(&meta);
+	buf = render(&meta, fx_add_classified, &len);
+	fx_golden_check("check-classified.json", buf, len);
+	assert_valid_json(buf, len);
+
+	assert_contains(buf,
+			"\n  \"policy\": {\"old\": {\"source\": \"/etc/drift/policy.yaml\", "
+			"\"digest\": \"0123abcd0123abcd0123abcd0123abcd0123abcd0123abcd0123abcd"
+			"0123abcd\"}, \"new\": {\"source\": \"/etc/drift/policy.yaml\", "
+			"\"digest\": \"fedc9876fedc9876fedc9876fedc9876fedc9876fedc9876fedc9876"
+			"fedc9876\"}, \"changed\": true},\n");
+	assert_contains(buf, "\"total\": 9, \"expected\": 2, \"drift\": 7, \"by_severity\": "
+			     "{\"critical\": 2, \"high\": 1, \"medium\": 1, \"low\": 1, "
+			     "\"info\": 1}, \"unreadable\": 1, ");
+	/* The first deviation is the most severe; a verdict's attributes replace d->attrs. */
+	assert_contains(buf, "\"deviations\": [\n    {\"kind\": \"file\", \"path\": "
+			     "\"/usr/bin/ping\", \"change\": \"modified\", \"class\": \"drift\", "
+			     "\"severity\": \"critical\", \"rule\": {\"id\": \"bin\", \"title\": "
+			     "\"A rule\", \"file\": \"/etc/drift/policy.yaml\", \"line\": 12}, "
+			     "\"reason\": \"capabilities changed\", \"attributes\": [\"xattrs\", "
+			     "\"acl\", \"caps\", \"selinux\", \"mime\"], ");
+	assert_contains(buf, "\"path\": \"/usr/bin/su\", \"change\": \"modified\", \"class\": "
+			     "\"drift\", \"severity\": \"critical\"");
+	assert_contains(buf, "\"reason\": \"setuid bit set\", \"attributes\": [\"mode\"], ");
+	assert_contains(buf, "\"rule\": {\"id\": \"tmp\", \"title\": null, \"file\": null, "
+			     "\"line\": null}, \"reason\": null, ");
+	assert_contains(buf,
+			"\"severity\": \"low\", \"rule\": null, \"reason\": \"owner changed\"");
+	assert_contains(buf, "\"path\": \"/var/log/syslog\", \"change\": \"modified\", "
+			     "\"class\": \"expected\", \"severity\": \"info\"");
+	/* Optional attributes: lossless xattrs, strings or null, what was collected. */
+	assert_contains(buf,
+			"\"collected\": [\"xattrs\", \"acl\", \"caps\", \"selinux\", "
+			"\"mime\"], \"xattrs\": [{\"name\": \"user.a\", \"value\": \"1\"}, "
+			"{\"name\": \"user.bin\", \"value\": \"\\\\x00\\\\xff\", "
+			"\"value_b64\": \"AP8=\"}, {\"name\": \"user.gone\", \"value\": \"x\"}], "
+			"\"acl\": null, \"caps\": null, \"selinux\": "
+			"\"system_u:object_r:bin_t:s0\", \"mime\": "
+			"\"application/x-pie-executable\"}");
+	assert_contains(buf, "{\"name\": \"user.new\\\\n\", \"name_b64\": \"dXNlci5uZXcK\", "
+			     "\"value\": \"vvvv");
+	assert_contains(buf, "\"caps\": \"cap_net_raw=ep\"");
 	free(buf);
 }
 
@@ -318,13 +393,44 @@ static void test_json_validator_rejects_broken_documents(void **state)
 	free(buf);
 }
 
+/* compare.hash_compared: true only when both snapshots were hashed with
+ * the same algorithm. */
+static void test_json_compare_says_whether_contents_were_compared(void **state)
+{
+	struct report_meta meta;
+	struct snap_info a = fx_baseline, b = fx_check;
+	char *buf;
+	size_t len = 0;
+
+	(void)state;
+	fx_meta_check(&meta);
+	meta.old = &a;
+	meta.new = &b;
+	buf = render(&meta, fx_add_nothing, &len);
+	assert_contains(buf, "\"compare\": {\"all_changes\": false, \"hash_compared\": true},");
+	free(buf);
+	b.hash = HASH_NONE;
+	meta.compare_flags = SNAP_COMPARE_ALL;
+	buf = render(&meta, fx_add_mixed, &len);
+	assert_contains(buf, "\"compare\": {\"all_changes\": true, \"hash_compared\": false},");
+	assert_valid_json(buf, len);
+	free(buf);
+	a.hash = HASH_NONE;
+	buf = render(&meta, fx_add_nothing, &len);
+	assert_contains(buf, "\"hash_compared\": false}");
+	free(buf);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_json_clean_check_is_valid_with_empty_arrays),
+		cmocka_unit_test(test_json_compare_says_whether_contents_were_compared),
 		cmocka_unit_test(test_json_snapshot_objects_have_every_member),
 		cmocka_unit_test(test_json_mixed_check_has_every_change_and_attribute),
 		cmocka_unit_test(test_json_weird_names_are_lossless),
+		cmocka_unit_test(
+			test_json_classified_carries_verdicts_policy_and_optional_attributes),
 		cmocka_unit_test(test_json_long_path_is_lossless),
 		cmocka_unit_test(test_json_unreadable_only),
 		cmocka_unit_test(test_json_validator_rejects_broken_documents),

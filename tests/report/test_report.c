@@ -20,6 +20,8 @@
 #include <sys/resource.h>
 #include <sys/stat.h>
 #include <time.h>
+#include <unistd.h>
+#include <dirent.h>
 
 #include "common/diag.h"
 #include "tests/report/fixture.h"
@@ -137,9 +139,99 @@ static void test_report_get_counts_counts_each_kind(void **state)
 	assert_int_equal(c.removed, 1);
 	assert_int_equal(c.modified, 3);
 	assert_int_equal(c.errors, 1);
+	/* Without verdicts, everything counts. */
+	assert_int_equal(c.counted_added, 2);
+	assert_int_equal(c.counted_removed, 1);
+	assert_int_equal(c.counted_modified, 3);
+	assert_int_equal(c.expected, 0);
 	assert_int_equal(report_finish(rep, NULL), 0);
 	report_free(rep);
 	fclose(null);
+}
+
+static void test_report_get_counts_counts_what_the_verdicts_count(void **state)
+{
+	struct report_meta meta;
+	struct report *rep = NULL;
+	struct report_counts c;
+	struct entry e = { .kind = ENTRY_FILE, .key = "/x", .key_len = 2, .mode = S_IFREG };
+	const struct deviation a = { .change = SNAP_ADDED, .new = &e };
+	const struct deviation m = {
+		.change = SNAP_MODIFIED, .old = &e, .new = &e, .attrs = ATTR_MTIME
+	};
+	struct report_verdict expected = { .class_name = "expected", .severity_rank = 2 };
+	struct report_verdict drift = {
+		.class_name = "drift", .counts = true, .severity_name = "high", .severity_rank = 3
+	};
+
+	(void)state;
+	fx_meta_check(&meta);
+	for (int fmt = 0; fmt < 2; fmt++) {
+		FILE *null = fopen("/dev/null", "w");
+
+		assert_non_null(null);
+		assert_int_equal(report_new((enum report_format)fmt, null, &meta, &rep, NULL), 0);
+		assert_int_equal(report_add_verdict(rep, &m, &expected), 0);
+		assert_int_equal(report_add_verdict(rep, &m, &expected), 0);
+		expected.counts = true; /* --count-expected */
+		assert_int_equal(report_add_verdict(rep, &m, &expected), 0);
+		expected.counts = false;
+		assert_int_equal(report_add_verdict(rep, &a, &drift), 0);
+		assert_int_equal(report_add_verdict(rep, &a, NULL), 0);
+		drift.counts = false; /* drift that does not count (info) */
+		assert_int_equal(report_add_verdict(rep, &m, &drift), 0);
+		drift.counts = true;
+		report_get_counts(rep, &c);
+		assert_int_equal(c.added, 2);
+		assert_int_equal(c.removed, 0);
+		assert_int_equal(c.modified, 4);
+		assert_int_equal(c.counted_added, 2);
+		assert_int_equal(c.counted_removed, 0);
+		assert_int_equal(c.counted_modified, 1);
+		assert_int_equal(c.expected, 3);
+		assert_int_equal(report_finish(rep, NULL), 0);
+		report_free(rep);
+		fclose(null);
+	}
+}
+
+static void test_report_add_verdict_rejects_bad_verdicts_and_adds_nothing(void **state)
+{
+	struct report_meta meta;
+	struct report *rep = NULL;
+	struct report_counts c;
+	struct entry e = { .kind = ENTRY_FILE, .key = "/x", .key_len = 2, .mode = S_IFREG };
+	const struct deviation a = { .change = SNAP_ADDED, .new = &e };
+	const struct deviation broken = { .change = SNAP_REMOVED };
+	struct report_verdict v = { .class_name = "drift", .severity_rank = 4 };
+	char *buf = NULL;
+	size_t len = 0;
+	FILE *f = open_memstream(&buf, &len);
+
+	(void)state;
+	assert_non_null(f);
+	fx_meta_check(&meta);
+	assert_int_equal(report_new(REPORT_TEXT, f, &meta, &rep, NULL), 0);
+	v.class_name = NULL;
+	assert_int_equal(report_add_verdict(rep, &a, &v), -EINVAL);
+	v.class_name = "drift";
+	v.severity_rank = 5;
+	assert_int_equal(report_add_verdict(rep, &a, &v), -EINVAL);
+	v.severity_rank = 4;
+	v.severity_name = "high"; /* not the name of rank 4 */
+	assert_int_equal(report_add_verdict(rep, &a, &v), -EINVAL);
+	/* A malformed deviation is refused whatever its verdict. */
+	v.severity_name = "critical";
+	assert_int_equal(report_add_verdict(rep, &broken, &v), -EINVAL);
+	report_get_counts(rep, &c);
+	assert_int_equal(c.added + c.removed + c.modified + c.counted_added + c.expected, 0);
+	/* Nothing was spooled, and the report is still in the layout without verdicts. */
+	assert_int_equal(report_finish(rep, NULL), 0);
+	report_free(rep);
+	assert_int_equal(fclose(f), 0);
+	assert_string_equal(buf, "drift check: no deviations from baseline 'baseline' "
+				 "(#1, 2026-11-25 15:10:02 UTC); 1234 entries checked\n");
+	free(buf);
 }
 
 static void test_report_finish_twice_and_add_after_finish_are_einval(void **state)
@@ -276,6 +368,117 @@ static void test_report_add_spool_failure_is_eio_and_sticky(void **state)
 	free(buf);
 }
 
+/*
+ * A spool whose buffered bytes cannot be written when they are finally
+ * flushed (RLIMIT_FSIZE 0 stands for a disk that filled up meanwhile):
+ * report_add() succeeded, but report_finish() fails before writing a byte.
+ */
+static void test_report_finish_late_spool_failure_writes_nothing(void **state)
+{
+	struct report_meta meta;
+	struct report *rep = NULL;
+	struct diag diag = { 0 };
+	struct entry e = { .kind = ENTRY_FILE, .key = "/etc/late", .mode = S_IFREG | 0644 };
+	const struct deviation a = { .change = SNAP_ADDED, .new = &e };
+	struct rlimit old, zero;
+	void (*old_handler)(int);
+	char *buf = NULL;
+	size_t len = 0;
+	FILE *f = open_memstream(&buf, &len);
+	int r;
+
+	(void)state;
+	assert_non_null(f);
+	e.key_len = strlen(e.key);
+	fx_meta_check(&meta);
+	assert_int_equal(report_new(REPORT_TEXT, f, &meta, &rep, NULL), 0);
+	assert_int_equal(report_add(rep, &a), 0); /* buffered by stdio */
+
+	assert_int_equal(getrlimit(RLIMIT_FSIZE, &old), 0);
+	old_handler = signal(SIGXFSZ, SIG_IGN);
+	zero = old;
+	zero.rlim_cur = 0;
+	assert_int_equal(setrlimit(RLIMIT_FSIZE, &zero), 0);
+	r = report_finish(rep, &diag);
+	assert_int_equal(setrlimit(RLIMIT_FSIZE, &old), 0);
+	signal(SIGXFSZ, old_handler);
+
+	assert_int_equal(r, -EIO);
+	assert_string_equal(diag.msg,
+			    "cannot write the temporary file of the report: File too large");
+	report_free(rep);
+	fclose(f);
+	assert_int_equal(len, 0);
+	free(buf);
+}
+
+/* How many open files of this process live in @dir. */
+static int fds_in(const char *dir)
+{
+	DIR *d = opendir("/proc/self/fd");
+	struct dirent *de;
+	char link[600], target[600];
+	int n = 0;
+
+	assert_non_null(d);
+	while ((de = readdir(d))) {
+		ssize_t k;
+
+		snprintf(link, sizeof(link), "/proc/self/fd/%s", de->d_name);
+		k = readlink(link, target, sizeof(target) - 1);
+		if (k <= 0)
+			continue;
+		target[k] = '\0';
+		n += !strncmp(target, dir, strlen(dir)) && target[strlen(dir)] == '/';
+	}
+	closedir(d);
+	return n;
+}
+
+/* The spools go to $TMPDIR, unlinked at once; a $TMPDIR that does not
+ * exist fails report_new() with -EIO and *ret_report untouched. */
+static void test_report_new_spools_honour_tmpdir(void **state)
+{
+	struct report_meta meta;
+	struct report *rep = NULL, *sentinel = (struct report *)&meta;
+	struct diag diag = { 0 };
+	char dir[] = "/tmp/drift-report-test-XXXXXX", missing[64];
+	const char *saved = getenv("TMPDIR");
+	char *saved_copy = saved ? strdup(saved) : NULL;
+	DIR *d;
+	struct dirent *de;
+	int names = 0;
+
+	(void)state;
+	assert_non_null(mkdtemp(dir));
+	fx_meta_check(&meta);
+	assert_int_equal(setenv("TMPDIR", dir, 1), 0);
+	assert_int_equal(report_new(REPORT_JSON, stdout, &meta, &rep, &diag), 0);
+	assert_true(fds_in(dir) >= 1);
+	d = opendir(dir);
+	assert_non_null(d);
+	while ((de = readdir(d)))
+		names += de->d_name[0] != '.';
+	closedir(d);
+	assert_int_equal(names, 0);
+	report_free(rep);
+	assert_int_equal(fds_in(dir), 0);
+
+	snprintf(missing, sizeof(missing), "%s/missing", dir);
+	assert_int_equal(setenv("TMPDIR", missing, 1), 0);
+	rep = sentinel;
+	assert_int_equal(report_new(REPORT_JSON, stdout, &meta, &rep, &diag), -EIO);
+	assert_ptr_equal(rep, sentinel);
+	assert_non_null(strstr(diag.msg, "No such file or directory"));
+
+	if (saved_copy)
+		setenv("TMPDIR", saved_copy, 1);
+	else
+		unsetenv("TMPDIR");
+	free(saved_copy);
+	assert_int_equal(rmdir(dir), 0);
+}
+
 static size_t heap_in_use(void)
 {
 	struct mallinfo2 mi = mallinfo2();
@@ -359,8 +562,8 @@ static void check_many(enum report_format format)
 		/* summary, 3 x (blank + heading), one line per item, 2 more per modified */
 		assert_int_equal(lines, 1 + 6 + N + 2 * 33333);
 	else
-		/* 14 newlines of frame (with an empty "unreadable") plus one per deviation */
-		assert_int_equal(lines, 14 + N);
+		/* 15 newlines of frame (with an empty "unreadable") plus one per deviation */
+		assert_int_equal(lines, 15 + N);
 	assert_true(bytes > (size_t)N * 20);
 }
 
@@ -380,10 +583,14 @@ int main(void)
 		cmocka_unit_test(test_report_free_accepts_null),
 		cmocka_unit_test(test_report_add_rejects_malformed_deviations),
 		cmocka_unit_test(test_report_get_counts_counts_each_kind),
+		cmocka_unit_test(test_report_get_counts_counts_what_the_verdicts_count),
+		cmocka_unit_test(test_report_add_verdict_rejects_bad_verdicts_and_adds_nothing),
 		cmocka_unit_test(test_report_finish_twice_and_add_after_finish_are_einval),
 		cmocka_unit_test(test_report_add_writes_nothing_before_finish),
 		cmocka_unit_test(test_report_finish_to_dev_full_is_eio),
 		cmocka_unit_test(test_report_add_spool_failure_is_eio_and_sticky),
+		cmocka_unit_test(test_report_finish_late_spool_failure_writes_nothing),
+		cmocka_unit_test(test_report_new_spools_honour_tmpdir),
 		cmocka_unit_test(test_report_handles_100000_deviations_in_flat_memory),
 	};
 	return cmocka_run_group_tests_name("report/report", tests, NULL, NULL);

@@ -13,6 +13,7 @@
 
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 
 #include "common/escape.h"
 #include "tests/report/fixture.h"
@@ -74,8 +75,13 @@ static void test_text_clean_diff_is_one_line_and_names_unlabelled_by_id(void **s
 	size_t len;
 	char *buf;
 
+	struct snap_info post = fx_post;
+
 	(void)state;
 	fx_meta_diff(&meta);
+	/* Hashed like 'pre' (contents compared): otherwise a note follows. */
+	post.hash = HASH_XXH3_128;
+	meta.new = &post;
 	buf = render(&meta, fx_add_nothing, &len);
 	assert_string_equal(buf, "drift diff: no deviations between 'pre' (#2, 2026-11-20 "
 				 "09:00:00 UTC) and #3 (2026-11-21 09:30:00 UTC)\n");
@@ -191,7 +197,9 @@ static void test_text_one_deviation_is_singular(void **state)
 	buf = render(&meta, fx_add_one, &len);
 	assert_string_equal(buf, "drift diff: 1 deviation between 'pre' (#2, 2026-11-20 09:00:00 "
 				 "UTC) and #3 (2026-11-21 09:30:00 UTC): 0 added, 1 removed, "
-				 "0 modified\n\nremoved (1):\n  /etc/issue\n");
+				 "0 modified\nnote: contents were not compared (the snapshots "
+				 "were hashed with xxh3-128 and none)\n\nremoved (1):\n"
+				 "  /etc/issue\n");
 	free(buf);
 }
 
@@ -246,16 +254,203 @@ static void test_text_weird_names_are_escaped_never_raw(void **state)
 	free(buf);
 }
 
+static void test_text_classified_groups_by_severity_then_expected(void **state)
+{
+	struct report_meta meta;
+	size_t len;
+	char *buf, *line, *save = NULL;
+
+	(void)state;
+	fx_meta_check_policy(&meta);
+	buf = render(&meta, fx_add_classified, &len);
+	fx_golden_check("check-classified.txt", buf, len);
+
+	/* The summary keeps its start, then the classes and the drift by severity. */
+	assert_starts_with(buf, "drift check: 9 deviations from baseline 'baseline' (#1, "
+				"2026-11-25 15:10:02 UTC): 2 added, 1 removed, 6 modified; "
+				"2 expected; 7 drift (2 critical, 1 high, 1 medium, 1 low, "
+				"1 info, 1 unclassified); 1234 entries checked; 1 unreadable\n"
+				"note: the baseline was taken under another policy "
+				"(digest 0123abcd...)\n\ncritical (2):\n");
+	/* Items name their change, rule and reason; attributes of v->attrs only. */
+	assert_contains(buf, "\ncritical (2):\n  modified  /usr/bin/ping  [bin] capabilities "
+			     "changed\n");
+	assert_contains(buf, "  modified  /usr/bin/su  [bin] setuid bit set\n"
+			     "    mode: 0755 -> 4755\n\nhigh (1):\n"
+			     "  added     /etc/cron.d/job  [etc] new file\n\nmedium (1):\n"
+			     "  removed   /etc/old (dir)  [etc]\n\nlow (1):\n"
+			     "  modified  /usr/lib/x.so  owner changed\n    uid: 0 -> 7\n\n"
+			     "info (1):\n  added     /var/tmp/f  [tmp]\n\n");
+	/* Drift without a verdict: the section of its change, as without a policy. */
+	assert_contains(buf, "\n\nmodified (1):\n  /etc/motd\n    size: 1024 -> 2048\n\n");
+	/* Expected: one line each, after the drift. */
+	assert_contains(buf, "\n\nexpected (2):\n"
+			     "  modified  /etc/hosts  [etc-volatile] mtime may change\n"
+			     "  modified  /var/log/syslog  [logs] grew\n\n"
+			     "unreadable (1):\n  /var/log/secret: Permission denied\n");
+	assert_ends_with(buf, len, "unreadable (1):\n  /var/log/secret: Permission denied\n");
+	/* No hash line for /usr/bin/su: the verdict says only the mode matters. */
+	assert_null(strstr(buf, "    hash: "));
+
+	/* The optional attributes. */
+	assert_contains(
+		buf,
+		"    xattrs: user.a=\"1\", user.gone=\"x\" -> user.a=\"2\", "
+		"-user.gone, +user.new\\n=\"vvvvvvvvvvvvvvvvvvvvvvvvvvvvvvvvvvvvvvvvvvvvvvvvvvvv"
+		"vvvvvvvvvvvv\"...(80 bytes)\n");
+	assert_contains(buf, "    acl: none -> u::rwx,u:1000:rwx,g::r-x,m::rwx,o::r-x\n"
+			     "    caps: none -> cap_net_raw=ep\n"
+			     "    selinux: system_u:object_r:bin_t:s0 -> "
+			     "unconfined_u:object_r:user_home_t:s0\n"
+			     "    mime: application/x-pie-executable -> text/x-shellscript\n");
+
+	for (line = strtok_r(buf, "\n", &save); line; line = strtok_r(NULL, "\n", &save))
+		assert_true(escape_is_clean(line, strlen(line)));
+	free(buf);
+}
+
+static void test_text_classified_colour_resets_each_line(void **state)
+{
+	struct report_meta meta;
+	size_t len;
+	char *buf, *line, *save = NULL;
+
+	(void)state;
+	fx_meta_check_policy(&meta);
+	meta.color = true;
+	buf = render(&meta, fx_add_classified, &len);
+	fx_golden_check("check-classified-color.txt", buf, len);
+	assert_contains(buf, "\033[1mcritical (2):\033[0m\n  \033[33mmodified  /usr/bin/ping\033[0m"
+			     "  [bin] capabilities changed\n");
+	assert_contains(buf, "  \033[32madded     /etc/cron.d/job\033[0m  [etc] new file\n");
+	for (line = strtok_r(buf, "\n", &save); line; line = strtok_r(NULL, "\n", &save)) {
+		char *last = strrchr(line, '\033');
+
+		if (last)
+			assert_true(!strncmp(last, "\033[0m", 4));
+	}
+	free(buf);
+}
+
+/* Only additions, only removals: the other side of the xattrs line is "none". */
+static int add_xattrs_one_sided(struct report *rep)
+{
+	static const uint8_t blob[] = { 6, 0, 0, 0, 'u', 's', 'e', 'r', '.', 'k', 1, 0, 0, 0, 7 };
+	struct entry o = { .kind = ENTRY_FILE, .key = "/f", .key_len = 2, .mode = S_IFREG | 0644 };
+	struct entry n = o;
+	struct deviation d = {
+		.change = SNAP_MODIFIED, .old = &o, .new = &n, .attrs = ATTR_XATTRS
+	};
+	int r;
+
+	o.collected = n.collected = ATTR_XATTRS;
+	n.xattrs = blob;
+	n.xattrs_len = sizeof(blob);
+	r = report_add(rep, &d);
+	if (r < 0)
+		return r;
+	o.key = n.key = "/g";
+	o.xattrs = blob;
+	o.xattrs_len = sizeof(blob);
+	n.xattrs = NULL;
+	n.xattrs_len = 0;
+	return report_add(rep, &d);
+}
+
+static void test_text_xattrs_one_sided_changes_show_none(void **state)
+{
+	struct report_meta meta;
+	char *buf;
+
+	(void)state;
+	fx_meta_check(&meta);
+	buf = render(&meta, add_xattrs_one_sided, NULL);
+	assert_contains(buf, "  /f\n    xattrs: none -> +user.k=\"\\a\"\n");
+	assert_contains(buf, "  /g\n    xattrs: user.k=\"\\a\" -> -user.k\n");
+	/* Without verdicts: no class counts in the summary, no policy note. */
+	assert_starts_with(buf, "drift check: 2 deviations from baseline 'baseline' (#1, "
+				"2026-11-25 15:10:02 UTC): 0 added, 0 removed, 2 modified; 1234 "
+				"entries checked\n\nmodified (2):\n");
+	free(buf);
+}
+
+static void test_text_policy_note_for_diff_and_unknown_digest(void **state)
+{
+	struct report_meta meta;
+	struct snap_info a = fx_pre, b = fx_post;
+	char digest[] = "fedc9876fedc9876fedc9876fedc9876fedc9876fedc9876fedc9876fedc9876";
+	char *buf;
+
+	(void)state;
+	fx_meta_diff(&meta);
+	b.policy_digest = digest;
+	meta.old = &a;
+	meta.new = &b;
+	buf = render(&meta, fx_add_nothing, NULL);
+	assert_string_equal(buf, "drift diff: no deviations between 'pre' (#2, 2026-11-20 09:00:00 "
+				 "UTC) and #3 (2026-11-21 09:30:00 UTC)\nnote: contents were not "
+				 "compared (the snapshots were hashed with xxh3-128 and none)\n"
+				 "note: the snapshots were "
+				 "taken under different policies (none recorded and digest "
+				 "fedc9876...)\n");
+	free(buf);
+	/* The same policy: no policy note. */
+	a.policy_digest = digest;
+	buf = render(&meta, fx_add_nothing, NULL);
+	assert_null(strstr(buf, "polic"));
+	free(buf);
+}
+
+/* A snapshot hashed differently from the other (`--hash none` against a
+ * hashed baseline): contents were not compared, and the report says so
+ * right after the summary, clean or not. */
+static void test_text_hash_note_when_contents_were_not_compared(void **state)
+{
+	struct report_meta meta;
+	struct snap_info a = fx_baseline, b = fx_check;
+	char *buf;
+
+	(void)state;
+	fx_meta_check(&meta);
+	meta.old = &a;
+	meta.new = &b;
+	b.hash = HASH_NONE;
+	buf = render(&meta, fx_add_nothing, NULL);
+	assert_string_equal(buf, "drift check: no deviations from baseline 'baseline' (#1, "
+				 "2026-11-25 15:10:02 UTC); 1234 entries checked\nnote: contents "
+				 "were not compared (the snapshots were hashed with xxh3-128 and "
+				 "none)\n");
+	free(buf);
+	buf = render(&meta, fx_add_mixed, NULL);
+	assert_contains(buf, " unreadable\nnote: contents were not compared "
+			     "(the snapshots were hashed with xxh3-128 and none)\n\nadded (");
+	free(buf);
+	/* The same algorithm on both sides, even none: no note. */
+	a.hash = HASH_NONE;
+	buf = render(&meta, fx_add_nothing, NULL);
+	assert_null(strstr(buf, "note:"));
+	free(buf);
+	a.hash = b.hash = HASH_SHA256;
+	buf = render(&meta, fx_add_nothing, NULL);
+	assert_null(strstr(buf, "note:"));
+	free(buf);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_text_clean_check_is_one_line),
+		cmocka_unit_test(test_text_hash_note_when_contents_were_not_compared),
 		cmocka_unit_test(test_text_clean_diff_is_one_line_and_names_unlabelled_by_id),
 		cmocka_unit_test(test_text_mixed_check_lists_every_change_and_attribute),
 		cmocka_unit_test(test_text_colour_marks_headings_and_paths_and_resets_each_line),
 		cmocka_unit_test(test_text_one_deviation_is_singular),
 		cmocka_unit_test(test_text_unreadable_without_deviations_has_only_that_section),
 		cmocka_unit_test(test_text_weird_names_are_escaped_never_raw),
+		cmocka_unit_test(test_text_classified_groups_by_severity_then_expected),
+		cmocka_unit_test(test_text_classified_colour_resets_each_line),
+		cmocka_unit_test(test_text_xattrs_one_sided_changes_show_none),
+		cmocka_unit_test(test_text_policy_note_for_diff_and_unknown_digest),
 	};
 	return cmocka_run_group_tests_name("report/text", tests, NULL, NULL);
 }

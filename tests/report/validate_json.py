@@ -5,10 +5,11 @@ Usage: validate_json.py FILE...
 
 Checks, for each file: it parses as JSON (no duplicate keys), every object
 has exactly the documented keys in the documented order, the summary agrees
-with the arrays, deviations come grouped (added, removed, modified) and in
-byte order of their keys within a group, times are RFC 3339 UTC with nine
-fractional digits, and every `path`/`target` is lossless: either a clean
-string, or the escaped display form of the bytes in `*_b64`.
+with the arrays, deviations come grouped (drift by severity, drift without a
+verdict by change, expected) and in byte order of their keys within a group,
+times are RFC 3339 UTC with nine fractional digits, and every `path`,
+`target` and xattr name and value is lossless: either a clean string, or
+the escaped display form of the bytes in `*_b64`.
 Exits 0 when every file passes, 1 otherwise (naming the problem).
 """
 import base64
@@ -17,15 +18,21 @@ import re
 import sys
 
 TOP = ["drift_report", "tool", "command", "generated", "database", "compare",
-       "old", "new", "summary", "deviations", "unreadable"]
+       "old", "new", "policy", "summary", "deviations", "unreadable"]
 SNAPSHOT = ["id", "label", "purpose", "complete", "host", "version", "roots",
             "excludes", "hash", "started", "finished", "entries", "errors"]
-SUMMARY = ["added", "removed", "modified", "total", "unreadable", "entries_checked"]
+SUMMARY = ["added", "removed", "modified", "total", "expected", "drift", "by_severity",
+           "unreadable", "entries_checked"]
+SEVERITIES = ["critical", "high", "medium", "low", "info"]
+OPTIONAL = ["xattrs", "acl", "caps", "selinux", "mime"]
 ENTRY = ["type", "mode", "uid", "gid", "size", "mtime", "ctime", "inode", "device",
-         "nlink", "target", "hash", "hash_algo", "error", "errno", "changed_while_read"]
+         "nlink", "target", "hash", "hash_algo", "error", "errno", "changed_while_read",
+         "collected"] + OPTIONAL
 ATTRS = ["type", "mode", "uid", "gid", "size", "mtime", "ctime", "inode", "device",
-         "nlink", "target", "hash", "error"]
+         "nlink", "target", "hash", "error"] + OPTIONAL
 CHANGES = ["added", "removed", "modified"]
+CLASSES = ["expected", "drift", "violation"]
+DIGEST = re.compile(r"^[0-9a-f]{64}$")
 TIME = re.compile(r"^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{9}Z$")
 
 
@@ -167,6 +174,22 @@ def check_entry(e, what):
         check(isinstance(e["error"], str) and e["error"], what + ".error")
         check(isinstance(e["errno"], int) and e["errno"] > 0, what + ".errno")
     check(isinstance(e["changed_while_read"], bool), what + ".changed_while_read")
+    collected = e["collected"]
+    check(collected == sorted(set(collected), key=OPTIONAL.index), what + ".collected")
+    if "xattrs" not in collected:
+        check(e["xattrs"] is None, what + ".xattrs without collecting them")
+    else:
+        check(isinstance(e["xattrs"], list), what + ".xattrs")
+        last = None
+        for i, x in enumerate(e["xattrs"]):
+            keys(x, ["name", "value"], optional=("name", "value"))
+            name = lossless(x, "name")
+            lossless(x, "value")
+            check(name and (last is None or name > last), "%s.xattrs[%d] order" % (what, i))
+            last = name
+    for k in OPTIONAL[1:]:
+        check(e[k] is None or (isinstance(e[k], str) and k in collected),
+              "%s.%s without collecting it" % (what, k))
 
 
 def validate(doc):
@@ -177,10 +200,22 @@ def validate(doc):
     check(doc["command"] in ("check", "diff"), "command")
     time_or_null(doc["generated"], "generated")
     check(doc["database"] is None or isinstance(doc["database"], str), "database")
-    keys(doc["compare"], ["all_changes"])
+    keys(doc["compare"], ["all_changes", "hash_compared"])
     check(isinstance(doc["compare"]["all_changes"], bool), "compare.all_changes")
+    check(isinstance(doc["compare"]["hash_compared"], bool), "compare.hash_compared")
+    hashed = doc["old"]["hash"] == doc["new"]["hash"] != "none"
+    check(doc["compare"]["hash_compared"] == hashed, "compare.hash_compared")
     check_snapshot(doc["old"], "old")
     check_snapshot(doc["new"], "new")
+    policy = doc["policy"]
+    keys(policy, ["old", "new", "changed"])
+    for side in ("old", "new"):
+        keys(policy[side], ["source", "digest"])
+        src, dig = policy[side]["source"], policy[side]["digest"]
+        check(src is None or isinstance(src, str), "policy.%s.source" % side)
+        check(dig is None or DIGEST.match(dig), "policy.%s.digest" % side)
+    check(policy["changed"] == (policy["old"]["digest"] != policy["new"]["digest"]),
+          "policy.changed")
 
     summary = doc["summary"]
     keys(summary, SUMMARY)
@@ -188,17 +223,47 @@ def validate(doc):
     for c in CHANGES:
         check(summary[c] == sum(d["change"] == c for d in devs), "summary." + c)
     check(summary["total"] == len(devs), "summary.total")
+    check(summary["expected"] == sum(d["class"] == "expected" for d in devs), "summary.expected")
+    check(summary["drift"] == len(devs) - summary["expected"], "summary.drift")
+    keys(summary["by_severity"], SEVERITIES)
+    for sev in SEVERITIES:
+        check(summary["by_severity"][sev] ==
+              sum(d["class"] != "expected" and d["severity"] == sev for d in devs),
+              "summary.by_severity." + sev)
     check(summary["unreadable"] == len(doc["unreadable"]), "summary.unreadable")
     check(summary["entries_checked"] == doc["new"]["entries"], "summary.entries_checked")
 
     last = (-1, b"")
     for i, d in enumerate(devs):
         what = "deviations[%d]" % i
-        keys(d, ["kind", "path", "change", "attributes", "old", "new"], optional=("path",))
+        keys(d, ["kind", "path", "change", "class", "severity", "rule", "reason", "attributes",
+                 "old", "new"], optional=("path",))
         check(d["kind"] == "file", what + ".kind")
         raw = lossless(d, "path")
         check(d["change"] in CHANGES, what + ".change")
-        order = (CHANGES.index(d["change"]), raw)
+        check(d["class"] in CLASSES, what + ".class")
+        check(d["severity"] is None or d["severity"] in SEVERITIES, what + ".severity")
+        check(d["reason"] is None or isinstance(d["reason"], str), what + ".reason")
+        rule = d["rule"]
+        if rule is not None:
+            check(d["severity"] is not None, what + ".rule without a verdict")
+            keys(rule, ["id", "title", "file", "line"])
+            check(isinstance(rule["id"], str), what + ".rule.id")
+            check(rule["title"] is None or isinstance(rule["title"], str), what + ".rule.title")
+            check(rule["file"] is None or isinstance(rule["file"], str), what + ".rule.file")
+            check(rule["line"] is None or (isinstance(rule["line"], int) and rule["line"] > 0),
+                  what + ".rule.line")
+        if d["severity"] is None:
+            check(d["class"] == "drift" and d["rule"] is None and d["reason"] is None,
+                  what + " without a verdict")
+        # Groups: drift by severity, drift without a verdict by change, expected.
+        if d["class"] == "expected":
+            group = 5 + len(CHANGES)
+        elif d["severity"] is not None:
+            group = SEVERITIES.index(d["severity"])
+        else:
+            group = 5 + CHANGES.index(d["change"])
+        order = (group, raw)
         check(order > last, what + " out of order")
         last = order
         attrs = d["attributes"]

@@ -9,6 +9,10 @@
 
 /* ---- snap_entry_diff ---- */
 
+/* Two xattrs blobs (common/entry.h): user.a = "1", and user.a = "2". */
+static const uint8_t xa[] = { 6, 0, 0, 0, 'u', 's', 'e', 'r', '.', 'a', 1, 0, 0, 0, '1' };
+static const uint8_t xb[] = { 6, 0, 0, 0, 'u', 's', 'e', 'r', '.', 'a', 1, 0, 0, 0, '2' };
+
 static void test_entry_diff_identical_is_zero(void **state)
 {
 	struct entry a = entry_file("/f"), b = entry_file("/f");
@@ -30,6 +34,14 @@ static void test_entry_diff_each_attribute_on_its_own(void **state)
 
 		entry_set_hash(&a, 1);
 		entry_set_hash(&b, 1);
+		/* Both sides collected every optional attribute, with equal values. */
+		a.collected = b.collected = ATTR_OPTIONAL;
+		a.xattrs = b.xattrs = xa;
+		a.xattrs_len = b.xattrs_len = sizeof(xa);
+		a.acl = b.acl = "u::rw-,g::r--,o::r--";
+		a.caps = b.caps = "cap_net_raw=ep";
+		a.selinux = b.selinux = "system_u:object_r:bin_t:s0";
+		a.mime = b.mime = "text/plain";
 		switch (want) {
 		case ATTR_TYPE:
 			b.mode = S_IFLNK | 0644;
@@ -71,6 +83,21 @@ static void test_entry_diff_each_attribute_on_its_own(void **state)
 		case ATTR_ERROR:
 			b.err = EACCES;
 			break;
+		case ATTR_XATTRS:
+			b.xattrs = xb;
+			break;
+		case ATTR_ACL:
+			b.acl = "u::rw-,g::r--,o::---";
+			break;
+		case ATTR_CAPS:
+			b.caps = NULL;
+			break;
+		case ATTR_SELINUX:
+			b.selinux = "system_u:object_r:etc_t:s0";
+			break;
+		case ATTR_MIME:
+			b.mime = "text/x-shellscript";
+			break;
 		default:
 			fail();
 		}
@@ -80,6 +107,70 @@ static void test_entry_diff_each_attribute_on_its_own(void **state)
 		/* Symmetric. */
 		assert_int_equal(snap_entry_diff(&b, &a, SNAP_COMPARE_ALL), want);
 	}
+}
+
+static void test_entry_diff_optional_only_when_both_sides_collected(void **state)
+{
+	struct entry a = entry_file("/f"), b = entry_file("/f");
+
+	(void)state;
+	a.acl = "u::rwx";
+	b.acl = "u::r--";
+	a.mime = "text/plain";
+	/* Not collected on either side, or on one side only: not compared. */
+	assert_int_equal(snap_entry_diff(&a, &b, SNAP_COMPARE_ALL), 0);
+	a.collected = ATTR_ACL | ATTR_MIME;
+	assert_int_equal(snap_entry_diff(&a, &b, SNAP_COMPARE_ALL), 0);
+	assert_int_equal(snap_entry_diff(&b, &a, SNAP_COMPARE_ALL), 0);
+	/* Both collected the ACL: compared; mime only on one side. */
+	b.collected = ATTR_ACL;
+	assert_int_equal(snap_entry_diff(&a, &b, 0), ATTR_ACL);
+	/* Presence counts: a label that appeared, "" is not NULL. */
+	a.collected = b.collected = ATTR_SELINUX;
+	b.selinux = "";
+	assert_int_equal(snap_entry_diff(&a, &b, 0), ATTR_SELINUX);
+	a.selinux = "";
+	assert_int_equal(snap_entry_diff(&a, &b, 0), 0);
+	/* Same text at different addresses is equal. */
+	{
+		char x[] = "cap_sys_admin=ep", y[] = "cap_sys_admin=ep";
+
+		a.collected = b.collected = ATTR_CAPS;
+		a.caps = x;
+		b.caps = y;
+		assert_int_equal(snap_entry_diff(&a, &b, 0), 0);
+	}
+}
+
+static void test_entry_diff_xattrs_bytes_and_presence(void **state)
+{
+	struct entry a = entry_file("/f"), b = entry_file("/f");
+	uint8_t copy[sizeof(xa)];
+
+	(void)state;
+	memcpy(copy, xa, sizeof(xa));
+	a.collected = b.collected = ATTR_XATTRS;
+	a.xattrs = xa;
+	a.xattrs_len = sizeof(xa);
+	b.xattrs = copy;
+	b.xattrs_len = sizeof(copy);
+	assert_int_equal(snap_entry_diff(&a, &b, 0), 0);
+	copy[sizeof(copy) - 1] ^= 1; /* the last byte of the value */
+	assert_int_equal(snap_entry_diff(&a, &b, 0), ATTR_XATTRS);
+	/* None at all on one side. */
+	b.xattrs = NULL;
+	b.xattrs_len = 0;
+	assert_int_equal(snap_entry_diff(&a, &b, 0), ATTR_XATTRS);
+	assert_int_equal(snap_entry_diff(&b, &a, 0), ATTR_XATTRS);
+	/* An empty blob is "none" too, whatever its pointer. */
+	a.xattrs = (const uint8_t *)"";
+	a.xattrs_len = 0;
+	assert_int_equal(snap_entry_diff(&a, &b, 0), 0);
+	/* Optional changes are not noise, even on directories. */
+	a.mode = b.mode = S_IFDIR | 0755;
+	b.xattrs = xb;
+	b.xattrs_len = sizeof(xb);
+	assert_int_equal(snap_entry_diff(&a, &b, 0), ATTR_XATTRS);
 }
 
 static void test_entry_diff_ctime_counts_alongside_another_change(void **state)
@@ -317,6 +408,39 @@ static void test_compare_reports_added_removed_modified_in_key_order(void **stat
 	assert_string_equal(s.line[5], "~ /c 40");
 }
 
+static void test_compare_optional_attributes_through_the_store(void **state)
+{
+	struct fx *f = *state;
+	struct entry old[3], new[3];
+	static const char *const want[] = { "~ /a 4000", "~ /b 2000" };
+	struct seen s = { 0 };
+	int64_t a, b;
+
+	old[0] = entry_file("/a");
+	old[0].collected = ATTR_ACL;
+	old[0].acl = "u::rwx";
+	old[1] = entry_file("/b");
+	old[1].collected = ATTR_XATTRS;
+	old[1].xattrs = xa;
+	old[1].xattrs_len = sizeof(xa);
+	old[2] = entry_file("/c");
+	old[2].collected = ATTR_MIME;
+	old[2].mime = "text/plain";
+	new[0] = old[0];
+	new[0].acl = NULL; /* the ACL went away */
+	new[1] = old[1];
+	new[1].xattrs = xb;
+	new[1].xattrs_len = sizeof(xb);
+	new[2] = old[2];
+	new[2].collected = 0; /* not collected any more: not a change */
+	new[2].mime = NULL;
+	a = write_snapshot(f->st, SNAP_PURPOSE_SCAN, "old", false, 0, old, 3, NULL);
+	b = write_snapshot(f->st, SNAP_PURPOSE_SCAN, "new", false, 0, new, 3, NULL);
+	assert_true(a > 0 && b > 0);
+	assert_int_equal(compare_ids(f->st, a, b, 0, &s), 0);
+	expect_lines(&s, want, 2);
+}
+
 static void test_compare_empty_sides(void **state)
 {
 	struct fx *f = *state;
@@ -523,6 +647,8 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_entry_diff_identical_is_zero),
 		cmocka_unit_test(test_entry_diff_each_attribute_on_its_own),
+		cmocka_unit_test(test_entry_diff_optional_only_when_both_sides_collected),
+		cmocka_unit_test(test_entry_diff_xattrs_bytes_and_presence),
 		cmocka_unit_test(test_entry_diff_ctime_counts_alongside_another_change),
 		cmocka_unit_test(test_entry_diff_directory_noise),
 		cmocka_unit_test(test_entry_diff_type_change_reports_type_and_the_rest),
@@ -531,6 +657,7 @@ int main(void)
 		cmocka_unit_test(test_entry_diff_target_bytes),
 		cmocka_unit_test(test_key_compare_prefixes_and_high_bytes),
 		T(test_compare_reports_added_removed_modified_in_key_order),
+		T(test_compare_optional_attributes_through_the_store),
 		T(test_compare_empty_sides),
 		T(test_compare_callback_error_stops_the_merge),
 		T(test_compare_byte_order_agrees_with_sqlite),

@@ -5,6 +5,9 @@
 #include <stdint.h>
 #include <cmocka.h>
 
+#include <grp.h>
+#include <sys/wait.h>
+
 #include <sqlite3.h>
 
 #include "tests/store/util.h"
@@ -21,12 +24,24 @@ static void raw_exec(const char *path, const char *sql)
 	assert_int_equal(sqlite3_close(db), SQLITE_OK);
 }
 
+/* Whether @path + @suffix exists. */
+static bool side_exists(const char *path, const char *suffix)
+{
+	char side[512];
+
+	snprintf(side, sizeof(side), "%s%s", path, suffix);
+	return access(side, F_OK) == 0;
+}
+
 /* Open for writing must fail with @err, leave *ret_store and the file's
- * bytes untouched; the same for a read-only open. */
-static void assert_refused_unchanged(const char *path, int err, const char *msg_part)
+ * bytes untouched, and create no -wal (nor -shm, if @check_shm); the same
+ * for a read-only open. */
+static void assert_refused_unchanged_shm(const char *path, int err, const char *msg_part,
+					 bool check_shm)
 {
 	size_t len0 = 0, len1 = 0;
 	char *before = file_slurp(path, &len0);
+	bool wal = side_exists(path, "-wal"), shm = side_exists(path, "-shm");
 	struct snap_store *st = SENTINEL;
 	struct diag d = { 0 };
 	char *after;
@@ -43,8 +58,16 @@ static void assert_refused_unchanged(const char *path, int err, const char *msg_
 	assert_non_null(after);
 	assert_int_equal(len0, len1);
 	assert_memory_equal(before, after, len0);
+	assert_int_equal(side_exists(path, "-wal"), wal);
+	if (check_shm)
+		assert_int_equal(side_exists(path, "-shm"), shm);
 	free(before);
 	free(after);
+}
+
+static void assert_refused_unchanged(const char *path, int err, const char *msg_part)
+{
+	assert_refused_unchanged_shm(path, err, msg_part, true);
 }
 
 static void test_store_open_creates_file_0600_and_dirs_0700(void **state)
@@ -177,7 +200,9 @@ static void test_store_open_foreign_hot_wal_is_not_checkpointed(void **state)
 	free(db_bytes);
 	free(wal_bytes);
 
-	assert_refused_unchanged(t->db, -EPROTO, "another program");
+	/* Not the -shm: SQLite makes it to read the WAL, and cannot remove it
+	 * without checkpointing the foreign WAL into the file. */
+	assert_refused_unchanged_shm(t->db, -EPROTO, "another program", false);
 }
 
 static void test_store_open_newer_schema_is_eproto_and_unchanged(void **state)
@@ -263,6 +288,13 @@ static void test_store_open_empty_file_gets_schema(void **state)
 	snap_store_free(st);
 }
 
+static int count_changes(const struct deviation *dev, void *userdata)
+{
+	assert_int_equal(dev->change, SNAP_REMOVED);
+	(*(int *)userdata)++;
+	return 0;
+}
+
 static int count_cb(const struct snap_info *info, void *userdata)
 {
 	(void)info;
@@ -323,10 +355,429 @@ static void test_store_open_sets_application_id_and_version(void **state)
 		SQLITE_OK);
 	assert_int_equal(sqlite3_step(s), SQLITE_ROW);
 	assert_int_equal(sqlite3_column_int64(s, 0), 0x44524654);
-	assert_int_equal(sqlite3_column_int64(s, 1), 1);
+	assert_int_equal(sqlite3_column_int64(s, 1), 2);
 	assert_string_equal((const char *)sqlite3_column_text(s, 2), "wal");
 	sqlite3_finalize(s);
 	sqlite3_close(db);
+}
+
+/* A database exactly as schema version 1 wrote it: its DDL, one baseline
+ * with two entries. */
+static const char v1_database[] =
+	"PRAGMA application_id = 1146242644; PRAGMA user_version = 1;"
+	"CREATE TABLE snapshot (id INTEGER PRIMARY KEY, label TEXT UNIQUE,"
+	" purpose INTEGER NOT NULL,"
+	" status TEXT NOT NULL CHECK (status IN ('incomplete', 'complete')),"
+	" host TEXT, version TEXT, roots BLOB, excludes BLOB,"
+	" cross_mounts INTEGER NOT NULL DEFAULT 0, hash INTEGER NOT NULL DEFAULT 0,"
+	" started INTEGER NOT NULL, finished INTEGER, entries INTEGER NOT NULL DEFAULT 0,"
+	" errors INTEGER NOT NULL DEFAULT 0);"
+	"CREATE TABLE meta (key TEXT PRIMARY KEY, value) WITHOUT ROWID;"
+	"CREATE TABLE entry (snap INTEGER NOT NULL, kind INTEGER NOT NULL, key BLOB NOT NULL,"
+	" mode INTEGER, uid INTEGER, gid INTEGER, size INTEGER, mtime INTEGER, ctime INTEGER,"
+	" ino INTEGER, dev INTEGER, nlink INTEGER, target BLOB, hash BLOB, err INTEGER,"
+	" flags INTEGER, PRIMARY KEY (snap, kind, key)) WITHOUT ROWID;"
+	"INSERT INTO snapshot VALUES (1, 'baseline', 1, 'complete', 'oldhost', '0.1.0',"
+	" CAST('/etc' AS BLOB), NULL, 0, 1, 1000, 2000, 2, 0);"
+	"INSERT INTO meta VALUES ('baseline', 1);"
+	"INSERT INTO entry VALUES (1, 1, CAST('/etc/a' AS BLOB), 33188, 0, 0, 10, 5, 6, 7, 8, 1,"
+	" NULL, X'00112233445566778899aabbccddeeff', 0, 0);"
+	"INSERT INTO entry VALUES (1, 1, CAST('/etc/b' AS BLOB), 33188, 0, 0, 10, 5, 6, 7, 8, 1,"
+	" NULL, NULL, 13, 0);";
+
+static int64_t user_version(const char *path)
+{
+	sqlite3 *db = NULL;
+	sqlite3_stmt *s = NULL;
+	int64_t v;
+
+	assert_int_equal(sqlite3_open_v2(path, &db, SQLITE_OPEN_READONLY, NULL), SQLITE_OK);
+	assert_int_equal(sqlite3_prepare_v2(db, "PRAGMA user_version", -1, &s, NULL), SQLITE_OK);
+	assert_int_equal(sqlite3_step(s), SQLITE_ROW);
+	v = sqlite3_column_int64(s, 0);
+	sqlite3_finalize(s);
+	sqlite3_close(db);
+	return v;
+}
+
+/* The baseline of v1_database, as read through @st. */
+static void assert_v1_baseline(struct snap_store *st)
+{
+	struct snap_info info = { 0 };
+	struct snap_iter *it = NULL;
+	const struct entry *e;
+	struct diag d = { 0 };
+
+	assert_int_equal(snap_baseline(st, &info, &d), 0);
+	assert_int_equal(info.id, 1);
+	assert_string_equal(info.label, "baseline");
+	assert_string_equal(info.host, "oldhost");
+	assert_int_equal(info.nroots, 1);
+	assert_string_equal(info.roots[0], "/etc");
+	assert_int_equal(info.entries, 2);
+	assert_null(info.policy_digest);
+	assert_null(info.policy_source);
+	snap_info_release(&info);
+
+	assert_int_equal(snap_iter_new(st, 1, ENTRY_FILE, NULL, 0, 0, &it, &d), 0);
+	assert_int_equal(snap_iter_next(it, &e, &d), 1);
+	assert_int_equal(e->key_len, 6);
+	assert_memory_equal(e->key, "/etc/a", 6);
+	assert_int_equal(e->hash_algo, HASH_XXH3_128);
+	assert_int_equal(e->collected, 0);
+	assert_null(e->xattrs);
+	assert_null(e->acl);
+	assert_int_equal(snap_iter_next(it, &e, &d), 1);
+	assert_int_equal(e->err, 13);
+	assert_int_equal(e->collected, 0);
+	assert_int_equal(snap_iter_next(it, &e, &d), 0);
+	snap_iter_free(it);
+	/* Errors only: the other query shape. */
+	assert_int_equal(snap_iter_new(st, 1, ENTRY_FILE, NULL, 0, SNAP_ITER_ERRORS_ONLY, &it, &d),
+			 0);
+	assert_int_equal(snap_iter_next(it, &e, &d), 1);
+	assert_memory_equal(e->key, "/etc/b", 6);
+	assert_int_equal(snap_iter_next(it, &e, &d), 0);
+	snap_iter_free(it);
+}
+
+static int count_snapshots(const struct snap_info *info, void *userdata)
+{
+	assert_null(info->policy_digest);
+	(*(int *)userdata)++;
+	return 0;
+}
+
+static void test_store_open_v1_read_only_reads_it_and_writes_nothing(void **state)
+{
+	struct tmp *t = *state;
+	struct snap_store *st = NULL;
+	struct snap_iter *it = NULL;
+	struct diag d = { 0 };
+	size_t len0 = 0, len1 = 0;
+	char *before, *after;
+	int n = 0;
+
+	raw_exec(t->db, v1_database);
+	before = file_slurp(t->db, &len0);
+	assert_non_null(before);
+
+	assert_int_equal(snap_store_open(t->db, SNAP_OPEN_READ, &st, &d), 0);
+	assert_v1_baseline(st);
+	assert_int_equal(snap_list(st, count_snapshots, &n, &d), 0);
+	assert_int_equal(n, 1);
+	{
+		const char *const roots[] = { "/etc/b" };
+
+		assert_int_equal(snap_iter_new(st, 1, ENTRY_FILE, roots, 1, 0, &it, &d), 0);
+		assert_int_equal(snap_iter_next(it, &(const struct entry *){ NULL }, &d), 1);
+		snap_iter_free(it);
+	}
+	snap_store_free(st);
+
+	after = file_slurp(t->db, &len1);
+	assert_non_null(after);
+	assert_int_equal(len0, len1);
+	assert_memory_equal(before, after, len0);
+	assert_int_equal(user_version(t->db), 1);
+	free(before);
+	free(after);
+}
+
+static void test_store_open_v1_for_writing_migrates_in_place(void **state)
+{
+	struct tmp *t = *state;
+	struct snap_store *st = NULL;
+	struct snap_new p = { 0 };
+	struct snap_writer *w = NULL;
+	struct snap_info info = { 0 };
+	struct snap_iter *a = NULL, *b = NULL;
+	struct entry e = entry_file("/etc/a");
+	struct diag d = { 0 };
+	int changes = 0;
+
+	raw_exec(t->db, v1_database);
+	assert_int_equal(snap_store_open(t->db, SNAP_OPEN_WRITE, &st, &d), 0);
+	assert_int_equal(user_version(t->db), 2);
+	/* The old snapshot reads as before, with an unknown policy. */
+	assert_v1_baseline(st);
+
+	/* New snapshots get the new columns. */
+	p.purpose = SNAP_PURPOSE_SCAN;
+	p.label = "after";
+	p.hash = HASH_XXH3_128;
+	p.policy_digest = "ffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffff";
+	p.policy_source = "(built-in)";
+	/* /etc/a as it was, plus a MIME type. */
+	e.size = 10;
+	e.mtime_ns = 5;
+	e.ctime_ns = 6;
+	e.ino = 7;
+	e.dev = 8;
+	entry_set_hash(&e, 0);
+	for (unsigned i = 0; i < 16; i++)
+		e.hash[i] = (uint8_t)(i * 0x11);
+	e.collected = ATTR_MIME;
+	e.mime = "text/plain";
+	assert_int_equal(snap_writer_begin(st, &p, &w, &d), 0);
+	assert_int_equal(snap_writer_add(w, &e, &d), 0);
+	assert_int_equal(snap_writer_commit(w, &info, &d), 0);
+	assert_string_equal(info.policy_source, "(built-in)");
+	assert_string_equal(info.policy_digest, p.policy_digest);
+
+	/* Old against new: mime was collected on one side only, so it is
+	 * not compared; /etc/b went away. */
+	assert_int_equal(snap_iter_new(st, 1, ENTRY_FILE, NULL, 0, 0, &a, &d), 0);
+	assert_int_equal(snap_iter_new(st, info.id, ENTRY_FILE, NULL, 0, 0, &b, &d), 0);
+	assert_int_equal(snap_compare(a, b, 0, count_changes, &changes, &d), 0);
+	assert_int_equal(changes, 1);
+	snap_iter_free(a);
+	snap_iter_free(b);
+	snap_info_release(&info);
+	snap_store_free(st);
+
+	/* Opening again (either way) finds version 2 and changes nothing. */
+	assert_int_equal(snap_store_open(t->db, SNAP_OPEN_WRITE, &st, &d), 0);
+	snap_store_free(st);
+	assert_int_equal(snap_store_open(t->db, SNAP_OPEN_READ, &st, &d), 0);
+	assert_int_equal(snap_find(st, "after", &info, &d), 0);
+	assert_string_equal(info.policy_source, "(built-in)");
+	snap_info_release(&info);
+	snap_store_free(st);
+	assert_int_equal(user_version(t->db), 2);
+}
+
+/*
+ * Several processes opening the same new database at once: every one must
+ * succeed (one creates the schema, the others find it), never see a
+ * half-created database as foreign.
+ */
+static void test_store_open_concurrent_first_use_all_succeed(void **state)
+{
+	enum { ROUNDS = 40, PROCS = 6 };
+	struct tmp *t = *state;
+	char path[256];
+	int failures = 0;
+
+	for (int round = 0; round < ROUNDS; round++) {
+		pid_t pids[PROCS];
+
+		snprintf(path, sizeof(path), "%s/r%d.db", t->dir, round);
+		for (int i = 0; i < PROCS; i++) {
+			pids[i] = fork();
+			assert_true(pids[i] >= 0);
+			if (pids[i] == 0) {
+				struct snap_store *st = NULL;
+				struct diag d = { 0 };
+				int r = snap_store_open(path, SNAP_OPEN_WRITE, &st, &d);
+
+				if (r < 0)
+					fprintf(stderr, "child %d: %d %s\n", i, r, d.msg);
+				snap_store_free(st);
+				_exit(r < 0 ? 1 : 0);
+			}
+		}
+		for (int i = 0; i < PROCS; i++) {
+			int status = 0;
+
+			assert_int_equal(waitpid(pids[i], &status, 0), pids[i]);
+			failures += !WIFEXITED(status) || WEXITSTATUS(status) != 0;
+		}
+	}
+	assert_int_equal(failures, 0);
+}
+
+/* A database of @n entries written and closed (the last close removes the WAL). */
+static void make_db(const char *path, size_t n)
+{
+	struct snap_store *st = NULL;
+	struct diag d = { 0 };
+	struct entry *v = calloc(n, sizeof(*v));
+	char(*keys)[48] = calloc(n, sizeof(*keys));
+
+	assert_non_null(v);
+	assert_non_null(keys);
+	for (size_t i = 0; i < n; i++) {
+		snprintf(keys[i], sizeof(keys[i]), "/usr/share/doc/pkg%05zu/file", i);
+		v[i] = entry_file(keys[i]);
+	}
+	assert_int_equal(snap_store_open(path, SNAP_OPEN_WRITE, &st, &d), 0);
+	assert_true(write_snapshot(st, SNAP_PURPOSE_BASELINE, NULL, false, 0, v, n, &d) > 0);
+	snap_store_free(st);
+	free(v);
+	free(keys);
+}
+
+/* A page in the middle of the entry b-tree overwritten with 0xff: opening
+ * for writing refuses it, and nothing is written. */
+static void test_store_open_write_refuses_a_damaged_page(void **state)
+{
+	struct tmp *t = *state;
+	struct snap_store *st = SENTINEL;
+	struct diag d = { 0 };
+	unsigned char page[4096];
+	size_t len0 = 0, len1 = 0;
+	char *before, *after;
+	struct stat sb;
+	off_t npages;
+	int fd;
+
+	make_db(t->db, 5000);
+	assert_int_equal(stat(t->db, &sb), 0);
+	npages = sb.st_size / 4096;
+	assert_true(npages > 20);
+	memset(page, 0xff, sizeof(page));
+	fd = open(t->db, O_WRONLY | O_CLOEXEC);
+	assert_true(fd >= 0);
+	assert_int_equal(pwrite(fd, page, sizeof(page), (npages / 2) * 4096), sizeof(page));
+	close(fd);
+	before = file_slurp(t->db, &len0);
+	assert_non_null(before);
+
+	assert_int_equal(snap_store_open(t->db, SNAP_OPEN_WRITE, &st, &d), -EPROTO);
+	assert_ptr_equal(st, SENTINEL);
+	if (!strstr(d.msg, "is damaged"))
+		fail_msg("message '%s' lacks 'is damaged'", d.msg);
+	after = file_slurp(t->db, &len1);
+	assert_non_null(after);
+	assert_int_equal(len0, len1);
+	assert_memory_equal(before, after, len0);
+	assert_false(side_exists(t->db, "-wal"));
+	free(before);
+	free(after);
+
+	/* A read-only open does not pay for the check: it opens. */
+	assert_int_equal(snap_store_open(t->db, SNAP_OPEN_READ, &st, &d), 0);
+	snap_store_free(st);
+}
+
+/*
+ * Run @fn(@path) in a child process that cannot write to the directory of
+ * @path: as root, the child becomes nobody (the directory stays root's,
+ * 0755); otherwise the directory is made 0555. Returns fn's result.
+ */
+static int run_without_dir_write(const char *dir, const char *path,
+				 int (*fn)(const char *path, char *msg, size_t size), char *msg,
+				 size_t size)
+{
+	int pipefd[2], status = 0, r;
+	ssize_t n;
+	pid_t pid;
+
+	assert_int_equal(chmod(dir, geteuid() == 0 ? 0755 : 0555), 0);
+	assert_int_equal(pipe(pipefd), 0);
+	pid = fork();
+	assert_true(pid >= 0);
+	if (pid == 0) {
+		char buf[300];
+
+		close(pipefd[0]);
+		if (geteuid() == 0 &&
+		    (setgroups(0, NULL) < 0 || setgid(65534) < 0 || setuid(65534) < 0))
+			_exit(100);
+		r = fn(path, buf, 256);
+		if (write(pipefd[1], buf, strlen(buf)) < 0)
+			_exit(101);
+		_exit(r < 0 ? -r : 0);
+	}
+	close(pipefd[1]);
+	n = read(pipefd[0], msg, size - 1);
+	msg[n > 0 ? n : 0] = '\0';
+	close(pipefd[0]);
+	assert_int_equal(waitpid(pid, &status, 0), pid);
+	assert_int_equal(chmod(dir, 0700), 0);
+	assert_true(WIFEXITED(status));
+	assert_true(WEXITSTATUS(status) < 100);
+	return -WEXITSTATUS(status);
+}
+
+/* Open read-only, read the baseline; 0 or -errno, message in @msg. */
+static int open_read_baseline(const char *path, char *msg, size_t size)
+{
+	struct snap_store *st = NULL;
+	struct snap_info info = { 0 };
+	struct diag d = { 0 };
+	int r = snap_store_open(path, SNAP_OPEN_READ, &st, &d);
+
+	if (r == 0)
+		r = snap_baseline(st, &info, &d);
+	snprintf(msg, size, "%s", r < 0 ? d.msg : "");
+	snap_info_release(&info);
+	snap_store_free(st);
+	return r;
+}
+
+/* Open for writing; 0 or -errno, message in @msg. */
+static int open_write(const char *path, char *msg, size_t size)
+{
+	struct snap_store *st = NULL;
+	struct diag d = { 0 };
+	int r = snap_store_open(path, SNAP_OPEN_WRITE, &st, &d);
+
+	snprintf(msg, size, "%s", r < 0 ? d.msg : "");
+	snap_store_free(st);
+	return r;
+}
+
+/* A WAL database in a directory the reader cannot write to (no -shm can be
+ * made): a read-only open still reads it, and creates nothing. */
+static void test_store_open_read_wal_db_in_readonly_dir(void **state)
+{
+	struct tmp *t = *state;
+	char msg[300];
+	size_t len0 = 0, len1 = 0;
+	char *before, *after;
+
+	make_db(t->db, 10);
+	assert_int_equal(chmod(t->db, 0644), 0);
+	before = file_slurp(t->db, &len0);
+	assert_non_null(before);
+	assert_false(side_exists(t->db, "-wal"));
+	assert_int_equal(run_without_dir_write(t->dir, t->db, open_read_baseline, msg, sizeof(msg)),
+			 0);
+	after = file_slurp(t->db, &len1);
+	assert_non_null(after);
+	assert_int_equal(len0, len1);
+	assert_memory_equal(before, after, len0);
+	assert_false(side_exists(t->db, "-wal"));
+	assert_false(side_exists(t->db, "-shm"));
+	free(before);
+	free(after);
+}
+
+/* The same with a -wal file present: it cannot be read safely without a
+ * -shm, so the open fails with a message that says why. */
+static void test_store_open_read_wal_db_with_wal_in_readonly_dir_says_why(void **state)
+{
+	struct tmp *t = *state;
+	char wal[300], msg[300];
+	int r;
+
+	make_db(t->db, 10);
+	assert_int_equal(chmod(t->db, 0644), 0);
+	snprintf(wal, sizeof(wal), "%s-wal", t->db);
+	assert_int_equal(file_write(wal, "", 0), 0);
+	assert_int_equal(chmod(wal, 0644), 0);
+	r = run_without_dir_write(t->dir, t->db, open_read_baseline, msg, sizeof(msg));
+	assert_int_equal(r, -EACCES);
+	if (!strstr(msg, "cannot read database") || !strstr(msg, "-shm"))
+		fail_msg("unclear message '%s'", msg);
+}
+
+/* A database file the user may not write: -EROFS up front, clearly. */
+static void test_store_open_write_readonly_file_is_erofs(void **state)
+{
+	struct tmp *t = *state;
+	char msg[300];
+
+	make_db(t->db, 10);
+	assert_int_equal(chmod(t->db, 0444), 0);
+	assert_int_equal(run_without_dir_write(t->dir, t->db, open_write, msg, sizeof(msg)),
+			 -EROFS);
+	if (!strstr(msg, "is read-only"))
+		fail_msg("unclear message '%s'", msg);
+	assert_false(side_exists(t->db, "-wal"));
+	assert_false(side_exists(t->db, "-shm"));
 }
 
 static void test_store_free_accepts_null(void **state)
@@ -355,6 +806,13 @@ int main(void)
 		T(test_store_open_empty_file_read_only_is_an_empty_store),
 		T(test_store_open_directory_is_eisdir),
 		T(test_store_open_sets_application_id_and_version),
+		T(test_store_open_v1_read_only_reads_it_and_writes_nothing),
+		T(test_store_open_v1_for_writing_migrates_in_place),
+		T(test_store_open_concurrent_first_use_all_succeed),
+		T(test_store_open_write_refuses_a_damaged_page),
+		T(test_store_open_read_wal_db_in_readonly_dir),
+		T(test_store_open_read_wal_db_with_wal_in_readonly_dir_says_why),
+		T(test_store_open_write_readonly_file_is_erofs),
 		T(test_store_free_accepts_null),
 	};
 	return cmocka_run_group_tests_name("store/open", tests, NULL, NULL);

@@ -7,6 +7,8 @@
 
 #include <time.h>
 
+#include <sqlite3.h>
+
 #include "tests/store/util.h"
 
 #define WSENTINEL ((struct snap_writer *)(uintptr_t)0x5eed)
@@ -72,6 +74,34 @@ static int64_t count_entries(struct snap_store *st, int64_t id)
 	return r < 0 ? r : n;
 }
 
+static const char digest[] = "0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef";
+
+/* An xattrs blob: user.bin holds a NUL and invalid UTF-8, user.empty nothing. */
+static uint8_t *xattrs_blob(size_t *ret_len)
+{
+	static const uint8_t bin[] = { 'a', 0, 0xff, '\n' };
+	size_t n = entry_xattrs_pair_size(8, sizeof(bin)) + entry_xattrs_pair_size(10, 0) +
+		   entry_xattrs_pair_size(13, 5);
+	uint8_t *b = malloc(n), *p = b;
+
+	assert_non_null(b);
+	p += entry_xattrs_put(p, "user.bin", 8, bin, sizeof(bin));
+	p += entry_xattrs_put(p, "user.empty", 10, NULL, 0);
+	p += entry_xattrs_put(p, "user.mime_typ", 13, (const uint8_t *)"text/", 5);
+	assert_int_equal((size_t)(p - b), n);
+	assert_int_equal(entry_xattrs_check(b, n), 0);
+	*ret_len = n;
+	return b;
+}
+
+static int fail_on_any(const struct snap_info *info, void *userdata)
+{
+	(void)info;
+	(void)userdata;
+	fail();
+	return -1;
+}
+
 static void test_snapshot_round_trip_keeps_every_field(void **state)
 {
 	struct fx *f = *state;
@@ -86,6 +116,7 @@ static void test_snapshot_round_trip_keeps_every_field(void **state)
 	const struct entry *e;
 	struct diag d = { 0 };
 	int64_t before = (int64_t)time(NULL) * 1000000000;
+	size_t xlen = 0;
 
 	assert_non_null(longkey);
 	longkey[0] = '/';
@@ -124,6 +155,25 @@ static void test_snapshot_round_trip_keeps_every_field(void **state)
 	v[6].target = ""; /* an empty target is not "no target" */
 	v[6].target_len = 0;
 
+	/* Optional attributes: all present; collected but absent; empty
+	 * values; and a value of an attribute that was not collected. */
+	v[1].collected = ATTR_OPTIONAL;
+	v[1].xattrs = xattrs_blob(&xlen);
+	v[1].xattrs_len = xlen;
+	v[1].acl = "u::rwx,u:1000:r-x,g::r-x,m::r-x,o::r-x";
+	v[1].caps = "cap_net_raw=ep";
+	v[1].selinux = "system_u:object_r:bin_t:s0";
+	v[1].mime = "application/x-pie-executable";
+	v[3].collected = ATTR_ACL | ATTR_CAPS;
+	v[5].collected = ATTR_XATTRS | ATTR_SELINUX;
+	v[5].xattrs = (const uint8_t *)"";
+	v[5].xattrs_len = 0;
+	v[5].selinux = "";
+	v[6].collected = ATTR_MIME;
+	v[6].acl = "not collected, not stored";
+
+	p.policy_digest = digest;
+	p.policy_source = "/etc/drift/policy.yaml";
 	p.roots = roots;
 	p.nroots = 2;
 	p.excludes = excludes;
@@ -156,6 +206,8 @@ static void test_snapshot_round_trip_keeps_every_field(void **state)
 	assert_true(info.finished_ns >= info.started_ns);
 	assert_int_equal(info.entries, 7);
 	assert_int_equal(info.errors, 2);
+	assert_string_equal(info.policy_digest, digest);
+	assert_string_equal(info.policy_source, "/etc/drift/policy.yaml");
 
 	/* snap_find gives the same, by label and by id. */
 	assert_int_equal(snap_find(f->st, "pre-upgrade", &found, &d), 0);
@@ -168,6 +220,8 @@ static void test_snapshot_round_trip_keeps_every_field(void **state)
 		snprintf(num, sizeof(num), "%lld", (long long)info.id);
 		assert_int_equal(snap_find(f->st, num, &found, &d), 0);
 		assert_string_equal(found.label, "pre-upgrade");
+		assert_string_equal(found.policy_digest, digest);
+		assert_string_equal(found.policy_source, "/etc/drift/policy.yaml");
 		snap_info_release(&found);
 	}
 
@@ -198,11 +252,156 @@ static void test_snapshot_round_trip_keeps_every_field(void **state)
 		assert_memory_equal(e->hash, v[i].hash, v[i].hash_len);
 		assert_int_equal(e->err, v[i].err);
 		assert_int_equal(e->flags, v[i].flags);
+		assert_int_equal(e->collected, v[i].collected);
 	}
 	assert_int_equal(snap_iter_next(it, &e, &d), 0);
 	snap_iter_free(it);
+
+	/* The optional attributes, entry by entry. */
+	assert_int_equal(snap_iter_new(f->st, info.id, ENTRY_FILE, NULL, 0, 0, &it, &d), 0);
+	for (size_t i = 0; i < 7; i++) {
+		assert_int_equal(snap_iter_next(it, &e, &d), 1);
+		switch (i) {
+		case 1:
+			assert_int_equal(e->xattrs_len, xlen);
+			assert_memory_equal(e->xattrs, v[1].xattrs, xlen);
+			assert_string_equal(e->acl, v[1].acl);
+			assert_string_equal(e->caps, v[1].caps);
+			assert_string_equal(e->selinux, v[1].selinux);
+			assert_string_equal(e->mime, v[1].mime);
+			break;
+		case 5:
+			/* Empty xattrs read back as absent; an empty label stays "". */
+			assert_int_equal(e->xattrs_len, 0);
+			assert_string_equal(e->selinux, "");
+			assert_null(e->acl);
+			break;
+		default:
+			/* Collected but absent, or not collected: all NULL. */
+			assert_null(e->xattrs);
+			assert_int_equal(e->xattrs_len, 0);
+			assert_null(e->acl);
+			assert_null(e->caps);
+			assert_null(e->selinux);
+			assert_null(e->mime);
+		}
+	}
+	snap_iter_free(it);
 	snap_info_release(&info);
+	free((void *)(uintptr_t)v[1].xattrs);
 	free(longkey);
+}
+
+static void test_snapshot_without_policy_has_null_policy(void **state)
+{
+	struct fx *f = *state;
+	struct snap_info info = { 0 };
+	struct diag d = { 0 };
+
+	assert_true(write_snapshot(f->st, SNAP_PURPOSE_SCAN, "nopolicy", false, 0, NULL, 0, &d) >
+		    0);
+	assert_int_equal(snap_find(f->st, "nopolicy", &info, &d), 0);
+	assert_null(info.policy_digest);
+	assert_null(info.policy_source);
+	snap_info_release(&info);
+}
+
+static void test_writer_begin_refuses_a_bad_policy_digest(void **state)
+{
+	struct fx *f = *state;
+	static const char *const bad[] = {
+		"",
+		"abc",
+		"0123456789abcdef0123456789abcdef0123456789abcdef0123456789ABCDEF",
+		"0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef0",
+		"0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdeg",
+	};
+	struct snap_new p = params(SNAP_PURPOSE_SCAN, "digest", false);
+	struct snap_writer *w = WSENTINEL;
+	struct diag d = { 0 };
+
+	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		p.policy_digest = bad[i];
+		assert_int_equal(snap_writer_begin(f->st, &p, &w, &d), -EINVAL);
+		assert_ptr_equal(w, WSENTINEL);
+		assert_non_null(strstr(d.msg, "policy digest"));
+	}
+	/* Nothing was recorded. */
+	assert_int_equal(snap_list(f->st, fail_on_any, NULL, &d), 0);
+}
+
+static void test_writer_add_refuses_bad_optional_attributes(void **state)
+{
+	struct fx *f = *state;
+	struct snap_new p = params(SNAP_PURPOSE_SCAN, "opt", false);
+	struct snap_writer *w = NULL;
+	struct snap_info info = { 0 };
+	struct entry e = entry_file("/a");
+	struct diag d = { 0 };
+	/* Two pairs out of order ("b" then "a"). */
+	static const uint8_t unsorted[] = {
+		1, 0, 0, 0, 'b', 0, 0, 0, 0, 1, 0, 0, 0, 'a', 0, 0, 0, 0
+	};
+	/* A name length that runs past the end. */
+	static const uint8_t truncated[] = { 9, 0, 0, 0, 'a' };
+
+	assert_int_equal(snap_writer_begin(f->st, &p, &w, &d), 0);
+	e.collected = ATTR_HASH;
+	assert_int_equal(snap_writer_add(w, &e, &d), -EINVAL);
+	assert_non_null(strstr(d.msg, "unknown attributes"));
+	e.collected = ATTR_XATTRS;
+	e.xattrs = unsorted;
+	e.xattrs_len = sizeof(unsorted);
+	assert_int_equal(snap_writer_add(w, &e, &d), -EINVAL);
+	assert_non_null(strstr(d.msg, "malformed extended attributes"));
+	e.xattrs = truncated;
+	e.xattrs_len = sizeof(truncated);
+	assert_int_equal(snap_writer_add(w, &e, &d), -EINVAL);
+	/* Malformed xattrs that were not collected are not looked at. */
+	e.collected = ATTR_MIME;
+	assert_int_equal(snap_writer_add(w, &e, &d), 0);
+	assert_int_equal(snap_writer_commit(w, &info, &d), 0);
+	assert_int_equal(info.entries, 1);
+	snap_info_release(&info);
+}
+
+static void test_iter_next_damaged_optional_attributes_is_eproto(void **state)
+{
+	struct fx *f = *state;
+	static const char *const damage[] = {
+		"X'02'",               /* an unknown version */
+		"X'010002010000'",     /* a field of an attribute not collected */
+		"X'010202056162'",     /* a length past the end */
+		"X'01020203616263'",   /* text without its NUL */
+		"X'0102020461006200'", /* text with a NUL inside */
+		"X'0106030100020100'", /* fields out of order */
+		"X'01'",               /* no collected bits */
+	};
+	struct entry e = entry_file("/a");
+	struct snap_iter *it = NULL;
+	const struct entry *got;
+	struct diag d = { 0 };
+	int64_t id;
+
+	e.collected = ATTR_ACL;
+	e.acl = "u::rw-";
+	id = write_snapshot(f->st, SNAP_PURPOSE_SCAN, "damaged", false, 0, &e, 1, &d);
+	assert_true(id > 0);
+	for (size_t i = 0; i < sizeof(damage) / sizeof(damage[0]); i++) {
+		char sql[128];
+		sqlite3 *db = NULL;
+
+		snprintf(sql, sizeof(sql), "UPDATE entry SET ext = %s", damage[i]);
+		assert_int_equal(sqlite3_open(f->t.db, &db), SQLITE_OK);
+		assert_int_equal(sqlite3_exec(db, sql, NULL, NULL, NULL), SQLITE_OK);
+		sqlite3_close(db);
+		assert_int_equal(snap_iter_new(f->st, id, ENTRY_FILE, NULL, 0, 0, &it, &d), 0);
+		got = NULL;
+		assert_int_equal(snap_iter_next(it, &got, &d), -EPROTO);
+		assert_null(got);
+		assert_non_null(strstr(d.msg, "malformed optional attributes"));
+		snap_iter_free(it);
+	}
 }
 
 static void test_snapshot_round_trip_empty_key(void **state)
@@ -388,56 +587,102 @@ static void test_writer_commit_baseline_relabels_the_old_one(void **state)
 	snap_info_release(&old);
 }
 
+/* Whether snapshot @id exists; its completeness in *ret_complete. */
+static bool snap_exists(struct snap_store *st, int64_t id, bool *ret_complete)
+{
+	struct snap_info info = { 0 };
+	char num[32];
+
+	snprintf(num, sizeof(num), "%lld", (long long)id);
+	if (snap_find(st, num, &info, NULL) < 0)
+		return false;
+	if (ret_complete)
+		*ret_complete = info.complete;
+	snap_info_release(&info);
+	return true;
+}
+
+static int last_id_cb(const struct snap_info *info, void *userdata)
+{
+	*(int64_t *)userdata = info->id;
+	return 0;
+}
+
+/* An interrupted check: recorded, never completed. Returns its id. */
+static int64_t interrupted_check(struct snap_store *st)
+{
+	struct snap_new p = params(SNAP_PURPOSE_CHECK, NULL, false);
+	struct snap_writer *w = NULL;
+	int64_t last = 0;
+
+	assert_int_equal(snap_writer_begin(st, &p, &w, NULL), 0);
+	snap_writer_abort(w);
+	assert_int_equal(snap_list(st, last_id_cb, &last, NULL), 0);
+	return last;
+}
+
 static void test_writer_commit_check_labels_and_prunes_to_keep(void **state)
 {
 	struct fx *f = *state;
 	struct entry e = entry_file("/x");
 	struct snap_info info = { 0 };
-	struct snap_writer *w = NULL;
-	struct snap_new p = params(SNAP_PURPOSE_CHECK, NULL, false);
 	struct diag d = { 0 };
-	int64_t ids[5];
-	char num[32];
+	int64_t ids[5], killed[3];
+	bool complete = false;
 
 	/* keep = 0 keeps every check. */
 	for (size_t i = 0; i < 3; i++) {
 		ids[i] = write_snapshot(f->st, SNAP_PURPOSE_CHECK, NULL, false, 0, &e, 1, &d);
 		assert_true(ids[i] > 0);
 	}
-	/* An interrupted check counts too (it is the oldest of what is kept below). */
-	assert_int_equal(snap_writer_begin(f->st, &p, &w, &d), 0);
-	snap_writer_abort(w);
+	/* Interrupted checks do not count toward keep: two of them now... */
+	killed[0] = interrupted_check(f->st);
+	killed[1] = interrupted_check(f->st);
 	assert_true(write_snapshot(f->st, SNAP_PURPOSE_SCAN, "keepme", false, 0, &e, 1, &d) > 0);
 	ids[3] = write_snapshot(f->st, SNAP_PURPOSE_CHECK, NULL, false, 2, &e, 1, &d);
 	assert_true(ids[3] > 0);
 
 	assert_int_equal(snap_find(f->st, "keepme", &info, &d), 0);
 	snap_info_release(&info);
-	for (size_t i = 0; i < 3; i++) {
-		snprintf(num, sizeof(num), "%lld", (long long)ids[i]);
-		assert_int_equal(snap_find(f->st, num, &info, &d), -ENOENT);
+	/* ...so the two newest complete checks stay: ids[2] and the new one. */
+	for (size_t i = 0; i < 2; i++) {
+		assert_false(snap_exists(f->st, ids[i], NULL));
 		assert_int_equal(count_entries(f->st, ids[i]), -ENOENT);
 	}
-	/* The aborted one (kept as the 2nd newest) and the new one remain. */
-	snprintf(num, sizeof(num), "%lld", (long long)ids[2] + 1);
-	assert_int_equal(snap_find(f->st, num, &info, &d), 0);
-	assert_false(info.complete);
-	assert_null(info.label);
-	snap_info_release(&info);
-	snprintf(num, sizeof(num), "%lld", (long long)ids[3]);
-	assert_int_equal(snap_find(f->st, num, &info, &d), 0);
-	assert_true(info.complete);
-	assert_int_equal(strncmp(info.label, "check-", 6), 0);
-	assert_int_equal(info.purpose, SNAP_PURPOSE_CHECK);
-	snap_info_release(&info);
+	assert_true(snap_exists(f->st, ids[2], &complete));
+	assert_true(complete);
+	assert_int_equal(count_entries(f->st, ids[2]), 1);
+	assert_true(snap_exists(f->st, ids[3], &complete));
+	assert_true(complete);
 	assert_int_equal(count_entries(f->st, ids[3]), 1);
+	{
+		char num[32];
 
-	/* keep = 1: only the new one. */
+		snprintf(num, sizeof(num), "%lld", (long long)ids[3]);
+		assert_int_equal(snap_find(f->st, num, &info, &d), 0);
+		assert_int_equal(strncmp(info.label, "check-", 6), 0);
+		assert_int_equal(info.purpose, SNAP_PURPOSE_CHECK);
+		snap_info_release(&info);
+	}
+	/* The interrupted ones newer than the previous complete check may
+	 * belong to a check still waiting for the lock: kept this time. */
+	assert_true(snap_exists(f->st, killed[0], &complete));
+	assert_false(complete);
+	assert_true(snap_exists(f->st, killed[1], NULL));
+
+	/* keep = 1: only the new one, and the leftovers older than ids[3]
+	 * (the newest complete check before it) are gone. */
+	killed[2] = interrupted_check(f->st);
 	ids[4] = write_snapshot(f->st, SNAP_PURPOSE_CHECK, NULL, false, 1, &e, 1, &d);
-	snprintf(num, sizeof(num), "%lld", (long long)ids[3]);
-	assert_int_equal(snap_find(f->st, num, &info, &d), -ENOENT);
-	snprintf(num, sizeof(num), "%lld", (long long)ids[4]);
-	assert_int_equal(snap_find(f->st, num, &info, &d), 0);
+	assert_true(ids[4] > 0);
+	assert_false(snap_exists(f->st, ids[2], NULL));
+	assert_false(snap_exists(f->st, ids[3], NULL));
+	assert_false(snap_exists(f->st, killed[0], NULL));
+	assert_false(snap_exists(f->st, killed[1], NULL));
+	assert_true(snap_exists(f->st, killed[2], NULL));
+	assert_true(snap_exists(f->st, ids[4], &complete));
+	assert_true(complete);
+	assert_int_equal(snap_find(f->st, "keepme", &info, &d), 0);
 	snap_info_release(&info);
 }
 
@@ -742,6 +987,10 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		T(test_snapshot_round_trip_keeps_every_field),
 		T(test_snapshot_round_trip_empty_key),
+		T(test_snapshot_without_policy_has_null_policy),
+		T(test_writer_begin_refuses_a_bad_policy_digest),
+		T(test_writer_add_refuses_bad_optional_attributes),
+		T(test_iter_next_damaged_optional_attributes_is_eproto),
 		cmocka_unit_test(test_label_check_refuses_bad_labels),
 		T(test_writer_begin_refuses_bad_params_and_keeps_output),
 		T(test_writer_begin_duplicate_label_is_eexist),
