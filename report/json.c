@@ -276,8 +276,9 @@ static int json_add_entry(struct strbuf *out, const struct entry *e)
 		return -ENOMEM;
 	}
 
-	if (strbuf_addf(out, ", \"changed_while_read\": %s",
-			e->flags & ENTRY_CHANGED_WHILE_READ ? "true" : "false") < 0)
+	if (strbuf_addf(out, ", \"changed_while_read\": %s, \"not_hashed_too_sparse\": %s",
+			e->flags & ENTRY_CHANGED_WHILE_READ ? "true" : "false",
+			e->flags & ENTRY_NOT_HASHED_TOO_SPARSE ? "true" : "false") < 0)
 		return -ENOMEM;
 	if (json_add_optional(out, e) < 0)
 		return -ENOMEM;

@@ -116,9 +116,12 @@ static int add_item_start(const struct report *rep, struct strbuf *out, const ch
 
 static int add_changed_while_read(struct strbuf *out, const struct entry *e)
 {
-	if (!(e->flags & ENTRY_CHANGED_WHILE_READ))
-		return 0;
-	return strbuf_adds(out, " (changed while read)");
+	if ((e->flags & ENTRY_CHANGED_WHILE_READ) && strbuf_adds(out, " (changed while read)") < 0)
+		return -ENOMEM;
+	if ((e->flags & ENTRY_NOT_HASHED_TOO_SPARSE) &&
+	    strbuf_adds(out, " (not hashed: too sparse)") < 0)
+		return -ENOMEM;
+	return 0;
 }
 
 /* An optional text attribute: escaped, or "none" when absent. */

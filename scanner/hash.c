@@ -16,6 +16,22 @@
  *    holes are never read. A second fstat after reading, compared with the
  *    first (size, mtime, ctime, link count) and with the byte count, tells
  *    whether the file changed under us.
+ *  - The holes limit: zeros cost XXH3 as much as data (~30 GB/s), and a
+ *    file of 1 EiB of holes costs nothing to create, so a file with more
+ *    than h->holes_max bytes of holes (SCAN_HASH_HOLES_MAX, 64 GiB) is not
+ *    hashed (HASH_TOO_SPARSE, then ENTRY_NOT_HASHED_TOO_SPARSE). The rule
+ *    is checked twice: before reading, on the allocation (st_size minus
+ *    512 * st_blocks, a lower bound of the holes since st_blocks also
+ *    counts metadata blocks: no data is read when it is already over),
+ *    and while reading, on the holes SEEK_HOLE actually reports. Both
+ *    depend only on the file, so a file that did not change gets the same
+ *    verdict in every scan. Every 64 KiB of zeros and every read also
+ *    checks the stop flag, so a stop request ends even a long file within
+ *    microseconds.
+ *  - Opening may find something else than the regular file looked up: a
+ *    symlink (ELOOP), a socket or device (ENXIO, ENODEV), nothing (ENOENT).
+ *    That is reported as HASH_UNOPENED and the retry policy looks the name
+ *    up again, as for a swapped file.
  *  - scan_hasher_entry(): the retry policy. A changed or swapped file is
  *    looked up again and re-read once; if it changed again, the last digest
  *    is kept and the entry is flagged ENTRY_CHANGED_WHILE_READ.
@@ -48,10 +64,15 @@
 #define OPEN_FLAGS (O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_NOCTTY | O_CLOEXEC)
 
 enum hash_outcome {
-	HASH_STABLE = 0,  /* read once, nothing moved */
-	HASH_CHANGED = 1, /* digest computed, but size/mtime/ctime/bytes moved */
-	HASH_SWAPPED = 2, /* the name now designates another file, or not a regular file */
+	HASH_STABLE = 0,     /* read once, nothing moved */
+	HASH_CHANGED = 1,    /* digest computed, but size/mtime/ctime/bytes moved */
+	HASH_SWAPPED = 2,    /* the name now designates another file, or not a regular file */
+	HASH_UNOPENED = 3,   /* open failed as if it were no longer a regular file: see errno */
+	HASH_TOO_SPARSE = 4, /* more than h->holes_max bytes of holes: not hashed */
 };
+
+/* feed_sparse(): the holes exceed h->holes_max. Never an errno of read() or lseek(). */
+#define FEED_TOO_SPARSE (-EFBIG)
 
 /* Fed for holes of sparse files; 64 KiB of zeros costs ~2 us of XXH3 per call. */
 static const unsigned char zeros[64 * 1024];
@@ -66,6 +87,7 @@ int scan_hasher_init(struct scan_hasher *h, size_t buf_size)
 		return -ENOMEM;
 	}
 	h->buf_size = buf_size;
+	h->holes_max = SCAN_HASH_HOLES_MAX;
 	return 0;
 }
 
@@ -110,6 +132,8 @@ static int64_t feed_read(struct scan_hasher *h, int fd, uint64_t limit)
 		size_t want = h->buf_size;
 		ssize_t n;
 
+		if (stop_requested(h))
+			return -ECANCELED;
 		if (limit - total < want)
 			want = (size_t)(limit - total);
 		n = scan_sys_read(fd, h->buf, want);
@@ -120,31 +144,34 @@ static int64_t feed_read(struct scan_hasher *h, int fd, uint64_t limit)
 		XXH3_128bits_update(h->state, h->buf, (size_t)n);
 		total += (uint64_t)n;
 		progress_add(h, (uint64_t)n);
-		if (stop_requested(h))
-			return -ECANCELED;
 	}
 	return (int64_t)total;
 }
 
-static void feed_zeros(struct scan_hasher *h, uint64_t n)
+/* Feed @n zeros (a hole). Returns 0 or -ECANCELED when a stop was requested meanwhile. */
+static int feed_zeros(struct scan_hasher *h, uint64_t n)
 {
-	progress_add(h, n);
 	while (n > 0) {
 		size_t k = n < sizeof(zeros) ? (size_t)n : sizeof(zeros);
 
+		if (stop_requested(h))
+			return -ECANCELED;
 		XXH3_128bits_update(h->state, zeros, k);
+		progress_add(h, k);
 		n -= k;
 	}
+	return 0;
 }
 
 /*
  * Feed the logical content of a sparse file of @size bytes: zeros for the
- * holes, read() for the data extents. Returns the logical bytes fed or
- * -errno. Falls back to plain reading where SEEK_DATA is not supported.
+ * holes, read() for the data extents. Returns the logical bytes fed,
+ * FEED_TOO_SPARSE once the holes exceed h->holes_max, or -errno. Falls back
+ * to plain reading where SEEK_DATA is not supported.
  */
 static int64_t feed_sparse(struct scan_hasher *h, int fd, uint64_t size)
 {
-	uint64_t off = 0;
+	uint64_t off = 0, holes = 0;
 	int64_t r;
 
 	while (off < size) {
@@ -166,7 +193,12 @@ static int64_t feed_sparse(struct scan_hasher *h, int fd, uint64_t size)
 		}
 		if ((uint64_t)data > size)
 			data = (int64_t)size; /* grew meanwhile: the final fstat notices */
-		feed_zeros(h, (uint64_t)data - off);
+		holes += (uint64_t)data - off;
+		if (holes > h->holes_max)
+			return FEED_TOO_SPARSE;
+		r = feed_zeros(h, (uint64_t)data - off);
+		if (r < 0)
+			return r;
 		off = (uint64_t)data;
 		if (off >= size)
 			break;
@@ -200,10 +232,12 @@ static bool stat_moved(const struct stat *a, const struct stat *b)
 /*
  * One attempt at hashing @name, expected to be the regular file *walked.
  * Returns enum hash_outcome (with *ret_after and @digest filled for STABLE
- * and CHANGED) or -errno.
+ * and CHANGED, *ret_after for TOO_SPARSE, *ret_open_err for UNOPENED) or
+ * -errno.
  */
 static int hash_once(struct scan_hasher *h, int dirfd, const char *name, const struct stat *walked,
-		     struct stat *ret_after, unsigned char digest[16])
+		     struct stat *ret_after, unsigned char digest[16], int *ret_fd,
+		     int *ret_open_err)
 {
 	struct stat before, after;
 	XXH128_hash_t hv = { 0, 0 };
@@ -213,6 +247,11 @@ static int hash_once(struct scan_hasher *h, int dirfd, const char *name, const s
 	int fd, r;
 
 	fd = open_file(dirfd, name);
+	if (fd == -ELOOP || fd == -ENXIO || fd == -ENODEV || fd == -ENOENT) {
+		/* A symlink, socket, device... or nothing: what is there now? */
+		*ret_open_err = -fd;
+		return HASH_UNOPENED;
+	}
 	if (fd < 0)
 		return fd;
 	r = scan_sys_fstat(fd, &before);
@@ -259,12 +298,24 @@ static int hash_once(struct scan_hasher *h, int dirfd, const char *name, const s
 			hv = XXH3_128bits_digest(h->state);
 		}
 	} else {
+		uint64_t allocated = (uint64_t)before.st_blocks * 512;
+
+		if (allocated < size && size - allocated > h->holes_max) {
+			*ret_after = before; /* over the limit before reading anything */
+			r = HASH_TOO_SPARSE;
+			goto out_close;
+		}
 		(void)posix_fadvise(fd, 0, 0, POSIX_FADV_SEQUENTIAL);
 		XXH3_128bits_reset(h->state);
-		if ((uint64_t)before.st_blocks * 512 < size)
+		if (allocated < size)
 			total = feed_sparse(h, fd, size);
 		else
 			total = feed_read(h, fd, UINT64_MAX);
+		if (total == FEED_TOO_SPARSE) {
+			*ret_after = before;
+			r = HASH_TOO_SPARSE;
+			goto out_close;
+		}
 		if (total < 0) {
 			r = (int)total;
 			goto out_close;
@@ -279,6 +330,10 @@ static int hash_once(struct scan_hasher *h, int dirfd, const char *name, const s
 	XXH128_canonicalFromHash(&canon, hv);
 	memcpy(digest, canon.digest, 16);
 	*ret_after = after;
+	if (ret_fd) {
+		*ret_fd = fd; /* the caller reads more through it (attributes) */
+		return r;
+	}
 out_close:
 	close(fd);
 	return r;
@@ -291,20 +346,53 @@ static void entry_set_hash(struct entry *e, const unsigned char digest[16])
 	memcpy(e->hash, digest, 16);
 }
 
-int scan_hasher_entry(struct scan_hasher *h, int dirfd, const char *name, struct stat *st,
-		      struct entry *e)
+int scan_hasher_entry_keep(struct scan_hasher *h, int dirfd, const char *name, struct stat *st,
+			   struct entry *e, int *ret_fd)
 {
 	unsigned char digest[16] = { 0 };
 	struct stat after, fresh;
 	int r;
 
 	for (int attempt = 0;; attempt++) {
-		r = hash_once(h, dirfd, name, st, &after, digest);
+		int fd = -1, open_err = 0;
+
+		r = hash_once(h, dirfd, name, st, &after, digest, ret_fd ? &fd : NULL, &open_err);
 		if (r == -ECANCELED)
 			return r;
+		if (r >= 0 && fd >= 0 && (r == HASH_STABLE || (r == HASH_CHANGED && attempt > 0))) {
+			*ret_fd = fd;
+			fd = -1;
+		}
+		if (fd >= 0)
+			close(fd); /* not the final read: retried below */
 		if (r < 0) {
 			e->err = -r;
 			return 0;
+		}
+		if (r == HASH_TOO_SPARSE) {
+			*st = after;
+			e->flags |= ENTRY_NOT_HASHED_TOO_SPARSE;
+			return 0;
+		}
+		if (r == HASH_UNOPENED) {
+			/* Swapped for a symlink, socket...? Then record what is there now. */
+			r = scan_sys_fstatat(dirfd, name, &fresh, AT_SYMLINK_NOFOLLOW);
+			if (r < 0) {
+				e->err = -r; /* ENOENT: it vanished */
+				return 0;
+			}
+			if (!S_ISREG(fresh.st_mode)) {
+				*st = fresh;
+				return SCAN_HASH_RETYPE;
+			}
+			if (attempt > 0 ||
+			    (fresh.st_dev == st->st_dev && fresh.st_ino == st->st_ino)) {
+				*st = fresh; /* the regular file itself cannot be opened */
+				e->err = open_err;
+				return 0;
+			}
+			*st = fresh; /* another regular file by that name now: read it */
+			continue;
 		}
 		if (r == HASH_STABLE || (r == HASH_CHANGED && attempt > 0)) {
 			*st = after;
@@ -330,6 +418,12 @@ int scan_hasher_entry(struct scan_hasher *h, int dirfd, const char *name, struct
 		if (!S_ISREG(fresh.st_mode))
 			return SCAN_HASH_RETYPE;
 	}
+}
+
+int scan_hasher_entry(struct scan_hasher *h, int dirfd, const char *name, struct stat *st,
+		      struct entry *e)
+{
+	return scan_hasher_entry_keep(h, dirfd, name, st, e, NULL);
 }
 
 int scan_hash_file(int dirfd, const char *name, enum hash_algo algo, struct entry *ret_entry)
@@ -362,6 +456,8 @@ int scan_hash_file(int dirfd, const char *name, enum hash_algo algo, struct entr
 		return r;
 	if (tmp.err)
 		return -tmp.err;
+	if (tmp.flags & ENTRY_NOT_HASHED_TOO_SPARSE)
+		return -EFBIG;
 	if (tmp.hash_algo == HASH_NONE)
 		return -EAGAIN; /* swapped for another file twice while we looked */
 

@@ -14,6 +14,15 @@ struct XXH3_state_s;
 #define SCAN_HASH_BUF_SIZE ((size_t)1 << 20)
 
 /**
+ * Default of scan_hasher.holes_max: a regular file with more than 64 GiB of
+ * holes is not hashed (ENTRY_NOT_HASHED_TOO_SPARSE). XXH3 has no shortcut
+ * for runs of zeros, so every hole byte costs as much as a byte read from
+ * the page cache (about 30 GB/s): 64 GiB is 2 to 3 seconds of one core,
+ * while a 1 EiB file on tmpfs (free to create) would be a year.
+ */
+#define SCAN_HASH_HOLES_MAX ((uint64_t)64 << 30)
+
+/**
  * The per-thread hashing context. Each walker thread owns one for its whole
  * life: the XXH3 state and the read buffer are never shared.
  */
@@ -23,6 +32,7 @@ struct scan_hasher {
 	size_t buf_size;
 	_Atomic uint64_t *progress; /**< borrowed, may be NULL: += logical bytes fed, relaxed */
 	const atomic_bool *stop;    /**< borrowed, may be NULL: abandon the file when set */
+	uint64_t holes_max;         /**< hole bytes beyond which a file is not hashed */
 };
 
 /**
@@ -50,11 +60,27 @@ void scan_hasher_release(struct scan_hasher *h);
  *    is that of the last read and *st the newest stat.
  *  - 0, e->err set, no hash: open or read failed (ENOENT: the file vanished
  *    while it was read); *st keeps the last known attributes.
- *  - SCAN_HASH_RETYPE: on the retry the name turned out to be something
- *    else (a symlink, a FIFO...); *st is its stat; nothing set in @e.
- *  - -ECANCELED: *h->stop was raised in the middle; @e is untouched.
+ *  - 0, ENTRY_NOT_HASHED_TOO_SPARSE in e->flags, no hash: the file has more
+ *    than h->holes_max bytes of holes (see SCAN_HASH_HOLES_MAX); *st is
+ *    the stat of the opened file.
+ *  - SCAN_HASH_RETYPE: the name turned out to be something else (a
+ *    symlink, a FIFO...): the file read was another one, or opening it
+ *    failed with ELOOP, ENXIO, ENODEV or ENOENT, and a new lookup found
+ *    another type; *st is its stat; nothing set in @e.
+ *  - -ECANCELED: *h->stop was raised in the middle (checked before every
+ *    read and every 64 KiB of a hole); @e is untouched.
  */
 int scan_hasher_entry(struct scan_hasher *h, int dirfd, const char *name, struct stat *st,
 		      struct entry *e);
+
+/**
+ * scan_hasher_entry(), and when it returns 0 with the hash fields set, the
+ * descriptor the content was read through (O_RDONLY, its offset anywhere)
+ * in *@ret_fd for the caller to close: it is the regular file *st
+ * describes, for reading more about it (attributes) without opening the
+ * name again. In every other outcome *@ret_fd is left untouched.
+ */
+int scan_hasher_entry_keep(struct scan_hasher *h, int dirfd, const char *name, struct stat *st,
+			   struct entry *e, int *ret_fd);
 
 #endif /* DRIFT_SCANNER_HASH_H */

@@ -30,15 +30,24 @@ struct diag;
  *
  * Errors are visits: a problem with one entry (EACCES, EIO, a file that
  * vanished while it was read) is recorded in entry->err and the walk goes on.
- * An entry that vanished between the directory listing and its stat is
- * simply absent. Only failures of the walk itself are returned.
+ * An entry that vanished between the directory listing and its stat, or a
+ * directory removed while it was being listed, is simply absent. A name
+ * that turns into a symlink, socket... between its stat and the opening of
+ * its content is recorded as what it became. Only failures of the walk
+ * itself are returned.
  *
  * What the walker promises: symlinks are never followed (a symlink entry has
  * its target bytes); FIFOs, sockets and devices are inventoried from their
- * stat and never opened; every path is an entry, hard links included (each
+ * stat and never opened for reading (their optional attributes are read
+ * through an O_PATH fd); every path is an entry, hard links included (each
  * path is hashed); a file whose size, mtime or ctime moved while it was read
  * is read once more, and flagged ENTRY_CHANGED_WHILE_READ if it moved again;
  * paths longer than PATH_MAX work (syscalls only ever see one component).
+ * A regular file with more than 64 GiB of holes (SCAN_HASH_HOLES_MAX in
+ * scanner/hash.h) is recorded with its metadata but not hashed, flagged
+ * ENTRY_NOT_HASHED_TOO_SPARSE: hashing holes costs as much as reading data,
+ * and a 1 EiB sparse file costs nothing to create. A stop request (visit or
+ * tick) ends the hashing of any file within 64 KiB of input.
  * The worker threads block every signal, so SIGINT reaches the thread that
  * called scan_walk(). See walk.c for the design.
  */
@@ -49,8 +58,42 @@ enum scan_collect {
 	SCAN_STAT = 1 << 0,       /**< metadata (always needed for an entry) */
 	SCAN_HASH = 1 << 1,       /**< content hash of a regular file */
 	SCAN_NO_DESCEND = 1 << 2, /**< record a directory, but not what is in it */
+	SCAN_XATTRS = 1 << 3,     /**< all extended attributes (entry->xattrs) */
+	SCAN_ACL = 1 << 4,        /**< POSIX ACLs (entry->acl) */
+	SCAN_CAPS = 1 << 5,       /**< file capabilities of a regular file (entry->caps) */
+	SCAN_SELINUX = 1 << 6,    /**< the SELinux label (entry->selinux) */
+	SCAN_MIME = 1 << 7,       /**< libmagic MIME type of a regular file (entry->mime) */
+	SCAN_NO_ENTRY = 1 << 8,   /**< a directory: descend, but record no entry for it */
 	SCAN_ALL = SCAN_STAT | SCAN_HASH,
 };
+
+/*
+ * The optional attributes (SCAN_XATTRS ... SCAN_MIME). For each entry the
+ * walker collects exactly those its decide result asks for and sets the
+ * matching ATTR_* bits in entry->collected; nothing else is read (a result
+ * without these bits costs no syscall). "Collected and absent" (bit set,
+ * NULL or 0 length) means the object has none: no extended attributes, no
+ * ACL beyond the mode bits, no capabilities, no label, or a type the
+ * attribute does not apply to (caps and mime: regular files only; acl: not
+ * symlinks). An attribute asked for but not in @collected could not be read
+ * (entry->err says why), or the entry had already failed (err set by its
+ * stat, open or read: then nothing optional is collected), or it is
+ * SCAN_MIME in a walk without scan_opts.may_mime.
+ *
+ * How they are read: only ever through a descriptor of the entry, checked
+ * against its stat. Regular files and directories through a real fd (the
+ * one the file was hashed through, or the directory listed through, when
+ * there is one); symlinks, FIFOs, sockets and devices through an O_PATH fd
+ * and "/proc/self/fd/N", so they are never opened for reading and a
+ * symlink's own attributes are read, never its target's.
+ *
+ * SCAN_NO_ENTRY: on a directory, the walker descends (subject to
+ * SCAN_NO_DESCEND and cross_mounts) but emits no entry for it; on anything
+ * else it means no entry, like SCAN_SKIP (except that the name is stat'ed).
+ * An error that keeps the walker from descending (the name cannot be
+ * stat'ed, the directory cannot be opened or listed) is still emitted, as
+ * an entry with err set and nothing collected: it may hide covered paths.
+ */
 
 /** Returned by the visit callback. */
 enum scan_action {
@@ -93,7 +136,7 @@ typedef bool scan_tick_fn(const struct scan_stats *stats, void *userdata);
 struct scan_opts {
 	const char *const *roots; /**< absolute, normalized paths (see scan_root_resolve()) */
 	size_t nroots;
-	unsigned nthreads;      /**< walker threads; 0 = number of online CPUs */
+	unsigned nthreads;      /**< walker threads; 0 = online CPUs (maybe fewer: scan_walk()) */
 	enum hash_algo hash;    /**< HASH_NONE: metadata only */
 	bool cross_mounts;      /**< descend into other filesystems below a root */
 	scan_decide_fn *decide; /**< may be NULL: collect everything */
@@ -101,16 +144,33 @@ struct scan_opts {
 	scan_visit_fn *visit;   /**< required */
 	scan_tick_fn *tick;     /**< may be NULL */
 	void *userdata;         /**< passed to visit and tick */
+	/**
+	 * decide may ask for SCAN_MIME: every walker thread gets its own
+	 * libmagic handle, loaded serially on the calling thread before the
+	 * threads start (scan_walk() fails if the database cannot be loaded).
+	 * When false no handle exists and SCAN_MIME is ignored (ATTR_MIME is
+	 * never collected), so a walk without mime rules pays nothing.
+	 */
+	bool may_mime;
 };
 
 /**
  * Walk every root and call opts->visit for each entry (the roots included).
  * A root may be a directory or any other file. Trailing slashes of a root
- * are ignored; a root repeated, or inside another root (on the same
- * filesystem, or cross_mounts), is walked once. With cross_mounts false, a
- * directory on another filesystem than its root is an entry but is not
- * entered. The environment variable DRIFT_TEST_FD_BUDGET (tests only)
- * overrides the number of directory fds the walker keeps open.
+ * are ignored; a root repeated is walked once. A root inside another root
+ * is walked as a root of its own (its filesystem is the one cross_mounts
+ * compares with below it) and the outer walk skips exactly that path, so
+ * each path is emitted once whatever the mounts between them. With
+ * cross_mounts false, a directory on another filesystem than its root is
+ * an entry but is not entered.
+ *
+ * Descriptors: the walker keeps up to 4096 directory fds open, within half
+ * the soft RLIMIT_NOFILE. While it runs, a soft limit under 8192 is raised
+ * towards the hard limit (process-wide: other threads see it too) and put
+ * back on return. When the limit stays low, fewer threads than asked are
+ * started, so that 32 directory fds remain beside 4 per thread. The
+ * environment variable DRIFT_TEST_FD_BUDGET (tests only) overrides the
+ * number of directory fds the walker keeps open.
  *
  * @return 0 when the walk completed (per-entry errors are in entry->err);
  *         -ECANCELED when visit or tick asked to stop; -ENOENT, -ENOTDIR,
@@ -141,9 +201,28 @@ int scan_root_resolve(const char *root, char **ret_path, struct diag *reterr);
  * failure @ret_entry is untouched and the return is -ELOOP (a symlink: never
  * followed), -EINVAL (not a regular file, or HASH_NONE), -EOPNOTSUPP (an
  * algorithm other than HASH_XXH3_128), -EAGAIN (the name kept designating
- * other files), or the errno of fstatat/open/read (-ENOENT...).
+ * other files), -EFBIG (more than 64 GiB of holes: the walker records such
+ * a file unhashed, with ENTRY_NOT_HASHED_TOO_SPARSE), or the errno of
+ * fstatat/open/read (-ENOENT...).
  * Single-threaded helper: allocates its own buffer.
  */
 int scan_hash_file(int dirfd, const char *name, enum hash_algo algo, struct entry *ret_entry);
+
+/**
+ * The libmagic MIME type of the regular file @path, as the walker would
+ * collect it (e.g. "application/x-pie-executable", "text/x-shellscript").
+ * @path is opened component by component relative to directory fds, with
+ * O_NOFOLLOW everywhere (a symlink anywhere in it is refused), so paths
+ * beyond PATH_MAX work; the last component is looked at before it is opened
+ * and a FIFO, device or symlink is never opened. Uses a libmagic handle of
+ * its own (loading it costs about 0.25 ms), so it is safe from any thread.
+ *
+ * @return 0 and a malloc()ed string in *ret_mime (free() it); -ELOOP for a
+ *         symlink (last component or on the way), -EINVAL for something
+ *         that is not a regular file, -ENOENT, -EACCES... from opening,
+ *         -ENOENT/-EIO... when libmagic cannot load its database or fails;
+ *         *ret_mime untouched and @reterr says what.
+ */
+int scan_mime_file(const char *path, char **ret_mime, struct diag *reterr);
 
 #endif /* DRIFT_SCANNER_SCANNER_H */

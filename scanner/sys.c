@@ -8,6 +8,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <sys/syscall.h>
+#include <sys/xattr.h>
 #include <unistd.h>
 
 #include "common/banned.h"
@@ -64,4 +65,32 @@ int64_t scan_sys_lseek(int fd, int64_t offset, int whence)
 	off_t r = lseek(fd, (off_t)offset, whence);
 
 	return r < 0 ? -errno : (int64_t)r;
+}
+
+ssize_t scan_sys_flistxattr(int fd, char *buf, size_t len)
+{
+	ssize_t n = flistxattr(fd, buf, len);
+
+	return n < 0 ? -errno : n;
+}
+
+ssize_t scan_sys_fgetxattr(int fd, const char *name, void *buf, size_t len)
+{
+	ssize_t n = fgetxattr(fd, name, buf, len);
+
+	return n < 0 ? -errno : n;
+}
+
+ssize_t scan_sys_listxattr(const char *path, char *buf, size_t len)
+{
+	ssize_t n = listxattr(path, buf, len);
+
+	return n < 0 ? -errno : n;
+}
+
+ssize_t scan_sys_getxattr(const char *path, const char *name, void *buf, size_t len)
+{
+	ssize_t n = getxattr(path, name, buf, len);
+
+	return n < 0 ? -errno : n;
 }

@@ -39,4 +39,16 @@ ssize_t scan_sys_read(int fd, void *buf, size_t len);
 /** lseek(2). Returns the resulting offset or -errno. */
 int64_t scan_sys_lseek(int fd, int64_t offset, int whence);
 
+/** flistxattr(2) on a real (not O_PATH) fd. Returns the list size or -errno. */
+ssize_t scan_sys_flistxattr(int fd, char *buf, size_t len);
+
+/** fgetxattr(2) on a real (not O_PATH) fd. Returns the value size or -errno. */
+ssize_t scan_sys_fgetxattr(int fd, const char *name, void *buf, size_t len);
+
+/** listxattr(2), following: used on "/proc/self/fd/N" of an O_PATH fd. Size or -errno. */
+ssize_t scan_sys_listxattr(const char *path, char *buf, size_t len);
+
+/** getxattr(2), following: used on "/proc/self/fd/N" of an O_PATH fd. Size or -errno. */
+ssize_t scan_sys_getxattr(const char *path, const char *name, void *buf, size_t len);
+
 #endif /* DRIFT_SCANNER_SYS_H */

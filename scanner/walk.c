@@ -70,8 +70,14 @@
  * The number of node fds kept open is bounded by walk->fd_budget (derived
  * from RLIMIT_NOFILE: min(soft/2, 4096) minus a few per worker for the
  * directory being listed and the file being hashed; DRIFT_TEST_FD_BUDGET
- * overrides it for the tests). When the budget is spent, the lister closes
- * its fd after listing, and a job that needs it reopens it: from the
+ * overrides it for the tests). A budget of 0 is a disaster (every job
+ * reopens its directory from the root: quadratic in the depth), so
+ * scan_walk() first raises a soft limit under 8192 towards the hard limit
+ * (and restores it on return; bfs raises it too), and walk_new() starts
+ * fewer threads when that still leaves less than FD_BUDGET_MIN (32).
+ *
+ * When the budget is spent, the lister closes its fd after listing, and a
+ * job that needs it reopens it: from the
  * nearest ancestor whose fd is open (the top, AT_FDCWD, always is), pinned
  * while we use it, one openat(O_DIRECTORY|O_NOFOLLOW) per path component,
  * each result checked against the node's st_dev/st_ino (a directory renamed
@@ -95,10 +101,42 @@
  * SIGINT lands on the caller thread, whose handler sets the flag that tick
  * or visit turn into a stop.
  *
- * Deviations from the first design: none of substance. The roots are the
- * names of one NAMES job on the "top" pseudo-node, so that roots go through
- * the same decide/fstatat/hash code as everything else, and a non-directory
- * root needs no special case.
+ * Optional attributes and SCAN_NO_ENTRY
+ * --------------------------------------
+ * What decide returns for a name travels with it (a DIR job keeps it in
+ * job->want). Only a result with SCAN_XATTRS/ACL/CAPS/SELINUX/MIME costs
+ * anything: then the worker reads them through a descriptor of the entry
+ * (scanner/attrs.c) into its own struct scan_attrs and worker_emit() copies
+ * them into the batch like the key. The descriptor is the one already open
+ * where there is one (a directory's listing fd, a regular file's hashing fd,
+ * kept by scan_hasher_entry_keep()), otherwise a fresh one checked against
+ * the stat: O_RDONLY for regular files and directories, O_PATH for the rest,
+ * so a FIFO or device is never opened for reading. libmagic handles, one
+ * per worker, are loaded by worker_init() on the caller thread before the
+ * pool starts, and only when scan_opts.may_mime says decide may ask for
+ * SCAN_MIME (eager and serial rather than lazy: STYLE.md wants the cookies
+ * created on the main thread, and a missing database fails the walk up
+ * front instead of in the middle). SCAN_NO_ENTRY drops the entry of a
+ * directory (it is still listed) or of anything else; errors that stop the
+ * descent are still emitted.
+ *
+ * Roots and nested roots
+ * ----------------------
+ * The roots are the names of one NAMES job on the "top" pseudo-node, so
+ * that roots go through the same decide/fstatat/hash code as everything
+ * else, and a non-directory root needs no special case. A root below
+ * another root's directory is not dropped (whether the outer walk reaches
+ * it depends on the mounts and symlinks on the way): it is listed in
+ * walk->nested, and process_name() skips exactly those keys below the top,
+ * so the nested root alone emits its path and walks what is below it.
+ *
+ * Vanishing and swapping
+ * ----------------------
+ * A name gone before its fstatat, a directory gone before it is opened or
+ * while it is listed (getdents64 says ENOENT) is absent. A regular file
+ * that cannot be opened for hashing with ELOOP, ENXIO, ENODEV or ENOENT is
+ * looked up again (scanner/hash.c) and recorded as what it became (a
+ * symlink, a socket...), or with err = ENOENT if the name is gone.
  */
 #include "scanner/scanner.h"
 
@@ -117,6 +155,7 @@
 
 #include "common/diag.h"
 #include "common/entry.h"
+#include "scanner/attrs.h"
 #include "scanner/hash.h"
 #include "scanner/sys.h"
 
@@ -134,8 +173,15 @@
 #define TICK_NS        200000000L
 #define FDS_PER_WORKER 4 /* the dir being listed, a reopened one, a reopen step, a file */
 #define FD_BUDGET_MAX  4096
+#define FD_BUDGET_MIN  32 /* fewer threads rather than a smaller budget */
+#define FD_RESERVE     16 /* stdio, the caller's database... */
 #define MAX_THREADS    256
 #define LINK_MAX_BYTES (1 << 20)
+
+/* For a regular file's attributes. O_NONBLOCK, O_NOCTTY: should it be swapped for a FIFO or tty. */
+#define FILE_FLAGS (O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_NOCTTY | O_CLOEXEC)
+/* Anything else is never opened for reading: an O_PATH fd only names it. */
+#define PATH_FLAGS (O_PATH | O_NOFOLLOW | O_CLOEXEC)
 
 /* The kernel's struct linux_dirent64. */
 struct dent64 {
@@ -172,11 +218,12 @@ struct job {
 	bool parent_pinned; /* DIR: still holding the pin on node->parent */
 	struct dnode *node; /* counted reference; DIR: the directory to open; NAMES: their dir */
 	struct stat st;     /* DIR: the stat from the lookup, for the entry if opening fails */
+	unsigned want;      /* DIR: what decide said (attributes, SCAN_NO_ENTRY) */
 	size_t count;       /* NAMES: NUL-terminated names in names[] */
 	char names[];
 };
 
-/* Entries with their key and target bytes copied into bytes[]. */
+/* Entries with their key, target and optional attribute bytes copied into bytes[]. */
 struct batch {
 	struct batch *next;
 	size_t n;
@@ -187,12 +234,19 @@ struct batch {
 
 struct walk;
 
+/* A root, trailing slashes trimmed; the bytes are the caller's (opts->roots). */
+struct root_key {
+	const char *path;
+	size_t len;
+};
+
 struct worker {
 	struct walk *walk;
 	pthread_t thread;
 	struct scan_hasher hasher;
-	char *dents; /* getdents64 buffer */
-	char *path;  /* key of the name being processed */
+	struct scan_attrs attrs; /* xattrs, ACL, caps, label, mime; its own magic_t */
+	char *dents;             /* getdents64 buffer */
+	char *path;              /* key of the name being processed */
 	size_t path_cap;
 	char *link; /* symlink target */
 	size_t link_cap;
@@ -230,6 +284,10 @@ struct walk {
 	struct worker *workers;
 	size_t nworkers, nstarted;
 	bool locks_ready;
+
+	/* Roots inside another root's directory, sorted: the outer walk leaves them alone. */
+	struct root_key *nested;
+	size_t nnested;
 };
 
 static bool walk_stopping(const struct walk *wk)
@@ -479,13 +537,34 @@ static void worker_flush(struct worker *w)
 	pthread_mutex_unlock(&wk->out_lock);
 }
 
+/* Copy the C string @s into the batch at b->bytes + b->used; returns the copy. */
+static const char *batch_put_str(struct batch *b, const char *s, size_t len)
+{
+	char *p = b->bytes + b->used;
+
+	memcpy(p, s, len + 1);
+	b->used += len + 1;
+	return p;
+}
+
 /* Copy @e (and the bytes it points to) into the worker's batch. */
 static void worker_emit(struct worker *w, const struct entry *e)
 {
 	size_t need = e->key_len + 1 + (e->target ? e->target_len + 1 : 0);
+	size_t acl_len = 0, caps_len = 0, selinux_len = 0, mime_len = 0;
 	struct batch *b = w->batch;
 	struct entry *d;
 	char *p;
+
+	if (e->collected) {
+		/* Only entries with optional attributes pay for these strlen()s. */
+		acl_len = e->acl ? strlen(e->acl) : 0;
+		caps_len = e->caps ? strlen(e->caps) : 0;
+		selinux_len = e->selinux ? strlen(e->selinux) : 0;
+		mime_len = e->mime ? strlen(e->mime) : 0;
+		need += e->xattrs_len + (e->acl ? acl_len + 1 : 0) + (e->caps ? caps_len + 1 : 0) +
+			(e->selinux ? selinux_len + 1 : 0) + (e->mime ? mime_len + 1 : 0);
+	}
 
 	if (b && (b->n == BATCH_ENTRIES || b->cap - b->used < need)) {
 		worker_flush(w);
@@ -513,6 +592,24 @@ static void worker_emit(struct worker *w, const struct entry *e)
 		d->target = p;
 		b->used += e->target_len + 1;
 	}
+	if (!e->collected)
+		return;
+	if (e->xattrs_len) {
+		p = b->bytes + b->used;
+		memcpy(p, e->xattrs, e->xattrs_len);
+		d->xattrs = (const uint8_t *)p;
+		b->used += e->xattrs_len;
+	} else {
+		d->xattrs = NULL;
+	}
+	if (e->acl)
+		d->acl = batch_put_str(b, e->acl, acl_len);
+	if (e->caps)
+		d->caps = batch_put_str(b, e->caps, caps_len);
+	if (e->selinux)
+		d->selinux = batch_put_str(b, e->selinux, selinux_len);
+	if (e->mime)
+		d->mime = batch_put_str(b, e->mime, mime_len);
 }
 
 /* ---- per-name work ---- */
@@ -551,14 +648,32 @@ static int64_t build_key(struct worker *w, const struct dnode *n, const char *na
 	return (int64_t)len;
 }
 
+/*
+ * Nanoseconds since the epoch, saturated to INT64_MIN/INT64_MAX outside
+ * what int64 holds (before 1677-09-21, after 2262-04-11): never wrapped.
+ */
+static int64_t timespec_to_ns(const struct timespec *ts)
+{
+	int64_t sec = (int64_t)ts->tv_sec, nsec = ts->tv_nsec, ns;
+
+	if (sec < 0 && nsec > 0) {
+		sec++; /* -9223372037 s + 145224193 ns is INT64_MIN + 1: borrow a second */
+		nsec -= 1000000000;
+	}
+	if (__builtin_mul_overflow(sec, (int64_t)1000000000, &ns) ||
+	    __builtin_add_overflow(ns, nsec, &ns))
+		return sec < 0 ? INT64_MIN : INT64_MAX;
+	return ns;
+}
+
 static void entry_fill_stat(struct entry *e, const struct stat *st)
 {
 	e->mode = st->st_mode;
 	e->uid = st->st_uid;
 	e->gid = st->st_gid;
 	e->size = (uint64_t)st->st_size;
-	e->mtime_ns = (int64_t)st->st_mtim.tv_sec * 1000000000 + st->st_mtim.tv_nsec;
-	e->ctime_ns = (int64_t)st->st_ctim.tv_sec * 1000000000 + st->st_ctim.tv_nsec;
+	e->mtime_ns = timespec_to_ns(&st->st_mtim);
+	e->ctime_ns = timespec_to_ns(&st->st_ctim);
 	e->ino = st->st_ino;
 	e->dev = st->st_dev;
 	e->nlink = st->st_nlink;
@@ -597,7 +712,7 @@ static void read_link(struct worker *w, int dfd, const char *name, const struct 
 }
 
 static void push_dir(struct worker *w, struct dnode *parent, size_t key_len, size_t name_len,
-		     const struct stat *st)
+		     const struct stat *st, unsigned want)
 {
 	struct walk *wk = w->walk;
 	struct dnode *c = malloc(sizeof(*c) + key_len + 1);
@@ -625,6 +740,7 @@ static void push_dir(struct worker *w, struct dnode *parent, size_t key_len, siz
 	j->kind = JOB_DIR;
 	j->node = c;
 	j->st = *st;
+	j->want = want;
 	j->parent_pinned = true;
 
 	pthread_mutex_lock(&wk->lock);
@@ -634,23 +750,93 @@ static void push_dir(struct worker *w, struct dnode *parent, size_t key_len, siz
 	pthread_mutex_unlock(&wk->lock);
 }
 
+/*
+ * Collect the optional attributes @want of @name in @dfd, looked up as *st,
+ * into @e: through @fd when the caller has one (the fd the file was hashed
+ * through), otherwise through one opened here, checked to be what *st
+ * describes. Returns 0 or -ENOMEM.
+ */
+static int name_attrs(struct worker *w, int dfd, const char *name, const struct stat *st, int fd,
+		      unsigned want, struct entry *e)
+{
+	bool opath = false, own = false;
+	struct stat now;
+	int r = 0;
+
+	if (fd < 0 && scan_attrs_need_fd(want, st->st_mode)) {
+		int flags = S_ISREG(st->st_mode)   ? FILE_FLAGS
+			    : S_ISDIR(st->st_mode) ? DIR_FLAGS
+						   : PATH_FLAGS;
+
+		fd = scan_sys_openat(dfd, name, flags);
+		if (fd == -ENOMEM)
+			return fd;
+		if (fd == -ELOOP || fd == -ENOTDIR || fd == -ENXIO) {
+			e->flags |= ENTRY_CHANGED_WHILE_READ; /* no longer what was looked up */
+			return 0;
+		}
+		if (fd < 0) {
+			e->err = -fd; /* ENOENT: it vanished meanwhile */
+			return 0;
+		}
+		own = true;
+		opath = flags == PATH_FLAGS;
+		r = scan_sys_fstat(fd, &now);
+		if (r < 0) {
+			e->err = -r;
+			r = 0;
+			goto out;
+		}
+		if (now.st_dev != st->st_dev || now.st_ino != st->st_ino ||
+		    (now.st_mode & S_IFMT) != (st->st_mode & S_IFMT)) {
+			e->flags |= ENTRY_CHANGED_WHILE_READ;
+			goto out;
+		}
+	}
+	r = scan_attrs_collect(&w->attrs, fd, opath, st->st_mode, want, e);
+out:
+	if (own)
+		close(fd);
+	return r;
+}
+
+static int root_key_cmp(const void *a, const void *b)
+{
+	const struct root_key *x = a, *y = b;
+	int r = memcmp(x->path, y->path, x->len < y->len ? x->len : y->len);
+
+	if (r)
+		return r;
+	return x->len < y->len ? -1 : x->len > y->len;
+}
+
+/* Is @key (@len bytes) a nested root, which its own NAMES job on the top handles? */
+static bool is_nested_root(const struct walk *wk, const char *key, size_t len)
+{
+	struct root_key k = { key, len };
+
+	return wk->nnested && bsearch(&k, wk->nested, wk->nnested, sizeof(k), root_key_cmp) != NULL;
+}
+
 /* One name of directory @n (open as @dfd): decide, stat, then emit or descend. */
 static void process_name(struct worker *w, struct dnode *n, int dfd, const char *name)
 {
 	struct walk *wk = w->walk;
 	const struct scan_opts *o = wk->opts;
 	size_t nl = strlen(name);
-	unsigned want = SCAN_ALL;
+	unsigned want = SCAN_ALL, attrs;
 	struct entry e = { 0 };
 	struct stat st;
 	int64_t len;
-	int r;
+	int fd = -1, r;
 
 	len = build_key(w, n, name, nl);
 	if (len < 0) {
 		walk_fail(wk, -ENOMEM);
 		return;
 	}
+	if (!n->top && is_nested_root(wk, w->path, (size_t)len))
+		return; /* a root of its own: walked (and emitted) from the top, once */
 	/* Decided before anything about the name is read. */
 	if (o->decide) {
 		want = o->decide(w->path, (size_t)len, o->decide_data);
@@ -665,13 +851,18 @@ static void process_name(struct worker *w, struct dnode *n, int dfd, const char 
 	e.key = w->path;
 	e.key_len = (size_t)len;
 	if (r < 0) {
+		/* Emitted even under SCAN_NO_ENTRY: it may hide what is covered below. */
 		e.err = -r;
 		worker_emit(w, &e);
 		return;
 	}
+	if ((want & SCAN_NO_ENTRY) && !S_ISDIR(st.st_mode))
+		return;
+	attrs = want & SCAN_ATTRS_MASK;
 
 	if (S_ISREG(st.st_mode) && (want & SCAN_HASH) && o->hash != HASH_NONE) {
-		r = scan_hasher_entry(&w->hasher, dfd, name, &st, &e);
+		/* With attributes to read, keep the fd the content was read through. */
+		r = scan_hasher_entry_keep(&w->hasher, dfd, name, &st, &e, attrs ? &fd : NULL);
 		if (r == -ECANCELED)
 			return;
 		/* SCAN_HASH_RETYPE: st now says what the name really is; classify it below. */
@@ -679,14 +870,26 @@ static void process_name(struct worker *w, struct dnode *n, int dfd, const char 
 	if (S_ISDIR(st.st_mode)) {
 		if (!(want & SCAN_NO_DESCEND) &&
 		    (n->top || o->cross_mounts || st.st_dev == n->root_dev)) {
-			push_dir(w, n, (size_t)len, nl, &st); /* the DIR job emits the entry */
+			/* The DIR job emits the entry (no fd of ours: only files are hashed). */
+			push_dir(w, n, (size_t)len, nl, &st, want);
 			return;
 		}
+		if (want & SCAN_NO_ENTRY)
+			return; /* not entered (another filesystem, NO_DESCEND): nothing to show */
 	} else if (S_ISLNK(st.st_mode)) {
 		read_link(w, dfd, name, &st, &e);
 	}
 	entry_fill_stat(&e, &st);
+	if (attrs && !e.err && name_attrs(w, dfd, name, &st, fd, attrs, &e) < 0) {
+		walk_fail(wk, -ENOMEM);
+		goto out;
+	}
 	worker_emit(w, &e);
+out:
+	if (attrs)
+		scan_attrs_clear(&w->attrs);
+	if (fd >= 0)
+		close(fd);
 }
 
 static void run_names(struct worker *w, struct job *j)
@@ -815,6 +1018,37 @@ static void emit_dir(struct worker *w, const struct dnode *n, const struct stat 
 	worker_emit(w, &e);
 }
 
+/*
+ * Emit the entry of the directory @n that was listed through @fd (stat
+ * *st, listing result -@err), with the attributes its job asked for. Under
+ * SCAN_NO_ENTRY only a listing error is emitted: it hides what is below.
+ */
+static void emit_listed_dir(struct worker *w, const struct job *j, int fd, const struct stat *st,
+			    int err)
+{
+	const struct dnode *n = j->node;
+	unsigned attrs = j->want & SCAN_ATTRS_MASK;
+	struct entry e = { 0 };
+
+	if ((j->want & SCAN_NO_ENTRY) && err == 0)
+		return;
+	e.kind = ENTRY_FILE;
+	e.key = n->path;
+	e.key_len = n->path_len;
+	e.err = err;
+	entry_fill_stat(&e, st);
+	if (attrs && !(j->want & SCAN_NO_ENTRY)) {
+		if (scan_attrs_collect(&w->attrs, fd, false, st->st_mode, attrs, &e) < 0) {
+			scan_attrs_clear(&w->attrs);
+			walk_fail(w->walk, -ENOMEM);
+			return;
+		}
+	}
+	worker_emit(w, &e);
+	if (attrs)
+		scan_attrs_clear(&w->attrs);
+}
+
 static void run_dir(struct worker *w, struct job *j)
 {
 	struct walk *wk = w->walk;
@@ -867,7 +1101,13 @@ static void run_dir(struct worker *w, struct job *j)
 	pthread_mutex_unlock(&wk->lock);
 
 	r = list_dir(w, n, fd);
-	emit_dir(w, n, &st, -r);
+	/*
+	 * ENOENT: removed while we listed it (getdents64 on a dead directory).
+	 * Like any vanished entry it is absent; the names already listed are
+	 * looked up and turn out gone too (rmdir needs it empty).
+	 */
+	if (r != -ENOENT)
+		emit_listed_dir(w, j, fd, &st, -r);
 
 	pthread_mutex_lock(&wk->lock);
 	node_unpin_locked(wk, n); /* closes fd if kept and nothing needs it any more */
@@ -924,24 +1164,89 @@ static void *worker_main(void *arg)
 
 /* ---- setup and teardown ---- */
 
-static size_t fd_budget(size_t nworkers)
+/* The fds the walk may use: half the soft RLIMIT_NOFILE, at most FD_BUDGET_MAX. */
+static size_t fd_room(void)
+{
+	struct rlimit rl;
+	size_t soft = 1024;
+
+	if (getrlimit(RLIMIT_NOFILE, &rl) == 0)
+		soft = rl.rlim_cur == RLIM_INFINITY || rl.rlim_cur > (rlim_t)FD_BUDGET_MAX * 2
+			       ? (size_t)FD_BUDGET_MAX * 2
+			       : (size_t)rl.rlim_cur;
+	return soft / 2;
+}
+
+/*
+ * How many of @n threads the fd room allows: each reserves FDS_PER_WORKER,
+ * and the directory fds left must not fall below FD_BUDGET_MIN, or every
+ * job reopens its directory from the root (70 s instead of 0.5 s for a
+ * tree 3000 deep). At least one thread.
+ */
+static unsigned threads_for_room(unsigned n, size_t room)
+{
+	size_t most = room > FD_RESERVE + FD_BUDGET_MIN + FDS_PER_WORKER
+			      ? (room - FD_RESERVE - FD_BUDGET_MIN) / FDS_PER_WORKER
+			      : 1;
+
+	return n > most ? (unsigned)most : n;
+}
+
+static size_t fd_budget(size_t nworkers, size_t room)
 {
 	const char *env = getenv("DRIFT_TEST_FD_BUDGET");
-	struct rlimit rl;
-	size_t soft = 1024, budget, reserve = nworkers * FDS_PER_WORKER + 16;
+	size_t reserve = nworkers * FDS_PER_WORKER + FD_RESERVE;
 
 	if (env && *env)
 		return (size_t)strtoul(env, NULL, 10);
-	if (getrlimit(RLIMIT_NOFILE, &rl) == 0)
-		soft = rl.rlim_cur == RLIM_INFINITY ? (size_t)FD_BUDGET_MAX * 2
-						    : (size_t)rl.rlim_cur;
-	budget = soft / 2 < FD_BUDGET_MAX ? soft / 2 : FD_BUDGET_MAX;
-	return budget > reserve ? budget - reserve : 0;
+	return room > reserve ? room - reserve : 0;
+}
+
+/*
+ * Raise the soft RLIMIT_NOFILE towards the hard limit, as far as the walk
+ * can use (2 * FD_BUDGET_MAX), when it is lower; *ret_saved is what to put
+ * back (fd_limit_restore()). The limit is process-wide: while the walk runs,
+ * other threads of the process may open more files than they could before,
+ * and their descriptors may exceed 1023 (select() cannot take those). The
+ * usual 1024 soft limit with a much higher hard limit is what systemd and
+ * the kernel give by default precisely so that programs that need more
+ * raise it themselves (bfs and find do).
+ */
+static bool fd_limit_raise(struct rlimit *ret_saved)
+{
+	const rlim_t want = (rlim_t)FD_BUDGET_MAX * 2;
+	struct rlimit rl, raised;
+
+	if (getrlimit(RLIMIT_NOFILE, &rl) < 0 || rl.rlim_cur == RLIM_INFINITY ||
+	    rl.rlim_cur >= want || rl.rlim_cur >= rl.rlim_max)
+		return false;
+	raised = rl;
+	raised.rlim_cur = rl.rlim_max == RLIM_INFINITY || rl.rlim_max > want ? want : rl.rlim_max;
+	if (setrlimit(RLIMIT_NOFILE, &raised) < 0)
+		return false;
+	*ret_saved = rl;
+	return true;
+}
+
+/*
+ * Put the soft limit back once the walker's fds are closed; left alone if
+ * someone else changed it meanwhile. Descriptors opened in between above the
+ * old limit stay valid (the limit only applies to new ones).
+ */
+static void fd_limit_restore(const struct rlimit *saved)
+{
+	struct rlimit rl;
+
+	if (getrlimit(RLIMIT_NOFILE, &rl) < 0 || rl.rlim_max != saved->rlim_max)
+		return;
+	rl.rlim_cur = saved->rlim_cur;
+	(void)setrlimit(RLIMIT_NOFILE, &rl);
 }
 
 static void worker_release(struct worker *w)
 {
 	scan_hasher_release(&w->hasher);
+	scan_attrs_release(&w->attrs);
 	free(w->dents);
 	free(w->path);
 	free(w->link);
@@ -950,7 +1255,8 @@ static void worker_release(struct worker *w)
 	batch_free(w->batch);
 }
 
-static int worker_init(struct worker *w, struct walk *wk)
+/* On the thread that calls scan_walk(), one worker after the other (libmagic loads too). */
+static int worker_init(struct worker *w, struct walk *wk, struct diag *reterr)
 {
 	memset(w, 0, sizeof(*w));
 	w->walk = wk;
@@ -961,6 +1267,8 @@ static int worker_init(struct worker *w, struct walk *wk)
 	w->dents = malloc(DENTS_BUF_SIZE);
 	if (!w->dents || grow(&w->chunk, &w->chunk_cap, CHUNK_BYTES) < 0)
 		return -ENOMEM;
+	if (wk->opts->may_mime)
+		return scan_magic_open(&w->attrs.magic, reterr);
 	return 0;
 }
 
@@ -997,6 +1305,7 @@ static void walk_free(struct walk *wk)
 	for (size_t i = 0; wk->workers && i < wk->nworkers; i++)
 		worker_release(&wk->workers[i]);
 	free(wk->workers);
+	free(wk->nested);
 	if (wk->locks_ready) {
 		pthread_mutex_destroy(&wk->lock);
 		pthread_cond_destroy(&wk->work);
@@ -1038,8 +1347,15 @@ static bool path_is_below(const char *in, size_t il, const char *out, size_t ol)
 }
 
 /*
- * Check the roots, drop duplicates and roots inside another root (which the
- * outer walk reaches anyway), and build the NAMES job of the top node.
+ * Check the roots, drop duplicates, and build the NAMES job of the top
+ * node. A root inside another root's directory is kept and recorded in
+ * wk->nested: whether the outer walk would reach it depends on every mount
+ * point and symlink on the way (and on cross_mounts), so instead the outer
+ * walk never handles that exact path (process_name()) and the nested root,
+ * walked from the top like any root, emits it and what is below it once.
+ * That way /dev with /dev/shm (another filesystem) emits /dev/shm once, and
+ * a root on the outer root's filesystem that is reachable only through
+ * another mount is still walked.
  */
 static int walk_prepare_roots(struct walk *wk, struct diag *reterr)
 {
@@ -1047,12 +1363,13 @@ static int walk_prepare_roots(struct walk *wk, struct diag *reterr)
 	struct stat *sts = calloc(o->nroots, sizeof(*sts));
 	size_t *lens = calloc(o->nroots, sizeof(*lens));
 	bool *keep = calloc(o->nroots, sizeof(*keep));
-	size_t bytes = 0, count = 0;
+	bool *nested = calloc(o->nroots, sizeof(*nested));
+	size_t bytes = 0, count = 0, nnested = 0;
 	struct job *j = NULL;
 	char *p;
 	int r = 0;
 
-	if (!sts || !lens || !keep) {
+	if (!sts || !lens || !keep || !nested) {
 		r = -ENOMEM;
 		goto out;
 	}
@@ -1083,11 +1400,25 @@ static int walk_prepare_roots(struct walk *wk, struct diag *reterr)
 				dropped = k < i; /* the same root twice: keep the first */
 			else if (S_ISDIR(sts[k].st_mode) &&
 				 path_is_below(o->roots[i], lens[i], o->roots[k], lens[k]))
-				dropped = o->cross_mounts || sts[i].st_dev == sts[k].st_dev;
+				nested[i] = true;
 		}
 		keep[i] = !dropped;
-		if (keep[i])
+		if (keep[i]) {
 			bytes += lens[i] + 1;
+			nnested += nested[i];
+		}
+	}
+	if (nnested) {
+		wk->nested = calloc(nnested, sizeof(*wk->nested));
+		if (!wk->nested) {
+			r = -ENOMEM;
+			goto out;
+		}
+		for (size_t i = 0; i < o->nroots; i++)
+			if (keep[i] && nested[i])
+				wk->nested[wk->nnested++] =
+					(struct root_key){ o->roots[i], lens[i] };
+		qsort(wk->nested, wk->nnested, sizeof(*wk->nested), root_key_cmp);
 	}
 
 	j = calloc(1, sizeof(*j) + bytes);
@@ -1114,6 +1445,7 @@ out:
 	free(sts);
 	free(lens);
 	free(keep);
+	free(nested);
 	return r;
 }
 
@@ -1121,6 +1453,7 @@ static int walk_new(const struct scan_opts *opts, struct walk **ret_walk, struct
 {
 	struct walk *wk = calloc(1, sizeof(*wk));
 	unsigned n = opts->nthreads;
+	size_t room = fd_room();
 	int r;
 
 	if (!wk)
@@ -1133,6 +1466,7 @@ static int walk_new(const struct scan_opts *opts, struct walk **ret_walk, struct
 	}
 	if (n > MAX_THREADS)
 		n = MAX_THREADS;
+	n = threads_for_room(n, room);
 
 	r = walk_init_locks(wk);
 	if (r < 0)
@@ -1153,11 +1487,11 @@ static int walk_new(const struct scan_opts *opts, struct walk **ret_walk, struct
 	}
 	for (unsigned i = 0; i < n; i++) {
 		wk->nworkers++;
-		r = worker_init(&wk->workers[i], wk);
+		r = worker_init(&wk->workers[i], wk, reterr);
 		if (r < 0)
 			goto fail;
 	}
-	wk->fd_budget = fd_budget(n);
+	wk->fd_budget = fd_budget(n, room);
 
 	r = walk_prepare_roots(wk, reterr);
 	if (r < 0)
@@ -1283,6 +1617,8 @@ int scan_walk(const struct scan_opts *opts, struct scan_stats *ret_stats, struct
 {
 	struct scan_stats stats = { 0 };
 	struct walk *wk = NULL;
+	struct rlimit saved;
+	bool raised = false;
 	int r, failure;
 
 	if (!opts || !opts->visit || (opts->nroots && !opts->roots)) {
@@ -1299,6 +1635,7 @@ int scan_walk(const struct scan_opts *opts, struct scan_stats *ret_stats, struct
 		r = 0;
 		goto out;
 	}
+	raised = fd_limit_raise(&saved);
 	r = walk_new(opts, &wk, reterr);
 	if (r < 0)
 		goto out;
@@ -1317,6 +1654,8 @@ int scan_walk(const struct scan_opts *opts, struct scan_stats *ret_stats, struct
 out_free:
 	walk_free(wk);
 out:
+	if (raised)
+		fd_limit_restore(&saved);
 	if (ret_stats)
 		*ret_stats = stats;
 	return r;

@@ -180,7 +180,7 @@ static void test_json_mixed_check_has_every_change_and_attribute(void **state)
 		"\"2026-11-20T09:00:00.123456789Z\", \"inode\": \"131075\", \"device\": "
 		"\"2049\", \"nlink\": 1, \"target\": null, \"hash\": "
 		"\"00112233445566778899aabbccddeeff\", \"hash_algo\": \"xxh3-128\", "
-		"\"error\": null, \"errno\": null, \"changed_while_read\": false"
+		"\"error\": null, \"errno\": null, \"changed_while_read\": false, \"not_hashed_too_sparse\": false"
 		", \"collected\": [], \"xattrs\": null, \"acl\": null, \"caps\": null, \"selinux\": null, \"mime\": null}},\n");
 	/* Removed: old set, new null; a symlink's target. */
 	assert_contains(
@@ -213,11 +213,11 @@ static void test_json_mixed_check_has_every_change_and_attribute(void **state)
 	assert_contains(
 		buf,
 		"\"error\": \"Permission denied\", \"errno\": 13, "
-		"\"changed_while_read\": false, \"collected\": [], \"xattrs\": null, \"acl\": null, \"caps\": null, \"selinux\": null, \"mime\": null}}");
+		"\"changed_while_read\": false, \"not_hashed_too_sparse\": false, \"collected\": [], \"xattrs\": null, \"acl\": null, \"caps\": null, \"selinux\": null, \"mime\": null}}");
 	assert_contains(
 		buf,
 		"\"hash_algo\": \"xxh3-128\", \"error\": null, \"errno\": null, "
-		"\"changed_while_read\": true, \"collected\": [], \"xattrs\": null, \"acl\": null, \"caps\": null, \"selinux\": null, \"mime\": null}}");
+		"\"changed_while_read\": true, \"not_hashed_too_sparse\": false, \"collected\": [], \"xattrs\": null, \"acl\": null, \"caps\": null, \"selinux\": null, \"mime\": null}}");
 	/* The last deviation, then the unreadable ones. */
 	assert_contains(buf, "}}\n  ],\n  \"unreadable\": [\n"
 			     "    {\"kind\": \"file\", \"path\": \"/etc/shadow\", \"error\": "

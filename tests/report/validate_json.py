@@ -27,7 +27,7 @@ SEVERITIES = ["critical", "high", "medium", "low", "info"]
 OPTIONAL = ["xattrs", "acl", "caps", "selinux", "mime"]
 ENTRY = ["type", "mode", "uid", "gid", "size", "mtime", "ctime", "inode", "device",
          "nlink", "target", "hash", "hash_algo", "error", "errno", "changed_while_read",
-         "collected"] + OPTIONAL
+         "not_hashed_too_sparse", "collected"] + OPTIONAL
 ATTRS = ["type", "mode", "uid", "gid", "size", "mtime", "ctime", "inode", "device",
          "nlink", "target", "hash", "error"] + OPTIONAL
 CHANGES = ["added", "removed", "modified"]
@@ -174,6 +174,7 @@ def check_entry(e, what):
         check(isinstance(e["error"], str) and e["error"], what + ".error")
         check(isinstance(e["errno"], int) and e["errno"] > 0, what + ".errno")
     check(isinstance(e["changed_while_read"], bool), what + ".changed_while_read")
+    check(isinstance(e["not_hashed_too_sparse"], bool), what + ".not_hashed_too_sparse")
     collected = e["collected"]
     check(collected == sorted(set(collected), key=OPTIONAL.index), what + ".collected")
     if "xattrs" not in collected:

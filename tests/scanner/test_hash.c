@@ -13,6 +13,7 @@
 #include "scanner/scanner.h"
 
 #include <errno.h>
+#include <stdatomic.h>
 #include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -22,6 +23,7 @@
 
 #include <xxhash.h>
 
+#include "scanner/hash.h"
 #include "tree.h"
 
 #include "common/banned.h"
@@ -223,6 +225,99 @@ static void test_hash_file_rejects_other_algorithms(void **state)
 	assert_untouched(&e);
 }
 
+/* A file of @size bytes with @data_len bytes of data at @data_at, holes elsewhere; -1: no holes. */
+static int make_sparse(struct fixture *fx, const char *name, uint64_t size, uint64_t data_at,
+		       size_t data_len)
+{
+	char block[4096];
+	struct stat st;
+	int fd = openat(fx->dirfd, name, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+
+	if (fd < 0)
+		return -1;
+	tree_fill(block, sizeof(block), 11);
+	if (ftruncate(fd, (off_t)size) < 0) {
+		close(fd);
+		return -1; /* EFBIG: not that large here */
+	}
+	if (data_len > sizeof(block) ||
+	    (data_len && pwrite(fd, block, data_len, (off_t)data_at) != (ssize_t)data_len) ||
+	    fstat(fd, &st) < 0) {
+		close(fd);
+		return -2;
+	}
+	close(fd);
+	return (uint64_t)st.st_blocks * 512 < size ? 0 : -1;
+}
+
+static void test_hasher_entry_stop_ends_hashing_of_holes(void **state)
+{
+	struct fixture *fx = *state;
+	struct scan_hasher h;
+	atomic_bool stop = true;
+	struct entry e;
+	struct stat st;
+	int r = make_sparse(fx, "holes", (uint64_t)8 << 30, 0, 0);
+
+	assert_true(r >= -1);
+	if (r < 0)
+		skip(); /* no holes on this filesystem */
+	assert_int_equal(fstatat(fx->dirfd, "holes", &st, AT_SYMLINK_NOFOLLOW), 0);
+	assert_int_equal(scan_hasher_init(&h, 64 << 10), 0);
+	h.stop = &stop;
+	memset(&e, 0x5a, sizeof(e));
+	/* 8 GiB of zeros would take a quarter of a second; a stop request ends it at once. */
+	assert_int_equal(scan_hasher_entry(&h, fx->dirfd, "holes", &st, &e), -ECANCELED);
+	assert_untouched(&e);
+	scan_hasher_release(&h);
+}
+
+static void test_hasher_entry_leaves_too_sparse_file_unhashed(void **state)
+{
+	struct fixture *fx = *state;
+	const uint64_t max = 1 << 20;
+	struct scan_hasher h;
+	struct entry at = { 0 }, over = { 0 };
+	struct stat st_at, st_over;
+	int r;
+
+	/* Holes of exactly holes_max bytes are hashed; one block more and they are not. */
+	r = make_sparse(fx, "at", max + 4096, max, 4096);
+	assert_true(r >= -1);
+	if (r < 0)
+		skip();
+	assert_int_equal(make_sparse(fx, "over", max + 8192, max + 4096, 4096), 0);
+	assert_int_equal(fstatat(fx->dirfd, "at", &st_at, AT_SYMLINK_NOFOLLOW), 0);
+	assert_int_equal(fstatat(fx->dirfd, "over", &st_over, AT_SYMLINK_NOFOLLOW), 0);
+	assert_int_equal(scan_hasher_init(&h, 64 << 10), 0);
+	assert_int_equal(h.holes_max, SCAN_HASH_HOLES_MAX);
+	h.holes_max = max;
+	assert_int_equal(scan_hasher_entry(&h, fx->dirfd, "at", &st_at, &at), 0);
+	assert_int_equal(at.hash_algo, HASH_XXH3_128);
+	assert_int_equal(at.flags, 0);
+	assert_int_equal(scan_hasher_entry(&h, fx->dirfd, "over", &st_over, &over), 0);
+	assert_int_equal(over.hash_algo, HASH_NONE);
+	assert_int_equal(over.err, 0);
+	assert_int_equal(over.flags, ENTRY_NOT_HASHED_TOO_SPARSE);
+	assert_int_equal(st_over.st_size, max + 8192);
+	scan_hasher_release(&h);
+}
+
+static void test_hash_file_refuses_terabyte_of_holes_at_once(void **state)
+{
+	struct fixture *fx = *state;
+	struct entry e;
+	int r = make_sparse(fx, "tera", (uint64_t)1 << 40, 12345, 100);
+
+	assert_true(r >= -1);
+	if (r < 0)
+		skip(); /* no holes, or no 1 TiB files here */
+	memset(&e, 0x5a, sizeof(e));
+	/* Feeding 1 TiB of zeros would take half a minute; the limit refuses it up front. */
+	assert_int_equal(scan_hash_file(fx->dirfd, "tera", HASH_XXH3_128, &e), -EFBIG);
+	assert_untouched(&e);
+}
+
 int main(void)
 {
 #define T(f) cmocka_unit_test_setup_teardown(f, fixture_setup, fixture_teardown)
@@ -235,6 +330,9 @@ int main(void)
 		T(test_hash_file_refuses_fifo_without_blocking),
 		T(test_hash_file_missing_returns_enoent_and_keeps_output),
 		T(test_hash_file_rejects_other_algorithms),
+		T(test_hasher_entry_stop_ends_hashing_of_holes),
+		T(test_hasher_entry_leaves_too_sparse_file_unhashed),
+		T(test_hash_file_refuses_terabyte_of_holes_at_once),
 	};
 #undef T
 	return cmocka_run_group_tests_name("scanner/hash", tests, NULL, NULL);

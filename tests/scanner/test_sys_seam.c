@@ -21,7 +21,11 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/resource.h>
+#include <sys/socket.h>
 #include <sys/stat.h>
+#include <sys/un.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include "tree.h"
@@ -40,8 +44,14 @@ static struct {
 	atomic_int mutate_left; /* reads that move it; -1: every read */
 	atomic_long mtime_sec;  /* the last mtime set */
 	ino_t unlink_ino;       /* the file that is unlinked at its first read */
-	ino_t getdents_ino;     /* the directory whose listing fails with EIO */
+	ino_t getdents_ino;     /* the directory whose listing fails with getdents_err */
+	int getdents_err;       /* 0: EIO */
 	char unlink_path[128];
+	const char *swap_name; /* a file swapped at its first opening for reading... */
+	char swap_to;          /* ...for a symlink ('l'), a socket ('s') or nothing ('-') */
+	atomic_bool swapped;
+	char swap_path[128];
+	atomic_long dir_opens; /* openat(O_DIRECTORY) calls */
 } seam;
 
 int __real_scan_sys_openat(int dirfd, const char *name, int flags);
@@ -53,10 +63,39 @@ ssize_t __real_scan_sys_getdents64(int fd, void *buf, size_t len);
 ssize_t __wrap_scan_sys_getdents64(int fd, void *buf, size_t len);
 ssize_t __wrap_scan_sys_read(int fd, void *buf, size_t len);
 
+/* Replace seam.swap_path by what seam.swap_to says; 0 or -1. */
+static int swap_file(void)
+{
+	struct sockaddr_un sa = { .sun_family = AF_UNIX };
+	int fd, r;
+
+	if (unlink(seam.swap_path) < 0)
+		return -1;
+	if (seam.swap_to == 'l')
+		return symlink("swapped-in-target", seam.swap_path);
+	if (seam.swap_to != 's')
+		return 0;
+	if (strlen(seam.swap_path) >= sizeof(sa.sun_path))
+		return -1;
+	memcpy(sa.sun_path, seam.swap_path, strlen(seam.swap_path) + 1);
+	fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+	if (fd < 0)
+		return -1;
+	r = bind(fd, (struct sockaddr *)&sa, sizeof(sa));
+	close(fd);
+	return r;
+}
+
 int __wrap_scan_sys_openat(int dirfd, const char *name, int flags)
 {
 	if (seam.openat.name && !strcmp(name, seam.openat.name))
 		return -seam.openat.err;
+	if (flags & O_DIRECTORY)
+		atomic_fetch_add(&seam.dir_opens, 1);
+	/* Between the walker's fstatat and the hasher's open: the race of a swap. */
+	if (seam.swap_name && !strcmp(name, seam.swap_name) && !(flags & (O_PATH | O_DIRECTORY)) &&
+	    !atomic_exchange(&seam.swapped, true) && swap_file() < 0)
+		return -EIO; /* the fixture failed: make the test fail */
 	return __real_scan_sys_openat(dirfd, name, flags);
 }
 
@@ -73,7 +112,7 @@ ssize_t __wrap_scan_sys_getdents64(int fd, void *buf, size_t len)
 	struct stat st;
 
 	if (seam.getdents_ino && fstat(fd, &st) == 0 && st.st_ino == seam.getdents_ino)
-		return -EIO;
+		return seam.getdents_err ? -seam.getdents_err : -EIO;
 	return __real_scan_sys_getdents64(fd, buf, len);
 }
 
@@ -350,6 +389,206 @@ static void test_walk_file_vanishing_while_read_gets_enoent(void **state)
 	collect_release(&c);
 }
 
+static void walk_swapped(struct fixture *fx, char to, struct collect *c, struct scan_stats *stats)
+{
+	seam.swap_name = "secret";
+	seam.swap_to = to;
+	snprintf(seam.swap_path, sizeof(seam.swap_path), "%s/secret", fx->dir);
+	assert_int_equal(walk(fx, c, stats), 0);
+	assert_true(atomic_load(&seam.swapped));
+	assert_int_equal(c->n, TREE_COUNT);
+}
+
+static void test_walk_file_swapped_for_symlink_before_open_is_a_symlink(void **state)
+{
+	struct fixture *fx = *state;
+	struct collect c = { 0 };
+	struct scan_stats stats;
+	const struct entry *e;
+
+	walk_swapped(fx, 'l', &c, &stats);
+	e = find(fx, &c, "secret");
+	assert_non_null(e);
+	assert_true(S_ISLNK(e->mode)); /* a type change, not an unreadable regular file */
+	assert_int_equal(e->err, 0);
+	assert_int_equal(e->hash_algo, HASH_NONE);
+	assert_int_equal(e->target_len, strlen("swapped-in-target"));
+	assert_memory_equal(e->target, "swapped-in-target", e->target_len);
+	assert_int_equal(stats.errors, 0);
+	collect_release(&c);
+}
+
+static void test_walk_file_swapped_for_socket_before_open_is_a_socket(void **state)
+{
+	struct fixture *fx = *state;
+	struct collect c = { 0 };
+	struct scan_stats stats;
+	const struct entry *e;
+
+	walk_swapped(fx, 's', &c, &stats);
+	e = find(fx, &c, "secret");
+	assert_non_null(e);
+	assert_true(S_ISSOCK(e->mode));
+	assert_int_equal(e->err, 0);
+	assert_int_equal(e->hash_algo, HASH_NONE);
+	assert_int_equal(stats.errors, 0);
+	collect_release(&c);
+}
+
+static void test_walk_file_gone_before_open_gets_enoent(void **state)
+{
+	struct fixture *fx = *state;
+	struct collect c = { 0 };
+	struct scan_stats stats;
+	const struct entry *e;
+
+	walk_swapped(fx, '-', &c, &stats);
+	/* Looked up, then gone: recorded with ENOENT, as a file vanishing while read. */
+	e = find(fx, &c, "secret");
+	assert_non_null(e);
+	assert_true(S_ISREG(e->mode));
+	assert_int_equal(e->err, ENOENT);
+	assert_int_equal(stats.errors, 1);
+	collect_release(&c);
+}
+
+static void test_walk_directory_removed_while_listed_is_absent(void **state)
+{
+	struct fixture *fx = *state;
+	struct collect c = { 0 };
+	struct scan_stats stats;
+
+	/* getdents64 on a directory removed after it was opened fails with ENOENT. */
+	seam.getdents_ino = ino_of(fx, "locked");
+	seam.getdents_err = ENOENT;
+	assert_int_equal(walk(fx, &c, &stats), 0);
+	assert_null(find(fx, &c, "locked"));
+	assert_null(find(fx, &c, "locked/in1"));
+	assert_non_null(find(fx, &c, "ok"));
+	assert_int_equal(c.n, TREE_COUNT - 3);
+	assert_int_equal(stats.errors, 0);
+	collect_release(&c);
+}
+
+#define CHAIN_DEPTH 120
+
+static rlim_t soft_seen; /* the soft RLIMIT_NOFILE during the walk */
+
+static enum scan_action visit_rlimit(const struct entry *e, void *userdata)
+{
+	struct rlimit rl;
+
+	if (getrlimit(RLIMIT_NOFILE, &rl) == 0)
+		soft_seen = rl.rlim_cur;
+	return collect_visit(e, userdata);
+}
+
+/*
+ * In a child process limited to @soft (and @hard) descriptors, walk the
+ * chain of CHAIN_DEPTH directories with @threads threads. Exit status: 0
+ * when the walk saw every entry with fewer than 3 directory opens per
+ * directory (no reopening from the root), ran with the soft limit @during,
+ * and the limit was restored.
+ */
+static void walk_chain_limited(struct fixture *fx, rlim_t soft, rlim_t hard, unsigned threads,
+			       rlim_t during)
+{
+	char root[128];
+	const char *roots[] = { root };
+	int status = -1;
+	pid_t pid;
+
+	snprintf(root, sizeof(root), "%s/chain", fx->dir);
+	pid = fork();
+	assert_true(pid >= 0);
+	if (pid == 0) {
+		struct rlimit rl;
+		struct collect c = { 0 };
+		struct scan_opts o = { 0 };
+		int code = 0;
+
+		if (getrlimit(RLIMIT_NOFILE, &rl) < 0)
+			_exit(10);
+		if (hard == RLIM_INFINITY)
+			hard = rl.rlim_max;
+		rl.rlim_cur = soft;
+		rl.rlim_max = hard;
+		if (setrlimit(RLIMIT_NOFILE, &rl) < 0)
+			_exit(11);
+		atomic_store(&seam.dir_opens, 0);
+		o.roots = roots;
+		o.nroots = 1;
+		o.nthreads = threads;
+		o.hash = HASH_XXH3_128;
+		o.visit = visit_rlimit;
+		o.userdata = &c;
+		if (scan_walk(&o, NULL, NULL) < 0)
+			code = 12;
+		else if (c.n != CHAIN_DEPTH + 2) /* the root, the chain, the file at the bottom */
+			code = 13;
+		else if (atomic_load(&seam.dir_opens) >= 3 * CHAIN_DEPTH)
+			code = 14;
+		else if (soft_seen != (during ? during : soft))
+			code = 15;
+		else if (getrlimit(RLIMIT_NOFILE, &rl) < 0 || rl.rlim_cur != soft)
+			code = 16;
+		collect_release(&c);
+		_exit(code);
+	}
+	assert_int_equal(waitpid(pid, &status, 0), pid);
+	assert_true(WIFEXITED(status));
+	assert_int_equal(WEXITSTATUS(status), 0);
+}
+
+static int make_chain(struct fixture *fx)
+{
+	int fd = openat(fx->dirfd, ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	const char *name = "chain";
+
+	for (int i = 0; i <= CHAIN_DEPTH && fd >= 0; i++, name = "d") {
+		int next;
+
+		if (mkdirat(fd, name, 0755) < 0) {
+			close(fd);
+			return -1;
+		}
+		next = openat(fd, name, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+		close(fd);
+		fd = next;
+	}
+	if (fd < 0 || tree_write(fd, "bottom", "b", 1) < 0)
+		return -1;
+	close(fd);
+	return 0;
+}
+
+static void test_walk_low_fd_limit_is_raised_for_the_walk(void **state)
+{
+	struct fixture *fx = *state;
+	struct rlimit rl;
+
+	assert_int_equal(getrlimit(RLIMIT_NOFILE, &rl), 0);
+	if (rl.rlim_max < 8192)
+		skip();
+	/* 64 fds would leave no directory fd for 8 threads: every job would reopen from "/". */
+	assert_int_equal(make_chain(fx), 0);
+	walk_chain_limited(fx, 64, RLIM_INFINITY, 8, 8192);
+	walk_chain_limited(fx, 64, 300, 8, 300); /* raised as far as the hard limit allows */
+}
+
+static void test_walk_fd_limit_that_cannot_be_raised_caps_threads(void **state)
+{
+	struct fixture *fx = *state;
+	struct rlimit rl;
+
+	assert_int_equal(getrlimit(RLIMIT_NOFILE, &rl), 0);
+	if (rl.rlim_max < 160)
+		skip();
+	/* soft = hard = 160: 64 threads would reserve 272 fds, more than the 80 allowed. */
+	assert_int_equal(make_chain(fx), 0);
+	walk_chain_limited(fx, 160, 160, 64, 0);
+}
+
 int main(void)
 {
 #define T(f) cmocka_unit_test_setup_teardown(f, fixture_setup, fixture_teardown)
@@ -362,6 +601,12 @@ int main(void)
 		T(test_walk_rereads_file_that_changed_once),
 		T(test_walk_flags_file_that_keeps_changing),
 		T(test_walk_file_vanishing_while_read_gets_enoent),
+		T(test_walk_file_swapped_for_symlink_before_open_is_a_symlink),
+		T(test_walk_file_swapped_for_socket_before_open_is_a_socket),
+		T(test_walk_file_gone_before_open_gets_enoent),
+		T(test_walk_directory_removed_while_listed_is_absent),
+		T(test_walk_low_fd_limit_is_raised_for_the_walk),
+		T(test_walk_fd_limit_that_cannot_be_raised_caps_threads),
 	};
 #undef T
 	return cmocka_run_group_tests_name("scanner/seam", tests, NULL, NULL);

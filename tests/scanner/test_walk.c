@@ -677,14 +677,14 @@ static void test_walk_workers_block_signals(void **state)
 	assert_int_equal(sc.visits_blocking, 0);
 }
 
-static void test_walk_does_not_cross_mounts_unless_asked(void **state)
+/*
+ * Mount a 1 MiB tmpfs on <fixture>/mnt in a private mount namespace (the
+ * test process stays in it; teardown detaches the mount). Skips the test
+ * when that is not allowed (EPERM: not root, or in a container).
+ */
+static void mount_tmpfs(struct fixture *fx)
 {
-	struct fixture *fx = *state;
-	const char *roots[] = { fx->dir };
-	struct collect c = { 0 };
-	struct scan_opts o = opts_for(roots, 1, &c);
-	char mnt[96], inside[128];
-	const struct entry *e;
+	char mnt[96];
 
 	if (unshare(CLONE_NEWNS) < 0 || mount(NULL, "/", NULL, MS_REC | MS_PRIVATE, NULL) < 0)
 		skip();
@@ -693,8 +693,20 @@ static void test_walk_does_not_cross_mounts_unless_asked(void **state)
 	if (mount("tmpfs", mnt, "tmpfs", 0, "size=1m") < 0)
 		skip();
 	memcpy(fx->mnt, mnt, sizeof(mnt)); /* teardown detaches it */
+}
+
+static void test_walk_does_not_cross_mounts_unless_asked(void **state)
+{
+	struct fixture *fx = *state;
+	const char *roots[] = { fx->dir };
+	struct collect c = { 0 };
+	struct scan_opts o = opts_for(roots, 1, &c);
+	char inside[128];
+	const struct entry *e;
+
+	mount_tmpfs(fx);
 	/* By path: fx->dirfd belongs to the mount namespace we just left. */
-	snprintf(inside, sizeof(inside), "%s/inside", mnt);
+	snprintf(inside, sizeof(inside), "%s/inside", fx->mnt);
 	assert_int_equal(tree_write(AT_FDCWD, inside, "i", 1), 0);
 
 	assert_int_equal(scan_walk(&o, NULL, NULL), 0);
@@ -708,6 +720,156 @@ static void test_walk_does_not_cross_mounts_unless_asked(void **state)
 	o.cross_mounts = true;
 	assert_int_equal(scan_walk(&o, NULL, NULL), 0);
 	assert_non_null(find(fx, &c, "mnt/inside"));
+	collect_release(&c);
+}
+
+static void assert_no_duplicate_keys(struct collect *c)
+{
+	collect_sort(c);
+	for (size_t i = 1; i < c->n; i++)
+		assert_false(c->v[i].key_len == c->v[i - 1].key_len &&
+			     !memcmp(c->v[i].key, c->v[i - 1].key, c->v[i].key_len));
+}
+
+static void test_walk_nested_root_on_other_filesystem_is_emitted_once(void **state)
+{
+	struct fixture *fx = *state;
+	char inside[128];
+	const char *roots[] = { fx->dir, fx->mnt };
+	struct collect c = { 0 };
+	struct scan_opts o = opts_for(roots, 2, &c);
+	const struct entry *e;
+
+	mount_tmpfs(fx);
+	snprintf(inside, sizeof(inside), "%s/inside", fx->mnt);
+	assert_int_equal(tree_write(AT_FDCWD, inside, "i", 1), 0);
+	/* The outer walk must leave the mount point to the inner root (as for /dev, /dev/shm). */
+	for (int cross = 0; cross < 2; cross++) {
+		o.cross_mounts = cross;
+		assert_int_equal(scan_walk(&o, NULL, NULL), 0);
+		assert_int_equal(c.n, BASIC_COUNT + 2);
+		e = find(fx, &c, "mnt");
+		assert_non_null(e);
+		assert_true(S_ISDIR(e->mode));
+		assert_non_null(collect_find(&c, inside));
+		assert_no_duplicate_keys(&c);
+		collect_release(&c);
+	}
+}
+
+static void test_walk_nested_root_reached_only_through_a_mount_is_walked(void **state)
+{
+	struct fixture *fx = *state;
+	char sub[128], bottom[160];
+	const char *roots[] = { fx->dir, sub };
+	struct collect c = { 0 };
+	struct scan_opts o = opts_for(roots, 2, &c);
+	const struct entry *e;
+
+	/* <dir>/mnt is a tmpfs; <dir>/mnt/sub shows <dir>/a/b again: the root's own st_dev. */
+	mount_tmpfs(fx);
+	snprintf(sub, sizeof(sub), "%s/sub", fx->mnt);
+	assert_int_equal(mkdir(sub, 0755), 0);
+	if (mount(P(fx, "a/b"), sub, NULL, MS_BIND, NULL) < 0)
+		skip();
+	assert_int_equal(scan_walk(&o, NULL, NULL), 0);
+	snprintf(bottom, sizeof(bottom), "%s/c.txt", sub);
+	e = collect_find(&c, bottom);
+	assert_non_null(e); /* the outer walk stops at mnt: only the inner root reaches it */
+	assert_hash_of(fx, e, "a/b/c.txt");
+	assert_non_null(collect_find(&c, sub));
+	assert_non_null(find(fx, &c, "a/b/c.txt"));
+	assert_int_equal(c.n, BASIC_COUNT + 3); /* mnt, mnt/sub, mnt/sub/c.txt */
+	assert_no_duplicate_keys(&c);
+	collect_release(&c);
+}
+
+static void set_mtime(const char *dir, const char *name, time_t sec, long nsec)
+{
+	struct timespec ts[2] = { { 0, UTIME_OMIT }, { sec, nsec } };
+	char path[160];
+	struct stat st;
+
+	snprintf(path, sizeof(path), "%s/%s", dir, name);
+	assert_int_equal(tree_write(AT_FDCWD, path, "t", 1), 0);
+	assert_int_equal(utimensat(AT_FDCWD, path, ts, 0), 0);
+	assert_int_equal(stat(path, &st), 0);
+	assert_int_equal(st.st_mtim.tv_sec, sec); /* tmpfs keeps any time */
+}
+
+static int64_t mtime_of(struct fixture *fx, const struct collect *c, const char *name)
+{
+	char path[160];
+	const struct entry *e;
+
+	snprintf(path, sizeof(path), "%s/%s", fx->mnt, name);
+	e = collect_find(c, path);
+	assert_non_null(e);
+	return e ? e->mtime_ns : 0;
+}
+
+static void test_walk_saturates_times_outside_int64_nanoseconds(void **state)
+{
+	struct fixture *fx = *state;
+	const char *roots[] = { fx->mnt };
+	struct collect c = { 0 };
+	struct scan_opts o = opts_for(roots, 1, &c);
+
+	mount_tmpfs(fx);
+	set_mtime(fx->mnt, "y2400", 13569465600, 0);  /* 2400-01-01 */
+	set_mtime(fx->mnt, "y2500", 16725225600, 5);  /* 2500-01-01 */
+	set_mtime(fx->mnt, "y1500", -14831769600, 0); /* 1500-01-01 */
+	set_mtime(fx->mnt, "y1600", -11676096000, 7); /* 1600-01-01 */
+	set_mtime(fx->mnt, "max-1", 9223372036, 854775806);
+	set_mtime(fx->mnt, "max+1", 9223372036, 854775808);
+	set_mtime(fx->mnt, "min+1", -9223372037, 145224193);
+	set_mtime(fx->mnt, "min-1", -9223372037, 145224191);
+	set_mtime(fx->mnt, "y1969", -1, 999999999);
+	assert_int_equal(scan_walk(&o, NULL, NULL), 0);
+	/* Saturated, not wrapped (2400 used to come out as 1815); out-of-range times tie. */
+	assert_true(mtime_of(fx, &c, "y2400") == INT64_MAX);
+	assert_true(mtime_of(fx, &c, "y2500") == INT64_MAX);
+	assert_true(mtime_of(fx, &c, "max+1") == INT64_MAX);
+	assert_true(mtime_of(fx, &c, "y1500") == INT64_MIN);
+	assert_true(mtime_of(fx, &c, "y1600") == INT64_MIN);
+	assert_true(mtime_of(fx, &c, "min-1") == INT64_MIN);
+	/* The representable extremes are exact. */
+	assert_true(mtime_of(fx, &c, "max-1") == INT64_MAX - 1);
+	assert_true(mtime_of(fx, &c, "min+1") == INT64_MIN + 1);
+	assert_true(mtime_of(fx, &c, "y1969") == -1);
+	collect_release(&c);
+}
+
+static void test_walk_records_terabyte_sparse_file_unhashed(void **state)
+{
+	struct fixture *fx = *state;
+	const char *roots[] = { fx->dir };
+	struct collect c = { 0 };
+	struct scan_opts o = opts_for(roots, 1, &c);
+	struct scan_stats stats;
+	const struct entry *e;
+	struct stat st;
+	int fd;
+
+	fd = openat(fx->dirfd, "tera", O_WRONLY | O_CREAT | O_CLOEXEC, 0644);
+	assert_true(fd >= 0);
+	if (ftruncate(fd, (off_t)1 << 40) < 0 || fstat(fd, &st) < 0 ||
+	    (uint64_t)st.st_blocks * 512 >= (uint64_t)1 << 40) {
+		close(fd);
+		skip(); /* no 1 TiB files, or no holes, on this filesystem */
+	}
+	close(fd);
+	/* Its 1 TiB of zeros would take the hasher half a minute at least. */
+	assert_int_equal(scan_walk(&o, &stats, NULL), 0);
+	e = find(fx, &c, "tera");
+	assert_non_null(e);
+	assert_true(S_ISREG(e->mode));
+	assert_int_equal(e->size, (uint64_t)1 << 40);
+	assert_int_equal(e->err, 0);
+	assert_int_equal(e->hash_algo, HASH_NONE);
+	assert_int_equal(e->flags, ENTRY_NOT_HASHED_TOO_SPARSE);
+	assert_int_equal(stats.files_hashed, BASIC_HASHED);
+	assert_int_equal(stats.errors, 0);
 	collect_release(&c);
 }
 
@@ -759,7 +921,12 @@ int main(void)
 		T(test_walk_ticks_while_idle_and_tick_can_stop),
 		T(test_walk_big_directory),
 		T(test_walk_workers_block_signals),
+		T(test_walk_records_terabyte_sparse_file_unhashed),
+		/* These enter a private mount namespace: last. */
 		T(test_walk_does_not_cross_mounts_unless_asked),
+		T(test_walk_nested_root_on_other_filesystem_is_emitted_once),
+		T(test_walk_nested_root_reached_only_through_a_mount_is_walked),
+		T(test_walk_saturates_times_outside_int64_nanoseconds),
 	};
 #undef T
 	return cmocka_run_group_tests_name("scanner/walk", tests, NULL, NULL);

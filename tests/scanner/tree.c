@@ -98,6 +98,24 @@ static char *dup_bytes(const char *s, size_t len)
 	return p;
 }
 
+/* Free what collect_visit() copied into @d. */
+static void entry_free_copies(struct entry *d)
+{
+	free((char *)(uintptr_t)d->key);
+	free((char *)(uintptr_t)d->target);
+	free((uint8_t *)(uintptr_t)d->xattrs);
+	free((char *)(uintptr_t)d->acl);
+	free((char *)(uintptr_t)d->caps);
+	free((char *)(uintptr_t)d->selinux);
+	free((char *)(uintptr_t)d->mime);
+}
+
+/* Both NULL, or both the same C string. */
+static bool str_same(const char *a, const char *b)
+{
+	return (!a && !b) || (a && b && !strcmp(a, b));
+}
+
 enum scan_action collect_visit(const struct entry *e, void *userdata)
 {
 	struct collect *c = userdata;
@@ -118,9 +136,18 @@ enum scan_action collect_visit(const struct entry *e, void *userdata)
 	*d = *e;
 	d->key = dup_bytes(e->key, e->key_len);
 	d->target = e->target ? dup_bytes(e->target, e->target_len) : NULL;
-	if (!d->key || (e->target && !d->target)) {
-		free((char *)(uintptr_t)d->key);
-		free((char *)(uintptr_t)d->target);
+	/* The optional attributes are borrowed too: copy them (NULL stays NULL). */
+	d->xattrs = e->xattrs_len
+			    ? (const uint8_t *)dup_bytes((const char *)e->xattrs, e->xattrs_len)
+			    : NULL;
+	d->acl = e->acl ? dup_bytes(e->acl, strlen(e->acl)) : NULL;
+	d->caps = e->caps ? dup_bytes(e->caps, strlen(e->caps)) : NULL;
+	d->selinux = e->selinux ? dup_bytes(e->selinux, strlen(e->selinux)) : NULL;
+	d->mime = e->mime ? dup_bytes(e->mime, strlen(e->mime)) : NULL;
+	if (!d->key || (e->target && !d->target) || (e->xattrs_len && !d->xattrs) ||
+	    (e->acl && !d->acl) || (e->caps && !d->caps) || (e->selinux && !d->selinux) ||
+	    (e->mime && !d->mime)) {
+		entry_free_copies(d);
 		c->oom = true;
 		return SCAN_STOP;
 	}
@@ -167,6 +194,11 @@ static bool entry_equal(const struct entry *a, const struct entry *b)
 		return false;
 	if (!a->target != !b->target)
 		return false;
+	if (a->collected != b->collected || a->xattrs_len != b->xattrs_len ||
+	    (a->xattrs_len && memcmp(a->xattrs, b->xattrs, a->xattrs_len)) ||
+	    !str_same(a->acl, b->acl) || !str_same(a->caps, b->caps) ||
+	    !str_same(a->selinux, b->selinux) || !str_same(a->mime, b->mime))
+		return false;
 	return !a->target ||
 	       (a->target_len == b->target_len && !memcmp(a->target, b->target, a->target_len));
 }
@@ -183,10 +215,8 @@ bool collect_equal(const struct collect *a, const struct collect *b)
 
 void collect_release(struct collect *c)
 {
-	for (size_t i = 0; i < c->n; i++) {
-		free((char *)(uintptr_t)c->v[i].key);
-		free((char *)(uintptr_t)c->v[i].target);
-	}
+	for (size_t i = 0; i < c->n; i++)
+		entry_free_copies(&c->v[i]);
 	free(c->v);
 	memset(c, 0, sizeof(*c));
 }
