@@ -14,6 +14,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "common/pattern.h"
 #include "common/strbuf.h"
 #include "common/banned.h"
 
@@ -31,6 +32,9 @@ enum {
 	LONG_LABEL,
 	LONG_REPLACE,
 	LONG_FORCE,
+	LONG_POLICY,
+	LONG_ALLOW_INSECURE,
+	LONG_COUNT_EXPECTED,
 };
 
 static const struct option long_options[] = {
@@ -49,6 +53,9 @@ static const struct option long_options[] = {
 	{ "label", required_argument, NULL, LONG_LABEL },
 	{ "replace", no_argument, NULL, LONG_REPLACE },
 	{ "force", no_argument, NULL, LONG_FORCE },
+	{ "policy", required_argument, NULL, LONG_POLICY },
+	{ "allow-insecure", no_argument, NULL, LONG_ALLOW_INSECURE },
+	{ "count-expected", no_argument, NULL, LONG_COUNT_EXPECTED },
 	{ "help", no_argument, NULL, 'h' },
 	{ NULL, 0, NULL, 0 },
 };
@@ -85,6 +92,12 @@ static unsigned opt_bit(int c)
 		return OPT_REPLACE;
 	case LONG_FORCE:
 		return OPT_FORCE;
+	case LONG_POLICY:
+		return OPT_POLICY;
+	case LONG_ALLOW_INSECURE:
+		return OPT_ALLOW_INSECURE;
+	case LONG_COUNT_EXPECTED:
+		return OPT_COUNT_EXPECTED;
 	}
 	return 0;
 }
@@ -145,9 +158,10 @@ int cli_args_parse(const struct cli_command *cmd, int argc, char **argv, struct 
 
 		if (c == '?') {
 			cli_args_release(&a);
-			if (optopt)
+			/* "-x" in a cluster like "-qx" is not argv[optind - 1] itself. */
+			if (optopt && argv[optind - 1][1] != '-')
 				return usage_error(cmd, "unknown option '-%c'", optopt);
-			return usage_error(cmd, "unknown option '%s'", name);
+			return usage_error(cmd, "unknown option '%s', or it takes no value", name);
 		}
 		if (c == ':') {
 			cli_args_release(&a);
@@ -183,6 +197,18 @@ int cli_args_parse(const struct cli_command *cmd, int argc, char **argv, struct 
 			}
 			a.excludes = p;
 			a.excludes[a.nexcludes++] = arg;
+			/* Refuse a bad pattern now, before anything is opened or created. */
+			struct pattern *pat = NULL;
+			int pr = pattern_new(arg, &pat);
+			pattern_free(pat);
+			if (pr < 0) {
+				cli_args_release(&a);
+				if (pr == -ENOMEM) {
+					cli_error("out of memory");
+					return DRIFT_EXIT_INTERNAL;
+				}
+				return usage_error(cmd, "bad --exclude pattern '%s'", arg);
+			}
 			break;
 		}
 		case LONG_HASH:
@@ -248,6 +274,15 @@ int cli_args_parse(const struct cli_command *cmd, int argc, char **argv, struct 
 		case LONG_FORCE:
 			a.force = true;
 			break;
+		case LONG_POLICY:
+			a.policy = arg;
+			break;
+		case LONG_ALLOW_INSECURE:
+			a.allow_insecure = true;
+			break;
+		case LONG_COUNT_EXPECTED:
+			a.count_expected = true;
+			break;
 		}
 	}
 	a.operands = argv + optind;
@@ -260,6 +295,8 @@ void cli_args_release(struct cli_args *args)
 {
 	free(args->excludes);
 	free(args->db_default);
+	free(args->policy_default);
+	args->policy_default = NULL;
 	args->excludes = NULL;
 	args->nexcludes = 0;
 	args->db_default = NULL;

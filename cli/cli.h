@@ -8,6 +8,7 @@
 
 #include "common/entry.h"
 #include "report/report.h"
+#include "rules/rules.h"
 #include "scanner/scanner.h"
 #include "store/store.h"
 
@@ -66,6 +67,9 @@ enum cli_opt {
 	OPT_LABEL = 1 << 11,
 	OPT_REPLACE = 1 << 12,
 	OPT_FORCE = 1 << 13,
+	OPT_POLICY = 1 << 14,
+	OPT_ALLOW_INSECURE = 1 << 15,
+	OPT_COUNT_EXPECTED = 1 << 16,
 };
 
 enum cli_color {
@@ -93,7 +97,11 @@ struct cli_args {
 	bool force;
 	char **operands; /**< what follows the options: paths, snapshot names (borrowed argv) */
 	size_t noperands;
-	char *db_default; /**< owned: the default database path, when --db was not given */
+	char *db_default;     /**< owned: the default database path, when --db was not given */
+	const char *policy;   /**< --policy FILE ("builtin": the built-in default) */
+	char *policy_default; /**< owned: the default policy path */
+	bool allow_insecure;  /**< --allow-insecure: skip the StrictModes checks */
+	bool count_expected;  /**< --count-expected: expected deviations count in the exit code */
 };
 
 /** A command: its name, one-line summary, usage text and entry point. */
@@ -106,7 +114,7 @@ struct cli_command {
 };
 
 extern const struct cli_command cmd_init_def, cmd_check_def, cmd_scan_def, cmd_diff_def,
-	cmd_snapshots_def, cmd_help_def;
+	cmd_snapshots_def, cmd_policy_def, cmd_help_def;
 /** Every command, NULL-terminated, in help order. */
 extern const struct cli_command *const cli_commands[];
 const struct cli_command *cli_command_find(const char *name);
@@ -121,6 +129,29 @@ void cli_args_release(struct cli_args *args);
 
 /** The database path: --db, or the default for this user (root: /var/lib/drift/drift.db). */
 const char *cli_db_path(struct cli_args *args);
+
+/* ---- the policy (cli/policy.c) ---- */
+
+/** The policy file: --policy, or the default for this user (root: /etc/drift/policy.yaml). */
+const char *cli_policy_path(struct cli_args *args);
+
+/**
+ * Load the policy a command uses: --policy FILE; else the default path if
+ * the file exists; else the built-in default. Problems are printed as
+ * FILE:LINE:COLUMN: MESSAGE. Returns 0 or an exit code.
+ */
+int cli_policy_load(struct cli_args *args, struct rule_set **ret_set);
+/** Load @path, printing every problem. Returns 0 or an exit code. */
+int cli_policy_load_file(const char *path, struct rule_set **ret_set);
+
+/**
+ * As root (unless @allow_insecure), refuse @path when it, or a directory
+ * above it, is not owned by root or is writable by others (sshd's
+ * StrictModes). @what names it in the message ("policy", "database").
+ * Returns 0 or an exit code after printing why.
+ */
+int cli_check_secure_path(const char *path, const char *what, bool parent_may_be_sticky,
+			  bool allow_insecure);
 
 /* ---- output helpers (cli/output.c) ---- */
 
@@ -148,6 +179,17 @@ int cli_output_close(struct cli_output *out, bool ok);
 
 /* ---- running a scan into a snapshot (cli/run.c) ---- */
 
+/**
+ * Open the database (--db or the default) after the StrictModes check.
+ * Returns 0 and *ret_st, or an exit code after printing why (a missing
+ * database opened read-only: DRIFT_EXIT_NO_BASELINE).
+ */
+int cli_store_open(struct cli_args *args, enum snap_open_flags flags, struct snap_store **ret_st);
+
+/** Fill the hash, mount and policy fields of @params from the policy and the options. */
+void cli_params_from_policy(struct snap_new *params, const struct rule_set *rules,
+			    const struct cli_args *args);
+
 /** Installs SIGINT/SIGTERM handlers that set a flag; idempotent. */
 void cli_signals_install(void);
 /** Whether SIGINT or SIGTERM arrived. */
@@ -158,24 +200,40 @@ bool cli_interrupted(void);
  * TTY. On success fills *ret_info and *ret_stats and returns 0; otherwise
  * prints what went wrong and returns the exit code.
  */
-int cli_scan_into(struct snap_store *st, const struct snap_new *params, const struct cli_args *args,
+int cli_scan_into(struct snap_store *st, const struct snap_new *params,
+		  const struct rule_set *rules, const struct cli_args *args,
 		  struct snap_info *ret_info, struct scan_stats *ret_stats);
 
 /**
  * Resolve the path operands into absolute roots (malloc()ed array of
- * malloc()ed strings). With no operands, the built-in default roots
- * that exist. Returns 0 or an exit code after printing the problem.
+ * malloc()ed strings). With no operands, the policy's roots that exist.
+ * Warns about a root the policy excludes. Returns 0 or an exit code after
+ * printing the problem.
  */
-int cli_roots_resolve(char *const *paths, size_t npaths, char ***ret_roots, size_t *ret_nroots);
+int cli_roots_resolve(char *const *paths, size_t npaths, const struct rule_set *rules,
+		      char ***ret_roots, size_t *ret_nroots);
 void cli_roots_free(char **roots, size_t nroots);
 
 /**
- * Compare @old_id with @new_id (restricted to @roots, NULL for all) and
- * write the report. Returns the exit code (deviation bits, or an error).
+ * Copy the roots that still exist (a baseline's roots: one that is gone is
+ * reported as removed entries, not as a failure to scan). Returns 0 or an
+ * exit code.
+ */
+int cli_roots_existing(char *const *roots, size_t nroots, char ***ret_roots, size_t *ret_nroots);
+
+/** Refuse roots that are not at or below one of @base's roots. Returns 0 or an exit code. */
+int cli_roots_within(char *const *roots, size_t nroots, const struct snap_info *base);
+
+/**
+ * Compare @old with @new (restricted to @roots, NULL for all), classify
+ * each deviation under @rules (NULL: every deviation counts, unclassified)
+ * and write the report. @live says the new side is the live host, so that
+ * libmagic may look at its files. Returns the exit code (the deviation bits
+ * of the deviations that count, or an error).
  */
 int cli_compare_report(struct snap_store *st, const char *command, const struct snap_info *old,
 		       const struct snap_info *new, const char *const *roots, size_t nroots,
-		       const struct cli_args *args);
+		       const struct rule_set *rules, bool live, const struct cli_args *args);
 
 /** Human-readable sizes and counts for the one-line summaries. */
 void cli_format_bytes(char *buf, size_t size, uint64_t bytes);

@@ -12,6 +12,7 @@
 static int cmd_check(struct cli_args *args)
 {
 	struct snap_store *st = NULL;
+	struct rule_set *rules = NULL;
 	struct snap_info base = { 0 }, info = { 0 };
 	struct snap_new params = { 0 };
 	struct diag d = { 0 };
@@ -26,11 +27,12 @@ static int cmd_check(struct cli_args *args)
 		cli_error("no database at '%s' (run 'drift init' first)", db);
 		return DRIFT_EXIT_NO_BASELINE;
 	}
-	r = snap_store_open(db, SNAP_OPEN_WRITE, &st, &d);
-	if (r < 0) {
-		cli_error("%s", d.msg);
-		return exit_code_for_error(CLI_STAGE_STORE, r);
-	}
+	code = cli_policy_load(args, &rules);
+	if (code)
+		return code;
+	code = cli_store_open(args, SNAP_OPEN_WRITE, &st);
+	if (code)
+		goto out;
 	r = snap_baseline(st, &base, &d);
 	if (r < 0) {
 		cli_error("%s", d.msg);
@@ -40,35 +42,18 @@ static int cmd_check(struct cli_args *args)
 	}
 
 	if (args->noperands) {
-		code = cli_roots_resolve(args->operands, args->noperands, &roots, &nroots);
+		code = cli_roots_resolve(args->operands, args->noperands, rules, &roots, &nroots);
+		if (code)
+			goto out;
+		code = cli_roots_within(roots, nroots, &base);
 		if (code)
 			goto out;
 		params.roots = (const char *const *)roots;
 		params.nroots = nroots;
 	} else {
-		/*
-		 * A baseline root that is gone is not a failure to scan: everything
-		 * under it is reported as removed. Scan the roots that remain, and
-		 * compare over all of them.
-		 */
-		roots = calloc(base.nroots + 1, sizeof(*roots));
-		if (!roots) {
-			cli_error("out of memory");
-			code = DRIFT_EXIT_INTERNAL;
+		code = cli_roots_existing(base.roots, base.nroots, &roots, &nroots);
+		if (code)
 			goto out;
-		}
-		for (size_t i = 0; i < base.nroots; i++) {
-			struct stat rs;
-			if (lstat(base.roots[i], &rs) < 0 && errno == ENOENT)
-				continue;
-			roots[nroots] = strdup(base.roots[i]);
-			if (!roots[nroots]) {
-				cli_error("out of memory");
-				code = DRIFT_EXIT_INTERNAL;
-				goto out;
-			}
-			nroots++;
-		}
 		params.roots = (const char *const *)roots;
 		params.nroots = nroots;
 	}
@@ -80,27 +65,30 @@ static int cmd_check(struct cli_args *args)
 		params.excludes = (const char *const *)base.excludes;
 		params.nexcludes = base.nexcludes;
 	}
+	cli_params_from_policy(&params, rules, args);
 	params.hash = args->have_hash ? args->hash : base.hash;
 	params.cross_mounts = args->cross_mounts || base.cross_mounts;
 	params.purpose = SNAP_PURPOSE_CHECK;
 	params.keep = args->keep;
 
 	cli_signals_install();
-	code = cli_scan_into(st, &params, args, &info, NULL);
+	code = cli_scan_into(st, &params, rules, args, &info, NULL);
 	if (code)
 		goto out;
 
 	if (args->noperands)
 		code = cli_compare_report(st, "check", &base, &info, params.roots, params.nroots,
-					  args);
+					  rules, true, args);
 	else
 		code = cli_compare_report(st, "check", &base, &info,
-					  (const char *const *)base.roots, base.nroots, args);
+					  (const char *const *)base.roots, base.nroots, rules, true,
+					  args);
 out:
 	snap_info_release(&base);
 	snap_info_release(&info);
 	snap_store_free(st);
 	cli_roots_free(roots, nroots);
+	rule_set_free(rules);
 	return code;
 }
 
@@ -130,7 +118,8 @@ const struct cli_command cmd_check_def = {
 		"  --threads N        walker threads (default: one per CPU)\n"
 		"  -q, --quiet        no progress line\n"
 		"  -h, --help         show this help\n",
-	.opts = OPT_DB | OPT_FORMAT | OPT_OUTPUT | OPT_COLOR | OPT_ALL_CHANGES | OPT_KEEP |
-		OPT_EXCLUDE | OPT_HASH | OPT_CROSS_MOUNTS | OPT_THREADS | OPT_QUIET,
+	.opts = OPT_DB | OPT_POLICY | OPT_COUNT_EXPECTED | OPT_ALLOW_INSECURE | OPT_FORMAT |
+		OPT_OUTPUT | OPT_COLOR | OPT_ALL_CHANGES | OPT_KEEP | OPT_EXCLUDE | OPT_HASH |
+		OPT_CROSS_MOUNTS | OPT_THREADS | OPT_QUIET,
 	.run = cmd_check,
 };

@@ -30,10 +30,9 @@ static int find_complete(struct snap_store *st, const char *name, struct snap_in
 static int cmd_diff(struct cli_args *args)
 {
 	struct snap_store *st = NULL;
+	struct rule_set *rules = NULL;
 	struct snap_info a = { 0 }, b = { 0 };
-	struct diag d = { 0 };
-	const char *db;
-	int r, code;
+	int code;
 
 	if (args->noperands != 2) {
 		fprintf(stderr,
@@ -42,43 +41,47 @@ static int cmd_diff(struct cli_args *args)
 			args->noperands);
 		return DRIFT_EXIT_USAGE;
 	}
-	db = cli_db_path(args);
-	r = snap_store_open(db, SNAP_OPEN_READ, &st, &d);
-	if (r < 0) {
-		cli_error("%s", d.msg);
-		return r == -ENOENT ? DRIFT_EXIT_NO_BASELINE
-				    : exit_code_for_error(CLI_STAGE_STORE, r);
-	}
-	code = find_complete(st, args->operands[0], &a);
+	code = cli_policy_load(args, &rules);
+	if (code)
+		return code;
+	code = cli_store_open(args, SNAP_OPEN_READ, &st);
+	if (!code)
+		code = find_complete(st, args->operands[0], &a);
 	if (!code)
 		code = find_complete(st, args->operands[1], &b);
 	if (!code)
-		code = cli_compare_report(st, "diff", &a, &b, NULL, 0, args);
+		code = cli_compare_report(st, "diff", &a, &b, NULL, 0, rules, false, args);
 	snap_info_release(&a);
 	snap_info_release(&b);
 	snap_store_free(st);
+	rule_set_free(rules);
 	return code;
 }
 
 const struct cli_command cmd_diff_def = {
 	.name = "diff",
 	.summary = "compare two stored snapshots",
-	.usage = "usage: drift diff [options] OLD NEW\n"
-		 "\n"
-		 "Compare two stored snapshots, each named by its label or its id (see 'drift\n"
-		 "snapshots'): what was added, removed and modified from OLD to NEW. Exit code as\n"
-		 "for 'drift check'.\n"
-		 "\n"
-		 "options:\n"
-		 "  --db PATH          database (default: /var/lib/drift/drift.db as root,\n"
-		 "                     $XDG_STATE_HOME/drift/drift.db otherwise)\n"
-		 "  --format FORMAT    text (default) or json\n"
-		 "  --output FILE      write the report to FILE (replaced when complete)\n"
-		 "  --color WHEN       auto (default), always, never\n"
-		 "  --all-changes      also report ctime-only changes and a directory's own\n"
-		 "                     mtime, ctime, size and link count\n"
-		 "  -q, --quiet        accepted for symmetry; the report is the output\n"
-		 "  -h, --help         show this help\n",
-	.opts = OPT_DB | OPT_FORMAT | OPT_OUTPUT | OPT_COLOR | OPT_ALL_CHANGES | OPT_QUIET,
+	.usage =
+		"usage: drift diff [options] OLD NEW\n"
+		"\n"
+		"Compare two stored snapshots, each named by its label or its id (see 'drift\n"
+		"snapshots'): what was added, removed and modified from OLD to NEW, classified\n"
+		"under the policy. Exit code as for 'drift check'.\n"
+		"\n"
+		"options:\n"
+		"  --db PATH          database (default: /var/lib/drift/drift.db as root,\n"
+		"                     $XDG_STATE_HOME/drift/drift.db otherwise)\n"
+		"  --policy FILE      policy that classifies (default: as for 'drift init')\n"
+		"  --count-expected   expected deviations count in the exit code too\n"
+		"  --allow-insecure   as root, use a policy or database others could have written\n"
+		"  --format FORMAT    text (default) or json\n"
+		"  --output FILE      write the report to FILE (replaced when complete)\n"
+		"  --color WHEN       auto (default), always, never\n"
+		"  --all-changes      also report ctime-only changes and a directory's own\n"
+		"                     mtime, ctime, size and link count\n"
+		"  -q, --quiet        accepted for symmetry; the report is the output\n"
+		"  -h, --help         show this help\n",
+	.opts = OPT_DB | OPT_POLICY | OPT_COUNT_EXPECTED | OPT_ALLOW_INSECURE | OPT_FORMAT |
+		OPT_OUTPUT | OPT_COLOR | OPT_ALL_CHANGES | OPT_QUIET,
 	.run = cmd_diff,
 };

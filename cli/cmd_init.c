@@ -11,36 +11,34 @@
 static int cmd_init(struct cli_args *args)
 {
 	struct snap_store *st = NULL;
+	struct rule_set *rules = NULL;
 	struct snap_info info = { 0 };
 	struct scan_stats stats = { 0 };
 	struct snap_new params = { 0 };
 	struct diag d = { 0 };
 	char **roots = NULL;
 	size_t nroots = 0;
-	const char *db = cli_db_path(args);
 	char bytes[32];
 	int r, code;
 
-	code = cli_roots_resolve(args->operands, args->noperands, &roots, &nroots);
+	code = cli_policy_load(args, &rules);
 	if (code)
 		return code;
-
-	r = snap_store_open(db, SNAP_OPEN_WRITE, &st, &d);
-	if (r < 0) {
-		cli_error("%s", d.msg);
-		code = exit_code_for_error(CLI_STAGE_STORE, r);
+	code = cli_roots_resolve(args->operands, args->noperands, rules, &roots, &nroots);
+	if (code)
 		goto out;
-	}
+	code = cli_store_open(args, SNAP_OPEN_WRITE, &st);
+	if (code)
+		goto out;
 
 	/* Refuse before scanning, not after: a second init needs --force. */
 	if (!args->force) {
 		struct snap_info old = { 0 };
 		r = snap_baseline(st, &old, &d);
 		if (r == 0) {
-			cli_error(
-				"a baseline exists already (#%lld); use 'drift init --force' to take a "
-				"new one (the old one is kept, relabelled with its date)",
-				(long long)old.id);
+			cli_error("a baseline exists already (#%lld); use 'drift init --force' to "
+				  "take a new one (the old one is kept, relabelled with its date)",
+				  (long long)old.id);
 			snap_info_release(&old);
 			code = DRIFT_EXIT_USAGE;
 			goto out;
@@ -58,11 +56,10 @@ static int cmd_init(struct cli_args *args)
 	params.nroots = nroots;
 	params.excludes = args->excludes;
 	params.nexcludes = args->nexcludes;
-	params.cross_mounts = args->cross_mounts;
-	params.hash = args->hash;
+	cli_params_from_policy(&params, rules, args);
 
 	cli_signals_install();
-	code = cli_scan_into(st, &params, args, &info, &stats);
+	code = cli_scan_into(st, &params, rules, args, &info, &stats);
 	if (code)
 		goto out;
 
@@ -79,6 +76,7 @@ out:
 	snap_info_release(&info);
 	snap_store_free(st);
 	cli_roots_free(roots, nroots);
+	rule_set_free(rules);
 	return code;
 }
 
@@ -88,22 +86,27 @@ const struct cli_command cmd_init_def = {
 	.usage =
 		"usage: drift init [options] [PATH...]\n"
 		"\n"
-		"Scan PATHs (default: /etc /usr/bin /usr/sbin /boot) and store the result as the\n"
-		"baseline that 'drift check' compares the host with.\n"
+		"Scan PATHs (default: the policy's roots) and store the result as the baseline\n"
+		"that 'drift check' compares the host with. What is scanned below a root, and\n"
+		"which attributes are collected, is the policy's to say (drift-policy(5)).\n"
 		"\n"
 		"options:\n"
 		"  --db PATH          database (default: /var/lib/drift/drift.db as root,\n"
 		"                     $XDG_STATE_HOME/drift/drift.db otherwise)\n"
+		"  --policy FILE      policy (default: /etc/drift/policy.yaml as root,\n"
+		"                     $XDG_CONFIG_HOME/drift/policy.yaml otherwise, if it\n"
+		"                     exists; else the built-in one, also '--policy builtin')\n"
 		"  --force            replace an existing baseline; the old one is kept,\n"
 		"                     relabelled 'baseline-<its date>'\n"
 		"  --exclude PATTERN  do not scan what matches (repeatable): '/var/cache' (a path\n"
 		"                     and what is below it), '/home/*/.cache', '*.swp'\n"
-		"  --hash ALGO        content hash: xxh3-128 (default) or none\n"
+		"  --hash ALGO        content hash: xxh3-128 or none (default: the policy's)\n"
 		"  --cross-mounts     descend into other file systems below a root\n"
-		"  --threads N        walker threads (default: one per CPU)\n"
+		"  --threads N        walker threads (default: the policy's, else one per CPU)\n"
+		"  --allow-insecure   as root, use a policy or database others could have written\n"
 		"  -q, --quiet        print nothing but errors\n"
 		"  -h, --help         show this help\n",
-	.opts = OPT_DB | OPT_FORCE | OPT_EXCLUDE | OPT_HASH | OPT_CROSS_MOUNTS | OPT_THREADS |
-		OPT_QUIET,
+	.opts = OPT_DB | OPT_POLICY | OPT_FORCE | OPT_EXCLUDE | OPT_HASH | OPT_CROSS_MOUNTS |
+		OPT_THREADS | OPT_ALLOW_INSECURE | OPT_QUIET,
 	.run = cmd_init,
 };

@@ -11,6 +11,7 @@
 static int cmd_scan(struct cli_args *args)
 {
 	struct snap_store *st = NULL;
+	struct rule_set *rules = NULL;
 	struct snap_info base = { 0 }, info = { 0 };
 	struct scan_stats stats = { 0 };
 	struct snap_new params = { 0 };
@@ -29,11 +30,12 @@ static int cmd_scan(struct cli_args *args)
 		return DRIFT_EXIT_USAGE;
 	}
 
-	r = snap_store_open(cli_db_path(args), SNAP_OPEN_WRITE, &st, &d);
-	if (r < 0) {
-		cli_error("%s", d.msg);
-		return exit_code_for_error(CLI_STAGE_STORE, r);
-	}
+	code = cli_policy_load(args, &rules);
+	if (code)
+		return code;
+	code = cli_store_open(args, SNAP_OPEN_WRITE, &st);
+	if (code)
+		goto out;
 
 	/* Without paths, scan what the baseline covers, so the two compare well. */
 	r = snap_baseline(st, &base, &d);
@@ -43,14 +45,17 @@ static int cmd_scan(struct cli_args *args)
 		goto out;
 	}
 	if (args->noperands || r == -ENOENT) {
-		code = cli_roots_resolve(args->operands, args->noperands, &roots, &nroots);
+		code = cli_roots_resolve(args->operands, args->noperands, rules, &roots, &nroots);
 		if (code)
 			goto out;
 		params.roots = (const char *const *)roots;
 		params.nroots = nroots;
 	} else {
-		params.roots = (const char *const *)base.roots;
-		params.nroots = base.nroots;
+		code = cli_roots_existing(base.roots, base.nroots, &roots, &nroots);
+		if (code)
+			goto out;
+		params.roots = (const char *const *)roots;
+		params.nroots = nroots;
 	}
 	if (args->nexcludes || r == -ENOENT) {
 		params.excludes = args->excludes;
@@ -59,14 +64,16 @@ static int cmd_scan(struct cli_args *args)
 		params.excludes = (const char *const *)base.excludes;
 		params.nexcludes = base.nexcludes;
 	}
-	params.hash = args->have_hash || r == -ENOENT ? args->hash : base.hash;
-	params.cross_mounts = args->cross_mounts || (r == 0 && base.cross_mounts);
+	cli_params_from_policy(&params, rules, args);
+	if (r == 0 && !args->have_hash)
+		params.hash = base.hash;
+	params.cross_mounts = params.cross_mounts || (r == 0 && base.cross_mounts);
 	params.purpose = SNAP_PURPOSE_SCAN;
 	params.label = args->label;
 	params.replace = args->replace;
 
 	cli_signals_install();
-	code = cli_scan_into(st, &params, args, &info, &stats);
+	code = cli_scan_into(st, &params, rules, args, &info, &stats);
 	if (code)
 		goto out;
 	if (!args->quiet) {
@@ -82,31 +89,36 @@ out:
 	snap_info_release(&info);
 	snap_store_free(st);
 	cli_roots_free(roots, nroots);
+	rule_set_free(rules);
 	return code;
 }
 
 const struct cli_command cmd_scan_def = {
 	.name = "scan",
 	.summary = "store a labelled snapshot (before and after an upgrade...)",
-	.usage = "usage: drift scan --label LABEL [options] [PATH...]\n"
-		 "\n"
-		 "Scan PATHs (default: the baseline's roots, or /etc /usr/bin /usr/sbin /boot\n"
-		 "without a baseline) and store the result as a snapshot named LABEL, to compare\n"
-		 "later with 'drift diff'. A label is not all digits: numbers name snapshot ids.\n"
-		 "\n"
-		 "options:\n"
-		 "  --label LABEL      the snapshot's name (required)\n"
-		 "  --replace          replace the snapshot that has this label (once the new\n"
-		 "                     one is complete)\n"
-		 "  --db PATH          database (default: /var/lib/drift/drift.db as root,\n"
-		 "                     $XDG_STATE_HOME/drift/drift.db otherwise)\n"
-		 "  --exclude PATTERN  do not scan what matches (repeatable)\n"
-		 "  --hash ALGO        content hash: xxh3-128 (default) or none\n"
-		 "  --cross-mounts     descend into other file systems below a root\n"
-		 "  --threads N        walker threads (default: one per CPU)\n"
-		 "  -q, --quiet        print nothing but errors\n"
-		 "  -h, --help         show this help\n",
-	.opts = OPT_DB | OPT_LABEL | OPT_REPLACE | OPT_EXCLUDE | OPT_HASH | OPT_CROSS_MOUNTS |
-		OPT_THREADS | OPT_QUIET,
+	.usage =
+		"usage: drift scan --label LABEL [options] [PATH...]\n"
+		"\n"
+		"Scan PATHs (default: the baseline's roots, or the policy's without a\n"
+		"baseline) and store the result as a snapshot named LABEL, to compare\n"
+		"later with 'drift diff'. A label is not all digits: numbers name snapshot ids.\n"
+		"\n"
+		"options:\n"
+		"  --label LABEL      the snapshot's name (required)\n"
+		"  --replace          replace the snapshot that has this label (once the new\n"
+		"                     one is complete)\n"
+		"  --db PATH          database (default: /var/lib/drift/drift.db as root,\n"
+		"                     $XDG_STATE_HOME/drift/drift.db otherwise)\n"
+		"  --exclude PATTERN  do not scan what matches (repeatable)\n"
+		"  --policy FILE      policy (default: as for 'drift init')\n"
+		"  --hash ALGO        content hash: xxh3-128 or none (default: the baseline's,\n"
+		"                     else the policy's)\n"
+		"  --allow-insecure   as root, use a policy or database others could have written\n"
+		"  --cross-mounts     descend into other file systems below a root\n"
+		"  --threads N        walker threads (default: one per CPU)\n"
+		"  -q, --quiet        print nothing but errors\n"
+		"  -h, --help         show this help\n",
+	.opts = OPT_DB | OPT_POLICY | OPT_ALLOW_INSECURE | OPT_LABEL | OPT_REPLACE | OPT_EXCLUDE |
+		OPT_HASH | OPT_CROSS_MOUNTS | OPT_THREADS | OPT_QUIET,
 	.run = cmd_scan,
 };

@@ -53,7 +53,8 @@ static int list_one(const struct snap_info *info, void *userdata)
 	if (gmtime_r(&t, &tm))
 		strftime(started, sizeof(started), "%Y-%m-%d %H:%M:%S", &tm);
 	fprintf(ctx->fp, "%c %4lld  %-26s %-9s %-11s %-20s %9llu %7llu ",
-		info->is_baseline ? '*' : ' ', (long long)info->id, info->label ? info->label : "-",
+		info->is_baseline ? '*' : ' ', (long long)info->id,
+		info->label ? cli_path(info->label, strlen(info->label), 1) : "-",
 		purpose_name(info->purpose), info->complete ? "complete" : "incomplete", started,
 		(unsigned long long)info->entries, (unsigned long long)info->errors);
 	for (size_t i = 0; i < info->nroots; i++)
@@ -123,6 +124,6 @@ const struct cli_command cmd_snapshots_def = {
 		 "  --output FILE      write the list to FILE\n"
 		 "  -q, --quiet        say nothing when there are no snapshots\n"
 		 "  -h, --help         show this help\n",
-	.opts = OPT_DB | OPT_FORMAT | OPT_OUTPUT | OPT_QUIET,
+	.opts = OPT_DB | OPT_ALLOW_INSECURE | OPT_FORMAT | OPT_OUTPUT | OPT_QUIET,
 	.run = cmd_snapshots,
 };

@@ -13,11 +13,12 @@ int exit_code_for_counts(const struct report_counts *counts)
 {
 	int code = DRIFT_EXIT_CLEAN;
 
-	if (counts->added)
+	/* Only the deviations that count: drift, not what the policy expects. */
+	if (counts->counted_added)
 		code |= DRIFT_EXIT_ADDED;
-	if (counts->removed)
+	if (counts->counted_removed)
 		code |= DRIFT_EXIT_REMOVED;
-	if (counts->modified)
+	if (counts->counted_modified)
 		code |= DRIFT_EXIT_MODIFIED;
 	return code;
 }

@@ -54,7 +54,7 @@ int main(int argc, char **argv)
 
 	cmd = cli_command_find(argv[1]);
 	if (!cmd) {
-		fprintf(stderr, "drift: '%s' is not a drift command; see 'drift help'\n", argv[1]);
+		cli_error("'%s' is not a drift command; see 'drift help'", argv[1]);
 		return DRIFT_EXIT_USAGE;
 	}
 	code = cli_args_parse(cmd, argc - 1, argv + 1, &args);

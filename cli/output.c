@@ -17,26 +17,51 @@
 #include "common/strbuf.h"
 #include "common/banned.h"
 
+/*
+ * Messages carry names from outside: paths, labels, SQLite's own messages
+ * (which can quote a hostile database's schema). Control bytes in them never
+ * reach the terminal raw: they are written as \xHH.
+ */
+__attribute__((format(printf, 2, 0))) static void vmessage(const char *prefix, const char *fmt,
+							   va_list ap)
+{
+	struct strbuf sb = STRBUF_INIT;
+
+	fputs(prefix, stderr);
+	if (strbuf_vaddf(&sb, fmt, ap) < 0) {
+		fputs("(out of memory)\n", stderr);
+		strbuf_release(&sb);
+		return;
+	}
+	for (size_t i = 0; i < sb.len; i++) {
+		unsigned char c = (unsigned char)sb.buf[i];
+		if (c < 0x20 || c == 0x7f ||
+		    (c == 0xc2 && i + 1 < sb.len && (unsigned char)sb.buf[i + 1] >= 0x80 &&
+		     (unsigned char)sb.buf[i + 1] < 0xa0))
+			fprintf(stderr, "\\x%02x", c);
+		else
+			fputc(c, stderr);
+	}
+	fputc('\n', stderr);
+	strbuf_release(&sb);
+}
+
 void cli_error(const char *fmt, ...)
 {
 	va_list ap;
 
-	fputs("drift: ", stderr);
 	va_start(ap, fmt);
-	vfprintf(stderr, fmt, ap);
+	vmessage("drift: ", fmt, ap);
 	va_end(ap);
-	fputc('\n', stderr);
 }
 
 void cli_warn(const char *fmt, ...)
 {
 	va_list ap;
 
-	fputs("drift: warning: ", stderr);
 	va_start(ap, fmt);
-	vfprintf(stderr, fmt, ap);
+	vmessage("drift: warning: ", fmt, ap);
 	va_end(ap);
-	fputc('\n', stderr);
 }
 
 const char *cli_path(const char *path, size_t len, unsigned slot)

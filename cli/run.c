@@ -22,6 +22,7 @@
 
 #include "common/diag.h"
 #include "common/pattern.h"
+#include "common/strbuf.h"
 #include "common/banned.h"
 
 /* ---- signals ---- */
@@ -40,6 +41,12 @@ void cli_signals_install(void)
 
 	memset(&sa, 0, sizeof(sa));
 	sa.sa_handler = on_signal;
+	/*
+	 * SA_RESTART: a write or fsync under way is not failed with EINTR.
+	 * SA_RESETHAND: the first signal asks for a clean stop; a second one,
+	 * should the stop take too long, ends the process the usual way.
+	 */
+	sa.sa_flags = SA_RESTART | SA_RESETHAND;
 	sigemptyset(&sa.sa_mask);
 	sigaction(SIGINT, &sa, NULL);
 	sigaction(SIGTERM, &sa, NULL);
@@ -50,14 +57,43 @@ bool cli_interrupted(void)
 	return interrupted != 0;
 }
 
-/* ---- roots ---- */
+/* ---- the database ---- */
 
-/*
- * Until the policy issue brings a policy file, these are the roots of a
- * baseline taken without arguments: configuration, system binaries and the
- * boot files. Missing ones are skipped.
- */
-static const char *const default_roots[] = { "/etc", "/usr/bin", "/usr/sbin", "/boot" };
+int cli_store_open(struct cli_args *args, enum snap_open_flags flags, struct snap_store **ret_st)
+{
+	const char *db = cli_db_path(args);
+	struct diag d = { 0 };
+	int r, code;
+
+	if (!db) {
+		cli_error("out of memory");
+		return DRIFT_EXIT_INTERNAL;
+	}
+	code = cli_check_secure_path(db, "database", false, args->allow_insecure);
+	if (code)
+		return code;
+	r = snap_store_open(db, flags, ret_st, &d);
+	if (r < 0) {
+		cli_error("%s", d.msg);
+		if (r == -ENOENT && !(flags & SNAP_OPEN_WRITE))
+			return DRIFT_EXIT_NO_BASELINE;
+		return exit_code_for_error(CLI_STAGE_STORE, r);
+	}
+	return 0;
+}
+
+void cli_params_from_policy(struct snap_new *params, const struct rule_set *rules,
+			    const struct cli_args *args)
+{
+	const struct rule_scan *scan = rule_set_scan(rules);
+
+	params->hash = args->have_hash ? args->hash : scan->hash;
+	params->cross_mounts = args->cross_mounts || scan->cross_mounts;
+	params->policy_digest = rule_set_digest(rules);
+	params->policy_source = rule_set_source(rules);
+}
+
+/* ---- roots ---- */
 
 void cli_roots_free(char **roots, size_t nroots)
 {
@@ -68,10 +104,12 @@ void cli_roots_free(char **roots, size_t nroots)
 	free(roots);
 }
 
-int cli_roots_resolve(char *const *paths, size_t npaths, char ***ret_roots, size_t *ret_nroots)
+int cli_roots_resolve(char *const *paths, size_t npaths, const struct rule_set *rules,
+		      char ***ret_roots, size_t *ret_nroots)
 {
+	const struct rule_scan *scan = rule_set_scan(rules);
 	bool defaults = npaths == 0;
-	size_t n = defaults ? sizeof(default_roots) / sizeof(default_roots[0]) : npaths;
+	size_t n = defaults ? scan->nroots : npaths;
 	char **roots = calloc(n ? n : 1, sizeof(*roots));
 	size_t count = 0;
 
@@ -80,7 +118,7 @@ int cli_roots_resolve(char *const *paths, size_t npaths, char ***ret_roots, size
 		return DRIFT_EXIT_INTERNAL;
 	}
 	for (size_t i = 0; i < n; i++) {
-		const char *p = defaults ? default_roots[i] : paths[i];
+		const char *p = defaults ? scan->roots[i] : paths[i];
 		struct diag d = { 0 };
 		int r = scan_root_resolve(p, &roots[count], &d);
 
@@ -92,15 +130,69 @@ int cli_roots_resolve(char *const *paths, size_t npaths, char ***ret_roots, size
 			cli_roots_free(roots, count);
 			return r == -ENOMEM ? DRIFT_EXIT_INTERNAL : DRIFT_EXIT_SCAN;
 		}
+		if (rule_set_excluded(rules, roots[count], strlen(roots[count])))
+			cli_warn("'%s' is excluded by the policy '%s': nothing below it is scanned",
+				 cli_path(roots[count], strlen(roots[count]), 0),
+				 rule_set_source(rules));
 		count++;
 	}
 	if (count == 0) {
-		cli_error("none of the default roots exists; name the paths to scan");
+		cli_error("none of the policy's roots exists; name the paths to scan");
 		cli_roots_free(roots, count);
 		return DRIFT_EXIT_SCAN;
 	}
 	*ret_roots = roots;
 	*ret_nroots = count;
+	return 0;
+}
+
+int cli_roots_existing(char *const *roots, size_t nroots, char ***ret_roots, size_t *ret_nroots)
+{
+	char **out = calloc(nroots + 1, sizeof(*out));
+	size_t n = 0;
+
+	if (!out) {
+		cli_error("out of memory");
+		return DRIFT_EXIT_INTERNAL;
+	}
+	for (size_t i = 0; i < nroots; i++) {
+		struct stat st;
+		/* Gone (or a parent became a file): everything below it is removed, not a failure.
+		 */
+		if (lstat(roots[i], &st) < 0 && (errno == ENOENT || errno == ENOTDIR))
+			continue;
+		out[n] = strdup(roots[i]);
+		if (!out[n]) {
+			cli_roots_free(out, n);
+			cli_error("out of memory");
+			return DRIFT_EXIT_INTERNAL;
+		}
+		n++;
+	}
+	*ret_roots = out;
+	*ret_nroots = n;
+	return 0;
+}
+
+int cli_roots_within(char *const *roots, size_t nroots, const struct snap_info *base)
+{
+	for (size_t i = 0; i < nroots; i++) {
+		size_t len = strlen(roots[i]);
+		bool inside = false;
+
+		for (size_t j = 0; j < base->nroots && !inside; j++) {
+			size_t blen = strlen(base->roots[j]);
+			inside = !strcmp(base->roots[j], "/") ||
+				 (len >= blen && !memcmp(roots[i], base->roots[j], blen) &&
+				  (len == blen || roots[i][blen] == '/'));
+		}
+		if (!inside) {
+			cli_error("'%s' is not under the baseline's roots; check what the baseline "
+				  "covers (see 'drift snapshots'), or take a new one",
+				  cli_path(roots[i], len, 0));
+			return DRIFT_EXIT_USAGE;
+		}
+	}
 	return 0;
 }
 
@@ -110,6 +202,7 @@ struct scan_ctx {
 	struct snap_writer *writer;
 	struct pattern **excludes;
 	size_t nexcludes;
+	const struct rule_set *rules; /* NULL: collect everything (ctx->collect) */
 	unsigned collect;
 	int err; /* first failure of the writer */
 	struct diag diag;
@@ -117,16 +210,97 @@ struct scan_ctx {
 	struct timespec start;
 	uint64_t pause_after; /* test hook, 0 = off */
 	uint64_t added;
+	char *db_real; /* the database's own path, resolved: never scanned */
+	size_t db_len;
 };
 
+/* Whether @path is the database or one of SQLite's files beside it. */
+static bool is_own_database(const struct scan_ctx *ctx, const char *path, size_t len)
+{
+	static const char *const suffixes[] = { "", "-wal", "-shm", "-journal" };
+
+	if (!ctx->db_real || len < ctx->db_len || memcmp(path, ctx->db_real, ctx->db_len) != 0)
+		return false;
+	for (size_t i = 0; i < sizeof(suffixes) / sizeof(suffixes[0]); i++)
+		if (len - ctx->db_len == strlen(suffixes[i]) &&
+		    !memcmp(path + ctx->db_len, suffixes[i], len - ctx->db_len))
+			return true;
+	return false;
+}
+
+/*
+ * The database's path as the walker will see it: its directory resolved
+ * (as roots are), its name kept. NULL when it cannot be resolved.
+ */
+static char *resolve_db_path(const char *db)
+{
+	char *copy = strdup(db), *slash, *dir = NULL, *out = NULL;
+	const char *base;
+	struct strbuf sb = STRBUF_INIT;
+
+	if (!copy)
+		return NULL;
+	slash = strrchr(copy, '/');
+	if (slash) {
+		*slash = '\0';
+		base = slash + 1;
+		dir = realpath(slash == copy ? "/" : copy, NULL);
+	} else {
+		base = copy;
+		dir = realpath(".", NULL);
+	}
+	if (dir && strbuf_addf(&sb, "%s/%s", strcmp(dir, "/") ? dir : "", base) == 0)
+		out = strbuf_detach(&sb, NULL);
+	strbuf_release(&sb);
+	free(dir);
+	free(copy);
+	return out;
+}
+
+/* What the scanner collects for the attributes a rule checks. */
+static unsigned collect_for_attrs(uint32_t attrs, unsigned base)
+{
+	static const struct {
+		uint32_t attr;
+		unsigned collect;
+	} optional[] = {
+		{ ATTR_XATTRS, SCAN_XATTRS },   { ATTR_ACL, SCAN_ACL },   { ATTR_CAPS, SCAN_CAPS },
+		{ ATTR_SELINUX, SCAN_SELINUX }, { ATTR_MIME, SCAN_MIME },
+	};
+	unsigned c = SCAN_STAT;
+
+	/* A path no rule needs hashed is not read. */
+	if (attrs & ATTR_HASH)
+		c |= base & SCAN_HASH;
+	for (size_t i = 0; i < sizeof(optional) / sizeof(optional[0]); i++)
+		if (attrs & optional[i].attr)
+			c |= optional[i].collect;
+	return c;
+}
+
+/* On worker threads: reads only immutable data (patterns, the rule set). */
 static unsigned scan_decide(const char *path, size_t len, void *userdata)
 {
 	const struct scan_ctx *ctx = userdata;
+	const struct rule *rule;
 
 	for (size_t i = 0; i < ctx->nexcludes; i++)
 		if (pattern_match(ctx->excludes[i], path, len))
 			return SCAN_SKIP;
-	return ctx->collect;
+	/* drift's own database changes with every run: it is not part of the host's state. */
+	if (is_own_database(ctx, path, len))
+		return SCAN_SKIP;
+	if (!ctx->rules)
+		return ctx->collect;
+	if (rule_set_excluded(ctx->rules, path, len))
+		return SCAN_SKIP;
+	rule = rule_set_match(ctx->rules, path, len);
+	if (!rule) {
+		/* Not covered: not scanned, but a rule may cover something below. */
+		return rule_set_may_match_below(ctx->rules, path, len) ? SCAN_STAT | SCAN_NO_ENTRY
+								       : SCAN_SKIP;
+	}
+	return collect_for_attrs(rule_attrs(rule), ctx->collect);
 }
 
 static double elapsed(const struct timespec *start)
@@ -202,7 +376,8 @@ static enum scan_action scan_visit(const struct entry *e, void *userdata)
 	return SCAN_CONTINUE;
 }
 
-int cli_scan_into(struct snap_store *st, const struct snap_new *params, const struct cli_args *args,
+int cli_scan_into(struct snap_store *st, const struct snap_new *params,
+		  const struct rule_set *rules, const struct cli_args *args,
 		  struct snap_info *ret_info, struct scan_stats *ret_stats)
 {
 	struct scan_ctx ctx = { 0 };
@@ -212,6 +387,9 @@ int cli_scan_into(struct snap_store *st, const struct snap_new *params, const st
 	int r, code = 0;
 
 	ctx.collect = params->hash == HASH_NONE ? SCAN_STAT : SCAN_ALL;
+	ctx.rules = rules;
+	ctx.db_real = resolve_db_path(snap_store_path(st));
+	ctx.db_len = ctx.db_real ? strlen(ctx.db_real) : 0;
 	ctx.progress = !args->quiet && isatty(STDERR_FILENO);
 	if (pause_env)
 		ctx.pause_after = strtoull(pause_env, NULL, 10);
@@ -245,8 +423,10 @@ int cli_scan_into(struct snap_store *st, const struct snap_new *params, const st
 
 	opts.roots = params->roots;
 	opts.nroots = params->nroots;
-	opts.nthreads = args->threads;
+	opts.nthreads = args->threads ? args->threads : rules ? rule_set_scan(rules)->threads : 0;
 	opts.hash = params->hash;
+	/* One libmagic handle per worker, loaded up front, only when a rule wants the type. */
+	opts.may_mime = rules && (rule_set_attrs(rules) & ATTR_MIME);
 	opts.cross_mounts = params->cross_mounts;
 	opts.decide = scan_decide;
 	opts.decide_data = &ctx;
@@ -289,6 +469,7 @@ out:
 	for (size_t i = 0; i < ctx.nexcludes; i++)
 		pattern_free(ctx.excludes[i]);
 	free(ctx.excludes);
+	free(ctx.db_real);
 	return code;
 }
 
@@ -296,17 +477,75 @@ out:
 
 struct compare_ctx {
 	struct report *rep;
+	const struct rule_set *rules;
+	bool live; /* the new side is the live host: libmagic may read its files */
+	bool count_expected;
 	int report_err; /* report_add() failed (a temporary file could not be written) */
 };
+
+/*
+ * libmagic's type of the new content, for a rule with magic: true: from the
+ * snapshot when the scan collected it, else (a live check) from the file.
+ */
+static char *deviation_mime(const struct compare_ctx *ctx, const struct rule *rule,
+			    const struct deviation *d)
+{
+	struct diag dg = { 0 };
+	char *mime = NULL, *path;
+
+	if (!rule || !rule_magic(rule) || !d->new || !S_ISREG(d->new->mode) ||
+	    d->change == SNAP_REMOVED)
+		return NULL;
+	if ((d->new->collected &ATTR_MIME) && d->new->mime)
+		return strdup(d->new->mime);
+	if (!ctx->live)
+		return NULL;
+	path = strndup(d->new->key, d->new->key_len);
+	if (path && scan_mime_file(path, &mime, &dg) < 0)
+		mime = NULL; /* vanished or unreadable since the scan: no escalation from content */
+	free(path);
+	return mime;
+}
 
 static int compare_visit(const struct deviation *d, void *userdata)
 {
 	struct compare_ctx *ctx = userdata;
+	struct rule_verdict v;
+	struct report_verdict rv = { 0 };
+	enum rule_change change;
+	const struct entry *e = d->new ? d->new : d->old;
+	const struct rule *rule;
+	char *mime;
 	int r;
 
 	if (cli_interrupted())
 		return -ECANCELED;
-	r = report_add(ctx->rep, d);
+	if (!ctx->rules) {
+		r = report_add(ctx->rep, d);
+		goto out;
+	}
+	change = d->change == SNAP_ADDED     ? RULE_ADDED
+		 : d->change == SNAP_REMOVED ? RULE_REMOVED
+					     : RULE_MODIFIED;
+	rule = rule_set_match(ctx->rules, e->key, e->key_len);
+	mime = deviation_mime(ctx, rule, d);
+	if (!rule_set_classify(ctx->rules, change, d->old, d->new, d->attrs, mime, &v)) {
+		free(mime);
+		return 0; /* does not matter under the policy */
+	}
+	free(mime);
+	rv.class_name = rule_class_name(v.class);
+	rv.counts = v.class != RULE_EXPECTED || ctx->count_expected;
+	rv.severity_name = rule_severity_name(v.severity);
+	rv.severity_rank = (unsigned)v.severity;
+	rv.rule_id = rule_id(v.rule);
+	rv.rule_title = rule_title(v.rule);
+	rv.rule_file = rule_file(v.rule);
+	rv.rule_line = rule_line(v.rule);
+	rv.reason = v.reason;
+	rv.attrs = v.attrs;
+	r = report_add_verdict(ctx->rep, d, &rv);
+out:
 	if (r < 0)
 		ctx->report_err = r;
 	return r;
@@ -314,7 +553,7 @@ static int compare_visit(const struct deviation *d, void *userdata)
 
 int cli_compare_report(struct snap_store *st, const char *command, const struct snap_info *old,
 		       const struct snap_info *new, const char *const *roots, size_t nroots,
-		       const struct cli_args *args)
+		       const struct rule_set *rules, bool live, const struct cli_args *args)
 {
 	struct snap_iter *it_old = NULL, *it_new = NULL;
 	struct cli_output out;
@@ -354,6 +593,9 @@ int cli_compare_report(struct snap_store *st, const char *command, const struct 
 		goto out;
 	}
 	ctx.rep = rep;
+	ctx.rules = rules;
+	ctx.live = live;
+	ctx.count_expected = args->count_expected;
 	ctx.report_err = 0;
 	r = snap_compare(it_old, it_new, flags, compare_visit, &ctx, &d);
 	if (r < 0 && ctx.report_err) {

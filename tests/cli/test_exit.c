@@ -39,14 +39,25 @@ static void test_exit_code_for_counts_is_aides_bitmask(void **state)
 	assert_int_equal(exit_code_for_counts(&c), 0);
 	c.errors = 5; /* unreadable entries alone do not fail a run */
 	assert_int_equal(exit_code_for_counts(&c), 0);
-	c.added = 1;
+	c.counted_added = 1;
 	assert_int_equal(exit_code_for_counts(&c), 1);
-	c.removed = 7;
+	c.counted_removed = 7;
 	assert_int_equal(exit_code_for_counts(&c), 3);
-	c.modified = 1000000;
+	c.counted_modified = 1000000;
 	assert_int_equal(exit_code_for_counts(&c), 7);
-	c.added = 0;
+	c.counted_added = 0;
 	assert_int_equal(exit_code_for_counts(&c), 6);
+}
+
+static void test_exit_code_for_counts_ignores_what_does_not_count(void **state)
+{
+	(void)state;
+	/* Expected deviations are reported but not counted: the exit code stays 0. */
+	struct report_counts c = { .added = 2, .removed = 1, .modified = 3, .expected = 6 };
+
+	assert_int_equal(exit_code_for_counts(&c), 0);
+	c.counted_modified = 1;
+	assert_int_equal(exit_code_for_counts(&c), DRIFT_EXIT_MODIFIED);
 }
 
 static void test_exit_code_for_error_never_collides_with_bitmask(void **state)
@@ -161,6 +172,7 @@ int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_exit_code_for_counts_is_aides_bitmask),
+		cmocka_unit_test(test_exit_code_for_counts_ignores_what_does_not_count),
 		cmocka_unit_test(test_exit_code_for_error_never_collides_with_bitmask),
 		cmocka_unit_test(test_cli_args_parse_options_and_operands),
 		cmocka_unit_test(test_cli_args_parse_refuses_foreign_options),

@@ -35,14 +35,36 @@ def env_for_drift(extra=None):
     return env
 
 
+# The policy of the tests that are not about the policy: every attribute of
+# the foundation, everywhere, so that what they assert does not depend on the
+# built-in default (which excludes /tmp, where the trees live) nor on a
+# policy file of the host.
+ALL_POLICY = """\
+rules:
+  - id: everything
+    path: /
+    check: [type, mode, uid, gid, size, mtime, ctime, inode, device, nlink, target, hash]
+"""
+
+POLICY_COMMANDS = ("init", "check", "scan", "diff", "policy")
+
+
 class DriftCase(unittest.TestCase):
-    """A test case with a temporary directory, a tree root and a database."""
+    """A test case with a temporary directory, a tree root, a database and a policy."""
+
+    policy_text = ALL_POLICY
 
     def setUp(self):
         self.tmp = tempfile.mkdtemp(prefix="drift-e2e-")
         self.root = os.path.join(self.tmp, "root")
         os.mkdir(self.root)
         self.db = os.path.join(self.tmp, "state", "drift.db")
+        self.policy = os.path.join(self.tmp, "policy.yaml")
+        self.set_policy(self.policy_text)
+
+    def set_policy(self, text):
+        with open(self.policy, "w") as f:
+            f.write(text)
 
     def tearDown(self):
         # Long paths and odd names: remove with rm -rf rather than shutil on bytes.
@@ -52,8 +74,11 @@ class DriftCase(unittest.TestCase):
 
     def drift(self, *args, code=None, env=None, stdin=None, db=True):
         argv = [DRIFT] + [a for a in args]
-        if db and len(args) > 0 and args[0] not in ("help", "--help", "--version"):
+        if db and len(args) > 0 and args[0] not in ("help", "--help", "--version", "policy"):
             argv.insert(2, "--db=" + self.db)
+        if db and len(args) > 0 and args[0] in POLICY_COMMANDS and \
+                not any(str(a).startswith("--policy") for a in args):
+            argv.insert(2, "--policy=" + self.policy)
         p = subprocess.run(argv, capture_output=True, env=env_for_drift(env),
                            stdin=subprocess.DEVNULL if stdin is None else stdin, timeout=120)
         if code is not None and p.returncode != code:

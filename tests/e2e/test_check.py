@@ -6,8 +6,8 @@ import subprocess
 import sys
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from drifttest import (ADDED, CLEAN, MODIFIED, REMOVED, DriftCase, by_path, raw_path,  # noqa: E402
-                       run_tap)
+from drifttest import (ADDED, CLEAN, E_USAGE, MODIFIED, REMOVED, DriftCase, by_path,  # noqa: E402
+                       raw_path, run_tap)
 
 
 class CheckDeviations(DriftCase):
@@ -236,6 +236,27 @@ class CheckDeviations(DriftCase):
         doc, _ = self.check_json(code=REMOVED)
         self.assertEqual(sorted(by_path(doc)), sorted([self.path("b").encode(), b.encode()]))
         self.assertNotIn(a.encode(), by_path(doc))
+
+    def test_own_database_inside_the_tree_is_never_scanned(self):
+        self.write("etc/a", "1")
+        self.db = self.path("var/lib/drift/drift.db")
+        self.init()
+        self.drift("check", code=CLEAN)
+        self.drift("check", code=CLEAN)
+
+    def test_check_of_a_path_outside_the_baseline_is_refused(self):
+        self.write("in/a", "1")
+        out = self.write("out/b", "2")
+        self.init(self.path("in"))
+        p = self.drift("check", out, code=E_USAGE)
+        self.assertIn(b"not under the baseline", p.stderr)
+
+    def test_scan_without_paths_skips_a_vanished_baseline_root(self):
+        self.write("a/x", "1")
+        self.write("b/y", "2")
+        self.init(self.path("a"), self.path("b"))
+        subprocess.run(["rm", "-rf", self.path("b")], check=True)
+        self.drift("scan", "-q", "--label", "after", code=0)
 
     def test_unreadable_entries_are_counted_not_fatal(self):
         # Root reads anything; this needs an unprivileged user to be meaningful.

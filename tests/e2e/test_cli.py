@@ -10,7 +10,7 @@ sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from drifttest import (ADDED, CLEAN, DRIFT, E_OUTPUT, E_SCAN, E_USAGE, MODIFIED,  # noqa: E402
                        REMOVED, DriftCase, env_for_drift, run_tap)
 
-COMMANDS = ["init", "check", "scan", "diff", "snapshots", "help"]
+COMMANDS = ["init", "check", "scan", "diff", "snapshots", "policy", "help"]
 
 
 class Cli(DriftCase):
@@ -44,6 +44,9 @@ class Cli(DriftCase):
         self.drift("scan", self.root, code=E_USAGE)        # no --label
         self.drift("diff", "onlyone", code=E_USAGE)
         self.drift("init", "--exclude", "[oops", self.root, code=E_USAGE)
+        self.assertFalse(os.path.exists(self.db), "a usage error creates no database")
+        p = self.drift("init", "--quiet=1", code=E_USAGE)
+        self.assertIn(b"--quiet=1", p.stderr)
 
     def test_missing_root_is_a_scan_error(self):
         p = self.drift("init", self.path("does-not-exist"), code=E_SCAN)
@@ -61,9 +64,13 @@ class Cli(DriftCase):
         first, rest = text.split("\n", 1)
         self.assertIn("3 deviations", first)
         self.assertIn("1 added, 1 removed, 1 modified", first)
-        self.assertLess(rest.index("added (1):"), rest.index("removed (1):"))
-        self.assertLess(rest.index("removed (1):"), rest.index("modified (1):"))
-        self.assertIn("  " + self.path("etc/c") + "\n", rest)
+        self.assertIn("3 drift (3 medium)", first)
+        # One section per severity; in it, entries in path order with their change.
+        self.assertTrue(rest.startswith("\nmedium (3):\n"), rest)
+        self.assertIn("  added     " + self.path("etc/c") + "  [everything] new file\n", rest)
+        self.assertIn("  removed   " + self.path("etc/b") + "  [everything] removed\n", rest)
+        self.assertLess(rest.index(self.path("etc/a")), rest.index(self.path("etc/b")))
+        self.assertLess(rest.index(self.path("etc/b")), rest.index(self.path("etc/c")))
         self.assertRegex(rest, r"\n    size: 1 -> 2\n")
         self.assertRegex(rest, r"\n    hash: [0-9a-f]{32} -> [0-9a-f]{32}\n")
         self.assertNotIn("\033[", text, "no colour when not a terminal")
@@ -99,7 +106,8 @@ class Cli(DriftCase):
         self.write("etc/a", "1")
         self.init()
         with open("/dev/full", "wb") as full:
-            p = subprocess.run([DRIFT, "check", "--db=" + self.db], stdout=full,
+            p = subprocess.run([DRIFT, "check", "--db=" + self.db, "--policy=" + self.policy],
+                               stdout=full,
                                stderr=subprocess.PIPE, env=env_for_drift())
         self.assertEqual(p.returncode, E_OUTPUT, p.stderr)
         self.assertIn(b"cannot write", p.stderr)

@@ -22,7 +22,7 @@ class Robustness(DriftCase):
 
     def start_paused(self, *args, after=50):
         """Start drift with the test hook that pauses the writer after N entries."""
-        argv = [DRIFT, args[0], "--db=" + self.db] + list(args[1:])
+        argv = [DRIFT, args[0], "--db=" + self.db, "--policy=" + self.policy] + list(args[1:])
         p = subprocess.Popen(argv, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
                              stdin=subprocess.DEVNULL,
                              env=env_for_drift({"DRIFT_TEST_PAUSE_AFTER": str(after)}))

@@ -1,0 +1,172 @@
+/*
+ * Finding and loading the policy, and refusing files that someone other
+ * than root could have written (sshd's StrictModes) when running as root.
+ */
+#include "cli/cli.h"
+
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "common/diag.h"
+#include "common/strbuf.h"
+#include "common/banned.h"
+
+const char *cli_policy_path(struct cli_args *args)
+{
+	struct strbuf sb = STRBUF_INIT;
+	const char *config, *home;
+
+	if (args->policy)
+		return args->policy;
+	if (args->policy_default)
+		return args->policy_default;
+	if (geteuid() == 0) {
+		args->policy_default = strdup("/etc/drift/policy.yaml");
+		return args->policy_default;
+	}
+	config = getenv("XDG_CONFIG_HOME");
+	home = getenv("HOME");
+	if (config && config[0] == '/')
+		strbuf_addf(&sb, "%s/drift/policy.yaml", config);
+	else if (home && home[0])
+		strbuf_addf(&sb, "%s/.config/drift/policy.yaml", home);
+	else
+		return NULL;
+	args->policy_default = strbuf_detach(&sb, NULL);
+	return args->policy_default;
+}
+
+/*
+ * Whether @path and every directory above it are safe to trust as root:
+ * owned by root and writable by nobody else. A sticky directory owned by
+ * root (/tmp) is accepted above the file, since nobody else can replace
+ * what root put in it; it is refused as the direct parent of a database,
+ * where SQLite creates its -wal and -shm files.
+ */
+int cli_check_secure_path(const char *path, const char *what, bool parent_may_be_sticky,
+			  bool allow_insecure)
+{
+	struct strbuf sb = STRBUF_INIT;
+	struct stat st;
+	bool first = true, direct_parent = false;
+	int code = 0;
+
+	if (geteuid() != 0 || allow_insecure)
+		return 0;
+	if (path[0] != '/') {
+		char cwd[4096];
+		if (!getcwd(cwd, sizeof(cwd))) {
+			cli_error("cannot check %s '%s': %s", what, path, strerror(errno));
+			return DRIFT_EXIT_USAGE;
+		}
+		strbuf_addf(&sb, "%s/", cwd);
+	}
+	if (strbuf_adds(&sb, path) < 0) {
+		cli_error("out of memory");
+		return DRIFT_EXIT_INTERNAL;
+	}
+
+	for (;;) {
+		if (lstat(sb.buf, &st) == 0) {
+			bool sticky = S_ISDIR(st.st_mode) && (st.st_mode & S_ISVTX);
+			bool writable = st.st_mode & (S_IWGRP | S_IWOTH);
+			if (st.st_uid != 0 ||
+			    (writable &&
+			     (first || !sticky || (direct_parent && !parent_may_be_sticky)))) {
+				cli_error(
+					"refusing %s '%s': '%s' is %s (use --allow-insecure to override)",
+					what, path, sb.buf,
+					st.st_uid != 0 ? "not owned by root"
+						       : "writable by others");
+				code = strcmp(what, "policy") ? DRIFT_EXIT_DATABASE
+							      : DRIFT_EXIT_POLICY;
+				break;
+			}
+			direct_parent = first;
+			first = false;
+		} else if (errno != ENOENT) {
+			cli_error("cannot check %s '%s': %s: %s", what, path, sb.buf,
+				  strerror(errno));
+			code = strcmp(what, "policy") ? DRIFT_EXIT_DATABASE : DRIFT_EXIT_POLICY;
+			break;
+		} else {
+			direct_parent = first;
+			first = false;
+		}
+		if (sb.len <= 1)
+			break;
+		/* Up one component. */
+		char *slash = strrchr(sb.buf, '/');
+		strbuf_setlen(&sb, slash == sb.buf ? 1 : (size_t)(slash - sb.buf));
+	}
+	strbuf_release(&sb);
+	return code;
+}
+
+struct problem_ctx {
+	unsigned count;
+};
+
+static void print_problem(const struct diag *d, void *userdata)
+{
+	struct problem_ctx *ctx = userdata;
+
+	ctx->count++;
+	if (d->file && d->line)
+		fprintf(stderr, "%s:%u:%u: %s\n", d->file, d->line, d->col, d->msg);
+	else if (d->file)
+		fprintf(stderr, "%s: %s\n", d->file, d->msg);
+	else
+		fprintf(stderr, "drift: %s\n", d->msg);
+}
+
+int cli_policy_load_file(const char *path, struct rule_set **ret_set)
+{
+	struct problem_ctx ctx = { 0 };
+	struct diag d = { 0 };
+	int r;
+
+	r = rule_set_load_file(path, print_problem, &ctx, ret_set, &d);
+	if (r == -ENOMEM) {
+		cli_error("out of memory");
+		return DRIFT_EXIT_INTERNAL;
+	}
+	if (r < 0) {
+		if (!ctx.count)
+			cli_error("%s", d.msg[0] ? d.msg : strerror(-r));
+		else
+			cli_error("%s: %u problem%s in the policy", path, ctx.count,
+				  ctx.count == 1 ? "" : "s");
+		return DRIFT_EXIT_POLICY;
+	}
+	return 0;
+}
+
+int cli_policy_load(struct cli_args *args, struct rule_set **ret_set)
+{
+	const char *path = cli_policy_path(args);
+	struct diag d = { 0 };
+	struct stat st;
+	int code, r;
+
+	if (args->policy && !strcmp(args->policy, "builtin"))
+		path = NULL;
+	else if (!args->policy && (!path || (stat(path, &st) < 0 && errno == ENOENT)))
+		path = NULL; /* no policy file: the built-in default */
+
+	if (!path) {
+		r = rule_set_load_default(ret_set, &d);
+		if (r < 0) {
+			cli_error("built-in policy: %s", d.msg[0] ? d.msg : strerror(-r));
+			return r == -ENOMEM ? DRIFT_EXIT_INTERNAL : DRIFT_EXIT_POLICY;
+		}
+		return 0;
+	}
+	code = cli_check_secure_path(path, "policy", true, args->allow_insecure);
+	if (code)
+		return code;
+	return cli_policy_load_file(path, ret_set);
+}
