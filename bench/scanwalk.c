@@ -1,10 +1,11 @@
 /*
  * scanwalk: time scan_walk() alone (no store), for the walker's figures.
  *
- *     scanwalk [-j THREADS] [-n] [-r REPEAT] ROOT...
+ *     scanwalk [-j THREADS] [-n] [-H xxh3|sha256] [-r REPEAT] ROOT...
  *
- * -n walks without hashing. Prints one line per run: entries, files hashed,
- * bytes hashed, seconds, entries/s, GB/s. Built by meson as build/bench/scanwalk.
+ * -n walks without hashing; -H picks the hash algorithm (default xxh3). Prints one line per run:
+ * entries, files hashed, bytes hashed, seconds, entries/s, GB/s. Built by meson as
+ * build/bench/scanwalk.
  */
 #include <errno.h>
 #include <stdio.h>
@@ -31,7 +32,7 @@ int main(int argc, char **argv)
 
 	o.hash = HASH_XXH3_128;
 	o.visit = visit;
-	while ((c = getopt(argc, argv, "j:nr:")) != -1) {
+	while ((c = getopt(argc, argv, "j:nH:r:")) != -1) {
 		switch (c) {
 		case 'j':
 			o.nthreads = (unsigned)strtoul(optarg, NULL, 10);
@@ -39,11 +40,18 @@ int main(int argc, char **argv)
 		case 'n':
 			o.hash = HASH_NONE;
 			break;
+		case 'H':
+			if (hash_algo_parse(optarg, &o.hash) < 0) {
+				fprintf(stderr, "scanwalk: unknown hash algorithm '%s'\n", optarg);
+				return 2;
+			}
+			break;
 		case 'r':
 			repeat = (unsigned)strtoul(optarg, NULL, 10);
 			break;
 		default:
-			fprintf(stderr, "usage: scanwalk [-j THREADS] [-n] [-r REPEAT] ROOT...\n");
+			fprintf(stderr,
+				"usage: scanwalk [-j THREADS] [-n] [-H xxh3|sha256] [-r REPEAT] ROOT...\n");
 			return 2;
 		}
 	}
@@ -66,7 +74,7 @@ int main(int argc, char **argv)
 		s = (double)(t1.tv_sec - t0.tv_sec) + (double)(t1.tv_nsec - t0.tv_nsec) / 1e9;
 		printf("j=%u hash=%s entries=%llu hashed=%llu bytes=%llu errors=%llu %.3f s "
 		       "%.0f entries/s %.2f GB/s\n",
-		       o.nthreads, o.hash ? "xxh3" : "none", (unsigned long long)st.entries,
+		       o.nthreads, hash_algo_name(o.hash), (unsigned long long)st.entries,
 		       (unsigned long long)st.files_hashed, (unsigned long long)st.bytes_hashed,
 		       (unsigned long long)st.errors, s, (double)st.entries / s,
 		       (double)st.bytes_hashed / s / 1e9);

@@ -59,6 +59,8 @@ int hash_algo_parse(const char *name, enum hash_algo *ret_algo)
 		*ret_algo = HASH_NONE;
 	else if (!strcmp(name, "xxh3-128") || !strcmp(name, "xxh3") || !strcmp(name, "xxh128"))
 		*ret_algo = HASH_XXH3_128;
+	else if (!strcmp(name, "sha256"))
+		*ret_algo = HASH_SHA256;
 	else
 		return -EINVAL;
 	return 0;

@@ -1,8 +1,13 @@
 /*
- * Content hashing: the XXH3-128 of one regular file, the way the walker
- * needs it.
+ * Content hashing: the XXH3-128 or SHA-256 of one regular file, the way the
+ * walker needs it.
  *
  * Components:
+ *  - digest_*(): the two algorithms behind one face (one-shot, reset,
+ *    update, final), on the hasher's own state: an XXH3_state_t, or an
+ *    EVP_MD_CTX with the SHA256 EVP_MD fetched once per hasher (fetching
+ *    per file would look the provider up 130,000 times a scan). OpenSSL
+ *    picks its SHA-NI (or AVX2) code at run time.
  *  - open_file(): O_NOFOLLOW|O_NONBLOCK|O_NOCTTY (a symlink, FIFO or tty is
  *    never followed, waited on or adopted) plus O_NOATIME with the EPERM
  *    fallback (only the owner may ask for it).
@@ -16,10 +21,11 @@
  *    holes are never read. A second fstat after reading, compared with the
  *    first (size, mtime, ctime, link count) and with the byte count, tells
  *    whether the file changed under us.
- *  - The holes limit: zeros cost XXH3 as much as data (~30 GB/s), and a
- *    file of 1 EiB of holes costs nothing to create, so a file with more
- *    than h->holes_max bytes of holes (SCAN_HASH_HOLES_MAX, 64 GiB) is not
- *    hashed (HASH_TOO_SPARSE, then ENTRY_NOT_HASHED_TOO_SPARSE). The rule
+ *  - The holes limit: zeros cost as much as data (XXH3 ~30 GB/s, SHA-256
+ *    ~1.8 GB/s), and a file of 1 EiB of holes costs nothing to create, so
+ *    a file with more than h->holes_max bytes of holes (SCAN_HASH_HOLES_MAX,
+ *    64 GiB) is not hashed (HASH_TOO_SPARSE, then
+ *    ENTRY_NOT_HASHED_TOO_SPARSE), whatever the algorithm. The rule
  *    is checked twice: before reading, on the allocation (st_size minus
  *    512 * st_blocks, a lower bound of the holes since st_blocks also
  *    counts metadata blocks: no data is read when it is already over),
@@ -51,6 +57,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include <openssl/evp.h>
 #include <xxhash.h>
 #include <xxh_x86dispatch.h>
 
@@ -77,18 +84,50 @@ enum hash_outcome {
 /* Fed for holes of sparse files; 64 KiB of zeros costs ~2 us of XXH3 per call. */
 static const unsigned char zeros[64 * 1024];
 
-int scan_hasher_init(struct scan_hasher *h, size_t buf_size)
+uint8_t scan_hash_len(enum hash_algo algo)
 {
-	memset(h, 0, sizeof(*h));
-	h->state = XXH3_createState();
-	h->buf = malloc(buf_size);
-	if (!h->state || !h->buf) {
-		scan_hasher_release(h);
-		return -ENOMEM;
+	switch (algo) {
+	case HASH_XXH3_128:
+		return 16;
+	case HASH_SHA256:
+		return 32;
+	case HASH_NONE:
+		break;
 	}
+	return 0;
+}
+
+int scan_hasher_init(struct scan_hasher *h, enum hash_algo algo, size_t buf_size)
+{
+	int r = -ENOMEM;
+
+	memset(h, 0, sizeof(*h));
+	h->algo = algo;
+	if (algo == HASH_XXH3_128) {
+		h->state = XXH3_createState();
+		if (!h->state)
+			goto fail;
+	} else if (algo == HASH_SHA256) {
+		h->sha = EVP_MD_CTX_new();
+		if (!h->sha)
+			goto fail;
+		h->sha_md = EVP_MD_fetch(NULL, "SHA256", NULL);
+		if (!h->sha_md) {
+			r = -EIO;
+			goto fail;
+		}
+	} else {
+		return -EOPNOTSUPP;
+	}
+	h->buf = malloc(buf_size);
+	if (!h->buf)
+		goto fail;
 	h->buf_size = buf_size;
 	h->holes_max = SCAN_HASH_HOLES_MAX;
 	return 0;
+fail:
+	scan_hasher_release(h);
+	return r;
 }
 
 void scan_hasher_release(struct scan_hasher *h)
@@ -96,10 +135,61 @@ void scan_hasher_release(struct scan_hasher *h)
 	if (!h)
 		return;
 	XXH3_freeState(h->state);
+	EVP_MD_CTX_free(h->sha);
+	EVP_MD_free(h->sha_md);
 	free(h->buf);
 	h->state = NULL;
+	h->sha = NULL;
+	h->sha_md = NULL;
 	h->buf = NULL;
 	h->buf_size = 0;
+}
+
+/* ---- the algorithms: 0 or -EIO (OpenSSL failed) ---- */
+
+static int digest_reset(struct scan_hasher *h)
+{
+	if (h->algo == HASH_SHA256)
+		return EVP_DigestInit_ex2(h->sha, h->sha_md, NULL) == 1 ? 0 : -EIO;
+	XXH3_128bits_reset(h->state);
+	return 0;
+}
+
+static int digest_update(struct scan_hasher *h, const void *p, size_t n)
+{
+	if (h->algo == HASH_SHA256)
+		return EVP_DigestUpdate(h->sha, p, n) == 1 ? 0 : -EIO;
+	XXH3_128bits_update(h->state, p, n);
+	return 0;
+}
+
+/* The digest bytes as `xxhsum -H2` / `sha256sum` print them, scan_hash_len() of them. */
+static int digest_final(struct scan_hasher *h, unsigned char out[ENTRY_HASH_MAX])
+{
+	XXH128_canonical_t canon;
+
+	if (h->algo == HASH_SHA256)
+		return EVP_DigestFinal_ex(h->sha, out, NULL) == 1 ? 0 : -EIO;
+	XXH128_canonicalFromHash(&canon, XXH3_128bits_digest(h->state));
+	memcpy(out, canon.digest, 16);
+	return 0;
+}
+
+static int digest_oneshot(struct scan_hasher *h, const void *p, size_t n,
+			  unsigned char out[ENTRY_HASH_MAX])
+{
+	XXH128_canonical_t canon;
+	int r;
+
+	if (h->algo == HASH_SHA256) {
+		r = digest_reset(h);
+		if (r == 0)
+			r = digest_update(h, p, n);
+		return r < 0 ? r : digest_final(h, out);
+	}
+	XXH128_canonicalFromHash(&canon, XXH3_128bits(p, n));
+	memcpy(out, canon.digest, 16);
+	return 0;
 }
 
 static void progress_add(struct scan_hasher *h, uint64_t n)
@@ -127,6 +217,7 @@ static int open_file(int dirfd, const char *name)
 static int64_t feed_read(struct scan_hasher *h, int fd, uint64_t limit)
 {
 	uint64_t total = 0;
+	int r;
 
 	while (total < limit) {
 		size_t want = h->buf_size;
@@ -141,14 +232,16 @@ static int64_t feed_read(struct scan_hasher *h, int fd, uint64_t limit)
 			return n;
 		if (n == 0)
 			break;
-		XXH3_128bits_update(h->state, h->buf, (size_t)n);
+		r = digest_update(h, h->buf, (size_t)n);
+		if (r < 0)
+			return r;
 		total += (uint64_t)n;
 		progress_add(h, (uint64_t)n);
 	}
 	return (int64_t)total;
 }
 
-/* Feed @n zeros (a hole). Returns 0 or -ECANCELED when a stop was requested meanwhile. */
+/* Feed @n zeros (a hole). Returns 0, -ECANCELED when a stop was requested meanwhile, -EIO. */
 static int feed_zeros(struct scan_hasher *h, uint64_t n)
 {
 	while (n > 0) {
@@ -156,7 +249,8 @@ static int feed_zeros(struct scan_hasher *h, uint64_t n)
 
 		if (stop_requested(h))
 			return -ECANCELED;
-		XXH3_128bits_update(h->state, zeros, k);
+		if (digest_update(h, zeros, k) < 0)
+			return -EIO;
 		progress_add(h, k);
 		n -= k;
 	}
@@ -236,12 +330,10 @@ static bool stat_moved(const struct stat *a, const struct stat *b)
  * -errno.
  */
 static int hash_once(struct scan_hasher *h, int dirfd, const char *name, const struct stat *walked,
-		     struct stat *ret_after, unsigned char digest[16], int *ret_fd,
+		     struct stat *ret_after, unsigned char digest[ENTRY_HASH_MAX], int *ret_fd,
 		     int *ret_open_err)
 {
 	struct stat before, after;
-	XXH128_hash_t hv = { 0, 0 };
-	XXH128_canonical_t canon;
 	uint64_t size;
 	int64_t total;
 	int fd, r;
@@ -283,19 +375,26 @@ static int hash_once(struct scan_hasher *h, int dirfd, const char *name, const s
 		}
 		progress_add(h, got);
 		if (got < h->buf_size || got <= size) {
-			hv = XXH3_128bits(h->buf, got);
+			r = digest_oneshot(h, h->buf, got, digest);
+			if (r < 0)
+				goto out_close;
 			total = (int64_t)got;
 		} else {
 			/* It grew past the buffer while we read: carry on streaming. */
-			XXH3_128bits_reset(h->state);
-			XXH3_128bits_update(h->state, h->buf, got);
+			r = digest_reset(h);
+			if (r == 0)
+				r = digest_update(h, h->buf, got);
+			if (r < 0)
+				goto out_close;
 			total = feed_read(h, fd, UINT64_MAX);
 			if (total < 0) {
 				r = (int)total;
 				goto out_close;
 			}
 			total += (int64_t)got;
-			hv = XXH3_128bits_digest(h->state);
+			r = digest_final(h, digest);
+			if (r < 0)
+				goto out_close;
 		}
 	} else {
 		uint64_t allocated = (uint64_t)before.st_blocks * 512;
@@ -306,7 +405,9 @@ static int hash_once(struct scan_hasher *h, int dirfd, const char *name, const s
 			goto out_close;
 		}
 		(void)posix_fadvise(fd, 0, 0, POSIX_FADV_SEQUENTIAL);
-		XXH3_128bits_reset(h->state);
+		r = digest_reset(h);
+		if (r < 0)
+			goto out_close;
 		if (allocated < size)
 			total = feed_sparse(h, fd, size);
 		else
@@ -320,15 +421,15 @@ static int hash_once(struct scan_hasher *h, int dirfd, const char *name, const s
 			r = (int)total;
 			goto out_close;
 		}
-		hv = XXH3_128bits_digest(h->state);
+		r = digest_final(h, digest);
+		if (r < 0)
+			goto out_close;
 	}
 
 	r = scan_sys_fstat(fd, &after);
 	if (r < 0)
 		goto out_close;
 	r = stat_moved(&before, &after) || (uint64_t)total != size ? HASH_CHANGED : HASH_STABLE;
-	XXH128_canonicalFromHash(&canon, hv);
-	memcpy(digest, canon.digest, 16);
 	*ret_after = after;
 	if (ret_fd) {
 		*ret_fd = fd; /* the caller reads more through it (attributes) */
@@ -339,17 +440,18 @@ out_close:
 	return r;
 }
 
-static void entry_set_hash(struct entry *e, const unsigned char digest[16])
+static void entry_set_hash(struct entry *e, enum hash_algo algo,
+			   const unsigned char digest[ENTRY_HASH_MAX])
 {
-	e->hash_algo = HASH_XXH3_128;
-	e->hash_len = 16;
-	memcpy(e->hash, digest, 16);
+	e->hash_algo = algo;
+	e->hash_len = scan_hash_len(algo);
+	memcpy(e->hash, digest, e->hash_len);
 }
 
 int scan_hasher_entry_keep(struct scan_hasher *h, int dirfd, const char *name, struct stat *st,
 			   struct entry *e, int *ret_fd)
 {
-	unsigned char digest[16] = { 0 };
+	unsigned char digest[ENTRY_HASH_MAX] = { 0 };
 	struct stat after, fresh;
 	int r;
 
@@ -396,7 +498,7 @@ int scan_hasher_entry_keep(struct scan_hasher *h, int dirfd, const char *name, s
 		}
 		if (r == HASH_STABLE || (r == HASH_CHANGED && attempt > 0)) {
 			*st = after;
-			entry_set_hash(e, digest);
+			entry_set_hash(e, h->algo, digest);
 			if (r == HASH_CHANGED)
 				e->flags |= ENTRY_CHANGED_WHILE_READ;
 			return 0;
@@ -435,7 +537,7 @@ int scan_hash_file(int dirfd, const char *name, enum hash_algo algo, struct entr
 
 	if (algo == HASH_NONE)
 		return -EINVAL;
-	if (algo != HASH_XXH3_128)
+	if (algo != HASH_XXH3_128 && algo != HASH_SHA256)
 		return -EOPNOTSUPP;
 	r = scan_sys_fstatat(dirfd, name, &st, AT_SYMLINK_NOFOLLOW);
 	if (r < 0)
@@ -445,7 +547,7 @@ int scan_hash_file(int dirfd, const char *name, enum hash_algo algo, struct entr
 	if (!S_ISREG(st.st_mode))
 		return -EINVAL;
 
-	r = scan_hasher_init(&h, SCAN_HASH_BUF_SIZE);
+	r = scan_hasher_init(&h, algo, SCAN_HASH_BUF_SIZE);
 	if (r < 0)
 		return r;
 	r = scan_hasher_entry(&h, dirfd, name, &st, &tmp);

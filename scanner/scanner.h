@@ -15,9 +15,14 @@ struct diag;
  * scan_walk() walks one or more roots with a pool of worker threads and hands
  * every entry it finds, one at a time, to a visit callback that always runs
  * on the thread that called scan_walk() (so the caller, typically the
- * snapshot writer, needs no locking). Entries come out in no particular
- * order; the store keys them by path, so the snapshot is the same whatever
- * the thread count.
+ * snapshot writer, needs no locking). The store keys entries by path, so
+ * the snapshot is the same whatever the thread count; the order of the
+ * visits is only close to key order: each directory's names are sorted
+ * (memcmp order) and the walk is depth-first pre-order, so with one thread
+ * the order is exactly that pre-order ("/a", "/a/x", then "/a-b", whereas
+ * the bytes order "/a-b" before "/a/x"), and with more threads the workers'
+ * batches of up to 256 entries interleave. Inserting in near key order
+ * keeps the store's b-tree pages full and the inserts local.
  *
  *     static enum scan_action visit(const struct entry *e, void *userdata)
  *     {
@@ -119,9 +124,10 @@ typedef enum scan_action scan_visit_fn(const struct entry *e, void *userdata);
 /** Running totals, for progress lines and the closing summary. */
 struct scan_stats {
 	uint64_t entries;      /**< entries visited */
-	uint64_t files_hashed; /**< regular files whose content was hashed */
-	uint64_t bytes_hashed; /**< logical bytes hashed (holes count) */
+	uint64_t files_hashed; /**< regular files visited with a content hash (read or reused) */
+	uint64_t bytes_hashed; /**< their logical bytes (holes count) */
 	uint64_t errors;       /**< entries visited with err != 0 */
+	uint64_t files_reused; /**< of files_hashed, those whose hash came from opts->reuse */
 };
 
 /**
@@ -137,7 +143,7 @@ struct scan_opts {
 	const char *const *roots; /**< absolute, normalized paths (see scan_root_resolve()) */
 	size_t nroots;
 	unsigned nthreads;      /**< walker threads; 0 = online CPUs (maybe fewer: scan_walk()) */
-	enum hash_algo hash;    /**< HASH_NONE: metadata only */
+	enum hash_algo hash;    /**< HASH_NONE: metadata only; HASH_XXH3_128 or HASH_SHA256 */
 	bool cross_mounts;      /**< descend into other filesystems below a root */
 	scan_decide_fn *decide; /**< may be NULL: collect everything */
 	void *decide_data;      /**< passed to decide */
@@ -152,7 +158,35 @@ struct scan_opts {
 	 * never collected), so a walk without mime rules pays nothing.
 	 */
 	bool may_mime;
+	/**
+	 * Content reuse (`drift check --trust-ctime`), may be NULL: called on
+	 * a worker thread just before a regular file would be hashed (decide
+	 * asked for SCAN_HASH and hash is not HASH_NONE), with its fresh
+	 * metadata in @e (kind, key, key_len, mode, uid, gid, size, mtime_ns,
+	 * ctime_ns, ino, dev, nlink; borrowed for the call). *ret_entry is
+	 * zeroed scratch. Returning true with the hash fields of *ret_entry
+	 * filled (hash_algo, hash_len, hash) puts them in the entry and the
+	 * file is not opened for hashing (optional attributes that need an fd
+	 * still open it, without reading it). A reply whose hash_algo is not
+	 * opts->hash or whose hash_len is not that algorithm's (16, 32) is
+	 * ignored: the file is hashed. Concurrent calls come from different
+	 * workers; @worker is the calling worker's index, 0 <= worker <
+	 * scan_threads_max(nthreads), so the callback can keep per-worker
+	 * state (a database connection) without locks.
+	 */
+	bool (*reuse)(unsigned worker, const struct entry *e, struct entry *ret_entry,
+		      void *reuse_data);
+	void *reuse_data;
 };
+
+/**
+ * The most worker threads scan_walk() will run for opts->nthreads ==
+ * @nthreads (0 = online CPUs): the same count, at most 256, capped by what
+ * RLIMIT_NOFILE allows once scan_walk() has raised its soft limit (see
+ * scan_walk()). scan_walk() never starts more, even if the limit or the
+ * CPUs changed in between (it may start fewer). At least 1.
+ */
+unsigned scan_threads_max(unsigned nthreads);
 
 /**
  * Walk every root and call opts->visit for each entry (the roots included).
@@ -176,7 +210,8 @@ struct scan_opts {
  *         -ECANCELED when visit or tick asked to stop; -ENOENT, -ENOTDIR,
  *         -EACCES... when a root cannot be examined at all (@reterr names it);
  *         -EINVAL for a root that is not absolute or a missing visit;
- *         -EOPNOTSUPP for opts->hash other than HASH_NONE and HASH_XXH3_128;
+ *         -EOPNOTSUPP for opts->hash other than HASH_NONE, HASH_XXH3_128 and
+ *         HASH_SHA256;
  *         -ENOMEM, -EAGAIN (no threads) when the walk itself failed.
  *         *ret_stats (if non-NULL) is filled in every case, with the totals
  *         of what was visited. No walker thread is left running on return.
@@ -195,12 +230,14 @@ int scan_root_resolve(const char *root, char **ret_path, struct diag *reterr);
 /**
  * Hash the regular file @name in @dirfd as the walker does. Exposed for the
  * tests and for later verification commands. Returns 0 and fills @ret_entry's
- * hash fields (hash_algo, hash_len, hash; the digest is the 16 canonical
- * big-endian bytes that `xxhsum -H2` prints), and ORs ENTRY_CHANGED_WHILE_READ
- * into ret_entry->flags if the file kept changing while it was read. On
- * failure @ret_entry is untouched and the return is -ELOOP (a symlink: never
- * followed), -EINVAL (not a regular file, or HASH_NONE), -EOPNOTSUPP (an
- * algorithm other than HASH_XXH3_128), -EAGAIN (the name kept designating
+ * hash fields (hash_algo, hash_len, hash; the digest is the bytes the usual
+ * tool prints in hex: the 16 canonical big-endian bytes of `xxhsum -H2`
+ * for HASH_XXH3_128, the 32 bytes of `sha256sum` for HASH_SHA256), and ORs
+ * ENTRY_CHANGED_WHILE_READ into ret_entry->flags if the file kept changing
+ * while it was read. On failure @ret_entry is untouched and the return is
+ * -ELOOP (a symlink: never followed), -EINVAL (not a regular file, or
+ * HASH_NONE), -EOPNOTSUPP (an algorithm other than HASH_XXH3_128 and
+ * HASH_SHA256), -EIO (OpenSSL failed), -EAGAIN (the name kept designating
  * other files), -EFBIG (more than 64 GiB of holes: the walker records such
  * a file unhashed, with ENTRY_NOT_HASHED_TOO_SPARSE), or the errno of
  * fstatat/open/read (-ENOENT...).

@@ -21,6 +21,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <openssl/evp.h>
 #include <xxhash.h>
 
 #include "scanner/hash.h"
@@ -172,6 +173,145 @@ static void test_hash_file_sparse_equals_dense(void **state)
 	free(mem);
 }
 
+/* SHA-256 of @buf, with OpenSSL's one-shot EVP_Digest(): what the hasher must match. */
+static void reference_sha256(const void *buf, size_t len, uint8_t out[32])
+{
+	unsigned n = 0;
+
+	assert_int_equal(EVP_Digest(buf, len, out, &n, EVP_sha256(), NULL), 1);
+	assert_int_equal(n, 32);
+}
+
+static void test_hash_file_sha256_known_vectors(void **state)
+{
+	struct fixture *fx = *state;
+	/* FIPS 180-2: SHA-256("") and SHA-256("abc"). */
+	static const uint8_t empty[32] = { 0xe3, 0xb0, 0xc4, 0x42, 0x98, 0xfc, 0x1c, 0x14,
+					   0x9a, 0xfb, 0xf4, 0xc8, 0x99, 0x6f, 0xb9, 0x24,
+					   0x27, 0xae, 0x41, 0xe4, 0x64, 0x9b, 0x93, 0x4c,
+					   0xa4, 0x95, 0x99, 0x1b, 0x78, 0x52, 0xb8, 0x55 };
+	static const uint8_t abc[32] = { 0xba, 0x78, 0x16, 0xbf, 0x8f, 0x01, 0xcf, 0xea,
+					 0x41, 0x41, 0x40, 0xde, 0x5d, 0xae, 0x22, 0x23,
+					 0xb0, 0x03, 0x61, 0xa3, 0x96, 0x17, 0x7a, 0x9c,
+					 0xb4, 0x10, 0xff, 0x61, 0xf2, 0x00, 0x15, 0xad };
+	struct entry e = { 0 }, f = { 0 };
+
+	assert_int_equal(tree_write(fx->dirfd, "empty", "", 0), 0);
+	assert_int_equal(tree_write(fx->dirfd, "abc", "abc", 3), 0);
+	assert_int_equal(scan_hash_file(fx->dirfd, "empty", HASH_SHA256, &e), 0);
+	assert_int_equal(e.hash_algo, HASH_SHA256);
+	assert_int_equal(e.hash_len, 32);
+	assert_memory_equal(e.hash, empty, 32);
+	assert_int_equal(e.flags, 0);
+	assert_int_equal(scan_hash_file(fx->dirfd, "abc", HASH_SHA256, &f), 0);
+	assert_int_equal(f.hash_len, 32);
+	assert_memory_equal(f.hash, abc, 32);
+}
+
+static void test_hash_file_sha256_sizes_match_reference(void **state)
+{
+	struct fixture *fx = *state;
+	const size_t mib = 1 << 20;
+	/* One-shot (<= the 1 MiB buffer) and streaming sizes, around the block size too. */
+	const size_t sizes[] = { 1, 55, 56, 64, 4096, mib - 1, mib, mib + 1, 3 * mib + 7 };
+	uint8_t *buf = malloc(3 * mib + 7);
+
+	assert_non_null(buf);
+	for (size_t i = 0; i < sizeof(sizes) / sizeof(sizes[0]); i++) {
+		struct entry e = { 0 };
+		uint8_t want[32];
+		char name[32];
+
+		snprintf(name, sizeof(name), "s%zu", sizes[i]);
+		tree_fill(buf, sizes[i], (uint32_t)i + 21);
+		assert_int_equal(tree_write(fx->dirfd, name, buf, sizes[i]), 0);
+		reference_sha256(buf, sizes[i], want);
+		assert_int_equal(scan_hash_file(fx->dirfd, name, HASH_SHA256, &e), 0);
+		assert_int_equal(e.hash_algo, HASH_SHA256);
+		assert_int_equal(e.hash_len, 32);
+		assert_memory_equal(e.hash, want, 32);
+	}
+	free(buf);
+}
+
+static void test_hash_file_sha256_matches_sha256sum(void **state)
+{
+	struct fixture *fx = *state;
+	char cmd[160], line[160], hex[72];
+	uint8_t *buf = malloc(1500000); /* above the buffer: the streaming path */
+	struct entry e = { 0 };
+	FILE *p;
+
+	assert_non_null(buf);
+	if (access("/usr/bin/sha256sum", X_OK) != 0) {
+		free(buf);
+		skip();
+	}
+	tree_fill(buf, 1500000, 77);
+	assert_int_equal(tree_write(fx->dirfd, "x", buf, 1500000), 0);
+	free(buf);
+	assert_int_equal(scan_hash_file(fx->dirfd, "x", HASH_SHA256, &e), 0);
+	for (int i = 0; i < 32; i++)
+		snprintf(hex + 2 * i, 3, "%02x", e.hash[i]);
+	snprintf(cmd, sizeof(cmd), "/usr/bin/sha256sum %s/x", fx->dir);
+	p = popen(cmd, "r");
+	assert_non_null(p);
+	assert_non_null(fgets(line, sizeof(line), p));
+	pclose(p);
+	assert_memory_equal(line, hex, 64);
+}
+
+static void test_hash_file_sha256_sparse_equals_dense(void **state)
+{
+	struct fixture *fx = *state;
+	const size_t size = 8 << 20;
+	const off_t at[] = { 0, 3 << 20, (5 << 20) + 7, (off_t)size - 100 };
+	uint8_t *mem = calloc(1, size);
+	struct entry sparse = { 0 }, dense = { 0 };
+	uint8_t want[32];
+	struct stat st;
+	int fd;
+
+	assert_non_null(mem);
+	fd = openat(fx->dirfd, "sparse", O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+	assert_true(fd >= 0);
+	assert_int_equal(ftruncate(fd, (off_t)size), 0);
+	for (size_t i = 0; i < sizeof(at) / sizeof(at[0]); i++) {
+		uint8_t block[100];
+
+		tree_fill(block, sizeof(block), (uint32_t)i + 9);
+		memcpy(mem + at[i], block, sizeof(block));
+		assert_int_equal(pwrite(fd, block, sizeof(block), at[i]), (ssize_t)sizeof(block));
+	}
+	assert_int_equal(close(fd), 0);
+	assert_int_equal(fstatat(fx->dirfd, "sparse", &st, 0), 0);
+	if ((uint64_t)st.st_blocks * 512 >= size) {
+		free(mem);
+		skip(); /* this filesystem does not do holes */
+	}
+	assert_int_equal(tree_write(fx->dirfd, "dense", mem, size), 0);
+
+	reference_sha256(mem, size, want);
+	assert_int_equal(scan_hash_file(fx->dirfd, "sparse", HASH_SHA256, &sparse), 0);
+	assert_int_equal(scan_hash_file(fx->dirfd, "dense", HASH_SHA256, &dense), 0);
+	assert_memory_equal(sparse.hash, want, 32);
+	assert_memory_equal(dense.hash, want, 32);
+	assert_int_equal(sparse.flags, 0);
+	free(mem);
+}
+
+static void test_hasher_init_rejects_unknown_algorithm(void **state)
+{
+	struct scan_hasher h;
+
+	(void)state;
+	assert_int_equal(scan_hasher_init(&h, HASH_NONE, 4096), -EOPNOTSUPP);
+	assert_int_equal(scan_hasher_init(&h, (enum hash_algo)99, 4096), -EOPNOTSUPP);
+	assert_int_equal(scan_hash_len(HASH_XXH3_128), 16);
+	assert_int_equal(scan_hash_len(HASH_SHA256), 32);
+	assert_int_equal(scan_hash_len(HASH_NONE), 0);
+}
+
 static void assert_untouched(const struct entry *e)
 {
 	struct entry ref;
@@ -220,7 +360,7 @@ static void test_hash_file_rejects_other_algorithms(void **state)
 
 	assert_int_equal(tree_write(fx->dirfd, "f", "x", 1), 0);
 	memset(&e, 0x5a, sizeof(e));
-	assert_int_equal(scan_hash_file(fx->dirfd, "f", HASH_SHA256, &e), -EOPNOTSUPP);
+	assert_int_equal(scan_hash_file(fx->dirfd, "f", (enum hash_algo)99, &e), -EOPNOTSUPP);
 	assert_int_equal(scan_hash_file(fx->dirfd, "f", HASH_NONE, &e), -EINVAL);
 	assert_untouched(&e);
 }
@@ -263,7 +403,7 @@ static void test_hasher_entry_stop_ends_hashing_of_holes(void **state)
 	if (r < 0)
 		skip(); /* no holes on this filesystem */
 	assert_int_equal(fstatat(fx->dirfd, "holes", &st, AT_SYMLINK_NOFOLLOW), 0);
-	assert_int_equal(scan_hasher_init(&h, 64 << 10), 0);
+	assert_int_equal(scan_hasher_init(&h, HASH_XXH3_128, 64 << 10), 0);
 	h.stop = &stop;
 	memset(&e, 0x5a, sizeof(e));
 	/* 8 GiB of zeros would take a quarter of a second; a stop request ends it at once. */
@@ -289,7 +429,7 @@ static void test_hasher_entry_leaves_too_sparse_file_unhashed(void **state)
 	assert_int_equal(make_sparse(fx, "over", max + 8192, max + 4096, 4096), 0);
 	assert_int_equal(fstatat(fx->dirfd, "at", &st_at, AT_SYMLINK_NOFOLLOW), 0);
 	assert_int_equal(fstatat(fx->dirfd, "over", &st_over, AT_SYMLINK_NOFOLLOW), 0);
-	assert_int_equal(scan_hasher_init(&h, 64 << 10), 0);
+	assert_int_equal(scan_hasher_init(&h, HASH_XXH3_128, 64 << 10), 0);
 	assert_int_equal(h.holes_max, SCAN_HASH_HOLES_MAX);
 	h.holes_max = max;
 	assert_int_equal(scan_hasher_entry(&h, fx->dirfd, "at", &st_at, &at), 0);
@@ -330,6 +470,11 @@ int main(void)
 		T(test_hash_file_refuses_fifo_without_blocking),
 		T(test_hash_file_missing_returns_enoent_and_keeps_output),
 		T(test_hash_file_rejects_other_algorithms),
+		T(test_hash_file_sha256_known_vectors),
+		T(test_hash_file_sha256_sizes_match_reference),
+		T(test_hash_file_sha256_matches_sha256sum),
+		T(test_hash_file_sha256_sparse_equals_dense),
+		T(test_hasher_init_rejects_unknown_algorithm),
 		T(test_hasher_entry_stop_ends_hashing_of_holes),
 		T(test_hasher_entry_leaves_too_sparse_file_unhashed),
 		T(test_hash_file_refuses_terabyte_of_holes_at_once),

@@ -26,6 +26,7 @@
 #include <sys/stat.h>
 #include <sys/un.h>
 #include <sys/wait.h>
+#include <sys/xattr.h>
 #include <unistd.h>
 
 #include "tree.h"
@@ -52,6 +53,7 @@ static struct {
 	atomic_bool swapped;
 	char swap_path[128];
 	atomic_long dir_opens; /* openat(O_DIRECTORY) calls */
+	atomic_long reads;     /* scan_sys_read() calls */
 } seam;
 
 int __real_scan_sys_openat(int dirfd, const char *name, int flags);
@@ -121,6 +123,7 @@ ssize_t __wrap_scan_sys_read(int fd, void *buf, size_t len)
 	ssize_t n = __real_scan_sys_read(fd, buf, len);
 	struct stat st;
 
+	atomic_fetch_add(&seam.reads, 1);
 	if (fstat(fd, &st) < 0)
 		return n;
 	if (seam.mutate_ino && st.st_ino == seam.mutate_ino) {
@@ -145,6 +148,27 @@ struct fixture {
 	int dirfd;
 	char buf[256];
 };
+
+/* decide callback: the same verdict (*(unsigned *)userdata) for every path. */
+static unsigned decide_all(const char *path, size_t len, void *userdata)
+{
+	(void)path;
+	(void)len;
+	return *(const unsigned *)userdata;
+}
+
+/* Set the extended attribute @name of @rel to the C string @value; 0 or -1. */
+static int fsetxattrat_ok(struct fixture *fx, const char *rel, const char *name, const char *value)
+{
+	int fd = openat(fx->dirfd, rel, O_RDONLY | O_CLOEXEC);
+	int r;
+
+	if (fd < 0)
+		return -1;
+	r = fsetxattr(fd, name, value, strlen(value), 0);
+	close(fd);
+	return r;
+}
 
 static int fixture_teardown(void **state)
 {
@@ -589,6 +613,197 @@ static void test_walk_fd_limit_that_cannot_be_raised_caps_threads(void **state)
 	walk_chain_limited(fx, 160, 160, 64, 0);
 }
 
+/* ---- opts.reuse ---- */
+
+#define TREE_FILES 7 /* in1, in2, ok, secret, gone, bad, moving */
+
+struct reuser {
+	bool answer;             /* what reuse returns */
+	enum hash_algo algo;     /* what it claims */
+	uint8_t len;             /* and with which length */
+	unsigned limit;          /* worker indexes must stay below */
+	atomic_int calls;        /* reuse calls */
+	atomic_int out_of_range; /* calls with worker >= limit */
+	atomic_uint max_worker;
+	atomic_int bad_entry; /* calls whose entry was not a regular file with its stat */
+};
+
+static bool reuse_cb(unsigned worker, const struct entry *e, struct entry *ret_entry,
+		     void *reuse_data)
+{
+	struct reuser *ru = reuse_data;
+	unsigned seen = atomic_load(&ru->max_worker);
+	struct stat st;
+
+	atomic_fetch_add(&ru->calls, 1);
+	if (worker >= ru->limit)
+		atomic_fetch_add(&ru->out_of_range, 1);
+	while (worker > seen && !atomic_compare_exchange_weak(&ru->max_worker, &seen, worker))
+		;
+	if (!S_ISREG(e->mode) || stat(e->key, &st) < 0 || st.st_ino != e->ino ||
+	    (uint64_t)st.st_size != e->size || e->key_len != strlen(e->key))
+		atomic_fetch_add(&ru->bad_entry, 1);
+	if (!ru->answer)
+		return false;
+	ret_entry->hash_algo = ru->algo;
+	ret_entry->hash_len = ru->len;
+	memset(ret_entry->hash, 0xab, ru->len);
+	return true;
+}
+
+static int walk_reuse(struct fixture *fx, unsigned threads, struct reuser *ru, unsigned want,
+		      struct collect *c, struct scan_stats *stats)
+{
+	const char *roots[] = { fx->dir };
+	struct scan_opts o = { 0 };
+
+	o.roots = roots;
+	o.nroots = 1;
+	o.nthreads = threads;
+	o.hash = HASH_XXH3_128;
+	o.visit = collect_visit;
+	o.userdata = c;
+	o.reuse = reuse_cb;
+	o.reuse_data = ru;
+	if (!ru->limit)
+		ru->limit = scan_threads_max(threads);
+	if (want) {
+		o.decide = decide_all;
+		o.decide_data = &want;
+	}
+	atomic_store(&seam.reads, 0);
+	return scan_walk(&o, stats, NULL);
+}
+
+static void test_walk_reuse_true_skips_reading(void **state)
+{
+	struct fixture *fx = *state;
+	struct reuser ru = { .answer = true, .algo = HASH_XXH3_128, .len = 16 };
+	struct collect c = { 0 };
+	struct scan_stats st;
+	uint8_t mark[16];
+	size_t files = 0;
+
+	memset(mark, 0xab, sizeof(mark));
+	assert_int_equal(walk_reuse(fx, 2, &ru, 0, &c, &st), 0);
+	assert_int_equal(atomic_load(&seam.reads), 0); /* not one file read */
+	assert_int_equal(atomic_load(&ru.calls), TREE_FILES);
+	assert_int_equal(atomic_load(&ru.bad_entry), 0);
+	assert_int_equal(st.files_reused, TREE_FILES);
+	assert_int_equal(st.files_hashed, TREE_FILES);
+	for (size_t i = 0; i < c.n; i++) {
+		if (!S_ISREG(c.v[i].mode))
+			continue;
+		files++;
+		assert_int_equal(c.v[i].hash_algo, HASH_XXH3_128);
+		assert_int_equal(c.v[i].hash_len, 16);
+		assert_memory_equal(c.v[i].hash, mark, 16);
+		assert_int_equal(c.v[i].err, 0);
+	}
+	assert_int_equal(files, TREE_FILES);
+	collect_release(&c);
+}
+
+static void test_walk_reuse_false_or_mismatched_hashes_as_usual(void **state)
+{
+	struct fixture *fx = *state;
+	struct reuser no = { .answer = false };
+	struct reuser other = { .answer = true, .algo = HASH_SHA256, .len = 32 };
+	struct reuser short_len = { .answer = true, .algo = HASH_XXH3_128, .len = 8 };
+	struct reuser *cases[] = { &no, &other, &short_len };
+
+	for (size_t k = 0; k < sizeof(cases) / sizeof(cases[0]); k++) {
+		struct collect c = { 0 };
+		struct scan_stats st;
+		uint8_t want[16];
+
+		assert_int_equal(walk_reuse(fx, 2, cases[k], 0, &c, &st), 0);
+		assert_true(atomic_load(&seam.reads) >= TREE_FILES);
+		assert_int_equal(atomic_load(&cases[k]->calls), TREE_FILES);
+		assert_int_equal(st.files_reused, 0);
+		assert_int_equal(st.files_hashed, TREE_FILES);
+		hash_of(fx, "secret", want);
+		assert_int_equal(find(fx, &c, "secret")->hash_algo, HASH_XXH3_128);
+		assert_memory_equal(find(fx, &c, "secret")->hash, want, 16);
+		collect_release(&c);
+	}
+}
+
+static void test_walk_reuse_worker_index_below_threads_max(void **state)
+{
+	struct fixture *fx = *state;
+	const unsigned threads[] = { 1, 2, 8 };
+	int status = -1;
+	pid_t pid;
+
+	for (size_t k = 0; k < sizeof(threads) / sizeof(threads[0]); k++) {
+		struct reuser ru = { .answer = false };
+		struct collect c = { 0 };
+
+		/* The usual limits allow every thread asked for. */
+		assert_int_equal(scan_threads_max(threads[k]), threads[k]);
+		assert_int_equal(walk_reuse(fx, threads[k], &ru, 0, &c, NULL), 0);
+		assert_int_equal(ru.limit, threads[k]);
+		assert_int_equal(atomic_load(&ru.calls), TREE_FILES);
+		assert_int_equal(atomic_load(&ru.out_of_range), 0);
+		assert_true(atomic_load(&ru.max_worker) < threads[k]);
+		collect_release(&c);
+	}
+	assert_true(scan_threads_max(0) >= 1);
+	assert_true(scan_threads_max(100000) <= 256);
+
+	/* A low limit that cannot be raised: fewer threads, and scan_threads_max() says so. */
+	pid = fork();
+	assert_true(pid >= 0);
+	if (pid == 0) {
+		struct rlimit rl = { 160, 160 };
+		struct reuser ru = { .answer = false };
+		struct collect c = { 0 };
+		unsigned most;
+		int code = 0;
+
+		if (setrlimit(RLIMIT_NOFILE, &rl) < 0)
+			_exit(10);
+		most = scan_threads_max(64);
+		if (most >= 64 || most < 1)
+			_exit(11);
+		if (walk_reuse(fx, 64, &ru, 0, &c, NULL) < 0)
+			code = 12;
+		else if (atomic_load(&ru.out_of_range) != 0 || atomic_load(&ru.max_worker) >= most)
+			code = 13;
+		else if (atomic_load(&ru.calls) != TREE_FILES)
+			code = 14;
+		collect_release(&c);
+		_exit(code);
+	}
+	assert_int_equal(waitpid(pid, &status, 0), pid);
+	assert_true(WIFEXITED(status));
+	assert_int_equal(WEXITSTATUS(status), 0);
+}
+
+static void test_walk_reuse_still_collects_attributes_through_an_fd(void **state)
+{
+	struct fixture *fx = *state;
+	struct reuser ru = { .answer = true, .algo = HASH_XXH3_128, .len = 16 };
+	struct collect c = { 0 };
+	const struct entry *e;
+	const uint8_t *v;
+	size_t vl;
+
+	if (fsetxattrat_ok(fx, "secret", "trusted.drift", "v1") < 0)
+		skip(); /* no trusted.* xattrs here */
+	assert_int_equal(walk_reuse(fx, 2, &ru, SCAN_ALL | SCAN_XATTRS, &c, NULL), 0);
+	assert_int_equal(atomic_load(&seam.reads), 0);
+	e = find(fx, &c, "secret");
+	assert_non_null(e);
+	assert_int_equal(e->hash_len, 16);
+	assert_true(e->collected & ATTR_XATTRS);
+	assert_int_equal(entry_xattrs_get(e->xattrs, e->xattrs_len, "trusted.drift", &v, &vl), 1);
+	assert_int_equal(vl, 2);
+	assert_memory_equal(v, "v1", 2);
+	collect_release(&c);
+}
+
 int main(void)
 {
 #define T(f) cmocka_unit_test_setup_teardown(f, fixture_setup, fixture_teardown)
@@ -607,6 +822,10 @@ int main(void)
 		T(test_walk_directory_removed_while_listed_is_absent),
 		T(test_walk_low_fd_limit_is_raised_for_the_walk),
 		T(test_walk_fd_limit_that_cannot_be_raised_caps_threads),
+		T(test_walk_reuse_true_skips_reading),
+		T(test_walk_reuse_false_or_mismatched_hashes_as_usual),
+		T(test_walk_reuse_worker_index_below_threads_max),
+		T(test_walk_reuse_still_collects_attributes_through_an_fd),
 	};
 #undef T
 	return cmocka_run_group_tests_name("scanner/seam", tests, NULL, NULL);

@@ -277,6 +277,156 @@ static void test_walk_thread_counts_give_identical_output(void **state)
 	collect_release(&c8);
 }
 
+/*
+ * Depth-first pre-order with siblings in memcmp order: compare the paths
+ * component by component, an ancestor first. Not the bytes order of the
+ * whole paths ("/a/x" < "/a-b" here).
+ */
+static int preorder_cmp(const char *a, size_t al, const char *b, size_t bl)
+{
+	size_t i = 0, k = 0;
+
+	for (;;) {
+		size_t ie = i, ke = k;
+		int r;
+
+		if (i >= al || k >= bl)
+			return (i < al) - (k < bl);
+		while (ie < al && a[ie] != '/')
+			ie++;
+		while (ke < bl && b[ke] != '/')
+			ke++;
+		r = memcmp(a + i, b + k, ie - i < ke - k ? ie - i : ke - k);
+		if (r)
+			return r;
+		if (ie - i != ke - k)
+			return ie - i < ke - k ? -1 : 1;
+		i = ie + 1;
+		k = ke + 1;
+		if (ie == al || ke == bl)
+			return (ie < al) - (ke < bl);
+	}
+}
+
+/* A tree whose listing order is not its sorted order, with names around '/'. */
+static size_t make_order_tree(struct fixture *fx)
+{
+	static const char *const dirs[] = { "o", "o/a", "o/a/y", "o/b", "o/a-dir" };
+	static const char *const files[] = { "o/a/x", "o/a/y/z", "o/a-b", "o/a.c",    "o/A",
+					     "o/~",   "o/\xff",  "o/a0",  "o/a-dir/q" };
+	size_t count = 0;
+	int bfd;
+
+	for (size_t i = 0; i < sizeof(dirs) / sizeof(dirs[0]); i++, count++)
+		assert_int_equal(mkdirat(fx->dirfd, dirs[i], 0755), 0);
+	for (size_t i = 0; i < sizeof(files) / sizeof(files[0]); i++, count++)
+		assert_int_equal(tree_write(fx->dirfd, files[i], "x", 1), 0);
+	/* 700 names in o/b (3 chunks), created in descending order, every 37th a directory. */
+	bfd = openat(fx->dirfd, "o/b", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	assert_true(bfd >= 0);
+	for (int i = 699; i >= 0; i--, count++) {
+		char name[32];
+
+		snprintf(name, sizeof(name), "%c%03d", "nmN"[i % 3], i);
+		if (i % 37 == 0) {
+			char sub[48];
+
+			assert_int_equal(mkdirat(bfd, name, 0755), 0);
+			snprintf(sub, sizeof(sub), "%s/in", name);
+			assert_int_equal(tree_write(bfd, sub, "y", 1), 0);
+			count++;
+		} else {
+			assert_int_equal(tree_write(bfd, name, "z", 1), 0);
+		}
+	}
+	close(bfd);
+	return count;
+}
+
+static void test_walk_one_thread_emits_sorted_preorder(void **state)
+{
+	struct fixture *fx = *state;
+	size_t count = make_order_tree(fx);
+	struct collect c = { 0 }, c2 = { 0 };
+
+	assert_int_equal(collect_walk(P(fx, "o"), 1, &c), 0);
+	assert_int_equal(c.n, count);
+	for (size_t i = 1; i < c.n; i++)
+		assert_true(preorder_cmp(c.v[i - 1].key, c.v[i - 1].key_len, c.v[i].key,
+					 c.v[i].key_len) < 0);
+	/* The directory comes right before its subtree, "a-b" after it. */
+	for (size_t i = 1; i < c.n; i++) {
+		if (strcmp(c.v[i].key, P(fx, "o/a-b")) == 0) {
+			assert_string_equal(c.v[i - 1].key, P(fx, "o/a/y/z"));
+			break;
+		}
+	}
+	/* More threads: the same entries, in another order. */
+	assert_int_equal(collect_walk(P(fx, "o"), 2, &c2), 0);
+	collect_sort(&c);
+	collect_sort(&c2);
+	assert_true(collect_equal(&c, &c2));
+	collect_release(&c);
+	collect_release(&c2);
+}
+
+static void test_walk_roots_are_walked_in_sorted_order(void **state)
+{
+	struct fixture *fx = *state;
+	char b[96], a[96];
+	const char *roots[] = { b, a };
+	struct collect c = { 0 };
+	struct scan_opts o;
+
+	make_order_tree(fx);
+	snprintf(a, sizeof(a), "%s/o/a", fx->dir);
+	snprintf(b, sizeof(b), "%s/o/b/", fx->dir); /* trailing slash: trimmed before sorting */
+	o = opts_for(roots, 2, &c);
+	o.nthreads = 1;
+	assert_int_equal(scan_walk(&o, NULL, NULL), 0);
+	assert_true(c.n > 4);
+	assert_string_equal(c.v[0].key, a);
+	for (size_t i = 1; i < c.n; i++)
+		assert_true(preorder_cmp(c.v[i - 1].key, c.v[i - 1].key_len, c.v[i].key,
+					 c.v[i].key_len) < 0);
+	collect_release(&c);
+}
+
+static void test_walk_sha256_same_for_any_thread_count(void **state)
+{
+	struct fixture *fx = *state;
+	const char *roots[] = { fx->dir };
+	struct collect c[3] = { { 0 } };
+	const unsigned threads[3] = { 1, 2, 8 };
+	struct scan_stats st;
+
+	for (int i = 0; i < 3; i++) {
+		struct scan_opts o = opts_for(roots, 1, &c[i]);
+
+		o.nthreads = threads[i];
+		o.hash = HASH_SHA256;
+		assert_int_equal(scan_walk(&o, &st, NULL), 0);
+		assert_int_equal(st.files_hashed, BASIC_HASHED);
+		collect_sort(&c[i]);
+	}
+	assert_true(collect_equal(&c[0], &c[1]));
+	assert_true(collect_equal(&c[0], &c[2]));
+	for (size_t i = 0; i < c[0].n; i++) {
+		const struct entry *e = &c[0].v[i];
+		struct entry ref = { 0 };
+		const char *rel = e->key + strlen(fx->dir) + 1;
+
+		if (e->hash_algo == HASH_NONE)
+			continue;
+		assert_int_equal(e->hash_algo, HASH_SHA256);
+		assert_int_equal(e->hash_len, 32);
+		assert_int_equal(scan_hash_file(fx->dirfd, rel, HASH_SHA256, &ref), 0);
+		assert_memory_equal(e->hash, ref.hash, 32);
+	}
+	for (int i = 0; i < 3; i++)
+		collect_release(&c[i]);
+}
+
 struct decider {
 	char path[128];
 	unsigned verdict;       /* for path */
@@ -520,7 +670,7 @@ static void test_walk_rejects_bad_options(void **state)
 
 	assert_int_equal(scan_walk(&o, NULL, NULL), -EINVAL);
 	o = opts_for(roots, 1, &c);
-	o.hash = HASH_SHA256;
+	o.hash = (enum hash_algo)99; /* no such algorithm */
 	assert_int_equal(scan_walk(&o, NULL, NULL), -EOPNOTSUPP);
 	o = opts_for(roots, 1, &c);
 	o.visit = NULL;
@@ -920,6 +1070,9 @@ int main(void)
 		T(test_walk_stop_from_visit_cancels_and_joins),
 		T(test_walk_ticks_while_idle_and_tick_can_stop),
 		T(test_walk_big_directory),
+		T(test_walk_one_thread_emits_sorted_preorder),
+		T(test_walk_roots_are_walked_in_sorted_order),
+		T(test_walk_sha256_same_for_any_thread_count),
 		T(test_walk_workers_block_signals),
 		T(test_walk_records_terabyte_sparse_file_unhashed),
 		/* These enter a private mount namespace: last. */
