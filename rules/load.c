@@ -598,12 +598,9 @@ static void load_scan(struct loader *ld, const yaml_node_t *n)
 	if (v[4]) {
 		const char *s = get_string(ld, v[4], "hash");
 		enum hash_algo algo;
-		if (s && !strcmp(s, "sha256"))
+		if (s && hash_algo_parse(s, &algo) < 0)
 			problem(ld, &v[4]->start_mark,
-				"hash 'sha256' is not supported yet (use xxh3-128 or none)");
-		else if (s && hash_algo_parse(s, &algo) < 0)
-			problem(ld, &v[4]->start_mark,
-				"unknown hash '%s' (allowed: xxh3-128, none)", s);
+				"unknown hash '%s' (allowed: xxh3-128, sha256, none)", s);
 		else if (s)
 			rs->scan.hash = algo;
 	}

@@ -985,6 +985,11 @@ fail:
 	return r;
 }
 
+int64_t snap_writer_id(const struct snap_writer *w)
+{
+	return w->id;
+}
+
 int snap_writer_add(struct snap_writer *w, const struct entry *e, struct diag *reterr)
 {
 	struct snap_store *st = w->st;

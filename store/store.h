@@ -235,6 +235,9 @@ int snap_writer_begin(struct snap_store *st, const struct snap_new *params,
  */
 int snap_writer_add(struct snap_writer *w, const struct entry *e, struct diag *reterr);
 
+/** The id of the snapshot being written. */
+int64_t snap_writer_id(const struct snap_writer *w);
+
 /**
  * Finish: mark the snapshot complete with its totals and finish time, apply
  * the purpose (baseline pointer, relabelling, replacement, pruning of old
@@ -330,5 +333,31 @@ typedef int snap_deviation_fn(const struct deviation *d, void *userdata);
  */
 int snap_compare(struct snap_iter *old, struct snap_iter *new, unsigned flags,
 		 snap_deviation_fn *fn, void *userdata, struct diag *reterr);
+
+/* ---- point lookups ---- */
+
+struct snap_lookup;
+
+/**
+ * Open a read-only lookup of the entries of snapshot @snap_id in the
+ * database at @path, with a connection of its own: one lookup belongs to one
+ * thread at a time. Returns 0 and *ret_lookup (free with
+ * snap_lookup_free()), or -EIO / -ENOMEM.
+ */
+int snap_lookup_open(const char *path, int64_t snap_id, struct snap_lookup **ret_lookup,
+		     struct diag *reterr);
+
+/**
+ * Find the entry of @kind with key @key (@len bytes). Returns 1 and
+ * *ret_entry (borrowed until the next call; only mode, size, mtime_ns,
+ * ctime_ns, ino, dev and the hash bytes are filled, hash_algo is left
+ * HASH_NONE: the snapshot's algorithm is the caller's to know), 0 when there
+ * is none, or -EIO.
+ */
+int snap_lookup_get(struct snap_lookup *lk, enum entry_kind kind, const char *key, size_t len,
+		    const struct entry **ret_entry, struct diag *reterr);
+
+/** Close; accepts NULL. */
+void snap_lookup_free(struct snap_lookup *lk);
 
 #endif /* DRIFT_STORE_STORE_H */

@@ -229,9 +229,7 @@ static void test_load_buffer_reports_bad_scan_section(void **state)
 			    "2:17: scan root 'usr' is not an absolute path");
 	assert_string_equal(one_problem("scan:\n  roots: []\n"), "2:10: 'roots' must not be empty");
 	assert_string_equal(one_problem("scan:\n  hash: md5\n"),
-			    "2:9: unknown hash 'md5' (allowed: xxh3-128, none)");
-	assert_string_equal(one_problem("scan:\n  hash: sha256\n"),
-			    "2:9: hash 'sha256' is not supported yet (use xxh3-128 or none)");
+			    "2:9: unknown hash 'md5' (allowed: xxh3-128, sha256, none)");
 	assert_string_equal(one_problem("version: 2\n"),
 			    "1:10: unsupported policy version '2' (only 1 is known)");
 }
