@@ -35,6 +35,8 @@ enum {
 	LONG_POLICY,
 	LONG_ALLOW_INSECURE,
 	LONG_COUNT_EXPECTED,
+	LONG_TRUST_CTIME,
+	LONG_SAMPLE,
 };
 
 static const struct option long_options[] = {
@@ -56,6 +58,8 @@ static const struct option long_options[] = {
 	{ "policy", required_argument, NULL, LONG_POLICY },
 	{ "allow-insecure", no_argument, NULL, LONG_ALLOW_INSECURE },
 	{ "count-expected", no_argument, NULL, LONG_COUNT_EXPECTED },
+	{ "trust-ctime", no_argument, NULL, LONG_TRUST_CTIME },
+	{ "sample", required_argument, NULL, LONG_SAMPLE },
 	{ "help", no_argument, NULL, 'h' },
 	{ NULL, 0, NULL, 0 },
 };
@@ -98,6 +102,9 @@ static unsigned opt_bit(int c)
 		return OPT_ALLOW_INSECURE;
 	case LONG_COUNT_EXPECTED:
 		return OPT_COUNT_EXPECTED;
+	case LONG_TRUST_CTIME:
+	case LONG_SAMPLE:
+		return OPT_TRUST_CTIME;
 	}
 	return 0;
 }
@@ -139,6 +146,7 @@ int cli_args_parse(const struct cli_command *cmd, int argc, char **argv, struct 
 	a.format = REPORT_TEXT;
 	a.color = CLI_COLOR_AUTO;
 	a.keep = 30;
+	a.sample = 1;
 	a.hash = HASH_XXH3_128;
 
 	optind = 0; /* full reinitialization (glibc), so tests can parse twice */
@@ -215,7 +223,9 @@ int cli_args_parse(const struct cli_command *cmd, int argc, char **argv, struct 
 			if (hash_algo_parse(arg, &a.hash) < 0) {
 				cli_args_release(&a);
 				return usage_error(
-					cmd, "--hash takes 'xxh3-128' or 'none', not '%s'", arg);
+					cmd,
+					"--hash takes 'xxh3-128', 'sha256' or 'none', not '%s'",
+					arg);
 			}
 			a.have_hash = true;
 			break;
@@ -282,6 +292,17 @@ int cli_args_parse(const struct cli_command *cmd, int argc, char **argv, struct 
 			break;
 		case LONG_COUNT_EXPECTED:
 			a.count_expected = true;
+			break;
+		case LONG_TRUST_CTIME:
+			a.trust_ctime = true;
+			break;
+		case LONG_SAMPLE:
+			if (parse_uint(arg, 0, 100, &a.sample) < 0) {
+				cli_args_release(&a);
+				return usage_error(
+					cmd, "--sample takes a percentage from 0 to 100, not '%s'",
+					arg);
+			}
 			break;
 		}
 	}

@@ -70,6 +70,7 @@ enum cli_opt {
 	OPT_POLICY = 1 << 14,
 	OPT_ALLOW_INSECURE = 1 << 15,
 	OPT_COUNT_EXPECTED = 1 << 16,
+	OPT_TRUST_CTIME = 1 << 17,
 };
 
 enum cli_color {
@@ -102,6 +103,8 @@ struct cli_args {
 	char *policy_default; /**< owned: the default policy path */
 	bool allow_insecure;  /**< --allow-insecure: skip the StrictModes checks */
 	bool count_expected;  /**< --count-expected: expected deviations count in the exit code */
+	bool trust_ctime;     /**< --trust-ctime: reuse the baseline's hash of unchanged files */
+	unsigned sample;      /**< --sample PERCENT: re-hash this share anyway (default 1) */
 };
 
 /** A command: its name, one-line summary, usage text and entry point. */
@@ -197,12 +200,16 @@ bool cli_interrupted(void);
 
 /**
  * Scan @roots into a new snapshot described by @params, with progress on a
- * TTY. On success fills *ret_info and *ret_stats and returns 0; otherwise
- * prints what went wrong and returns the exit code.
+ * TTY. With @reuse_base (--trust-ctime), a file whose device, inode, size,
+ * mtime and ctime equal the base snapshot's gets the base's hash without
+ * being read, except for a rotating sample (--sample) that is always read. On success fills
+ * *ret_info and *ret_stats and returns 0; otherwise prints what went wrong and returns the exit
+ * code.
  */
 int cli_scan_into(struct snap_store *st, const struct snap_new *params,
-		  const struct rule_set *rules, const struct cli_args *args,
-		  struct snap_info *ret_info, struct scan_stats *ret_stats);
+		  const struct rule_set *rules, const struct snap_info *reuse_base,
+		  const struct cli_args *args, struct snap_info *ret_info,
+		  struct scan_stats *ret_stats);
 
 /**
  * Resolve the path operands into absolute roots (malloc()ed array of

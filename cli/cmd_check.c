@@ -72,7 +72,8 @@ static int cmd_check(struct cli_args *args)
 	params.keep = args->keep;
 
 	cli_signals_install();
-	code = cli_scan_into(st, &params, rules, args, &info, NULL);
+	code = cli_scan_into(st, &params, rules, args->trust_ctime ? &base : NULL, args, &info,
+			     NULL);
 	if (code)
 		goto out;
 
@@ -113,13 +114,13 @@ const struct cli_command cmd_check_def = {
 		"                     mtime, ctime, size and link count\n"
 		"  --keep N           keep the newest N check snapshots (default 30, 0 = all)\n"
 		"  --exclude PATTERN  do not scan what matches (default: the baseline's excludes)\n"
-		"  --hash ALGO        content hash: xxh3-128 or none (default: the baseline's)\n"
+		"  --hash ALGO        content hash: xxh3-128, sha256 or none (default: the baseline's)\n"
 		"  --cross-mounts     descend into other file systems below a root\n"
 		"  --threads N        walker threads (default: one per CPU)\n"
 		"  -q, --quiet        no progress line\n"
 		"  -h, --help         show this help\n",
-	.opts = OPT_DB | OPT_POLICY | OPT_COUNT_EXPECTED | OPT_ALLOW_INSECURE | OPT_FORMAT |
-		OPT_OUTPUT | OPT_COLOR | OPT_ALL_CHANGES | OPT_KEEP | OPT_EXCLUDE | OPT_HASH |
-		OPT_CROSS_MOUNTS | OPT_THREADS | OPT_QUIET,
+	.opts = OPT_DB | OPT_POLICY | OPT_TRUST_CTIME | OPT_COUNT_EXPECTED | OPT_ALLOW_INSECURE |
+		OPT_FORMAT | OPT_OUTPUT | OPT_COLOR | OPT_ALL_CHANGES | OPT_KEEP | OPT_EXCLUDE |
+		OPT_HASH | OPT_CROSS_MOUNTS | OPT_THREADS | OPT_QUIET,
 	.run = cmd_check,
 };

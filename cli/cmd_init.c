@@ -59,7 +59,7 @@ static int cmd_init(struct cli_args *args)
 	cli_params_from_policy(&params, rules, args);
 
 	cli_signals_install();
-	code = cli_scan_into(st, &params, rules, args, &info, &stats);
+	code = cli_scan_into(st, &params, rules, NULL, args, &info, &stats);
 	if (code)
 		goto out;
 
@@ -100,7 +100,7 @@ const struct cli_command cmd_init_def = {
 		"                     relabelled 'baseline-<its date>'\n"
 		"  --exclude PATTERN  do not scan what matches (repeatable): '/var/cache' (a path\n"
 		"                     and what is below it), '/home/*/.cache', '*.swp'\n"
-		"  --hash ALGO        content hash: xxh3-128 or none (default: the policy's)\n"
+		"  --hash ALGO        content hash: xxh3-128, sha256 or none (default: the policy's)\n"
 		"  --cross-mounts     descend into other file systems below a root\n"
 		"  --threads N        walker threads (default: the policy's, else one per CPU)\n"
 		"  --allow-insecure   as root, use a policy or database others could have written\n"

@@ -73,7 +73,7 @@ static int cmd_scan(struct cli_args *args)
 	params.replace = args->replace;
 
 	cli_signals_install();
-	code = cli_scan_into(st, &params, rules, args, &info, &stats);
+	code = cli_scan_into(st, &params, rules, NULL, args, &info, &stats);
 	if (code)
 		goto out;
 	if (!args->quiet) {
@@ -111,7 +111,7 @@ const struct cli_command cmd_scan_def = {
 		"                     $XDG_STATE_HOME/drift/drift.db otherwise)\n"
 		"  --exclude PATTERN  do not scan what matches (repeatable)\n"
 		"  --policy FILE      policy (default: as for 'drift init')\n"
-		"  --hash ALGO        content hash: xxh3-128 or none (default: the baseline's,\n"
+		"  --hash ALGO        content hash: xxh3-128, sha256 or none (default: the baseline's,\n"
 		"                     else the policy's)\n"
 		"  --allow-insecure   as root, use a policy or database others could have written\n"
 		"  --cross-mounts     descend into other file systems below a root\n"

@@ -23,6 +23,8 @@
 #include "common/diag.h"
 #include "common/pattern.h"
 #include "common/strbuf.h"
+#include <xxhash.h>
+
 #include "common/banned.h"
 
 /* ---- signals ---- */
@@ -212,7 +214,49 @@ struct scan_ctx {
 	uint64_t added;
 	char *db_real; /* the database's own path, resolved: never scanned */
 	size_t db_len;
+
+	/* --trust-ctime: one baseline lookup per worker, opened by that worker. */
+	const struct snap_info *reuse_base;
+	const char *db_path;
+	struct reuse_slot *slots;
+	uint64_t sample_mod, sample_slot; /* re-hash keys whose hash % mod == slot */
 };
+
+struct reuse_slot {
+	struct snap_lookup *lk;
+	bool failed; /* could not open: hash everything on this worker */
+};
+
+/*
+ * On worker @worker: whether the baseline's hash can stand for the file in
+ * @e. It can when device, inode, size, mtime and ctime are all unchanged (as
+ * git's index decides), except for a rotating sample that is read anyway, so
+ * that a forged ctime (root can set the clock) is caught within 100/N runs.
+ */
+static bool scan_reuse(unsigned worker, const struct entry *e, struct entry *ret_entry,
+		       void *userdata)
+{
+	struct scan_ctx *ctx = userdata;
+	struct reuse_slot *slot = &ctx->slots[worker];
+	const struct entry *b;
+
+	if (ctx->sample_mod &&
+	    XXH3_64bits(e->key, e->key_len) % ctx->sample_mod == ctx->sample_slot)
+		return false;
+	if (!slot->lk && !slot->failed &&
+	    snap_lookup_open(ctx->db_path, ctx->reuse_base->id, &slot->lk, NULL) < 0)
+		slot->failed = true;
+	if (slot->failed ||
+	    snap_lookup_get(slot->lk, ENTRY_FILE, e->key, e->key_len, &b, NULL) != 1)
+		return false;
+	if (!S_ISREG(b->mode) || b->hash_len == 0 || b->dev != e->dev || b->ino != e->ino ||
+	    b->size != e->size || b->mtime_ns != e->mtime_ns || b->ctime_ns != e->ctime_ns)
+		return false;
+	ret_entry->hash_algo = ctx->reuse_base->hash;
+	ret_entry->hash_len = b->hash_len;
+	memcpy(ret_entry->hash, b->hash, b->hash_len);
+	return true;
+}
 
 /* Whether @path is the database or one of SQLite's files beside it. */
 static bool is_own_database(const struct scan_ctx *ctx, const char *path, size_t len)
@@ -377,13 +421,15 @@ static enum scan_action scan_visit(const struct entry *e, void *userdata)
 }
 
 int cli_scan_into(struct snap_store *st, const struct snap_new *params,
-		  const struct rule_set *rules, const struct cli_args *args,
-		  struct snap_info *ret_info, struct scan_stats *ret_stats)
+		  const struct rule_set *rules, const struct snap_info *reuse_base,
+		  const struct cli_args *args, struct snap_info *ret_info,
+		  struct scan_stats *ret_stats)
 {
 	struct scan_ctx ctx = { 0 };
 	struct scan_opts opts = { 0 };
 	struct scan_stats stats = { 0 };
 	const char *pause_env = getenv("DRIFT_TEST_PAUSE_AFTER");
+	unsigned nslots = 0;
 	int r, code = 0;
 
 	ctx.collect = params->hash == HASH_NONE ? SCAN_STAT : SCAN_ALL;
@@ -427,6 +473,26 @@ int cli_scan_into(struct snap_store *st, const struct snap_new *params,
 	opts.hash = params->hash;
 	/* One libmagic handle per worker, loaded up front, only when a rule wants the type. */
 	opts.may_mime = rules && (rule_set_attrs(rules) & ATTR_MIME);
+	nslots = scan_threads_max(opts.nthreads);
+	if (reuse_base && reuse_base->hash == params->hash && params->hash != HASH_NONE) {
+		ctx.slots = calloc(nslots, sizeof(*ctx.slots));
+		if (!ctx.slots) {
+			snap_writer_abort(ctx.writer);
+			ctx.writer = NULL;
+			cli_error("out of memory");
+			code = DRIFT_EXIT_INTERNAL;
+			goto out;
+		}
+		ctx.reuse_base = reuse_base;
+		ctx.db_path = snap_store_path(st);
+		if (args->sample) {
+			/* The slot turns with each check (snapshot ids only grow). */
+			ctx.sample_mod = (100 + args->sample / 2) / args->sample;
+			ctx.sample_slot = (uint64_t)snap_writer_id(ctx.writer) % ctx.sample_mod;
+		}
+		opts.reuse = scan_reuse;
+		opts.reuse_data = &ctx;
+	}
 	opts.cross_mounts = params->cross_mounts;
 	opts.decide = scan_decide;
 	opts.decide_data = &ctx;
@@ -470,6 +536,11 @@ out:
 		pattern_free(ctx.excludes[i]);
 	free(ctx.excludes);
 	free(ctx.db_real);
+	if (ctx.slots) {
+		for (unsigned i = 0; i < nslots; i++)
+			snap_lookup_free(ctx.slots[i].lk);
+		free(ctx.slots);
+	}
 	return code;
 }
 

@@ -2,6 +2,7 @@
 """drift init + mutate + drift check --format json: exactly the expected deviations."""
 
 import os
+import sqlite3
 import subprocess
 import sys
 
@@ -257,6 +258,46 @@ class CheckDeviations(DriftCase):
         self.init(self.path("a"), self.path("b"))
         subprocess.run(["rm", "-rf", self.path("b")], check=True)
         self.drift("scan", "-q", "--label", "after", code=0)
+
+    def forge_baseline_hash(self, path):
+        """Overwrite the baseline's stored hash of @path, as someone editing the database would."""
+        con = sqlite3.connect(self.db)
+        with con:
+            n = con.execute("UPDATE entry SET hash = zeroblob(length(hash)) WHERE key = ? AND "
+                            "snap = (SELECT value FROM meta WHERE key = 'baseline')",
+                            (path.encode(),)).rowcount
+        con.close()
+        self.assertEqual(n, 1)
+
+    def test_trust_ctime_reuses_hashes_of_unchanged_files(self):
+        f = self.write("etc/a", "content")
+        self.init()
+        self.forge_baseline_hash(f)
+        # Unchanged metadata: the baseline's (forged) hash is trusted, not re-read.
+        self.drift("check", "--trust-ctime", "--sample", "0", code=CLEAN)
+        # Without trust, or with every file in the sample, the file is read.
+        self.drift("check", "--trust-ctime", "--sample", "100", code=MODIFIED)
+        self.drift("check", code=MODIFIED)
+
+    def test_trust_ctime_still_sees_content_changes(self):
+        f = self.write("etc/a", "content")
+        self.init()
+        st = os.stat(f)
+        with open(f, "r+b") as fh:
+            fh.write(b"CONTENT")
+        os.utime(f, ns=(st.st_atime_ns, st.st_mtime_ns))  # size and mtime as before; ctime moved
+        doc, _ = self.check_json(code=MODIFIED, extra=("--trust-ctime", "--sample", "0"))
+        self.assertIn("hash", by_path(doc)[f.encode()]["attributes"])
+
+    def test_sha256_mode_matches_sha256sum(self):
+        f = self.write("etc/a", "tamper evidence\n")
+        self.init(extra=("--hash", "sha256"))
+        self.write("etc/a", "tampered evidence\n")
+        doc, _ = self.check_json(code=MODIFIED)
+        d = by_path(doc)[f.encode()]
+        ref = subprocess.run(["sha256sum", f], capture_output=True, check=True).stdout
+        self.assertEqual(d["new"]["hash"], ref.split()[0].decode())
+        self.assertEqual(d["new"]["hash_algo"], "sha256")
 
     def test_unreadable_entries_are_counted_not_fatal(self):
         # Root reads anything; this needs an unprivileged user to be meaningful.
