@@ -1261,8 +1261,11 @@ static int list_dir(struct worker *w, struct dnode *n, int fd)
 				goto fail;
 		}
 	}
-	sorted = refs_sort(w->refs, w->refs + w->names_count, w->names_count, w->names);
-	push_chunks(w, n, sorted);
+	/* An empty directory has no refs array yet: NULL + 0 is not a pointer to sort. */
+	if (w->names_count) {
+		sorted = refs_sort(w->refs, w->refs + w->names_count, w->names_count, w->names);
+		push_chunks(w, n, sorted);
+	}
 	if (w->names_cap > NAMES_KEEP_BYTES || w->refs_cap * sizeof(*w->refs) > NAMES_KEEP_BYTES) {
 		free(w->names);
 		free(w->refs);

@@ -597,6 +597,22 @@ static void test_walk_root_may_be_a_file(void **state)
 	collect_release(&c);
 }
 
+/* A directory with nothing in it: no names to sort (UBSan caught NULL + 0 here). */
+static void test_walk_empty_directory_is_one_entry(void **state)
+{
+	struct fixture *fx = *state;
+	struct collect c = { 0 };
+
+	assert_int_equal(mkdir(P(fx, "vacant-dir"), 0755), 0);
+	for (unsigned t = 1; t <= 2; t++) {
+		assert_int_equal(collect_walk(P(fx, "vacant-dir"), t, &c), 0);
+		assert_int_equal(c.n, 1);
+		assert_true(S_ISDIR(c.v[0].mode));
+		collect_release(&c);
+	}
+	rmdir(P(fx, "vacant-dir"));
+}
+
 static unsigned decide_depth1(const char *path, size_t len, void *userdata)
 {
 	size_t slashes = 0;
@@ -1062,6 +1078,7 @@ int main(void)
 		T(test_walk_decide_stat_only_leaves_files_unhashed),
 		T(test_walk_finds_file_beyond_path_max),
 		T(test_walk_root_may_be_a_file),
+		T(test_walk_empty_directory_is_one_entry),
 		T(test_walk_root_slash_gives_single_slash_keys),
 		T(test_walk_nested_roots_are_walked_once),
 		T(test_walk_missing_root_returns_enoent),
