@@ -242,6 +242,10 @@ int cli_compare_report(struct snap_store *st, const char *command, const struct 
 		       const struct snap_info *new, const char *const *roots, size_t nroots,
 		       const struct rule_set *rules, bool live, const struct cli_args *args);
 
+/** The one line init and scan print: "drift COMMAND: WHAT 'LABEL' (#ID): N entries, ..." */
+void cli_print_scan_summary(const char *command, const char *what, const struct snap_info *info,
+			    const struct scan_stats *stats);
+
 /** Human-readable sizes and counts for the one-line summaries. */
 void cli_format_bytes(char *buf, size_t size, uint64_t bytes);
 

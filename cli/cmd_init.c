@@ -18,7 +18,6 @@ static int cmd_init(struct cli_args *args)
 	struct diag d = { 0 };
 	char **roots = NULL;
 	size_t nroots = 0;
-	char bytes[32];
 	int r, code;
 
 	code = cli_policy_load(args, &rules);
@@ -63,15 +62,8 @@ static int cmd_init(struct cli_args *args)
 	if (code)
 		goto out;
 
-	if (!args->quiet) {
-		cli_format_bytes(bytes, sizeof(bytes), stats.bytes_hashed);
-		printf("drift init: baseline '%s' (#%lld): %llu entries, %s hashed",
-		       info.label ? info.label : "baseline", (long long)info.id,
-		       (unsigned long long)info.entries, bytes);
-		if (info.errors)
-			printf("; %llu unreadable", (unsigned long long)info.errors);
-		printf("\n");
-	}
+	if (!args->quiet)
+		cli_print_scan_summary("init", "baseline", &info, &stats);
 out:
 	snap_info_release(&info);
 	snap_store_free(st);

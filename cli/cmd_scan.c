@@ -18,7 +18,6 @@ static int cmd_scan(struct cli_args *args)
 	struct diag d = { 0 };
 	char **roots = NULL;
 	size_t nroots = 0;
-	char bytes[32];
 	int r, code = 0;
 
 	if (!args->label) {
@@ -76,14 +75,8 @@ static int cmd_scan(struct cli_args *args)
 	code = cli_scan_into(st, &params, rules, NULL, args, &info, &stats);
 	if (code)
 		goto out;
-	if (!args->quiet) {
-		cli_format_bytes(bytes, sizeof(bytes), stats.bytes_hashed);
-		printf("drift scan: snapshot '%s' (#%lld): %llu entries, %s hashed", info.label,
-		       (long long)info.id, (unsigned long long)info.entries, bytes);
-		if (info.errors)
-			printf("; %llu unreadable", (unsigned long long)info.errors);
-		printf("\n");
-	}
+	if (!args->quiet)
+		cli_print_scan_summary("scan", "snapshot", &info, &stats);
 out:
 	snap_info_release(&base);
 	snap_info_release(&info);

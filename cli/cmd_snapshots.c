@@ -10,19 +10,6 @@
 #include "common/strbuf.h"
 #include "common/banned.h"
 
-static const char *purpose_name(enum snap_purpose p)
-{
-	switch (p) {
-	case SNAP_PURPOSE_BASELINE:
-		return "baseline";
-	case SNAP_PURPOSE_CHECK:
-		return "check";
-	case SNAP_PURPOSE_SCAN:
-		return "scan";
-	}
-	return "unknown";
-}
-
 struct list_ctx {
 	FILE *fp;
 	enum report_format format;
@@ -55,8 +42,8 @@ static int list_one(const struct snap_info *info, void *userdata)
 	fprintf(ctx->fp, "%c %4lld  %-26s %-9s %-11s %-20s %9llu %7llu ",
 		info->is_baseline ? '*' : ' ', (long long)info->id,
 		info->label ? cli_path(info->label, strlen(info->label), 1) : "-",
-		purpose_name(info->purpose), info->complete ? "complete" : "incomplete", started,
-		(unsigned long long)info->entries, (unsigned long long)info->errors);
+		report_purpose_name(info->purpose), info->complete ? "complete" : "incomplete",
+		started, (unsigned long long)info->entries, (unsigned long long)info->errors);
 	for (size_t i = 0; i < info->nroots; i++)
 		fprintf(ctx->fp, " %s", cli_path(info->roots[i], strlen(info->roots[i]), 0));
 	fputc('\n', ctx->fp);

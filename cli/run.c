@@ -371,6 +371,22 @@ void cli_format_bytes(char *buf, size_t size, uint64_t bytes)
 		snprintf(buf, size, "%.1f %s", v, units[u]);
 }
 
+void cli_print_scan_summary(const char *command, const char *what, const struct snap_info *info,
+			    const struct scan_stats *stats)
+{
+	char bytes[32];
+
+	cli_format_bytes(bytes, sizeof(bytes), stats->bytes_hashed);
+	printf("drift %s: %s '%s' (#%lld): %llu entries, %s hashed", command, what,
+	       info->label ? cli_path(info->label, strlen(info->label), 0) : "-",
+	       (long long)info->id, (unsigned long long)info->entries, bytes);
+	if (stats->files_reused)
+		printf(" (%llu files' hashes reused)", (unsigned long long)stats->files_reused);
+	if (info->errors)
+		printf("; %llu unreadable", (unsigned long long)info->errors);
+	printf("\n");
+}
+
 static bool scan_tick(const struct scan_stats *stats, void *userdata)
 {
 	struct scan_ctx *ctx = userdata;

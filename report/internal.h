@@ -94,9 +94,6 @@ int report_add_errno_text(struct strbuf *out, int err);
 /** Append @ns as "2026-11-25 15:10:02 UTC" (whole seconds, rounded down); 0 or -ENOMEM. */
 int report_format_time_short(struct strbuf *out, int64_t ns);
 
-/** "baseline", "check" or "scan". */
-const char *report_purpose_name(enum snap_purpose purpose);
-
 /** "file" for ENTRY_FILE, "unknown" otherwise. */
 const char *report_kind_name(enum entry_kind kind);
 

@@ -162,6 +162,8 @@ int report_format_hash(struct strbuf *out, const struct entry *e);
  * `drift snapshots --format json`.
  */
 int report_format_snapshot_json(struct strbuf *out, const struct snap_info *info);
+/** "baseline", "check" or "scan". */
+const char *report_purpose_name(enum snap_purpose purpose);
 /** Octal permission bits (mode & 07777; type bits ignored), 4 digits: "0644", "4755". */
 int report_format_mode(struct strbuf *out, uint32_t mode);
 
