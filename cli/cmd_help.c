@@ -34,9 +34,9 @@ static int cmd_help(struct cli_args *args)
 		printf("  %-10s %s\n", cli_commands[i]->name, cli_commands[i]->summary);
 	printf("\n"
 	       "'drift <command> --help' shows a command's options; 'man drift' tells more.\n"
-	       "Exit codes: 0 no deviations; +1 added, +2 removed, +4 modified; 16 usage,\n"
-	       "18 scan failed, 19 database, 20 interrupted, 21 no baseline, 22 output,\n"
-	       "23 internal error.\n");
+	       "Exit codes: 0 no drift; +1 added, +2 removed, +4 modified (drift only, not\n"
+	       "what the policy expects); 16 usage, 17 policy, 18 scan failed, 19 database,\n"
+	       "20 interrupted, 21 no baseline, 22 output, 23 internal error.\n");
 	return 0;
 }
 
