@@ -109,6 +109,7 @@ const struct cli_command cmd_snapshots_def = {
 		 "                     $XDG_STATE_HOME/drift/drift.db otherwise)\n"
 		 "  --format FORMAT    text (default) or json\n"
 		 "  --output FILE      write the list to FILE\n"
+		 "  --allow-insecure   as root, read a database others could have written\n"
 		 "  -q, --quiet        say nothing when there are no snapshots\n"
 		 "  -h, --help         show this help\n",
 	.opts = OPT_DB | OPT_ALLOW_INSECURE | OPT_FORMAT | OPT_OUTPUT | OPT_QUIET,
