@@ -77,13 +77,13 @@ static int cmd_check(struct cli_args *args)
 	if (code)
 		goto out;
 
-	if (args->noperands)
-		code = cli_compare_report(st, "check", &base, &info, params.roots, params.nroots,
-					  rules, true, args);
-	else
-		code = cli_compare_report(st, "check", &base, &info,
-					  (const char *const *)base.roots, base.nroots, rules, true,
-					  args);
+	/* Without paths, compare over all the baseline's roots, the vanished ones too. */
+	if (!args->noperands) {
+		params.roots = (const char *const *)base.roots;
+		params.nroots = base.nroots;
+	}
+	code = cli_compare_report(st, "check", &base, &info, params.roots, params.nroots, rules,
+				  true, args);
 out:
 	snap_info_release(&base);
 	snap_info_release(&info);

@@ -347,15 +347,16 @@ static unsigned scan_decide(const char *path, size_t len, void *userdata)
 		return SCAN_SKIP;
 	if (!ctx->rules)
 		return ctx->collect;
+	/* rule_set_match() already says NULL for an excluded path: ask about exclusion only then.
+	 */
+	rule = rule_set_match(ctx->rules, path, len);
+	if (rule)
+		return collect_for_attrs(rule_attrs(rule), ctx->collect);
 	if (rule_set_excluded(ctx->rules, path, len))
 		return SCAN_SKIP;
-	rule = rule_set_match(ctx->rules, path, len);
-	if (!rule) {
-		/* Not covered: not scanned, but a rule may cover something below. */
-		return rule_set_may_match_below(ctx->rules, path, len) ? SCAN_STAT | SCAN_NO_ENTRY
-								       : SCAN_SKIP;
-	}
-	return collect_for_attrs(rule_attrs(rule), ctx->collect);
+	/* Not covered: not scanned, but a rule may cover something below. */
+	return rule_set_may_match_below(ctx->rules, path, len) ? SCAN_STAT | SCAN_NO_ENTRY
+							       : SCAN_SKIP;
 }
 
 static double elapsed(const struct timespec *start)
