@@ -2,7 +2,10 @@
 
 #include <errno.h>
 #include <string.h>
+#include <stdlib.h>
 #include <sys/stat.h>
+
+#include "common/strbuf.h"
 
 #include "common/banned.h"
 
@@ -32,12 +35,36 @@ const char *entry_attr_name(enum entry_attr attr)
 	static const char *const names[ATTR__COUNT] = {
 		"type",  "mode",   "uid",  "gid",   "size",   "mtime", "ctime", "inode",   "device",
 		"nlink", "target", "hash", "error", "xattrs", "acl",   "caps",  "selinux", "mime",
+		"props",
 	};
 
 	for (unsigned i = 0; i < ATTR__COUNT; i++)
 		if ((unsigned)attr == 1u << i)
 			return names[i];
 	return NULL;
+}
+
+static const char *const kind_names[ENTRY__KIND_MAX + 1] = {
+	[ENTRY_FILE] = "file",     [ENTRY_PACKAGE] = "package", [ENTRY_USER] = "user",
+	[ENTRY_GROUP] = "group",   [ENTRY_SERVICE] = "service", [ENTRY_SYSCTL] = "sysctl",
+	[ENTRY_MODULE] = "module", [ENTRY_PORT] = "port",       [ENTRY_MOUNT] = "mount",
+};
+
+const char *entry_kind_name(enum entry_kind kind)
+{
+	if ((unsigned)kind > ENTRY__KIND_MAX)
+		return NULL;
+	return kind_names[kind];
+}
+
+int entry_kind_parse(const char *name, enum entry_kind *ret_kind)
+{
+	for (unsigned k = 1; k <= ENTRY__KIND_MAX; k++)
+		if (kind_names[k] && !strcmp(kind_names[k], name)) {
+			*ret_kind = (enum entry_kind)k;
+			return 0;
+		}
+	return -EINVAL;
 }
 
 const char *hash_algo_name(enum hash_algo algo)
@@ -176,4 +203,39 @@ int entry_xattrs_get(const uint8_t *blob, size_t len, const char *name, const ui
 		}
 	}
 	return r;
+}
+
+/* ---- properties ---- */
+
+static int prop_cmp(const void *a, const void *b)
+{
+	const struct entry_prop *pa = a, *pb = b;
+
+	return strcmp(pa->name, pb->name);
+}
+
+int entry_props_encode(struct strbuf *out, struct entry_prop *props, size_t n)
+{
+	size_t total = 0;
+
+	for (size_t i = 0; i < n; i++) {
+		if (!props[i].name[0])
+			return -EINVAL;
+		total += entry_xattrs_pair_size(strlen(props[i].name), props[i].value_len);
+	}
+	qsort(props, n, sizeof(*props), prop_cmp);
+	for (size_t i = 1; i < n; i++)
+		if (!strcmp(props[i - 1].name, props[i].name))
+			return -EINVAL;
+	strbuf_reset(out);
+	if (strbuf_grow(out, total) < 0)
+		return -ENOMEM;
+	for (size_t i = 0; i < n; i++) {
+		size_t w = entry_xattrs_put((uint8_t *)out->buf + out->len, props[i].name,
+					    strlen(props[i].name), (const uint8_t *)props[i].value,
+					    props[i].value_len);
+		out->len += w;
+		out->buf[out->len] = '\0';
+	}
+	return 0;
 }

@@ -11,11 +11,26 @@
  * entries, the store keeps them, compare pairs them up, reports render them.
  *
  * Files have kind ENTRY_FILE and their absolute path as key (bytes, never
- * NUL, need not be UTF-8). Later kinds (packages, users, services...) reuse
- * the same struct with their own key and a subset of the attributes.
+ * NUL, need not be UTF-8). The other kinds come from the probes of system
+ * state (scanner/probe.h): their key is the thing's name (a package
+ * "bash:amd64", a sysctl "net.ipv4.ip_forward", a port "tcp/0.0.0.0:22"),
+ * and their attributes are named text properties (entry->props, ATTR_PROPS);
+ * the file attributes (mode, uid... hash) stay zero for them.
+ *
+ * The values are stored in databases and sort the snapshot's rows: never
+ * renumber.
  */
 enum entry_kind {
 	ENTRY_FILE = 1,
+	ENTRY_PACKAGE = 2, /**< an installed package: "name:arch" */
+	ENTRY_USER = 3,    /**< an account of etc/passwd: its name */
+	ENTRY_GROUP = 4,   /**< a group of etc/group: its name */
+	ENTRY_SERVICE = 5, /**< a systemd unit: "sshd.service" */
+	ENTRY_SYSCTL = 6,  /**< a kernel parameter: "net.ipv4.ip_forward" */
+	ENTRY_MODULE = 7,  /**< a loaded kernel module: "ext4" */
+	ENTRY_PORT = 8,    /**< a listening socket: "tcp/0.0.0.0:22", "udp6/[::]:53" */
+	ENTRY_MOUNT = 9,   /**< a mount point: its path */
+	ENTRY__KIND_MAX = 9,
 };
 
 /** Content hash algorithms. The values are stored in databases: never renumber. */
@@ -61,7 +76,8 @@ enum entry_attr {
 	ATTR_CAPS = 1 << 15,    /**< file capabilities */
 	ATTR_SELINUX = 1 << 16, /**< the SELinux label */
 	ATTR_MIME = 1 << 17,    /**< libmagic's MIME type of the content */
-	ATTR__COUNT = 18,       /**< number of attributes (bits) */
+	ATTR_PROPS = 1 << 18,   /**< the named properties of a probe's entry (entry->props) */
+	ATTR__COUNT = 19,       /**< number of attributes (bits) */
 };
 
 /**
@@ -114,7 +130,36 @@ struct entry {
 	const char *caps;    /**< cap_to_text() form, e.g. "cap_net_raw=ep" */
 	const char *selinux; /**< the label, e.g. "system_u:object_r:bin_t:s0" */
 	const char *mime;    /**< e.g. "application/x-pie-executable" */
+
+	/*
+	 * Kinds other than ENTRY_FILE: the entry's properties, a blob in the
+	 * format of the xattrs blob (sorted name/value pairs, see below; the
+	 * entry_xattrs_*() functions read it), values being text without NUL,
+	 * e.g. version=1.2-1, status=installed. NULL/0 for files.
+	 */
+	const uint8_t *props;
+	size_t props_len;
 };
+
+/** One property, for entry_props_encode(). */
+struct entry_prop {
+	const char *name; /**< non-empty, no NUL */
+	const char *value;
+	size_t value_len;
+};
+
+/**
+ * Encode @n properties (in any order; @props is sorted in place by name)
+ * into @out, replacing its contents, in the xattrs blob format. Returns 0,
+ * -EINVAL for an empty name or two properties of the same name, -ENOMEM.
+ */
+struct strbuf;
+int entry_props_encode(struct strbuf *out, struct entry_prop *props, size_t n);
+
+/** "file", "package", "user"...; NULL for a kind that does not exist. */
+const char *entry_kind_name(enum entry_kind kind);
+/** Parse a name from entry_kind_name(); returns 0 or -EINVAL. */
+int entry_kind_parse(const char *name, enum entry_kind *ret_kind);
 
 /** "file", "dir", "symlink", "fifo", "socket", "chardev", "blockdev" or "unknown". */
 const char *entry_type_name(uint32_t mode);

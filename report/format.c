@@ -123,11 +123,9 @@ const char *report_purpose_name(enum snap_purpose purpose)
 
 const char *report_kind_name(enum entry_kind kind)
 {
-	switch (kind) {
-	case ENTRY_FILE:
-		return "file";
-	}
-	return "unknown";
+	const char *name = entry_kind_name(kind);
+
+	return name ? name : "unknown";
 }
 
 const char *report_severity_name(unsigned rank)

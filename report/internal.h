@@ -94,7 +94,7 @@ int report_add_errno_text(struct strbuf *out, int err);
 /** Append @ns as "2026-11-25 15:10:02 UTC" (whole seconds, rounded down); 0 or -ENOMEM. */
 int report_format_time_short(struct strbuf *out, int64_t ns);
 
-/** "file" for ENTRY_FILE, "unknown" otherwise. */
+/** entry_kind_name(), "unknown" for a kind that does not exist. */
 const char *report_kind_name(enum entry_kind kind);
 
 /** "critical", "high", "medium", "low", "info" for ranks 4..0; NULL otherwise. */

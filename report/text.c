@@ -169,7 +169,8 @@ static int add_attr_value(struct strbuf *out, const struct entry *e, enum entry_
 			return strbuf_adds(out, "none");
 		return report_add_errno_text(out, e->err);
 	case ATTR_XATTRS:
-		/* Both sides at once: add_xattrs_line(). */
+	case ATTR_PROPS:
+		/* Both sides at once: add_xattrs_line(), add_props_lines(). */
 		break;
 	case ATTR_ACL:
 		return add_optional_text(out, e->acl);
