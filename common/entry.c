@@ -76,6 +76,8 @@ const char *hash_algo_name(enum hash_algo algo)
 		return "xxh3-128";
 	case HASH_SHA256:
 		return "sha256";
+	case HASH_MD5:
+		return "md5";
 	}
 	return "unknown";
 }

@@ -37,7 +37,12 @@ enum entry_kind {
 enum hash_algo {
 	HASH_NONE = 0,     /**< content not hashed */
 	HASH_XXH3_128 = 1, /**< XXH3-128, canonical (big-endian) bytes, as `xxhsum -H2` */
-	HASH_SHA256 = 2,   /**< reserved for the tamper-evidence mode */
+	HASH_SHA256 = 2,   /**< the tamper-evidence mode */
+	/**
+	 * Never a scan's algorithm: the MD5 sums of the dpkg database, which
+	 * `drift verify` and package attribution compare content with.
+	 */
+	HASH_MD5 = 3,
 };
 
 #define ENTRY_HASH_MAX 32
