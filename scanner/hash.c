@@ -91,6 +91,8 @@ uint8_t scan_hash_len(enum hash_algo algo)
 		return 16;
 	case HASH_SHA256:
 		return 32;
+	case HASH_MD5:
+		return 16;
 	case HASH_NONE:
 		break;
 	}
