@@ -9,9 +9,11 @@
  * by length: exactly SQLite's BLOB order, which the iterators return.
  *
  * snap_entry_diff() compares the optional attributes (xattrs, ACL...)
- * only where both sides collected them, and holds the noise rules: a change of ctime alone, and a
- * directory's mtime, ctime, size and link count (they move whenever its
- * contents do, and those changes are reported in their own right).
+ * only where both sides collected them, the properties of system state
+ * (packages, users...) always, and holds the noise rules: a change of
+ * ctime alone, and a directory's mtime, ctime, size and link count (they
+ * move whenever its contents do, and those changes are reported in their
+ * own right).
  */
 #include "store/store.h"
 
@@ -97,6 +99,10 @@ uint32_t snap_entry_diff(const struct entry *before, const struct entry *after, 
 	if (before->err != after->err)
 		attrs |= ATTR_ERROR;
 	attrs |= optional_diff(before, after);
+	/* The properties of system state; no props and an empty blob are the same. */
+	if (bytes_differ(before->props_len ? (const char *)before->props : NULL, before->props_len,
+			 after->props_len ? (const char *)after->props : NULL, after->props_len))
+		attrs |= ATTR_PROPS;
 
 	if (flags & SNAP_COMPARE_ALL)
 		return attrs;

@@ -21,12 +21,21 @@
  *     tag 3  caps     text, likewise
  *     tag 4  selinux  text, likewise
  *     tag 5  mime     text, likewise
+ *     tag 6  props    the properties of an entry of a probe (entry->props,
+ *                     ATTR_PROPS), in the xattrs blob format; absent when
+ *                     empty. Its bit is set for every entry whose kind is
+ *                     not ENTRY_FILE, and for a file with properties (none
+ *                     has any today, so file rows do not change)
  *
  * Text values keep their NUL so that the iterator can hand out pointers
  * straight into SQLite's copy of the row: no copy, no allocation per row.
  * A reader skips the fields of tags it does not know and ignores unknown
  * collected bits (a later drift may add attributes without a new version);
- * a version it does not know is an error.
+ * a version it does not know is an error. (Tag 6 came with schema 3; a
+ * drift of schema 2 reading a copy of such a row skips it.)
+ *
+ * Decoded, the bit of tag 6 is ATTR_PROPS in entry->collected, beside the
+ * ATTR_OPTIONAL bits.
  */
 #include "store/internal.h"
 
@@ -45,13 +54,14 @@ enum ext_tag {
 	TAG_CAPS = 3,
 	TAG_SELINUX = 4,
 	TAG_MIME = 5,
-	TAG__MAX = 5,
+	TAG_PROPS = 6,
+	TAG__MAX = 6,
 };
 
 /* The attribute of each tag (index: tag). */
 static const uint32_t tag_attr[TAG__MAX + 1] = {
 	[TAG_XATTRS] = ATTR_XATTRS,   [TAG_ACL] = ATTR_ACL,   [TAG_CAPS] = ATTR_CAPS,
-	[TAG_SELINUX] = ATTR_SELINUX, [TAG_MIME] = ATTR_MIME,
+	[TAG_SELINUX] = ATTR_SELINUX, [TAG_MIME] = ATTR_MIME, [TAG_PROPS] = ATTR_PROPS,
 };
 
 static int add_varint(struct strbuf *out, uint64_t v)
@@ -106,6 +116,8 @@ int snap_ext_encode(struct strbuf *out, const struct entry *e)
 	uint32_t collected = e->collected & ATTR_OPTIONAL;
 	uint64_t bits = 0;
 
+	if (e->kind != ENTRY_FILE || e->props_len > 0)
+		collected |= ATTR_PROPS;
 	strbuf_reset(out);
 	if (!collected)
 		return 0;
@@ -125,6 +137,9 @@ int snap_ext_encode(struct strbuf *out, const struct entry *e)
 		return -ENOMEM;
 	if ((collected & ATTR_MIME) && add_text_field(out, TAG_MIME, e->mime) < 0)
 		return -ENOMEM;
+	if ((collected & ATTR_PROPS) && e->props && e->props_len > 0 &&
+	    add_field(out, TAG_PROPS, e->props, e->props_len) < 0)
+		return -ENOMEM;
 	return 0;
 }
 
@@ -134,6 +149,8 @@ void snap_ext_clear(struct entry *e)
 	e->xattrs = NULL;
 	e->xattrs_len = 0;
 	e->acl = e->caps = e->selinux = e->mime = NULL;
+	e->props = NULL;
+	e->props_len = 0;
 }
 
 int snap_ext_decode(const void *blob, size_t len, struct entry *e)
@@ -165,11 +182,16 @@ int snap_ext_decode(const void *blob, size_t len, struct entry *e)
 			continue; /* a later attribute: not ours to read */
 		if (!(e->collected & tag_attr[tag]))
 			goto bad;
-		if (tag == TAG_XATTRS) {
+		if (tag == TAG_XATTRS || tag == TAG_PROPS) {
 			if (flen == 0 || entry_xattrs_check(v, (size_t)flen) < 0)
 				goto bad;
-			e->xattrs = v;
-			e->xattrs_len = (size_t)flen;
+			if (tag == TAG_XATTRS) {
+				e->xattrs = v;
+				e->xattrs_len = (size_t)flen;
+			} else {
+				e->props = v;
+				e->props_len = (size_t)flen;
+			}
 			continue;
 		}
 		/* Text: exactly one NUL, at the end. */

@@ -13,19 +13,23 @@
 
 #include <sqlite3.h>
 
+#include "common/entry.h"
+#include "common/strbuf.h"
+#include "store/store.h"
+
 struct diag;
 struct entry;
 struct snap_info;
-struct snap_writer;
-struct strbuf;
 
 /** "DRFT": PRAGMA application_id of every drift database. */
 #define SNAP_APPLICATION_ID 0x44524654
 /** PRAGMA user_version: the newest schema this code reads and writes. */
-#define SNAP_SCHEMA_VERSION 2
+#define SNAP_SCHEMA_VERSION 3
 
 /** The key of the meta row that names the current baseline (value: snapshot id). */
 #define SNAP_META_BASELINE "baseline"
+/** The key of the meta row that holds the database's secret (value: 32 random bytes). */
+#define SNAP_META_SECRET "secret"
 
 struct snap_store {
 	sqlite3 *db;
@@ -33,17 +37,52 @@ struct snap_store {
 	bool writable;
 	/**
 	 * The schema version of the open database: SNAP_SCHEMA_VERSION, or 1
-	 * for an old database opened read-only (never migrated then: queries
-	 * select NULL for the columns version 1 lacks).
+	 * or 2 for an old database opened read-only (never migrated then:
+	 * queries select NULL for the columns it lacks, and the package
+	 * tables of version 3 read as empty).
 	 */
 	int schema;
 	/** The columns every entry INSERT binds; prepared on first use, reused. */
 	sqlite3_stmt *insert_entry;
+	/** snap_owner_get()'s query, prepared on first use. */
+	sqlite3_stmt *owner_get;
+	/** The strings the last snap_owner_get() handed out (name, arch, version). */
+	char *owner_strings;
 	/** The writer in progress (at most one per store); freed with the store. */
 	struct snap_writer *writer;
 	/** The SQLite result code of the last validation failure (schema.c), 0 if none. */
 	int fail_rc;
 };
+
+/** The writer of one snapshot (store.c; the package part in pkg.c). */
+struct snap_writer {
+	struct snap_store *st;
+	int64_t id;
+	enum snap_purpose purpose;
+	char *label; /* NULL: an automatic label (check, upgrade), chosen at commit */
+	bool replace;
+	unsigned keep;
+	enum hash_algo hash;
+	int64_t started_ns;
+	uint64_t entries, errors;
+	bool in_tx;        /* transaction 2 is open */
+	struct strbuf ext; /* the ext column being bound; reused for every entry */
+	/* The probes: asked for (snap_new), and the outcome (set_probes). */
+	struct strbuf probes_asked, probes_ran, probes_unavailable;
+	size_t nprobes_asked, nprobes_ran, nprobes_unavailable;
+	bool probes_set;
+	/* Packages (pkg.c): statements prepared on first use, and the
+	 * version whose files snap_writer_add_package_file() adds (0: none). */
+	sqlite3_stmt *pkg_insert, *pkg_select, *pkg_link, *pkg_file;
+	int64_t pkg_current;
+};
+
+/**
+ * Delete every package version that no snapshot links to any more (after
+ * snapshots and their snap_pkg rows were deleted), with its files, in the
+ * caller's transaction (pkg.c). Returns 0 or -errno.
+ */
+int snap_pkg_collect(struct snap_store *st, struct diag *reterr);
 
 /**
  * The errno that stands for the SQLite (primary or extended) result @rc:
@@ -79,20 +118,23 @@ int snap_prepare(struct snap_store *st, const char *sql, sqlite3_stmt **ret_stmt
  */
 
 /**
- * Encode the optional attributes of @e into @out (reset first). @out stays
- * empty when @e collected nothing optional (store NULL then). Values of
- * attributes not collected are not stored. Returns 0 or -ENOMEM.
+ * Encode the optional attributes and the properties of @e into @out (reset
+ * first). @out stays empty when @e is a file that collected nothing
+ * optional and has no properties (store NULL then). Values of attributes
+ * not collected are not stored. Returns 0 or -ENOMEM.
  */
 int snap_ext_encode(struct strbuf *out, const struct entry *e);
 
 /**
- * Fill the optional attributes of @e from @blob (NULL or empty: nothing
- * collected). Pointers go into @blob. Returns 0 or -EPROTO (malformed; the
+ * Fill the optional attributes and the properties of @e from @blob (NULL or
+ * empty: nothing collected). ATTR_PROPS is set in e->collected when the
+ * blob says props were recorded (every entry of a kind other than
+ * ENTRY_FILE). Pointers go into @blob. Returns 0 or -EPROTO (malformed; the
  * attributes are then cleared).
  */
 int snap_ext_decode(const void *blob, size_t len, struct entry *e);
 
-/** Clear the optional attributes of @e (nothing collected). */
+/** Clear the optional attributes and the properties of @e (nothing collected). */
 void snap_ext_clear(struct entry *e);
 
 #endif /* DRIFT_STORE_INTERNAL_H */

@@ -1,10 +1,16 @@
 /*
  * Point lookups of one snapshot's entries by key, for `drift check
  * --trust-ctime`: each walker thread asks whether the baseline already has
- * the hash of a file whose metadata did not change. A lookup has its own
+ * the hash of a file whose metadata did not change; and for the entries of
+ * system state, with their props. A lookup has its own
  * read-only connection (SQLite connections are not shared between threads
  * here), so workers never wait on each other; the baseline is committed and
  * immutable, and WAL lets these readers run beside the check's writer.
+ *
+ * The optional attributes and props are decoded in place (ext.c): the
+ * entry points into the statement's row, which then stays current (and
+ * with it a read transaction) until the next call; a row without them is
+ * released at once, as before.
  */
 #include "store/store.h"
 
@@ -15,14 +21,26 @@
 #include <sqlite3.h>
 
 #include "common/diag.h"
+#include "store/internal.h"
 #include "common/banned.h"
 
 struct snap_lookup {
 	sqlite3 *db;
 	sqlite3_stmt *get;
 	int64_t snap_id;
+	bool holding; /* the statement holds the row lk->e points into */
 	struct entry e;
 };
+
+/* Release the row of the previous call, if it was kept. */
+static void lookup_release(struct snap_lookup *lk)
+{
+	if (!lk->holding)
+		return;
+	sqlite3_reset(lk->get);
+	sqlite3_clear_bindings(lk->get);
+	lk->holding = false;
+}
 
 void snap_lookup_free(struct snap_lookup *lk)
 {
@@ -36,8 +54,11 @@ void snap_lookup_free(struct snap_lookup *lk)
 int snap_lookup_open(const char *path, int64_t snap_id, struct snap_lookup **ret_lookup,
 		     struct diag *reterr)
 {
-	static const char sql[] = "SELECT mode, size, mtime, ctime, ino, dev, hash FROM entry"
+	static const char sql[] = "SELECT mode, size, mtime, ctime, ino, dev, hash, ext FROM entry"
 				  " WHERE snap = ?1 AND kind = ?2 AND key = ?3";
+	/* Schema version 1 has no ext column. */
+	static const char sql_v1[] = "SELECT mode, size, mtime, ctime, ino, dev, hash, NULL"
+				     " FROM entry WHERE snap = ?1 AND kind = ?2 AND key = ?3";
 	struct snap_lookup *lk = calloc(1, sizeof(*lk));
 	int r;
 
@@ -46,8 +67,10 @@ int snap_lookup_open(const char *path, int64_t snap_id, struct snap_lookup **ret
 	lk->snap_id = snap_id;
 	if (sqlite3_open_v2(path, &lk->db, SQLITE_OPEN_READONLY | SQLITE_OPEN_NOMUTEX, NULL) !=
 		    SQLITE_OK ||
-	    sqlite3_prepare_v3(lk->db, sql, -1, SQLITE_PREPARE_PERSISTENT, &lk->get, NULL) !=
-		    SQLITE_OK) {
+	    (sqlite3_prepare_v3(lk->db, sql, -1, SQLITE_PREPARE_PERSISTENT, &lk->get, NULL) !=
+		     SQLITE_OK &&
+	     sqlite3_prepare_v3(lk->db, sql_v1, -1, SQLITE_PREPARE_PERSISTENT, &lk->get, NULL) !=
+		     SQLITE_OK)) {
 		r = diag_set(reterr, -EIO, "cannot read the baseline in '%s': %s", path,
 			     lk->db ? sqlite3_errmsg(lk->db) : "out of memory");
 		snap_lookup_free(lk);
@@ -62,9 +85,10 @@ int snap_lookup_get(struct snap_lookup *lk, enum entry_kind kind, const char *ke
 		    const struct entry **ret_entry, struct diag *reterr)
 {
 	struct entry *e = &lk->e;
-	const void *hash;
+	const void *hash, *ext;
 	int rc, n, r = 0;
 
+	lookup_release(lk);
 	sqlite3_bind_int64(lk->get, 1, lk->snap_id);
 	sqlite3_bind_int(lk->get, 2, (int)kind);
 	sqlite3_bind_blob(lk->get, 3, key, (int)len, SQLITE_STATIC);
@@ -86,11 +110,27 @@ int snap_lookup_get(struct snap_lookup *lk, enum entry_kind kind, const char *ke
 			memcpy(e->hash, hash, (size_t)n);
 			e->hash_len = (uint8_t)n;
 		}
+		/* Optional attributes and props: pointers into the row, kept. */
+		ext = sqlite3_column_blob(lk->get, 7);
+		n = sqlite3_column_bytes(lk->get, 7);
+		if (ext && n > 0) {
+			if (snap_ext_decode(ext, (size_t)n, e) < 0) {
+				r = diag_set(
+					reterr, -EPROTO,
+					"'%s' is damaged (an entry has malformed optional attributes)",
+					sqlite3_db_filename(lk->db, "main"));
+				goto out;
+			}
+			lk->holding = true;
+			*ret_entry = e;
+			return 1;
+		}
 		*ret_entry = e;
 		r = 1;
 	} else if (rc != SQLITE_DONE) {
 		r = diag_set(reterr, -EIO, "cannot read the baseline: %s", sqlite3_errmsg(lk->db));
 	}
+out:
 	sqlite3_reset(lk->get);
 	sqlite3_clear_bindings(lk->get);
 	return r;

@@ -1,7 +1,7 @@
 /*
  * The database schema, and the checks that run before anything is written.
  *
- * Schema version 1 (version 2 below):
+ * Schema version 1 (versions 2 and 3 below):
  *
  *   snapshot  one row per snapshot (a rowid table: few rows). `label` is
  *             NULL while the snapshot is incomplete, so an interrupted scan
@@ -31,11 +31,38 @@
  *                           self-describing encoding of ext.c; NULL when none
  *                           was collected, which costs one record header byte
  *
- * Migration: a version 1 database opened for writing is migrated in place,
- * in one transaction (ALTER TABLE ... ADD COLUMN, then user_version = 2);
- * the new columns are NULL on old rows, which reads as "unknown" and
- * "nothing collected". Opened read-only, a version 1 database is read as it
- * is (the queries select NULL for the missing columns) and never written.
+ * Schema version 3 adds (system state, package ownership):
+ *
+ *   snapshot.probes              BLOB, the names of the probes of system
+ *                                state that ran, NUL-joined like roots; NULL
+ *                                for none
+ *   snapshot.probes_unavailable  BLOB, those asked for that could not run
+ *                                (their source is missing), likewise
+ *   entry.ext tag 6              the properties of entries of other kinds
+ *                                than files (ext.c); no change to the table
+ *   pkgver    one row per package version ever linked to a snapshot: (id,
+ *             name, arch, version), unique. A version's file list never
+ *             changes, so it is stored once, however many snapshots have it.
+ *   pkgfile   the files of package versions: (path, pkgver) WITHOUT ROWID,
+ *             the dpkg MD5 sum (16 bytes or NULL) and whether it is a
+ *             conffile. Keyed by path first: the owner lookup is a prefix
+ *             search of the primary key, and no second index repeats the
+ *             paths (an index on path beside a (pkgver, path) key would
+ *             store every path twice: 1.7 times the bytes, in bench-store). The
+ *             price: deleting the files of a version scans the table,
+ *             which pkg.c does only when a version lost its last link.
+ *   snap_pkg  which package versions a snapshot had: (snap, pkgver)
+ *             WITHOUT ROWID, indexed by pkgver for the collection of
+ *             versions no snapshot has any more (pkg.c).
+ *   meta "secret"  32 random bytes (created on first use, store.c).
+ *
+ * Migration: a version 1 or 2 database opened for writing is migrated in
+ * place to version 3, in one transaction (ALTER TABLE ... ADD COLUMN,
+ * CREATE TABLE, then user_version = 3); the new columns are NULL on old
+ * rows, which reads as "unknown", "nothing collected" and "no probes".
+ * Opened read-only, an old database is read as it is (the queries select
+ * NULL for the missing columns, the package tables read as empty) and
+ * never written.
  *
  * Validation (snap_schema_prepare) reads application_id, user_version and
  * the number of tables in one statement (one read transaction), then the
@@ -78,7 +105,9 @@ static const char *const schema_tables[] = {
 	" entries INTEGER NOT NULL DEFAULT 0,"
 	" errors INTEGER NOT NULL DEFAULT 0,"
 	" policy_digest TEXT,"
-	" policy_source TEXT)",
+	" policy_source TEXT,"
+	" probes BLOB,"
+	" probes_unavailable BLOB)",
 
 	"CREATE TABLE %s.meta (key TEXT PRIMARY KEY, value) WITHOUT ROWID",
 
@@ -103,6 +132,17 @@ static const char *const schema_tables[] = {
 	" PRIMARY KEY (snap, kind, key)) WITHOUT ROWID",
 };
 
+/* The package tables of version 3, for creation and migration alike. */
+static const char *const schema_pkg_tables[] = {
+	"CREATE TABLE %s.pkgver (id INTEGER PRIMARY KEY, name TEXT NOT NULL, arch TEXT NOT NULL,"
+	" version TEXT NOT NULL, UNIQUE (name, arch, version))",
+	"CREATE TABLE %s.pkgfile (path BLOB NOT NULL, pkgver INTEGER NOT NULL, md5 BLOB,"
+	" conffile INTEGER NOT NULL DEFAULT 0, PRIMARY KEY (path, pkgver)) WITHOUT ROWID",
+	"CREATE TABLE %s.snap_pkg (snap INTEGER NOT NULL, pkgver INTEGER NOT NULL,"
+	" PRIMARY KEY (snap, pkgver)) WITHOUT ROWID",
+	"CREATE INDEX %s.snap_pkg_pkgver ON snap_pkg (pkgver)",
+};
+
 /* What validation reads: every column the code uses, so a damaged or
  * hand-edited schema fails here rather than halfway through a scan. */
 #define CHECK_SNAPSHOT_V1                                                                  \
@@ -114,15 +154,24 @@ static const char *const schema_tables[] = {
 static const char sql_check_snapshot_v1[] = CHECK_SNAPSHOT_V1 " FROM snapshot";
 static const char sql_check_snapshot_v2[] =
 	CHECK_SNAPSHOT_V1 ", policy_digest, policy_source FROM snapshot";
+static const char sql_check_snapshot_v3[] = CHECK_SNAPSHOT_V1
+	", policy_digest, policy_source, probes, probes_unavailable FROM snapshot";
+static const char *const sql_check_pkg[] = {
+	"SELECT id, name, arch, version FROM pkgver LIMIT 1",
+	"SELECT pkgver, path, md5, conffile FROM pkgfile LIMIT 1",
+	"SELECT snap, pkgver FROM snap_pkg LIMIT 1",
+};
 static const char sql_check_meta[] = "SELECT key, value FROM meta";
 static const char sql_check_entry_v1[] = CHECK_ENTRY_V1 " FROM entry LIMIT 1";
 static const char sql_check_entry_v2[] = CHECK_ENTRY_V1 ", ext FROM entry LIMIT 1";
 
-/* What turns a version 1 database into version 2 (one transaction). */
+/* What turns a version 1 database into version 2, and version 2 into 3
+ * (with schema_pkg_tables); one transaction. */
 static const char sql_migrate_v2[] = "ALTER TABLE snapshot ADD COLUMN policy_digest TEXT;"
 				     "ALTER TABLE snapshot ADD COLUMN policy_source TEXT;"
-				     "ALTER TABLE entry ADD COLUMN ext BLOB;"
-				     "PRAGMA user_version = 2";
+				     "ALTER TABLE entry ADD COLUMN ext BLOB";
+static const char sql_migrate_v3[] = "ALTER TABLE snapshot ADD COLUMN probes BLOB;"
+				     "ALTER TABLE snapshot ADD COLUMN probes_unavailable BLOB";
 
 int snap_exec(struct snap_store *st, const char *sql, const char *what, struct diag *reterr)
 {
@@ -200,20 +249,35 @@ fail:
 	return r;
 }
 
-static int schema_create(struct snap_store *st, const char *dbname, struct diag *reterr)
+/* Run each of the @n statements of @v on the schema @dbname. */
+static int schema_run(struct snap_store *st, const char *const *v, size_t n, const char *dbname,
+		      const char *what, struct diag *reterr)
 {
-	for (size_t i = 0; i < sizeof(schema_tables) / sizeof(schema_tables[0]); i++) {
-		char *sql = sqlite3_mprintf(schema_tables[i], dbname);
+	for (size_t i = 0; i < n; i++) {
+		char *sql = sqlite3_mprintf(v[i], dbname);
 		int r;
 
 		if (!sql)
 			return diag_set(reterr, -ENOMEM, "out of memory");
-		r = snap_exec(st, sql, "create the schema", reterr);
+		r = snap_exec(st, sql, what, reterr);
 		sqlite3_free(sql);
 		if (r < 0)
 			return r;
 	}
 	return 0;
+}
+
+#define N_ELEMS(v) (sizeof(v) / sizeof((v)[0]))
+
+static int schema_create(struct snap_store *st, const char *dbname, struct diag *reterr)
+{
+	int r = schema_run(st, schema_tables, N_ELEMS(schema_tables), dbname, "create the schema",
+			   reterr);
+
+	if (r < 0)
+		return r;
+	return schema_run(st, schema_pkg_tables, N_ELEMS(schema_pkg_tables), dbname,
+			  "create the schema", reterr);
 }
 
 /*
@@ -266,10 +330,18 @@ static int schema_identify(struct snap_store *st, struct diag *reterr)
 				st->path, (long long)version);
 
 	/* Ours: make sure the tables we use are there and readable. */
-	r = schema_read(st, version >= 2 ? sql_check_snapshot_v2 : sql_check_snapshot_v1, NULL,
-			reterr);
+	r = schema_read(st,
+			version >= 3   ? sql_check_snapshot_v3
+			: version == 2 ? sql_check_snapshot_v2
+				       : sql_check_snapshot_v1,
+			NULL, reterr);
 	if (r < 0)
 		return r;
+	for (size_t i = 0; version >= 3 && i < N_ELEMS(sql_check_pkg); i++) {
+		r = schema_read(st, sql_check_pkg[i], NULL, reterr);
+		if (r < 0)
+			return r;
+	}
 	r = schema_read(st, sql_check_meta, NULL, reterr);
 	if (r < 0)
 		return r;
@@ -346,8 +418,9 @@ static int schema_quick_check(struct snap_store *st, struct diag *reterr)
 	return r;
 }
 
-/* Bring a version 1 database to version 2, under the write lock (another
- * process may have migrated it meanwhile: the version is read again). */
+/* Bring a version 1 or 2 database to version 3, under the write lock
+ * (another process may have migrated it meanwhile: the version is read
+ * again). */
 static int schema_migrate(struct snap_store *st, struct diag *reterr)
 {
 	int64_t version = 0;
@@ -361,6 +434,21 @@ static int schema_migrate(struct snap_store *st, struct diag *reterr)
 		goto fail;
 	if (version == 1) {
 		r = snap_exec(st, sql_migrate_v2, "upgrade the database", reterr);
+		if (r < 0)
+			goto fail;
+	}
+	if (version <= 2) {
+		char sql[64];
+
+		r = snap_exec(st, sql_migrate_v3, "upgrade the database", reterr);
+		if (r < 0)
+			goto fail;
+		r = schema_run(st, schema_pkg_tables, N_ELEMS(schema_pkg_tables), "main",
+			       "upgrade the database", reterr);
+		if (r < 0)
+			goto fail;
+		snprintf(sql, sizeof(sql), "PRAGMA user_version = %d", SNAP_SCHEMA_VERSION);
+		r = snap_exec(st, sql, "upgrade the database", reterr);
 		if (r < 0)
 			goto fail;
 	}

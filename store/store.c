@@ -9,14 +9,17 @@
  *     the first write;
  *   - snapshot metadata: snap_find(), snap_baseline(), snap_list(), all
  *     built on one row reader (info_from_row);
+ *   - the database's secret (snap_store_secret), a row of the meta table;
  *   - the writer. Transaction 1 records the snapshot as incomplete and
  *     commits at once; transaction 2 (BEGIN IMMEDIATE) holds SQLite's write
  *     lock from snap_writer_begin() to snap_writer_commit(), so the entries
  *     and the final "complete" mark land together or not at all. A process
  *     that dies mid-scan leaves the row of transaction 1: incomplete, no
  *     label, no entries. Everything the purpose implies (baseline pointer,
- *     relabelling, replacement, pruning of checks) happens in transaction 2
- *     too, so an old snapshot is touched only when the new one commits.
+ *     relabelling, replacement, pruning of checks and upgrades, and the
+ *     collection of package versions no snapshot links to any more)
+ *     happens in transaction 2 too, so an old snapshot is touched only
+ *     when the new one commits. (The package part of the writer is pkg.c.)
  *
  * One INSERT statement, prepared once per store, is bound and stepped per
  * entry with SQLITE_STATIC bindings: no allocation per row (the optional
@@ -30,6 +33,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/random.h>
 #include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
@@ -42,20 +46,6 @@
 
 #define SNAP_DEFAULT_BUSY_MS 5000
 #define SNAP_LABEL_MAX       128
-
-struct snap_writer {
-	struct snap_store *st;
-	int64_t id;
-	enum snap_purpose purpose;
-	char *label; /* NULL: an automatic check label, chosen at commit */
-	bool replace;
-	unsigned keep;
-	enum hash_algo hash;
-	int64_t started_ns;
-	uint64_t entries, errors;
-	bool in_tx;        /* transaction 2 is open */
-	struct strbuf ext; /* the ext column being bound; reused for every entry */
-};
 
 /* ---- errors ---- */
 
@@ -217,6 +207,8 @@ void snap_store_free(struct snap_store *st)
 	/* Closing rolls back an open transaction; the writer goes with it. */
 	snap_writer_abort(st->writer);
 	sqlite3_finalize(st->insert_entry);
+	sqlite3_finalize(st->owner_get);
+	free(st->owner_strings);
 	/* _v2: an iterator not yet freed keeps the connection alive until it is. */
 	sqlite3_close_v2(st->db);
 	free(st->path);
@@ -464,13 +456,27 @@ const char *snap_store_path(const struct snap_store *st)
 	"id, label, purpose, status, host, version, roots, excludes, cross_mounts, hash," \
 	" started, finished, entries, errors,"                                            \
 	" id IS (SELECT value FROM meta WHERE key = '" SNAP_META_BASELINE "')"
-/* Version 1 lacks the policy columns: a read-only open selects NULL instead. */
-#define INFO_COLUMNS_V2  INFO_COLUMNS_V1 ", policy_digest, policy_source"
-#define INFO_COLUMNS_OLD INFO_COLUMNS_V1 ", NULL, NULL"
+/* Older versions lack the policy and probe columns: a read-only open
+ * selects NULL instead. */
+#define INFO_COLUMNS_P      ", policy_digest, policy_source"
+#define INFO_COLUMNS_V3     INFO_COLUMNS_V1 INFO_COLUMNS_P ", probes, probes_unavailable"
+#define INFO_COLUMNS_V2     INFO_COLUMNS_V1 INFO_COLUMNS_P ", NULL, NULL"
+#define INFO_COLUMNS_V1_OLD INFO_COLUMNS_V1 ", NULL, NULL, NULL, NULL"
 
 static const char *info_columns(const struct snap_store *st)
 {
-	return st->schema >= 2 ? INFO_COLUMNS_V2 : INFO_COLUMNS_OLD;
+	return st->schema >= 3   ? INFO_COLUMNS_V3
+	       : st->schema == 2 ? INFO_COLUMNS_V2
+				 : INFO_COLUMNS_V1_OLD;
+}
+
+static void strv_free(char **v, size_t n)
+{
+	if (!v)
+		return;
+	for (size_t i = 0; i < n; i++)
+		free(v[i]);
+	free(v);
 }
 
 void snap_info_release(struct snap_info *info)
@@ -480,14 +486,10 @@ void snap_info_release(struct snap_info *info)
 	free(info->label);
 	free(info->host);
 	free(info->version);
-	if (info->roots)
-		for (size_t i = 0; i < info->nroots; i++)
-			free(info->roots[i]);
-	free(info->roots);
-	if (info->excludes)
-		for (size_t i = 0; i < info->nexcludes; i++)
-			free(info->excludes[i]);
-	free(info->excludes);
+	strv_free(info->roots, info->nroots);
+	strv_free(info->excludes, info->nexcludes);
+	strv_free(info->probes, info->nprobes);
+	strv_free(info->probes_unavailable, info->nprobes_unavailable);
 	free(info->policy_digest);
 	free(info->policy_source);
 	memset(info, 0, sizeof(*info));
@@ -564,6 +566,8 @@ static int info_from_row(sqlite3_stmt *s, struct snap_info *ret_info, struct dia
 	info.is_baseline = sqlite3_column_int(s, 14) != 0;
 	info.policy_digest = column_strdup(s, 15, false, &oom);
 	info.policy_source = column_strdup(s, 16, false, &oom);
+	info.probes = column_split(s, 17, &info.nprobes, &oom);
+	info.probes_unavailable = column_split(s, 18, &info.nprobes_unavailable, &oom);
 	if (oom) {
 		snap_info_release(&info);
 		return diag_set(reterr, -ENOMEM, "out of memory");
@@ -667,6 +671,112 @@ out:
 	return r;
 }
 
+/* ---- the secret ---- */
+
+/* Read the secret: 1 and @key, 0 when there is none, or -errno. */
+static int secret_read(struct snap_store *st, uint8_t key[32], struct diag *reterr)
+{
+	sqlite3_stmt *s = NULL;
+	int rc, r;
+
+	r = snap_prepare(st, "SELECT value FROM meta WHERE key = '" SNAP_META_SECRET "'", &s,
+			 reterr);
+	if (r < 0)
+		return r;
+	rc = sqlite3_step(s);
+	if (rc == SQLITE_ROW) {
+		const void *p = sqlite3_column_blob(s, 0);
+
+		if (sqlite3_column_type(s, 0) != SQLITE_BLOB || !p ||
+		    sqlite3_column_bytes(s, 0) != 32) {
+			r = diag_set(reterr, -EPROTO, "'%s' is damaged (a malformed secret)",
+				     st->path);
+		} else {
+			memcpy(key, p, 32);
+			r = 1;
+		}
+	} else if (rc == SQLITE_DONE) {
+		r = 0;
+	} else {
+		r = snap_sqlite_fail(st, rc, "read the secret", reterr);
+	}
+	sqlite3_finalize(s);
+	return r;
+}
+
+/* Store a new secret unless there is one (another process may have been
+ * first), in the transaction the caller holds. */
+static int secret_create(struct snap_store *st, struct diag *reterr)
+{
+	uint8_t key[32];
+	sqlite3_stmt *s = NULL;
+	size_t got = 0;
+	int rc, r;
+
+	while (got < sizeof(key)) {
+		ssize_t n = getrandom(key + got, sizeof(key) - got, 0);
+
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n <= 0)
+			return diag_set(reterr, n < 0 ? -errno : -EIO,
+					"cannot create the secret of '%s': getrandom: %s", st->path,
+					n < 0 ? strerror(errno) : "no bytes");
+		got += (size_t)n;
+	}
+	r = snap_prepare(
+		st, "INSERT OR IGNORE INTO meta (key, value) VALUES ('" SNAP_META_SECRET "', ?1)",
+		&s, reterr);
+	if (r < 0)
+		return r;
+	sqlite3_bind_blob(s, 1, key, sizeof(key), SQLITE_STATIC);
+	rc = sqlite3_step(s);
+	if (rc != SQLITE_DONE)
+		r = snap_sqlite_fail(st, rc, "store the secret", reterr);
+	sqlite3_finalize(s);
+	return r;
+}
+
+int snap_store_secret(struct snap_store *st, uint8_t ret_key[32], struct diag *reterr)
+{
+	uint8_t key[32];
+	bool own_tx;
+	int r;
+
+	r = secret_read(st, key, reterr);
+	if (r < 0)
+		return r;
+	if (r > 0)
+		goto done;
+	if (!st->writable)
+		return diag_set(reterr, -EROFS,
+				"database '%s' has no secret yet, and is open read-only", st->path);
+
+	/* Inside a writer's transaction the secret joins it; otherwise it
+	 * gets one of its own, under the write lock. */
+	own_tx = sqlite3_get_autocommit(st->db) != 0;
+	if (own_tx) {
+		r = snap_exec(st, "BEGIN IMMEDIATE", "create the secret", reterr);
+		if (r < 0)
+			return r;
+	}
+	r = secret_create(st, reterr);
+	if (r >= 0)
+		r = secret_read(st, key, reterr);
+	if (r == 0)
+		r = diag_set(reterr, -EIO, "the secret of '%s' vanished", st->path);
+	if (r >= 0 && own_tx)
+		r = snap_exec(st, "COMMIT", "create the secret", reterr);
+	if (r < 0) {
+		if (own_tx && !sqlite3_get_autocommit(st->db))
+			sqlite3_exec(st->db, "ROLLBACK", NULL, NULL, NULL);
+		return r;
+	}
+done:
+	memcpy(ret_key, key, sizeof(key));
+	return 0;
+}
+
 /* ---- small statements of the writer ---- */
 
 /* Run @sql, binding the named parameters :a, :b (integers) and :text when
@@ -739,11 +849,15 @@ static int label_unique(struct snap_store *st, struct strbuf *label, struct diag
 	}
 }
 
-/* Delete snapshot @id and its entries. */
+/* Delete snapshot @id, its entries and its package links (the caller then
+ * collects the package versions no snapshot links to). */
 static int snapshot_delete(struct snap_store *st, int64_t id, struct diag *reterr)
 {
 	int r = store_query_int(st, "DELETE FROM entry WHERE snap = :a", id, 0, NULL, NULL, reterr);
 
+	if (r >= 0)
+		r = store_query_int(st, "DELETE FROM snap_pkg WHERE snap = :a", id, 0, NULL, NULL,
+				    reterr);
 	if (r >= 0)
 		r = store_query_int(st, "DELETE FROM snapshot WHERE id = :a", id, 0, NULL, NULL,
 				    reterr);
@@ -819,6 +933,13 @@ static void writer_free(struct snap_writer *w)
 		w->st->writer = NULL;
 	free(w->label);
 	strbuf_release(&w->ext);
+	strbuf_release(&w->probes_asked);
+	strbuf_release(&w->probes_ran);
+	strbuf_release(&w->probes_unavailable);
+	sqlite3_finalize(w->pkg_insert);
+	sqlite3_finalize(w->pkg_select);
+	sqlite3_finalize(w->pkg_link);
+	sqlite3_finalize(w->pkg_file);
 	free(w);
 }
 
@@ -830,6 +951,42 @@ static int join_list(struct strbuf *sb, const char *const *v, size_t n)
 		if (strbuf_adds(sb, v[i]) < 0)
 			return -ENOMEM;
 	}
+	return 0;
+}
+
+/* Whether @name is among the first @n names of @v. */
+static bool names_have(const char *const *v, size_t n, const char *name)
+{
+	for (size_t i = 0; i < n; i++)
+		if (!strcmp(v[i], name))
+			return true;
+	return false;
+}
+
+/*
+ * Check the names of probes in @a and @b (non-empty, each once in both
+ * lists together) and join each into @ja, @jb (reset first).
+ */
+static int probes_join(const char *const *a, size_t na, const char *const *b, size_t nb,
+		       struct strbuf *ja, struct strbuf *jb, struct diag *reterr)
+{
+	if ((na && !a) || (nb && !b))
+		return diag_set(reterr, -EINVAL, "missing probe names");
+	for (size_t i = 0; i < na + nb; i++) {
+		const char *name = i < na ? a[i] : b[i - na];
+
+		if (!name || !*name)
+			return diag_set(reterr, -EINVAL, "empty probe name");
+		if ((i < na && names_have(a, i, name)) ||
+		    (i >= na && (names_have(a, na, name) || names_have(b, i - na, name))))
+			return diag_set(reterr, -EINVAL, "probe '%s' given twice", name);
+	}
+	strbuf_reset(ja);
+	strbuf_reset(jb);
+	if (join_list(ja, a, na) < 0 || join_list(jb, b, nb) < 0)
+		return diag_set(reterr, -ENOMEM, "out of memory");
+	if (ja->len > INT_MAX || jb->len > INT_MAX)
+		return diag_set(reterr, -EINVAL, "too many probes");
 	return 0;
 }
 
@@ -924,7 +1081,7 @@ int snap_writer_begin(struct snap_store *st, const struct snap_new *params,
 	const char *label = params->label;
 	int r;
 
-	if ((unsigned)params->purpose > SNAP_PURPOSE_CHECK)
+	if ((unsigned)params->purpose > SNAP_PURPOSE_UPGRADE)
 		return diag_set(reterr, -EINVAL, "unknown snapshot purpose %d",
 				(int)params->purpose);
 	if ((unsigned)params->hash > HASH_SHA256)
@@ -952,6 +1109,9 @@ int snap_writer_begin(struct snap_store *st, const struct snap_new *params,
 		return diag_set(reterr, -ENOMEM, "out of memory");
 	w->st = st;
 	strbuf_init(&w->ext);
+	strbuf_init(&w->probes_asked);
+	strbuf_init(&w->probes_ran);
+	strbuf_init(&w->probes_unavailable);
 	w->purpose = params->purpose;
 	w->replace = params->replace;
 	w->keep = params->keep;
@@ -961,6 +1121,12 @@ int snap_writer_begin(struct snap_store *st, const struct snap_new *params,
 		r = diag_set(reterr, -ENOMEM, "out of memory");
 		goto fail;
 	}
+	/* (probes_unavailable: an empty scratch list here.) */
+	r = probes_join(params->probes, params->nprobes, NULL, 0, &w->probes_asked,
+			&w->probes_unavailable, reterr);
+	if (r < 0)
+		goto fail;
+	w->nprobes_asked = params->nprobes;
 	if (!st->insert_entry) {
 		r = snap_prepare(st, sql_insert_entry, &st->insert_entry, reterr);
 		if (r < 0)
@@ -990,12 +1156,35 @@ int64_t snap_writer_id(const struct snap_writer *w)
 	return w->id;
 }
 
+int snap_writer_set_probes(struct snap_writer *w, const char *const *ran, size_t nran,
+			   const char *const *unavailable, size_t nunavailable, struct diag *reterr)
+{
+	struct strbuf a = STRBUF_INIT, b = STRBUF_INIT;
+	int r = probes_join(ran, nran, unavailable, nunavailable, &a, &b, reterr);
+
+	if (r < 0) {
+		strbuf_release(&a);
+		strbuf_release(&b);
+		return r;
+	}
+	strbuf_release(&w->probes_ran);
+	strbuf_release(&w->probes_unavailable);
+	w->probes_ran = a;
+	w->probes_unavailable = b;
+	w->nprobes_ran = nran;
+	w->nprobes_unavailable = nunavailable;
+	w->probes_set = true;
+	return 0;
+}
+
 int snap_writer_add(struct snap_writer *w, const struct entry *e, struct diag *reterr)
 {
 	struct snap_store *st = w->st;
 	sqlite3_stmt *s = st->insert_entry;
 	int rc;
 
+	if (e->kind < ENTRY_FILE || e->kind > ENTRY__KIND_MAX)
+		return diag_set(reterr, -EINVAL, "unknown entry kind %d", (int)e->kind);
 	if (e->key_len > INT_MAX || e->target_len > INT_MAX)
 		return diag_set(reterr, -EINVAL, "entry key or target too long");
 	if (e->hash_algo != HASH_NONE &&
@@ -1005,13 +1194,15 @@ int snap_writer_add(struct snap_writer *w, const struct entry *e, struct diag *r
 			"entry hash (%s, %u bytes) does not match the snapshot's algorithm (%s)",
 			hash_algo_name(e->hash_algo), (unsigned)e->hash_len,
 			hash_algo_name(w->hash));
-	if (e->collected & ~(uint32_t)ATTR_OPTIONAL)
+	if (e->collected & ~(uint32_t)(ATTR_OPTIONAL | ATTR_PROPS))
 		return diag_set(reterr, -EINVAL, "entry collected unknown attributes (0x%x)",
-				(unsigned)(e->collected & ~(uint32_t)ATTR_OPTIONAL));
+				(unsigned)(e->collected & ~(uint32_t)(ATTR_OPTIONAL | ATTR_PROPS)));
 	if ((e->collected & ATTR_XATTRS) && e->xattrs_len > 0 &&
 	    (!e->xattrs || entry_xattrs_check(e->xattrs, e->xattrs_len) < 0))
 		return diag_set(reterr, -EINVAL, "malformed extended attributes (%zu bytes)",
 				e->xattrs_len);
+	if (e->props_len > 0 && (!e->props || entry_xattrs_check(e->props, e->props_len) < 0))
+		return diag_set(reterr, -EINVAL, "malformed properties (%zu bytes)", e->props_len);
 	if (snap_ext_encode(&w->ext, e) < 0)
 		return diag_set(reterr, -ENOMEM, "out of memory");
 	if (w->ext.len > INT_MAX)
@@ -1055,8 +1246,8 @@ int snap_writer_add(struct snap_writer *w, const struct entry *e, struct diag *r
 	if (rc != SQLITE_DONE) {
 		if ((rc & 0xff) == SQLITE_CONSTRAINT)
 			return diag_set(reterr, -EINVAL,
-					"duplicate entry key (%zu bytes) in snapshot %lld",
-					e->key_len, (long long)w->id);
+					"duplicate %s key (%zu bytes) in snapshot %lld",
+					entry_kind_name(e->kind), e->key_len, (long long)w->id);
 		return snap_sqlite_fail(st, rc, "add an entry", reterr);
 	}
 	w->entries++;
@@ -1106,11 +1297,14 @@ static int writer_finish(struct snap_writer *w, struct snap_info *ret_info, stru
 	struct strbuf label = STRBUF_INIT;
 	sqlite3_stmt *s = NULL;
 	int64_t holder = 0;
+	bool deleted = false;
 	int rc, r;
 
 	if (!w->label) {
-		/* An automatic check label: chosen under the write lock. */
-		if (label_with_time(&label, "check", w->started_ns) < 0) {
+		/* An automatic label: chosen under the write lock. */
+		if (label_with_time(&label,
+				    w->purpose == SNAP_PURPOSE_UPGRADE ? "upgrade" : "check",
+				    w->started_ns) < 0) {
 			r = diag_set(reterr, -ENOMEM, "out of memory");
 			goto out;
 		}
@@ -1128,16 +1322,19 @@ static int writer_finish(struct snap_writer *w, struct snap_info *ret_info, stru
 			goto out;
 	}
 
-	if (holder && w->purpose == SNAP_PURPOSE_BASELINE)
+	if (holder && w->purpose == SNAP_PURPOSE_BASELINE) {
 		r = writer_relabel(w, holder, reterr);
-	else if (holder)
+	} else if (holder) {
 		r = snapshot_delete(st, holder, reterr);
+		deleted = true;
+	}
 	if (r < 0)
 		goto out;
 
 	r = snap_prepare(st,
 			 "UPDATE snapshot SET label = ?1, status = 'complete', finished = ?2,"
-			 " entries = ?3, errors = ?4 WHERE id = ?5 AND status = 'incomplete'",
+			 " entries = ?3, errors = ?4, probes = ?6, probes_unavailable = ?7"
+			 " WHERE id = ?5 AND status = 'incomplete'",
 			 &s, reterr);
 	if (r < 0)
 		goto out;
@@ -1146,6 +1343,13 @@ static int writer_finish(struct snap_writer *w, struct snap_info *ret_info, stru
 	sqlite3_bind_int64(s, 3, (int64_t)w->entries);
 	sqlite3_bind_int64(s, 4, (int64_t)w->errors);
 	sqlite3_bind_int64(s, 5, w->id);
+	if (w->probes_set) {
+		bind_list(s, 6, &w->probes_ran, w->nprobes_ran);
+		bind_list(s, 7, &w->probes_unavailable, w->nprobes_unavailable);
+	} else {
+		bind_list(s, 6, &w->probes_asked, w->nprobes_asked);
+		sqlite3_bind_null(s, 7);
+	}
 	rc = sqlite3_step(s);
 	if (rc != SQLITE_DONE) {
 		r = snap_sqlite_fail(st, rc, "complete the snapshot", reterr);
@@ -1167,32 +1371,43 @@ static int writer_finish(struct snap_writer *w, struct snap_info *ret_info, stru
 			goto out;
 	}
 
-	if (w->purpose == SNAP_PURPOSE_CHECK && w->keep > 0) {
+	if ((w->purpose == SNAP_PURPOSE_CHECK || w->purpose == SNAP_PURPOSE_UPGRADE) &&
+	    w->keep > 0) {
 		/*
-		 * The newest @keep complete checks stay, this one among them;
-		 * interrupted checks do not count. Those older than the newest
-		 * complete check before this one are leftovers of killed runs
-		 * and go too. A newer one may be a check that recorded itself
-		 * and waits for the lock we hold: it stays (until the next
-		 * check), and this one is never touched (id != :a).
+		 * The newest @keep complete snapshots of this purpose stay,
+		 * this one among them; interrupted ones do not count. Those
+		 * older than the newest complete one before this one are
+		 * leftovers of killed runs and go too. A newer one may be a
+		 * writer that recorded itself and waits for the lock we hold:
+		 * it stays (until the next one), and this one is never
+		 * touched (id != :a).
 		 */
-#define PRUNE_IDS                                                                             \
-	"SELECT id FROM snapshot WHERE purpose = 2 AND id != :a AND ("                        \
-	"(status = 'complete' AND id NOT IN (SELECT id FROM snapshot WHERE purpose = 2"       \
-	" AND status = 'complete' AND id != :a ORDER BY id DESC LIMIT :b))"                   \
-	" OR (status = 'incomplete' AND id < (SELECT max(id) FROM snapshot WHERE purpose = 2" \
+#define PURPOSE "purpose = (SELECT purpose FROM snapshot WHERE id = :a)"
+#define PRUNE_IDS                                                                          \
+	"SELECT id FROM snapshot WHERE " PURPOSE " AND id != :a AND ("                     \
+	"(status = 'complete' AND id NOT IN (SELECT id FROM snapshot WHERE " PURPOSE       \
+	" AND status = 'complete' AND id != :a ORDER BY id DESC LIMIT :b))"                \
+	" OR (status = 'incomplete' AND id < (SELECT max(id) FROM snapshot WHERE " PURPOSE \
 	" AND status = 'complete' AND id != :a)))"
 		static const char *const prune[] = {
 			"DELETE FROM entry WHERE snap IN (" PRUNE_IDS ")",
+			"DELETE FROM snap_pkg WHERE snap IN (" PRUNE_IDS ")",
 			"DELETE FROM snapshot WHERE id IN (" PRUNE_IDS ")",
 		};
 #undef PRUNE_IDS
-		for (size_t i = 0; i < 2; i++) {
+#undef PURPOSE
+		for (size_t i = 0; i < sizeof(prune) / sizeof(prune[0]); i++) {
 			r = store_query_int(st, prune[i], w->id, (int64_t)w->keep - 1, NULL, NULL,
 					    reterr);
 			if (r < 0)
 				goto out;
 		}
+		deleted = true;
+	}
+	if (deleted) {
+		r = snap_pkg_collect(st, reterr);
+		if (r < 0)
+			goto out;
 	}
 
 	r = 0;

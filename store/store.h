@@ -111,6 +111,12 @@ enum snap_purpose {
 	SNAP_PURPOSE_SCAN = 0,     /**< `drift scan --label` */
 	SNAP_PURPOSE_BASELINE = 1, /**< `drift init` (the current one, or an older one) */
 	SNAP_PURPOSE_CHECK = 2,    /**< `drift check`: pruned to the newest N */
+	/**
+	 * The apt hook's snapshots before and after a package upgrade (labels
+	 * chosen by the caller, e.g. "apt-20261125T140200Z-pre" and "-post"):
+	 * pruned like checks, to the newest N of this purpose.
+	 */
+	SNAP_PURPOSE_UPGRADE = 3,
 };
 
 /** What the store knows of one snapshot. Release with snap_info_release(). */
@@ -137,6 +143,16 @@ struct snap_info {
 	 * taken without a policy).
 	 */
 	char *policy_digest, *policy_source;
+	/**
+	 * The probes of system state (scanner/probe.h) that ran, and those
+	 * asked for that were unavailable (their source is missing on the
+	 * host). NULL-terminated arrays of names, never NULL; empty for a
+	 * snapshot taken without probes, of an older schema, or incomplete.
+	 */
+	char **probes;
+	size_t nprobes;
+	char **probes_unavailable;
+	size_t nprobes_unavailable;
 };
 
 /**
@@ -163,6 +179,17 @@ typedef int snap_list_fn(const struct snap_info *info, void *userdata);
 int snap_list(struct snap_store *st, snap_list_fn *fn, void *userdata, struct diag *reterr);
 
 /**
+ * The secret of the database: 32 random bytes (getrandom), created on first
+ * use and stored in the database, the same on every later call. It keys
+ * digests that must not be computable without the database (the digests of
+ * password hashes). Returns 0 and fills @ret_key; -EROFS when there is none
+ * yet and @st is read-only; -EPROTO when the stored one is malformed; -EIO.
+ * Inside a writer's transaction, a new secret is created in that
+ * transaction (rolled back with it); otherwise in a transaction of its own.
+ */
+int snap_store_secret(struct snap_store *st, uint8_t ret_key[32], struct diag *reterr);
+
+/**
  * Check that @label may name a snapshot: 1 to 128 bytes of printable ASCII
  * (no spaces, no '/'), not all digits. Returns 0 or -EINVAL with a message.
  */
@@ -174,7 +201,8 @@ struct snap_new {
 	enum snap_purpose purpose;
 	/**
 	 * The label. NULL means: "baseline" for a baseline, "check-<UTC time>"
-	 * for a check (with "-2", "-3"... on a collision); required for a scan.
+	 * for a check, "upgrade-<UTC time>" for an upgrade (with "-2", "-3"...
+	 * on a collision); required for a scan.
 	 */
 	const char *label;
 	/**
@@ -187,10 +215,11 @@ struct snap_new {
 	 */
 	bool replace;
 	/**
-	 * Checks: keep the newest @keep complete checks (0 = all), this one
-	 * among them. Interrupted (incomplete) checks do not count; those
-	 * older than the newest complete check before this one are deleted
-	 * (newer ones may belong to a check waiting for the lock).
+	 * Checks and upgrades: keep the newest @keep complete snapshots of this
+	 * purpose (0 = all), this one among them. Interrupted (incomplete) ones
+	 * do not count; those older than the newest complete one before this
+	 * one are deleted (newer ones may belong to a writer waiting for the
+	 * lock). Other purposes ignore @keep.
 	 */
 	unsigned keep;
 	const char *host; /**< NULL: gethostname() */
@@ -205,6 +234,12 @@ struct snap_new {
 	 * digest must be 64 lowercase hex digits (-EINVAL otherwise).
 	 */
 	const char *policy_digest, *policy_source;
+	/**
+	 * The probes of system state asked for (names, non-empty). Recorded as
+	 * the probes that ran unless snap_writer_set_probes() says otherwise.
+	 */
+	const char *const *probes;
+	size_t nprobes;
 };
 
 struct snap_writer;
@@ -221,10 +256,11 @@ int snap_writer_begin(struct snap_store *st, const struct snap_new *params,
 		      struct snap_writer **ret_writer, struct diag *reterr);
 
 /**
- * Add one entry (copied). Errors: -EIO, -ENOMEM, -ENOSPC; -EINVAL for a
- * duplicate key, a hash whose algorithm is not the snapshot's
- * (params->hash), a @collected bit outside ATTR_OPTIONAL, or collected
- * xattrs that are not well-formed (common/entry.h: pairs sorted by name,
+ * Add one entry (copied), of any kind. Errors: -EIO, -ENOMEM, -ENOSPC;
+ * -EINVAL for a kind outside ENTRY_FILE..ENTRY__KIND_MAX, a duplicate
+ * (kind, key), a hash whose algorithm is not the snapshot's (params->hash),
+ * a @collected bit outside ATTR_OPTIONAL | ATTR_PROPS, or collected xattrs
+ * or props that are not well-formed (common/entry.h: pairs sorted by name,
  * each name non-empty, without NUL, once). After an error the writer is
  * still usable (the failed entry is simply not added), but callers
  * normally abort.
@@ -232,11 +268,59 @@ int snap_writer_begin(struct snap_store *st, const struct snap_new *params,
  * Optional attributes: only those in e->collected are stored; each is
  * stored as present (its value) or absent (NULL). Empty xattrs (length 0)
  * are stored as absent: "no extended attributes" either way.
+ *
+ * Properties (e->props) are stored for every entry whose kind is not
+ * ENTRY_FILE, and for a file that has some, whatever e->collected says;
+ * read back, such an entry has ATTR_PROPS in its collected bits. A file
+ * without props stores nothing more than before.
  */
 int snap_writer_add(struct snap_writer *w, const struct entry *e, struct diag *reterr);
 
 /** The id of the snapshot being written. */
 int64_t snap_writer_id(const struct snap_writer *w);
+
+/**
+ * Record which probes ran (@ran) and which of those asked for were
+ * unavailable (@unavailable), to be stored at commit in place of the
+ * default (every probe asked for ran). May be called again: the last call
+ * counts. Returns 0, or -EINVAL for an empty name or a name given twice
+ * (in either list), -ENOMEM; the writer's record is unchanged on failure.
+ */
+int snap_writer_set_probes(struct snap_writer *w, const char *const *ran, size_t nran,
+			   const char *const *unavailable, size_t nunavailable,
+			   struct diag *reterr);
+
+/*
+ * Package ownership. The store keeps, beside the snapshots, the file lists
+ * of the package versions the snapshots had: a version's list never
+ * changes, so it is stored once however many snapshots link to it, and
+ * deleted with the last snapshot that does.
+ */
+
+/**
+ * Link the package version (@name, @arch, @version) to the snapshot being
+ * written (inside its transaction). *ret_known is true when the store has
+ * the version's file list already (the caller then skips reading it);
+ * false when the caller now gives it, with snap_writer_add_package_file(),
+ * before the next snap_writer_add_package(). A version added with no file
+ * owns nothing: a caller that cannot read a version's list should not add
+ * the version (a later snapshot would take the empty list as known).
+ * Adding the same version twice links it once. Returns 0, -EINVAL (an
+ * empty name or version, a NULL string), -ENOMEM, -EIO, -ENOSPC.
+ */
+int snap_writer_add_package(struct snap_writer *w, const char *name, const char *arch,
+			    const char *version, bool *ret_known, struct diag *reterr);
+
+/**
+ * Add one file (@path, @len bytes, not empty) to the file list of the
+ * package version last added with *ret_known false; @md5 is its 16-byte
+ * dpkg MD5 sum, or NULL when none is known; @conffile marks a dpkg
+ * conffile. A path given twice for a version is merged (an MD5 given
+ * either time is kept; conffile if either says so). Returns 0, -EINVAL (no
+ * such package version, an empty path), -ENOMEM, -EIO, -ENOSPC.
+ */
+int snap_writer_add_package_file(struct snap_writer *w, const char *path, size_t len,
+				 const uint8_t *md5, bool conffile, struct diag *reterr);
 
 /**
  * Finish: mark the snapshot complete with its totals and finish time, apply
@@ -252,6 +336,35 @@ void snap_writer_abort(struct snap_writer *w);
 
 /* ---- reading ---- */
 
+/** The package that owns a file, from snap_owner_get(). */
+struct snap_owner {
+	/* Borrowed from the store: valid until the next snap_owner_get() on
+	 * it, or snap_store_free(). */
+	const char *name, *arch, *version;
+	bool has_md5; /**< whether md5 holds the dpkg sum of the file */
+	uint8_t md5[16];
+	bool conffile; /**< a dpkg conffile of the package */
+};
+
+/**
+ * Which package owns @path (@len bytes) in snapshot @snap_id: among the
+ * package versions linked to the snapshot, the one whose file list has
+ * @path; when several do (diverted or shared files), the first by name
+ * (then arch, version) among those with an MD5 sum, else the first by
+ * name. Returns 1 and *ret_owner, 0 when no package owns it (or no
+ * ownership was recorded, or the database predates schema 3), or -errno.
+ * One indexed query per call: meant for the changed files of a diff.
+ */
+int snap_owner_get(struct snap_store *st, int64_t snap_id, const char *path, size_t len,
+		   struct snap_owner *ret_owner, struct diag *reterr);
+
+/**
+ * Whether package ownership was recorded for snapshot @snap_id (at least
+ * one package version is linked to it). Returns 0 and *ret_has, or -errno
+ * (-EIO, -ENOMEM...).
+ */
+int snap_has_packages(struct snap_store *st, int64_t snap_id, bool *ret_has);
+
 enum snap_iter_flags {
 	SNAP_ITER_ERRORS_ONLY = 1 << 0, /**< only entries with err != 0 */
 };
@@ -262,7 +375,8 @@ struct snap_iter;
  * Iterate over the entries of kind @kind in snapshot @snap_id, in byte order
  * of their keys, restricted to the subtrees of @roots (absolute paths; an
  * entry is inside root R when its key is R or starts with R + "/"). @roots
- * may be NULL for all entries. Overlapping roots are fine (each entry comes
+ * may be NULL for all entries (the only sensible choice for kinds other
+ * than files, whose keys are arbitrary bytes). Overlapping roots are fine (each entry comes
  * once); a trailing '/' is ignored and "/" means everything. Returns 0 and
  * *ret_iter (free with snap_iter_free()), -ENOENT when there is no snapshot
  * @snap_id, -EINVAL for an empty root. @st must outlive the iterator.
@@ -273,8 +387,8 @@ int snap_iter_new(struct snap_store *st, int64_t snap_id, enum entry_kind kind,
 
 /**
  * Step. Returns 1 and *ret_entry (borrowed: valid until the next call or
- * snap_iter_free(), optional attributes included), 0 at the end, or a
- * negative errno (-EPROTO for a damaged row).
+ * snap_iter_free(), optional attributes and props included), 0 at the end,
+ * or a negative errno (-EPROTO for a damaged row).
  */
 int snap_iter_next(struct snap_iter *it, const struct entry **ret_entry, struct diag *reterr);
 /** Free; accepts NULL. */
@@ -319,7 +433,8 @@ struct deviation {
  * hash and size are not compared (ATTR_ERROR covers them). An optional
  * attribute (ATTR_OPTIONAL) is compared only when both sides collected it;
  * then a difference in presence or in bytes sets its bit (xattrs of length
- * 0 count as absent).
+ * 0 count as absent). ATTR_PROPS is set when the props blobs differ in
+ * bytes (empty and absent alike); files have none, so they never get it.
  */
 uint32_t snap_entry_diff(const struct entry *old, const struct entry *new, unsigned flags);
 
@@ -349,10 +464,13 @@ int snap_lookup_open(const char *path, int64_t snap_id, struct snap_lookup **ret
 
 /**
  * Find the entry of @kind with key @key (@len bytes). Returns 1 and
- * *ret_entry (borrowed until the next call; only mode, size, mtime_ns,
- * ctime_ns, ino, dev and the hash bytes are filled, hash_algo is left
- * HASH_NONE: the snapshot's algorithm is the caller's to know), 0 when there
- * is none, or -EIO.
+ * *ret_entry (borrowed until the next call or snap_lookup_free(); only
+ * mode, size, mtime_ns, ctime_ns, ino, dev, the hash bytes, the optional
+ * attributes and the props are filled, hash_algo is left HASH_NONE: the
+ * snapshot's algorithm is the caller's to know), 0 when there is none, or
+ * -EIO (-EPROTO for a damaged row). An entry with optional attributes or
+ * props points into SQLite's copy of the row, which the lookup keeps (with
+ * a read transaction) until the next call.
  */
 int snap_lookup_get(struct snap_lookup *lk, enum entry_kind kind, const char *key, size_t len,
 		    const struct entry **ret_entry, struct diag *reterr);

@@ -3,11 +3,15 @@
  * realistic paths (/usr/share/doc/pkgNNNN/fileNNN) into one snapshot, then
  * a second snapshot with a few changes, and compare the two.
  *
- *   bench-store [N] [--shuffle]
+ *   bench-store [N] [--shuffle] [--packages]
  *
  * Prints rows/s for the writes, bytes per entry (file size / rows, after the
- * final checkpoint), and the compare time. Not a unit test: run it by hand or
- * with `meson test --benchmark`.
+ * final checkpoint), and the compare time. --packages also records package
+ * ownership as dpkg would give it: each directory pkgNNNN is a package
+ * owning its files, with an MD5 each (the second snapshot upgrades one
+ * package in ten); bytes per entry then include the package tables, and
+ * the owner of every changed file is looked up after the compare. Not a unit test: run it by hand
+ * or with `meson test --benchmark`.
  */
 #include <errno.h>
 #include <ftw.h>
@@ -43,6 +47,7 @@ static double cpu(void)
 }
 
 static uint64_t rng = 0x9e3779b97f4a7c15ULL;
+static bool with_packages; /* --packages */
 
 static uint64_t next_rand(void)
 {
@@ -83,10 +88,21 @@ static void make_entry(struct entry *e, char *key, size_t i, int generation)
 		e->uid = 1000;
 }
 
+struct count {
+	struct snap_store *st;
+	int64_t snap;
+	size_t devs, owned;
+};
+
 static int count_cb(const struct deviation *d, void *userdata)
 {
-	(void)d;
-	(*(size_t *)userdata)++;
+	struct count *c = userdata;
+	const struct entry *e = d->new ? d->new : d->old;
+	struct snap_owner o;
+
+	c->devs++;
+	if (with_packages && snap_owner_get(c->st, c->snap, e->key, e->key_len, &o, NULL) > 0)
+		c->owned++;
 	return 0;
 }
 
@@ -96,6 +112,41 @@ static int rm_one(const char *path, const struct stat *sb, int type, struct FTW 
 	(void)type;
 	(void)f;
 	return remove(path);
+}
+
+/* Link the packages of @n entries; the files of versions the store does
+ * not know yet are given as dpkg lists them (in path order). */
+static int add_packages(struct snap_writer *w, size_t n, int generation, struct diag *d)
+{
+	for (size_t pkg = 0; pkg * 1000 < n; pkg++) {
+		char name[32], key[64];
+		const char *version = generation == 2 && pkg % 10 == 3 ? "2" : "1";
+		uint8_t md5[16];
+		bool known;
+		int r;
+
+		snprintf(name, sizeof(name), "pkg%04zu", pkg);
+		r = snap_writer_add_package(w, name, "amd64", version, &known, d);
+		if (r < 0 || known) {
+			if (r < 0)
+				return r;
+			continue;
+		}
+		for (size_t i = pkg * 1000; i < n && i < (pkg + 1) * 1000; i++) {
+			int len = snprintf(key, sizeof(key), "/usr/share/doc/pkg%04zu/file%03zu",
+					   pkg, i % 1000);
+
+			for (int b = 0; b < 16; b += 8) {
+				uint64_t h = next_rand();
+
+				memcpy(md5 + b, &h, 8);
+			}
+			r = snap_writer_add_package_file(w, key, (size_t)len, md5, false, d);
+			if (r < 0)
+				return r;
+		}
+	}
+	return 0;
 }
 
 static int write_one(struct snap_store *st, const char *label, size_t n, const size_t *order,
@@ -123,24 +174,35 @@ static int write_one(struct snap_store *st, const char *label, size_t n, const s
 			return r;
 		}
 	}
+	if (with_packages && (r = add_packages(w, n, generation, d)) < 0) {
+		snap_writer_abort(w);
+		return r;
+	}
 	return snap_writer_commit(w, NULL, d);
 }
 
 int main(int argc, char **argv)
 {
 	size_t n = argc > 1 ? strtoull(argv[1], NULL, 10) : 1000000;
-	bool shuffle = argc > 2 && !strcmp(argv[2], "--shuffle");
+	bool shuffle = false;
 	char dir[] = "/tmp/drift-bench-XXXXXX", path[64];
 	struct snap_store *st = NULL;
 	struct snap_iter *a = NULL, *b = NULL;
 	struct snap_info ia = { 0 }, ib = { 0 };
 	struct diag d = { 0 };
-	size_t *order = NULL, devs = 0;
+	size_t *order = NULL;
+	struct count count = { 0 };
 	struct rusage ru;
 	struct stat sb;
 	double t0, t1, t2, t3, c0, c1;
 	int r = 1;
 
+	for (int i = 2; i < argc; i++) {
+		if (!strcmp(argv[i], "--shuffle"))
+			shuffle = true;
+		else if (!strcmp(argv[i], "--packages"))
+			with_packages = true;
+	}
 	if (!mkdtemp(dir))
 		return 1;
 	snprintf(path, sizeof(path), "%s/drift.db", dir);
@@ -170,10 +232,10 @@ int main(int argc, char **argv)
 	st = NULL;
 	t2 = now();
 	stat(path, &sb);
-	printf("write %zu entries%s: %.2f s wall (%.0f rows/s), %.2f s CPU (%.0f rows/s);"
+	printf("write %zu entries%s%s: %.2f s wall (%.0f rows/s), %.2f s CPU (%.0f rows/s);"
 	       " close+checkpoint %.2f s\n",
-	       n, shuffle ? " (shuffled)" : "", t1 - t0, (double)n / (t1 - t0), c1 - c0,
-	       (double)n / (c1 - c0), t2 - t1);
+	       n, shuffle ? " (shuffled)" : "", with_packages ? " and their packages" : "", t1 - t0,
+	       (double)n / (t1 - t0), c1 - c0, (double)n / (c1 - c0), t2 - t1);
 	printf("database: %lld bytes, %.1f bytes/entry\n", (long long)sb.st_size,
 	       (double)sb.st_size / (double)n);
 
@@ -194,13 +256,14 @@ int main(int argc, char **argv)
 	c0 = cpu();
 	if (snap_iter_new(st, ia.id, ENTRY_FILE, NULL, 0, 0, &a, &d) < 0 ||
 	    snap_iter_new(st, ib.id, ENTRY_FILE, NULL, 0, 0, &b, &d) < 0 ||
-	    snap_compare(a, b, 0, count_cb, &devs, &d) < 0)
+	    (count.st = st, count.snap = ib.id, snap_compare(a, b, 0, count_cb, &count, &d)) < 0)
 		goto fail;
 	t3 = now();
 	c1 = cpu();
 	getrusage(RUSAGE_SELF, &ru);
-	printf("compare: %.2f s wall, %.2f s CPU, %zu deviations, max RSS %ld KiB\n", t3 - t2,
-	       c1 - c0, devs, ru.ru_maxrss);
+	printf("compare%s: %.2f s wall, %.2f s CPU, %zu deviations (%zu owned), max RSS %ld KiB\n",
+	       with_packages ? " and owner lookups" : "", t3 - t2, c1 - c0, count.devs, count.owned,
+	       ru.ru_maxrss);
 	r = 0;
 	goto out;
 

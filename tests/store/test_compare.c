@@ -98,6 +98,11 @@ static void test_entry_diff_each_attribute_on_its_own(void **state)
 		case ATTR_MIME:
 			b.mime = "text/x-shellscript";
 			break;
+		case ATTR_PROPS:
+			/* Any well-formed blob: props are compared as bytes. */
+			b.props = xb;
+			b.props_len = sizeof(xb);
+			break;
 		default:
 			fail();
 		}

@@ -319,6 +319,17 @@ static void test_store_open_empty_file_read_only_is_an_empty_store(void **state)
 	assert_int_equal(snap_list(st, count_cb, &n, &d), 0);
 	assert_int_equal(n, 0);
 	assert_int_equal(snap_iter_new(st, 1, ENTRY_FILE, NULL, 0, 0, &it, &d), -ENOENT);
+	/* No packages, and no secret to be made. */
+	{
+		struct snap_owner o = { 0 };
+		uint8_t key[32];
+		bool has = true;
+
+		assert_int_equal(snap_has_packages(st, 1, &has), 0);
+		assert_false(has);
+		assert_int_equal(snap_owner_get(st, 1, "/a", 2, &o, &d), 0);
+		assert_int_equal(snap_store_secret(st, key, &d), -EROFS);
+	}
 	snap_store_free(st);
 	assert_int_equal(stat(t->db, &sb), 0);
 	assert_int_equal(sb.st_size, 0);
@@ -355,7 +366,7 @@ static void test_store_open_sets_application_id_and_version(void **state)
 		SQLITE_OK);
 	assert_int_equal(sqlite3_step(s), SQLITE_ROW);
 	assert_int_equal(sqlite3_column_int64(s, 0), 0x44524654);
-	assert_int_equal(sqlite3_column_int64(s, 1), 2);
+	assert_int_equal(sqlite3_column_int64(s, 1), 3);
 	assert_string_equal((const char *)sqlite3_column_text(s, 2), "wal");
 	sqlite3_finalize(s);
 	sqlite3_close(db);
@@ -417,6 +428,12 @@ static void assert_v1_baseline(struct snap_store *st)
 	assert_int_equal(info.entries, 2);
 	assert_null(info.policy_digest);
 	assert_null(info.policy_source);
+	/* No probes: empty lists, never NULL. */
+	assert_non_null(info.probes);
+	assert_null(info.probes[0]);
+	assert_int_equal(info.nprobes, 0);
+	assert_non_null(info.probes_unavailable);
+	assert_int_equal(info.nprobes_unavailable, 0);
 	snap_info_release(&info);
 
 	assert_int_equal(snap_iter_new(st, 1, ENTRY_FILE, NULL, 0, 0, &it, &d), 0);
@@ -439,6 +456,19 @@ static void assert_v1_baseline(struct snap_store *st)
 	assert_memory_equal(e->key, "/etc/b", 6);
 	assert_int_equal(snap_iter_next(it, &e, &d), 0);
 	snap_iter_free(it);
+}
+
+/* Through @st: snapshot 1 of an old database has no package ownership. */
+static void assert_old_baseline_without_packages(struct snap_store *st)
+{
+	struct snap_owner o = { 0 };
+	struct diag d = { 0 };
+	bool has = true;
+
+	assert_int_equal(snap_has_packages(st, 1, &has), 0);
+	assert_false(has);
+	assert_int_equal(snap_owner_get(st, 1, "/etc/a", 6, &o, &d), 0);
+	assert_null(o.name);
 }
 
 static int count_snapshots(const struct snap_info *info, void *userdata)
@@ -464,6 +494,19 @@ static void test_store_open_v1_read_only_reads_it_and_writes_nothing(void **stat
 
 	assert_int_equal(snap_store_open(t->db, SNAP_OPEN_READ, &st, &d), 0);
 	assert_v1_baseline(st);
+	assert_old_baseline_without_packages(st);
+	/* Point lookups read version 1 too (no ext column: nothing optional). */
+	{
+		struct snap_lookup *lk = NULL;
+		const struct entry *e = NULL;
+
+		assert_int_equal(snap_lookup_open(t->db, 1, &lk, &d), 0);
+		assert_int_equal(snap_lookup_get(lk, ENTRY_FILE, "/etc/a", 6, &e, &d), 1);
+		assert_int_equal(e->size, 10);
+		assert_int_equal(e->collected, 0);
+		assert_null(e->props);
+		snap_lookup_free(lk);
+	}
 	assert_int_equal(snap_list(st, count_snapshots, &n, &d), 0);
 	assert_int_equal(n, 1);
 	{
@@ -498,9 +541,11 @@ static void test_store_open_v1_for_writing_migrates_in_place(void **state)
 
 	raw_exec(t->db, v1_database);
 	assert_int_equal(snap_store_open(t->db, SNAP_OPEN_WRITE, &st, &d), 0);
-	assert_int_equal(user_version(t->db), 2);
-	/* The old snapshot reads as before, with an unknown policy. */
+	assert_int_equal(user_version(t->db), 3);
+	/* The old snapshot reads as before, with an unknown policy, no
+	 * probes and no packages. */
 	assert_v1_baseline(st);
+	assert_old_baseline_without_packages(st);
 
 	/* New snapshots get the new columns. */
 	p.purpose = SNAP_PURPOSE_SCAN;
@@ -536,7 +581,7 @@ static void test_store_open_v1_for_writing_migrates_in_place(void **state)
 	snap_info_release(&info);
 	snap_store_free(st);
 
-	/* Opening again (either way) finds version 2 and changes nothing. */
+	/* Opening again (either way) finds version 3 and changes nothing. */
 	assert_int_equal(snap_store_open(t->db, SNAP_OPEN_WRITE, &st, &d), 0);
 	snap_store_free(st);
 	assert_int_equal(snap_store_open(t->db, SNAP_OPEN_READ, &st, &d), 0);
@@ -544,7 +589,227 @@ static void test_store_open_v1_for_writing_migrates_in_place(void **state)
 	assert_string_equal(info.policy_source, "(built-in)");
 	snap_info_release(&info);
 	snap_store_free(st);
+	assert_int_equal(user_version(t->db), 3);
+}
+
+/* A database exactly as schema version 2 wrote it: v1 plus the policy and
+ * ext columns; one baseline with a MIME type collected. */
+static const char v2_database[] =
+	"PRAGMA application_id = 1146242644; PRAGMA user_version = 2;"
+	"CREATE TABLE snapshot (id INTEGER PRIMARY KEY, label TEXT UNIQUE,"
+	" purpose INTEGER NOT NULL,"
+	" status TEXT NOT NULL CHECK (status IN ('incomplete', 'complete')),"
+	" host TEXT, version TEXT, roots BLOB, excludes BLOB,"
+	" cross_mounts INTEGER NOT NULL DEFAULT 0, hash INTEGER NOT NULL DEFAULT 0,"
+	" started INTEGER NOT NULL, finished INTEGER, entries INTEGER NOT NULL DEFAULT 0,"
+	" errors INTEGER NOT NULL DEFAULT 0, policy_digest TEXT, policy_source TEXT);"
+	"CREATE TABLE meta (key TEXT PRIMARY KEY, value) WITHOUT ROWID;"
+	"CREATE TABLE entry (snap INTEGER NOT NULL, kind INTEGER NOT NULL, key BLOB NOT NULL,"
+	" mode INTEGER, uid INTEGER, gid INTEGER, size INTEGER, mtime INTEGER, ctime INTEGER,"
+	" ino INTEGER, dev INTEGER, nlink INTEGER, target BLOB, hash BLOB, err INTEGER,"
+	" flags INTEGER, ext BLOB, PRIMARY KEY (snap, kind, key)) WITHOUT ROWID;"
+	"INSERT INTO snapshot VALUES (1, 'baseline', 1, 'complete', 'oldhost', '0.2.0',"
+	" CAST('/etc' AS BLOB), NULL, 0, 1, 1000, 2000, 2, 0, NULL, '(built-in)');"
+	"INSERT INTO meta VALUES ('baseline', 1);"
+	/* ext: version 1, collected bit 5 (mime), tag 5 "text/plain\0" */
+	"INSERT INTO entry VALUES (1, 1, CAST('/etc/a' AS BLOB), 33188, 0, 0, 10, 5, 6, 7, 8, 1,"
+	" NULL, X'00112233445566778899aabbccddeeff', 0, 0, X'0110050b746578742f706c61696e00');"
+	"INSERT INTO entry VALUES (1, 1, CAST('/etc/b' AS BLOB), 33188, 0, 0, 10, 5, 6, 7, 8, 1,"
+	" NULL, NULL, 13, 0, NULL);";
+
+static void test_store_open_v2_read_only_reads_it_and_writes_nothing(void **state)
+{
+	struct tmp *t = *state;
+	struct snap_store *st = NULL;
+	struct snap_info info = { 0 };
+	struct snap_iter *it = NULL;
+	const struct entry *e;
+	uint8_t key[32] = { 0 }, zero[32] = { 0 };
+	struct diag d = { 0 };
+	size_t len0 = 0, len1 = 0;
+	char *before, *after;
+
+	raw_exec(t->db, v2_database);
+	before = file_slurp(t->db, &len0);
+	assert_non_null(before);
+
+	assert_int_equal(snap_store_open(t->db, SNAP_OPEN_READ, &st, &d), 0);
+	assert_old_baseline_without_packages(st);
+	assert_int_equal(snap_find(st, "baseline", &info, &d), 0);
+	assert_string_equal(info.policy_source, "(built-in)");
+	assert_non_null(info.probes);
+	assert_int_equal(info.nprobes, 0);
+	assert_non_null(info.probes_unavailable);
+	assert_int_equal(info.nprobes_unavailable, 0);
+	snap_info_release(&info);
+	/* The ext column of version 2 reads as it did. */
+	assert_int_equal(snap_iter_new(st, 1, ENTRY_FILE, NULL, 0, 0, &it, &d), 0);
+	assert_int_equal(snap_iter_next(it, &e, &d), 1);
+	assert_int_equal(e->collected, ATTR_MIME);
+	assert_string_equal(e->mime, "text/plain");
+	assert_null(e->props);
+	snap_iter_free(it);
+	/* No secret, and none may be made. */
+	assert_int_equal(snap_store_secret(st, key, &d), -EROFS);
+	assert_memory_equal(key, zero, 32);
+	snap_store_free(st);
+
+	after = file_slurp(t->db, &len1);
+	assert_non_null(after);
+	assert_int_equal(len0, len1);
+	assert_memory_equal(before, after, len0);
 	assert_int_equal(user_version(t->db), 2);
+	free(before);
+	free(after);
+}
+
+static void test_store_open_v2_for_writing_migrates_to_v3(void **state)
+{
+	struct tmp *t = *state;
+	static const char *const asked[] = { "package", "user" };
+	struct snap_store *st = NULL;
+	struct snap_new p = { 0 };
+	struct snap_writer *w = NULL;
+	struct snap_info info = { 0 };
+	struct snap_owner o = { 0 };
+	struct diag d = { 0 };
+	bool known = true;
+
+	raw_exec(t->db, v2_database);
+	assert_int_equal(snap_store_open(t->db, SNAP_OPEN_WRITE, &st, &d), 0);
+	assert_int_equal(user_version(t->db), 3);
+	assert_old_baseline_without_packages(st);
+	assert_int_equal(snap_find(st, "baseline", &info, &d), 0);
+	assert_string_equal(info.policy_source, "(built-in)");
+	assert_int_equal(info.nprobes, 0);
+	assert_null(info.probes[0]);
+	snap_info_release(&info);
+
+	/* A new snapshot with probes and packages. */
+	p.purpose = SNAP_PURPOSE_SCAN;
+	p.label = "after";
+	p.probes = asked;
+	p.nprobes = 2;
+	assert_int_equal(snap_writer_begin(st, &p, &w, &d), 0);
+	assert_int_equal(snap_writer_add_package(w, "bash", "amd64", "5.2", &known, &d), 0);
+	assert_false(known);
+	assert_int_equal(snap_writer_add_package_file(w, "/etc/a", 6, NULL, true, &d), 0);
+	assert_int_equal(snap_writer_commit(w, &info, &d), 0);
+	assert_int_equal(info.nprobes, 2);
+	assert_string_equal(info.probes[1], "user");
+	assert_int_equal(snap_owner_get(st, info.id, "/etc/a", 6, &o, &d), 1);
+	assert_string_equal(o.name, "bash");
+	assert_true(o.conffile);
+	snap_info_release(&info);
+	snap_store_free(st);
+
+	/* Again, read-only: version 3 as written. */
+	assert_int_equal(snap_store_open(t->db, SNAP_OPEN_READ, &st, &d), 0);
+	assert_old_baseline_without_packages(st);
+	assert_int_equal(snap_find(st, "after", &info, &d), 0);
+	assert_int_equal(info.nprobes, 2);
+	snap_info_release(&info);
+	snap_store_free(st);
+	assert_int_equal(user_version(t->db), 3);
+}
+
+/* Raw count of the secret rows of @path. */
+static int64_t secret_rows(const char *path)
+{
+	sqlite3 *db = NULL;
+	sqlite3_stmt *s = NULL;
+	int64_t n;
+
+	assert_int_equal(sqlite3_open_v2(path, &db, SQLITE_OPEN_READONLY, NULL), SQLITE_OK);
+	assert_int_equal(sqlite3_prepare_v2(db,
+					    "SELECT count(*) FROM meta WHERE key = 'secret'"
+					    " AND length(value) = 32",
+					    -1, &s, NULL),
+			 SQLITE_OK);
+	assert_int_equal(sqlite3_step(s), SQLITE_ROW);
+	n = sqlite3_column_int64(s, 0);
+	sqlite3_finalize(s);
+	sqlite3_close(db);
+	return n;
+}
+
+static void test_store_secret_created_once_and_stable(void **state)
+{
+	struct tmp *t = *state;
+	struct snap_store *st = NULL, *ro = NULL;
+	uint8_t k1[32], k2[32], k3[32], zero[32] = { 0 };
+	struct diag d = { 0 };
+
+	assert_int_equal(snap_store_open(t->db, SNAP_OPEN_WRITE, &st, &d), 0);
+	/* Read-only before it exists: -EROFS, output untouched. */
+	assert_int_equal(snap_store_open(t->db, SNAP_OPEN_READ, &ro, &d), 0);
+	memset(k3, 0, sizeof(k3));
+	assert_int_equal(snap_store_secret(ro, k3, &d), -EROFS);
+	assert_memory_equal(k3, zero, 32);
+	assert_int_equal(secret_rows(t->db), 0);
+
+	assert_int_equal(snap_store_secret(st, k1, &d), 0);
+	assert_memory_not_equal(k1, zero, 32);
+	assert_int_equal(snap_store_secret(st, k2, &d), 0);
+	assert_memory_equal(k1, k2, 32);
+	assert_int_equal(secret_rows(t->db), 1);
+	/* Another connection, read-only now that it exists, sees the same. */
+	assert_int_equal(snap_store_secret(ro, k3, &d), 0);
+	assert_memory_equal(k1, k3, 32);
+	snap_store_free(ro);
+	snap_store_free(st);
+
+	assert_int_equal(snap_store_open(t->db, SNAP_OPEN_WRITE, &st, &d), 0);
+	assert_int_equal(snap_store_secret(st, k2, &d), 0);
+	assert_memory_equal(k1, k2, 32);
+	snap_store_free(st);
+	assert_int_equal(secret_rows(t->db), 1);
+}
+
+static void test_store_secret_inside_a_writer_goes_with_its_transaction(void **state)
+{
+	struct tmp *t = *state;
+	struct snap_store *st = NULL;
+	struct snap_new p = { 0 };
+	struct snap_writer *w = NULL;
+	uint8_t k1[32], k2[32], k3[32];
+	struct diag d = { 0 };
+
+	p.purpose = SNAP_PURPOSE_SCAN;
+	p.label = "s";
+	assert_int_equal(snap_store_open(t->db, SNAP_OPEN_WRITE, &st, &d), 0);
+	/* Aborted: the secret made inside is rolled back. */
+	assert_int_equal(snap_writer_begin(st, &p, &w, &d), 0);
+	assert_int_equal(snap_store_secret(st, k1, &d), 0);
+	snap_writer_abort(w);
+	assert_int_equal(secret_rows(t->db), 0);
+	/* Committed: it stays, and the writer still commits. */
+	assert_int_equal(snap_writer_begin(st, &p, &w, &d), 0);
+	assert_int_equal(snap_store_secret(st, k2, &d), 0);
+	assert_int_equal(snap_store_secret(st, k3, &d), 0);
+	assert_memory_equal(k2, k3, 32);
+	assert_memory_not_equal(k1, k2, 32);
+	assert_int_equal(snap_writer_commit(w, NULL, &d), 0);
+	assert_int_equal(secret_rows(t->db), 1);
+	assert_int_equal(snap_store_secret(st, k3, &d), 0);
+	assert_memory_equal(k2, k3, 32);
+	snap_store_free(st);
+}
+
+static void test_store_secret_malformed_is_eproto(void **state)
+{
+	struct tmp *t = *state;
+	struct snap_store *st = NULL;
+	uint8_t key[32] = { 0 }, zero[32] = { 0 };
+	struct diag d = { 0 };
+
+	assert_int_equal(snap_store_open(t->db, SNAP_OPEN_WRITE, &st, &d), 0);
+	snap_store_free(st);
+	raw_exec(t->db, "INSERT INTO meta VALUES ('secret', X'0011')");
+	assert_int_equal(snap_store_open(t->db, SNAP_OPEN_WRITE, &st, &d), 0);
+	assert_int_equal(snap_store_secret(st, key, &d), -EPROTO);
+	assert_memory_equal(key, zero, 32);
+	snap_store_free(st);
 }
 
 /*
@@ -808,6 +1073,11 @@ int main(void)
 		T(test_store_open_sets_application_id_and_version),
 		T(test_store_open_v1_read_only_reads_it_and_writes_nothing),
 		T(test_store_open_v1_for_writing_migrates_in_place),
+		T(test_store_open_v2_read_only_reads_it_and_writes_nothing),
+		T(test_store_open_v2_for_writing_migrates_to_v3),
+		T(test_store_secret_created_once_and_stable),
+		T(test_store_secret_inside_a_writer_goes_with_its_transaction),
+		T(test_store_secret_malformed_is_eproto),
 		T(test_store_open_concurrent_first_use_all_succeed),
 		T(test_store_open_write_refuses_a_damaged_page),
 		T(test_store_open_read_wal_db_in_readonly_dir),

@@ -982,6 +982,118 @@ static void test_writer_begin_on_read_only_store_is_erofs(void **state)
 
 #define T(f) cmocka_unit_test_setup_teardown(f, fx_setup, fx_teardown)
 
+static void assert_names(char **v, size_t n, const char *const *want, size_t nwant)
+{
+	assert_non_null(v);
+	assert_int_equal(n, nwant);
+	for (size_t i = 0; i < nwant; i++)
+		assert_string_equal(v[i], want[i]);
+	assert_null(v[n]);
+}
+
+static int64_t commit_probes(struct fx *f, const char *label, const char *const *asked,
+			     size_t nasked, bool set, const char *const *ran, size_t nran,
+			     const char *const *unavail, size_t nunavail)
+{
+	struct snap_new p = params(SNAP_PURPOSE_SCAN, label, false);
+	struct snap_writer *w = NULL;
+	struct snap_info info = { 0 };
+	struct diag d = { 0 };
+	int64_t id;
+
+	p.probes = asked;
+	p.nprobes = nasked;
+	assert_int_equal(snap_writer_begin(f->st, &p, &w, &d), 0);
+	if (set)
+		assert_int_equal(snap_writer_set_probes(w, ran, nran, unavail, nunavail, &d), 0);
+	assert_int_equal(snap_writer_commit(w, &info, &d), 0);
+	assert_names(info.probes, info.nprobes, set ? ran : asked, set ? nran : nasked);
+	assert_names(info.probes_unavailable, info.nprobes_unavailable, unavail,
+		     set ? nunavail : 0);
+	id = info.id;
+	snap_info_release(&info);
+	return id;
+}
+
+static void test_writer_probes_default_to_asked_and_set_probes_records_outcome(void **state)
+{
+	struct fx *f = *state;
+	static const char *const asked[] = { "package", "user", "port" };
+	static const char *const ran[] = { "package", "user" };
+	static const char *const unavail[] = { "port" };
+	struct snap_info info = { 0 };
+	struct diag d = { 0 };
+
+	/* No probes at all: empty lists. */
+	commit_probes(f, "none", NULL, 0, false, NULL, 0, NULL, 0);
+	/* Asked, no outcome given: every one asked for ran. */
+	commit_probes(f, "asked", asked, 3, false, NULL, 0, NULL, 0);
+	/* The outcome replaces it. */
+	commit_probes(f, "outcome", asked, 3, true, ran, 2, unavail, 1);
+	commit_probes(f, "all-unavailable", asked, 3, true, NULL, 0, asked, 3);
+
+	/* What snap_find() reads back from the database. */
+	assert_int_equal(snap_find(f->st, "outcome", &info, &d), 0);
+	assert_names(info.probes, info.nprobes, ran, 2);
+	assert_names(info.probes_unavailable, info.nprobes_unavailable, unavail, 1);
+	snap_info_release(&info);
+	assert_int_equal(snap_find(f->st, "asked", &info, &d), 0);
+	assert_names(info.probes, info.nprobes, asked, 3);
+	assert_names(info.probes_unavailable, info.nprobes_unavailable, NULL, 0);
+	snap_info_release(&info);
+}
+
+static void test_writer_set_probes_refuses_bad_names_and_keeps_the_record(void **state)
+{
+	struct fx *f = *state;
+	static const char *const asked[] = { "package", "user" };
+	static const char *const ran[] = { "package" };
+	static const char *const unavail[] = { "user" };
+	static const char *const empty[] = { "" };
+	static const char *const twice[] = { "user", "user" };
+	struct snap_new p = params(SNAP_PURPOSE_SCAN, "p", false);
+	struct snap_writer *w = WSENTINEL;
+	struct snap_info info = { 0 };
+	struct diag d = { 0 };
+	char idbuf[32];
+
+	/* At begin: an empty name or a duplicate. */
+	p.probes = empty;
+	p.nprobes = 1;
+	assert_int_equal(snap_writer_begin(f->st, &p, &w, &d), -EINVAL);
+	assert_ptr_equal(w, WSENTINEL);
+	p.probes = twice;
+	p.nprobes = 2;
+	assert_int_equal(snap_writer_begin(f->st, &p, &w, &d), -EINVAL);
+	assert_ptr_equal(w, WSENTINEL);
+	assert_non_null(strstr(d.msg, "'user'"));
+
+	p.probes = asked;
+	assert_int_equal(snap_writer_begin(f->st, &p, &w, &d), 0);
+	assert_int_equal(snap_writer_set_probes(w, ran, 1, unavail, 1, &d), 0);
+	assert_int_equal(snap_writer_set_probes(w, empty, 1, NULL, 0, &d), -EINVAL);
+	assert_int_equal(snap_writer_set_probes(w, twice, 2, NULL, 0, &d), -EINVAL);
+	assert_int_equal(snap_writer_set_probes(w, NULL, 0, twice, 2, &d), -EINVAL);
+	/* In both lists. */
+	assert_int_equal(snap_writer_set_probes(w, unavail, 1, unavail, 1, &d), -EINVAL);
+	assert_int_equal(snap_writer_commit(w, &info, &d), 0);
+	assert_names(info.probes, info.nprobes, ran, 1);
+	assert_names(info.probes_unavailable, info.nprobes_unavailable, unavail, 1);
+	snap_info_release(&info);
+
+	/* An interrupted snapshot records no probes. */
+	p.label = "q";
+	assert_int_equal(snap_writer_begin(f->st, &p, &w, &d), 0);
+	assert_int_equal(snap_writer_set_probes(w, ran, 1, unavail, 1, &d), 0);
+	snprintf(idbuf, sizeof(idbuf), "%lld", (long long)snap_writer_id(w));
+	snap_writer_abort(w);
+	assert_int_equal(snap_find(f->st, idbuf, &info, &d), 0);
+	assert_false(info.complete);
+	assert_int_equal(info.nprobes, 0);
+	assert_int_equal(info.nprobes_unavailable, 0);
+	snap_info_release(&info);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -998,6 +1110,8 @@ int main(void)
 		T(test_writer_commit_scan_cannot_replace_the_baseline),
 		T(test_writer_commit_baseline_relabels_the_old_one),
 		T(test_writer_commit_check_labels_and_prunes_to_keep),
+		T(test_writer_probes_default_to_asked_and_set_probes_records_outcome),
+		T(test_writer_set_probes_refuses_bad_names_and_keeps_the_record),
 		T(test_writer_commit_check_labels_get_suffixes),
 		T(test_writer_abort_leaves_incomplete_without_entries),
 		T(test_writer_dying_process_leaves_incomplete_and_baseline_intact),
