@@ -3,7 +3,8 @@
  * through report.h, by the CLI): times as RFC 3339 or the short form of the
  * summary line, content hashes as hex, modes as octal, errno values as text,
  * the names of purposes, kinds and severities, the policy comparison of
- * the two snapshots, and the walk over an entry's xattrs.
+ * the two snapshots, and the walks over an entry's xattrs and props (one
+ * blob, or two merged by name).
  */
 #include "report/report.h"
 
@@ -117,6 +118,8 @@ const char *report_purpose_name(enum snap_purpose purpose)
 		return "baseline";
 	case SNAP_PURPOSE_CHECK:
 		return "check";
+	case SNAP_PURPOSE_UPGRADE:
+		return "upgrade";
 	}
 	return "unknown";
 }
@@ -137,8 +140,12 @@ const char *report_severity_name(unsigned rank)
 
 bool report_policy_changed(const struct report *rep)
 {
-	const char *a = rep->meta.old->policy_digest, *b = rep->meta.new->policy_digest;
+	const char *a, *b;
 
+	if (!rep->meta.old || !rep->meta.new)
+		return false;
+	a = rep->meta.old->policy_digest;
+	b = rep->meta.new->policy_digest;
 	if (!a || !b)
 		return !a != !b;
 	return strcmp(a, b) != 0;
@@ -146,7 +153,14 @@ bool report_policy_changed(const struct report *rep)
 
 bool report_hash_compared(const struct report *rep)
 {
+	if (rep->verify)
+		return true;
 	return rep->meta.old->hash == rep->meta.new->hash && rep->meta.old->hash != HASH_NONE;
+}
+
+uint64_t report_entries_checked(const struct report *rep)
+{
+	return rep->verify ? rep->meta.checked : rep->meta.new->entries;
 }
 
 int report_xattrs_next(const struct entry *e, size_t *pos, const char **ret_name,
@@ -163,4 +177,57 @@ int report_xattrs_next(const struct entry *e, size_t *pos, const char **ret_name
 		return 0;
 	*ret_value = (const char *)value;
 	return 1;
+}
+
+int report_props_next(const struct entry *e, size_t *pos, const char **ret_name,
+		      size_t *ret_name_len, const char **ret_value, size_t *ret_value_len)
+{
+	const uint8_t *value;
+	int r;
+
+	if (!e->props || e->props_len == 0)
+		return 0;
+	r = entry_xattrs_next(e->props, e->props_len, pos, ret_name, ret_name_len, &value,
+			      ret_value_len);
+	if (r <= 0)
+		return 0;
+	*ret_value = (const char *)value;
+	return 1;
+}
+
+void report_pair_cursor_step(struct report_pair_cursor *c)
+{
+	if (!c->e) {
+		c->more = 0;
+		return;
+	}
+	if (c->props)
+		c->more = report_props_next(c->e, &c->pos, &c->name, &c->name_len, &c->value,
+					    &c->value_len);
+	else
+		c->more = report_xattrs_next(c->e, &c->pos, &c->name, &c->name_len, &c->value,
+					     &c->value_len);
+}
+
+void report_pair_cursor_start(struct report_pair_cursor *c, const struct entry *e, bool props)
+{
+	c->e = e;
+	c->props = props;
+	c->pos = 0;
+	report_pair_cursor_step(c);
+}
+
+int report_pair_cursor_compare(const struct report_pair_cursor *a,
+			       const struct report_pair_cursor *b)
+{
+	if (!a->more)
+		return 1;
+	if (!b->more)
+		return -1;
+	return snap_key_compare(a->name, a->name_len, b->name, b->name_len);
+}
+
+bool report_value_equal(const char *a, size_t alen, const char *b, size_t blen)
+{
+	return alen == blen && (!alen || !memcmp(a, b, alen));
 }

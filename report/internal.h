@@ -50,10 +50,13 @@ struct report {
 	uint64_t changes[CHANGE__COUNT]; /**< every deviation, by change */
 	uint64_t counted[CHANGE__COUNT]; /**< those that count in the exit code */
 	bool classified;                 /**< a verdict was given: the classified layout */
+	bool verify;                     /**< meta.command is "verify" */
 	struct strbuf item;              /**< the item being rendered, or the header; reused */
 	int spool_err;                   /**< errno of the first failed spool write, 0 if none */
 	int out_err;                     /**< errno of the first failed write to out, 0 if none */
 	bool finished;
+	char **notes;  /**< report_add_note()'s copies, in order */
+	size_t nnotes; /**< how many */
 };
 
 /*
@@ -63,12 +66,14 @@ struct report {
  * (-ENOMEM, or -EIO with a message in @reterr).
  */
 int report_text_deviation(struct report *rep, const struct deviation *d,
-			  const struct report_verdict *v, struct strbuf *out);
+			  const struct report_verdict *v, const struct report_owner *owner,
+			  struct strbuf *out);
 int report_text_error(struct report *rep, const struct entry *e, struct strbuf *out);
 int report_text_write(struct report *rep, struct diag *reterr);
 
 int report_json_deviation(struct report *rep, const struct deviation *d,
-			  const struct report_verdict *v, struct strbuf *out);
+			  const struct report_verdict *v, const struct report_owner *owner,
+			  struct strbuf *out);
 int report_json_error(struct report *rep, const struct entry *e, struct strbuf *out);
 int report_json_write(struct report *rep, struct diag *reterr);
 
@@ -100,14 +105,21 @@ const char *report_kind_name(enum entry_kind kind);
 /** "critical", "high", "medium", "low", "info" for ranks 4..0; NULL otherwise. */
 const char *report_severity_name(unsigned rank);
 
-/** Whether the two snapshots of the report were taken under different policies. */
+/**
+ * Whether the two snapshots of the report were taken under different
+ * policies; false when a side is missing (verify).
+ */
 bool report_policy_changed(const struct report *rep);
 
 /**
  * Whether contents were compared: both snapshots hashed, with the same
- * algorithm (snap_entry_diff() compares hashes only then).
+ * algorithm (snap_entry_diff() compares hashes only then); always for
+ * verify (the packages' MD5 sums).
  */
 bool report_hash_compared(const struct report *rep);
+
+/** The count of the summary's "entries checked": new->entries, or meta.checked for verify. */
+uint64_t report_entries_checked(const struct report *rep);
 
 /**
  * Step through an xattrs blob: returns 1 and the next pair, 0 at the end
@@ -115,5 +127,35 @@ bool report_hash_compared(const struct report *rep);
  */
 int report_xattrs_next(const struct entry *e, size_t *pos, const char **ret_name,
 		       size_t *ret_name_len, const char **ret_value, size_t *ret_value_len);
+
+/** The same over an entry's properties (e->props; none for a file). */
+int report_props_next(const struct entry *e, size_t *pos, const char **ret_name,
+		      size_t *ret_name_len, const char **ret_value, size_t *ret_value_len);
+
+/**
+ * One side of a merge of two sorted name/value blobs (xattrs or props): the
+ * current pair, and whether there is one (@more).
+ */
+struct report_pair_cursor {
+	const struct entry *e;
+	bool props; /**< walk e->props, else e->xattrs */
+	size_t pos;
+	int more;
+	const char *name, *value;
+	size_t name_len, value_len;
+};
+
+/** Start a cursor on @e's props (@props) or xattrs (@e may be NULL: empty). */
+void report_pair_cursor_start(struct report_pair_cursor *c, const struct entry *e, bool props);
+/** Step to the next pair. */
+void report_pair_cursor_step(struct report_pair_cursor *c);
+/**
+ * Order of the current pairs of two cursors for a merge: < 0 when only @a's
+ * name is there (or sorts first), > 0 for @b's, 0 for the same name.
+ */
+int report_pair_cursor_compare(const struct report_pair_cursor *a,
+			       const struct report_pair_cursor *b);
+/** Whether two values are the same bytes. */
+bool report_value_equal(const char *a, size_t alen, const char *b, size_t blen);
 
 #endif /* DRIFT_REPORT_INTERNAL_H */

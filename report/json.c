@@ -13,11 +13,13 @@
  *       "unreadable": []
  *     }
  *
- * Components: JSON string and byte-string writers (lossless paths: the
- * string when it is clean UTF-8, else its escaped display form plus the raw
- * bytes in base64), the entry, deviation and snapshot objects, and the
- * document writer. Each spooled item starts with ",\n    " so that items
- * can be copied back to back; the writer drops the comma of the very first.
+ * Components: JSON string and byte-string writers (lossless paths and keys:
+ * the string when it is clean UTF-8, else its escaped display form plus the
+ * raw bytes in base64), the entry (a file's attributes, or another kind's
+ * props), deviation (verdict, package context, props and their changes) and
+ * snapshot objects, and the document writer (with the caller's notes).
+ * Each spooled item starts with ",\n    " so that items can be copied back
+ * to back; the writer drops the comma of the very first.
  */
 #include "report/report.h"
 
@@ -232,12 +234,121 @@ static int json_add_optional(struct strbuf *out, const struct entry *e)
 	return 0;
 }
 
-static int json_add_entry(struct strbuf *out, const struct entry *e)
+/*
+ * `"props": {NAME: VALUE, ...}` of @e: names and values as strings (clean,
+ * else their display form), then, when a value is not clean,
+ * `, "props_b64": {NAME: BASE64, ...}` with the raw bytes of those values.
+ */
+static int json_add_props_map(struct strbuf *out, const struct entry *e)
+{
+	const char *name, *value;
+	size_t name_len, value_len, pos = 0;
+	bool first = true, unclean = false;
+
+	if (strbuf_adds(out, "\"props\": {") < 0)
+		return -ENOMEM;
+	while (report_props_next(e, &pos, &name, &name_len, &value, &value_len) > 0) {
+		if ((!first && strbuf_adds(out, ", ") < 0) ||
+		    json_add_text(out, name, name_len) < 0 || strbuf_adds(out, ": ") < 0 ||
+		    json_add_text(out, value, value_len) < 0)
+			return -ENOMEM;
+		first = false;
+		unclean = unclean || !escape_is_clean(value, value_len);
+	}
+	if (strbuf_addch(out, '}') < 0)
+		return -ENOMEM;
+	if (!unclean)
+		return 0;
+	if (strbuf_adds(out, ", \"props_b64\": {") < 0)
+		return -ENOMEM;
+	first = true;
+	pos = 0;
+	while (report_props_next(e, &pos, &name, &name_len, &value, &value_len) > 0) {
+		if (escape_is_clean(value, value_len))
+			continue;
+		if ((!first && strbuf_adds(out, ", ") < 0) ||
+		    json_add_text(out, name, name_len) < 0 || strbuf_adds(out, ": \"") < 0 ||
+		    add_base64(out, value, value_len) < 0 || strbuf_addch(out, '"') < 0)
+			return -ENOMEM;
+		first = false;
+	}
+	return strbuf_addch(out, '}');
+}
+
+/* One side of a changed property: `"old": STRING[, "old_b64": ...]` or `"old": null`. */
+static int json_add_prop_side(struct strbuf *out, const char *side,
+			      const struct report_pair_cursor *c, bool present)
+{
+	if (present)
+		return json_add_bytes_member(out, side, c->value, c->value_len);
+	return strbuf_addf(out, "\"%s\": null", side);
+}
+
+/*
+ * `"props": {NAME: {"old": STRING | null, "new": STRING | null}, ...}`: the
+ * properties that differ between the two sides, by name (lossless values).
+ */
+static int json_add_props_changes(struct strbuf *out, const struct entry *old,
+				  const struct entry *new)
+{
+	struct report_pair_cursor a, b;
+	bool first = true;
+
+	if (strbuf_adds(out, "\"props\": {") < 0)
+		return -ENOMEM;
+	report_pair_cursor_start(&a, old, true);
+	report_pair_cursor_start(&b, new, true);
+	while (a.more || b.more) {
+		int c = report_pair_cursor_compare(&a, &b);
+		const struct report_pair_cursor *named = c <= 0 ? &a : &b;
+
+		if (c != 0 || !report_value_equal(a.value, a.value_len, b.value, b.value_len)) {
+			if ((!first && strbuf_adds(out, ", ") < 0) ||
+			    json_add_text(out, named->name, named->name_len) < 0 ||
+			    strbuf_adds(out, ": {") < 0 ||
+			    json_add_prop_side(out, "old", &a, c <= 0) < 0 ||
+			    strbuf_adds(out, ", ") < 0 ||
+			    json_add_prop_side(out, "new", &b, c >= 0) < 0 ||
+			    strbuf_addch(out, '}') < 0)
+				return -ENOMEM;
+			first = false;
+		}
+		if (c <= 0)
+			report_pair_cursor_step(&a);
+		if (c >= 0)
+			report_pair_cursor_step(&b);
+	}
+	return strbuf_addch(out, '}');
+}
+
+/* `"error": STRING | null, "errno": N | null` of @e. */
+static int json_add_error_members(struct strbuf *out, const struct entry *e)
 {
 	char buf[32];
 
+	if (!e->err)
+		return strbuf_adds(out, "\"error\": null, \"errno\": null");
+	if (strbuf_adds(out, "\"error\": ") < 0 ||
+	    json_add_cstring(out, report_errno_text(e->err, buf, sizeof(buf))) < 0)
+		return -ENOMEM;
+	return strbuf_addf(out, ", \"errno\": %d", e->err);
+}
+
+/* An entry of another kind than a file: `{"props": ..., "error": ..., "errno": ...}`. */
+static int json_add_probe_entry(struct strbuf *out, const struct entry *e)
+{
+	if (strbuf_addch(out, '{') < 0 || json_add_props_map(out, e) < 0 ||
+	    strbuf_adds(out, ", ") < 0 || json_add_error_members(out, e) < 0)
+		return -ENOMEM;
+	return strbuf_addch(out, '}');
+}
+
+static int json_add_entry(struct strbuf *out, const struct entry *e)
+{
 	if (!e)
 		return strbuf_adds(out, "null");
+	if (e->kind != ENTRY_FILE)
+		return json_add_probe_entry(out, e);
 	if (strbuf_addf(out, "{\"type\": \"%s\", \"mode\": \"", entry_type_name(e->mode)) < 0 ||
 	    report_format_mode(out, e->mode) < 0 ||
 	    strbuf_addf(out,
@@ -267,14 +378,8 @@ static int json_add_entry(struct strbuf *out, const struct entry *e)
 		return -ENOMEM;
 	}
 
-	if (e->err) {
-		if (strbuf_adds(out, ", \"error\": ") < 0 ||
-		    json_add_cstring(out, report_errno_text(e->err, buf, sizeof(buf))) < 0 ||
-		    strbuf_addf(out, ", \"errno\": %d", e->err) < 0)
-			return -ENOMEM;
-	} else if (strbuf_adds(out, ", \"error\": null, \"errno\": null") < 0) {
+	if (strbuf_adds(out, ", ") < 0 || json_add_error_members(out, e) < 0)
 		return -ENOMEM;
-	}
 
 	if (strbuf_addf(out, ", \"changed_while_read\": %s, \"not_hashed_too_sparse\": %s",
 			e->flags & ENTRY_CHANGED_WHILE_READ ? "true" : "false",
@@ -327,17 +432,44 @@ static int json_add_verdict(struct strbuf *out, const struct report_verdict *v)
 	return 0;
 }
 
+/* `, "package": {...}` or `, "unowned": true` of an owner (nothing for NULL). */
+static int json_add_owner(struct strbuf *out, const struct report_owner *o)
+{
+	if (!o)
+		return 0;
+	if (o->unowned)
+		return strbuf_adds(out, ", \"unowned\": true");
+	if (strbuf_adds(out, ", \"package\": {\"name\": ") < 0 ||
+	    json_add_text_or_null(out, o->package) < 0 ||
+	    strbuf_adds(out, ", \"old_version\": ") < 0 ||
+	    json_add_text_or_null(out, o->old_version) < 0 ||
+	    strbuf_adds(out, ", \"new_version\": ") < 0 ||
+	    json_add_text_or_null(out, o->new_version) < 0)
+		return -ENOMEM;
+	return strbuf_addch(out, '}');
+}
+
+/* `"kind": "K", "path": ...` for a file, `"kind": "K", "key": ...` for any other kind. */
+static int json_add_kind_key(struct strbuf *out, const struct entry *e)
+{
+	if (strbuf_addf(out, "{\"kind\": \"%s\", ", report_kind_name(e->kind)) < 0)
+		return -ENOMEM;
+	return json_add_bytes_member(out, e->kind == ENTRY_FILE ? "path" : "key", e->key,
+				     e->key_len);
+}
+
 int report_json_deviation(struct report *rep, const struct deviation *d,
-			  const struct report_verdict *v, struct strbuf *out)
+			  const struct report_verdict *v, const struct report_owner *owner,
+			  struct strbuf *out)
 {
 	const struct entry *e = d->new ? d->new : d->old;
 	uint32_t attrs = v ? v->attrs : d->attrs;
 	bool first = true;
 
-	if (strbuf_addf(out, ITEM_SEP "{\"kind\": \"%s\", ", report_kind_name(e->kind)) < 0 ||
-	    json_add_bytes_member(out, "path", e->key, e->key_len) < 0 ||
+	if (strbuf_adds(out, ITEM_SEP) < 0 || json_add_kind_key(out, e) < 0 ||
 	    strbuf_addf(out, ", \"change\": \"%s\"", change_name(d->change)) < 0 ||
-	    json_add_verdict(out, v) < 0 || strbuf_adds(out, ", \"attributes\": [") < 0)
+	    json_add_verdict(out, v) < 0 || json_add_owner(out, owner) < 0 ||
+	    strbuf_adds(out, ", \"attributes\": [") < 0)
 		return -ENOMEM;
 	if (d->change == SNAP_MODIFIED) {
 		for (unsigned i = 0; i < ATTR__COUNT; i++) {
@@ -351,7 +483,16 @@ int report_json_deviation(struct report *rep, const struct deviation *d,
 			first = false;
 		}
 	}
-	if (strbuf_adds(out, "], \"old\": ") < 0 || json_add_entry(out, d->old) < 0 ||
+	if (strbuf_addch(out, ']') < 0)
+		return -ENOMEM;
+	if (e->kind != ENTRY_FILE) {
+		if (strbuf_adds(out, ", ") < 0)
+			return -ENOMEM;
+		if (d->change == SNAP_MODIFIED ? json_add_props_changes(out, d->old, d->new) < 0
+					       : json_add_props_map(out, e) < 0)
+			return -ENOMEM;
+	}
+	if (strbuf_adds(out, ", \"old\": ") < 0 || json_add_entry(out, d->old) < 0 ||
 	    strbuf_adds(out, ", \"new\": ") < 0 || json_add_entry(out, d->new) < 0)
 		return -ENOMEM;
 	return strbuf_addch(out, '}');
@@ -361,8 +502,7 @@ int report_json_error(struct report *rep, const struct entry *e, struct strbuf *
 {
 	char buf[32];
 
-	if (strbuf_addf(out, ITEM_SEP "{\"kind\": \"%s\", ", report_kind_name(e->kind)) < 0 ||
-	    json_add_bytes_member(out, "path", e->key, e->key_len) < 0 ||
+	if (strbuf_adds(out, ITEM_SEP) < 0 || json_add_kind_key(out, e) < 0 ||
 	    strbuf_adds(out, ", \"error\": ") < 0 ||
 	    json_add_cstring(out, report_errno_text(e->err, buf, sizeof(buf))) < 0)
 		return -ENOMEM;
@@ -407,9 +547,28 @@ int report_format_snapshot_json(struct strbuf *out, const struct snap_info *info
 			   info->entries, info->errors);
 }
 
-/* `{"source": ..., "digest": ...}` of one snapshot's policy. */
+static int json_add_snapshot_or_null(struct strbuf *out, const struct snap_info *info)
+{
+	if (!info)
+		return strbuf_adds(out, "null");
+	return report_format_snapshot_json(out, info);
+}
+
+/* `,\n  "notes": [STRING, ...]` of the caller's notes; nothing when there is none. */
+static int json_add_notes(const struct report *rep, struct strbuf *out)
+{
+	if (!rep->nnotes)
+		return 0;
+	if (strbuf_adds(out, ",\n  \"notes\": ") < 0)
+		return -ENOMEM;
+	return json_add_text_array(out, rep->notes, rep->nnotes);
+}
+
+/* `{"source": ..., "digest": ...}` of one snapshot's policy (nulls without one). */
 static int json_add_policy_side(struct strbuf *out, const struct snap_info *info)
 {
+	if (!info)
+		return strbuf_adds(out, "{\"source\": null, \"digest\": null}");
 	if (strbuf_adds(out, "{\"source\": ") < 0 ||
 	    json_add_text_or_null(out, info->policy_source) < 0 ||
 	    strbuf_adds(out, ", \"digest\": ") < 0 ||
@@ -448,9 +607,8 @@ static int json_add_head(struct report *rep, struct strbuf *out)
 			"  \"old\": ",
 			m->compare_flags & SNAP_COMPARE_ALL ? "true" : "false",
 			report_hash_compared(rep) ? "true" : "false") < 0 ||
-	    report_format_snapshot_json(out, m->old) < 0 ||
-	    strbuf_adds(out, ",\n  \"new\": ") < 0 ||
-	    report_format_snapshot_json(out, m->new) < 0 || json_add_policy(rep, out) < 0)
+	    json_add_snapshot_or_null(out, m->old) < 0 || strbuf_adds(out, ",\n  \"new\": ") < 0 ||
+	    json_add_snapshot_or_null(out, m->new) < 0 || json_add_policy(rep, out) < 0)
 		return -ENOMEM;
 	if (strbuf_addf(out,
 			",\n  \"summary\": {\"added\": %" PRIu64 ", \"removed\": %" PRIu64
@@ -463,8 +621,10 @@ static int json_add_head(struct report *rep, struct strbuf *out)
 		if (strbuf_addf(out, "%s\"%s\": %" PRIu64, s == SECTION_CRITICAL ? "" : ", ",
 				report_severity_name(4 - (s - SECTION_CRITICAL)), c[s]) < 0)
 			return -ENOMEM;
-	return strbuf_addf(out, "}, \"unreadable\": %" PRIu64 ", \"entries_checked\": %" PRIu64 "}",
-			   c[SECTION_ERRORS], m->new->entries);
+	if (strbuf_addf(out, "}, \"unreadable\": %" PRIu64 ", \"entries_checked\": %" PRIu64 "}",
+			c[SECTION_ERRORS], report_entries_checked(rep)) < 0)
+		return -ENOMEM;
+	return json_add_notes(rep, out);
 }
 
 /* `,\n  "NAME": [` + the spools' items + `\n  ]`, or `[]` when they are all empty. */

@@ -5,11 +5,14 @@
  * - report_new() / report_free(): the object and its spools, one anonymous
  *   temporary file ($TMPDIR, else /tmp) per section (enum report_section:
  *   each severity, added, removed, modified, expected, unreadable).
- * - report_add_verdict() / report_add() / report_add_error(): check the
- *   item, pick its section (by verdict, else by change), have the format's
+ * - report_add_attributed() (and report_add_verdict(), report_add(),
+ *   report_add_error()): check the item, its verdict and package context,
+ *   pick its section (by verdict, else by change), have the format's
  *   renderer turn it into bytes in a reused buffer, append those to the
  *   section's spool and count it. Nothing of the item is kept in memory, so
  *   a million deviations cost disk, not RAM.
+ * - report_add_note(): the caller's notes on the whole report, kept in
+ *   memory (a handful of lines) until the document is written.
  * - report_finish(): every spool is flushed first, so that a late write
  *   error fails the report before anything is written; then the renderer
  *   writes the header and summary (it knows every count by now) and copies
@@ -38,6 +41,9 @@ void report_free(struct report *rep)
 	for (size_t i = 0; i < SECTION__COUNT; i++)
 		if (rep->spool[i])
 			fclose(rep->spool[i]);
+	for (size_t i = 0; i < rep->nnotes; i++)
+		free(rep->notes[i]);
+	free(rep->notes);
 	strbuf_release(&rep->item);
 	free(rep);
 }
@@ -85,14 +91,17 @@ int report_new(enum report_format format, FILE *out, const struct report_meta *m
 {
 	struct report *rep;
 	char buf[32];
+	bool verify;
 	int r;
 
 	if (format != REPORT_TEXT && format != REPORT_JSON)
 		return diag_set(reterr, -EINVAL, "unknown report format %d", (int)format);
-	if (!meta->command || (strcmp(meta->command, "check") && strcmp(meta->command, "diff")))
+	if (!meta->command || (strcmp(meta->command, "check") && strcmp(meta->command, "diff") &&
+			       strcmp(meta->command, "verify")))
 		return diag_set(reterr, -EINVAL, "cannot report on command '%s'",
 				meta->command ? meta->command : "(null)");
-	if (!meta->old || !meta->new)
+	verify = !strcmp(meta->command, "verify");
+	if (!verify && (!meta->old || !meta->new))
 		return diag_set(reterr, -EINVAL, "cannot report without both snapshots");
 
 	rep = calloc(1, sizeof(*rep));
@@ -101,6 +110,7 @@ int report_new(enum report_format format, FILE *out, const struct report_meta *m
 	rep->format = format;
 	rep->out = out;
 	rep->meta = *meta;
+	rep->verify = verify;
 	rep->generated_ns = meta->generated_ns ? meta->generated_ns : now_ns();
 	strbuf_init(&rep->item);
 
@@ -151,8 +161,16 @@ static bool verdict_valid(const struct report_verdict *v)
 	return !v->severity_name || !strcmp(v->severity_name, name);
 }
 
-int report_add_verdict(struct report *rep, const struct deviation *d,
-		       const struct report_verdict *v)
+/* An owner the renderers can rely on: a package or unowned, not both; versions need a package. */
+static bool owner_valid(const struct report_owner *o)
+{
+	if (o->unowned && o->package)
+		return false;
+	return o->package || (!o->old_version && !o->new_version);
+}
+
+int report_add_attributed(struct report *rep, const struct deviation *d,
+			  const struct report_verdict *v, const struct report_owner *owner)
 {
 	enum report_section s;
 	unsigned change;
@@ -186,15 +204,19 @@ int report_add_verdict(struct report *rep, const struct deviation *d,
 	}
 	if (v && !verdict_valid(v))
 		return -EINVAL;
+	if (owner && !owner_valid(owner))
+		return -EINVAL;
+	if (owner && !owner->package && !owner->unowned)
+		owner = NULL; /* nothing to say */
 	expected = v && !strcmp(v->class_name, "expected");
 	if (v)
 		s = expected ? SECTION_EXPECTED : SECTION_OF_RANK(v->severity_rank);
 
 	strbuf_reset(&rep->item);
 	if (rep->format == REPORT_TEXT)
-		r = report_text_deviation(rep, d, v, &rep->item);
+		r = report_text_deviation(rep, d, v, owner, &rep->item);
 	else
-		r = report_json_deviation(rep, d, v, &rep->item);
+		r = report_json_deviation(rep, d, v, owner, &rep->item);
 	if (r < 0)
 		return r;
 	r = spool_item(rep, s);
@@ -205,6 +227,36 @@ int report_add_verdict(struct report *rep, const struct deviation *d,
 		rep->counted[change]++;
 	if (v)
 		rep->classified = true;
+	return 0;
+}
+
+int report_add_verdict(struct report *rep, const struct deviation *d,
+		       const struct report_verdict *v)
+{
+	return report_add_attributed(rep, d, v, NULL);
+}
+
+void report_set_checked(struct report *rep, uint64_t checked)
+{
+	rep->meta.checked = checked;
+}
+
+int report_add_note(struct report *rep, const char *text)
+{
+	char **notes, *copy;
+
+	if (rep->finished || !text || !*text)
+		return -EINVAL;
+	copy = strdup(text);
+	if (!copy)
+		return -ENOMEM;
+	notes = realloc(rep->notes, (rep->nnotes + 1) * sizeof(*notes));
+	if (!notes) {
+		free(copy);
+		return -ENOMEM;
+	}
+	notes[rep->nnotes++] = copy;
+	rep->notes = notes;
 	return 0;
 }
 

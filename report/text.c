@@ -45,10 +45,32 @@
  * Drift added without a verdict keeps the sections by change (added,
  * removed, modified), after the severities.
  *
- * Components: the item renderer (one spooled line, or a path line plus
+ * Entries of other kinds than files (system state) show their kind before
+ * their key, and a modified one its changed properties, one line each (a
+ * property on one side only has "none" on the other, an empty value is
+ * ""); a package context (report_add_attributed()) ends the item's first
+ * line; the caller's notes follow the summary and the report's own notes:
+ *
+ *     drift check: ...
+ *     note: probe mount unavailable under /mnt/img
+ *
+ *     high (2):
+ *       added     /usr/local/sbin/x  [sbin] not owned by any package  (unowned)
+ *       modified  user www-data  [users] login shell
+ *         shell: /usr/sbin/nologin -> /bin/bash
+ *
+ *     expected (1):
+ *       modified  /usr/bin/hello  [pkg] upgraded  (package hello:amd64 1.0-1 -> 1.1-1)
+ *
+ * Within a section, items keep the order they came in: files first, then
+ * the other kinds in enum entry_kind's order, as the store orders them.
+ * `drift verify` says "N files differ from their packages" and counts the
+ * files checked (meta->checked).
+ *
+ * Components: the item renderer (one spooled line, or a key line plus
  * attribute lines, per deviation), the value renderer for `attr: old -> new`
- * (xattrs as a merge of the two sorted lists, showing only what differs),
- * and the writer of the summary line, the policy note and the headings.
+ * (xattrs and props as a merge of the two sorted lists, showing only what
+ * differs), and the writer of the summary line, the notes and the headings.
  */
 #include "report/report.h"
 
@@ -105,13 +127,22 @@ static int add_color(const struct report *rep, struct strbuf *out, const char *s
 	return rep->meta.color ? strbuf_adds(out, sgr) : 0;
 }
 
-/* "  PATH" with the colour @sgr switched on (the caller resets it). */
+/* A file's path, or any other entry's kind and key: "package bash:amd64". Escaped. */
+static int add_key(struct strbuf *out, const struct entry *e)
+{
+	if (e->kind != ENTRY_FILE &&
+	    (strbuf_adds(out, report_kind_name(e->kind)) < 0 || strbuf_addch(out, ' ') < 0))
+		return -ENOMEM;
+	return escape_display(out, e->key, e->key_len);
+}
+
+/* "  KEY" with the colour @sgr switched on (the caller resets it). */
 static int add_item_start(const struct report *rep, struct strbuf *out, const char *sgr,
 			  const struct entry *e)
 {
 	if (strbuf_adds(out, "  ") < 0 || add_color(rep, out, sgr) < 0)
 		return -ENOMEM;
-	return escape_display(out, e->key, e->key_len);
+	return add_key(out, e);
 }
 
 static int add_changed_while_read(struct strbuf *out, const struct entry *e)
@@ -200,33 +231,6 @@ static int add_xattr(struct strbuf *out, const char *name, size_t name_len, cons
 	return 0;
 }
 
-static bool xattr_value_equal(const char *a, size_t alen, const char *b, size_t blen)
-{
-	return alen == blen && (!alen || !memcmp(a, b, alen));
-}
-
-/* One side of the xattrs merge. */
-struct xattr_cursor {
-	const struct entry *e;
-	size_t pos;
-	int more;
-	const char *name, *value;
-	size_t name_len, value_len;
-};
-
-static void xattr_cursor_start(struct xattr_cursor *c, const struct entry *e)
-{
-	c->e = e;
-	c->pos = 0;
-	c->more = report_xattrs_next(e, &c->pos, &c->name, &c->name_len, &c->value, &c->value_len);
-}
-
-static void xattr_cursor_step(struct xattr_cursor *c)
-{
-	c->more =
-		report_xattrs_next(c->e, &c->pos, &c->name, &c->name_len, &c->value, &c->value_len);
-}
-
 /*
  * One side of `xattrs: OLD -> NEW`, listing only the names that differ.
  * The old side (@new_side false) has the old values of changed and removed
@@ -237,17 +241,16 @@ static void xattr_cursor_step(struct xattr_cursor *c)
 static int add_xattrs_side(struct strbuf *out, const struct entry *old, const struct entry *new,
 			   bool new_side)
 {
-	struct xattr_cursor a, b;
+	struct report_pair_cursor a, b;
 	size_t mark = out->len;
 	int r = 0;
 
-	xattr_cursor_start(&a, old);
-	xattr_cursor_start(&b, new);
+	report_pair_cursor_start(&a, old, false);
+	report_pair_cursor_start(&b, new, false);
 	while (r == 0 && (a.more || b.more)) {
-		int c = !a.more   ? 1
-			: !b.more ? -1
-				  : snap_key_compare(a.name, a.name_len, b.name, b.name_len);
-		bool same = c == 0 && xattr_value_equal(a.value, a.value_len, b.value, b.value_len);
+		int c = report_pair_cursor_compare(&a, &b);
+		bool same =
+			c == 0 && report_value_equal(a.value, a.value_len, b.value, b.value_len);
 		bool shown = !same && (new_side || c <= 0);
 
 		if (shown && out->len > mark && strbuf_adds(out, ", ") < 0)
@@ -266,9 +269,9 @@ static int add_xattrs_side(struct strbuf *out, const struct entry *old, const st
 			r = strbuf_addch(out, '-') < 0 ? -ENOMEM
 						       : escape_display(out, a.name, a.name_len);
 		if (c <= 0)
-			xattr_cursor_step(&a);
+			report_pair_cursor_step(&a);
 		if (c >= 0)
-			xattr_cursor_step(&b);
+			report_pair_cursor_step(&b);
 	}
 	if (r < 0)
 		return -ENOMEM;
@@ -277,10 +280,51 @@ static int add_xattrs_side(struct strbuf *out, const struct entry *old, const st
 	return 0;
 }
 
+/* One property's value: escaped, `""` when empty, "none" when absent. */
+static int add_prop_value(struct strbuf *out, const struct report_pair_cursor *c, bool present)
+{
+	if (!present)
+		return strbuf_adds(out, "none");
+	if (c->value_len == 0)
+		return strbuf_adds(out, "\"\"");
+	return escape_display(out, c->value, c->value_len);
+}
+
+/*
+ * The `    name: old -> new` lines of the properties that differ between
+ * the two sides (a property on one side only has "none" on the other).
+ * Both blobs are sorted by name, so this is a merge.
+ */
+static int add_props_lines(struct strbuf *out, const struct entry *old, const struct entry *new)
+{
+	struct report_pair_cursor a, b;
+
+	report_pair_cursor_start(&a, old, true);
+	report_pair_cursor_start(&b, new, true);
+	while (a.more || b.more) {
+		int c = report_pair_cursor_compare(&a, &b);
+		const struct report_pair_cursor *named = c <= 0 ? &a : &b;
+
+		if (c != 0 || !report_value_equal(a.value, a.value_len, b.value, b.value_len)) {
+			if (strbuf_adds(out, "    ") < 0 ||
+			    escape_display(out, named->name, named->name_len) < 0 ||
+			    strbuf_adds(out, ": ") < 0 || add_prop_value(out, &a, c <= 0) < 0 ||
+			    strbuf_adds(out, " -> ") < 0 || add_prop_value(out, &b, c >= 0) < 0 ||
+			    strbuf_addch(out, '\n') < 0)
+				return -ENOMEM;
+		}
+		if (c <= 0)
+			report_pair_cursor_step(&a);
+		if (c >= 0)
+			report_pair_cursor_step(&b);
+	}
+	return 0;
+}
+
 /* An added or removed entry that is not a regular file: " (TYPE[ -> TARGET])". */
 static int add_type_suffix(struct strbuf *out, const struct entry *e)
 {
-	if (S_ISREG(e->mode))
+	if (e->kind != ENTRY_FILE || S_ISREG(e->mode))
 		return 0;
 	if (strbuf_addf(out, " (%s", entry_type_name(e->mode)) < 0)
 		return -ENOMEM;
@@ -298,6 +342,11 @@ static int add_attr_lines(struct strbuf *out, const struct deviation *d, uint32_
 
 		if (!(attrs & attr))
 			continue;
+		if (attr == ATTR_PROPS) {
+			if (add_props_lines(out, d->old, d->new) < 0)
+				return -ENOMEM;
+			continue;
+		}
 		if (attr == ATTR_XATTRS) {
 			if (strbuf_adds(out, "    xattrs: ") < 0 ||
 			    add_xattrs_side(out, d->old, d->new, false) < 0 ||
@@ -330,15 +379,44 @@ static int add_verdict_note(struct strbuf *out, const struct report_verdict *v)
 }
 
 /*
+ * "  (package NAME[ VERSION | OLD -> NEW])" or "  (unowned)": one version
+ * when the two are equal or only one is known.
+ */
+static int add_owner_note(struct strbuf *out, const struct report_owner *o)
+{
+	const char *ov = o->old_version, *nv = o->new_version;
+
+	if (o->unowned)
+		return strbuf_adds(out, "  (unowned)");
+	if (strbuf_adds(out, "  (package ") < 0 ||
+	    escape_display(out, o->package, strlen(o->package)) < 0)
+		return -ENOMEM;
+	if (ov && nv && strcmp(ov, nv)) {
+		if (strbuf_addch(out, ' ') < 0 || escape_display(out, ov, strlen(ov)) < 0 ||
+		    strbuf_adds(out, " -> ") < 0 || escape_display(out, nv, strlen(nv)) < 0)
+			return -ENOMEM;
+	} else if (ov || nv) {
+		if (!ov)
+			ov = nv;
+		if (strbuf_addch(out, ' ') < 0 || escape_display(out, ov, strlen(ov)) < 0)
+			return -ENOMEM;
+	}
+	return strbuf_addch(out, ')');
+}
+
+/*
  * One deviation. Without a verdict (the layout by change):
- *     "  PATH[ (TYPE)][ (changed while read)]" and, when modified, the
- *     attribute lines.
+ *     "  PATH[ (TYPE)][ (changed while read)][  (package ...)]" and, when
+ *     modified, the attribute lines.
  * With one (sections by severity, where the change must be said):
- *     "  CHANGE    PATH...  [RULE] REASON", and the attribute lines of
- *     v->attrs unless the deviation is expected (one line each there).
+ *     "  CHANGE    PATH...  [RULE] REASON[  (package ...)]", and the
+ *     attribute lines of v->attrs unless the deviation is expected (one
+ *     line each there).
+ * Any other kind than a file shows "KIND KEY" instead of the path, no type.
  */
 int report_text_deviation(struct report *rep, const struct deviation *d,
-			  const struct report_verdict *v, struct strbuf *out)
+			  const struct report_verdict *v, const struct report_owner *owner,
+			  struct strbuf *out)
 {
 	unsigned ch = change_index(d->change);
 	const struct entry *e = d->change == SNAP_REMOVED ? d->old : d->new;
@@ -347,13 +425,15 @@ int report_text_deviation(struct report *rep, const struct deviation *d,
 		return -ENOMEM;
 	if (v && strbuf_addf(out, "%-8s  ", change_names[ch]) < 0)
 		return -ENOMEM;
-	if (escape_display(out, e->key, e->key_len) < 0)
+	if (add_key(out, e) < 0)
 		return -ENOMEM;
 	if (d->change != SNAP_MODIFIED && add_type_suffix(out, e) < 0)
 		return -ENOMEM;
 	if (add_changed_while_read(out, e) < 0 || add_color(rep, out, SGR_RESET) < 0)
 		return -ENOMEM;
 	if (v && add_verdict_note(out, v) < 0)
+		return -ENOMEM;
+	if (owner && add_owner_note(out, owner) < 0)
 		return -ENOMEM;
 	if (strbuf_addch(out, '\n') < 0)
 		return -ENOMEM;
@@ -457,12 +537,33 @@ static int add_hash_note(const struct report *rep, struct strbuf *out)
 {
 	const struct report_meta *m = &rep->meta;
 
-	if (report_hash_compared(rep) || m->old->hash == m->new->hash)
+	if (!m->old || !m->new || report_hash_compared(rep) || m->old->hash == m->new->hash)
 		return 0;
 	return strbuf_addf(
 		out,
 		"note: contents were not compared (the snapshots were hashed with %s and %s)\n",
 		hash_algo_name(m->old->hash), hash_algo_name(m->new->hash));
+}
+
+/* The caller's notes, one "note: TEXT" line each. */
+static int add_notes(const struct report *rep, struct strbuf *out)
+{
+	for (size_t i = 0; i < rep->nnotes; i++)
+		if (strbuf_adds(out, "note: ") < 0 ||
+		    escape_display(out, rep->notes[i], strlen(rep->notes[i])) < 0 ||
+		    strbuf_addch(out, '\n') < 0)
+			return -ENOMEM;
+	return 0;
+}
+
+/* "N files differ from their packages" / "1 file differs from its package". */
+static int add_verify_subject(struct strbuf *out, uint64_t total)
+{
+	if (total == 0)
+		return strbuf_adds(out, "no files differ from their packages");
+	if (total == 1)
+		return strbuf_adds(out, "1 file differs from its package");
+	return strbuf_addf(out, "%" PRIu64 " files differ from their packages", total);
 }
 
 static int add_summary(const struct report *rep, struct strbuf *out)
@@ -471,18 +572,23 @@ static int add_summary(const struct report *rep, struct strbuf *out)
 	bool check = !strcmp(m->command, "check");
 	const uint64_t *ch = rep->changes;
 	uint64_t total = ch[CHANGE_ADDED] + ch[CHANGE_REMOVED] + ch[CHANGE_MODIFIED];
+	uint64_t checked = report_entries_checked(rep);
 	int r;
 
 	if (strbuf_addf(out, "drift %s: ", m->command) < 0)
 		return -ENOMEM;
-	if (total == 0)
+	if (rep->verify)
+		r = add_verify_subject(out, total);
+	else if (total == 0)
 		r = strbuf_adds(out, "no deviations ");
 	else
 		r = strbuf_addf(out, "%" PRIu64 " deviation%s ", total, total == 1 ? "" : "s");
 	if (r < 0)
 		return r;
 
-	if (check) {
+	if (rep->verify) {
+		/* no snapshot to name */
+	} else if (check) {
 		if (strbuf_adds(out, "from baseline ") < 0 || add_snapshot_name(out, m->old) < 0)
 			return -ENOMEM;
 	} else {
@@ -497,15 +603,19 @@ static int add_summary(const struct report *rep, struct strbuf *out)
 		return -ENOMEM;
 	if (total > 0 && rep->classified && add_class_counts(rep, out, total) < 0)
 		return -ENOMEM;
-	if (check && strbuf_addf(out, "; %" PRIu64 " %s checked", m->new->entries,
-				 m->new->entries == 1 ? "entry" : "entries") < 0)
+	if (check && strbuf_addf(out, "; %" PRIu64 " %s checked", checked,
+				 checked == 1 ? "entry" : "entries") < 0)
+		return -ENOMEM;
+	if (rep->verify &&
+	    strbuf_addf(out, "; %" PRIu64 " file%s checked", checked, checked == 1 ? "" : "s") < 0)
 		return -ENOMEM;
 	if (rep->count[SECTION_ERRORS] > 0 &&
 	    strbuf_addf(out, "; %" PRIu64 " unreadable", rep->count[SECTION_ERRORS]) < 0)
 		return -ENOMEM;
-	if (strbuf_addch(out, '\n') < 0 || add_hash_note(rep, out) < 0)
+	if (strbuf_addch(out, '\n') < 0 || add_hash_note(rep, out) < 0 ||
+	    add_policy_note(rep, out) < 0)
 		return -ENOMEM;
-	return add_policy_note(rep, out);
+	return add_notes(rep, out);
 }
 
 int report_text_write(struct report *rep, struct diag *reterr)

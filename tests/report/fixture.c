@@ -19,6 +19,7 @@
 #include <unistd.h>
 
 #include "common/diag.h"
+#include "common/strbuf.h"
 
 #ifndef GOLDEN_DIR
 #error "GOLDEN_DIR must name tests/golden (set in tests/report/meson.build)"
@@ -692,4 +693,237 @@ bool fx_under_asan(void)
 #else
 	return false;
 #endif
+}
+
+/* ---- system state, package attribution, notes ---- */
+
+/*
+ * An entry of another kind than a file, with properties from @kv (name,
+ * value pairs, NULL-terminated; a value may hold any byte but NUL) encoded
+ * into @blob, which must stay alive as long as the entry.
+ */
+static struct entry probe_entry(enum entry_kind kind, const char *key, size_t key_len,
+				struct strbuf *blob, const char *const *kv)
+{
+	struct entry_prop props[8];
+	size_t n = 0;
+	struct entry e = { .kind = kind, .key = key, .key_len = key_len };
+
+	for (; kv[2 * n]; n++) {
+		assert_true(n < 8);
+		props[n] = (struct entry_prop){ .name = kv[2 * n],
+						.value = kv[2 * n + 1],
+						.value_len = strlen(kv[2 * n + 1]) };
+	}
+	assert_int_equal(entry_props_encode(blob, props, n), 0);
+	e.props = (const uint8_t *)blob->buf;
+	e.props_len = blob->len;
+	return e;
+}
+
+static void add_o(struct report *rep, int *r, enum snap_change change, const struct entry *old,
+		  const struct entry *new, uint32_t attrs, const struct report_verdict *v,
+		  const struct report_owner *owner)
+{
+	const struct deviation d = { .change = change, .old = old, .new = new, .attrs = attrs };
+
+	if (*r == 0)
+		*r = report_add_attributed(rep, &d, v, owner);
+}
+
+static int add_note(struct report *rep, int r, const char *text)
+{
+	return r == 0 ? report_add_note(rep, text) : r;
+}
+
+#define KEY(s) (s), sizeof(s) - 1
+
+/*
+ * In (kind, key) order:
+ *   file    /etc/hello.conf              modified  low       [conf] locally modified configuration
+ *                                                  (package hello:amd64 1.1-1)
+ *   file    /usr/bin/hello               modified  expected  [packages] package hello upgraded
+ *                                                  (hello:amd64 1.0-1 -> 1.1-1)
+ *   file    /usr/local/sbin/backdoor     added     high      [sbin] not owned by any package
+ *                                                  (unowned)
+ *   file    /usr/share/doc/hello/NEWS    removed   no verdict (hello:amd64 1.0-1, gone in 1.1-1)
+ *   package bash:amd64                   modified  info      [packages] version
+ *   package hello:amd64                  modified  expected  [packages] upgraded
+ *   package netcat:amd64                 added     high      [packages] new package
+ *   package oldpkg:amd64                 removed   no verdict
+ *   user    ev\xffil                     added     critical  [users] new account
+ *   user    olduser                      removed   medium    [users]
+ *   user    www-data                     modified  high      [users] shell, gecos (invalid UTF-8)
+ *   port    tcp/0.0.0.0:8080             added     high      [ports] (empty "process")
+ *   unreadable: file /etc/shadow, service secret.service
+ *   notes: three
+ */
+int fx_add_system(struct report *rep)
+{
+	struct strbuf b1 = STRBUF_INIT, b2 = STRBUF_INIT;
+	struct report_verdict v;
+	struct report_owner owner;
+	struct entry o, n;
+	int r = 0;
+
+	o = file_entry("/etc/hello.conf");
+	n = o;
+	n.size = 2048;
+	memcpy(n.hash, hash_b, 16);
+	v = verdict("drift", 1, "conf", "locally modified configuration", ATTR_SIZE | ATTR_HASH);
+	owner = (struct report_owner){ .package = "hello:amd64",
+				       .old_version = "1.1-1",
+				       .new_version = "1.1-1" };
+	add_o(rep, &r, SNAP_MODIFIED, &o, &n, ATTR_SIZE | ATTR_HASH, &v, &owner);
+
+	o = file_entry("/usr/bin/hello");
+	o.mode = S_IFREG | 0755;
+	n = o;
+	memcpy(n.hash, hash_b, 16);
+	v = verdict("expected", 0, "packages", "package hello upgraded 1.0-1 -> 1.1-1", ATTR_HASH);
+	owner = (struct report_owner){ .package = "hello:amd64",
+				       .old_version = "1.0-1",
+				       .new_version = "1.1-1" };
+	add_o(rep, &r, SNAP_MODIFIED, &o, &n, ATTR_HASH, &v, &owner);
+
+	n = file_entry("/usr/local/sbin/backdoor");
+	n.mode = S_IFREG | 04755;
+	v = verdict("drift", 3, "sbin", "not owned by any package", 0);
+	owner = (struct report_owner){ .unowned = true };
+	add_o(rep, &r, SNAP_ADDED, NULL, &n, 0, &v, &owner);
+
+	o = file_entry("/usr/share/doc/hello/NEWS");
+	owner = (struct report_owner){ .package = "hello:amd64", .old_version = "1.0-1" };
+	add_o(rep, &r, SNAP_REMOVED, &o, NULL, 0, NULL, &owner);
+
+	o = probe_entry(ENTRY_PACKAGE, KEY("bash:amd64"), &b1,
+			(const char *const[]){ "version", "5.2-1", "status", "installed", "arch",
+					       "amd64", NULL });
+	n = probe_entry(ENTRY_PACKAGE, KEY("bash:amd64"), &b2,
+			(const char *const[]){ "version", "5.2-2", "status", "installed", "arch",
+					       "amd64", NULL });
+	v = verdict("drift", 0, "packages", "version changed", ATTR_PROPS);
+	add_v(rep, &r, SNAP_MODIFIED, &o, &n, ATTR_PROPS, &v);
+
+	o = probe_entry(ENTRY_PACKAGE, KEY("hello:amd64"), &b1,
+			(const char *const[]){ "version", "1.0-1", "status", "installed", NULL });
+	n = probe_entry(ENTRY_PACKAGE, KEY("hello:amd64"), &b2,
+			(const char *const[]){ "version", "1.1-1", "status", "installed", NULL });
+	v = verdict("expected", 0, "packages", "upgraded by apt", ATTR_PROPS);
+	add_v(rep, &r, SNAP_MODIFIED, &o, &n, ATTR_PROPS, &v);
+
+	n = probe_entry(ENTRY_PACKAGE, KEY("netcat:amd64"), &b2,
+			(const char *const[]){ "version", "1.10-47", "status", "installed", NULL });
+	v = verdict("drift", 3, "packages", "new package", 0);
+	add_v(rep, &r, SNAP_ADDED, NULL, &n, 0, &v);
+
+	o = probe_entry(ENTRY_PACKAGE, KEY("oldpkg:amd64"), &b1,
+			(const char *const[]){ "version", "0.9", NULL });
+	add_v(rep, &r, SNAP_REMOVED, &o, NULL, 0, NULL);
+
+	n = probe_entry(ENTRY_USER, KEY("ev\xffil"), &b2,
+			(const char *const[]){ "uid", "0", "shell", "/bin/sh", NULL });
+	v = verdict("drift", 4, "users", "new account", 0);
+	add_v(rep, &r, SNAP_ADDED, NULL, &n, 0, &v);
+
+	o = probe_entry(ENTRY_USER, KEY("olduser"), &b1,
+			(const char *const[]){ "uid", "1001", "shell", "/bin/bash", NULL });
+	v = verdict("drift", 2, "users", NULL, 0);
+	add_v(rep, &r, SNAP_REMOVED, &o, NULL, 0, &v);
+
+	o = probe_entry(ENTRY_USER, KEY("www-data"), &b1,
+			(const char *const[]){ "uid", "33", "home", "/var/www", "shell",
+					       "/usr/sbin/nologin", NULL });
+	n = probe_entry(ENTRY_USER, KEY("www-data"), &b2,
+			(const char *const[]){ "uid", "33", "gecos", "Caf\xe9", "shell",
+					       "/bin/bash", NULL });
+	v = verdict("drift", 3, "users", "login shell for a service account", ATTR_PROPS);
+	add_v(rep, &r, SNAP_MODIFIED, &o, &n, ATTR_PROPS, &v);
+
+	n = probe_entry(ENTRY_PORT, KEY("tcp/0.0.0.0:8080"), &b2,
+			(const char *const[]){ "process", "", "uid", "1000", NULL });
+	v = verdict("drift", 3, "ports", "new listening socket", 0);
+	add_v(rep, &r, SNAP_ADDED, NULL, &n, 0, &v);
+
+	n = file_entry("/etc/shadow");
+	n.err = EACCES;
+	add_error(rep, &r, &n);
+	n = probe_entry(ENTRY_SERVICE, KEY("secret.service"), &b2, (const char *const[]){ NULL });
+	n.err = EACCES;
+	add_error(rep, &r, &n);
+
+	r = add_note(rep, r, "probe mount unavailable under /mnt/img");
+	r = add_note(rep, r, "3 findings in etc/passwd (see stderr)");
+	r = add_note(rep, r, "baseline has no package data for 2 packages");
+	strbuf_release(&b1);
+	strbuf_release(&b2);
+	return r;
+}
+
+void fx_meta_verify(struct report_meta *ret_meta)
+{
+	*ret_meta = (struct report_meta){
+		.command = "verify",
+		.database = "/var/lib/dpkg",
+		.old = NULL,
+		.new = NULL,
+		.compare_flags = 0,
+		.color = false,
+		.generated_ns = 1795662943 * SEC + 123456789,
+		.tool_version = "0.1.0-test",
+		.checked = 12345,
+	};
+}
+
+static const uint8_t md5_a[16] = { 0xd4, 0x1d, 0x8c, 0xd9, 0x8f, 0x00, 0xb2, 0x04,
+				   0xe9, 0x80, 0x09, 0x98, 0xec, 0xf8, 0x42, 0x7e };
+static const uint8_t md5_b[16] = { 0x09, 0x8f, 0x6b, 0xcd, 0x46, 0x21, 0xd3, 0x73,
+				   0xca, 0xde, 0x4e, 0x83, 0x26, 0x27, 0xb4, 0xf6 };
+
+/* A file as verify sees it: the package's MD5 (old) or the file's (new). */
+static struct entry md5_entry(const char *key, const uint8_t md5[16])
+{
+	struct entry e = file_entry(key);
+
+	e.hash_algo = HASH_MD5;
+	memcpy(e.hash, md5, 16);
+	return e;
+}
+
+/*
+ *   /etc/hello.conf      modified (hash)  low       locally modified configuration
+ *   /usr/bin/hello       modified (hash)  critical  content differs from the package
+ *   /usr/lib/hello/x.so  removed          high      missing
+ *   /usr/sbin/tool       added            medium    unowned
+ *   note: one
+ */
+int fx_add_verify(struct report *rep)
+{
+	struct report_verdict v;
+	struct report_owner owner = { .package = "hello:amd64",
+				      .old_version = "1.1-1",
+				      .new_version = "1.1-1" };
+	struct entry o, n;
+	int r = 0;
+
+	o = md5_entry("/etc/hello.conf", md5_a);
+	n = md5_entry("/etc/hello.conf", md5_b);
+	v = verdict("drift", 1, NULL, "locally modified configuration", ATTR_HASH);
+	add_o(rep, &r, SNAP_MODIFIED, &o, &n, ATTR_HASH, &v, &owner);
+
+	o = md5_entry("/usr/bin/hello", md5_a);
+	n = md5_entry("/usr/bin/hello", md5_b);
+	v = verdict("drift", 4, NULL, "content differs from the package", ATTR_HASH);
+	add_o(rep, &r, SNAP_MODIFIED, &o, &n, ATTR_HASH, &v, &owner);
+
+	o = md5_entry("/usr/lib/hello/x.so", md5_a);
+	v = verdict("drift", 3, NULL, "missing", 0);
+	add_o(rep, &r, SNAP_REMOVED, &o, NULL, 0, &v, &owner);
+
+	n = md5_entry("/usr/sbin/tool", md5_b);
+	v = verdict("drift", 2, NULL, "not owned by any package", 0);
+	owner = (struct report_owner){ .unowned = true };
+	add_o(rep, &r, SNAP_ADDED, NULL, &n, 0, &v, &owner);
+
+	return add_note(rep, r, "2 packages have no MD5 sums: not verified");
 }

@@ -39,6 +39,25 @@ int fx_add_weird(struct report *rep);
  */
 int fx_add_classified(struct report *rep);
 
+/**
+ * System state and package attribution, with verdicts, in (kind, key)
+ * order: files (owned by an upgraded package, a locally modified
+ * configuration, an unowned file, one without a verdict), packages (an
+ * upgrade, a new one, a removed one), users (a removed one, a changed shell
+ * and a property on one side only with invalid UTF-8, a key with invalid
+ * UTF-8) and ports (an added one with an empty property); two unreadable
+ * entries (a file, a service); three notes.
+ */
+int fx_add_system(struct report *rep);
+
+/** meta for `drift verify`: no snapshots, 12345 files checked. */
+void fx_meta_verify(struct report_meta *ret_meta);
+/**
+ * What verify finds: MD5 content mismatches against the package, a missing
+ * file, an unowned one, with verdicts and owners; one note.
+ */
+int fx_add_verify(struct report *rep);
+
 /** meta for `drift check` whose baseline was taken under another policy. */
 void fx_meta_check_policy(struct report_meta *ret_meta);
 

@@ -129,6 +129,31 @@ static void test_format_hash_handles_a_32_byte_hash(void **state)
 	strbuf_release(&sb);
 }
 
+/* dpkg's MD5 sums (drift verify): 32 hex digits, like the others. */
+static void test_format_hash_handles_an_md5_sum(void **state)
+{
+	struct entry e = { .hash_algo = HASH_MD5, .hash_len = 16 };
+	struct strbuf sb = STRBUF_INIT;
+	static const uint8_t h[16] = { 0xd4, 0x1d, 0x8c, 0xd9, 0x8f, 0x00, 0xb2, 0x04,
+				       0xe9, 0x80, 0x09, 0x98, 0xec, 0xf8, 0x42, 0x7e };
+
+	(void)state;
+	memcpy(e.hash, h, sizeof(h));
+	assert_int_equal(report_format_hash(&sb, &e), 0);
+	assert_string_equal(sb.buf, "d41d8cd98f00b204e9800998ecf8427e");
+	strbuf_release(&sb);
+}
+
+static void test_format_purpose_names_every_purpose(void **state)
+{
+	(void)state;
+	assert_string_equal(report_purpose_name(SNAP_PURPOSE_SCAN), "scan");
+	assert_string_equal(report_purpose_name(SNAP_PURPOSE_BASELINE), "baseline");
+	assert_string_equal(report_purpose_name(SNAP_PURPOSE_CHECK), "check");
+	assert_string_equal(report_purpose_name(SNAP_PURPOSE_UPGRADE), "upgrade");
+	assert_string_equal(report_purpose_name((enum snap_purpose)42), "unknown");
+}
+
 static void test_format_hash_says_none_when_not_hashed(void **state)
 {
 	struct entry none = { .hash_algo = HASH_NONE, .hash_len = 16 };
@@ -158,6 +183,8 @@ int main(void)
 		cmocka_unit_test(test_format_hash_is_lowercase_hex_of_all_bytes),
 		cmocka_unit_test(test_format_hash_handles_a_32_byte_hash),
 		cmocka_unit_test(test_format_hash_says_none_when_not_hashed),
+		cmocka_unit_test(test_format_hash_handles_an_md5_sum),
+		cmocka_unit_test(test_format_purpose_names_every_purpose),
 	};
 	return cmocka_run_group_tests_name("report/format", tests, NULL, NULL);
 }

@@ -421,6 +421,163 @@ static void test_json_compare_says_whether_contents_were_compared(void **state)
 	free(buf);
 }
 
+static void test_json_system_entries_carry_keys_props_owner_and_notes(void **state)
+{
+	struct report_meta meta;
+	size_t len;
+	char *buf;
+
+	(void)state;
+	fx_meta_check(&meta);
+	buf = render(&meta, fx_add_system, &len);
+	fx_golden_check("check-system.json", buf, len);
+	assert_valid_json(buf, len);
+
+	/* The caller's notes, after the summary. */
+	assert_contains(buf, "\"entries_checked\": 1234},\n  \"notes\": [\"probe mount unavailable "
+			     "under /mnt/img\", \"3 findings in etc/passwd (see stderr)\", "
+			     "\"baseline has no package data for 2 packages\"],\n"
+			     "  \"deviations\": [\n");
+	/* Another kind: "key", lossless like paths; added: the full props. */
+	assert_contains(buf, "\n    {\"kind\": \"user\", \"key\": \"ev\\\\xffil\", \"key_b64\": "
+			     "\"ZXb/aWw=\", \"change\": \"added\", \"class\": \"drift\", "
+			     "\"severity\": \"critical\", ");
+	assert_contains(buf,
+			"\"reason\": \"new account\", \"attributes\": [], \"props\": "
+			"{\"shell\": \"/bin/sh\", \"uid\": \"0\"}, \"old\": null, \"new\": "
+			"{\"props\": {\"shell\": \"/bin/sh\", \"uid\": \"0\"}, \"error\": null, "
+			"\"errno\": null}}");
+	/* Modified: the properties that changed, old and new, null on a missing side. */
+	assert_contains(buf, "{\"kind\": \"package\", \"key\": \"bash:amd64\", \"change\": "
+			     "\"modified\", ");
+	assert_contains(buf,
+			"\"reason\": \"version changed\", \"attributes\": [\"props\"], "
+			"\"props\": {\"version\": {\"old\": \"5.2-1\", \"new\": \"5.2-2\"}}, "
+			"\"old\": {\"props\": {\"arch\": \"amd64\", \"status\": \"installed\", "
+			"\"version\": \"5.2-1\"}, \"error\": null, \"errno\": null}, ");
+	assert_contains(buf, "\"attributes\": [\"props\"], \"props\": {\"gecos\": {\"old\": null, "
+			     "\"new\": \"Caf\\\\xe9\", \"new_b64\": \"Q2Fm6Q==\"}, \"home\": "
+			     "{\"old\": \"/var/www\", \"new\": null}, \"shell\": {\"old\": "
+			     "\"/usr/sbin/nologin\", \"new\": \"/bin/bash\"}}, ");
+	assert_contains(buf, "\"new\": {\"props\": {\"gecos\": \"Caf\\\\xe9\", \"shell\": "
+			     "\"/bin/bash\", \"uid\": \"33\"}, \"props_b64\": {\"gecos\": "
+			     "\"Q2Fm6Q==\"}, \"error\": null, \"errno\": null}}");
+	/* Removed: the old side's props. An empty value is an empty string. */
+	assert_contains(buf,
+			"{\"kind\": \"package\", \"key\": \"oldpkg:amd64\", \"change\": "
+			"\"removed\", \"class\": \"drift\", \"severity\": null, \"rule\": null, "
+			"\"reason\": null, \"attributes\": [], \"props\": {\"version\": "
+			"\"0.9\"}, \"old\": {\"props\": {\"version\": \"0.9\"}, \"error\": "
+			"null, \"errno\": null}, \"new\": null}");
+	assert_contains(buf, "\"props\": {\"process\": \"\", \"uid\": \"1000\"}, ");
+	/* Package context: "package" or "unowned", after the reason. */
+	assert_contains(buf, "\"path\": \"/usr/bin/hello\", \"change\": \"modified\", \"class\": "
+			     "\"expected\", ");
+	assert_contains(buf, "\"reason\": \"package hello upgraded 1.0-1 -> 1.1-1\", \"package\": "
+			     "{\"name\": \"hello:amd64\", \"old_version\": \"1.0-1\", "
+			     "\"new_version\": \"1.1-1\"}, \"attributes\": [\"hash\"], \"old\": "
+			     "{\"type\": \"file\", ");
+	assert_contains(buf, "\"reason\": \"not owned by any package\", \"unowned\": true, "
+			     "\"attributes\": [], \"old\": null, ");
+	assert_contains(buf,
+			"\"path\": \"/usr/share/doc/hello/NEWS\", \"change\": \"removed\", "
+			"\"class\": \"drift\", \"severity\": null, \"rule\": null, \"reason\": "
+			"null, \"package\": {\"name\": \"hello:amd64\", \"old_version\": "
+			"\"1.0-1\", \"new_version\": null}, \"attributes\": [], ");
+	/* Files have no props; the unreadable probe entry has a key. */
+	assert_null(strstr(buf, "\"kind\": \"file\", \"path\": \"/etc/hello.conf\", \"props\""));
+	assert_contains(buf, "\n    {\"kind\": \"service\", \"key\": \"secret.service\", "
+			     "\"error\": \"Permission denied\", \"errno\": 13}\n  ]\n}\n");
+	free(buf);
+}
+
+static void test_json_verify_has_no_snapshots_and_md5_hashes(void **state)
+{
+	struct report_meta meta;
+	size_t len;
+	char *buf;
+
+	(void)state;
+	fx_meta_verify(&meta);
+	buf = render(&meta, fx_add_verify, &len);
+	fx_golden_check("verify.json", buf, len);
+	assert_valid_json(buf, len);
+	assert_contains(buf, "  \"command\": \"verify\",\n");
+	assert_contains(buf,
+			"  \"database\": \"/var/lib/dpkg\",\n  \"compare\": {\"all_changes\": "
+			"false, \"hash_compared\": true},\n  \"old\": null,\n  \"new\": null,\n"
+			"  \"policy\": {\"old\": {\"source\": null, \"digest\": null}, \"new\": "
+			"{\"source\": null, \"digest\": null}, \"changed\": false},\n");
+	assert_contains(buf, "\"entries_checked\": 12345},\n  \"notes\": [\"2 packages have no "
+			     "MD5 sums: not verified\"],\n");
+	assert_contains(buf, "\"hash\": \"d41d8cd98f00b204e9800998ecf8427e\", \"hash_algo\": "
+			     "\"md5\"");
+	free(buf);
+
+	/* Clean: no notes member at all. */
+	buf = render(&meta, fx_add_nothing, &len);
+	assert_valid_json(buf, len);
+	assert_null(strstr(buf, "\"notes\""));
+	assert_contains(buf, "\"unreadable\": 0, \"entries_checked\": 12345},\n"
+			     "  \"deviations\": [],\n");
+	free(buf);
+}
+
+/* The validator knows the new members, and fails on them when they are wrong. */
+static void test_json_validator_rejects_broken_system_documents(void **state)
+{
+	static const char *const breaks[][2] = {
+		/* a props_b64 that is not the value's bytes */
+		{ "\"gecos\": \"Q2Fm6Q==\"}", "\"gecos\": \"Q2Fm6R==\"}" },
+		/* a key member on a file */
+		{ "\"path\": \"/usr/bin/hello\"", "\"key\": \"/usr/bin/hello\"" },
+		/* unowned must be true when present */
+		{ "\"unowned\": true", "\"unowned\": 1234" },
+		/* a package without a name */
+		{ "{\"name\": \"hello:amd64\", \"old_version\": \"1.0-1\", \"new_version\": \"1.1-1\"}",
+		  "{\"name\": null, \"old_version\": \"1.0-1\", \"new_version\": \"1.1-1\"}" },
+		/* a changed property that did not change */
+		{ "{\"old\": \"5.2-1\", \"new\": \"5.2-2\"}",
+		  "{\"old\": \"5.2-2\", \"new\": \"5.2-2\"}" },
+		/* notes must be strings */
+		{ "\"notes\": [\"probe mount", "\"notes\": [1, \"probe mount" },
+		/* other kinds after files, in kind order: swap a user and a package */
+		{ "\"kind\": \"package\", \"key\": \"netcat:amd64\"",
+		  "\"kind\": \"mount\", \"key\": \"netcat:amd64\"" },
+	};
+	struct report_meta meta;
+	size_t len;
+	char *buf;
+
+	(void)state;
+	if (!have_python3())
+		skip();
+	fx_meta_check(&meta);
+	for (size_t i = 0; i < sizeof(breaks) / sizeof(breaks[0]); i++) {
+		char *p, *doc;
+		size_t a = strlen(breaks[i][0]), b = strlen(breaks[i][1]), off;
+
+		buf = render(&meta, fx_add_system, &len);
+		assert_int_equal(run_on("python3 '" VALIDATE_JSON "'", "", buf, len), 0);
+		p = strstr(buf, breaks[i][0]);
+		if (!p)
+			print_error("fixture lacks [%s]\n", breaks[i][0]);
+		assert_non_null(p);
+		off = (size_t)(p - buf);
+		doc = malloc(len - a + b + 1);
+		assert_non_null(doc);
+		memcpy(doc, buf, off);
+		memcpy(doc + off, breaks[i][1], b);
+		memcpy(doc + off + b, p + a, len - off - a + 1);
+		if (run_on("python3 '" VALIDATE_JSON "'", "2>/dev/null", doc, len - a + b) == 0) {
+			print_error("validator accepted break %zu\n", i);
+			fail();
+		}
+		free(doc);
+		free(buf);
+	}
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -434,6 +591,9 @@ int main(void)
 		cmocka_unit_test(test_json_long_path_is_lossless),
 		cmocka_unit_test(test_json_unreadable_only),
 		cmocka_unit_test(test_json_validator_rejects_broken_documents),
+		cmocka_unit_test(test_json_system_entries_carry_keys_props_owner_and_notes),
+		cmocka_unit_test(test_json_verify_has_no_snapshots_and_md5_hashes),
+		cmocka_unit_test(test_json_validator_rejects_broken_system_documents),
 	};
 	return cmocka_run_group_tests_name("report/json", tests, NULL, NULL);
 }

@@ -574,6 +574,113 @@ static void test_report_handles_100000_deviations_in_flat_memory(void **state)
 	check_many(REPORT_JSON);
 }
 
+static void test_report_new_accepts_verify_without_snapshots(void **state)
+{
+	struct report_meta meta;
+	struct report *rep = NULL;
+	struct diag diag = { 0 };
+	FILE *null = fopen("/dev/null", "w");
+
+	(void)state;
+	assert_non_null(null);
+	fx_meta_verify(&meta);
+	assert_int_equal(report_new(REPORT_TEXT, null, &meta, &rep, &diag), 0);
+	assert_non_null(rep);
+	assert_int_equal(report_finish(rep, &diag), 0);
+	report_free(rep);
+	/* With snapshots too (shown in JSON). */
+	meta.old = &fx_baseline;
+	meta.new = &fx_check;
+	rep = NULL;
+	assert_int_equal(report_new(REPORT_JSON, null, &meta, &rep, &diag), 0);
+	assert_int_equal(report_finish(rep, &diag), 0);
+	report_free(rep);
+	fclose(null);
+}
+
+static void test_report_add_attributed_rejects_bad_owners_and_adds_nothing(void **state)
+{
+	struct report_meta meta;
+	struct report *rep = NULL;
+	struct report_counts c;
+	struct entry e = { .kind = ENTRY_FILE, .key = "/x", .key_len = 2, .mode = S_IFREG };
+	const struct deviation a = { .change = SNAP_ADDED, .new = &e };
+	const struct deviation broken = { .change = SNAP_REMOVED };
+	const struct report_owner both = { .package = "p:all", .unowned = true };
+	const struct report_owner versions_only = { .old_version = "1" };
+	const struct report_owner fine = { .package = "p:all" };
+	struct report_verdict bad_v = { .class_name = NULL };
+	char *buf = NULL;
+	size_t len = 0;
+	FILE *f = open_memstream(&buf, &len);
+
+	(void)state;
+	assert_non_null(f);
+	fx_meta_check(&meta);
+	assert_int_equal(report_new(REPORT_TEXT, f, &meta, &rep, NULL), 0);
+	assert_int_equal(report_add_attributed(rep, &a, NULL, &both), -EINVAL);
+	assert_int_equal(report_add_attributed(rep, &a, NULL, &versions_only), -EINVAL);
+	assert_int_equal(report_add_attributed(rep, &broken, NULL, &fine), -EINVAL);
+	assert_int_equal(report_add_attributed(rep, &a, &bad_v, &fine), -EINVAL);
+	report_get_counts(rep, &c);
+	assert_int_equal(c.added + c.removed + c.modified, 0);
+	/* An owner that says nothing is no owner; NULL is as report_add_verdict(). */
+	assert_int_equal(report_add_attributed(rep, &a, NULL, &(struct report_owner){ 0 }), 0);
+	assert_int_equal(report_add_attributed(rep, &a, NULL, NULL), 0);
+	assert_int_equal(report_finish(rep, NULL), 0);
+	assert_int_equal(report_add_attributed(rep, &a, NULL, &fine), -EINVAL);
+	report_free(rep);
+	assert_int_equal(fclose(f), 0);
+	assert_string_equal(buf, "drift check: 2 deviations from baseline 'baseline' (#1, "
+				 "2026-11-25 15:10:02 UTC): 2 added, 0 removed, 0 modified; 1234 "
+				 "entries checked\n\nadded (2):\n  /x\n  /x\n");
+	free(buf);
+}
+
+static void test_report_add_note_rejects_empty_and_after_finish(void **state)
+{
+	struct report_meta meta;
+	struct report *rep = NULL;
+	char *buf = NULL;
+	size_t len = 0;
+	FILE *f = open_memstream(&buf, &len);
+
+	(void)state;
+	assert_non_null(f);
+	fx_meta_check(&meta);
+	assert_int_equal(report_new(REPORT_TEXT, f, &meta, &rep, NULL), 0);
+	assert_int_equal(report_add_note(rep, NULL), -EINVAL);
+	assert_int_equal(report_add_note(rep, ""), -EINVAL);
+	{
+		/* The report keeps a copy. */
+		char text[] = "kept";
+
+		assert_int_equal(report_add_note(rep, text), 0);
+		text[0] = 'X';
+	}
+	assert_int_equal(report_finish(rep, NULL), 0);
+	assert_int_equal(report_add_note(rep, "late"), -EINVAL);
+	report_free(rep);
+	assert_int_equal(fclose(f), 0);
+	assert_string_equal(buf, "drift check: no deviations from baseline 'baseline' (#1, "
+				 "2026-11-25 15:10:02 UTC); 1234 entries checked\nnote: kept\n");
+	free(buf);
+}
+
+/* A report freed with notes and never finished leaks nothing (ASan says). */
+static void test_report_free_releases_unfinished_notes(void **state)
+{
+	struct report_meta meta;
+	struct report *rep = NULL;
+
+	(void)state;
+	fx_meta_check(&meta);
+	assert_int_equal(report_new(REPORT_JSON, stdout, &meta, &rep, NULL), 0);
+	for (int i = 0; i < 20; i++)
+		assert_int_equal(report_add_note(rep, "a note"), 0);
+	report_free(rep);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -592,6 +699,10 @@ int main(void)
 		cmocka_unit_test(test_report_finish_late_spool_failure_writes_nothing),
 		cmocka_unit_test(test_report_new_spools_honour_tmpdir),
 		cmocka_unit_test(test_report_handles_100000_deviations_in_flat_memory),
+		cmocka_unit_test(test_report_new_accepts_verify_without_snapshots),
+		cmocka_unit_test(test_report_add_attributed_rejects_bad_owners_and_adds_nothing),
+		cmocka_unit_test(test_report_add_note_rejects_empty_and_after_finish),
+		cmocka_unit_test(test_report_free_releases_unfinished_notes),
 	};
 	return cmocka_run_group_tests_name("report/report", tests, NULL, NULL);
 }

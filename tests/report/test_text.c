@@ -436,6 +436,197 @@ static void test_text_hash_note_when_contents_were_not_compared(void **state)
 	free(buf);
 }
 
+static void test_text_system_entries_show_kind_key_props_and_owner(void **state)
+{
+	struct report_meta meta;
+	size_t len;
+	char *buf, *line, *save = NULL;
+
+	(void)state;
+	fx_meta_check(&meta);
+	buf = render(&meta, fx_add_system, &len);
+	fx_golden_check("check-system.txt", buf, len);
+
+	/* The summary counts every kind; the caller's notes follow it. */
+	assert_starts_with(buf,
+			   "drift check: 12 deviations from baseline 'baseline' (#1, "
+			   "2026-11-25 15:10:02 UTC): 4 added, 3 removed, 5 modified; "
+			   "2 expected; 10 drift (1 critical, 4 high, 1 medium, 1 low, 1 info, "
+			   "2 unclassified); 1234 entries checked; 2 unreadable\n"
+			   "note: probe mount unavailable under /mnt/img\n"
+			   "note: 3 findings in etc/passwd (see stderr)\n"
+			   "note: baseline has no package data for 2 packages\n\ncritical (1):\n");
+	/* Other kinds: kind and key (escaped), no type; files first, then by kind. */
+	assert_contains(buf, "\ncritical (1):\n  added     user ev\\xffil  [users] new account\n");
+	assert_contains(buf,
+			"\nhigh (4):\n"
+			"  added     /usr/local/sbin/backdoor  [sbin] not owned by any package"
+			"  (unowned)\n"
+			"  added     package netcat:amd64  [packages] new package\n"
+			"  modified  user www-data  [users] login shell for a service account\n"
+			"    gecos: none -> Caf\\xe9\n"
+			"    home: /var/www -> none\n"
+			"    shell: /usr/sbin/nologin -> /bin/bash\n"
+			"  added     port tcp/0.0.0.0:8080  [ports] new listening socket\n\n");
+	assert_contains(buf, "\nmedium (1):\n  removed   user olduser  [users]\n\n");
+	/* The package context ends the reason line: one version when it did not change. */
+	assert_contains(buf, "\nlow (1):\n  modified  /etc/hello.conf  [conf] locally modified "
+			     "configuration  (package hello:amd64 1.1-1)\n"
+			     "    size: 1024 -> 2048\n    hash: ");
+	assert_contains(buf, "\ninfo (1):\n  modified  package bash:amd64  [packages] version "
+			     "changed\n    version: 5.2-1 -> 5.2-2\n\n");
+	/* Without a verdict: the sections by change, the owner after the key. */
+	assert_contains(buf, "\nremoved (2):\n  /usr/share/doc/hello/NEWS  (package hello:amd64 "
+			     "1.0-1)\n  package oldpkg:amd64\n\n");
+	/* Expected: one line each, files first. */
+	assert_contains(buf,
+			"\nexpected (2):\n  modified  /usr/bin/hello  [packages] package "
+			"hello upgraded 1.0-1 -> 1.1-1  (package hello:amd64 1.0-1 -> "
+			"1.1-1)\n  modified  package hello:amd64  [packages] upgraded by apt\n");
+	assert_contains(buf, "\nunreadable (2):\n  /etc/shadow: Permission denied\n"
+			     "  service secret.service: Permission denied\n");
+	/* Properties that did not change are not listed. */
+	assert_null(strstr(buf, "status:"));
+	assert_null(strstr(buf, "uid:"));
+	for (line = strtok_r(buf, "\n", &save); line; line = strtok_r(NULL, "\n", &save))
+		assert_true(escape_is_clean(line, strlen(line)));
+	free(buf);
+}
+
+static void test_text_system_colour_resets_each_line(void **state)
+{
+	struct report_meta meta;
+	size_t len;
+	char *buf, *line, *save = NULL;
+
+	(void)state;
+	fx_meta_check(&meta);
+	meta.color = true;
+	buf = render(&meta, fx_add_system, &len);
+	assert_contains(buf, "  \033[32madded     package netcat:amd64\033[0m  [packages] new "
+			     "package\n");
+	assert_contains(buf, "  \033[31m/usr/share/doc/hello/NEWS\033[0m  (package hello:amd64 "
+			     "1.0-1)\n");
+	assert_contains(buf, "  \033[35mservice secret.service\033[0m: Permission denied\n");
+	for (line = strtok_r(buf, "\n", &save); line; line = strtok_r(NULL, "\n", &save)) {
+		char *last = strrchr(line, '\033');
+
+		if (last)
+			assert_true(!strncmp(last, "\033[0m", 4));
+	}
+	free(buf);
+}
+
+static void test_text_verify_summary_names_files_and_packages(void **state)
+{
+	struct report_meta meta;
+	size_t len;
+	char *buf;
+
+	(void)state;
+	fx_meta_verify(&meta);
+	buf = render(&meta, fx_add_verify, &len);
+	fx_golden_check("verify.txt", buf, len);
+	assert_starts_with(buf,
+			   "drift verify: 4 files differ from their packages: 1 added, "
+			   "1 removed, 2 modified; 0 expected; 4 drift (1 critical, 1 high, "
+			   "1 medium, 1 low); 12345 files checked\n"
+			   "note: 2 packages have no MD5 sums: not verified\n\ncritical (1):\n");
+	/* MD5 sums: 32 hex digits, the package's first. */
+	assert_contains(buf, "  modified  /usr/bin/hello  content differs from the package  "
+			     "(package hello:amd64 1.1-1)\n"
+			     "    hash: d41d8cd98f00b204e9800998ecf8427e -> "
+			     "098f6bcd4621d373cade4e832627b4f6\n");
+	assert_contains(buf, "  added     /usr/sbin/tool  not owned by any package  (unowned)\n");
+	free(buf);
+
+	/* Clean, and singular. */
+	meta.checked = 1;
+	buf = render(&meta, fx_add_nothing, NULL);
+	assert_string_equal(buf, "drift verify: no files differ from their packages; "
+				 "1 file checked\n");
+	free(buf);
+	buf = render(&meta, fx_add_one, NULL);
+	assert_string_equal(buf, "drift verify: 1 file differs from its package: 0 added, "
+				 "1 removed, 0 modified; 1 file checked\n\nremoved (1):\n"
+				 "  /etc/issue\n");
+	free(buf);
+}
+
+/* Notes: after the report's own notes, escaped, one line each. */
+static int add_notes(struct report *rep)
+{
+	int r = report_add_note(rep, "first");
+
+	if (r == 0)
+		r = report_add_note(rep, "two\nlines \xff");
+	return r;
+}
+
+static void test_text_notes_follow_the_summary_and_own_notes(void **state)
+{
+	struct report_meta meta;
+	struct snap_info a = fx_baseline, b = fx_check;
+	char *buf;
+
+	(void)state;
+	fx_meta_check(&meta);
+	b.hash = HASH_NONE;
+	meta.old = &a;
+	meta.new = &b;
+	buf = render(&meta, add_notes, NULL);
+	assert_string_equal(buf, "drift check: no deviations from baseline 'baseline' (#1, "
+				 "2026-11-25 15:10:02 UTC); 1234 entries checked\nnote: contents "
+				 "were not compared (the snapshots were hashed with xxh3-128 and "
+				 "none)\nnote: first\nnote: two\\nlines \\xff\n");
+	free(buf);
+}
+
+/* Props one side only, empty values, equal values, a malformed blob. */
+static int add_props_edges(struct report *rep)
+{
+	static const uint8_t a[] = {
+		1, 0, 0, 0, 'a', 0, 0, 0, 0, 1, 0, 0, 0, 'b', 1, 0, 0, 0, 'x'
+	};
+	static const uint8_t b[] = { 1, 0, 0,   0, 'b', 1, 0, 0, 0, 'x', 1, 0,
+				     0, 0, 'c', 0, 0,   0, 0, 9, 0, 0,   0 /* truncated */ };
+	struct entry o = { .kind = ENTRY_SYSCTL, .key = "k", .key_len = 1 };
+	struct entry n = o;
+	struct deviation d = { .change = SNAP_MODIFIED, .old = &o, .new = &n, .attrs = ATTR_PROPS };
+	int r;
+
+	o.props = a;
+	o.props_len = sizeof(a);
+	n.props = b;
+	n.props_len = sizeof(b);
+	r = report_add(rep, &d);
+	if (r < 0)
+		return r;
+	/* No props at all on either side, and an unknown kind. */
+	o.key = n.key = "l";
+	o.props = n.props = NULL;
+	o.props_len = n.props_len = 0;
+	o.kind = n.kind = (enum entry_kind)42;
+	d.change = SNAP_ADDED;
+	d.old = NULL;
+	return report_add(rep, &d);
+}
+
+static void test_text_props_edges(void **state)
+{
+	struct report_meta meta;
+	char *buf;
+
+	(void)state;
+	fx_meta_check(&meta);
+	buf = render(&meta, add_props_edges, NULL);
+	assert_contains(buf, "\nadded (1):\n  unknown l\n");
+	assert_contains(buf, "\nmodified (1):\n  sysctl k\n    a: \"\" -> none\n"
+			     "    c: none -> \"\"\n");
+	assert_null(strstr(buf, "    b:"));
+	free(buf);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -451,6 +642,11 @@ int main(void)
 		cmocka_unit_test(test_text_classified_colour_resets_each_line),
 		cmocka_unit_test(test_text_xattrs_one_sided_changes_show_none),
 		cmocka_unit_test(test_text_policy_note_for_diff_and_unknown_digest),
+		cmocka_unit_test(test_text_system_entries_show_kind_key_props_and_owner),
+		cmocka_unit_test(test_text_system_colour_resets_each_line),
+		cmocka_unit_test(test_text_verify_summary_names_files_and_packages),
+		cmocka_unit_test(test_text_notes_follow_the_summary_and_own_notes),
+		cmocka_unit_test(test_text_props_edges),
 	};
 	return cmocka_run_group_tests_name("report/text", tests, NULL, NULL);
 }

@@ -6,10 +6,13 @@ Usage: validate_json.py FILE...
 Checks, for each file: it parses as JSON (no duplicate keys), every object
 has exactly the documented keys in the documented order, the summary agrees
 with the arrays, deviations come grouped (drift by severity, drift without a
-verdict by change, expected) and in byte order of their keys within a group,
-times are RFC 3339 UTC with nine fractional digits, and every `path`,
-`target` and xattr name and value is lossless: either a clean string, or
-the escaped display form of the bytes in `*_b64`.
+verdict by change, expected) and within a group by kind (files first, then
+the kinds in their order) and byte order of their keys, times are RFC 3339
+UTC with nine fractional digits, and every `path`, `key`, `target`, xattr
+name and value and property value is lossless: either a clean string, or
+the escaped display form of the bytes in `*_b64`. The `props` of a
+deviation agree with its `old` and `new` sides; `package` and `unowned`
+are well-formed and exclusive; `notes` is a non-empty array of strings.
 Exits 0 when every file passes, 1 otherwise (naming the problem).
 """
 import base64
@@ -19,6 +22,7 @@ import sys
 
 TOP = ["drift_report", "tool", "command", "generated", "database", "compare",
        "old", "new", "policy", "summary", "deviations", "unreadable"]
+KINDS = ["file", "package", "user", "group", "service", "sysctl", "module", "port", "mount"]
 SNAPSHOT = ["id", "label", "purpose", "complete", "host", "version", "roots",
             "excludes", "hash", "started", "finished", "entries", "errors"]
 SUMMARY = ["added", "removed", "modified", "total", "expected", "drift", "by_severity",
@@ -29,7 +33,7 @@ ENTRY = ["type", "mode", "uid", "gid", "size", "mtime", "ctime", "inode", "devic
          "nlink", "target", "hash", "hash_algo", "error", "errno", "changed_while_read",
          "not_hashed_too_sparse", "collected"] + OPTIONAL
 ATTRS = ["type", "mode", "uid", "gid", "size", "mtime", "ctime", "inode", "device",
-         "nlink", "target", "hash", "error"] + OPTIONAL
+         "nlink", "target", "hash", "error"] + OPTIONAL + ["props"]
 CHANGES = ["added", "removed", "modified"]
 CLASSES = ["expected", "drift", "violation"]
 DIGEST = re.compile(r"^[0-9a-f]{64}$")
@@ -137,7 +141,7 @@ def check_snapshot(s, what):
     keys(s, SNAPSHOT)
     integer(s["id"], what + ".id")
     check(s["label"] is None or isinstance(s["label"], str), what + ".label")
-    check(s["purpose"] in ("baseline", "check", "scan"), what + ".purpose")
+    check(s["purpose"] in ("baseline", "check", "scan", "upgrade"), what + ".purpose")
     check(isinstance(s["complete"], bool), what + ".complete")
     check(all(isinstance(r, str) for r in s["roots"]), what + ".roots")
     check(all(isinstance(r, str) for r in s["excludes"]), what + ".excludes")
@@ -167,7 +171,7 @@ def check_entry(e, what):
         check(e["hash_algo"] is None, what + ".hash_algo without hash")
     else:
         check(re.match(r"^[0-9a-f]+$", e["hash"]), what + ".hash")
-        check(e["hash_algo"] in ("xxh3-128", "sha256"), what + ".hash_algo")
+        check(e["hash_algo"] in ("xxh3-128", "sha256", "md5"), what + ".hash_algo")
     if e["error"] is None:
         check(e["errno"] is None, what + ".errno without error")
     else:
@@ -193,21 +197,104 @@ def check_entry(e, what):
               "%s.%s without collecting it" % (what, k))
 
 
+def props_map(obj, what):
+    """The raw values of obj["props"] (with obj["props_b64"]), by name."""
+    props = obj["props"]
+    check(isinstance(props, dict), what + ".props")
+    b64 = obj.get("props_b64", {})
+    if "props_b64" in obj:
+        check(isinstance(b64, dict) and b64, what + ".props_b64 empty")
+        check(all(k in props for k in b64), what + ".props_b64 names a missing property")
+    raw = {}
+    for name in props["__keys__"]:
+        value = props[name]
+        check(isinstance(value, str), "%s.props.%s" % (what, name))
+        if name in b64:
+            pair = {"v": value, "v_b64": b64[name]}
+            raw[name] = lossless(pair, "v")
+        else:
+            raw[name] = lossless({"v": value}, "v")
+    if b64:
+        check(b64["__keys__"] == [k for k in props["__keys__"] if k in b64],
+              what + ".props_b64 order")
+    return raw
+
+
+def check_probe_entry(e, what):
+    """An entry of another kind than a file: its props, raw."""
+    if e is None:
+        return None
+    keys(e, ["props"] + (["props_b64"] if "props_b64" in e else []) + ["error", "errno"])
+    raw = props_map(e, what)
+    if e["error"] is None:
+        check(e["errno"] is None, what + ".errno without error")
+    else:
+        check(isinstance(e["error"], str) and e["error"], what + ".error")
+        check(isinstance(e["errno"], int) and e["errno"] > 0, what + ".errno")
+    return raw
+
+
+def check_props_changes(changes, old, new, what):
+    """A modified entry's props: exactly the properties whose values differ."""
+    check(isinstance(changes, dict), what + ".props")
+    want = sorted(n for n in set(old) | set(new) if old.get(n) != new.get(n))
+    check(sorted(changes["__keys__"]) == want, "%s.props lists %r, want %r"
+          % (what, changes["__keys__"], want))
+    for name in changes["__keys__"]:
+        c = changes[name]
+        sides = []
+        for side in ("old", "new"):
+            sides.append(side)
+            if side + "_b64" in c:
+                sides.append(side + "_b64")
+        check(c["__keys__"] == sides, "%s.props.%s keys %r" % (what, name, c["__keys__"]))
+        for side, values in (("old", old), ("new", new)):
+            if c[side] is None:
+                check(side + "_b64" not in c and name not in values,
+                      "%s.props.%s.%s is null" % (what, name, side))
+            else:
+                check(lossless(c, side) == values.get(name),
+                      "%s.props.%s.%s disagrees with %s" % (what, name, side, side))
+
+
+def check_owner(d, what):
+    if "package" in d:
+        p = d["package"]
+        keys(p, ["name", "old_version", "new_version"])
+        check(isinstance(p["name"], str) and p["name"], what + ".package.name")
+        for k in ("old_version", "new_version"):
+            check(p[k] is None or isinstance(p[k], str), what + ".package." + k)
+        check("unowned" not in d, what + " has a package and is unowned")
+    if "unowned" in d:
+        check(d["unowned"] is True, what + ".unowned is not true")
+
+
 def validate(doc):
-    keys(doc, TOP)
+    top = TOP[:10] + (["notes"] if "notes" in doc else []) + TOP[10:]
+    keys(doc, top)
+    if "notes" in doc:
+        notes = doc["notes"]
+        check(isinstance(notes, list) and notes, "notes is empty")
+        check(all(isinstance(n, str) and n for n in notes), "notes are not strings")
+    verify = doc["command"] == "verify"
     check(doc["drift_report"] == 1, "schema version")
     keys(doc["tool"], ["name", "version"])
     check(doc["tool"]["name"] == "drift", "tool.name")
-    check(doc["command"] in ("check", "diff"), "command")
+    check(doc["command"] in ("check", "diff", "verify"), "command")
     time_or_null(doc["generated"], "generated")
     check(doc["database"] is None or isinstance(doc["database"], str), "database")
     keys(doc["compare"], ["all_changes", "hash_compared"])
     check(isinstance(doc["compare"]["all_changes"], bool), "compare.all_changes")
     check(isinstance(doc["compare"]["hash_compared"], bool), "compare.hash_compared")
-    hashed = doc["old"]["hash"] == doc["new"]["hash"] != "none"
+    if verify:
+        hashed = True
+    else:
+        check(doc["old"] is not None and doc["new"] is not None, "a snapshot is null")
+        hashed = doc["old"]["hash"] == doc["new"]["hash"] != "none"
     check(doc["compare"]["hash_compared"] == hashed, "compare.hash_compared")
-    check_snapshot(doc["old"], "old")
-    check_snapshot(doc["new"], "new")
+    for side in ("old", "new"):
+        if doc[side] is not None:
+            check_snapshot(doc[side], side)
     policy = doc["policy"]
     keys(policy, ["old", "new", "changed"])
     for side in ("old", "new"):
@@ -232,15 +319,25 @@ def validate(doc):
               sum(d["class"] != "expected" and d["severity"] == sev for d in devs),
               "summary.by_severity." + sev)
     check(summary["unreadable"] == len(doc["unreadable"]), "summary.unreadable")
-    check(summary["entries_checked"] == doc["new"]["entries"], "summary.entries_checked")
+    if verify:
+        integer(summary["entries_checked"], "summary.entries_checked")
+    else:
+        check(summary["entries_checked"] == doc["new"]["entries"], "summary.entries_checked")
 
-    last = (-1, b"")
+    last = (-1, -1, b"")
     for i, d in enumerate(devs):
         what = "deviations[%d]" % i
-        keys(d, ["kind", "path", "change", "class", "severity", "rule", "reason", "attributes",
-                 "old", "new"], optional=("path",))
-        check(d["kind"] == "file", what + ".kind")
-        raw = lossless(d, "path")
+        check(d.get("kind") in KINDS, what + ".kind")
+        file = d["kind"] == "file"
+        keyname = "path" if file else "key"
+        want = ["kind", keyname, "change", "class", "severity", "rule", "reason"]
+        want += [k for k in ("package", "unowned") if k in d]
+        want += ["attributes"]
+        if not file:
+            want += ["props"] + (["props_b64"] if "props_b64" in d else [])
+        keys(d, want + ["old", "new"], optional=(keyname,))
+        raw = lossless(d, keyname)
+        check_owner(d, what)
         check(d["change"] in CHANGES, what + ".change")
         check(d["class"] in CLASSES, what + ".class")
         check(d["severity"] is None or d["severity"] in SEVERITIES, what + ".severity")
@@ -264,7 +361,7 @@ def validate(doc):
             group = SEVERITIES.index(d["severity"])
         else:
             group = 5 + CHANGES.index(d["change"])
-        order = (group, raw)
+        order = (group, KINDS.index(d["kind"]), raw)
         check(order > last, what + " out of order")
         last = order
         attrs = d["attributes"]
@@ -275,16 +372,30 @@ def validate(doc):
             check(attrs == [], what + ".attributes not empty")
             check((d["old"] is None) == (d["change"] == "added"), what + ".old")
             check((d["new"] is None) == (d["change"] == "removed"), what + ".new")
-        check_entry(d["old"], what + ".old")
-        check_entry(d["new"], what + ".new")
+        if file:
+            check_entry(d["old"], what + ".old")
+            check_entry(d["new"], what + ".new")
+            continue
+        old = check_probe_entry(d["old"], what + ".old")
+        new = check_probe_entry(d["new"], what + ".new")
+        if d["change"] == "modified":
+            check("props_b64" not in d, what + ".props_b64 on a modified entry")
+            check_props_changes(d["props"], old, new, what)
+        else:
+            check(props_map(d, what) == (new if d["change"] == "added" else old),
+                  what + ".props disagrees with its entry")
+            check(d.get("props_b64") == (d["new"] or d["old"]).get("props_b64"),
+                  what + ".props_b64 disagrees with its entry")
 
-    last = b""
+    last = None
     for i, u in enumerate(doc["unreadable"]):
         what = "unreadable[%d]" % i
-        keys(u, ["kind", "path", "error", "errno"], optional=("path",))
-        raw = lossless(u, "path")
-        check(i == 0 or raw > last, what + " out of order")
-        last = raw
+        check(u.get("kind") in KINDS, what + ".kind")
+        keyname = "path" if u["kind"] == "file" else "key"
+        keys(u, ["kind", keyname, "error", "errno"], optional=(keyname,))
+        order = (KINDS.index(u["kind"]), lossless(u, keyname))
+        check(last is None or order > last, what + " out of order")
+        last = order
         check(isinstance(u["error"], str) and u["error"], what + ".error")
         check(isinstance(u["errno"], int) and u["errno"] > 0, what + ".errno")
 
