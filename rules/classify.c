@@ -7,10 +7,17 @@
  *     escalations               setuid, world-writable, executables: at least high
  *     reason                    one short phrase; the report shows the details
  *
+ * Entries of system state (packages, users, ports...) go the same way under
+ * the rules of their kind, with their props compared here to name what
+ * changed, and their own escalations: accounts with uid 0 or without a
+ * password, new listening ports, new kernel modules.
+ *
  * Also the small accessors of struct rule.
  */
 #include "rules/rules.h"
 
+#include <arpa/inet.h>
+#include <netinet/in.h>
 #include <stdio.h>
 #include <string.h>
 #include <sys/stat.h>
@@ -60,6 +67,11 @@ unsigned rule_line(const struct rule *rule)
 enum rule_severity rule_severity(const struct rule *rule)
 {
 	return rule->severity;
+}
+
+enum entry_kind rule_kind(const struct rule *rule)
+{
+	return rule->kind;
 }
 
 const char *rule_class_name(enum rule_class cls)
@@ -235,6 +247,212 @@ static bool escalation(const struct rule *rule, enum rule_change change, const s
 	return false;
 }
 
+/* ---- system state ---- */
+
+/* Whether the prop @name of @e is exactly @value. */
+static bool prop_is(const struct entry *e, const char *name, const char *value)
+{
+	const uint8_t *v;
+	size_t vl;
+
+	return e && entry_xattrs_get(e->props, e->props_len, name, &v, &vl) == 1 &&
+	       vl == strlen(value) && memcmp(v, value, vl) == 0;
+}
+
+/* The next pair of a props blob, or false at its end (or where it is malformed). */
+static bool prop_next(const struct entry *e, size_t *pos, const char **name, size_t *nl,
+		      const uint8_t **value, size_t *vl)
+{
+	return entry_xattrs_next(e->props, e->props_len, pos, name, nl, value, vl) > 0;
+}
+
+static int name_cmp(const char *a, size_t al, const char *b, size_t bl)
+{
+	int c = memcmp(a, b, al < bl ? al : bl);
+
+	return c ? c : (al > bl) - (al < bl);
+}
+
+/*
+ * The properties that say most, named first when several changed: a
+ * changed password also changes its last_change date, and a package
+ * upgrade its size. Any other property ranks after these, by name.
+ */
+static const char *const telling_props[] = { "uid",     "gid",   "password", "password_digest",
+					     "version", "value", "state",    "status" };
+#define NTELLING (sizeof(telling_props) / sizeof(telling_props[0]))
+
+static size_t prop_rank(const char *name, size_t len)
+{
+	for (size_t i = 0; i < NTELLING; i++)
+		if (len == strlen(telling_props[i]) && !memcmp(name, telling_props[i], len))
+			return i;
+	return NTELLING;
+}
+
+/*
+ * "version changed", "value changed"...: the most telling property that
+ * differs between @old and @new (telling_props, then by name), "added" or
+ * "removed" when only one side has it, plus how many more differ. Both
+ * blobs are sorted, so one merge pass finds them.
+ */
+static void describe_props(const struct entry *old, const struct entry *new, char *buf, size_t size)
+{
+	size_t po = 0, pn = 0, ol = 0, nl = 0, ovl = 0, nvl = 0, first_len = 0;
+	const char *on = NULL, *nn = NULL, *first = NULL;
+	const uint8_t *ov = NULL, *nv = NULL;
+	const char *how = "changed";
+	size_t first_rank = SIZE_MAX;
+	unsigned count = 0;
+	bool ho = prop_next(old, &po, &on, &ol, &ov, &ovl);
+	bool hn = prop_next(new, &pn, &nn, &nl, &nv, &nvl);
+	int n;
+
+	while (ho || hn) {
+		int c = !ho ? 1 : !hn ? -1 : name_cmp(on, ol, nn, nl);
+		const char *name = c <= 0 ? on : nn;
+		size_t len = c <= 0 ? ol : nl;
+		bool differs = c != 0 || ovl != nvl || (ovl && memcmp(ov, nv, ovl) != 0);
+
+		if (differs) {
+			size_t rank = prop_rank(name, len);
+			count++;
+			if (rank < first_rank) {
+				first = name;
+				first_len = len;
+				first_rank = rank;
+				how = c < 0 ? "removed" : c > 0 ? "added" : "changed";
+			}
+		}
+		if (c <= 0)
+			ho = prop_next(old, &po, &on, &ol, &ov, &ovl);
+		if (c >= 0)
+			hn = prop_next(new, &pn, &nn, &nl, &nv, &nvl);
+	}
+	if (!first) {
+		snprintf(buf, size, "properties changed");
+		return;
+	}
+	if (first_len > 64)
+		first_len = 64;
+	n = snprintf(buf, size, "%.*s %s", (int)first_len, first, how);
+	if (count > 1 && n > 0 && (size_t)n < size)
+		snprintf(buf + n, size - (size_t)n, " (+%u more)", count - 1);
+}
+
+/* Whether a port key "proto/address:port" listens on a loopback address only. */
+static bool port_is_loopback(const char *key, size_t len)
+{
+	const char *slash = memchr(key, '/', len), *addr, *colon = NULL;
+	char text[INET6_ADDRSTRLEN + 1];
+	struct in6_addr a6;
+	struct in_addr a4;
+	size_t n;
+
+	if (!slash)
+		return false;
+	addr = slash + 1;
+	for (const char *c = addr; c < key + len; c++)
+		if (*c == ':')
+			colon = c;
+	if (!colon)
+		return false;
+	n = (size_t)(colon - addr);
+	if (n >= 2 && addr[0] == '[' && addr[n - 1] == ']') {
+		addr++;
+		n -= 2;
+	}
+	if (n == 0 || n >= sizeof(text))
+		return false;
+	memcpy(text, addr, n);
+	text[n] = '\0';
+	if (inet_pton(AF_INET, text, &a4) == 1)
+		return (ntohl(a4.s_addr) >> 24) == 127;
+	if (inet_pton(AF_INET6, text, &a6) == 1)
+		return IN6_IS_ADDR_LOOPBACK(&a6) ||
+		       (IN6_IS_ADDR_V4MAPPED(&a6) && a6.s6_addr[12] == 127);
+	return false;
+}
+
+/*
+ * The escalation of an added or modified entry of system state, if any:
+ * the severity it raises to (*ret_floor) and its reason into buf.
+ */
+static bool state_escalation(enum rule_change change, const struct entry *old,
+			     const struct entry *new, enum rule_severity *ret_floor, char *buf,
+			     size_t size)
+{
+	bool added = change == RULE_ADDED;
+	const char *reason = NULL;
+
+	*ret_floor = RULE_HIGH;
+	switch (new->kind) {
+	case ENTRY_USER:
+		if (prop_is(new, "uid", "0") && (added || !prop_is(old, "uid", "0"))) {
+			*ret_floor = RULE_CRITICAL;
+			reason = added ? "new account with uid 0" : "uid changed to 0";
+		} else if (prop_is(new, "password", "none") &&
+			   (added || !prop_is(old, "password", "none"))) {
+			reason = "account without password";
+		}
+		break;
+	case ENTRY_GROUP:
+		if (prop_is(new, "gid", "0") && (added || !prop_is(old, "gid", "0"))) {
+			*ret_floor = RULE_CRITICAL;
+			reason = added ? "new group with gid 0" : "gid changed to 0";
+		}
+		break;
+	case ENTRY_PORT:
+		if (added && !port_is_loopback(new->key, new->key_len))
+			reason = "new listening port";
+		break;
+	case ENTRY_MODULE:
+		if (added)
+			reason = "new kernel module";
+		break;
+	default:
+		break;
+	}
+	if (!reason)
+		return false;
+	snprintf(buf, size, "%s", reason);
+	return true;
+}
+
+/* rule_set_classify() for an entry of system state, from the common start @v. */
+static bool classify_state(const struct rule *rule, enum rule_change change,
+			   const struct entry *old, const struct entry *new,
+			   struct rule_verdict *ret_verdict, struct rule_verdict *v)
+{
+	enum rule_severity floor;
+
+	switch (change) {
+	case RULE_ADDED:
+		v->severity = rule->when_added;
+		snprintf(v->reason, sizeof(v->reason), "new %s", entry_kind_name(new->kind));
+		break;
+	case RULE_REMOVED:
+		snprintf(v->reason, sizeof(v->reason), "removed");
+		break;
+	case RULE_MODIFIED:
+		if (!v->attrs)
+			return false;
+		if (!(v->attrs & ~(rule->expect & RULE_ATTR_ALL)))
+			v->class = RULE_EXPECTED;
+		if (v->attrs & ATTR_PROPS)
+			describe_props(old, new, v->reason, sizeof(v->reason));
+		else
+			describe(v->attrs, old, new, v->reason, sizeof(v->reason));
+		break;
+	}
+	if (change != RULE_REMOVED &&
+	    state_escalation(change, old, new, &floor, v->reason, sizeof(v->reason)) &&
+	    v->severity < floor)
+		v->severity = floor;
+	*ret_verdict = *v;
+	return true;
+}
+
 bool rule_set_classify(const struct rule_set *rs, enum rule_change change, const struct entry *old,
 		       const struct entry *new, uint32_t attrs, const char *mime,
 		       struct rule_verdict *ret_verdict)
@@ -246,7 +464,9 @@ bool rule_set_classify(const struct rule_set *rs, enum rule_change change, const
 	if (!e || (change == RULE_ADDED && !new) || (change == RULE_REMOVED && !old) ||
 	    (change == RULE_MODIFIED && (!old || !new)))
 		return false;
-	rule = rule_set_match(rs, e->key, e->key_len);
+	if (old && new && old->kind != new->kind)
+		return false;
+	rule = rule_set_match_kind(rs, e->kind, e->key, e->key_len);
 	if (!rule)
 		return false;
 
@@ -255,6 +475,9 @@ bool rule_set_classify(const struct rule_set *rs, enum rule_change change, const
 	v.class = RULE_DRIFT;
 	v.severity = rule->severity;
 	v.attrs = attrs & rule->attrs;
+
+	if (e->kind != ENTRY_FILE)
+		return classify_state(rule, change, old, new, ret_verdict, &v);
 
 	switch (change) {
 	case RULE_ADDED:

@@ -21,13 +21,15 @@ struct pattern;
 #define RULE_ATTR_ALL ((UINT32_C(1) << ATTR__COUNT) - 1)
 
 struct rule {
-	struct pattern *pat; /* owned */
-	char *id;            /* owned; "rule-N" when not given */
-	char *title;         /* owned; NULL when not given */
-	const char *file;    /* borrowed from the set's source */
-	unsigned line, col;  /* 1-based, of the rule's mapping */
-	unsigned index;      /* 0-based position in the file */
-	uint32_t check;      /* ATTR_* bits and RULE_GROW, groups expanded */
+	enum entry_kind kind; /* ENTRY_FILE unless `kind:` says otherwise */
+	struct pattern *pat;  /* owned; for keys that are not paths, of "/" + the text */
+	char *text;           /* owned: the pattern as written when pat's text differs; else NULL */
+	char *id;             /* owned; "rule-N" when not given */
+	char *title;          /* owned; NULL when not given */
+	const char *file;     /* borrowed from the set's source */
+	unsigned line, col;   /* 1-based, of the rule's mapping */
+	unsigned index;       /* 0-based position in the file */
+	uint32_t check;       /* ATTR_* bits and RULE_GROW, groups expanded */
 	uint32_t ignore;
 	uint32_t expect;
 	uint32_t attrs; /* what is compared: check minus ignore, plus what grow needs and error */
@@ -63,6 +65,25 @@ struct rule_index {
 	size_t nkeys;
 };
 
+/*
+ * The rules of one kind other than files, as rule numbers in descending
+ * order (so the first match is the last rule): a policy has a handful of
+ * them, and they are tested one by one.
+ */
+struct rule_kind_rules {
+	uint32_t *match; /* rules that cover keys */
+	size_t nmatch;
+	uint32_t *excl; /* exclude rules */
+	size_t nexcl;
+};
+
+/* A list of patterns with their texts (scan.exclude, packages.unowned...). */
+struct rule_patterns {
+	char **texts; /* owned, NULL-terminated */
+	struct pattern **pats;
+	size_t n;
+};
+
 struct rule_set {
 	char *source;
 	char digest[65];
@@ -70,9 +91,8 @@ struct rule_set {
 	size_t nrules;
 
 	struct rule_scan scan;
-	char **roots; /* owned; scan.roots points here */
-	char **excludes;
-	struct pattern **scan_excludes; /* compiled scan.exclude */
+	char **roots;                   /* owned; scan.roots points here */
+	struct rule_patterns scan_excl; /* scan.exclude; scan.excludes points here */
 
 	/* For rule_set_match(): pats[i] = rules[i].pat, NULL for exclude rules. */
 	struct pattern **rule_pats;
@@ -81,7 +101,21 @@ struct rule_set {
 	struct pattern **excl_pats;
 	size_t nexcl;
 	struct rule_index excl_index;
+
+	/* For rule_set_match_kind(): kinds[k] for every kind but ENTRY_FILE. */
+	struct rule_kind_rules kinds[ENTRY__KIND_MAX + 1];
+
+	const char **probes; /* scan.probes points here; the names are static */
+
+	struct rule_packages packages;
+	struct rule_patterns unowned, unowned_excl;
 };
+
+/* Whether the policy writes patterns of @kind over paths (files, mounts). */
+static inline bool rule_kind_is_path(enum entry_kind kind)
+{
+	return kind == ENTRY_FILE || kind == ENTRY_MOUNT;
+}
 
 /** Build the indexes of a loaded set. Returns 0 or -ENOMEM. */
 int rule_set_index(struct rule_set *rs);

@@ -5,10 +5,15 @@
  * every node's position, so the loader can walk it in any order and still
  * point at the right line and column. The walk:
  *
- *     top level   version, scan, groups, rules (unknown or duplicate keys: problems)
+ *     top level   version, scan, groups, rules, packages (unknown or duplicate
+ *                 keys: problems)
+ *     scan        roots, exclude, probes (names checked against scanner/probe.h)...
  *     groups      registered first, then resolved depth-first with a stack,
  *                 so that a group using itself is reported with its chain
- *     rules       each mapping checked key by key; ids made unique at the end
+ *     rules       each mapping checked key by key; its kind first, since the
+ *                 kind decides how its pattern is compiled and which
+ *                 attributes it may check; ids made unique at the end
+ *     packages    attribution settings and the unowned-file scope
  *
  * Every problem is collected (never printed) with its position; loading
  * goes on after one, and at the end the problems are sorted into file order
@@ -32,6 +37,7 @@
 #include "common/pattern.h"
 #include "common/strbuf.h"
 #include "rules/internal.h"
+#include "scanner/probe.h"
 #include "common/banned.h"
 
 #define POLICY_MAX_BYTES (16u << 20)
@@ -49,6 +55,11 @@ const struct rule_builtin_group rule_builtin_groups[] = {
 const size_t rule_nbuiltin_groups = sizeof(rule_builtin_groups) / sizeof(rule_builtin_groups[0]);
 
 static const char *const severity_names[] = { "info", "low", "medium", "high", "critical" };
+
+/* The defaults of the packages section. */
+static const char *const default_unowned[] = { "/usr",   "/bin",   "/sbin",   "/lib",
+					       "/lib32", "/lib64", "/libx32", "/boot" };
+static const char *const default_unowned_excl[] = { "/usr/local", "**/__pycache__" };
 
 uint32_t rule_attr_parse(const char *name)
 {
@@ -90,7 +101,10 @@ struct loader {
 	size_t ngroups;
 	const char *stack[GROUP_STACK_MAX];
 	size_t depth;
-	int err; /* -ENOMEM, sticky */
+	bool probes_given;   /* scan.probes was in the policy */
+	bool unowned_given;  /* packages.unowned was */
+	bool unowned_xgiven; /* packages.unowned_exclude was */
+	int err;             /* -ENOMEM, sticky */
 };
 
 __attribute__((format(printf, 3, 4))) static void problem(struct loader *ld, const yaml_mark_t *m,
@@ -393,14 +407,49 @@ static uint32_t name_mask(struct loader *ld, const yaml_node_t *it)
 	return group_resolve(ld, g);
 }
 
-static uint32_t attr_list(struct loader *ld, const yaml_node_t *n, const char *what)
+/*
+ * The attributes of a list. @kind is the kind of the rule it belongs to (0
+ * for a group's own list, checked where the group is used): a rule of
+ * system state checks only `props` (`all` means props there), a rule of
+ * files never does.
+ */
+static uint32_t attr_list(struct loader *ld, const yaml_node_t *n, const char *what,
+			  enum entry_kind kind)
 {
 	const yaml_node_t **items = NULL;
 	size_t count = get_items(ld, n, what, "attribute and group names", &items);
 	uint32_t mask = 0;
 
-	for (size_t i = 0; i < count; i++)
-		mask |= name_mask(ld, items[i]);
+	for (size_t i = 0; i < count; i++) {
+		const char *name = scalar_text(items[i]);
+		bool attr = rule_attr_parse(name) != 0;
+		uint32_t m;
+
+		if (kind && kind != ENTRY_FILE && !strcmp(name, "all")) {
+			mask |= ATTR_PROPS;
+			continue;
+		}
+		m = name_mask(ld, items[i]);
+		if (kind && kind != ENTRY_FILE && (m & ~(uint32_t)ATTR_PROPS)) {
+			if (attr)
+				problem(ld, &items[i]->start_mark,
+					"'%s' is not an attribute of kind '%s' (only 'props' is)",
+					name, entry_kind_name(kind));
+			else
+				problem(ld, &items[i]->start_mark,
+					"group '%s' has attributes of files, not of kind '%s' (only "
+					"'props' is)",
+					name, entry_kind_name(kind));
+			m &= ATTR_PROPS;
+		} else if (kind == ENTRY_FILE && (m & ATTR_PROPS)) {
+			problem(ld, &items[i]->start_mark,
+				"%s'%s'%s not an attribute of files (it is for the kinds of system "
+				"state: give the rule a 'kind')",
+				attr ? "" : "group ", name, attr ? " is" : " has 'props',");
+			m &= ~(uint32_t)ATTR_PROPS;
+		}
+		mask |= m;
+	}
 	free(items);
 	return mask;
 }
@@ -419,7 +468,7 @@ static uint32_t group_resolve(struct loader *ld, struct group *g)
 	g->state = GROUP_VISITING;
 	ld->stack[ld->depth++] = g->name;
 	snprintf(what, sizeof(what), "%s", g->name);
-	g->mask = attr_list(ld, g->value, what);
+	g->mask = attr_list(ld, g->value, what, 0);
 	ld->depth--;
 	g->state = GROUP_DONE;
 	return g->mask;
@@ -497,8 +546,8 @@ static const char *policy_pattern_error(const char *text)
 
 	if (why)
 		return why;
-	if (text[0] != '/' && text[0] != '=' && strchr(text, '/'))
-		return "a pattern starts with '/' or '=/', or is a name glob without '/'";
+	if (text[0] != '/' && text[0] != '=' && strncmp(text, "**/", 3) && strchr(text, '/'))
+		return "a pattern starts with '/', '=/' or '**/', or is a name glob without '/'";
 	return NULL;
 }
 
@@ -516,17 +565,248 @@ static struct pattern *compile(struct loader *ld, const yaml_node_t *n, const ch
 	return pat;
 }
 
+/*
+ * A rule's pattern for entries of @kind. Files and mounts have paths as
+ * keys: the pattern is a path pattern. Any other key is matched as "/" +
+ * key, so the pattern is compiled as "/" + text ("=" + "/" + the rest for
+ * an exact one): `net.ipv4.*` becomes "/net.ipv4.*", a glob over the whole
+ * key whose '*' stops at a '/'. Such a pattern must not start with '/'.
+ * In a port's key a '[' is literal (it is the bracket of an IPv6 address,
+ * "udp6/[::]:53", never a class). *ret_text gets a copy of @text when the
+ * compiled text differs from it.
+ */
+static struct pattern *compile_key(struct loader *ld, const yaml_node_t *n, const char *text,
+				   enum entry_kind kind, char **ret_text)
+{
+	struct strbuf sb = STRBUF_INIT;
+	struct pattern *pat = NULL;
+	const char *why;
+	bool exact = text[0] == '=';
+
+	*ret_text = NULL;
+	if (rule_kind_is_path(kind))
+		return compile(ld, n, text);
+	if (text[exact] == '/') {
+		problem(ld, &n->start_mark,
+			"bad pattern '%s': a key of kind '%s' is a name, not a path: write it "
+			"without the leading '/'",
+			text, entry_kind_name(kind));
+		return NULL;
+	}
+	if (!text[exact]) {
+		problem(ld, &n->start_mark, "bad pattern '%s': empty pattern", text);
+		return NULL;
+	}
+	/*
+	 * An escaped '[' makes the text a glob, which '=' refuses; a glob
+	 * without wildcards matches that key only anyway.
+	 */
+	if (strbuf_adds(&sb, exact && !(kind == ENTRY_PORT && strchr(text, '[')) ? "=/" : "/") < 0)
+		ld->err = -ENOMEM;
+	for (const char *c = text + exact; *c && ld->err == 0; c++) {
+		int r = 0;
+
+		if (*c == '\\' && c[1])
+			r = strbuf_addch(&sb, *c++);
+		else if (*c == '[' && kind == ENTRY_PORT)
+			r = strbuf_addch(&sb, '\\');
+		if (r < 0 || strbuf_addch(&sb, *c) < 0)
+			ld->err = -ENOMEM;
+	}
+	if (ld->err < 0) {
+		strbuf_release(&sb);
+		return NULL;
+	}
+	why = pattern_error(sb.buf);
+	if (why) {
+		problem(ld, &n->start_mark, "bad pattern '%s': %s", text, why);
+	} else if (pattern_new(sb.buf, &pat) < 0 || !(*ret_text = xstrdup(ld, text))) {
+		ld->err = -ENOMEM;
+		pattern_free(pat);
+		pat = NULL;
+	}
+	strbuf_release(&sb);
+	return pat;
+}
+
+static void patterns_release(struct rule_patterns *pl)
+{
+	for (size_t i = 0; i < pl->n; i++) {
+		free(pl->texts[i]);
+		pattern_free(pl->pats[i]);
+	}
+	free(pl->texts);
+	free(pl->pats);
+	memset(pl, 0, sizeof(*pl));
+}
+
+/* Room for @count patterns in @pl, which must be empty. */
+static bool patterns_alloc(struct loader *ld, struct rule_patterns *pl, size_t count)
+{
+	pl->texts = calloc(count + 1, sizeof(*pl->texts));
+	pl->pats = calloc(count + 1, sizeof(*pl->pats));
+	if (pl->texts && pl->pats)
+		return true;
+	ld->err = -ENOMEM;
+	patterns_release(pl);
+	return false;
+}
+
+/* Append @pat (taken over) and a copy of @text; false when out of memory. */
+static bool patterns_add(struct loader *ld, struct rule_patterns *pl, const char *text,
+			 struct pattern *pat)
+{
+	char *copy = xstrdup(ld, text);
+
+	if (!copy) {
+		pattern_free(pat);
+		return false;
+	}
+	pl->texts[pl->n] = copy;
+	pl->pats[pl->n++] = pat;
+	return true;
+}
+
+/* A list of path patterns (`what` names it in problems) into @pl, replacing it. */
+static void load_patterns(struct loader *ld, const yaml_node_t *n, const char *what,
+			  struct rule_patterns *pl)
+{
+	const yaml_node_t **items = NULL;
+	size_t count = get_items(ld, n, what, "patterns", &items);
+
+	patterns_release(pl);
+	if (ld->err < 0 || !patterns_alloc(ld, pl, count)) {
+		free(items);
+		return;
+	}
+	for (size_t i = 0; i < count; i++) {
+		const char *s = get_string(ld, items[i], what);
+		struct pattern *pat = s ? compile(ld, items[i], s) : NULL;
+		if (pat)
+			patterns_add(ld, pl, s, pat);
+	}
+	free(items);
+}
+
+/* The built-in @texts (valid patterns) into @pl, replacing it. */
+static void default_patterns(struct loader *ld, struct rule_patterns *pl, const char *const *texts,
+			     size_t count)
+{
+	patterns_release(pl);
+	if (!patterns_alloc(ld, pl, count))
+		return;
+	for (size_t i = 0; i < count; i++) {
+		struct pattern *pat = NULL;
+		if (pattern_new(texts[i], &pat) < 0 || !patterns_add(ld, pl, texts[i], pat)) {
+			ld->err = -ENOMEM;
+			return;
+		}
+	}
+}
+
+/* ---- probes ---- */
+
+static void unknown_probe(struct loader *ld, const yaml_node_t *it, const char *name)
+{
+	struct strbuf sb = STRBUF_INIT;
+	struct suggest s = { name, NULL, SIZE_MAX };
+	char buf[64];
+
+	for (size_t i = 0; i < probe_count; i++) {
+		if (strbuf_addf(&sb, "%s, ", probe_list[i]->name) < 0)
+			ld->err = -ENOMEM;
+		suggest_try(&s, probe_list[i]->name);
+	}
+	if (strbuf_adds(&sb, "all, none") < 0)
+		ld->err = -ENOMEM;
+	problem(ld, &it->start_mark, "unknown probe '%s'%s (allowed: %s)", name,
+		suggest_text(&s, buf, sizeof(buf)), sb.buf ? sb.buf : "");
+	strbuf_release(&sb);
+}
+
+/* Fill rs->probes from the selection @on (probe_count flags; NULL: all), in probe_list order. */
+static void probes_set(struct loader *ld, const bool *on)
+{
+	struct rule_set *rs = ld->rs;
+	const char **names = calloc(probe_count + 1, sizeof(*names));
+	size_t n = 0;
+
+	if (!names) {
+		ld->err = -ENOMEM;
+		return;
+	}
+	for (size_t i = 0; i < probe_count; i++)
+		if (!on || on[i])
+			names[n++] = probe_list[i]->name;
+	free(rs->probes);
+	rs->probes = names;
+	rs->scan.nprobes = n;
+}
+
+/*
+ * `probes:` a list of probe names, `all`, or `none` / [] for no probe.
+ * `all` and `none` stand alone.
+ */
+static void load_probes(struct loader *ld, const yaml_node_t *n)
+{
+	const yaml_node_t **items = NULL;
+	size_t count = get_items(ld, n, "probes", "probe names", &items);
+	bool *on = calloc(probe_count + 1, sizeof(*on));
+
+	ld->probes_given = true;
+	if (!on) {
+		ld->err = -ENOMEM;
+		free(items);
+		return;
+	}
+	for (size_t i = 0; i < count; i++) {
+		const char *name = get_string(ld, items[i], "probes");
+		bool all;
+		size_t j;
+
+		if (!name)
+			continue;
+		all = !strcmp(name, "all");
+		if (all || !strcmp(name, "none")) {
+			if (count > 1)
+				problem(ld, &items[i]->start_mark,
+					"'%s' stands alone in 'probes', not in a list of probes",
+					name);
+			for (j = 0; count == 1 && j < probe_count; j++)
+				on[j] = all;
+			continue;
+		}
+		const struct probe *probe = probe_find(name);
+		if (!probe) {
+			unknown_probe(ld, items[i], name);
+			continue;
+		}
+		for (j = 0; j < probe_count && probe_list[j] != probe; j++)
+			;
+		if (j == probe_count)
+			continue; /* not in the list it was found in: cannot happen */
+		if (on[j])
+			problem(ld, &items[i]->start_mark, "duplicate probe '%s' in 'probes'",
+				name);
+		on[j] = true;
+	}
+	probes_set(ld, on);
+	free(on);
+	free(items);
+}
+
 static void load_scan(struct loader *ld, const yaml_node_t *n)
 {
-	static const char *const keys[] = { "roots", "exclude", "cross_mounts", "threads", "hash" };
-	const yaml_node_t *k[5], *v[5];
+	static const char *const keys[] = { "roots",   "exclude", "cross_mounts",
+					    "threads", "hash",    "probes" };
+	const yaml_node_t *k[6], *v[6];
 	struct rule_set *rs = ld->rs;
 
 	if (n->type != YAML_MAPPING_NODE) {
 		problem(ld, &n->start_mark, "'scan' must be a mapping");
 		return;
 	}
-	get_keys(ld, n, "'scan'", keys, 5, k, v);
+	get_keys(ld, n, "'scan'", keys, 6, k, v);
 	if (v[0]) {
 		const yaml_node_t **items = NULL;
 		size_t count = get_items(ld, v[0], "roots", "absolute paths", &items), out = 0;
@@ -560,28 +840,8 @@ static void load_scan(struct loader *ld, const yaml_node_t *n)
 		}
 		free(items);
 	}
-	if (v[1]) {
-		const yaml_node_t **items = NULL;
-		size_t count = get_items(ld, v[1], "exclude", "patterns", &items);
-
-		rs->excludes = calloc(count + 1, sizeof(*rs->excludes));
-		rs->scan_excludes = calloc(count + 1, sizeof(*rs->scan_excludes));
-		if (!rs->excludes || !rs->scan_excludes)
-			ld->err = -ENOMEM;
-		/* The strings and the compiled patterns stay in step. */
-		for (size_t i = 0; rs->excludes && rs->scan_excludes && i < count; i++) {
-			const char *s = get_string(ld, items[i], "exclude");
-			struct pattern *pat = s ? compile(ld, items[i], s) : NULL;
-			char *copy = pat ? xstrdup(ld, s) : NULL;
-			if (!copy) {
-				pattern_free(pat);
-				continue;
-			}
-			rs->excludes[rs->scan.nexcludes] = copy;
-			rs->scan_excludes[rs->scan.nexcludes++] = pat;
-		}
-		free(items);
-	}
+	if (v[1])
+		load_patterns(ld, v[1], "exclude", &rs->scan_excl);
 	if (v[2])
 		get_bool(ld, v[2], "cross_mounts", &rs->scan.cross_mounts);
 	if (v[3]) {
@@ -604,6 +864,8 @@ static void load_scan(struct loader *ld, const yaml_node_t *n)
 		else if (s)
 			rs->scan.hash = algo;
 	}
+	if (v[5])
+		load_probes(ld, v[5]);
 }
 
 /* ---- rules ---- */
@@ -633,7 +895,9 @@ static bool get_severity(struct loader *ld, const yaml_node_t *n, const char *wh
 enum {
 	K_ID,
 	K_TITLE,
+	K_KIND,
 	K_PATH,
+	K_KEY,
 	K_CHECK,
 	K_IGNORE,
 	K_EXPECT,
@@ -645,9 +909,31 @@ enum {
 };
 
 static const char *const rule_keys[K__COUNT] = {
-	"id",     "title",    "path",       "check", "ignore",
-	"expect", "severity", "when_added", "magic", "exclude",
+	"id",     "title",  "kind",     "path",       "key",   "check",
+	"ignore", "expect", "severity", "when_added", "magic", "exclude",
 };
+
+static void load_kind(struct loader *ld, const yaml_node_t *n, enum entry_kind *ret)
+{
+	const char *s = get_string(ld, n, "kind");
+	struct strbuf sb = STRBUF_INIT;
+	struct suggest sg = { s, NULL, SIZE_MAX };
+	char buf[64];
+
+	if (!s || entry_kind_parse(s, ret) == 0)
+		return;
+	for (int k = 1; k <= ENTRY__KIND_MAX; k++) {
+		const char *name = entry_kind_name((enum entry_kind)k);
+		if (!name)
+			continue;
+		if (strbuf_addf(&sb, "%s%s", sb.len ? ", " : "", name) < 0)
+			ld->err = -ENOMEM;
+		suggest_try(&sg, name);
+	}
+	problem(ld, &n->start_mark, "unknown kind '%s'%s (allowed: %s)", s,
+		suggest_text(&sg, buf, sizeof(buf)), sb.buf ? sb.buf : "");
+	strbuf_release(&sb);
+}
 
 /* Fill @rule from @n; the rule's id marks go to ret_id_mark (NULL when defaulted). */
 static void load_rule(struct loader *ld, const yaml_node_t *n, struct rule *rule,
@@ -689,12 +975,27 @@ static void load_rule(struct loader *ld, const yaml_node_t *n, struct rule *rule
 		if (s)
 			rule->title = xstrdup(ld, s);
 	}
-	if (v[K_PATH]) {
-		const char *s = get_string(ld, v[K_PATH], "path");
+	rule->kind = ENTRY_FILE;
+	if (v[K_KIND])
+		load_kind(ld, v[K_KIND], &rule->kind);
+	if (rule->kind != ENTRY_FILE)
+		rule->check = ATTR_PROPS;
+	if (v[K_PATH] && v[K_KEY]) {
+		const yaml_node_t *second = k[K_PATH]->start_mark.index > k[K_KEY]->start_mark.index
+						    ? k[K_PATH]
+						    : k[K_KEY];
+		problem(ld, &second->start_mark,
+			"a rule has 'path' or 'key' (the same thing), not both");
+	} else if (v[K_PATH] || v[K_KEY]) {
+		int i = v[K_PATH] ? K_PATH : K_KEY;
+		const char *s = get_string(ld, v[i], rule_keys[i]);
 		if (s)
-			rule->pat = compile(ld, v[K_PATH], s);
-	} else {
+			rule->pat = compile_key(ld, v[i], s, rule->kind, &rule->text);
+	} else if (rule->kind == ENTRY_FILE) {
 		problem(ld, &n->start_mark, "rule '%s' has no 'path'", rule->id ? rule->id : "?");
+	} else {
+		problem(ld, &n->start_mark, "rule '%s' has no 'key' (or 'path')",
+			rule->id ? rule->id : "?");
 	}
 	if (v[K_EXCLUDE] && get_bool(ld, v[K_EXCLUDE], "exclude", &rule->exclude) &&
 	    rule->exclude) {
@@ -706,17 +1007,20 @@ static void load_rule(struct loader *ld, const yaml_node_t *n, struct rule *rule
 		return;
 	}
 	if (v[K_CHECK])
-		rule->check = attr_list(ld, v[K_CHECK], "check");
+		rule->check = attr_list(ld, v[K_CHECK], "check", rule->kind);
 	if (v[K_IGNORE])
-		rule->ignore = attr_list(ld, v[K_IGNORE], "ignore");
+		rule->ignore = attr_list(ld, v[K_IGNORE], "ignore", rule->kind);
 	if (v[K_EXPECT])
-		rule->expect = attr_list(ld, v[K_EXPECT], "expect");
+		rule->expect = attr_list(ld, v[K_EXPECT], "expect", rule->kind);
 	if (v[K_SEVERITY])
 		get_severity(ld, v[K_SEVERITY], "severity", &rule->severity);
 	rule->when_added = rule->severity;
 	if (v[K_WHEN_ADDED])
 		get_severity(ld, v[K_WHEN_ADDED], "when_added", &rule->when_added);
-	if (v[K_MAGIC])
+	if (v[K_MAGIC] && rule->kind != ENTRY_FILE)
+		problem(ld, &k[K_MAGIC]->start_mark, "'magic' applies to files, not to kind '%s'",
+			entry_kind_name(rule->kind));
+	else if (v[K_MAGIC])
 		get_bool(ld, v[K_MAGIC], "magic", &rule->magic);
 
 	/* `error` is always checked; `grow` needs the size and the inode. */
@@ -781,21 +1085,52 @@ static void load_rules(struct loader *ld, const yaml_node_t *n)
 	free(id_nodes);
 }
 
+/* ---- the packages section ---- */
+
+static void load_packages(struct loader *ld, const yaml_node_t *n)
+{
+	static const char *const keys[] = { "attribution", "conffile_severity", "unowned_severity",
+					    "unowned", "unowned_exclude" };
+	const yaml_node_t *k[5], *v[5];
+	struct rule_packages *pk = &ld->rs->packages;
+
+	if (n->type != YAML_MAPPING_NODE) {
+		problem(ld, &n->start_mark, "'packages' must be a mapping");
+		return;
+	}
+	get_keys(ld, n, "'packages'", keys, 5, k, v);
+	if (v[0])
+		get_bool(ld, v[0], "attribution", &pk->attribution);
+	if (v[1])
+		get_severity(ld, v[1], "conffile_severity", &pk->conffile_severity);
+	if (v[2])
+		get_severity(ld, v[2], "unowned_severity", &pk->unowned_severity);
+	if (v[3]) {
+		load_patterns(ld, v[3], "unowned", &ld->rs->unowned);
+		ld->unowned_given = true;
+	}
+	if (v[4]) {
+		load_patterns(ld, v[4], "unowned_exclude", &ld->rs->unowned_excl);
+		ld->unowned_xgiven = true;
+	}
+}
+
 /* ---- the top level ---- */
 
 static void load_top(struct loader *ld, const yaml_node_t *root)
 {
-	static const char *const keys[] = { "version", "scan", "groups", "rules" };
-	const yaml_node_t *k[4], *v[4];
+	static const char *const keys[] = { "version", "scan", "groups", "rules", "packages" };
+	const yaml_node_t *k[5], *v[5];
 
 	if (!root)
 		return; /* an empty file: every default, no rules */
 	if (root->type != YAML_MAPPING_NODE) {
 		problem(ld, &root->start_mark,
-			"a policy must be a mapping (with 'version', 'scan', 'groups', 'rules')");
+			"a policy must be a mapping (with 'version', 'scan', 'groups', 'rules', "
+			"'packages')");
 		return;
 	}
-	get_keys(ld, root, "the policy", keys, 4, k, v);
+	get_keys(ld, root, "the policy", keys, 5, k, v);
 	if (v[0] && (v[0]->type != YAML_SCALAR_NODE || strcmp(scalar_text(v[0]), "1")))
 		problem(ld, &v[0]->start_mark, "unsupported policy version '%s' (only 1 is known)",
 			v[0]->type == YAML_SCALAR_NODE ? scalar_text(v[0]) : "...");
@@ -805,6 +1140,21 @@ static void load_top(struct loader *ld, const yaml_node_t *root)
 		load_groups(ld, v[2]);
 	if (v[3])
 		load_rules(ld, v[3]);
+	if (v[4])
+		load_packages(ld, v[4]);
+}
+
+/* The defaults of what the policy did not say and that needs memory. */
+static void load_defaults(struct loader *ld)
+{
+	if (!ld->probes_given)
+		probes_set(ld, NULL);
+	if (!ld->unowned_given)
+		default_patterns(ld, &ld->rs->unowned, default_unowned,
+				 sizeof(default_unowned) / sizeof(default_unowned[0]));
+	if (!ld->unowned_xgiven)
+		default_patterns(ld, &ld->rs->unowned_excl, default_unowned_excl,
+				 sizeof(default_unowned_excl) / sizeof(default_unowned_excl[0]));
 }
 
 static void yaml_problem(struct loader *ld, const yaml_parser_t *parser)
@@ -828,6 +1178,7 @@ void rule_set_free(struct rule_set *rs)
 		return;
 	for (size_t i = 0; i < rs->nrules; i++) {
 		pattern_free(rs->rules[i].pat);
+		free(rs->rules[i].text);
 		free(rs->rules[i].id);
 		free(rs->rules[i].title);
 	}
@@ -835,16 +1186,18 @@ void rule_set_free(struct rule_set *rs)
 	for (size_t i = 0; rs->roots && rs->roots[i]; i++)
 		free(rs->roots[i]);
 	free(rs->roots);
-	for (size_t i = 0; rs->excludes && rs->excludes[i]; i++)
-		free(rs->excludes[i]);
-	free(rs->excludes);
-	for (size_t i = 0; i < rs->scan.nexcludes; i++)
-		pattern_free(rs->scan_excludes[i]);
-	free(rs->scan_excludes);
+	patterns_release(&rs->scan_excl);
 	rule_index_release(&rs->rules_index);
 	rule_index_release(&rs->excl_index);
 	free(rs->rule_pats);
 	free(rs->excl_pats);
+	for (size_t k = 0; k <= ENTRY__KIND_MAX; k++) {
+		free(rs->kinds[k].match);
+		free(rs->kinds[k].excl);
+	}
+	free(rs->probes);
+	patterns_release(&rs->unowned);
+	patterns_release(&rs->unowned_excl);
 	free(rs->source);
 	free(rs);
 }
@@ -875,6 +1228,9 @@ static struct rule_set *set_new(const char *name)
 	}
 	rs->scan.nroots = 1;
 	rs->scan.hash = HASH_XXH3_128;
+	rs->packages.attribution = true;
+	rs->packages.conffile_severity = RULE_LOW;
+	rs->packages.unowned_severity = RULE_MEDIUM;
 	return rs;
 }
 
@@ -905,6 +1261,7 @@ int rule_set_load_buffer(const char *name, const char *text, size_t len,
 	} else {
 		ld.doc = &doc;
 		load_top(&ld, yaml_document_get_root_node(&doc));
+		load_defaults(&ld);
 		yaml_document_delete(&doc);
 		ld.doc = NULL;
 		/* A second document would be silently ignored: refuse it. */
@@ -934,7 +1291,9 @@ int rule_set_load_buffer(const char *name, const char *text, size_t len,
 		goto out;
 	}
 	ld.rs->scan.roots = (const char *const *)ld.rs->roots;
-	ld.rs->scan.excludes = (const char *const *)ld.rs->excludes;
+	ld.rs->scan.excludes = (const char *const *)ld.rs->scan_excl.texts;
+	ld.rs->scan.nexcludes = ld.rs->scan_excl.n;
+	ld.rs->scan.probes = ld.rs->probes;
 	r = rule_set_index(ld.rs);
 	if (r < 0)
 		goto out;
@@ -1010,6 +1369,11 @@ const char *rule_set_digest(const struct rule_set *rs)
 const struct rule_scan *rule_set_scan(const struct rule_set *rs)
 {
 	return &rs->scan;
+}
+
+const struct rule_packages *rule_set_packages(const struct rule_set *rs)
+{
+	return &rs->packages;
 }
 
 const char *rule_severity_name(enum rule_severity sev)

@@ -22,6 +22,12 @@
  *
  * Exclusions (the scan section's `exclude` and rules with `exclude: true`)
  * live in a second index of the same shape and take the whole subtree.
+ *
+ * All of the above is for files. The rules of the other kinds (packages,
+ * users, sysctls...) are few: each kind keeps its own list of rule numbers,
+ * descending, tested one by one against the key (mount keys as paths,
+ * other keys as "/" + key, the form their patterns were compiled for).
+ * Last, the scope of the unowned-file report of the packages section.
  */
 #include "rules/internal.h"
 
@@ -131,17 +137,42 @@ void rule_index_release(struct rule_index *idx)
 	memset(idx, 0, sizeof(*idx));
 }
 
+/* Append rule number @i to a kind's list. */
+static int kind_add(uint32_t **list, size_t *n, size_t i)
+{
+	uint32_t *l = realloc(*list, (*n + 1) * sizeof(*l));
+
+	if (!l)
+		return -ENOMEM;
+	l[(*n)++] = (uint32_t)i;
+	*list = l;
+	return 0;
+}
+
 int rule_set_index(struct rule_set *rs)
 {
 	int r;
 
 	rs->rule_pats = calloc(rs->nrules ? rs->nrules : 1, sizeof(*rs->rule_pats));
-	rs->excl_pats = calloc(rs->scan.nexcludes + rs->nrules + 1, sizeof(*rs->excl_pats));
+	rs->excl_pats = calloc(rs->scan_excl.n + rs->nrules + 1, sizeof(*rs->excl_pats));
 	if (!rs->rule_pats || !rs->excl_pats)
 		return -ENOMEM;
-	for (size_t i = 0; i < rs->scan.nexcludes; i++)
-		rs->excl_pats[rs->nexcl++] = rs->scan_excludes[i];
+	for (size_t i = 0; i < rs->scan_excl.n; i++)
+		rs->excl_pats[rs->nexcl++] = rs->scan_excl.pats[i];
+	for (size_t i = rs->nrules; i-- > 0;) {
+		const struct rule *rule = &rs->rules[i];
+		struct rule_kind_rules *kr = &rs->kinds[rule->kind];
+
+		if (rule->kind == ENTRY_FILE)
+			continue;
+		r = rule->exclude ? kind_add(&kr->excl, &kr->nexcl, i)
+				  : kind_add(&kr->match, &kr->nmatch, i);
+		if (r < 0)
+			return r;
+	}
 	for (size_t i = 0; i < rs->nrules; i++) {
+		if (rs->rules[i].kind != ENTRY_FILE)
+			continue;
 		if (rs->rules[i].exclude)
 			rs->excl_pats[rs->nexcl++] = rs->rules[i].pat;
 		else
@@ -310,6 +341,112 @@ bool rule_set_may_match_below(const struct rule_set *rs, const char *path, size_
 	       memcmp(idx->keys[lo], path, len) == 0 && idx->keys[lo][len] == '/';
 }
 
+/* ---- the other kinds ---- */
+
+/*
+ * A key as the patterns of its kind see it: a mount's path as it is, any
+ * other key behind a '/'. Short keys are copied into @buf; a long one into
+ * *ret_heap (free it), NULL returned when that allocation fails.
+ */
+static const char *kind_key(enum entry_kind kind, const char *key, size_t len, char *buf,
+			    size_t size, char **ret_heap, size_t *ret_len)
+{
+	char *p = buf;
+
+	*ret_heap = NULL;
+	if (kind == ENTRY_MOUNT && len > 0 && key[0] == '/') {
+		/* Keep "/" whole; drop a trailing '/' as paths have none. */
+		while (len > 1 && key[len - 1] == '/')
+			len--;
+		*ret_len = len;
+		return key;
+	}
+	if (len + 1 > size) {
+		p = *ret_heap = malloc(len + 1);
+		if (!p)
+			return NULL;
+	}
+	p[0] = '/';
+	memcpy(p + 1, key, len);
+	*ret_len = len + 1;
+	return p;
+}
+
+#define KEY_BUF 512
+
+static bool kind_excluded(const struct rule_set *rs, const struct rule_kind_rules *kr,
+			  const char *key, size_t len)
+{
+	for (size_t i = 0; i < kr->nexcl; i++)
+		if (pattern_match_tree(rs->rules[kr->excl[i]].pat, key, len))
+			return true;
+	return false;
+}
+
+bool rule_set_excluded_kind(const struct rule_set *rs, enum entry_kind kind, const char *key,
+			    size_t len)
+{
+	const struct rule_kind_rules *kr;
+	char buf[KEY_BUF], *heap;
+	const char *k;
+	size_t klen;
+	bool excluded;
+
+	if (kind == ENTRY_FILE)
+		return rule_set_excluded(rs, key, len);
+	if ((unsigned)kind > ENTRY__KIND_MAX || !entry_kind_name(kind))
+		return false;
+	kr = &rs->kinds[kind];
+	if (kr->nexcl == 0)
+		return false;
+	k = kind_key(kind, key, len, buf, sizeof(buf), &heap, &klen);
+	excluded = k && kind_excluded(rs, kr, k, klen);
+	free(heap);
+	return excluded;
+}
+
+const struct rule *rule_set_match_kind(const struct rule_set *rs, enum entry_kind kind,
+				       const char *key, size_t len)
+{
+	const struct rule_kind_rules *kr;
+	const struct rule *found = NULL;
+	char buf[KEY_BUF], *heap;
+	const char *k;
+	size_t klen;
+
+	if (kind == ENTRY_FILE)
+		return rule_set_match(rs, key, len);
+	if ((unsigned)kind > ENTRY__KIND_MAX || !entry_kind_name(kind))
+		return NULL;
+	kr = &rs->kinds[kind];
+	if (kr->nmatch == 0)
+		return NULL;
+	k = kind_key(kind, key, len, buf, sizeof(buf), &heap, &klen);
+	if (k && !kind_excluded(rs, kr, k, klen)) {
+		for (size_t i = 0; i < kr->nmatch && !found; i++)
+			if (pattern_match(rs->rules[kr->match[i]].pat, k, klen))
+				found = &rs->rules[kr->match[i]];
+	}
+	free(heap);
+	return found;
+}
+
+/* ---- the packages section ---- */
+
+static bool patterns_match_tree(const struct rule_patterns *pl, const char *path, size_t len)
+{
+	for (size_t i = 0; i < pl->n; i++)
+		if (pattern_match_tree(pl->pats[i], path, len))
+			return true;
+	return false;
+}
+
+bool rule_set_unowned_scope(const struct rule_set *rs, const char *path, size_t len)
+{
+	return patterns_match_tree(&rs->unowned, path, len) &&
+	       !patterns_match_tree(&rs->unowned_excl, path, len);
+}
+
 /* ---- the reference implementations ---- */
 
 bool rule_set_excluded_slow(const struct rule_set *rs, const char *path, size_t len)
@@ -325,7 +462,8 @@ const struct rule *rule_set_match_slow(const struct rule_set *rs, const char *pa
 	if (rule_set_excluded_slow(rs, path, len))
 		return NULL;
 	for (size_t i = rs->nrules; i-- > 0;)
-		if (!rs->rules[i].exclude && pattern_match(rs->rules[i].pat, path, len))
+		if (rs->rules[i].kind == ENTRY_FILE && !rs->rules[i].exclude &&
+		    pattern_match(rs->rules[i].pat, path, len))
 			return &rs->rules[i];
 	return NULL;
 }
@@ -333,7 +471,8 @@ const struct rule *rule_set_match_slow(const struct rule_set *rs, const char *pa
 bool rule_set_may_match_below_slow(const struct rule_set *rs, const char *path, size_t len)
 {
 	for (size_t i = 0; i < rs->nrules; i++)
-		if (!rs->rules[i].exclude && pattern_may_match_below(rs->rules[i].pat, path, len))
+		if (rs->rules[i].kind == ENTRY_FILE && !rs->rules[i].exclude &&
+		    pattern_may_match_below(rs->rules[i].pat, path, len))
 			return true;
 	return false;
 }

@@ -19,7 +19,9 @@ struct diag;
  *     r = rule_set_load_file("/etc/drift/policy.yaml", report_problem, NULL, &rs, &diag);
  *     ...
  *     const struct rule *rule = rule_set_match(rs, path, len);   // NULL: not covered
- *     unsigned want = rule ? rule_collect(rule) : 0;             // ATTR_* bits to collect
+ *     unsigned want = rule ? rule_attrs(rule) : 0;               // ATTR_* bits to collect
+ *     ...
+ *     rule = rule_set_match_kind(rs, e->kind, e->key, e->key_len);  // a probe's entry
  *     ...
  *     struct rule_verdict v;
  *     if (rule_set_classify(rs, RULE_MODIFIED, old, new, attrs, NULL, &v))
@@ -100,17 +102,72 @@ struct rule_scan {
 	bool cross_mounts;
 	unsigned threads; /**< 0 = one per CPU */
 	enum hash_algo hash;
+	/**
+	 * The probes to run (`probes:`; absent = every probe): names from
+	 * scanner/probe.h, in probe_list order, without duplicates; none when
+	 * nprobes is 0. The strings are the probes' own names (static).
+	 */
+	const char *const *probes;
+	size_t nprobes;
 };
 const struct rule_scan *rule_set_scan(const struct rule_set *rs);
 
+/** The `packages:` section (package attribution), with defaults filled in. */
+struct rule_packages {
+	/** Explain file changes by package upgrades (`attribution`, default true). */
+	bool attribution;
+	/** Severity of a conffile modified locally (`conffile_severity`, default low). */
+	enum rule_severity conffile_severity;
+	/** Severity of a file owned by no package (`unowned_severity`, default medium). */
+	enum rule_severity unowned_severity;
+};
+
+/** The `packages:` section. Borrowed from the set. */
+const struct rule_packages *rule_set_packages(const struct rule_set *rs);
+
 /**
- * The rule that covers @path (absolute, @len bytes): the LAST rule in the
- * file whose pattern matches (see docs/policy.md for why), or NULL when no
+ * Whether a file owned by no package at @path (absolute, @len bytes) is
+ * reported: @path or one of its ancestors matches a pattern of
+ * `packages.unowned` (default /usr, /bin, /sbin, /lib, /lib32, /lib64,
+ * /libx32, /boot), and neither it nor an ancestor matches one of
+ * `packages.unowned_exclude` (default /usr/local and every __pycache__
+ * directory).
+ */
+bool rule_set_unowned_scope(const struct rule_set *rs, const char *path, size_t len);
+
+/**
+ * The rule of files that covers @path (absolute, @len bytes): the LAST rule
+ * of files in the file whose pattern matches (see docs/policy.md for why;
+ * rules with another `kind` are never considered), or NULL when no
  * rule covers it or the path is excluded (rule_set_excluded(): then it is
  * not scanned). Patterns are indexed by their literal prefix, so a path is
  * not tested against every rule.
  */
 const struct rule *rule_set_match(const struct rule_set *rs, const char *path, size_t len);
+
+/**
+ * The rule that covers the entry (@kind, @key, @len bytes): for ENTRY_FILE
+ * the same as rule_set_match(). For the other kinds, only the rules of that
+ * kind (`kind:` in the policy) are considered, the last matching one wins,
+ * and NULL is returned when none matches or the key is excluded
+ * (rule_set_excluded_kind()). Keys of mounts are paths and are matched as
+ * such; any other key is matched as "/" + key against "/" + the rule's
+ * pattern, so `net.ipv4.*` matches "net.ipv4.ip_forward" and `*` never
+ * crosses a '/' ("tcp/ *:22", without the space, matches "tcp/0.0.0.0:22").
+ * NULL also for a kind that does not exist.
+ */
+const struct rule *rule_set_match_kind(const struct rule_set *rs, enum entry_kind kind,
+				       const char *key, size_t len);
+
+/**
+ * Whether the entry (@kind, @key, @len bytes) is excluded: for ENTRY_FILE
+ * the same as rule_set_excluded(); for the other kinds, whether a rule of
+ * that kind with `exclude: true` matches the key or an ancestor of it (a
+ * mount below an excluded mount point is excluded; the scan section's
+ * `exclude` applies to files only).
+ */
+bool rule_set_excluded_kind(const struct rule_set *rs, enum entry_kind kind, const char *key,
+			    size_t len);
 
 /**
  * Whether any rule might cover something strictly below the directory
@@ -119,8 +176,8 @@ const struct rule *rule_set_match(const struct rule_set *rs, const char *path, s
 bool rule_set_may_match_below(const struct rule_set *rs, const char *path, size_t len);
 
 /**
- * Whether @path is excluded (an exclude of the scan section, or a rule
- * with `exclude: true`): it is not scanned, nor is anything below it. True
+ * Whether @path is excluded (an exclude of the scan section, or a rule of
+ * files with `exclude: true`): it is not scanned, nor is anything below it. True
  * also for a path below an excluded one. Exclusions win over every rule,
  * whatever their order.
  */
@@ -129,9 +186,12 @@ bool rule_set_excluded(const struct rule_set *rs, const char *path, size_t len);
 /**
  * ATTR_* bits the rule checks (what the scanner must collect for its paths):
  * its check list minus its ignores, plus ATTR_ERROR always, plus ATTR_SIZE
- * and ATTR_INODE when it checks `grow`.
+ * and ATTR_INODE when it checks `grow`. For a rule of another kind than
+ * files: ATTR_PROPS (unless ignored) and ATTR_ERROR.
  */
 uint32_t rule_attrs(const struct rule *rule);
+/** The kind of entries the rule covers (`kind:`, default ENTRY_FILE). */
+enum entry_kind rule_kind(const struct rule *rule);
 /** ATTR_* bits that some rule of the set checks (exclude rules check none). */
 uint32_t rule_set_attrs(const struct rule_set *rs);
 /** Whether the rule asks for libmagic escalation (`magic: true`). */
@@ -156,13 +216,16 @@ struct rule_verdict {
 
 /**
  * Classify one deviation of the entry at @old / @new (NULL on the side where
- * it does not exist; same key), whose compare found @attrs changed (ATTR_*,
- * modified only). @mime is libmagic's MIME type of the new content when the
- * caller looked (the rule has magic: true and the entry is an added or
- * modified regular file), else NULL.
+ * it does not exist; same kind and key), whose compare found @attrs changed
+ * (ATTR_*, modified only). @mime is libmagic's MIME type of the new content
+ * when the caller looked (the rule has magic: true and the entry is an added
+ * or modified regular file), else NULL.
+ *
+ * Entries of any kind are classified, each under the rules of its kind
+ * (rule_set_match_kind()).
  *
  * Returns false when the deviation does not matter under the policy (no rule
- * covers the path, or none of @attrs is checked by its rule, or only ignored
+ * covers the entry, or none of @attrs is checked by its rule, or only ignored
  * attributes changed): it is then not reported at all. Otherwise returns
  * true and fills *ret_verdict:
  *  - attrs: @attrs restricted to what the rule checks, minus its ignores;
@@ -174,8 +237,14 @@ struct rule_verdict {
  *    executable (ELF or shebang script, from @mime) under magic: true, a new
  *    setuid/setgid bit or file, or a world-writable file or directory
  *    (without the sticky bit) in a system directory (/bin, /sbin, /lib*,
- *    /usr, /etc, /boot);
- *  - rule, reason.
+ *    /usr, /etc, /boot). For system state: at least RULE_CRITICAL for a new
+ *    user with prop uid "0" or group with gid "0", or one whose uid/gid
+ *    became "0"; at least RULE_HIGH for a user whose prop password is (or
+ *    became) "none", a new listening port on an address that is not
+ *    loopback (127.0.0.0/8, ::1), and a new kernel module;
+ *  - rule, reason: for a modified entry of system state, the reason names
+ *    the first property (by name) that differs between the props of @old
+ *    and @new: "version changed", "value changed", "state changed"...
  */
 bool rule_set_classify(const struct rule_set *rs, enum rule_change change, const struct entry *old,
 		       const struct entry *new, uint32_t attrs, const char *mime,

@@ -68,6 +68,15 @@ int rule_set_show(const struct rule_set *rs, FILE *out)
 	fprintf(out, "  cross_mounts: %s\n", scan->cross_mounts ? "true" : "false");
 	fprintf(out, "  threads: %u\n", scan->threads);
 	fprintf(out, "  hash: %s\n", hash_algo_name(scan->hash));
+	put_list(out, "probes", scan->probes, scan->nprobes);
+	fprintf(out, "packages:\n");
+	fprintf(out, "  attribution: %s\n", rs->packages.attribution ? "true" : "false");
+	fprintf(out, "  conffile_severity: %s\n",
+		rule_severity_name(rs->packages.conffile_severity));
+	fprintf(out, "  unowned_severity: %s\n", rule_severity_name(rs->packages.unowned_severity));
+	put_list(out, "unowned", (const char *const *)rs->unowned.texts, rs->unowned.n);
+	put_list(out, "unowned_exclude", (const char *const *)rs->unowned_excl.texts,
+		 rs->unowned_excl.n);
 	fprintf(out, "rules:%s\n", rs->nrules ? "" : " []");
 	for (size_t i = 0; i < rs->nrules; i++) {
 		const struct rule *r = &rs->rules[i];
@@ -78,8 +87,10 @@ int rule_set_show(const struct rule_set *rs, FILE *out)
 			fprintf(out, "\n    title: ");
 			put_quoted(out, r->title);
 		}
-		fprintf(out, "\n    path: ");
-		put_quoted(out, pattern_text(r->pat));
+		if (r->kind != ENTRY_FILE)
+			fprintf(out, "\n    kind: %s", entry_kind_name(r->kind));
+		fprintf(out, "\n    %s: ", rule_kind_is_path(r->kind) ? "path" : "key");
+		put_quoted(out, r->text ? r->text : pattern_text(r->pat));
 		fprintf(out, "\n");
 		if (r->exclude) {
 			fprintf(out, "    exclude: true\n");
@@ -90,7 +101,8 @@ int rule_set_show(const struct rule_set *rs, FILE *out)
 		put_attrs(out, "expect", r->expect);
 		fprintf(out, "    severity: %s\n", rule_severity_name(r->severity));
 		fprintf(out, "    when_added: %s\n", rule_severity_name(r->when_added));
-		fprintf(out, "    magic: %s\n", r->magic ? "true" : "false");
+		if (r->kind == ENTRY_FILE)
+			fprintf(out, "    magic: %s\n", r->magic ? "true" : "false");
 	}
 	return fflush(out) == 0 && !ferror(out) ? 0 : -EIO;
 }

@@ -10,6 +10,7 @@
 #include <sys/stat.h>
 
 #include "common/diag.h"
+#include "common/strbuf.h"
 
 static const char policy[] = "rules:\n"
 			     "  - {id: etc, path: /etc, severity: high}\n"
@@ -33,7 +34,22 @@ static const char policy[] = "rules:\n"
 			     "    severity: critical\n"
 			     "    magic: true\n"
 			     "  - {id: low, path: /opt, severity: low, magic: true}\n"
-			     "  - {id: home, path: /home, check: all, severity: low}\n";
+			     "  - {id: home, path: /home, check: all, severity: low}\n"
+			     /* System state. */
+			     "  - {id: pkgs, kind: package, key: \"**\", when_added: low}\n"
+			     "  - id: kernels\n"
+			     "    kind: package\n"
+			     "    key: \"linux-image-*\"\n"
+			     "    expect: props\n"
+			     "  - {id: users, kind: user, key: \"*\", severity: high}\n"
+			     "  - {id: groups, kind: group, key: \"*\", severity: low}\n"
+			     "  - {id: svc, kind: service, key: \"*\", severity: medium}\n"
+			     "  - {id: sysctl, kind: sysctl, key: \"**\"}\n"
+			     "  - {id: quiet, kind: sysctl, key: \"kernel.*\", ignore: props}\n"
+			     "  - {id: mods, kind: module, key: \"*\", severity: low}\n"
+			     "  - {id: ports, kind: port, key: \"**\", severity: low}\n"
+			     "  - {id: telnet, kind: port, key: \"*/*:23\", severity: critical}\n"
+			     "  - {id: mounts, kind: mount, path: /, severity: low}\n";
 
 static int setup(void **state)
 {
@@ -324,6 +340,289 @@ static void test_set_classify_escalates_executables_under_magic(void **state)
 	assert_string_equal(v.reason, "new ELF executable");
 }
 
+/* ---- system state ---- */
+
+#define MAXPROPS 8
+
+/* An entry of system state, with its props blob in its own buffer. */
+struct state {
+	struct entry e;
+	struct strbuf blob;
+};
+
+/*
+ * (@kind, @key) with the props "name=value" of @props (NULL-terminated).
+ * Release with state_release().
+ */
+static void state_init(struct state *st, enum entry_kind kind, const char *key,
+		       const char *const *props)
+{
+	struct entry_prop p[MAXPROPS];
+	char names[MAXPROPS][32];
+	size_t n = 0;
+
+	memset(st, 0, sizeof(*st));
+	strbuf_init(&st->blob);
+	for (; props && props[n]; n++) {
+		const char *eq = strchr(props[n], '=');
+		assert_non_null(eq);
+		assert_true(n < MAXPROPS && (size_t)(eq - props[n]) < sizeof(names[0]));
+		memcpy(names[n], props[n], (size_t)(eq - props[n]));
+		names[n][eq - props[n]] = '\0';
+		p[n] = (struct entry_prop){ names[n], eq + 1, strlen(eq + 1) };
+	}
+	assert_int_equal(entry_props_encode(&st->blob, p, n), 0);
+	st->e.kind = kind;
+	st->e.key = key;
+	st->e.key_len = strlen(key);
+	st->e.props = (const uint8_t *)st->blob.buf;
+	st->e.props_len = st->blob.len;
+}
+
+static void state_release(struct state *st)
+{
+	strbuf_release(&st->blob);
+}
+
+#define PROPS(...) ((const char *const[]){ __VA_ARGS__, NULL })
+
+/* Classify (@kind, @key) going from @oldp to @newp (either NULL: added or removed). */
+static bool state_change(const struct rule_set *rs, enum entry_kind kind, const char *key,
+			 const char *const *oldp, const char *const *newp, struct rule_verdict *v)
+{
+	struct state o, n;
+	enum rule_change change = !oldp ? RULE_ADDED : !newp ? RULE_REMOVED : RULE_MODIFIED;
+	bool r;
+
+	state_init(&o, kind, key, oldp);
+	state_init(&n, kind, key, newp);
+	r = rule_set_classify(rs, change, oldp ? &o.e : NULL, newp ? &n.e : NULL,
+			      change == RULE_MODIFIED ? ATTR_PROPS : 0, NULL, v);
+	state_release(&o);
+	state_release(&n);
+	return r;
+}
+
+static void test_set_classify_state_names_the_changed_property(void **state)
+{
+	const struct rule_set *rs = *state;
+	struct rule_verdict v;
+
+	assert_true(state_change(rs, ENTRY_PACKAGE, "bash:amd64",
+				 PROPS("arch=amd64", "status=installed", "version=5.2-1"),
+				 PROPS("arch=amd64", "status=installed", "version=5.2-2"), &v));
+	assert_int_equal(v.class, RULE_DRIFT);
+	assert_int_equal(v.severity, RULE_MEDIUM);
+	assert_int_equal(v.attrs, ATTR_PROPS);
+	assert_string_equal(rule_id(v.rule), "pkgs");
+	assert_string_equal(v.reason, "version changed");
+
+	assert_true(state_change(rs, ENTRY_SYSCTL, "net.ipv4.ip_forward", PROPS("value=0"),
+				 PROPS("value=1"), &v));
+	assert_string_equal(v.reason, "value changed");
+	assert_string_equal(rule_id(v.rule), "sysctl");
+
+	assert_true(state_change(rs, ENTRY_SERVICE, "ssh.service",
+				 PROPS("digest=ab", "state=enabled"),
+				 PROPS("digest=ab", "state=disabled"), &v));
+	assert_string_equal(v.reason, "state changed");
+
+	/* The telling property first, then by name; how many more. */
+	assert_true(state_change(rs, ENTRY_PACKAGE, "bash:amd64",
+				 PROPS("a_size=1", "status=installed", "version=1"),
+				 PROPS("a_size=2", "status=installed", "version=2"), &v));
+	assert_string_equal(v.reason, "version changed (+1 more)");
+	assert_true(state_change(rs, ENTRY_MODULE, "ext4", PROPS("size=1", "used_by=a"),
+				 PROPS("size=2", "used_by=b"), &v));
+	assert_string_equal(v.reason, "size changed (+1 more)");
+	assert_true(state_change(rs, ENTRY_USER, "ann",
+				 PROPS("last_change=1", "password=set", "password_digest=a"),
+				 PROPS("last_change=2", "password=set", "password_digest=b"), &v));
+	assert_string_equal(v.reason, "password_digest changed (+1 more)");
+
+	/* A property that appears or disappears. */
+	assert_true(state_change(rs, ENTRY_MODULE, "ext4", PROPS("size=1"),
+				 PROPS("size=1", "taint=O"), &v));
+	assert_string_equal(v.reason, "taint added");
+	assert_true(state_change(rs, ENTRY_MODULE, "ext4", PROPS("size=1", "used_by=x"),
+				 PROPS("size=1"), &v));
+	assert_string_equal(v.reason, "used_by removed");
+	assert_true(state_change(rs, ENTRY_MODULE, "ext4", PROPS("b=1", "c=1"), PROPS("a=1", "c=2"),
+				 &v));
+	assert_string_equal(v.reason, "a added (+2 more)");
+	/* The caller says props changed, but they do not differ: still reported. */
+	assert_true(state_change(rs, ENTRY_MODULE, "ext4", PROPS("size=1"), PROPS("size=1"), &v));
+	assert_string_equal(v.reason, "properties changed");
+}
+
+static void test_set_classify_state_expect_ignore_added_removed(void **state)
+{
+	const struct rule_set *rs = *state;
+	struct rule_verdict v;
+	struct state o, n;
+
+	assert_true(state_change(rs, ENTRY_PACKAGE, "linux-image-6.1.0-13-amd64:amd64",
+				 PROPS("version=1"), PROPS("version=2"), &v));
+	assert_int_equal(v.class, RULE_EXPECTED);
+	assert_string_equal(rule_id(v.rule), "kernels");
+	assert_string_equal(v.reason, "version changed");
+
+	/* Props ignored: not reported; neither is an entry no rule of its kind covers. */
+	memset(&v, 0x5a, sizeof(v));
+	assert_false(state_change(rs, ENTRY_SYSCTL, "kernel.hostname", PROPS("value=a"),
+				  PROPS("value=b"), &v));
+	assert_int_equal(v.reason[0], 0x5a);
+	assert_true(state_change(rs, ENTRY_SYSCTL, "kernel.hostname", NULL, PROPS("value=b"), &v));
+	assert_string_equal(v.reason, "new sysctl");
+
+	assert_true(state_change(rs, ENTRY_PACKAGE, "vim:amd64", NULL, PROPS("version=9"), &v));
+	assert_int_equal(v.class, RULE_DRIFT);
+	assert_int_equal(v.severity, RULE_LOW); /* when_added */
+	assert_string_equal(v.reason, "new package");
+	assert_true(state_change(rs, ENTRY_PACKAGE, "vim:amd64", PROPS("version=9"), NULL, &v));
+	assert_int_equal(v.severity, RULE_MEDIUM);
+	assert_string_equal(v.reason, "removed");
+	assert_true(state_change(rs, ENTRY_MOUNT, "/boot", NULL, PROPS("fstype=ext4"), &v));
+	assert_string_equal(v.reason, "new mount");
+	assert_string_equal(rule_id(v.rule), "mounts");
+	assert_true(state_change(rs, ENTRY_SERVICE, "x.service", NULL, PROPS("state=enabled"), &v));
+	assert_string_equal(v.reason, "new service");
+
+	/* Only props and error matter: a file attribute alone is not a change. */
+	state_init(&o, ENTRY_SYSCTL, "vm.swappiness", PROPS("value=60"));
+	state_init(&n, ENTRY_SYSCTL, "vm.swappiness", PROPS("value=60"));
+	assert_false(rule_set_classify(rs, RULE_MODIFIED, &o.e, &n.e, ATTR_MODE, NULL, &v));
+	n.e.err = 13;
+	assert_true(rule_set_classify(rs, RULE_MODIFIED, &o.e, &n.e, ATTR_ERROR, NULL, &v));
+	assert_string_equal(v.reason, "cannot read: Permission denied");
+	/* Old and new of different kinds are not one entry. */
+	n.e.kind = ENTRY_MODULE;
+	assert_false(rule_set_classify(rs, RULE_MODIFIED, &o.e, &n.e, ATTR_PROPS, NULL, &v));
+	state_release(&o);
+	state_release(&n);
+}
+
+static void test_set_classify_state_escalates_uid_0(void **state)
+{
+	const struct rule_set *rs = *state;
+	struct rule_verdict v;
+
+	assert_true(state_change(rs, ENTRY_USER, "toor", NULL, PROPS("uid=0", "gid=0"), &v));
+	assert_int_equal(v.severity, RULE_CRITICAL);
+	assert_string_equal(v.reason, "new account with uid 0");
+	assert_true(state_change(rs, ENTRY_USER, "ann", PROPS("uid=1000", "gid=1000"),
+				 PROPS("uid=0", "gid=1000"), &v));
+	assert_int_equal(v.severity, RULE_CRITICAL);
+	assert_string_equal(v.reason, "uid changed to 0");
+	/* Already 0: an ordinary change. A uid like 10 or 00 is not 0. */
+	assert_true(state_change(rs, ENTRY_USER, "root", PROPS("shell=/bin/sh", "uid=0"),
+				 PROPS("shell=/bin/zsh", "uid=0"), &v));
+	assert_int_equal(v.severity, RULE_HIGH);
+	assert_string_equal(v.reason, "shell changed");
+	assert_true(state_change(rs, ENTRY_USER, "ann", NULL, PROPS("uid=10"), &v));
+	assert_int_equal(v.severity, RULE_HIGH);
+	assert_string_equal(v.reason, "new user");
+	/* A user's primary group 0 is not an escalation. */
+	assert_true(state_change(rs, ENTRY_USER, "ann", PROPS("gid=1000", "uid=1000"),
+				 PROPS("gid=0", "uid=1000"), &v));
+	assert_string_equal(v.reason, "gid changed");
+	assert_int_equal(v.severity, RULE_HIGH);
+
+	assert_true(state_change(rs, ENTRY_GROUP, "wheel2", NULL, PROPS("gid=0"), &v));
+	assert_int_equal(v.severity, RULE_CRITICAL);
+	assert_string_equal(v.reason, "new group with gid 0");
+	assert_true(state_change(rs, ENTRY_GROUP, "staff", PROPS("gid=50"), PROPS("gid=0"), &v));
+	assert_int_equal(v.severity, RULE_CRITICAL);
+	assert_string_equal(v.reason, "gid changed to 0");
+	assert_true(state_change(rs, ENTRY_GROUP, "staff", NULL, PROPS("gid=50"), &v));
+	assert_int_equal(v.severity, RULE_LOW);
+	/* Removing an account with uid 0 is not an escalation. */
+	assert_true(state_change(rs, ENTRY_USER, "toor", PROPS("uid=0"), NULL, &v));
+	assert_int_equal(v.severity, RULE_HIGH);
+	assert_string_equal(v.reason, "removed");
+}
+
+static void test_set_classify_state_escalates_passwordless_accounts(void **state)
+{
+	const struct rule_set *rs = *state;
+	struct rule_verdict v;
+	struct rule_set *low = NULL;
+	struct diag d;
+	const char *yaml = "rules:\n  - {kind: user, key: \"*\", severity: info}\n";
+
+	assert_int_equal(rule_set_load_buffer("t", yaml, strlen(yaml), NULL, NULL, &low, &d), 0);
+	assert_true(state_change(low, ENTRY_USER, "ann", PROPS("password=set", "uid=1000"),
+				 PROPS("password=none", "uid=1000"), &v));
+	assert_int_equal(v.severity, RULE_HIGH);
+	assert_string_equal(v.reason, "account without password");
+	assert_true(state_change(low, ENTRY_USER, "guest", NULL, PROPS("password=none", "uid=1001"),
+				 &v));
+	assert_int_equal(v.severity, RULE_HIGH);
+	assert_string_equal(v.reason, "account without password");
+	/* Already without one: nothing new. */
+	assert_true(state_change(low, ENTRY_USER, "guest", PROPS("password=none", "shell=/bin/sh"),
+				 PROPS("password=none", "shell=/bin/bash"), &v));
+	assert_int_equal(v.severity, RULE_INFO);
+	assert_string_equal(v.reason, "shell changed");
+	/* Locked is not "none". */
+	assert_true(state_change(low, ENTRY_USER, "ann", PROPS("password=set"),
+				 PROPS("password=locked"), &v));
+	assert_int_equal(v.severity, RULE_INFO);
+	/* uid 0 wins over the password. */
+	assert_true(state_change(low, ENTRY_USER, "x", NULL, PROPS("password=none", "uid=0"), &v));
+	assert_int_equal(v.severity, RULE_CRITICAL);
+	assert_string_equal(v.reason, "new account with uid 0");
+	rule_set_free(low);
+	(void)rs;
+}
+
+static void test_set_classify_state_escalates_new_listeners(void **state)
+{
+	const struct rule_set *rs = *state;
+	struct rule_verdict v;
+	static const char *const open[] = { "tcp/0.0.0.0:22",   "tcp6/[::]:80",
+					    "udp/10.0.0.5:53",  "tcp6/[fe80::1%eth0]:22",
+					    "tcp/128.0.0.1:25", "tcp6/[::ffff:10.0.0.1]:8080" };
+	static const char *const loop[] = { "tcp/127.0.0.1:631", "udp/127.0.0.53:53",
+					    "tcp/127.255.1.2:9", "tcp6/[::1]:631",
+					    "tcp6/[::ffff:127.0.0.1]:25" };
+
+	for (size_t i = 0; i < sizeof(open) / sizeof(open[0]); i++) {
+		assert_true(state_change(rs, ENTRY_PORT, open[i], NULL, PROPS("uid=0"), &v));
+		assert_int_equal(v.severity, RULE_HIGH);
+		assert_string_equal(v.reason, "new listening port");
+	}
+	for (size_t i = 0; i < sizeof(loop) / sizeof(loop[0]); i++) {
+		assert_true(state_change(rs, ENTRY_PORT, loop[i], NULL, PROPS("uid=0"), &v));
+		assert_int_equal(v.severity, RULE_LOW);
+		assert_string_equal(v.reason, "new port");
+	}
+	/* Never lowered; and a changed listener is not new. */
+	assert_true(state_change(rs, ENTRY_PORT, "tcp/0.0.0.0:23", NULL, PROPS("uid=0"), &v));
+	assert_int_equal(v.severity, RULE_CRITICAL);
+	assert_string_equal(v.reason, "new listening port");
+	assert_true(state_change(rs, ENTRY_PORT, "tcp/0.0.0.0:22", PROPS("process=sshd"),
+				 PROPS("process=nc"), &v));
+	assert_int_equal(v.severity, RULE_LOW);
+	assert_string_equal(v.reason, "process changed");
+	/* A key that cannot be read as an address is not loopback. */
+	assert_true(state_change(rs, ENTRY_PORT, "raw/whatever", NULL, PROPS("uid=0"), &v));
+	assert_int_equal(v.severity, RULE_HIGH);
+}
+
+static void test_set_classify_state_escalates_new_modules(void **state)
+{
+	const struct rule_set *rs = *state;
+	struct rule_verdict v;
+
+	assert_true(state_change(rs, ENTRY_MODULE, "rootkit", NULL, PROPS("size=1"), &v));
+	assert_int_equal(v.severity, RULE_HIGH);
+	assert_string_equal(v.reason, "new kernel module");
+	assert_true(state_change(rs, ENTRY_MODULE, "rootkit", PROPS("size=1"), NULL, &v));
+	assert_int_equal(v.severity, RULE_LOW);
+	assert_string_equal(v.reason, "removed");
+}
+
 static void test_names(void **state)
 {
 	(void)state;
@@ -345,6 +644,12 @@ int main(void)
 		cmocka_unit_test(test_set_classify_escalates_setuid),
 		cmocka_unit_test(test_set_classify_escalates_world_writable_in_system_dirs),
 		cmocka_unit_test(test_set_classify_escalates_executables_under_magic),
+		cmocka_unit_test(test_set_classify_state_names_the_changed_property),
+		cmocka_unit_test(test_set_classify_state_expect_ignore_added_removed),
+		cmocka_unit_test(test_set_classify_state_escalates_uid_0),
+		cmocka_unit_test(test_set_classify_state_escalates_passwordless_accounts),
+		cmocka_unit_test(test_set_classify_state_escalates_new_listeners),
+		cmocka_unit_test(test_set_classify_state_escalates_new_modules),
 		cmocka_unit_test(test_names),
 	};
 	return cmocka_run_group_tests_name("rules/classify", tests, setup, teardown);

@@ -14,6 +14,7 @@
 
 #include "common/diag.h"
 #include "rules/internal.h"
+#include "scanner/probe.h"
 
 #define MAXP 16
 
@@ -86,17 +87,17 @@ static void test_load_buffer_reports_unknown_keys_with_allowed_ones(void **state
 	(void)state;
 	assert_string_equal(one_problem("versoin: 1\n"),
 			    "1:1: unknown key 'versoin' in the policy (did you mean 'version'?) "
-			    "(allowed: version, scan, groups, rules)");
+			    "(allowed: version, scan, groups, rules, packages)");
 	assert_string_equal(one_problem("rules:\n  - path: /etc\n    sevrity: high\n"),
 			    "3:5: unknown key 'sevrity' in a rule (did you mean 'severity'?) "
-			    "(allowed: id, title, path, check, ignore, expect, severity, "
-			    "when_added, magic, exclude)");
+			    "(allowed: id, title, kind, path, key, check, ignore, expect, "
+			    "severity, when_added, magic, exclude)");
 	assert_string_equal(one_problem("scan:\n  root: [/etc]\n"),
 			    "2:3: unknown key 'root' in 'scan' (did you mean 'roots'?) "
-			    "(allowed: roots, exclude, cross_mounts, threads, hash)");
+			    "(allowed: roots, exclude, cross_mounts, threads, hash, probes)");
 	assert_string_equal(one_problem("scan:\n  zzz: 1\n"),
 			    "2:3: unknown key 'zzz' in 'scan' "
-			    "(allowed: roots, exclude, cross_mounts, threads, hash)");
+			    "(allowed: roots, exclude, cross_mounts, threads, hash, probes)");
 	assert_string_equal(one_problem("rules:\n  - path: /etc\n    path: /usr\n"),
 			    "3:5: duplicate key 'path' in a rule (first at line 2)");
 	assert_string_equal(one_problem("rules:\n  - path: /etc\n    [a]: 1\n"),
@@ -108,7 +109,7 @@ static void test_load_buffer_reports_wrong_types(void **state)
 	(void)state;
 	assert_string_equal(one_problem("- a\n- b\n"),
 			    "1:1: a policy must be a mapping (with 'version', 'scan', 'groups', "
-			    "'rules')");
+			    "'rules', 'packages')");
 	assert_string_equal(one_problem("scan: [a]\n"), "1:7: 'scan' must be a mapping");
 	assert_string_equal(one_problem("rules: {path: /etc}\n"),
 			    "1:8: 'rules' must be a list of rules");
@@ -148,8 +149,8 @@ static void test_load_buffer_reports_bad_patterns(void **state)
 	assert_string_equal(one_problem("rules:\n  - path: \"=/etc/*\"\n"),
 			    "2:11: bad pattern '=/etc/*': '=' takes a literal path, not a glob");
 	assert_string_equal(one_problem("rules:\n  - path: etc/*.conf\n"),
-			    "2:11: bad pattern 'etc/*.conf': a pattern starts with '/' or '=/', "
-			    "or is a name glob without '/'");
+			    "2:11: bad pattern 'etc/*.conf': a pattern starts with '/', '=/' or "
+			    "'**/', or is a name glob without '/'");
 	assert_string_equal(one_problem("rules:\n  - path: \"\"\n"),
 			    "2:11: bad pattern '': empty pattern");
 	assert_string_equal(one_problem("scan:\n  exclude: [/ok, \"/x[\"]\n"),
@@ -277,6 +278,229 @@ static void test_load_buffer_reports_every_problem_in_file_order(void **state)
 	assert_int_equal(rule_set_load_buffer("t.yaml", yaml, strlen(yaml), NULL, NULL, &rs, NULL),
 			 -EBADMSG);
 	assert_ptr_equal(rs, (struct rule_set *)0x1);
+}
+
+static void test_load_buffer_reports_kind_problems_with_position(void **state)
+{
+	(void)state;
+	assert_string_equal(one_problem("rules:\n  - kind: usr\n    key: root\n"),
+			    "2:11: unknown kind 'usr' (did you mean 'user'?) (allowed: file, "
+			    "package, user, group, service, sysctl, module, port, mount)");
+	assert_string_equal(one_problem("rules:\n  - kind: [user]\n    key: root\n"),
+			    "2:11: 'kind' must be a string");
+	assert_string_equal(one_problem("rules:\n  - kind: user\n    path: root\n    key: x\n"),
+			    "4:5: a rule has 'path' or 'key' (the same thing), not both");
+	assert_string_equal(one_problem("rules:\n  - key: x\n    kind: user\n    path: root\n"),
+			    "4:5: a rule has 'path' or 'key' (the same thing), not both");
+	assert_string_equal(one_problem("rules:\n  - {id: x, kind: sysctl}\n"),
+			    "2:5: rule 'x' has no 'key' (or 'path')");
+	assert_string_equal(one_problem("rules:\n  - kind: user\n    key: root\n"
+					"    check: [props, mode]\n"),
+			    "4:20: 'mode' is not an attribute of kind 'user' (only 'props' is)");
+	assert_string_equal(one_problem("rules:\n  - kind: package\n    key: \"*\"\n"
+					"    check: static\n"),
+			    "4:12: group 'static' has attributes of files, not of kind 'package' "
+			    "(only 'props' is)");
+	assert_string_equal(one_problem("groups:\n  g: [props, uid]\nrules:\n"
+					"  - kind: group\n    key: \"*\"\n    ignore: g\n"),
+			    "6:13: group 'g' has attributes of files, not of kind 'group' "
+			    "(only 'props' is)");
+	assert_string_equal(one_problem("rules:\n  - kind: sysctl\n    key: \"*\"\n"
+					"    expect: [grow]\n"),
+			    "4:14: 'grow' is not an attribute of kind 'sysctl' (only 'props' is)");
+	assert_string_equal(one_problem("rules:\n  - path: /etc\n    check: [static, props]\n"),
+			    "3:21: 'props' is not an attribute of files (it is for the kinds of "
+			    "system state: give the rule a 'kind')");
+	assert_string_equal(one_problem("groups:\n  g: [props]\nrules:\n"
+					"  - path: /etc\n    expect: g\n"),
+			    "5:13: group 'g' has 'props', not an attribute of files (it is for "
+			    "the kinds of system state: give the rule a 'kind')");
+	assert_string_equal(one_problem("rules:\n  - kind: module\n    key: \"*\"\n"
+					"    magic: true\n"),
+			    "4:5: 'magic' applies to files, not to kind 'module'");
+	assert_string_equal(one_problem("rules:\n  - kind: port\n    key: \"*\"\n"
+					"    exclude: true\n    check: props\n"),
+			    "5:5: 'check' has no effect in a rule with 'exclude: true'");
+}
+
+static void test_load_buffer_reports_bad_key_patterns(void **state)
+{
+	(void)state;
+	assert_string_equal(one_problem("rules:\n  - kind: sysctl\n    key: /net.ipv4.*\n"),
+			    "3:10: bad pattern '/net.ipv4.*': a key of kind 'sysctl' is a name, "
+			    "not a path: write it without the leading '/'");
+	assert_string_equal(one_problem("rules:\n  - kind: user\n    key: \"=/root\"\n"),
+			    "3:10: bad pattern '=/root': a key of kind 'user' is a name, not a "
+			    "path: write it without the leading '/'");
+	assert_string_equal(one_problem("rules:\n  - kind: sysctl\n    key: \"net.[ab\"\n"),
+			    "3:10: bad pattern 'net.[ab': unterminated '['");
+	assert_string_equal(one_problem("rules:\n  - kind: package\n    key: \"\"\n"),
+			    "3:10: bad pattern '': empty pattern");
+	assert_string_equal(one_problem("rules:\n  - kind: package\n    key: \"=\"\n"),
+			    "3:10: bad pattern '=': empty pattern");
+	assert_string_equal(one_problem("rules:\n  - kind: service\n    key: \"=ssh*\"\n"),
+			    "3:10: bad pattern '=ssh*': '=' takes a literal path, not a glob");
+	/* Mount keys are paths: their patterns are path patterns. */
+	assert_string_equal(one_problem("rules:\n  - kind: mount\n    path: run/user\n"),
+			    "3:11: bad pattern 'run/user': a pattern starts with '/', '=/' or "
+			    "'**/', or is a name glob without '/'");
+}
+
+static void test_load_buffer_reports_bad_probes(void **state)
+{
+	(void)state;
+	assert_string_equal(one_problem("scan:\n  probes: [user, pakage]\n"),
+			    "2:18: unknown probe 'pakage' (did you mean 'package'?) (allowed: "
+			    "package, user, service, sysctl, module, port, mount, all, none)");
+	assert_string_equal(one_problem("scan:\n  probes: zzz\n"),
+			    "2:11: unknown probe 'zzz' (allowed: package, user, service, sysctl, "
+			    "module, port, mount, all, none)");
+	assert_string_equal(one_problem("scan:\n  probes: [user, port, user]\n"),
+			    "2:24: duplicate probe 'user' in 'probes'");
+	assert_string_equal(one_problem("scan:\n  probes: [all, user]\n"),
+			    "2:12: 'all' stands alone in 'probes', not in a list of probes");
+	assert_string_equal(one_problem("scan:\n  probes: [user, none]\n"),
+			    "2:18: 'none' stands alone in 'probes', not in a list of probes");
+	assert_string_equal(one_problem("scan:\n  probes: {user: true}\n"),
+			    "2:11: 'probes' must be a list of probe names");
+}
+
+static void test_load_buffer_reports_bad_packages_section(void **state)
+{
+	(void)state;
+	assert_string_equal(one_problem("packages: [a]\n"), "1:11: 'packages' must be a mapping");
+	assert_string_equal(one_problem("packages:\n  atribution: true\n"),
+			    "2:3: unknown key 'atribution' in 'packages' (did you mean "
+			    "'attribution'?) (allowed: attribution, conffile_severity, "
+			    "unowned_severity, unowned, unowned_exclude)");
+	assert_string_equal(one_problem("packages:\n  attribution: yes\n"),
+			    "2:16: 'attribution' must be true or false");
+	assert_string_equal(one_problem("packages:\n  conffile_severity: hihg\n"),
+			    "2:22: bad severity 'hihg' (did you mean 'high'?) (allowed: critical, "
+			    "high, medium, low, info)");
+	assert_string_equal(one_problem("packages:\n  unowned_severity: [low]\n"),
+			    "2:21: 'unowned_severity' must be a string");
+	assert_string_equal(one_problem("packages:\n  unowned: [/usr, \"/opt/[x\"]\n"),
+			    "2:19: bad pattern '/opt/[x': unterminated '['");
+	assert_string_equal(one_problem("packages:\n  unowned_exclude: [usr/local]\n"),
+			    "2:21: bad pattern 'usr/local': a pattern starts with '/', '=/' or "
+			    "'**/', or is a name glob without '/'");
+	assert_string_equal(one_problem("packages:\n  unowned: {a: b}\n"),
+			    "2:12: 'unowned' must be a list of patterns");
+}
+
+static void test_load_buffer_reads_kinds_and_defaults_their_checks(void **state)
+{
+	(void)state;
+	struct rule_set *rs = load_ok("rules:\n"
+				      "  - {id: f, path: /etc}\n"
+				      "  - {id: u, kind: user, key: root, severity: high}\n"
+				      "  - {id: s, kind: sysctl, path: \"net.*\", check: all}\n"
+				      "  - {id: p, kind: package, key: \"*\", ignore: [props]}\n"
+				      "  - {id: m, kind: mount, path: /boot, expect: props}\n"
+				      "  - {id: x, kind: file, key: /usr}\n");
+	const struct rule *r;
+
+	r = rule_set_match_kind(rs, ENTRY_USER, "root", 4);
+	assert_non_null(r);
+	assert_string_equal(rule_id(r), "u");
+	assert_int_equal(rule_kind(r), ENTRY_USER);
+	assert_int_equal(rule_attrs(r), ATTR_PROPS | ATTR_ERROR);
+	assert_int_equal(rule_severity(r), RULE_HIGH);
+	assert_false(rule_magic(r));
+	r = rule_set_match_kind(rs, ENTRY_SYSCTL, "net.core.x", 10);
+	assert_string_equal(rule_id(r), "s");
+	assert_int_equal(rule_attrs(r), ATTR_PROPS | ATTR_ERROR); /* all means props */
+	r = rule_set_match_kind(rs, ENTRY_PACKAGE, "bash:amd64", 10);
+	assert_string_equal(rule_id(r), "p");
+	assert_int_equal(rule_attrs(r), ATTR_ERROR);
+	r = rule_set_match_kind(rs, ENTRY_MOUNT, "/boot/efi", 9);
+	assert_string_equal(rule_id(r), "m");
+	r = rule_set_match(rs, "/etc/x", 6);
+	assert_string_equal(rule_id(r), "f");
+	assert_int_equal(rule_kind(r), ENTRY_FILE);
+	/* key: is path: for files too. */
+	assert_string_equal(rule_id(rule_set_match(rs, "/usr/bin", 8)), "x");
+	/* Only file rules check file attributes. */
+	assert_int_equal(rule_set_attrs(rs) & ~(uint32_t)(ATTR_PROPS | ATTR_ERROR),
+			 rule_attrs(rule_set_match(rs, "/etc", 4)) & ~(uint32_t)ATTR_ERROR);
+	rule_set_free(rs);
+}
+
+static void test_load_buffer_reads_probes(void **state)
+{
+	(void)state;
+	struct rule_set *rs = load_ok("");
+	const struct rule_scan *scan = rule_set_scan(rs);
+
+	/* Absent: every probe, in probe_list order. */
+	assert_int_equal(scan->nprobes, probe_count);
+	for (size_t i = 0; i < probe_count; i++)
+		assert_string_equal(scan->probes[i], probe_list[i]->name);
+	rule_set_free(rs);
+
+	rs = load_ok("scan:\n  probes: [mount, user, package]\n");
+	scan = rule_set_scan(rs);
+	assert_int_equal(scan->nprobes, 3);
+	assert_string_equal(scan->probes[0], "package");
+	assert_string_equal(scan->probes[1], "user");
+	assert_string_equal(scan->probes[2], "mount");
+	rule_set_free(rs);
+
+	rs = load_ok("scan:\n  probes: sysctl\n");
+	scan = rule_set_scan(rs);
+	assert_int_equal(scan->nprobes, 1);
+	assert_string_equal(scan->probes[0], "sysctl");
+	rule_set_free(rs);
+
+	static const char *const none[] = { "scan:\n  probes: []\n", "scan:\n  probes: none\n",
+					    "scan:\n  probes: [none]\n" };
+	for (size_t i = 0; i < sizeof(none) / sizeof(none[0]); i++) {
+		rs = load_ok(none[i]);
+		assert_int_equal(rule_set_scan(rs)->nprobes, 0);
+		rule_set_free(rs);
+	}
+	rs = load_ok("scan:\n  probes: all\n");
+	assert_int_equal(rule_set_scan(rs)->nprobes, probe_count);
+	rule_set_free(rs);
+	rs = load_ok("scan:\n  probes: [all]\n");
+	assert_int_equal(rule_set_scan(rs)->nprobes, probe_count);
+	rule_set_free(rs);
+}
+
+static void test_load_buffer_reads_packages_section(void **state)
+{
+	(void)state;
+	struct rule_set *rs = load_ok("");
+	const struct rule_packages *pk = rule_set_packages(rs);
+
+	assert_true(pk->attribution);
+	assert_int_equal(pk->conffile_severity, RULE_LOW);
+	assert_int_equal(pk->unowned_severity, RULE_MEDIUM);
+	rule_set_free(rs);
+
+	/* A section with some keys keeps the defaults of the others. */
+	rs = load_ok("packages:\n  conffile_severity: high\n");
+	pk = rule_set_packages(rs);
+	assert_true(pk->attribution);
+	assert_int_equal(pk->conffile_severity, RULE_HIGH);
+	assert_int_equal(pk->unowned_severity, RULE_MEDIUM);
+	assert_true(rule_set_unowned_scope(rs, "/usr/bin/x", 10));
+	rule_set_free(rs);
+
+	rs = load_ok("packages:\n"
+		     "  attribution: false\n"
+		     "  conffile_severity: info\n"
+		     "  unowned_severity: critical\n"
+		     "  unowned: [/opt]\n"
+		     "  unowned_exclude: []\n");
+	pk = rule_set_packages(rs);
+	assert_false(pk->attribution);
+	assert_int_equal(pk->conffile_severity, RULE_INFO);
+	assert_int_equal(pk->unowned_severity, RULE_CRITICAL);
+	assert_true(rule_set_unowned_scope(rs, "/opt/x/__pycache__/y", 20));
+	assert_false(rule_set_unowned_scope(rs, "/usr/bin/x", 10));
+	rule_set_free(rs);
 }
 
 static void test_load_buffer_fills_defaults(void **state)
@@ -444,6 +668,87 @@ static void test_load_default_is_the_shipped_file(void **state)
 	assert_null(rule_set_match(rs, "/var/cache/apt/x", 16));
 	assert_true(rule_set_excluded(rs, "/proc/1", 7));
 	assert_false(rule_set_excluded(rs, "/procx", 6));
+
+	/* Every probe, and a rule for every kind of system state. */
+	assert_int_equal(rule_set_scan(rs)->nprobes, probe_count);
+	for (int k = ENTRY_PACKAGE; k <= ENTRY__KIND_MAX; k++) {
+		static const char *const any[] = {
+			[ENTRY_PACKAGE] = "vim:amd64",    [ENTRY_USER] = "ann",
+			[ENTRY_GROUP] = "staff",          [ENTRY_SERVICE] = "cups.service",
+			[ENTRY_SYSCTL] = "vm.swappiness", [ENTRY_MODULE] = "ext4",
+			[ENTRY_PORT] = "tcp/0.0.0.0:631", [ENTRY_MOUNT] = "/home"
+		};
+		r = rule_set_match_kind(rs, (enum entry_kind)k, any[k], strlen(any[k]));
+		if (!r)
+			fail_msg("no rule of kind %s for '%s'", entry_kind_name((enum entry_kind)k),
+				 any[k]);
+		assert_int_equal(rule_kind(r), k);
+		assert_int_equal(rule_attrs(r), ATTR_PROPS | ATTR_ERROR);
+	}
+	static const struct {
+		enum entry_kind kind;
+		const char *key, *id;
+		enum rule_severity sev;
+	} expect[] = {
+		{ ENTRY_PACKAGE, "bash:amd64", "packages", RULE_MEDIUM },
+		{ ENTRY_USER, "root", "users", RULE_HIGH },
+		{ ENTRY_GROUP, "sudo", "groups", RULE_HIGH },
+		{ ENTRY_SERVICE, "cron.service", "services", RULE_MEDIUM },
+		{ ENTRY_SERVICE, "apt-daily.timer", "timers", RULE_HIGH },
+		{ ENTRY_SERVICE, "ssh.service", "ssh-service", RULE_HIGH },
+		{ ENTRY_SYSCTL, "net.ipv4.ip_forward", "sysctl-forwarding", RULE_HIGH },
+		{ ENTRY_SYSCTL, "net.ipv6.conf.all.forwarding", "sysctl-forwarding", RULE_HIGH },
+		{ ENTRY_SYSCTL, "kernel.kptr_restrict", "sysctl-kernel-hardening", RULE_HIGH },
+		{ ENTRY_SYSCTL, "fs.protected_symlinks", "sysctl-fs-protected", RULE_HIGH },
+		{ ENTRY_SYSCTL, "net.ipv4.conf.eth0/100.rp_filter", "sysctl", RULE_MEDIUM },
+		{ ENTRY_MODULE, "ext4", "modules", RULE_MEDIUM },
+		{ ENTRY_PORT, "udp6/[::]:53", "ports", RULE_MEDIUM },
+		{ ENTRY_MOUNT, "/", "mounts", RULE_LOW },
+		{ ENTRY_MOUNT, "/proc", "mounts", RULE_LOW },
+		{ ENTRY_MOUNT, "/boot/efi", "mount-boot", RULE_MEDIUM },
+	};
+	for (size_t i = 0; i < sizeof(expect) / sizeof(expect[0]); i++) {
+		const char *key = expect[i].key;
+		r = rule_set_match_kind(rs, expect[i].kind, key, strlen(key));
+		if (!r || strcmp(rule_id(r), expect[i].id))
+			fail_msg("'%s': rule '%s', expected '%s'", key, r ? rule_id(r) : "-",
+				 expect[i].id);
+		assert_int_equal(rule_severity(r), expect[i].sev);
+	}
+	assert_int_equal(rule_set_match_kind(rs, ENTRY_PACKAGE, "vim:amd64", 9)->when_added,
+			 RULE_LOW);
+	/* Volatile keys are left out. */
+	static const struct {
+		enum entry_kind kind;
+		const char *key;
+	} volatile_keys[] = {
+		{ ENTRY_MOUNT, "/run/user/1000" },
+		{ ENTRY_MOUNT, "/run/user/1000/doc" },
+		{ ENTRY_MOUNT, "/proc/sys/fs/binfmt_misc" },
+		{ ENTRY_MOUNT, "/sys/fs/cgroup" },
+		{ ENTRY_MOUNT, "/run/credentials/systemd-sysctl.service" },
+		{ ENTRY_MOUNT, "/run/docker/netns/abc" },
+		{ ENTRY_MOUNT, "/snap/core22/1033" },
+		{ ENTRY_MOUNT, "/var/lib/docker/overlay2/abc/merged" },
+		{ ENTRY_SYSCTL, "kernel.random.boot_id" },
+		{ ENTRY_SYSCTL, "fs.dentry-state" },
+		{ ENTRY_SYSCTL, "fs.inode-nr" },
+		{ ENTRY_SYSCTL, "net.ipv4.conf.veth1a2b3c.forwarding" },
+		{ ENTRY_SYSCTL, "net.ipv6.neigh.br-0123abcd.retrans_time" },
+	};
+	for (size_t i = 0; i < sizeof(volatile_keys) / sizeof(volatile_keys[0]); i++) {
+		const char *key = volatile_keys[i].key;
+		if (!rule_set_excluded_kind(rs, volatile_keys[i].kind, key, strlen(key)))
+			fail_msg("'%s' is not excluded", key);
+		assert_null(rule_set_match_kind(rs, volatile_keys[i].kind, key, strlen(key)));
+	}
+
+	/* The packages section: the defaults, spelled out. */
+	assert_true(rule_set_packages(rs)->attribution);
+	assert_int_equal(rule_set_packages(rs)->conffile_severity, RULE_LOW);
+	assert_int_equal(rule_set_packages(rs)->unowned_severity, RULE_MEDIUM);
+	assert_true(rule_set_unowned_scope(rs, "/usr/bin/x", 10));
+	assert_false(rule_set_unowned_scope(rs, "/usr/local/bin/x", 16));
 	rule_set_free(rs);
 	rule_set_free(fromfile);
 }
@@ -481,29 +786,77 @@ static char *show(const struct rule_set *rs, size_t *ret_len)
 /* show -> load -> show gives the same bytes, and the same answers. */
 static void check_show_round_trip(struct rule_set *rs)
 {
-	static const char *const paths[] = {
-		"/",          "/etc",         "/etc/passwd",   "/etc/resolv.conf", "/usr/bin/ls",
-		"/var/log/x", "/var/cache/a", "/home/a/b.swp", "/srv/www/x.php",   "/etc/lvm/a/b"
+	static const struct {
+		enum entry_kind kind;
+		const char *key;
+	} keys[] = {
+		{ ENTRY_FILE, "/" },
+		{ ENTRY_FILE, "/etc" },
+		{ ENTRY_FILE, "/etc/passwd" },
+		{ ENTRY_FILE, "/etc/resolv.conf" },
+		{ ENTRY_FILE, "/usr/bin/ls" },
+		{ ENTRY_FILE, "/var/log/x" },
+		{ ENTRY_FILE, "/var/cache/a" },
+		{ ENTRY_FILE, "/home/a/b.swp" },
+		{ ENTRY_FILE, "/srv/www/x.php" },
+		{ ENTRY_FILE, "/etc/lvm/a/b" },
+		{ ENTRY_PACKAGE, "bash:amd64" },
+		{ ENTRY_PACKAGE, "libc6:i386" },
+		{ ENTRY_USER, "root" },
+		{ ENTRY_USER, "ann" },
+		{ ENTRY_GROUP, "sudo" },
+		{ ENTRY_SERVICE, "ssh.service" },
+		{ ENTRY_SERVICE, "cron.service" },
+		{ ENTRY_SYSCTL, "net.ipv4.ip_forward" },
+		{ ENTRY_SYSCTL, "kernel.random.uuid" },
+		{ ENTRY_MODULE, "ext4" },
+		{ ENTRY_PORT, "tcp/0.0.0.0:22" },
+		{ ENTRY_PORT, "udp6/[::]:53" },
+		{ ENTRY_MOUNT, "/" },
+		{ ENTRY_MOUNT, "/boot" },
+		{ ENTRY_MOUNT, "/run/user/1000" },
+		{ ENTRY_MOUNT, "/proc/sys/fs/binfmt_misc" },
 	};
+	static const char *const unowned[] = { "/usr/bin/x", "/usr/local/bin/x", "/etc/x",
+					       "/usr/lib/__pycache__/a", "/opt/a" };
 	struct rule_set *again = NULL;
 	struct diag d;
 	size_t len1, len2;
 	char *text1 = show(rs, &len1), *text2;
+	const struct rule_scan *s1, *s2;
+	const struct rule_packages *p1, *p2;
 
 	if (rule_set_load_buffer("shown", text1, len1, NULL, NULL, &again, &d) != 0)
 		fail_msg("shown policy does not load: %s\n%s", d.msg, text1);
 	text2 = show(again, &len2);
 	assert_string_equal(text1, text2);
-	for (size_t i = 0; i < sizeof(paths) / sizeof(paths[0]); i++) {
-		const struct rule *a = rule_set_match(rs, paths[i], strlen(paths[i]));
-		const struct rule *b = rule_set_match(again, paths[i], strlen(paths[i]));
+	for (size_t i = 0; i < sizeof(keys) / sizeof(keys[0]); i++) {
+		const char *k = keys[i].key;
+		const struct rule *a = rule_set_match_kind(rs, keys[i].kind, k, strlen(k));
+		const struct rule *b = rule_set_match_kind(again, keys[i].kind, k, strlen(k));
 		assert_int_equal(!a, !b);
+		assert_int_equal(rule_set_excluded_kind(rs, keys[i].kind, k, strlen(k)),
+				 rule_set_excluded_kind(again, keys[i].kind, k, strlen(k)));
 		if (!a)
 			continue;
 		assert_string_equal(rule_id(a), rule_id(b));
+		assert_int_equal(rule_kind(a), rule_kind(b));
 		assert_int_equal(rule_attrs(a), rule_attrs(b));
 		assert_int_equal(rule_severity(a), rule_severity(b));
 	}
+	s1 = rule_set_scan(rs);
+	s2 = rule_set_scan(again);
+	assert_int_equal(s1->nprobes, s2->nprobes);
+	for (size_t i = 0; i < s1->nprobes; i++)
+		assert_string_equal(s1->probes[i], s2->probes[i]);
+	p1 = rule_set_packages(rs);
+	p2 = rule_set_packages(again);
+	assert_int_equal(p1->attribution, p2->attribution);
+	assert_int_equal(p1->conffile_severity, p2->conffile_severity);
+	assert_int_equal(p1->unowned_severity, p2->unowned_severity);
+	for (size_t i = 0; i < sizeof(unowned) / sizeof(unowned[0]); i++)
+		assert_int_equal(rule_set_unowned_scope(rs, unowned[i], strlen(unowned[i])),
+				 rule_set_unowned_scope(again, unowned[i], strlen(unowned[i])));
 	free(text1);
 	free(text2);
 	rule_set_free(again);
@@ -533,6 +886,30 @@ static void test_set_show_output_reloads_and_is_stable(void **state)
 		     "  - path: \"=/etc\"\n    check: dir\n");
 	check_show_round_trip(rs);
 	rule_set_free(rs);
+
+	/* Kinds, keys that need quoting or escaping, probes and packages. */
+	rs = load_ok("scan:\n  probes: [port, user]\n"
+		     "packages:\n  attribution: false\n  conffile_severity: info\n"
+		     "  unowned_severity: high\n  unowned: [/opt, \"*.so\"]\n"
+		     "  unowned_exclude: []\n"
+		     "rules:\n"
+		     "  - {id: pk, kind: package, key: \"lib*:i386\", when_added: low}\n"
+		     "  - {id: root, kind: user, key: \"=root\", severity: critical}\n"
+		     "  - {id: fwd, kind: sysctl, path: \"net.ipv4.*\", expect: [props]}\n"
+		     "  - {id: rnd, kind: sysctl, key: kernel.random, exclude: true}\n"
+		     "  - {id: dns, kind: port, key: 'udp6/\\[::]:53', ignore: all}\n"
+		     "  - {id: tcp, kind: port, key: \"tcp/\", severity: high}\n"
+		     "  - {id: boot, kind: mount, path: /boot/, severity: low}\n"
+		     "  - {id: vol, kind: mount, key: \"/run/user/**\", exclude: true}\n"
+		     "  - {id: etc, path: /etc, title: \"k: v\"}\n");
+	check_show_round_trip(rs);
+	assert_string_equal(rule_id(rule_set_match_kind(rs, ENTRY_PORT, "udp6/[::]:53", 12)),
+			    "dns");
+	rule_set_free(rs);
+
+	rs = load_ok("scan:\n  probes: none\npackages:\n  unowned: []\n");
+	check_show_round_trip(rs);
+	rule_set_free(rs);
 }
 
 int main(void)
@@ -551,6 +928,13 @@ int main(void)
 		cmocka_unit_test(test_load_buffer_reports_exclude_rule_with_checks),
 		cmocka_unit_test(test_load_buffer_refuses_second_document),
 		cmocka_unit_test(test_load_buffer_reports_every_problem_in_file_order),
+		cmocka_unit_test(test_load_buffer_reports_kind_problems_with_position),
+		cmocka_unit_test(test_load_buffer_reports_bad_key_patterns),
+		cmocka_unit_test(test_load_buffer_reports_bad_probes),
+		cmocka_unit_test(test_load_buffer_reports_bad_packages_section),
+		cmocka_unit_test(test_load_buffer_reads_kinds_and_defaults_their_checks),
+		cmocka_unit_test(test_load_buffer_reads_probes),
+		cmocka_unit_test(test_load_buffer_reads_packages_section),
 		cmocka_unit_test(test_load_buffer_fills_defaults),
 		cmocka_unit_test(test_load_buffer_reads_scan_section_and_groups),
 		cmocka_unit_test(test_load_buffer_accepts_empty_policy),

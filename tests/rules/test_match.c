@@ -297,6 +297,321 @@ static void test_set_match_index_agrees_with_brute_force(void **state)
 	strbuf_release(&sb);
 }
 
+/* ---- the other kinds ---- */
+
+/* The id of the rule covering (@kind, @key), "-" when none. */
+static const char *which_kind(const struct rule_set *rs, enum entry_kind kind, const char *key)
+{
+	const struct rule *r = rule_set_match_kind(rs, kind, key, strlen(key));
+
+	if (r)
+		assert_int_equal(rule_kind(r), kind);
+	return r ? rule_id(r) : "-";
+}
+
+static bool excluded_kind(const struct rule_set *rs, enum entry_kind kind, const char *key)
+{
+	return rule_set_excluded_kind(rs, kind, key, strlen(key));
+}
+
+static void test_set_match_kind_sysctl_globs_see_the_whole_key(void **state)
+{
+	(void)state;
+	struct rule_set *rs =
+		load("rules:\n"
+		     "  - {id: all, kind: sysctl, key: \"**\"}\n"
+		     "  - {id: ipv4, kind: sysctl, key: \"net.ipv4.*\"}\n"
+		     "  - {id: fwd, kind: sysctl, key: \"net.ipv4.conf.*.forwarding\"}\n"
+		     "  - {id: one, kind: sysctl, key: \"=kernel.sysrq\"}\n"
+		     "  - {id: q, kind: sysctl, key: \"vm.swappines?\"}\n");
+
+	assert_string_equal(which_kind(rs, ENTRY_SYSCTL, "net.ipv4.ip_forward"), "ipv4");
+	/* '*' crosses dots: a sysctl key is one name. */
+	assert_string_equal(which_kind(rs, ENTRY_SYSCTL, "net.ipv4.tcp_syncookies"), "ipv4");
+	assert_string_equal(which_kind(rs, ENTRY_SYSCTL, "net.ipv4.conf.all.forwarding"), "fwd");
+	/* ... but never a '/' (a VLAN interface "eth0.100" is written "eth0/100"). */
+	assert_string_equal(which_kind(rs, ENTRY_SYSCTL, "net.ipv4.conf.eth0/100.forwarding"),
+			    "all");
+	assert_string_equal(which_kind(rs, ENTRY_SYSCTL, "net.ipv6.conf.all.forwarding"), "all");
+	assert_string_equal(which_kind(rs, ENTRY_SYSCTL, "kernel.sysrq"), "one");
+	assert_string_equal(which_kind(rs, ENTRY_SYSCTL, "kernel.sysrqx"), "all");
+	assert_string_equal(which_kind(rs, ENTRY_SYSCTL, "vm.swappiness"), "q");
+	/* A pattern is over the whole key, not a part of it. */
+	assert_string_equal(which_kind(rs, ENTRY_SYSCTL, "xnet.ipv4.ip_forward"), "all");
+	rule_set_free(rs);
+}
+
+static void test_set_match_kind_literal_keys_and_components(void **state)
+{
+	(void)state;
+	struct rule_set *rs = load("rules:\n"
+				   "  - {id: bash, kind: package, key: \"bash:amd64\"}\n"
+				   "  - {id: libs, kind: package, key: \"lib*\"}\n"
+				   "  - {id: i386, kind: package, key: \"*:i386\"}\n"
+				   "  - {id: ssh, kind: service, key: ssh.service}\n"
+				   "  - {id: tcp, kind: port, key: tcp}\n"
+				   "  - {id: ssh22, kind: port, key: \"*/*:22\"}\n"
+				   "  - {id: dns, kind: port, key: \"udp6/[::]:53\"}\n"
+				   "  - {id: dns1, kind: port, key: 'udp6/\\[::1]:53'}\n"
+				   "  - {id: dns2, kind: port, key: \"=udp6/[::2]:53\"}\n");
+
+	assert_string_equal(which_kind(rs, ENTRY_PACKAGE, "bash:amd64"), "bash");
+	assert_string_equal(which_kind(rs, ENTRY_PACKAGE, "bash:i386"), "i386");
+	assert_string_equal(which_kind(rs, ENTRY_PACKAGE, "bash"), "-");
+	assert_string_equal(which_kind(rs, ENTRY_PACKAGE, "libc6:amd64"), "libs");
+	assert_string_equal(which_kind(rs, ENTRY_PACKAGE, "libc6:i386"), "i386"); /* last wins */
+	assert_string_equal(which_kind(rs, ENTRY_SERVICE, "ssh.service"), "ssh");
+	assert_string_equal(which_kind(rs, ENTRY_SERVICE, "ssh.socket"), "-");
+	/* A literal key covers the keys below it, at '/' boundaries. */
+	assert_string_equal(which_kind(rs, ENTRY_PORT, "tcp/0.0.0.0:80"), "tcp");
+	assert_string_equal(which_kind(rs, ENTRY_PORT, "tcp6/[::]:80"), "-");
+	assert_string_equal(which_kind(rs, ENTRY_PORT, "tcp/0.0.0.0:22"), "ssh22");
+	assert_string_equal(which_kind(rs, ENTRY_PORT, "tcp6/[::]:22"), "ssh22");
+	assert_string_equal(which_kind(rs, ENTRY_PORT, "tcp/0.0.0.0:222"), "tcp");
+	assert_string_equal(which_kind(rs, ENTRY_PORT, "udp6/[::]:53"), "dns");
+	/* A port's '[' is literal, escaped or not: no class. */
+	assert_string_equal(which_kind(rs, ENTRY_PORT, "udp6/[::1]:53"), "dns1");
+	assert_string_equal(which_kind(rs, ENTRY_PORT, "udp6/:53"), "-");
+	assert_string_equal(which_kind(rs, ENTRY_PORT, "udp6/[::2]:53"), "dns2");
+	assert_string_equal(which_kind(rs, ENTRY_PORT, "udp6/[::3]:53"), "-");
+	rule_set_free(rs);
+}
+
+static void test_set_match_kind_mount_keys_are_paths(void **state)
+{
+	(void)state;
+	struct rule_set *rs =
+		load("rules:\n"
+		     "  - {id: all, kind: mount, path: /}\n"
+		     "  - {id: boot, kind: mount, path: /boot}\n"
+		     "  - {id: root, kind: mount, path: \"=/\"}\n"
+		     "  - {id: home, kind: mount, path: \"/home/*\"}\n"
+		     "  - {id: user, kind: mount, path: \"/run/user/**\", exclude: true}\n"
+		     "  - {id: snap, kind: mount, path: /snap, exclude: true}\n");
+
+	assert_string_equal(which_kind(rs, ENTRY_MOUNT, "/"), "root");
+	assert_string_equal(which_kind(rs, ENTRY_MOUNT, "/boot"), "boot");
+	assert_string_equal(which_kind(rs, ENTRY_MOUNT, "/boot/efi"), "boot");
+	assert_string_equal(which_kind(rs, ENTRY_MOUNT, "/bootx"), "all");
+	assert_string_equal(which_kind(rs, ENTRY_MOUNT, "/home/ann"), "home");
+	assert_string_equal(which_kind(rs, ENTRY_MOUNT, "/home/ann/x"), "all");
+	assert_string_equal(which_kind(rs, ENTRY_MOUNT, "/run/user"), "all");
+	assert_string_equal(which_kind(rs, ENTRY_MOUNT, "/run/user/1000"), "-");
+	assert_string_equal(which_kind(rs, ENTRY_MOUNT, "/run/user/1000/doc"), "-");
+	assert_true(excluded_kind(rs, ENTRY_MOUNT, "/run/user/1000/doc"));
+	assert_true(excluded_kind(rs, ENTRY_MOUNT, "/snap"));
+	assert_true(excluded_kind(rs, ENTRY_MOUNT, "/snap/core/1"));
+	assert_false(excluded_kind(rs, ENTRY_MOUNT, "/snapx"));
+	assert_string_equal(which_kind(rs, ENTRY_MOUNT, "/snapx"), "all");
+	/* A trailing '/' in a key is not a different path. */
+	assert_string_equal(which_kind(rs, ENTRY_MOUNT, "/boot/"), "boot");
+	rule_set_free(rs);
+}
+
+static void test_set_match_kind_last_match_wins_and_excludes_win(void **state)
+{
+	(void)state;
+	struct rule_set *rs =
+		load("rules:\n"
+		     "  - {id: x-first, kind: user, key: \"systemd-*\", exclude: true}\n"
+		     "  - {id: all, kind: user, key: \"*\"}\n"
+		     "  - {id: root, kind: user, key: root}\n"
+		     "  - {id: sd, kind: user, key: \"systemd-*\"}\n"
+		     "  - {id: late, kind: user, key: \"r*\"}\n"
+		     "  - {id: nobody, kind: user, key: nobody, exclude: true}\n");
+
+	assert_string_equal(which_kind(rs, ENTRY_USER, "ann"), "all");
+	assert_string_equal(which_kind(rs, ENTRY_USER, "root"), "late"); /* the last one */
+	assert_string_equal(which_kind(rs, ENTRY_USER, "rob"), "late");
+	/* Exclusions win whatever their place. */
+	assert_string_equal(which_kind(rs, ENTRY_USER, "systemd-network"), "-");
+	assert_true(excluded_kind(rs, ENTRY_USER, "systemd-network"));
+	assert_string_equal(which_kind(rs, ENTRY_USER, "nobody"), "-");
+	assert_true(excluded_kind(rs, ENTRY_USER, "nobody"));
+	assert_false(excluded_kind(rs, ENTRY_USER, "root"));
+	rule_set_free(rs);
+}
+
+static void test_set_match_kind_keeps_kinds_apart(void **state)
+{
+	(void)state;
+	struct rule_set *rs = load("scan:\n  exclude: [/proc]\n"
+				   "rules:\n"
+				   "  - {id: files, path: /}\n"
+				   "  - {id: users, kind: user, key: \"*\"}\n"
+				   "  - {id: nouser, kind: user, key: games, exclude: true}\n"
+				   "  - {id: groups, kind: group, key: root}\n"
+				   "  - {id: mounts, kind: mount, path: /boot}\n"
+				   "  - {id: nofile, path: /games, exclude: true}\n"
+				   "  - {id: nomount, kind: mount, path: /tmp, exclude: true}\n");
+
+	/* A user rule is not a group rule, nor a file rule, and so on. */
+	assert_string_equal(which_kind(rs, ENTRY_USER, "root"), "users");
+	assert_string_equal(which_kind(rs, ENTRY_GROUP, "root"), "groups");
+	assert_string_equal(which_kind(rs, ENTRY_GROUP, "adm"), "-");
+	assert_string_equal(which_kind(rs, ENTRY_PACKAGE, "root"), "-");
+	assert_string_equal(which_kind(rs, ENTRY_SERVICE, "x.service"), "-");
+	assert_string_equal(which_kind(rs, ENTRY_MOUNT, "/"), "-"); /* "files" is for files */
+	assert_string_equal(which_kind(rs, ENTRY_MOUNT, "/boot"), "mounts");
+	assert_string_equal(which(rs, "/boot"), "files");
+	assert_string_equal(which(rs, "/root"), "files");
+	/* ENTRY_FILE is rule_set_match() itself. */
+	assert_string_equal(which_kind(rs, ENTRY_FILE, "/etc"), "files");
+	assert_string_equal(which_kind(rs, ENTRY_FILE, "/games/x"), "-");
+	assert_true(excluded_kind(rs, ENTRY_FILE, "/games/x"));
+	assert_true(excluded_kind(rs, ENTRY_FILE, "/proc/1"));
+	/* Exclusions stay in their kind too; scan.exclude is about files. */
+	assert_false(excluded_kind(rs, ENTRY_USER, "/games"));
+	assert_true(excluded_kind(rs, ENTRY_USER, "games"));
+	assert_false(excluded_kind(rs, ENTRY_FILE, "/tmp"));
+	assert_true(excluded_kind(rs, ENTRY_MOUNT, "/tmp"));
+	assert_false(excluded_kind(rs, ENTRY_MOUNT, "/proc"));
+	assert_false(excluded_kind(rs, ENTRY_MOUNT, "/games"));
+	assert_string_equal(which(rs, "/tmp/x"), "files");
+	/* Rules of other kinds reach no directory of the walker. */
+	assert_true(rule_set_may_match_below(rs, "/usr", 4));
+	/* Kinds that do not exist. */
+	assert_null(rule_set_match_kind(rs, (enum entry_kind)0, "root", 4));
+	assert_null(rule_set_match_kind(rs, (enum entry_kind)(ENTRY__KIND_MAX + 1), "root", 4));
+	assert_false(rule_set_excluded_kind(rs, (enum entry_kind)0, "games", 5));
+	assert_false(rule_set_excluded_kind(rs, (enum entry_kind) - 1, "games", 5));
+	rule_set_free(rs);
+
+	/* Only rules of other kinds: no file is covered, no directory entered. */
+	rs = load("rules:\n  - {kind: mount, path: /}\n  - {kind: sysctl, key: \"**\"}\n");
+	assert_string_equal(which(rs, "/etc"), "-");
+	assert_false(mmb(rs, "/"));
+	assert_string_equal(which_kind(rs, ENTRY_MOUNT, "/"), "rule-1");
+	rule_set_free(rs);
+}
+
+static void test_set_match_kind_long_keys(void **state)
+{
+	(void)state;
+	struct rule_set *rs = load("rules:\n"
+				   "  - {id: svc, kind: service, key: \"*.service\"}\n"
+				   "  - {id: mnt, kind: mount, path: /srv}\n");
+	char key[3000];
+
+	memset(key, 'a', sizeof(key));
+	memcpy(key + sizeof(key) - 9, ".service", 9);
+	assert_string_equal(which_kind(rs, ENTRY_SERVICE, key), "svc");
+	key[0] = '/';
+	memcpy(key, "/srv/", 5);
+	assert_string_equal(which_kind(rs, ENTRY_MOUNT, key), "mnt");
+	rule_set_free(rs);
+}
+
+/* File matching is the same with rules of other kinds among the file rules. */
+static void test_set_match_files_ignore_rules_of_other_kinds(void **state)
+{
+	(void)state;
+	struct strbuf plain = STRBUF_INIT, mixed = STRBUF_INIT, sb = STRBUF_INIT;
+
+	for (int round = 0; round < 10; round++) {
+		struct rule_set *a, *b;
+		unsigned nrules = 5 + rnd(30);
+
+		strbuf_reset(&plain);
+		strbuf_reset(&mixed);
+		assert_int_equal(strbuf_adds(&plain, "rules:\n"), 0);
+		assert_int_equal(strbuf_adds(&mixed, "rules:\n"), 0);
+		for (unsigned i = 0; i < nrules; i++) {
+			random_pattern(&sb);
+			assert_int_equal(
+				strbuf_addf(&plain, "  - {id: r%u, path: \"%s\"}\n", i, sb.buf), 0);
+			assert_int_equal(
+				strbuf_addf(&mixed, "  - {id: r%u, path: \"%s\"}\n", i, sb.buf), 0);
+			/* The same pattern for a mount, and a catch-all of another kind. */
+			assert_int_equal(strbuf_addf(&mixed,
+						     "  - {id: m%u, kind: mount, path: \"%s\"%s}\n"
+						     "  - {id: u%u, kind: user, key: \"**\"}\n",
+						     i, sb.buf, rnd(4) ? "" : ", exclude: true", i),
+					 0);
+		}
+		a = load(plain.buf);
+		b = load(mixed.buf);
+		for (int i = 0; i < 500; i++) {
+			const struct rule *ra, *rb;
+
+			random_path(&sb);
+			ra = rule_set_match(a, sb.buf, sb.len);
+			rb = rule_set_match(b, sb.buf, sb.len);
+			assert_int_equal(!ra, !rb);
+			if (ra)
+				assert_string_equal(rule_id(ra), rule_id(rb));
+			assert_ptr_equal(rb, rule_set_match_slow(b, sb.buf, sb.len));
+			assert_int_equal(rule_set_excluded(a, sb.buf, sb.len),
+					 rule_set_excluded(b, sb.buf, sb.len));
+			assert_int_equal(rule_set_may_match_below(a, sb.buf, sb.len),
+					 rule_set_may_match_below(b, sb.buf, sb.len));
+			assert_int_equal(rule_set_may_match_below_slow(b, sb.buf, sb.len),
+					 rule_set_may_match_below(b, sb.buf, sb.len));
+		}
+		rule_set_free(a);
+		rule_set_free(b);
+	}
+	strbuf_release(&plain);
+	strbuf_release(&mixed);
+	strbuf_release(&sb);
+}
+
+/* ---- packages: the unowned scope ---- */
+
+static bool unowned(const struct rule_set *rs, const char *path)
+{
+	return rule_set_unowned_scope(rs, path, strlen(path));
+}
+
+static void test_set_unowned_scope_defaults(void **state)
+{
+	(void)state;
+	struct rule_set *rs = load("");
+
+	assert_true(unowned(rs, "/usr"));
+	assert_true(unowned(rs, "/usr/bin/evil"));
+	assert_true(unowned(rs, "/bin/x"));
+	assert_true(unowned(rs, "/sbin/x"));
+	assert_true(unowned(rs, "/lib/x"));
+	assert_true(unowned(rs, "/lib64/ld-linux-x86-64.so.2"));
+	assert_true(unowned(rs, "/lib32/x"));
+	assert_true(unowned(rs, "/libx32/x"));
+	assert_true(unowned(rs, "/boot/vmlinuz"));
+	assert_false(unowned(rs, "/usrx/bin"));
+	assert_false(unowned(rs, "/etc/passwd"));
+	assert_false(unowned(rs, "/var/lib/x"));
+	assert_false(unowned(rs, "/usr/local"));
+	assert_false(unowned(rs, "/usr/local/bin/tool"));
+	assert_true(unowned(rs, "/usr/localx"));
+	assert_false(unowned(rs, "/usr/lib/python3/dist-packages/__pycache__"));
+	assert_false(unowned(rs, "/usr/lib/python3/__pycache__/a.cpython-311.pyc"));
+	assert_true(unowned(rs, "/usr/lib/python3/__pycache__x/a"));
+	rule_set_free(rs);
+}
+
+static void test_set_unowned_scope_follows_the_policy(void **state)
+{
+	(void)state;
+	struct rule_set *rs = load("packages:\n"
+				   "  unowned: [/opt, \"/srv/*/bin\", \"*.so\"]\n"
+				   "  unowned_exclude: [/opt/local, \"*.pyc\"]\n");
+
+	assert_true(unowned(rs, "/opt/x"));
+	assert_false(unowned(rs, "/opt/local/x"));
+	assert_false(unowned(rs, "/opt/a.pyc"));
+	/* A glob takes its matches' subtrees, as an exclusion does. */
+	assert_true(unowned(rs, "/srv/app/bin"));
+	assert_true(unowned(rs, "/srv/app/bin/tool"));
+	assert_false(unowned(rs, "/srv/app/lib/tool"));
+	assert_true(unowned(rs, "/home/ann/libx.so"));
+	assert_false(unowned(rs, "/usr/bin/x")); /* the defaults are replaced */
+	rule_set_free(rs);
+
+	rs = load("packages:\n  unowned: []\n");
+	assert_false(unowned(rs, "/usr/bin/x"));
+	rule_set_free(rs);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -308,6 +623,15 @@ int main(void)
 		cmocka_unit_test(test_set_excluded_takes_subtree_and_beats_later_rules),
 		cmocka_unit_test(test_set_may_match_below_prunes_only_what_no_rule_reaches),
 		cmocka_unit_test(test_set_match_index_agrees_with_brute_force),
+		cmocka_unit_test(test_set_match_kind_sysctl_globs_see_the_whole_key),
+		cmocka_unit_test(test_set_match_kind_literal_keys_and_components),
+		cmocka_unit_test(test_set_match_kind_mount_keys_are_paths),
+		cmocka_unit_test(test_set_match_kind_last_match_wins_and_excludes_win),
+		cmocka_unit_test(test_set_match_kind_keeps_kinds_apart),
+		cmocka_unit_test(test_set_match_kind_long_keys),
+		cmocka_unit_test(test_set_match_files_ignore_rules_of_other_kinds),
+		cmocka_unit_test(test_set_unowned_scope_defaults),
+		cmocka_unit_test(test_set_unowned_scope_follows_the_policy),
 	};
 	return cmocka_run_group_tests_name("rules/match", tests, NULL, NULL);
 }
