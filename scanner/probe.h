@@ -8,6 +8,7 @@
 #include "common/entry.h"
 
 struct diag;
+struct strbuf;
 
 /**
  * Probes: inventories of system state beside the walker. Each probe reads
@@ -95,5 +96,99 @@ int probe_open(int rootfd, const char *path, int flags);
  * MiB (-EFBIG beyond). Returns 0 or a negative errno (-ENOENT when absent).
  */
 int probe_read_file(int rootfd, const char *path, char **ret_buf, size_t *ret_len);
+
+/*
+ * Helpers shared by the probes (scanner/probe_io.c), for what every one of
+ * them does the same way: reporting findings, reading a one-file source
+ * line by line, splitting fields, checking numbers, building comma lists
+ * and emitting entries.
+ */
+
+/**
+ * Report a finding through ctx->finding (nothing when it is NULL): @probe
+ * ("module"), @file relative to the root, @line 1-based (0: not about one
+ * line), and the message formatted from @fmt, cut to 255 bytes.
+ */
+__attribute__((format(printf, 5, 6))) void probe_findingf(const struct probe_ctx *ctx,
+							  const char *probe, const char *file,
+							  unsigned line, const char *fmt, ...);
+
+/** probe_source_read() returns this (> 0) when something else than a file sits at the path. */
+#define PROBE_NOT_A_FILE 2
+
+/**
+ * probe_read_file() of the source @path of @probe, its failures sorted out:
+ * returns 0 and the buffer (*ret_buf, *ret_len, as probe_read_file());
+ * PROBE_UNAVAILABLE when @path does not exist; PROBE_NOT_A_FILE when a
+ * directory, a device, a symlink loop... sits there (a finding on line 0
+ * says "cannot read '@path': ..."); another negative errno (with @reterr)
+ * when it cannot be read. *ret_buf and *ret_len are written only on 0.
+ */
+int probe_source_read(const struct probe_ctx *ctx, const char *probe, const char *path,
+		      char **ret_buf, size_t *ret_len, struct diag *reterr);
+
+/** An iterator over the lines of a buffer of probe_read_file(), cut in place. */
+struct probe_lines {
+	char *p, *end;
+	unsigned line; /**< the 1-based number of the line last returned */
+};
+
+/** Start iterating over the @len bytes at @buf (NUL-terminated at @buf[@len]). */
+void probe_lines_init(struct probe_lines *it, char *buf, size_t len);
+
+/**
+ * The next line, NUL-terminated in place without its '\n', or NULL at the
+ * end (it->line is its number). A line that holds a NUL byte is reported
+ * (@probe, @file: "malformed line: contains a NUL byte") and skipped.
+ */
+char *probe_lines_next(struct probe_lines *it, const struct probe_ctx *ctx, const char *probe,
+		       const char *file);
+
+/**
+ * Split @s in place at runs of blanks (spaces and tabs) into at most @max
+ * @fields. Returns the number of fields in @s: all are counted, also the
+ * ones beyond @max, which are not stored.
+ */
+size_t probe_fields_split(char *s, char **fields, size_t max);
+
+/** Whether @s is a non-empty string of decimal digits (of any length). */
+bool probe_is_decimal(const char *s);
+
+/**
+ * Parse the non-empty decimal digits @s into *@ret_value, refusing a value
+ * above @max (and anything but digits). Returns true when *@ret_value was
+ * written.
+ */
+bool probe_parse_decimal(const char *s, uint64_t max, uint64_t *ret_value);
+
+/** A qsort() comparator for an array of C strings (char * or const char *). */
+int probe_strptr_cmp(const void *a, const void *b);
+
+/**
+ * Sort the @n strings @v in place and write them into @out (its contents
+ * replaced) as a comma list without duplicates: {"b", "a", "b"} -> "a,b".
+ * Returns 0 or -ENOMEM.
+ */
+int probe_list_join(const char **v, size_t n, struct strbuf *out);
+
+/**
+ * The comma list @list sorted, without empty names or duplicates, into @out
+ * (its contents replaced): "b,a,,b" -> "a,b". Returns 0 or -ENOMEM.
+ */
+int probe_list_sort(const char *list, struct strbuf *out);
+
+/** Set @p to the property @name with the NUL-terminated @value (borrowed). */
+void probe_prop_set(struct entry_prop *p, const char *name, const char *value);
+
+/** Write the @n bytes at @bytes as lowercase hex into @out (2 * @n + 1 bytes, NUL-terminated). */
+void probe_hex(const uint8_t *bytes, size_t n, char *out);
+
+/**
+ * Emit through ctx->emit an entry of @kind keyed @key (@key_len bytes)
+ * with the properties @props (a blob of entry_props_encode()). Returns what
+ * emit returned.
+ */
+int probe_emit_entry(const struct probe_ctx *ctx, enum entry_kind kind, const char *key,
+		     size_t key_len, const struct strbuf *props);
 
 #endif /* DRIFT_SCANNER_PROBE_H */
