@@ -37,6 +37,11 @@ enum {
 	LONG_COUNT_EXPECTED,
 	LONG_TRUST_CTIME,
 	LONG_SAMPLE,
+	LONG_ROOT,
+	LONG_PROBES,
+	LONG_UPGRADE,
+	LONG_LAST_UPGRADE,
+	LONG_UNOWNED,
 };
 
 static const struct option long_options[] = {
@@ -60,6 +65,11 @@ static const struct option long_options[] = {
 	{ "count-expected", no_argument, NULL, LONG_COUNT_EXPECTED },
 	{ "trust-ctime", no_argument, NULL, LONG_TRUST_CTIME },
 	{ "sample", required_argument, NULL, LONG_SAMPLE },
+	{ "root", required_argument, NULL, LONG_ROOT },
+	{ "probes", required_argument, NULL, LONG_PROBES },
+	{ "upgrade", required_argument, NULL, LONG_UPGRADE },
+	{ "last-upgrade", no_argument, NULL, LONG_LAST_UPGRADE },
+	{ "unowned", no_argument, NULL, LONG_UNOWNED },
 	{ "help", no_argument, NULL, 'h' },
 	{ NULL, 0, NULL, 0 },
 };
@@ -105,6 +115,16 @@ static unsigned opt_bit(int c)
 	case LONG_TRUST_CTIME:
 	case LONG_SAMPLE:
 		return OPT_TRUST_CTIME;
+	case LONG_ROOT:
+		return OPT_ROOT;
+	case LONG_PROBES:
+		return OPT_PROBES;
+	case LONG_UPGRADE:
+		return OPT_UPGRADE;
+	case LONG_LAST_UPGRADE:
+		return OPT_LAST_UPGRADE;
+	case LONG_UNOWNED:
+		return OPT_UNOWNED;
 	}
 	return 0;
 }
@@ -304,6 +324,31 @@ int cli_args_parse(const struct cli_command *cmd, int argc, char **argv, struct 
 					arg);
 			}
 			break;
+		case LONG_ROOT:
+			if (arg[0] != '/') {
+				cli_args_release(&a);
+				return usage_error(cmd, "--root takes an absolute path, not '%s'",
+						   arg);
+			}
+			a.root = arg;
+			break;
+		case LONG_PROBES:
+			a.probes = arg;
+			break;
+		case LONG_UPGRADE:
+			if (strcmp(arg, "pre") && strcmp(arg, "post")) {
+				cli_args_release(&a);
+				return usage_error(cmd, "--upgrade takes 'pre' or 'post', not '%s'",
+						   arg);
+			}
+			a.upgrade = arg;
+			break;
+		case LONG_LAST_UPGRADE:
+			a.last_upgrade = true;
+			break;
+		case LONG_UNOWNED:
+			a.unowned = true;
+			break;
 		}
 	}
 	a.operands = argv + optind;
@@ -317,6 +362,8 @@ void cli_args_release(struct cli_args *args)
 	free(args->excludes);
 	free(args->db_default);
 	free(args->policy_default);
+	free(args->root_real);
+	args->root_real = NULL;
 	args->policy_default = NULL;
 	args->excludes = NULL;
 	args->nexcludes = 0;

@@ -4,6 +4,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <signal.h>
 #include <stdio.h>
 
 #include "common/entry.h"
@@ -71,6 +72,11 @@ enum cli_opt {
 	OPT_ALLOW_INSECURE = 1 << 15,
 	OPT_COUNT_EXPECTED = 1 << 16,
 	OPT_TRUST_CTIME = 1 << 17,
+	OPT_ROOT = 1 << 18,
+	OPT_PROBES = 1 << 19,
+	OPT_UPGRADE = 1 << 20,
+	OPT_LAST_UPGRADE = 1 << 21,
+	OPT_UNOWNED = 1 << 22,
 };
 
 enum cli_color {
@@ -105,6 +111,12 @@ struct cli_args {
 	bool count_expected;  /**< --count-expected: expected deviations count in the exit code */
 	bool trust_ctime;     /**< --trust-ctime: reuse the baseline's hash of unchanged files */
 	unsigned sample;      /**< --sample PERCENT: re-hash this share anyway (default 1) */
+	const char *root;     /**< --root DIR: the host's files and state are under DIR */
+	const char *probes;   /**< --probes LIST: "all", "none" or names, comma-separated */
+	const char *upgrade;  /**< --upgrade pre|post: the apt hook's snapshots */
+	bool last_upgrade;    /**< --last-upgrade: diff the newest apt pre/post pair */
+	bool unowned;         /**< --unowned: verify also lists files no package owns */
+	char *root_real;      /**< owned: --root resolved by cli_root_open(); "" for "/" */
 };
 
 /** A command: its name, one-line summary, usage text and entry point. */
@@ -117,7 +129,7 @@ struct cli_command {
 };
 
 extern const struct cli_command cmd_init_def, cmd_check_def, cmd_scan_def, cmd_diff_def,
-	cmd_snapshots_def, cmd_policy_def, cmd_help_def;
+	cmd_verify_def, cmd_snapshots_def, cmd_policy_def, cmd_help_def;
 /** Every command, NULL-terminated, in help order. */
 extern const struct cli_command *const cli_commands[];
 const struct cli_command *cli_command_find(const char *name);
@@ -179,6 +191,13 @@ struct cli_output {
 int cli_output_open(struct cli_output *out, const struct cli_args *args);
 /** Finish: flush, rename into place (if @ok) or remove the temporary file. Returns an exit code. */
 int cli_output_close(struct cli_output *out, bool ok);
+/**
+ * Close @out, keeping the report when @code (the run's exit code so far) is
+ * not a failure. Returns @code, or the output's failure when closing failed.
+ */
+int cli_output_finish(struct cli_output *out, int code);
+/** Finish @rep: the exit code for its counts, or the output failure (printed). */
+int cli_report_finish(struct report *rep);
 
 /* ---- running a scan into a snapshot (cli/run.c) ---- */
 
@@ -197,6 +216,8 @@ void cli_params_from_policy(struct snap_new *params, const struct rule_set *rule
 void cli_signals_install(void);
 /** Whether SIGINT or SIGTERM arrived. */
 bool cli_interrupted(void);
+/** The flag itself, for code that polls it on other threads (scan_verify()). */
+volatile sig_atomic_t *cli_interrupted_flag(void);
 
 /**
  * Scan @roots into a new snapshot described by @params, with progress on a
@@ -218,7 +239,20 @@ int cli_scan_into(struct snap_store *st, const struct snap_new *params,
  * printing the problem.
  */
 int cli_roots_resolve(char *const *paths, size_t npaths, const struct rule_set *rules,
-		      char ***ret_roots, size_t *ret_nroots);
+		      const struct cli_args *args, char ***ret_roots, size_t *ret_nroots);
+
+/*
+ * --root DIR: the host's files are under DIR, and keys (paths in
+ * snapshots, roots) are what they would be on that host: DIR/etc/passwd is
+ * stored as /etc/passwd. Paths the user names are taken as inside DIR.
+ */
+
+/** Resolve --root (if given) into args->root_real. Returns 0 or an exit code. */
+int cli_root_open(struct cli_args *args);
+/** The resolved root without a trailing '/': "" when there is none or it is "/". */
+const char *cli_root(const struct cli_args *args);
+/** The host path of @key under the root (malloc()ed; NULL: out of memory). */
+char *cli_root_join(const struct cli_args *args, const char *key);
 void cli_roots_free(char **roots, size_t nroots);
 
 /**
@@ -226,7 +260,8 @@ void cli_roots_free(char **roots, size_t nroots);
  * reported as removed entries, not as a failure to scan). Returns 0 or an
  * exit code.
  */
-int cli_roots_existing(char *const *roots, size_t nroots, char ***ret_roots, size_t *ret_nroots);
+int cli_roots_existing(char *const *roots, size_t nroots, const struct cli_args *args,
+		       char ***ret_roots, size_t *ret_nroots);
 
 /** Refuse roots that are not at or below one of @base's roots. Returns 0 or an exit code. */
 int cli_roots_within(char *const *roots, size_t nroots, const struct snap_info *base);
@@ -241,6 +276,56 @@ int cli_roots_within(char *const *roots, size_t nroots, const struct snap_info *
 int cli_compare_report(struct snap_store *st, const char *command, const struct snap_info *old,
 		       const struct snap_info *new, const char *const *roots, size_t nroots,
 		       const struct rule_set *rules, bool live, const struct cli_args *args);
+
+/* ---- probes of system state (cli/probes.c) ---- */
+
+/**
+ * The probes a scan runs, as names from probe_list: --probes (all, none, or
+ * a comma list); else none when the user named paths (@have_paths); else
+ * what @base asked for (a check or scan against a baseline); else the
+ * policy's. *ret_names is malloc()ed (the strings are static). Returns 0
+ * or an exit code.
+ */
+int cli_probes_select(const struct cli_args *args, const struct rule_set *rules,
+		      const struct snap_info *base, bool have_paths, const char ***ret_names,
+		      size_t *ret_n);
+
+/**
+ * Run params->probes under --root into @w, entries filtered by @rules, and
+ * record package ownership when the package probe ran and attribution is
+ * on. Returns 0 or an exit code (the writer failed, or an interruption).
+ */
+int cli_probes_run(struct snap_store *st, struct snap_writer *w, const struct snap_new *params,
+		   const struct rule_set *rules, const struct cli_args *args);
+
+/* ---- package attribution (cli/attrib.c) ---- */
+
+struct cli_attrib;
+
+/** Storage for the package strings a report_verdict points to. */
+struct cli_attrib_note {
+	char package[160]; /**< "name:arch" */
+	char old_version[96], new_version[96];
+};
+
+/**
+ * Prepare attribution of the deviations from @old to @new: *ret is NULL
+ * (nothing to do) when the policy turns attribution off or @new recorded no
+ * package ownership. Returns 0 or a negative errno.
+ */
+int cli_attrib_open(struct snap_store *st, const struct snap_info *old,
+		    const struct snap_info *new, const struct rule_set *rules,
+		    const struct cli_args *args, struct cli_attrib **ret);
+void cli_attrib_free(struct cli_attrib *a);
+/** Whether the old snapshot has no package data (so upgrades cannot be told). */
+bool cli_attrib_old_missing(const struct cli_attrib *a);
+/**
+ * Revise the policy's verdict @v on the file deviation @d by what the
+ * packages say (see attrib.c), filling @ro (the owning package, or the
+ * unowned flag; strings kept in @note). Returns 0 or a negative errno.
+ */
+int cli_attrib_apply(struct cli_attrib *a, const struct deviation *d, struct rule_verdict *v,
+		     struct report_owner *ro, struct cli_attrib_note *note);
 
 /** The one line init and scan print: "drift COMMAND: WHAT 'LABEL' (#ID): N entries, ..." */
 void cli_print_scan_summary(const char *command, const char *what, const struct snap_info *info,

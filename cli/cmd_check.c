@@ -18,7 +18,8 @@ static int cmd_check(struct cli_args *args)
 	struct diag d = { 0 };
 	struct stat sb;
 	char **roots = NULL;
-	size_t nroots = 0;
+	const char **probes = NULL;
+	size_t nroots = 0, nprobes = 0;
 	const char *db = cli_db_path(args);
 	int r, code = 0;
 
@@ -30,6 +31,9 @@ static int cmd_check(struct cli_args *args)
 	code = cli_policy_load(args, &rules);
 	if (code)
 		return code;
+	code = cli_root_open(args);
+	if (code)
+		goto out;
 	code = cli_store_open(args, SNAP_OPEN_WRITE, &st);
 	if (code)
 		goto out;
@@ -42,7 +46,7 @@ static int cmd_check(struct cli_args *args)
 	}
 
 	if (args->noperands) {
-		code = cli_roots_resolve(args->operands, args->noperands, rules, &roots, &nroots);
+		code = cli_roots_resolve(args->operands, args->noperands, rules, args, &roots, &nroots);
 		if (code)
 			goto out;
 		code = cli_roots_within(roots, nroots, &base);
@@ -51,7 +55,7 @@ static int cmd_check(struct cli_args *args)
 		params.roots = (const char *const *)roots;
 		params.nroots = nroots;
 	} else {
-		code = cli_roots_existing(base.roots, base.nroots, &roots, &nroots);
+		code = cli_roots_existing(base.roots, base.nroots, args, &roots, &nroots);
 		if (code)
 			goto out;
 		params.roots = (const char *const *)roots;
@@ -70,6 +74,11 @@ static int cmd_check(struct cli_args *args)
 	params.cross_mounts = args->cross_mounts || base.cross_mounts;
 	params.purpose = SNAP_PURPOSE_CHECK;
 	params.keep = args->keep;
+	code = cli_probes_select(args, rules, &base, args->noperands > 0, &probes, &nprobes);
+	if (code)
+		goto out;
+	params.probes = probes;
+	params.nprobes = nprobes;
 
 	cli_signals_install();
 	code = cli_scan_into(st, &params, rules, args->trust_ctime ? &base : NULL, args, &info,
@@ -89,6 +98,7 @@ out:
 	snap_info_release(&info);
 	snap_store_free(st);
 	cli_roots_free(roots, nroots);
+	free(probes);
 	rule_set_free(rules);
 	return code;
 }
@@ -128,11 +138,14 @@ const struct cli_command cmd_check_def = {
 		"                     baseline's)\n"
 		"  --cross-mounts     descend into other file systems below a root\n"
 		"  --threads N        walker threads (default: the policy's, else one per CPU)\n"
+		"  --probes LIST      system state to inventory: all, none, or a comma list\n"
+		"                     (default: the baseline's; none when PATHs are given)\n"
+		"  --root DIR         the host is under DIR (see 'drift init --help')\n"
 		"  --allow-insecure   as root, use a policy or database others could have written\n"
 		"  -q, --quiet        no progress line\n"
 		"  -h, --help         show this help\n",
 	.opts = OPT_DB | OPT_POLICY | OPT_TRUST_CTIME | OPT_COUNT_EXPECTED | OPT_ALLOW_INSECURE |
 		OPT_FORMAT | OPT_OUTPUT | OPT_COLOR | OPT_ALL_CHANGES | OPT_KEEP | OPT_EXCLUDE |
-		OPT_HASH | OPT_CROSS_MOUNTS | OPT_THREADS | OPT_QUIET,
+		OPT_HASH | OPT_CROSS_MOUNTS | OPT_THREADS | OPT_QUIET | OPT_PROBES | OPT_ROOT,
 	.run = cmd_check,
 };

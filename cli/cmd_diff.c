@@ -27,6 +27,34 @@ static int find_complete(struct snap_store *st, const char *name, struct snap_in
 	return 0;
 }
 
+struct last_upgrade {
+	int64_t pre, post; /* ids, 0 = none */
+	int64_t pre_of_post; /* the "-pre" before that "-post" */
+};
+
+static bool has_suffix(const char *s, const char *suffix)
+{
+	size_t n = strlen(s), m = strlen(suffix);
+
+	return n >= m && !strcmp(s + n - m, suffix);
+}
+
+static int find_upgrade(const struct snap_info *info, void *userdata)
+{
+	struct last_upgrade *lu = userdata;
+
+	if (info->purpose != SNAP_PURPOSE_UPGRADE || !info->complete || !info->label)
+		return 0;
+	/* Oldest first: the last "-post" wins, with the last "-pre" before it. */
+	if (has_suffix(info->label, "-pre")) {
+		lu->pre = info->id;
+	} else if (has_suffix(info->label, "-post") && lu->pre) {
+		lu->post = info->id;
+		lu->pre_of_post = lu->pre;
+	}
+	return 0;
+}
+
 static int cmd_diff(struct cli_args *args)
 {
 	struct snap_store *st = NULL;
@@ -34,6 +62,45 @@ static int cmd_diff(struct cli_args *args)
 	struct snap_info a = { 0 }, b = { 0 };
 	int code;
 
+	if (args->last_upgrade) {
+		struct last_upgrade lu = { 0 };
+		struct diag d = { 0 };
+		char pre[32], post[32];
+		int r;
+
+		if (args->noperands) {
+			fprintf(stderr, "drift diff: --last-upgrade takes no snapshots\n"
+					"see 'drift diff --help'\n");
+			return DRIFT_EXIT_USAGE;
+		}
+		code = cli_policy_load(args, &rules);
+		if (!code)
+			code = cli_root_open(args);
+		if (!code)
+			code = cli_store_open(args, SNAP_OPEN_READ, &st);
+		if (code)
+			goto out;
+		r = snap_list(st, find_upgrade, &lu, &d);
+		if (r < 0) {
+			cli_error("%s", d.msg);
+			code = exit_code_for_error(CLI_STAGE_STORE, r);
+			goto out;
+		}
+		if (!lu.post) {
+			cli_error("no complete pair of upgrade snapshots (apt-...-pre and -post) in "
+				  "the database; see dist/apt/99drift and drift(1)");
+			code = DRIFT_EXIT_NO_BASELINE;
+			goto out;
+		}
+		snprintf(pre, sizeof(pre), "%lld", (long long)lu.pre_of_post);
+		snprintf(post, sizeof(post), "%lld", (long long)lu.post);
+		code = find_complete(st, pre, &a);
+		if (!code)
+			code = find_complete(st, post, &b);
+		if (!code)
+			code = cli_compare_report(st, "diff", &a, &b, NULL, 0, rules, false, args);
+		goto out;
+	}
 	if (args->noperands != 2) {
 		fprintf(stderr,
 			"drift diff: takes two snapshots (labels or ids), not %zu\n"
@@ -44,13 +111,16 @@ static int cmd_diff(struct cli_args *args)
 	code = cli_policy_load(args, &rules);
 	if (code)
 		return code;
-	code = cli_store_open(args, SNAP_OPEN_READ, &st);
+	code = cli_root_open(args);
+	if (!code)
+		code = cli_store_open(args, SNAP_OPEN_READ, &st);
 	if (!code)
 		code = find_complete(st, args->operands[0], &a);
 	if (!code)
 		code = find_complete(st, args->operands[1], &b);
 	if (!code)
 		code = cli_compare_report(st, "diff", &a, &b, NULL, 0, rules, false, args);
+out:
 	snap_info_release(&a);
 	snap_info_release(&b);
 	snap_store_free(st);
@@ -63,12 +133,19 @@ const struct cli_command cmd_diff_def = {
 	.summary = "compare two stored snapshots",
 	.usage =
 		"usage: drift diff [options] OLD NEW\n"
+		"       drift diff [options] --last-upgrade\n"
 		"\n"
 		"Compare two stored snapshots, each named by its label or its id (see 'drift\n"
 		"snapshots'): what was added, removed and modified from OLD to NEW, classified\n"
-		"under the policy. Exit code as for 'drift check'.\n"
+		"under the policy. When both recorded their packages, a file an upgrade\n"
+		"replaced with the package's own content is expected, naming the package.\n"
+		"Exit code as for 'drift check'.\n"
 		"\n"
 		"options:\n"
+		"  --last-upgrade     compare the newest pair of the apt hook's snapshots\n"
+		"                     (apt-<time>-pre and -post, see 'drift scan --upgrade')\n"
+		"  --root DIR         where the snapshots' host is (a mounted image...): the\n"
+		"                     files whose content is checked against their packages\n"
 		"  --db PATH          database (default: /var/lib/drift/drift.db as root,\n"
 		"                     $XDG_STATE_HOME/drift/drift.db otherwise)\n"
 		"  --policy FILE      policy that classifies (default: as for 'drift init')\n"
@@ -82,6 +159,6 @@ const struct cli_command cmd_diff_def = {
 		"  -q, --quiet        accepted for symmetry; the report is the output\n"
 		"  -h, --help         show this help\n",
 	.opts = OPT_DB | OPT_POLICY | OPT_COUNT_EXPECTED | OPT_ALLOW_INSECURE | OPT_FORMAT |
-		OPT_OUTPUT | OPT_COLOR | OPT_ALL_CHANGES | OPT_QUIET,
+		OPT_OUTPUT | OPT_COLOR | OPT_ALL_CHANGES | OPT_QUIET | OPT_LAST_UPGRADE | OPT_ROOT,
 	.run = cmd_diff,
 };

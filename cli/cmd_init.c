@@ -17,13 +17,20 @@ static int cmd_init(struct cli_args *args)
 	struct snap_new params = { 0 };
 	struct diag d = { 0 };
 	char **roots = NULL;
-	size_t nroots = 0;
+	const char **probes = NULL;
+	size_t nroots = 0, nprobes = 0;
 	int r, code;
 
 	code = cli_policy_load(args, &rules);
 	if (code)
 		return code;
-	code = cli_roots_resolve(args->operands, args->noperands, rules, &roots, &nroots);
+	code = cli_root_open(args);
+	if (code)
+		goto out;
+	code = cli_probes_select(args, rules, NULL, args->noperands > 0, &probes, &nprobes);
+	if (code)
+		goto out;
+	code = cli_roots_resolve(args->operands, args->noperands, rules, args, &roots, &nroots);
 	if (code)
 		goto out;
 	code = cli_store_open(args, SNAP_OPEN_WRITE, &st);
@@ -55,6 +62,8 @@ static int cmd_init(struct cli_args *args)
 	params.nroots = nroots;
 	params.excludes = args->excludes;
 	params.nexcludes = args->nexcludes;
+	params.probes = probes;
+	params.nprobes = nprobes;
 	cli_params_from_policy(&params, rules, args);
 
 	cli_signals_install();
@@ -68,6 +77,7 @@ out:
 	snap_info_release(&info);
 	snap_store_free(st);
 	cli_roots_free(roots, nroots);
+	free(probes);
 	rule_set_free(rules);
 	return code;
 }
@@ -95,10 +105,15 @@ const struct cli_command cmd_init_def = {
 		"  --hash ALGO        content hash: xxh3-128, sha256 or none (default: the policy's)\n"
 		"  --cross-mounts     descend into other file systems below a root\n"
 		"  --threads N        walker threads (default: the policy's, else one per CPU)\n"
+		"  --probes LIST      system state to inventory: all, none, or a comma list of\n"
+		"                     package, user, service, sysctl, module, port, mount\n"
+		"                     (default: the policy's; none when PATHs are given)\n"
+		"  --root DIR         the host is under DIR (a mounted image, a container):\n"
+		"                     paths and probes are read there, stored as on that host\n"
 		"  --allow-insecure   as root, use a policy or database others could have written\n"
 		"  -q, --quiet        print nothing but errors\n"
 		"  -h, --help         show this help\n",
 	.opts = OPT_DB | OPT_POLICY | OPT_FORCE | OPT_EXCLUDE | OPT_HASH | OPT_CROSS_MOUNTS |
-		OPT_THREADS | OPT_ALLOW_INSECURE | OPT_QUIET,
+		OPT_THREADS | OPT_ALLOW_INSECURE | OPT_QUIET | OPT_PROBES | OPT_ROOT,
 	.run = cmd_init,
 };

@@ -23,6 +23,7 @@
 #include "common/diag.h"
 #include "common/pattern.h"
 #include "common/strbuf.h"
+#include "scanner/probe.h"
 #include <xxhash.h>
 
 #include "common/banned.h"
@@ -57,6 +58,11 @@ void cli_signals_install(void)
 bool cli_interrupted(void)
 {
 	return interrupted != 0;
+}
+
+volatile sig_atomic_t *cli_interrupted_flag(void)
+{
+	return &interrupted;
 }
 
 /* ---- the database ---- */
@@ -106,8 +112,93 @@ void cli_roots_free(char **roots, size_t nroots)
 	free(roots);
 }
 
+const char *cli_root(const struct cli_args *args)
+{
+	return args->root_real ? args->root_real : "";
+}
+
+int cli_root_open(struct cli_args *args)
+{
+	if (!args->root || args->root_real)
+		return 0;
+	args->root_real = realpath(args->root, NULL);
+	if (!args->root_real) {
+		cli_error("cannot use --root '%s': %s", cli_path(args->root, strlen(args->root), 0),
+			  strerror(errno));
+		return errno == ENOMEM ? DRIFT_EXIT_INTERNAL : DRIFT_EXIT_USAGE;
+	}
+	if (!strcmp(args->root_real, "/"))
+		args->root_real[0] = '\0'; /* "/" is no prefix at all */
+	return 0;
+}
+
+char *cli_root_join(const struct cli_args *args, const char *key)
+{
+	struct strbuf sb = STRBUF_INIT;
+	const char *root = cli_root(args);
+
+	if (!*root)
+		return strdup(key);
+	if (strbuf_adds(&sb, root) < 0 || (strcmp(key, "/") && strbuf_adds(&sb, key) < 0)) {
+		strbuf_release(&sb);
+		return NULL;
+	}
+	return strbuf_detach(&sb, NULL);
+}
+
+/*
+ * A root the user named, under --root: resolved on the host (symlinks
+ * followed), then made a key again by taking the root off. Returns 0, 1
+ * when it does not exist, or an exit code.
+ */
+static int root_resolve_under(const struct cli_args *args, const char *p, char **ret_key)
+{
+	const char *root = cli_root(args);
+	size_t rlen = strlen(root);
+	struct strbuf sb = STRBUF_INIT;
+	struct diag d = { 0 };
+	char *resolved = NULL;
+	int r;
+
+	if (rlen) {
+		/* Under --root, every path names a place inside it, relative or not. */
+		if (strbuf_adds(&sb, root) < 0 || (p[0] != '/' && strbuf_addch(&sb, '/') < 0) ||
+		    strbuf_adds(&sb, p) < 0) {
+			strbuf_release(&sb);
+			cli_error("out of memory");
+			return DRIFT_EXIT_INTERNAL;
+		}
+	}
+	r = scan_root_resolve(rlen ? sb.buf : p, &resolved, &d);
+	strbuf_release(&sb);
+	if (r == -ENOENT)
+		return 1;
+	if (r < 0) {
+		cli_error("cannot scan '%s': %s", cli_path(p, strlen(p), 0),
+			  d.msg[0] ? d.msg : strerror(-r));
+		return r == -ENOMEM ? DRIFT_EXIT_INTERNAL : DRIFT_EXIT_SCAN;
+	}
+	if (!rlen) {
+		*ret_key = resolved;
+		return 0;
+	}
+	if (strncmp(resolved, root, rlen) || (resolved[rlen] && resolved[rlen] != '/')) {
+		cli_error("'%s' leads outside --root '%s' (a symlink?)", cli_path(p, strlen(p), 0),
+			  cli_path(root, rlen, 1));
+		free(resolved);
+		return DRIFT_EXIT_USAGE;
+	}
+	*ret_key = strdup(resolved[rlen] ? resolved + rlen : "/");
+	free(resolved);
+	if (!*ret_key) {
+		cli_error("out of memory");
+		return DRIFT_EXIT_INTERNAL;
+	}
+	return 0;
+}
+
 int cli_roots_resolve(char *const *paths, size_t npaths, const struct rule_set *rules,
-		      char ***ret_roots, size_t *ret_nroots)
+		      const struct cli_args *args, char ***ret_roots, size_t *ret_nroots)
 {
 	const struct rule_scan *scan = rule_set_scan(rules);
 	bool defaults = npaths == 0;
@@ -121,16 +212,18 @@ int cli_roots_resolve(char *const *paths, size_t npaths, const struct rule_set *
 	}
 	for (size_t i = 0; i < n; i++) {
 		const char *p = defaults ? scan->roots[i] : paths[i];
-		struct diag d = { 0 };
-		int r = scan_root_resolve(p, &roots[count], &d);
+		int r = root_resolve_under(args, p, &roots[count]);
 
-		if (r == -ENOENT && defaults)
+		if (r == 1 && defaults)
 			continue;
-		if (r < 0) {
+		if (r == 1) {
 			cli_error("cannot scan '%s': %s", cli_path(p, strlen(p), 0),
-				  d.msg[0] ? d.msg : strerror(-r));
+				  strerror(ENOENT));
+			r = DRIFT_EXIT_SCAN;
+		}
+		if (r) {
 			cli_roots_free(roots, count);
-			return r == -ENOMEM ? DRIFT_EXIT_INTERNAL : DRIFT_EXIT_SCAN;
+			return r;
 		}
 		if (rule_set_excluded(rules, roots[count], strlen(roots[count])))
 			cli_warn("'%s' is excluded by the policy '%s': nothing below it is scanned",
@@ -148,7 +241,8 @@ int cli_roots_resolve(char *const *paths, size_t npaths, const struct rule_set *
 	return 0;
 }
 
-int cli_roots_existing(char *const *roots, size_t nroots, char ***ret_roots, size_t *ret_nroots)
+int cli_roots_existing(char *const *roots, size_t nroots, const struct cli_args *args,
+		       char ***ret_roots, size_t *ret_nroots)
 {
 	char **out = calloc(nroots + 1, sizeof(*out));
 	size_t n = 0;
@@ -159,9 +253,19 @@ int cli_roots_existing(char *const *roots, size_t nroots, char ***ret_roots, siz
 	}
 	for (size_t i = 0; i < nroots; i++) {
 		struct stat st;
+		char *host = cli_root_join(args, roots[i]);
+		int gone;
+
+		if (!host) {
+			cli_roots_free(out, n);
+			cli_error("out of memory");
+			return DRIFT_EXIT_INTERNAL;
+		}
 		/* Gone (or a parent became a file): everything below it is removed, not a failure.
 		 */
-		if (lstat(roots[i], &st) < 0 && (errno == ENOENT || errno == ENOTDIR))
+		gone = lstat(host, &st) < 0 && (errno == ENOENT || errno == ENOTDIR);
+		free(host);
+		if (gone)
 			continue;
 		out[n] = strdup(roots[i]);
 		if (!out[n]) {
@@ -214,6 +318,7 @@ struct scan_ctx {
 	uint64_t added;
 	char *db_real; /* the database's own path, resolved: never scanned */
 	size_t db_len;
+	size_t root_len; /* --root: the walker's paths start with it; keys do not */
 
 	/* --trust-ctime: one baseline lookup per worker, opened by that worker. */
 	const struct snap_info *reuse_base;
@@ -221,6 +326,22 @@ struct scan_ctx {
 	struct reuse_slot *slots;
 	uint64_t sample_mod, sample_slot; /* re-hash keys whose hash % mod == slot */
 };
+
+/* The key of the walker's @path: the path without the --root prefix. */
+static inline const char *path_key(const struct scan_ctx *ctx, const char *path, size_t len,
+				   size_t *ret_len)
+{
+	if (!ctx->root_len) {
+		*ret_len = len;
+		return path;
+	}
+	if (len == ctx->root_len) {
+		*ret_len = 1;
+		return "/";
+	}
+	*ret_len = len - ctx->root_len;
+	return path + ctx->root_len;
+}
 
 /* Files up to this size are hashed rather than looked up (see scan_reuse()). */
 #define REUSE_MIN_SIZE ((uint64_t)128 * 1024)
@@ -242,6 +363,8 @@ static bool scan_reuse(unsigned worker, const struct entry *e, struct entry *ret
 	struct scan_ctx *ctx = userdata;
 	struct reuse_slot *slot = &ctx->slots[worker];
 	const struct entry *b;
+	const char *key;
+	size_t klen;
 
 	/*
 	 * A small file is cheaper to read than to look up: one read from the
@@ -251,14 +374,14 @@ static bool scan_reuse(unsigned worker, const struct entry *e, struct entry *ret
 	 */
 	if (e->size <= REUSE_MIN_SIZE)
 		return false;
-	if (ctx->sample_mod &&
-	    XXH3_64bits(e->key, e->key_len) % ctx->sample_mod == ctx->sample_slot)
+	key = path_key(ctx, e->key, e->key_len, &klen);
+	if (ctx->sample_mod && XXH3_64bits(key, klen) % ctx->sample_mod == ctx->sample_slot)
 		return false;
 	if (!slot->lk && !slot->failed &&
 	    snap_lookup_open(ctx->db_path, ctx->reuse_base->id, &slot->lk, NULL) < 0)
 		slot->failed = true;
 	if (slot->failed ||
-	    snap_lookup_get(slot->lk, ENTRY_FILE, e->key, e->key_len, &b, NULL) != 1)
+	    snap_lookup_get(slot->lk, ENTRY_FILE, key, klen, &b, NULL) != 1)
 		return false;
 	if (!S_ISREG(b->mode) || b->hash_len == 0 || b->dev != e->dev || b->ino != e->ino ||
 	    b->size != e->size || b->mtime_ns != e->mtime_ns || b->ctime_ns != e->ctime_ns)
@@ -339,12 +462,13 @@ static unsigned scan_decide(const char *path, size_t len, void *userdata)
 	const struct scan_ctx *ctx = userdata;
 	const struct rule *rule;
 
-	for (size_t i = 0; i < ctx->nexcludes; i++)
-		if (pattern_match(ctx->excludes[i], path, len))
-			return SCAN_SKIP;
 	/* drift's own database changes with every run: it is not part of the host's state. */
 	if (is_own_database(ctx, path, len))
 		return SCAN_SKIP;
+	path = path_key(ctx, path, len, &len);
+	for (size_t i = 0; i < ctx->nexcludes; i++)
+		if (pattern_match(ctx->excludes[i], path, len))
+			return SCAN_SKIP;
 	if (!ctx->rules)
 		return ctx->collect;
 	/* rule_set_match() already says NULL for an excluded path: ask about exclusion only then.
@@ -419,10 +543,16 @@ static bool scan_tick(const struct scan_stats *stats, void *userdata)
 static enum scan_action scan_visit(const struct entry *e, void *userdata)
 {
 	struct scan_ctx *ctx = userdata;
+	struct entry k;
 	int r;
 
 	if (cli_interrupted())
 		return SCAN_STOP;
+	if (ctx->root_len) {
+		k = *e;
+		k.key = path_key(ctx, e->key, e->key_len, &k.key_len);
+		e = &k;
+	}
 	r = snap_writer_add(ctx->writer, e, &ctx->diag);
 	if (r < 0) {
 		ctx->err = r;
@@ -456,6 +586,7 @@ int cli_scan_into(struct snap_store *st, const struct snap_new *params,
 	struct scan_ctx ctx = { 0 };
 	struct scan_opts opts = { 0 };
 	struct scan_stats stats = { 0 };
+	char **walk_roots = NULL;
 	const char *pause_env = getenv("DRIFT_TEST_PAUSE_AFTER");
 	unsigned nslots = 0;
 	int r, code = 0;
@@ -495,7 +626,25 @@ int cli_scan_into(struct snap_store *st, const struct snap_new *params,
 		goto out;
 	}
 
-	opts.roots = params->roots;
+	ctx.root_len = strlen(cli_root(args));
+	if (ctx.root_len) {
+		walk_roots = calloc(params->nroots + 1, sizeof(*walk_roots));
+		for (size_t i = 0; walk_roots && i < params->nroots; i++)
+			if (!(walk_roots[i] = cli_root_join(args, params->roots[i]))) {
+				cli_roots_free(walk_roots, i);
+				walk_roots = NULL;
+			}
+		if (!walk_roots) {
+			snap_writer_abort(ctx.writer);
+			ctx.writer = NULL;
+			cli_error("out of memory");
+			code = DRIFT_EXIT_INTERNAL;
+			goto out;
+		}
+		opts.roots = (const char *const *)walk_roots;
+	} else {
+		opts.roots = params->roots;
+	}
 	opts.nroots = params->nroots;
 	opts.nthreads = args->threads ? args->threads : rules ? rule_set_scan(rules)->threads : 0;
 	opts.hash = params->hash;
@@ -549,6 +698,15 @@ int cli_scan_into(struct snap_store *st, const struct snap_new *params,
 		goto out;
 	}
 
+	if (params->nprobes) {
+		code = cli_probes_run(st, ctx.writer, params, rules, args);
+		if (code) {
+			snap_writer_abort(ctx.writer);
+			ctx.writer = NULL;
+			goto out;
+		}
+	}
+
 	r = snap_writer_commit(ctx.writer, ret_info, &ctx.diag);
 	ctx.writer = NULL;
 	if (r < 0) {
@@ -560,6 +718,7 @@ int cli_scan_into(struct snap_store *st, const struct snap_new *params,
 		*ret_stats = stats;
 out:
 	snap_writer_abort(ctx.writer);
+	cli_roots_free(walk_roots, params->nroots);
 	for (size_t i = 0; i < ctx.nexcludes; i++)
 		pattern_free(ctx.excludes[i]);
 	free(ctx.excludes);
@@ -577,6 +736,9 @@ out:
 struct compare_ctx {
 	struct report *rep;
 	const struct rule_set *rules;
+	struct cli_attrib *attrib; /* NULL: no package attribution */
+	int attrib_err;
+	bool dpkg_run; /* the two snapshots bracket one dpkg run (the apt hook's pair) */
 	bool live; /* the new side is the live host: libmagic may read its files */
 	bool count_expected;
 	int report_err; /* report_add() failed (a temporary file could not be written) */
@@ -611,6 +773,8 @@ static int compare_visit(const struct deviation *d, void *userdata)
 	struct compare_ctx *ctx = userdata;
 	struct rule_verdict v;
 	struct report_verdict rv = { 0 };
+	struct report_owner ro = { 0 };
+	struct cli_attrib_note note;
 	enum rule_change change;
 	const struct entry *e = d->new ? d->new : d->old;
 	const struct rule *rule;
@@ -626,13 +790,28 @@ static int compare_visit(const struct deviation *d, void *userdata)
 	change = d->change == SNAP_ADDED     ? RULE_ADDED
 		 : d->change == SNAP_REMOVED ? RULE_REMOVED
 					     : RULE_MODIFIED;
-	rule = rule_set_match(ctx->rules, e->key, e->key_len);
-	mime = deviation_mime(ctx, rule, d);
+	rule = rule_set_match_kind(ctx->rules, e->kind, e->key, e->key_len);
+	mime = e->kind == ENTRY_FILE ? deviation_mime(ctx, rule, d) : NULL;
 	if (!rule_set_classify(ctx->rules, change, d->old, d->new, d->attrs, mime, &v)) {
 		free(mime);
 		return 0; /* does not matter under the policy */
 	}
 	free(mime);
+	if (ctx->attrib) {
+		r = cli_attrib_apply(ctx->attrib, d, &v, &ro, &note);
+		if (r < 0) {
+			ctx->attrib_err = r;
+			return r;
+		}
+	}
+	if (ctx->dpkg_run && e->kind == ENTRY_PACKAGE) {
+		/* Between the hook's pre and post snapshots, only dpkg changes packages. */
+		v.class = RULE_EXPECTED;
+		snprintf(v.reason, sizeof(v.reason), "%s by the dpkg run",
+			 change == RULE_ADDED     ? "installed"
+			 : change == RULE_REMOVED ? "removed"
+						  : "changed");
+	}
 	rv.class_name = rule_class_name(v.class);
 	rv.counts = v.class != RULE_EXPECTED || ctx->count_expected;
 	rv.severity_name = rule_severity_name(v.severity);
@@ -643,11 +822,99 @@ static int compare_visit(const struct deviation *d, void *userdata)
 	rv.rule_line = rule_line(v.rule);
 	rv.reason = v.reason;
 	rv.attrs = v.attrs;
-	r = report_add_verdict(ctx->rep, d, &rv);
+	if (ro.package || ro.unowned)
+		r = report_add_attributed(ctx->rep, d, &rv, &ro);
+	else
+		r = report_add_verdict(ctx->rep, d, &rv);
 out:
 	if (r < 0)
 		ctx->report_err = r;
 	return r;
+}
+
+static bool listed(char *const *list, size_t n, const char *name)
+{
+	for (size_t i = 0; i < n; i++)
+		if (!strcmp(list[i], name))
+			return true;
+	return false;
+}
+
+/*
+ * The entries of the probes: kind by kind, for the probes that ran in both
+ * snapshots. A probe on one side only, or unavailable on one, is a note:
+ * its kinds are not compared (everything would look added or removed).
+ */
+static int compare_probes(struct snap_store *st, const struct snap_info *old,
+			  const struct snap_info *new, unsigned flags, struct compare_ctx *ctx,
+			  struct diag *d)
+{
+	char note[256];
+	int r = 0;
+
+	for (size_t i = 0; i < probe_count && r >= 0; i++) {
+		const struct probe *p = probe_list[i];
+		bool in_old = listed(old->probes, old->nprobes, p->name);
+		bool in_new = listed(new->probes, new->nprobes, p->name);
+		bool un_old = listed(old->probes_unavailable, old->nprobes_unavailable, p->name);
+		bool un_new = listed(new->probes_unavailable, new->nprobes_unavailable, p->name);
+
+		if (!in_old || !in_new) {
+			/*
+			 * A snapshot of files only (paths named) takes no state, and a
+			 * source missing on both sides (no /proc/modules) is nothing new:
+			 * nothing to say.
+			 */
+			if ((!new->nprobes && !new->nprobes_unavailable) || (!in_old && !in_new))
+				continue;
+			if (un_old || un_new)
+				snprintf(note, sizeof(note),
+					 "probe %s was unavailable in the %s snapshot: not compared",
+					 p->name, un_new ? "new" : "old");
+			else if (in_old || in_new)
+				snprintf(note, sizeof(note),
+					 "probe %s ran only in the %s snapshot: not compared", p->name,
+					 in_new ? "new" : "old");
+			else
+				continue;
+			if (report_add_note(ctx->rep, note) < 0)
+				return -ENOMEM;
+			continue;
+		}
+		for (const enum entry_kind *k = p->kinds; *k && r >= 0; k++) {
+			struct snap_iter *a = NULL, *b = NULL;
+
+			r = snap_iter_new(st, old->id, *k, NULL, 0, 0, &a, d);
+			if (r >= 0)
+				r = snap_iter_new(st, new->id, *k, NULL, 0, 0, &b, d);
+			if (r >= 0)
+				r = snap_compare(a, b, flags, compare_visit, ctx, d);
+			snap_iter_free(a);
+			snap_iter_free(b);
+		}
+	}
+	return r;
+}
+
+int cli_report_finish(struct report *rep)
+{
+	struct report_counts counts;
+	struct diag d = { 0 };
+	int r = report_finish(rep, &d);
+
+	if (r < 0) {
+		cli_error("%s", d.msg);
+		return exit_code_for_error(CLI_STAGE_OUTPUT, r);
+	}
+	report_get_counts(rep, &counts);
+	return exit_code_for_counts(&counts);
+}
+
+int cli_output_finish(struct cli_output *out, int code)
+{
+	int r = cli_output_close(out, code < DRIFT_EXIT_USAGE);
+
+	return r && code < DRIFT_EXIT_USAGE ? r : code;
 }
 
 int cli_compare_report(struct snap_store *st, const char *command, const struct snap_info *old,
@@ -658,8 +925,7 @@ int cli_compare_report(struct snap_store *st, const char *command, const struct 
 	struct cli_output out;
 	struct report *rep = NULL;
 	struct report_meta meta = { 0 };
-	struct report_counts counts;
-	struct compare_ctx ctx;
+	struct compare_ctx ctx = { 0 };
 	struct diag d = { 0 };
 	const struct entry *e;
 	unsigned flags = args->all_changes ? SNAP_COMPARE_ALL : 0;
@@ -696,7 +962,23 @@ int cli_compare_report(struct snap_store *st, const char *command, const struct 
 	ctx.live = live;
 	ctx.count_expected = args->count_expected;
 	ctx.report_err = 0;
+	ctx.attrib = NULL;
+	ctx.attrib_err = 0;
+	ctx.dpkg_run = old->purpose == SNAP_PURPOSE_UPGRADE && new->purpose == SNAP_PURPOSE_UPGRADE &&
+		       old->label && new->label && strstr(old->label, "-pre") &&
+		       strstr(new->label, "-post") && old->id < new->id;
+	r = cli_attrib_open(st, old, new, rules, args, &ctx.attrib);
+	if (r < 0) {
+		cli_error("cannot read the snapshots' package data: %s", strerror(-r));
+		code = exit_code_for_error(CLI_STAGE_STORE, r);
+		goto out;
+	}
+	if (cli_attrib_old_missing(ctx.attrib))
+		report_add_note(rep, "the old snapshot has no package data: file changes are "
+				     "not attributed to package upgrades");
 	r = snap_compare(it_old, it_new, flags, compare_visit, &ctx, &d);
+	if (r >= 0)
+		r = compare_probes(st, old, new, flags, &ctx, &d);
 	if (r < 0 && ctx.report_err) {
 		/* The report knows why it failed; finishing it says so. */
 		if (report_finish(rep, &d) < 0)
@@ -709,6 +991,8 @@ int cli_compare_report(struct snap_store *st, const char *command, const struct 
 	if (r < 0) {
 		if (r == -ECANCELED)
 			cli_error("interrupted");
+		else if (ctx.attrib_err)
+			cli_error("cannot attribute changes to packages: %s", strerror(-r));
 		else if (r == -ENOMEM || d.msg[0] == '\0')
 			cli_error("cannot compare snapshots: %s", strerror(-r));
 		else
@@ -730,20 +1014,11 @@ int cli_compare_report(struct snap_store *st, const char *command, const struct 
 		goto out;
 	}
 
-	r = report_finish(rep, &d);
-	if (r < 0) {
-		cli_error("%s", d.msg);
-		code = exit_code_for_error(CLI_STAGE_OUTPUT, r);
-		goto out;
-	}
-	report_get_counts(rep, &counts);
-	code = exit_code_for_counts(&counts);
+	code = cli_report_finish(rep);
 out:
+	cli_attrib_free(ctx.attrib);
 	snap_iter_free(it_old);
 	snap_iter_free(it_new);
 	report_free(rep);
-	r = cli_output_close(&out, code < DRIFT_EXIT_USAGE);
-	if (r && code < DRIFT_EXIT_USAGE)
-		code = r;
-	return code;
+	return cli_output_finish(&out, code);
 }

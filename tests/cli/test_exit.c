@@ -135,6 +135,41 @@ static void test_cli_args_parse_refuses_foreign_options(void **state)
 	freeargv(argv3);
 }
 
+static void test_cli_args_parse_system_state_options(void **state)
+{
+	(void)state;
+	const char *ok_in[] = { "scan", "--root", "/mnt/img", "--probes", "package,user",
+				"--upgrade", "pre" };
+	char **ok = mkargv(ok_in, 7);
+	const char *rel_in[] = { "init", "--root", "mnt/img" };
+	char **rel = mkargv(rel_in, 3);
+	const char *up_in[] = { "scan", "--upgrade", "during" };
+	char **up = mkargv(up_in, 3);
+	const char *last_in[] = { "check", "--last-upgrade" };
+	char **last = mkargv(last_in, 2);
+	const char *unowned_in[] = { "verify", "--unowned", "--root", "/" };
+	char **unowned = mkargv(unowned_in, 4);
+	struct cli_args a;
+
+	assert_int_equal(cli_args_parse(&cmd_scan_def, 7, ok, &a), 0);
+	assert_string_equal(a.root, "/mnt/img");
+	assert_string_equal(a.probes, "package,user");
+	assert_string_equal(a.upgrade, "pre");
+	cli_args_release(&a);
+	/* --root must be absolute; --upgrade is pre or post; --last-upgrade is diff's. */
+	assert_int_equal(cli_args_parse(&cmd_init_def, 3, rel, &a), DRIFT_EXIT_USAGE);
+	assert_int_equal(cli_args_parse(&cmd_scan_def, 3, up, &a), DRIFT_EXIT_USAGE);
+	assert_int_equal(cli_args_parse(&cmd_check_def, 2, last, &a), DRIFT_EXIT_USAGE);
+	assert_int_equal(cli_args_parse(&cmd_verify_def, 4, unowned, &a), 0);
+	assert_true(a.unowned);
+	cli_args_release(&a);
+	freeargv(ok);
+	freeargv(rel);
+	freeargv(up);
+	freeargv(last);
+	freeargv(unowned);
+}
+
 static void test_cli_db_path_follows_xdg_for_users(void **state)
 {
 	(void)state;
@@ -176,6 +211,7 @@ int main(void)
 		cmocka_unit_test(test_exit_code_for_error_never_collides_with_bitmask),
 		cmocka_unit_test(test_cli_args_parse_options_and_operands),
 		cmocka_unit_test(test_cli_args_parse_refuses_foreign_options),
+		cmocka_unit_test(test_cli_args_parse_system_state_options),
 		cmocka_unit_test(test_cli_db_path_follows_xdg_for_users),
 		cmocka_unit_test(test_every_command_has_help_and_is_found),
 	};

@@ -46,7 +46,9 @@ rules:
     check: [type, mode, uid, gid, size, mtime, ctime, inode, device, nlink, target, hash]
 """
 
-POLICY_COMMANDS = ("init", "check", "scan", "diff", "policy")
+POLICY_COMMANDS = ("init", "check", "scan", "diff", "policy", "verify")
+# Commands that use no database: --db is not added to them.
+NO_DB_COMMANDS = ("help", "--help", "--version", "policy", "verify")
 
 
 class DriftCase(unittest.TestCase):
@@ -74,7 +76,7 @@ class DriftCase(unittest.TestCase):
 
     def drift(self, *args, code=None, env=None, stdin=None, db=True):
         argv = [DRIFT] + [a for a in args]
-        if db and len(args) > 0 and args[0] not in ("help", "--help", "--version", "policy"):
+        if db and len(args) > 0 and args[0] not in NO_DB_COMMANDS:
             argv.insert(2, "--db=" + self.db)
         if db and len(args) > 0 and args[0] in POLICY_COMMANDS and \
                 not any(str(a).startswith("--policy") for a in args):

@@ -1,0 +1,383 @@
+/*
+ * Package attribution: explaining file deviations by package upgrades.
+ *
+ * Both snapshots record which package version owns which file (the package
+ * probe, store/'s side tables) and each package's version (ENTRY_PACKAGE
+ * entries). A changed or added file whose owning package changed version
+ * between the two, and whose content matches that package's MD5 sum, is
+ * expected: "package hello upgraded 1.0-1 -> 1.1-1". The content checked is
+ * the live file's under --root, and only when it is still the content the
+ * new snapshot recorded (same digest), so a file changed since the snapshot
+ * cannot be passed off as the package's. Everything else keeps the policy's
+ * verdict: a changed file whose package did not change is drift, and says
+ * so; a changed conffile is "locally modified configuration" at the
+ * policy's conffile severity; an added file in a system directory that no
+ * package owns is flagged unowned.
+ *
+ * Package versions of both snapshots are held in memory (a few thousand
+ * names); owners are looked up per deviation, which is cheap since only
+ * deviations are looked up.
+ */
+#include "cli/cli.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "common/diag.h"
+#include "common/strbuf.h"
+#include "scanner/verify.h"
+#include "common/banned.h"
+
+struct pkgver {
+	char *key; /* "name:arch" */
+	char *version;
+};
+
+struct versions {
+	struct pkgver *v;
+	size_t n;
+};
+
+struct cli_attrib {
+	struct snap_store *st;
+	int64_t old_id, new_id;
+	bool old_pkgs, new_pkgs; /* ownership recorded */
+	struct versions old_v, new_v;
+	const struct rule_packages *pk;
+	const struct rule_set *rules;
+	int rootfd;
+};
+
+static int pkgver_cmp(const void *a, const void *b)
+{
+	return strcmp(((const struct pkgver *)a)->key, ((const struct pkgver *)b)->key);
+}
+
+static void versions_free(struct versions *vs)
+{
+	for (size_t i = 0; i < vs->n; i++) {
+		free(vs->v[i].key);
+		free(vs->v[i].version);
+	}
+	free(vs->v);
+	vs->v = NULL;
+	vs->n = 0;
+}
+
+static int versions_load(struct snap_store *st, int64_t id, struct versions *vs)
+{
+	struct snap_iter *it = NULL;
+	const struct entry *e;
+	struct diag d = { 0 };
+	size_t alloc = 0;
+	int r;
+
+	r = snap_iter_new(st, id, ENTRY_PACKAGE, NULL, 0, 0, &it, &d);
+	if (r < 0)
+		return r;
+	while ((r = snap_iter_next(it, &e, &d)) > 0) {
+		const uint8_t *val;
+		size_t vlen;
+
+		if (entry_xattrs_get(e->props, e->props_len, "version", &val, &vlen) != 1)
+			continue;
+		if (vs->n == alloc) {
+			size_t na = alloc ? alloc * 2 : 256;
+			struct pkgver *nv = realloc(vs->v, na * sizeof(*nv));
+			if (!nv) {
+				r = -ENOMEM;
+				break;
+			}
+			vs->v = nv;
+			alloc = na;
+		}
+		vs->v[vs->n].key = strndup(e->key, e->key_len);
+		vs->v[vs->n].version = strndup((const char *)val, vlen);
+		if (!vs->v[vs->n].key || !vs->v[vs->n].version) {
+			free(vs->v[vs->n].key);
+			free(vs->v[vs->n].version);
+			r = -ENOMEM;
+			break;
+		}
+		vs->n++;
+	}
+	snap_iter_free(it);
+	if (r < 0)
+		return r;
+	/* The iterator is in key order already; sort anyway, bsearch depends on it. */
+	qsort(vs->v, vs->n, sizeof(*vs->v), pkgver_cmp);
+	return 0;
+}
+
+static const char *version_of(const struct versions *vs, const char *name, const char *arch)
+{
+	struct strbuf key = STRBUF_INIT;
+	struct pkgver probe, *hit;
+
+	if (strbuf_addf(&key, "%s:%s", name, arch) < 0)
+		return NULL;
+	probe.key = key.buf;
+	hit = bsearch(&probe, vs->v, vs->n, sizeof(*vs->v), pkgver_cmp);
+	strbuf_release(&key);
+	return hit ? hit->version : NULL;
+}
+
+int cli_attrib_open(struct snap_store *st, const struct snap_info *old,
+		    const struct snap_info *new, const struct rule_set *rules,
+		    const struct cli_args *args, struct cli_attrib **ret)
+{
+	struct cli_attrib *a;
+	const char *root = cli_root(args);
+	int r;
+
+	*ret = NULL;
+	if (!rules || !rule_set_packages(rules)->attribution)
+		return 0;
+	a = calloc(1, sizeof(*a));
+	if (!a)
+		return -ENOMEM;
+	a->st = st;
+	a->old_id = old->id;
+	a->new_id = new->id;
+	a->rules = rules;
+	a->pk = rule_set_packages(rules);
+	a->rootfd = -1;
+	r = snap_has_packages(st, old->id, &a->old_pkgs);
+	if (r >= 0)
+		r = snap_has_packages(st, new->id, &a->new_pkgs);
+	if (r >= 0 && a->new_pkgs)
+		r = versions_load(st, new->id, &a->new_v);
+	if (r >= 0 && a->old_pkgs)
+		r = versions_load(st, old->id, &a->old_v);
+	if (r < 0 || !a->new_pkgs) {
+		cli_attrib_free(a);
+		return r < 0 ? r : 0;
+	}
+	a->rootfd = open(*root ? root : "/", O_PATH | O_DIRECTORY | O_CLOEXEC);
+	*ret = a;
+	return 0;
+}
+
+void cli_attrib_free(struct cli_attrib *a)
+{
+	if (!a)
+		return;
+	versions_free(&a->old_v);
+	versions_free(&a->new_v);
+	if (a->rootfd >= 0)
+		close(a->rootfd);
+	free(a);
+}
+
+bool cli_attrib_old_missing(const struct cli_attrib *a)
+{
+	return a && !a->old_pkgs;
+}
+
+/* A copy of an owner, whose strings the store reuses on the next call. */
+struct owner {
+	char *name, *arch, *version;
+	bool has_md5, conffile;
+	uint8_t md5[16];
+};
+
+static void owner_release(struct owner *o)
+{
+	free(o->name);
+	free(o->arch);
+	free(o->version);
+	memset(o, 0, sizeof(*o));
+}
+
+/* 1 and *ret, 0 when no package owns @e's path in @id, or a negative errno. */
+static int owner_get(struct cli_attrib *a, int64_t id, const struct entry *e, struct owner *ret)
+{
+	struct snap_owner so;
+	struct diag d = { 0 };
+	int r = snap_owner_get(a->st, id, e->key, e->key_len, &so, &d);
+
+	if (r <= 0)
+		return r;
+	ret->name = strdup(so.name);
+	ret->arch = strdup(so.arch);
+	ret->version = strdup(so.version);
+	ret->has_md5 = so.has_md5;
+	ret->conffile = so.conffile;
+	memcpy(ret->md5, so.md5, sizeof(ret->md5));
+	if (!ret->name || !ret->arch || !ret->version) {
+		owner_release(ret);
+		return -ENOMEM;
+	}
+	return 1;
+}
+
+enum content_check {
+	CONTENT_MATCHES,
+	CONTENT_DIFFERS,
+	CONTENT_UNKNOWN, /* changed since the snapshot, or unreadable: @why says */
+};
+
+/* Whether @e's content (as the snapshot recorded it) has the MD5 sum @md5. */
+static enum content_check content_check(struct cli_attrib *a, const struct entry *e,
+					const uint8_t md5[16], char *why, size_t whysize)
+{
+	struct entry h = { 0 };
+	struct diag d = { 0 };
+	uint8_t live[16];
+	char *path;
+	int r;
+
+	if (a->rootfd < 0) {
+		snprintf(why, whysize, "the root cannot be opened");
+		return CONTENT_UNKNOWN;
+	}
+	path = strndup(e->key, e->key_len);
+	if (!path) {
+		snprintf(why, whysize, "out of memory");
+		return CONTENT_UNKNOWN;
+	}
+	r = scan_file_digests(a->rootfd, path, e->hash_algo, live, &h, &d);
+	free(path);
+	if (r < 0) {
+		snprintf(why, whysize, "%s", strerror(-r));
+		return CONTENT_UNKNOWN;
+	}
+	if (e->hash_len &&
+	    (h.hash_algo != e->hash_algo || h.hash_len != e->hash_len ||
+	     memcmp(h.hash, e->hash, e->hash_len))) {
+		snprintf(why, whysize, "the file changed since the snapshot");
+		return CONTENT_UNKNOWN;
+	}
+	return memcmp(live, md5, 16) ? CONTENT_DIFFERS : CONTENT_MATCHES;
+}
+
+static void set_package(struct report_owner *ro, struct cli_attrib_note *note,
+			const struct owner *o, const char *old_version)
+{
+	snprintf(note->package, sizeof(note->package), "%s:%s", o->name, o->arch);
+	snprintf(note->old_version, sizeof(note->old_version), "%s", old_version ? old_version : "");
+	snprintf(note->new_version, sizeof(note->new_version), "%s", o->version);
+	ro->package = note->package;
+	ro->old_version = old_version ? note->old_version : NULL;
+	ro->new_version = note->new_version;
+}
+
+int cli_attrib_apply(struct cli_attrib *a, const struct deviation *d, struct rule_verdict *v,
+		     struct report_owner *ro, struct cli_attrib_note *note)
+{
+	const struct entry *e = d->new ? d->new : d->old;
+	struct owner own = { 0 }, old_own = { 0 };
+	int r;
+
+	if (!a || e->kind != ENTRY_FILE)
+		return 0;
+
+	if (d->change == SNAP_REMOVED) {
+		const char *now;
+
+		if (!a->old_pkgs)
+			return 0;
+		r = owner_get(a, a->old_id, e, &old_own);
+		if (r <= 0)
+			return r;
+		set_package(ro, note, &old_own, old_own.version);
+		now = version_of(&a->new_v, old_own.name, old_own.arch);
+		if (!now) {
+			v->class = RULE_EXPECTED;
+			snprintf(v->reason, sizeof(v->reason), "package %s %s removed", old_own.name,
+				 old_own.version);
+			ro->new_version = NULL;
+		} else if (strcmp(now, old_own.version)) {
+			v->class = RULE_EXPECTED;
+			snprintf(v->reason, sizeof(v->reason), "package %s upgraded %s -> %s",
+				 old_own.name, old_own.version, now);
+			snprintf(note->new_version, sizeof(note->new_version), "%s", now);
+		}
+		owner_release(&old_own);
+		return 0;
+	}
+
+	r = owner_get(a, a->new_id, e, &own);
+	if (r < 0)
+		return r;
+	if (r == 0) {
+		/* Owned by nothing: worth a look in a system directory. */
+		if (d->change == SNAP_ADDED && (S_ISREG(e->mode) || S_ISLNK(e->mode)) &&
+		    rule_set_unowned_scope(a->rules, e->key, e->key_len)) {
+			ro->unowned = true;
+			snprintf(v->reason, sizeof(v->reason), "not owned by any package");
+			if (v->severity < a->pk->unowned_severity)
+				v->severity = a->pk->unowned_severity;
+		}
+		return 0;
+	}
+
+	const char *before = a->old_pkgs ? version_of(&a->old_v, own.name, own.arch) : NULL;
+	bool changed = a->old_pkgs && (!before || strcmp(before, own.version));
+	char why[96];
+
+	set_package(ro, note, &own, before);
+	if (!changed) {
+		if (own.conffile && d->change == SNAP_MODIFIED) {
+			v->class = RULE_DRIFT;
+			v->severity = a->pk->conffile_severity;
+			snprintf(v->reason, sizeof(v->reason),
+				 "locally modified configuration (package %s %s)", own.name,
+				 own.version);
+		} else if (a->old_pkgs) {
+			size_t len = strlen(v->reason);
+			snprintf(v->reason + len, sizeof(v->reason) - len,
+				 "; package %s %s did not change", own.name, own.version);
+		}
+		goto out;
+	}
+
+	/* The package changed version: does the content match what it ships? */
+	if (!S_ISREG(e->mode)) {
+		/* Directories and symlinks have no sums to check: the upgrade explains them. */
+		v->class = RULE_EXPECTED;
+	} else if (!own.has_md5) {
+		v->class = RULE_DRIFT;
+		snprintf(v->reason, sizeof(v->reason), "package %s %s has no checksum for it",
+			 own.name, own.version);
+		goto out;
+	} else {
+		switch (content_check(a, e, own.md5, why, sizeof(why))) {
+		case CONTENT_MATCHES:
+			v->class = RULE_EXPECTED;
+			break;
+		case CONTENT_DIFFERS:
+			v->class = RULE_DRIFT;
+			if (own.conffile) {
+				v->severity = a->pk->conffile_severity;
+				snprintf(v->reason, sizeof(v->reason),
+					 "locally modified configuration (package %s %s)",
+					 own.name, own.version);
+			} else {
+				snprintf(v->reason, sizeof(v->reason),
+					 "content does not match package %s %s", own.name,
+					 own.version);
+			}
+			goto out;
+		case CONTENT_UNKNOWN:
+			v->class = RULE_DRIFT;
+			snprintf(v->reason, sizeof(v->reason),
+				 "cannot check against package %s %s: %s", own.name, own.version,
+				 why);
+			goto out;
+		}
+	}
+	if (before)
+		snprintf(v->reason, sizeof(v->reason), "package %s upgraded %s -> %s", own.name,
+			 before, own.version);
+	else
+		snprintf(v->reason, sizeof(v->reason), "package %s %s installed", own.name,
+			 own.version);
+out:
+	owner_release(&own);
+	return 0;
+}
