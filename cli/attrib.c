@@ -126,9 +126,9 @@ static const char *version_of(const struct versions *vs, const char *name, const
 	return hit ? hit->version : NULL;
 }
 
-int cli_attrib_open(struct snap_store *st, const struct snap_info *old,
-		    const struct snap_info *new, const struct rule_set *rules,
-		    const struct cli_args *args, struct cli_attrib **ret)
+int cli_attrib_open(struct snap_store *st, const struct snap_info *old, const struct snap_info *new,
+		    const struct rule_set *rules, const struct cli_args *args,
+		    struct cli_attrib **ret)
 {
 	struct cli_attrib *a;
 	const char *root = cli_root(args);
@@ -246,9 +246,8 @@ static enum content_check content_check(struct cli_attrib *a, const struct entry
 		snprintf(why, whysize, "%s", strerror(-r));
 		return CONTENT_UNKNOWN;
 	}
-	if (e->hash_len &&
-	    (h.hash_algo != e->hash_algo || h.hash_len != e->hash_len ||
-	     memcmp(h.hash, e->hash, e->hash_len))) {
+	if (e->hash_len && (h.hash_algo != e->hash_algo || h.hash_len != e->hash_len ||
+			    memcmp(h.hash, e->hash, e->hash_len))) {
 		snprintf(why, whysize, "the file changed since the snapshot");
 		return CONTENT_UNKNOWN;
 	}
@@ -259,7 +258,8 @@ static void set_package(struct report_owner *ro, struct cli_attrib_note *note,
 			const struct owner *o, const char *old_version)
 {
 	snprintf(note->package, sizeof(note->package), "%s:%s", o->name, o->arch);
-	snprintf(note->old_version, sizeof(note->old_version), "%s", old_version ? old_version : "");
+	snprintf(note->old_version, sizeof(note->old_version), "%s",
+		 old_version ? old_version : "");
 	snprintf(note->new_version, sizeof(note->new_version), "%s", o->version);
 	ro->package = note->package;
 	ro->old_version = old_version ? note->old_version : NULL;
@@ -288,8 +288,8 @@ int cli_attrib_apply(struct cli_attrib *a, const struct deviation *d, struct rul
 		now = version_of(&a->new_v, old_own.name, old_own.arch);
 		if (!now) {
 			v->class = RULE_EXPECTED;
-			snprintf(v->reason, sizeof(v->reason), "package %s %s removed", old_own.name,
-				 old_own.version);
+			snprintf(v->reason, sizeof(v->reason), "package %s %s removed",
+				 old_own.name, old_own.version);
 			ro->new_version = NULL;
 		} else if (strcmp(now, old_own.version)) {
 			v->class = RULE_EXPECTED;
@@ -355,8 +355,8 @@ int cli_attrib_apply(struct cli_attrib *a, const struct deviation *d, struct rul
 			if (own.conffile) {
 				v->severity = a->pk->conffile_severity;
 				snprintf(v->reason, sizeof(v->reason),
-					 "locally modified configuration (package %s %s)",
-					 own.name, own.version);
+					 "locally modified configuration (package %s %s)", own.name,
+					 own.version);
 			} else {
 				snprintf(v->reason, sizeof(v->reason),
 					 "content does not match package %s %s", own.name,

@@ -313,9 +313,9 @@ struct cli_attrib_note {
  * (nothing to do) when the policy turns attribution off or @new recorded no
  * package ownership. Returns 0 or a negative errno.
  */
-int cli_attrib_open(struct snap_store *st, const struct snap_info *old,
-		    const struct snap_info *new, const struct rule_set *rules,
-		    const struct cli_args *args, struct cli_attrib **ret);
+int cli_attrib_open(struct snap_store *st, const struct snap_info *old, const struct snap_info *new,
+		    const struct rule_set *rules, const struct cli_args *args,
+		    struct cli_attrib **ret);
 void cli_attrib_free(struct cli_attrib *a);
 /** Whether the old snapshot has no package data (so upgrades cannot be told). */
 bool cli_attrib_old_missing(const struct cli_attrib *a);

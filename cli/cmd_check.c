@@ -46,7 +46,8 @@ static int cmd_check(struct cli_args *args)
 	}
 
 	if (args->noperands) {
-		code = cli_roots_resolve(args->operands, args->noperands, rules, args, &roots, &nroots);
+		code = cli_roots_resolve(args->operands, args->noperands, rules, args, &roots,
+					 &nroots);
 		if (code)
 			goto out;
 		code = cli_roots_within(roots, nroots, &base);

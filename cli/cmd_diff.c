@@ -28,7 +28,7 @@ static int find_complete(struct snap_store *st, const char *name, struct snap_in
 }
 
 struct last_upgrade {
-	int64_t pre, post; /* ids, 0 = none */
+	int64_t pre, post;   /* ids, 0 = none */
 	int64_t pre_of_post; /* the "-pre" before that "-post" */
 };
 
@@ -87,8 +87,9 @@ static int cmd_diff(struct cli_args *args)
 			goto out;
 		}
 		if (!lu.post) {
-			cli_error("no complete pair of upgrade snapshots (apt-...-pre and -post) in "
-				  "the database; see dist/apt/99drift and drift(1)");
+			cli_error(
+				"no complete pair of upgrade snapshots (apt-...-pre and -post) in "
+				"the database; see dist/apt/99drift and drift(1)");
 			code = DRIFT_EXIT_NO_BASELINE;
 			goto out;
 		}

@@ -29,8 +29,9 @@ static int cmd_scan(struct cli_args *args)
 		struct tm tm;
 
 		if (args->label) {
-			fprintf(stderr, "drift scan: --upgrade names the snapshot itself; no --label\n"
-					"see 'drift scan --help'\n");
+			fprintf(stderr,
+				"drift scan: --upgrade names the snapshot itself; no --label\n"
+				"see 'drift scan --help'\n");
 			return DRIFT_EXIT_USAGE;
 		}
 		char stamp[32];
@@ -67,7 +68,8 @@ static int cmd_scan(struct cli_args *args)
 		goto out;
 	}
 	if (args->noperands || r == -ENOENT) {
-		code = cli_roots_resolve(args->operands, args->noperands, rules, args, &roots, &nroots);
+		code = cli_roots_resolve(args->operands, args->noperands, rules, args, &roots,
+					 &nroots);
 		if (code)
 			goto out;
 		params.roots = (const char *const *)roots;

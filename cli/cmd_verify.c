@@ -203,8 +203,9 @@ static int find_unowned(struct verify_ctx *ctx, struct dpkg_db *db, const struct
 		return DRIFT_EXIT_INTERRUPTED;
 	}
 	if (w.err || r < 0) {
-		cli_error("cannot list unowned files: %s",
-			  w.err ? strerror(-w.err) : d.msg[0] ? d.msg : strerror(-r));
+		cli_error("cannot list unowned files: %s", w.err      ? strerror(-w.err)
+							   : d.msg[0] ? d.msg
+								      : strerror(-r));
 		return DRIFT_EXIT_SCAN;
 	}
 	qsort(ctx->unowned, ctx->nunowned, sizeof(*ctx->unowned), unowned_cmp);
@@ -423,31 +424,30 @@ out:
 const struct cli_command cmd_verify_def = {
 	.name = "verify",
 	.summary = "check installed files against the package database (debsums -a)",
-	.usage =
-		"usage: drift verify [options]\n"
-		"\n"
-		"Check every file an installed Debian package ships with an MD5 sum, the\n"
-		"conffiles included, against the package database (var/lib/dpkg), with one\n"
-		"reader per CPU, as 'debsums -a' does. What differs is reported like a check:\n"
-		"modified (content differs; a changed conffile is 'locally modified\n"
-		"configuration'), removed (missing), each naming its package, with the\n"
-		"severity of the policy's rule for its path. No database or baseline is used.\n"
-		"MD5 only shows accidents and package mix-ups: anyone who can write a file\n"
-		"can also write var/lib/dpkg, and MD5 collisions can be crafted.\n"
-		"Exit code as for 'drift check'.\n"
-		"\n"
-		"options:\n"
-		"  --root DIR         verify the host under DIR (a mounted image, a container)\n"
-		"  --unowned          also list the files in system directories that no\n"
-		"                     package owns (the policy's packages.unowned scope)\n"
-		"  --policy FILE      policy for severities (default: as for 'drift init')\n"
-		"  --threads N        reader threads (default: one per CPU)\n"
-		"  --format FORMAT    text (default) or json\n"
-		"  --output FILE      write the report to FILE (replaced when complete)\n"
-		"  --color WHEN       auto (default), always, never\n"
-		"  --allow-insecure   as root, use a policy others could have written\n"
-		"  -q, --quiet        accepted for symmetry; the report is the output\n"
-		"  -h, --help         show this help\n",
+	.usage = "usage: drift verify [options]\n"
+		 "\n"
+		 "Check every file an installed Debian package ships with an MD5 sum, the\n"
+		 "conffiles included, against the package database (var/lib/dpkg), with one\n"
+		 "reader per CPU, as 'debsums -a' does. What differs is reported like a check:\n"
+		 "modified (content differs; a changed conffile is 'locally modified\n"
+		 "configuration'), removed (missing), each naming its package, with the\n"
+		 "severity of the policy's rule for its path. No database or baseline is used.\n"
+		 "MD5 only shows accidents and package mix-ups: anyone who can write a file\n"
+		 "can also write var/lib/dpkg, and MD5 collisions can be crafted.\n"
+		 "Exit code as for 'drift check'.\n"
+		 "\n"
+		 "options:\n"
+		 "  --root DIR         verify the host under DIR (a mounted image, a container)\n"
+		 "  --unowned          also list the files in system directories that no\n"
+		 "                     package owns (the policy's packages.unowned scope)\n"
+		 "  --policy FILE      policy for severities (default: as for 'drift init')\n"
+		 "  --threads N        reader threads (default: one per CPU)\n"
+		 "  --format FORMAT    text (default) or json\n"
+		 "  --output FILE      write the report to FILE (replaced when complete)\n"
+		 "  --color WHEN       auto (default), always, never\n"
+		 "  --allow-insecure   as root, use a policy others could have written\n"
+		 "  -q, --quiet        accepted for symmetry; the report is the output\n"
+		 "  -h, --help         show this help\n",
 	.opts = OPT_POLICY | OPT_ROOT | OPT_THREADS | OPT_FORMAT | OPT_OUTPUT | OPT_COLOR |
 		OPT_ALLOW_INSECURE | OPT_QUIET | OPT_UNOWNED,
 	.run = cmd_verify,

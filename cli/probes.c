@@ -64,7 +64,8 @@ int cli_probes_select(const struct cli_args *args, const struct rule_set *rules,
 			cli_error("out of memory");
 			return DRIFT_EXIT_INTERNAL;
 		}
-		for (char *tok = strtok_r(copy, ",", &save); tok; tok = strtok_r(NULL, ",", &save)) {
+		for (char *tok = strtok_r(copy, ",", &save); tok;
+		     tok = strtok_r(NULL, ",", &save)) {
 			const struct probe *p = probe_find(tok);
 
 			if (!strcmp(tok, "none"))
@@ -122,9 +123,9 @@ struct probe_run {
 	struct snap_writer *w;
 	const struct rule_set *rules;
 	struct diag diag;
-	int err;           /* the writer failed */
-	unsigned findings; /* of the current probe */
-	uint64_t entries;  /* of the current probe */
+	int err;             /* the writer failed */
+	unsigned findings;   /* of the current probe */
+	uint64_t entries;    /* of the current probe */
 	char more_file[128]; /* the file of the findings not shown, while only one */
 	bool more_files;     /* ...or they were about several files */
 };
@@ -281,7 +282,9 @@ int cli_probes_run(struct snap_store *st, struct snap_writer *w, const struct sn
 		if (run.findings > FINDINGS_SHOWN)
 			cli_warn("%s probe: %u more like these%s%s", p->name,
 				 run.findings - FINDINGS_SHOWN, run.more_files ? "" : " in ",
-				 run.more_files ? "" : cli_path(run.more_file, strlen(run.more_file), 0));
+				 run.more_files
+					 ? ""
+					 : cli_path(run.more_file, strlen(run.more_file), 0));
 		if (run.err || r == -ECANCELED || cli_interrupted()) {
 			if (run.err && run.err != -ECANCELED) {
 				cli_error("%s", run.diag.msg);
@@ -304,7 +307,8 @@ int cli_probes_run(struct snap_store *st, struct snap_writer *w, const struct sn
 			continue;
 		}
 		ran[nran++] = p->name;
-		if (!strcmp(p->name, "package") && (!rules || rule_set_packages(rules)->attribution) &&
+		if (!strcmp(p->name, "package") &&
+		    (!rules || rule_set_packages(rules)->attribution) &&
 		    record_ownership(w, rootfd, &run) < 0) {
 			if (run.err == -ECANCELED) {
 				cli_error("interrupted: the new snapshot is left incomplete, "

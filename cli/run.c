@@ -380,8 +380,7 @@ static bool scan_reuse(unsigned worker, const struct entry *e, struct entry *ret
 	if (!slot->lk && !slot->failed &&
 	    snap_lookup_open(ctx->db_path, ctx->reuse_base->id, &slot->lk, NULL) < 0)
 		slot->failed = true;
-	if (slot->failed ||
-	    snap_lookup_get(slot->lk, ENTRY_FILE, key, klen, &b, NULL) != 1)
+	if (slot->failed || snap_lookup_get(slot->lk, ENTRY_FILE, key, klen, &b, NULL) != 1)
 		return false;
 	if (!S_ISREG(b->mode) || b->hash_len == 0 || b->dev != e->dev || b->ino != e->ino ||
 	    b->size != e->size || b->mtime_ns != e->mtime_ns || b->ctime_ns != e->ctime_ns)
@@ -749,7 +748,7 @@ struct compare_ctx {
 	struct cli_attrib *attrib; /* NULL: no package attribution */
 	int attrib_err;
 	bool dpkg_run; /* the two snapshots bracket one dpkg run (the apt hook's pair) */
-	bool live; /* the new side is the live host: libmagic may read its files */
+	bool live;     /* the new side is the live host: libmagic may read its files */
 	bool count_expected;
 	int report_err; /* report_add() failed (a temporary file could not be written) */
 };
@@ -878,13 +877,14 @@ static int compare_probes(struct snap_store *st, const struct snap_info *old,
 			if ((!new->nprobes && !new->nprobes_unavailable) || (!in_old && !in_new))
 				continue;
 			if (un_old || un_new)
-				snprintf(note, sizeof(note),
-					 "probe %s was unavailable in the %s snapshot: not compared",
-					 p->name, un_new ? "new" : "old");
+				snprintf(
+					note, sizeof(note),
+					"probe %s was unavailable in the %s snapshot: not compared",
+					p->name, un_new ? "new" : "old");
 			else if (in_old || in_new)
 				snprintf(note, sizeof(note),
-					 "probe %s ran only in the %s snapshot: not compared", p->name,
-					 in_new ? "new" : "old");
+					 "probe %s ran only in the %s snapshot: not compared",
+					 p->name, in_new ? "new" : "old");
 			else
 				continue;
 			if (report_add_note(ctx->rep, note) < 0)
@@ -974,8 +974,9 @@ int cli_compare_report(struct snap_store *st, const char *command, const struct 
 	ctx.report_err = 0;
 	ctx.attrib = NULL;
 	ctx.attrib_err = 0;
-	ctx.dpkg_run = old->purpose == SNAP_PURPOSE_UPGRADE && new->purpose == SNAP_PURPOSE_UPGRADE &&
-		       old->label && new->label && strstr(old->label, "-pre") &&
+	ctx.dpkg_run = old->purpose == SNAP_PURPOSE_UPGRADE &&
+		       new->purpose == SNAP_PURPOSE_UPGRADE &&
+		       old->label &&new->label &&strstr(old->label, "-pre") &&
 		       strstr(new->label, "-post") && old->id < new->id;
 	r = cli_attrib_open(st, old, new, rules, args, &ctx.attrib);
 	if (r < 0) {

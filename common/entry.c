@@ -33,9 +33,9 @@ const char *entry_type_name(uint32_t mode)
 const char *entry_attr_name(enum entry_attr attr)
 {
 	static const char *const names[ATTR__COUNT] = {
-		"type",  "mode",   "uid",  "gid",   "size",   "mtime", "ctime", "inode",   "device",
-		"nlink", "target", "hash", "error", "xattrs", "acl",   "caps",  "selinux", "mime",
-		"props",
+		"type",  "mode",   "uid",     "gid",    "size",  "mtime", "ctime",
+		"inode", "device", "nlink",   "target", "hash",  "error", "xattrs",
+		"acl",   "caps",   "selinux", "mime",   "props",
 	};
 
 	for (unsigned i = 0; i < ATTR__COUNT; i++)

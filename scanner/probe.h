@@ -52,7 +52,7 @@ typedef void probe_finding_fn(const char *probe, const char *file, unsigned line
 			      void *userdata);
 
 struct probe_ctx {
-	int rootfd;       /**< an O_PATH or O_RDONLY directory fd of the root ("/" normally) */
+	int rootfd;          /**< an O_PATH or O_RDONLY directory fd of the root ("/" normally) */
 	enum hash_algo hash; /**< for content digests (unit files): HASH_NONE = XXH3-128 */
 	/**
 	 * Secret key for digests of password hashes (user/group: etc/shadow
@@ -67,9 +67,9 @@ struct probe_ctx {
 };
 
 struct probe {
-	const char *name;            /**< "package", "user", "service"... */
+	const char *name;             /**< "package", "user", "service"... */
 	const enum entry_kind *kinds; /**< the kinds it emits, ended by 0 */
-	const char *summary;         /**< one line for --help and the man page */
+	const char *summary;          /**< one line for --help and the man page */
 	int (*run)(const struct probe_ctx *ctx, struct diag *reterr);
 };
 

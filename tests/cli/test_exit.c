@@ -138,8 +138,8 @@ static void test_cli_args_parse_refuses_foreign_options(void **state)
 static void test_cli_args_parse_system_state_options(void **state)
 {
 	(void)state;
-	const char *ok_in[] = { "scan", "--root", "/mnt/img", "--probes", "package,user",
-				"--upgrade", "pre" };
+	const char *ok_in[] = { "scan",         "--root",    "/mnt/img", "--probes",
+				"package,user", "--upgrade", "pre" };
 	char **ok = mkargv(ok_in, 7);
 	const char *rel_in[] = { "init", "--root", "mnt/img" };
 	char **rel = mkargv(rel_in, 3);
