@@ -32,6 +32,11 @@
 #include "scanner/verify.h"
 #include "common/banned.h"
 
+/* What a package upgrade changes in a file it replaces (dpkg writes a new inode). */
+#define CONTENT_ATTRS                                                                              \
+	(ATTR_HASH | ATTR_SIZE | ATTR_MTIME | ATTR_CTIME | ATTR_INODE | ATTR_DEVICE | ATTR_NLINK | \
+	 ATTR_MIME)
+
 struct pkgver {
 	char *key; /* "name:arch" */
 	char *version;
@@ -286,7 +291,19 @@ int cli_attrib_apply(struct cli_attrib *a, const struct deviation *d, struct rul
 			return r;
 		set_package(ro, note, &old_own, old_own.version);
 		now = version_of(&a->new_v, old_own.name, old_own.arch);
-		if (!now) {
+		r = owner_get(a, a->new_id, e, &own);
+		if (r < 0) {
+			owner_release(&old_own);
+			return r;
+		}
+		if (r > 0) {
+			/* The new snapshot's packages still ship it: no upgrade explains its loss.
+			 */
+			size_t len = strlen(v->reason);
+			snprintf(v->reason + len, sizeof(v->reason) - len,
+				 "; package %s %s still ships it", own.name, own.version);
+			owner_release(&own);
+		} else if (!now) {
 			v->class = RULE_EXPECTED;
 			snprintf(v->reason, sizeof(v->reason), "package %s %s removed",
 				 old_own.name, old_own.version);
@@ -337,8 +354,22 @@ int cli_attrib_apply(struct cli_attrib *a, const struct deviation *d, struct rul
 	}
 
 	/* The package changed version: does the content match what it ships? */
+	if (d->change == SNAP_MODIFIED && (d->attrs & ~CONTENT_ATTRS)) {
+		/* An upgrade replaces content; a new mode, owner or capability is not its doing. */
+		v->class = RULE_DRIFT;
+		snprintf(v->reason + strlen(v->reason), sizeof(v->reason) - strlen(v->reason),
+			 "; not explained by package %s %s: more than its content changed",
+			 own.name, own.version);
+		goto out;
+	}
+	if (!S_ISREG(e->mode) && own.has_md5) {
+		v->class = RULE_DRIFT;
+		snprintf(v->reason, sizeof(v->reason),
+			 "not a regular file; package %s %s ships one", own.name, own.version);
+		goto out;
+	}
 	if (!S_ISREG(e->mode)) {
-		/* Directories and symlinks have no sums to check: the upgrade explains them. */
+		/* Directories and symlinks dpkg lists without a sum: the upgrade explains them. */
 		v->class = RULE_EXPECTED;
 	} else if (!own.has_md5) {
 		v->class = RULE_DRIFT;

@@ -43,14 +43,22 @@ static int find_upgrade(const struct snap_info *info, void *userdata)
 {
 	struct last_upgrade *lu = userdata;
 
-	if (info->purpose != SNAP_PURPOSE_UPGRADE || !info->complete || !info->label)
+	if (info->purpose != SNAP_PURPOSE_UPGRADE)
 		return 0;
-	/* Oldest first: the last "-post" wins, with the last "-pre" before it. */
-	if (has_suffix(info->label, "-pre")) {
+	/*
+	 * Oldest first. A "-post" pairs with the "-pre" right before it, once:
+	 * an incomplete snapshot, or a "-post" without its own "-pre" (the
+	 * hook's pre failed), breaks the chain, so that changes made between
+	 * two dpkg runs are never passed off as one run's.
+	 */
+	if (!info->complete || !info->label) {
+		lu->pre = 0;
+	} else if (has_suffix(info->label, "-pre")) {
 		lu->pre = info->id;
-	} else if (has_suffix(info->label, "-post") && lu->pre) {
+	} else if (has_suffix(info->label, "-post")) {
 		lu->post = info->id;
 		lu->pre_of_post = lu->pre;
+		lu->pre = 0;
 	}
 	return 0;
 }
@@ -86,10 +94,11 @@ static int cmd_diff(struct cli_args *args)
 			code = exit_code_for_error(CLI_STAGE_STORE, r);
 			goto out;
 		}
-		if (!lu.post) {
+		if (!lu.post || !lu.pre_of_post) {
 			cli_error(
 				"no complete pair of upgrade snapshots (apt-...-pre and -post) in "
-				"the database; see dist/apt/99drift and drift(1)");
+				"the database%s; see dist/apt/99drift and drift(1)",
+				lu.post ? " (the newest -post has no -pre of its own)" : "");
 			code = DRIFT_EXIT_NO_BASELINE;
 			goto out;
 		}

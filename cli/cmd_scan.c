@@ -34,6 +34,12 @@ static int cmd_scan(struct cli_args *args)
 				"see 'drift scan --help'\n");
 			return DRIFT_EXIT_USAGE;
 		}
+		if (args->keep == 1) {
+			/* The post snapshot's pruning would take its own pre. */
+			fprintf(stderr, "drift scan: --upgrade keeps pairs: --keep must be 0 or at "
+					"least 2\nsee 'drift scan --help'\n");
+			return DRIFT_EXIT_USAGE;
+		}
 		char stamp[32];
 
 		gmtime_r(&now, &tm);
@@ -59,6 +65,18 @@ static int cmd_scan(struct cli_args *args)
 	code = cli_store_open(args, SNAP_OPEN_WRITE, &st);
 	if (code)
 		goto out;
+	if (args->upgrade) {
+		/* Two dpkg runs in one second: apt-TIME.2-pre, so each keeps its own pair. */
+		struct snap_info taken = { 0 };
+		char stamp[32];
+
+		snprintf(stamp, sizeof(stamp), "%.16s", label + 4);
+		for (unsigned n = 2; snap_find(st, label, &taken, &d) == 0 && n < 1000; n++) {
+			snap_info_release(&taken);
+			snprintf(label, sizeof(label), "apt-%s.%u-%s", stamp, n, args->upgrade);
+		}
+		memset(&d, 0, sizeof(d));
+	}
 
 	/* Without paths, scan what the baseline covers, so the two compare well. */
 	r = snap_baseline(st, &base, &d);

@@ -171,6 +171,7 @@ static void probe_finding(const char *probe, const char *file, unsigned line, co
 struct owner_ctx {
 	struct snap_writer *w;
 	struct diag *diag;
+	uint64_t files;
 };
 
 static int owner_file(const struct dpkg_pkg *pkg, const struct dpkg_file *f, void *userdata)
@@ -178,6 +179,7 @@ static int owner_file(const struct dpkg_pkg *pkg, const struct dpkg_file *f, voi
 	struct owner_ctx *oc = userdata;
 
 	(void)pkg;
+	oc->files++;
 	return snap_writer_add_package_file(oc->w, f->path, f->path_len, f->has_md5 ? f->md5 : NULL,
 					    f->conffile, oc->diag);
 }
@@ -190,7 +192,6 @@ static int record_ownership(struct snap_writer *w, int rootfd, struct probe_run 
 {
 	struct dpkg_db *db = NULL;
 	struct diag d = { 0 };
-	uint64_t read_lists = 0;
 	int r;
 
 	/* The probe reported the status file's problems already: no findings twice. */
@@ -199,24 +200,36 @@ static int record_ownership(struct snap_writer *w, int rootfd, struct probe_run 
 		return 0; /* vanished since the probe read it: nothing to attribute */
 	for (size_t i = 0; i < dpkg_db_count(db); i++) {
 		const struct dpkg_pkg *pkg = dpkg_db_get(db, i);
-		struct owner_ctx oc = { w, &run->diag };
+		size_t slen = strlen(pkg->status);
+		struct owner_ctx oc = { w, &run->diag, 0 };
 		bool known = false;
 
+		/* Only what is installed owns files (config-files states own conffiles only). */
+		if (!pkg->version[0] || slen < 10 || strcmp(pkg->status + slen - 10, " installed"))
+			continue;
 		r = snap_writer_add_package(w, pkg->name, pkg->arch, pkg->version, &known,
 					    &run->diag);
 		if (r < 0)
 			goto fail;
 		if (known)
 			continue;
+		memset(&d, 0, sizeof(d));
 		r = dpkg_pkg_files(db, i, owner_file, &oc, &d);
-		if (r < 0 && run->diag.msg[0] == '\0') {
-			/* A list that cannot be read: attribution will not know those files. */
-			cli_warn("package probe: %s", d.msg[0] ? d.msg : strerror(-r));
+		if (r < 0 && run->diag.msg[0])
+			goto fail; /* the store failed */
+		if (r < 0 || oc.files == 0) {
+			/*
+			 * No list, or one that cannot be read: record nothing, so that
+			 * the next snapshot reads it again instead of taking "no files"
+			 * for the truth.
+			 */
+			if (r < 0)
+				cli_warn("package probe: %s", d.msg[0] ? d.msg : strerror(-r));
+			r = snap_writer_drop_package(w, &run->diag);
+			if (r < 0)
+				goto fail;
 			continue;
 		}
-		if (r < 0)
-			goto fail;
-		read_lists++;
 		if (cli_interrupted()) {
 			r = -ECANCELED;
 			goto fail;

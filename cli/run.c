@@ -123,9 +123,11 @@ int cli_root_open(struct cli_args *args)
 		return 0;
 	args->root_real = realpath(args->root, NULL);
 	if (!args->root_real) {
+		int e = errno;
+
 		cli_error("cannot use --root '%s': %s", cli_path(args->root, strlen(args->root), 0),
-			  strerror(errno));
-		return errno == ENOMEM ? DRIFT_EXIT_INTERNAL : DRIFT_EXIT_USAGE;
+			  strerror(e));
+		return e == ENOMEM ? DRIFT_EXIT_INTERNAL : DRIFT_EXIT_USAGE;
 	}
 	if (!strcmp(args->root_real, "/"))
 		args->root_real[0] = '\0'; /* "/" is no prefix at all */
@@ -744,6 +746,7 @@ out:
 
 struct compare_ctx {
 	struct report *rep;
+	const struct cli_args *args; /* --root, for reading the live files */
 	const struct rule_set *rules;
 	struct cli_attrib *attrib; /* NULL: no package attribution */
 	int attrib_err;
@@ -771,6 +774,12 @@ static char *deviation_mime(const struct compare_ctx *ctx, const struct rule *ru
 	if (!ctx->live)
 		return NULL;
 	path = strndup(d->new->key, d->new->key_len);
+	if (path && *cli_root(ctx->args)) {
+		char *host = cli_root_join(ctx->args, path);
+
+		free(path);
+		path = host;
+	}
 	if (path && scan_mime_file(path, &mime, &dg) < 0)
 		mime = NULL; /* vanished or unreadable since the scan: no escalation from content */
 	free(path);
@@ -968,6 +977,7 @@ int cli_compare_report(struct snap_store *st, const char *command, const struct 
 		goto out;
 	}
 	ctx.rep = rep;
+	ctx.args = args;
 	ctx.rules = rules;
 	ctx.live = live;
 	ctx.count_expected = args->count_expected;
@@ -984,9 +994,13 @@ int cli_compare_report(struct snap_store *st, const char *command, const struct 
 		code = exit_code_for_error(CLI_STAGE_STORE, r);
 		goto out;
 	}
-	if (cli_attrib_old_missing(ctx.attrib))
-		report_add_note(rep, "the old snapshot has no package data: file changes are "
-				     "not attributed to package upgrades");
+	if (cli_attrib_old_missing(ctx.attrib) &&
+	    report_add_note(rep, "the old snapshot has no package data: file changes are not "
+				 "attributed to package upgrades") < 0) {
+		cli_error("out of memory");
+		code = DRIFT_EXIT_INTERNAL;
+		goto out;
+	}
 	r = snap_compare(it_old, it_new, flags, compare_visit, &ctx, &d);
 	if (r >= 0)
 		r = compare_probes(st, old, new, flags, &ctx, &d);

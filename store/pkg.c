@@ -155,6 +155,33 @@ int snap_writer_add_package_file(struct snap_writer *w, const char *path, size_t
 	return pkg_step_done(st, s, "record a package file", reterr);
 }
 
+int snap_writer_drop_package(struct snap_writer *w, struct diag *reterr)
+{
+	struct snap_store *st = w->st;
+	static const char *const sql[] = {
+		"DELETE FROM pkgfile WHERE pkgver = ?1",
+		"DELETE FROM snap_pkg WHERE pkgver = ?1",
+		"DELETE FROM pkgver WHERE id = ?1",
+	};
+
+	if (!w->pkg_current)
+		return diag_set(reterr, -EINVAL, "no new package version to drop");
+	for (size_t i = 0; i < sizeof(sql) / sizeof(sql[0]); i++) {
+		sqlite3_stmt *s = NULL;
+		int rc = sqlite3_prepare_v2(st->db, sql[i], -1, &s, NULL);
+
+		if (rc == SQLITE_OK) {
+			sqlite3_bind_int64(s, 1, w->pkg_current);
+			rc = sqlite3_step(s);
+		}
+		sqlite3_finalize(s);
+		if (rc != SQLITE_DONE)
+			return snap_sqlite_fail(st, rc, "drop a package version", reterr);
+	}
+	w->pkg_current = 0;
+	return 0;
+}
+
 #define UNLINKED \
 	"SELECT id FROM pkgver v WHERE NOT EXISTS (SELECT 1 FROM snap_pkg l WHERE l.pkgver = v.id)"
 

@@ -323,6 +323,15 @@ int snap_writer_add_package_file(struct snap_writer *w, const char *path, size_t
 				 const uint8_t *md5, bool conffile, struct diag *reterr);
 
 /**
+ * Undo the snap_writer_add_package() that just returned *ret_known false:
+ * the version, its link to this snapshot and the files added so far go, so
+ * that a later snapshot reads its list again (a list that could not be
+ * read must not be stored as known). Returns 0, -EINVAL when there is no
+ * such version, or a store error.
+ */
+int snap_writer_drop_package(struct snap_writer *w, struct diag *reterr);
+
+/**
  * Finish: mark the snapshot complete with its totals and finish time, apply
  * the purpose (baseline pointer, relabelling, replacement, pruning of old
  * checks), commit, and free @w. On success *ret_info (if non-NULL) describes

@@ -273,6 +273,47 @@ class AttributionTest(SystemCase):
         self.assertEqual(hello["class"], "drift")
         self.assertIn("does not match package hello 1.1-1", hello["reason"])
 
+    def upgraded_pair(self, tamper):
+        self.drift("scan", "-q", "--root", self.host, "--label", "pre", code=0)
+        self.upgrade_hello()
+        tamper()
+        self.drift("scan", "-q", "--root", self.host, "--label", "post", code=0)
+        doc, p = self.diff_json("pre", "post")
+        return self.deviations(doc, "file"), p
+
+    def test_upgrade_does_not_excuse_a_symlink_for_a_shipped_file(self):
+        def tamper():
+            os.unlink(self.h("usr/bin/hello"))
+            os.symlink("/tmp/evil", self.h("usr/bin/hello"))
+        files, p = self.upgraded_pair(tamper)
+        self.assertEqual(files["/usr/bin/hello"]["class"], "drift", p.stdout)
+        self.assertNotEqual(p.returncode, CLEAN)
+
+    def test_upgrade_does_not_excuse_removing_a_file_it_still_ships(self):
+        files, p = self.upgraded_pair(lambda: os.unlink(self.h("usr/bin/hello")))
+        self.assertEqual(files["/usr/bin/hello"]["class"], "drift", p.stdout)
+        self.assertIn("still ships it", files["/usr/bin/hello"]["reason"])
+
+    def test_upgrade_does_not_excuse_a_new_setuid_bit(self):
+        files, p = self.upgraded_pair(lambda: os.chmod(self.h("usr/bin/hello"), 0o4755))
+        self.assertEqual(files["/usr/bin/hello"]["class"], "drift", p.stdout)
+
+    def test_unreadable_list_is_read_again_later(self):
+        lst = self.h("var/lib/dpkg/info/hello.list")
+        os.rename(lst, lst + ".away")
+        os.mkdir(lst)
+        self.drift("scan", "-q", "--root", self.host, "--label", "first", code=0)
+        os.rmdir(lst)
+        os.rename(lst + ".away", lst)
+        files, p = self.upgraded_pair(lambda: None)
+        self.assertEqual(files["/usr/bin/hello"]["class"], "expected", p.stdout)
+
+    def test_package_without_version_does_not_fail_the_scan(self):
+        with open(self.h("var/lib/dpkg/status"), "ab") as f:
+            f.write(b"\nPackage: noversion\nStatus: deinstall ok config-files\n"
+                    b"Architecture: amd64\n")
+        self.drift("init", "-q", "--root", self.host, code=0)
+
     def test_conffile_locally_modified(self):
         self.drift("scan", "-q", "--root", self.host, "--label", "pre", code=0)
         with open(self.h("etc/hello.conf"), "ab") as f:
@@ -297,6 +338,16 @@ class AttributionTest(SystemCase):
         self.assertEqual(hello["class"], "expected")
         # nothing but the upgrade: no drift counted
         self.assertEqual(p.returncode, CLEAN, p.stdout)
+
+    def test_last_upgrade_never_pairs_across_runs(self):
+        self.drift("scan", "-q", "--root", self.host, "--upgrade", "pre", code=0)
+        self.drift("scan", "-q", "--root", self.host, "--upgrade", "post", code=0)
+        # the next run's pre is missing (its hook failed): its post has no pair
+        self.upgrade_hello()
+        self.drift("scan", "-q", "--root", self.host, "--upgrade", "post", code=0)
+        p = self.drift("diff", "--last-upgrade", code=drifttest.E_NO_BASELINE)
+        self.assertIn(b"no -pre of its own", p.stderr)
+        self.drift("scan", "-q", "--upgrade", "pre", "--keep", "1", code=E_USAGE)
 
     def test_check_attributes_against_the_baseline(self):
         self.drift("init", "-q", "--root", self.host, code=0)

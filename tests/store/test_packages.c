@@ -213,6 +213,38 @@ static void test_add_package_stores_once_and_known_versions_are_skipped(void **s
 	assert_owner(f->st, id2, "/bin/bash", "bash", "5.2-16", true, false);
 }
 
+static void test_drop_package_forgets_a_version_added_now(void **state)
+{
+	struct fx *f = *state;
+	const struct pkg none[] = { coreutils };
+	struct snap_writer *w;
+	struct snap_info info = { 0 };
+	struct diag d = { 0 };
+	bool known = true;
+
+	w = begin_with_packages(f->st, SNAP_PURPOSE_SCAN, "one", 0, none, 0, NULL);
+	/* Nothing just added: nothing to drop. */
+	assert_int_equal(snap_writer_drop_package(w, &d), -EINVAL);
+	assert_int_equal(snap_writer_add_package(w, "hello", "amd64", "1.0-1", &known, &d), 0);
+	assert_false(known);
+	assert_int_equal(snap_writer_add_package_file(w, "/usr/bin/hello", 14, NULL, false, &d), 0);
+	assert_int_equal(snap_writer_drop_package(w, &d), 0);
+	/* Once dropped, files cannot be added to it, and a second drop is refused. */
+	assert_int_equal(snap_writer_add_package_file(w, "/x", 2, NULL, false, &d), -EINVAL);
+	assert_int_equal(snap_writer_drop_package(w, &d), -EINVAL);
+	assert_int_equal(snap_writer_commit(w, &info, &d), 0);
+	snap_info_release(&info);
+	assert_int_equal(raw_count(f->t.db, "SELECT count(*) FROM pkgver WHERE name = 'hello'"), 0);
+	assert_int_equal(raw_count(f->t.db, "SELECT count(*) FROM pkgfile"), 0);
+
+	/* The next snapshot is asked for its list again. */
+	w = begin_with_packages(f->st, SNAP_PURPOSE_SCAN, "two", 0, none, 0, NULL);
+	known = true;
+	assert_int_equal(snap_writer_add_package(w, "hello", "amd64", "1.0-1", &known, &d), 0);
+	assert_false(known);
+	snap_writer_abort(w);
+}
+
 static void test_owner_get_none_one_several(void **state)
 {
 	struct fx *f = *state;
@@ -423,6 +455,7 @@ int main(void)
 #define T(fn) cmocka_unit_test_setup_teardown(fn, fx_setup, fx_teardown)
 	const struct CMUnitTest tests[] = {
 		T(test_add_package_stores_once_and_known_versions_are_skipped),
+		T(test_drop_package_forgets_a_version_added_now),
 		T(test_owner_get_none_one_several),
 		T(test_add_package_file_twice_merges_md5_and_conffile),
 		T(test_deleting_snapshots_collects_unused_packages),
