@@ -12,6 +12,8 @@
 #include "cli/cli.h"
 
 #include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
 #include <pthread.h>
 #include <signal.h>
 #include <stdlib.h>
@@ -157,35 +159,57 @@ static int root_resolve_under(const struct cli_args *args, const char *p, char *
 {
 	const char *root = cli_root(args);
 	size_t rlen = strlen(root);
-	struct strbuf sb = STRBUF_INIT;
 	struct diag d = { 0 };
-	char *resolved = NULL;
-	int r;
+	char *resolved = NULL, link[64];
+	int r, rootfd, fd;
+	ssize_t n;
 
-	if (rlen) {
-		/* Under --root, every path names a place inside it, relative or not. */
-		if (strbuf_adds(&sb, root) < 0 || (p[0] != '/' && strbuf_addch(&sb, '/') < 0) ||
-		    strbuf_adds(&sb, p) < 0) {
-			strbuf_release(&sb);
-			cli_error("out of memory");
-			return DRIFT_EXIT_INTERNAL;
-		}
-	}
-	r = scan_root_resolve(rlen ? sb.buf : p, &resolved, &d);
-	strbuf_release(&sb);
-	if (r == -ENOENT)
-		return 1;
-	if (r < 0) {
-		cli_error("cannot scan '%s': %s", cli_path(p, strlen(p), 0),
-			  d.msg[0] ? d.msg : strerror(-r));
-		return r == -ENOMEM ? DRIFT_EXIT_INTERNAL : DRIFT_EXIT_SCAN;
-	}
 	if (!rlen) {
+		r = scan_root_resolve(p, &resolved, &d);
+		if (r == -ENOENT)
+			return 1;
+		if (r < 0) {
+			cli_error("cannot scan '%s': %s", cli_path(p, strlen(p), 0),
+				  d.msg[0] ? d.msg : strerror(-r));
+			return r == -ENOMEM ? DRIFT_EXIT_INTERNAL : DRIFT_EXIT_SCAN;
+		}
 		*ret_key = resolved;
 		return 0;
 	}
+
+	/*
+	 * Under --root, a path names a place inside the root, and its symlinks
+	 * resolve as they would on that host: an image's "lib -> /usr/lib" is
+	 * the image's /usr/lib, never ours (openat2 RESOLVE_IN_ROOT).
+	 */
+	rootfd = open(root, O_PATH | O_DIRECTORY | O_CLOEXEC);
+	if (rootfd < 0) {
+		cli_error("cannot open --root '%s': %s", cli_path(root, rlen, 0), strerror(errno));
+		return DRIFT_EXIT_SCAN;
+	}
+	fd = probe_open(rootfd, p, O_PATH);
+	close(rootfd);
+	if (fd == -ENOENT || fd == -ENOTDIR)
+		return 1;
+	if (fd < 0) {
+		cli_error("cannot scan '%s' under --root: %s", cli_path(p, strlen(p), 0),
+			  strerror(-fd));
+		return DRIFT_EXIT_SCAN;
+	}
+	snprintf(link, sizeof(link), "/proc/self/fd/%d", fd);
+	resolved = malloc(PATH_MAX + 1);
+	n = resolved ? readlink(link, resolved, PATH_MAX) : -1;
+	close(fd);
+	if (n < 0 || (size_t)n >= PATH_MAX) {
+		free(resolved);
+		cli_error("cannot resolve '%s' under --root (is /proc mounted?)",
+			  cli_path(p, strlen(p), 0));
+		return DRIFT_EXIT_SCAN;
+	}
+	resolved[n] = '\0';
 	if (strncmp(resolved, root, rlen) || (resolved[rlen] && resolved[rlen] != '/')) {
-		cli_error("'%s' leads outside --root '%s' (a symlink?)", cli_path(p, strlen(p), 0),
+		/* A mount or a race moved it: refuse rather than scan the host. */
+		cli_error("'%s' leads outside --root '%s'", cli_path(p, strlen(p), 0),
 			  cli_path(root, rlen, 1));
 		free(resolved);
 		return DRIFT_EXIT_USAGE;

@@ -212,9 +212,17 @@ class ProbesTest(SystemCase):
         con.close()
         self.assertEqual(kinds, {1})
 
-    def test_root_escape_refused(self):
+    def test_symlinks_resolve_inside_the_root(self):
+        # an image's absolute symlink is the image's path, never the host's
         os.symlink("/etc", self.h("escape"))
-        self.drift("init", "-q", "--root", self.host, "/escape", code=E_USAGE)
+        self.drift("init", "-q", "--root", self.host, "/escape", "/../../etc", code=0)
+        con = sqlite3.connect("file:%s?mode=ro" % self.db, uri=True)
+        keys = {bytes(k) for (k,) in con.execute("SELECT key FROM entry WHERE kind = 1")}
+        con.close()
+        self.assertIn(b"/etc/hello.conf", keys)
+        host_only = {os.fsencode("/etc/" + n) for n in os.listdir("/etc")} - \
+            {os.fsencode("/etc/" + n) for n in os.listdir(self.h("etc"))}
+        self.assertFalse(keys & host_only)
 
     def test_unknown_probe_refused(self):
         p = self.drift("init", "-q", "--root", self.host, "--probes", "package,nosuch",
