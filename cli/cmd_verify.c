@@ -101,6 +101,14 @@ static enum scan_action unowned_visit(const struct entry *e, void *userdata)
 	return SCAN_CONTINUE;
 }
 
+/* Ctrl-C also while the walk is in directories outside the scope (no visits there). */
+static bool unowned_tick(const struct scan_stats *stats, void *userdata)
+{
+	(void)stats;
+	(void)userdata;
+	return cli_interrupted();
+}
+
 static int unowned_cmp(const void *a, const void *b)
 {
 	const struct unowned *ua = a, *ub = b;
@@ -193,6 +201,7 @@ static int find_unowned(struct verify_ctx *ctx, struct dpkg_db *db, const struct
 	opts.decide = unowned_decide;
 	opts.decide_data = &w;
 	opts.visit = unowned_visit;
+	opts.tick = unowned_tick;
 	opts.userdata = &w;
 	r = nroots ? scan_walk(&opts, NULL, &d) : 0;
 	for (size_t i = 0; i < nroots; i++)
@@ -206,7 +215,7 @@ static int find_unowned(struct verify_ctx *ctx, struct dpkg_db *db, const struct
 		cli_error("cannot list unowned files: %s", w.err      ? strerror(-w.err)
 							   : d.msg[0] ? d.msg
 								      : strerror(-r));
-		return DRIFT_EXIT_SCAN;
+		return w.err == -ENOMEM || r == -ENOMEM ? DRIFT_EXIT_INTERNAL : DRIFT_EXIT_SCAN;
 	}
 	qsort(ctx->unowned, ctx->nunowned, sizeof(*ctx->unowned), unowned_cmp);
 	return 0;
