@@ -168,6 +168,7 @@ int cli_args_parse(const struct cli_command *cmd, int argc, char **argv, struct 
 	a.keep = 30;
 	a.sample = 1;
 	a.hash = HASH_XXH3_128;
+	a.root_fd = -1;
 
 	optind = 0; /* full reinitialization (glibc), so tests can parse twice */
 	opterr = 0;
@@ -364,6 +365,9 @@ void cli_args_release(struct cli_args *args)
 	free(args->policy_default);
 	free(args->root_real);
 	args->root_real = NULL;
+	if (args->root_fd >= 0)
+		close(args->root_fd);
+	args->root_fd = -1;
 	args->policy_default = NULL;
 	args->excludes = NULL;
 	args->nexcludes = 0;

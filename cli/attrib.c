@@ -54,7 +54,7 @@ struct cli_attrib {
 	struct versions old_v, new_v;
 	const struct rule_packages *pk;
 	const struct rule_set *rules;
-	int rootfd;
+	int rootfd; /* the args', borrowed; -1: cli_root_open() was not called */
 };
 
 static int pkgver_cmp(const void *a, const void *b)
@@ -136,7 +136,6 @@ int cli_attrib_open(struct snap_store *st, const struct snap_info *old, const st
 		    struct cli_attrib **ret)
 {
 	struct cli_attrib *a;
-	const char *root = cli_root(args);
 	int r;
 
 	*ret = NULL;
@@ -162,7 +161,7 @@ int cli_attrib_open(struct snap_store *st, const struct snap_info *old, const st
 		cli_attrib_free(a);
 		return r < 0 ? r : 0;
 	}
-	a->rootfd = open(*root ? root : "/", O_PATH | O_DIRECTORY | O_CLOEXEC);
+	a->rootfd = args->root_fd; /* borrowed */
 	*ret = a;
 	return 0;
 }
@@ -173,8 +172,6 @@ void cli_attrib_free(struct cli_attrib *a)
 		return;
 	versions_free(&a->old_v);
 	versions_free(&a->new_v);
-	if (a->rootfd >= 0)
-		close(a->rootfd);
 	free(a);
 }
 

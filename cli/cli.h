@@ -117,6 +117,7 @@ struct cli_args {
 	bool last_upgrade;    /**< --last-upgrade: diff the newest apt pre/post pair */
 	bool unowned;         /**< --unowned: verify also lists files no package owns */
 	char *root_real;      /**< owned: --root resolved by cli_root_open(); "" for "/" */
+	int root_fd;          /**< owned: the root (O_PATH), opened by cli_root_open(); -1 before */
 };
 
 /** A command: its name, one-line summary, usage text and entry point. */
@@ -196,6 +197,12 @@ int cli_output_close(struct cli_output *out, bool ok);
  * not a failure. Returns @code, or the output's failure when closing failed.
  */
 int cli_output_finish(struct cli_output *out, int code);
+/**
+ * The report's form of the verdict @v (strings borrowed from @v and its
+ * rule, which may be NULL): counted unless expected, or with @count_expected.
+ */
+void cli_verdict_report(struct report_verdict *rv, const struct rule_verdict *v,
+			bool count_expected);
 /** Finish @rep: the exit code for its counts, or the output failure (printed). */
 int cli_report_finish(struct report *rep);
 
@@ -247,7 +254,11 @@ int cli_roots_resolve(char *const *paths, size_t npaths, const struct rule_set *
  * stored as /etc/passwd. Paths the user names are taken as inside DIR.
  */
 
-/** Resolve --root (if given) into args->root_real. Returns 0 or an exit code. */
+/**
+ * Resolve --root (if given) into args->root_real and open the root (also
+ * "/") as args->root_fd, which everything reading under the root shares.
+ * Idempotent. Returns 0 or an exit code.
+ */
 int cli_root_open(struct cli_args *args);
 /** The resolved root without a trailing '/': "" when there is none or it is "/". */
 const char *cli_root(const struct cli_args *args);

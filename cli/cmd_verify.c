@@ -127,7 +127,7 @@ static int flush_unowned(struct verify_ctx *ctx, const char *key, size_t len)
 		struct deviation d = { 0 };
 		struct report_verdict rv = { 0 };
 		struct report_owner ro = { 0 };
-		const struct rule *rule;
+		struct rule_verdict v = { 0 };
 		int r;
 
 		if (key && snap_key_compare(u->key, u->len, key, len) >= 0)
@@ -138,16 +138,11 @@ static int flush_unowned(struct verify_ctx *ctx, const char *key, size_t len)
 		e.mode = u->mode;
 		d.change = SNAP_ADDED;
 		d.new = &e;
-		rule = rule_set_match(ctx->rules, u->key, u->len);
-		rv.class_name = rule_class_name(RULE_DRIFT);
-		rv.counts = true;
-		rv.severity_name = rule_severity_name(pk->unowned_severity);
-		rv.severity_rank = (unsigned)pk->unowned_severity;
-		rv.rule_id = rule ? rule_id(rule) : NULL;
-		rv.rule_title = rule ? rule_title(rule) : NULL;
-		rv.rule_file = rule ? rule_file(rule) : NULL;
-		rv.rule_line = rule ? rule_line(rule) : 0;
-		rv.reason = "not owned by any package";
+		v.class = RULE_DRIFT;
+		v.severity = pk->unowned_severity;
+		v.rule = rule_set_match(ctx->rules, u->key, u->len);
+		snprintf(v.reason, sizeof(v.reason), "not owned by any package");
+		cli_verdict_report(&rv, &v, true);
 		ro.unowned = true;
 		r = report_add_attributed(ctx->rep, &d, &rv, &ro);
 		if (r < 0) {
@@ -239,9 +234,8 @@ static int on_result(const struct verify_result *res, void *userdata)
 	struct deviation d = { 0 };
 	struct report_verdict rv = { 0 };
 	struct report_owner ro = { 0 };
-	enum rule_severity sev = RULE_MEDIUM;
-	const struct rule *rule = NULL;
-	char package[160], reason[160];
+	struct rule_verdict v = { .class = RULE_DRIFT, .severity = RULE_MEDIUM };
+	char package[160];
 	int r;
 
 	r = flush_unowned(ctx, res->path, res->path_len);
@@ -277,7 +271,7 @@ static int on_result(const struct verify_result *res, void *userdata)
 		d.change = SNAP_MODIFIED;
 		d.new = &new;
 		d.attrs = ATTR_HASH;
-		snprintf(reason, sizeof(reason), "content does not match package %s %s",
+		snprintf(v.reason, sizeof(v.reason), "content does not match package %s %s",
 			 res->pkg->name, res->pkg->version);
 		break;
 	case VERIFY_NOT_REGULAR:
@@ -286,37 +280,29 @@ static int on_result(const struct verify_result *res, void *userdata)
 		d.change = SNAP_MODIFIED;
 		d.new = &new;
 		d.attrs = ATTR_TYPE;
-		snprintf(reason, sizeof(reason), "not a regular file; package %s %s ships one",
+		snprintf(v.reason, sizeof(v.reason), "not a regular file; package %s %s ships one",
 			 res->pkg->name, res->pkg->version);
 		break;
 	default:
 		d.change = SNAP_REMOVED;
-		snprintf(reason, sizeof(reason), "missing; package %s %s ships it", res->pkg->name,
-			 res->pkg->version);
+		snprintf(v.reason, sizeof(v.reason), "missing; package %s %s ships it",
+			 res->pkg->name, res->pkg->version);
 		break;
 	}
 
 	if (ctx->rules) {
-		rule = rule_set_match(ctx->rules, res->path, res->path_len);
-		if (rule)
-			sev = rule_severity(rule);
+		v.rule = rule_set_match(ctx->rules, res->path, res->path_len);
+		if (v.rule)
+			v.severity = rule_severity(v.rule);
 		if (res->conffile && res->status == VERIFY_MISMATCH) {
-			sev = rule_set_packages(ctx->rules)->conffile_severity;
-			snprintf(reason, sizeof(reason),
+			v.severity = rule_set_packages(ctx->rules)->conffile_severity;
+			snprintf(v.reason, sizeof(v.reason),
 				 "locally modified configuration (package %s %s)", res->pkg->name,
 				 res->pkg->version);
 		}
 	}
-	rv.class_name = rule_class_name(RULE_DRIFT);
-	rv.counts = true;
-	rv.severity_name = rule_severity_name(sev);
-	rv.severity_rank = (unsigned)sev;
-	rv.rule_id = rule ? rule_id(rule) : NULL;
-	rv.rule_title = rule ? rule_title(rule) : NULL;
-	rv.rule_file = rule ? rule_file(rule) : NULL;
-	rv.rule_line = rule ? rule_line(rule) : 0;
-	rv.reason = reason;
-	rv.attrs = d.attrs;
+	v.attrs = d.attrs;
+	cli_verdict_report(&rv, &v, true);
 	snprintf(package, sizeof(package), "%s:%s", res->pkg->name, res->pkg->arch);
 	ro.package = package;
 	ro.old_version = res->pkg->version;
@@ -340,7 +326,7 @@ static int cmd_verify(struct cli_args *args)
 	struct diag d = { 0 };
 	const char *root;
 	char dbpath[4096];
-	int rootfd = -1, r, code;
+	int rootfd, r, code;
 	bool out_open = false;
 
 	if (args->noperands) {
@@ -354,12 +340,7 @@ static int cmd_verify(struct cli_args *args)
 	if (code)
 		goto out;
 	root = cli_root(args);
-	rootfd = open(*root ? root : "/", O_PATH | O_DIRECTORY | O_CLOEXEC);
-	if (rootfd < 0) {
-		cli_error("cannot open the root '%s': %s", *root ? root : "/", strerror(errno));
-		code = DRIFT_EXIT_SCAN;
-		goto out;
-	}
+	rootfd = args->root_fd;
 	r = dpkg_db_load(rootfd, finding, NULL, &db, &d);
 	if (r < 0) {
 		cli_error("%s", d.msg[0] ? d.msg : strerror(-r));
@@ -424,8 +405,6 @@ out:
 	for (size_t i = 0; i < ctx.nunowned; i++)
 		free(ctx.unowned[i].key);
 	free(ctx.unowned);
-	if (rootfd >= 0)
-		close(rootfd);
 	rule_set_free(rules);
 	return code;
 }

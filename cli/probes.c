@@ -246,7 +246,6 @@ fail:
 int cli_probes_run(struct snap_store *st, struct snap_writer *w, const struct snap_new *params,
 		   const struct rule_set *rules, const struct cli_args *args)
 {
-	const char *root = cli_root(args);
 	const char **ran = NULL, **unavailable = NULL;
 	size_t nran = 0, nunavailable = 0;
 	uint8_t secret[32];
@@ -254,10 +253,10 @@ int cli_probes_run(struct snap_store *st, struct snap_writer *w, const struct sn
 	struct probe_run run = { 0 };
 	int rootfd = -1, r, code = 0;
 
-	rootfd = open(*root ? root : "/", O_PATH | O_DIRECTORY | O_CLOEXEC);
+	rootfd = args->root_fd;
 	if (rootfd < 0) {
-		cli_error("cannot open the root '%s': %s", *root ? root : "/", strerror(errno));
-		return DRIFT_EXIT_SCAN;
+		cli_error("internal error: the root is not open");
+		return DRIFT_EXIT_INTERNAL;
 	}
 	r = snap_store_secret(st, secret, &d);
 	if (r < 0) {
@@ -342,6 +341,5 @@ int cli_probes_run(struct snap_store *st, struct snap_writer *w, const struct sn
 out:
 	free(ran);
 	free(unavailable);
-	close(rootfd);
 	return code;
 }

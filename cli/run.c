@@ -121,18 +121,29 @@ const char *cli_root(const struct cli_args *args)
 
 int cli_root_open(struct cli_args *args)
 {
-	if (!args->root || args->root_real)
-		return 0;
-	args->root_real = realpath(args->root, NULL);
-	if (!args->root_real) {
-		int e = errno;
+	const char *root;
 
-		cli_error("cannot use --root '%s': %s", cli_path(args->root, strlen(args->root), 0),
-			  strerror(e));
-		return e == ENOMEM ? DRIFT_EXIT_INTERNAL : DRIFT_EXIT_USAGE;
+	if (args->root_fd >= 0)
+		return 0;
+	if (args->root) {
+		args->root_real = realpath(args->root, NULL);
+		if (!args->root_real) {
+			int e = errno;
+
+			cli_error("cannot use --root '%s': %s",
+				  cli_path(args->root, strlen(args->root), 0), strerror(e));
+			return e == ENOMEM ? DRIFT_EXIT_INTERNAL : DRIFT_EXIT_USAGE;
+		}
+		if (!strcmp(args->root_real, "/"))
+			args->root_real[0] = '\0'; /* "/" is no prefix at all */
 	}
-	if (!strcmp(args->root_real, "/"))
-		args->root_real[0] = '\0'; /* "/" is no prefix at all */
+	root = cli_root(args);
+	args->root_fd = open(*root ? root : "/", O_PATH | O_DIRECTORY | O_CLOEXEC);
+	if (args->root_fd < 0) {
+		cli_error("cannot open the root '%s': %s",
+			  *root ? cli_path(root, strlen(root), 0) : "/", strerror(errno));
+		return DRIFT_EXIT_SCAN;
+	}
 	return 0;
 }
 
@@ -161,7 +172,7 @@ static int root_resolve_under(const struct cli_args *args, const char *p, char *
 	size_t rlen = strlen(root);
 	struct diag d = { 0 };
 	char *resolved = NULL, link[64];
-	int r, rootfd, fd;
+	int r, fd;
 	ssize_t n;
 
 	if (!rlen) {
@@ -182,13 +193,7 @@ static int root_resolve_under(const struct cli_args *args, const char *p, char *
 	 * resolve as they would on that host: an image's "lib -> /usr/lib" is
 	 * the image's /usr/lib, never ours (openat2 RESOLVE_IN_ROOT).
 	 */
-	rootfd = open(root, O_PATH | O_DIRECTORY | O_CLOEXEC);
-	if (rootfd < 0) {
-		cli_error("cannot open --root '%s': %s", cli_path(root, rlen, 0), strerror(errno));
-		return DRIFT_EXIT_SCAN;
-	}
-	fd = probe_open(rootfd, p, O_PATH);
-	close(rootfd);
+	fd = probe_open(args->root_fd, p, O_PATH);
 	if (fd == -ENOENT || fd == -ENOTDIR)
 		return 1;
 	if (fd < 0) {
@@ -854,16 +859,7 @@ static int compare_visit(const struct deviation *d, void *userdata)
 			 : change == RULE_REMOVED ? "removed"
 						  : "changed");
 	}
-	rv.class_name = rule_class_name(v.class);
-	rv.counts = v.class != RULE_EXPECTED || ctx->count_expected;
-	rv.severity_name = rule_severity_name(v.severity);
-	rv.severity_rank = (unsigned)v.severity;
-	rv.rule_id = rule_id(v.rule);
-	rv.rule_title = rule_title(v.rule);
-	rv.rule_file = rule_file(v.rule);
-	rv.rule_line = rule_line(v.rule);
-	rv.reason = v.reason;
-	rv.attrs = v.attrs;
+	cli_verdict_report(&rv, &v, ctx->count_expected);
 	if (ro.package || ro.unowned)
 		r = report_add_attributed(ctx->rep, d, &rv, &ro);
 	else
@@ -937,6 +933,21 @@ static int compare_probes(struct snap_store *st, const struct snap_info *old,
 		}
 	}
 	return r;
+}
+
+void cli_verdict_report(struct report_verdict *rv, const struct rule_verdict *v,
+			bool count_expected)
+{
+	rv->class_name = rule_class_name(v->class);
+	rv->counts = v->class != RULE_EXPECTED || count_expected;
+	rv->severity_name = rule_severity_name(v->severity);
+	rv->severity_rank = (unsigned)v->severity;
+	rv->rule_id = v->rule ? rule_id(v->rule) : NULL;
+	rv->rule_title = v->rule ? rule_title(v->rule) : NULL;
+	rv->rule_file = v->rule ? rule_file(v->rule) : NULL;
+	rv->rule_line = v->rule ? rule_line(v->rule) : 0;
+	rv->reason = v->reason;
+	rv->attrs = v->attrs;
 }
 
 int cli_report_finish(struct report *rep)
