@@ -113,8 +113,14 @@ static int versions_load(struct snap_store *st, int64_t id, struct versions *vs)
 	snap_iter_free(it);
 	if (r < 0)
 		return r;
-	/* The iterator is in key order already; sort anyway, bsearch depends on it. */
-	qsort(vs->v, vs->n, sizeof(*vs->v), pkgver_cmp);
+	/*
+	 * The iterator is in key order already; sort anyway, bsearch depends on
+	 * it. No package entries (a policy without a kind: package rule) leaves
+	 * vs->v NULL, and qsort() must not be given a null pointer even for zero
+	 * elements.
+	 */
+	if (vs->n > 0)
+		qsort(vs->v, vs->n, sizeof(*vs->v), pkgver_cmp);
 	return 0;
 }
 
@@ -123,6 +129,8 @@ static const char *version_of(const struct versions *vs, const char *name, const
 	struct strbuf key = STRBUF_INIT;
 	struct pkgver probe, *hit;
 
+	if (vs->n == 0) /* vs->v may be NULL: not for bsearch() */
+		return NULL;
 	if (strbuf_addf(&key, "%s:%s", name, arch) < 0)
 		return NULL;
 	probe.key = key.buf;

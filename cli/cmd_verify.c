@@ -212,7 +212,8 @@ static int find_unowned(struct verify_ctx *ctx, struct dpkg_db *db, const struct
 								      : strerror(-r));
 		return w.err == -ENOMEM || r == -ENOMEM ? DRIFT_EXIT_INTERNAL : DRIFT_EXIT_SCAN;
 	}
-	qsort(ctx->unowned, ctx->nunowned, sizeof(*ctx->unowned), unowned_cmp);
+	if (ctx->nunowned > 0) /* none: ctx->unowned is NULL, which qsort() must not get */
+		qsort(ctx->unowned, ctx->nunowned, sizeof(*ctx->unowned), unowned_cmp);
 	return 0;
 }
 
