@@ -14,6 +14,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "common/diag.h"
 #include "common/pattern.h"
 #include "common/strbuf.h"
 #include "common/banned.h"
@@ -296,9 +297,17 @@ int cli_args_parse(const struct cli_command *cmd, int argc, char **argv, struct 
 					arg);
 			}
 			break;
-		case LONG_LABEL:
+		case LONG_LABEL: {
+			/* The store's rules, before the store is opened. */
+			struct diag d = { 0 };
+
+			if (snap_label_check(arg, &d) < 0) {
+				cli_args_release(&a);
+				return usage_error(cmd, "%s", d.msg);
+			}
 			a.label = arg;
 			break;
+		}
 		case LONG_REPLACE:
 			a.replace = true;
 			break;
@@ -333,9 +342,22 @@ int cli_args_parse(const struct cli_command *cmd, int argc, char **argv, struct 
 			}
 			a.root = arg;
 			break;
-		case LONG_PROBES:
+		case LONG_PROBES: {
+			/* Refuse a misspelt probe now, before anything is opened or created. */
+			struct diag d = { 0 };
+			int pr = cli_probes_check(arg, &d);
+
+			if (pr < 0) {
+				cli_args_release(&a);
+				if (pr == -ENOMEM) {
+					cli_error("out of memory");
+					return DRIFT_EXIT_INTERNAL;
+				}
+				return usage_error(cmd, "%s", d.msg);
+			}
 			a.probes = arg;
 			break;
+		}
 		case LONG_UPGRADE:
 			if (strcmp(arg, "pre") && strcmp(arg, "post")) {
 				cli_args_release(&a);

@@ -291,6 +291,13 @@ int cli_compare_report(struct snap_store *st, const char *command, const struct 
 /* ---- probes of system state (cli/probes.c) ---- */
 
 /**
+ * Check a --probes list (all, none, or probe names, comma-separated) before
+ * anything is opened. Returns 0, or -EINVAL with the complaint in @reterr
+ * ("unknown probe 'pakage'; did you mean 'package'?"), or -ENOMEM.
+ */
+int cli_probes_check(const char *list, struct diag *reterr);
+
+/**
  * The probes a scan runs, as names from probe_list: --probes (all, none, or
  * a comma list); else none when the user named paths (@have_paths); else
  * what @base asked for (a check or scan against a baseline); else the

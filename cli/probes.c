@@ -12,11 +12,13 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
 
 #include "common/diag.h"
+#include "common/strbuf.h"
 #include "scanner/dpkg.h"
 #include "scanner/probe.h"
 #include "common/banned.h"
@@ -45,6 +47,84 @@ static void list_sort(const char **list, size_t n)
 			}
 }
 
+/* The edit distance of @a and @b (Levenshtein), or SIZE_MAX when @a is too long to care. */
+static size_t edit_distance(const char *a, const char *b)
+{
+	size_t la = strlen(a), lb = strlen(b), row[33];
+
+	if (la >= sizeof(row) / sizeof(row[0]) || lb >= sizeof(row) / sizeof(row[0]))
+		return SIZE_MAX;
+	for (size_t j = 0; j <= lb; j++)
+		row[j] = j;
+	for (size_t i = 1; i <= la; i++) {
+		size_t diag = row[0];
+
+		row[0] = i;
+		for (size_t j = 1; j <= lb; j++) {
+			size_t up = row[j];
+			size_t best = diag + (a[i - 1] != b[j - 1]);
+
+			if (up + 1 < best)
+				best = up + 1;
+			if (row[j - 1] + 1 < best)
+				best = row[j - 1] + 1;
+			row[j] = best;
+			diag = up;
+		}
+	}
+	return row[lb];
+}
+
+/* The valid name nearest to @tok, if it is near enough to be a typo; else NULL. */
+static const char *nearest_name(const char *tok)
+{
+	static const char *const words[] = { "all", "none" };
+	const char *best = NULL;
+	size_t best_d = SIZE_MAX;
+
+	for (size_t i = 0; i < probe_count + 2; i++) {
+		const char *name = i < probe_count ? probe_list[i]->name : words[i - probe_count];
+		size_t d = edit_distance(tok, name);
+
+		/* A third of the name may be wrong: "pakage", "sevrice", "mount" for "mounts". */
+		if (d < best_d && d > 0 && d * 3 <= strlen(name)) {
+			best = name;
+			best_d = d;
+		}
+	}
+	return best;
+}
+
+int cli_probes_check(const char *list, struct diag *reterr)
+{
+	char *copy = strdup(list), *save = NULL;
+	int r = 0;
+
+	if (!copy)
+		return diag_set(reterr, -ENOMEM, "out of memory");
+	for (char *tok = strtok_r(copy, ",", &save); tok && r == 0;
+	     tok = strtok_r(NULL, ",", &save)) {
+		struct strbuf names = STRBUF_INIT;
+		const char *near;
+
+		if (!strcmp(tok, "all") || !strcmp(tok, "none") || probe_find(tok))
+			continue;
+		near = nearest_name(tok);
+		if (near) {
+			r = diag_set(reterr, -EINVAL, "unknown probe '%s'; did you mean '%s'?", tok,
+				     near);
+			break;
+		}
+		for (size_t i = 0; i < probe_count; i++)
+			strbuf_addf(&names, "%s%s", i ? ", " : "", probe_list[i]->name);
+		r = diag_set(reterr, -EINVAL, "unknown probe '%s' (probes: %s; or all, none)", tok,
+			     names.buf);
+		strbuf_release(&names);
+	}
+	free(copy);
+	return r;
+}
+
 int cli_probes_select(const struct cli_args *args, const struct rule_set *rules,
 		      const struct snap_info *base, bool have_paths, const char ***ret_names,
 		      size_t *ret_n)
@@ -64,27 +144,27 @@ int cli_probes_select(const struct cli_args *args, const struct rule_set *rules,
 			cli_error("out of memory");
 			return DRIFT_EXIT_INTERNAL;
 		}
+		struct diag d = { 0 };
+		int r = cli_probes_check(args->probes, &d);
+
+		/* cli_args_parse() checked already; this is for callers that did not. */
+		if (r < 0) {
+			cli_error("%s", d.msg);
+			free(copy);
+			free(list);
+			return r == -ENOMEM ? DRIFT_EXIT_INTERNAL : DRIFT_EXIT_USAGE;
+		}
 		for (char *tok = strtok_r(copy, ",", &save); tok;
 		     tok = strtok_r(NULL, ",", &save)) {
 			const struct probe *p = probe_find(tok);
 
-			if (!strcmp(tok, "none"))
-				continue;
 			if (!strcmp(tok, "all")) {
 				for (size_t i = 0; i < probe_count; i++)
 					list_add(list, &n, probe_list[i]);
 				continue;
 			}
-			if (!p) {
-				fprintf(stderr,
-					"drift: unknown probe '%s' (probes: package, user, service, "
-					"sysctl, module, port, mount; or all, none)\n",
-					tok);
-				free(copy);
-				free(list);
-				return DRIFT_EXIT_USAGE;
-			}
-			list_add(list, &n, p);
+			if (p) /* else "none" */
+				list_add(list, &n, p);
 		}
 		free(copy);
 	} else if (have_paths) {

@@ -144,6 +144,11 @@ int snap_label_check(const char *label, struct diag *reterr)
 		return diag_set(reterr, -EINVAL,
 				"snapshot label '%s' is a number (numbers name snapshot ids)",
 				label);
+	/* 'drift diff -x baseline' would read it as an option. */
+	if (label[0] == '-')
+		return diag_set(reterr, -EINVAL,
+				"snapshot label '%s' starts with '-' (it would read as an option)",
+				label);
 	return 0;
 }
 

@@ -191,7 +191,8 @@ int snap_store_secret(struct snap_store *st, uint8_t ret_key[32], struct diag *r
 
 /**
  * Check that @label may name a snapshot: 1 to 128 bytes of printable ASCII
- * (no spaces, no '/'), not all digits. Returns 0 or -EINVAL with a message.
+ * (no spaces, no '/'), not all digits (an id), not starting with '-' (an
+ * option). Returns 0 or -EINVAL with a message.
  */
 int snap_label_check(const char *label, struct diag *reterr);
 

@@ -80,5 +80,48 @@ class EmptyArrays(HostCase):
         self.assertNotIn(b"unowned", p.stdout)
 
 
+class ArgumentsFirst(DriftCase):
+    """Items 13b and 13c: arguments are refused before anything is opened."""
+
+    def setUp(self):
+        super().setUp()
+        # --db in a directory that does not exist: whatever opens it creates it.
+        self.db = os.path.join(self.tmp, "missing", "dir", "drift.db")
+
+    def assertNothingCreated(self):
+        self.assertFalse(os.path.exists(os.path.join(self.tmp, "missing")),
+                         "the database (or its directory) was created")
+
+    def test_misspelt_probe_is_refused_with_a_suggestion(self):
+        self.write("etc/a", "1")
+        for cmd in ("init", "scan", "check"):
+            extra = ("--label", "x") if cmd == "scan" else ()
+            p = self.drift(cmd, "--probes", "pakage", *extra, self.root, code=E_USAGE)
+            self.assertIn(b"unknown probe 'pakage'; did you mean 'package'?", p.stderr,
+                          cmd)
+            self.assertNothingCreated()
+        p = self.drift("init", "--probes", "user,sevrice", self.root, code=E_USAGE)
+        self.assertIn(b"did you mean 'service'?", p.stderr)
+        # nothing near: the list of probes instead
+        p = self.drift("init", "--probes", "xyzzy", self.root, code=E_USAGE)
+        self.assertIn(b"unknown probe 'xyzzy' (probes: package, user", p.stderr)
+        self.assertNothingCreated()
+
+    def test_label_starting_with_a_dash_is_refused(self):
+        self.write("etc/a", "1")
+        for argv in (("--label", "-x"), ("--label=-x",), ("--label", "--")):
+            p = self.drift("scan", *argv, self.root, code=E_USAGE)
+            self.assertIn(b"starts with '-'", p.stderr, argv)
+            self.assertNothingCreated()
+        # the other rules of a label, refused the same way
+        p = self.drift("scan", "--label", "", self.root, code=E_USAGE)
+        self.assertIn(b"empty snapshot label", p.stderr)
+        p = self.drift("scan", "--label", "42", self.root, code=E_USAGE)
+        self.assertIn(b"is a number", p.stderr)
+        self.assertNothingCreated()
+        # a dash inside a label is fine
+        self.drift("scan", "-q", "--label", "pre-upgrade", self.root, code=0)
+
+
 if __name__ == "__main__":
     drifttest.run_tap(__name__)
