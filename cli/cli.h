@@ -288,6 +288,13 @@ int cli_compare_report(struct snap_store *st, const char *command, const struct 
 		       const struct snap_info *new, const char *const *roots, size_t nroots,
 		       const struct rule_set *rules, bool live, const struct cli_args *args);
 
+/**
+ * 0 when @info may be compared (diff, check), else DRIFT_EXIT_DATABASE after
+ * saying that it is incomplete: its scan was interrupted, or a baseline was
+ * marked so (cli/cmd_diff.c).
+ */
+int cli_snapshot_comparable(const struct snap_info *info);
+
 /* ---- probes of system state (cli/probes.c) ---- */
 
 /**

@@ -44,6 +44,10 @@ static int cmd_check(struct cli_args *args)
 				    : exit_code_for_error(CLI_STAGE_STORE, r);
 		goto out;
 	}
+	/* What diff refuses, check refuses too, and before it scans. */
+	code = cli_snapshot_comparable(&base);
+	if (code)
+		goto out;
 
 	if (args->noperands) {
 		code = cli_roots_resolve(args->operands, args->noperands, rules, args, &roots,

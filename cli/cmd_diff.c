@@ -8,23 +8,28 @@
 #include "common/diag.h"
 #include "common/banned.h"
 
+int cli_snapshot_comparable(const struct snap_info *info)
+{
+	if (info->complete)
+		return 0;
+	cli_error("snapshot #%lld is incomplete (its scan was interrupted); it cannot be compared",
+		  (long long)info->id);
+	return DRIFT_EXIT_DATABASE;
+}
+
 static int find_complete(struct snap_store *st, const char *name, struct snap_info *ret_info)
 {
 	struct diag d = { 0 };
-	int r = snap_find(st, name, ret_info, &d);
+	int r = snap_find(st, name, ret_info, &d), code;
 
 	if (r < 0) {
 		cli_error("%s", d.msg);
 		return r == -ENOENT ? DRIFT_EXIT_USAGE : exit_code_for_error(CLI_STAGE_STORE, r);
 	}
-	if (!ret_info->complete) {
-		cli_error(
-			"snapshot #%lld is incomplete (its scan was interrupted); it cannot be compared",
-			(long long)ret_info->id);
+	code = cli_snapshot_comparable(ret_info);
+	if (code)
 		snap_info_release(ret_info);
-		return DRIFT_EXIT_DATABASE;
-	}
-	return 0;
+	return code;
 }
 
 struct last_upgrade {

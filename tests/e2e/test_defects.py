@@ -123,5 +123,27 @@ class ArgumentsFirst(DriftCase):
         self.drift("scan", "-q", "--label", "pre-upgrade", self.root, code=0)
 
 
+class IncompleteBaseline(DriftCase):
+    """Item 13d: check refuses an incomplete baseline, as diff does."""
+
+    def test_check_refuses_what_diff_refuses(self):
+        self.write("etc/a", "1")
+        self.init()
+        con = sqlite3.connect(self.db)
+        with con:
+            con.execute("UPDATE snapshot SET status = 'incomplete' WHERE id = 1")
+        con.close()
+        d = self.drift("diff", "baseline", "1", code=E_DB)
+        self.assertIn(b"snapshot #1 is incomplete", d.stderr)
+        c = self.drift("check", code=E_DB)
+        self.assertEqual(c.stderr, d.stderr, "the same message as diff's")
+        self.assertEqual(c.stdout, b"", "no report against an incomplete baseline")
+        # refused before scanning: no check snapshot was taken
+        con = sqlite3.connect(self.db)
+        n = con.execute("SELECT count(*) FROM snapshot").fetchone()[0]
+        con.close()
+        self.assertEqual(n, 1)
+
+
 if __name__ == "__main__":
     drifttest.run_tap(__name__)
