@@ -17,6 +17,7 @@
 
 #include "common/diag.h"
 #include "scanner/dpkg.h"
+#include "scanner/probe.h"
 #include "scanner/verify.h"
 #include "common/banned.h"
 
@@ -41,25 +42,13 @@ struct verify_ctx {
 struct unowned_walk {
 	struct verify_ctx *ctx;
 	const struct dpkg_index *idx;
-	size_t root_len;
 	int err;
 };
-
-static const char *walk_key(const struct unowned_walk *w, const char *path, size_t len,
-			    size_t *ret_len)
-{
-	if (len == w->root_len) {
-		*ret_len = 1;
-		return "/";
-	}
-	*ret_len = len - w->root_len;
-	return path + w->root_len;
-}
 
 static unsigned unowned_decide(const char *path, size_t len, void *userdata)
 {
 	const struct unowned_walk *w = userdata;
-	const char *key = walk_key(w, path, len, &len);
+	const char *key = path;
 
 	if (!rule_set_unowned_scope(w->ctx->rules, key, len))
 		return SCAN_STAT | SCAN_NO_ENTRY; /* a scope may start further down */
@@ -70,9 +59,9 @@ static enum scan_action unowned_visit(const struct entry *e, void *userdata)
 {
 	struct unowned_walk *w = userdata;
 	struct verify_ctx *ctx = w->ctx;
-	size_t len, pkg;
+	size_t len = e->key_len, pkg;
 	const struct dpkg_file *f;
-	const char *key = walk_key(w, e->key, e->key_len, &len);
+	const char *key = e->key;
 
 	if (cli_interrupted())
 		return SCAN_STOP;
@@ -165,7 +154,7 @@ static int find_unowned(struct verify_ctx *ctx, struct dpkg_db *db, const struct
 	struct unowned_walk w = { 0 };
 	struct scan_opts opts = { 0 };
 	struct diag d = { 0 };
-	char *roots[sizeof(unowned_roots) / sizeof(unowned_roots[0])];
+	const char *roots[sizeof(unowned_roots) / sizeof(unowned_roots[0])];
 	size_t nroots = 0;
 	int r;
 
@@ -175,22 +164,25 @@ static int find_unowned(struct verify_ctx *ctx, struct dpkg_db *db, const struct
 		return r == -ENOMEM ? DRIFT_EXIT_INTERNAL : DRIFT_EXIT_SCAN;
 	}
 	for (size_t i = 0; i < sizeof(unowned_roots) / sizeof(unowned_roots[0]); i++) {
-		char *host = cli_root_join(args, unowned_roots[i]), *real;
+		/*
+		 * Only real directories: /bin -> usr/bin is walked as part of /usr.
+		 * Looked up from the root's fd, the last component not followed.
+		 */
+		int fd = probe_open(args->root_fd, unowned_roots[i], O_PATH | O_NOFOLLOW);
 		struct stat st;
 
-		if (!host)
+		if (fd < 0)
 			continue;
-		/* Only real directories: /bin -> usr/bin is walked as part of /usr. */
-		if (lstat(host, &st) == 0 && S_ISDIR(st.st_mode) &&
-		    scan_root_resolve(host, &real, &d) == 0)
-			roots[nroots++] = real;
-		free(host);
+		if (fstat(fd, &st) == 0 && S_ISDIR(st.st_mode))
+			roots[nroots++] = unowned_roots[i];
+		close(fd);
 	}
 	w.ctx = ctx;
 	w.idx = idx;
-	w.root_len = strlen(cli_root(args));
-	opts.roots = (const char *const *)roots;
+	opts.roots = roots;
 	opts.nroots = nroots;
+	opts.use_rootfd = true;
+	opts.rootfd = args->root_fd;
 	opts.nthreads = args->threads;
 	opts.hash = HASH_NONE;
 	opts.decide = unowned_decide;
@@ -199,8 +191,6 @@ static int find_unowned(struct verify_ctx *ctx, struct dpkg_db *db, const struct
 	opts.tick = unowned_tick;
 	opts.userdata = &w;
 	r = nroots ? scan_walk(&opts, NULL, &d) : 0;
-	for (size_t i = 0; i < nroots; i++)
-		free(roots[i]);
 	dpkg_index_free(idx);
 	if (r == -ECANCELED && !w.err) {
 		cli_error("interrupted");

@@ -283,20 +283,14 @@ int cli_roots_existing(char *const *roots, size_t nroots, const struct cli_args 
 		return DRIFT_EXIT_INTERNAL;
 	}
 	for (size_t i = 0; i < nroots; i++) {
-		struct stat st;
-		char *host = cli_root_join(args, roots[i]);
-		int gone;
+		/* Looked up from the root's fd: a symlink cannot take it out of the root. */
+		int fd = probe_open(args->root_fd, roots[i], O_PATH | O_NOFOLLOW);
 
-		if (!host) {
-			cli_roots_free(out, n);
-			cli_error("out of memory");
-			return DRIFT_EXIT_INTERNAL;
-		}
+		if (fd >= 0)
+			close(fd);
 		/* Gone (or a parent became a file): everything below it is removed, not a failure.
 		 */
-		gone = lstat(host, &st) < 0 && (errno == ENOENT || errno == ENOTDIR);
-		free(host);
-		if (gone)
+		if (fd == -ENOENT || fd == -ENOTDIR)
 			continue;
 		out[n] = strdup(roots[i]);
 		if (!out[n]) {
@@ -347,9 +341,8 @@ struct scan_ctx {
 	struct timespec start;
 	uint64_t pause_after; /* test hook, 0 = off */
 	uint64_t added;
-	char *db_real; /* the database's own path, resolved: never scanned */
+	char *db_real; /* the database's own path as a key under --root: never scanned */
 	size_t db_len;
-	size_t root_len; /* --root: the walker's paths start with it; keys do not */
 
 	/* --trust-ctime: one baseline lookup per worker, opened by that worker. */
 	const struct snap_info *reuse_base;
@@ -357,22 +350,6 @@ struct scan_ctx {
 	struct reuse_slot *slots;
 	uint64_t sample_mod, sample_slot; /* re-hash keys whose hash % mod == slot */
 };
-
-/* The key of the walker's @path: the path without the --root prefix. */
-static inline const char *path_key(const struct scan_ctx *ctx, const char *path, size_t len,
-				   size_t *ret_len)
-{
-	if (!ctx->root_len) {
-		*ret_len = len;
-		return path;
-	}
-	if (len == ctx->root_len) {
-		*ret_len = 1;
-		return "/";
-	}
-	*ret_len = len - ctx->root_len;
-	return path + ctx->root_len;
-}
 
 /* Files up to this size are hashed rather than looked up (see scan_reuse()). */
 #define REUSE_MIN_SIZE ((uint64_t)128 * 1024)
@@ -394,8 +371,8 @@ static bool scan_reuse(unsigned worker, const struct entry *e, struct entry *ret
 	struct scan_ctx *ctx = userdata;
 	struct reuse_slot *slot = &ctx->slots[worker];
 	const struct entry *b;
-	const char *key;
-	size_t klen;
+	const char *key = e->key;
+	size_t klen = e->key_len;
 
 	/*
 	 * A small file is cheaper to read than to look up: one read from the
@@ -405,7 +382,6 @@ static bool scan_reuse(unsigned worker, const struct entry *e, struct entry *ret
 	 */
 	if (e->size <= REUSE_MIN_SIZE)
 		return false;
-	key = path_key(ctx, e->key, e->key_len, &klen);
 	if (ctx->sample_mod && XXH3_64bits(key, klen) % ctx->sample_mod == ctx->sample_slot)
 		return false;
 	if (!slot->lk && !slot->failed &&
@@ -465,6 +441,28 @@ static char *resolve_db_path(const char *db)
 	return out;
 }
 
+/*
+ * The database's path as a key of the walk: resolved, then under --root
+ * made a key by taking the root off. NULL when it cannot be resolved or is
+ * not under the root (the walk cannot meet it then).
+ */
+static char *db_key(const struct cli_args *args, const char *db)
+{
+	const char *root = cli_root(args);
+	size_t rlen = strlen(root);
+	char *real = resolve_db_path(db), *key;
+
+	if (!real || !rlen)
+		return real;
+	if (strncmp(real, root, rlen) || real[rlen] != '/') {
+		free(real);
+		return NULL;
+	}
+	key = strdup(real + rlen);
+	free(real);
+	return key;
+}
+
 /* What the scanner collects for the attributes a rule checks. */
 static unsigned collect_for_attrs(uint32_t attrs, unsigned base)
 {
@@ -495,7 +493,6 @@ static unsigned scan_decide(const char *path, size_t len, void *userdata)
 	/* drift's own database changes with every run: it is not part of the host's state. */
 	if (is_own_database(ctx, path, len))
 		return SCAN_SKIP;
-	path = path_key(ctx, path, len, &len);
 	for (size_t i = 0; i < ctx->nexcludes; i++)
 		if (pattern_match(ctx->excludes[i], path, len))
 			return SCAN_SKIP;
@@ -573,16 +570,10 @@ static bool scan_tick(const struct scan_stats *stats, void *userdata)
 static enum scan_action scan_visit(const struct entry *e, void *userdata)
 {
 	struct scan_ctx *ctx = userdata;
-	struct entry k;
 	int r;
 
 	if (cli_interrupted())
 		return SCAN_STOP;
-	if (ctx->root_len) {
-		k = *e;
-		k.key = path_key(ctx, e->key, e->key_len, &k.key_len);
-		e = &k;
-	}
 	r = snap_writer_add(ctx->writer, e, &ctx->diag);
 	if (r < 0) {
 		ctx->err = r;
@@ -616,14 +607,13 @@ int cli_scan_into(struct snap_store *st, const struct snap_new *params,
 	struct scan_ctx ctx = { 0 };
 	struct scan_opts opts = { 0 };
 	struct scan_stats stats = { 0 };
-	char **walk_roots = NULL;
 	const char *pause_env = getenv("DRIFT_TEST_PAUSE_AFTER");
 	unsigned nslots = 0;
 	int r, code = 0;
 
 	ctx.collect = params->hash == HASH_NONE ? SCAN_STAT : SCAN_ALL;
 	ctx.rules = rules;
-	ctx.db_real = resolve_db_path(snap_store_path(st));
+	ctx.db_real = db_key(args, snap_store_path(st));
 	ctx.db_len = ctx.db_real ? strlen(ctx.db_real) : 0;
 	ctx.progress = !args->quiet && isatty(STDERR_FILENO);
 	if (pause_env)
@@ -656,26 +646,11 @@ int cli_scan_into(struct snap_store *st, const struct snap_new *params,
 		goto out;
 	}
 
-	ctx.root_len = strlen(cli_root(args));
-	if (ctx.root_len) {
-		walk_roots = calloc(params->nroots + 1, sizeof(*walk_roots));
-		for (size_t i = 0; walk_roots && i < params->nroots; i++)
-			if (!(walk_roots[i] = cli_root_join(args, params->roots[i]))) {
-				cli_roots_free(walk_roots, i);
-				walk_roots = NULL;
-			}
-		if (!walk_roots) {
-			snap_writer_abort(ctx.writer);
-			ctx.writer = NULL;
-			cli_error("out of memory");
-			code = DRIFT_EXIT_INTERNAL;
-			goto out;
-		}
-		opts.roots = (const char *const *)walk_roots;
-	} else {
-		opts.roots = params->roots;
-	}
+	/* Every lookup under --root starts from its fd: never from a path string. */
+	opts.roots = params->roots;
 	opts.nroots = params->nroots;
+	opts.use_rootfd = true;
+	opts.rootfd = args->root_fd;
 	opts.nthreads = args->threads ? args->threads : rules ? rule_set_scan(rules)->threads : 0;
 	if (!opts.nthreads && params->hash == HASH_NONE) {
 		/*
@@ -758,7 +733,6 @@ int cli_scan_into(struct snap_store *st, const struct snap_new *params,
 		*ret_stats = stats;
 out:
 	snap_writer_abort(ctx.writer);
-	cli_roots_free(walk_roots, params->nroots);
 	for (size_t i = 0; i < ctx.nexcludes; i++)
 		pattern_free(ctx.excludes[i]);
 	free(ctx.excludes);
@@ -803,13 +777,7 @@ static char *deviation_mime(const struct compare_ctx *ctx, const struct rule *ru
 	if (!ctx->live)
 		return NULL;
 	path = strndup(d->new->key, d->new->key_len);
-	if (path && *cli_root(ctx->args)) {
-		char *host = cli_root_join(ctx->args, path);
-
-		free(path);
-		path = host;
-	}
-	if (path && scan_mime_file(path, &mime, &dg) < 0)
+	if (path && scan_mime_file(ctx->args->root_fd, path, &mime, &dg) < 0)
 		mime = NULL; /* vanished or unreadable since the scan: no escalation from content */
 	free(path);
 	return mime;

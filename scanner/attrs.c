@@ -500,8 +500,13 @@ void scan_attrs_release(struct scan_attrs *a)
 
 /* ---- scan_mime_file() ---- */
 
-/* Open the regular file @path component by component; returns the fd or -errno. */
-static int open_regular(const char *path)
+/*
+ * Open the regular file @path component by component from @rootfd (< 0:
+ * "/"; a relative @path: the working directory), never following a symlink
+ * and never going up ("..": EINVAL), so no lookup leaves @rootfd. Returns
+ * the fd or -errno.
+ */
+static int open_regular(int rootfd, const char *path)
 {
 	const int dflags = O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC;
 	const int fflags = O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_NOCTTY | O_CLOEXEC;
@@ -512,7 +517,8 @@ static int open_regular(const char *path)
 	int cur = AT_FDCWD, r;
 
 	if (*p == '/') {
-		cur = scan_sys_openat(AT_FDCWD, "/", dflags);
+		cur = scan_sys_openat(rootfd >= 0 ? rootfd : AT_FDCWD, rootfd >= 0 ? "." : "/",
+				      dflags);
 		if (cur < 0)
 			return cur;
 	}
@@ -534,6 +540,10 @@ static int open_regular(const char *path)
 		}
 		memcpy(comp, p, len);
 		comp[len] = '\0';
+		if (!strcmp(comp, "..")) {
+			r = -EINVAL; /* keys are normalized: never above the root */
+			goto out;
+		}
 		p += len;
 		last = *p == '\0';
 		if (last) {
@@ -575,7 +585,7 @@ out:
 	return r;
 }
 
-int scan_mime_file(const char *path, char **ret_mime, struct diag *reterr)
+int scan_mime_file(int rootfd, const char *path, char **ret_mime, struct diag *reterr)
 {
 	magic_t m = NULL;
 	const char *s;
@@ -584,7 +594,7 @@ int scan_mime_file(const char *path, char **ret_mime, struct diag *reterr)
 
 	if (!path || !*path)
 		return diag_set(reterr, -EINVAL, "empty path");
-	fd = open_regular(path);
+	fd = open_regular(rootfd, path);
 	if (fd < 0) {
 		if (fd == -ELOOP || fd == -EINVAL)
 			return diag_set(reterr, fd, "cannot classify '%s': not a regular file",

@@ -140,8 +140,25 @@ struct scan_stats {
 typedef bool scan_tick_fn(const struct scan_stats *stats, void *userdata);
 
 struct scan_opts {
-	const char *const *roots; /**< absolute, normalized paths (see scan_root_resolve()) */
+	/**
+	 * Absolute, normalized paths below the root (see scan_root_resolve()
+	 * and cli's --root), which are also the keys of their entries. No
+	 * component of a root may be a symlink: each root is looked up from
+	 * the root's fd with openat2(RESOLVE_IN_ROOT | RESOLVE_NO_SYMLINKS),
+	 * so whoever can write under the root cannot swap a directory on the
+	 * way for a symlink that leads out of it (the root is then an entry
+	 * with err ELOOP); below a root, every syscall is relative to its
+	 * directory's fd with O_NOFOLLOW.
+	 */
+	const char *const *roots;
 	size_t nroots;
+	/**
+	 * When true, the roots are below the directory @rootfd (any fd of it,
+	 * O_PATH is enough; borrowed), as for a mounted image or container
+	 * root; when false, below the host's "/".
+	 */
+	bool use_rootfd;
+	int rootfd;
 	unsigned nthreads;      /**< walker threads; 0 = online CPUs (maybe fewer: scan_walk()) */
 	enum hash_algo hash;    /**< HASH_NONE: metadata only; HASH_XXH3_128 or HASH_SHA256 */
 	bool cross_mounts;      /**< descend into other filesystems below a root */
@@ -248,9 +265,11 @@ int scan_hash_file(int dirfd, const char *name, enum hash_algo algo, struct entr
 /**
  * The libmagic MIME type of the regular file @path, as the walker would
  * collect it (e.g. "application/x-pie-executable", "text/x-shellscript").
- * @path is opened component by component relative to directory fds, with
- * O_NOFOLLOW everywhere (a symlink anywhere in it is refused), so paths
- * beyond PATH_MAX work; the last component is looked at before it is opened
+ * An absolute @path is a key below @rootfd (a directory fd, as
+ * scan_opts.rootfd; < 0: the host's "/"). @path is opened component by
+ * component relative to directory fds, from @rootfd, with O_NOFOLLOW
+ * everywhere (a symlink anywhere in it is refused, "..": -EINVAL), so no
+ * lookup leaves the root and paths beyond PATH_MAX work; the last component is looked at before it is opened
  * and a FIFO, device or symlink is never opened. Uses a libmagic handle of
  * its own (loading it costs about 0.25 ms), so it is safe from any thread.
  *
@@ -260,6 +279,6 @@ int scan_hash_file(int dirfd, const char *name, enum hash_algo algo, struct entr
  *         -ENOENT/-EIO... when libmagic cannot load its database or fails;
  *         *ret_mime untouched and @reterr says what.
  */
-int scan_mime_file(const char *path, char **ret_mime, struct diag *reterr);
+int scan_mime_file(int rootfd, const char *path, char **ret_mime, struct diag *reterr);
 
 #endif /* DRIFT_SCANNER_SCANNER_H */

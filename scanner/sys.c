@@ -7,6 +7,9 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <linux/openat2.h>
+#include <stdint.h>
+#include <string.h>
 #include <sys/syscall.h>
 #include <sys/xattr.h>
 #include <unistd.h>
@@ -21,6 +24,24 @@ int scan_sys_openat(int dirfd, const char *name, int flags)
 		fd = openat(dirfd, name, flags);
 	while (fd < 0 && errno == EINTR);
 	return fd < 0 ? -errno : fd;
+}
+
+int scan_sys_openat_beneath(int dirfd, const char *path, int flags)
+{
+	struct open_how how;
+	long fd;
+
+	while (*path == '/')
+		path++;
+	memset(&how, 0, sizeof(how));
+	how.flags = (uint64_t)(unsigned)(flags | O_CLOEXEC);
+	how.resolve = RESOLVE_IN_ROOT | RESOLVE_NO_SYMLINKS | RESOLVE_NO_MAGICLINKS;
+	for (int tries = 0;; tries++) {
+		fd = syscall(SYS_openat2, dirfd, *path ? path : ".", &how, sizeof(how));
+		if (fd >= 0 || (errno != EINTR && (errno != EAGAIN || tries >= 8)))
+			break;
+	}
+	return fd < 0 ? -errno : (int)fd;
 }
 
 int scan_sys_fstatat(int dirfd, const char *name, struct stat *st, int flags)

@@ -21,6 +21,18 @@
 /** openat(2). Returns the new fd or -errno. */
 int scan_sys_openat(int dirfd, const char *name, int flags);
 
+/**
+ * openat2(2) of the relative path @path below @dirfd with RESOLVE_IN_ROOT and
+ * RESOLVE_NO_SYMLINKS: no component may be a symlink ("..", absolute and
+ * magic links cannot leave @dirfd either), so a path the walker already
+ * resolved cannot be swapped into one that leads elsewhere. A symlink as
+ * the last component is refused too (ELOOP), unless @flags has both O_PATH
+ * and O_NOFOLLOW (then the fd names the symlink). Leading slashes are
+ * ignored; "" is @dirfd itself. Retries EINTR, and EAGAIN (a rename raced
+ * the lookup) a few times. Returns the new fd or -errno.
+ */
+int scan_sys_openat_beneath(int dirfd, const char *path, int flags);
+
 /** fstatat(2). Returns 0 or -errno. */
 int scan_sys_fstatat(int dirfd, const char *name, struct stat *st, int flags);
 

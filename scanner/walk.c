@@ -19,8 +19,9 @@
  * whole next level" of a breadth-first queue. There are two kinds of jobs:
  *
  *   DIR   open one directory relative to its parent's fd (a root: its
- *         absolute path, relative to the pseudo-directory "top" whose fd is
- *         AT_FDCWD), fstat it (that is the directory's entry), list it
+ *         path below the pseudo-directory "top", whose fd is the walk's
+ *         root, opts->rootfd or "/", looked up with openat2() and no
+ *         symlink allowed on the way), fstat it (that is the directory's entry), list it
  *         whole with raw getdents64, sort the names, cut them into NAMES
  *         chunks of up to 256 names, push those, emit its entry.
  *   NAMES up to 256 sorted names of one directory: build each path, ask
@@ -80,7 +81,7 @@
  *
  * When the budget is spent, the lister closes its fd after listing, and a
  * job that needs it reopens it: from the
- * nearest ancestor whose fd is open (the top, AT_FDCWD, always is), pinned
+ * nearest ancestor whose fd is open (the top always is), pinned
  * while we use it, one openat(O_DIRECTORY|O_NOFOLLOW) per path component,
  * each result checked against the node's st_dev/st_ino (a directory renamed
  * or replaced meanwhile gives ESTALE: treated like a vanished one). The
@@ -230,7 +231,7 @@ struct dnode {
 	struct dnode *parent; /* counted reference; NULL only for the top */
 	size_t refs;          /* under walk->lock */
 	size_t pins;          /* under walk->lock */
-	int fd;               /* under walk->lock; -1 when closed, AT_FDCWD for the top */
+	int fd;               /* under walk->lock; -1 when closed; the walk's root for the top */
 	bool top;             /* the pseudo-directory whose names are the roots */
 	dev_t dev;            /* identity of the directory, for reopening */
 	ino_t ino;
@@ -325,6 +326,8 @@ struct walk {
 	struct worker *workers;
 	size_t nworkers, nstarted;
 	bool locks_ready;
+	bool own_top_fd;      /* we opened "/" for the top: close own_top_fd_value */
+	int own_top_fd_value; /* (top itself may be freed before the walk) */
 
 	/* Roots inside another root's directory, sorted: the outer walk leaves them alone. */
 	struct root_key *nested;
@@ -416,6 +419,19 @@ static void job_release_locked(struct walk *wk, struct job *j)
 }
 
 /*
+ * Open the directory @n, a child of @parent (open as @pfd). A root (a
+ * child of the top) is a path below the walk's root: looked up with no
+ * symlink followed on the way (scan_sys_openat_beneath()); anything else
+ * is one name relative to its parent's fd.
+ */
+static int node_open(const struct dnode *parent, int pfd, const struct dnode *n)
+{
+	if (parent->top)
+		return scan_sys_openat_beneath(pfd, node_name(n), DIR_FLAGS);
+	return scan_sys_openat(pfd, node_name(n), DIR_FLAGS);
+}
+
+/*
  * Get an fd for directory @n, which a job of ours pins. Either the node's
  * own (*ret_private = false: do not close it) or one reopened from the
  * nearest open ancestor (*ret_private = true: close it after use). Returns
@@ -459,7 +475,7 @@ static int node_get_fd(struct worker *w, struct dnode *n, int *ret_fd, bool *ret
 	cur = anchor->fd;
 	for (i = 0; i < depth; i++) {
 		struct stat st;
-		int next = scan_sys_openat(cur, node_name(w->chain[i]), DIR_FLAGS);
+		int next = node_open(i ? w->chain[i - 1] : anchor, cur, w->chain[i]);
 
 		if (cur != anchor->fd)
 			close(cur);
@@ -909,6 +925,42 @@ static bool reuse_hash(struct worker *w, const struct stat *st, struct entry *e)
 }
 
 /*
+ * The parent directory of the root @path (@len bytes, absolute), looked up
+ * below the walk's root with no symlink followed, into *ret_fd, and its
+ * last component into *ret_name (a pointer into @path; "." for "/", with
+ * the root's own fd dup'ed). Returns 0 or -errno (ELOOP: a component on the
+ * way is, or was swapped for, a symlink).
+ */
+static int root_parent_open(struct walk *wk, const char *path, size_t len, int *ret_fd,
+			    const char **ret_name)
+{
+	size_t slash = len;
+	char *dir;
+	int fd;
+
+	while (slash > 0 && path[slash - 1] != '/')
+		slash--;
+	if (slash == len) { /* "/": the root itself */
+		fd = scan_sys_openat_beneath(wk->top->fd, "", O_PATH | O_DIRECTORY);
+		if (fd < 0)
+			return fd;
+		*ret_fd = fd;
+		*ret_name = ".";
+		return 0;
+	}
+	dir = strndup(path, slash);
+	if (!dir)
+		return -ENOMEM;
+	fd = scan_sys_openat_beneath(wk->top->fd, dir, O_PATH | O_DIRECTORY);
+	free(dir);
+	if (fd < 0)
+		return fd;
+	*ret_fd = fd;
+	*ret_name = path + slash;
+	return 0;
+}
+
+/*
  * One name (@nl bytes) of directory @n (open as @dfd), whose key prefix is
  * in w->path: decide, stat, then emit it, or return the DIR job of a
  * subdirectory to descend into, for the caller to push.
@@ -918,11 +970,12 @@ static struct job *process_name(struct worker *w, struct dnode *n, int dfd, cons
 {
 	struct walk *wk = w->walk;
 	const struct scan_opts *o = wk->opts;
-	unsigned want = SCAN_ALL, attrs;
+	unsigned want = SCAN_ALL, attrs = 0;
 	struct entry e = { 0 };
+	struct job *dj = NULL;
 	struct stat st;
 	int64_t len;
-	int fd = -1, r;
+	int fd = -1, pfd = -1, r = 0;
 
 	len = key_build(w, name, nl);
 	if (len < 0) {
@@ -937,9 +990,18 @@ static struct job *process_name(struct worker *w, struct dnode *n, int dfd, cons
 		if (want == SCAN_SKIP)
 			return NULL;
 	}
-	r = scan_sys_fstatat(dfd, name, &st, AT_SYMLINK_NOFOLLOW);
+	if (n->top) {
+		/*
+		 * A root: from here on, its parent directory (looked up below the
+		 * walk's root, no symlink followed) and its last component.
+		 */
+		r = root_parent_open(wk, name, nl, &pfd, &name);
+		dfd = pfd;
+	}
+	if (r == 0)
+		r = scan_sys_fstatat(dfd, name, &st, AT_SYMLINK_NOFOLLOW);
 	if (r == -ENOENT)
-		return NULL; /* vanished since the listing: not an entry at all */
+		goto out; /* vanished since the listing: not an entry at all */
 
 	e.kind = ENTRY_FILE;
 	e.key = w->path;
@@ -948,10 +1010,10 @@ static struct job *process_name(struct worker *w, struct dnode *n, int dfd, cons
 		/* Emitted even under SCAN_NO_ENTRY: it may hide what is covered below. */
 		e.err = -r;
 		worker_emit(w, &e);
-		return NULL;
+		goto out;
 	}
 	if ((want & SCAN_NO_ENTRY) && !S_ISDIR(st.st_mode))
-		return NULL;
+		goto out;
 	attrs = want & SCAN_ATTRS_MASK;
 
 	if (S_ISREG(st.st_mode) && (want & SCAN_HASH) && o->hash != HASH_NONE &&
@@ -959,18 +1021,18 @@ static struct job *process_name(struct worker *w, struct dnode *n, int dfd, cons
 		/* With attributes to read, keep the fd the content was read through. */
 		r = scan_hasher_entry_keep(&w->hasher, dfd, name, &st, &e, attrs ? &fd : NULL);
 		if (r == -ECANCELED)
-			return NULL;
+			goto out;
 		/* SCAN_HASH_RETYPE: st now says what the name really is; classify it below. */
 	}
 	if (S_ISDIR(st.st_mode)) {
 		if (!(want & SCAN_NO_DESCEND) &&
 		    (n->top || o->cross_mounts || st.st_dev == n->root_dev)) {
 			/* The DIR job emits the entry (no fd of ours: only files are hashed). */
-			return dir_job_new(w, n, (size_t)len, nl, &st, want);
+			dj = dir_job_new(w, n, (size_t)len, nl, &st, want);
+			goto out;
 		}
 		if (want & SCAN_NO_ENTRY)
-			return NULL; /* not entered (another filesystem, NO_DESCEND): nothing to
-					show */
+			goto out; /* not entered (another filesystem, NO_DESCEND): nothing to show */
 	} else if (S_ISLNK(st.st_mode)) {
 		read_link(w, dfd, name, &st, &e);
 	}
@@ -985,7 +1047,9 @@ out:
 		scan_attrs_clear(&w->attrs);
 	if (fd >= 0)
 		close(fd);
-	return NULL;
+	if (pfd >= 0)
+		close(pfd);
+	return dj;
 }
 
 /*
@@ -1334,7 +1398,7 @@ static void run_dir(struct worker *w, struct job *j)
 
 	r = node_get_fd(w, n->parent, &pfd, &priv);
 	if (r == 0) {
-		fd = scan_sys_openat(pfd, node_name(n), DIR_FLAGS);
+		fd = node_open(n->parent, pfd, n);
 		if (priv)
 			close(pfd);
 	} else {
@@ -1607,6 +1671,8 @@ static void walk_free(struct walk *wk)
 		worker_release(&wk->workers[i]);
 	free(wk->workers);
 	free(wk->nested);
+	if (wk->own_top_fd)
+		close(wk->own_top_fd_value);
 	if (wk->locks_ready) {
 		pthread_mutex_destroy(&wk->lock);
 		pthread_cond_destroy(&wk->work);
@@ -1645,6 +1711,19 @@ static bool path_is_below(const char *in, size_t il, const char *out, size_t ol)
 	if (ol >= il || memcmp(in, out, ol) != 0)
 		return false;
 	return (ol == 1 && out[0] == '/') || in[ol] == '/';
+}
+
+/* lstat() of the root @path below the walk's root, no symlink followed on the way. */
+static int root_lstat(const struct walk *wk, const char *path, struct stat *ret_st)
+{
+	int fd = scan_sys_openat_beneath(wk->top->fd, path, O_PATH | O_NOFOLLOW);
+	int r;
+
+	if (fd < 0)
+		return fd;
+	r = scan_sys_fstat(fd, ret_st);
+	close(fd);
+	return r;
 }
 
 /*
@@ -1686,7 +1765,7 @@ static int walk_prepare_roots(struct walk *wk, struct diag *reterr)
 		lens[i] = strlen(root);
 		while (lens[i] > 1 && root[lens[i] - 1] == '/')
 			lens[i]--; /* "/tmp/x/" is "/tmp/x" */
-		r = scan_sys_fstatat(AT_FDCWD, root, &sts[i], AT_SYMLINK_NOFOLLOW);
+		r = root_lstat(wk, root, &sts[i]);
 		if (r < 0) {
 			r = diag_set(reterr, r, "cannot examine root '%s': %s", root, strerror(-r));
 			goto out;
@@ -1802,8 +1881,19 @@ static int walk_new(const struct scan_opts *opts, struct walk **ret_walk, struct
 		goto fail;
 	}
 	wk->top->top = true;
-	wk->top->fd = AT_FDCWD;
 	wk->top->refs = 1; /* the walk's own */
+	if (opts->use_rootfd) {
+		wk->top->fd = opts->rootfd;
+	} else {
+		wk->top->fd = scan_sys_openat(AT_FDCWD, "/", O_PATH | O_DIRECTORY | O_CLOEXEC);
+		if (wk->top->fd < 0) {
+			r = wk->top->fd;
+			diag_set(reterr, r, "cannot open '/': %s", strerror(-r));
+			goto fail;
+		}
+		wk->own_top_fd = true;
+		wk->own_top_fd_value = wk->top->fd;
+	}
 
 	wk->workers = calloc(n, sizeof(*wk->workers));
 	if (!wk->workers) {

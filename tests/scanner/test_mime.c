@@ -224,11 +224,11 @@ static void test_mime_file_classifies_and_copies(void **state)
 	struct fixture *fx = *state;
 	char *mime = NULL;
 
-	assert_int_equal(scan_mime_file(P(fx, "elf"), &mime, NULL), 0);
+	assert_int_equal(scan_mime_file(-1, P(fx, "elf"), &mime, NULL), 0);
 	assert_string_equal(mime, "application/x-pie-executable");
 	free(mime);
 	mime = NULL;
-	assert_int_equal(scan_mime_file(P(fx, "script"), &mime, NULL), 0);
+	assert_int_equal(scan_mime_file(-1, P(fx, "script"), &mime, NULL), 0);
 	assert_string_equal(mime, "text/x-shellscript");
 	free(mime);
 }
@@ -240,19 +240,26 @@ static void test_mime_file_refuses_symlink_fifo_and_keeps_output(void **state)
 	struct diag d = { 0 };
 
 	seam.count_name = "fifo";
-	assert_int_equal(scan_mime_file(P(fx, "fifo"), &mime, &d), -EINVAL);
+	assert_int_equal(scan_mime_file(-1, P(fx, "fifo"), &mime, &d), -EINVAL);
 	assert_int_equal(atomic_load(&seam.opens), 0);
 	assert_non_null(strstr(d.msg, "not a regular file"));
-	assert_int_equal(scan_mime_file(P(fx, "ln"), &mime, &d), -ELOOP);
-	assert_int_equal(scan_mime_file(P(fx, "dir"), &mime, &d), -EINVAL);
-	assert_int_equal(scan_mime_file(P(fx, "missing"), &mime, &d), -ENOENT);
+	assert_int_equal(scan_mime_file(-1, P(fx, "ln"), &mime, &d), -ELOOP);
+	assert_int_equal(scan_mime_file(-1, P(fx, "dir"), &mime, &d), -EINVAL);
+	assert_int_equal(scan_mime_file(-1, P(fx, "missing"), &mime, &d), -ENOENT);
 	assert_non_null(strstr(d.msg, "missing"));
-	assert_int_equal(scan_mime_file("", &mime, &d), -EINVAL);
+	assert_int_equal(scan_mime_file(-1, "", &mime, &d), -EINVAL);
 	/* A symlink on the way is refused too. */
 	assert_int_equal(symlinkat("dir", fx->dirfd, "dirlink"), 0);
 	assert_int_equal(tree_write(fx->dirfd, "dir/f", "f\n", 2), 0);
-	assert_int_equal(scan_mime_file(P(fx, "dirlink/f"), &mime, &d), -ELOOP);
+	assert_int_equal(scan_mime_file(-1, P(fx, "dirlink/f"), &mime, &d), -ELOOP);
+	/* Under a root: keys are looked up from its fd, never above it. */
+	assert_int_equal(scan_mime_file(fx->dirfd, "/dirlink/f", &mime, &d), -ELOOP);
+	assert_int_equal(scan_mime_file(fx->dirfd, "/dir/../dir/f", &mime, &d), -EINVAL);
+	assert_int_equal(scan_mime_file(fx->dirfd, "/../../etc/passwd", &mime, &d), -EINVAL);
 	assert_string_equal(mime, "untouched");
+	assert_int_equal(scan_mime_file(fx->dirfd, "/dir/f", &mime, &d), 0);
+	assert_string_equal(mime, "text/plain");
+	free(mime);
 }
 
 static void test_mime_file_beyond_path_max(void **state)
@@ -282,7 +289,7 @@ static void test_mime_file_beyond_path_max(void **state)
 	close(fd);
 	snprintf(path + len, cap - len, "/s.sh");
 	assert_true(strlen(path) > PATH_MAX);
-	assert_int_equal(scan_mime_file(path, &mime, NULL), 0);
+	assert_int_equal(scan_mime_file(-1, path, &mime, NULL), 0);
 	assert_string_equal(mime, "text/x-shellscript");
 	free(mime);
 	free(path);

@@ -1,0 +1,113 @@
+#!/usr/bin/env python3
+"""--root against a hostile image: directories swapped for symlinks during the scan.
+
+Whoever controls an image or container root can exchange a directory of it
+with a symlink that points at the host (renameat2 RENAME_EXCHANGE, in a
+tight loop) while drift scans it. No snapshot may ever hold a file of the
+host: every lookup under the root goes from the root's fd, with no symlink
+followed on the way.
+"""
+
+import ctypes
+import os
+import sqlite3
+import subprocess
+import sys
+import time
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from drifttest import CLEAN, E_SCAN, DRIFT, DriftCase, env_for_drift, run_tap  # noqa: E402
+
+AT_FDCWD = -100
+RENAME_EXCHANGE = 2
+
+# A child that swaps two names as fast as it can until it is killed.
+SWAPPER = r"""
+import ctypes, os, sys
+libc = ctypes.CDLL(None, use_errno=True)
+a, b = os.fsencode(sys.argv[1]), os.fsencode(sys.argv[2])
+print("ready", flush=True)
+while True:
+    libc.renameat2(-100, a, -100, b, 2)
+"""
+
+
+def have_renameat2():
+    libc = ctypes.CDLL(None, use_errno=True)
+    return hasattr(libc, "renameat2")
+
+
+class RootRace(DriftCase):
+
+    policy_text = """\
+scan:
+  probes: []
+rules:
+  - id: everything
+    path: /
+    check: [type, mode, uid, gid, size, mtime, ctime, inode, device, nlink, target, hash]
+"""
+
+    def host_keys(self):
+        """Keys of every stored entry that names a file of the 'host'."""
+        con = sqlite3.connect(self.db)
+        try:
+            rows = con.execute("SELECT snap, key FROM entry").fetchall()
+        finally:
+            con.close()
+        return [(s, bytes(k)) for s, k in rows if b"HOSTSECRET" in bytes(k)]
+
+    def race(self, scanned, swap_a, swap_b, runs):
+        if not have_renameat2():
+            self.skipTest("no renameat2() in the C library")
+        swapper = subprocess.Popen([sys.executable, "-c", SWAPPER, swap_a, swap_b],
+                                   stdout=subprocess.PIPE)
+        try:
+            self.assertEqual(swapper.stdout.readline().strip(), b"ready")
+            codes = {}
+            for i in range(runs):
+                p = subprocess.run([DRIFT, "scan", "-q", "--db=" + self.db,
+                                    "--policy=" + self.policy, "--label", "run-%d" % i,
+                                    "--root", self.root, scanned],
+                                   capture_output=True, env=env_for_drift(), timeout=60,
+                                   stdin=subprocess.DEVNULL)
+                # Clean, or the root was a symlink when it was resolved.
+                self.assertIn(p.returncode, (CLEAN, E_SCAN),
+                              "run %d: exit %d\n%s" % (i, p.returncode, p.stderr.decode()))
+                codes[p.returncode] = codes.get(p.returncode, 0) + 1
+        finally:
+            swapper.kill()
+            swapper.wait()
+        self.assertGreater(codes.get(CLEAN, 0), 0, "no scan ever succeeded: %r" % codes)
+        self.assertEqual(self.host_keys(), [])
+
+    def make_host(self):
+        """A directory outside the root standing for the host's /var."""
+        host = os.path.join(self.tmp, "host", "var")
+        os.makedirs(os.path.join(host, "log"))
+        with open(os.path.join(host, "log", "HOSTSECRET.log"), "w") as f:
+            f.write("the host's log\n")
+        os.makedirs(os.path.join(host, "HOSTSECRET.d"))
+        return host
+
+    def test_intermediate_directory_swapped_for_symlink(self):
+        host = self.make_host()
+        self.write("var/log/image.log", "the image's log\n")
+        os.symlink(host, self.path("var.alt"))  # absolute: the host's path
+        self.race("/var/log", self.path("var"), self.path("var.alt"), runs=200)
+
+    def test_root_itself_swapped_for_symlink(self):
+        host = self.make_host()
+        self.write("var/log/image.log", "the image's log\n")
+        os.symlink(host, self.path("var.alt"))
+        self.race("/var", self.path("var"), self.path("var.alt"), runs=50)
+
+    def test_swap_below_a_root(self):
+        host = self.make_host()
+        self.write("srv/a/b/image.txt", "the image's file\n")
+        os.symlink(host, self.path("srv/a.alt"))
+        self.race("/srv", self.path("srv/a"), self.path("srv/a.alt"), runs=50)
+
+
+if __name__ == "__main__":
+    run_tap(__name__)
