@@ -73,18 +73,18 @@ static void versions_free(struct versions *vs)
 	vs->n = 0;
 }
 
-static int versions_load(struct snap_store *st, int64_t id, struct versions *vs)
+static int versions_load(struct snap_store *st, int64_t id, struct versions *vs,
+			 struct diag *reterr)
 {
 	struct snap_iter *it = NULL;
 	const struct entry *e;
-	struct diag d = { 0 };
 	size_t alloc = 0;
 	int r;
 
-	r = snap_iter_new(st, id, ENTRY_PACKAGE, NULL, 0, 0, &it, &d);
+	r = snap_iter_new(st, id, ENTRY_PACKAGE, NULL, 0, 0, &it, reterr);
 	if (r < 0)
 		return r;
-	while ((r = snap_iter_next(it, &e, &d)) > 0) {
+	while ((r = snap_iter_next(it, &e, reterr)) > 0) {
 		const uint8_t *val;
 		size_t vlen;
 
@@ -94,7 +94,7 @@ static int versions_load(struct snap_store *st, int64_t id, struct versions *vs)
 			size_t na = alloc ? alloc * 2 : 256;
 			struct pkgver *nv = realloc(vs->v, na * sizeof(*nv));
 			if (!nv) {
-				r = -ENOMEM;
+				r = diag_set(reterr, -ENOMEM, "out of memory");
 				break;
 			}
 			vs->v = nv;
@@ -105,7 +105,7 @@ static int versions_load(struct snap_store *st, int64_t id, struct versions *vs)
 		if (!vs->v[vs->n].key || !vs->v[vs->n].version) {
 			free(vs->v[vs->n].key);
 			free(vs->v[vs->n].version);
-			r = -ENOMEM;
+			r = diag_set(reterr, -ENOMEM, "out of memory");
 			break;
 		}
 		vs->n++;
@@ -141,7 +141,7 @@ static const char *version_of(const struct versions *vs, const char *name, const
 
 int cli_attrib_open(struct snap_store *st, const struct snap_info *old, const struct snap_info *new,
 		    const struct rule_set *rules, const struct cli_args *args,
-		    struct cli_attrib **ret)
+		    struct cli_attrib **ret, struct diag *reterr)
 {
 	struct cli_attrib *a;
 	int r;
@@ -151,7 +151,7 @@ int cli_attrib_open(struct snap_store *st, const struct snap_info *old, const st
 		return 0;
 	a = calloc(1, sizeof(*a));
 	if (!a)
-		return -ENOMEM;
+		return diag_set(reterr, -ENOMEM, "out of memory");
 	a->st = st;
 	a->old_id = old->id;
 	a->new_id = new->id;
@@ -161,10 +161,12 @@ int cli_attrib_open(struct snap_store *st, const struct snap_info *old, const st
 	r = snap_has_packages(st, old->id, &a->old_pkgs);
 	if (r >= 0)
 		r = snap_has_packages(st, new->id, &a->new_pkgs);
+	if (r < 0)
+		diag_set(reterr, r, "cannot read the snapshots' package data: %s", strerror(-r));
 	if (r >= 0 && a->new_pkgs)
-		r = versions_load(st, new->id, &a->new_v);
+		r = versions_load(st, new->id, &a->new_v, reterr);
 	if (r >= 0 && a->old_pkgs)
-		r = versions_load(st, old->id, &a->old_v);
+		r = versions_load(st, old->id, &a->old_v, reterr);
 	if (r < 0 || !a->new_pkgs) {
 		cli_attrib_free(a);
 		return r < 0 ? r : 0;

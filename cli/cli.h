@@ -336,11 +336,12 @@ struct cli_attrib_note {
 /**
  * Prepare attribution of the deviations from @old to @new: *ret is NULL
  * (nothing to do) when the policy turns attribution off or @new recorded no
- * package ownership. Returns 0 or a negative errno.
+ * package ownership. Returns 0, or a negative errno with the detail in
+ * @reterr (which snapshot's package data is damaged, and where).
  */
 int cli_attrib_open(struct snap_store *st, const struct snap_info *old, const struct snap_info *new,
 		    const struct rule_set *rules, const struct cli_args *args,
-		    struct cli_attrib **ret);
+		    struct cli_attrib **ret, struct diag *reterr);
 void cli_attrib_free(struct cli_attrib *a);
 /** Whether the old snapshot has no package data (so upgrades cannot be told). */
 bool cli_attrib_old_missing(const struct cli_attrib *a);

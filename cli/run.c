@@ -991,9 +991,9 @@ int cli_compare_report(struct snap_store *st, const char *command, const struct 
 		       new->purpose == SNAP_PURPOSE_UPGRADE &&
 		       old->label &&new->label &&strstr(old->label, "-pre") &&
 		       strstr(new->label, "-post") && old->id < new->id;
-	r = cli_attrib_open(st, old, new, rules, args, &ctx.attrib);
+	r = cli_attrib_open(st, old, new, rules, args, &ctx.attrib, &d);
 	if (r < 0) {
-		cli_error("cannot read the snapshots' package data: %s", strerror(-r));
+		cli_error("%s", d.msg);
 		code = exit_code_for_error(CLI_STAGE_STORE, r);
 		goto out;
 	}

@@ -27,6 +27,8 @@
 #include <string.h>
 
 #include "common/diag.h"
+#include "common/escape.h"
+#include "common/strbuf.h"
 #include "store/internal.h"
 #include "common/banned.h"
 
@@ -67,7 +69,9 @@ struct snap_iter {
 	size_t next_range; /* the range to bind when the current one ends */
 	bool done;
 	enum hash_algo hash; /* the snapshot's algorithm */
-	struct entry entry;  /* handed out; points into the statement's row */
+	char *label;         /* the snapshot's label, for messages; NULL: none */
+	int64_t snap_id;
+	struct entry entry; /* handed out; points into the statement's row */
 };
 
 int snap_key_compare(const char *a, size_t alen, const char *b, size_t blen)
@@ -90,6 +94,7 @@ void snap_iter_free(struct snap_iter *it)
 		free(it->ranges[i].hi);
 	}
 	free(it->ranges);
+	free(it->label);
 	free(it);
 }
 
@@ -235,13 +240,20 @@ int snap_iter_new(struct snap_store *st, int64_t snap_id, enum entry_kind kind,
 	it->st = st;
 
 	/* The snapshot's hash algorithm, which its entries' digests share. */
-	r = snap_prepare(st, "SELECT hash FROM snapshot WHERE id = ?1", &s, reterr);
+	it->snap_id = snap_id;
+	r = snap_prepare(st, "SELECT hash, label FROM snapshot WHERE id = ?1", &s, reterr);
 	if (r < 0)
 		goto fail;
 	sqlite3_bind_int64(s, 1, snap_id);
 	rc = sqlite3_step(s);
 	if (rc == SQLITE_ROW) {
+		const unsigned char *label = sqlite3_column_text(s, 1);
+
 		it->hash = (enum hash_algo)sqlite3_column_int(s, 0);
+		if (label && !(it->label = strdup((const char *)label))) {
+			r = diag_set(reterr, -ENOMEM, "out of memory");
+			goto fail;
+		}
 	} else if (rc == SQLITE_DONE) {
 		r = diag_set(reterr, -ENOENT, "no snapshot %lld", (long long)snap_id);
 		goto fail;
@@ -274,6 +286,45 @@ fail:
 	sqlite3_finalize(s);
 	snap_iter_free(it);
 	return r;
+}
+
+/*
+ * -EPROTO for the entry @e (its key read) whose @what is damaged, naming the
+ * snapshot and the entry: "snapshot 'baseline': damaged package data for
+ * 'hello:amd64'". The key is shown escaped; the message says what a reader
+ * needs to find the row (an id where there is no label).
+ */
+static int iter_damaged(const struct snap_iter *it, const struct entry *e, const char *what,
+			struct diag *reterr)
+{
+	struct strbuf key = STRBUF_INIT;
+	int r;
+
+	if (escape_display(&key, e->key, e->key_len) < 0) {
+		strbuf_release(&key);
+		return diag_set(reterr, -ENOMEM, "out of memory");
+	}
+	if (it->label)
+		r = diag_set(reterr, -EPROTO, "snapshot '%s': damaged %s for '%s'", it->label, what,
+			     key.buf);
+	else
+		r = diag_set(reterr, -EPROTO, "snapshot #%lld: damaged %s for '%s'",
+			     (long long)it->snap_id, what, key.buf);
+	strbuf_release(&key);
+	return r;
+}
+
+/* What the ext column of an entry of @kind holds, for messages. */
+static const char *ext_what(enum entry_kind kind)
+{
+	switch (kind) {
+	case ENTRY_FILE:
+		return "optional attributes";
+	case ENTRY_PACKAGE:
+		return "package data";
+	default:
+		return "properties";
+	}
 }
 
 /* Point it->entry at the current row. Pointers stay valid until the next
@@ -323,9 +374,7 @@ static int iter_fill(struct snap_iter *it, struct diag *reterr)
 		p = sqlite3_column_blob(s, 11);
 		n = sqlite3_column_bytes(s, 11);
 		if (!p || n <= 0 || n > ENTRY_HASH_MAX || it->hash == HASH_NONE)
-			return diag_set(reterr, -EPROTO,
-					"'%s' is damaged (an entry has a malformed hash)",
-					it->st->path);
+			return iter_damaged(it, e, "content hash", reterr);
 		e->hash_algo = it->hash;
 		e->hash_len = (uint8_t)n;
 		memcpy(e->hash, p, (size_t)n);
@@ -343,10 +392,7 @@ static int iter_fill(struct snap_iter *it, struct diag *reterr)
 		if (!p && n > 0)
 			return diag_set(reterr, -ENOMEM, "out of memory");
 		if (snap_ext_decode(p, (size_t)n, e) < 0)
-			return diag_set(
-				reterr, -EPROTO,
-				"'%s' is damaged (an entry has malformed optional attributes)",
-				it->st->path);
+			return iter_damaged(it, e, ext_what(e->kind), reterr);
 	}
 	return 0;
 }

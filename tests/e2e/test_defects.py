@@ -145,5 +145,36 @@ class IncompleteBaseline(DriftCase):
         self.assertEqual(n, 1)
 
 
+class DamagedExt(HostCase):
+    """Item 13a: a damaged ext blob names its snapshot and its entry."""
+
+    policy_text = PACKAGES_POLICY
+
+    def damage(self, kind, key, snap=1):
+        con = sqlite3.connect(self.db)
+        with con:
+            n = con.execute("UPDATE entry SET ext = X'01FF' WHERE snap = ? AND kind = ? AND key = ?",
+                            (snap, kind, key)).rowcount
+        con.close()
+        self.assertEqual(n, 1, "no such entry to damage")
+
+    def test_damaged_package_data(self):
+        self.drift("init", "-q", "--root", self.host, code=0)
+        self.damage(2, b"hello:amd64")
+        self.append("etc/hello.conf", b"# local change\n")
+        p = self.drift("check", "--root", self.host, code=E_DB)
+        self.assertEqual(p.stderr,
+                         b"drift: snapshot 'baseline': damaged package data for 'hello:amd64'\n")
+        self.assertNotIn(b"Protocol error", p.stderr)
+
+    def test_damaged_optional_attributes_of_an_odd_name(self):
+        self.write(b"etc/new\nline", "x")
+        self.init()
+        self.damage(1, os.fsencode(self.path("etc")) + b"/new\nline")
+        p = self.drift("check", code=E_DB)
+        self.assertIn(b"drift: snapshot 'baseline': damaged optional attributes for '", p.stderr)
+        self.assertIn(b"/etc/new\\nline'\n", p.stderr, "the key, escaped")
+
+
 if __name__ == "__main__":
     drifttest.run_tap(__name__)
