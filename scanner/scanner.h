@@ -229,7 +229,10 @@ unsigned scan_threads_max(unsigned nthreads);
  *         -EINVAL for a root that is not absolute or a missing visit;
  *         -EOPNOTSUPP for opts->hash other than HASH_NONE, HASH_XXH3_128 and
  *         HASH_SHA256;
- *         -ENOMEM, -EAGAIN (no threads) when the walk itself failed.
+ *         -ENOMEM, -EAGAIN (no threads) when the walk itself failed;
+ *         -EMFILE, -ENFILE, -ENOMEM, -ENOBUFS also when a syscall about an
+ *         entry failed with them: they say nothing about the host, so they
+ *         are never recorded in entry->err (the walk stops instead).
  *         *ret_stats (if non-NULL) is filled in every case, with the totals
  *         of what was visited. No walker thread is left running on return.
  */

@@ -612,7 +612,22 @@ static const char *batch_put_str(struct batch *b, const char *s, size_t len)
 	return p;
 }
 
-/* Copy @e (and the bytes it points to) into the worker's batch. */
+/*
+ * Errors that are drift's own state, not the host's: out of descriptors
+ * (ours or the system's) or of memory. Recorded as an entry's error, they
+ * would make the snapshot claim "unreadable" for files that are fine, and
+ * the next check would report them all as changed.
+ */
+static bool is_resource_error(int err)
+{
+	return err == EMFILE || err == ENFILE || err == ENOMEM || err == ENOBUFS;
+}
+
+/*
+ * Copy @e (and the bytes it points to) into the worker's batch. An entry
+ * whose error is a resource error is never emitted: the walk fails instead
+ * (scan_walk() returns that error, and the snapshot stays incomplete).
+ */
 static void worker_emit(struct worker *w, const struct entry *e)
 {
 	size_t need = e->key_len + 1 + (e->target ? e->target_len + 1 : 0);
@@ -621,6 +636,10 @@ static void worker_emit(struct worker *w, const struct entry *e)
 	struct entry *d;
 	char *p;
 
+	if (is_resource_error(e->err)) {
+		walk_fail(w->walk, -e->err);
+		return;
+	}
 	if (e->collected) {
 		/* Only entries with optional attributes pay for these strlen()s. */
 		acl_len = e->acl ? strlen(e->acl) : 0;
@@ -2067,7 +2086,11 @@ int scan_walk(const struct scan_opts *opts, struct scan_stats *ret_stats, struct
 		pthread_join(wk->workers[i].thread, NULL);
 	stats.files_reused = atomic_load(&wk->files_reused);
 	failure = atomic_load(&wk->failure);
-	if (failure)
+	if (failure == -EMFILE || failure == -ENFILE)
+		r = diag_set(reterr, failure,
+			     "walk failed: %s (raise the limit of open files, e.g. ulimit -n 4096)",
+			     strerror(-failure));
+	else if (failure)
 		r = diag_set(reterr, failure, "walk failed: %s", strerror(-failure));
 out_free:
 	walk_free(wk);

@@ -316,6 +316,39 @@ static void test_walk_records_eacces_on_file_without_hash(void **state)
 	collect_release(&c);
 }
 
+/*
+ * Out of descriptors or memory is drift's problem, not the host's: the walk
+ * fails with it, and no entry ever carries it as its error (it used to be
+ * stored as "unreadable", and the next check reported the files as changed).
+ */
+static void check_resource_error_fails_walk(struct fixture *fx, const char *name, int err,
+					    bool on_stat)
+{
+	struct collect c = { 0 };
+	struct scan_stats stats;
+
+	if (on_stat)
+		seam.fstatat[0] = (struct fake){ name, err };
+	else
+		seam.openat = (struct fake){ name, err };
+	assert_int_equal(walk(fx, &c, &stats), -err);
+	for (size_t i = 0; i < c.n; i++)
+		assert_int_not_equal(c.v[i].err, err);
+	assert_int_equal(stats.errors, 0);
+	collect_release(&c);
+	memset(&seam.openat, 0, sizeof(seam.openat));
+	memset(&seam.fstatat, 0, sizeof(seam.fstatat));
+}
+
+static void test_walk_fails_on_resource_errors_never_records_them(void **state)
+{
+	struct fixture *fx = *state;
+
+	check_resource_error_fails_walk(fx, "secret", EMFILE, false); /* opening to hash */
+	check_resource_error_fails_walk(fx, "locked", ENFILE, false); /* opening a directory */
+	check_resource_error_fails_walk(fx, "ok", ENOMEM, true);      /* the lookup */
+}
+
 static void test_hash_file_open_failure_keeps_output(void **state)
 {
 	struct fixture *fx = *state;
@@ -811,6 +844,7 @@ int main(void)
 		T(test_walk_records_eacces_on_directory_and_goes_on),
 		T(test_walk_records_listing_error_on_directory),
 		T(test_walk_records_eacces_on_file_without_hash),
+	T(test_walk_fails_on_resource_errors_never_records_them),
 		T(test_hash_file_open_failure_keeps_output),
 		T(test_walk_vanished_name_is_absent_and_stat_error_recorded),
 		T(test_walk_rereads_file_that_changed_once),
