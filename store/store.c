@@ -46,6 +46,12 @@
 
 #define SNAP_DEFAULT_BUSY_MS 5000
 #define SNAP_LABEL_MAX       128
+/*
+ * An incomplete snapshot started this long ago has no writer any more: a
+ * writer takes the write lock right after recording itself, waiting
+ * SNAP_DEFAULT_BUSY_MS at most, and whoever prunes holds that lock.
+ */
+#define SNAP_ABANDONED_NS ((int64_t)600 * 1000000000)
 
 /* ---- errors ---- */
 
@@ -1409,6 +1415,36 @@ static int writer_finish(struct snap_writer *w, struct snap_info *ret_info, stru
 		}
 		deleted = true;
 	}
+
+	/*
+	 * Interrupted snapshots of every purpose, whatever @keep (0 too):
+	 * one older than a complete snapshot (this one included) whose
+	 * writer is gone (SNAP_ABANDONED_NS) holds no entries and no label,
+	 * and only clutters the list. Upgrade snapshots are left to the rule
+	 * above: an interrupted one breaks the pairing of the pre and post
+	 * snapshots around it (drift diff --last-upgrade).
+	 */
+	_Static_assert(SNAP_PURPOSE_UPGRADE == 3, "the statement below names it");
+#define ABANDONED_IDS                                                                 \
+	"SELECT id FROM snapshot r WHERE r.status = 'incomplete' AND r.id != :a"      \
+	" AND r.purpose != 3 AND r.started < :b AND EXISTS (SELECT 1 FROM snapshot c" \
+	" WHERE c.status = 'complete' AND c.id > r.id)"
+	static const char *const abandoned[] = {
+		"DELETE FROM entry WHERE snap IN (" ABANDONED_IDS ")",
+		"DELETE FROM snap_pkg WHERE snap IN (" ABANDONED_IDS ")",
+		"DELETE FROM snapshot WHERE id IN (" ABANDONED_IDS ")",
+	};
+#undef ABANDONED_IDS
+	int64_t cutoff = now_ns() - SNAP_ABANDONED_NS;
+
+	for (size_t i = 0; i < sizeof(abandoned) / sizeof(abandoned[0]); i++) {
+		r = store_query_int(st, abandoned[i], w->id, cutoff, NULL, NULL, reterr);
+		if (r < 0)
+			goto out;
+	}
+	if (sqlite3_changes(st->db) > 0)
+		deleted = true;
+
 	if (deleted) {
 		r = snap_pkg_collect(st, reterr);
 		if (r < 0)

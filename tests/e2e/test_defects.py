@@ -176,5 +176,56 @@ class DamagedExt(HostCase):
         self.assertIn(b"/etc/new\\nline'\n", p.stderr, "the key, escaped")
 
 
+class AbandonedSnapshots(DriftCase):
+    """Item 13f: interrupted snapshots are pruned, whatever --keep says."""
+
+    def killed(self, *args):
+        """Run drift until its test pause, then SIGKILL it: an interrupted snapshot."""
+        argv = [DRIFT, args[0], "--db=" + self.db, "--policy=" + self.policy] + list(args[1:])
+        p = subprocess.Popen(argv, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
+                             stdin=subprocess.DEVNULL,
+                             env=env_for_drift({"DRIFT_TEST_PAUSE_AFTER": "5"}))
+        self.assertIn(b"test pause after", p.stderr.readline())
+        p.kill()
+        p.wait()
+        p.stderr.close()
+
+    def snapshots(self):
+        p = self.drift("snapshots", "--format", "json", code=0)
+        return json.loads(p.stdout)["snapshots"]
+
+    def backdate_incomplete(self, seconds):
+        con = sqlite3.connect(self.db)
+        with con:
+            con.execute("UPDATE snapshot SET started = started - ? WHERE status = 'incomplete'",
+                        (seconds * 10**9,))
+        con.close()
+
+    def test_interrupted_snapshots_go_with_keep_0(self):
+        for i in range(20):
+            self.write("etc/f%02d" % i, "%d" % i)
+        self.killed("init", self.root)                  # an interrupted init
+        self.init()
+        self.killed("scan", "--label", "x", self.root)  # an interrupted scan
+        self.killed("check")                            # an interrupted check
+        interrupted = [s["id"] for s in self.snapshots() if not s["complete"]]
+        self.assertEqual(len(interrupted), 3)
+        # A writer that just recorded itself may still be waiting for the
+        # lock: a fresh interrupted snapshot stays.
+        self.drift("check", "-q", "--keep", "0", code=CLEAN)
+        self.assertEqual([s["id"] for s in self.snapshots() if not s["complete"]], interrupted)
+        # An hour later their writers are gone for sure; --keep 0 keeps all
+        # complete checks, but not the leftovers.
+        self.backdate_incomplete(3600)
+        self.killed("check")                            # a new one, newer than all
+        self.drift("check", "-q", "--keep", "0", code=CLEAN)
+        snaps = self.snapshots()
+        left = [s for s in snaps if not s["complete"]]
+        self.assertEqual(len(left), 1, snaps)
+        self.assertNotIn(left[0]["id"], interrupted)
+        self.assertEqual([s["purpose"] for s in snaps if s["complete"]],
+                         ["baseline", "check", "check"])
+
+
 if __name__ == "__main__":
     drifttest.run_tap(__name__)
