@@ -1,18 +1,36 @@
 /*
  * Path patterns: literal prefixes, `=` exact paths and byte-wise globs with
- * `**`. Patterns are short and matched once per entry, so a plain
- * backtracking matcher is fine. Each pattern also knows its anchor (the
- * literal directory everything it matches lies below), which the policy's
- * index (rules/match.c) uses so that a path is tested only against the
- * patterns anchored at one of its ancestors.
+ * `**`. Globs are matched in time bounded by pattern length x path length
+ * (an automaton over the pattern's positions, below): patterns come from
+ * the command line, a policy or a baseline, and none of them may make a
+ * scan hang. Each pattern also knows its anchor (the literal directory
+ * everything it matches lies below), which the policy's index
+ * (rules/match.c) uses so that a path is tested only against the patterns
+ * anchored at one of its ancestors.
  */
 #include "common/pattern.h"
 
 #include <errno.h>
+#include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "common/banned.h"
+
+enum tok_type {
+	TOK_LIT,   /* the byte ch */
+	TOK_ANY,   /* ? */
+	TOK_CLASS, /* text[off .. off + len) */
+	TOK_STAR,  /* * */
+	TOK_DSTAR, /* ** */
+	TOK_SKIP,  /* before "**" "/": matches nothing, and may go past the three */
+};
+
+struct tok {
+	enum tok_type type;
+	unsigned char ch;
+	size_t off, len;
+};
 
 struct pattern {
 	enum pattern_kind kind;
@@ -21,9 +39,11 @@ struct pattern {
 	size_t len;        /* of text, after dropping a trailing '/' */
 	size_t anchor_off; /* the anchor is text[anchor_off .. anchor_off + anchor_len) */
 	size_t anchor_len;
-	size_t nslash; /* '/' in a glob: the depth of what it matches, unless deep */
-	size_t head;   /* a glob's literal beginning: text[0 .. head) */
-	size_t tail;   /* and its literal end: the last tail bytes of text */
+	size_t nslash;    /* '/' in a glob: the depth of what it matches, unless deep */
+	size_t head;      /* a glob's literal beginning: text[0 .. head) */
+	size_t tail;      /* and its literal end: the last tail bytes of text */
+	struct tok *toks; /* a glob's tokens (PATTERN_PATH, PATTERN_BASENAME); else NULL */
+	size_t ntoks;
 	char text[];
 };
 
@@ -68,55 +88,214 @@ static bool class_match(const char *p, size_t n, unsigned char c)
 	return hit != neg;
 }
 
-static bool glob_match(const char *p, const char *pend, const char *s, const char *send)
+/*
+ * The matcher. A glob is compiled into tokens, and matched by simulating
+ * the nondeterministic automaton whose states are the token positions
+ * (Thompson's construction, without building the automaton): the set of
+ * positions the text read so far can have reached is kept as a bitset and
+ * advanced one byte at a time. Every byte costs at most one step per token,
+ * so a match takes O(tokens x bytes) whatever the pattern, where a
+ * backtracking matcher is exponential in the number of stars
+ * (`*a*a*a*a*a*a*c*b`, `/ ** / ** / ** /q` without the spaces). A literal
+ * beginning and end are compared first, which rejects most paths for the
+ * cost of a memcmp().
+ *
+ * The language, exactly that of the backtracking matcher it replaces:
+ *
+ *     *       any bytes but '/' (none too)
+ *     **      any bytes, '/' included; "**" then "/" may also match nothing
+ *     ?       one byte but '/'
+ *     [...]   one byte but '/' in the class ([!...] or [^...]: not in it;
+ *             a ']' first is literal; a-z is a range of byte values)
+ *     \c      c itself; a '\' at the very end is a literal '\'
+ */
+
+/* Tokens of text[0..len), a valid glob, into toks (room for len). Returns their number. */
+static size_t glob_compile(const char *text, size_t len, struct tok *toks)
 {
-	while (p < pend) {
-		switch (*p) {
+	size_t n = 0;
+
+	for (size_t i = 0; i < len;) {
+		struct tok *t = &toks[n++];
+
+		*t = (struct tok){ .type = TOK_LIT };
+		switch (text[i]) {
 		case '*':
-			if (p + 1 < pend && p[1] == '*') {
-				const char *rest = p + 2;
-				/* "**" then "/": also matches zero directories. */
-				if (rest < pend && *rest == '/' &&
-				    glob_match(rest + 1, pend, s, send))
-					return true;
-				for (const char *t = s; t <= send; t++)
-					if (glob_match(rest, pend, t, send))
-						return true;
-				return false;
+			if (i + 1 < len && text[i + 1] == '*') {
+				/* "**" and "/" are three tokens for three bytes: skip, "**", "/".
+				 */
+				if (i + 2 < len && text[i + 2] == '/') {
+					t->type = TOK_SKIP;
+					t = &toks[n++];
+				}
+				*t = (struct tok){ .type = TOK_DSTAR };
+				i += 2;
+			} else {
+				t->type = TOK_STAR;
+				i++;
 			}
-			for (const char *t = s;; t++) {
-				if (glob_match(p + 1, pend, t, send))
-					return true;
-				if (t == send || *t == '/')
-					return false;
-			}
+			break;
 		case '?':
-			if (s == send || *s == '/')
-				return false;
-			p++;
-			s++;
+			t->type = TOK_ANY;
+			i++;
 			break;
-		case '[': {
-			size_t n = class_len(p, pend);
-			if (s == send || *s == '/' || !class_match(p, n, (unsigned char)*s))
-				return false;
-			p += n;
-			s++;
+		case '[':
+			t->len = class_len(text + i, text + len);
+			if (t->len > 0) {
+				t->type = TOK_CLASS;
+				t->off = i;
+				i += t->len;
+				break;
+			}
+			/* Unterminated: pattern_error() refuses it, but be literal. */
+			t->ch = '[';
+			i++;
 			break;
-		}
 		case '\\':
-			if (p + 1 < pend)
-				p++;
+			if (i + 1 < len)
+				i++;
 			__attribute__((fallthrough));
 		default:
-			if (s == send || *s != *p)
-				return false;
-			p++;
-			s++;
+			t->ch = (unsigned char)text[i++];
 			break;
 		}
 	}
-	return s == send;
+	return n;
+}
+
+/* Bitsets of automaton states up to this many words live on the stack. */
+#define GLOB_STACK_WORDS 32
+
+static inline void bit_set(uint64_t *set, size_t i)
+{
+	set[i / 64] |= UINT64_C(1) << (i % 64);
+}
+
+static inline bool bit_test(const uint64_t *set, size_t i)
+{
+	return set[i / 64] >> (i % 64) & 1;
+}
+
+/*
+ * Add to @set the states reachable without reading a byte: past a star
+ * (which may match nothing), and from before "**" "/" to past the '/' (the
+ * zero directories of "**" "/", which is why that is a state of its own:
+ * once "**" has matched a byte, the '/' must follow). These moves only go
+ * forward, so one pass in increasing order closes the set.
+ */
+static void glob_close(const struct tok *toks, size_t ntoks, uint64_t *set, size_t nwords)
+{
+	for (size_t w = 0; w < nwords; w++) {
+		uint64_t done = 0, bits;
+
+		while ((bits = set[w] & ~done) != 0) {
+			size_t i = w * 64 + (size_t)__builtin_ctzll(bits);
+
+			done |= bits & -bits;
+			if (i == ntoks)
+				continue;
+			if (toks[i].type == TOK_STAR || toks[i].type == TOK_DSTAR)
+				bit_set(set, i + 1);
+			else if (toks[i].type == TOK_SKIP) {
+				bit_set(set, i + 1);
+				bit_set(set, i + 3);
+			}
+		}
+	}
+}
+
+/* The states @cur goes to on byte @c, closed, into @next. Returns whether there is any. */
+static bool glob_step(const struct pattern *pat, const uint64_t *cur, uint64_t *next, size_t nwords,
+		      unsigned char c)
+{
+	const struct tok *toks = pat->toks;
+	uint64_t any = 0;
+
+	memset(next, 0, nwords * sizeof(*next));
+	for (size_t w = 0; w < nwords; w++) {
+		for (uint64_t bits = cur[w]; bits; bits &= bits - 1) {
+			size_t i = w * 64 + (size_t)__builtin_ctzll(bits);
+			const struct tok *t = &toks[i];
+
+			if (i == pat->ntoks)
+				continue; /* the end of the pattern: no byte may follow */
+			switch (t->type) {
+			case TOK_LIT:
+				if (c == t->ch)
+					bit_set(next, i + 1);
+				break;
+			case TOK_ANY:
+				if (c != '/')
+					bit_set(next, i + 1);
+				break;
+			case TOK_CLASS:
+				if (c != '/' && class_match(pat->text + t->off, t->len, c))
+					bit_set(next, i + 1);
+				break;
+			case TOK_STAR:
+				if (c != '/')
+					bit_set(next, i);
+				break;
+			case TOK_DSTAR:
+				bit_set(next, i);
+				break;
+			case TOK_SKIP:
+				break; /* reads nothing: glob_close() went past it */
+			}
+		}
+	}
+	glob_close(toks, pat->ntoks, next, nwords);
+	for (size_t w = 0; w < nwords; w++)
+		any |= next[w];
+	return any != 0;
+}
+
+/* Whether s[0..n) passes the test of the literal end (the last tail bytes). */
+static bool tail_ok(const struct pattern *pat, const char *s, size_t n)
+{
+	return n >= pat->tail &&
+	       memcmp(s + n - pat->tail, pat->text + pat->len - pat->tail, pat->tail) == 0;
+}
+
+/*
+ * Whether the glob matches s[0..n) for some n in [min, len] that ends a
+ * component (n == len or s[n] == '/'): with min == len, whether it matches
+ * s[0..len). Bytes s[0..from) must already be known to match the first
+ * @from tokens, which are literal bytes (the literal head). min >= from.
+ *
+ * Needs 2 x (ntoks / 64 + 1) words: on the stack for patterns of up to
+ * 2047 tokens, else allocated; false when that allocation fails.
+ */
+static bool glob_run(const struct pattern *pat, const char *s, size_t len, size_t from, size_t min)
+{
+	uint64_t stack[2 * GLOB_STACK_WORDS], *heap = NULL, *cur = stack, *next, *tmp;
+	size_t nwords = pat->ntoks / 64 + 1, accept = pat->ntoks;
+	bool found = false;
+
+	if (nwords > GLOB_STACK_WORDS) {
+		heap = calloc(2 * nwords, sizeof(*heap));
+		if (!heap)
+			return false;
+		cur = heap;
+	}
+	next = cur + nwords;
+	memset(cur, 0, nwords * sizeof(*cur));
+	bit_set(cur, from);
+	glob_close(pat->toks, pat->ntoks, cur, nwords);
+	for (size_t n = from;; n++) {
+		if (n >= min && (n == len || s[n] == '/') && bit_test(cur, accept) &&
+		    tail_ok(pat, s, n)) {
+			found = true;
+			break;
+		}
+		if (n == len || !glob_step(pat, cur, next, nwords, (unsigned char)s[n]))
+			break;
+		tmp = cur;
+		cur = next;
+		next = tmp;
+	}
+	free(heap);
+	return found;
 }
 
 /* Index of the first glob character (or escape) in text[0..len), or len. */
@@ -179,7 +358,7 @@ int pattern_new(const char *text, struct pattern **ret_pat)
 	pat->len = len;
 
 	g = first_glob(text, len);
-	/* Cheap tests that reject most paths before the backtracking matcher. */
+	/* Cheap tests that reject most paths before the automaton runs. */
 	pat->head = g;
 	pat->tail = 0;
 	while (pat->tail < len && !strchr("*?[]\\", text[len - 1 - pat->tail]))
@@ -212,12 +391,23 @@ int pattern_new(const char *text, struct pattern **ret_pat)
 				pat->deep = true;
 		}
 	}
+	if (pat->kind == PATTERN_PATH || pat->kind == PATTERN_BASENAME) {
+		pat->toks = calloc(len, sizeof(*pat->toks));
+		if (!pat->toks) {
+			free(pat);
+			return -ENOMEM;
+		}
+		pat->ntoks = glob_compile(pat->text, len, pat->toks);
+	}
 	*ret_pat = pat;
 	return 0;
 }
 
 void pattern_free(struct pattern *pat)
 {
+	if (!pat)
+		return;
+	free(pat->toks);
 	free(pat);
 }
 
@@ -243,18 +433,18 @@ bool pattern_match(const struct pattern *pat, const char *path, size_t len)
 	case PATTERN_EXACT:
 		return len == pat->len - 1 && memcmp(path, pat->text + 1, len) == 0;
 	case PATTERN_PATH:
-		if (len < pat->head || len < pat->tail || memcmp(path, pat->text, pat->head) ||
-		    memcmp(path + len - pat->tail, pat->text + pat->len - pat->tail, pat->tail))
+		if (len < pat->head || !tail_ok(pat, path, len) ||
+		    memcmp(path, pat->text, pat->head))
 			return false;
-		return glob_match(pat->text, pat->text + pat->len, path, path + len);
+		return glob_run(pat, path, len, pat->head, len);
 	case PATTERN_BASENAME:
-		if (len < pat->tail ||
-		    memcmp(path + len - pat->tail, pat->text + pat->len - pat->tail, pat->tail))
+		if (!tail_ok(pat, path, len))
 			return false;
 		base = path + len;
 		while (base > path && base[-1] != '/')
 			base--;
-		return glob_match(pat->text, pat->text + pat->len, base, path + len);
+		return glob_run(pat, base, (size_t)(path + len - base), 0,
+				(size_t)(path + len - base));
 	}
 	return false;
 }
@@ -274,11 +464,24 @@ bool pattern_match_tree(const struct pattern *pat, const char *path, size_t len)
 				return false;
 			min = pat->anchor_len + 1;
 		}
-		break;
+		if (len < pat->head || memcmp(path, pat->text, pat->head))
+			return false;
+		if (min < pat->head)
+			min = pat->head;
+		/*
+		 * One run of the automaton over the path answers for every
+		 * ancestor at once; it need go no further than the longest
+		 * one that ends as the pattern does.
+		 */
+		for (size_t n = len; n >= min; n--) {
+			if ((n == len || path[n] == '/') && tail_ok(pat, path, n))
+				return glob_run(pat, path, n, pat->head, min);
+		}
+		return false;
 	case PATTERN_BASENAME:
 		break;
 	}
-	/* The path itself, then each ancestor, longest first. */
+	/* The last component of the path, then of each ancestor. */
 	for (size_t n = len; n >= min; n--) {
 		if ((n == len || path[n] == '/') && pattern_match(pat, path, n))
 			return true;

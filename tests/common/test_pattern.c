@@ -7,6 +7,8 @@
 #include "common/pattern.h"
 
 #include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 static bool match(const char *pat, const char *path)
@@ -191,6 +193,312 @@ static void test_pattern_may_match_below(void **state)
 	assert_true(below("*.swp", "/anything"));
 }
 
+/* ---- pathological globs, and the matcher against a reference ---- */
+
+/*
+ * The backtracking matcher drift used before (common/pattern.c until the
+ * security review, issue #9): obviously right, exponential on patterns with
+ * many stars. Kept here as the reference the automaton must agree with.
+ */
+static size_t ref_class_len(const char *p, const char *end)
+{
+	const char *q = p + 1;
+
+	if (q < end && (*q == '!' || *q == '^'))
+		q++;
+	if (q < end && *q == ']')
+		q++;
+	while (q < end && *q != ']')
+		q++;
+	return q < end ? (size_t)(q - p) + 1 : 0;
+}
+
+static bool ref_class_match(const char *p, size_t n, unsigned char c)
+{
+	const char *q = p + 1, *end = p + n - 1;
+	bool neg = false, hit = false;
+
+	if (*q == '!' || *q == '^') {
+		neg = true;
+		q++;
+	}
+	for (bool first = true; q < end; first = false) {
+		unsigned char lo = (unsigned char)*q;
+		if (lo == ']' && !first)
+			break;
+		if (q + 2 < end && q[1] == '-') {
+			unsigned char hi = (unsigned char)q[2];
+			if (c >= lo && c <= hi)
+				hit = true;
+			q += 3;
+		} else {
+			if (c == lo)
+				hit = true;
+			q++;
+		}
+	}
+	return hit != neg;
+}
+
+static bool ref_glob(const char *p, const char *pend, const char *s, const char *send)
+{
+	while (p < pend) {
+		switch (*p) {
+		case '*':
+			if (p + 1 < pend && p[1] == '*') {
+				const char *rest = p + 2;
+				if (rest < pend && *rest == '/' &&
+				    ref_glob(rest + 1, pend, s, send))
+					return true;
+				for (const char *t = s; t <= send; t++)
+					if (ref_glob(rest, pend, t, send))
+						return true;
+				return false;
+			}
+			for (const char *t = s;; t++) {
+				if (ref_glob(p + 1, pend, t, send))
+					return true;
+				if (t == send || *t == '/')
+					return false;
+			}
+		case '?':
+			if (s == send || *s == '/')
+				return false;
+			p++;
+			s++;
+			break;
+		case '[': {
+			size_t n = ref_class_len(p, pend);
+			if (s == send || *s == '/' || !ref_class_match(p, n, (unsigned char)*s))
+				return false;
+			p += n;
+			s++;
+			break;
+		}
+		case '\\':
+			if (p + 1 < pend)
+				p++;
+			__attribute__((fallthrough));
+		default:
+			if (s == send || *s != *p)
+				return false;
+			p++;
+			s++;
+			break;
+		}
+	}
+	return s == send;
+}
+
+/*
+ * The reference answer of pattern_match() for a glob (PATTERN_PATH or
+ * PATTERN_BASENAME), with the old code's tests of the literal beginning
+ * and end before the glob. The end test is not quite implied by the glob:
+ * "/a**" "/b" (as one pattern) matches "/ab" as a glob, since "**" and "/"
+ * may match nothing, but the path does not end in "/b". drift has always
+ * said no there, and the automaton keeps that answer.
+ */
+static bool ref_match(const struct pattern *pat, const char *path, size_t len)
+{
+	const char *text = pattern_text(pat), *base = path + len;
+	size_t tlen = strlen(text), head = strcspn(text, "*?[\\"), tail = 0;
+
+	while (tail < tlen && !strchr("*?[]\\", text[tlen - 1 - tail]))
+		tail++;
+	if (len < tail || memcmp(path + len - tail, text + tlen - tail, tail))
+		return false;
+	if (pattern_kind(pat) == PATTERN_PATH)
+		return len >= head && !memcmp(path, text, head) &&
+		       ref_glob(text, text + tlen, path, path + len);
+	while (base > path && base[-1] != '/')
+		base--;
+	return ref_glob(text, text + tlen, base, path + len);
+}
+
+/* And of pattern_match_tree(): the path or any ancestor. */
+static bool ref_match_tree(const struct pattern *pat, const char *path, size_t len)
+{
+	for (size_t n = len; n >= 1; n--)
+		if ((n == len || path[n] == '/') && ref_match(pat, path, n))
+			return true;
+	return false;
+}
+
+/* "/" followed by @depth copies of @component joined by '/', then @last. */
+static char *deep_path(size_t depth, const char *component, const char *last)
+{
+	size_t clen = strlen(component), llen = strlen(last), n = 0;
+	char *p = malloc(depth * (clen + 1) + llen + 2);
+
+	assert_non_null(p);
+	for (size_t i = 0; i < depth; i++) {
+		p[n++] = '/';
+		memcpy(p + n, component, clen);
+		n += clen;
+	}
+	p[n++] = '/';
+	memcpy(p + n, last, llen + 1);
+	return p;
+}
+
+/*
+ * The inputs of the security review: a backtracking matcher takes minutes
+ * or more on each. What is asserted is the answer; the time is bench/'s.
+ */
+static void test_pattern_pathological_globs_give_the_right_answer(void **state)
+{
+	(void)state;
+	const char *dstar10 = "/**/**/**/**/**/**/**/**/**/**/q/**/y";
+	char *deep = deep_path(40, "y", "y"), *deep_q = deep_path(40, "y", "q/y");
+	char name[62], *path;
+
+	assert_false(match(dstar10, deep));
+	assert_false(tree(dstar10, deep));
+	assert_true(match(dstar10, deep_q));
+	assert_true(tree(dstar10, deep_q));
+	assert_false(match("/**/**/**/**/**/**/**/**/q/**/y", deep));
+
+	/* 61 bytes of 'a' and no 'c': no match, after 12 stars' worth of choices. */
+	memset(name, 'a', 61);
+	name[61] = '\0';
+	path = deep_path(1, "x", name);
+	assert_false(match("*a*a*a*a*a*a*a*a*a*a*a*a*c*b", path));
+	assert_false(tree("*a*a*a*a*a*a*a*a*a*a*a*a*c*b", path));
+	assert_false(match("/x/*a*a*a*a*a*a*a*a*a*a*a*a*c*b", path));
+	free(path);
+	/* ... and with "cb" at the end, one. */
+	memcpy(name + 59, "cb", 2);
+	path = deep_path(1, "x", name);
+	assert_true(match("*a*a*a*a*a*a*a*a*a*a*a*a*c*b", path));
+	assert_true(match("/x/*a*a*a*a*a*a*a*a*a*a*a*a*c*b", path));
+	assert_false(match(
+		"*a*a*a*a*a*a*a*a*a*a*a*a*a*a*a*a*a*a*a*a*a*a*a*a*a*a*a*a*a*a*a*a*a*a*a*a*a*a*a*a*a*a*a*a*a*a*a*a*a*a*a*a*a*a*a*a*a*a*a*a*c*b",
+		path));
+	free(path);
+	free(deep);
+	free(deep_q);
+}
+
+/* Patterns of more tokens than the matcher keeps on the stack still match. */
+static void test_pattern_long_glob_matches(void **state)
+{
+	(void)state;
+	size_t n = 5000;
+	char *pat = malloc(2 * n + 2), *path = malloc(2 * n + 2);
+
+	assert_non_null(pat);
+	assert_non_null(path);
+	for (size_t i = 0; i < n; i++) {
+		memcpy(pat + 2 * i, "/*", 2);
+		memcpy(path + 2 * i, "/a", 2);
+	}
+	pat[2 * n] = path[2 * n] = '\0';
+	assert_true(match(pat, path));
+	assert_true(tree(pat, path));
+	path[2 * n - 2] = '\0'; /* one component short */
+	assert_false(match(pat, path));
+	assert_false(tree(pat, path));
+	free(pat);
+	free(path);
+}
+
+/* Semantics the automaton must keep, spelled out (the reference agrees). */
+static void test_pattern_glob_corner_cases(void **state)
+{
+	(void)state;
+	assert_true(match("/a/**/b", "/a/b"));
+	assert_false(match("/a/**/b", "/a/xb"));
+	assert_true(match("/a/**b", "/a/x/yb"));
+	assert_true(match("/a**", "/a/x"));
+	assert_true(match("/a/***", "/a/x/y"));
+	assert_true(match("**/__pycache__", "/usr/lib/__pycache__"));
+	assert_true(match("**/__pycache__", "/__pycache__"));
+	assert_true(match("/a/\\**", "/a/*x"));
+	assert_false(match("/a/\\**", "/a/x*"));
+	assert_true(match("/a/[]]", "/a/]"));
+	assert_true(match("/a/[!]]", "/a/x"));
+	assert_false(match("/a/[!]]", "/a/]"));
+	assert_true(match("/a/[^b]", "/a/c"));
+	assert_false(match("/a/[a/]", "/a//"));
+	assert_true(match("/a/b\\", "/a/b\\"));
+	assert_true(match("x\\", "/a/x\\"));
+	assert_false(match("/a/?", "/a//"));
+	assert_true(tree("/a/**/c", "/a/b/c/d/e"));
+	assert_false(tree("/a/**/c", "/a/b/cd/e"));
+	/* Once "**" has matched something, its '/' must follow. */
+	assert_false(tree("**/?\\*[ab]*", "/a/***b/a]"));
+	assert_false(match("/a**/b*", "/a/x"));
+	/* A "**" and "/" that match nothing inside a name (see ref_match()). */
+	assert_true(match("/a**/b*", "/ab"));
+	assert_false(match("/a**/b", "/ab"));
+}
+
+static uint64_t rng_state = 0x9e3779b97f4a7c15u;
+
+static unsigned rnd(unsigned n)
+{
+	rng_state ^= rng_state << 13;
+	rng_state ^= rng_state >> 7;
+	rng_state ^= rng_state << 17;
+	return (unsigned)(rng_state % n);
+}
+
+/*
+ * Random small globs and paths over a small alphabet, so that they often
+ * match: the automaton and the reference must agree on every one, for
+ * pattern_match() and for pattern_match_tree().
+ */
+static void test_pattern_matches_like_the_reference(void **state)
+{
+	(void)state;
+	static const char *const pieces[] = { "a",    "b",    "/",   "*",   "**",   "?",
+					      "[ab]", "[!a]", "\\*", "**/", "/**/", "[]a]" };
+	static const char *const bytes[] = { "a", "b", "/", "*", "]" };
+	const size_t npieces = sizeof(pieces) / sizeof(pieces[0]);
+	unsigned compared = 0, matched = 0;
+
+	for (unsigned iter = 0; iter < 200000; iter++) {
+		char text[64] = "", path[32] = "/";
+		struct pattern *pat = NULL;
+		size_t len;
+
+		if (rnd(2))
+			strcat(text, "/");
+		for (unsigned k = rnd(6) + 1; k-- > 0;)
+			strcat(text, pieces[rnd((unsigned)npieces)]);
+		for (unsigned k = rnd(12); k-- > 0;) {
+			/* No "//" and no trailing '/': what a walk produces. */
+			const char *b = bytes[rnd(5)];
+			len = strlen(path);
+			if (b[0] == '/' && path[len - 1] == '/')
+				continue;
+			strcat(path, b);
+		}
+		len = strlen(path);
+		if (len > 1 && path[len - 1] == '/')
+			path[--len] = '\0';
+		if (pattern_error(text) || pattern_new(text, &pat) < 0)
+			continue;
+		if (pattern_kind(pat) == PATTERN_PATH || pattern_kind(pat) == PATTERN_BASENAME) {
+			bool want = ref_match(pat, path, len);
+			bool want_tree = ref_match_tree(pat, path, len);
+
+			if (pattern_match(pat, path, len) != want ||
+			    pattern_match_tree(pat, path, len) != want_tree)
+				fail_msg("'%s' on '%s': match %d (want %d), tree %d (want %d)",
+					 text, path, pattern_match(pat, path, len), want,
+					 pattern_match_tree(pat, path, len), want_tree);
+			compared++;
+			matched += want;
+		}
+		pattern_free(pat);
+	}
+	/* The test means something only if both answers came up often. */
+	assert_true(compared > 100000);
+	assert_true(matched > 1000);
+	print_message("compared %u patterns with the reference, %u matches\n", compared, matched);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -204,6 +512,10 @@ int main(void)
 		cmocka_unit_test(test_pattern_anchor_is_literal_directory),
 		cmocka_unit_test(test_pattern_match_tree_covers_subtree),
 		cmocka_unit_test(test_pattern_may_match_below),
+		cmocka_unit_test(test_pattern_pathological_globs_give_the_right_answer),
+		cmocka_unit_test(test_pattern_long_glob_matches),
+		cmocka_unit_test(test_pattern_glob_corner_cases),
+		cmocka_unit_test(test_pattern_matches_like_the_reference),
 	};
 	return cmocka_run_group_tests_name("common/pattern", tests, NULL, NULL);
 }
