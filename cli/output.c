@@ -20,30 +20,21 @@
 /*
  * Messages carry names from outside: paths, labels, SQLite's own messages
  * (which can quote a hostile database's schema). Control bytes in them never
- * reach the terminal raw: they are written as \xHH.
+ * reach the terminal raw, nor do characters that reorder or hide text: they
+ * are written as \xHH and \uXXXX (escape_message()).
  */
 __attribute__((format(printf, 2, 0))) static void vmessage(const char *prefix, const char *fmt,
 							   va_list ap)
 {
-	struct strbuf sb = STRBUF_INIT;
+	struct strbuf sb = STRBUF_INIT, shown = STRBUF_INIT;
 
 	fputs(prefix, stderr);
-	if (strbuf_vaddf(&sb, fmt, ap) < 0) {
+	if (strbuf_vaddf(&sb, fmt, ap) < 0 || escape_message(&shown, sb.buf, sb.len) < 0)
 		fputs("(out of memory)\n", stderr);
-		strbuf_release(&sb);
-		return;
-	}
-	for (size_t i = 0; i < sb.len; i++) {
-		unsigned char c = (unsigned char)sb.buf[i];
-		if (c < 0x20 || c == 0x7f ||
-		    (c == 0xc2 && i + 1 < sb.len && (unsigned char)sb.buf[i + 1] >= 0x80 &&
-		     (unsigned char)sb.buf[i + 1] < 0xa0))
-			fprintf(stderr, "\\x%02x", c);
-		else
-			fputc(c, stderr);
-	}
-	fputc('\n', stderr);
+	else
+		fprintf(stderr, "%s\n", shown.buf);
 	strbuf_release(&sb);
+	strbuf_release(&shown);
 }
 
 void cli_error(const char *fmt, ...)
