@@ -179,18 +179,26 @@ __attribute__((format(printf, 1, 2))) void cli_warn(const char *fmt, ...);
 const char *cli_path(const char *path, size_t len, unsigned slot);
 
 /**
- * The report's destination: stdout, or --output FILE written to a
- * temporary file beside it and renamed into place by cli_output_close(),
- * so that a failed run never leaves half a report over a good one.
+ * The report's destination: stdout (`-`, or a --output FILE that is drift's
+ * own stdout, such as /dev/stdout); a regular FILE (or none yet) written to
+ * a temporary file beside it and renamed into place by cli_output_close(),
+ * so that a failed run never leaves half a report over a good one; or a
+ * device or FIFO written directly, never replaced. A symlink is refused
+ * unless it leads to drift's stdout or stderr, or (owned by root or the
+ * user) to a device or FIFO. See cli/output.c and drift(1).
  */
 struct cli_output {
 	FILE *fp;
-	char *path;     /**< final path, or NULL for stdout */
-	char *tmp_path; /**< temporary path while writing */
+	char *path;     /**< FILE as given, or NULL for stdout */
+	char *tmp_path; /**< temporary file to rename over @path; NULL when written directly */
 	bool color;
 };
+/** Open the destination of args->output. Returns 0, or an exit code after printing why. */
 int cli_output_open(struct cli_output *out, const struct cli_args *args);
-/** Finish: flush, rename into place (if @ok) or remove the temporary file. Returns an exit code. */
+/**
+ * Finish: flush, rename into place (if @ok) or remove the temporary file,
+ * close a device or FIFO. Returns 0 or an exit code after printing why.
+ */
 int cli_output_close(struct cli_output *out, bool ok);
 /**
  * Close @out, keeping the report when @code (the run's exit code so far) is

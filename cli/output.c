@@ -1,7 +1,7 @@
 /*
  * Output helpers: messages on stderr, escaped paths for them, colour
- * decisions, and the report destination (stdout or an atomically replaced
- * file).
+ * decisions, and the report destination (stdout, an atomically replaced
+ * file, or a device or FIFO written directly).
  */
 #include "cli/cli.h"
 
@@ -11,6 +11,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "common/escape.h"
@@ -86,10 +87,222 @@ static bool want_color(const struct cli_args *args, FILE *fp)
 	return isatty(fileno(fp));
 }
 
-int cli_output_open(struct cli_output *out, const struct cli_args *args)
+/*
+ * --output FILE. What FILE is gets decided on an O_PATH|O_NOFOLLOW descriptor
+ * of it (no side effects: a device is not opened, a FIFO not waited on, a
+ * symlink not followed), never on a stat of the path beforehand:
+ *
+ *   - nothing there, or a regular file: a temporary file beside it, renamed
+ *     over it when the report is complete, so that a failed run leaves the
+ *     old report. It gets the old file's owner and permission bits; a new
+ *     one is 0600 (less what the umask takes), like the database, since a
+ *     report lists what changed where on the host.
+ *   - a character or block device, or a FIFO: written directly, never
+ *     replaced (`--output /dev/null` must not turn /dev/null into a file).
+ *     Opened O_WRONLY|O_NOCTTY without O_TRUNC, which devices and FIFOs
+ *     ignore anyway. A FIFO without a reader is waited on, as the shell's
+ *     `>` does, but in steps that a SIGINT or SIGTERM can stop.
+ *   - a symbolic link: followed only to what drift's standard output or
+ *     error already is (`--output /dev/stdout`), or, when it is owned by
+ *     root or by the user running drift, to a device, FIFO or pipe (bash's
+ *     `>(cmd)` is /dev/fd/63). Anything else is refused: a link planted
+ *     where the report goes must not make drift write to, or replace, the
+ *     file it names.
+ *   - a directory or a socket: refused.
+ */
+
+/* Undo a half-opened @out (and @fd, when @out has no FILE yet) after a failure; returns @code. */
+static int output_fail(struct cli_output *out, int fd, int code)
+{
+	if (out->fp)
+		fclose(out->fp);
+	else if (fd >= 0)
+		close(fd);
+	if (out->tmp_path)
+		unlink(out->tmp_path);
+	free(out->path);
+	free(out->tmp_path);
+	memset(out, 0, sizeof(*out));
+	return code;
+}
+
+static bool same_file(const struct stat *a, const struct stat *b)
+{
+	return a->st_dev == b->st_dev && a->st_ino == b->st_ino;
+}
+
+/* The temporary file that will replace @out->path; @old: the file it replaces, or NULL. */
+static int output_open_replacement(struct cli_output *out, const struct stat *old)
 {
 	struct strbuf sb = STRBUF_INIT;
+	struct stat st;
 	int fd;
+
+	if (strbuf_addf(&sb, "%s.tmp-XXXXXX", out->path) < 0) {
+		strbuf_release(&sb);
+		cli_error("out of memory");
+		return output_fail(out, -1, DRIFT_EXIT_INTERNAL);
+	}
+	out->tmp_path = strbuf_detach(&sb, NULL);
+	/* mkostemp() creates it 0600, less the umask: right for a new report. */
+	fd = mkostemp(out->tmp_path, O_CLOEXEC);
+	if (fd < 0) {
+		cli_error("cannot create report file '%s': %s", out->tmp_path, strerror(errno));
+		free(out->tmp_path);
+		out->tmp_path = NULL; /* not ours to unlink */
+		return output_fail(out, -1, DRIFT_EXIT_OUTPUT);
+	}
+	if (old) {
+		/* fchown() first: it clears set-id bits, and fchmod() decides the mode. */
+		if (fstat(fd, &st) < 0 ||
+		    ((st.st_uid != old->st_uid || st.st_gid != old->st_gid) &&
+		     fchown(fd, old->st_uid, old->st_gid) < 0) ||
+		    fchmod(fd, old->st_mode & 0777) < 0) {
+			cli_error("cannot give the report the owner and mode of '%s': %s",
+				  out->path, strerror(errno));
+			return output_fail(out, fd, DRIFT_EXIT_OUTPUT);
+		}
+	}
+	out->fp = fdopen(fd, "w");
+	if (!out->fp) {
+		cli_error("cannot create report file '%s': %s", out->tmp_path, strerror(errno));
+		return output_fail(out, fd, DRIFT_EXIT_OUTPUT);
+	}
+	return 0;
+}
+
+/*
+ * Open the device or FIFO that @pfd (an O_PATH descriptor, @want its stat)
+ * refers to for writing, through /proc/self/fd so that it is that very
+ * file; without /proc, through the path again (@nofollow: O_NOFOLLOW or 0),
+ * checked to be the same file.
+ */
+static int output_open_direct(struct cli_output *out, const struct cli_args *args, int pfd,
+			      int nofollow, const struct stat *want)
+{
+	/* O_NONBLOCK: a FIFO without a reader fails with ENXIO rather than
+	 * blocking where no signal can stop it; it is cleared below. */
+	const int flags = O_WRONLY | O_NOCTTY | O_NONBLOCK | O_CLOEXEC;
+	const struct timespec step = { 0, 50 * 1000 * 1000 };
+	bool said = false;
+	char proc[64];
+	struct stat st;
+	int fd, fl;
+
+	snprintf(proc, sizeof(proc), "/proc/self/fd/%d", pfd);
+	for (;;) {
+		fd = open(proc, flags);
+		if (fd < 0 && errno == ENOENT)
+			fd = open(out->path, flags | nofollow);
+		if (fd >= 0 || errno != ENXIO || !S_ISFIFO(want->st_mode))
+			break;
+		if (cli_interrupted()) {
+			cli_error("interrupted while waiting for a reader of '%s'", out->path);
+			return output_fail(out, -1, DRIFT_EXIT_INTERRUPTED);
+		}
+		if (!said && isatty(STDERR_FILENO))
+			cli_warn("waiting for a reader of FIFO '%s'", out->path);
+		said = true;
+		nanosleep(&step, NULL);
+	}
+	if (fd < 0) {
+		cli_error("cannot write report to '%s': %s", out->path, strerror(errno));
+		return output_fail(out, -1, DRIFT_EXIT_OUTPUT);
+	}
+	if (fstat(fd, &st) < 0 || !same_file(&st, want)) {
+		cli_error("cannot write report to '%s': it changed while being opened", out->path);
+		return output_fail(out, fd, DRIFT_EXIT_OUTPUT);
+	}
+	fl = fcntl(fd, F_GETFL);
+	if (fl < 0 || fcntl(fd, F_SETFL, fl & ~O_NONBLOCK) < 0 || !(out->fp = fdopen(fd, "w"))) {
+		cli_error("cannot write report to '%s': %s", out->path, strerror(errno));
+		return output_fail(out, fd, DRIFT_EXIT_OUTPUT);
+	}
+	out->color = want_color(args, out->fp);
+	return 0;
+}
+
+/* @out->path is the symlink @link (fstat of the O_PATH|O_NOFOLLOW open): see above. */
+static int output_open_link(struct cli_output *out, const struct cli_args *args,
+			    const struct stat *link, const struct stat *std_out,
+			    const struct stat *std_err)
+{
+	struct stat st, again;
+	int tfd, lfd, code, terr;
+	const char *kind;
+
+	tfd = open(out->path, O_PATH | O_CLOEXEC);
+	terr = tfd < 0 ? errno : 0;
+	if (tfd < 0 && errno != ENOENT && errno != ELOOP) {
+		cli_error("cannot write report to '%s': %s", out->path, strerror(errno));
+		return output_fail(out, -1, DRIFT_EXIT_OUTPUT);
+	}
+	if (tfd >= 0 && fstat(tfd, &st) < 0) {
+		cli_error("cannot write report to '%s': %s", out->path, strerror(errno));
+		return output_fail(out, tfd, DRIFT_EXIT_OUTPUT);
+	}
+	/* The link we looked at must be the one just followed. */
+	lfd = open(out->path, O_PATH | O_NOFOLLOW | O_CLOEXEC);
+	if (lfd < 0 || fstat(lfd, &again) < 0 || !same_file(&again, link)) {
+		if (lfd >= 0)
+			close(lfd);
+		cli_error("cannot write report to '%s': it changed while being opened", out->path);
+		return output_fail(out, tfd, DRIFT_EXIT_OUTPUT);
+	}
+	close(lfd);
+
+	if (tfd >= 0 && std_out && same_file(&st, std_out)) {
+		close(tfd);
+		free(out->path);
+		out->path = NULL;
+		out->fp = stdout;
+		out->color = want_color(args, stdout);
+		return 0;
+	}
+	if (tfd >= 0 && std_err && same_file(&st, std_err)) {
+		int fd = fcntl(STDERR_FILENO, F_DUPFD_CLOEXEC, 3);
+
+		close(tfd);
+		if (fd < 0 || !(out->fp = fdopen(fd, "w"))) {
+			cli_error("cannot write report to '%s': %s", out->path, strerror(errno));
+			return output_fail(out, fd, DRIFT_EXIT_OUTPUT);
+		}
+		out->color = want_color(args, out->fp);
+		return 0;
+	}
+	if (tfd >= 0 && (S_ISCHR(st.st_mode) || S_ISBLK(st.st_mode) || S_ISFIFO(st.st_mode))) {
+		if (link->st_uid != 0 && link->st_uid != geteuid()) {
+			cli_error(
+				"refusing to write report to '%s': it is a symbolic link owned by "
+				"another user",
+				out->path);
+			return output_fail(out, tfd, DRIFT_EXIT_OUTPUT);
+		}
+		code = output_open_direct(out, args, tfd, 0, &st);
+		close(tfd);
+		return code;
+	}
+	if (terr == ENOENT)
+		kind = " to nothing";
+	else if (terr == ELOOP)
+		kind = " that loops";
+	else if (S_ISREG(st.st_mode))
+		kind = " to a regular file";
+	else if (S_ISDIR(st.st_mode))
+		kind = " to a directory";
+	else
+		kind = " to a socket";
+	cli_error("refusing to write report to '%s': it is a symbolic link%s (name the file "
+		  "itself)",
+		  out->path, kind);
+	return output_fail(out, tfd, DRIFT_EXIT_OUTPUT);
+}
+
+int cli_output_open(struct cli_output *out, const struct cli_args *args)
+{
+	struct stat st, std_out, std_err;
+	bool have_out, have_err;
+	int pfd, code;
 
 	memset(out, 0, sizeof(*out));
 	if (!args->output || !strcmp(args->output, "-")) {
@@ -97,53 +310,83 @@ int cli_output_open(struct cli_output *out, const struct cli_args *args)
 		out->color = want_color(args, stdout);
 		return 0;
 	}
+	if (!args->output[0]) {
+		cli_error("--output: empty file name (use '-' for standard output)");
+		return DRIFT_EXIT_USAGE;
+	}
+	/* Before opening anything, which could take over a closed fd 1 or 2. */
+	have_out = fstat(STDOUT_FILENO, &std_out) == 0;
+	have_err = fstat(STDERR_FILENO, &std_err) == 0;
 	out->path = strdup(args->output);
-	if (!out->path || strbuf_addf(&sb, "%s.tmp-XXXXXX", args->output) < 0) {
-		free(out->path);
-		out->path = NULL;
-		strbuf_release(&sb);
+	if (!out->path) {
 		cli_error("out of memory");
 		return DRIFT_EXIT_INTERNAL;
 	}
-	out->tmp_path = strbuf_detach(&sb, NULL);
-	fd = mkostemp(out->tmp_path, O_CLOEXEC);
-	if (fd < 0 || !(out->fp = fdopen(fd, "w"))) {
-		cli_error("cannot create report file '%s': %s", out->tmp_path, strerror(errno));
-		if (fd >= 0) {
-			close(fd);
-			unlink(out->tmp_path);
-		}
-		free(out->path);
-		free(out->tmp_path);
-		memset(out, 0, sizeof(*out));
-		return DRIFT_EXIT_OUTPUT;
+
+	pfd = open(out->path, O_PATH | O_NOFOLLOW | O_CLOEXEC);
+	if (pfd < 0 && errno == ENOENT)
+		return output_open_replacement(out, NULL);
+	if (pfd < 0 || fstat(pfd, &st) < 0) {
+		cli_error("cannot write report to '%s': %s", out->path, strerror(errno));
+		return output_fail(out, pfd, DRIFT_EXIT_OUTPUT);
 	}
-	/* mkostemp() makes 0600; a report is as readable as any file the user makes. */
-	mode_t mask = umask(0);
-	umask(mask);
-	fchmod(fd, 0666 & ~mask);
-	out->color = args->color == CLI_COLOR_ALWAYS;
-	return 0;
+	if (S_ISREG(st.st_mode)) {
+		close(pfd);
+		return output_open_replacement(out, &st);
+	}
+	if (S_ISCHR(st.st_mode) || S_ISBLK(st.st_mode) || S_ISFIFO(st.st_mode))
+		code = output_open_direct(out, args, pfd, O_NOFOLLOW, &st);
+	else if (S_ISLNK(st.st_mode))
+		code = output_open_link(out, args, &st, have_out ? &std_out : NULL,
+					have_err ? &std_err : NULL);
+	else {
+		cli_error("cannot write report to '%s': it is a %s", out->path,
+			  S_ISDIR(st.st_mode) ? "directory" : "socket");
+		code = output_fail(out, -1, DRIFT_EXIT_OUTPUT);
+	}
+	close(pfd);
+	return code;
+}
+
+/* Whether @path is still a regular file (or nothing) that a rename may replace. */
+static bool output_still_replaceable(const char *path)
+{
+	struct stat st;
+	int fd = open(path, O_PATH | O_NOFOLLOW | O_CLOEXEC);
+	bool ok;
+
+	if (fd < 0)
+		return errno == ENOENT;
+	ok = fstat(fd, &st) == 0 && S_ISREG(st.st_mode);
+	close(fd);
+	return ok;
 }
 
 int cli_output_close(struct cli_output *out, bool ok)
 {
+	const char *name = out->path ? out->path : "standard output";
 	int code = 0;
 
 	if (!out->fp)
 		return 0;
 	if (fflush(out->fp) != 0 || ferror(out->fp)) {
 		if (ok)
-			cli_error("cannot write report to '%s': %s",
-				  out->path ? out->path : "standard output", strerror(errno));
+			cli_error("cannot write report to '%s': %s", name, strerror(errno));
 		ok = false;
 		code = DRIFT_EXIT_OUTPUT;
 	}
-	if (out->path) {
-		if (fclose(out->fp) != 0 && ok) {
-			cli_error("cannot write report to '%s': %s", out->path, strerror(errno));
-			ok = false;
+	if (out->fp != stdout && fclose(out->fp) != 0 && ok) {
+		cli_error("cannot write report to '%s': %s", name, strerror(errno));
+		ok = false;
+		code = DRIFT_EXIT_OUTPUT;
+	}
+	if (out->tmp_path) {
+		/* Something other than a file appeared meanwhile: leave it be. */
+		if (ok && !output_still_replaceable(out->path)) {
+			cli_error("cannot write report to '%s': it is no longer a regular file",
+				  out->path);
 			code = DRIFT_EXIT_OUTPUT;
+			ok = false;
 		}
 		if (ok && rename(out->tmp_path, out->path) < 0) {
 			cli_error("cannot write report to '%s': %s", out->path, strerror(errno));
@@ -152,9 +395,9 @@ int cli_output_close(struct cli_output *out, bool ok)
 		}
 		if (!ok)
 			unlink(out->tmp_path);
-		free(out->path);
-		free(out->tmp_path);
 	}
+	free(out->path);
+	free(out->tmp_path);
 	memset(out, 0, sizeof(*out));
 	return code;
 }

@@ -1,12 +1,21 @@
 #!/usr/bin/env python3
-"""What people are shown, and where reports go: escaping of invisible characters."""
+"""What people are shown, and where reports go: escaping of invisible characters,
+--output to files, devices, FIFOs and symlinks."""
 
+import glob
 import json
 import os
+import resource
+import signal
+import stat
+import subprocess
 import sys
+import threading
+import time
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from drifttest import ADDED, DriftCase, by_path, run_tap  # noqa: E402
+from drifttest import (ADDED, DRIFT, E_INTERRUPTED, E_OUTPUT, DriftCase,  # noqa: E402
+                       by_path, env_for_drift, run_tap)
 
 RLO = "\u202e".encode()
 
@@ -40,6 +49,255 @@ class InvisibleCharacters(DriftCase):
         self.assertIn(path, by_path(doc), "the path is its exact bytes")
         d = by_path(doc)[path]
         self.assertNotIn("path_b64", d, "valid UTF-8 without controls is clean JSON")
+
+
+class Reader(threading.Thread):
+    """Reads a FIFO to its end in the background."""
+
+    def __init__(self, path):
+        super().__init__(daemon=True)
+        self.path, self.data = path, None
+
+    def run(self):
+        with open(self.path, "rb") as f:
+            self.data = f.read()
+
+
+class Output(DriftCase):
+
+    def setUp(self):
+        super().setUp()
+        self.write("etc/a", "1")
+        self.init()
+        self.write("etc/b", "2")   # one added file: every check below exits ADDED
+
+    def check_to(self, target, *extra, code=ADDED, **kw):
+        return self.drift("check", "--output", target, *extra, code=code, **kw)
+
+    def temporaries(self, target):
+        return glob.glob(glob.escape(target) + ".tmp-*")
+
+    def assert_device(self, path, before):
+        st = os.lstat(path)
+        self.assertTrue(stat.S_ISCHR(st.st_mode), "%s is still a character device" % path)
+        self.assertEqual((st.st_rdev, stat.S_IMODE(st.st_mode), st.st_uid),
+                         (before.st_rdev, stat.S_IMODE(before.st_mode), before.st_uid))
+        self.assertEqual(self.temporaries(path), [])
+
+    def own_device(self, name, major, minor):
+        """A private copy of a memory device, so that a regression replaces it, not the host's."""
+        if os.geteuid() != 0:
+            self.skipTest("mknod needs root")
+        path = os.path.join(self.tmp, name)
+        try:
+            os.mknod(path, 0o666 | stat.S_IFCHR, os.makedev(major, minor))
+            os.chmod(path, 0o666)
+            with open(path, "wb"):
+                pass
+        except OSError as e:
+            self.skipTest("cannot make or open a device node here: %s" % e)
+        return path
+
+    def test_dev_null_stays_a_device(self):
+        own = self.own_device("null", 1, 3)
+        before = os.lstat(own)
+        p = self.check_to(own)
+        self.assertEqual(p.stdout, b"")
+        self.assert_device(own, before)
+        # Only once our own copy survived: the host's /dev/null.
+        before = os.lstat("/dev/null")
+        self.assertTrue(stat.S_ISCHR(before.st_mode))
+        self.check_to("/dev/null")
+        self.check_to("/dev/null", "--format", "json")
+        self.assert_device("/dev/null", before)
+
+    def test_full_device_fails_with_output_code_and_stays_a_device(self):
+        own = self.own_device("full", 1, 7)
+        before = os.lstat(own)
+        p = self.check_to(own, code=E_OUTPUT)
+        self.assertIn(os.strerror(28).encode(), p.stderr)   # ENOSPC
+        self.assert_device(own, before)
+        if not os.path.exists("/dev/full") or not stat.S_ISCHR(os.lstat("/dev/full").st_mode):
+            self.skipTest("no /dev/full device")
+        before = os.lstat("/dev/full")
+        p = self.check_to("/dev/full", code=E_OUTPUT)
+        self.assertIn(os.strerror(28).encode(), p.stderr)
+        self.assert_device("/dev/full", before)
+
+    def test_fifo_with_a_reader_gets_the_report(self):
+        fifo = os.path.join(self.tmp, "fifo")
+        os.mkfifo(fifo, 0o600)
+        reader = Reader(fifo)
+        reader.start()
+        self.check_to(fifo)
+        reader.join(30)
+        self.assertIn(b"etc/b", reader.data)
+        self.assertTrue(stat.S_ISFIFO(os.lstat(fifo).st_mode))
+        self.assertEqual(self.temporaries(fifo), [])
+
+    def test_fifo_waits_for_a_reader_and_sigint_stops_the_wait(self):
+        fifo = os.path.join(self.tmp, "fifo")
+        os.mkfifo(fifo, 0o600)
+        argv = [DRIFT, "check", "--db=" + self.db, "--policy=" + self.policy, "--output", fifo]
+        p = subprocess.Popen(argv, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                             stdin=subprocess.DEVNULL, env=env_for_drift())
+        time.sleep(1.5)
+        self.assertIsNone(p.poll(), "drift waits for a reader")
+        reader = Reader(fifo)
+        reader.start()
+        reader.join(30)
+        self.assertEqual(p.wait(30), ADDED)
+        self.assertIn(b"etc/b", reader.data)
+        # Nobody comes: Ctrl-C ends the wait cleanly.
+        p = subprocess.Popen(argv, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                             stdin=subprocess.DEVNULL, env=env_for_drift())
+        time.sleep(1.5)
+        p.send_signal(signal.SIGINT)
+        out, err = p.communicate(timeout=30)
+        self.assertEqual(p.returncode, E_INTERRUPTED, err)
+        self.assertIn(b"waiting for a reader", err)
+        self.assertTrue(stat.S_ISFIFO(os.lstat(fifo).st_mode))
+
+    def test_existing_file_keeps_its_mode_and_owner(self):
+        out = os.path.join(self.tmp, "report.txt")
+        with open(out, "w") as f:
+            f.write("old report\n")
+        os.chmod(out, 0o600)
+        owner = (os.getuid(), os.getgid())
+        if os.geteuid() == 0:
+            owner = (4242, 4343)
+            os.chown(out, *owner)
+        self.check_to(out)
+        st = os.lstat(out)
+        self.assertTrue(stat.S_ISREG(st.st_mode))
+        self.assertEqual(stat.S_IMODE(st.st_mode), 0o600, "an existing 0600 report stays 0600")
+        self.assertEqual((st.st_uid, st.st_gid), owner)
+        with open(out, "rb") as f:
+            self.assertIn(b"etc/b", f.read())
+        os.chmod(out, 0o640)
+        self.check_to(out)
+        self.assertEqual(stat.S_IMODE(os.lstat(out).st_mode), 0o640)
+        self.assertEqual(self.temporaries(out), [])
+
+    def test_new_file_is_private(self):
+        out = os.path.join(self.tmp, "new.json")
+        old = os.umask(0o022)
+        try:
+            self.check_to(out, "--format", "json")
+        finally:
+            os.umask(old)
+        self.assertEqual(stat.S_IMODE(os.lstat(out).st_mode), 0o600)
+        with open(out) as f:
+            self.assertEqual(json.load(f)["command"], "check")
+
+    def test_symlink_to_a_file_is_refused_and_its_target_kept(self):
+        target = os.path.join(self.tmp, "target.txt")
+        with open(target, "w") as f:
+            f.write("keep me\n")
+        link = os.path.join(self.tmp, "report.txt")
+        os.symlink(target, link)
+        p = self.check_to(link, code=E_OUTPUT)
+        self.assertIn(b"symbolic link", p.stderr)
+        self.assertTrue(os.path.islink(link), "the link is not replaced")
+        with open(target) as f:
+            self.assertEqual(f.read(), "keep me\n", "nor is what it names")
+        self.assertEqual(self.temporaries(link), [])
+        # A dangling link creates nothing where it points.
+        os.unlink(target)
+        p = self.check_to(link, code=E_OUTPUT)
+        self.assertFalse(os.path.lexists(target))
+        self.assertTrue(os.path.islink(link))
+
+    def test_symlink_to_a_device_or_fifo_is_written_through(self):
+        link = os.path.join(self.tmp, "to-null")
+        os.symlink("/dev/null", link)
+        before = os.lstat("/dev/null")
+        self.check_to(link)
+        self.assertTrue(os.path.islink(link))
+        self.assert_device("/dev/null", before)
+        fifo = os.path.join(self.tmp, "fifo")
+        os.mkfifo(fifo, 0o600)
+        os.unlink(link)
+        os.symlink(fifo, link)
+        reader = Reader(fifo)
+        reader.start()
+        self.check_to(link)
+        reader.join(30)
+        self.assertIn(b"etc/b", reader.data)
+        self.assertTrue(os.path.islink(link))
+
+    def test_symlink_of_another_user_is_refused(self):
+        if os.geteuid() != 0:
+            self.skipTest("needs root to give a link away")
+        link = os.path.join(self.tmp, "planted")
+        os.symlink("/dev/null", link)
+        os.lchown(link, 4242, 4242)
+        before = os.lstat("/dev/null")
+        p = self.check_to(link, code=E_OUTPUT)
+        self.assertIn(b"owned by another user", p.stderr)
+        self.assert_device("/dev/null", before)
+
+    def test_dash_and_dev_stdout_are_standard_output(self):
+        p = self.check_to("-")
+        self.assertIn(b"etc/b", p.stdout)
+        # A link of our own like /dev/stdout first, so that a regression replaces it.
+        own = os.path.join(self.tmp, "stdout")
+        os.symlink("/proc/self/fd/1", own)
+        p = self.check_to(own)
+        self.assertIn(b"etc/b", p.stdout)
+        self.assertTrue(os.path.islink(own))
+        p = self.check_to("/dev/stdout")
+        self.assertIn(b"etc/b", p.stdout)
+        # Redirected to a file, appending: that open file is written, not replaced.
+        out = os.path.join(self.tmp, "log")
+        with open(out, "w") as f:
+            f.write("earlier line\n")
+        ino = os.lstat(out).st_ino
+        with open(out, "ab") as f:
+            p = subprocess.run([DRIFT, "check", "--db=" + self.db, "--policy=" + self.policy,
+                                "--output", "/dev/stdout"], stdout=f, stderr=subprocess.PIPE,
+                               env=env_for_drift())
+        self.assertEqual(p.returncode, ADDED, p.stderr)
+        self.assertEqual(os.lstat(out).st_ino, ino)
+        with open(out, "rb") as f:
+            data = f.read()
+        self.assertTrue(data.startswith(b"earlier line\n"), data[:100])
+        self.assertIn(b"etc/b", data)
+
+    def test_directory_and_empty_name_are_refused(self):
+        p = self.check_to(self.tmp, code=E_OUTPUT)
+        self.assertIn(b"directory", p.stderr)
+        self.assertTrue(os.path.isdir(self.tmp))
+        self.check_to("", code=16)
+
+    def test_failed_write_leaves_the_old_report(self):
+        self.write("many/" + "x" * 100, "")
+        for i in range(1500):
+            self.write("many/%04d-%s" % (i, "y" * 60), "")
+        self.drift("scan", "-q", "--label", "later", self.root, code=0)
+        out = os.path.join(self.tmp, "report.txt")
+        with open(out, "w") as f:
+            f.write("old report\n")
+        os.chmod(out, 0o600)
+
+        def limit():
+            # The report outgrows this; the read-only database open does not.
+            signal.signal(signal.SIGXFSZ, signal.SIG_IGN)
+            resource.setrlimit(resource.RLIMIT_FSIZE, (64 * 1024, 64 * 1024))
+
+        argv = [DRIFT, "diff", "--db=" + self.db, "--policy=" + self.policy, "--output", out,
+                "baseline", "later"]
+        p = subprocess.run(argv, capture_output=True, env=env_for_drift(),
+                           stdin=subprocess.DEVNULL, preexec_fn=limit, timeout=120)
+        self.assertEqual(p.returncode, E_OUTPUT, p.stderr)
+        self.assertIn(os.strerror(27).encode(), p.stderr)   # EFBIG, from the report
+        with open(out) as f:
+            self.assertEqual(f.read(), "old report\n")
+        self.assertEqual(self.temporaries(out), [])
+        # Without the limit the same report is written.
+        self.drift("diff", "--output", out, "baseline", "later", code=ADDED)
+        with open(out, "rb") as f:
+            self.assertGreater(len(f.read()), 64 * 1024)
 
 
 if __name__ == "__main__":
