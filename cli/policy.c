@@ -40,18 +40,76 @@ const char *cli_policy_path(struct cli_args *args)
 }
 
 /*
+ * A database holds the secret its password digests are keyed with, those
+ * digests, and the inventory of the host: as root, it and its -wal and -shm
+ * files (which SQLite creates with the database's mode) must be readable by
+ * root alone. Refused rather than tightened: drift does not change a mode
+ * someone chose, and whoever could read the file may already hold the
+ * secret, which an error makes them look into. Returns 0 or an exit code
+ * after printing why.
+ */
+static int check_database_private(const char *path, const struct stat *st_db)
+{
+	static const char *const suffixes[] = { "", "-wal", "-shm" };
+	struct strbuf side = STRBUF_INIT;
+	struct stat st;
+	int code = 0;
+
+	for (size_t i = 0; i < sizeof(suffixes) / sizeof(suffixes[0]) && !code; i++) {
+		const char *why = NULL;
+
+		strbuf_reset(&side);
+		if (strbuf_addf(&side, "%s%s", path, suffixes[i]) < 0) {
+			cli_error("out of memory");
+			code = DRIFT_EXIT_INTERNAL;
+			break;
+		}
+		if (i == 0) {
+			if (!st_db)
+				continue; /* missing, or a symlink refused above */
+			st = *st_db;
+		} else if (lstat(side.buf, &st) < 0) {
+			if (errno == ENOENT)
+				continue;
+			cli_error("cannot check database '%s': %s: %s", path, side.buf,
+				  strerror(errno));
+			code = DRIFT_EXIT_DATABASE;
+			break;
+		}
+		if (i > 0 && !S_ISREG(st.st_mode))
+			why = "not a regular file";
+		else if (st.st_uid != 0)
+			why = "not owned by root";
+		else if (st.st_mode & (S_IWGRP | S_IWOTH))
+			why = "writable by others";
+		else if (st.st_mode & (S_IRGRP | S_IROTH))
+			why = "readable by others";
+		if (why) {
+			cli_error("refusing database '%s': '%s' is %s (%suse --allow-insecure to "
+				  "override)",
+				  path, side.buf, why,
+				  st.st_mode & (S_IRWXG | S_IRWXO) ? "chmod 600 it, or " : "");
+			code = DRIFT_EXIT_DATABASE;
+		}
+	}
+	strbuf_release(&side);
+	return code;
+}
+
+/*
  * Whether @path and every directory above it are safe to trust as root:
  * owned by root and writable by nobody else. A sticky directory owned by
  * root (/tmp) is accepted above the file, since nobody else can replace
  * what root put in it; it is refused as the direct parent of a database,
- * where SQLite creates its -wal and -shm files.
+ * where SQLite creates its -wal and -shm files. A database must also be
+ * readable by nobody else (check_database_private()).
  */
 int cli_check_secure_path(const char *path, const char *what, bool parent_may_be_sticky,
 			  bool allow_insecure)
 {
 	struct strbuf sb = STRBUF_INIT;
-	struct stat st;
-	bool first = true, direct_parent = false;
+	struct stat st, st_file;
+	bool first = true, direct_parent = false, have_file = false;
 	int code = 0;
 
 	if (geteuid() != 0 || allow_insecure)
@@ -85,6 +143,10 @@ int cli_check_secure_path(const char *path, const char *what, bool parent_may_be
 							      : DRIFT_EXIT_POLICY;
 				break;
 			}
+			if (first && S_ISREG(st.st_mode)) {
+				st_file = st;
+				have_file = true;
+			}
 			direct_parent = first;
 			first = false;
 		} else if (errno != ENOENT) {
@@ -103,6 +165,8 @@ int cli_check_secure_path(const char *path, const char *what, bool parent_may_be
 		strbuf_setlen(&sb, slash == sb.buf ? 1 : (size_t)(slash - sb.buf));
 	}
 	strbuf_release(&sb);
+	if (!code && strcmp(what, "policy"))
+		code = check_database_private(path, have_file ? &st_file : NULL);
 	return code;
 }
 

@@ -1,6 +1,6 @@
 #!/usr/bin/env python3
 """What people are shown, and where reports go: escaping of invisible characters,
---output to files, devices, FIFOs and symlinks."""
+--output to files, devices, FIFOs and symlinks; and who may read the database."""
 
 import glob
 import json
@@ -14,8 +14,8 @@ import threading
 import time
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from drifttest import (ADDED, DRIFT, E_INTERRUPTED, E_OUTPUT, DriftCase,  # noqa: E402
-                       by_path, env_for_drift, run_tap)
+from drifttest import (ADDED, CLEAN, DRIFT, E_DB, E_INTERRUPTED, E_OUTPUT,  # noqa: E402
+                       DriftCase, by_path, env_for_drift, run_tap)
 
 RLO = "\u202e".encode()
 
@@ -298,6 +298,79 @@ class Output(DriftCase):
         self.drift("diff", "--output", out, "baseline", "later", code=ADDED)
         with open(out, "rb") as f:
             self.assertGreater(len(f.read()), 64 * 1024)
+
+
+class DatabaseModes(DriftCase):
+
+    def mode(self, path):
+        return stat.S_IMODE(os.lstat(path).st_mode) if os.path.lexists(path) else None
+
+    def modes(self):
+        return [self.mode(self.db + s) for s in ("", "-wal", "-shm")]
+
+    def paused(self, *args):
+        """drift stopped by the test hook while its database is open; returns the process."""
+        argv = [DRIFT, args[0], "--db=" + self.db, "--policy=" + self.policy] + list(args[1:])
+        p = subprocess.Popen(argv, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                             stdin=subprocess.DEVNULL,
+                             env=env_for_drift({"DRIFT_TEST_PAUSE_AFTER": "1"}))
+        self.assertIn(b"test pause after", p.stderr.readline())
+        return p
+
+    def stop(self, p):
+        p.kill()
+        p.communicate(timeout=30)
+
+    def test_new_database_and_its_wal_and_shm_are_private(self):
+        for i in range(5):
+            self.write("t/f%d" % i, "x")
+        old = os.umask(0o022)
+        try:
+            p = self.paused("init", "-q", self.root)
+            try:
+                self.assertEqual(self.modes(), [0o600, 0o600, 0o600])
+            finally:
+                self.stop(p)
+        finally:
+            os.umask(old)
+        self.assertEqual(self.mode(os.path.dirname(self.db)), 0o700)
+
+    def test_database_others_can_read_is_refused_and_left_alone(self):
+        if os.geteuid() != 0:
+            self.skipTest("StrictModes apply to root")
+        self.write("etc/a", "1")
+        self.init()
+        self.assertEqual(self.modes(), [0o600, None, None])
+        for mode in (0o644, 0o640, 0o604):
+            os.chmod(self.db, mode)
+            for args in (("check",), ("scan", "-q", "--label", "x", self.root),
+                         ("diff", "baseline", "baseline")):
+                p = self.drift(*args, code=E_DB)
+                self.assertIn(b"readable by others", p.stderr)
+            # Refused before SQLite opens it: no -wal or -shm inheriting the mode.
+            self.assertEqual(self.modes(), [mode, None, None])
+        # --allow-insecure is the way to use it anyway.
+        self.drift("check", "--allow-insecure", code=CLEAN)
+        os.chmod(self.db, 0o600)
+        self.drift("check", code=CLEAN)
+        self.assertEqual(self.modes(), [0o600, None, None])
+
+    def test_wal_or_shm_others_can_read_is_refused(self):
+        if os.geteuid() != 0:
+            self.skipTest("StrictModes apply to root")
+        self.write("etc/a", "1")
+        self.init()
+        for side in ("-wal", "-shm"):
+            # Left behind by a crash after someone loosened the database's mode.
+            with open(self.db + side, "wb"):
+                pass
+            os.chmod(self.db + side, 0o644)
+            p = self.drift("check", code=E_DB)
+            self.assertIn((self.db + side).encode(), p.stderr)
+            self.assertIn(b"readable by others", p.stderr)
+            self.assertEqual(self.mode(self.db + side), 0o644)
+            os.unlink(self.db + side)
+        self.drift("check", code=CLEAN)
 
 
 if __name__ == "__main__":

@@ -71,6 +71,7 @@ class Robustness(DriftCase):
         junk = os.urandom(8192)
         with open(self.db, "wb") as f:
             f.write(junk)
+        os.chmod(self.db, 0o600)  # as drift makes it: a readable one is refused first
         for args in (("init", "-q", self.root), ("check",), ("snapshots",),
                      ("scan", "-q", "--label", "x", self.root)):
             p = self.drift(*args, code=E_DB)
@@ -85,6 +86,7 @@ class Robustness(DriftCase):
         con.execute("create table contacts(name text)")
         con.commit()
         con.close()
+        os.chmod(self.db, 0o600)
         with open(self.db, "rb") as f:
             before = f.read()
         p = self.drift("init", "-q", self.root, code=E_DB)
