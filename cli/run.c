@@ -343,6 +343,7 @@ struct scan_ctx {
 	uint64_t added;
 	char *db_real; /* the database's own path as a key under --root: never scanned */
 	size_t db_len;
+	size_t max_path; /* the walk's path limit, for the warning about deeper nesting */
 
 	/* --trust-ctime: one baseline lookup per worker, opened by that worker. */
 	const struct snap_info *reuse_base;
@@ -574,6 +575,18 @@ static enum scan_action scan_visit(const struct entry *e, void *userdata)
 
 	if (cli_interrupted())
 		return SCAN_STOP;
+	if (e->flags & ENTRY_NOT_DESCENDED_TOO_DEEP) {
+		if (ctx->progress)
+			fputs("\r\033[K", stderr);
+		/* The path is up to max_path bytes: its two ends say where it is. */
+		if (e->key_len > 160)
+			cli_warn("'%s...%s' (%zu bytes): nesting beyond %zu bytes: not descended",
+				 cli_path(e->key, 80, 0), cli_path(e->key + e->key_len - 60, 60, 1),
+				 e->key_len, ctx->max_path);
+		else
+			cli_warn("'%s': nesting beyond %zu bytes: not descended",
+				 cli_path(e->key, e->key_len, 0), ctx->max_path);
+	}
 	r = snap_writer_add(ctx->writer, e, &ctx->diag);
 	if (r < 0) {
 		ctx->err = r;
@@ -686,6 +699,8 @@ int cli_scan_into(struct snap_store *st, const struct snap_new *params,
 		opts.reuse_data = &ctx;
 	}
 	opts.cross_mounts = params->cross_mounts;
+	opts.max_path = rules ? rule_set_scan(rules)->max_path : 0;
+	ctx.max_path = opts.max_path ? opts.max_path : SCAN_MAX_PATH_DEFAULT;
 	opts.decide = scan_decide;
 	opts.decide_data = &ctx;
 	opts.visit = scan_visit;

@@ -56,6 +56,13 @@ enum entry_flags {
 	 * (hash_algo HASH_NONE, err 0), its metadata is recorded as usual.
 	 */
 	ENTRY_NOT_HASHED_TOO_SPARSE = 1 << 1,
+	/**
+	 * A directory with names whose paths would exceed the scan's path
+	 * limit (scan.max_path, 32 KiB by default): those names were not
+	 * looked at nor descended into. err is ENAMETOOLONG, so the entry is
+	 * listed with the blind spots of every report.
+	 */
+	ENTRY_NOT_DESCENDED_TOO_DEEP = 1 << 2,
 };
 
 /**

@@ -32,6 +32,24 @@ struct tok {
 	size_t off, len;
 };
 
+/*
+ * The automaton of a glob of fewer than 64 tokens as masks over its states
+ * (bit i: state i, before token i; bit ntoks: the end), so that a byte
+ * costs a few word operations (bit-parallel, as in Shift-And) whatever
+ * the number of states alive.
+ */
+struct glob_word {
+	uint64_t any;   /* ?: advance on any byte but '/' */
+	uint64_t cls;   /* [...]: advance if the class has the byte (tested one by one) */
+	uint64_t star;  /* *: stay on any byte but '/' */
+	uint64_t dstar; /* **: stay on any byte */
+	uint64_t eps;   /* *, ** and skips: go to the next state without a byte */
+	uint64_t skip;  /* skips: also go three states on */
+	size_t nlits;
+	unsigned char lit[64]; /* the distinct literal bytes, */
+	uint64_t lit_mask[];   /* and the states that advance on each */
+};
+
 struct pattern {
 	enum pattern_kind kind;
 	bool has_anchor;
@@ -44,6 +62,7 @@ struct pattern {
 	size_t tail;      /* and its literal end: the last tail bytes of text */
 	struct tok *toks; /* a glob's tokens (PATTERN_PATH, PATTERN_BASENAME); else NULL */
 	size_t ntoks;
+	struct glob_word *word; /* the automaton as masks, when its states fit in one word */
 	char text[];
 };
 
@@ -257,14 +276,122 @@ static bool tail_ok(const struct pattern *pat, const char *s, size_t n)
 	       memcmp(s + n - pat->tail, pat->text + pat->len - pat->tail, pat->tail) == 0;
 }
 
+/* The masks of a glob of fewer than 64 tokens, or NULL (or -ENOMEM in *ret_err). */
+static struct glob_word *glob_word_new(const struct tok *toks, size_t ntoks, int *ret_err)
+{
+	unsigned char lit[64];
+	size_t nlits = 0;
+	struct glob_word *w;
+
+	*ret_err = 0;
+	if (ntoks >= 64)
+		return NULL;
+	for (size_t i = 0; i < ntoks; i++)
+		if (toks[i].type == TOK_LIT && !memchr(lit, toks[i].ch, nlits))
+			lit[nlits++] = toks[i].ch;
+	w = calloc(1, sizeof(*w) + nlits * sizeof(w->lit_mask[0]));
+	if (!w) {
+		*ret_err = -ENOMEM;
+		return NULL;
+	}
+	w->nlits = nlits;
+	memcpy(w->lit, lit, nlits);
+	for (size_t i = 0; i < ntoks; i++) {
+		uint64_t bit = UINT64_C(1) << i;
+
+		switch (toks[i].type) {
+		case TOK_LIT:
+			w->lit_mask[(const unsigned char *)memchr(lit, toks[i].ch, nlits) - lit] |=
+				bit;
+			break;
+		case TOK_ANY:
+			w->any |= bit;
+			break;
+		case TOK_CLASS:
+			w->cls |= bit;
+			break;
+		case TOK_STAR:
+			w->star |= bit;
+			w->eps |= bit;
+			break;
+		case TOK_DSTAR:
+			w->dstar |= bit;
+			w->eps |= bit;
+			break;
+		case TOK_SKIP:
+			w->skip |= bit;
+			w->eps |= bit;
+			break;
+		}
+	}
+	return w;
+}
+
+/*
+ * glob_close() on masks. Adding the states with an epsilon move to the mask
+ * of all of them carries each through its run of epsilon states to the
+ * state after the run (the bits that change are the run from that state
+ * on, and the one after it); a skip then jumps over "**" "/" and may start
+ * another run, hence the loop, at most once per skip.
+ */
+static uint64_t glob_word_close(const struct glob_word *w, uint64_t set)
+{
+	for (;;) {
+		uint64_t next = set | ((w->eps + (set & w->eps)) ^ w->eps);
+
+		next |= (next & w->skip) << 3;
+		if (next == set)
+			return set;
+		set = next;
+	}
+}
+
+/* glob_run() for a pattern with w: the same, on one word. */
+static bool glob_word_run(const struct pattern *pat, const char *s, size_t len, size_t from,
+			  size_t min)
+{
+	const struct glob_word *w = pat->word;
+	const uint64_t accept = UINT64_C(1) << pat->ntoks;
+	uint64_t cur = glob_word_close(w, UINT64_C(1) << from);
+
+	for (size_t n = from;; n++) {
+		const unsigned char *hit;
+		uint64_t adv, stay;
+		unsigned char c;
+
+		if (n >= min && (n == len || s[n] == '/') && (cur & accept) && tail_ok(pat, s, n))
+			return true;
+		if (n == len)
+			return false;
+		c = (unsigned char)s[n];
+		hit = memchr(w->lit, c, w->nlits);
+		adv = hit ? w->lit_mask[hit - w->lit] : 0;
+		stay = w->dstar;
+		if (c != '/') {
+			adv |= w->any;
+			stay |= w->star;
+			for (uint64_t bits = cur & w->cls; bits; bits &= bits - 1) {
+				const struct tok *t = &pat->toks[__builtin_ctzll(bits)];
+				if (class_match(pat->text + t->off, t->len, c))
+					adv |= bits & -bits;
+			}
+		}
+		cur = glob_word_close(w, ((cur & adv) << 1) | (cur & stay));
+		if (!cur)
+			return false;
+	}
+}
+
 /*
  * Whether the glob matches s[0..n) for some n in [min, len] that ends a
  * component (n == len or s[n] == '/'): with min == len, whether it matches
  * s[0..len). Bytes s[0..from) must already be known to match the first
  * @from tokens, which are literal bytes (the literal head). min >= from.
  *
- * Needs 2 x (ntoks / 64 + 1) words: on the stack for patterns of up to
- * 2047 tokens, else allocated; false when that allocation fails.
+ * A glob of fewer than 64 tokens runs on masks (glob_word_run()); a longer
+ * one steps through its live states, which needs 2 x (ntoks / 64 + 1)
+ * words: on the stack up to 2047 tokens, else allocated, and false when
+ * that allocation fails.
  */
 static bool glob_run(const struct pattern *pat, const char *s, size_t len, size_t from, size_t min)
 {
@@ -272,6 +399,8 @@ static bool glob_run(const struct pattern *pat, const char *s, size_t len, size_
 	size_t nwords = pat->ntoks / 64 + 1, accept = pat->ntoks;
 	bool found = false;
 
+	if (pat->word)
+		return glob_word_run(pat, s, len, from, min);
 	if (nwords > GLOB_STACK_WORDS) {
 		heap = calloc(2 * nwords, sizeof(*heap));
 		if (!heap)
@@ -346,6 +475,7 @@ int pattern_new(const char *text, struct pattern **ret_pat)
 {
 	size_t len = trimmed_len(text), g;
 	struct pattern *pat;
+	int r;
 
 	if (pattern_error(text))
 		return -EINVAL;
@@ -398,6 +528,11 @@ int pattern_new(const char *text, struct pattern **ret_pat)
 			return -ENOMEM;
 		}
 		pat->ntoks = glob_compile(pat->text, len, pat->toks);
+		pat->word = glob_word_new(pat->toks, pat->ntoks, &r);
+		if (r < 0) {
+			pattern_free(pat);
+			return r;
+		}
 	}
 	*ret_pat = pat;
 	return 0;
@@ -407,6 +542,7 @@ void pattern_free(struct pattern *pat)
 {
 	if (!pat)
 		return;
+	free(pat->word);
 	free(pat->toks);
 	free(pat);
 }

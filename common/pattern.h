@@ -21,7 +21,9 @@
  *   below it (`=/var/log` is the directory without its contents). A name
  *   that really starts with `=` is written `\=name`.
  *
- * All matching is on bytes; paths need not be valid UTF-8.
+ * All matching is on bytes; paths need not be valid UTF-8. A match takes
+ * time bounded by the pattern's length times the path's, whatever the
+ * pattern: no backtracking, so no pattern can make a scan hang.
  */
 struct pattern;
 

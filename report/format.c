@@ -102,6 +102,13 @@ const char *report_errno_text(int err, char *buf, size_t size)
 	return buf;
 }
 
+const char *report_entry_error_text(const struct entry *e, char *buf, size_t size)
+{
+	if (e->flags & ENTRY_NOT_DESCENDED_TOO_DEEP)
+		return "nesting beyond the path limit (scan.max_path): not descended";
+	return report_errno_text(e->err, buf, size);
+}
+
 int report_add_errno_text(struct strbuf *out, int err)
 {
 	char buf[32];

@@ -92,6 +92,11 @@ int report_spool_copy(struct report *rep, enum report_section s, size_t skip, st
 
 /** The description of @err ("Permission denied"), never NULL; @buf is used for unknown ones. */
 const char *report_errno_text(int err, char *buf, size_t size);
+/**
+ * Why the entry @e (err != 0) is a blind spot: its errno's text, or for a
+ * directory not descended into because of the path limit, that.
+ */
+const char *report_entry_error_text(const struct entry *e, char *buf, size_t size);
 
 /** Append the errno description of @err; 0 or -ENOMEM. */
 int report_add_errno_text(struct strbuf *out, int err);

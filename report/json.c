@@ -329,7 +329,7 @@ static int json_add_error_members(struct strbuf *out, const struct entry *e)
 	if (!e->err)
 		return strbuf_adds(out, "\"error\": null, \"errno\": null");
 	if (strbuf_adds(out, "\"error\": ") < 0 ||
-	    json_add_cstring(out, report_errno_text(e->err, buf, sizeof(buf))) < 0)
+	    json_add_cstring(out, report_entry_error_text(e, buf, sizeof(buf))) < 0)
 		return -ENOMEM;
 	return strbuf_addf(out, ", \"errno\": %d", e->err);
 }
@@ -504,7 +504,7 @@ int report_json_error(struct report *rep, const struct entry *e, struct strbuf *
 
 	if (strbuf_adds(out, ITEM_SEP) < 0 || json_add_kind_key(out, e) < 0 ||
 	    strbuf_adds(out, ", \"error\": ") < 0 ||
-	    json_add_cstring(out, report_errno_text(e->err, buf, sizeof(buf))) < 0)
+	    json_add_cstring(out, report_entry_error_text(e, buf, sizeof(buf))) < 0)
 		return -ENOMEM;
 	return strbuf_addf(out, ", \"errno\": %d}", e->err);
 }

@@ -448,9 +448,12 @@ int report_text_deviation(struct report *rep, const struct deviation *d,
 
 int report_text_error(struct report *rep, const struct entry *e, struct strbuf *out)
 {
+	char buf[32];
+
 	if (add_item_start(rep, out, SGR_MAGENTA, e) < 0 || add_changed_while_read(out, e) < 0 ||
 	    add_color(rep, out, SGR_RESET) < 0 || strbuf_adds(out, ": ") < 0 ||
-	    report_add_errno_text(out, e->err) < 0 || strbuf_addch(out, '\n') < 0)
+	    strbuf_adds(out, report_entry_error_text(e, buf, sizeof(buf))) < 0 ||
+	    strbuf_addch(out, '\n') < 0)
 		return -ENOMEM;
 	return 0;
 }

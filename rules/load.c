@@ -42,6 +42,8 @@
 
 #define POLICY_MAX_BYTES (16u << 20)
 #define MAX_THREADS      1024
+#define MAX_PATH_MIN     4096     /* scan.max_path: PATH_MAX at least */
+#define MAX_PATH_MAX     16777216 /* and at most 16 MiB */
 
 const struct rule_builtin_group rule_builtin_groups[] = {
 	{ "all", ATTR_TYPE | ATTR_MODE | ATTR_UID | ATTR_GID | ATTR_SIZE | ATTR_MTIME | ATTR_INODE |
@@ -797,16 +799,16 @@ static void load_probes(struct loader *ld, const yaml_node_t *n)
 
 static void load_scan(struct loader *ld, const yaml_node_t *n)
 {
-	static const char *const keys[] = { "roots",   "exclude", "cross_mounts",
-					    "threads", "hash",    "probes" };
-	const yaml_node_t *k[6], *v[6];
+	static const char *const keys[] = { "roots", "exclude", "cross_mounts", "threads",
+					    "hash",  "probes",  "max_path" };
+	const yaml_node_t *k[7], *v[7];
 	struct rule_set *rs = ld->rs;
 
 	if (n->type != YAML_MAPPING_NODE) {
 		problem(ld, &n->start_mark, "'scan' must be a mapping");
 		return;
 	}
-	get_keys(ld, n, "'scan'", keys, 6, k, v);
+	get_keys(ld, n, "'scan'", keys, 7, k, v);
 	if (v[0]) {
 		const yaml_node_t **items = NULL;
 		size_t count = get_items(ld, v[0], "roots", "absolute paths", &items), out = 0;
@@ -866,6 +868,18 @@ static void load_scan(struct loader *ld, const yaml_node_t *n)
 	}
 	if (v[5])
 		load_probes(ld, v[5]);
+	if (v[6]) {
+		const char *s = is_plain(v[6]) ? scalar_text(v[6]) : "";
+		char *end;
+		unsigned long long m = strtoull(s, &end, 10);
+		if (!*s || *end || s[0] == '-' || s[0] == '+' || m < MAX_PATH_MIN ||
+		    m > MAX_PATH_MAX)
+			problem(ld, &v[6]->start_mark,
+				"'max_path' must be a number of bytes from %d to %d", MAX_PATH_MIN,
+				MAX_PATH_MAX);
+		else
+			rs->scan.max_path = (size_t)m;
+	}
 }
 
 /* ---- rules ---- */

@@ -101,6 +101,8 @@ struct rule_scan {
 	size_t nexcludes;
 	bool cross_mounts;
 	unsigned threads; /**< 0 = one per CPU */
+	/** `max_path`: the longest path recorded, in bytes (0 = the scanner's default) */
+	size_t max_path;
 	enum hash_algo hash;
 	/**
 	 * The probes to run (`probes:`; absent = every probe): names from

@@ -57,6 +57,9 @@ struct diag;
  * called scan_walk(). See walk.c for the design.
  */
 
+/** The default of scan_opts.max_path: 8 times PATH_MAX. */
+#define SCAN_MAX_PATH_DEFAULT ((size_t)32768)
+
 /** What to collect for one path; decided before anything about it is read. */
 enum scan_collect {
 	SCAN_SKIP = 0,            /**< not an entry at all; a directory is not entered */
@@ -159,6 +162,15 @@ struct scan_opts {
 	 */
 	bool use_rootfd;
 	int rootfd;
+	/**
+	 * The longest key the walk records, in bytes; 0: SCAN_MAX_PATH_DEFAULT.
+	 * A directory's names whose keys would be longer are neither looked
+	 * at nor descended into; the directory's entry says so (err
+	 * ENAMETOOLONG, ENTRY_NOT_DESCENDED_TOO_DEEP). Whoever can write below
+	 * a root could otherwise nest directories thousands deep and make the
+	 * snapshot grow with the square of the depth.
+	 */
+	size_t max_path;
 	unsigned nthreads;      /**< walker threads; 0 = online CPUs (maybe fewer: scan_walk()) */
 	enum hash_algo hash;    /**< HASH_NONE: metadata only; HASH_XXH3_128 or HASH_SHA256 */
 	bool cross_mounts;      /**< descend into other filesystems below a root */

@@ -235,10 +235,17 @@ struct dnode {
 	bool top;             /* the pseudo-directory whose names are the roots */
 	dev_t dev;            /* identity of the directory, for reopening */
 	ino_t ino;
-	dev_t root_dev;  /* st_dev of the root above, for cross_mounts */
-	size_t name_off; /* the last component is path + name_off (roots: the whole path) */
-	size_t path_len;
-	char path[];
+	dev_t root_dev; /* st_dev of the root above, for cross_mounts */
+	/*
+	 * A node owns only its own name (a root: its whole key), not its full
+	 * path: the key is rebuilt from the chain of parents when needed
+	 * (node_key()), so the nodes of a tree N levels deep hold N names, not
+	 * N paths of up to N names each.
+	 */
+	size_t path_len; /* of the full key */
+	size_t name_len;
+	bool slash; /* a '/' separates the name from its parent's key */
+	char name[];
 };
 
 enum job_kind {
@@ -365,7 +372,7 @@ static void walk_fail(struct walk *wk, int err)
 
 static const char *node_name(const struct dnode *n)
 {
-	return n->path + n->name_off;
+	return n->name;
 }
 
 static void node_unref_locked(struct dnode *n)
@@ -716,17 +723,45 @@ static int grow(char **buf, size_t *cap, size_t need)
 }
 
 /*
+ * Put the key of directory @n at the start of w->path (NUL-terminated),
+ * from its names up the chain of parents: O(depth), once per job. Nodes
+ * above a node a job holds are immutable and alive: no lock needed.
+ * Returns 0 or -ENOMEM.
+ */
+static int node_key(struct worker *w, const struct dnode *n)
+{
+	size_t pos = n->top ? 0 : n->path_len;
+
+	if (grow(&w->path, &w->path_cap, pos + 2) < 0)
+		return -ENOMEM;
+	w->path[pos] = '\0';
+	for (const struct dnode *d = n; !d->top; d = d->parent) {
+		pos -= d->name_len;
+		memcpy(w->path + pos, d->name, d->name_len);
+		if (d->slash)
+			w->path[--pos] = '/';
+	}
+	assert(pos == 0);
+	return 0;
+}
+
+/* Does a name below @n need a '/' after @n's key? Not below the top, nor below "/". */
+static bool node_slash_below(const struct dnode *n)
+{
+	return !n->top && !(n->path_len == 1 && n->parent->top && n->name[0] == '/');
+}
+
+/*
  * Put the keys' common part for the names of @n ("/usr/lib/", nothing for
  * the top) at the start of w->path, once per job. Returns 0 or -ENOMEM.
  */
 static int key_prefix(struct worker *w, const struct dnode *n)
 {
 	size_t dl = n->top ? 0 : n->path_len;
-	bool slash = !n->top && !(dl == 1 && n->path[0] == '/');
+	bool slash = node_slash_below(n);
 
-	if (grow(&w->path, &w->path_cap, dl + slash + 1) < 0)
+	if (node_key(w, n) < 0 || grow(&w->path, &w->path_cap, dl + slash + 1) < 0)
 		return -ENOMEM;
-	memcpy(w->path, n->path, dl);
 	if (slash)
 		w->path[dl] = '/';
 	w->prefix_len = dl + slash;
@@ -815,7 +850,8 @@ static void read_link(struct worker *w, int dfd, const char *name, const struct 
 static struct job *dir_job_new(struct worker *w, struct dnode *parent, size_t key_len,
 			       size_t name_len, const struct stat *st, unsigned want)
 {
-	struct dnode *c = malloc(sizeof(*c) + key_len + 1);
+	size_t own = parent->top ? key_len : name_len; /* a root's name is its key */
+	struct dnode *c = malloc(sizeof(*c) + own + 1);
 	struct job *j = malloc(sizeof(*j));
 
 	if (!c || !j) {
@@ -824,9 +860,10 @@ static struct job *dir_job_new(struct worker *w, struct dnode *parent, size_t ke
 		walk_fail(w->walk, -ENOMEM);
 		return NULL;
 	}
-	memcpy(c->path, w->path, key_len + 1);
+	memcpy(c->name, w->path + key_len - own, own + 1);
+	c->name_len = own;
 	c->path_len = key_len;
-	c->name_off = parent->top ? 0 : key_len - name_len;
+	c->slash = node_slash_below(parent);
 	c->parent = parent;
 	c->refs = 1; /* the DIR job's */
 	c->pins = 0;
@@ -1312,13 +1349,19 @@ static int names_add(struct worker *w, const char *name, size_t nl)
 
 /*
  * List @fd into NAMES jobs for @n: all its names into w->names, sorted
- * (references into w->names, memcmp order), then chunked. Returns 0 or the
- * -errno of getdents64 (what was listed before the error is still pushed).
+ * (references into w->names, memcmp order), then chunked. Names whose keys
+ * would exceed the walk's max_path are left out, and *ret_too_deep set.
+ * Returns 0 or the -errno of getdents64 (what was listed before the error
+ * is still pushed).
  */
-static int list_dir(struct worker *w, struct dnode *n, int fd)
+static int list_dir(struct worker *w, struct dnode *n, int fd, bool *ret_too_deep)
 {
+	size_t base = n->path_len + node_slash_below(n), max = w->walk->opts->max_path;
 	const struct name_ref *sorted;
 	int r = 0;
+
+	if (!max)
+		max = SCAN_MAX_PATH_DEFAULT;
 
 	w->names_len = 0;
 	w->names_count = 0;
@@ -1335,12 +1378,18 @@ static int list_dir(struct worker *w, struct dnode *n, int fd)
 		for (ssize_t off = 0; off < len;) {
 			const struct dent64 *d = (const struct dent64 *)(w->dents + off);
 			const char *name = d->d_name;
+			size_t nl;
 
 			off += d->d_reclen;
 			if (name[0] == '.' &&
 			    (name[1] == '\0' || (name[1] == '.' && name[2] == '\0')))
 				continue;
-			if (names_add(w, name, strlen(name)) < 0)
+			nl = strlen(name);
+			if (base + nl > max) {
+				*ret_too_deep = true;
+				continue;
+			}
+			if (names_add(w, name, nl) < 0)
 				goto fail;
 		}
 	}
@@ -1368,8 +1417,12 @@ static void emit_dir(struct worker *w, const struct dnode *n, const struct stat 
 {
 	struct entry e = { 0 };
 
+	if (node_key(w, n) < 0) {
+		walk_fail(w->walk, -ENOMEM);
+		return;
+	}
 	e.kind = ENTRY_FILE;
-	e.key = n->path;
+	e.key = w->path;
 	e.key_len = n->path_len;
 	e.err = err;
 	entry_fill_stat(&e, st);
@@ -1382,7 +1435,7 @@ static void emit_dir(struct worker *w, const struct dnode *n, const struct stat 
  * SCAN_NO_ENTRY only a listing error is emitted: it hides what is below.
  */
 static void emit_listed_dir(struct worker *w, const struct job *j, int fd, const struct stat *st,
-			    int err)
+			    int err, unsigned flags)
 {
 	const struct dnode *n = j->node;
 	unsigned attrs = j->want & SCAN_ATTRS_MASK;
@@ -1390,10 +1443,15 @@ static void emit_listed_dir(struct worker *w, const struct job *j, int fd, const
 
 	if ((j->want & SCAN_NO_ENTRY) && err == 0)
 		return;
+	if (node_key(w, n) < 0) {
+		walk_fail(w->walk, -ENOMEM);
+		return;
+	}
 	e.kind = ENTRY_FILE;
-	e.key = n->path;
+	e.key = w->path;
 	e.key_len = n->path_len;
 	e.err = err;
+	e.flags = flags;
 	entry_fill_stat(&e, st);
 	if (attrs && !(j->want & SCAN_NO_ENTRY)) {
 		if (scan_attrs_collect(&w->attrs, fd, false, st->st_mode, attrs, &e) < 0) {
@@ -1412,7 +1470,7 @@ static void run_dir(struct worker *w, struct job *j)
 	struct walk *wk = w->walk;
 	struct dnode *n = j->node;
 	struct stat st;
-	bool priv = false, keep = false;
+	bool priv = false, keep = false, too_deep = false;
 	int pfd = -1, fd, r;
 
 	r = node_get_fd(w, n->parent, &pfd, &priv);
@@ -1458,14 +1516,15 @@ static void run_dir(struct worker *w, struct job *j)
 	}
 	pthread_mutex_unlock(&wk->lock);
 
-	r = list_dir(w, n, fd);
+	r = list_dir(w, n, fd, &too_deep);
 	/*
 	 * ENOENT: removed while we listed it (getdents64 on a dead directory).
 	 * Like any vanished entry it is absent; the names already listed are
 	 * looked up and turn out gone too (rmdir needs it empty).
 	 */
 	if (r != -ENOENT)
-		emit_listed_dir(w, j, fd, &st, -r);
+		emit_listed_dir(w, j, fd, &st, r ? -r : too_deep ? ENAMETOOLONG : 0,
+				too_deep ? ENTRY_NOT_DESCENDED_TOO_DEEP : 0);
 
 	pthread_mutex_lock(&wk->lock);
 	node_unpin_locked(wk, n); /* closes fd if kept and nothing needs it any more */

@@ -358,8 +358,12 @@ static void test_pattern_pathological_globs_give_the_right_answer(void **state)
 	assert_true(tree(dstar10, deep_q));
 	assert_false(match("/**/**/**/**/**/**/**/**/q/**/y", deep));
 
-	/* 61 bytes of 'a' and no 'c': no match, after 12 stars' worth of choices. */
-	memset(name, 'a', 61);
+	/*
+	 * 60 x 'a' then 'b', 61 bytes, and no 'c': no match, after 12 stars'
+	 * worth of choices (the 'b' at the end gets past the literal tail test).
+	 */
+	memset(name, 'a', 60);
+	name[60] = 'b';
 	name[61] = '\0';
 	path = deep_path(1, "x", name);
 	assert_false(match("*a*a*a*a*a*a*a*a*a*a*a*a*c*b", path));
@@ -443,6 +447,29 @@ static unsigned rnd(unsigned n)
 	return (unsigned)(rng_state % n);
 }
 
+/* Compare pattern_match() and pattern_match_tree() on one glob and path with the reference. */
+static void compare_with_reference(const char *text, const char *path, unsigned *compared,
+				   unsigned *matched)
+{
+	struct pattern *pat = NULL;
+	size_t len = strlen(path);
+
+	assert_int_equal(pattern_new(text, &pat), 0);
+	if (pattern_kind(pat) == PATTERN_PATH || pattern_kind(pat) == PATTERN_BASENAME) {
+		bool want = ref_match(pat, path, len);
+		bool want_tree = ref_match_tree(pat, path, len);
+
+		if (pattern_match(pat, path, len) != want ||
+		    pattern_match_tree(pat, path, len) != want_tree)
+			fail_msg("'%s' on '%s': match %d (want %d), tree %d (want %d)", text, path,
+				 pattern_match(pat, path, len), want,
+				 pattern_match_tree(pat, path, len), want_tree);
+		(*compared)++;
+		*matched += want;
+	}
+	pattern_free(pat);
+}
+
 /*
  * Random small globs and paths over a small alphabet, so that they often
  * match: the automaton and the reference must agree on every one, for
@@ -455,11 +482,13 @@ static void test_pattern_matches_like_the_reference(void **state)
 					      "[ab]", "[!a]", "\\*", "**/", "/**/", "[]a]" };
 	static const char *const bytes[] = { "a", "b", "/", "*", "]" };
 	const size_t npieces = sizeof(pieces) / sizeof(pieces[0]);
-	unsigned compared = 0, matched = 0;
+	unsigned compared = 0, compared_long = 0, matched = 0;
+	char dir70[71];
 
+	memset(dir70, 'd', 70);
+	dir70[70] = '\0';
 	for (unsigned iter = 0; iter < 200000; iter++) {
 		char text[64] = "", path[32] = "/";
-		struct pattern *pat = NULL;
 		size_t len;
 
 		if (rnd(2))
@@ -477,26 +506,29 @@ static void test_pattern_matches_like_the_reference(void **state)
 		len = strlen(path);
 		if (len > 1 && path[len - 1] == '/')
 			path[--len] = '\0';
-		if (pattern_error(text) || pattern_new(text, &pat) < 0)
+		if (pattern_error(text))
 			continue;
-		if (pattern_kind(pat) == PATTERN_PATH || pattern_kind(pat) == PATTERN_BASENAME) {
-			bool want = ref_match(pat, path, len);
-			bool want_tree = ref_match_tree(pat, path, len);
+		compare_with_reference(text, path, &compared, &matched);
+		/*
+		 * The same below a directory of 70 bytes: more than 64 states,
+		 * so the automaton takes its way for patterns of any length.
+		 */
+		if (text[0] == '/' || !strncmp(text, "**/", 3)) {
+			char long_text[160], long_path[128];
 
-			if (pattern_match(pat, path, len) != want ||
-			    pattern_match_tree(pat, path, len) != want_tree)
-				fail_msg("'%s' on '%s': match %d (want %d), tree %d (want %d)",
-					 text, path, pattern_match(pat, path, len), want,
-					 pattern_match_tree(pat, path, len), want_tree);
-			compared++;
-			matched += want;
+			snprintf(long_text, sizeof(long_text), "/%s%s%s", dir70,
+				 text[0] == '/' ? "" : "/", text);
+			snprintf(long_path, sizeof(long_path), "/%s%s", dir70,
+				 strcmp(path, "/") ? path : "");
+			compare_with_reference(long_text, long_path, &compared_long, &matched);
 		}
-		pattern_free(pat);
 	}
 	/* The test means something only if both answers came up often. */
 	assert_true(compared > 100000);
+	assert_true(compared_long > 50000);
 	assert_true(matched > 1000);
-	print_message("compared %u patterns with the reference, %u matches\n", compared, matched);
+	print_message("compared %u patterns (and %u long ones) with the reference, %u matches\n",
+		      compared, compared_long, matched);
 }
 
 int main(void)

@@ -66,5 +66,67 @@ class FdLimit(DriftCase):
         self.assertEqual(p.returncode, CLEAN, p.stdout.decode() + p.stderr.decode())
 
 
+def nest(root, depth, name):
+    """Nest @depth directories named @name below @root (paths far beyond PATH_MAX)."""
+    fd = os.open(root, os.O_RDONLY | os.O_DIRECTORY)
+    try:
+        for _ in range(depth):
+            os.mkdir(name, dir_fd=fd)
+            nfd = os.open(name, os.O_RDONLY | os.O_DIRECTORY, dir_fd=fd)
+            os.close(fd)
+            fd = nfd
+        with open(os.open("leaf", os.O_WRONLY | os.O_CREAT, 0o644, dir_fd=fd), "w") as f:
+            f.write("at the bottom\n")
+    finally:
+        os.close(fd)
+
+
+class DeepNesting(DriftCase):
+
+    def db_bytes(self):
+        return sum(os.path.getsize(self.db + s) for s in ("", "-wal", "-shm")
+                   if os.path.exists(self.db + s))
+
+    def test_thousands_of_levels_cost_linear_time_and_space(self):
+        # 4,000 levels of 250-byte names: 1 MB paths. It took 37 s, 2 GB of
+        # memory and a 2 GB snapshot when every directory owned its path.
+        os.mkdir(self.path("deep"))
+        nest(self.path("deep"), 4000, "d" * 250)
+        p = self.drift("init", "-q", self.root, code=CLEAN)
+        self.assertIn(b"nesting beyond 32768 bytes: not descended", p.stderr)
+        self.assertEqual(p.stderr.count(b"not descended"), 1, p.stderr[:300])
+        self.assertLess(self.db_bytes(), 16 << 20)
+        # Every check lists the directory where the walk stopped, once.
+        doc, p = self.check_json(self.root, code=CLEAN)
+        self.assertEqual(len(doc["unreadable"]), 1)
+        blind = doc["unreadable"][0]
+        self.assertIn("not descended", blind["error"])
+        self.assertLessEqual(len(blind["path"]), 32768)
+        self.assertGreater(len(blind["path"]), 32768 - 252)
+        p = self.drift("check", self.root, code=CLEAN)
+        self.assertIn(b"nesting beyond the path limit (scan.max_path): not descended", p.stdout)
+
+    def test_policy_sets_the_limit(self):
+        os.mkdir(self.path("deep"))
+        nest(self.path("deep"), 40, "n" * 200)
+        self.set_policy("scan:\n  max_path: 4096\n" + self.policy_text)
+        p = self.drift("init", "-q", self.root, code=CLEAN)
+        self.assertIn(b"nesting beyond 4096 bytes", p.stderr)
+        doc, p = self.check_json(self.root, code=CLEAN)
+        self.assertEqual(len(doc["unreadable"]), 1)
+        self.assertLessEqual(len(doc["unreadable"][0]["path"]), 4096)
+        # Within the default limit the same tree is walked to the leaf.
+        self.set_policy(self.policy_text)
+        self.drift("init", "-q", "--force", self.root, code=CLEAN)
+        doc, p = self.check_json(self.root, code=CLEAN)
+        self.assertEqual(doc["unreadable"], [])
+
+    def test_limit_below_path_max_is_a_policy_error(self):
+        self.set_policy("scan:\n  max_path: 100\n" + self.policy_text)
+        p = self.drift("policy", "check", self.policy)
+        self.assertNotEqual(p.returncode, 0)
+        self.assertIn(b"'max_path' must be a number of bytes from 4096", p.stderr + p.stdout)
+
+
 if __name__ == "__main__":
     run_tap(__name__)

@@ -94,10 +94,10 @@ static void test_load_buffer_reports_unknown_keys_with_allowed_ones(void **state
 			    "severity, when_added, magic, exclude)");
 	assert_string_equal(one_problem("scan:\n  root: [/etc]\n"),
 			    "2:3: unknown key 'root' in 'scan' (did you mean 'roots'?) "
-			    "(allowed: roots, exclude, cross_mounts, threads, hash, probes)");
+			    "(allowed: roots, exclude, cross_mounts, threads, hash, probes, max_path)");
 	assert_string_equal(one_problem("scan:\n  zzz: 1\n"),
 			    "2:3: unknown key 'zzz' in 'scan' "
-			    "(allowed: roots, exclude, cross_mounts, threads, hash, probes)");
+			    "(allowed: roots, exclude, cross_mounts, threads, hash, probes, max_path)");
 	assert_string_equal(one_problem("rules:\n  - path: /etc\n    path: /usr\n"),
 			    "3:5: duplicate key 'path' in a rule (first at line 2)");
 	assert_string_equal(one_problem("rules:\n  - path: /etc\n    [a]: 1\n"),
