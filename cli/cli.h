@@ -235,17 +235,28 @@ bool cli_interrupted(void);
 volatile sig_atomic_t *cli_interrupted_flag(void);
 
 /**
+ * Run by cli_scan_into() on the new snapshot @info, complete but not yet
+ * committed (readable on @st only). Returns an exit code.
+ */
+typedef int cli_scan_finished_fn(struct snap_store *st, const struct snap_info *info,
+				 void *userdata);
+
+/**
  * Scan @roots into a new snapshot described by @params, with progress on a
  * TTY. With @reuse_base (--trust-ctime), a file whose device, inode, size,
  * mtime and ctime equal the base snapshot's gets the base's hash without
- * being read, except for a rotating sample (--sample) that is always read. On success fills
- * *ret_info and *ret_stats and returns 0; otherwise prints what went wrong and returns the exit
- * code.
+ * being read, except for a rotating sample (--sample) that is always read.
+ * With @finished (check: compare and report), that runs on the finished
+ * snapshot before the commit, so that its report is printed even when the
+ * commit fails (then the store's exit code, with a message saying that the
+ * run was not stored). On success fills *ret_info and *ret_stats and
+ * returns 0, or what @finished returned; otherwise prints what went wrong
+ * and returns the exit code.
  */
 int cli_scan_into(struct snap_store *st, const struct snap_new *params,
 		  const struct rule_set *rules, const struct snap_info *reuse_base,
-		  const struct cli_args *args, struct snap_info *ret_info,
-		  struct scan_stats *ret_stats);
+		  const struct cli_args *args, cli_scan_finished_fn *finished, void *userdata,
+		  struct snap_info *ret_info, struct scan_stats *ret_stats);
 
 /**
  * Resolve the path operands into absolute roots (malloc()ed array of

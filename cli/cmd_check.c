@@ -9,12 +9,31 @@
 #include "common/diag.h"
 #include "common/banned.h"
 
+/* What the report needs, for check_report(). */
+struct check_report {
+	const struct snap_info *base;
+	const char *const *roots; /* compared over */
+	size_t nroots;
+	const struct rule_set *rules;
+	const struct cli_args *args;
+};
+
+/* Compare the finished, not yet committed, check snapshot @info with the baseline. */
+static int check_report(struct snap_store *st, const struct snap_info *info, void *userdata)
+{
+	const struct check_report *cr = userdata;
+
+	return cli_compare_report(st, "check", cr->base, info, cr->roots, cr->nroots, cr->rules,
+				  true, cr->args);
+}
+
 static int cmd_check(struct cli_args *args)
 {
 	struct snap_store *st = NULL;
 	struct rule_set *rules = NULL;
-	struct snap_info base = { 0 }, info = { 0 };
+	struct snap_info base = { 0 };
 	struct snap_new params = { 0 };
+	struct check_report cr = { 0 };
 	struct diag d = { 0 };
 	struct stat sb;
 	char **roots = NULL;
@@ -85,22 +104,19 @@ static int cmd_check(struct cli_args *args)
 	params.probes = probes;
 	params.nprobes = nprobes;
 
-	cli_signals_install();
-	code = cli_scan_into(st, &params, rules, args->trust_ctime ? &base : NULL, args, &info,
-			     NULL);
-	if (code)
-		goto out;
-
 	/* Without paths, compare over all the baseline's roots, the vanished ones too. */
-	if (!args->noperands) {
-		params.roots = (const char *const *)base.roots;
-		params.nroots = base.nroots;
-	}
-	code = cli_compare_report(st, "check", &base, &info, params.roots, params.nroots, rules,
-				  true, args);
+	cr.base = &base;
+	cr.roots = args->noperands ? params.roots : (const char *const *)base.roots;
+	cr.nroots = args->noperands ? params.nroots : base.nroots;
+	cr.rules = rules;
+	cr.args = args;
+
+	/* The report comes before the commit: a full disk does not lose it. */
+	cli_signals_install();
+	code = cli_scan_into(st, &params, rules, args->trust_ctime ? &base : NULL, args,
+			     check_report, &cr, NULL, NULL);
 out:
 	snap_info_release(&base);
-	snap_info_release(&info);
 	snap_store_free(st);
 	cli_roots_free(roots, nroots);
 	free(probes);

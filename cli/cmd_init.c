@@ -67,7 +67,7 @@ static int cmd_init(struct cli_args *args)
 	cli_params_from_policy(&params, rules, args);
 
 	cli_signals_install();
-	code = cli_scan_into(st, &params, rules, NULL, args, &info, &stats);
+	code = cli_scan_into(st, &params, rules, NULL, args, NULL, NULL, &info, &stats);
 	if (code)
 		goto out;
 

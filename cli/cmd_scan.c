@@ -122,7 +122,7 @@ static int cmd_scan(struct cli_args *args)
 	params.nprobes = nprobes;
 
 	cli_signals_install();
-	code = cli_scan_into(st, &params, rules, NULL, args, &info, &stats);
+	code = cli_scan_into(st, &params, rules, NULL, args, NULL, NULL, &info, &stats);
 	if (code)
 		goto out;
 	if (!args->quiet)

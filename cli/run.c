@@ -55,6 +55,11 @@ void cli_signals_install(void)
 	sigemptyset(&sa.sa_mask);
 	sigaction(SIGINT, &sa, NULL);
 	sigaction(SIGTERM, &sa, NULL);
+	/* Past a file size limit (RLIMIT_FSIZE), a write fails with EFBIG: a
+	 * database error with its message, not a death by SIGXFSZ. */
+	sa.sa_handler = SIG_IGN;
+	sa.sa_flags = 0;
+	sigaction(SIGXFSZ, &sa, NULL);
 }
 
 bool cli_interrupted(void)
@@ -614,8 +619,8 @@ static enum scan_action scan_visit(const struct entry *e, void *userdata)
 
 int cli_scan_into(struct snap_store *st, const struct snap_new *params,
 		  const struct rule_set *rules, const struct snap_info *reuse_base,
-		  const struct cli_args *args, struct snap_info *ret_info,
-		  struct scan_stats *ret_stats)
+		  const struct cli_args *args, cli_scan_finished_fn *finished, void *userdata,
+		  struct snap_info *ret_info, struct scan_stats *ret_stats)
 {
 	struct scan_ctx ctx = { 0 };
 	struct scan_opts opts = { 0 };
@@ -737,6 +742,41 @@ int cli_scan_into(struct snap_store *st, const struct snap_new *params,
 		}
 	}
 
+	if (finished) {
+		/*
+		 * Finished, not yet committed: @finished reads the new snapshot
+		 * (the check's report), so that what it printed stands even when
+		 * the commit then fails (a full disk).
+		 */
+		struct snap_info info = { 0 };
+
+		r = snap_writer_finish(ctx.writer, &info, &ctx.diag);
+		if (r < 0) {
+			ctx.writer = NULL; /* freed */
+			cli_error("%s", ctx.diag.msg);
+			code = r == -EEXIST ? DRIFT_EXIT_USAGE
+					    : exit_code_for_error(CLI_STAGE_STORE, r);
+			goto out;
+		}
+		code = finished(st, &info, userdata);
+		r = snap_writer_commit(ctx.writer, NULL, &ctx.diag);
+		ctx.writer = NULL;
+		if (r < 0) {
+			snap_info_release(&info);
+			cli_error("%s", ctx.diag.msg);
+			cli_error("this run was not stored%s",
+				  code < DRIFT_EXIT_USAGE ? " (its report is above)" : "");
+			code = exit_code_for_error(CLI_STAGE_STORE, r);
+			goto out;
+		}
+		if (ret_info)
+			*ret_info = info;
+		else
+			snap_info_release(&info);
+		if (ret_stats)
+			*ret_stats = stats;
+		goto out;
+	}
 	r = snap_writer_commit(ctx.writer, ret_info, &ctx.diag);
 	ctx.writer = NULL;
 	if (r < 0) {

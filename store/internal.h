@@ -66,6 +66,7 @@ struct snap_writer {
 	int64_t started_ns;
 	uint64_t entries, errors;
 	bool in_tx;        /* transaction 2 is open */
+	bool finished;     /* snap_writer_finish() ran: only the COMMIT is left */
 	struct strbuf ext; /* the ext column being bound; reused for every entry */
 	/* The probes: asked for (snap_new), and the outcome (set_probes). */
 	struct strbuf probes_asked, probes_ran, probes_unavailable;

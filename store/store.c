@@ -1469,12 +1469,17 @@ out:
 	return r;
 }
 
-int snap_writer_commit(struct snap_writer *w, struct snap_info *ret_info, struct diag *reterr)
+int snap_writer_finish(struct snap_writer *w, struct snap_info *ret_info, struct diag *reterr)
 {
 	struct snap_store *st = w->st;
 	struct snap_info info = { 0 };
 	int r;
 
+	if (w->finished) {
+		r = diag_set(reterr, -EINVAL, "snapshot %lld is finished already",
+			     (long long)w->id);
+		goto fail;
+	}
 	if (sqlite3_get_autocommit(st->db)) {
 		/* SQLite rolled the transaction back on its own (disk full, I/O). */
 		r = diag_set(reterr, -EIO, "the snapshot transaction in '%s' was rolled back",
@@ -1484,6 +1489,39 @@ int snap_writer_commit(struct snap_writer *w, struct snap_info *ret_info, struct
 	r = writer_finish(w, ret_info ? &info : NULL, reterr);
 	if (r < 0)
 		goto fail;
+	w->finished = true;
+	if (ret_info)
+		*ret_info = info;
+	return 0;
+
+fail:
+	snap_info_release(&info);
+	snap_writer_abort(w);
+	return r;
+}
+
+int snap_writer_commit(struct snap_writer *w, struct snap_info *ret_info, struct diag *reterr)
+{
+	struct snap_store *st = w->st;
+	struct snap_info info = { 0 };
+	int r;
+
+	if (!w->finished) {
+		r = snap_writer_finish(w, ret_info ? &info : NULL, reterr);
+		if (r < 0)
+			return r; /* @w is gone */
+	} else if (ret_info) {
+		r = info_query(st, "id = ?1", w->id, NULL, &info, reterr);
+		if (r == 0)
+			r = diag_set(reterr, -EIO, "snapshot %lld vanished", (long long)w->id);
+		if (r < 0)
+			goto fail;
+	}
+	if (sqlite3_get_autocommit(st->db)) {
+		r = diag_set(reterr, -EIO, "the snapshot transaction in '%s' was rolled back",
+			     st->path);
+		goto fail;
+	}
 	r = snap_exec(st, "COMMIT", "commit the snapshot", reterr);
 	if (r < 0)
 		goto fail;

@@ -341,6 +341,16 @@ int snap_writer_drop_package(struct snap_writer *w, struct diag *reterr);
  */
 int snap_writer_commit(struct snap_writer *w, struct snap_info *ret_info, struct diag *reterr);
 
+/**
+ * The first half of snap_writer_commit(): everything but the COMMIT, so
+ * that the snapshot can be read, complete, on @w's store (and only there)
+ * before it is committed; a check reports from it, so that its report
+ * stands even when the commit then fails (disk full). Returns 0 and
+ * *ret_info (if non-NULL), @w kept for snap_writer_commit() or
+ * snap_writer_abort(); on failure, as snap_writer_commit().
+ */
+int snap_writer_finish(struct snap_writer *w, struct snap_info *ret_info, struct diag *reterr);
+
 /** Roll back the entries (the snapshot stays recorded as incomplete) and free @w; accepts NULL. */
 void snap_writer_abort(struct snap_writer *w);
 

@@ -227,5 +227,44 @@ class AbandonedSnapshots(DriftCase):
                          ["baseline", "check", "check"])
 
 
+class FullDisk(DriftCase):
+    """Item 13e: a check whose snapshot cannot be stored still reports."""
+
+    def test_report_printed_when_the_commit_fails(self):
+        # Enough entries that the check's commit writes well past 64 KiB of
+        # write-ahead log, while its first transaction (a small row) and
+        # SQLite's 32 KiB shared-memory file fit under the limit.
+        for i in range(2000):
+            self.write("t/d%02d/f%05d" % (i % 20, i), "%d\n" % i)
+        self.init()
+        self.write("t/d00/f00000", "changed\n")
+        limit = 64 * 1024
+
+        def small_files():
+            # SIGXFSZ is left at its default (subprocess restores it): drift
+            # must ignore it itself, so that the write fails with EFBIG.
+            resource.setrlimit(resource.RLIMIT_FSIZE, (limit, limit))
+
+        argv = [DRIFT, "check", "--db=" + self.db, "--policy=" + self.policy,
+                "--format", "json"]
+        p = subprocess.run(argv, capture_output=True, env=env_for_drift(),
+                           stdin=subprocess.DEVNULL, preexec_fn=small_files, timeout=120)
+        self.assertNotEqual(p.returncode, -signal.SIGXFSZ, "killed by SIGXFSZ")
+        self.assertEqual(p.returncode, E_DB, p.stderr)
+        doc = json.loads(p.stdout)
+        paths = [d["path"] for d in doc["deviations"]]
+        self.assertEqual(paths, [self.path("t/d00/f00000")])
+        self.assertIn(b"not stored", p.stderr)
+        self.assertTrue(p.stderr.rstrip().endswith(b"(its report is above)"), p.stderr)
+        # Nothing was stored: the check's snapshot stays incomplete, and the
+        # next check (with room) reports the same.
+        con = sqlite3.connect(self.db)
+        rows = con.execute("SELECT purpose, status FROM snapshot ORDER BY id").fetchall()
+        con.close()
+        self.assertEqual(rows, [(1, "complete"), (2, "incomplete")])
+        doc, _ = self.check_json(code=MODIFIED)
+        self.assertEqual([d["path"] for d in doc["deviations"]], paths)
+
+
 if __name__ == "__main__":
     drifttest.run_tap(__name__)
