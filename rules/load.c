@@ -1321,17 +1321,51 @@ out:
 	return r;
 }
 
+/* What a file that is not a regular file is, for messages. */
+static const char *file_type_name(mode_t mode)
+{
+	if (S_ISFIFO(mode))
+		return "a FIFO";
+	if (S_ISSOCK(mode))
+		return "a socket";
+	if (S_ISCHR(mode))
+		return "a character device";
+	if (S_ISBLK(mode))
+		return "a block device";
+	return "of an unknown type";
+}
+
 int rule_set_load_file(const char *path, rule_problem_fn *problem_fn, void *userdata,
 		       struct rule_set **ret_set, struct diag *reterr)
 {
 	struct strbuf sb = STRBUF_INIT;
+	struct stat st;
 	int fd, r;
 
-	fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY);
+	/*
+	 * Without O_NONBLOCK, opening a FIFO waits for a writer, forever if
+	 * none comes; with it, the open returns and fstat() tells what it is.
+	 */
+	fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY | O_NONBLOCK);
 	if (fd < 0) {
 		r = -errno;
 		return diag_set(reterr, r, "cannot open policy '%s': %s", path,
 				strerrordesc_np(-r));
+	}
+	if (fstat(fd, &st) < 0) {
+		r = -errno;
+		diag_set(reterr, r, "cannot read policy '%s': %s", path, strerrordesc_np(-r));
+		goto out;
+	}
+	if (S_ISDIR(st.st_mode)) {
+		r = diag_set(reterr, -EISDIR, "cannot read policy '%s': %s", path,
+			     strerrordesc_np(EISDIR));
+		goto out;
+	}
+	if (!S_ISREG(st.st_mode)) {
+		r = diag_set(reterr, -EINVAL, "cannot read policy '%s': not a regular file (%s)",
+			     path, file_type_name(st.st_mode));
+		goto out;
 	}
 	for (;;) {
 		ssize_t n;

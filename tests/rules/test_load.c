@@ -10,6 +10,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "common/diag.h"
@@ -605,6 +606,31 @@ static void test_set_digest_is_sha256_of_text(void **state)
 	rule_set_free(rs);
 }
 
+/* A FIFO (or a device) as the policy: refused at once, never waited on. */
+static void test_load_file_refuses_fifo_without_blocking(void **state)
+{
+	(void)state;
+	char dir[] = "/tmp/drift-rules-XXXXXX", path[64], want[160];
+	struct rule_set *rs = (struct rule_set *)0x1;
+	struct diag d;
+
+	assert_non_null(mkdtemp(dir));
+	snprintf(path, sizeof(path), "%s/fifo", dir);
+	assert_int_equal(mkfifo(path, 0600), 0);
+	/* Before the fix, this open() waited for a writer that never comes. */
+	assert_int_equal(rule_set_load_file(path, NULL, NULL, &rs, &d), -EINVAL);
+	assert_ptr_equal(rs, (struct rule_set *)0x1);
+	snprintf(want, sizeof(want), "cannot read policy '%s': not a regular file (a FIFO)", path);
+	assert_string_equal(d.msg, want);
+
+	assert_int_equal(rule_set_load_file("/dev/null", NULL, NULL, &rs, &d), -EINVAL);
+	assert_string_equal(
+		d.msg, "cannot read policy '/dev/null': not a regular file (a character device)");
+	assert_ptr_equal(rs, (struct rule_set *)0x1);
+	unlink(path);
+	rmdir(dir);
+}
+
 static void test_load_file_reads_and_fails_cleanly(void **state)
 {
 	(void)state;
@@ -940,6 +966,7 @@ int main(void)
 		cmocka_unit_test(test_load_buffer_accepts_empty_policy),
 		cmocka_unit_test(test_set_digest_is_sha256_of_text),
 		cmocka_unit_test(test_load_file_reads_and_fails_cleanly),
+		cmocka_unit_test(test_load_file_refuses_fifo_without_blocking),
 		cmocka_unit_test(test_load_default_is_the_shipped_file),
 		cmocka_unit_test(test_load_file_accepts_shipped_examples),
 		cmocka_unit_test(test_set_show_output_reloads_and_is_stable),
