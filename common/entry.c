@@ -30,12 +30,17 @@ const char *entry_type_name(uint32_t mode)
 	return "unknown";
 }
 
+bool entry_is_device(const struct entry *e)
+{
+	return e->kind == ENTRY_FILE && (S_ISCHR(e->mode) || S_ISBLK(e->mode));
+}
+
 const char *entry_attr_name(enum entry_attr attr)
 {
 	static const char *const names[ATTR__COUNT] = {
-		"type",  "mode",   "uid",     "gid",    "size",  "mtime", "ctime",
-		"inode", "device", "nlink",   "target", "hash",  "error", "xattrs",
-		"acl",   "caps",   "selinux", "mime",   "props",
+		"type",   "mode",   "uid",  "gid",     "size",   "mtime", "ctime",
+		"inode",  "device", "rdev", "nlink",   "target", "hash",  "error",
+		"xattrs", "acl",    "caps", "selinux", "mime",   "props",
 	};
 
 	for (unsigned i = 0; i < ATTR__COUNT; i++)

@@ -67,7 +67,12 @@ enum entry_flags {
 
 /**
  * Attributes, as a bit mask of what changed between two entries. The order
- * is the order reports list them in.
+ * is the order reports list them in (text, JSON, `drift policy show`).
+ *
+ * The values are never stored (databases record which optional attributes
+ * were collected with tags of their own, store/ext.c; policies name
+ * attributes), so an attribute may be inserted where reports should list
+ * it, and the later ones renumbered.
  */
 enum entry_attr {
 	ATTR_TYPE = 1 << 0,
@@ -79,18 +84,25 @@ enum entry_attr {
 	ATTR_CTIME = 1 << 6,
 	ATTR_INODE = 1 << 7,
 	ATTR_DEVICE = 1 << 8,
-	ATTR_NLINK = 1 << 9,
-	ATTR_TARGET = 1 << 10,
-	ATTR_HASH = 1 << 11,
-	ATTR_ERROR = 1 << 12,
-	ATTR_XATTRS = 1 << 13,  /**< all extended attributes, names and values */
-	ATTR_ACL = 1 << 14,     /**< POSIX ACLs (access, and default for directories) */
-	ATTR_CAPS = 1 << 15,    /**< file capabilities */
-	ATTR_SELINUX = 1 << 16, /**< the SELinux label */
-	ATTR_MIME = 1 << 17,    /**< libmagic's MIME type of the content */
-	ATTR_PROPS = 1 << 18,   /**< the named properties of a probe's entry (entry->props) */
-	ATTR__COUNT = 19,       /**< number of attributes (bits) */
+	ATTR_RDEV = 1 << 9, /**< the device number of a character or block device (entry->rdev) */
+	ATTR_NLINK = 1 << 10,
+	ATTR_TARGET = 1 << 11,
+	ATTR_HASH = 1 << 12,
+	ATTR_ERROR = 1 << 13,
+	ATTR_XATTRS = 1 << 14,  /**< all extended attributes, names and values */
+	ATTR_ACL = 1 << 15,     /**< POSIX ACLs (access, and default for directories) */
+	ATTR_CAPS = 1 << 16,    /**< file capabilities */
+	ATTR_SELINUX = 1 << 17, /**< the SELinux label */
+	ATTR_MIME = 1 << 18,    /**< libmagic's MIME type of the content */
+	ATTR_PROPS = 1 << 19,   /**< the named properties of a probe's entry (entry->props) */
+	ATTR__COUNT = 20,       /**< number of attributes (bits) */
 };
+
+/**
+ * entry->rdev of a device whose number is not known. Never a real st_rdev:
+ * Linux device numbers fit in 32 bits (12-bit major, 20-bit minor).
+ */
+#define ENTRY_RDEV_UNKNOWN UINT64_MAX
 
 /**
  * The optional attributes: collected only where the policy asks for them,
@@ -119,6 +131,14 @@ struct entry {
 	 */
 	int64_t mtime_ns, ctime_ns;
 	uint64_t ino, dev, nlink;
+	/**
+	 * st_rdev of a character or block device (the kernel's encoding: use
+	 * major() and minor()); 0 for everything else, and for entries of
+	 * other kinds than files. ENTRY_RDEV_UNKNOWN for a device whose
+	 * number was not recorded (a snapshot taken by a drift before it
+	 * recorded them): compare then leaves it out.
+	 */
+	uint64_t rdev;
 
 	const char *target; /**< symlink target bytes; NULL when not a symlink */
 	size_t target_len;
@@ -175,6 +195,11 @@ int entry_kind_parse(const char *name, enum entry_kind *ret_kind);
 
 /** "file", "dir", "symlink", "fifo", "socket", "chardev", "blockdev" or "unknown". */
 const char *entry_type_name(uint32_t mode);
+/**
+ * Whether @e is a character or block device (a file of type S_IFCHR or
+ * S_IFBLK): the entries that have a device number, e->rdev.
+ */
+bool entry_is_device(const struct entry *e);
 /** "type", "mode", ... for one ATTR_* bit; NULL for anything else. */
 const char *entry_attr_name(enum entry_attr attr);
 /** "xxh3-128", "sha256" or "none". */

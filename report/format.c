@@ -1,10 +1,10 @@
 /*
  * Formatting of single values, shared by the text and JSON renderers (and,
  * through report.h, by the CLI): times as RFC 3339 or the short form of the
- * summary line, content hashes as hex, modes as octal, errno values as text,
- * the names of purposes, kinds and severities, the policy comparison of
- * the two snapshots, and the walks over an entry's xattrs and props (one
- * blob, or two merged by name).
+ * summary line, content hashes as hex, modes as octal, device numbers as
+ * major,minor, errno values as text, the names of purposes, kinds and
+ * severities, the policy comparison of the two snapshots, and the walks
+ * over an entry's xattrs and props (one blob, or two merged by name).
  */
 #include "report/report.h"
 
@@ -12,6 +12,8 @@
 #include <inttypes.h>
 #include <stdio.h>
 #include <string.h>
+#include <sys/sysmacros.h>
+#include <sys/types.h>
 #include <time.h>
 
 #include "report/internal.h"
@@ -89,6 +91,17 @@ int report_format_hash(struct strbuf *out, const struct entry *e)
 int report_format_mode(struct strbuf *out, uint32_t mode)
 {
 	return strbuf_addf(out, "%04" PRIo32, mode & 07777);
+}
+
+int report_format_rdev(struct strbuf *out, const struct entry *e)
+{
+	dev_t rdev = (dev_t)e->rdev;
+
+	if (!entry_is_device(e))
+		return strbuf_adds(out, "none");
+	if (e->rdev == ENTRY_RDEV_UNKNOWN)
+		return strbuf_adds(out, "unknown");
+	return strbuf_addf(out, "%u,%u", major(rdev), minor(rdev));
 }
 
 const char *report_errno_text(int err, char *buf, size_t size)

@@ -358,9 +358,17 @@ static int json_add_entry(struct strbuf *out, const struct entry *e)
 	    json_add_time(out, e->mtime_ns) < 0 || strbuf_adds(out, ", \"ctime\": ") < 0 ||
 	    json_add_time(out, e->ctime_ns) < 0 ||
 	    strbuf_addf(out,
-			", \"inode\": \"%" PRIu64 "\", \"device\": \"%" PRIu64
-			"\", \"nlink\": %" PRIu64 ", ",
-			e->ino, e->dev, e->nlink) < 0)
+			", \"inode\": \"%" PRIu64 "\", \"device\": \"%" PRIu64 "\", \"rdev\": ",
+			e->ino, e->dev) < 0)
+		return -ENOMEM;
+	if (entry_is_device(e) && e->rdev != ENTRY_RDEV_UNKNOWN) {
+		if (strbuf_addch(out, '"') < 0 || report_format_rdev(out, e) < 0 ||
+		    strbuf_addch(out, '"') < 0)
+			return -ENOMEM;
+	} else if (strbuf_adds(out, "null") < 0) {
+		return -ENOMEM;
+	}
+	if (strbuf_addf(out, ", \"nlink\": %" PRIu64 ", ", e->nlink) < 0)
 		return -ENOMEM;
 
 	if (e->target) {

@@ -245,5 +245,11 @@ int report_format_snapshot_json(struct strbuf *out, const struct snap_info *info
 const char *report_purpose_name(enum snap_purpose purpose);
 /** Octal permission bits (mode & 07777; type bits ignored), 4 digits: "0644", "4755". */
 int report_format_mode(struct strbuf *out, uint32_t mode);
+/**
+ * The device number of @e as `ls -l` shows it, "MAJOR,MINOR" (e.g. "1,5");
+ * "unknown" for a device whose number was not recorded, "none" for anything
+ * but a device (entry_is_device()).
+ */
+int report_format_rdev(struct strbuf *out, const struct entry *e);
 
 #endif /* DRIFT_REPORT_REPORT_H */

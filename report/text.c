@@ -185,6 +185,8 @@ static int add_attr_value(struct strbuf *out, const struct entry *e, enum entry_
 		return strbuf_addf(out, "%" PRIu64, e->ino);
 	case ATTR_DEVICE:
 		return strbuf_addf(out, "%" PRIu64, e->dev);
+	case ATTR_RDEV:
+		return report_format_rdev(out, e);
 	case ATTR_NLINK:
 		return strbuf_addf(out, "%" PRIu64, e->nlink);
 	case ATTR_TARGET:

@@ -21,6 +21,8 @@
 #include <stdio.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <sys/sysmacros.h>
+#include <sys/types.h>
 
 #include "rules/internal.h"
 #include "common/banned.h"
@@ -145,8 +147,11 @@ static const char *type_word(uint32_t mode)
 static void describe(uint32_t d, const struct entry *old, const struct entry *new, char *buf,
 		     size_t size)
 {
-	static const uint32_t order[] = { ATTR_ERROR, ATTR_TYPE, ATTR_TARGET, ATTR_HASH, ATTR_MODE,
-					  ATTR_UID,   ATTR_GID,  ATTR_SIZE,   ATTR_INODE };
+	/* A device's number is its content: what opening it reaches. */
+	static const uint32_t order[] = {
+		ATTR_ERROR, ATTR_TYPE, ATTR_TARGET, ATTR_HASH, ATTR_RDEV,
+		ATTR_MODE,  ATTR_UID,  ATTR_GID,    ATTR_SIZE, ATTR_INODE
+	};
 	uint32_t primary = 0, rest;
 	const char *s;
 	int n = 0;
@@ -175,6 +180,11 @@ static void describe(uint32_t d, const struct entry *old, const struct entry *ne
 		break;
 	case ATTR_HASH:
 		n = snprintf(buf, size, "content changed");
+		break;
+	case ATTR_RDEV:
+		n = snprintf(buf, size, "device number changed %u,%u -> %u,%u",
+			     major((dev_t)old->rdev), minor((dev_t)old->rdev),
+			     major((dev_t)new->rdev), minor((dev_t)new->rdev));
 		break;
 	case ATTR_MODE:
 		n = snprintf(buf, size, "mode changed %04o -> %04o", (unsigned)(old->mode & 07777),

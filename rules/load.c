@@ -45,14 +45,17 @@
 #define MAX_PATH_MIN     4096     /* scan.max_path: PATH_MAX at least */
 #define MAX_PATH_MAX     16777216 /* and at most 16 MiB */
 
+/* Every group has rdev beside type: a device's number is what it opens, as
+ * much a part of what it is as its type (and 0 for anything but a device). */
 const struct rule_builtin_group rule_builtin_groups[] = {
 	{ "all", ATTR_TYPE | ATTR_MODE | ATTR_UID | ATTR_GID | ATTR_SIZE | ATTR_MTIME | ATTR_INODE |
-			 ATTR_DEVICE | ATTR_NLINK | ATTR_TARGET | ATTR_HASH | ATTR_ERROR },
+			 ATTR_DEVICE | ATTR_RDEV | ATTR_NLINK | ATTR_TARGET | ATTR_HASH |
+			 ATTR_ERROR },
 	{ "static", ATTR_TYPE | ATTR_MODE | ATTR_UID | ATTR_GID | ATTR_SIZE | ATTR_MTIME |
-			    ATTR_HASH | ATTR_TARGET },
-	{ "perms", ATTR_TYPE | ATTR_MODE | ATTR_UID | ATTR_GID },
-	{ "log", ATTR_TYPE | ATTR_MODE | ATTR_UID | ATTR_GID | RULE_GROW },
-	{ "dir", ATTR_TYPE | ATTR_MODE | ATTR_UID | ATTR_GID },
+			    ATTR_HASH | ATTR_TARGET | ATTR_RDEV },
+	{ "perms", ATTR_TYPE | ATTR_MODE | ATTR_UID | ATTR_GID | ATTR_RDEV },
+	{ "log", ATTR_TYPE | ATTR_MODE | ATTR_UID | ATTR_GID | ATTR_RDEV | RULE_GROW },
+	{ "dir", ATTR_TYPE | ATTR_MODE | ATTR_UID | ATTR_GID | ATTR_RDEV },
 };
 const size_t rule_nbuiltin_groups = sizeof(rule_builtin_groups) / sizeof(rule_builtin_groups[0]);
 

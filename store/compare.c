@@ -9,7 +9,8 @@
  * by length: exactly SQLite's BLOB order, which the iterators return.
  *
  * snap_entry_diff() compares the optional attributes (xattrs, ACL...)
- * only where both sides collected them, the properties of system state
+ * only where both sides collected them, device numbers only between two
+ * devices whose numbers are known, the properties of system state
  * (packages, users...) always, and holds the noise rules: a change of
  * ctime alone, and a directory's mtime, ctime, size and link count (they
  * move whenever its contents do, and those changes are reported in their
@@ -63,6 +64,15 @@ static uint32_t optional_diff(const struct entry *before, const struct entry *af
 	return attrs;
 }
 
+/* Device numbers are compared between two devices whose numbers are known:
+ * anything else has none (a file that became a device changed its type). */
+static bool rdev_differs(const struct entry *before, const struct entry *after)
+{
+	return entry_is_device(before) && entry_is_device(after) &&
+	       before->rdev != ENTRY_RDEV_UNKNOWN && after->rdev != ENTRY_RDEV_UNKNOWN &&
+	       before->rdev != after->rdev;
+}
+
 uint32_t snap_entry_diff(const struct entry *before, const struct entry *after, unsigned flags)
 {
 	bool failed = before->err != 0 || after->err != 0;
@@ -88,6 +98,8 @@ uint32_t snap_entry_diff(const struct entry *before, const struct entry *after, 
 		attrs |= ATTR_INODE;
 	if (before->dev != after->dev)
 		attrs |= ATTR_DEVICE;
+	if (rdev_differs(before, after))
+		attrs |= ATTR_RDEV;
 	if (before->nlink != after->nlink)
 		attrs |= ATTR_NLINK;
 	if (bytes_differ(before->target, before->target_len, after->target, after->target_len))

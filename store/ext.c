@@ -26,13 +26,24 @@
  *                     empty. Its bit is set for every entry whose kind is
  *                     not ENTRY_FILE, and for a file with properties (none
  *                     has any today, so file rows do not change)
+ *     tag 7  rdev     the device number (entry->rdev, st_rdev) of a
+ *                     character or block device, as a varint filling the
+ *                     field. Its bit is set for every such device whose
+ *                     number is known, and for nothing else: other rows do
+ *                     not change. A device whose bit is clear (a row of a
+ *                     drift before tag 7) reads as ENTRY_RDEV_UNKNOWN;
+ *                     its bit without a field reads as 0. Not an
+ *                     attribute of entry->collected: always recorded
  *
  * Text values keep their NUL so that the iterator can hand out pointers
  * straight into SQLite's copy of the row: no copy, no allocation per row.
  * A reader skips the fields of tags it does not know and ignores unknown
  * collected bits (a later drift may add attributes without a new version);
  * a version it does not know is an error. (Tag 6 came with schema 3; a
- * drift of schema 2 reading a copy of such a row skips it.)
+ * drift of schema 2 reading a copy of such a row skips it. Tag 7 came
+ * later without a new schema version, for the same reason: a drift before
+ * it reads the rows of devices without their numbers, and the rows it
+ * writes read as "number unknown", which compare leaves out.)
  *
  * Decoded, the bit of tag 6 is ATTR_PROPS in entry->collected, beside the
  * ATTR_OPTIONAL bits.
@@ -55,10 +66,11 @@ enum ext_tag {
 	TAG_SELINUX = 4,
 	TAG_MIME = 5,
 	TAG_PROPS = 6,
-	TAG__MAX = 6,
+	TAG_RDEV = 7,
+	TAG__MAX = 7,
 };
 
-/* The attribute of each tag (index: tag). */
+/* The attribute of each tag (index: tag); TAG_RDEV has none in collected. */
 static const uint32_t tag_attr[TAG__MAX + 1] = {
 	[TAG_XATTRS] = ATTR_XATTRS,   [TAG_ACL] = ATTR_ACL,   [TAG_CAPS] = ATTR_CAPS,
 	[TAG_SELINUX] = ATTR_SELINUX, [TAG_MIME] = ATTR_MIME, [TAG_PROPS] = ATTR_PROPS,
@@ -114,16 +126,19 @@ static int add_text_field(struct strbuf *out, enum ext_tag tag, const char *s)
 int snap_ext_encode(struct strbuf *out, const struct entry *e)
 {
 	uint32_t collected = e->collected & ATTR_OPTIONAL;
+	bool rdev = entry_is_device(e) && e->rdev != ENTRY_RDEV_UNKNOWN;
 	uint64_t bits = 0;
 
 	if (e->kind != ENTRY_FILE || e->props_len > 0)
 		collected |= ATTR_PROPS;
 	strbuf_reset(out);
-	if (!collected)
+	if (!collected && !rdev)
 		return 0;
 	for (unsigned tag = 1; tag <= TAG__MAX; tag++)
 		if (collected & tag_attr[tag])
 			bits |= UINT64_C(1) << (tag - 1);
+	if (rdev)
+		bits |= UINT64_C(1) << (TAG_RDEV - 1);
 	if (strbuf_addch(out, EXT_VERSION) < 0 || add_varint(out, bits) < 0)
 		return -ENOMEM;
 	if ((collected & ATTR_XATTRS) && e->xattrs && e->xattrs_len > 0 &&
@@ -140,6 +155,16 @@ int snap_ext_encode(struct strbuf *out, const struct entry *e)
 	if ((collected & ATTR_PROPS) && e->props && e->props_len > 0 &&
 	    add_field(out, TAG_PROPS, e->props, e->props_len) < 0)
 		return -ENOMEM;
+	if (rdev) {
+		struct strbuf v = STRBUF_INIT;
+		int r = add_varint(&v, e->rdev);
+
+		if (r == 0)
+			r = add_field(out, TAG_RDEV, v.buf, v.len);
+		strbuf_release(&v);
+		if (r < 0)
+			return -ENOMEM;
+	}
 	return 0;
 }
 
@@ -151,6 +176,7 @@ void snap_ext_clear(struct entry *e)
 	e->acl = e->caps = e->selinux = e->mime = NULL;
 	e->props = NULL;
 	e->props_len = 0;
+	e->rdev = entry_is_device(e) ? ENTRY_RDEV_UNKNOWN : 0;
 }
 
 int snap_ext_decode(const void *blob, size_t len, struct entry *e)
@@ -159,6 +185,7 @@ int snap_ext_decode(const void *blob, size_t len, struct entry *e)
 	size_t pos = 1;
 	uint64_t bits, flen;
 	unsigned last_tag = 0;
+	bool rdev;
 
 	snap_ext_clear(e);
 	if (len == 0 || !p)
@@ -168,6 +195,9 @@ int snap_ext_decode(const void *blob, size_t len, struct entry *e)
 	for (unsigned tag = 1; tag <= TAG__MAX; tag++)
 		if (bits & (UINT64_C(1) << (tag - 1)))
 			e->collected |= tag_attr[tag];
+	rdev = bits & (UINT64_C(1) << (TAG_RDEV - 1));
+	if (rdev)
+		e->rdev = 0;
 
 	while (pos < len) {
 		unsigned tag = p[pos++];
@@ -180,6 +210,13 @@ int snap_ext_decode(const void *blob, size_t len, struct entry *e)
 		pos += (size_t)flen;
 		if (tag > TAG__MAX)
 			continue; /* a later attribute: not ours to read */
+		if (tag == TAG_RDEV) {
+			size_t vpos = 0;
+
+			if (!rdev || !get_varint(v, (size_t)flen, &vpos, &e->rdev) || vpos != flen)
+				goto bad;
+			continue;
+		}
 		if (!(e->collected & tag_attr[tag]))
 			goto bad;
 		if (tag == TAG_XATTRS || tag == TAG_PROPS) {
@@ -212,6 +249,8 @@ int snap_ext_decode(const void *blob, size_t len, struct entry *e)
 			break;
 		}
 	}
+	if (!entry_is_device(e))
+		e->rdev = 0; /* a bit where none belongs: nothing to compare */
 	return 0;
 
 bad:

@@ -119,23 +119,30 @@ int snap_prepare(struct snap_store *st, const char *sql, sqlite3_stmt **ret_stmt
  */
 
 /**
- * Encode the optional attributes and the properties of @e into @out (reset
- * first). @out stays empty when @e is a file that collected nothing
- * optional and has no properties (store NULL then). Values of attributes
- * not collected are not stored. Returns 0 or -ENOMEM.
+ * Encode the optional attributes, the properties and the device number of
+ * @e into @out (reset first). @out stays empty when @e is a file that
+ * collected nothing optional, has no properties and is not a device with a
+ * known number (store NULL then). Values of attributes not collected are
+ * not stored. Returns 0 or -ENOMEM.
  */
 int snap_ext_encode(struct strbuf *out, const struct entry *e);
 
 /**
- * Fill the optional attributes and the properties of @e from @blob (NULL or
- * empty: nothing collected). ATTR_PROPS is set in e->collected when the
- * blob says props were recorded (every entry of a kind other than
- * ENTRY_FILE). Pointers go into @blob. Returns 0 or -EPROTO (malformed; the
- * attributes are then cleared).
+ * Fill the optional attributes, the properties and the device number of @e
+ * from @blob (NULL or empty: nothing collected, device number unknown).
+ * ATTR_PROPS is set in e->collected when the blob says props were recorded
+ * (every entry of a kind other than ENTRY_FILE). @e's kind and mode must be
+ * filled in first: e->rdev is ENTRY_RDEV_UNKNOWN for a device whose blob
+ * has no number, 0 for anything but a device. Pointers go into @blob.
+ * Returns 0 or -EPROTO (malformed; the attributes are then cleared).
  */
 int snap_ext_decode(const void *blob, size_t len, struct entry *e);
 
-/** Clear the optional attributes and the properties of @e (nothing collected). */
+/**
+ * Clear the optional attributes and the properties of @e (nothing
+ * collected), and set its device number as unknown for a device, 0 for
+ * anything else (@e's kind and mode filled in first).
+ */
 void snap_ext_clear(struct entry *e);
 
 #endif /* DRIFT_STORE_INTERNAL_H */

@@ -125,6 +125,7 @@ int snap_lookup_get(struct snap_lookup *lk, enum entry_kind kind, const char *ke
 			*ret_entry = e;
 			return 1;
 		}
+		snap_ext_clear(e); /* nothing optional; a device's number unknown */
 		*ret_entry = e;
 		r = 1;
 	} else if (rc != SQLITE_DONE) {

@@ -56,6 +56,15 @@
  *             versions no snapshot has any more (pkg.c).
  *   meta "secret"  32 random bytes (created on first use, store.c).
  *
+ * Within version 3, later:
+ *
+ *   entry.ext tag 7   the device number (st_rdev) of a character or block
+ *                     device (ext.c). No new version: other rows do not
+ *                     change, a drift without it skips the tag, and a
+ *                     device row without one (written before, or by such a
+ *                     drift) reads as "number unknown", which compare
+ *                     leaves out rather than calling it a change.
+ *
  * Migration: a version 1 or 2 database opened for writing is migrated in
  * place to version 3, in one transaction (ALTER TABLE ... ADD COLUMN,
  * CREATE TABLE, then user_version = 3); the new columns are NULL on old

@@ -274,6 +274,10 @@ int snap_writer_begin(struct snap_store *st, const struct snap_new *params,
  * ENTRY_FILE, and for a file that has some, whatever e->collected says;
  * read back, such an entry has ATTR_PROPS in its collected bits. A file
  * without props stores nothing more than before.
+ *
+ * The device number (e->rdev) is stored for files that are character or
+ * block devices, and reads back as it was, ENTRY_RDEV_UNKNOWN included;
+ * any other entry reads back with rdev 0, whatever e->rdev said.
  */
 int snap_writer_add(struct snap_writer *w, const struct entry *e, struct diag *reterr);
 
@@ -453,8 +457,11 @@ struct deviation {
  * hash and size are not compared (ATTR_ERROR covers them). An optional
  * attribute (ATTR_OPTIONAL) is compared only when both sides collected it;
  * then a difference in presence or in bytes sets its bit (xattrs of length
- * 0 count as absent). ATTR_PROPS is set when the props blobs differ in
- * bytes (empty and absent alike); files have none, so they never get it.
+ * 0 count as absent). ATTR_RDEV is set only between two character or
+ * block devices whose numbers are known (neither is ENTRY_RDEV_UNKNOWN)
+ * and differ, with or without SNAP_COMPARE_ALL. ATTR_PROPS is set when the
+ * props blobs differ in bytes (empty and absent alike); files have none,
+ * so they never get it.
  */
 uint32_t snap_entry_diff(const struct entry *old, const struct entry *new, unsigned flags);
 

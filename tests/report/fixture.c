@@ -16,6 +16,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <sys/sysmacros.h>
 #include <unistd.h>
 
 #include "common/diag.h"
@@ -252,7 +253,8 @@ int fx_add_unreadable_only(struct report *rep)
  *   added:      /etc/cron.d/backup, /etc/cron.daily (dir), /etc/fifo (fifo), /etc/motd (symlink)
  *   removed:    /etc/issue, /etc/run.sock (socket)
  *   modified:   /etc/group (uid, gid), /etc/hosts (size, mtime, ctime, hash),
- *               /etc/localtime (target), /etc/passwd (mode, inode, device, nlink),
+ *               /etc/localtime (target), /etc/null (rdev: c 1,3 -> c 1,1),
+ *               /etc/passwd (mode, inode, device, nlink),
  *               /etc/rc.local (type, mode, size, target, hash), /etc/shadow (error),
  *               /etc/sticky (mode 1777), /etc/sudoers (mode 4755, hash, changed while read)
  *   unreadable: /etc/shadow (EACCES), /etc/vanished (EIO)
@@ -294,6 +296,12 @@ int fx_add_mixed(struct report *rep)
 
 	n = symlink_entry("/etc/motd", "/run/motd.dynamic", 17);
 	add(rep, &r, SNAP_ADDED, NULL, &n, 0);
+
+	o = special_entry("/etc/null", S_IFCHR, 0666);
+	o.rdev = makedev(1, 3);
+	n = o;
+	n.rdev = makedev(1, 1);
+	add(rep, &r, SNAP_MODIFIED, &o, &n, ATTR_RDEV);
 
 	o = file_entry("/etc/passwd");
 	n = o;

@@ -1,4 +1,4 @@
-/* Unit tests of report/format.c: times, hashes and modes as reports show them. */
+/* Unit tests of report/format.c: times, hashes, modes and device numbers as reports show them. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -9,6 +9,7 @@
 
 #include <string.h>
 #include <sys/stat.h>
+#include <sys/sysmacros.h>
 
 #include "common/strbuf.h"
 
@@ -169,6 +170,29 @@ static void test_format_hash_says_none_when_not_hashed(void **state)
 	strbuf_release(&sb);
 }
 
+static void assert_rdev(uint32_t mode, uint64_t rdev, const char *want)
+{
+	struct entry e = { .kind = ENTRY_FILE, .mode = mode, .rdev = rdev };
+	struct strbuf sb = STRBUF_INIT;
+
+	assert_int_equal(report_format_rdev(&sb, &e), 0);
+	assert_string_equal(sb.buf, want);
+	strbuf_release(&sb);
+}
+
+static void test_format_rdev_is_major_comma_minor_of_devices_only(void **state)
+{
+	(void)state;
+	assert_rdev(S_IFCHR | 0666, makedev(1, 5), "1,5");
+	assert_rdev(S_IFBLK | 0660, makedev(259, 3), "259,3");
+	assert_rdev(S_IFCHR | 0600, 0, "0,0");
+	/* The largest numbers the kernel encodes: 12-bit major, 20-bit minor. */
+	assert_rdev(S_IFBLK | 0600, makedev(4095, 1048575), "4095,1048575");
+	assert_rdev(S_IFCHR | 0600, ENTRY_RDEV_UNKNOWN, "unknown");
+	assert_rdev(S_IFREG | 0644, 0, "none");
+	assert_rdev(S_IFDIR | 0755, makedev(1, 5), "none");
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -185,6 +209,7 @@ int main(void)
 		cmocka_unit_test(test_format_hash_says_none_when_not_hashed),
 		cmocka_unit_test(test_format_hash_handles_an_md5_sum),
 		cmocka_unit_test(test_format_purpose_names_every_purpose),
+		cmocka_unit_test(test_format_rdev_is_major_comma_minor_of_devices_only),
 	};
 	return cmocka_run_group_tests_name("report/format", tests, NULL, NULL);
 }

@@ -16,6 +16,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <sys/sysmacros.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -167,8 +168,8 @@ static void test_json_mixed_check_has_every_change_and_attribute(void **state)
 
 	assert_contains(
 		buf,
-		"  \"summary\": {\"added\": 4, \"removed\": 2, \"modified\": 8, "
-		"\"total\": 14, \"expected\": 0, \"drift\": 14, \"by_severity\": "
+		"  \"summary\": {\"added\": 4, \"removed\": 2, \"modified\": 9, "
+		"\"total\": 15, \"expected\": 0, \"drift\": 15, \"by_severity\": "
 		"{\"critical\": 0, \"high\": 0, \"medium\": 0, \"low\": 0, \"info\": 0}, "
 		"\"unreadable\": 2, \"entries_checked\": 1234},\n"
 		"  \"deviations\": [\n    {\"kind\": \"file\", \"path\": "
@@ -178,7 +179,7 @@ static void test_json_mixed_check_has_every_change_and_attribute(void **state)
 		"\"uid\": 0, \"gid\": 0, \"size\": 1024, \"mtime\": "
 		"\"2026-11-20T09:00:00.123456789Z\", \"ctime\": "
 		"\"2026-11-20T09:00:00.123456789Z\", \"inode\": \"131075\", \"device\": "
-		"\"2049\", \"nlink\": 1, \"target\": null, \"hash\": "
+		"\"2049\", \"rdev\": null, \"nlink\": 1, \"target\": null, \"hash\": "
 		"\"00112233445566778899aabbccddeeff\", \"hash_algo\": \"xxh3-128\", "
 		"\"error\": null, \"errno\": null, \"changed_while_read\": false, \"not_hashed_too_sparse\": false"
 		", \"collected\": [], \"xattrs\": null, \"acl\": null, \"caps\": null, \"selinux\": null, \"mime\": null}},\n");
@@ -204,7 +205,13 @@ static void test_json_mixed_check_has_every_change_and_attribute(void **state)
 		"\"class\": \"drift\", \"severity\": null, \"rule\": null, \"reason\": null, \"attributes\": "
 		"[\"mode\", \"inode\", \"device\", \"nlink\"]");
 	assert_contains(buf, "\"inode\": \"18446744073709551557\", \"device\": \"66306\", "
-			     "\"nlink\": 2");
+			     "\"rdev\": null, \"nlink\": 2");
+	/* A device's number as "major,minor", beside st_dev. */
+	assert_contains(buf, "\"path\": \"/etc/null\", \"change\": \"modified\", \"class\": "
+			     "\"drift\", \"severity\": null, \"rule\": null, \"reason\": null, "
+			     "\"attributes\": [\"rdev\"], \"old\": {\"type\": \"chardev\", ");
+	assert_contains(buf, "\"device\": \"2049\", \"rdev\": \"1,3\", \"nlink\": 1, ");
+	assert_contains(buf, "\"device\": \"2049\", \"rdev\": \"1,1\", \"nlink\": 1, ");
 	assert_contains(buf,
 			"\"attributes\": [\"type\", \"mode\", \"size\", \"target\", \"hash\"]");
 	assert_contains(buf, "\"size\": 18446744073709551615, ");
@@ -344,6 +351,43 @@ static void test_json_long_path_is_lossless(void **state)
 	buf = render(&meta, add_short_and_long_paths, &len);
 	assert_valid_json(buf, len);
 	assert_contains(buf, "\"path\": \"/\\\\x01z\", \"path_b64\": \"LwF6\", ");
+	free(buf);
+}
+
+/* An added block device, and a removed one whose number was not recorded. */
+static int add_devices(struct report *rep)
+{
+	struct entry e = { .kind = ENTRY_FILE, .mode = S_IFBLK | 0660, .key = "/srv/loop0" };
+	const struct deviation added = { .change = SNAP_ADDED, .new = &e };
+	const struct deviation removed = { .change = SNAP_REMOVED, .old = &e };
+	int r;
+
+	e.key_len = strlen(e.key);
+	e.rdev = makedev(7, 0);
+	r = report_add(rep, &added);
+	if (r < 0)
+		return r;
+	e.key = "/srv/old";
+	e.key_len = strlen(e.key);
+	e.rdev = ENTRY_RDEV_UNKNOWN;
+	return report_add(rep, &removed);
+}
+
+static void test_json_device_numbers_are_strings_or_null(void **state)
+{
+	struct report_meta meta;
+	size_t len;
+	char *buf;
+
+	(void)state;
+	fx_meta_check(&meta);
+	buf = render(&meta, add_devices, &len);
+	assert_valid_json(buf, len);
+	assert_contains(buf, "\"new\": {\"type\": \"blockdev\", \"mode\": \"0660\", ");
+	assert_contains(buf, "\"device\": \"0\", \"rdev\": \"7,0\", \"nlink\": 0, ");
+	/* Not recorded (a baseline of an older drift): null, like a file's. */
+	assert_contains(buf, "\"path\": \"/srv/old\", ");
+	assert_contains(buf, "\"device\": \"0\", \"rdev\": null, \"nlink\": 0, ");
 	free(buf);
 }
 
@@ -589,6 +633,7 @@ int main(void)
 		cmocka_unit_test(
 			test_json_classified_carries_verdicts_policy_and_optional_attributes),
 		cmocka_unit_test(test_json_long_path_is_lossless),
+		cmocka_unit_test(test_json_device_numbers_are_strings_or_null),
 		cmocka_unit_test(test_json_unreadable_only),
 		cmocka_unit_test(test_json_validator_rejects_broken_documents),
 		cmocka_unit_test(test_json_system_entries_carry_keys_props_owner_and_notes),

@@ -101,12 +101,12 @@ static void test_text_mixed_check_lists_every_change_and_attribute(void **state)
 	fx_golden_check("check-mixed.txt", buf, len);
 
 	/* The summary, plural, with the unreadable count last. */
-	assert_starts_with(buf, "drift check: 14 deviations from baseline 'baseline' (#1, "
-				"2026-11-25 15:10:02 UTC): 4 added, 2 removed, 8 modified; 1234 "
+	assert_starts_with(buf, "drift check: 15 deviations from baseline 'baseline' (#1, "
+				"2026-11-25 15:10:02 UTC): 4 added, 2 removed, 9 modified; 1234 "
 				"entries checked; 2 unreadable\n\nadded (4):\n");
 	/* Sections in order, each after a blank line; the document ends with the last item. */
 	assert_contains(buf, "  /etc/motd (symlink -> /run/motd.dynamic)\n\nremoved (2):\n");
-	assert_contains(buf, "  /etc/run.sock (socket)\n\nmodified (8):\n  /etc/group\n");
+	assert_contains(buf, "  /etc/run.sock (socket)\n\nmodified (9):\n  /etc/group\n");
 	assert_contains(buf, "    mode: 0440 -> 4755\n    hash: 00112233445566778899aabbccddeeff "
 			     "-> deadbeef0123456789abcdeffedcba98\n\nunreadable (2):\n");
 	assert_ends_with(buf, len, "\n  /etc/vanished: Input/output error\n");
@@ -125,6 +125,8 @@ static void test_text_mixed_check_lists_every_change_and_attribute(void **state)
 			     "deadbeef0123456789abcdeffedcba98\n");
 	assert_contains(buf, "  /etc/localtime\n    target: \"/usr/share/zoneinfo/UTC\" -> "
 			     "\"/usr/share/zoneinfo/Europe/Paris\"\n");
+	/* A device's number as major,minor: /dev/null replaced by /dev/mem. */
+	assert_contains(buf, "  /etc/null\n    rdev: 1,3 -> 1,1\n  /etc/passwd\n");
 	assert_contains(buf, "  /etc/passwd\n    mode: 0644 -> 0600\n"
 			     "    inode: 131075 -> 18446744073709551557\n"
 			     "    device: 2049 -> 66306\n    nlink: 1 -> 2\n");
@@ -157,7 +159,7 @@ static void test_text_colour_marks_headings_and_paths_and_resets_each_line(void 
 	assert_contains(buf, "\n\n\033[1madded (4):\033[0m\n  \033[32m/etc/cron.d/backup\033[0m\n");
 	assert_contains(buf, "\n\033[1mremoved (2):\033[0m\n  \033[31m/etc/issue\033[0m\n");
 	assert_contains(buf, "  \033[31m/etc/run.sock (socket)\033[0m\n");
-	assert_contains(buf, "\033[1mmodified (8):\033[0m\n  \033[33m/etc/group\033[0m\n"
+	assert_contains(buf, "\033[1mmodified (9):\033[0m\n  \033[33m/etc/group\033[0m\n"
 			     "    uid: 0 -> 1000\n");
 	assert_contains(buf, "  \033[33m/etc/sudoers (changed while read)\033[0m\n");
 	assert_contains(buf, "\033[1munreadable (2):\033[0m\n"

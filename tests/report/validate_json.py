@@ -30,10 +30,10 @@ SUMMARY = ["added", "removed", "modified", "total", "expected", "drift", "by_sev
 SEVERITIES = ["critical", "high", "medium", "low", "info"]
 OPTIONAL = ["xattrs", "acl", "caps", "selinux", "mime"]
 ENTRY = ["type", "mode", "uid", "gid", "size", "mtime", "ctime", "inode", "device",
-         "nlink", "target", "hash", "hash_algo", "error", "errno", "changed_while_read",
+         "rdev", "nlink", "target", "hash", "hash_algo", "error", "errno", "changed_while_read",
          "not_hashed_too_sparse", "collected"] + OPTIONAL
 ATTRS = ["type", "mode", "uid", "gid", "size", "mtime", "ctime", "inode", "device",
-         "nlink", "target", "hash", "error"] + OPTIONAL + ["props"]
+         "rdev", "nlink", "target", "hash", "error"] + OPTIONAL + ["props"]
 CHANGES = ["added", "removed", "modified"]
 CLASSES = ["expected", "drift", "violation"]
 DIGEST = re.compile(r"^[0-9a-f]{64}$")
@@ -163,6 +163,11 @@ def check_entry(e, what):
         integer(e[k], what + "." + k)
     for k in ("inode", "device"):
         check(isinstance(e[k], str) and re.match(r"^(0|[1-9][0-9]*)$", e[k]), what + "." + k)
+    # "MAJOR,MINOR" for a device, null otherwise (or when not recorded).
+    if e["rdev"] is not None:
+        check(e["type"] in ("chardev", "blockdev"), what + ".rdev of a non-device")
+        check(isinstance(e["rdev"], str) and
+              re.match(r"^(0|[1-9][0-9]*),(0|[1-9][0-9]*)$", e["rdev"]), what + ".rdev")
     time_or_null(e["mtime"], what + ".mtime")
     time_or_null(e["ctime"], what + ".ctime")
     if e["target"] is not None:

@@ -8,6 +8,7 @@
 
 #include <string.h>
 #include <sys/stat.h>
+#include <sys/sysmacros.h>
 
 #include "common/diag.h"
 #include "common/strbuf.h"
@@ -150,6 +151,54 @@ static void test_set_classify_modified_is_drift_with_reason(void **state)
 	assert_true(rule_set_classify(rs, RULE_MODIFIED, &o, &n, ATTR_ERROR, NULL, &v));
 	assert_string_equal(v.reason, "cannot read: Permission denied");
 	assert_int_equal(v.severity, RULE_LOW);
+}
+
+/* /dev/zero (c 1,5) replaced by /dev/mem (c 1,1): every built-in group
+ * checks the number, and the reason names it before anything but the type. */
+static void test_set_classify_device_number_is_checked_and_named(void **state)
+{
+	const struct rule_set *rs = *state;
+	static const char text[] = "rules:\n"
+				   "  - {id: checked, path: /a, check: [type, rdev]}\n"
+				   "  - {id: ignored, path: /b, ignore: [rdev]}\n";
+	struct rule_set *own = NULL;
+	struct rule_verdict v;
+	struct entry o = file("/etc/zero", S_IFCHR | 0666, 0), n = o;
+	struct diag d;
+
+	o.rdev = makedev(1, 5);
+	n.rdev = makedev(1, 1);
+	/* static (the default check) and perms have it. */
+	assert_true(rule_set_classify(rs, RULE_MODIFIED, &o, &n, ATTR_RDEV, NULL, &v));
+	assert_int_equal(v.class, RULE_DRIFT);
+	assert_int_equal(v.severity, RULE_HIGH);
+	assert_int_equal(v.attrs, ATTR_RDEV);
+	assert_string_equal(v.reason, "device number changed 1,5 -> 1,1");
+	assert_true(rule_set_classify(rs, RULE_MODIFIED, &o, &n,
+				      ATTR_RDEV | ATTR_MODE | ATTR_INODE | ATTR_CTIME, NULL, &v));
+	assert_int_equal(v.attrs, ATTR_RDEV | ATTR_MODE); /* static has no inode, no ctime */
+	assert_string_equal(v.reason, "device number changed 1,5 -> 1,1 (+1 more)");
+	o.key = n.key = "/srv/zero";
+	o.key_len = n.key_len = strlen(o.key);
+	assert_true(rule_set_classify(rs, RULE_MODIFIED, &o, &n, ATTR_RDEV, NULL, &v));
+	assert_int_equal(v.severity, RULE_LOW);
+	assert_int_equal(v.attrs, ATTR_RDEV);
+	/* The type says more. */
+	n.mode = S_IFBLK | 0666;
+	assert_true(rule_set_classify(rs, RULE_MODIFIED, &o, &n, ATTR_TYPE | ATTR_RDEV, NULL, &v));
+	assert_string_equal(v.reason, "type changed chardev -> blockdev (+1 more)");
+
+	/* `rdev` is a name of check and ignore lists. */
+	assert_int_equal(rule_set_load_buffer("own.yaml", text, strlen(text), NULL, NULL, &own, &d),
+			 0);
+	n.mode = o.mode;
+	o.key = n.key = "/a/zero";
+	o.key_len = n.key_len = strlen(o.key);
+	assert_true(rule_set_classify(own, RULE_MODIFIED, &o, &n, ATTR_RDEV | ATTR_MODE, NULL, &v));
+	assert_int_equal(v.attrs, ATTR_RDEV);
+	o.key = n.key = "/b/zero";
+	assert_false(rule_set_classify(own, RULE_MODIFIED, &o, &n, ATTR_RDEV, NULL, &v));
+	rule_set_free(own);
 }
 
 static void test_set_classify_expect_makes_expected(void **state)
@@ -638,6 +687,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_set_classify_ignores_what_the_policy_does_not_cover),
 		cmocka_unit_test(test_set_classify_modified_is_drift_with_reason),
+		cmocka_unit_test(test_set_classify_device_number_is_checked_and_named),
 		cmocka_unit_test(test_set_classify_expect_makes_expected),
 		cmocka_unit_test(test_set_classify_log_growth),
 		cmocka_unit_test(test_set_classify_added_and_removed),

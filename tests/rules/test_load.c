@@ -535,7 +535,8 @@ static void test_load_buffer_fills_defaults(void **state)
 	assert_int_equal(rule_severity(r1), RULE_MEDIUM);
 	assert_false(rule_magic(r1));
 	assert_int_equal(rule_attrs(r1), ATTR_TYPE | ATTR_MODE | ATTR_UID | ATTR_GID | ATTR_SIZE |
-						 ATTR_MTIME | ATTR_HASH | ATTR_TARGET | ATTR_ERROR);
+						 ATTR_MTIME | ATTR_HASH | ATTR_TARGET | ATTR_RDEV |
+						 ATTR_ERROR);
 
 	assert_non_null(r2);
 	assert_string_equal(rule_id(r2), "logs");
@@ -544,8 +545,8 @@ static void test_load_buffer_fills_defaults(void **state)
 	assert_int_equal(rule_severity(r2), RULE_LOW);
 	assert_true(rule_magic(r2));
 	/* grow needs the size and the inode; error is always checked. */
-	assert_int_equal(rule_attrs(r2), ATTR_TYPE | ATTR_MODE | ATTR_UID | ATTR_GID | ATTR_SIZE |
-						 ATTR_INODE | ATTR_ERROR);
+	assert_int_equal(rule_attrs(r2), ATTR_TYPE | ATTR_MODE | ATTR_UID | ATTR_GID | ATTR_RDEV |
+						 ATTR_SIZE | ATTR_INODE | ATTR_ERROR);
 	assert_string_equal(rule_set_source(rs), "t.yaml");
 	rule_set_free(rs);
 }
@@ -581,7 +582,7 @@ static void test_load_buffer_reads_scan_section_and_groups(void **state)
 	assert_non_null(r);
 	/* all + xattrs, minus mtime; error stays. */
 	assert_int_equal(rule_attrs(r), ATTR_TYPE | ATTR_MODE | ATTR_UID | ATTR_GID | ATTR_SIZE |
-						ATTR_INODE | ATTR_DEVICE | ATTR_NLINK |
+						ATTR_INODE | ATTR_DEVICE | ATTR_RDEV | ATTR_NLINK |
 						ATTR_TARGET | ATTR_HASH | ATTR_ERROR | ATTR_XATTRS);
 	rule_set_free(rs);
 }

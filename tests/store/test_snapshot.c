@@ -5,6 +5,7 @@
 #include <stdint.h>
 #include <cmocka.h>
 
+#include <sys/sysmacros.h>
 #include <time.h>
 
 #include <sqlite3.h>
@@ -240,6 +241,7 @@ static void test_snapshot_round_trip_keeps_every_field(void **state)
 		assert_true(e->ino == v[i].ino);
 		assert_true(e->dev == v[i].dev);
 		assert_true(e->nlink == v[i].nlink);
+		assert_true(e->rdev == 0);
 		if (v[i].target) {
 			assert_non_null(e->target);
 			assert_int_equal(e->target_len, v[i].target_len);
@@ -376,6 +378,9 @@ static void test_iter_next_damaged_optional_attributes_is_eproto(void **state)
 		"X'0102020461006200'", /* text with a NUL inside */
 		"X'0106030100020100'", /* fields out of order */
 		"X'01'",               /* no collected bits */
+		"X'0102070105'",       /* a device number without its bit */
+		"X'014007020500'",     /* a device number that does not fill its field */
+		"X'0140070185'",       /* a device number cut short */
 	};
 	struct entry e = entry_file("/a");
 	struct snap_iter *it = NULL;
@@ -404,6 +409,90 @@ static void test_iter_next_damaged_optional_attributes_is_eproto(void **state)
 				    "snapshot 'damaged': damaged optional attributes for '/a'");
 		snap_iter_free(it);
 	}
+}
+
+/*
+ * Device numbers: stored for character and block devices as they were
+ * (unknown included, 0,0 too); anything else reads back 0. A device row
+ * without one, as a drift before them wrote it, reads as unknown, through
+ * the iterator and the point lookup alike.
+ */
+static void test_snapshot_round_trip_keeps_device_numbers(void **state)
+{
+	struct fx *f = *state;
+	struct entry v[6];
+	const uint64_t want[6] = {
+		makedev(1, 5), makedev(4095, 1048575), ENTRY_RDEV_UNKNOWN, 0, makedev(10, 200), 0,
+	};
+	struct snap_iter *it = NULL;
+	struct snap_lookup *lk = NULL;
+	const struct entry *e;
+	struct diag d = { 0 };
+	sqlite3 *db = NULL;
+	int64_t id;
+
+	/* In key order. */
+	v[0] = entry_file("/dev/a");
+	v[0].mode = S_IFCHR | 0666;
+	v[1] = entry_file("/dev/b");
+	v[1].mode = S_IFBLK | 0660;
+	v[2] = entry_file("/dev/c");
+	v[2].mode = S_IFCHR | 0600;
+	v[3] = entry_file("/dev/d");
+	v[3].mode = S_IFCHR | 0600;
+	v[4] = entry_file("/dev/e"); /* beside optional attributes */
+	v[4].mode = S_IFCHR | 0620;
+	v[4].collected = ATTR_ACL | ATTR_SELINUX;
+	v[4].acl = "u::rw-,u:1000:rw-,g::-w-,m::rw-,o::---";
+	v[5] = entry_file("/f");
+	v[5].rdev = 77; /* not a device: not stored */
+	for (size_t i = 0; i < 5; i++)
+		v[i].rdev = want[i];
+
+	id = write_snapshot(f->st, SNAP_PURPOSE_SCAN, "devices", false, 0, v, 6, &d);
+	assert_true(id > 0);
+	assert_int_equal(snap_iter_new(f->st, id, ENTRY_FILE, NULL, 0, 0, &it, &d), 0);
+	for (size_t i = 0; i < 6; i++) {
+		assert_int_equal(snap_iter_next(it, &e, &d), 1);
+		assert_memory_equal(e->key, v[i].key, v[i].key_len);
+		assert_int_equal(e->mode, v[i].mode);
+		assert_true(e->rdev == want[i]);
+		assert_int_equal(e->collected, v[i].collected);
+	}
+	snap_iter_free(it);
+	it = NULL;
+
+	/* The row of /dev/e as a drift before device numbers wrote it: the
+	 * optional attributes only (ACL "u::rw-", no label); and /dev/a
+	 * without anything optional. */
+	assert_int_equal(sqlite3_open(f->t.db, &db), SQLITE_OK);
+	assert_int_equal(
+		sqlite3_exec(db,
+			     "UPDATE entry SET ext = NULL WHERE key = CAST('/dev/a' AS BLOB);"
+			     "UPDATE entry SET ext = X'010a0207753a3a72772d00'"
+			     " WHERE key = CAST('/dev/e' AS BLOB)",
+			     NULL, NULL, NULL),
+		SQLITE_OK);
+	sqlite3_close(db);
+	assert_int_equal(snap_iter_new(f->st, id, ENTRY_FILE, NULL, 0, 0, &it, &d), 0);
+	assert_int_equal(snap_iter_next(it, &e, &d), 1);
+	assert_true(e->rdev == ENTRY_RDEV_UNKNOWN);
+	for (size_t i = 1; i < 5; i++)
+		assert_int_equal(snap_iter_next(it, &e, &d), 1);
+	assert_true(e->rdev == ENTRY_RDEV_UNKNOWN);
+	assert_int_equal(e->collected, ATTR_ACL | ATTR_SELINUX);
+	assert_string_equal(e->acl, "u::rw-");
+	assert_null(e->selinux);
+	snap_iter_free(it);
+
+	assert_int_equal(snap_lookup_open(f->t.db, id, &lk, &d), 0);
+	assert_int_equal(snap_lookup_get(lk, ENTRY_FILE, "/dev/a", 6, &e, &d), 1);
+	assert_true(e->rdev == ENTRY_RDEV_UNKNOWN);
+	assert_int_equal(snap_lookup_get(lk, ENTRY_FILE, "/dev/b", 6, &e, &d), 1);
+	assert_true(e->rdev == makedev(4095, 1048575));
+	assert_int_equal(snap_lookup_get(lk, ENTRY_FILE, "/f", 2, &e, &d), 1);
+	assert_true(e->rdev == 0);
+	snap_lookup_free(lk);
 }
 
 static void test_snapshot_round_trip_empty_key(void **state)
@@ -1100,6 +1189,7 @@ int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		T(test_snapshot_round_trip_keeps_every_field),
+		T(test_snapshot_round_trip_keeps_device_numbers),
 		T(test_snapshot_round_trip_empty_key),
 		T(test_snapshot_without_policy_has_null_policy),
 		T(test_writer_begin_refuses_a_bad_policy_digest),
