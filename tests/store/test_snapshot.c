@@ -891,6 +891,49 @@ static void test_writer_dying_process_leaves_incomplete_and_baseline_intact(void
 	assert_int_equal(count_entries(f->st, base + 1), 0);
 }
 
+static void test_writer_finish_is_readable_before_the_commit(void **state)
+{
+	struct fx *f = *state;
+	struct entry e = entry_file("/a");
+	struct snap_new p = params(SNAP_PURPOSE_CHECK, NULL, false);
+	struct snap_writer *w = NULL;
+	struct snap_info info = { 0 }, again = { 0 };
+	struct snap_iter *it = NULL;
+	const struct entry *got = NULL;
+	struct diag d = { 0 };
+	bool complete = false;
+
+	assert_int_equal(snap_writer_begin(f->st, &p, &w, &d), 0);
+	assert_int_equal(snap_writer_add(w, &e, &d), 0);
+	assert_int_equal(snap_writer_finish(w, &info, &d), 0);
+	assert_true(info.complete);
+	assert_int_equal(strncmp(info.label, "check-", 6), 0);
+	assert_int_equal(info.entries, 1);
+	/* Complete, with its entries, on the writer's store before the commit. */
+	assert_int_equal(snap_iter_new(f->st, info.id, ENTRY_FILE, NULL, 0, 0, &it, &d), 0);
+	assert_int_equal(snap_iter_next(it, &got, &d), 1);
+	assert_int_equal(got->key_len, 2);
+	assert_memory_equal(got->key, "/a", 2);
+	snap_iter_free(it);
+	assert_int_equal(snap_writer_commit(w, &again, &d), 0);
+	assert_int_equal(again.id, info.id);
+	assert_string_equal(again.label, info.label);
+	assert_true(snap_exists(f->st, info.id, &complete));
+	assert_true(complete);
+	snap_info_release(&again);
+	snap_info_release(&info);
+
+	/* Finished, then aborted (the commit never came): all rolled back. */
+	assert_int_equal(snap_writer_begin(f->st, &p, &w, &d), 0);
+	assert_int_equal(snap_writer_add(w, &e, &d), 0);
+	assert_int_equal(snap_writer_finish(w, &info, &d), 0);
+	snap_writer_abort(w);
+	assert_true(snap_exists(f->st, info.id, &complete));
+	assert_false(complete);
+	assert_int_equal(count_entries(f->st, info.id), 0);
+	snap_info_release(&info);
+}
+
 static void test_writer_begin_second_writer_gets_ebusy(void **state)
 {
 	struct fx *f = *state;
@@ -1206,6 +1249,7 @@ int main(void)
 		T(test_writer_set_probes_refuses_bad_names_and_keeps_the_record),
 		T(test_writer_commit_check_labels_get_suffixes),
 		T(test_writer_abort_leaves_incomplete_without_entries),
+		T(test_writer_finish_is_readable_before_the_commit),
 		T(test_writer_dying_process_leaves_incomplete_and_baseline_intact),
 		T(test_writer_begin_second_writer_gets_ebusy),
 		T(test_reader_reads_while_a_writer_holds_the_lock),
