@@ -52,8 +52,9 @@ enum entry_flags {
 	ENTRY_CHANGED_WHILE_READ = 1 << 0, /**< content changed during hashing, twice */
 	/**
 	 * A regular file whose holes (unallocated ranges that read as zeros)
-	 * exceed the scanner's limit, 64 GiB: its content was not hashed
-	 * (hash_algo HASH_NONE, err 0), its metadata is recorded as usual.
+	 * exceeded 64 GiB: its content was not hashed (hash_algo HASH_NONE,
+	 * err 0). Set by drift before 0.2 only, found in old snapshots: such
+	 * files are now hashed in block form (scanner/hash.h).
 	 */
 	ENTRY_NOT_HASHED_TOO_SPARSE = 1 << 1,
 	/**

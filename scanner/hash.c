@@ -21,19 +21,13 @@
  *    holes are never read. A second fstat after reading, compared with the
  *    first (size, mtime, ctime, link count) and with the byte count, tells
  *    whether the file changed under us.
- *  - The holes limit: zeros cost as much as data (XXH3 ~30 GB/s, SHA-256
- *    ~1.8 GB/s), and a file of 1 EiB of holes costs nothing to create, so
- *    a file with more than h->holes_max bytes of holes (SCAN_HASH_HOLES_MAX,
- *    64 GiB) is not hashed (HASH_TOO_SPARSE, then
- *    ENTRY_NOT_HASHED_TOO_SPARSE), whatever the algorithm. The rule
- *    is checked twice: before reading, on the allocation (st_size minus
- *    512 * st_blocks, a lower bound of the holes since st_blocks also
- *    counts metadata blocks: no data is read when it is already over),
- *    and while reading, on the holes SEEK_HOLE actually reports. Both
- *    depend only on the file, so a file that did not change gets the same
- *    verdict in every scan. Every 64 KiB of zeros and every read also
- *    checks the stop flag, so a stop request ends even a long file within
- *    microseconds.
+ *  - feed_blocks(): files larger than h->blocks_min (SCAN_HASH_BLOCKS_MIN,
+ *    64 GiB) are hashed in block form (scanner/hash.h): the non-zero 4 KiB
+ *    blocks of the data extents with their offsets, so holes cost nothing
+ *    however large (zeros cost as much as data, and 1 EiB of holes costs
+ *    nothing to create). Which form a file gets depends on its size alone.
+ *    Every 64 KiB of zeros and every read checks the stop flag, so a stop
+ *    request ends even a long file within microseconds.
  *  - Opening may find something else than the regular file looked up: a
  *    symlink (ELOOP), a socket or device (ENXIO, ENODEV), nothing (ENOENT).
  *    That is reported as HASH_UNOPENED and the retry policy looks the name
@@ -75,11 +69,7 @@ enum hash_outcome {
 	HASH_CHANGED = 1,    /* digest computed, but size/mtime/ctime/bytes moved */
 	HASH_SWAPPED = 2,    /* the name now designates another file, or not a regular file */
 	HASH_UNOPENED = 3,   /* open failed as if it were no longer a regular file: see errno */
-	HASH_TOO_SPARSE = 4, /* more than h->holes_max bytes of holes: not hashed */
 };
-
-/* feed_sparse(): the holes exceed h->holes_max. Never an errno of read() or lseek(). */
-#define FEED_TOO_SPARSE (-EFBIG)
 
 /* Fed for holes of sparse files; 64 KiB of zeros costs ~2 us of XXH3 per call. */
 static const unsigned char zeros[64 * 1024];
@@ -125,7 +115,7 @@ int scan_hasher_init(struct scan_hasher *h, enum hash_algo algo, size_t buf_size
 	if (!h->buf)
 		goto fail;
 	h->buf_size = buf_size;
-	h->holes_max = SCAN_HASH_HOLES_MAX;
+	h->blocks_min = SCAN_HASH_BLOCKS_MIN;
 	return 0;
 fail:
 	scan_hasher_release(h);
@@ -261,13 +251,12 @@ static int feed_zeros(struct scan_hasher *h, uint64_t n)
 
 /*
  * Feed the logical content of a sparse file of @size bytes: zeros for the
- * holes, read() for the data extents. Returns the logical bytes fed,
- * FEED_TOO_SPARSE once the holes exceed h->holes_max, or -errno. Falls back
- * to plain reading where SEEK_DATA is not supported.
+ * holes, read() for the data extents. Returns the logical bytes fed or
+ * -errno. Falls back to plain reading where SEEK_DATA is not supported.
  */
 static int64_t feed_sparse(struct scan_hasher *h, int fd, uint64_t size)
 {
-	uint64_t off = 0, holes = 0;
+	uint64_t off = 0;
 	int64_t r;
 
 	while (off < size) {
@@ -289,9 +278,6 @@ static int64_t feed_sparse(struct scan_hasher *h, int fd, uint64_t size)
 		}
 		if ((uint64_t)data > size)
 			data = (int64_t)size; /* grew meanwhile: the final fstat notices */
-		holes += (uint64_t)data - off;
-		if (holes > h->holes_max)
-			return FEED_TOO_SPARSE;
 		r = feed_zeros(h, (uint64_t)data - off);
 		if (r < 0)
 			return r;
@@ -318,6 +304,121 @@ static int64_t feed_sparse(struct scan_hasher *h, int fd, uint64_t size)
 	return (int64_t)off;
 }
 
+/* read() until @want bytes or the end of the file. Returns the bytes read or -errno. */
+static int64_t read_full(int fd, unsigned char *buf, size_t want)
+{
+	size_t got = 0;
+
+	while (got < want) {
+		ssize_t n = scan_sys_read(fd, buf + got, want - got);
+
+		if (n < 0)
+			return n;
+		if (n == 0)
+			break;
+		got += (size_t)n;
+	}
+	return (int64_t)got;
+}
+
+static void put_le64(unsigned char out[8], uint64_t v)
+{
+	for (int i = 0; i < 8; i++)
+		out[i] = (unsigned char)(v >> (8 * i));
+}
+
+/*
+ * Feed @n bytes read at offset @at (a multiple of SCAN_HASH_BLOCK) in block
+ * form: each block that is not all zeros, after its offset. 0 or -EIO.
+ */
+static int feed_block_run(struct scan_hasher *h, const unsigned char *p, size_t n, uint64_t at)
+{
+	for (size_t i = 0; i < n; i += SCAN_HASH_BLOCK) {
+		size_t k = n - i < SCAN_HASH_BLOCK ? n - i : SCAN_HASH_BLOCK;
+		unsigned char off[8];
+
+		if (!memcmp(p + i, zeros, k))
+			continue; /* a zero block is a hole: the same digest */
+		put_le64(off, at + i);
+		if (digest_update(h, off, sizeof(off)) < 0 || digest_update(h, p + i, k) < 0)
+			return -EIO;
+	}
+	return 0;
+}
+
+/*
+ * Feed a file of @size bytes in block form (scanner/hash.h): a header, then
+ * the non-zero blocks of its data extents, found with SEEK_DATA/SEEK_HOLE
+ * (every block is read where they are not supported). Holes are skipped,
+ * never fed. Returns the logical bytes covered (@size unless the file
+ * shrank meanwhile) or -errno.
+ */
+static int64_t feed_blocks(struct scan_hasher *h, int fd, uint64_t size)
+{
+	static const char magic[] = "drift-blocks-v1\n";
+	const size_t chunk = h->buf_size - h->buf_size % SCAN_HASH_BLOCK;
+	unsigned char le[8];
+	uint64_t off = 0;
+	bool seek = true;
+	int64_t r;
+
+	put_le64(le, size);
+	if (digest_update(h, magic, sizeof(magic) - 1) < 0 || digest_update(h, le, sizeof(le)) < 0)
+		return -EIO;
+	if (chunk == 0)
+		return -EINVAL;
+	while (off < size) {
+		int64_t data = seek ? scan_sys_lseek(fd, (int64_t)off, SEEK_DATA) : (int64_t)off;
+		int64_t hole;
+
+		if (data == -ENXIO) {
+			progress_add(h, size - off);
+			return (int64_t)size; /* only a hole up to the end */
+		}
+		if (data == -EINVAL || data == -EOPNOTSUPP) {
+			seek = false; /* no SEEK_DATA here: read every block */
+			data = (int64_t)off;
+		} else if (data < 0) {
+			return data;
+		}
+		if ((uint64_t)data >= size)
+			break; /* grew meanwhile: the final fstat notices */
+		data -= data % (int64_t)SCAN_HASH_BLOCK; /* blocks start at multiples of 4096 */
+		if ((uint64_t)data < off)
+			data = (int64_t)off;
+		hole = seek ? scan_sys_lseek(fd, data, SEEK_HOLE) : (int64_t)size;
+		if (hole < 0)
+			return hole;
+		if ((uint64_t)hole > size || hole <= data)
+			hole = (int64_t)size;
+		progress_add(h, (uint64_t)data - off);
+		r = scan_sys_lseek(fd, data, SEEK_SET);
+		if (r < 0)
+			return r;
+		off = (uint64_t)data;
+		while (off < (uint64_t)hole) {
+			uint64_t left = (uint64_t)hole - off;
+			size_t want = left < chunk ? (size_t)left : chunk;
+
+			if (stop_requested(h))
+				return -ECANCELED;
+			/* Whole blocks: round up, the next extent starts on a block anyway. */
+			if (want % SCAN_HASH_BLOCK && want + SCAN_HASH_BLOCK - want % SCAN_HASH_BLOCK <= chunk)
+				want += SCAN_HASH_BLOCK - want % SCAN_HASH_BLOCK;
+			r = read_full(fd, h->buf, want);
+			if (r < 0)
+				return r;
+			if (feed_block_run(h, h->buf, (size_t)r, off) < 0)
+				return -EIO;
+			progress_add(h, (uint64_t)r);
+			off += (uint64_t)r;
+			if ((size_t)r < want)
+				return (int64_t)off; /* the end came early: shrank meanwhile */
+		}
+	}
+	return (int64_t)(off < size ? size : off);
+}
+
 static bool stat_moved(const struct stat *a, const struct stat *b)
 {
 	return a->st_size != b->st_size || a->st_mtim.tv_sec != b->st_mtim.tv_sec ||
@@ -328,8 +429,7 @@ static bool stat_moved(const struct stat *a, const struct stat *b)
 /*
  * One attempt at hashing @name, expected to be the regular file *walked.
  * Returns enum hash_outcome (with *ret_after and @digest filled for STABLE
- * and CHANGED, *ret_after for TOO_SPARSE, *ret_open_err for UNOPENED) or
- * -errno.
+ * and CHANGED, *ret_open_err for UNOPENED) or -errno.
  */
 static int hash_once(struct scan_hasher *h, int dirfd, const char *name, const struct stat *walked,
 		     struct stat *ret_after, unsigned char digest[ENTRY_HASH_MAX], int *ret_fd,
@@ -401,24 +501,16 @@ static int hash_once(struct scan_hasher *h, int dirfd, const char *name, const s
 	} else {
 		uint64_t allocated = (uint64_t)before.st_blocks * 512;
 
-		if (allocated < size && size - allocated > h->holes_max) {
-			*ret_after = before; /* over the limit before reading anything */
-			r = HASH_TOO_SPARSE;
-			goto out_close;
-		}
 		(void)posix_fadvise(fd, 0, 0, POSIX_FADV_SEQUENTIAL);
 		r = digest_reset(h);
 		if (r < 0)
 			goto out_close;
-		if (allocated < size)
+		if (size > h->blocks_min)
+			total = feed_blocks(h, fd, size);
+		else if (allocated < size)
 			total = feed_sparse(h, fd, size);
 		else
 			total = feed_read(h, fd, UINT64_MAX);
-		if (total == FEED_TOO_SPARSE) {
-			*ret_after = before;
-			r = HASH_TOO_SPARSE;
-			goto out_close;
-		}
 		if (total < 0) {
 			r = (int)total;
 			goto out_close;
@@ -471,11 +563,6 @@ int scan_hasher_entry_keep(struct scan_hasher *h, int dirfd, const char *name, s
 			close(fd); /* not the final read: retried below */
 		if (r < 0) {
 			e->err = -r;
-			return 0;
-		}
-		if (r == HASH_TOO_SPARSE) {
-			*st = after;
-			e->flags |= ENTRY_NOT_HASHED_TOO_SPARSE;
 			return 0;
 		}
 		if (r == HASH_UNOPENED) {
@@ -560,8 +647,6 @@ int scan_hash_file(int dirfd, const char *name, enum hash_algo algo, struct entr
 		return r;
 	if (tmp.err)
 		return -tmp.err;
-	if (tmp.flags & ENTRY_NOT_HASHED_TOO_SPARSE)
-		return -EFBIG;
 	if (tmp.hash_algo == HASH_NONE)
 		return -EAGAIN; /* swapped for another file twice while we looked */
 

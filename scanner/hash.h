@@ -23,15 +23,30 @@ struct evp_md_st;
 #define SCAN_HASH_BUF_SIZE ((size_t)1 << 17)
 
 /**
- * Default of scan_hasher.holes_max: a regular file with more than 64 GiB of
- * holes is not hashed (ENTRY_NOT_HASHED_TOO_SPARSE). XXH3 has no shortcut
- * for runs of zeros, so every hole byte costs as much as a byte read from
- * the page cache (about 30 GB/s): 64 GiB is 2 to 3 seconds of one core,
- * while a 1 EiB file on tmpfs (free to create) would be a year. SHA-256
- * (about 1.8 GB/s with SHA-NI) takes about 36 s for the same 64 GiB; the
- * limit is the same, so that the verdict does not depend on the algorithm.
+ * Default of scan_hasher.blocks_min: a regular file larger than 64 GiB is
+ * hashed in block form, every other file as its plain content (the digest
+ * `xxhsum -H2` or `sha256sum` prints).
+ *
+ * The plain digest of a sparse file feeds its holes as zeros, and neither
+ * algorithm has a shortcut for zeros: every hole byte costs as much as a
+ * byte read from the page cache (XXH3 about 30 GB/s, SHA-256 about 1.8
+ * GB/s), and a 1 EiB file on tmpfs is free to create. The block form
+ * costs only the data: the digest of
+ *
+ *     "drift-blocks-v1\n", le64(size), then for each 4 KiB block at
+ *     offset o (a multiple of 4096) whose bytes are not all zero, in
+ *     order: le64(o), the block's bytes (the last one may be shorter)
+ *
+ * found with SEEK_DATA/SEEK_HOLE, so holes are never fed. A zero block
+ * and a hole give the same digest, so the form depends on the content
+ * and the size alone, never on how the file is laid out on disk, and any
+ * change to the data, wherever it is, changes it. A 1 TiB file with a few
+ * data extents takes milliseconds.
  */
-#define SCAN_HASH_HOLES_MAX ((uint64_t)64 << 30)
+#define SCAN_HASH_BLOCKS_MIN ((uint64_t)64 << 30)
+
+/** The block size of the block form. */
+#define SCAN_HASH_BLOCK ((size_t)4096)
 
 /**
  * The per-thread hashing context. Each walker thread owns one for its whole
@@ -46,7 +61,7 @@ struct scan_hasher {
 	size_t buf_size;
 	_Atomic uint64_t *progress; /**< borrowed, may be NULL: += logical bytes fed, relaxed */
 	const atomic_bool *stop;    /**< borrowed, may be NULL: abandon the file when set */
-	uint64_t holes_max;         /**< hole bytes beyond which a file is not hashed */
+	uint64_t blocks_min; /**< files larger than this are hashed in block form */
 };
 
 /** Digest length of @algo in bytes: 16 (XXH3-128), 32 (SHA-256), 0 for anything else. */
@@ -79,9 +94,6 @@ void scan_hasher_release(struct scan_hasher *h);
  *    is that of the last read and *st the newest stat.
  *  - 0, e->err set, no hash: open or read failed (ENOENT: the file vanished
  *    while it was read); *st keeps the last known attributes.
- *  - 0, ENTRY_NOT_HASHED_TOO_SPARSE in e->flags, no hash: the file has more
- *    than h->holes_max bytes of holes (see SCAN_HASH_HOLES_MAX); *st is
- *    the stat of the opened file.
  *  - SCAN_HASH_RETYPE: the name turned out to be something else (a
  *    symlink, a FIFO...): the file read was another one, or opening it
  *    failed with ELOOP, ENXIO, ENODEV or ENOENT, and a new lookup found

@@ -48,11 +48,11 @@ struct diag;
  * path is hashed); a file whose size, mtime or ctime moved while it was read
  * is read once more, and flagged ENTRY_CHANGED_WHILE_READ if it moved again;
  * paths longer than PATH_MAX work (syscalls only ever see one component).
- * A regular file with more than 64 GiB of holes (SCAN_HASH_HOLES_MAX in
- * scanner/hash.h) is recorded with its metadata but not hashed, flagged
- * ENTRY_NOT_HASHED_TOO_SPARSE: hashing holes costs as much as reading data,
- * and a 1 EiB sparse file costs nothing to create. A stop request (visit or
- * tick) ends the hashing of any file within 64 KiB of input.
+ * A regular file larger than 64 GiB (SCAN_HASH_BLOCKS_MIN in scanner/hash.h)
+ * is hashed in block form, its non-zero 4 KiB blocks with their offsets,
+ * so that its holes cost nothing: a 1 EiB sparse file costs nothing to
+ * create, and feeding its holes as zeros would take years. A stop request
+ * (visit or tick) ends the hashing of any file within 64 KiB of input.
  * The worker threads block every signal, so SIGINT reaches the thread that
  * called scan_walk(). See walk.c for the design.
  */
@@ -264,14 +264,14 @@ int scan_root_resolve(const char *root, char **ret_path, struct diag *reterr);
  * tests and for later verification commands. Returns 0 and fills @ret_entry's
  * hash fields (hash_algo, hash_len, hash; the digest is the bytes the usual
  * tool prints in hex: the 16 canonical big-endian bytes of `xxhsum -H2`
- * for HASH_XXH3_128, the 32 bytes of `sha256sum` for HASH_SHA256), and ORs
+ * for HASH_XXH3_128, the 32 bytes of `sha256sum` for HASH_SHA256; for a
+ * file larger than 64 GiB, the block form of scanner/hash.h), and ORs
  * ENTRY_CHANGED_WHILE_READ into ret_entry->flags if the file kept changing
  * while it was read. On failure @ret_entry is untouched and the return is
  * -ELOOP (a symlink: never followed), -EINVAL (not a regular file, or
  * HASH_NONE), -EOPNOTSUPP (an algorithm other than HASH_XXH3_128 and
  * HASH_SHA256), -EIO (OpenSSL failed), -EAGAIN (the name kept designating
- * other files), -EFBIG (more than 64 GiB of holes: the walker records such
- * a file unhashed, with ENTRY_NOT_HASHED_TOO_SPARSE), or the errno of
+ * other files), or the errno of
  * fstatat/open/read (-ENOENT...).
  * Single-threaded helper: allocates its own buffer.
  */

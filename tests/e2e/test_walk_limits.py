@@ -128,5 +128,43 @@ class DeepNesting(DriftCase):
         self.assertIn(b"'max_path' must be a number of bytes from 4096", p.stderr + p.stdout)
 
 
+class SparseFiles(DriftCase):
+
+    def make_sparse(self, rel, size, at, data):
+        p = self.path(rel)
+        os.makedirs(os.path.dirname(p), exist_ok=True)
+        with open(p, "wb") as f:
+            try:
+                f.truncate(size)
+            except OSError:
+                self.skipTest("no files of %d bytes on this filesystem" % size)
+            f.seek(at)
+            f.write(data)
+        if os.stat(p).st_blocks * 512 >= size:
+            self.skipTest("no holes on this filesystem")
+        return p
+
+    def test_data_change_in_terabyte_sparse_file_is_seen(self):
+        # A file of 1 TiB of holes was stored unhashed: a change to its data
+        # with the mtime put back went unseen, even with --hash sha256.
+        for algo in ("xxh3-128", "sha256"):
+            with self.subTest(algo=algo):
+                p = self.make_sparse("img/disk.img", 1 << 40, 7 << 30, b"boot sector" * 100)
+                self.drift("init", "-q", "--force", "--hash", algo, self.root, code=CLEAN)
+                self.drift("check", self.root, code=CLEAN)
+                st = os.stat(p)
+                with open(p, "r+b") as f:
+                    f.seek((7 << 30) + 5)
+                    f.write(b"X")
+                os.utime(p, ns=(st.st_atime_ns, st.st_mtime_ns))
+                doc, _ = self.check_json(self.root, code=MODIFIED)
+                self.assertEqual(len(doc["deviations"]), 1)
+                d = doc["deviations"][0]
+                self.assertEqual(d["path"], p)
+                self.assertIn("hash", d["attributes"])
+                self.assertNotIn("mtime", d["attributes"])
+                self.assertNotIn("size", d["attributes"])
+
+
 if __name__ == "__main__":
     run_tap(__name__)

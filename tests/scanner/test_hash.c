@@ -412,50 +412,177 @@ static void test_hasher_entry_stop_ends_hashing_of_holes(void **state)
 	scan_hasher_release(&h);
 }
 
-static void test_hasher_entry_leaves_too_sparse_file_unhashed(void **state)
+/* Overwrite one byte of @name at @at. */
+static void fd_write_byte(struct fixture *fx, const char *name, off_t at, uint8_t v)
 {
-	struct fixture *fx = *state;
-	const uint64_t max = 1 << 20;
-	struct scan_hasher h;
-	struct entry at = { 0 }, over = { 0 };
-	struct stat st_at, st_over;
-	int r;
+	int fd = openat(fx->dirfd, name, O_WRONLY | O_CLOEXEC);
 
-	/* Holes of exactly holes_max bytes are hashed; one block more and they are not. */
-	r = make_sparse(fx, "at", max + 4096, max, 4096);
-	assert_true(r >= -1);
-	if (r < 0)
-		skip();
-	assert_int_equal(make_sparse(fx, "over", max + 8192, max + 4096, 4096), 0);
-	assert_int_equal(fstatat(fx->dirfd, "at", &st_at, AT_SYMLINK_NOFOLLOW), 0);
-	assert_int_equal(fstatat(fx->dirfd, "over", &st_over, AT_SYMLINK_NOFOLLOW), 0);
+	assert_true(fd >= 0);
+	assert_int_equal(pwrite(fd, &v, 1, at), 1);
+	assert_int_equal(close(fd), 0);
+}
+
+/*
+ * The block form of scanner/hash.h, built independently in memory: the
+ * header, then (le64 offset, bytes) of each 4 KiB block of @mem that is
+ * not all zeros. Returns its XXH3-128 in canonical bytes.
+ */
+static void reference_blocks(const uint8_t *mem, uint64_t size, uint8_t out[16])
+{
+	static const uint8_t zero[4096];
+	XXH3_state_t *st = XXH3_createState();
+	XXH128_canonical_t c;
+	uint8_t le[8];
+
+	assert_non_null(st);
+	XXH3_128bits_reset(st);
+	XXH3_128bits_update(st, "drift-blocks-v1\n", 16);
+	for (int i = 0; i < 8; i++)
+		le[i] = (uint8_t)(size >> (8 * i));
+	XXH3_128bits_update(st, le, 8);
+	for (uint64_t o = 0; o < size; o += 4096) {
+		size_t k = size - o < 4096 ? (size_t)(size - o) : 4096;
+
+		if (!memcmp(mem + o, zero, k))
+			continue;
+		for (int i = 0; i < 8; i++)
+			le[i] = (uint8_t)(o >> (8 * i));
+		XXH3_128bits_update(st, le, 8);
+		XXH3_128bits_update(st, mem + o, k);
+	}
+	XXH128_canonicalFromHash(&c, XXH3_128bits_digest(st));
+	memcpy(out, c.digest, 16);
+	XXH3_freeState(st);
+}
+
+/* Hash @name with a hasher whose block-form threshold is @blocks_min. */
+static void hash_with_blocks_min(struct fixture *fx, const char *name, uint64_t blocks_min,
+				 struct entry *ret)
+{
+	struct scan_hasher h;
+	struct stat st;
+
+	assert_int_equal(fstatat(fx->dirfd, name, &st, AT_SYMLINK_NOFOLLOW), 0);
 	assert_int_equal(scan_hasher_init(&h, HASH_XXH3_128, 64 << 10), 0);
-	assert_int_equal(h.holes_max, SCAN_HASH_HOLES_MAX);
-	h.holes_max = max;
-	assert_int_equal(scan_hasher_entry(&h, fx->dirfd, "at", &st_at, &at), 0);
-	assert_int_equal(at.hash_algo, HASH_XXH3_128);
-	assert_int_equal(at.flags, 0);
-	assert_int_equal(scan_hasher_entry(&h, fx->dirfd, "over", &st_over, &over), 0);
-	assert_int_equal(over.hash_algo, HASH_NONE);
-	assert_int_equal(over.err, 0);
-	assert_int_equal(over.flags, ENTRY_NOT_HASHED_TOO_SPARSE);
-	assert_int_equal(st_over.st_size, max + 8192);
+	assert_int_equal(h.blocks_min, SCAN_HASH_BLOCKS_MIN);
+	h.blocks_min = blocks_min;
+	memset(ret, 0, sizeof(*ret));
+	assert_int_equal(scan_hasher_entry(&h, fx->dirfd, name, &st, ret), 0);
 	scan_hasher_release(&h);
 }
 
-static void test_hash_file_refuses_terabyte_of_holes_at_once(void **state)
+/*
+ * Above blocks_min a file is hashed in block form: the same digest for a
+ * sparse file and a dense one with the same bytes (zero blocks and holes
+ * alike), and a different one for any change to the data or its place.
+ * It used to be left unhashed beyond 64 GiB of holes, so a change to its
+ * data with the mtime put back went unseen.
+ */
+static void test_hasher_block_form_covers_data_not_layout(void **state)
 {
 	struct fixture *fx = *state;
-	struct entry e;
-	int r = make_sparse(fx, "tera", (uint64_t)1 << 40, 12345, 100);
+	const uint64_t size = (3 << 20) + 123, min = 1 << 20;
+	const off_t at[] = { 5, (1 << 20) + 4000, (2 << 20) + 8192, (off_t)size - 50 };
+	uint8_t *mem = calloc(1, size), want[16];
+	struct entry sparse, dense, moved, changed, plain;
+	int fd;
+
+	assert_non_null(mem);
+	fd = openat(fx->dirfd, "sparse", O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+	assert_true(fd >= 0);
+	assert_int_equal(ftruncate(fd, (off_t)size), 0);
+	for (size_t i = 0; i < sizeof(at) / sizeof(at[0]); i++) {
+		uint8_t bytes[50];
+
+		tree_fill(bytes, sizeof(bytes), (uint32_t)i + 3);
+		memcpy(mem + at[i], bytes, sizeof(bytes));
+		assert_int_equal(pwrite(fd, bytes, sizeof(bytes), at[i]), (ssize_t)sizeof(bytes));
+	}
+	assert_int_equal(close(fd), 0);
+	assert_int_equal(tree_write(fx->dirfd, "dense", mem, size), 0);
+	reference_blocks(mem, size, want);
+
+	hash_with_blocks_min(fx, "sparse", min, &sparse);
+	hash_with_blocks_min(fx, "dense", min, &dense);
+	assert_int_equal(sparse.hash_algo, HASH_XXH3_128);
+	assert_memory_equal(sparse.hash, want, 16);
+	assert_memory_equal(dense.hash, want, 16);
+	assert_int_equal(sparse.flags, 0);
+	assert_int_equal(sparse.err, 0);
+
+	/* One byte of data changed, in place: another digest. */
+	mem[at[2] + 10] ^= 1;
+	assert_int_equal(tree_write(fx->dirfd, "changed", mem, size), 0);
+	hash_with_blocks_min(fx, "changed", min, &changed);
+	assert_memory_not_equal(changed.hash, want, 16);
+	reference_blocks(mem, size, want);
+	assert_memory_equal(changed.hash, want, 16);
+	mem[at[2] + 10] ^= 1;
+
+	/* The same bytes one block further on: another digest. */
+	memmove(mem + at[1] + 4096, mem + at[1], 50);
+	memset(mem + at[1], 0, 50);
+	assert_int_equal(tree_write(fx->dirfd, "moved", mem, size), 0);
+	hash_with_blocks_min(fx, "moved", min, &moved);
+	assert_memory_not_equal(moved.hash, sparse.hash, 16);
+
+	/* At or below the threshold, the plain digest of the content, as before. */
+	memmove(mem + at[1], mem + at[1] + 4096, 50);
+	memset(mem + at[1] + 4096, 0, 50);
+	hash_with_blocks_min(fx, "dense", size, &plain);
+	reference(mem, size, want);
+	assert_memory_equal(plain.hash, want, 16);
+	free(mem);
+}
+
+/*
+ * A 1 TiB file of holes with 100 bytes of data is hashed, in block form:
+ * feeding its holes as zeros would take half a minute, the blocks take
+ * microseconds. A change to its data changes the digest.
+ */
+static void test_hash_file_hashes_terabyte_of_holes_by_its_data(void **state)
+{
+	struct fixture *fx = *state;
+	const uint64_t size = (uint64_t)1 << 40;
+	uint8_t block[100], want[16], hdr[8];
+	struct entry e = { 0 }, again = { 0 };
+	XXH3_state_t *st;
+	XXH128_canonical_t c;
+	int r = make_sparse(fx, "tera", size, 12345, sizeof(block));
 
 	assert_true(r >= -1);
 	if (r < 0)
 		skip(); /* no holes, or no 1 TiB files here */
-	memset(&e, 0x5a, sizeof(e));
-	/* Feeding 1 TiB of zeros would take half a minute; the limit refuses it up front. */
-	assert_int_equal(scan_hash_file(fx->dirfd, "tera", HASH_XXH3_128, &e), -EFBIG);
-	assert_untouched(&e);
+	assert_int_equal(scan_hash_file(fx->dirfd, "tera", HASH_XXH3_128, &e), 0);
+	assert_int_equal(e.hash_algo, HASH_XXH3_128);
+
+	/* The reference: the header, then the one non-zero block, at offset 12288. */
+	tree_fill(block, sizeof(block), 11);
+	st = XXH3_createState();
+	assert_non_null(st);
+	XXH3_128bits_reset(st);
+	XXH3_128bits_update(st, "drift-blocks-v1\n", 16);
+	for (int i = 0; i < 8; i++)
+		hdr[i] = (uint8_t)(size >> (8 * i));
+	XXH3_128bits_update(st, hdr, 8);
+	for (int i = 0; i < 8; i++)
+		hdr[i] = (uint8_t)((uint64_t)12288 >> (8 * i));
+	XXH3_128bits_update(st, hdr, 8);
+	{
+		uint8_t blk[4096] = { 0 };
+
+		memcpy(blk + (12345 - 12288), block, sizeof(block));
+		XXH3_128bits_update(st, blk, sizeof(blk));
+	}
+	XXH128_canonicalFromHash(&c, XXH3_128bits_digest(st));
+	memcpy(want, c.digest, 16);
+	XXH3_freeState(st);
+	assert_memory_equal(e.hash, want, 16);
+
+	/* Its data changed, its size and layout not: another digest. */
+	fd_write_byte(fx, "tera", 12345 + 50, 0xff);
+	assert_int_equal(scan_hash_file(fx->dirfd, "tera", HASH_XXH3_128, &again), 0);
+	assert_memory_not_equal(again.hash, e.hash, 16);
 }
 
 int main(void)
@@ -476,8 +603,8 @@ int main(void)
 		T(test_hash_file_sha256_sparse_equals_dense),
 		T(test_hasher_init_rejects_unknown_algorithm),
 		T(test_hasher_entry_stop_ends_hashing_of_holes),
-		T(test_hasher_entry_leaves_too_sparse_file_unhashed),
-		T(test_hash_file_refuses_terabyte_of_holes_at_once),
+		T(test_hasher_block_form_covers_data_not_layout),
+		T(test_hash_file_hashes_terabyte_of_holes_by_its_data),
 	};
 #undef T
 	return cmocka_run_group_tests_name("scanner/hash", tests, NULL, NULL);
