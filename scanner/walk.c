@@ -808,6 +808,7 @@ static void entry_fill_stat(struct entry *e, const struct stat *st)
 	e->ino = st->st_ino;
 	e->dev = st->st_dev;
 	e->nlink = st->st_nlink;
+	e->rdev = (S_ISCHR(st->st_mode) || S_ISBLK(st->st_mode)) ? st->st_rdev : 0;
 }
 
 /* readlinkat() the whole target, whatever st_size claims. Sets e->target or e->err. */
