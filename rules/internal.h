@@ -50,7 +50,7 @@ struct rule_bucket {
 	size_t len;
 	uint64_t hash;
 	uint32_t *ids;
-	size_t n;
+	size_t n, alloc;
 };
 
 struct rule_index {

@@ -45,6 +45,9 @@
 #define MAX_PATH_MIN     4096     /* scan.max_path: PATH_MAX at least */
 #define MAX_PATH_MAX     16777216 /* and at most 16 MiB */
 
+/* Group names tried for "did you mean", over a whole policy. */
+#define SUGGEST_BUDGET 100000
+
 /* Every group has rdev beside type: a device's number is what it opens, as
  * much a part of what it is as its type (and 0 for anything but a device). */
 const struct rule_builtin_group rule_builtin_groups[] = {
@@ -78,11 +81,69 @@ uint32_t rule_attr_parse(const char *name)
 	return 0;
 }
 
+/* ---- a table of names ---- */
+
+/*
+ * Names (borrowed) to numbers, by open addressing: what was a linear
+ * search per name, and so quadratic over a policy, is one probe or two.
+ * A policy of 100,000 rules or groups loads in time proportional to it.
+ */
+struct name_slot {
+	const char *name; /* NULL: an empty slot */
+	size_t value;
+};
+
+struct name_table {
+	struct name_slot *slots;
+	size_t mask; /* slots - 1: a power of two, at least twice the names */
+};
+
+static uint64_t name_hash(const char *s)
+{
+	uint64_t h = UINT64_C(0xcbf29ce484222325);
+
+	for (; *s; s++)
+		h = (h ^ (unsigned char)*s) * UINT64_C(0x100000001b3);
+	return h;
+}
+
+/* Room for @n names. Returns 0 or -ENOMEM. */
+static int name_table_init(struct name_table *t, size_t n)
+{
+	size_t nslots = 16;
+
+	while (nslots < 2 * n)
+		nslots *= 2;
+	t->slots = calloc(nslots, sizeof(*t->slots));
+	if (!t->slots)
+		return -ENOMEM;
+	t->mask = nslots - 1;
+	return 0;
+}
+
+static void name_table_release(struct name_table *t)
+{
+	free(t->slots);
+	t->slots = NULL;
+	t->mask = 0;
+}
+
+/* The slot of @name: its own, or the empty one where it would go. NULL for no table. */
+static struct name_slot *name_table_slot(const struct name_table *t, const char *name)
+{
+	if (!t->slots)
+		return NULL;
+	for (size_t i = name_hash(name) & t->mask;; i = (i + 1) & t->mask)
+		if (!t->slots[i].name || !strcmp(t->slots[i].name, name))
+			return &t->slots[i];
+}
+
 /* ---- the loader's state and problems ---- */
 
 struct problem {
 	struct diag d;
 	size_t seq;
+	char *key; /* owned: "line:col:message", for problem_seen() */
 };
 
 enum group_state { GROUP_NEW, GROUP_VISITING, GROUP_DONE };
@@ -104,6 +165,9 @@ struct loader {
 	size_t nproblems, aproblems;
 	struct group *groups;
 	size_t ngroups;
+	struct name_table group_names; /* name -> index in groups */
+	struct name_table seen;        /* problems already reported: see problem() */
+	size_t suggest_budget;         /* group names left to try for "did you mean" */
 	const char *stack[GROUP_STACK_MAX];
 	size_t depth;
 	bool probes_given;   /* scan.probes was in the policy */
@@ -111,6 +175,54 @@ struct loader {
 	bool unowned_xgiven; /* packages.unowned_exclude was */
 	int err;             /* -ENOMEM, sticky */
 };
+
+/*
+ * Whether the problem just formatted in ld->problems[ld->nproblems] was
+ * reported before: same message, same place. That happens when YAML
+ * aliases (`*name`) use one node in many places: a faulty anchored node
+ * referred to 100,000 times is one problem, not 100,000. The table holds
+ * the problems' texts by "line:col:message"; it is rebuilt twice as large
+ * when half full.
+ */
+static bool problem_seen(struct loader *ld)
+{
+	struct problem *p = &ld->problems[ld->nproblems];
+	struct name_slot *slot;
+	char *key;
+
+	if (asprintf(&key, "%u:%u:%s", p->d.line, p->d.col, p->d.msg) < 0) {
+		ld->err = -ENOMEM;
+		return true;
+	}
+	if (!ld->seen.slots || 2 * (ld->nproblems + 1) > ld->seen.mask + 1) {
+		struct name_table bigger;
+		if (name_table_init(&bigger, 2 * (ld->nproblems + 1)) < 0) {
+			free(key);
+			ld->err = -ENOMEM;
+			return true;
+		}
+		for (size_t i = 0; ld->seen.slots && i <= ld->seen.mask; i++)
+			if (ld->seen.slots[i].name)
+				*name_table_slot(&bigger, ld->seen.slots[i].name) =
+					ld->seen.slots[i];
+		name_table_release(&ld->seen);
+		ld->seen = bigger;
+	}
+	slot = name_table_slot(&ld->seen, key);
+	if (slot->name) {
+		free(key);
+		return true;
+	}
+	slot->name = p->key = key;
+	return false;
+}
+
+static void problems_free(struct problem *problems, size_t n)
+{
+	for (size_t i = 0; i < n; i++)
+		free(problems[i].key);
+	free(problems);
+}
 
 __attribute__((format(printf, 3, 4))) static void problem(struct loader *ld, const yaml_mark_t *m,
 							  const char *fmt, ...)
@@ -135,6 +247,8 @@ __attribute__((format(printf, 3, 4))) static void problem(struct loader *ld, con
 	p->d.file = ld->file;
 	p->d.line = (unsigned)m->line + 1;
 	p->d.col = (unsigned)m->column + 1;
+	if (problem_seen(ld))
+		return;
 	p->seq = ld->nproblems++;
 }
 
@@ -353,10 +467,9 @@ static size_t get_items(struct loader *ld, const yaml_node_t *n, const char *wha
 
 static struct group *group_find(struct loader *ld, const char *name)
 {
-	for (size_t i = 0; i < ld->ngroups; i++)
-		if (!strcmp(ld->groups[i].name, name))
-			return &ld->groups[i];
-	return NULL;
+	const struct name_slot *slot = name_table_slot(&ld->group_names, name);
+
+	return slot && slot->name ? &ld->groups[slot->value] : NULL;
 }
 
 static uint32_t group_resolve(struct loader *ld, struct group *g);
@@ -371,7 +484,8 @@ static void unknown_name(struct loader *ld, const yaml_node_t *it, const char *n
 	suggest_try(&s, "grow");
 	for (size_t i = 0; i < rule_nbuiltin_groups; i++)
 		suggest_try(&s, rule_builtin_groups[i].name);
-	for (size_t i = 0; i < ld->ngroups; i++)
+	/* Bounded: a policy of many groups and many unknown names is not quadratic. */
+	for (size_t i = 0; i < ld->ngroups && ld->suggest_budget > 0; i++, ld->suggest_budget--)
 		suggest_try(&s, ld->groups[i].name);
 	problem(ld, &it->start_mark, "unknown attribute or group '%s'%s", name,
 		suggest_text(&s, buf, sizeof(buf)));
@@ -490,7 +604,7 @@ static void load_groups(struct loader *ld, const yaml_node_t *n)
 	}
 	total = (size_t)(n->data.mapping.pairs.top - n->data.mapping.pairs.start);
 	ld->groups = calloc(total ? total : 1, sizeof(*ld->groups));
-	if (!ld->groups) {
+	if (!ld->groups || name_table_init(&ld->group_names, total) < 0) {
 		ld->err = -ENOMEM;
 		return;
 	}
@@ -530,12 +644,13 @@ static void load_groups(struct loader *ld, const yaml_node_t *n)
 				name);
 			continue;
 		}
-		struct group *prev = group_find(ld, name);
-		if (prev) {
+		struct name_slot *slot = name_table_slot(&ld->group_names, name);
+		if (slot->name) {
 			problem(ld, &k->start_mark, "duplicate group '%s' (first at line %u)", name,
-				(unsigned)prev->value->start_mark.line + 1);
+				(unsigned)ld->groups[slot->value].value->start_mark.line + 1);
 			continue;
 		}
+		*slot = (struct name_slot){ name, ld->ngroups };
 		ld->groups[ld->ngroups++] = (struct group){ name, v, 0, GROUP_NEW };
 	}
 	for (size_t i = 0; i < ld->ngroups; i++)
@@ -1051,6 +1166,7 @@ static void load_rules(struct loader *ld, const yaml_node_t *n)
 {
 	struct rule_set *rs = ld->rs;
 	const yaml_node_t **id_nodes;
+	struct name_table ids;
 	size_t total;
 
 	if (n->type != YAML_SEQUENCE_NODE) {
@@ -1081,24 +1197,38 @@ static void load_rules(struct loader *ld, const yaml_node_t *n)
 		load_rule(ld, it, rule, &id_nodes[rule->index]);
 	}
 
-	/* Unique ids; a defaulted "rule-N" may collide with a given one too. */
-	for (size_t i = 0; i < rs->nrules; i++) {
-		for (size_t j = 0; j < i; j++) {
-			const struct rule *a = &rs->rules[j], *b = &rs->rules[i];
-			if (!a->id || !b->id || strcmp(a->id, b->id))
-				continue;
-			if (id_nodes[i])
-				problem(ld, &id_nodes[i]->start_mark,
-					"duplicate rule id '%s' (first at line %u)", b->id,
-					a->line);
-			else
-				problem(ld, &(yaml_mark_t){ 0, b->line - 1, b->col - 1 },
-					"duplicate rule id '%s' (the default id of this rule is taken "
-					"at line %u: give it an id)",
-					b->id, a->line);
-			break;
-		}
+	/*
+	 * Unique ids; a defaulted "rule-N" may collide with a given one too.
+	 * Each id goes into a table the first time, so a duplicate names the
+	 * first rule that has it.
+	 */
+	if (name_table_init(&ids, rs->nrules) < 0) {
+		ld->err = -ENOMEM;
+		free(id_nodes);
+		return;
 	}
+	for (size_t i = 0; i < rs->nrules; i++) {
+		const struct rule *a, *b = &rs->rules[i];
+		struct name_slot *slot;
+
+		if (!b->id)
+			continue;
+		slot = name_table_slot(&ids, b->id);
+		if (!slot->name) {
+			*slot = (struct name_slot){ b->id, i };
+			continue;
+		}
+		a = &rs->rules[slot->value];
+		if (id_nodes[i])
+			problem(ld, &id_nodes[i]->start_mark,
+				"duplicate rule id '%s' (first at line %u)", b->id, a->line);
+		else
+			problem(ld, &(yaml_mark_t){ 0, b->line - 1, b->col - 1 },
+				"duplicate rule id '%s' (the default id of this rule is taken "
+				"at line %u: give it an id)",
+				b->id, a->line);
+	}
+	name_table_release(&ids);
 	free(id_nodes);
 }
 
@@ -1255,7 +1385,7 @@ int rule_set_load_buffer(const char *name, const char *text, size_t len,
 			 rule_problem_fn *problem_fn, void *userdata, struct rule_set **ret_set,
 			 struct diag *reterr)
 {
-	struct loader ld = { .file = NULL };
+	struct loader ld = { .file = NULL, .suggest_budget = SUGGEST_BUDGET };
 	yaml_parser_t parser;
 	yaml_document_t doc;
 	int r;
@@ -1294,6 +1424,8 @@ int rule_set_load_buffer(const char *name, const char *text, size_t len,
 	}
 	yaml_parser_delete(&parser);
 	free(ld.groups);
+	name_table_release(&ld.group_names);
+	name_table_release(&ld.seen);
 
 	if (ld.err < 0) {
 		r = ld.err;
@@ -1319,7 +1451,7 @@ int rule_set_load_buffer(const char *name, const char *text, size_t len,
 out:
 	if (r == -ENOMEM)
 		diag_set(reterr, r, "out of memory loading policy '%s'", name);
-	free(ld.problems);
+	problems_free(ld.problems, ld.nproblems);
 	rule_set_free(ld.rs);
 	return r;
 }

@@ -14,6 +14,7 @@
 #include <unistd.h>
 
 #include "common/diag.h"
+#include "common/strbuf.h"
 #include "rules/internal.h"
 #include "scanner/probe.h"
 
@@ -184,6 +185,159 @@ static void test_load_buffer_reports_duplicate_rule_ids(void **state)
 			    "at line 2: give it an id)");
 	assert_string_equal(one_problem("rules:\n  - id: a b\n    path: /etc\n"),
 			    "2:9: bad rule id 'a b': use letters, digits, '.', '_' and '-'");
+}
+
+/* A policy built in a strbuf, and its problems counted: for policies too big for one_problem(). */
+struct many {
+	size_t n;
+	char first[4][320];
+	char last[320];
+};
+
+static void collect_many(const struct diag *d, void *userdata)
+{
+	struct many *m = userdata;
+
+	if (m->n < 4)
+		snprintf(m->first[m->n], sizeof(m->first[0]), "%u:%u: %s", d->line, d->col, d->msg);
+	snprintf(m->last, sizeof(m->last), "%u:%u: %s", d->line, d->col, d->msg);
+	m->n++;
+}
+
+static int load_many(const struct strbuf *sb, struct many *m)
+{
+	struct rule_set *rs = (struct rule_set *)0x1;
+	struct diag d;
+	int r;
+
+	memset(m, 0, sizeof(*m));
+	r = rule_set_load_buffer("t.yaml", sb->buf, sb->len, collect_many, m, &rs, &d);
+	if (r == 0)
+		rule_set_free(rs);
+	else
+		assert_ptr_equal(rs, (struct rule_set *)0x1);
+	return r;
+}
+
+/*
+ * Duplicate ids in a big policy: each named once, with the line of the
+ * first rule that has the id (the check used to compare every pair).
+ */
+static void test_load_buffer_reports_every_duplicate_id_of_a_big_policy(void **state)
+{
+	(void)state;
+	struct strbuf sb = STRBUF_INIT;
+	struct many m;
+
+	/* Line 1 "rules:", then rule i on line i + 2: ids r0..r2999, then r0..r2999 again. */
+	assert_int_equal(strbuf_adds(&sb, "rules:\n"), 0);
+	for (unsigned i = 0; i < 6000; i++)
+		assert_int_equal(strbuf_addf(&sb, "  - {id: r%u, path: /srv/d%u}\n", i % 3000, i), 0);
+	/* And a third r7, and a given id that a defaulted one (rule-6003, line 6004) took first. */
+	assert_int_equal(strbuf_adds(&sb, "  - {id: r7, path: /srv/x}\n"
+					  "  - {path: /srv/y}\n"
+					  "  - {id: rule-6002, path: /srv/z}\n"),
+			 0);
+	assert_int_equal(load_many(&sb, &m), -EBADMSG);
+	assert_int_equal(m.n, 3002);
+	assert_string_equal(m.first[0], "3002:10: duplicate rule id 'r0' (first at line 2)");
+	assert_string_equal(m.first[1], "3003:10: duplicate rule id 'r1' (first at line 3)");
+	assert_string_equal(m.last, "6004:10: duplicate rule id 'rule-6002' (first at line 6003)");
+	strbuf_release(&sb);
+
+	/* The other way round: the given id first, the default later. */
+	assert_int_equal(strbuf_adds(&sb, "rules:\n  - {id: rule-3, path: /a}\n"), 0);
+	for (unsigned i = 0; i < 3; i++)
+		assert_int_equal(strbuf_addf(&sb, "  - {path: /b%u}\n", i), 0);
+	assert_int_equal(load_many(&sb, &m), -EBADMSG);
+	assert_int_equal(m.n, 1);
+	assert_string_equal(m.first[0], "4:5: duplicate rule id 'rule-3' (the default id of this "
+					"rule is taken at line 2: give it an id)");
+	strbuf_release(&sb);
+}
+
+/*
+ * A YAML alias (`*name`) is the anchored node itself, in another place:
+ * a faulty node referred to 10,000 times is one problem, reported where
+ * the node is, not 10,000.
+ */
+static void test_load_buffer_reports_an_aliased_problem_once(void **state)
+{
+	(void)state;
+	struct strbuf sb = STRBUF_INIT;
+	struct many m;
+
+	assert_int_equal(strbuf_adds(&sb, "rules:\n  - &bad {path: /etc, check: [nosuch]}\n"), 0);
+	for (unsigned i = 0; i < 10000; i++)
+		assert_int_equal(strbuf_adds(&sb, "  - *bad\n"), 0);
+	assert_int_equal(load_many(&sb, &m), -EBADMSG);
+	assert_int_equal(m.n, 1);
+	assert_string_equal(m.first[0], "2:31: unknown attribute or group 'nosuch'");
+	strbuf_release(&sb);
+
+	/* In a flow sequence, as a 300 KB file of aliases has them. */
+	assert_int_equal(strbuf_adds(&sb, "rules: [&bad {path: /etc, severity: extreme}"), 0);
+	for (unsigned i = 0; i < 10000; i++)
+		assert_int_equal(strbuf_adds(&sb, ", *bad"), 0);
+	assert_int_equal(strbuf_adds(&sb, "]\n"), 0);
+	assert_int_equal(load_many(&sb, &m), -EBADMSG);
+	assert_int_equal(m.n, 1);
+	assert_string_equal(m.first[0], "1:37: bad severity 'extreme' (allowed: critical, high, "
+					"medium, low, info)");
+	strbuf_release(&sb);
+
+	/* An aliased rule with an id is a duplicate: one problem too. */
+	assert_string_equal(one_problem("rules:\n  - &r {id: x, path: /etc}\n  - *r\n  - *r\n  - *r\n"),
+			    "2:13: duplicate rule id 'x' (first at line 2)");
+	/* An aliased attribute list in groups and rules. */
+	assert_string_equal(one_problem("groups:\n  a: &l [uid, nosuch]\n  b: *l\n"
+					"rules:\n  - {path: /etc, check: *l}\n  - {path: /usr, "
+					"ignore: *l}\n"),
+			    "2:15: unknown attribute or group 'nosuch'");
+	/* Two different problems at one place are both reported. */
+	{
+		static struct problems p;
+		struct rule_set *rs = NULL;
+
+		assert_int_equal(load("rules:\n  - {path: /a, magic: &b maybe}\n"
+				      "  - {path: /b, exclude: *b}\n",
+				      &p, &rs),
+				 -EBADMSG);
+		assert_int_equal(p.n, 2);
+		assert_string_equal(p.text[0], "2:23: 'magic' must be true or false");
+		assert_string_equal(p.text[1], "2:23: 'exclude' must be true or false");
+	}
+}
+
+/* Many groups: found by name, and a duplicate named with its first line. */
+static void test_load_buffer_handles_many_groups(void **state)
+{
+	(void)state;
+	struct strbuf sb = STRBUF_INIT;
+	struct rule_set *rs = NULL;
+	struct diag d;
+	struct many m;
+
+	assert_int_equal(strbuf_adds(&sb, "groups:\n"), 0);
+	for (unsigned i = 0; i < 5000; i++)
+		assert_int_equal(strbuf_addf(&sb, "  g%u: [%s]\n", i, i % 2 ? "uid" : "mode"), 0);
+	assert_int_equal(strbuf_adds(&sb, "rules:\n  - {path: /etc, check: [g4999]}\n"
+					  "  - {path: /usr, check: [g4998, g17]}\n"),
+			 0);
+	assert_int_equal(rule_set_load_buffer("t.yaml", sb.buf, sb.len, NULL, NULL, &rs, &d), 0);
+	assert_int_equal(rule_attrs(rule_set_match(rs, "/etc", 4)), ATTR_UID | ATTR_ERROR);
+	assert_int_equal(rule_attrs(rule_set_match(rs, "/usr", 4)),
+			 ATTR_UID | ATTR_MODE | ATTR_ERROR);
+	rule_set_free(rs);
+
+	strbuf_reset(&sb);
+	assert_int_equal(strbuf_adds(&sb, "groups:\n"), 0);
+	for (unsigned i = 0; i < 5000; i++)
+		assert_int_equal(strbuf_addf(&sb, "  g%u: [uid]\n", i % 4000), 0);
+	assert_int_equal(load_many(&sb, &m), -EBADMSG);
+	assert_int_equal(m.n, 1000);
+	assert_string_equal(m.first[0], "4002:3: duplicate group 'g0' (first at line 2)");
+	strbuf_release(&sb);
 }
 
 static void test_load_buffer_reports_bad_severity(void **state)
@@ -948,6 +1102,9 @@ int main(void)
 		cmocka_unit_test(test_load_buffer_reports_bad_patterns),
 		cmocka_unit_test(test_load_buffer_reports_unknown_attributes_and_groups),
 		cmocka_unit_test(test_load_buffer_reports_duplicate_rule_ids),
+		cmocka_unit_test(test_load_buffer_reports_every_duplicate_id_of_a_big_policy),
+		cmocka_unit_test(test_load_buffer_reports_an_aliased_problem_once),
+		cmocka_unit_test(test_load_buffer_handles_many_groups),
 		cmocka_unit_test(test_load_buffer_reports_bad_severity),
 		cmocka_unit_test(test_load_buffer_reports_group_cycles_and_bad_groups),
 		cmocka_unit_test(test_load_buffer_reports_missing_path),
