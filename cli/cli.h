@@ -281,8 +281,6 @@ int cli_roots_resolve(char *const *paths, size_t npaths, const struct rule_set *
 int cli_root_open(struct cli_args *args);
 /** The resolved root without a trailing '/': "" when there is none or it is "/". */
 const char *cli_root(const struct cli_args *args);
-/** The host path of @key under the root (malloc()ed; NULL: out of memory). */
-char *cli_root_join(const struct cli_args *args, const char *key);
 void cli_roots_free(char **roots, size_t nroots);
 
 /**

@@ -152,20 +152,6 @@ int cli_root_open(struct cli_args *args)
 	return 0;
 }
 
-char *cli_root_join(const struct cli_args *args, const char *key)
-{
-	struct strbuf sb = STRBUF_INIT;
-	const char *root = cli_root(args);
-
-	if (!*root)
-		return strdup(key);
-	if (strbuf_adds(&sb, root) < 0 || (strcmp(key, "/") && strbuf_adds(&sb, key) < 0)) {
-		strbuf_release(&sb);
-		return NULL;
-	}
-	return strbuf_detach(&sb, NULL);
-}
-
 /*
  * A root the user named, under --root: resolved on the host (symlinks
  * followed), then made a key again by taking the root off. Returns 0, 1
