@@ -153,8 +153,8 @@ class DamagedExt(HostCase):
     def damage(self, kind, key, snap=1):
         con = sqlite3.connect(self.db)
         with con:
-            n = con.execute("UPDATE entry SET ext = X'01FF' WHERE snap = ? AND kind = ? AND key = ?",
-                            (snap, kind, key)).rowcount
+            n = con.execute("UPDATE entry SET ext = X'01FF'"
+                            " WHERE snap = ? AND kind = ? AND key = ?", (snap, kind, key)).rowcount
         con.close()
         self.assertEqual(n, 1, "no such entry to damage")
 
