@@ -64,12 +64,10 @@ static int cmd_snapshots(struct cli_args *args)
 			"drift snapshots: takes no arguments\nsee 'drift snapshots --help'\n");
 		return DRIFT_EXIT_USAGE;
 	}
-	r = snap_store_open(db, SNAP_OPEN_READ, &st, &d);
-	if (r < 0) {
-		cli_error("%s", d.msg);
-		return r == -ENOENT ? DRIFT_EXIT_NO_BASELINE
-				    : exit_code_for_error(CLI_STAGE_STORE, r);
-	}
+	/* As every command: as root, a database others could read or write is refused. */
+	code = cli_store_open(args, SNAP_OPEN_READ, &st);
+	if (code)
+		return code;
 	code = cli_output_open(&out, args);
 	if (code)
 		goto out;

@@ -344,7 +344,7 @@ class DatabaseModes(DriftCase):
         for mode in (0o644, 0o640, 0o604):
             os.chmod(self.db, mode)
             for args in (("check",), ("scan", "-q", "--label", "x", self.root),
-                         ("diff", "baseline", "baseline")):
+                         ("diff", "baseline", "baseline"), ("snapshots",)):
                 p = self.drift(*args, code=E_DB)
                 self.assertIn(b"readable by others", p.stderr)
             # Refused before SQLite opens it: no -wal or -shm inheriting the mode.
