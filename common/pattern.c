@@ -18,12 +18,13 @@
 #include "common/banned.h"
 
 enum tok_type {
-	TOK_LIT,   /* the byte ch */
-	TOK_ANY,   /* ? */
-	TOK_CLASS, /* text[off .. off + len) */
-	TOK_STAR,  /* * */
-	TOK_DSTAR, /* ** */
-	TOK_SKIP,  /* before "**" "/": matches nothing, and may go past the three */
+	TOK_LIT,    /* the byte ch */
+	TOK_ANY,    /* ? */
+	TOK_CLASS,  /* text[off .. off + len) */
+	TOK_STAR,   /* * */
+	TOK_DSTAR,  /* ** */
+	TOK_SKIP,   /* before "**" "/": matches nothing, may skip the two */
+	TOK_DSLASH, /* the "**" "/" after a TOK_SKIP: stays on any byte, leaves on '/' */
 };
 
 struct tok {
@@ -33,21 +34,28 @@ struct tok {
 };
 
 /*
- * The automaton of a glob of fewer than 64 tokens as masks over its states
- * (bit i: state i, before token i; bit ntoks: the end), so that a byte
- * costs a few word operations (bit-parallel, as in Shift-And) whatever
- * the number of states alive.
+ * A glob's automaton as bit masks over its states, nwords words each (bit
+ * i: state i, before token i; bit ntoks: the end), so that a byte costs a
+ * few word operations per 64 states whatever the number of states alive
+ * (bit-parallel, as in Shift-And). m[] holds GLOB__MASKS masks, then one
+ * per byte that advances a state (the literals, and the '/' that ends
+ * "**" "/"): the states it advances. lit[] (after them) lists those bytes.
  */
-struct glob_word {
-	uint64_t any;   /* ?: advance on any byte but '/' */
-	uint64_t cls;   /* [...]: advance if the class has the byte (tested one by one) */
-	uint64_t star;  /* *: stay on any byte but '/' */
-	uint64_t dstar; /* **: stay on any byte */
-	uint64_t eps;   /* *, ** and skips: go to the next state without a byte */
-	uint64_t skip;  /* skips: also go three states on */
+enum glob_mask {
+	GLOB_ANY,   /* ?: advance on any byte but '/' */
+	GLOB_CLASS, /* [...]: advance if the class has the byte (tested one by one) */
+	GLOB_STAR,  /* *: stay on any byte but '/' */
+	GLOB_DSTAR, /* ** (and the "**" of "**" "/"): stay on any byte */
+	GLOB_EPS,   /* *, ** and skips: move on without a byte */
+	GLOB_RUN,   /* EPS and the "**" "/" after a skip: see glob_close() */
+	GLOB__MASKS,
+};
+
+struct glob {
+	size_t nwords;
 	size_t nlits;
-	unsigned char lit[64]; /* the distinct literal bytes, */
-	uint64_t lit_mask[];   /* and the states that advance on each */
+	const unsigned char *lit; /* nlits bytes, in the same allocation */
+	uint64_t m[];
 };
 
 struct pattern {
@@ -62,7 +70,7 @@ struct pattern {
 	size_t tail;      /* and its literal end: the last tail bytes of text */
 	struct tok *toks; /* a glob's tokens (PATTERN_PATH, PATTERN_BASENAME); else NULL */
 	size_t ntoks;
-	struct glob_word *word; /* the automaton as masks, when its states fit in one word */
+	struct glob *glob; /* a glob's automaton; else NULL */
 	char text[];
 };
 
@@ -109,10 +117,10 @@ static bool class_match(const char *p, size_t n, unsigned char c)
 
 /*
  * The matcher. A glob is compiled into tokens, and matched by simulating
- * the nondeterministic automaton whose states are the token positions
- * (Thompson's construction, without building the automaton): the set of
- * positions the text read so far can have reached is kept as a bitset and
- * advanced one byte at a time. Every byte costs at most one step per token,
+ * the nondeterministic automaton whose states are the token positions: the
+ * set of positions the text read so far can have reached is kept as a
+ * bitset and advanced one byte at a time with masks (struct glob). A byte
+ * costs a few word operations per 64 tokens, plus a test per live `[...]`,
  * so a match takes O(tokens x bytes) whatever the pattern, where a
  * backtracking matcher is exponential in the number of stars
  * (`*a*a*a*a*a*a*c*b`, `/ ** / ** / ** /q` without the spaces). A literal
@@ -141,13 +149,15 @@ static size_t glob_compile(const char *text, size_t len, struct tok *toks)
 		switch (text[i]) {
 		case '*':
 			if (i + 1 < len && text[i + 1] == '*') {
-				/* "**" and "/" are three tokens for three bytes: skip, "**", "/".
+				/* "**" then "/": two tokens for three bytes, a skip and the pair.
 				 */
 				if (i + 2 < len && text[i + 2] == '/') {
 					t->type = TOK_SKIP;
-					t = &toks[n++];
+					toks[n++] = (struct tok){ .type = TOK_DSLASH, .ch = '/' };
+					i += 3;
+					break;
 				}
-				*t = (struct tok){ .type = TOK_DSTAR };
+				t->type = TOK_DSTAR;
 				i += 2;
 			} else {
 				t->type = TOK_STAR;
@@ -182,91 +192,142 @@ static size_t glob_compile(const char *text, size_t len, struct tok *toks)
 	return n;
 }
 
-/* Bitsets of automaton states up to this many words live on the stack. */
-#define GLOB_STACK_WORDS 32
-
-static inline void bit_set(uint64_t *set, size_t i)
+static inline const uint64_t *glob_mask(const struct glob *g, size_t k)
 {
-	set[i / 64] |= UINT64_C(1) << (i % 64);
+	return g->m + k * g->nwords;
 }
 
-static inline bool bit_test(const uint64_t *set, size_t i)
+/* The same, to fill in. */
+static inline uint64_t *glob_mask_mut(struct glob *g, size_t k)
 {
-	return set[i / 64] >> (i % 64) & 1;
+	return g->m + k * g->nwords;
+}
+
+/* The automaton of @ntoks tokens, or NULL when out of memory. */
+static struct glob *glob_new(const struct tok *toks, size_t ntoks)
+{
+	unsigned char lit[256];
+	size_t nlits = 0, nwords = ntoks / 64 + 1, nmasks;
+	struct glob *g;
+
+	/* The bytes that advance a state: literals, and the '/' that ends "**" "/". */
+	for (size_t i = 0; i < ntoks; i++)
+		if ((toks[i].type == TOK_LIT || toks[i].type == TOK_DSLASH) &&
+		    !memchr(lit, toks[i].ch, nlits))
+			lit[nlits++] = toks[i].ch;
+	nmasks = GLOB__MASKS + nlits;
+	g = calloc(1, sizeof(*g) + nmasks * nwords * sizeof(g->m[0]) + nlits);
+	if (!g)
+		return NULL;
+	g->nwords = nwords;
+	g->nlits = nlits;
+	memcpy(g->m + nmasks * nwords, lit, nlits);
+	g->lit = (const unsigned char *)(g->m + nmasks * nwords);
+	for (size_t i = 0; i < ntoks; i++) {
+		const uint64_t bit = UINT64_C(1) << (i % 64);
+		const size_t w = i / 64;
+		size_t k;
+
+		switch (toks[i].type) {
+		case TOK_DSLASH:
+			/* Stays on any byte; leaves on '/' (below, as a literal does). */
+			glob_mask_mut(g, GLOB_DSTAR)[w] |= bit;
+			glob_mask_mut(g, GLOB_RUN)[w] |= bit;
+			__attribute__((fallthrough));
+		case TOK_LIT:
+			k = (size_t)((const unsigned char *)memchr(lit, toks[i].ch, nlits) - lit);
+			glob_mask_mut(g, GLOB__MASKS + k)[w] |= bit;
+			break;
+		case TOK_ANY:
+			glob_mask_mut(g, GLOB_ANY)[w] |= bit;
+			break;
+		case TOK_CLASS:
+			glob_mask_mut(g, GLOB_CLASS)[w] |= bit;
+			break;
+		case TOK_STAR:
+			glob_mask_mut(g, GLOB_STAR)[w] |= bit;
+			glob_mask_mut(g, GLOB_EPS)[w] |= bit;
+			glob_mask_mut(g, GLOB_RUN)[w] |= bit;
+			break;
+		case TOK_DSTAR:
+			glob_mask_mut(g, GLOB_DSTAR)[w] |= bit;
+			glob_mask_mut(g, GLOB_EPS)[w] |= bit;
+			glob_mask_mut(g, GLOB_RUN)[w] |= bit;
+			break;
+		case TOK_SKIP:
+			glob_mask_mut(g, GLOB_EPS)[w] |= bit;
+			glob_mask_mut(g, GLOB_RUN)[w] |= bit;
+			break;
+		}
+	}
+	return g;
 }
 
 /*
- * Add to @set the states reachable without reading a byte: past a star
- * (which may match nothing), and from before "**" "/" to past the '/' (the
- * zero directories of "**" "/", which is why that is a state of its own:
- * once "**" has matched a byte, the '/' must follow). These moves only go
- * forward, so one pass in increasing order closes the set.
+ * Add to @set the states reachable without reading a byte. A star (`*`
+ * or `**`) may match nothing: it moves on to the next state. A skip (before
+ * "**" "/") moves on to the "**" "/" and, since the two may match nothing,
+ * past it; the "**" "/" itself moves nowhere without a byte (once it has
+ * matched one, the '/' must come).
+ *
+ * So a state in a run of consecutive stars, skips and "**" "/" after a
+ * skip reaches every later state of the run and the state after it, and a
+ * single addition does the work for all runs at once: adding the states
+ * that move (set & EPS) to the run mask (RUN) carries each through its
+ * run, and the bits that change are exactly those it reaches. A "**" "/"
+ * in set starts no carry: it is not in EPS.
  */
-static void glob_close(const struct tok *toks, size_t ntoks, uint64_t *set, size_t nwords)
+static void glob_close(const struct glob *g, uint64_t *set)
 {
-	for (size_t w = 0; w < nwords; w++) {
-		uint64_t done = 0, bits;
+	const uint64_t *eps = glob_mask(g, GLOB_EPS), *run = glob_mask(g, GLOB_RUN);
+	uint64_t carry = 0;
 
-		while ((bits = set[w] & ~done) != 0) {
-			size_t i = w * 64 + (size_t)__builtin_ctzll(bits);
+	for (size_t w = 0; w < g->nwords; w++) {
+		uint64_t s = run[w] + (set[w] & eps[w]);
+		uint64_t c = s < run[w];
+		uint64_t t = s + carry;
 
-			done |= bits & -bits;
-			if (i == ntoks)
-				continue;
-			if (toks[i].type == TOK_STAR || toks[i].type == TOK_DSTAR)
-				bit_set(set, i + 1);
-			else if (toks[i].type == TOK_SKIP) {
-				bit_set(set, i + 1);
-				bit_set(set, i + 3);
-			}
-		}
+		carry = c | (t < s);
+		set[w] |= t ^ run[w];
 	}
 }
 
-/* The states @cur goes to on byte @c, closed, into @next. Returns whether there is any. */
-static bool glob_step(const struct pattern *pat, const uint64_t *cur, uint64_t *next, size_t nwords,
+/*
+ * The states @cur goes to on byte @c, closed, into @next. Returns whether
+ * there is any. @pat's classes are tested only for the live class states.
+ */
+static bool glob_step(const struct pattern *pat, const uint64_t *cur, uint64_t *next,
 		      unsigned char c)
 {
-	const struct tok *toks = pat->toks;
-	uint64_t any = 0;
+	const struct glob *g = pat->glob;
+	const unsigned char *hit = memchr(g->lit, c, g->nlits);
+	const uint64_t *lit = hit ? glob_mask(g, GLOB__MASKS + (size_t)(hit - g->lit)) : NULL;
+	const uint64_t *any = glob_mask(g, GLOB_ANY), *cls = glob_mask(g, GLOB_CLASS);
+	const uint64_t *star = glob_mask(g, GLOB_STAR), *dstar = glob_mask(g, GLOB_DSTAR);
+	uint64_t out = 0, alive = 0;
 
-	memset(next, 0, nwords * sizeof(*next));
-	for (size_t w = 0; w < nwords; w++) {
-		for (uint64_t bits = cur[w]; bits; bits &= bits - 1) {
-			size_t i = w * 64 + (size_t)__builtin_ctzll(bits);
-			const struct tok *t = &toks[i];
+	for (size_t w = 0; w < g->nwords; w++) {
+		uint64_t adv = lit ? lit[w] : 0, stay = dstar[w];
 
-			if (i == pat->ntoks)
-				continue; /* the end of the pattern: no byte may follow */
-			switch (t->type) {
-			case TOK_LIT:
-				if (c == t->ch)
-					bit_set(next, i + 1);
-				break;
-			case TOK_ANY:
-				if (c != '/')
-					bit_set(next, i + 1);
-				break;
-			case TOK_CLASS:
-				if (c != '/' && class_match(pat->text + t->off, t->len, c))
-					bit_set(next, i + 1);
-				break;
-			case TOK_STAR:
-				if (c != '/')
-					bit_set(next, i);
-				break;
-			case TOK_DSTAR:
-				bit_set(next, i);
-				break;
-			case TOK_SKIP:
-				break; /* reads nothing: glob_close() went past it */
+		if (c != '/') {
+			adv |= any[w];
+			stay |= star[w];
+			for (uint64_t bits = cur[w] & cls[w]; bits; bits &= bits - 1) {
+				const struct tok *t =
+					&pat->toks[w * 64 + (size_t)__builtin_ctzll(bits)];
+				if (class_match(pat->text + t->off, t->len, c))
+					adv |= bits & -bits;
 			}
 		}
+		adv &= cur[w];
+		/* Advancing is a shift by one state, across words. */
+		next[w] = adv << 1 | out | (cur[w] & stay);
+		out = adv >> 63;
 	}
-	glob_close(toks, pat->ntoks, next, nwords);
-	for (size_t w = 0; w < nwords; w++)
-		any |= next[w];
-	return any != 0;
+	glob_close(g, next);
+	for (size_t w = 0; w < g->nwords; w++)
+		alive |= next[w];
+	return alive != 0;
 }
 
 /* Whether s[0..n) passes the test of the literal end (the last tail bytes). */
@@ -276,111 +337,8 @@ static bool tail_ok(const struct pattern *pat, const char *s, size_t n)
 	       memcmp(s + n - pat->tail, pat->text + pat->len - pat->tail, pat->tail) == 0;
 }
 
-/* The masks of a glob of fewer than 64 tokens, or NULL (or -ENOMEM in *ret_err). */
-static struct glob_word *glob_word_new(const struct tok *toks, size_t ntoks, int *ret_err)
-{
-	unsigned char lit[64];
-	size_t nlits = 0;
-	struct glob_word *w;
-
-	*ret_err = 0;
-	if (ntoks >= 64)
-		return NULL;
-	for (size_t i = 0; i < ntoks; i++)
-		if (toks[i].type == TOK_LIT && !memchr(lit, toks[i].ch, nlits))
-			lit[nlits++] = toks[i].ch;
-	w = calloc(1, sizeof(*w) + nlits * sizeof(w->lit_mask[0]));
-	if (!w) {
-		*ret_err = -ENOMEM;
-		return NULL;
-	}
-	w->nlits = nlits;
-	memcpy(w->lit, lit, nlits);
-	for (size_t i = 0; i < ntoks; i++) {
-		uint64_t bit = UINT64_C(1) << i;
-
-		switch (toks[i].type) {
-		case TOK_LIT:
-			w->lit_mask[(const unsigned char *)memchr(lit, toks[i].ch, nlits) - lit] |=
-				bit;
-			break;
-		case TOK_ANY:
-			w->any |= bit;
-			break;
-		case TOK_CLASS:
-			w->cls |= bit;
-			break;
-		case TOK_STAR:
-			w->star |= bit;
-			w->eps |= bit;
-			break;
-		case TOK_DSTAR:
-			w->dstar |= bit;
-			w->eps |= bit;
-			break;
-		case TOK_SKIP:
-			w->skip |= bit;
-			w->eps |= bit;
-			break;
-		}
-	}
-	return w;
-}
-
-/*
- * glob_close() on masks. Adding the states with an epsilon move to the mask
- * of all of them carries each through its run of epsilon states to the
- * state after the run (the bits that change are the run from that state
- * on, and the one after it); a skip then jumps over "**" "/" and may start
- * another run, hence the loop, at most once per skip.
- */
-static uint64_t glob_word_close(const struct glob_word *w, uint64_t set)
-{
-	for (;;) {
-		uint64_t next = set | ((w->eps + (set & w->eps)) ^ w->eps);
-
-		next |= (next & w->skip) << 3;
-		if (next == set)
-			return set;
-		set = next;
-	}
-}
-
-/* glob_run() for a pattern with w: the same, on one word. */
-static bool glob_word_run(const struct pattern *pat, const char *s, size_t len, size_t from,
-			  size_t min)
-{
-	const struct glob_word *w = pat->word;
-	const uint64_t accept = UINT64_C(1) << pat->ntoks;
-	uint64_t cur = glob_word_close(w, UINT64_C(1) << from);
-
-	for (size_t n = from;; n++) {
-		const unsigned char *hit;
-		uint64_t adv, stay;
-		unsigned char c;
-
-		if (n >= min && (n == len || s[n] == '/') && (cur & accept) && tail_ok(pat, s, n))
-			return true;
-		if (n == len)
-			return false;
-		c = (unsigned char)s[n];
-		hit = memchr(w->lit, c, w->nlits);
-		adv = hit ? w->lit_mask[hit - w->lit] : 0;
-		stay = w->dstar;
-		if (c != '/') {
-			adv |= w->any;
-			stay |= w->star;
-			for (uint64_t bits = cur & w->cls; bits; bits &= bits - 1) {
-				const struct tok *t = &pat->toks[__builtin_ctzll(bits)];
-				if (class_match(pat->text + t->off, t->len, c))
-					adv |= bits & -bits;
-			}
-		}
-		cur = glob_word_close(w, ((cur & adv) << 1) | (cur & stay));
-		if (!cur)
-			return false;
-	}
-}
+/* Automata up to this many words (4,095 tokens) run on the stack. */
+#define GLOB_STACK_WORDS 64
 
 /*
  * Whether the glob matches s[0..n) for some n in [min, len] that ends a
@@ -388,19 +346,15 @@ static bool glob_word_run(const struct pattern *pat, const char *s, size_t len, 
  * s[0..len). Bytes s[0..from) must already be known to match the first
  * @from tokens, which are literal bytes (the literal head). min >= from.
  *
- * A glob of fewer than 64 tokens runs on masks (glob_word_run()); a longer
- * one steps through its live states, which needs 2 x (ntoks / 64 + 1)
- * words: on the stack up to 2047 tokens, else allocated, and false when
- * that allocation fails.
+ * Needs 2 x (ntoks / 64 + 1) words: on the stack up to 4,095 tokens, else
+ * allocated, and false when that allocation fails.
  */
 static bool glob_run(const struct pattern *pat, const char *s, size_t len, size_t from, size_t min)
 {
+	const size_t nwords = pat->glob->nwords, accept = pat->ntoks;
 	uint64_t stack[2 * GLOB_STACK_WORDS], *heap = NULL, *cur = stack, *next, *tmp;
-	size_t nwords = pat->ntoks / 64 + 1, accept = pat->ntoks;
 	bool found = false;
 
-	if (pat->word)
-		return glob_word_run(pat, s, len, from, min);
 	if (nwords > GLOB_STACK_WORDS) {
 		heap = calloc(2 * nwords, sizeof(*heap));
 		if (!heap)
@@ -409,15 +363,15 @@ static bool glob_run(const struct pattern *pat, const char *s, size_t len, size_
 	}
 	next = cur + nwords;
 	memset(cur, 0, nwords * sizeof(*cur));
-	bit_set(cur, from);
-	glob_close(pat->toks, pat->ntoks, cur, nwords);
+	cur[from / 64] = UINT64_C(1) << (from % 64);
+	glob_close(pat->glob, cur);
 	for (size_t n = from;; n++) {
-		if (n >= min && (n == len || s[n] == '/') && bit_test(cur, accept) &&
-		    tail_ok(pat, s, n)) {
+		if (n >= min && (n == len || s[n] == '/') &&
+		    (cur[accept / 64] >> (accept % 64) & 1) && tail_ok(pat, s, n)) {
 			found = true;
 			break;
 		}
-		if (n == len || !glob_step(pat, cur, next, nwords, (unsigned char)s[n]))
+		if (n == len || !glob_step(pat, cur, next, (unsigned char)s[n]))
 			break;
 		tmp = cur;
 		cur = next;
@@ -475,7 +429,6 @@ int pattern_new(const char *text, struct pattern **ret_pat)
 {
 	size_t len = trimmed_len(text), g;
 	struct pattern *pat;
-	int r;
 
 	if (pattern_error(text))
 		return -EINVAL;
@@ -528,10 +481,10 @@ int pattern_new(const char *text, struct pattern **ret_pat)
 			return -ENOMEM;
 		}
 		pat->ntoks = glob_compile(pat->text, len, pat->toks);
-		pat->word = glob_word_new(pat->toks, pat->ntoks, &r);
-		if (r < 0) {
+		pat->glob = glob_new(pat->toks, pat->ntoks);
+		if (!pat->glob) {
 			pattern_free(pat);
-			return r;
+			return -ENOMEM;
 		}
 	}
 	*ret_pat = pat;
@@ -542,7 +495,7 @@ void pattern_free(struct pattern *pat)
 {
 	if (!pat)
 		return;
-	free(pat->word);
+	free(pat->glob);
 	free(pat->toks);
 	free(pat);
 }
