@@ -232,8 +232,9 @@ static void test_load_buffer_reports_every_duplicate_id_of_a_big_policy(void **s
 	/* Line 1 "rules:", then rule i on line i + 2: ids r0..r2999, then r0..r2999 again. */
 	assert_int_equal(strbuf_adds(&sb, "rules:\n"), 0);
 	for (unsigned i = 0; i < 6000; i++)
-		assert_int_equal(strbuf_addf(&sb, "  - {id: r%u, path: /srv/d%u}\n", i % 3000, i), 0);
-	/* And a third r7, and a given id that a defaulted one (rule-6003, line 6004) took first. */
+		assert_int_equal(strbuf_addf(&sb, "  - {id: r%u, path: /srv/d%u}\n", i % 3000, i),
+				 0);
+	/* A third r7; and a given id that a defaulted one took first (rule-6002, line 6003). */
 	assert_int_equal(strbuf_adds(&sb, "  - {id: r7, path: /srv/x}\n"
 					  "  - {path: /srv/y}\n"
 					  "  - {id: rule-6002, path: /srv/z}\n"),
@@ -287,8 +288,9 @@ static void test_load_buffer_reports_an_aliased_problem_once(void **state)
 	strbuf_release(&sb);
 
 	/* An aliased rule with an id is a duplicate: one problem too. */
-	assert_string_equal(one_problem("rules:\n  - &r {id: x, path: /etc}\n  - *r\n  - *r\n  - *r\n"),
-			    "2:13: duplicate rule id 'x' (first at line 2)");
+	assert_string_equal(
+		one_problem("rules:\n  - &r {id: x, path: /etc}\n  - *r\n  - *r\n  - *r\n"),
+		"2:13: duplicate rule id 'x' (first at line 2)");
 	/* An aliased attribute list in groups and rules. */
 	assert_string_equal(one_problem("groups:\n  a: &l [uid, nosuch]\n  b: *l\n"
 					"rules:\n  - {path: /etc, check: *l}\n  - {path: /usr, "
