@@ -149,8 +149,7 @@ static size_t glob_compile(const char *text, size_t len, struct tok *toks)
 		switch (text[i]) {
 		case '*':
 			if (i + 1 < len && text[i + 1] == '*') {
-				/* "**" then "/": two tokens for three bytes, a skip and the pair.
-				 */
+				/* "**" "/": a skip, then the pair (2 tokens, 3 bytes). */
 				if (i + 2 < len && text[i + 2] == '/') {
 					t->type = TOK_SKIP;
 					toks[n++] = (struct tok){ .type = TOK_DSLASH, .ch = '/' };
