@@ -136,6 +136,28 @@ static void test_hash_file_matches_xxhsum(void **state)
 	assert_memory_equal(line, hex, 32);
 }
 
+/*
+ * Create @name: @size bytes of holes with @len bytes of data (tree_fill(),
+ * seed @seed + i) at each of @at[0, n), and put the same bytes in @mem
+ * (@size zeroed bytes).
+ */
+static void write_sparse_at(struct fixture *fx, const char *name, uint64_t size, const off_t *at,
+			    size_t n, size_t len, uint32_t seed, uint8_t *mem)
+{
+	uint8_t bytes[128];
+	int fd = openat(fx->dirfd, name, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+
+	assert_true(len <= sizeof(bytes));
+	assert_true(fd >= 0);
+	assert_int_equal(ftruncate(fd, (off_t)size), 0);
+	for (size_t i = 0; i < n; i++) {
+		tree_fill(bytes, len, seed + (uint32_t)i);
+		memcpy(mem + at[i], bytes, len);
+		assert_int_equal(pwrite(fd, bytes, len, at[i]), (ssize_t)len);
+	}
+	assert_int_equal(close(fd), 0);
+}
+
 static void test_hash_file_sparse_equals_dense(void **state)
 {
 	struct fixture *fx = *state;
@@ -145,20 +167,9 @@ static void test_hash_file_sparse_equals_dense(void **state)
 	struct entry sparse = { 0 }, dense = { 0 };
 	uint8_t want[16];
 	struct stat st;
-	int fd;
 
 	assert_non_null(mem);
-	fd = openat(fx->dirfd, "sparse", O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
-	assert_true(fd >= 0);
-	assert_int_equal(ftruncate(fd, (off_t)size), 0);
-	for (size_t i = 0; i < sizeof(at) / sizeof(at[0]); i++) {
-		uint8_t block[100];
-
-		tree_fill(block, sizeof(block), (uint32_t)i + 7);
-		memcpy(mem + at[i], block, sizeof(block));
-		assert_int_equal(pwrite(fd, block, sizeof(block), at[i]), (ssize_t)sizeof(block));
-	}
-	assert_int_equal(close(fd), 0);
+	write_sparse_at(fx, "sparse", size, at, sizeof(at) / sizeof(at[0]), 100, 7, mem);
 	assert_int_equal(fstatat(fx->dirfd, "sparse", &st, 0), 0);
 	if ((uint64_t)st.st_blocks * 512 >= size)
 		skip(); /* this filesystem does not do holes */
@@ -427,32 +438,55 @@ static void fd_write_byte(struct fixture *fx, const char *name, off_t at, uint8_
  * header, then (le64 offset, bytes) of each 4 KiB block of @mem that is
  * not all zeros. Returns its XXH3-128 in canonical bytes.
  */
-static void reference_blocks(const uint8_t *mem, uint64_t size, uint8_t out[16])
+static void update_le64(XXH3_state_t *st, uint64_t v)
 {
-	static const uint8_t zero[4096];
-	XXH3_state_t *st = XXH3_createState();
-	XXH128_canonical_t c;
 	uint8_t le[8];
+
+	for (int i = 0; i < 8; i++)
+		le[i] = (uint8_t)(v >> (8 * i));
+	XXH3_128bits_update(st, le, 8);
+}
+
+/* The block form's header for a file of @size bytes, in a new state. */
+static XXH3_state_t *reference_blocks_begin(uint64_t size)
+{
+	XXH3_state_t *st = XXH3_createState();
 
 	assert_non_null(st);
 	XXH3_128bits_reset(st);
 	XXH3_128bits_update(st, "drift-blocks-v1\n", 16);
-	for (int i = 0; i < 8; i++)
-		le[i] = (uint8_t)(size >> (8 * i));
-	XXH3_128bits_update(st, le, 8);
-	for (uint64_t o = 0; o < size; o += 4096) {
-		size_t k = size - o < 4096 ? (size_t)(size - o) : 4096;
+	update_le64(st, size);
+	return st;
+}
 
-		if (!memcmp(mem + o, zero, k))
-			continue;
-		for (int i = 0; i < 8; i++)
-			le[i] = (uint8_t)(o >> (8 * i));
-		XXH3_128bits_update(st, le, 8);
-		XXH3_128bits_update(st, mem + o, k);
-	}
+/* One non-zero block @p (@n bytes) at offset @o. */
+static void reference_blocks_add(XXH3_state_t *st, uint64_t o, const uint8_t *p, size_t n)
+{
+	update_le64(st, o);
+	XXH3_128bits_update(st, p, n);
+}
+
+static void reference_blocks_end(XXH3_state_t *st, uint8_t out[16])
+{
+	XXH128_canonical_t c;
+
 	XXH128_canonicalFromHash(&c, XXH3_128bits_digest(st));
 	memcpy(out, c.digest, 16);
 	XXH3_freeState(st);
+}
+
+static void reference_blocks(const uint8_t *mem, uint64_t size, uint8_t out[16])
+{
+	static const uint8_t zero[4096];
+	XXH3_state_t *st = reference_blocks_begin(size);
+
+	for (uint64_t o = 0; o < size; o += 4096) {
+		size_t k = size - o < 4096 ? (size_t)(size - o) : 4096;
+
+		if (memcmp(mem + o, zero, k))
+			reference_blocks_add(st, o, mem + o, k);
+	}
+	reference_blocks_end(st, out);
 }
 
 /* Hash @name with a hasher whose block-form threshold is @blocks_min. */
@@ -485,20 +519,9 @@ static void test_hasher_block_form_covers_data_not_layout(void **state)
 	const off_t at[] = { 5, (1 << 20) + 4000, (2 << 20) + 8192, (off_t)size - 50 };
 	uint8_t *mem = calloc(1, size), want[16];
 	struct entry sparse, dense, moved, changed, plain;
-	int fd;
 
 	assert_non_null(mem);
-	fd = openat(fx->dirfd, "sparse", O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
-	assert_true(fd >= 0);
-	assert_int_equal(ftruncate(fd, (off_t)size), 0);
-	for (size_t i = 0; i < sizeof(at) / sizeof(at[0]); i++) {
-		uint8_t bytes[50];
-
-		tree_fill(bytes, sizeof(bytes), (uint32_t)i + 3);
-		memcpy(mem + at[i], bytes, sizeof(bytes));
-		assert_int_equal(pwrite(fd, bytes, sizeof(bytes), at[i]), (ssize_t)sizeof(bytes));
-	}
-	assert_int_equal(close(fd), 0);
+	write_sparse_at(fx, "sparse", size, at, sizeof(at) / sizeof(at[0]), 50, 3, mem);
 	assert_int_equal(tree_write(fx->dirfd, "dense", mem, size), 0);
 	reference_blocks(mem, size, want);
 
@@ -544,10 +567,9 @@ static void test_hash_file_hashes_terabyte_of_holes_by_its_data(void **state)
 {
 	struct fixture *fx = *state;
 	const uint64_t size = (uint64_t)1 << 40;
-	uint8_t block[100], want[16], hdr[8];
+	uint8_t block[100], blk[4096] = { 0 }, want[16];
 	struct entry e = { 0 }, again = { 0 };
 	XXH3_state_t *st;
-	XXH128_canonical_t c;
 	int r = make_sparse(fx, "tera", size, 12345, sizeof(block));
 
 	assert_true(r >= -1);
@@ -558,25 +580,10 @@ static void test_hash_file_hashes_terabyte_of_holes_by_its_data(void **state)
 
 	/* The reference: the header, then the one non-zero block, at offset 12288. */
 	tree_fill(block, sizeof(block), 11);
-	st = XXH3_createState();
-	assert_non_null(st);
-	XXH3_128bits_reset(st);
-	XXH3_128bits_update(st, "drift-blocks-v1\n", 16);
-	for (int i = 0; i < 8; i++)
-		hdr[i] = (uint8_t)(size >> (8 * i));
-	XXH3_128bits_update(st, hdr, 8);
-	for (int i = 0; i < 8; i++)
-		hdr[i] = (uint8_t)((uint64_t)12288 >> (8 * i));
-	XXH3_128bits_update(st, hdr, 8);
-	{
-		uint8_t blk[4096] = { 0 };
-
-		memcpy(blk + (12345 - 12288), block, sizeof(block));
-		XXH3_128bits_update(st, blk, sizeof(blk));
-	}
-	XXH128_canonicalFromHash(&c, XXH3_128bits_digest(st));
-	memcpy(want, c.digest, 16);
-	XXH3_freeState(st);
+	memcpy(blk + (12345 - 12288), block, sizeof(block));
+	st = reference_blocks_begin(size);
+	reference_blocks_add(st, 12288, blk, sizeof(blk));
+	reference_blocks_end(st, want);
 	assert_memory_equal(e.hash, want, 16);
 
 	/* Its data changed, its size and layout not: another digest. */
