@@ -22,6 +22,8 @@
 
 #include "common/pattern.h"
 #include "common/strbuf.h"
+#include "tests/common/glob_backtrack.h"
+
 #include "common/banned.h"
 
 static double now(void)
@@ -30,97 +32,6 @@ static double now(void)
 
 	clock_gettime(CLOCK_MONOTONIC, &ts);
 	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
-}
-
-/* ---- the matcher drift had before issue #9 ---- */
-
-static size_t old_class_len(const char *p, const char *end)
-{
-	const char *q = p + 1;
-
-	if (q < end && (*q == '!' || *q == '^'))
-		q++;
-	if (q < end && *q == ']')
-		q++;
-	while (q < end && *q != ']')
-		q++;
-	return q < end ? (size_t)(q - p) + 1 : 0;
-}
-
-static bool old_class_match(const char *p, size_t n, unsigned char c)
-{
-	const char *q = p + 1, *end = p + n - 1;
-	bool neg = false, hit = false;
-
-	if (*q == '!' || *q == '^') {
-		neg = true;
-		q++;
-	}
-	for (bool first = true; q < end; first = false) {
-		unsigned char lo = (unsigned char)*q;
-		if (lo == ']' && !first)
-			break;
-		if (q + 2 < end && q[1] == '-') {
-			if (c >= lo && c <= (unsigned char)q[2])
-				hit = true;
-			q += 3;
-		} else {
-			if (c == lo)
-				hit = true;
-			q++;
-		}
-	}
-	return hit != neg;
-}
-
-static bool old_glob(const char *p, const char *pend, const char *s, const char *send)
-{
-	while (p < pend) {
-		switch (*p) {
-		case '*':
-			if (p + 1 < pend && p[1] == '*') {
-				const char *rest = p + 2;
-				if (rest < pend && *rest == '/' &&
-				    old_glob(rest + 1, pend, s, send))
-					return true;
-				for (const char *t = s; t <= send; t++)
-					if (old_glob(rest, pend, t, send))
-						return true;
-				return false;
-			}
-			for (const char *t = s;; t++) {
-				if (old_glob(p + 1, pend, t, send))
-					return true;
-				if (t == send || *t == '/')
-					return false;
-			}
-		case '?':
-			if (s == send || *s == '/')
-				return false;
-			p++;
-			s++;
-			break;
-		case '[': {
-			size_t n = old_class_len(p, pend);
-			if (s == send || *s == '/' || !old_class_match(p, n, (unsigned char)*s))
-				return false;
-			p += n;
-			s++;
-			break;
-		}
-		case '\\':
-			if (p + 1 < pend)
-				p++;
-			__attribute__((fallthrough));
-		default:
-			if (s == send || *s != *p)
-				return false;
-			p++;
-			s++;
-			break;
-		}
-	}
-	return s == send;
 }
 
 /* ---- the cases ---- */
@@ -154,7 +65,7 @@ static bool run_peer(enum peer peer, const struct pattern *pat, const struct ben
 	case PEER_DRIFT_TREE:
 		return pattern_match_tree(pat, s, c->path.len);
 	case PEER_OLD:
-		return old_glob(c->pattern, c->pattern + plen, c->basename ? base : s, send);
+		return glob_backtrack(c->pattern, c->pattern + plen, c->basename ? base : s, send);
 	case PEER_FNMATCH:
 		return fnmatch(c->pattern, c->basename ? base : s, FNM_PATHNAME) == 0;
 	case PEER__COUNT:

@@ -11,6 +11,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "tests/common/glob_backtrack.h"
+
 static bool match(const char *pat, const char *path)
 {
 	struct pattern *p = NULL;
@@ -196,101 +198,6 @@ static void test_pattern_may_match_below(void **state)
 /* ---- pathological globs, and the matcher against a reference ---- */
 
 /*
- * The backtracking matcher drift used before (common/pattern.c until the
- * security review, issue #9): obviously right, exponential on patterns with
- * many stars. Kept here as the reference the automaton must agree with.
- */
-static size_t ref_class_len(const char *p, const char *end)
-{
-	const char *q = p + 1;
-
-	if (q < end && (*q == '!' || *q == '^'))
-		q++;
-	if (q < end && *q == ']')
-		q++;
-	while (q < end && *q != ']')
-		q++;
-	return q < end ? (size_t)(q - p) + 1 : 0;
-}
-
-static bool ref_class_match(const char *p, size_t n, unsigned char c)
-{
-	const char *q = p + 1, *end = p + n - 1;
-	bool neg = false, hit = false;
-
-	if (*q == '!' || *q == '^') {
-		neg = true;
-		q++;
-	}
-	for (bool first = true; q < end; first = false) {
-		unsigned char lo = (unsigned char)*q;
-		if (lo == ']' && !first)
-			break;
-		if (q + 2 < end && q[1] == '-') {
-			unsigned char hi = (unsigned char)q[2];
-			if (c >= lo && c <= hi)
-				hit = true;
-			q += 3;
-		} else {
-			if (c == lo)
-				hit = true;
-			q++;
-		}
-	}
-	return hit != neg;
-}
-
-static bool ref_glob(const char *p, const char *pend, const char *s, const char *send)
-{
-	while (p < pend) {
-		switch (*p) {
-		case '*':
-			if (p + 1 < pend && p[1] == '*') {
-				const char *rest = p + 2;
-				if (rest < pend && *rest == '/' &&
-				    ref_glob(rest + 1, pend, s, send))
-					return true;
-				for (const char *t = s; t <= send; t++)
-					if (ref_glob(rest, pend, t, send))
-						return true;
-				return false;
-			}
-			for (const char *t = s;; t++) {
-				if (ref_glob(p + 1, pend, t, send))
-					return true;
-				if (t == send || *t == '/')
-					return false;
-			}
-		case '?':
-			if (s == send || *s == '/')
-				return false;
-			p++;
-			s++;
-			break;
-		case '[': {
-			size_t n = ref_class_len(p, pend);
-			if (s == send || *s == '/' || !ref_class_match(p, n, (unsigned char)*s))
-				return false;
-			p += n;
-			s++;
-			break;
-		}
-		case '\\':
-			if (p + 1 < pend)
-				p++;
-			__attribute__((fallthrough));
-		default:
-			if (s == send || *s != *p)
-				return false;
-			p++;
-			s++;
-			break;
-		}
-	}
-	return s == send;
-}
-
-/*
  * The reference answer of pattern_match() for a glob (PATTERN_PATH or
  * PATTERN_BASENAME), with the old code's tests of the literal beginning
  * and end before the glob. The end test is not quite implied by the glob:
@@ -309,10 +216,10 @@ static bool ref_match(const struct pattern *pat, const char *path, size_t len)
 		return false;
 	if (pattern_kind(pat) == PATTERN_PATH)
 		return len >= head && !memcmp(path, text, head) &&
-		       ref_glob(text, text + tlen, path, path + len);
+		       glob_backtrack(text, text + tlen, path, path + len);
 	while (base > path && base[-1] != '/')
 		base--;
-	return ref_glob(text, text + tlen, base, path + len);
+	return glob_backtrack(text, text + tlen, base, path + len);
 }
 
 /* And of pattern_match_tree(): the path or any ancestor. */
