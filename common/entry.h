@@ -53,8 +53,8 @@ enum entry_flags {
 	/**
 	 * A regular file whose holes (unallocated ranges that read as zeros)
 	 * exceeded 64 GiB: its content was not hashed (hash_algo HASH_NONE,
-	 * err 0). Set by drift before 0.2 only, found in old snapshots: such
-	 * files are now hashed in block form (scanner/hash.h).
+	 * err 0). Set only by drift before the block form, found in old
+	 * snapshots: such files are now hashed in block form (scanner/hash.h).
 	 */
 	ENTRY_NOT_HASHED_TOO_SPARSE = 1 << 1,
 	/**
