@@ -11,6 +11,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "common/banned.h"
@@ -233,6 +234,24 @@ int collect_walk(const char *root, unsigned nthreads, struct collect *c)
 	o.visit = collect_visit;
 	o.userdata = c;
 	return scan_walk(&o, NULL, NULL);
+}
+
+int tree_thread_count_settled(int want)
+{
+	int n = tree_thread_count();
+
+	/*
+	 * pthread_join() returns when the kernel clears the thread's tid, a
+	 * moment before the task leaves the thread group: under load the count
+	 * lags. Wait up to a second for it to come down.
+	 */
+	for (int i = 0; i < 1000 && n > want; i++) {
+		struct timespec ms = { 0, 1000000 };
+
+		nanosleep(&ms, NULL);
+		n = tree_thread_count();
+	}
+	return n;
 }
 
 int tree_thread_count(void)

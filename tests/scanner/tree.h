@@ -52,5 +52,7 @@ int collect_walk(const char *root, unsigned nthreads, struct collect *c);
 
 /** Number of threads of this process (from /proc/self/status), or -1. */
 int tree_thread_count(void);
+/** tree_thread_count(), once it is down to @want (waiting up to a second for exited threads). */
+int tree_thread_count_settled(int want);
 
 #endif /* DRIFT_TESTS_SCANNER_TREE_H */
