@@ -21,11 +21,13 @@
  *    holes are never read. A second fstat after reading, compared with the
  *    first (size, mtime, ctime, link count) and with the byte count, tells
  *    whether the file changed under us.
- *  - feed_blocks(): files larger than h->blocks_min (SCAN_HASH_BLOCKS_MIN,
- *    64 GiB) are hashed in block form (scanner/hash.h): the non-zero 4 KiB
- *    blocks of the data extents with their offsets, so holes cost nothing
- *    however large (zeros cost as much as data, and 1 EiB of holes costs
- *    nothing to create). Which form a file gets depends on its size alone.
+ *  - feed_blocks(): files with more than h->blocks_min (SCAN_HASH_BLOCKS_MIN,
+ *    64 GiB) bytes of holes are hashed in block form (scanner/hash.h): the
+ *    non-zero 4 KiB blocks of the data extents with their offsets, so holes
+ *    cost nothing however large (zeros cost as much as data, and 1 EiB of
+ *    holes costs nothing to create). The holes are told from the
+ *    allocation (st_size minus 512 * st_blocks, a lower bound), so an
+ *    unchanged file always gets the same form.
  *    Every 64 KiB of zeros and every read checks the stop flag, so a stop
  *    request ends even a long file within microseconds.
  *  - Opening may find something else than the regular file looked up: a
@@ -286,6 +288,8 @@ static int64_t feed_sparse(struct scan_hasher *h, int fd, uint64_t size)
 			break;
 
 		hole = scan_sys_lseek(fd, (int64_t)off, SEEK_HOLE);
+		if (hole == -ENXIO)
+			return (int64_t)off; /* shrank meanwhile: the size check notices */
 		if (hole < 0)
 			return hole;
 		if ((uint64_t)hole > size || (uint64_t)hole <= off)
@@ -381,16 +385,26 @@ static int64_t feed_blocks(struct scan_hasher *h, int fd, uint64_t size)
 		} else if (data < 0) {
 			return data;
 		}
-		if ((uint64_t)data >= size)
-			break; /* grew meanwhile: the final fstat notices */
-		data -= data % (int64_t)SCAN_HASH_BLOCK; /* blocks start at multiples of 4096 */
-		if ((uint64_t)data < off)
-			data = (int64_t)off;
+		if ((uint64_t)data >= size) {
+			progress_add(h, size - off);
+			return (int64_t)size; /* grew meanwhile: the final fstat notices */
+		}
+		/*
+		 * The hole after the data, looked for from the data itself: on a
+		 * filesystem with 1 KiB blocks an extent may start inside a 4 KiB
+		 * block, and from the block's start SEEK_HOLE would find the hole
+		 * before it (then everything to the end would be read).
+		 */
 		hole = seek ? scan_sys_lseek(fd, data, SEEK_HOLE) : (int64_t)size;
+		if (hole == -ENXIO)
+			return (int64_t)off; /* shrank meanwhile: the size check notices */
 		if (hole < 0)
 			return hole;
 		if ((uint64_t)hole > size || hole <= data)
 			hole = (int64_t)size;
+		data -= data % (int64_t)SCAN_HASH_BLOCK; /* blocks start at multiples of 4096 */
+		if ((uint64_t)data < off)
+			data = (int64_t)off;
 		progress_add(h, (uint64_t)data - off);
 		r = scan_sys_lseek(fd, data, SEEK_SET);
 		if (r < 0)
@@ -505,7 +519,7 @@ static int hash_once(struct scan_hasher *h, int dirfd, const char *name, const s
 		r = digest_reset(h);
 		if (r < 0)
 			goto out_close;
-		if (size > h->blocks_min)
+		if (allocated < size && size - allocated > h->blocks_min)
 			total = feed_blocks(h, fd, size);
 		else if (allocated < size)
 			total = feed_sparse(h, fd, size);

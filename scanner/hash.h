@@ -23,9 +23,11 @@ struct evp_md_st;
 #define SCAN_HASH_BUF_SIZE ((size_t)1 << 17)
 
 /**
- * Default of scan_hasher.blocks_min: a regular file larger than 64 GiB is
- * hashed in block form, every other file as its plain content (the digest
- * `xxhsum -H2` or `sha256sum` prints).
+ * Default of scan_hasher.blocks_min: a regular file with more than 64 GiB of
+ * holes (st_size minus 512 * st_blocks) is hashed in block form, every other
+ * file as its plain content (the digest `xxhsum -H2` or `sha256sum` prints),
+ * as before the block form existed: only files that used to be left
+ * unhashed get the new form, so no digest of an existing snapshot changes.
  *
  * The plain digest of a sparse file feeds its holes as zeros, and neither
  * algorithm has a shortcut for zeros: every hole byte costs as much as a
@@ -38,10 +40,12 @@ struct evp_md_st;
  *     order: le64(o), the block's bytes (the last one may be shorter)
  *
  * found with SEEK_DATA/SEEK_HOLE, so holes are never fed. A zero block
- * and a hole give the same digest, so the form depends on the content
- * and the size alone, never on how the file is laid out on disk, and any
- * change to the data, wherever it is, changes it. A 1 TiB file with a few
- * data extents takes milliseconds.
+ * and a hole give the same digest, and any change to the data, wherever it
+ * is, changes it. A 1 TiB file with a few data extents takes milliseconds.
+ * Which form a file gets depends on its allocation: a file whose holes
+ * cross 64 GiB (filled, or punched) changes form, and so digest, which a
+ * check reports as a content change; an allocation change that large is
+ * worth a look.
  */
 #define SCAN_HASH_BLOCKS_MIN ((uint64_t)64 << 30)
 
@@ -61,7 +65,7 @@ struct scan_hasher {
 	size_t buf_size;
 	_Atomic uint64_t *progress; /**< borrowed, may be NULL: += logical bytes fed, relaxed */
 	const atomic_bool *stop;    /**< borrowed, may be NULL: abandon the file when set */
-	uint64_t blocks_min; /**< files larger than this are hashed in block form */
+	uint64_t blocks_min; /**< files with more holes than this are hashed in block form */
 };
 
 /** Digest length of @algo in bytes: 16 (XXH3-128), 32 (SHA-256), 0 for anything else. */

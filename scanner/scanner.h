@@ -48,8 +48,8 @@ struct diag;
  * path is hashed); a file whose size, mtime or ctime moved while it was read
  * is read once more, and flagged ENTRY_CHANGED_WHILE_READ if it moved again;
  * paths longer than PATH_MAX work (syscalls only ever see one component).
- * A regular file larger than 64 GiB (SCAN_HASH_BLOCKS_MIN in scanner/hash.h)
- * is hashed in block form, its non-zero 4 KiB blocks with their offsets,
+ * A regular file with more than 64 GiB of holes (SCAN_HASH_BLOCKS_MIN in
+ * scanner/hash.h) is hashed in block form, its non-zero 4 KiB blocks with their offsets,
  * so that its holes cost nothing: a 1 EiB sparse file costs nothing to
  * create, and feeding its holes as zeros would take years. A stop request
  * (visit or tick) ends the hashing of any file within 64 KiB of input.
@@ -265,7 +265,7 @@ int scan_root_resolve(const char *root, char **ret_path, struct diag *reterr);
  * hash fields (hash_algo, hash_len, hash; the digest is the bytes the usual
  * tool prints in hex: the 16 canonical big-endian bytes of `xxhsum -H2`
  * for HASH_XXH3_128, the 32 bytes of `sha256sum` for HASH_SHA256; for a
- * file larger than 64 GiB, the block form of scanner/hash.h), and ORs
+ * file with more than 64 GiB of holes, the block form of scanner/hash.h), and ORs
  * ENTRY_CHANGED_WHILE_READ into ret_entry->flags if the file kept changing
  * while it was read. On failure @ret_entry is untouched and the return is
  * -ELOOP (a symlink: never followed), -EINVAL (not a regular file, or
