@@ -9,7 +9,9 @@
 #include <fcntl.h>
 #include <linux/openat2.h>
 #include <stdint.h>
+#include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <sys/syscall.h>
 #include <sys/xattr.h>
 #include <unistd.h>
@@ -26,11 +28,76 @@ int scan_sys_openat(int dirfd, const char *name, int flags)
 	return fd < 0 ? -errno : fd;
 }
 
+/* openat(O_NOFOLLOW) of one component; a symlink is ELOOP, also with O_DIRECTORY. */
+static int openat_component(int dirfd, const char *comp, int flags)
+{
+	struct stat st;
+	int fd = scan_sys_openat(dirfd, comp, flags | O_NOFOLLOW | O_CLOEXEC);
+
+	/* O_DIRECTORY|O_NOFOLLOW on a symlink says ENOTDIR. */
+	if (fd == -ENOTDIR && fstatat(dirfd, comp, &st, AT_SYMLINK_NOFOLLOW) == 0 &&
+	    S_ISLNK(st.st_mode))
+		fd = -ELOOP;
+	return fd;
+}
+
+/*
+ * Where openat2() is missing (Linux before 5.6, or a seccomp filter that
+ * says ENOSYS): the same walk by hand, one component at a time with
+ * O_NOFOLLOW, never "..". Returns the fd or -errno.
+ */
+static int openat_beneath_by_hand(int dirfd, const char *path, int flags)
+{
+	int cur = dirfd, next;
+
+	for (;;) {
+		const char *slash;
+		char comp[256];
+		size_t len;
+
+		while (*path == '/')
+			path++;
+		slash = strchr(path, '/');
+		len = slash ? (size_t)(slash - path) : strlen(path);
+		while (slash && slash[1] == '/')
+			slash++;
+		if (len >= sizeof(comp)) {
+			next = -ENAMETOOLONG;
+			break;
+		}
+		memcpy(comp, path, len);
+		comp[len] = '\0';
+		if (!strcmp(comp, "..")) {
+			next = -EXDEV; /* as RESOLVE_BENEATH says */
+			break;
+		}
+		if (!slash || !slash[1]) {
+			next = openat_component(cur, len ? comp : ".", flags);
+			break;
+		}
+		next = openat_component(cur, comp, O_PATH | O_DIRECTORY);
+		if (cur != dirfd)
+			close(cur);
+		if (next < 0)
+			return next;
+		cur = next;
+		path = slash + 1;
+	}
+	if (cur != dirfd)
+		close(cur);
+	return next;
+}
+
 int scan_sys_openat_beneath(int dirfd, const char *path, int flags)
 {
+	static int by_hand = -1; /* tests: DRIFT_TEST_NO_OPENAT2 takes the fallback */
 	struct open_how how;
 	long fd;
 
+	if (by_hand < 0)
+		by_hand = getenv("DRIFT_TEST_NO_OPENAT2") != NULL;
+	if (by_hand)
+		return openat_beneath_by_hand(dirfd, path, flags);
 	while (*path == '/')
 		path++;
 	memset(&how, 0, sizeof(how));
@@ -41,6 +108,8 @@ int scan_sys_openat_beneath(int dirfd, const char *path, int flags)
 		if (fd >= 0 || (errno != EINTR && (errno != EAGAIN || tries >= 8)))
 			break;
 	}
+	if (fd < 0 && errno == ENOSYS)
+		return openat_beneath_by_hand(dirfd, path, flags);
 	return fd < 0 ? -errno : (int)fd;
 }
 

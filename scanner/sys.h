@@ -29,7 +29,10 @@ int scan_sys_openat(int dirfd, const char *name, int flags);
  * the last component is refused too (ELOOP), unless @flags has both O_PATH
  * and O_NOFOLLOW (then the fd names the symlink). Leading slashes are
  * ignored; "" is @dirfd itself. Retries EINTR, and EAGAIN (a rename raced
- * the lookup) a few times. Returns the new fd or -errno.
+ * the lookup) a few times. Where openat2() says ENOSYS (Linux before 5.6,
+ * some seccomp filters), walks the components by hand with O_NOFOLLOW
+ * (".." refused: EXDEV); the environment variable DRIFT_TEST_NO_OPENAT2
+ * (tests only) forces that. Returns the new fd or -errno.
  */
 int scan_sys_openat_beneath(int dirfd, const char *path, int flags);
 

@@ -1845,8 +1845,19 @@ static int walk_prepare_roots(struct walk *wk, struct diag *reterr)
 		while (lens[i] > 1 && root[lens[i] - 1] == '/')
 			lens[i]--; /* "/tmp/x/" is "/tmp/x" */
 		r = root_lstat(wk, root, &sts[i]);
+		if (r == -ELOOP) {
+			/*
+			 * A directory on the way is (now) a symlink: never followed,
+			 * the root is an entry with that error (process_name()).
+			 */
+			memset(&sts[i], 0, sizeof(sts[i]));
+			r = 0;
+		}
 		if (r < 0) {
-			r = diag_set(reterr, r, "cannot examine root '%s': %s", root, strerror(-r));
+			r = diag_set(reterr, r, "cannot examine root '%s': %s%s", root, strerror(-r),
+				     r == -EMFILE || r == -ENFILE
+					     ? " (raise the limit of open files, e.g. ulimit -n 4096)"
+					     : "");
 			goto out;
 		}
 	}

@@ -9,6 +9,7 @@ followed on the way.
 """
 
 import ctypes
+import json
 import os
 import sqlite3
 import subprocess
@@ -57,7 +58,7 @@ rules:
             con.close()
         return [(s, bytes(k)) for s, k in rows if b"HOSTSECRET" in bytes(k)]
 
-    def race(self, scanned, swap_a, swap_b, runs):
+    def race(self, scanned, swap_a, swap_b, runs, env=None):
         if not have_renameat2():
             self.skipTest("no renameat2() in the C library")
         swapper = subprocess.Popen([sys.executable, "-c", SWAPPER, swap_a, swap_b],
@@ -69,7 +70,7 @@ rules:
                 p = subprocess.run([DRIFT, "scan", "-q", "--db=" + self.db,
                                     "--policy=" + self.policy, "--label", "run-%d" % i,
                                     "--root", self.root, scanned],
-                                   capture_output=True, env=env_for_drift(), timeout=60,
+                                   capture_output=True, env=env_for_drift(env), timeout=60,
                                    stdin=subprocess.DEVNULL)
                 # Clean, or the root was a symlink when it was resolved.
                 self.assertIn(p.returncode, (CLEAN, E_SCAN),
@@ -96,6 +97,14 @@ rules:
         os.symlink(host, self.path("var.alt"))  # absolute: the host's path
         self.race("/var/log", self.path("var"), self.path("var.alt"), runs=200)
 
+    def test_swap_without_openat2(self):
+        # Kernels before 5.6 have no openat2(): the lookup by hand holds too.
+        host = self.make_host()
+        self.write("var/log/image.log", "the image's log\n")
+        os.symlink(host, self.path("var.alt"))
+        self.race("/var/log", self.path("var"), self.path("var.alt"), runs=100,
+                  env={"DRIFT_TEST_NO_OPENAT2": "1"})
+
     def test_root_itself_swapped_for_symlink(self):
         host = self.make_host()
         self.write("var/log/image.log", "the image's log\n")
@@ -107,6 +116,28 @@ rules:
         self.write("srv/a/b/image.txt", "the image's file\n")
         os.symlink(host, self.path("srv/a.alt"))
         self.race("/srv", self.path("srv/a"), self.path("srv/a.alt"), runs=50)
+
+
+class RootBecameSymlink(DriftCase):
+
+    def test_directory_above_a_root_replaced_by_a_symlink_is_reported(self):
+        # Whoever writes in the image can replace a directory above a
+        # baseline root by a symlink: the check reports it, it does not fail.
+        self.write("a/b/file", "x\n")
+        os.makedirs(self.path("other", "b"))
+        self.drift("init", "-q", "--root", self.root, "/a/b", code=CLEAN)
+        os.rename(self.path("a"), self.path("a.old"))
+        os.symlink("other", self.path("a"))
+        p = self.drift("check", "--format", "json", "--root", self.root)
+        self.assertNotIn(p.returncode, (E_SCAN,), p.stderr.decode())
+        self.assertEqual(p.returncode & ~(1 | 2 | 4), 0, p.stderr.decode())
+        doc = json.loads(p.stdout)
+        paths = {d["path"]: d for d in doc["deviations"]}
+        self.assertIn("/a/b/file", paths)
+        self.assertEqual(paths["/a/b/file"]["change"], "removed")
+        blind = {u["path"]: u for u in doc["unreadable"]}
+        self.assertIn("/a/b", blind)
+        self.assertEqual(blind["/a/b"]["errno"], 40)  # ELOOP
 
 
 if __name__ == "__main__":
