@@ -323,7 +323,10 @@ static int add_props_lines(struct strbuf *out, const struct entry *old, const st
 	return 0;
 }
 
-/* An added or removed entry that is not a regular file: " (TYPE[ -> TARGET])". */
+/*
+ * An added or removed entry that is not a regular file: " (TYPE[ -> TARGET])",
+ * or for a device with a known number " (chardev 1,3)".
+ */
 static int add_type_suffix(struct strbuf *out, const struct entry *e)
 {
 	if (e->kind != ENTRY_FILE || S_ISREG(e->mode))
@@ -332,6 +335,9 @@ static int add_type_suffix(struct strbuf *out, const struct entry *e)
 		return -ENOMEM;
 	if (S_ISLNK(e->mode) && e->target &&
 	    (strbuf_adds(out, " -> ") < 0 || escape_display(out, e->target, e->target_len) < 0))
+		return -ENOMEM;
+	if (entry_is_device(e) && e->rdev != ENTRY_RDEV_UNKNOWN &&
+	    (strbuf_addch(out, ' ') < 0 || report_format_rdev(out, e) < 0))
 		return -ENOMEM;
 	return strbuf_addch(out, ')');
 }

@@ -133,5 +133,17 @@ class DeviceNumbers(DriftCase):
         self.assertEqual((d["old"]["rdev"], d["new"]["rdev"]), ("1,5", None))
 
 
+    def test_added_and_removed_devices_show_their_numbers(self):
+        gone = self.mknod("dev/gone", stat.S_IFBLK, 7, 3)
+        self.write("dev/keep", "x\n")
+        self.init()
+        os.unlink(gone)
+        self.mknod("dev/new", stat.S_IFCHR, 1, 1)
+        p = self.drift("check", self.root, code=1 | 2)
+        out = p.stdout.decode()
+        self.assertIn("%s (chardev 1,1)" % self.path("dev/new"), out)
+        self.assertIn("%s (blockdev 7,3)" % self.path("dev/gone"), out)
+
+
 if __name__ == "__main__":
     run_tap(__name__)
