@@ -51,10 +51,12 @@ enum hash_algo {
 enum entry_flags {
 	ENTRY_CHANGED_WHILE_READ = 1 << 0, /**< content changed during hashing, twice */
 	/**
-	 * A regular file whose holes (unallocated ranges that read as zeros)
-	 * exceeded 64 GiB: its content was not hashed (hash_algo HASH_NONE,
-	 * err 0). Set only by drift before the block form, found in old
-	 * snapshots: such files are now hashed in block form (scanner/hash.h).
+	 * A regular file with more than 64 GiB of holes (unallocated ranges
+	 * that read as zeros) whose content was not hashed (hash_algo
+	 * HASH_NONE, err 0): its filesystem does not say where the holes are
+	 * (no SEEK_DATA), so hashing would read them all. Other such files are
+	 * hashed in block form (scanner/hash.h); drift before the block form
+	 * left them all unhashed.
 	 */
 	ENTRY_NOT_HASHED_TOO_SPARSE = 1 << 1,
 	/**

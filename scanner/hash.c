@@ -71,7 +71,11 @@ enum hash_outcome {
 	HASH_CHANGED = 1,    /* digest computed, but size/mtime/ctime/bytes moved */
 	HASH_SWAPPED = 2,    /* the name now designates another file, or not a regular file */
 	HASH_UNOPENED = 3,   /* open failed as if it were no longer a regular file: see errno */
+	HASH_TOO_SPARSE = 4, /* the filesystem hides its holes: not hashed (feed_blocks()) */
 };
+
+/* feed_blocks(): more data read than the allocation allows. Never an errno of read() or lseek(). */
+#define FEED_TOO_SPARSE (-EFBIG)
 
 /* Fed for holes of sparse files; 64 KiB of zeros costs ~2 us of XXH3 per call. */
 static const unsigned char zeros[64 * 1024];
@@ -357,12 +361,19 @@ static int feed_block_run(struct scan_hasher *h, const unsigned char *p, size_t 
  * never fed. Returns the logical bytes covered (@size unless the file
  * shrank meanwhile) or -errno.
  */
-static int64_t feed_blocks(struct scan_hasher *h, int fd, uint64_t size)
+static int64_t feed_blocks(struct scan_hasher *h, int fd, uint64_t size, uint64_t allocated)
 {
 	static const char magic[] = "drift-blocks-v1\n";
 	const size_t chunk = h->buf_size - h->buf_size % SCAN_HASH_BLOCK;
+	/*
+	 * A filesystem that does not say where its holes are (no SEEK_DATA,
+	 * or one that calls everything data: some FUSE and NFS servers) would
+	 * have us read every hole. Past the allocation plus blocks_min of
+	 * reading, give up: the file is recorded unhashed, as too sparse.
+	 */
+	const uint64_t read_max = allocated + h->blocks_min;
+	uint64_t off = 0, read_total = 0;
 	unsigned char le[8];
-	uint64_t off = 0;
 	bool seek = true;
 	int64_t r;
 
@@ -416,6 +427,8 @@ static int64_t feed_blocks(struct scan_hasher *h, int fd, uint64_t size)
 
 			if (stop_requested(h))
 				return -ECANCELED;
+			if (read_total > read_max)
+				return FEED_TOO_SPARSE;
 			/* Whole blocks: round up, the next extent starts on a block anyway. */
 			if (want % SCAN_HASH_BLOCK && want + SCAN_HASH_BLOCK - want % SCAN_HASH_BLOCK <= chunk)
 				want += SCAN_HASH_BLOCK - want % SCAN_HASH_BLOCK;
@@ -426,6 +439,7 @@ static int64_t feed_blocks(struct scan_hasher *h, int fd, uint64_t size)
 				return -EIO;
 			progress_add(h, (uint64_t)r);
 			off += (uint64_t)r;
+			read_total += (uint64_t)r;
 			if ((size_t)r < want)
 				return (int64_t)off; /* the end came early: shrank meanwhile */
 		}
@@ -520,11 +534,16 @@ static int hash_once(struct scan_hasher *h, int dirfd, const char *name, const s
 		if (r < 0)
 			goto out_close;
 		if (allocated < size && size - allocated > h->blocks_min)
-			total = feed_blocks(h, fd, size);
+			total = feed_blocks(h, fd, size, allocated);
 		else if (allocated < size)
 			total = feed_sparse(h, fd, size);
 		else
 			total = feed_read(h, fd, UINT64_MAX);
+		if (total == FEED_TOO_SPARSE) {
+			*ret_after = before;
+			r = HASH_TOO_SPARSE;
+			goto out_close;
+		}
 		if (total < 0) {
 			r = (int)total;
 			goto out_close;
@@ -577,6 +596,11 @@ int scan_hasher_entry_keep(struct scan_hasher *h, int dirfd, const char *name, s
 			close(fd); /* not the final read: retried below */
 		if (r < 0) {
 			e->err = -r;
+			return 0;
+		}
+		if (r == HASH_TOO_SPARSE) {
+			*st = after;
+			e->flags |= ENTRY_NOT_HASHED_TOO_SPARSE;
 			return 0;
 		}
 		if (r == HASH_UNOPENED) {
@@ -661,6 +685,8 @@ int scan_hash_file(int dirfd, const char *name, enum hash_algo algo, struct entr
 		return r;
 	if (tmp.err)
 		return -tmp.err;
+	if (tmp.flags & ENTRY_NOT_HASHED_TOO_SPARSE)
+		return -EFBIG;
 	if (tmp.hash_algo == HASH_NONE)
 		return -EAGAIN; /* swapped for another file twice while we looked */
 

@@ -98,6 +98,9 @@ void scan_hasher_release(struct scan_hasher *h);
  *    is that of the last read and *st the newest stat.
  *  - 0, e->err set, no hash: open or read failed (ENOENT: the file vanished
  *    while it was read); *st keeps the last known attributes.
+ *  - 0, ENTRY_NOT_HASHED_TOO_SPARSE in e->flags, no hash: a file for the
+ *    block form whose filesystem hides its holes: reading passed the
+ *    allocation plus h->blocks_min; *st is the stat of the opened file.
  *  - SCAN_HASH_RETYPE: the name turned out to be something else (a
  *    symlink, a FIFO...): the file read was another one, or opening it
  *    failed with ELOOP, ENXIO, ENODEV or ENOENT, and a new lookup found

@@ -271,7 +271,9 @@ int scan_root_resolve(const char *root, char **ret_path, struct diag *reterr);
  * -ELOOP (a symlink: never followed), -EINVAL (not a regular file, or
  * HASH_NONE), -EOPNOTSUPP (an algorithm other than HASH_XXH3_128 and
  * HASH_SHA256), -EIO (OpenSSL failed), -EAGAIN (the name kept designating
- * other files), or the errno of
+ * other files), -EFBIG (a file for the block form on a filesystem that
+ * hides its holes: the walker records it with ENTRY_NOT_HASHED_TOO_SPARSE),
+ * or the errno of
  * fstatat/open/read (-ENOENT...).
  * Single-threaded helper: allocates its own buffer.
  */

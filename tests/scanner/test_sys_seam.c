@@ -13,6 +13,7 @@
 #include <cmocka.h>
 
 #include "scanner/scanner.h"
+#include "scanner/hash.h"
 #include "scanner/sys.h"
 
 #include <errno.h>
@@ -54,6 +55,7 @@ static struct {
 	char swap_path[128];
 	atomic_long dir_opens; /* openat(O_DIRECTORY) calls */
 	atomic_long reads;     /* scan_sys_read() calls */
+	bool no_seek_data;     /* lseek(SEEK_DATA/SEEK_HOLE) says EINVAL, as on some FUSE */
 } seam;
 
 int __real_scan_sys_openat(int dirfd, const char *name, int flags);
@@ -64,6 +66,15 @@ ssize_t __real_scan_sys_read(int fd, void *buf, size_t len);
 ssize_t __real_scan_sys_getdents64(int fd, void *buf, size_t len);
 ssize_t __wrap_scan_sys_getdents64(int fd, void *buf, size_t len);
 ssize_t __wrap_scan_sys_read(int fd, void *buf, size_t len);
+int64_t __real_scan_sys_lseek(int fd, int64_t offset, int whence);
+int64_t __wrap_scan_sys_lseek(int fd, int64_t offset, int whence);
+
+int64_t __wrap_scan_sys_lseek(int fd, int64_t offset, int whence)
+{
+	if (seam.no_seek_data && (whence == SEEK_DATA || whence == SEEK_HOLE))
+		return -EINVAL;
+	return __real_scan_sys_lseek(fd, offset, whence);
+}
 
 /* Replace seam.swap_path by what seam.swap_to says; 0 or -1. */
 static int swap_file(void)
@@ -347,6 +358,47 @@ static void test_walk_fails_on_resource_errors_never_records_them(void **state)
 	check_resource_error_fails_walk(fx, "secret", EMFILE, false); /* opening to hash */
 	check_resource_error_fails_walk(fx, "locked", ENFILE, false); /* opening a directory */
 	check_resource_error_fails_walk(fx, "ok", ENOMEM, true);      /* the lookup */
+}
+
+/*
+ * A file with more holes than blocks_min is hashed in block form, reading
+ * only its data. On a filesystem that hides its holes (no SEEK_DATA) that
+ * would read every hole: past the allocation plus blocks_min of reading,
+ * the file is recorded unhashed, as too sparse, instead of read for ever.
+ */
+static void test_hash_block_form_gives_up_where_holes_are_hidden(void **state)
+{
+	struct fixture *fx = *state;
+	const uint64_t size = 64 << 20;
+	struct scan_hasher h;
+	struct entry e = { 0 }, hidden = { 0 };
+	struct stat st;
+	int fd = openat(fx->dirfd, "holes", O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+
+	assert_true(fd >= 0);
+	assert_int_equal(ftruncate(fd, (off_t)size), 0);
+	assert_int_equal(pwrite(fd, "data", 4, 1 << 20), 4);
+	assert_int_equal(close(fd), 0);
+	assert_int_equal(fstatat(fx->dirfd, "holes", &st, AT_SYMLINK_NOFOLLOW), 0);
+	if ((uint64_t)st.st_blocks * 512 >= size / 2)
+		skip(); /* no holes on this filesystem */
+
+	assert_int_equal(scan_hasher_init(&h, HASH_XXH3_128, 64 << 10), 0);
+	h.blocks_min = 1 << 20;
+	assert_int_equal(scan_hasher_entry(&h, fx->dirfd, "holes", &st, &e), 0);
+	assert_int_equal(e.hash_algo, HASH_XXH3_128);
+	assert_int_equal(e.flags, 0);
+	assert_true(atomic_load(&seam.reads) < 8); /* the data block, not 64 MiB */
+
+	seam.no_seek_data = true;
+	assert_int_equal(fstatat(fx->dirfd, "holes", &st, AT_SYMLINK_NOFOLLOW), 0);
+	assert_int_equal(scan_hasher_entry(&h, fx->dirfd, "holes", &st, &hidden), 0);
+	seam.no_seek_data = false;
+	assert_int_equal(hidden.hash_algo, HASH_NONE);
+	assert_int_equal(hidden.err, 0);
+	assert_int_equal(hidden.flags, ENTRY_NOT_HASHED_TOO_SPARSE);
+	assert_int_equal(st.st_size, (off_t)size);
+	scan_hasher_release(&h);
 }
 
 static void test_hash_file_open_failure_keeps_output(void **state)
@@ -845,6 +897,7 @@ int main(void)
 		T(test_walk_records_listing_error_on_directory),
 		T(test_walk_records_eacces_on_file_without_hash),
 	T(test_walk_fails_on_resource_errors_never_records_them),
+	T(test_hash_block_form_gives_up_where_holes_are_hidden),
 		T(test_hash_file_open_failure_keeps_output),
 		T(test_walk_vanished_name_is_absent_and_stat_error_recorded),
 		T(test_walk_rereads_file_that_changed_once),
