@@ -196,6 +196,21 @@ struct cli_output {
 /** Open the destination of args->output. Returns 0, or an exit code after printing why. */
 int cli_output_open(struct cli_output *out, const struct cli_args *args);
 /**
+ * A report held back in an unlinked temporary file until
+ * cli_output_deliver() copies it to its destination: a check writes its
+ * report while its snapshot's transaction is open, and must not hold the
+ * database's lock while a pipe, pager or FIFO reads it. The caller sets
+ * out->color from the destination. Returns 0 or an exit code after
+ * printing why.
+ */
+int cli_output_spool(struct cli_output *out, const struct cli_args *args);
+/**
+ * Copy the spool @out (if any) to @dest (opened by cli_output_open()) when
+ * @ok, close @dest (keeping the report only then) and free @out. Returns 0
+ * or an exit code after printing why.
+ */
+int cli_output_deliver(struct cli_output *out, struct cli_output *dest, bool ok);
+/**
  * Finish: flush, rename into place (if @ok) or remove the temporary file,
  * close a device or FIFO. Returns 0 or an exit code after printing why.
  */
@@ -301,6 +316,10 @@ int cli_roots_within(char *const *roots, size_t nroots, const struct snap_info *
  * libmagic may look at its files. Returns the exit code (the deviation bits
  * of the deviations that count, or an error).
  */
+int cli_compare_report_to(struct cli_output *out, struct snap_store *st, const char *command,
+			  const struct snap_info *old, const struct snap_info *new,
+			  const char *const *roots, size_t nroots, const struct rule_set *rules,
+			  bool live, const struct cli_args *args);
 int cli_compare_report(struct snap_store *st, const char *command, const struct snap_info *old,
 		       const struct snap_info *new, const char *const *roots, size_t nroots,
 		       const struct rule_set *rules, bool live, const struct cli_args *args);

@@ -16,15 +16,23 @@ struct check_report {
 	size_t nroots;
 	const struct rule_set *rules;
 	const struct cli_args *args;
+	struct cli_output dest;  /* opened before the scan: a bad --output fails early */
+	struct cli_output spool; /* the report, delivered once the run is stored (or not) */
+	int report_code;         /* what writing it into the spool said */
 };
 
 /* Compare the finished, not yet committed, check snapshot @info with the baseline. */
 static int check_report(struct snap_store *st, const struct snap_info *info, void *userdata)
 {
-	const struct check_report *cr = userdata;
+	struct check_report *cr = userdata;
+	int code = cli_output_spool(&cr->spool, cr->args);
 
-	return cli_compare_report(st, "check", cr->base, info, cr->roots, cr->nroots, cr->rules,
-				  true, cr->args);
+	if (code)
+		return cr->report_code = code;
+	cr->spool.color = cr->dest.color;
+	code = cli_compare_report_to(&cr->spool, st, "check", cr->base, info, cr->roots,
+				     cr->nroots, cr->rules, true, cr->args);
+	return cr->report_code = code;
 }
 
 static int cmd_check(struct cli_args *args)
@@ -111,10 +119,26 @@ static int cmd_check(struct cli_args *args)
 	cr.rules = rules;
 	cr.args = args;
 
-	/* The report comes before the commit: a full disk does not lose it. */
+	/*
+	 * The report is written before the commit, so that a full disk does
+	 * not lose it, but into a spool: it reaches its reader (a pipe, a
+	 * pager, a FIFO) only after the commit, so that no reader holds the
+	 * database's lock, nor loses the run by going away early.
+	 */
 	cli_signals_install();
+	code = cli_output_open(&cr.dest, args);
+	if (code)
+		goto out;
 	code = cli_scan_into(st, &params, rules, args->trust_ctime ? &base : NULL, args,
 			     check_report, &cr, NULL, NULL);
+	{
+		bool ok = cr.spool.fp && cr.report_code < DRIFT_EXIT_USAGE &&
+			  code != DRIFT_EXIT_INTERRUPTED;
+		int r2 = cli_output_deliver(&cr.spool, &cr.dest, ok);
+
+		if (r2 && code < DRIFT_EXIT_USAGE)
+			code = r2;
+	}
 out:
 	snap_info_release(&base);
 	snap_store_free(st);

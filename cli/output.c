@@ -132,7 +132,8 @@ static bool same_file(const struct stat *a, const struct stat *b)
 }
 
 /* The temporary file that will replace @out->path; @old: the file it replaces, or NULL. */
-static int output_open_replacement(struct cli_output *out, const struct stat *old)
+static int output_open_replacement(struct cli_output *out, const struct cli_args *args,
+				   const struct stat *old)
 {
 	struct strbuf sb = STRBUF_INIT;
 	struct stat st;
@@ -152,11 +153,17 @@ static int output_open_replacement(struct cli_output *out, const struct stat *ol
 		out->tmp_path = NULL; /* not ours to unlink */
 		return output_fail(out, -1, DRIFT_EXIT_OUTPUT);
 	}
-	if (old) {
+	/*
+	 * An old report of ours keeps its group and mode. One that someone
+	 * else owns gets nothing from them: a file planted where root's report
+	 * goes (in a directory others can write) must not hand the report over
+	 * to its owner, so the new one is ours and 0600, as a new report is.
+	 */
+	if (old && old->st_uid == geteuid()) {
 		/* fchown() first: it clears set-id bits, and fchmod() decides the mode. */
 		if (fstat(fd, &st) < 0 ||
-		    ((st.st_uid != old->st_uid || st.st_gid != old->st_gid) &&
-		     fchown(fd, old->st_uid, old->st_gid) < 0) ||
+		    (st.st_gid != old->st_gid && fchown(fd, (uid_t)-1, old->st_gid) < 0 &&
+		     errno != EPERM) ||
 		    fchmod(fd, old->st_mode & 0777) < 0) {
 			cli_error("cannot give the report the owner and mode of '%s': %s",
 				  out->path, strerror(errno));
@@ -168,6 +175,7 @@ static int output_open_replacement(struct cli_output *out, const struct stat *ol
 		cli_error("cannot create report file '%s': %s", out->tmp_path, strerror(errno));
 		return output_fail(out, fd, DRIFT_EXIT_OUTPUT);
 	}
+	out->color = want_color(args, out->fp); /* --color always still colours a file */
 	return 0;
 }
 
@@ -270,7 +278,7 @@ static int output_open_link(struct cli_output *out, const struct cli_args *args,
 		out->color = want_color(args, out->fp);
 		return 0;
 	}
-	if (tfd >= 0 && (S_ISCHR(st.st_mode) || S_ISBLK(st.st_mode) || S_ISFIFO(st.st_mode))) {
+	if (tfd >= 0 && (S_ISCHR(st.st_mode) || S_ISFIFO(st.st_mode))) {
 		if (link->st_uid != 0 && link->st_uid != geteuid()) {
 			cli_error(
 				"refusing to write report to '%s': it is a symbolic link owned by "
@@ -290,6 +298,8 @@ static int output_open_link(struct cli_output *out, const struct cli_args *args,
 		kind = " to a regular file";
 	else if (S_ISDIR(st.st_mode))
 		kind = " to a directory";
+	else if (S_ISBLK(st.st_mode))
+		kind = " to a block device";
 	else
 		kind = " to a socket";
 	cli_error("refusing to write report to '%s': it is a symbolic link%s (name the file "
@@ -325,23 +335,26 @@ int cli_output_open(struct cli_output *out, const struct cli_args *args)
 
 	pfd = open(out->path, O_PATH | O_NOFOLLOW | O_CLOEXEC);
 	if (pfd < 0 && errno == ENOENT)
-		return output_open_replacement(out, NULL);
+		return output_open_replacement(out, args, NULL);
 	if (pfd < 0 || fstat(pfd, &st) < 0) {
 		cli_error("cannot write report to '%s': %s", out->path, strerror(errno));
 		return output_fail(out, pfd, DRIFT_EXIT_OUTPUT);
 	}
 	if (S_ISREG(st.st_mode)) {
 		close(pfd);
-		return output_open_replacement(out, &st);
+		return output_open_replacement(out, args, &st);
 	}
-	if (S_ISCHR(st.st_mode) || S_ISBLK(st.st_mode) || S_ISFIFO(st.st_mode))
+	if (S_ISCHR(st.st_mode) || S_ISFIFO(st.st_mode))
 		code = output_open_direct(out, args, pfd, O_NOFOLLOW, &st);
 	else if (S_ISLNK(st.st_mode))
 		code = output_open_link(out, args, &st, have_out ? &std_out : NULL,
 					have_err ? &std_err : NULL);
 	else {
+		/* A report written over a disk would destroy it: no use for that. */
 		cli_error("cannot write report to '%s': it is a %s", out->path,
-			  S_ISDIR(st.st_mode) ? "directory" : "socket");
+			  S_ISDIR(st.st_mode)   ? "directory"
+			  : S_ISBLK(st.st_mode) ? "block device"
+						: "socket");
 		code = output_fail(out, -1, DRIFT_EXIT_OUTPUT);
 	}
 	close(pfd);
@@ -369,7 +382,9 @@ int cli_output_close(struct cli_output *out, bool ok)
 
 	if (!out->fp)
 		return 0;
-	if (fflush(out->fp) != 0 || ferror(out->fp)) {
+	if (fflush(out->fp) != 0 || ferror(out->fp) ||
+	    (out->tmp_path && ok && fsync(fileno(out->fp)) < 0)) {
+		/* fsync: a crash after the rename must not leave an empty report. */
 		if (ok)
 			cli_error("cannot write report to '%s': %s", name, strerror(errno));
 		ok = false;
@@ -398,6 +413,52 @@ int cli_output_close(struct cli_output *out, bool ok)
 	}
 	free(out->path);
 	free(out->tmp_path);
+	memset(out, 0, sizeof(*out));
+	return code;
+}
+
+int cli_output_spool(struct cli_output *out, const struct cli_args *args)
+{
+	memset(out, 0, sizeof(*out));
+	out->fp = tmpfile(); /* O_TMPFILE: unlinked, 0600 */
+	if (!out->fp) {
+		cli_error("cannot create a temporary file for the report: %s", strerror(errno));
+		return DRIFT_EXIT_OUTPUT;
+	}
+	(void)args;
+	return 0;
+}
+
+int cli_output_deliver(struct cli_output *out, struct cli_output *dest, bool ok)
+{
+	char buf[64 * 1024];
+	int code = 0;
+	size_t n;
+
+	if (out->fp && ok &&
+	    (fflush(out->fp) != 0 || ferror(out->fp) || fseek(out->fp, 0, SEEK_SET) != 0)) {
+		cli_error("cannot write report: %s", strerror(errno));
+		code = DRIFT_EXIT_OUTPUT;
+		ok = false;
+	}
+	if (out->fp && ok) {
+		while ((n = fread(buf, 1, sizeof(buf), out->fp)) > 0)
+			if (fwrite(buf, 1, n, dest->fp) != n)
+				break; /* cli_output_close() sees the stream's error */
+		if (ferror(out->fp)) {
+			cli_error("cannot read the report back: %s", strerror(errno));
+			code = DRIFT_EXIT_OUTPUT;
+			ok = false;
+		}
+	}
+	if (dest->fp) {
+		int r = cli_output_close(dest, ok && out->fp);
+
+		if (!code)
+			code = r;
+	}
+	if (out->fp)
+		fclose(out->fp);
 	memset(out, 0, sizeof(*out));
 	return code;
 }

@@ -745,13 +745,21 @@ int cli_scan_into(struct snap_store *st, const struct snap_new *params,
 			goto out;
 		}
 		code = finished(st, &info, userdata);
+		if (code == DRIFT_EXIT_INTERRUPTED || cli_interrupted()) {
+			/* Stopped while reporting: nothing is stored, as for any interruption. */
+			snap_info_release(&info);
+			cli_error(
+				"interrupted: the new snapshot is left incomplete, nothing else was changed");
+			code = DRIFT_EXIT_INTERRUPTED;
+			goto out;
+		}
 		r = snap_writer_commit(ctx.writer, NULL, &ctx.diag);
 		ctx.writer = NULL;
 		if (r < 0) {
 			snap_info_release(&info);
 			cli_error("%s", ctx.diag.msg);
 			cli_error("this run was not stored%s",
-				  code < DRIFT_EXIT_USAGE ? " (its report is above)" : "");
+				  code < DRIFT_EXIT_USAGE ? " (its report follows)" : "");
 			code = exit_code_for_error(CLI_STAGE_STORE, r);
 			goto out;
 		}
@@ -984,8 +992,23 @@ int cli_compare_report(struct snap_store *st, const char *command, const struct 
 		       const struct snap_info *new, const char *const *roots, size_t nroots,
 		       const struct rule_set *rules, bool live, const struct cli_args *args)
 {
-	struct snap_iter *it_old = NULL, *it_new = NULL;
 	struct cli_output out;
+	int code = cli_output_open(&out, args);
+
+	if (code)
+		return code;
+	code = cli_compare_report_to(&out, st, command, old, new, roots, nroots, rules, live,
+				     args);
+	return cli_output_finish(&out, code);
+}
+
+int cli_compare_report_to(struct cli_output *outp, struct snap_store *st, const char *command,
+			  const struct snap_info *old, const struct snap_info *new,
+			  const char *const *roots, size_t nroots, const struct rule_set *rules,
+			  bool live, const struct cli_args *args)
+{
+	struct snap_iter *it_old = NULL, *it_new = NULL;
+	struct cli_output out = *outp;
 	struct report *rep = NULL;
 	struct report_meta meta = { 0 };
 	struct compare_ctx ctx = { 0 };
@@ -993,10 +1016,6 @@ int cli_compare_report(struct snap_store *st, const char *command, const struct 
 	const struct entry *e;
 	unsigned flags = args->all_changes ? SNAP_COMPARE_ALL : 0;
 	int r, code;
-
-	code = cli_output_open(&out, args);
-	if (code)
-		return code;
 
 	meta.command = command;
 	meta.database = args->db ? args->db : args->db_default;
@@ -1089,5 +1108,5 @@ out:
 	snap_iter_free(it_old);
 	snap_iter_free(it_new);
 	report_free(rep);
-	return cli_output_finish(&out, code);
+	return code;
 }

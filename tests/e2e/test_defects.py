@@ -255,7 +255,7 @@ class FullDisk(DriftCase):
         paths = [d["path"] for d in doc["deviations"]]
         self.assertEqual(paths, [self.path("t/d00/f00000")])
         self.assertIn(b"not stored", p.stderr)
-        self.assertTrue(p.stderr.rstrip().endswith(b"(its report is above)"), p.stderr)
+        self.assertTrue(p.stderr.rstrip().endswith(b"(its report follows)"), p.stderr)
         # Nothing was stored: the check's snapshot stays incomplete, and the
         # next check (with room) reports the same.
         con = sqlite3.connect(self.db)

@@ -15,7 +15,7 @@ import time
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from drifttest import (ADDED, CLEAN, DRIFT, E_DB, E_INTERRUPTED, E_OUTPUT,  # noqa: E402
-                       DriftCase, by_path, env_for_drift, run_tap)
+                       MODIFIED, DriftCase, by_path, env_for_drift, run_tap)
 
 RLO = "\u202e".encode()
 
@@ -158,14 +158,14 @@ class Output(DriftCase):
         self.assertIn(b"waiting for a reader", err)
         self.assertTrue(stat.S_ISFIFO(os.lstat(fifo).st_mode))
 
-    def test_existing_file_keeps_its_mode_and_owner(self):
+    def test_existing_file_keeps_its_mode_and_group(self):
         out = os.path.join(self.tmp, "report.txt")
         with open(out, "w") as f:
             f.write("old report\n")
         os.chmod(out, 0o600)
         owner = (os.getuid(), os.getgid())
         if os.geteuid() == 0:
-            owner = (4242, 4343)
+            owner = (0, 4343)
             os.chown(out, *owner)
         self.check_to(out)
         st = os.lstat(out)
@@ -178,6 +178,33 @@ class Output(DriftCase):
         self.check_to(out)
         self.assertEqual(stat.S_IMODE(os.lstat(out).st_mode), 0o640)
         self.assertEqual(self.temporaries(out), [])
+
+    def test_planted_file_of_another_user_gets_nothing(self):
+        # A file someone else put where root's report goes (a directory others
+        # can write) must not hand the report to its owner: the new report is
+        # ours and private, whatever the planted file's owner and mode.
+        if os.geteuid() != 0:
+            self.skipTest("needs root to plant a file of another user")
+        out = os.path.join(self.tmp, "report.txt")
+        with open(out, "w") as f:
+            f.write("planted\n")
+        os.chown(out, 4242, 4343)
+        os.chmod(out, 0o666)
+        self.check_to(out)
+        st = os.lstat(out)
+        self.assertEqual((st.st_uid, st.st_gid), (0, 0))
+        self.assertEqual(stat.S_IMODE(st.st_mode), 0o600)
+        with open(out, "rb") as f:
+            self.assertIn(b"etc/b", f.read())
+
+    def test_block_device_is_refused(self):
+        if os.geteuid() != 0:
+            self.skipTest("mknod needs root")
+        dev = os.path.join(self.tmp, "disk")
+        os.mknod(dev, stat.S_IFBLK | 0o600, os.makedev(7, 200))
+        p = self.drift("check", "--output", dev, self.root, code=E_OUTPUT)
+        self.assertIn(b"block device", p.stderr)
+        self.assertTrue(stat.S_ISBLK(os.lstat(dev).st_mode))
 
     def test_new_file_is_private(self):
         out = os.path.join(self.tmp, "new.json")
@@ -298,6 +325,61 @@ class Output(DriftCase):
         self.drift("diff", "--output", out, "baseline", "later", code=ADDED)
         with open(out, "rb") as f:
             self.assertGreater(len(f.read()), 64 * 1024)
+
+
+class ReportReaders(DriftCase):
+    """A check's report reaches its reader only once the run is stored."""
+
+    def setUp(self):
+        super().setUp()
+        for i in range(2000):
+            self.write("t/f%04d" % i, "%d\n" % i)
+        self.init()
+        for i in range(2000):
+            self.write("t/f%04d" % i, "changed %d\n" % i)
+
+    def checks(self):
+        p = self.drift("snapshots", "--format", "json", code=CLEAN)
+        return [s for s in json.loads(p.stdout)["snapshots"] if s["purpose"] == "check"]
+
+    def test_reader_that_goes_away_does_not_lose_the_run(self):
+        # `drift check | head`: the reader closes the pipe early. The run was
+        # lost (killed by SIGPIPE before its commit) when the report was
+        # written inside the snapshot's transaction.
+        argv = [DRIFT, "check", "--db=" + self.db, "--policy=" + self.policy, self.root]
+        p = subprocess.Popen(argv, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                             stdin=subprocess.DEVNULL, env=env_for_drift())
+        p.stdout.read(100)
+        p.stdout.close()
+        p.wait(timeout=60)
+        self.assertIn(p.returncode, (-signal.SIGPIPE, MODIFIED, E_OUTPUT))
+        checks = self.checks()
+        self.assertEqual(len(checks), 1)
+        self.assertTrue(checks[0]["complete"])
+
+    def test_fifo_without_reader_does_not_hold_the_database(self):
+        # The report waits for its reader without the database's lock: another
+        # writer meanwhile does not give up after its 5 s wait.
+        fifo = os.path.join(self.tmp, "fifo")
+        os.mkfifo(fifo, 0o600)
+        argv = [DRIFT, "check", "--db=" + self.db, "--policy=" + self.policy,
+                "--output", fifo, self.root]
+        check = subprocess.Popen(argv, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                                 stdin=subprocess.DEVNULL, env=env_for_drift())
+        try:
+            time.sleep(1)
+            self.drift("scan", "-q", "--label", "meanwhile", self.root, code=CLEAN)
+            reader = Reader(fifo)
+            reader.start()
+            reader.join(60)
+            out, err = check.communicate(timeout=60)
+        finally:
+            if check.poll() is None:
+                check.kill()
+                check.wait()
+        self.assertEqual(check.returncode, MODIFIED, err)
+        self.assertIn(b"2000 modified", reader.data)
+        self.assertTrue(self.checks()[0]["complete"])
 
 
 class DatabaseModes(DriftCase):
