@@ -75,6 +75,8 @@ static int cmd_diff(struct cli_args *args)
 	struct snap_info a = { 0 }, b = { 0 };
 	int code;
 
+	/* Ctrl-C ends the report cleanly (exit 20): no temporary file left behind. */
+	cli_signals_install();
 	if (args->last_upgrade) {
 		struct last_upgrade lu = { 0 };
 		struct diag d = { 0 };

@@ -68,6 +68,7 @@ static int cmd_snapshots(struct cli_args *args)
 	code = cli_store_open(args, SNAP_OPEN_READ, &st);
 	if (code)
 		return code;
+	cli_signals_install(); /* Ctrl-C ends the listing cleanly: no temporary left */
 	code = cli_output_open(&out, args);
 	if (code)
 		goto out;

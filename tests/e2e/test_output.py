@@ -382,6 +382,27 @@ class ReportReaders(DriftCase):
         self.assertTrue(self.checks()[0]["complete"])
 
 
+class Interrupted(DriftCase):
+
+    def test_diff_and_snapshots_stop_cleanly_on_sigint(self):
+        # They had no signal handlers: Ctrl-C while waiting for a FIFO's
+        # reader killed them (and left a temporary file when writing a file).
+        self.write("etc/a", "1")
+        self.init()
+        fifo = os.path.join(self.tmp, "fifo")
+        os.mkfifo(fifo, 0o600)
+        for args in (["diff", "--policy=" + self.policy, "baseline", "baseline"],
+                     ["snapshots"]):
+            argv = [DRIFT, args[0], "--db=" + self.db, "--output", fifo] + args[1:]
+            p = subprocess.Popen(argv, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                                 stdin=subprocess.DEVNULL, env=env_for_drift())
+            time.sleep(1)
+            p.send_signal(signal.SIGINT)
+            out, err = p.communicate(timeout=30)
+            self.assertEqual(p.returncode, E_INTERRUPTED, (args, err))
+            self.assertTrue(stat.S_ISFIFO(os.lstat(fifo).st_mode))
+
+
 class DatabaseModes(DriftCase):
 
     def mode(self, path):
