@@ -419,10 +419,13 @@ int cli_output_close(struct cli_output *out, bool ok)
 
 int cli_output_spool(struct cli_output *out, const struct cli_args *args)
 {
+	int err;
+
 	memset(out, 0, sizeof(*out));
-	out->fp = tmpfile(); /* O_TMPFILE: unlinked, 0600 */
-	if (!out->fp) {
-		cli_error("cannot create a temporary file for the report: %s", strerror(errno));
+	err = report_tmpfile(&out->fp); /* where the report spools its sections too */
+	if (err) {
+		out->fp = NULL;
+		cli_error("cannot create a temporary file for the report: %s", strerror(err));
 		return DRIFT_EXIT_OUTPUT;
 	}
 	(void)args;
@@ -435,17 +438,21 @@ int cli_output_deliver(struct cli_output *out, struct cli_output *dest, bool ok)
 	int code = 0;
 	size_t n;
 
-	if (out->fp && ok &&
-	    (fflush(out->fp) != 0 || ferror(out->fp) || fseek(out->fp, 0, SEEK_SET) != 0)) {
+	if (out->fp && ok && (fflush(out->fp) != 0 || ferror(out->fp))) {
 		cli_error("cannot write report: %s", strerror(errno));
 		code = DRIFT_EXIT_OUTPUT;
 		ok = false;
 	}
 	if (out->fp && ok) {
-		while ((n = fread(buf, 1, sizeof(buf), out->fp)) > 0)
+		if (fseek(out->fp, 0, SEEK_SET) != 0) {
+			cli_error("cannot read the report back: %s", strerror(errno));
+			code = DRIFT_EXIT_OUTPUT;
+			ok = false;
+		}
+		while (ok && (n = fread(buf, 1, sizeof(buf), out->fp)) > 0)
 			if (fwrite(buf, 1, n, dest->fp) != n)
 				break; /* cli_output_close() sees the stream's error */
-		if (ferror(out->fp)) {
+		if (ok && ferror(out->fp)) {
 			cli_error("cannot read the report back: %s", strerror(errno));
 			code = DRIFT_EXIT_OUTPUT;
 			ok = false;

@@ -86,6 +86,11 @@ static int spool_open(FILE **ret_file)
 	return 0;
 }
 
+int report_tmpfile(FILE **ret_file)
+{
+	return spool_open(ret_file);
+}
+
 int report_new(enum report_format format, FILE *out, const struct report_meta *meta,
 	       struct report **ret_report, struct diag *reterr)
 {

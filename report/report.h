@@ -93,6 +93,13 @@ struct report_meta {
 struct report;
 
 /**
+ * An anonymous temporary file in $TMPDIR (or /tmp), unlinked at once, open
+ * for reading and writing: where reports spool their sections, and where a
+ * caller may hold a finished report back. Returns 0, or an errno (positive).
+ */
+int report_tmpfile(FILE **ret_file);
+
+/**
  * Start a report written to @out (borrowed; not closed). Returns 0 and
  * *ret_report (free with report_free()), or -ENOMEM / -EIO (no temporary
  * file could be made in $TMPDIR, or /tmp when it is unset) / -EINVAL (unknown format, a command
