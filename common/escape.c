@@ -109,6 +109,20 @@ static bool is_invisible(uint32_t cp)
 	return false;
 }
 
+/* `\xHH` for each of the @n bytes at @p, lowercase. */
+static int add_hex_bytes(struct strbuf *out, const unsigned char *p, size_t n)
+{
+	static const char hex[] = "0123456789abcdef";
+
+	for (size_t k = 0; k < n; k++) {
+		char x[4] = { '\\', 'x', hex[p[k] >> 4], hex[p[k] & 15] };
+
+		if (strbuf_add(out, x, 4) < 0)
+			return -ENOMEM;
+	}
+	return 0;
+}
+
 /* `\uXXXX`, or `\UXXXXXXXX` above U+FFFF, with lowercase digits as `\xHH` has. */
 static int add_codepoint_escape(struct strbuf *out, uint32_t cp)
 {
@@ -134,7 +148,6 @@ bool escape_is_clean(const char *s, size_t len)
 
 int escape_display(struct strbuf *out, const char *s, size_t len)
 {
-	static const char hex[] = "0123456789abcdef";
 	const unsigned char *p = (const unsigned char *)s;
 	size_t i = 0;
 
@@ -180,11 +193,8 @@ int escape_display(struct strbuf *out, const char *s, size_t len)
 			break;
 		default:
 			/* A C1 control is two bytes; escape each of them. */
-			for (size_t k = 0; k < n; k++) {
-				char x[4] = { '\\', 'x', hex[p[i + k] >> 4], hex[p[i + k] & 15] };
-				if (strbuf_add(out, x, 4) < 0)
-					return -ENOMEM;
-			}
+			if (add_hex_bytes(out, p + i, n) < 0)
+				return -ENOMEM;
 			i += n;
 			continue;
 		}
@@ -197,7 +207,6 @@ int escape_display(struct strbuf *out, const char *s, size_t len)
 
 int escape_message(struct strbuf *out, const char *s, size_t len)
 {
-	static const char hex[] = "0123456789abcdef";
 	const unsigned char *p = (const unsigned char *)s;
 	size_t i = 0;
 
@@ -212,11 +221,8 @@ int escape_message(struct strbuf *out, const char *s, size_t len)
 		}
 		if (is_control(cp)) {
 			/* A C1 control is two bytes; escape each of them. */
-			for (size_t k = 0; k < n; k++) {
-				char x[4] = { '\\', 'x', hex[p[i + k] >> 4], hex[p[i + k] & 15] };
-				if (strbuf_add(out, x, 4) < 0)
-					return -ENOMEM;
-			}
+			if (add_hex_bytes(out, p + i, n) < 0)
+				return -ENOMEM;
 			i += n;
 			continue;
 		}
