@@ -99,6 +99,14 @@ int snap_sqlite_errno(int rc);
 int snap_sqlite_fail(struct snap_store *st, int rc, const char *what, struct diag *reterr);
 
 /**
+ * Read the one snapshot selected by the SQL condition @where (with ?1
+ * bound to @id, or to @text when it is not NULL). Returns 1 and *ret_info,
+ * 0 when there is none, or -errno.
+ */
+int snap_info_query(struct snap_store *st, const char *where, int64_t id, const char *text,
+		    struct snap_info *ret_info, struct diag *reterr);
+
+/**
  * Validate the freshly opened database of @st before anything is written:
  * application_id, schema version, the readability of the schema and the
  * snapshot table. An empty database (no tables, application_id 0) gets the
