@@ -288,7 +288,7 @@ int cli_attrib_apply(struct cli_attrib *a, const struct deviation *d, struct rul
 	if (!a || e->kind != ENTRY_FILE)
 		return 0;
 
-	if (d->change == SNAP_REMOVED) {
+	if (d->change == CHANGE_REMOVED) {
 		const char *now;
 
 		if (!a->old_pkgs)
@@ -311,12 +311,12 @@ int cli_attrib_apply(struct cli_attrib *a, const struct deviation *d, struct rul
 				 "; package %s %s still ships it", own.name, own.version);
 			owner_release(&own);
 		} else if (!now) {
-			v->class = RULE_EXPECTED;
+			v->class = CLASS_EXPECTED;
 			snprintf(v->reason, sizeof(v->reason), "package %s %s removed",
 				 old_own.name, old_own.version);
 			ro->new_version = NULL;
 		} else if (strcmp(now, old_own.version)) {
-			v->class = RULE_EXPECTED;
+			v->class = CLASS_EXPECTED;
 			snprintf(v->reason, sizeof(v->reason), "package %s upgraded %s -> %s",
 				 old_own.name, old_own.version, now);
 			snprintf(note->new_version, sizeof(note->new_version), "%s", now);
@@ -330,7 +330,7 @@ int cli_attrib_apply(struct cli_attrib *a, const struct deviation *d, struct rul
 		return r;
 	if (r == 0) {
 		/* Owned by nothing: worth a look in a system directory. */
-		if (d->change == SNAP_ADDED && (S_ISREG(e->mode) || S_ISLNK(e->mode)) &&
+		if (d->change == CHANGE_ADDED && (S_ISREG(e->mode) || S_ISLNK(e->mode)) &&
 		    rule_set_unowned_scope(a->rules, e->key, e->key_len)) {
 			ro->unowned = true;
 			snprintf(v->reason, sizeof(v->reason), "not owned by any package");
@@ -346,8 +346,8 @@ int cli_attrib_apply(struct cli_attrib *a, const struct deviation *d, struct rul
 
 	set_package(ro, note, &own, before);
 	if (!changed) {
-		if (own.conffile && d->change == SNAP_MODIFIED) {
-			v->class = RULE_DRIFT;
+		if (own.conffile && d->change == CHANGE_MODIFIED) {
+			v->class = CLASS_DRIFT;
 			v->severity = a->pk->conffile_severity;
 			snprintf(v->reason, sizeof(v->reason),
 				 "locally modified configuration (package %s %s)", own.name,
@@ -361,35 +361,35 @@ int cli_attrib_apply(struct cli_attrib *a, const struct deviation *d, struct rul
 	}
 
 	/* The package changed version: does the content match what it ships? */
-	if (d->change == SNAP_MODIFIED && (d->attrs & ~CONTENT_ATTRS)) {
+	if (d->change == CHANGE_MODIFIED && (d->attrs & ~CONTENT_ATTRS)) {
 		/* An upgrade replaces content; a new mode, owner or capability is not its doing. */
-		v->class = RULE_DRIFT;
+		v->class = CLASS_DRIFT;
 		snprintf(v->reason + strlen(v->reason), sizeof(v->reason) - strlen(v->reason),
 			 "; not explained by package %s %s: more than its content changed",
 			 own.name, own.version);
 		goto out;
 	}
 	if (!S_ISREG(e->mode) && own.has_md5) {
-		v->class = RULE_DRIFT;
+		v->class = CLASS_DRIFT;
 		snprintf(v->reason, sizeof(v->reason),
 			 "not a regular file; package %s %s ships one", own.name, own.version);
 		goto out;
 	}
 	if (!S_ISREG(e->mode)) {
 		/* Directories and symlinks dpkg lists without a sum: the upgrade explains them. */
-		v->class = RULE_EXPECTED;
+		v->class = CLASS_EXPECTED;
 	} else if (!own.has_md5) {
-		v->class = RULE_DRIFT;
+		v->class = CLASS_DRIFT;
 		snprintf(v->reason, sizeof(v->reason), "package %s %s has no checksum for it",
 			 own.name, own.version);
 		goto out;
 	} else {
 		switch (content_check(a, e, own.md5, why, sizeof(why))) {
 		case CONTENT_MATCHES:
-			v->class = RULE_EXPECTED;
+			v->class = CLASS_EXPECTED;
 			break;
 		case CONTENT_DIFFERS:
-			v->class = RULE_DRIFT;
+			v->class = CLASS_DRIFT;
 			if (own.conffile) {
 				v->severity = a->pk->conffile_severity;
 				snprintf(v->reason, sizeof(v->reason),
@@ -402,7 +402,7 @@ int cli_attrib_apply(struct cli_attrib *a, const struct deviation *d, struct rul
 			}
 			goto out;
 		case CONTENT_UNKNOWN:
-			v->class = RULE_DRIFT;
+			v->class = CLASS_DRIFT;
 			snprintf(v->reason, sizeof(v->reason),
 				 "cannot check against package %s %s: %s", own.name, own.version,
 				 why);

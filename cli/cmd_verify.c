@@ -125,9 +125,9 @@ static int flush_unowned(struct verify_ctx *ctx, const char *key, size_t len)
 		e.key = u->key;
 		e.key_len = u->len;
 		e.mode = u->mode;
-		d.change = SNAP_ADDED;
+		d.change = CHANGE_ADDED;
 		d.new = &e;
-		v.class = RULE_DRIFT;
+		v.class = CLASS_DRIFT;
 		v.severity = pk->unowned_severity;
 		v.rule = rule_set_match(ctx->rules, u->key, u->len);
 		snprintf(v.reason, sizeof(v.reason), "not owned by any package");
@@ -225,7 +225,7 @@ static int on_result(const struct verify_result *res, void *userdata)
 	struct deviation d = { 0 };
 	struct report_verdict rv = { 0 };
 	struct report_owner ro = { 0 };
-	struct rule_verdict v = { .class = RULE_DRIFT, .severity = RULE_MEDIUM };
+	struct rule_verdict v = { .class = CLASS_DRIFT, .severity = SEVERITY_MEDIUM };
 	char package[160];
 	int r;
 
@@ -259,7 +259,7 @@ static int on_result(const struct verify_result *res, void *userdata)
 		new.hash_algo = HASH_MD5;
 		new.hash_len = 16;
 		memcpy(new.hash, res->actual, 16);
-		d.change = SNAP_MODIFIED;
+		d.change = CHANGE_MODIFIED;
 		d.new = &new;
 		d.attrs = ATTR_HASH;
 		snprintf(v.reason, sizeof(v.reason), "content does not match package %s %s",
@@ -268,14 +268,14 @@ static int on_result(const struct verify_result *res, void *userdata)
 	case VERIFY_NOT_REGULAR:
 		/* The type is not known beyond "not a regular file". */
 		new.mode = 0;
-		d.change = SNAP_MODIFIED;
+		d.change = CHANGE_MODIFIED;
 		d.new = &new;
 		d.attrs = ATTR_TYPE;
 		snprintf(v.reason, sizeof(v.reason), "not a regular file; package %s %s ships one",
 			 res->pkg->name, res->pkg->version);
 		break;
 	default:
-		d.change = SNAP_REMOVED;
+		d.change = CHANGE_REMOVED;
 		snprintf(v.reason, sizeof(v.reason), "missing; package %s %s ships it",
 			 res->pkg->name, res->pkg->version);
 		break;

@@ -37,7 +37,7 @@ static char *deviation_mime(const struct compare_ctx *ctx, const struct rule *ru
 	char *mime = NULL, *path;
 
 	if (!rule || !rule_magic(rule) || !d->new || !S_ISREG(d->new->mode) ||
-	    d->change == SNAP_REMOVED)
+	    d->change == CHANGE_REMOVED)
 		return NULL;
 	if ((d->new->collected &ATTR_MIME) && d->new->mime)
 		return strdup(d->new->mime);
@@ -57,7 +57,7 @@ static int compare_visit(const struct deviation *d, void *userdata)
 	struct report_verdict rv = { 0 };
 	struct report_owner ro = { 0 };
 	struct cli_attrib_note note;
-	enum rule_change change;
+	enum change change;
 	const struct entry *e = d->new ? d->new : d->old;
 	const struct rule *rule;
 	char *mime;
@@ -69,9 +69,9 @@ static int compare_visit(const struct deviation *d, void *userdata)
 		r = report_add(ctx->rep, d);
 		goto out;
 	}
-	change = d->change == SNAP_ADDED     ? RULE_ADDED
-		 : d->change == SNAP_REMOVED ? RULE_REMOVED
-					     : RULE_MODIFIED;
+	change = d->change == CHANGE_ADDED     ? CHANGE_ADDED
+		 : d->change == CHANGE_REMOVED ? CHANGE_REMOVED
+					       : CHANGE_MODIFIED;
 	rule = rule_set_match_kind(ctx->rules, e->kind, e->key, e->key_len);
 	mime = e->kind == ENTRY_FILE ? deviation_mime(ctx, rule, d) : NULL;
 	if (!rule_set_classify(ctx->rules, change, d->old, d->new, d->attrs, mime, &v)) {
@@ -88,11 +88,11 @@ static int compare_visit(const struct deviation *d, void *userdata)
 	}
 	if (ctx->dpkg_run && e->kind == ENTRY_PACKAGE) {
 		/* Between the hook's pre and post snapshots, only dpkg changes packages. */
-		v.class = RULE_EXPECTED;
+		v.class = CLASS_EXPECTED;
 		snprintf(v.reason, sizeof(v.reason), "%s by the dpkg run",
-			 change == RULE_ADDED     ? "installed"
-			 : change == RULE_REMOVED ? "removed"
-						  : "changed");
+			 change == CHANGE_ADDED     ? "installed"
+			 : change == CHANGE_REMOVED ? "removed"
+						    : "changed");
 	}
 	cli_verdict_report(&rv, &v, ctx->count_expected);
 	if (ro.package || ro.unowned)
@@ -173,9 +173,9 @@ static int compare_probes(struct snap_store *st, const struct snap_info *old,
 void cli_verdict_report(struct report_verdict *rv, const struct rule_verdict *v,
 			bool count_expected)
 {
-	rv->class_name = rule_class_name(v->class);
-	rv->counts = v->class != RULE_EXPECTED || count_expected;
-	rv->severity_name = rule_severity_name(v->severity);
+	rv->class_name = class_name(v->class);
+	rv->counts = v->class != CLASS_EXPECTED || count_expected;
+	rv->severity_name = severity_name(v->severity);
 	rv->severity_rank = (unsigned)v->severity;
 	rv->rule_id = v->rule ? rule_id(v->rule) : NULL;
 	rv->rule_title = v->rule ? rule_title(v->rule) : NULL;

@@ -37,9 +37,6 @@ enum report_section {
 /** The drift section of severity rank @rank (4 critical .. 0 info). */
 #define SECTION_OF_RANK(rank) ((enum report_section)(SECTION_CRITICAL + 4 - (rank)))
 
-/** Totals by change (index: 0 added, 1 removed, 2 modified). */
-enum { CHANGE_ADDED, CHANGE_REMOVED, CHANGE_MODIFIED, CHANGE__COUNT };
-
 struct report {
 	enum report_format format;
 	FILE *out;                   /**< borrowed */

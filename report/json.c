@@ -398,19 +398,6 @@ static int json_add_entry(struct strbuf *out, const struct entry *e)
 	return strbuf_addch(out, '}');
 }
 
-static const char *change_name(enum snap_change change)
-{
-	switch (change) {
-	case SNAP_ADDED:
-		return "added";
-	case SNAP_REMOVED:
-		return "removed";
-	case SNAP_MODIFIED:
-		return "modified";
-	}
-	return "unknown";
-}
-
 /* "class", "severity", "rule" and "reason" of a deviation. */
 static int json_add_verdict(struct strbuf *out, const struct report_verdict *v)
 {
@@ -479,7 +466,7 @@ int report_json_deviation(struct report *rep, const struct deviation *d,
 	    json_add_verdict(out, v) < 0 || json_add_owner(out, owner) < 0 ||
 	    strbuf_adds(out, ", \"attributes\": [") < 0)
 		return -ENOMEM;
-	if (d->change == SNAP_MODIFIED) {
+	if (d->change == CHANGE_MODIFIED) {
 		for (unsigned i = 0; i < ATTR__COUNT; i++) {
 			enum entry_attr attr = (enum entry_attr)(1u << i);
 
@@ -496,8 +483,8 @@ int report_json_deviation(struct report *rep, const struct deviation *d,
 	if (e->kind != ENTRY_FILE) {
 		if (strbuf_adds(out, ", ") < 0)
 			return -ENOMEM;
-		if (d->change == SNAP_MODIFIED ? json_add_props_changes(out, d->old, d->new) < 0
-					       : json_add_props_map(out, e) < 0)
+		if (d->change == CHANGE_MODIFIED ? json_add_props_changes(out, d->old, d->new) < 0
+						 : json_add_props_map(out, e) < 0)
 			return -ENOMEM;
 	}
 	if (strbuf_adds(out, ", \"old\": ") < 0 || json_add_entry(out, d->old) < 0 ||

@@ -186,19 +186,19 @@ int report_add_attributed(struct report *rep, const struct deviation *d,
 	if (r < 0)
 		return r;
 	switch (d->change) {
-	case SNAP_ADDED:
+	case CHANGE_ADDED:
 		if (!d->new)
 			return -EINVAL;
 		s = SECTION_ADDED;
 		change = CHANGE_ADDED;
 		break;
-	case SNAP_REMOVED:
+	case CHANGE_REMOVED:
 		if (!d->old)
 			return -EINVAL;
 		s = SECTION_REMOVED;
 		change = CHANGE_REMOVED;
 		break;
-	case SNAP_MODIFIED:
+	case CHANGE_MODIFIED:
 		if (!d->old || !d->new)
 			return -EINVAL;
 		s = SECTION_MODIFIED;

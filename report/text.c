@@ -112,11 +112,11 @@ static const char *const change_names[] = {
 	[CHANGE_MODIFIED] = "modified",
 };
 
-static unsigned change_index(enum snap_change change)
+static unsigned change_index(enum change change)
 {
-	return change == SNAP_ADDED     ? CHANGE_ADDED
-	       : change == SNAP_REMOVED ? CHANGE_REMOVED
-					: CHANGE_MODIFIED;
+	return change == CHANGE_ADDED     ? CHANGE_ADDED
+	       : change == CHANGE_REMOVED ? CHANGE_REMOVED
+					  : CHANGE_MODIFIED;
 }
 
 /* Longest value of an extended attribute shown in full; longer ones are cut. */
@@ -427,7 +427,7 @@ int report_text_deviation(struct report *rep, const struct deviation *d,
 			  struct strbuf *out)
 {
 	unsigned ch = change_index(d->change);
-	const struct entry *e = d->change == SNAP_REMOVED ? d->old : d->new;
+	const struct entry *e = d->change == CHANGE_REMOVED ? d->old : d->new;
 
 	if (strbuf_adds(out, "  ") < 0 || add_color(rep, out, change_colors[ch]) < 0)
 		return -ENOMEM;
@@ -435,7 +435,7 @@ int report_text_deviation(struct report *rep, const struct deviation *d,
 		return -ENOMEM;
 	if (add_key(out, e) < 0)
 		return -ENOMEM;
-	if (d->change != SNAP_MODIFIED && add_type_suffix(out, e) < 0)
+	if (d->change != CHANGE_MODIFIED && add_type_suffix(out, e) < 0)
 		return -ENOMEM;
 	if (add_changed_while_read(out, e) < 0 || add_color(rep, out, SGR_RESET) < 0)
 		return -ENOMEM;
@@ -445,7 +445,7 @@ int report_text_deviation(struct report *rep, const struct deviation *d,
 		return -ENOMEM;
 	if (strbuf_addch(out, '\n') < 0)
 		return -ENOMEM;
-	if (d->change != SNAP_MODIFIED)
+	if (d->change != CHANGE_MODIFIED)
 		return 0;
 	if (!v)
 		return add_attr_lines(out, d, d->attrs);

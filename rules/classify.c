@@ -66,7 +66,7 @@ unsigned rule_line(const struct rule *rule)
 	return rule->line;
 }
 
-enum rule_severity rule_severity(const struct rule *rule)
+enum severity rule_severity(const struct rule *rule)
 {
 	return rule->severity;
 }
@@ -74,19 +74,6 @@ enum rule_severity rule_severity(const struct rule *rule)
 enum entry_kind rule_kind(const struct rule *rule)
 {
 	return rule->kind;
-}
-
-const char *rule_class_name(enum rule_class cls)
-{
-	switch (cls) {
-	case RULE_EXPECTED:
-		return "expected";
-	case RULE_DRIFT:
-		return "drift";
-	case RULE_VIOLATION:
-		return "violation";
-	}
-	return "unknown";
 }
 
 /* /bin, /sbin, /lib*, /usr, /etc, /boot and what is below them. */
@@ -184,7 +171,7 @@ static void describe(uint32_t d, const struct entry *old, const struct entry *ne
 	case ATTR_RDEV:
 		n = snprintf(buf, size, "device number changed %u,%u -> %u,%u",
 			     major((dev_t)old->rdev), minor((dev_t)old->rdev),
-			     major((dev_t)new->rdev), minor((dev_t)new->rdev));
+			     major((dev_t) new->rdev), minor((dev_t) new->rdev));
 		break;
 	case ATTR_MODE:
 		n = snprintf(buf, size, "mode changed %04o -> %04o", (unsigned)(old->mode & 07777),
@@ -219,12 +206,12 @@ static void describe(uint32_t d, const struct entry *old, const struct entry *ne
 }
 
 /* The escalation that applies, if any: its reason into buf. */
-static bool escalation(const struct rule *rule, enum rule_change change, const struct entry *old,
+static bool escalation(const struct rule *rule, enum change change, const struct entry *old,
 		       const struct entry *new, uint32_t attrs, const char *mime, char *buf,
 		       size_t size)
 {
 	const uint32_t suid = S_ISUID | S_ISGID;
-	bool added = change == RULE_ADDED || (old && (old->mode & S_IFMT) != (new->mode &S_IFMT));
+	bool added = change == CHANGE_ADDED || (old && (old->mode & S_IFMT) != (new->mode &S_IFMT));
 
 	if (S_ISREG(new->mode) && (new->mode &suid)) {
 		const char *what = new->mode &S_ISUID ? "setuid" : "setgid";
@@ -388,18 +375,17 @@ static bool port_is_loopback(const char *key, size_t len)
  * The escalation of an added or modified entry of system state, if any:
  * the severity it raises to (*ret_floor) and its reason into buf.
  */
-static bool state_escalation(enum rule_change change, const struct entry *old,
-			     const struct entry *new, enum rule_severity *ret_floor, char *buf,
-			     size_t size)
+static bool state_escalation(enum change change, const struct entry *old, const struct entry *new,
+			     enum severity *ret_floor, char *buf, size_t size)
 {
-	bool added = change == RULE_ADDED;
+	bool added = change == CHANGE_ADDED;
 	const char *reason = NULL;
 
-	*ret_floor = RULE_HIGH;
+	*ret_floor = SEVERITY_HIGH;
 	switch (new->kind) {
 	case ENTRY_USER:
 		if (prop_is(new, "uid", "0") && (added || !prop_is(old, "uid", "0"))) {
-			*ret_floor = RULE_CRITICAL;
+			*ret_floor = SEVERITY_CRITICAL;
 			reason = added ? "new account with uid 0" : "uid changed to 0";
 		} else if (prop_is(new, "password", "none") &&
 			   (added || !prop_is(old, "password", "none"))) {
@@ -408,7 +394,7 @@ static bool state_escalation(enum rule_change change, const struct entry *old,
 		break;
 	case ENTRY_GROUP:
 		if (prop_is(new, "gid", "0") && (added || !prop_is(old, "gid", "0"))) {
-			*ret_floor = RULE_CRITICAL;
+			*ret_floor = SEVERITY_CRITICAL;
 			reason = added ? "new group with gid 0" : "gid changed to 0";
 		}
 		break;
@@ -430,32 +416,32 @@ static bool state_escalation(enum rule_change change, const struct entry *old,
 }
 
 /* rule_set_classify() for an entry of system state, from the common start @v. */
-static bool classify_state(const struct rule *rule, enum rule_change change,
-			   const struct entry *old, const struct entry *new,
-			   struct rule_verdict *ret_verdict, struct rule_verdict *v)
+static bool classify_state(const struct rule *rule, enum change change, const struct entry *old,
+			   const struct entry *new, struct rule_verdict *ret_verdict,
+			   struct rule_verdict *v)
 {
-	enum rule_severity floor;
+	enum severity floor;
 
 	switch (change) {
-	case RULE_ADDED:
+	case CHANGE_ADDED:
 		v->severity = rule->when_added;
 		snprintf(v->reason, sizeof(v->reason), "new %s", entry_kind_name(new->kind));
 		break;
-	case RULE_REMOVED:
+	case CHANGE_REMOVED:
 		snprintf(v->reason, sizeof(v->reason), "removed");
 		break;
-	case RULE_MODIFIED:
+	case CHANGE_MODIFIED:
 		if (!v->attrs)
 			return false;
 		if (!(v->attrs & ~(rule->expect & RULE_ATTR_ALL)))
-			v->class = RULE_EXPECTED;
+			v->class = CLASS_EXPECTED;
 		if (v->attrs & ATTR_PROPS)
 			describe_props(old, new, v->reason, sizeof(v->reason));
 		else
 			describe(v->attrs, old, new, v->reason, sizeof(v->reason));
 		break;
 	}
-	if (change != RULE_REMOVED &&
+	if (change != CHANGE_REMOVED &&
 	    state_escalation(change, old, new, &floor, v->reason, sizeof(v->reason)) &&
 	    v->severity < floor)
 		v->severity = floor;
@@ -463,7 +449,7 @@ static bool classify_state(const struct rule *rule, enum rule_change change,
 	return true;
 }
 
-bool rule_set_classify(const struct rule_set *rs, enum rule_change change, const struct entry *old,
+bool rule_set_classify(const struct rule_set *rs, enum change change, const struct entry *old,
 		       const struct entry *new, uint32_t attrs, const char *mime,
 		       struct rule_verdict *ret_verdict)
 {
@@ -471,8 +457,8 @@ bool rule_set_classify(const struct rule_set *rs, enum rule_change change, const
 	const struct rule *rule;
 	struct rule_verdict v;
 
-	if (!e || (change == RULE_ADDED && !new) || (change == RULE_REMOVED && !old) ||
-	    (change == RULE_MODIFIED && (!old || !new)))
+	if (!e || (change == CHANGE_ADDED && !new) || (change == CHANGE_REMOVED && !old) ||
+	    (change == CHANGE_MODIFIED && (!old || !new)))
 		return false;
 	if (old && new && old->kind != new->kind)
 		return false;
@@ -482,7 +468,7 @@ bool rule_set_classify(const struct rule_set *rs, enum rule_change change, const
 
 	memset(&v, 0, sizeof(v));
 	v.rule = rule;
-	v.class = RULE_DRIFT;
+	v.class = CLASS_DRIFT;
 	v.severity = rule->severity;
 	v.attrs = attrs & rule->attrs;
 
@@ -490,14 +476,14 @@ bool rule_set_classify(const struct rule_set *rs, enum rule_change change, const
 		return classify_state(rule, change, old, new, ret_verdict, &v);
 
 	switch (change) {
-	case RULE_ADDED:
+	case CHANGE_ADDED:
 		v.severity = rule->when_added;
 		snprintf(v.reason, sizeof(v.reason), "new %s", type_word(new->mode));
 		break;
-	case RULE_REMOVED:
+	case CHANGE_REMOVED:
 		snprintf(v.reason, sizeof(v.reason), "removed");
 		break;
-	case RULE_MODIFIED: {
+	case CHANGE_MODIFIED: {
 		uint32_t d = v.attrs, explained = 0, rest, expect = rule->expect & RULE_ATTR_ALL;
 		bool grow = ((rule->check | rule->expect) & ~rule->ignore & RULE_GROW) != 0;
 		bool replaced = grow && old->ino != new->ino;
@@ -509,7 +495,7 @@ bool rule_set_classify(const struct rule_set *rs, enum rule_change change, const
 			explained = ATTR_SIZE | ATTR_MTIME | ATTR_CTIME | ATTR_HASH;
 		rest = d & ~explained;
 		if (!(rest & ~expect))
-			v.class = RULE_EXPECTED;
+			v.class = CLASS_EXPECTED;
 		if (replaced)
 			snprintf(v.reason, sizeof(v.reason), "log replaced");
 		else if (shrank)
@@ -523,10 +509,10 @@ bool rule_set_classify(const struct rule_set *rs, enum rule_change change, const
 	}
 	}
 
-	if (change != RULE_REMOVED &&
+	if (change != CHANGE_REMOVED &&
 	    escalation(rule, change, old, new, attrs, mime, v.reason, sizeof(v.reason)) &&
-	    v.severity < RULE_HIGH)
-		v.severity = RULE_HIGH;
+	    v.severity < SEVERITY_HIGH)
+		v.severity = SEVERITY_HIGH;
 
 	*ret_verdict = v;
 	return true;

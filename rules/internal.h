@@ -33,8 +33,8 @@ struct rule {
 	uint32_t ignore;
 	uint32_t expect;
 	uint32_t attrs; /* what is compared: check minus ignore, plus what grow needs and error */
-	enum rule_severity severity;
-	enum rule_severity when_added;
+	enum severity severity;
+	enum severity when_added;
 	bool magic;
 	bool exclude;
 };

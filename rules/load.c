@@ -62,8 +62,6 @@ const struct rule_builtin_group rule_builtin_groups[] = {
 };
 const size_t rule_nbuiltin_groups = sizeof(rule_builtin_groups) / sizeof(rule_builtin_groups[0]);
 
-static const char *const severity_names[] = { "info", "low", "medium", "high", "critical" };
-
 /* The defaults of the packages section. */
 static const char *const default_unowned[] = { "/usr",   "/bin",   "/sbin",   "/lib",
 					       "/lib32", "/lib64", "/libx32", "/boot" };
@@ -1003,7 +1001,7 @@ static void load_scan(struct loader *ld, const yaml_node_t *n)
 /* ---- rules ---- */
 
 static bool get_severity(struct loader *ld, const yaml_node_t *n, const char *what,
-			 enum rule_severity *ret)
+			 enum severity *ret)
 {
 	const char *s = get_string(ld, n, what);
 	struct suggest sg = { s, NULL, SIZE_MAX };
@@ -1011,13 +1009,10 @@ static bool get_severity(struct loader *ld, const yaml_node_t *n, const char *wh
 
 	if (!s)
 		return false;
-	for (size_t i = 0; i < 5; i++) {
-		if (!strcmp(s, severity_names[i])) {
-			*ret = (enum rule_severity)i;
-			return true;
-		}
-		suggest_try(&sg, severity_names[i]);
-	}
+	if (severity_from_name(s, ret) == 0)
+		return true;
+	for (unsigned i = 0; i < SEVERITY__COUNT; i++)
+		suggest_try(&sg, severity_name((enum severity)i));
 	problem(ld, &n->start_mark,
 		"bad severity '%s'%s (allowed: critical, high, medium, low, info)", s,
 		suggest_text(&sg, buf, sizeof(buf)));
@@ -1078,7 +1073,7 @@ static void load_rule(struct loader *ld, const yaml_node_t *n, struct rule *rule
 	rule->line = (unsigned)n->start_mark.line + 1;
 	rule->col = (unsigned)n->start_mark.column + 1;
 	rule->check = rule_builtin_groups[1].mask; /* static */
-	rule->severity = rule->when_added = RULE_MEDIUM;
+	rule->severity = rule->when_added = SEVERITY_MEDIUM;
 	*ret_id_node = NULL;
 
 	get_keys(ld, n, "a rule", rule_keys, K__COUNT, k, v);
@@ -1376,8 +1371,8 @@ static struct rule_set *set_new(const char *name)
 	rs->scan.nroots = 1;
 	rs->scan.hash = HASH_XXH3_128;
 	rs->packages.attribution = true;
-	rs->packages.conffile_severity = RULE_LOW;
-	rs->packages.unowned_severity = RULE_MEDIUM;
+	rs->packages.conffile_severity = SEVERITY_LOW;
+	rs->packages.unowned_severity = SEVERITY_MEDIUM;
 	return rs;
 }
 
@@ -1557,9 +1552,4 @@ const struct rule_scan *rule_set_scan(const struct rule_set *rs)
 const struct rule_packages *rule_set_packages(const struct rule_set *rs)
 {
 	return &rs->packages;
-}
-
-const char *rule_severity_name(enum rule_severity sev)
-{
-	return (unsigned)sev < 5 ? severity_names[sev] : "unknown";
 }

@@ -7,6 +7,7 @@
 #include <stdio.h>
 
 #include "common/entry.h"
+#include "common/verdict.h"
 
 struct diag;
 
@@ -24,7 +25,7 @@ struct diag;
  *     rule = rule_set_match_kind(rs, e->kind, e->key, e->key_len);  // a probe's entry
  *     ...
  *     struct rule_verdict v;
- *     if (rule_set_classify(rs, RULE_MODIFIED, old, new, attrs, NULL, &v))
+ *     if (rule_set_classify(rs, CHANGE_MODIFIED, old, new, attrs, NULL, &v))
  *             report it, with v.class, v.severity, v.rule, v.reason
  *     rule_set_free(rs);
  *
@@ -34,26 +35,6 @@ struct diag;
  */
 struct rule_set;
 struct rule;
-
-enum rule_severity {
-	RULE_INFO = 0,
-	RULE_LOW = 1,
-	RULE_MEDIUM = 2,
-	RULE_HIGH = 3,
-	RULE_CRITICAL = 4,
-};
-
-enum rule_class {
-	RULE_EXPECTED = 0,  /**< a rule's expect/grow covers every changed attribute */
-	RULE_DRIFT = 1,     /**< unexplained */
-	RULE_VIOLATION = 2, /**< reserved: a declared expectation fails */
-};
-
-enum rule_change {
-	RULE_ADDED,
-	RULE_REMOVED,
-	RULE_MODIFIED,
-};
 
 /**
  * Called once per problem found while loading, in file order: @d has the
@@ -119,9 +100,9 @@ struct rule_packages {
 	/** Explain file changes by package upgrades (`attribution`, default true). */
 	bool attribution;
 	/** Severity of a conffile modified locally (`conffile_severity`, default low). */
-	enum rule_severity conffile_severity;
+	enum severity conffile_severity;
 	/** Severity of a file owned by no package (`unowned_severity`, default medium). */
-	enum rule_severity unowned_severity;
+	enum severity unowned_severity;
 };
 
 /** The `packages:` section. Borrowed from the set. */
@@ -202,15 +183,12 @@ const char *rule_id(const struct rule *rule);    /**< never NULL ("rule-N" when 
 const char *rule_title(const struct rule *rule); /**< NULL when not given */
 const char *rule_file(const struct rule *rule);  /**< the policy file */
 unsigned rule_line(const struct rule *rule);     /**< 1-based line of the rule */
-enum rule_severity rule_severity(const struct rule *rule);
-
-const char *rule_severity_name(enum rule_severity sev); /**< "critical" ... "info" */
-const char *rule_class_name(enum rule_class cls);       /**< "expected", "drift", "violation" */
+enum severity rule_severity(const struct rule *rule);
 
 /** The judgement of one deviation. */
 struct rule_verdict {
-	enum rule_class class;
-	enum rule_severity severity;
+	enum verdict_class class;
+	enum severity severity;
 	const struct rule *rule; /**< the rule that matched (borrowed from the set) */
 	uint32_t attrs;          /**< the changed attributes that matter under the rule */
 	char reason[160]; /**< short, human: "content changed", "log grew", "new setuid file"... */
@@ -231,24 +209,24 @@ struct rule_verdict {
  * attributes changed): it is then not reported at all. Otherwise returns
  * true and fills *ret_verdict:
  *  - attrs: @attrs restricted to what the rule checks, minus its ignores;
- *  - class: RULE_EXPECTED when the rule's `expect` covers every one of those
+ *  - class: CLASS_EXPECTED when the rule's `expect` covers every one of those
  *    attributes, or `grow` explains them (size grew, same inode, no other
- *    change than size/mtime/ctime/hash); RULE_DRIFT otherwise;
+ *    change than size/mtime/ctime/hash); CLASS_DRIFT otherwise;
  *  - severity: the rule's, its `when_added` for an added entry, escalated
- *    to at least RULE_HIGH (with the reason saying why) for a new or changed
+ *    to at least SEVERITY_HIGH (with the reason saying why) for a new or changed
  *    executable (ELF or shebang script, from @mime) under magic: true, a new
  *    setuid/setgid bit or file, or a world-writable file or directory
  *    (without the sticky bit) in a system directory (/bin, /sbin, /lib*,
- *    /usr, /etc, /boot). For system state: at least RULE_CRITICAL for a new
+ *    /usr, /etc, /boot). For system state: at least SEVERITY_CRITICAL for a new
  *    user with prop uid "0" or group with gid "0", or one whose uid/gid
- *    became "0"; at least RULE_HIGH for a user whose prop password is (or
+ *    became "0"; at least SEVERITY_HIGH for a user whose prop password is (or
  *    became) "none", a new listening port on an address that is not
  *    loopback (127.0.0.0/8, ::1), and a new kernel module;
  *  - rule, reason: for a modified entry of system state, the reason names
  *    the first property (by name) that differs between the props of @old
  *    and @new: "version changed", "value changed", "state changed"...
  */
-bool rule_set_classify(const struct rule_set *rs, enum rule_change change, const struct entry *old,
+bool rule_set_classify(const struct rule_set *rs, enum change change, const struct entry *old,
 		       const struct entry *new, uint32_t attrs, const char *mime,
 		       struct rule_verdict *ret_verdict);
 

@@ -71,9 +71,8 @@ int rule_set_show(const struct rule_set *rs, FILE *out)
 	put_list(out, "probes", scan->probes, scan->nprobes);
 	fprintf(out, "packages:\n");
 	fprintf(out, "  attribution: %s\n", rs->packages.attribution ? "true" : "false");
-	fprintf(out, "  conffile_severity: %s\n",
-		rule_severity_name(rs->packages.conffile_severity));
-	fprintf(out, "  unowned_severity: %s\n", rule_severity_name(rs->packages.unowned_severity));
+	fprintf(out, "  conffile_severity: %s\n", severity_name(rs->packages.conffile_severity));
+	fprintf(out, "  unowned_severity: %s\n", severity_name(rs->packages.unowned_severity));
 	put_list(out, "unowned", (const char *const *)rs->unowned.texts, rs->unowned.n);
 	put_list(out, "unowned_exclude", (const char *const *)rs->unowned_excl.texts,
 		 rs->unowned_excl.n);
@@ -99,8 +98,8 @@ int rule_set_show(const struct rule_set *rs, FILE *out)
 		put_attrs(out, "check", r->check);
 		put_attrs(out, "ignore", r->ignore);
 		put_attrs(out, "expect", r->expect);
-		fprintf(out, "    severity: %s\n", rule_severity_name(r->severity));
-		fprintf(out, "    when_added: %s\n", rule_severity_name(r->when_added));
+		fprintf(out, "    severity: %s\n", severity_name(r->severity));
+		fprintf(out, "    when_added: %s\n", severity_name(r->when_added));
 		if (r->kind == ENTRY_FILE)
 			fprintf(out, "    magic: %s\n", r->magic ? "true" : "false");
 	}

@@ -151,14 +151,14 @@ int snap_compare(struct snap_iter *old_it, struct snap_iter *new_it, unsigned fl
 		int c = ra == 0 ? 1 : rb == 0 ? -1 : entry_compare(a, b);
 
 		if (c < 0) {
-			d.change = SNAP_REMOVED;
+			d.change = CHANGE_REMOVED;
 			d.old = a;
 		} else if (c > 0) {
-			d.change = SNAP_ADDED;
+			d.change = CHANGE_ADDED;
 			d.new = b;
 		} else {
 			d.attrs = snap_entry_diff(a, b, flags);
-			d.change = SNAP_MODIFIED;
+			d.change = CHANGE_MODIFIED;
 			d.old = a;
 			d.new = b;
 		}

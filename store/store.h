@@ -6,6 +6,7 @@
 #include <stdint.h>
 
 #include "common/entry.h"
+#include "common/verdict.h"
 
 struct diag;
 
@@ -426,12 +427,6 @@ void snap_iter_free(struct snap_iter *it);
  */
 int snap_key_compare(const char *a, size_t alen, const char *b, size_t blen);
 
-enum snap_change {
-	SNAP_ADDED = 1 << 0,
-	SNAP_REMOVED = 1 << 1,
-	SNAP_MODIFIED = 1 << 2,
-};
-
 enum snap_compare_flags {
 	/**
 	 * Also report the changes hidden by default as noise: ctime when it is
@@ -444,7 +439,7 @@ enum snap_compare_flags {
 
 /** One deviation. Both entry pointers are borrowed for the callback. */
 struct deviation {
-	enum snap_change change;
+	enum change change;
 	const struct entry *old; /**< NULL when added */
 	const struct entry *new; /**< NULL when removed */
 	uint32_t attrs;          /**< enum entry_attr bits that changed (modified only) */

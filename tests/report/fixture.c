@@ -208,7 +208,7 @@ static struct entry symlink_entry(const char *key, const char *target, size_t ta
 }
 
 /* Add a deviation unless an earlier step failed (*r keeps the first error). */
-static void add(struct report *rep, int *r, enum snap_change change, const struct entry *old,
+static void add(struct report *rep, int *r, enum change change, const struct entry *old,
 		const struct entry *new, uint32_t attrs)
 {
 	const struct deviation d = { .change = change, .old = old, .new = new, .attrs = attrs };
@@ -234,7 +234,7 @@ int fx_add_one(struct report *rep)
 	struct entry e = file_entry("/etc/issue");
 	int r = 0;
 
-	add(rep, &r, SNAP_REMOVED, &e, NULL, 0);
+	add(rep, &r, CHANGE_REMOVED, &e, NULL, 0);
 	return r;
 }
 
@@ -265,19 +265,19 @@ int fx_add_mixed(struct report *rep)
 	int r = 0;
 
 	n = file_entry("/etc/cron.d/backup");
-	add(rep, &r, SNAP_ADDED, NULL, &n, 0);
+	add(rep, &r, CHANGE_ADDED, NULL, &n, 0);
 
 	n = special_entry("/etc/cron.daily", S_IFDIR, 0755);
-	add(rep, &r, SNAP_ADDED, NULL, &n, 0);
+	add(rep, &r, CHANGE_ADDED, NULL, &n, 0);
 
 	n = special_entry("/etc/fifo", S_IFIFO, 0600);
-	add(rep, &r, SNAP_ADDED, NULL, &n, 0);
+	add(rep, &r, CHANGE_ADDED, NULL, &n, 0);
 
 	o = file_entry("/etc/group");
 	n = o;
 	n.uid = 1000;
 	n.gid = 42;
-	add(rep, &r, SNAP_MODIFIED, &o, &n, ATTR_UID | ATTR_GID);
+	add(rep, &r, CHANGE_MODIFIED, &o, &n, ATTR_UID | ATTR_GID);
 
 	o = file_entry("/etc/hosts");
 	n = o;
@@ -285,23 +285,23 @@ int fx_add_mixed(struct report *rep)
 	n.mtime_ns = 1795619402 * SEC + 1;
 	n.ctime_ns = 1795619402 * SEC + 100000000;
 	memcpy(n.hash, hash_b, 16);
-	add(rep, &r, SNAP_MODIFIED, &o, &n, ATTR_SIZE | ATTR_MTIME | ATTR_CTIME | ATTR_HASH);
+	add(rep, &r, CHANGE_MODIFIED, &o, &n, ATTR_SIZE | ATTR_MTIME | ATTR_CTIME | ATTR_HASH);
 
 	o = file_entry("/etc/issue");
-	add(rep, &r, SNAP_REMOVED, &o, NULL, 0);
+	add(rep, &r, CHANGE_REMOVED, &o, NULL, 0);
 
 	o = symlink_entry("/etc/localtime", "/usr/share/zoneinfo/UTC", 23);
 	n = symlink_entry("/etc/localtime", "/usr/share/zoneinfo/Europe/Paris", 32);
-	add(rep, &r, SNAP_MODIFIED, &o, &n, ATTR_TARGET);
+	add(rep, &r, CHANGE_MODIFIED, &o, &n, ATTR_TARGET);
 
 	n = symlink_entry("/etc/motd", "/run/motd.dynamic", 17);
-	add(rep, &r, SNAP_ADDED, NULL, &n, 0);
+	add(rep, &r, CHANGE_ADDED, NULL, &n, 0);
 
 	o = special_entry("/etc/null", S_IFCHR, 0666);
 	o.rdev = makedev(1, 3);
 	n = o;
 	n.rdev = makedev(1, 1);
-	add(rep, &r, SNAP_MODIFIED, &o, &n, ATTR_RDEV);
+	add(rep, &r, CHANGE_MODIFIED, &o, &n, ATTR_RDEV);
 
 	o = file_entry("/etc/passwd");
 	n = o;
@@ -309,16 +309,16 @@ int fx_add_mixed(struct report *rep)
 	n.ino = 18446744073709551557u; /* above 2^53: a string in JSON */
 	n.dev = 66306;
 	n.nlink = 2;
-	add(rep, &r, SNAP_MODIFIED, &o, &n, ATTR_MODE | ATTR_INODE | ATTR_DEVICE | ATTR_NLINK);
+	add(rep, &r, CHANGE_MODIFIED, &o, &n, ATTR_MODE | ATTR_INODE | ATTR_DEVICE | ATTR_NLINK);
 
 	o = file_entry("/etc/rc.local");
 	o.mode = S_IFREG | 0755;
 	n = symlink_entry("/etc/rc.local", "/bin/true", 9);
-	add(rep, &r, SNAP_MODIFIED, &o, &n,
+	add(rep, &r, CHANGE_MODIFIED, &o, &n,
 	    ATTR_TYPE | ATTR_MODE | ATTR_SIZE | ATTR_TARGET | ATTR_HASH);
 
 	o = special_entry("/etc/run.sock", S_IFSOCK, 0666);
-	add(rep, &r, SNAP_REMOVED, &o, NULL, 0);
+	add(rep, &r, CHANGE_REMOVED, &o, NULL, 0);
 
 	o = file_entry("/etc/shadow");
 	o.mode = S_IFREG | 0640;
@@ -326,12 +326,12 @@ int fx_add_mixed(struct report *rep)
 	n.err = EACCES;
 	n.hash_algo = HASH_NONE;
 	n.hash_len = 0;
-	add(rep, &r, SNAP_MODIFIED, &o, &n, ATTR_ERROR);
+	add(rep, &r, CHANGE_MODIFIED, &o, &n, ATTR_ERROR);
 	add_error(rep, &r, &n);
 
 	o = special_entry("/etc/sticky", S_IFDIR, 0755);
 	n = special_entry("/etc/sticky", S_IFDIR, 01777);
-	add(rep, &r, SNAP_MODIFIED, &o, &n, ATTR_MODE);
+	add(rep, &r, CHANGE_MODIFIED, &o, &n, ATTR_MODE);
 
 	o = file_entry("/etc/sudoers");
 	o.mode = S_IFREG | 0440;
@@ -339,7 +339,7 @@ int fx_add_mixed(struct report *rep)
 	n.mode = S_IFREG | 04755;
 	memcpy(n.hash, hash_b, 16);
 	n.flags = ENTRY_CHANGED_WHILE_READ;
-	add(rep, &r, SNAP_MODIFIED, &o, &n, ATTR_MODE | ATTR_HASH);
+	add(rep, &r, CHANGE_MODIFIED, &o, &n, ATTR_MODE | ATTR_HASH);
 
 	n = file_entry("/etc/vanished");
 	n.err = EIO;
@@ -366,44 +366,44 @@ int fx_add_weird(struct report *rep)
 	int r = 0;
 
 	n = bytes_entry(names, 8);
-	add(rep, &r, SNAP_ADDED, NULL, &n, 0);
+	add(rep, &r, CHANGE_ADDED, NULL, &n, 0);
 
 	n = bytes_entry(names + 8, 15);
-	add(rep, &r, SNAP_ADDED, NULL, &n, 0);
+	add(rep, &r, CHANGE_ADDED, NULL, &n, 0);
 
 	o = bytes_entry(names + 23, 10);
-	add(rep, &r, SNAP_REMOVED, &o, NULL, 0);
+	add(rep, &r, CHANGE_REMOVED, &o, NULL, 0);
 
 	o = bytes_entry(names + 33, 10);
 	n = o;
 	n.mode = S_IFREG | 0600;
-	add(rep, &r, SNAP_MODIFIED, &o, &n, ATTR_MODE);
+	add(rep, &r, CHANGE_MODIFIED, &o, &n, ATTR_MODE);
 
 	n = file_entry("/srv/del\x7f");
-	add(rep, &r, SNAP_ADDED, NULL, &n, 0);
+	add(rep, &r, CHANGE_ADDED, NULL, &n, 0);
 
 	o = file_entry("/srv/latin1-\xff\xfe");
 	n = o;
 	memcpy(n.hash, hash_b, 16);
 	n.flags = ENTRY_CHANGED_WHILE_READ;
-	add(rep, &r, SNAP_MODIFIED, &o, &n, ATTR_HASH);
+	add(rep, &r, CHANGE_MODIFIED, &o, &n, ATTR_HASH);
 
 	n = symlink_entry("/srv/link", target_bad, sizeof(target_bad) - 1);
-	add(rep, &r, SNAP_ADDED, NULL, &n, 0);
+	add(rep, &r, CHANGE_ADDED, NULL, &n, 0);
 
 	o = symlink_entry("/srv/link2", target_old, sizeof(target_old) - 1);
 	n = symlink_entry("/srv/link2", target_new, sizeof(target_new) - 1);
-	add(rep, &r, SNAP_MODIFIED, &o, &n, ATTR_SIZE | ATTR_TARGET);
+	add(rep, &r, CHANGE_MODIFIED, &o, &n, ATTR_SIZE | ATTR_TARGET);
 
 	o = file_entry("/srv/nel\xc2\x85"); /* U+0085, a C1 control */
-	add(rep, &r, SNAP_REMOVED, &o, NULL, 0);
+	add(rep, &r, CHANGE_REMOVED, &o, NULL, 0);
 
 	n = file_entry("/srv/quote\"");
-	add(rep, &r, SNAP_ADDED, NULL, &n, 0);
+	add(rep, &r, CHANGE_ADDED, NULL, &n, 0);
 
 	n = file_entry("/srv/tab\tname");
 	n.flags = ENTRY_CHANGED_WHILE_READ;
-	add(rep, &r, SNAP_ADDED, NULL, &n, 0);
+	add(rep, &r, CHANGE_ADDED, NULL, &n, 0);
 
 	n = file_entry("/srv/unreadable\xff");
 	n.err = EACCES;
@@ -431,7 +431,7 @@ void fx_meta_check_policy(struct report_meta *ret_meta)
 	ret_meta->new = &policy_check;
 }
 
-static void add_v(struct report *rep, int *r, enum snap_change change, const struct entry *old,
+static void add_v(struct report *rep, int *r, enum change change, const struct entry *old,
 		  const struct entry *new, uint32_t attrs, const struct report_verdict *v)
 {
 	const struct deviation d = { .change = change, .old = old, .new = new, .attrs = attrs };
@@ -508,22 +508,22 @@ int fx_add_classified(struct report *rep)
 
 	n = file_entry("/etc/cron.d/job");
 	v = verdict("drift", 3, "etc", "new file", 0);
-	add_v(rep, &r, SNAP_ADDED, NULL, &n, 0, &v);
+	add_v(rep, &r, CHANGE_ADDED, NULL, &n, 0, &v);
 
 	o = file_entry("/etc/hosts");
 	n = o;
 	n.mtime_ns += SEC;
 	v = verdict("expected", 3, "etc-volatile", "mtime may change", ATTR_MTIME);
-	add_v(rep, &r, SNAP_MODIFIED, &o, &n, ATTR_MTIME, &v);
+	add_v(rep, &r, CHANGE_MODIFIED, &o, &n, ATTR_MTIME, &v);
 
 	o = file_entry("/etc/motd");
 	n = o;
 	n.size = 2048;
-	add_v(rep, &r, SNAP_MODIFIED, &o, &n, ATTR_SIZE, NULL);
+	add_v(rep, &r, CHANGE_MODIFIED, &o, &n, ATTR_SIZE, NULL);
 
 	o = special_entry("/etc/old", S_IFDIR, 0755);
 	v = verdict("drift", 2, "etc", NULL, 0);
-	add_v(rep, &r, SNAP_REMOVED, &o, NULL, 0, &v);
+	add_v(rep, &r, CHANGE_REMOVED, &o, NULL, 0, &v);
 
 	o = file_entry("/usr/bin/ping");
 	o.collected = ATTR_OPTIONAL;
@@ -542,7 +542,7 @@ int fx_add_classified(struct report *rep)
 	n.mime = "text/x-shellscript";
 	v = verdict("drift", 4, "bin", "capabilities changed",
 		    ATTR_XATTRS | ATTR_ACL | ATTR_CAPS | ATTR_SELINUX | ATTR_MIME);
-	add_v(rep, &r, SNAP_MODIFIED, &o, &n, v.attrs, &v);
+	add_v(rep, &r, CHANGE_MODIFIED, &o, &n, v.attrs, &v);
 
 	o = file_entry("/usr/bin/su");
 	o.mode = S_IFREG | 0755;
@@ -550,20 +550,20 @@ int fx_add_classified(struct report *rep)
 	n.mode = S_IFREG | 04755;
 	memcpy(n.hash, hash_b, 16);
 	v = verdict("drift", 4, "bin", "setuid bit set", ATTR_MODE);
-	add_v(rep, &r, SNAP_MODIFIED, &o, &n, ATTR_MODE | ATTR_HASH, &v);
+	add_v(rep, &r, CHANGE_MODIFIED, &o, &n, ATTR_MODE | ATTR_HASH, &v);
 
 	o = file_entry("/usr/lib/x.so");
 	n = o;
 	n.uid = 7;
 	v = verdict("drift", 1, NULL, "owner changed", ATTR_UID);
-	add_v(rep, &r, SNAP_MODIFIED, &o, &n, ATTR_UID, &v);
+	add_v(rep, &r, CHANGE_MODIFIED, &o, &n, ATTR_UID, &v);
 
 	o = file_entry("/var/log/syslog");
 	n = o;
 	n.size = 4096;
 	n.mtime_ns += SEC;
 	v = verdict("expected", 0, "logs", "grew", ATTR_SIZE | ATTR_MTIME);
-	add_v(rep, &r, SNAP_MODIFIED, &o, &n, ATTR_SIZE | ATTR_MTIME, &v);
+	add_v(rep, &r, CHANGE_MODIFIED, &o, &n, ATTR_SIZE | ATTR_MTIME, &v);
 
 	n = file_entry("/var/log/secret");
 	n.err = EACCES;
@@ -574,7 +574,7 @@ int fx_add_classified(struct report *rep)
 	v.rule_title = NULL;
 	v.rule_file = NULL;
 	v.rule_line = 0;
-	add_v(rep, &r, SNAP_ADDED, NULL, &n, 0, &v);
+	add_v(rep, &r, CHANGE_ADDED, NULL, &n, 0, &v);
 	return r;
 }
 
@@ -729,7 +729,7 @@ static struct entry probe_entry(enum entry_kind kind, const char *key, size_t ke
 	return e;
 }
 
-static void add_o(struct report *rep, int *r, enum snap_change change, const struct entry *old,
+static void add_o(struct report *rep, int *r, enum change change, const struct entry *old,
 		  const struct entry *new, uint32_t attrs, const struct report_verdict *v,
 		  const struct report_owner *owner)
 {
@@ -782,7 +782,7 @@ int fx_add_system(struct report *rep)
 	owner = (struct report_owner){ .package = "hello:amd64",
 				       .old_version = "1.1-1",
 				       .new_version = "1.1-1" };
-	add_o(rep, &r, SNAP_MODIFIED, &o, &n, ATTR_SIZE | ATTR_HASH, &v, &owner);
+	add_o(rep, &r, CHANGE_MODIFIED, &o, &n, ATTR_SIZE | ATTR_HASH, &v, &owner);
 
 	o = file_entry("/usr/bin/hello");
 	o.mode = S_IFREG | 0755;
@@ -792,17 +792,17 @@ int fx_add_system(struct report *rep)
 	owner = (struct report_owner){ .package = "hello:amd64",
 				       .old_version = "1.0-1",
 				       .new_version = "1.1-1" };
-	add_o(rep, &r, SNAP_MODIFIED, &o, &n, ATTR_HASH, &v, &owner);
+	add_o(rep, &r, CHANGE_MODIFIED, &o, &n, ATTR_HASH, &v, &owner);
 
 	n = file_entry("/usr/local/sbin/backdoor");
 	n.mode = S_IFREG | 04755;
 	v = verdict("drift", 3, "sbin", "not owned by any package", 0);
 	owner = (struct report_owner){ .unowned = true };
-	add_o(rep, &r, SNAP_ADDED, NULL, &n, 0, &v, &owner);
+	add_o(rep, &r, CHANGE_ADDED, NULL, &n, 0, &v, &owner);
 
 	o = file_entry("/usr/share/doc/hello/NEWS");
 	owner = (struct report_owner){ .package = "hello:amd64", .old_version = "1.0-1" };
-	add_o(rep, &r, SNAP_REMOVED, &o, NULL, 0, NULL, &owner);
+	add_o(rep, &r, CHANGE_REMOVED, &o, NULL, 0, NULL, &owner);
 
 	o = probe_entry(ENTRY_PACKAGE, KEY("bash:amd64"), &b1,
 			(const char *const[]){ "version", "5.2-1", "status", "installed", "arch",
@@ -811,33 +811,33 @@ int fx_add_system(struct report *rep)
 			(const char *const[]){ "version", "5.2-2", "status", "installed", "arch",
 					       "amd64", NULL });
 	v = verdict("drift", 0, "packages", "version changed", ATTR_PROPS);
-	add_v(rep, &r, SNAP_MODIFIED, &o, &n, ATTR_PROPS, &v);
+	add_v(rep, &r, CHANGE_MODIFIED, &o, &n, ATTR_PROPS, &v);
 
 	o = probe_entry(ENTRY_PACKAGE, KEY("hello:amd64"), &b1,
 			(const char *const[]){ "version", "1.0-1", "status", "installed", NULL });
 	n = probe_entry(ENTRY_PACKAGE, KEY("hello:amd64"), &b2,
 			(const char *const[]){ "version", "1.1-1", "status", "installed", NULL });
 	v = verdict("expected", 0, "packages", "upgraded by apt", ATTR_PROPS);
-	add_v(rep, &r, SNAP_MODIFIED, &o, &n, ATTR_PROPS, &v);
+	add_v(rep, &r, CHANGE_MODIFIED, &o, &n, ATTR_PROPS, &v);
 
 	n = probe_entry(ENTRY_PACKAGE, KEY("netcat:amd64"), &b2,
 			(const char *const[]){ "version", "1.10-47", "status", "installed", NULL });
 	v = verdict("drift", 3, "packages", "new package", 0);
-	add_v(rep, &r, SNAP_ADDED, NULL, &n, 0, &v);
+	add_v(rep, &r, CHANGE_ADDED, NULL, &n, 0, &v);
 
 	o = probe_entry(ENTRY_PACKAGE, KEY("oldpkg:amd64"), &b1,
 			(const char *const[]){ "version", "0.9", NULL });
-	add_v(rep, &r, SNAP_REMOVED, &o, NULL, 0, NULL);
+	add_v(rep, &r, CHANGE_REMOVED, &o, NULL, 0, NULL);
 
 	n = probe_entry(ENTRY_USER, KEY("ev\xffil"), &b2,
 			(const char *const[]){ "uid", "0", "shell", "/bin/sh", NULL });
 	v = verdict("drift", 4, "users", "new account", 0);
-	add_v(rep, &r, SNAP_ADDED, NULL, &n, 0, &v);
+	add_v(rep, &r, CHANGE_ADDED, NULL, &n, 0, &v);
 
 	o = probe_entry(ENTRY_USER, KEY("olduser"), &b1,
 			(const char *const[]){ "uid", "1001", "shell", "/bin/bash", NULL });
 	v = verdict("drift", 2, "users", NULL, 0);
-	add_v(rep, &r, SNAP_REMOVED, &o, NULL, 0, &v);
+	add_v(rep, &r, CHANGE_REMOVED, &o, NULL, 0, &v);
 
 	o = probe_entry(ENTRY_USER, KEY("www-data"), &b1,
 			(const char *const[]){ "uid", "33", "home", "/var/www", "shell",
@@ -846,12 +846,12 @@ int fx_add_system(struct report *rep)
 			(const char *const[]){ "uid", "33", "gecos", "Caf\xe9", "shell",
 					       "/bin/bash", NULL });
 	v = verdict("drift", 3, "users", "login shell for a service account", ATTR_PROPS);
-	add_v(rep, &r, SNAP_MODIFIED, &o, &n, ATTR_PROPS, &v);
+	add_v(rep, &r, CHANGE_MODIFIED, &o, &n, ATTR_PROPS, &v);
 
 	n = probe_entry(ENTRY_PORT, KEY("tcp/0.0.0.0:8080"), &b2,
 			(const char *const[]){ "process", "", "uid", "1000", NULL });
 	v = verdict("drift", 3, "ports", "new listening socket", 0);
-	add_v(rep, &r, SNAP_ADDED, NULL, &n, 0, &v);
+	add_v(rep, &r, CHANGE_ADDED, NULL, &n, 0, &v);
 
 	n = file_entry("/etc/shadow");
 	n.err = EACCES;
@@ -917,21 +917,21 @@ int fx_add_verify(struct report *rep)
 	o = md5_entry("/etc/hello.conf", md5_a);
 	n = md5_entry("/etc/hello.conf", md5_b);
 	v = verdict("drift", 1, NULL, "locally modified configuration", ATTR_HASH);
-	add_o(rep, &r, SNAP_MODIFIED, &o, &n, ATTR_HASH, &v, &owner);
+	add_o(rep, &r, CHANGE_MODIFIED, &o, &n, ATTR_HASH, &v, &owner);
 
 	o = md5_entry("/usr/bin/hello", md5_a);
 	n = md5_entry("/usr/bin/hello", md5_b);
 	v = verdict("drift", 4, NULL, "content differs from the package", ATTR_HASH);
-	add_o(rep, &r, SNAP_MODIFIED, &o, &n, ATTR_HASH, &v, &owner);
+	add_o(rep, &r, CHANGE_MODIFIED, &o, &n, ATTR_HASH, &v, &owner);
 
 	o = md5_entry("/usr/lib/hello/x.so", md5_a);
 	v = verdict("drift", 3, NULL, "missing", 0);
-	add_o(rep, &r, SNAP_REMOVED, &o, NULL, 0, &v, &owner);
+	add_o(rep, &r, CHANGE_REMOVED, &o, NULL, 0, &v, &owner);
 
 	n = md5_entry("/usr/sbin/tool", md5_b);
 	v = verdict("drift", 2, NULL, "not owned by any package", 0);
 	owner = (struct report_owner){ .unowned = true };
-	add_o(rep, &r, SNAP_ADDED, NULL, &n, 0, &v, &owner);
+	add_o(rep, &r, CHANGE_ADDED, NULL, &n, 0, &v, &owner);
 
 	return add_note(rep, r, "2 packages have no MD5 sums: not verified");
 }

@@ -88,12 +88,12 @@ static void test_report_add_rejects_malformed_deviations(void **state)
 	struct report_counts c;
 	struct entry e = { .kind = ENTRY_FILE, .key = "/x", .key_len = 2, .mode = S_IFREG };
 	const struct deviation bad[] = {
-		{ .change = 0, .old = &e, .new = &e },
-		{ .change = SNAP_ADDED | SNAP_REMOVED, .old = &e, .new = &e },
-		{ .change = SNAP_ADDED, .old = &e, .new = NULL },
-		{ .change = SNAP_REMOVED, .old = NULL, .new = &e },
-		{ .change = SNAP_MODIFIED, .old = &e, .new = NULL },
-		{ .change = SNAP_MODIFIED, .old = NULL, .new = &e },
+		{ .change = (enum change)7, .old = &e, .new = &e },
+		{ .change = (enum change)CHANGE__COUNT, .old = &e, .new = &e },
+		{ .change = CHANGE_ADDED, .old = &e, .new = NULL },
+		{ .change = CHANGE_REMOVED, .old = NULL, .new = &e },
+		{ .change = CHANGE_MODIFIED, .old = &e, .new = NULL },
+		{ .change = CHANGE_MODIFIED, .old = NULL, .new = &e },
 	};
 
 	(void)state;
@@ -115,10 +115,10 @@ static void test_report_get_counts_counts_each_kind(void **state)
 	struct report_counts c;
 	struct entry e = { .kind = ENTRY_FILE, .key = "/x", .key_len = 2, .mode = S_IFREG };
 	struct entry bad = e;
-	const struct deviation a = { .change = SNAP_ADDED, .new = &e };
-	const struct deviation r = { .change = SNAP_REMOVED, .old = &e };
+	const struct deviation a = { .change = CHANGE_ADDED, .new = &e };
+	const struct deviation r = { .change = CHANGE_REMOVED, .old = &e };
 	const struct deviation m = {
-		.change = SNAP_MODIFIED, .old = &e, .new = &e, .attrs = ATTR_UID
+		.change = CHANGE_MODIFIED, .old = &e, .new = &e, .attrs = ATTR_UID
 	};
 	FILE *null = fopen("/dev/null", "w");
 
@@ -155,9 +155,9 @@ static void test_report_get_counts_counts_what_the_verdicts_count(void **state)
 	struct report *rep = NULL;
 	struct report_counts c;
 	struct entry e = { .kind = ENTRY_FILE, .key = "/x", .key_len = 2, .mode = S_IFREG };
-	const struct deviation a = { .change = SNAP_ADDED, .new = &e };
+	const struct deviation a = { .change = CHANGE_ADDED, .new = &e };
 	const struct deviation m = {
-		.change = SNAP_MODIFIED, .old = &e, .new = &e, .attrs = ATTR_MTIME
+		.change = CHANGE_MODIFIED, .old = &e, .new = &e, .attrs = ATTR_MTIME
 	};
 	struct report_verdict expected = { .class_name = "expected", .severity_rank = 2 };
 	struct report_verdict drift = {
@@ -201,8 +201,8 @@ static void test_report_add_verdict_rejects_bad_verdicts_and_adds_nothing(void *
 	struct report *rep = NULL;
 	struct report_counts c;
 	struct entry e = { .kind = ENTRY_FILE, .key = "/x", .key_len = 2, .mode = S_IFREG };
-	const struct deviation a = { .change = SNAP_ADDED, .new = &e };
-	const struct deviation broken = { .change = SNAP_REMOVED };
+	const struct deviation a = { .change = CHANGE_ADDED, .new = &e };
+	const struct deviation broken = { .change = CHANGE_REMOVED };
 	struct report_verdict v = { .class_name = "drift", .severity_rank = 4 };
 	char *buf = NULL;
 	size_t len = 0;
@@ -240,7 +240,7 @@ static void test_report_finish_twice_and_add_after_finish_are_einval(void **stat
 	struct report *rep = NULL;
 	struct diag diag = { 0 };
 	struct entry e = { .kind = ENTRY_FILE, .key = "/x", .key_len = 2, .mode = S_IFREG };
-	const struct deviation a = { .change = SNAP_ADDED, .new = &e };
+	const struct deviation a = { .change = CHANGE_ADDED, .new = &e };
 	FILE *null = fopen("/dev/null", "w");
 
 	(void)state;
@@ -288,7 +288,7 @@ static void check_dev_full(enum report_format format, unsigned n)
 	struct entry e = { .kind = ENTRY_FILE,
 			   .key = "/some/rather/long/path/to/fill/buffers",
 			   .mode = S_IFREG | 0644 };
-	const struct deviation a = { .change = SNAP_ADDED, .new = &e };
+	const struct deviation a = { .change = CHANGE_ADDED, .new = &e };
 	FILE *full = fopen("/dev/full", "w");
 
 	if (!full)
@@ -329,7 +329,7 @@ static void test_report_add_spool_failure_is_eio_and_sticky(void **state)
 	struct entry e = { .kind = ENTRY_FILE,
 			   .key = "/a/path/of/some/length/to/fill/the/spool",
 			   .mode = S_IFREG | 0644 };
-	const struct deviation a = { .change = SNAP_ADDED, .new = &e };
+	const struct deviation a = { .change = CHANGE_ADDED, .new = &e };
 	struct rlimit old, small;
 	void (*old_handler)(int);
 	char *buf = NULL;
@@ -379,7 +379,7 @@ static void test_report_finish_late_spool_failure_writes_nothing(void **state)
 	struct report *rep = NULL;
 	struct diag diag = { 0 };
 	struct entry e = { .kind = ENTRY_FILE, .key = "/etc/late", .mode = S_IFREG | 0644 };
-	const struct deviation a = { .change = SNAP_ADDED, .new = &e };
+	const struct deviation a = { .change = CHANGE_ADDED, .new = &e };
 	struct rlimit old, zero;
 	void (*old_handler)(int);
 	char *buf = NULL;
@@ -521,15 +521,15 @@ static void check_many(enum report_format format)
 			(size_t)snprintf(key, sizeof(key), "/data/dir%04u/file%08u", i / 1000, i);
 		switch (i % 3) {
 		case 0:
-			d.change = SNAP_ADDED;
+			d.change = CHANGE_ADDED;
 			d.old = NULL;
 			break;
 		case 1:
-			d.change = SNAP_REMOVED;
+			d.change = CHANGE_REMOVED;
 			d.new = NULL;
 			break;
 		default:
-			d.change = SNAP_MODIFIED;
+			d.change = CHANGE_MODIFIED;
 			n.size = i;
 			n.hash[0] = (uint8_t)i;
 			d.attrs = ATTR_SIZE | ATTR_HASH;
@@ -604,8 +604,8 @@ static void test_report_add_attributed_rejects_bad_owners_and_adds_nothing(void 
 	struct report *rep = NULL;
 	struct report_counts c;
 	struct entry e = { .kind = ENTRY_FILE, .key = "/x", .key_len = 2, .mode = S_IFREG };
-	const struct deviation a = { .change = SNAP_ADDED, .new = &e };
-	const struct deviation broken = { .change = SNAP_REMOVED };
+	const struct deviation a = { .change = CHANGE_ADDED, .new = &e };
+	const struct deviation broken = { .change = CHANGE_REMOVED };
 	const struct report_owner both = { .package = "p:all", .unowned = true };
 	const struct report_owner versions_only = { .old_version = "1" };
 	const struct report_owner fine = { .package = "p:all" };

@@ -341,7 +341,7 @@ static int add_xattrs_one_sided(struct report *rep)
 	struct entry o = { .kind = ENTRY_FILE, .key = "/f", .key_len = 2, .mode = S_IFREG | 0644 };
 	struct entry n = o;
 	struct deviation d = {
-		.change = SNAP_MODIFIED, .old = &o, .new = &n, .attrs = ATTR_XATTRS
+		.change = CHANGE_MODIFIED, .old = &o, .new = &n, .attrs = ATTR_XATTRS
 	};
 	int r;
 
@@ -594,7 +594,9 @@ static int add_props_edges(struct report *rep)
 				     0, 0, 'c', 0, 0,   0, 0, 9, 0, 0,   0 /* truncated */ };
 	struct entry o = { .kind = ENTRY_SYSCTL, .key = "k", .key_len = 1 };
 	struct entry n = o;
-	struct deviation d = { .change = SNAP_MODIFIED, .old = &o, .new = &n, .attrs = ATTR_PROPS };
+	struct deviation d = {
+		.change = CHANGE_MODIFIED, .old = &o, .new = &n, .attrs = ATTR_PROPS
+	};
 	int r;
 
 	o.props = a;
@@ -609,7 +611,7 @@ static int add_props_edges(struct report *rep)
 	o.props = n.props = NULL;
 	o.props_len = n.props_len = 0;
 	o.kind = n.kind = (enum entry_kind)42;
-	d.change = SNAP_ADDED;
+	d.change = CHANGE_ADDED;
 	d.old = NULL;
 	return report_add(rep, &d);
 }

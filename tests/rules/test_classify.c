@@ -92,7 +92,7 @@ static bool modified(const struct rule_set *rs, const char *path, uint32_t oldmo
 {
 	struct entry o = file(path, oldmode, oldsize), n = file(path, newmode, newsize);
 
-	return rule_set_classify(rs, RULE_MODIFIED, &o, &n, attrs, NULL, v);
+	return rule_set_classify(rs, CHANGE_MODIFIED, &o, &n, attrs, NULL, v);
 }
 
 static void test_set_classify_ignores_what_the_policy_does_not_cover(void **state)
@@ -103,7 +103,7 @@ static void test_set_classify_ignores_what_the_policy_does_not_cover(void **stat
 
 	memset(&v, 0x5a, sizeof(v));
 	/* No rule covers the path. */
-	assert_false(rule_set_classify(rs, RULE_ADDED, NULL, &n, 0, NULL, &v));
+	assert_false(rule_set_classify(rs, CHANGE_ADDED, NULL, &n, 0, NULL, &v));
 	assert_false(
 		modified(rs, "/nowhere/x", S_IFREG | 0644, S_IFREG | 0644, 1, 2, ATTR_SIZE, &v));
 	/* ctime is not in static. */
@@ -113,9 +113,9 @@ static void test_set_classify_ignores_what_the_policy_does_not_cover(void **stat
 	assert_false(modified(rs, "/srv/x", S_IFREG | 0644, S_IFREG | 0644, 1, 2,
 			      ATTR_GID | ATTR_SIZE | ATTR_HASH, &v));
 	/* Wrong sides. */
-	assert_false(rule_set_classify(rs, RULE_ADDED, &n, NULL, 0, NULL, &v));
-	assert_false(rule_set_classify(rs, RULE_REMOVED, NULL, &n, 0, NULL, &v));
-	assert_false(rule_set_classify(rs, RULE_MODIFIED, NULL, &n, ATTR_SIZE, NULL, &v));
+	assert_false(rule_set_classify(rs, CHANGE_ADDED, &n, NULL, 0, NULL, &v));
+	assert_false(rule_set_classify(rs, CHANGE_REMOVED, NULL, &n, 0, NULL, &v));
+	assert_false(rule_set_classify(rs, CHANGE_MODIFIED, NULL, &n, ATTR_SIZE, NULL, &v));
 	/* ret_verdict untouched on false. */
 	assert_int_equal(v.reason[0], 0x5a);
 }
@@ -127,8 +127,8 @@ static void test_set_classify_modified_is_drift_with_reason(void **state)
 
 	assert_true(modified(rs, "/etc/hosts", S_IFREG | 0644, S_IFREG | 0644, 10, 12,
 			     ATTR_HASH | ATTR_SIZE | ATTR_MTIME | ATTR_CTIME, &v));
-	assert_int_equal(v.class, RULE_DRIFT);
-	assert_int_equal(v.severity, RULE_HIGH);
+	assert_int_equal(v.class, CLASS_DRIFT);
+	assert_int_equal(v.severity, SEVERITY_HIGH);
 	assert_string_equal(rule_id(v.rule), "etc");
 	assert_int_equal(v.attrs, ATTR_HASH | ATTR_SIZE | ATTR_MTIME);
 	assert_string_equal(v.reason, "content changed");
@@ -148,9 +148,9 @@ static void test_set_classify_modified_is_drift_with_reason(void **state)
 	/* error is always checked, even under perms. */
 	struct entry o = file("/srv/x", S_IFREG | 0644, 1), n = o;
 	n.err = 13;
-	assert_true(rule_set_classify(rs, RULE_MODIFIED, &o, &n, ATTR_ERROR, NULL, &v));
+	assert_true(rule_set_classify(rs, CHANGE_MODIFIED, &o, &n, ATTR_ERROR, NULL, &v));
 	assert_string_equal(v.reason, "cannot read: Permission denied");
-	assert_int_equal(v.severity, RULE_LOW);
+	assert_int_equal(v.severity, SEVERITY_LOW);
 }
 
 /* /dev/zero (c 1,5) replaced by /dev/mem (c 1,1): every built-in group
@@ -169,23 +169,24 @@ static void test_set_classify_device_number_is_checked_and_named(void **state)
 	o.rdev = makedev(1, 5);
 	n.rdev = makedev(1, 1);
 	/* static (the default check) and perms have it. */
-	assert_true(rule_set_classify(rs, RULE_MODIFIED, &o, &n, ATTR_RDEV, NULL, &v));
-	assert_int_equal(v.class, RULE_DRIFT);
-	assert_int_equal(v.severity, RULE_HIGH);
+	assert_true(rule_set_classify(rs, CHANGE_MODIFIED, &o, &n, ATTR_RDEV, NULL, &v));
+	assert_int_equal(v.class, CLASS_DRIFT);
+	assert_int_equal(v.severity, SEVERITY_HIGH);
 	assert_int_equal(v.attrs, ATTR_RDEV);
 	assert_string_equal(v.reason, "device number changed 1,5 -> 1,1");
-	assert_true(rule_set_classify(rs, RULE_MODIFIED, &o, &n,
+	assert_true(rule_set_classify(rs, CHANGE_MODIFIED, &o, &n,
 				      ATTR_RDEV | ATTR_MODE | ATTR_INODE | ATTR_CTIME, NULL, &v));
 	assert_int_equal(v.attrs, ATTR_RDEV | ATTR_MODE); /* static has no inode, no ctime */
 	assert_string_equal(v.reason, "device number changed 1,5 -> 1,1 (+1 more)");
 	o.key = n.key = "/srv/zero";
 	o.key_len = n.key_len = strlen(o.key);
-	assert_true(rule_set_classify(rs, RULE_MODIFIED, &o, &n, ATTR_RDEV, NULL, &v));
-	assert_int_equal(v.severity, RULE_LOW);
+	assert_true(rule_set_classify(rs, CHANGE_MODIFIED, &o, &n, ATTR_RDEV, NULL, &v));
+	assert_int_equal(v.severity, SEVERITY_LOW);
 	assert_int_equal(v.attrs, ATTR_RDEV);
 	/* The type says more. */
 	n.mode = S_IFBLK | 0666;
-	assert_true(rule_set_classify(rs, RULE_MODIFIED, &o, &n, ATTR_TYPE | ATTR_RDEV, NULL, &v));
+	assert_true(
+		rule_set_classify(rs, CHANGE_MODIFIED, &o, &n, ATTR_TYPE | ATTR_RDEV, NULL, &v));
 	assert_string_equal(v.reason, "type changed chardev -> blockdev (+1 more)");
 
 	/* `rdev` is a name of check and ignore lists. */
@@ -194,10 +195,11 @@ static void test_set_classify_device_number_is_checked_and_named(void **state)
 	n.mode = o.mode;
 	o.key = n.key = "/a/zero";
 	o.key_len = n.key_len = strlen(o.key);
-	assert_true(rule_set_classify(own, RULE_MODIFIED, &o, &n, ATTR_RDEV | ATTR_MODE, NULL, &v));
+	assert_true(
+		rule_set_classify(own, CHANGE_MODIFIED, &o, &n, ATTR_RDEV | ATTR_MODE, NULL, &v));
 	assert_int_equal(v.attrs, ATTR_RDEV);
 	o.key = n.key = "/b/zero";
-	assert_false(rule_set_classify(own, RULE_MODIFIED, &o, &n, ATTR_RDEV, NULL, &v));
+	assert_false(rule_set_classify(own, CHANGE_MODIFIED, &o, &n, ATTR_RDEV, NULL, &v));
 	rule_set_free(own);
 }
 
@@ -208,18 +210,18 @@ static void test_set_classify_expect_makes_expected(void **state)
 
 	assert_true(modified(rs, "/etc/resolv.conf", S_IFREG | 0644, S_IFREG | 0644, 10, 20,
 			     ATTR_HASH | ATTR_SIZE | ATTR_MTIME, &v));
-	assert_int_equal(v.class, RULE_EXPECTED);
+	assert_int_equal(v.class, CLASS_EXPECTED);
 	assert_string_equal(rule_id(v.rule), "vol");
 	assert_string_equal(v.reason, "content changed");
 
 	/* An unexpected attribute among expected ones: drift, and the reason names it. */
 	assert_true(modified(rs, "/etc/resolv.conf", S_IFREG | 0644, S_IFREG | 0666, 10, 20,
 			     ATTR_HASH | ATTR_SIZE | ATTR_MODE, &v));
-	assert_int_equal(v.class, RULE_DRIFT);
+	assert_int_equal(v.class, CLASS_DRIFT);
 	assert_string_equal(v.reason, "world-writable in a system directory");
 	assert_true(modified(rs, "/etc/resolv.conf", S_IFREG | 0644, S_IFREG | 0640, 10, 20,
 			     ATTR_HASH | ATTR_MODE, &v));
-	assert_int_equal(v.class, RULE_DRIFT);
+	assert_int_equal(v.class, CLASS_DRIFT);
 	assert_string_equal(v.reason, "mode changed 0644 -> 0640");
 }
 
@@ -230,42 +232,46 @@ static void test_set_classify_log_growth(void **state)
 	struct entry o = file("/var/log/syslog", S_IFREG | 0640, 100), n = o;
 
 	n.size = 200;
-	assert_true(rule_set_classify(rs, RULE_MODIFIED, &o, &n, ATTR_SIZE | ATTR_MTIME, NULL, &v));
-	assert_int_equal(v.class, RULE_EXPECTED);
-	assert_int_equal(v.severity, RULE_LOW);
+	assert_true(
+		rule_set_classify(rs, CHANGE_MODIFIED, &o, &n, ATTR_SIZE | ATTR_MTIME, NULL, &v));
+	assert_int_equal(v.class, CLASS_EXPECTED);
+	assert_int_equal(v.severity, SEVERITY_LOW);
 	assert_string_equal(v.reason, "log grew");
 	assert_int_equal(v.attrs, ATTR_SIZE);
 
 	n.size = 50;
-	assert_true(rule_set_classify(rs, RULE_MODIFIED, &o, &n, ATTR_SIZE, NULL, &v));
-	assert_int_equal(v.class, RULE_DRIFT);
+	assert_true(rule_set_classify(rs, CHANGE_MODIFIED, &o, &n, ATTR_SIZE, NULL, &v));
+	assert_int_equal(v.class, CLASS_DRIFT);
 	assert_string_equal(v.reason, "log shrank");
 
 	n.size = 200;
 	n.ino = 43;
-	assert_true(rule_set_classify(rs, RULE_MODIFIED, &o, &n, ATTR_SIZE | ATTR_INODE, NULL, &v));
-	assert_int_equal(v.class, RULE_DRIFT);
+	assert_true(
+		rule_set_classify(rs, CHANGE_MODIFIED, &o, &n, ATTR_SIZE | ATTR_INODE, NULL, &v));
+	assert_int_equal(v.class, CLASS_DRIFT);
 	assert_string_equal(v.reason, "log replaced");
 
 	/* Growth explains the size, not a mode change. */
 	n.ino = 42;
 	n.mode = S_IFREG | 0644;
-	assert_true(rule_set_classify(rs, RULE_MODIFIED, &o, &n, ATTR_SIZE | ATTR_MODE, NULL, &v));
-	assert_int_equal(v.class, RULE_DRIFT);
+	assert_true(
+		rule_set_classify(rs, CHANGE_MODIFIED, &o, &n, ATTR_SIZE | ATTR_MODE, NULL, &v));
+	assert_int_equal(v.class, CLASS_DRIFT);
 	assert_string_equal(v.reason, "mode changed 0640 -> 0644");
 
 	/* grow in expect, under static: size, mtime and content of a growing file. */
 	o = file("/var/log/grow", S_IFREG | 0640, 100);
 	n = o;
 	n.size = 300;
-	assert_true(rule_set_classify(rs, RULE_MODIFIED, &o, &n, ATTR_SIZE | ATTR_MTIME | ATTR_HASH,
-				      NULL, &v));
-	assert_int_equal(v.class, RULE_EXPECTED);
+	assert_true(rule_set_classify(rs, CHANGE_MODIFIED, &o, &n,
+				      ATTR_SIZE | ATTR_MTIME | ATTR_HASH, NULL, &v));
+	assert_int_equal(v.class, CLASS_EXPECTED);
 	assert_string_equal(rule_id(v.rule), "grow");
 	assert_string_equal(v.reason, "log grew");
 	n.size = 10;
-	assert_true(rule_set_classify(rs, RULE_MODIFIED, &o, &n, ATTR_SIZE | ATTR_HASH, NULL, &v));
-	assert_int_equal(v.class, RULE_DRIFT);
+	assert_true(
+		rule_set_classify(rs, CHANGE_MODIFIED, &o, &n, ATTR_SIZE | ATTR_HASH, NULL, &v));
+	assert_int_equal(v.class, CLASS_DRIFT);
 	assert_string_equal(v.reason, "log shrank");
 }
 
@@ -276,19 +282,19 @@ static void test_set_classify_added_and_removed(void **state)
 	struct entry f = file("/srv/new", S_IFREG | 0644, 1);
 	struct entry d = file("/etc/new.d", S_IFDIR | 0755, 0);
 
-	assert_true(rule_set_classify(rs, RULE_ADDED, NULL, &f, 0, NULL, &v));
-	assert_int_equal(v.class, RULE_DRIFT);
-	assert_int_equal(v.severity, RULE_INFO); /* when_added */
+	assert_true(rule_set_classify(rs, CHANGE_ADDED, NULL, &f, 0, NULL, &v));
+	assert_int_equal(v.class, CLASS_DRIFT);
+	assert_int_equal(v.severity, SEVERITY_INFO); /* when_added */
 	assert_string_equal(v.reason, "new file");
 	assert_string_equal(rule_id(v.rule), "perm");
 
-	assert_true(rule_set_classify(rs, RULE_ADDED, NULL, &d, 0, NULL, &v));
-	assert_int_equal(v.severity, RULE_HIGH); /* when_added defaults to severity */
+	assert_true(rule_set_classify(rs, CHANGE_ADDED, NULL, &d, 0, NULL, &v));
+	assert_int_equal(v.severity, SEVERITY_HIGH); /* when_added defaults to severity */
 	assert_string_equal(v.reason, "new directory");
 
-	assert_true(rule_set_classify(rs, RULE_REMOVED, &f, NULL, 0, NULL, &v));
-	assert_int_equal(v.class, RULE_DRIFT);
-	assert_int_equal(v.severity, RULE_LOW);
+	assert_true(rule_set_classify(rs, CHANGE_REMOVED, &f, NULL, 0, NULL, &v));
+	assert_int_equal(v.class, CLASS_DRIFT);
+	assert_int_equal(v.severity, SEVERITY_LOW);
 	assert_string_equal(v.reason, "removed");
 }
 
@@ -298,23 +304,23 @@ static void test_set_classify_escalates_setuid(void **state)
 	struct rule_verdict v;
 	struct entry f = file("/srv/su", S_IFREG | 04755, 1);
 
-	assert_true(rule_set_classify(rs, RULE_ADDED, NULL, &f, 0, NULL, &v));
-	assert_int_equal(v.severity, RULE_HIGH);
+	assert_true(rule_set_classify(rs, CHANGE_ADDED, NULL, &f, 0, NULL, &v));
+	assert_int_equal(v.severity, SEVERITY_HIGH);
 	assert_string_equal(v.reason, "new setuid file");
 	f.mode = S_IFREG | 02755;
-	assert_true(rule_set_classify(rs, RULE_ADDED, NULL, &f, 0, NULL, &v));
+	assert_true(rule_set_classify(rs, CHANGE_ADDED, NULL, &f, 0, NULL, &v));
 	assert_string_equal(v.reason, "new setgid file");
 
 	assert_true(modified(rs, "/srv/x", S_IFREG | 0755, S_IFREG | 04755, 1, 1, ATTR_MODE, &v));
-	assert_int_equal(v.severity, RULE_HIGH);
+	assert_int_equal(v.severity, SEVERITY_HIGH);
 	assert_string_equal(v.reason, "setuid bit added");
 	/* A directory's setgid bit is ordinary. */
 	assert_true(modified(rs, "/srv/d", S_IFDIR | 0755, S_IFDIR | 02755, 1, 1, ATTR_MODE, &v));
-	assert_int_equal(v.severity, RULE_LOW);
+	assert_int_equal(v.severity, SEVERITY_LOW);
 	assert_string_equal(v.reason, "mode changed 0755 -> 2755");
 	/* Removing the bit is not an escalation. */
 	assert_true(modified(rs, "/srv/x", S_IFREG | 04755, S_IFREG | 0755, 1, 1, ATTR_MODE, &v));
-	assert_int_equal(v.severity, RULE_LOW);
+	assert_int_equal(v.severity, SEVERITY_LOW);
 }
 
 static void test_set_classify_escalates_world_writable_in_system_dirs(void **state)
@@ -323,26 +329,26 @@ static void test_set_classify_escalates_world_writable_in_system_dirs(void **sta
 	struct rule_verdict v;
 	struct entry f = file("/etc/x", S_IFREG | 0666, 1);
 
-	assert_true(rule_set_classify(rs, RULE_ADDED, NULL, &f, 0, NULL, &v));
-	assert_int_equal(v.severity, RULE_HIGH);
+	assert_true(rule_set_classify(rs, CHANGE_ADDED, NULL, &f, 0, NULL, &v));
+	assert_int_equal(v.severity, SEVERITY_HIGH);
 	assert_string_equal(v.reason, "world-writable in a system directory");
 
 	/* Sticky directories (like /tmp) are fine. */
 	f = file("/etc/sticky", S_IFDIR | 01777, 0);
-	assert_true(rule_set_classify(rs, RULE_ADDED, NULL, &f, 0, NULL, &v));
+	assert_true(rule_set_classify(rs, CHANGE_ADDED, NULL, &f, 0, NULL, &v));
 	assert_string_equal(v.reason, "new directory");
 	/* Outside the system directories: no escalation. */
 	f = file("/home/ann/x", S_IFREG | 0666, 1);
-	assert_true(rule_set_classify(rs, RULE_ADDED, NULL, &f, 0, NULL, &v));
-	assert_int_equal(v.severity, RULE_LOW);
+	assert_true(rule_set_classify(rs, CHANGE_ADDED, NULL, &f, 0, NULL, &v));
+	assert_int_equal(v.severity, SEVERITY_LOW);
 	/* Symlinks are always 0777. */
 	f = file("/etc/link", S_IFLNK | 0777, 1);
-	assert_true(rule_set_classify(rs, RULE_ADDED, NULL, &f, 0, NULL, &v));
+	assert_true(rule_set_classify(rs, CHANGE_ADDED, NULL, &f, 0, NULL, &v));
 	assert_string_equal(v.reason, "new symlink");
 	/* Becoming world-writable. */
 	assert_true(modified(rs, "/etc/y", S_IFREG | 0644, S_IFREG | 0646, 1, 1, ATTR_MODE, &v));
 	assert_string_equal(v.reason, "world-writable in a system directory");
-	assert_int_equal(v.severity, RULE_HIGH);
+	assert_int_equal(v.severity, SEVERITY_HIGH);
 }
 
 static void test_set_classify_escalates_executables_under_magic(void **state)
@@ -351,41 +357,44 @@ static void test_set_classify_escalates_executables_under_magic(void **state)
 	struct rule_verdict v;
 	struct entry o = file("/opt/tool", S_IFREG | 0755, 1), n = o;
 
-	assert_true(
-		rule_set_classify(rs, RULE_ADDED, NULL, &n, 0, "application/x-pie-executable", &v));
-	assert_int_equal(v.severity, RULE_HIGH);
+	assert_true(rule_set_classify(rs, CHANGE_ADDED, NULL, &n, 0, "application/x-pie-executable",
+				      &v));
+	assert_int_equal(v.severity, SEVERITY_HIGH);
 	assert_string_equal(v.reason, "new ELF executable");
 
 	n.size = 2;
-	assert_true(rule_set_classify(rs, RULE_MODIFIED, &o, &n, ATTR_HASH | ATTR_SIZE,
+	assert_true(rule_set_classify(rs, CHANGE_MODIFIED, &o, &n, ATTR_HASH | ATTR_SIZE,
 				      "text/x-shellscript; charset=us-ascii", &v));
-	assert_int_equal(v.severity, RULE_HIGH);
+	assert_int_equal(v.severity, SEVERITY_HIGH);
 	assert_string_equal(v.reason, "changed script");
-	assert_true(rule_set_classify(rs, RULE_MODIFIED, &o, &n, ATTR_HASH, "text/x-script.python",
-				      &v));
+	assert_true(rule_set_classify(rs, CHANGE_MODIFIED, &o, &n, ATTR_HASH,
+				      "text/x-script.python", &v));
 	assert_string_equal(v.reason, "changed script");
-	assert_true(rule_set_classify(rs, RULE_ADDED, NULL, &n, 0, "application/x-sharedlib", &v));
+	assert_true(
+		rule_set_classify(rs, CHANGE_ADDED, NULL, &n, 0, "application/x-sharedlib", &v));
 	assert_string_equal(v.reason, "new ELF shared library");
 
 	/* Plain text is not escalated; nor is a mode-only change. */
-	assert_true(rule_set_classify(rs, RULE_ADDED, NULL, &n, 0, "text/plain", &v));
-	assert_int_equal(v.severity, RULE_LOW);
+	assert_true(rule_set_classify(rs, CHANGE_ADDED, NULL, &n, 0, "text/plain", &v));
+	assert_int_equal(v.severity, SEVERITY_LOW);
 	n = o;
 	n.mode = S_IFREG | 0700;
-	assert_true(rule_set_classify(rs, RULE_MODIFIED, &o, &n, ATTR_MODE,
+	assert_true(rule_set_classify(rs, CHANGE_MODIFIED, &o, &n, ATTR_MODE,
 				      "application/x-executable", &v));
-	assert_int_equal(v.severity, RULE_LOW);
+	assert_int_equal(v.severity, SEVERITY_LOW);
 
 	/* Without magic: true, no escalation from content. */
 	n = file("/home/ann/a.out", S_IFREG | 0755, 1);
-	assert_true(rule_set_classify(rs, RULE_ADDED, NULL, &n, 0, "application/x-executable", &v));
-	assert_int_equal(v.severity, RULE_LOW);
+	assert_true(
+		rule_set_classify(rs, CHANGE_ADDED, NULL, &n, 0, "application/x-executable", &v));
+	assert_int_equal(v.severity, SEVERITY_LOW);
 	assert_string_equal(v.reason, "new file");
 
 	/* Escalation never lowers: critical stays critical. */
 	n = file("/usr/bin/evil", S_IFREG | 0755, 1);
-	assert_true(rule_set_classify(rs, RULE_ADDED, NULL, &n, 0, "application/x-executable", &v));
-	assert_int_equal(v.severity, RULE_CRITICAL);
+	assert_true(
+		rule_set_classify(rs, CHANGE_ADDED, NULL, &n, 0, "application/x-executable", &v));
+	assert_int_equal(v.severity, SEVERITY_CRITICAL);
 	assert_string_equal(v.reason, "new ELF executable");
 }
 
@@ -440,13 +449,13 @@ static bool state_change(const struct rule_set *rs, enum entry_kind kind, const 
 			 const char *const *oldp, const char *const *newp, struct rule_verdict *v)
 {
 	struct state o, n;
-	enum rule_change change = !oldp ? RULE_ADDED : !newp ? RULE_REMOVED : RULE_MODIFIED;
+	enum change change = !oldp ? CHANGE_ADDED : !newp ? CHANGE_REMOVED : CHANGE_MODIFIED;
 	bool r;
 
 	state_init(&o, kind, key, oldp);
 	state_init(&n, kind, key, newp);
 	r = rule_set_classify(rs, change, oldp ? &o.e : NULL, newp ? &n.e : NULL,
-			      change == RULE_MODIFIED ? ATTR_PROPS : 0, NULL, v);
+			      change == CHANGE_MODIFIED ? ATTR_PROPS : 0, NULL, v);
 	state_release(&o);
 	state_release(&n);
 	return r;
@@ -460,8 +469,8 @@ static void test_set_classify_state_names_the_changed_property(void **state)
 	assert_true(state_change(rs, ENTRY_PACKAGE, "bash:amd64",
 				 PROPS("arch=amd64", "status=installed", "version=5.2-1"),
 				 PROPS("arch=amd64", "status=installed", "version=5.2-2"), &v));
-	assert_int_equal(v.class, RULE_DRIFT);
-	assert_int_equal(v.severity, RULE_MEDIUM);
+	assert_int_equal(v.class, CLASS_DRIFT);
+	assert_int_equal(v.severity, SEVERITY_MEDIUM);
 	assert_int_equal(v.attrs, ATTR_PROPS);
 	assert_string_equal(rule_id(v.rule), "pkgs");
 	assert_string_equal(v.reason, "version changed");
@@ -512,7 +521,7 @@ static void test_set_classify_state_expect_ignore_added_removed(void **state)
 
 	assert_true(state_change(rs, ENTRY_PACKAGE, "linux-image-6.1.0-13-amd64:amd64",
 				 PROPS("version=1"), PROPS("version=2"), &v));
-	assert_int_equal(v.class, RULE_EXPECTED);
+	assert_int_equal(v.class, CLASS_EXPECTED);
 	assert_string_equal(rule_id(v.rule), "kernels");
 	assert_string_equal(v.reason, "version changed");
 
@@ -525,11 +534,11 @@ static void test_set_classify_state_expect_ignore_added_removed(void **state)
 	assert_string_equal(v.reason, "new sysctl");
 
 	assert_true(state_change(rs, ENTRY_PACKAGE, "vim:amd64", NULL, PROPS("version=9"), &v));
-	assert_int_equal(v.class, RULE_DRIFT);
-	assert_int_equal(v.severity, RULE_LOW); /* when_added */
+	assert_int_equal(v.class, CLASS_DRIFT);
+	assert_int_equal(v.severity, SEVERITY_LOW); /* when_added */
 	assert_string_equal(v.reason, "new package");
 	assert_true(state_change(rs, ENTRY_PACKAGE, "vim:amd64", PROPS("version=9"), NULL, &v));
-	assert_int_equal(v.severity, RULE_MEDIUM);
+	assert_int_equal(v.severity, SEVERITY_MEDIUM);
 	assert_string_equal(v.reason, "removed");
 	assert_true(state_change(rs, ENTRY_MOUNT, "/boot", NULL, PROPS("fstype=ext4"), &v));
 	assert_string_equal(v.reason, "new mount");
@@ -540,13 +549,13 @@ static void test_set_classify_state_expect_ignore_added_removed(void **state)
 	/* Only props and error matter: a file attribute alone is not a change. */
 	state_init(&o, ENTRY_SYSCTL, "vm.swappiness", PROPS("value=60"));
 	state_init(&n, ENTRY_SYSCTL, "vm.swappiness", PROPS("value=60"));
-	assert_false(rule_set_classify(rs, RULE_MODIFIED, &o.e, &n.e, ATTR_MODE, NULL, &v));
+	assert_false(rule_set_classify(rs, CHANGE_MODIFIED, &o.e, &n.e, ATTR_MODE, NULL, &v));
 	n.e.err = 13;
-	assert_true(rule_set_classify(rs, RULE_MODIFIED, &o.e, &n.e, ATTR_ERROR, NULL, &v));
+	assert_true(rule_set_classify(rs, CHANGE_MODIFIED, &o.e, &n.e, ATTR_ERROR, NULL, &v));
 	assert_string_equal(v.reason, "cannot read: Permission denied");
 	/* Old and new of different kinds are not one entry. */
 	n.e.kind = ENTRY_MODULE;
-	assert_false(rule_set_classify(rs, RULE_MODIFIED, &o.e, &n.e, ATTR_PROPS, NULL, &v));
+	assert_false(rule_set_classify(rs, CHANGE_MODIFIED, &o.e, &n.e, ATTR_PROPS, NULL, &v));
 	state_release(&o);
 	state_release(&n);
 }
@@ -557,37 +566,37 @@ static void test_set_classify_state_escalates_uid_0(void **state)
 	struct rule_verdict v;
 
 	assert_true(state_change(rs, ENTRY_USER, "toor", NULL, PROPS("uid=0", "gid=0"), &v));
-	assert_int_equal(v.severity, RULE_CRITICAL);
+	assert_int_equal(v.severity, SEVERITY_CRITICAL);
 	assert_string_equal(v.reason, "new account with uid 0");
 	assert_true(state_change(rs, ENTRY_USER, "ann", PROPS("uid=1000", "gid=1000"),
 				 PROPS("uid=0", "gid=1000"), &v));
-	assert_int_equal(v.severity, RULE_CRITICAL);
+	assert_int_equal(v.severity, SEVERITY_CRITICAL);
 	assert_string_equal(v.reason, "uid changed to 0");
 	/* Already 0: an ordinary change. A uid like 10 or 00 is not 0. */
 	assert_true(state_change(rs, ENTRY_USER, "root", PROPS("shell=/bin/sh", "uid=0"),
 				 PROPS("shell=/bin/zsh", "uid=0"), &v));
-	assert_int_equal(v.severity, RULE_HIGH);
+	assert_int_equal(v.severity, SEVERITY_HIGH);
 	assert_string_equal(v.reason, "shell changed");
 	assert_true(state_change(rs, ENTRY_USER, "ann", NULL, PROPS("uid=10"), &v));
-	assert_int_equal(v.severity, RULE_HIGH);
+	assert_int_equal(v.severity, SEVERITY_HIGH);
 	assert_string_equal(v.reason, "new user");
 	/* A user's primary group 0 is not an escalation. */
 	assert_true(state_change(rs, ENTRY_USER, "ann", PROPS("gid=1000", "uid=1000"),
 				 PROPS("gid=0", "uid=1000"), &v));
 	assert_string_equal(v.reason, "gid changed");
-	assert_int_equal(v.severity, RULE_HIGH);
+	assert_int_equal(v.severity, SEVERITY_HIGH);
 
 	assert_true(state_change(rs, ENTRY_GROUP, "wheel2", NULL, PROPS("gid=0"), &v));
-	assert_int_equal(v.severity, RULE_CRITICAL);
+	assert_int_equal(v.severity, SEVERITY_CRITICAL);
 	assert_string_equal(v.reason, "new group with gid 0");
 	assert_true(state_change(rs, ENTRY_GROUP, "staff", PROPS("gid=50"), PROPS("gid=0"), &v));
-	assert_int_equal(v.severity, RULE_CRITICAL);
+	assert_int_equal(v.severity, SEVERITY_CRITICAL);
 	assert_string_equal(v.reason, "gid changed to 0");
 	assert_true(state_change(rs, ENTRY_GROUP, "staff", NULL, PROPS("gid=50"), &v));
-	assert_int_equal(v.severity, RULE_LOW);
+	assert_int_equal(v.severity, SEVERITY_LOW);
 	/* Removing an account with uid 0 is not an escalation. */
 	assert_true(state_change(rs, ENTRY_USER, "toor", PROPS("uid=0"), NULL, &v));
-	assert_int_equal(v.severity, RULE_HIGH);
+	assert_int_equal(v.severity, SEVERITY_HIGH);
 	assert_string_equal(v.reason, "removed");
 }
 
@@ -602,24 +611,24 @@ static void test_set_classify_state_escalates_passwordless_accounts(void **state
 	assert_int_equal(rule_set_load_buffer("t", yaml, strlen(yaml), NULL, NULL, &low, &d), 0);
 	assert_true(state_change(low, ENTRY_USER, "ann", PROPS("password=set", "uid=1000"),
 				 PROPS("password=none", "uid=1000"), &v));
-	assert_int_equal(v.severity, RULE_HIGH);
+	assert_int_equal(v.severity, SEVERITY_HIGH);
 	assert_string_equal(v.reason, "account without password");
 	assert_true(state_change(low, ENTRY_USER, "guest", NULL, PROPS("password=none", "uid=1001"),
 				 &v));
-	assert_int_equal(v.severity, RULE_HIGH);
+	assert_int_equal(v.severity, SEVERITY_HIGH);
 	assert_string_equal(v.reason, "account without password");
 	/* Already without one: nothing new. */
 	assert_true(state_change(low, ENTRY_USER, "guest", PROPS("password=none", "shell=/bin/sh"),
 				 PROPS("password=none", "shell=/bin/bash"), &v));
-	assert_int_equal(v.severity, RULE_INFO);
+	assert_int_equal(v.severity, SEVERITY_INFO);
 	assert_string_equal(v.reason, "shell changed");
 	/* Locked is not "none". */
 	assert_true(state_change(low, ENTRY_USER, "ann", PROPS("password=set"),
 				 PROPS("password=locked"), &v));
-	assert_int_equal(v.severity, RULE_INFO);
+	assert_int_equal(v.severity, SEVERITY_INFO);
 	/* uid 0 wins over the password. */
 	assert_true(state_change(low, ENTRY_USER, "x", NULL, PROPS("password=none", "uid=0"), &v));
-	assert_int_equal(v.severity, RULE_CRITICAL);
+	assert_int_equal(v.severity, SEVERITY_CRITICAL);
 	assert_string_equal(v.reason, "new account with uid 0");
 	rule_set_free(low);
 	(void)rs;
@@ -638,25 +647,25 @@ static void test_set_classify_state_escalates_new_listeners(void **state)
 
 	for (size_t i = 0; i < sizeof(open) / sizeof(open[0]); i++) {
 		assert_true(state_change(rs, ENTRY_PORT, open[i], NULL, PROPS("uid=0"), &v));
-		assert_int_equal(v.severity, RULE_HIGH);
+		assert_int_equal(v.severity, SEVERITY_HIGH);
 		assert_string_equal(v.reason, "new listening port");
 	}
 	for (size_t i = 0; i < sizeof(loop) / sizeof(loop[0]); i++) {
 		assert_true(state_change(rs, ENTRY_PORT, loop[i], NULL, PROPS("uid=0"), &v));
-		assert_int_equal(v.severity, RULE_LOW);
+		assert_int_equal(v.severity, SEVERITY_LOW);
 		assert_string_equal(v.reason, "new port");
 	}
 	/* Never lowered; and a changed listener is not new. */
 	assert_true(state_change(rs, ENTRY_PORT, "tcp/0.0.0.0:23", NULL, PROPS("uid=0"), &v));
-	assert_int_equal(v.severity, RULE_CRITICAL);
+	assert_int_equal(v.severity, SEVERITY_CRITICAL);
 	assert_string_equal(v.reason, "new listening port");
 	assert_true(state_change(rs, ENTRY_PORT, "tcp/0.0.0.0:22", PROPS("process=sshd"),
 				 PROPS("process=nc"), &v));
-	assert_int_equal(v.severity, RULE_LOW);
+	assert_int_equal(v.severity, SEVERITY_LOW);
 	assert_string_equal(v.reason, "process changed");
 	/* A key that cannot be read as an address is not loopback. */
 	assert_true(state_change(rs, ENTRY_PORT, "raw/whatever", NULL, PROPS("uid=0"), &v));
-	assert_int_equal(v.severity, RULE_HIGH);
+	assert_int_equal(v.severity, SEVERITY_HIGH);
 }
 
 static void test_set_classify_state_escalates_new_modules(void **state)
@@ -665,21 +674,21 @@ static void test_set_classify_state_escalates_new_modules(void **state)
 	struct rule_verdict v;
 
 	assert_true(state_change(rs, ENTRY_MODULE, "rootkit", NULL, PROPS("size=1"), &v));
-	assert_int_equal(v.severity, RULE_HIGH);
+	assert_int_equal(v.severity, SEVERITY_HIGH);
 	assert_string_equal(v.reason, "new kernel module");
 	assert_true(state_change(rs, ENTRY_MODULE, "rootkit", PROPS("size=1"), NULL, &v));
-	assert_int_equal(v.severity, RULE_LOW);
+	assert_int_equal(v.severity, SEVERITY_LOW);
 	assert_string_equal(v.reason, "removed");
 }
 
 static void test_names(void **state)
 {
 	(void)state;
-	assert_string_equal(rule_severity_name(RULE_CRITICAL), "critical");
-	assert_string_equal(rule_severity_name(RULE_INFO), "info");
-	assert_string_equal(rule_class_name(RULE_EXPECTED), "expected");
-	assert_string_equal(rule_class_name(RULE_DRIFT), "drift");
-	assert_string_equal(rule_class_name(RULE_VIOLATION), "violation");
+	assert_string_equal(severity_name(SEVERITY_CRITICAL), "critical");
+	assert_string_equal(severity_name(SEVERITY_INFO), "info");
+	assert_string_equal(class_name(CLASS_EXPECTED), "expected");
+	assert_string_equal(class_name(CLASS_DRIFT), "drift");
+	assert_string_equal(class_name(CLASS_VIOLATION), "violation");
 }
 
 int main(void)

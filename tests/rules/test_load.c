@@ -94,12 +94,14 @@ static void test_load_buffer_reports_unknown_keys_with_allowed_ones(void **state
 			    "3:5: unknown key 'sevrity' in a rule (did you mean 'severity'?) "
 			    "(allowed: id, title, kind, path, key, check, ignore, expect, "
 			    "severity, when_added, magic, exclude)");
-	assert_string_equal(one_problem("scan:\n  root: [/etc]\n"),
-			    "2:3: unknown key 'root' in 'scan' (did you mean 'roots'?) "
-			    "(allowed: roots, exclude, cross_mounts, threads, hash, probes, max_path)");
-	assert_string_equal(one_problem("scan:\n  zzz: 1\n"),
-			    "2:3: unknown key 'zzz' in 'scan' "
-			    "(allowed: roots, exclude, cross_mounts, threads, hash, probes, max_path)");
+	assert_string_equal(
+		one_problem("scan:\n  root: [/etc]\n"),
+		"2:3: unknown key 'root' in 'scan' (did you mean 'roots'?) "
+		"(allowed: roots, exclude, cross_mounts, threads, hash, probes, max_path)");
+	assert_string_equal(
+		one_problem("scan:\n  zzz: 1\n"),
+		"2:3: unknown key 'zzz' in 'scan' "
+		"(allowed: roots, exclude, cross_mounts, threads, hash, probes, max_path)");
 	assert_string_equal(one_problem("rules:\n  - path: /etc\n    path: /usr\n"),
 			    "3:5: duplicate key 'path' in a rule (first at line 2)");
 	assert_string_equal(one_problem("rules:\n  - path: /etc\n    [a]: 1\n"),
@@ -563,7 +565,7 @@ static void test_load_buffer_reads_kinds_and_defaults_their_checks(void **state)
 	assert_string_equal(rule_id(r), "u");
 	assert_int_equal(rule_kind(r), ENTRY_USER);
 	assert_int_equal(rule_attrs(r), ATTR_PROPS | ATTR_ERROR);
-	assert_int_equal(rule_severity(r), RULE_HIGH);
+	assert_int_equal(rule_severity(r), SEVERITY_HIGH);
 	assert_false(rule_magic(r));
 	r = rule_set_match_kind(rs, ENTRY_SYSCTL, "net.core.x", 10);
 	assert_string_equal(rule_id(r), "s");
@@ -632,16 +634,16 @@ static void test_load_buffer_reads_packages_section(void **state)
 	const struct rule_packages *pk = rule_set_packages(rs);
 
 	assert_true(pk->attribution);
-	assert_int_equal(pk->conffile_severity, RULE_LOW);
-	assert_int_equal(pk->unowned_severity, RULE_MEDIUM);
+	assert_int_equal(pk->conffile_severity, SEVERITY_LOW);
+	assert_int_equal(pk->unowned_severity, SEVERITY_MEDIUM);
 	rule_set_free(rs);
 
 	/* A section with some keys keeps the defaults of the others. */
 	rs = load_ok("packages:\n  conffile_severity: high\n");
 	pk = rule_set_packages(rs);
 	assert_true(pk->attribution);
-	assert_int_equal(pk->conffile_severity, RULE_HIGH);
-	assert_int_equal(pk->unowned_severity, RULE_MEDIUM);
+	assert_int_equal(pk->conffile_severity, SEVERITY_HIGH);
+	assert_int_equal(pk->unowned_severity, SEVERITY_MEDIUM);
 	assert_true(rule_set_unowned_scope(rs, "/usr/bin/x", 10));
 	rule_set_free(rs);
 
@@ -653,8 +655,8 @@ static void test_load_buffer_reads_packages_section(void **state)
 		     "  unowned_exclude: []\n");
 	pk = rule_set_packages(rs);
 	assert_false(pk->attribution);
-	assert_int_equal(pk->conffile_severity, RULE_INFO);
-	assert_int_equal(pk->unowned_severity, RULE_CRITICAL);
+	assert_int_equal(pk->conffile_severity, SEVERITY_INFO);
+	assert_int_equal(pk->unowned_severity, SEVERITY_CRITICAL);
 	assert_true(rule_set_unowned_scope(rs, "/opt/x/__pycache__/y", 20));
 	assert_false(rule_set_unowned_scope(rs, "/usr/bin/x", 10));
 	rule_set_free(rs);
@@ -688,7 +690,7 @@ static void test_load_buffer_fills_defaults(void **state)
 	assert_null(rule_title(r1));
 	assert_string_equal(rule_file(r1), "t.yaml");
 	assert_int_equal(rule_line(r1), 2);
-	assert_int_equal(rule_severity(r1), RULE_MEDIUM);
+	assert_int_equal(rule_severity(r1), SEVERITY_MEDIUM);
 	assert_false(rule_magic(r1));
 	assert_int_equal(rule_attrs(r1), ATTR_TYPE | ATTR_MODE | ATTR_UID | ATTR_GID | ATTR_SIZE |
 						 ATTR_MTIME | ATTR_HASH | ATTR_TARGET | ATTR_RDEV |
@@ -698,7 +700,7 @@ static void test_load_buffer_fills_defaults(void **state)
 	assert_string_equal(rule_id(r2), "logs");
 	assert_string_equal(rule_title(r2), "Logs");
 	assert_int_equal(rule_line(r2), 3);
-	assert_int_equal(rule_severity(r2), RULE_LOW);
+	assert_int_equal(rule_severity(r2), SEVERITY_LOW);
 	assert_true(rule_magic(r2));
 	/* grow needs the size and the inode; error is always checked. */
 	assert_int_equal(rule_attrs(r2), ATTR_TYPE | ATTR_MODE | ATTR_UID | ATTR_GID | ATTR_RDEV |
@@ -839,13 +841,13 @@ static void test_load_default_is_the_shipped_file(void **state)
 	assert_string_equal(rule_id(r), "default");
 	r = rule_set_match(rs, "/usr/bin/ls", 11);
 	assert_string_equal(rule_id(r), "usr-bin");
-	assert_int_equal(rule_severity(r), RULE_CRITICAL);
+	assert_int_equal(rule_severity(r), SEVERITY_CRITICAL);
 	assert_true(rule_magic(r));
 	r = rule_set_match(rs, "/etc/resolv.conf", 16);
 	assert_string_equal(rule_id(r), "etc-resolv");
 	r = rule_set_match(rs, "/etc/hostname", 13);
 	assert_string_equal(rule_id(r), "etc");
-	assert_int_equal(rule_severity(r), RULE_HIGH);
+	assert_int_equal(rule_severity(r), SEVERITY_HIGH);
 	r = rule_set_match(rs, "/var/log/syslog", 15);
 	assert_string_equal(rule_id(r), "logs");
 	assert_null(rule_set_match(rs, "/var/cache/apt/x", 16));
@@ -871,24 +873,25 @@ static void test_load_default_is_the_shipped_file(void **state)
 	static const struct {
 		enum entry_kind kind;
 		const char *key, *id;
-		enum rule_severity sev;
+		enum severity sev;
 	} expect[] = {
-		{ ENTRY_PACKAGE, "bash:amd64", "packages", RULE_MEDIUM },
-		{ ENTRY_USER, "root", "users", RULE_HIGH },
-		{ ENTRY_GROUP, "sudo", "groups", RULE_HIGH },
-		{ ENTRY_SERVICE, "cron.service", "services", RULE_MEDIUM },
-		{ ENTRY_SERVICE, "apt-daily.timer", "timers", RULE_HIGH },
-		{ ENTRY_SERVICE, "ssh.service", "ssh-service", RULE_HIGH },
-		{ ENTRY_SYSCTL, "net.ipv4.ip_forward", "sysctl-forwarding", RULE_HIGH },
-		{ ENTRY_SYSCTL, "net.ipv6.conf.all.forwarding", "sysctl-forwarding", RULE_HIGH },
-		{ ENTRY_SYSCTL, "kernel.kptr_restrict", "sysctl-kernel-hardening", RULE_HIGH },
-		{ ENTRY_SYSCTL, "fs.protected_symlinks", "sysctl-fs-protected", RULE_HIGH },
-		{ ENTRY_SYSCTL, "net.ipv4.conf.eth0/100.rp_filter", "sysctl", RULE_MEDIUM },
-		{ ENTRY_MODULE, "ext4", "modules", RULE_MEDIUM },
-		{ ENTRY_PORT, "udp6/[::]:53", "ports", RULE_MEDIUM },
-		{ ENTRY_MOUNT, "/", "mounts", RULE_LOW },
-		{ ENTRY_MOUNT, "/proc", "mounts", RULE_LOW },
-		{ ENTRY_MOUNT, "/boot/efi", "mount-boot", RULE_MEDIUM },
+		{ ENTRY_PACKAGE, "bash:amd64", "packages", SEVERITY_MEDIUM },
+		{ ENTRY_USER, "root", "users", SEVERITY_HIGH },
+		{ ENTRY_GROUP, "sudo", "groups", SEVERITY_HIGH },
+		{ ENTRY_SERVICE, "cron.service", "services", SEVERITY_MEDIUM },
+		{ ENTRY_SERVICE, "apt-daily.timer", "timers", SEVERITY_HIGH },
+		{ ENTRY_SERVICE, "ssh.service", "ssh-service", SEVERITY_HIGH },
+		{ ENTRY_SYSCTL, "net.ipv4.ip_forward", "sysctl-forwarding", SEVERITY_HIGH },
+		{ ENTRY_SYSCTL, "net.ipv6.conf.all.forwarding", "sysctl-forwarding",
+		  SEVERITY_HIGH },
+		{ ENTRY_SYSCTL, "kernel.kptr_restrict", "sysctl-kernel-hardening", SEVERITY_HIGH },
+		{ ENTRY_SYSCTL, "fs.protected_symlinks", "sysctl-fs-protected", SEVERITY_HIGH },
+		{ ENTRY_SYSCTL, "net.ipv4.conf.eth0/100.rp_filter", "sysctl", SEVERITY_MEDIUM },
+		{ ENTRY_MODULE, "ext4", "modules", SEVERITY_MEDIUM },
+		{ ENTRY_PORT, "udp6/[::]:53", "ports", SEVERITY_MEDIUM },
+		{ ENTRY_MOUNT, "/", "mounts", SEVERITY_LOW },
+		{ ENTRY_MOUNT, "/proc", "mounts", SEVERITY_LOW },
+		{ ENTRY_MOUNT, "/boot/efi", "mount-boot", SEVERITY_MEDIUM },
 	};
 	for (size_t i = 0; i < sizeof(expect) / sizeof(expect[0]); i++) {
 		const char *key = expect[i].key;
@@ -899,7 +902,7 @@ static void test_load_default_is_the_shipped_file(void **state)
 		assert_int_equal(rule_severity(r), expect[i].sev);
 	}
 	assert_int_equal(rule_set_match_kind(rs, ENTRY_PACKAGE, "vim:amd64", 9)->when_added,
-			 RULE_LOW);
+			 SEVERITY_LOW);
 	/* Volatile keys are left out. */
 	static const struct {
 		enum entry_kind kind;
@@ -928,8 +931,8 @@ static void test_load_default_is_the_shipped_file(void **state)
 
 	/* The packages section: the defaults, spelled out. */
 	assert_true(rule_set_packages(rs)->attribution);
-	assert_int_equal(rule_set_packages(rs)->conffile_severity, RULE_LOW);
-	assert_int_equal(rule_set_packages(rs)->unowned_severity, RULE_MEDIUM);
+	assert_int_equal(rule_set_packages(rs)->conffile_severity, SEVERITY_LOW);
+	assert_int_equal(rule_set_packages(rs)->unowned_severity, SEVERITY_MEDIUM);
 	assert_true(rule_set_unowned_scope(rs, "/usr/bin/x", 10));
 	assert_false(rule_set_unowned_scope(rs, "/usr/local/bin/x", 16));
 	rule_set_free(rs);

@@ -402,14 +402,14 @@ static int record(const struct deviation *d, void *userdata)
 {
 	struct seen *s = userdata;
 	const struct entry *e = d->new ? d->new : d->old;
-	char c = d->change == SNAP_ADDED ? '+' : d->change == SNAP_REMOVED ? '-' : '~';
+	char c = d->change == CHANGE_ADDED ? '+' : d->change == CHANGE_REMOVED ? '-' : '~';
 	char names[64] = "-";
 	size_t len = 0;
 
 	assert_true(s->n < 64);
-	assert_true(d->change == SNAP_ADDED     ? !d->old && d->new
-		    : d->change == SNAP_REMOVED ? d->old && !d->new
-						: d->old && d->new && d->attrs);
+	assert_true(d->change == CHANGE_ADDED     ? !d->old && d->new
+		    : d->change == CHANGE_REMOVED ? d->old && !d->new
+						  : d->old && d->new && d->attrs);
 	for (unsigned i = 0; i < ATTR__COUNT; i++)
 		if (d->attrs & (1u << i))
 			len += (size_t)snprintf(names + len, sizeof(names) - len, "%s%s",
@@ -626,9 +626,9 @@ static int count_cb(const struct deviation *d, void *userdata)
 {
 	struct count *c = userdata;
 
-	c->added += d->change == SNAP_ADDED;
-	c->removed += d->change == SNAP_REMOVED;
-	c->modified += d->change == SNAP_MODIFIED;
+	c->added += d->change == CHANGE_ADDED;
+	c->removed += d->change == CHANGE_REMOVED;
+	c->modified += d->change == CHANGE_MODIFIED;
 	return 0;
 }
 

@@ -290,7 +290,7 @@ static void test_store_open_empty_file_gets_schema(void **state)
 
 static int count_changes(const struct deviation *dev, void *userdata)
 {
-	assert_int_equal(dev->change, SNAP_REMOVED);
+	assert_int_equal(dev->change, CHANGE_REMOVED);
 	(*(int *)userdata)++;
 	return 0;
 }

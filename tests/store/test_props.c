@@ -312,9 +312,9 @@ static int collect(const struct deviation *dv, void *userdata)
 	struct seen *s = userdata;
 	const struct entry *e = dv->new ? dv->new : dv->old;
 
-	if (dv->change == SNAP_ADDED)
+	if (dv->change == CHANGE_ADDED)
 		s->added++;
-	else if (dv->change == SNAP_REMOVED)
+	else if (dv->change == CHANGE_REMOVED)
 		s->removed++;
 	else
 		s->modified++;
