@@ -139,9 +139,9 @@ static const char *version_of(const struct versions *vs, const char *name, const
 	return hit ? hit->version : NULL;
 }
 
-int cli_attrib_open(struct snap_store *st, const struct snap_info *old, const struct snap_info *new,
-		    const struct rule_set *rules, const struct cli_args *args,
-		    struct cli_attrib **ret, struct diag *reterr)
+int cli_attrib_open(struct snap_store *st, const struct snap_info *before,
+		    const struct snap_info *after, const struct rule_set *rules,
+		    const struct cli_args *args, struct cli_attrib **ret, struct diag *reterr)
 {
 	struct cli_attrib *a;
 	int r;
@@ -153,20 +153,20 @@ int cli_attrib_open(struct snap_store *st, const struct snap_info *old, const st
 	if (!a)
 		return diag_set(reterr, -ENOMEM, "out of memory");
 	a->st = st;
-	a->old_id = old->id;
-	a->new_id = new->id;
+	a->old_id = before->id;
+	a->new_id = after->id;
 	a->rules = rules;
 	a->pk = rule_set_packages(rules);
 	a->rootfd = -1;
-	r = snap_has_packages(st, old->id, &a->old_pkgs);
+	r = snap_has_packages(st, before->id, &a->old_pkgs);
 	if (r >= 0)
-		r = snap_has_packages(st, new->id, &a->new_pkgs);
+		r = snap_has_packages(st, after->id, &a->new_pkgs);
 	if (r < 0)
 		diag_set(reterr, r, "cannot read the snapshots' package data: %s", strerror(-r));
 	if (r >= 0 && a->new_pkgs)
-		r = versions_load(st, new->id, &a->new_v, reterr);
+		r = versions_load(st, after->id, &a->new_v, reterr);
 	if (r >= 0 && a->old_pkgs)
-		r = versions_load(st, old->id, &a->old_v, reterr);
+		r = versions_load(st, before->id, &a->old_v, reterr);
 	if (r < 0 || !a->new_pkgs) {
 		cli_attrib_free(a);
 		return r < 0 ? r : 0;
@@ -281,7 +281,7 @@ static void set_package(struct report_owner *ro, struct cli_attrib_note *note,
 int cli_attrib_apply(struct cli_attrib *a, const struct deviation *d, struct rule_verdict *v,
 		     struct report_owner *ro, struct cli_attrib_note *note)
 {
-	const struct entry *e = d->new ? d->new : d->old;
+	const struct entry *e = d->after ? d->after : d->before;
 	struct owner own = { 0 }, old_own = { 0 };
 	int r;
 

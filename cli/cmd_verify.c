@@ -126,7 +126,7 @@ static int flush_unowned(struct verify_ctx *ctx, const char *key, size_t len)
 		e.key_len = u->len;
 		e.mode = u->mode;
 		d.change = CHANGE_ADDED;
-		d.new = &e;
+		d.after = &e;
 		v.class = CLASS_DRIFT;
 		v.severity = pk->unowned_severity;
 		v.rule = rule_set_match(ctx->rules, u->key, u->len);
@@ -252,7 +252,7 @@ static int on_result(const struct verify_result *res, void *userdata)
 	old.hash_algo = HASH_MD5;
 	old.hash_len = 16;
 	memcpy(old.hash, res->expected, 16);
-	d.old = &old;
+	d.before = &old;
 	switch (res->status) {
 	case VERIFY_MISMATCH:
 		new.mode = old.mode;
@@ -260,7 +260,7 @@ static int on_result(const struct verify_result *res, void *userdata)
 		new.hash_len = 16;
 		memcpy(new.hash, res->actual, 16);
 		d.change = CHANGE_MODIFIED;
-		d.new = &new;
+		d.after = &new;
 		d.attrs = ATTR_HASH;
 		snprintf(v.reason, sizeof(v.reason), "content does not match package %s %s",
 			 res->pkg->name, res->pkg->version);
@@ -269,7 +269,7 @@ static int on_result(const struct verify_result *res, void *userdata)
 		/* The type is not known beyond "not a regular file". */
 		new.mode = 0;
 		d.change = CHANGE_MODIFIED;
-		d.new = &new;
+		d.after = &new;
 		d.attrs = ATTR_TYPE;
 		snprintf(v.reason, sizeof(v.reason), "not a regular file; package %s %s ships one",
 			 res->pkg->name, res->pkg->version);

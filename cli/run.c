@@ -36,14 +36,14 @@ static char *deviation_mime(const struct compare_ctx *ctx, const struct rule *ru
 	struct diag dg = { 0 };
 	char *mime = NULL, *path;
 
-	if (!rule || !rule_magic(rule) || !d->new || !S_ISREG(d->new->mode) ||
+	if (!rule || !rule_magic(rule) || !d->after || !S_ISREG(d->after->mode) ||
 	    d->change == CHANGE_REMOVED)
 		return NULL;
-	if ((d->new->collected &ATTR_MIME) && d->new->mime)
-		return strdup(d->new->mime);
+	if ((d->after->collected & ATTR_MIME) && d->after->mime)
+		return strdup(d->after->mime);
 	if (!ctx->live)
 		return NULL;
-	path = strndup(d->new->key, d->new->key_len);
+	path = strndup(d->after->key, d->after->key_len);
 	if (path && scan_mime_file(ctx->args->root_fd, path, &mime, &dg) < 0)
 		mime = NULL; /* vanished or unreadable since the scan: no escalation from content */
 	free(path);
@@ -58,7 +58,7 @@ static int compare_visit(const struct deviation *d, void *userdata)
 	struct report_owner ro = { 0 };
 	struct cli_attrib_note note;
 	enum change change;
-	const struct entry *e = d->new ? d->new : d->old;
+	const struct entry *e = d->after ? d->after : d->before;
 	const struct rule *rule;
 	char *mime;
 	int r;
@@ -74,7 +74,7 @@ static int compare_visit(const struct deviation *d, void *userdata)
 					       : CHANGE_MODIFIED;
 	rule = rule_set_match_kind(ctx->rules, e->kind, e->key, e->key_len);
 	mime = e->kind == ENTRY_FILE ? deviation_mime(ctx, rule, d) : NULL;
-	if (!rule_set_classify(ctx->rules, change, d->old, d->new, d->attrs, mime, &v)) {
+	if (!rule_set_classify(ctx->rules, change, d->before, d->after, d->attrs, mime, &v)) {
 		free(mime);
 		return 0; /* does not matter under the policy */
 	}
@@ -118,8 +118,8 @@ static bool listed(char *const *list, size_t n, const char *name)
  * snapshots. A probe on one side only, or unavailable on one, is a note:
  * its kinds are not compared (everything would look added or removed).
  */
-static int compare_probes(struct snap_store *st, const struct snap_info *old,
-			  const struct snap_info *new, unsigned flags, struct compare_ctx *ctx,
+static int compare_probes(struct snap_store *st, const struct snap_info *before,
+			  const struct snap_info *after, unsigned flags, struct compare_ctx *ctx,
 			  struct diag *d)
 {
 	char note[256];
@@ -127,10 +127,12 @@ static int compare_probes(struct snap_store *st, const struct snap_info *old,
 
 	for (size_t i = 0; i < probe_count && r >= 0; i++) {
 		const struct probe *p = probe_list[i];
-		bool in_old = listed(old->probes, old->nprobes, p->name);
-		bool in_new = listed(new->probes, new->nprobes, p->name);
-		bool un_old = listed(old->probes_unavailable, old->nprobes_unavailable, p->name);
-		bool un_new = listed(new->probes_unavailable, new->nprobes_unavailable, p->name);
+		bool in_old = listed(before->probes, before->nprobes, p->name);
+		bool in_new = listed(after->probes, after->nprobes, p->name);
+		bool un_old =
+			listed(before->probes_unavailable, before->nprobes_unavailable, p->name);
+		bool un_new =
+			listed(after->probes_unavailable, after->nprobes_unavailable, p->name);
 
 		if (!in_old || !in_new) {
 			/*
@@ -138,7 +140,8 @@ static int compare_probes(struct snap_store *st, const struct snap_info *old,
 			 * source missing on both sides (no /proc/modules) is nothing new:
 			 * nothing to say.
 			 */
-			if ((!new->nprobes && !new->nprobes_unavailable) || (!in_old && !in_new))
+			if ((!after->nprobes && !after->nprobes_unavailable) ||
+			    (!in_old && !in_new))
 				continue;
 			if (un_old || un_new)
 				snprintf(
@@ -158,9 +161,9 @@ static int compare_probes(struct snap_store *st, const struct snap_info *old,
 		for (const enum entry_kind *k = p->kinds; *k && r >= 0; k++) {
 			struct snap_iter *a = NULL, *b = NULL;
 
-			r = snap_iter_new(st, old->id, *k, NULL, 0, 0, &a, d);
+			r = snap_iter_new(st, before->id, *k, NULL, 0, 0, &a, d);
 			if (r >= 0)
-				r = snap_iter_new(st, new->id, *k, NULL, 0, 0, &b, d);
+				r = snap_iter_new(st, after->id, *k, NULL, 0, 0, &b, d);
 			if (r >= 0)
 				r = snap_compare(a, b, flags, compare_visit, ctx, d);
 			snap_iter_free(a);
@@ -206,8 +209,8 @@ int cli_output_finish(struct cli_output *out, int code)
 	return r && code < DRIFT_EXIT_USAGE ? r : code;
 }
 
-int cli_compare_report(struct snap_store *st, const char *command, const struct snap_info *old,
-		       const struct snap_info *new, const char *const *roots, size_t nroots,
+int cli_compare_report(struct snap_store *st, const char *command, const struct snap_info *before,
+		       const struct snap_info *after, const char *const *roots, size_t nroots,
 		       const struct rule_set *rules, bool live, const struct cli_args *args)
 {
 	struct cli_output out;
@@ -215,12 +218,13 @@ int cli_compare_report(struct snap_store *st, const char *command, const struct 
 
 	if (code)
 		return code;
-	code = cli_compare_report_to(&out, st, command, old, new, roots, nroots, rules, live, args);
+	code = cli_compare_report_to(&out, st, command, before, after, roots, nroots, rules, live,
+				     args);
 	return cli_output_finish(&out, code);
 }
 
 int cli_compare_report_to(struct cli_output *outp, struct snap_store *st, const char *command,
-			  const struct snap_info *old, const struct snap_info *new,
+			  const struct snap_info *before, const struct snap_info *after,
 			  const char *const *roots, size_t nroots, const struct rule_set *rules,
 			  bool live, const struct cli_args *args)
 {
@@ -236,8 +240,8 @@ int cli_compare_report_to(struct cli_output *outp, struct snap_store *st, const 
 
 	meta.command = command;
 	meta.database = args->db ? args->db : args->db_default;
-	meta.old = old;
-	meta.new = new;
+	meta.before = before;
+	meta.after = after;
 	meta.compare_flags = flags;
 	meta.color = out.color;
 
@@ -248,9 +252,9 @@ int cli_compare_report_to(struct cli_output *outp, struct snap_store *st, const 
 		goto out;
 	}
 
-	r = snap_iter_new(st, old->id, ENTRY_FILE, roots, nroots, 0, &it_old, &d);
+	r = snap_iter_new(st, before->id, ENTRY_FILE, roots, nroots, 0, &it_old, &d);
 	if (r >= 0)
-		r = snap_iter_new(st, new->id, ENTRY_FILE, roots, nroots, 0, &it_new, &d);
+		r = snap_iter_new(st, after->id, ENTRY_FILE, roots, nroots, 0, &it_new, &d);
 	if (r < 0) {
 		cli_error("%s", d.msg);
 		code = exit_code_for_error(CLI_STAGE_STORE, r);
@@ -264,11 +268,11 @@ int cli_compare_report_to(struct cli_output *outp, struct snap_store *st, const 
 	ctx.report_err = 0;
 	ctx.attrib = NULL;
 	ctx.attrib_err = 0;
-	ctx.dpkg_run = old->purpose == SNAP_PURPOSE_UPGRADE &&
-		       new->purpose == SNAP_PURPOSE_UPGRADE &&
-		       old->label &&new->label &&strstr(old->label, "-pre") &&
-		       strstr(new->label, "-post") && old->id < new->id;
-	r = cli_attrib_open(st, old, new, rules, args, &ctx.attrib, &d);
+	ctx.dpkg_run = before->purpose == SNAP_PURPOSE_UPGRADE &&
+		       after->purpose == SNAP_PURPOSE_UPGRADE && before->label && after->label &&
+		       strstr(before->label, "-pre") && strstr(after->label, "-post") &&
+		       before->id < after->id;
+	r = cli_attrib_open(st, before, after, rules, args, &ctx.attrib, &d);
 	if (r < 0) {
 		cli_error("%s", d.msg);
 		code = exit_code_for_error(CLI_STAGE_STORE, r);
@@ -283,7 +287,7 @@ int cli_compare_report_to(struct cli_output *outp, struct snap_store *st, const 
 	}
 	r = snap_compare(it_old, it_new, flags, compare_visit, &ctx, &d);
 	if (r >= 0)
-		r = compare_probes(st, old, new, flags, &ctx, &d);
+		r = compare_probes(st, before, after, flags, &ctx, &d);
 	if (r < 0 && ctx.report_err) {
 		/* The report knows why it failed; finishing it says so. */
 		if (report_finish(rep, &d) < 0)
@@ -309,7 +313,7 @@ int cli_compare_report_to(struct cli_output *outp, struct snap_store *st, const 
 	/* The entries of the new side that could not be read are blind spots: list them. */
 	snap_iter_free(it_new);
 	it_new = NULL;
-	r = snap_iter_new(st, new->id, ENTRY_FILE, roots, nroots, SNAP_ITER_ERRORS_ONLY, &it_new,
+	r = snap_iter_new(st, after->id, ENTRY_FILE, roots, nroots, SNAP_ITER_ERRORS_ONLY, &it_new,
 			  &d);
 	while (r >= 0 && (r = snap_iter_next(it_new, &e, &d)) > 0)
 		r = report_add_error(rep, e);

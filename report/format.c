@@ -162,10 +162,10 @@ bool report_policy_changed(const struct report *rep)
 {
 	const char *a, *b;
 
-	if (!rep->meta.old || !rep->meta.new)
+	if (!rep->meta.before || !rep->meta.after)
 		return false;
-	a = rep->meta.old->policy_digest;
-	b = rep->meta.new->policy_digest;
+	a = rep->meta.before->policy_digest;
+	b = rep->meta.after->policy_digest;
 	if (!a || !b)
 		return !a != !b;
 	return strcmp(a, b) != 0;
@@ -175,12 +175,13 @@ bool report_hash_compared(const struct report *rep)
 {
 	if (rep->verify)
 		return true;
-	return rep->meta.old->hash == rep->meta.new->hash && rep->meta.old->hash != HASH_NONE;
+	return rep->meta.before->hash == rep->meta.after->hash &&
+	       rep->meta.before->hash != HASH_NONE;
 }
 
 uint64_t report_entries_checked(const struct report *rep)
 {
-	return rep->verify ? rep->meta.checked : rep->meta.new->entries;
+	return rep->verify ? rep->meta.checked : rep->meta.after->entries;
 }
 
 int report_xattrs_next(const struct entry *e, size_t *pos, const char **ret_name,

@@ -288,16 +288,16 @@ static int json_add_prop_side(struct strbuf *out, const char *side,
  * `"props": {NAME: {"old": STRING | null, "new": STRING | null}, ...}`: the
  * properties that differ between the two sides, by name (lossless values).
  */
-static int json_add_props_changes(struct strbuf *out, const struct entry *old,
-				  const struct entry *new)
+static int json_add_props_changes(struct strbuf *out, const struct entry *before,
+				  const struct entry *after)
 {
 	struct report_pair_cursor a, b;
 	bool first = true;
 
 	if (strbuf_adds(out, "\"props\": {") < 0)
 		return -ENOMEM;
-	report_pair_cursor_start(&a, old, true);
-	report_pair_cursor_start(&b, new, true);
+	report_pair_cursor_start(&a, before, true);
+	report_pair_cursor_start(&b, after, true);
 	while (a.more || b.more) {
 		int c = report_pair_cursor_compare(&a, &b);
 		const struct report_pair_cursor *named = c <= 0 ? &a : &b;
@@ -457,7 +457,7 @@ int report_json_deviation(struct report *rep, const struct deviation *d,
 			  const struct report_verdict *v, const struct report_owner *owner,
 			  struct strbuf *out)
 {
-	const struct entry *e = d->new ? d->new : d->old;
+	const struct entry *e = d->after ? d->after : d->before;
 	uint32_t attrs = v ? v->attrs : d->attrs;
 	bool first = true;
 
@@ -483,12 +483,13 @@ int report_json_deviation(struct report *rep, const struct deviation *d,
 	if (e->kind != ENTRY_FILE) {
 		if (strbuf_adds(out, ", ") < 0)
 			return -ENOMEM;
-		if (d->change == CHANGE_MODIFIED ? json_add_props_changes(out, d->old, d->new) < 0
-						 : json_add_props_map(out, e) < 0)
+		if (d->change == CHANGE_MODIFIED
+			    ? json_add_props_changes(out, d->before, d->after) < 0
+			    : json_add_props_map(out, e) < 0)
 			return -ENOMEM;
 	}
-	if (strbuf_adds(out, ", \"old\": ") < 0 || json_add_entry(out, d->old) < 0 ||
-	    strbuf_adds(out, ", \"new\": ") < 0 || json_add_entry(out, d->new) < 0)
+	if (strbuf_adds(out, ", \"old\": ") < 0 || json_add_entry(out, d->before) < 0 ||
+	    strbuf_adds(out, ", \"new\": ") < 0 || json_add_entry(out, d->after) < 0)
 		return -ENOMEM;
 	return strbuf_addch(out, '}');
 }
@@ -575,8 +576,8 @@ static int json_add_policy_side(struct strbuf *out, const struct snap_info *info
 static int json_add_policy(struct report *rep, struct strbuf *out)
 {
 	if (strbuf_adds(out, ",\n  \"policy\": {\"old\": ") < 0 ||
-	    json_add_policy_side(out, rep->meta.old) < 0 || strbuf_adds(out, ", \"new\": ") < 0 ||
-	    json_add_policy_side(out, rep->meta.new) < 0)
+	    json_add_policy_side(out, rep->meta.before) < 0 ||
+	    strbuf_adds(out, ", \"new\": ") < 0 || json_add_policy_side(out, rep->meta.after) < 0)
 		return -ENOMEM;
 	return strbuf_addf(out, ", \"changed\": %s}",
 			   report_policy_changed(rep) ? "true" : "false");
@@ -602,8 +603,9 @@ static int json_add_head(struct report *rep, struct strbuf *out)
 			"  \"old\": ",
 			m->compare_flags & SNAP_COMPARE_ALL ? "true" : "false",
 			report_hash_compared(rep) ? "true" : "false") < 0 ||
-	    json_add_snapshot_or_null(out, m->old) < 0 || strbuf_adds(out, ",\n  \"new\": ") < 0 ||
-	    json_add_snapshot_or_null(out, m->new) < 0 || json_add_policy(rep, out) < 0)
+	    json_add_snapshot_or_null(out, m->before) < 0 ||
+	    strbuf_adds(out, ",\n  \"new\": ") < 0 ||
+	    json_add_snapshot_or_null(out, m->after) < 0 || json_add_policy(rep, out) < 0)
 		return -ENOMEM;
 	if (strbuf_addf(out,
 			",\n  \"summary\": {\"added\": %" PRIu64 ", \"removed\": %" PRIu64

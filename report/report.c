@@ -106,7 +106,7 @@ int report_new(enum report_format format, FILE *out, const struct report_meta *m
 		return diag_set(reterr, -EINVAL, "cannot report on command '%s'",
 				meta->command ? meta->command : "(null)");
 	verify = !strcmp(meta->command, "verify");
-	if (!verify && (!meta->old || !meta->new))
+	if (!verify && (!meta->before || !meta->after))
 		return diag_set(reterr, -EINVAL, "cannot report without both snapshots");
 
 	rep = calloc(1, sizeof(*rep));
@@ -187,19 +187,19 @@ int report_add_attributed(struct report *rep, const struct deviation *d,
 		return r;
 	switch (d->change) {
 	case CHANGE_ADDED:
-		if (!d->new)
+		if (!d->after)
 			return -EINVAL;
 		s = SECTION_ADDED;
 		change = CHANGE_ADDED;
 		break;
 	case CHANGE_REMOVED:
-		if (!d->old)
+		if (!d->before)
 			return -EINVAL;
 		s = SECTION_REMOVED;
 		change = CHANGE_REMOVED;
 		break;
 	case CHANGE_MODIFIED:
-		if (!d->old || !d->new)
+		if (!d->before || !d->after)
 			return -EINVAL;
 		s = SECTION_MODIFIED;
 		change = CHANGE_MODIFIED;

@@ -73,12 +73,12 @@ struct report_meta {
 	 * The baseline, or the first snapshot of a diff. Required by check and
 	 * diff; verify has none (NULL, JSON null).
 	 */
-	const struct snap_info *old;
+	const struct snap_info *before;
 	/**
 	 * The live scan, or the second snapshot. Required by check and diff;
 	 * optional for verify.
 	 */
-	const struct snap_info *new;
+	const struct snap_info *after;
 	unsigned compare_flags;   /**< enum snap_compare_flags used */
 	bool color;               /**< text only: ANSI colour */
 	int64_t generated_ns;     /**< time of the report; 0 = now (taken in report_new()) */
@@ -103,8 +103,8 @@ int report_tmpfile(FILE **ret_file);
  * Start a report written to @out (borrowed; not closed). Returns 0 and
  * *ret_report (free with report_free()), or -ENOMEM / -EIO (no temporary
  * file could be made in $TMPDIR, or /tmp when it is unset) / -EINVAL (unknown format, a command
- * other than "check", "diff" or "verify", or a missing meta->old / meta->new for check or diff);
- * *ret_report is untouched on failure. Nothing is written to @out before report_finish().
+ * other than "check", "diff" or "verify", or a missing meta->before / meta->after for check or
+ * diff); *ret_report is untouched on failure. Nothing is written to @out before report_finish().
  */
 int report_new(enum report_format format, FILE *out, const struct report_meta *meta,
 	       struct report **ret_report, struct diag *reterr);

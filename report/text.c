@@ -240,15 +240,15 @@ static int add_xattr(struct strbuf *out, const char *name, size_t name_len, cons
  * added one and `-name` for a removed one. "none" when the side is empty.
  * Both blobs are sorted by name, so this is a merge.
  */
-static int add_xattrs_side(struct strbuf *out, const struct entry *old, const struct entry *new,
-			   bool new_side)
+static int add_xattrs_side(struct strbuf *out, const struct entry *before,
+			   const struct entry *after, bool new_side)
 {
 	struct report_pair_cursor a, b;
 	size_t mark = out->len;
 	int r = 0;
 
-	report_pair_cursor_start(&a, old, false);
-	report_pair_cursor_start(&b, new, false);
+	report_pair_cursor_start(&a, before, false);
+	report_pair_cursor_start(&b, after, false);
 	while (r == 0 && (a.more || b.more)) {
 		int c = report_pair_cursor_compare(&a, &b);
 		bool same =
@@ -297,12 +297,13 @@ static int add_prop_value(struct strbuf *out, const struct report_pair_cursor *c
  * the two sides (a property on one side only has "none" on the other).
  * Both blobs are sorted by name, so this is a merge.
  */
-static int add_props_lines(struct strbuf *out, const struct entry *old, const struct entry *new)
+static int add_props_lines(struct strbuf *out, const struct entry *before,
+			   const struct entry *after)
 {
 	struct report_pair_cursor a, b;
 
-	report_pair_cursor_start(&a, old, true);
-	report_pair_cursor_start(&b, new, true);
+	report_pair_cursor_start(&a, before, true);
+	report_pair_cursor_start(&b, after, true);
 	while (a.more || b.more) {
 		int c = report_pair_cursor_compare(&a, &b);
 		const struct report_pair_cursor *named = c <= 0 ? &a : &b;
@@ -351,22 +352,22 @@ static int add_attr_lines(struct strbuf *out, const struct deviation *d, uint32_
 		if (!(attrs & attr))
 			continue;
 		if (attr == ATTR_PROPS) {
-			if (add_props_lines(out, d->old, d->new) < 0)
+			if (add_props_lines(out, d->before, d->after) < 0)
 				return -ENOMEM;
 			continue;
 		}
 		if (attr == ATTR_XATTRS) {
 			if (strbuf_adds(out, "    xattrs: ") < 0 ||
-			    add_xattrs_side(out, d->old, d->new, false) < 0 ||
+			    add_xattrs_side(out, d->before, d->after, false) < 0 ||
 			    strbuf_adds(out, " -> ") < 0 ||
-			    add_xattrs_side(out, d->old, d->new, true) < 0 ||
+			    add_xattrs_side(out, d->before, d->after, true) < 0 ||
 			    strbuf_addch(out, '\n') < 0)
 				return -ENOMEM;
 			continue;
 		}
 		if (strbuf_addf(out, "    %s: ", entry_attr_name(attr)) < 0 ||
-		    add_attr_value(out, d->old, attr) < 0 || strbuf_adds(out, " -> ") < 0 ||
-		    add_attr_value(out, d->new, attr) < 0 || strbuf_addch(out, '\n') < 0)
+		    add_attr_value(out, d->before, attr) < 0 || strbuf_adds(out, " -> ") < 0 ||
+		    add_attr_value(out, d->after, attr) < 0 || strbuf_addch(out, '\n') < 0)
 			return -ENOMEM;
 	}
 	return 0;
@@ -427,7 +428,7 @@ int report_text_deviation(struct report *rep, const struct deviation *d,
 			  struct strbuf *out)
 {
 	unsigned ch = change_index(d->change);
-	const struct entry *e = d->change == CHANGE_REMOVED ? d->old : d->new;
+	const struct entry *e = d->change == CHANGE_REMOVED ? d->before : d->after;
 
 	if (strbuf_adds(out, "  ") < 0 || add_color(rep, out, change_colors[ch]) < 0)
 		return -ENOMEM;
@@ -530,12 +531,12 @@ static int add_policy_note(const struct report *rep, struct strbuf *out)
 		return 0;
 	if (!strcmp(m->command, "check")) {
 		if (strbuf_adds(out, "note: the baseline was taken under another policy (") < 0 ||
-		    add_digest(out, m->old->policy_digest) < 0)
+		    add_digest(out, m->before->policy_digest) < 0)
 			return -ENOMEM;
 	} else if (strbuf_adds(out, "note: the snapshots were taken under different policies (") <
 			   0 ||
-		   add_digest(out, m->old->policy_digest) < 0 || strbuf_adds(out, " and ") < 0 ||
-		   add_digest(out, m->new->policy_digest) < 0) {
+		   add_digest(out, m->before->policy_digest) < 0 || strbuf_adds(out, " and ") < 0 ||
+		   add_digest(out, m->after->policy_digest) < 0) {
 		return -ENOMEM;
 	}
 	return strbuf_adds(out, ")\n");
@@ -548,12 +549,13 @@ static int add_hash_note(const struct report *rep, struct strbuf *out)
 {
 	const struct report_meta *m = &rep->meta;
 
-	if (!m->old || !m->new || report_hash_compared(rep) || m->old->hash == m->new->hash)
+	if (!m->before || !m->after || report_hash_compared(rep) ||
+	    m->before->hash == m->after->hash)
 		return 0;
 	return strbuf_addf(
 		out,
 		"note: contents were not compared (the snapshots were hashed with %s and %s)\n",
-		hash_algo_name(m->old->hash), hash_algo_name(m->new->hash));
+		hash_algo_name(m->before->hash), hash_algo_name(m->after->hash));
 }
 
 /* The caller's notes, one "note: TEXT" line each. */
@@ -600,11 +602,11 @@ static int add_summary(const struct report *rep, struct strbuf *out)
 	if (rep->verify) {
 		/* no snapshot to name */
 	} else if (check) {
-		if (strbuf_adds(out, "from baseline ") < 0 || add_snapshot_name(out, m->old) < 0)
+		if (strbuf_adds(out, "from baseline ") < 0 || add_snapshot_name(out, m->before) < 0)
 			return -ENOMEM;
 	} else {
-		if (strbuf_adds(out, "between ") < 0 || add_snapshot_name(out, m->old) < 0 ||
-		    strbuf_adds(out, " and ") < 0 || add_snapshot_name(out, m->new) < 0)
+		if (strbuf_adds(out, "between ") < 0 || add_snapshot_name(out, m->before) < 0 ||
+		    strbuf_adds(out, " and ") < 0 || add_snapshot_name(out, m->after) < 0)
 			return -ENOMEM;
 	}
 

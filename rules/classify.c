@@ -131,7 +131,7 @@ static const char *type_word(uint32_t mode)
 }
 
 /* The phrase for the most telling attribute in @d, plus how many more. */
-static void describe(uint32_t d, const struct entry *old, const struct entry *new, char *buf,
+static void describe(uint32_t d, const struct entry *before, const struct entry *after, char *buf,
 		     size_t size)
 {
 	/* A device's number is its content: what opening it reaches. */
@@ -152,15 +152,15 @@ static void describe(uint32_t d, const struct entry *old, const struct entry *ne
 
 	switch (primary) {
 	case ATTR_ERROR:
-		s = new->err ? strerrordesc_np(new->err) : NULL;
-		if (new->err)
+		s = after->err ? strerrordesc_np(after->err) : NULL;
+		if (after->err)
 			n = snprintf(buf, size, "cannot read: %s", s ? s : "unknown error");
 		else
 			n = snprintf(buf, size, "readable again");
 		break;
 	case ATTR_TYPE:
-		n = snprintf(buf, size, "type changed %s -> %s", type_word(old->mode),
-			     type_word(new->mode));
+		n = snprintf(buf, size, "type changed %s -> %s", type_word(before->mode),
+			     type_word(after->mode));
 		break;
 	case ATTR_TARGET:
 		n = snprintf(buf, size, "symlink target changed");
@@ -170,20 +170,20 @@ static void describe(uint32_t d, const struct entry *old, const struct entry *ne
 		break;
 	case ATTR_RDEV:
 		n = snprintf(buf, size, "device number changed %u,%u -> %u,%u",
-			     major((dev_t)old->rdev), minor((dev_t)old->rdev),
-			     major((dev_t) new->rdev), minor((dev_t) new->rdev));
+			     major((dev_t)before->rdev), minor((dev_t)before->rdev),
+			     major((dev_t)after->rdev), minor((dev_t)after->rdev));
 		break;
 	case ATTR_MODE:
-		n = snprintf(buf, size, "mode changed %04o -> %04o", (unsigned)(old->mode & 07777),
-			     (unsigned)(new->mode & 07777));
+		n = snprintf(buf, size, "mode changed %04o -> %04o",
+			     (unsigned)(before->mode & 07777), (unsigned)(after->mode & 07777));
 		break;
 	case ATTR_UID:
-		n = snprintf(buf, size, "owner changed %u -> %u", (unsigned)old->uid,
-			     (unsigned)new->uid);
+		n = snprintf(buf, size, "owner changed %u -> %u", (unsigned)before->uid,
+			     (unsigned)after->uid);
 		break;
 	case ATTR_GID:
-		n = snprintf(buf, size, "group changed %u -> %u", (unsigned)old->gid,
-			     (unsigned)new->gid);
+		n = snprintf(buf, size, "group changed %u -> %u", (unsigned)before->gid,
+			     (unsigned)after->gid);
 		break;
 	case ATTR_SIZE:
 		n = snprintf(buf, size, "size changed");
@@ -206,32 +206,33 @@ static void describe(uint32_t d, const struct entry *old, const struct entry *ne
 }
 
 /* The escalation that applies, if any: its reason into buf. */
-static bool escalation(const struct rule *rule, enum change change, const struct entry *old,
-		       const struct entry *new, uint32_t attrs, const char *mime, char *buf,
+static bool escalation(const struct rule *rule, enum change change, const struct entry *before,
+		       const struct entry *after, uint32_t attrs, const char *mime, char *buf,
 		       size_t size)
 {
 	const uint32_t suid = S_ISUID | S_ISGID;
-	bool added = change == CHANGE_ADDED || (old && (old->mode & S_IFMT) != (new->mode &S_IFMT));
+	bool added = change == CHANGE_ADDED ||
+		     (before && (before->mode & S_IFMT) != (after->mode & S_IFMT));
 
-	if (S_ISREG(new->mode) && (new->mode &suid)) {
-		const char *what = new->mode &S_ISUID ? "setuid" : "setgid";
+	if (S_ISREG(after->mode) && (after->mode & suid)) {
+		const char *what = after->mode & S_ISUID ? "setuid" : "setgid";
 		if (added) {
 			snprintf(buf, size, "new %s file", what);
 			return true;
 		}
-		if (new->mode & suid & ~old->mode) {
-			what = new->mode &S_ISUID & ~old->mode ? "setuid" : "setgid";
+		if (after->mode & suid & ~before->mode) {
+			what = after->mode & S_ISUID & ~before->mode ? "setuid" : "setgid";
 			snprintf(buf, size, "%s bit added", what);
 			return true;
 		}
 	}
-	if (!S_ISLNK(new->mode) && (new->mode &S_IWOTH) && !(new->mode &S_ISVTX) &&
-	    in_system_dir(new->key, new->key_len) &&
-	    (added || !(old->mode & S_IWOTH) || (old->mode & S_ISVTX))) {
+	if (!S_ISLNK(after->mode) && (after->mode & S_IWOTH) && !(after->mode & S_ISVTX) &&
+	    in_system_dir(after->key, after->key_len) &&
+	    (added || !(before->mode & S_IWOTH) || (before->mode & S_ISVTX))) {
 		snprintf(buf, size, "world-writable in a system directory");
 		return true;
 	}
-	if (rule->magic && S_ISREG(new->mode) &&
+	if (rule->magic && S_ISREG(after->mode) &&
 	    (added || (attrs & (ATTR_HASH | ATTR_SIZE | ATTR_TYPE | ATTR_MIME)))) {
 		static const char *const names[] = { NULL, "ELF executable", "ELF shared library",
 						     "script" };
@@ -289,11 +290,12 @@ static size_t prop_rank(const char *name, size_t len)
 
 /*
  * "version changed", "value changed"...: the most telling property that
- * differs between @old and @new (telling_props, then by name), "added" or
+ * differs between @before and @after (telling_props, then by name), "added" or
  * "removed" when only one side has it, plus how many more differ. Both
  * blobs are sorted, so one merge pass finds them.
  */
-static void describe_props(const struct entry *old, const struct entry *new, char *buf, size_t size)
+static void describe_props(const struct entry *before, const struct entry *after, char *buf,
+			   size_t size)
 {
 	size_t po = 0, pn = 0, ol = 0, nl = 0, ovl = 0, nvl = 0, first_len = 0;
 	const char *on = NULL, *nn = NULL, *first = NULL;
@@ -301,8 +303,8 @@ static void describe_props(const struct entry *old, const struct entry *new, cha
 	const char *how = "changed";
 	size_t first_rank = SIZE_MAX;
 	unsigned count = 0;
-	bool ho = prop_next(old, &po, &on, &ol, &ov, &ovl);
-	bool hn = prop_next(new, &pn, &nn, &nl, &nv, &nvl);
+	bool ho = prop_next(before, &po, &on, &ol, &ov, &ovl);
+	bool hn = prop_next(after, &pn, &nn, &nl, &nv, &nvl);
 	int n;
 
 	while (ho || hn) {
@@ -322,9 +324,9 @@ static void describe_props(const struct entry *old, const struct entry *new, cha
 			}
 		}
 		if (c <= 0)
-			ho = prop_next(old, &po, &on, &ol, &ov, &ovl);
+			ho = prop_next(before, &po, &on, &ol, &ov, &ovl);
 		if (c >= 0)
-			hn = prop_next(new, &pn, &nn, &nl, &nv, &nvl);
+			hn = prop_next(after, &pn, &nn, &nl, &nv, &nvl);
 	}
 	if (!first) {
 		snprintf(buf, size, "properties changed");
@@ -375,31 +377,32 @@ static bool port_is_loopback(const char *key, size_t len)
  * The escalation of an added or modified entry of system state, if any:
  * the severity it raises to (*ret_floor) and its reason into buf.
  */
-static bool state_escalation(enum change change, const struct entry *old, const struct entry *new,
-			     enum severity *ret_floor, char *buf, size_t size)
+static bool state_escalation(enum change change, const struct entry *before,
+			     const struct entry *after, enum severity *ret_floor, char *buf,
+			     size_t size)
 {
 	bool added = change == CHANGE_ADDED;
 	const char *reason = NULL;
 
 	*ret_floor = SEVERITY_HIGH;
-	switch (new->kind) {
+	switch (after->kind) {
 	case ENTRY_USER:
-		if (prop_is(new, "uid", "0") && (added || !prop_is(old, "uid", "0"))) {
+		if (prop_is(after, "uid", "0") && (added || !prop_is(before, "uid", "0"))) {
 			*ret_floor = SEVERITY_CRITICAL;
 			reason = added ? "new account with uid 0" : "uid changed to 0";
-		} else if (prop_is(new, "password", "none") &&
-			   (added || !prop_is(old, "password", "none"))) {
+		} else if (prop_is(after, "password", "none") &&
+			   (added || !prop_is(before, "password", "none"))) {
 			reason = "account without password";
 		}
 		break;
 	case ENTRY_GROUP:
-		if (prop_is(new, "gid", "0") && (added || !prop_is(old, "gid", "0"))) {
+		if (prop_is(after, "gid", "0") && (added || !prop_is(before, "gid", "0"))) {
 			*ret_floor = SEVERITY_CRITICAL;
 			reason = added ? "new group with gid 0" : "gid changed to 0";
 		}
 		break;
 	case ENTRY_PORT:
-		if (added && !port_is_loopback(new->key, new->key_len))
+		if (added && !port_is_loopback(after->key, after->key_len))
 			reason = "new listening port";
 		break;
 	case ENTRY_MODULE:
@@ -416,8 +419,8 @@ static bool state_escalation(enum change change, const struct entry *old, const 
 }
 
 /* rule_set_classify() for an entry of system state, from the common start @v. */
-static bool classify_state(const struct rule *rule, enum change change, const struct entry *old,
-			   const struct entry *new, struct rule_verdict *ret_verdict,
+static bool classify_state(const struct rule *rule, enum change change, const struct entry *before,
+			   const struct entry *after, struct rule_verdict *ret_verdict,
 			   struct rule_verdict *v)
 {
 	enum severity floor;
@@ -425,7 +428,7 @@ static bool classify_state(const struct rule *rule, enum change change, const st
 	switch (change) {
 	case CHANGE_ADDED:
 		v->severity = rule->when_added;
-		snprintf(v->reason, sizeof(v->reason), "new %s", entry_kind_name(new->kind));
+		snprintf(v->reason, sizeof(v->reason), "new %s", entry_kind_name(after->kind));
 		break;
 	case CHANGE_REMOVED:
 		snprintf(v->reason, sizeof(v->reason), "removed");
@@ -436,31 +439,31 @@ static bool classify_state(const struct rule *rule, enum change change, const st
 		if (!(v->attrs & ~(rule->expect & RULE_ATTR_ALL)))
 			v->class = CLASS_EXPECTED;
 		if (v->attrs & ATTR_PROPS)
-			describe_props(old, new, v->reason, sizeof(v->reason));
+			describe_props(before, after, v->reason, sizeof(v->reason));
 		else
-			describe(v->attrs, old, new, v->reason, sizeof(v->reason));
+			describe(v->attrs, before, after, v->reason, sizeof(v->reason));
 		break;
 	}
 	if (change != CHANGE_REMOVED &&
-	    state_escalation(change, old, new, &floor, v->reason, sizeof(v->reason)) &&
+	    state_escalation(change, before, after, &floor, v->reason, sizeof(v->reason)) &&
 	    v->severity < floor)
 		v->severity = floor;
 	*ret_verdict = *v;
 	return true;
 }
 
-bool rule_set_classify(const struct rule_set *rs, enum change change, const struct entry *old,
-		       const struct entry *new, uint32_t attrs, const char *mime,
+bool rule_set_classify(const struct rule_set *rs, enum change change, const struct entry *before,
+		       const struct entry *after, uint32_t attrs, const char *mime,
 		       struct rule_verdict *ret_verdict)
 {
-	const struct entry *e = new ? new : old;
+	const struct entry *e = after ? after : before;
 	const struct rule *rule;
 	struct rule_verdict v;
 
-	if (!e || (change == CHANGE_ADDED && !new) || (change == CHANGE_REMOVED && !old) ||
-	    (change == CHANGE_MODIFIED && (!old || !new)))
+	if (!e || (change == CHANGE_ADDED && !after) || (change == CHANGE_REMOVED && !before) ||
+	    (change == CHANGE_MODIFIED && (!before || !after)))
 		return false;
-	if (old && new && old->kind != new->kind)
+	if (before && after && before->kind != after->kind)
 		return false;
 	rule = rule_set_match_kind(rs, e->kind, e->key, e->key_len);
 	if (!rule)
@@ -473,12 +476,12 @@ bool rule_set_classify(const struct rule_set *rs, enum change change, const stru
 	v.attrs = attrs & rule->attrs;
 
 	if (e->kind != ENTRY_FILE)
-		return classify_state(rule, change, old, new, ret_verdict, &v);
+		return classify_state(rule, change, before, after, ret_verdict, &v);
 
 	switch (change) {
 	case CHANGE_ADDED:
 		v.severity = rule->when_added;
-		snprintf(v.reason, sizeof(v.reason), "new %s", type_word(new->mode));
+		snprintf(v.reason, sizeof(v.reason), "new %s", type_word(after->mode));
 		break;
 	case CHANGE_REMOVED:
 		snprintf(v.reason, sizeof(v.reason), "removed");
@@ -486,12 +489,12 @@ bool rule_set_classify(const struct rule_set *rs, enum change change, const stru
 	case CHANGE_MODIFIED: {
 		uint32_t d = v.attrs, explained = 0, rest, expect = rule->expect & RULE_ATTR_ALL;
 		bool grow = ((rule->check | rule->expect) & ~rule->ignore & RULE_GROW) != 0;
-		bool replaced = grow && old->ino != new->ino;
-		bool shrank = grow && (d & ATTR_SIZE) && new->size < old->size;
+		bool replaced = grow && before->ino != after->ino;
+		bool shrank = grow && (d & ATTR_SIZE) && after->size < before->size;
 
 		if (!d)
 			return false;
-		if (grow && !replaced && new->size > old->size)
+		if (grow && !replaced && after->size > before->size)
 			explained = ATTR_SIZE | ATTR_MTIME | ATTR_CTIME | ATTR_HASH;
 		rest = d & ~explained;
 		if (!(rest & ~expect))
@@ -503,14 +506,14 @@ bool rule_set_classify(const struct rule_set *rs, enum change change, const stru
 		else if (!rest)
 			snprintf(v.reason, sizeof(v.reason), "log grew");
 		else
-			describe(rest & ~expect ? rest & ~expect : rest, old, new, v.reason,
+			describe(rest & ~expect ? rest & ~expect : rest, before, after, v.reason,
 				 sizeof(v.reason));
 		break;
 	}
 	}
 
 	if (change != CHANGE_REMOVED &&
-	    escalation(rule, change, old, new, attrs, mime, v.reason, sizeof(v.reason)) &&
+	    escalation(rule, change, before, after, attrs, mime, v.reason, sizeof(v.reason)) &&
 	    v.severity < SEVERITY_HIGH)
 		v.severity = SEVERITY_HIGH;
 

@@ -195,7 +195,7 @@ struct rule_verdict {
 };
 
 /**
- * Classify one deviation of the entry at @old / @new (NULL on the side where
+ * Classify one deviation of the entry at @before / @after (NULL on the side where
  * it does not exist; same kind and key), whose compare found @attrs changed
  * (ATTR_*, modified only). @mime is libmagic's MIME type of the new content
  * when the caller looked (the rule has magic: true and the entry is an added
@@ -223,11 +223,11 @@ struct rule_verdict {
  *    became) "none", a new listening port on an address that is not
  *    loopback (127.0.0.0/8, ::1), and a new kernel module;
  *  - rule, reason: for a modified entry of system state, the reason names
- *    the first property (by name) that differs between the props of @old
- *    and @new: "version changed", "value changed", "state changed"...
+ *    the first property (by name) that differs between the props of @before
+ *    and @after: "version changed", "value changed", "state changed"...
  */
-bool rule_set_classify(const struct rule_set *rs, enum change change, const struct entry *old,
-		       const struct entry *new, uint32_t attrs, const char *mime,
+bool rule_set_classify(const struct rule_set *rs, enum change change, const struct entry *before,
+		       const struct entry *after, uint32_t attrs, const char *mime,
 		       struct rule_verdict *ret_verdict);
 
 /**

@@ -152,15 +152,15 @@ int snap_compare(struct snap_iter *old_it, struct snap_iter *new_it, unsigned fl
 
 		if (c < 0) {
 			d.change = CHANGE_REMOVED;
-			d.old = a;
+			d.before = a;
 		} else if (c > 0) {
 			d.change = CHANGE_ADDED;
-			d.new = b;
+			d.after = b;
 		} else {
 			d.attrs = snap_entry_diff(a, b, flags);
 			d.change = CHANGE_MODIFIED;
-			d.old = a;
-			d.new = b;
+			d.before = a;
+			d.after = b;
 		}
 		if (c != 0 || d.attrs != 0) {
 			r = fn(&d, userdata);

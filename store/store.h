@@ -440,13 +440,13 @@ enum snap_compare_flags {
 /** One deviation. Both entry pointers are borrowed for the callback. */
 struct deviation {
 	enum change change;
-	const struct entry *old; /**< NULL when added */
-	const struct entry *new; /**< NULL when removed */
-	uint32_t attrs;          /**< enum entry_attr bits that changed (modified only) */
+	const struct entry *before; /**< NULL when added */
+	const struct entry *after;  /**< NULL when removed */
+	uint32_t attrs;             /**< enum entry_attr bits that changed (modified only) */
 };
 
 /**
- * Which attributes differ between @old and @new (same kind and key),
+ * Which attributes differ between @before and @after (same kind and key),
  * after the noise rules of @flags. The hash is compared only when both
  * sides have one of the same algorithm; when either side has an error, the
  * hash and size are not compared (ATTR_ERROR covers them). An optional
@@ -458,7 +458,7 @@ struct deviation {
  * props blobs differ in bytes (empty and absent alike); files have none,
  * so they never get it.
  */
-uint32_t snap_entry_diff(const struct entry *old, const struct entry *new, unsigned flags);
+uint32_t snap_entry_diff(const struct entry *before, const struct entry *after, unsigned flags);
 
 typedef int snap_deviation_fn(const struct deviation *d, void *userdata);
 
@@ -468,7 +468,7 @@ typedef int snap_deviation_fn(const struct deviation *d, void *userdata);
  * return from @fn stops the merge and is returned. Returns 0 or a negative
  * errno from an iterator.
  */
-int snap_compare(struct snap_iter *old, struct snap_iter *new, unsigned flags,
+int snap_compare(struct snap_iter *before, struct snap_iter *after, unsigned flags,
 		 snap_deviation_fn *fn, void *userdata, struct diag *reterr);
 
 /* ---- point lookups ---- */

@@ -122,8 +122,8 @@ void fx_meta_check(struct report_meta *ret_meta)
 	*ret_meta = (struct report_meta){
 		.command = "check",
 		.database = "/var/lib/drift/drift.db",
-		.old = &fx_baseline,
-		.new = &fx_check,
+		.before = &fx_baseline,
+		.after = &fx_check,
 		.compare_flags = 0,
 		.color = false,
 		.generated_ns = 1795662943 * SEC + 123456789,
@@ -136,8 +136,8 @@ void fx_meta_diff(struct report_meta *ret_meta)
 	*ret_meta = (struct report_meta){
 		.command = "diff",
 		.database = "/home/ops/drift \"test\".db",
-		.old = &fx_pre,
-		.new = &fx_post,
+		.before = &fx_pre,
+		.after = &fx_post,
 		.compare_flags = SNAP_COMPARE_ALL,
 		.color = false,
 		.generated_ns = -1, /* 1969-12-31T23:59:59.999999999Z, for the fun of it */
@@ -211,7 +211,9 @@ static struct entry symlink_entry(const char *key, const char *target, size_t ta
 static void add(struct report *rep, int *r, enum change change, const struct entry *old,
 		const struct entry *new, uint32_t attrs)
 {
-	const struct deviation d = { .change = change, .old = old, .new = new, .attrs = attrs };
+	const struct deviation d = {
+		.change = change, .before = old, .after = new, .attrs = attrs
+	};
 
 	if (*r == 0)
 		*r = report_add(rep, &d);
@@ -427,14 +429,16 @@ void fx_meta_check_policy(struct report_meta *ret_meta)
 	policy_check = fx_check;
 	policy_check.policy_digest = s_digest_new;
 	policy_check.policy_source = s_policy_path;
-	ret_meta->old = &policy_baseline;
-	ret_meta->new = &policy_check;
+	ret_meta->before = &policy_baseline;
+	ret_meta->after = &policy_check;
 }
 
 static void add_v(struct report *rep, int *r, enum change change, const struct entry *old,
 		  const struct entry *new, uint32_t attrs, const struct report_verdict *v)
 {
-	const struct deviation d = { .change = change, .old = old, .new = new, .attrs = attrs };
+	const struct deviation d = {
+		.change = change, .before = old, .after = new, .attrs = attrs
+	};
 
 	if (*r == 0)
 		*r = report_add_verdict(rep, &d, v);
@@ -733,7 +737,9 @@ static void add_o(struct report *rep, int *r, enum change change, const struct e
 		  const struct entry *new, uint32_t attrs, const struct report_verdict *v,
 		  const struct report_owner *owner)
 {
-	const struct deviation d = { .change = change, .old = old, .new = new, .attrs = attrs };
+	const struct deviation d = {
+		.change = change, .before = old, .after = new, .attrs = attrs
+	};
 
 	if (*r == 0)
 		*r = report_add_attributed(rep, &d, v, owner);
@@ -873,8 +879,8 @@ void fx_meta_verify(struct report_meta *ret_meta)
 	*ret_meta = (struct report_meta){
 		.command = "verify",
 		.database = "/var/lib/dpkg",
-		.old = NULL,
-		.new = NULL,
+		.before = NULL,
+		.after = NULL,
 		.compare_flags = 0,
 		.color = false,
 		.generated_ns = 1795662943 * SEC + 123456789,

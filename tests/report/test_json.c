@@ -324,7 +324,7 @@ static int add_short_and_long_paths(struct report *rep)
 	static char key[10000];
 	static const char shortkey[] = "/\x01z";
 	struct entry e = { .kind = ENTRY_FILE, .mode = S_IFREG | 0600, .key = shortkey };
-	const struct deviation d = { .change = CHANGE_ADDED, .new = &e };
+	const struct deviation d = { .change = CHANGE_ADDED, .after = &e };
 	int r;
 
 	e.key_len = 3;
@@ -358,8 +358,8 @@ static void test_json_long_path_is_lossless(void **state)
 static int add_devices(struct report *rep)
 {
 	struct entry e = { .kind = ENTRY_FILE, .mode = S_IFBLK | 0660, .key = "/srv/loop0" };
-	const struct deviation added = { .change = CHANGE_ADDED, .new = &e };
-	const struct deviation removed = { .change = CHANGE_REMOVED, .old = &e };
+	const struct deviation added = { .change = CHANGE_ADDED, .after = &e };
+	const struct deviation removed = { .change = CHANGE_REMOVED, .before = &e };
 	int r;
 
 	e.key_len = strlen(e.key);
@@ -448,8 +448,8 @@ static void test_json_compare_says_whether_contents_were_compared(void **state)
 
 	(void)state;
 	fx_meta_check(&meta);
-	meta.old = &a;
-	meta.new = &b;
+	meta.before = &a;
+	meta.after = &b;
 	buf = render(&meta, fx_add_nothing, &len);
 	assert_contains(buf, "\"compare\": {\"all_changes\": false, \"hash_compared\": true},");
 	free(buf);

@@ -66,11 +66,11 @@ static void test_report_new_rejects_missing_snapshot_and_leaves_output(void **st
 
 	(void)state;
 	fx_meta_diff(&meta);
-	meta.new = NULL;
+	meta.after = NULL;
 	assert_int_equal(report_new(REPORT_TEXT, stdout, &meta, &rep, NULL), -EINVAL);
 	assert_ptr_equal(rep, untouched);
 	fx_meta_diff(&meta);
-	meta.old = NULL;
+	meta.before = NULL;
 	assert_int_equal(report_new(REPORT_JSON, stdout, &meta, &rep, NULL), -EINVAL);
 	assert_ptr_equal(rep, untouched);
 }
@@ -88,12 +88,12 @@ static void test_report_add_rejects_malformed_deviations(void **state)
 	struct report_counts c;
 	struct entry e = { .kind = ENTRY_FILE, .key = "/x", .key_len = 2, .mode = S_IFREG };
 	const struct deviation bad[] = {
-		{ .change = (enum change)7, .old = &e, .new = &e },
-		{ .change = (enum change)CHANGE__COUNT, .old = &e, .new = &e },
-		{ .change = CHANGE_ADDED, .old = &e, .new = NULL },
-		{ .change = CHANGE_REMOVED, .old = NULL, .new = &e },
-		{ .change = CHANGE_MODIFIED, .old = &e, .new = NULL },
-		{ .change = CHANGE_MODIFIED, .old = NULL, .new = &e },
+		{ .change = (enum change)7, .before = &e, .after = &e },
+		{ .change = (enum change)CHANGE__COUNT, .before = &e, .after = &e },
+		{ .change = CHANGE_ADDED, .before = &e, .after = NULL },
+		{ .change = CHANGE_REMOVED, .before = NULL, .after = &e },
+		{ .change = CHANGE_MODIFIED, .before = &e, .after = NULL },
+		{ .change = CHANGE_MODIFIED, .before = NULL, .after = &e },
 	};
 
 	(void)state;
@@ -115,10 +115,10 @@ static void test_report_get_counts_counts_each_kind(void **state)
 	struct report_counts c;
 	struct entry e = { .kind = ENTRY_FILE, .key = "/x", .key_len = 2, .mode = S_IFREG };
 	struct entry bad = e;
-	const struct deviation a = { .change = CHANGE_ADDED, .new = &e };
-	const struct deviation r = { .change = CHANGE_REMOVED, .old = &e };
+	const struct deviation a = { .change = CHANGE_ADDED, .after = &e };
+	const struct deviation r = { .change = CHANGE_REMOVED, .before = &e };
 	const struct deviation m = {
-		.change = CHANGE_MODIFIED, .old = &e, .new = &e, .attrs = ATTR_UID
+		.change = CHANGE_MODIFIED, .before = &e, .after = &e, .attrs = ATTR_UID
 	};
 	FILE *null = fopen("/dev/null", "w");
 
@@ -155,9 +155,9 @@ static void test_report_get_counts_counts_what_the_verdicts_count(void **state)
 	struct report *rep = NULL;
 	struct report_counts c;
 	struct entry e = { .kind = ENTRY_FILE, .key = "/x", .key_len = 2, .mode = S_IFREG };
-	const struct deviation a = { .change = CHANGE_ADDED, .new = &e };
+	const struct deviation a = { .change = CHANGE_ADDED, .after = &e };
 	const struct deviation m = {
-		.change = CHANGE_MODIFIED, .old = &e, .new = &e, .attrs = ATTR_MTIME
+		.change = CHANGE_MODIFIED, .before = &e, .after = &e, .attrs = ATTR_MTIME
 	};
 	struct report_verdict expected = { .class_name = "expected", .severity_rank = 2 };
 	struct report_verdict drift = {
@@ -201,7 +201,7 @@ static void test_report_add_verdict_rejects_bad_verdicts_and_adds_nothing(void *
 	struct report *rep = NULL;
 	struct report_counts c;
 	struct entry e = { .kind = ENTRY_FILE, .key = "/x", .key_len = 2, .mode = S_IFREG };
-	const struct deviation a = { .change = CHANGE_ADDED, .new = &e };
+	const struct deviation a = { .change = CHANGE_ADDED, .after = &e };
 	const struct deviation broken = { .change = CHANGE_REMOVED };
 	struct report_verdict v = { .class_name = "drift", .severity_rank = 4 };
 	char *buf = NULL;
@@ -240,7 +240,7 @@ static void test_report_finish_twice_and_add_after_finish_are_einval(void **stat
 	struct report *rep = NULL;
 	struct diag diag = { 0 };
 	struct entry e = { .kind = ENTRY_FILE, .key = "/x", .key_len = 2, .mode = S_IFREG };
-	const struct deviation a = { .change = CHANGE_ADDED, .new = &e };
+	const struct deviation a = { .change = CHANGE_ADDED, .after = &e };
 	FILE *null = fopen("/dev/null", "w");
 
 	(void)state;
@@ -288,7 +288,7 @@ static void check_dev_full(enum report_format format, unsigned n)
 	struct entry e = { .kind = ENTRY_FILE,
 			   .key = "/some/rather/long/path/to/fill/buffers",
 			   .mode = S_IFREG | 0644 };
-	const struct deviation a = { .change = CHANGE_ADDED, .new = &e };
+	const struct deviation a = { .change = CHANGE_ADDED, .after = &e };
 	FILE *full = fopen("/dev/full", "w");
 
 	if (!full)
@@ -329,7 +329,7 @@ static void test_report_add_spool_failure_is_eio_and_sticky(void **state)
 	struct entry e = { .kind = ENTRY_FILE,
 			   .key = "/a/path/of/some/length/to/fill/the/spool",
 			   .mode = S_IFREG | 0644 };
-	const struct deviation a = { .change = CHANGE_ADDED, .new = &e };
+	const struct deviation a = { .change = CHANGE_ADDED, .after = &e };
 	struct rlimit old, small;
 	void (*old_handler)(int);
 	char *buf = NULL;
@@ -379,7 +379,7 @@ static void test_report_finish_late_spool_failure_writes_nothing(void **state)
 	struct report *rep = NULL;
 	struct diag diag = { 0 };
 	struct entry e = { .kind = ENTRY_FILE, .key = "/etc/late", .mode = S_IFREG | 0644 };
-	const struct deviation a = { .change = CHANGE_ADDED, .new = &e };
+	const struct deviation a = { .change = CHANGE_ADDED, .after = &e };
 	struct rlimit old, zero;
 	void (*old_handler)(int);
 	char *buf = NULL;
@@ -514,7 +514,7 @@ static void check_many(enum report_format format)
 	fx_meta_check(&meta);
 	assert_int_equal(report_new(format, f, &meta, &rep, NULL), 0);
 	for (unsigned i = 0; i < N; i++) {
-		struct deviation d = { .old = &o, .new = &n };
+		struct deviation d = { .before = &o, .after = &n };
 
 		o.key = n.key = key;
 		o.key_len = n.key_len =
@@ -522,11 +522,11 @@ static void check_many(enum report_format format)
 		switch (i % 3) {
 		case 0:
 			d.change = CHANGE_ADDED;
-			d.old = NULL;
+			d.before = NULL;
 			break;
 		case 1:
 			d.change = CHANGE_REMOVED;
-			d.new = NULL;
+			d.after = NULL;
 			break;
 		default:
 			d.change = CHANGE_MODIFIED;
@@ -589,8 +589,8 @@ static void test_report_new_accepts_verify_without_snapshots(void **state)
 	assert_int_equal(report_finish(rep, &diag), 0);
 	report_free(rep);
 	/* With snapshots too (shown in JSON). */
-	meta.old = &fx_baseline;
-	meta.new = &fx_check;
+	meta.before = &fx_baseline;
+	meta.after = &fx_check;
 	rep = NULL;
 	assert_int_equal(report_new(REPORT_JSON, null, &meta, &rep, &diag), 0);
 	assert_int_equal(report_finish(rep, &diag), 0);
@@ -604,7 +604,7 @@ static void test_report_add_attributed_rejects_bad_owners_and_adds_nothing(void 
 	struct report *rep = NULL;
 	struct report_counts c;
 	struct entry e = { .kind = ENTRY_FILE, .key = "/x", .key_len = 2, .mode = S_IFREG };
-	const struct deviation a = { .change = CHANGE_ADDED, .new = &e };
+	const struct deviation a = { .change = CHANGE_ADDED, .after = &e };
 	const struct deviation broken = { .change = CHANGE_REMOVED };
 	const struct report_owner both = { .package = "p:all", .unowned = true };
 	const struct report_owner versions_only = { .old_version = "1" };

@@ -81,7 +81,7 @@ static void test_text_clean_diff_is_one_line_and_names_unlabelled_by_id(void **s
 	fx_meta_diff(&meta);
 	/* Hashed like 'pre' (contents compared): otherwise a note follows. */
 	post.hash = HASH_XXH3_128;
-	meta.new = &post;
+	meta.after = &post;
 	buf = render(&meta, fx_add_nothing, &len);
 	assert_string_equal(buf, "drift diff: no deviations between 'pre' (#2, 2026-11-20 "
 				 "09:00:00 UTC) and #3 (2026-11-21 09:30:00 UTC)\n");
@@ -187,7 +187,7 @@ static void test_text_one_deviation_is_singular(void **state)
 	(void)state;
 	fx_meta_check(&meta);
 	one.entries = 1;
-	meta.new = &one;
+	meta.after = &one;
 	buf = render(&meta, fx_add_one, &len);
 	assert_string_equal(buf, "drift check: 1 deviation from baseline 'baseline' (#1, "
 				 "2026-11-25 15:10:02 UTC): 0 added, 1 removed, 0 modified; "
@@ -341,7 +341,7 @@ static int add_xattrs_one_sided(struct report *rep)
 	struct entry o = { .kind = ENTRY_FILE, .key = "/f", .key_len = 2, .mode = S_IFREG | 0644 };
 	struct entry n = o;
 	struct deviation d = {
-		.change = CHANGE_MODIFIED, .old = &o, .new = &n, .attrs = ATTR_XATTRS
+		.change = CHANGE_MODIFIED, .before = &o, .after = &n, .attrs = ATTR_XATTRS
 	};
 	int r;
 
@@ -386,8 +386,8 @@ static void test_text_policy_note_for_diff_and_unknown_digest(void **state)
 	(void)state;
 	fx_meta_diff(&meta);
 	b.policy_digest = digest;
-	meta.old = &a;
-	meta.new = &b;
+	meta.before = &a;
+	meta.after = &b;
 	buf = render(&meta, fx_add_nothing, NULL);
 	assert_string_equal(buf, "drift diff: no deviations between 'pre' (#2, 2026-11-20 09:00:00 "
 				 "UTC) and #3 (2026-11-21 09:30:00 UTC)\nnote: contents were not "
@@ -414,8 +414,8 @@ static void test_text_hash_note_when_contents_were_not_compared(void **state)
 
 	(void)state;
 	fx_meta_check(&meta);
-	meta.old = &a;
-	meta.new = &b;
+	meta.before = &a;
+	meta.after = &b;
 	b.hash = HASH_NONE;
 	buf = render(&meta, fx_add_nothing, NULL);
 	assert_string_equal(buf, "drift check: no deviations from baseline 'baseline' (#1, "
@@ -574,8 +574,8 @@ static void test_text_notes_follow_the_summary_and_own_notes(void **state)
 	(void)state;
 	fx_meta_check(&meta);
 	b.hash = HASH_NONE;
-	meta.old = &a;
-	meta.new = &b;
+	meta.before = &a;
+	meta.after = &b;
 	buf = render(&meta, add_notes, NULL);
 	assert_string_equal(buf, "drift check: no deviations from baseline 'baseline' (#1, "
 				 "2026-11-25 15:10:02 UTC); 1234 entries checked\nnote: contents "
@@ -595,7 +595,7 @@ static int add_props_edges(struct report *rep)
 	struct entry o = { .kind = ENTRY_SYSCTL, .key = "k", .key_len = 1 };
 	struct entry n = o;
 	struct deviation d = {
-		.change = CHANGE_MODIFIED, .old = &o, .new = &n, .attrs = ATTR_PROPS
+		.change = CHANGE_MODIFIED, .before = &o, .after = &n, .attrs = ATTR_PROPS
 	};
 	int r;
 
@@ -612,7 +612,7 @@ static int add_props_edges(struct report *rep)
 	o.props_len = n.props_len = 0;
 	o.kind = n.kind = (enum entry_kind)42;
 	d.change = CHANGE_ADDED;
-	d.old = NULL;
+	d.before = NULL;
 	return report_add(rep, &d);
 }
 

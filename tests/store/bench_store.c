@@ -97,7 +97,7 @@ struct count {
 static int count_cb(const struct deviation *d, void *userdata)
 {
 	struct count *c = userdata;
-	const struct entry *e = d->new ? d->new : d->old;
+	const struct entry *e = d->after ? d->after : d->before;
 	struct snap_owner o;
 
 	c->devs++;

@@ -401,15 +401,15 @@ struct seen {
 static int record(const struct deviation *d, void *userdata)
 {
 	struct seen *s = userdata;
-	const struct entry *e = d->new ? d->new : d->old;
+	const struct entry *e = d->after ? d->after : d->before;
 	char c = d->change == CHANGE_ADDED ? '+' : d->change == CHANGE_REMOVED ? '-' : '~';
 	char names[64] = "-";
 	size_t len = 0;
 
 	assert_true(s->n < 64);
-	assert_true(d->change == CHANGE_ADDED     ? !d->old && d->new
-		    : d->change == CHANGE_REMOVED ? d->old && !d->new
-						  : d->old && d->new && d->attrs);
+	assert_true(d->change == CHANGE_ADDED     ? !d->before && d->after
+		    : d->change == CHANGE_REMOVED ? d->before && !d->after
+						  : d->before && d->after && d->attrs);
 	for (unsigned i = 0; i < ATTR__COUNT; i++)
 		if (d->attrs & (1u << i))
 			len += (size_t)snprintf(names + len, sizeof(names) - len, "%s%s",

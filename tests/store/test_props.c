@@ -310,7 +310,7 @@ struct seen {
 static int collect(const struct deviation *dv, void *userdata)
 {
 	struct seen *s = userdata;
-	const struct entry *e = dv->new ? dv->new : dv->old;
+	const struct entry *e = dv->after ? dv->after : dv->before;
 
 	if (dv->change == CHANGE_ADDED)
 		s->added++;
