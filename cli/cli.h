@@ -220,16 +220,17 @@ int cli_output_close(struct cli_output *out, bool ok);
  * not a failure. Returns @code, or the output's failure when closing failed.
  */
 int cli_output_finish(struct cli_output *out, int code);
-/**
- * The report's form of the verdict @v (strings borrowed from @v and its
- * rule, which may be NULL): counted unless expected, or with @count_expected.
- */
-void cli_verdict_report(struct report_verdict *rv, const struct rule_verdict *v,
-			bool count_expected);
 /** Finish @rep: the exit code for its counts, or the output failure (printed). */
 int cli_report_finish(struct report *rep);
+/**
+ * The exit code of a comparison into @rep that failed with @r: when the
+ * report itself failed (@report_err), finish it for its message (an output
+ * failure); an interruption; else what @d says, an error of @stage.
+ */
+int cli_compare_failed(struct report *rep, int r, int report_err, enum cli_stage stage,
+		       struct diag *d);
 
-/* ---- running a scan into a snapshot (cli/run.c) ---- */
+/* ---- the database, signals, roots and scans (cli/scan.c, signals.c, roots.c) ---- */
 
 /**
  * Open the database (--db or the default) after the StrictModes check.
@@ -310,18 +311,20 @@ int cli_roots_existing(char *const *roots, size_t nroots, const struct cli_args 
 int cli_roots_within(char *const *roots, size_t nroots, const struct snap_info *base);
 
 /**
- * Compare @old with @new (restricted to @roots, NULL for all), classify
- * each deviation under @rules (NULL: every deviation counts, unclassified)
- * and write the report. @live says the new side is the live host, so that
- * libmagic may look at its files. Returns the exit code (the deviation bits
- * of the deviations that count, or an error).
+ * Have the findings layer compare @before with @after (files restricted to
+ * @roots, NULL for all) under @rules (NULL: every deviation counts,
+ * unjudged) and write its findings as the report to @out (cli/report.c).
+ * @live says the after side is the host at args->root_fd as scanned just
+ * now. Returns the exit code (the deviation bits of the findings that
+ * count, or an error).
  */
 int cli_compare_report_to(struct cli_output *out, struct snap_store *st, const char *command,
-			  const struct snap_info *old, const struct snap_info *new,
+			  const struct snap_info *before, const struct snap_info *after,
 			  const char *const *roots, size_t nroots, const struct rule_set *rules,
 			  bool live, const struct cli_args *args);
-int cli_compare_report(struct snap_store *st, const char *command, const struct snap_info *old,
-		       const struct snap_info *new, const char *const *roots, size_t nroots,
+/** The same to the report's destination (--output, or stdout). */
+int cli_compare_report(struct snap_store *st, const char *command, const struct snap_info *before,
+		       const struct snap_info *after, const char *const *roots, size_t nroots,
 		       const struct rule_set *rules, bool live, const struct cli_args *args);
 
 /**
@@ -358,36 +361,6 @@ int cli_probes_select(const struct cli_args *args, const struct rule_set *rules,
  */
 int cli_probes_run(struct snap_store *st, struct snap_writer *w, const struct snap_new *params,
 		   const struct rule_set *rules, const struct cli_args *args);
-
-/* ---- package attribution (cli/attrib.c) ---- */
-
-struct cli_attrib;
-
-/** Storage for the package strings a report_verdict points to. */
-struct cli_attrib_note {
-	char package[160]; /**< "name:arch" */
-	char old_version[96], new_version[96];
-};
-
-/**
- * Prepare attribution of the deviations from @old to @new: *ret is NULL
- * (nothing to do) when the policy turns attribution off or @new recorded no
- * package ownership. Returns 0, or a negative errno with the detail in
- * @reterr (which snapshot's package data is damaged, and where).
- */
-int cli_attrib_open(struct snap_store *st, const struct snap_info *old, const struct snap_info *new,
-		    const struct rule_set *rules, const struct cli_args *args,
-		    struct cli_attrib **ret, struct diag *reterr);
-void cli_attrib_free(struct cli_attrib *a);
-/** Whether the old snapshot has no package data (so upgrades cannot be told). */
-bool cli_attrib_old_missing(const struct cli_attrib *a);
-/**
- * Revise the policy's verdict @v on the file deviation @d by what the
- * packages say (see attrib.c), filling @ro (the owning package, or the
- * unowned flag; strings kept in @note). Returns 0 or a negative errno.
- */
-int cli_attrib_apply(struct cli_attrib *a, const struct deviation *d, struct rule_verdict *v,
-		     struct report_owner *ro, struct cli_attrib_note *note);
 
 /** The one line init and scan print: "drift COMMAND: WHAT 'LABEL' (#ID): N entries, ..." */
 void cli_print_scan_summary(const char *command, const char *what, const struct snap_info *info,

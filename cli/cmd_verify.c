@@ -16,196 +16,9 @@
 #include <unistd.h>
 
 #include "common/diag.h"
+#include "compare/compare.h"
 #include "scanner/dpkg.h"
-#include "scanner/probe.h"
-#include "scanner/verify.h"
 #include "common/banned.h"
-
-/* A file no package owns (--unowned), found by the walk before verifying. */
-struct unowned {
-	char *key;
-	size_t len;
-	uint32_t mode;
-};
-
-struct verify_ctx {
-	struct report *rep;
-	const struct rule_set *rules;
-	bool count_expected;
-	int report_err;
-	/* --unowned: sorted by key, reported merged into the verify results' order */
-	struct unowned *unowned;
-	size_t nunowned, next_unowned, alloc_unowned;
-};
-
-/* The walk for --unowned: what is in scope and not in the packages' lists. */
-struct unowned_walk {
-	struct verify_ctx *ctx;
-	const struct dpkg_index *idx;
-	int err;
-};
-
-static unsigned unowned_decide(const char *path, size_t len, void *userdata)
-{
-	const struct unowned_walk *w = userdata;
-	const char *key = path;
-
-	if (!rule_set_unowned_scope(w->ctx->rules, key, len))
-		return SCAN_STAT | SCAN_NO_ENTRY; /* a scope may start further down */
-	return SCAN_STAT;
-}
-
-static enum scan_action unowned_visit(const struct entry *e, void *userdata)
-{
-	struct unowned_walk *w = userdata;
-	struct verify_ctx *ctx = w->ctx;
-	size_t len = e->key_len, pkg;
-	const struct dpkg_file *f;
-	const char *key = e->key;
-
-	if (cli_interrupted())
-		return SCAN_STOP;
-	if (!(S_ISREG(e->mode) || S_ISLNK(e->mode)) || dpkg_index_find(w->idx, key, len, &pkg, &f))
-		return SCAN_CONTINUE;
-	if (ctx->nunowned == ctx->alloc_unowned) {
-		size_t na = ctx->alloc_unowned ? ctx->alloc_unowned * 2 : 64;
-		struct unowned *nu = realloc(ctx->unowned, na * sizeof(*nu));
-		if (!nu) {
-			w->err = -ENOMEM;
-			return SCAN_STOP;
-		}
-		ctx->unowned = nu;
-		ctx->alloc_unowned = na;
-	}
-	ctx->unowned[ctx->nunowned].key = malloc(len + 1);
-	if (!ctx->unowned[ctx->nunowned].key) {
-		w->err = -ENOMEM;
-		return SCAN_STOP;
-	}
-	memcpy(ctx->unowned[ctx->nunowned].key, key, len);
-	ctx->unowned[ctx->nunowned].key[len] = '\0';
-	ctx->unowned[ctx->nunowned].len = len;
-	ctx->unowned[ctx->nunowned].mode = e->mode;
-	ctx->nunowned++;
-	return SCAN_CONTINUE;
-}
-
-/* Ctrl-C also while the walk is in directories outside the scope (no visits there). */
-static bool unowned_tick(const struct scan_stats *stats, void *userdata)
-{
-	(void)stats;
-	(void)userdata;
-	return cli_interrupted();
-}
-
-static int unowned_cmp(const void *a, const void *b)
-{
-	const struct unowned *ua = a, *ub = b;
-
-	return snap_key_compare(ua->key, ua->len, ub->key, ub->len);
-}
-
-/* Report the unowned files that sort before @key (all of them for NULL). */
-static int flush_unowned(struct verify_ctx *ctx, const char *key, size_t len)
-{
-	const struct rule_packages *pk = rule_set_packages(ctx->rules);
-
-	while (ctx->next_unowned < ctx->nunowned) {
-		const struct unowned *u = &ctx->unowned[ctx->next_unowned];
-		struct entry e = { 0 };
-		struct deviation d = { 0 };
-		struct report_verdict rv = { 0 };
-		struct report_owner ro = { 0 };
-		struct rule_verdict v = { 0 };
-		int r;
-
-		if (key && snap_key_compare(u->key, u->len, key, len) >= 0)
-			break;
-		e.kind = ENTRY_FILE;
-		e.key = u->key;
-		e.key_len = u->len;
-		e.mode = u->mode;
-		d.change = CHANGE_ADDED;
-		d.after = &e;
-		v.class = CLASS_DRIFT;
-		v.severity = pk->unowned_severity;
-		v.rule = rule_set_match(ctx->rules, u->key, u->len);
-		snprintf(v.reason, sizeof(v.reason), "not owned by any package");
-		cli_verdict_report(&rv, &v, true);
-		ro.unowned = true;
-		r = report_add_attributed(ctx->rep, &d, &rv, &ro);
-		if (r < 0) {
-			ctx->report_err = r;
-			return r;
-		}
-		ctx->next_unowned++;
-	}
-	return 0;
-}
-
-/* The system directories walked for --unowned (the policy's scope filters them). */
-static const char *const unowned_roots[] = {
-	"/usr", "/bin", "/sbin", "/lib", "/lib32", "/lib64", "/libx32", "/boot", "/opt", "/etc",
-};
-
-static int find_unowned(struct verify_ctx *ctx, struct dpkg_db *db, const struct cli_args *args)
-{
-	struct dpkg_index *idx = NULL;
-	struct unowned_walk w = { 0 };
-	struct scan_opts opts = { 0 };
-	struct diag d = { 0 };
-	const char *roots[sizeof(unowned_roots) / sizeof(unowned_roots[0])];
-	size_t nroots = 0;
-	int r;
-
-	r = dpkg_index_build(db, &idx, &d);
-	if (r < 0) {
-		cli_error("%s", d.msg[0] ? d.msg : strerror(-r));
-		return r == -ENOMEM ? DRIFT_EXIT_INTERNAL : DRIFT_EXIT_SCAN;
-	}
-	for (size_t i = 0; i < sizeof(unowned_roots) / sizeof(unowned_roots[0]); i++) {
-		/*
-		 * Only real directories: /bin -> usr/bin is walked as part of /usr.
-		 * Looked up from the root's fd, the last component not followed.
-		 */
-		int fd = probe_open(args->root_fd, unowned_roots[i], O_PATH | O_NOFOLLOW);
-		struct stat st;
-
-		if (fd < 0)
-			continue;
-		if (fstat(fd, &st) == 0 && S_ISDIR(st.st_mode))
-			roots[nroots++] = unowned_roots[i];
-		close(fd);
-	}
-	w.ctx = ctx;
-	w.idx = idx;
-	opts.roots = roots;
-	opts.nroots = nroots;
-	opts.use_rootfd = true;
-	opts.rootfd = args->root_fd;
-	opts.nthreads = args->threads;
-	opts.hash = HASH_NONE;
-	opts.decide = unowned_decide;
-	opts.decide_data = &w;
-	opts.visit = unowned_visit;
-	opts.tick = unowned_tick;
-	opts.userdata = &w;
-	r = nroots ? scan_walk(&opts, NULL, &d) : 0;
-	dpkg_index_free(idx);
-	if (r == -ECANCELED && !w.err) {
-		cli_error("interrupted");
-		return DRIFT_EXIT_INTERRUPTED;
-	}
-	if (w.err || r < 0) {
-		cli_error("cannot list unowned files: %s", w.err      ? strerror(-w.err)
-							   : d.msg[0] ? d.msg
-								      : strerror(-r));
-		return w.err == -ENOMEM || r == -ENOMEM ? DRIFT_EXIT_INTERNAL : DRIFT_EXIT_SCAN;
-	}
-	if (ctx->nunowned > 0) /* none: ctx->unowned is NULL, which qsort() must not get */
-		qsort(ctx->unowned, ctx->nunowned, sizeof(*ctx->unowned), unowned_cmp);
-	return 0;
-}
 
 static void finding(const char *probe, const char *file, unsigned line, const char *msg,
 		    void *userdata)
@@ -218,106 +31,43 @@ static void finding(const char *probe, const char *file, unsigned line, const ch
 		cli_warn("%s: %s", cli_path(file, strlen(file), 0), msg);
 }
 
-static int on_result(const struct verify_result *res, void *userdata)
+/* The report as the sink of verify's findings. */
+struct verify_sink {
+	struct report *rep;
+	int err;
+};
+
+static int sink_finding(const struct finding *f, void *userdata)
 {
-	struct verify_ctx *ctx = userdata;
-	struct entry old = { 0 }, new = { 0 };
-	struct deviation d = { 0 };
-	struct report_verdict rv = { 0 };
-	struct report_owner ro = { 0 };
-	struct rule_verdict v = { .class = CLASS_DRIFT, .severity = SEVERITY_MEDIUM };
-	char package[160];
-	int r;
+	struct verify_sink *vs = userdata;
+	int r = report_add_finding(vs->rep, f);
 
-	r = flush_unowned(ctx, res->path, res->path_len);
-	if (r < 0)
-		return r;
-	if (res->status == VERIFY_ERROR) {
-		/* Unreadable: a blind spot, listed as such, not a deviation. */
-		new.kind = ENTRY_FILE;
-		new.key = res->path;
-		new.key_len = res->path_len;
-		new.mode = S_IFREG;
-		new.err = res->err;
-		r = report_add_error(ctx->rep, &new);
-		if (r < 0)
-			ctx->report_err = r;
-		return r;
-	}
+	return r < 0 ? vs->err = r : 0;
+}
 
-	old.kind = new.kind = ENTRY_FILE;
-	old.key = new.key = res->path;
-	old.key_len = new.key_len = res->path_len;
-	old.mode = S_IFREG | 0644;
-	old.hash_algo = HASH_MD5;
-	old.hash_len = 16;
-	memcpy(old.hash, res->expected, 16);
-	d.before = &old;
-	switch (res->status) {
-	case VERIFY_MISMATCH:
-		new.mode = old.mode;
-		new.hash_algo = HASH_MD5;
-		new.hash_len = 16;
-		memcpy(new.hash, res->actual, 16);
-		d.change = CHANGE_MODIFIED;
-		d.after = &new;
-		d.attrs = ATTR_HASH;
-		snprintf(v.reason, sizeof(v.reason), "content does not match package %s %s",
-			 res->pkg->name, res->pkg->version);
-		break;
-	case VERIFY_NOT_REGULAR:
-		/* The type is not known beyond "not a regular file". */
-		new.mode = 0;
-		d.change = CHANGE_MODIFIED;
-		d.after = &new;
-		d.attrs = ATTR_TYPE;
-		snprintf(v.reason, sizeof(v.reason), "not a regular file; package %s %s ships one",
-			 res->pkg->name, res->pkg->version);
-		break;
-	default:
-		d.change = CHANGE_REMOVED;
-		snprintf(v.reason, sizeof(v.reason), "missing; package %s %s ships it",
-			 res->pkg->name, res->pkg->version);
-		break;
-	}
+static int sink_blind_spot(const struct entry *e, void *userdata)
+{
+	struct verify_sink *vs = userdata;
+	int r = report_add_error(vs->rep, e);
 
-	if (ctx->rules) {
-		v.rule = rule_set_match(ctx->rules, res->path, res->path_len);
-		if (v.rule)
-			v.severity = rule_severity(v.rule);
-		if (res->conffile && res->status == VERIFY_MISMATCH) {
-			v.severity = rule_set_packages(ctx->rules)->conffile_severity;
-			snprintf(v.reason, sizeof(v.reason),
-				 "locally modified configuration (package %s %s)", res->pkg->name,
-				 res->pkg->version);
-		}
-	}
-	v.attrs = d.attrs;
-	cli_verdict_report(&rv, &v, true);
-	snprintf(package, sizeof(package), "%s:%s", res->pkg->name, res->pkg->arch);
-	ro.package = package;
-	ro.old_version = res->pkg->version;
-	ro.new_version = res->pkg->version;
-	r = report_add_attributed(ctx->rep, &d, &rv, &ro);
-	if (r < 0)
-		ctx->report_err = r;
-	return r;
+	return r < 0 ? vs->err = r : 0;
 }
 
 static int cmd_verify(struct cli_args *args)
 {
 	struct rule_set *rules = NULL;
 	struct dpkg_db *db = NULL;
-	struct report *rep = NULL;
 	struct report_meta meta = { 0 };
-	struct verify_ctx ctx = { 0 };
-	struct verify_opts opts = { 0 };
-	struct verify_stats stats = { 0 };
+	struct verify_sink vs = { 0 };
+	struct compare_sink sink = { .finding = sink_finding,
+				     .blind_spot = sink_blind_spot,
+				     .userdata = &vs };
+	struct compare_verify_opts o = { 0 };
 	struct cli_output out = { 0 };
 	struct diag d = { 0 };
-	const char *root;
+	uint64_t checked = 0;
 	char dbpath[4096];
-	int rootfd, r, code;
+	int r, code;
 	bool out_open = false;
 
 	if (args->noperands) {
@@ -330,9 +80,7 @@ static int cmd_verify(struct cli_args *args)
 	code = cli_root_open(args);
 	if (code)
 		goto out;
-	root = cli_root(args);
-	rootfd = args->root_fd;
-	r = dpkg_db_load(rootfd, finding, NULL, &db, &d);
+	r = dpkg_db_load(args->root_fd, finding, NULL, &db, &d);
 	if (r < 0) {
 		cli_error("%s", d.msg[0] ? d.msg : strerror(-r));
 		code = r == -ENOENT ? DRIFT_EXIT_NO_BASELINE : DRIFT_EXIT_SCAN;
@@ -340,62 +88,38 @@ static int cmd_verify(struct cli_args *args)
 	}
 
 	cli_signals_install();
-	opts.stop = cli_interrupted_flag();
-	ctx.rules = rules;
-	if (args->unowned) {
-		code = find_unowned(&ctx, db, args);
-		if (code)
-			goto out;
-	}
 	code = cli_output_open(&out, args);
 	if (code)
 		goto out;
 	out_open = true;
-	snprintf(dbpath, sizeof(dbpath), "%s/var/lib/dpkg", root);
+	snprintf(dbpath, sizeof(dbpath), "%s/var/lib/dpkg", cli_root(args));
 	meta.command = "verify";
 	meta.database = dbpath;
 	meta.color = out.color;
-	r = report_new(args->format, out.fp, &meta, &rep, &d);
+	r = report_new(args->format, out.fp, &meta, &vs.rep, &d);
 	if (r < 0) {
 		cli_error("%s", d.msg);
 		code = exit_code_for_error(CLI_STAGE_OUTPUT, r);
 		goto out;
 	}
-	ctx.rep = rep;
-	ctx.rules = rules;
-	ctx.count_expected = args->count_expected;
-	r = scan_verify(rootfd, db, args->threads, &opts, on_result, &ctx, &stats, &d);
+	o.rootfd = args->root_fd;
+	o.db = db;
+	o.rules = rules;
+	o.threads = args->threads;
+	o.unowned = args->unowned;
+	o.stop = cli_interrupted_flag();
+	r = compare_verify(&o, &sink, &checked, &d);
 	if (r < 0) {
-		if (ctx.report_err) {
-			if (report_finish(rep, &d) < 0)
-				cli_error("%s", d.msg);
-			code = exit_code_for_error(CLI_STAGE_OUTPUT, r);
-		} else if (r == -ECANCELED) {
-			cli_error("interrupted");
-			code = DRIFT_EXIT_INTERRUPTED;
-		} else {
-			cli_error("%s", d.msg[0] ? d.msg : strerror(-r));
-			code = r == -ENOMEM ? DRIFT_EXIT_INTERNAL : DRIFT_EXIT_SCAN;
-		}
+		code = cli_compare_failed(vs.rep, r, vs.err, CLI_STAGE_SCAN, &d);
 		goto out;
 	}
-	r = flush_unowned(&ctx, NULL, 0);
-	if (r < 0) {
-		if (report_finish(rep, &d) < 0)
-			cli_error("%s", d.msg);
-		code = exit_code_for_error(CLI_STAGE_OUTPUT, r);
-		goto out;
-	}
-	report_set_checked(rep, stats.files);
-	code = cli_report_finish(rep);
+	report_set_checked(vs.rep, checked);
+	code = cli_report_finish(vs.rep);
 out:
-	report_free(rep);
+	report_free(vs.rep);
 	if (out_open)
 		code = cli_output_finish(&out, code);
 	dpkg_db_free(db);
-	for (size_t i = 0; i < ctx.nunowned; i++)
-		free(ctx.unowned[i].key);
-	free(ctx.unowned);
 	rule_set_free(rules);
 	return code;
 }

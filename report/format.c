@@ -151,13 +151,6 @@ const char *report_kind_name(enum entry_kind kind)
 	return name ? name : "unknown";
 }
 
-const char *report_severity_name(unsigned rank)
-{
-	static const char *const names[] = { "info", "low", "medium", "high", "critical" };
-
-	return rank < sizeof(names) / sizeof(names[0]) ? names[rank] : NULL;
-}
-
 bool report_policy_changed(const struct report *rep)
 {
 	const char *a, *b;

@@ -7,6 +7,7 @@
 #include <stdio.h>
 
 #include "report/report.h"
+#include "compare/compare.h"
 #include "common/strbuf.h"
 
 /*
@@ -62,15 +63,11 @@ struct report {
  * (with report_out_write() and report_spool_copy()). All return 0 or -errno
  * (-ENOMEM, or -EIO with a message in @reterr).
  */
-int report_text_deviation(struct report *rep, const struct deviation *d,
-			  const struct report_verdict *v, const struct report_owner *owner,
-			  struct strbuf *out);
+int report_text_deviation(struct report *rep, const struct finding *f, struct strbuf *out);
 int report_text_error(struct report *rep, const struct entry *e, struct strbuf *out);
 int report_text_write(struct report *rep, struct diag *reterr);
 
-int report_json_deviation(struct report *rep, const struct deviation *d,
-			  const struct report_verdict *v, const struct report_owner *owner,
-			  struct strbuf *out);
+int report_json_deviation(struct report *rep, const struct finding *f, struct strbuf *out);
 int report_json_error(struct report *rep, const struct entry *e, struct strbuf *out);
 int report_json_write(struct report *rep, struct diag *reterr);
 
@@ -104,8 +101,8 @@ int report_format_time_short(struct strbuf *out, int64_t ns);
 /** entry_kind_name(), "unknown" for a kind that does not exist. */
 const char *report_kind_name(enum entry_kind kind);
 
-/** "critical", "high", "medium", "low", "info" for ranks 4..0; NULL otherwise. */
-const char *report_severity_name(unsigned rank);
+/** The package context of @f worth showing: NULL when it has neither a package nor unowned. */
+const struct finding_package *report_finding_owner(const struct finding *f);
 
 /**
  * Whether the two snapshots of the report were taken under different

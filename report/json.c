@@ -399,15 +399,15 @@ static int json_add_entry(struct strbuf *out, const struct entry *e)
 }
 
 /* "class", "severity", "rule" and "reason" of a deviation. */
-static int json_add_verdict(struct strbuf *out, const struct report_verdict *v)
+static int json_add_verdict(struct strbuf *out, const struct finding *v)
 {
 	if (!v)
 		return strbuf_adds(out,
 				   ", \"class\": \"drift\", \"severity\": null, \"rule\": null,"
 				   " \"reason\": null");
-	if (strbuf_adds(out, ", \"class\": ") < 0 || json_add_cstring(out, v->class_name) < 0 ||
-	    strbuf_addf(out, ", \"severity\": \"%s\", \"rule\": ",
-			report_severity_name(v->severity_rank)) < 0)
+	if (strbuf_adds(out, ", \"class\": ") < 0 ||
+	    json_add_cstring(out, class_name(v->class)) < 0 ||
+	    strbuf_addf(out, ", \"severity\": \"%s\", \"rule\": ", severity_name(v->severity)) < 0)
 		return -ENOMEM;
 	if (!v->rule_id) {
 		if (strbuf_adds(out, "null") < 0)
@@ -428,18 +428,18 @@ static int json_add_verdict(struct strbuf *out, const struct report_verdict *v)
 }
 
 /* `, "package": {...}` or `, "unowned": true` of an owner (nothing for NULL). */
-static int json_add_owner(struct strbuf *out, const struct report_owner *o)
+static int json_add_owner(struct strbuf *out, const struct finding_package *o)
 {
 	if (!o)
 		return 0;
 	if (o->unowned)
 		return strbuf_adds(out, ", \"unowned\": true");
 	if (strbuf_adds(out, ", \"package\": {\"name\": ") < 0 ||
-	    json_add_text_or_null(out, o->package) < 0 ||
+	    json_add_text_or_null(out, o->name) < 0 ||
 	    strbuf_adds(out, ", \"old_version\": ") < 0 ||
-	    json_add_text_or_null(out, o->old_version) < 0 ||
+	    json_add_text_or_null(out, o->before_version) < 0 ||
 	    strbuf_adds(out, ", \"new_version\": ") < 0 ||
-	    json_add_text_or_null(out, o->new_version) < 0)
+	    json_add_text_or_null(out, o->after_version) < 0)
 		return -ENOMEM;
 	return strbuf_addch(out, '}');
 }
@@ -453,12 +453,12 @@ static int json_add_kind_key(struct strbuf *out, const struct entry *e)
 				     e->key_len);
 }
 
-int report_json_deviation(struct report *rep, const struct deviation *d,
-			  const struct report_verdict *v, const struct report_owner *owner,
-			  struct strbuf *out)
+int report_json_deviation(struct report *rep, const struct finding *d, struct strbuf *out)
 {
+	const struct finding *v = d->judged ? d : NULL;
+	const struct finding_package *owner = report_finding_owner(d);
 	const struct entry *e = d->after ? d->after : d->before;
-	uint32_t attrs = v ? v->attrs : d->attrs;
+	uint32_t attrs = v ? v->attrs : d->changed;
 	bool first = true;
 
 	if (strbuf_adds(out, ITEM_SEP) < 0 || json_add_kind_key(out, e) < 0 ||
@@ -616,7 +616,8 @@ static int json_add_head(struct report *rep, struct strbuf *out)
 		return -ENOMEM;
 	for (unsigned s = SECTION_CRITICAL; s <= SECTION_INFO; s++)
 		if (strbuf_addf(out, "%s\"%s\": %" PRIu64, s == SECTION_CRITICAL ? "" : ", ",
-				report_severity_name(4 - (s - SECTION_CRITICAL)), c[s]) < 0)
+				severity_name((enum severity)(4 - (s - SECTION_CRITICAL))),
+				c[s]) < 0)
 			return -ENOMEM;
 	if (strbuf_addf(out, "}, \"unreadable\": %" PRIu64 ", \"entries_checked\": %" PRIu64 "}",
 			c[SECTION_ERRORS], report_entries_checked(rep)) < 0)

@@ -5,8 +5,7 @@
  * - report_new() / report_free(): the object and its spools, one anonymous
  *   temporary file ($TMPDIR, else /tmp) per section (enum report_section:
  *   each severity, added, removed, modified, expected, unreadable).
- * - report_add_attributed() (and report_add_verdict(), report_add(),
- *   report_add_error()): check the item, its verdict and package context,
+ * - report_add_finding() (and report_add_error()): check the finding,
  *   pick its section (by verdict, else by change), have the format's
  *   renderer turn it into bytes in a reused buffer, append those to the
  *   section's spool and count it. Nothing of the item is kept in memory, so
@@ -156,89 +155,75 @@ static int report_accepts(const struct report *rep)
 	return 0;
 }
 
-/* A verdict the renderers can rely on. */
-static bool verdict_valid(const struct report_verdict *v)
+/* A verdict the renderers can rely on: a class and a severity that exist. */
+static bool verdict_valid(const struct finding *f)
 {
-	const char *name = report_severity_name(v->severity_rank);
-
-	if (!v->class_name || !name)
-		return false;
-	return !v->severity_name || !strcmp(v->severity_name, name);
+	return (unsigned)f->class < CLASS__COUNT && (unsigned)f->severity < SEVERITY__COUNT;
 }
 
-/* An owner the renderers can rely on: a package or unowned, not both; versions need a package. */
-static bool owner_valid(const struct report_owner *o)
+/* A package context the renderers can rely on: a package or unowned, not both. */
+static bool owner_valid(const struct finding_package *o)
 {
-	if (o->unowned && o->package)
+	if (o->unowned && o->name)
 		return false;
-	return o->package || (!o->old_version && !o->new_version);
+	return o->name || (!o->before_version && !o->after_version);
 }
 
-int report_add_attributed(struct report *rep, const struct deviation *d,
-			  const struct report_verdict *v, const struct report_owner *owner)
+const struct finding_package *report_finding_owner(const struct finding *f)
+{
+	return f->package.name || f->package.unowned ? &f->package : NULL;
+}
+
+int report_add_finding(struct report *rep, const struct finding *f)
 {
 	enum report_section s;
-	unsigned change;
-	bool expected;
 	int r;
 
 	r = report_accepts(rep);
 	if (r < 0)
 		return r;
-	switch (d->change) {
+	switch (f->change) {
 	case CHANGE_ADDED:
-		if (!d->after)
+		if (!f->after)
 			return -EINVAL;
 		s = SECTION_ADDED;
-		change = CHANGE_ADDED;
 		break;
 	case CHANGE_REMOVED:
-		if (!d->before)
+		if (!f->before)
 			return -EINVAL;
 		s = SECTION_REMOVED;
-		change = CHANGE_REMOVED;
 		break;
 	case CHANGE_MODIFIED:
-		if (!d->before || !d->after)
+		if (!f->before || !f->after)
 			return -EINVAL;
 		s = SECTION_MODIFIED;
-		change = CHANGE_MODIFIED;
 		break;
 	default:
 		return -EINVAL;
 	}
-	if (v && !verdict_valid(v))
+	if (f->judged && !verdict_valid(f))
 		return -EINVAL;
-	if (owner && !owner_valid(owner))
+	if (!owner_valid(&f->package))
 		return -EINVAL;
-	if (owner && !owner->package && !owner->unowned)
-		owner = NULL; /* nothing to say */
-	expected = v && !strcmp(v->class_name, "expected");
-	if (v)
-		s = expected ? SECTION_EXPECTED : SECTION_OF_RANK(v->severity_rank);
+	if (f->judged)
+		s = f->class == CLASS_EXPECTED ? SECTION_EXPECTED : SECTION_OF_RANK(f->severity);
 
 	strbuf_reset(&rep->item);
 	if (rep->format == REPORT_TEXT)
-		r = report_text_deviation(rep, d, v, owner, &rep->item);
+		r = report_text_deviation(rep, f, &rep->item);
 	else
-		r = report_json_deviation(rep, d, v, owner, &rep->item);
+		r = report_json_deviation(rep, f, &rep->item);
 	if (r < 0)
 		return r;
 	r = spool_item(rep, s);
 	if (r < 0)
 		return r;
-	rep->changes[change]++;
-	if (!v || v->counts)
-		rep->counted[change]++;
-	if (v)
+	rep->changes[f->change]++;
+	if (!f->judged || f->counts)
+		rep->counted[f->change]++;
+	if (f->judged)
 		rep->classified = true;
 	return 0;
-}
-
-int report_add_verdict(struct report *rep, const struct deviation *d,
-		       const struct report_verdict *v)
-{
-	return report_add_attributed(rep, d, v, NULL);
 }
 
 void report_set_checked(struct report *rep, uint64_t checked)
@@ -263,16 +248,6 @@ int report_add_note(struct report *rep, const char *text)
 	notes[rep->nnotes++] = copy;
 	rep->notes = notes;
 	return 0;
-}
-
-int report_add(struct report *rep, const struct deviation *d)
-{
-	return report_add_verdict(rep, d, NULL);
-}
-
-int report_add_cb(const struct deviation *d, void *userdata)
-{
-	return report_add(userdata, d);
 }
 
 int report_add_error(struct report *rep, const struct entry *e)

@@ -8,30 +8,32 @@
 #include "common/entry.h"
 #include "store/store.h"
 
+struct finding;
+
 struct diag;
 
 /**
- * Reports: consumers of the deviation stream.
+ * Reports: consumers of findings (compare/compare.h). They show what the
+ * findings layer judged and never judge anything themselves.
  *
  *     struct report *rep;
  *     r = report_new(REPORT_JSON, stdout, &meta, &rep, &diag);
- *     ... snap_compare(old, new, flags, report_add_cb, rep, &diag) ...
- *     ... for each entry of the new snapshot with an error: report_add_error(rep, e) ...
+ *     ... compare_snapshots() with a sink whose callbacks call
+ *         report_add_finding(), report_add_note() and report_add_error() ...
  *     r = report_finish(rep, &diag);
  *     report_free(rep);
  *
- * Deviations and errors arrive in (kind, key) order, one at a time; the report
+ * Findings and errors arrive in (kind, key) order, one at a time; the report
  * spools them to temporary files (memory stays flat however many there
  * are) and writes the whole document in report_finish(): the summary
  * first, then the deviations grouped by change (added, removed, modified),
  * then the entries that could not be read.
  *
- * Classification: a deviation may come with a verdict (report_add_verdict():
- * class, severity, rule, reason). Once one has, the report is *classified*:
+ * Classification: a finding may be judged (class, severity, rule, reason).
+ * Once one is, the report is *classified*:
  * drift-class deviations are grouped by severity, most severe first (those
  * added without a verdict follow, by change), then the expected ones, then
- * the unreadable entries. Within a group, (kind, key) order. The caller's
- * package attribution rides along with report_add_attributed().
+ * the unreadable entries. Within a group, (kind, key) order.
  *
  * Entries of every kind may deviate: files (ENTRY_FILE, keyed by path) and
  * the system state of the probes (packages, users, ports...: their
@@ -110,73 +112,21 @@ int report_new(enum report_format format, FILE *out, const struct report_meta *m
 	       struct report **ret_report, struct diag *reterr);
 
 /**
- * Add one deviation (rendered and spooled at once; nothing of @d is kept).
+ * Add one finding (compare/compare.h), rendered and spooled at once;
+ * nothing of @f is kept. A judged finding goes to the group of its severity,
+ * or to `expected`; an unjudged one (compared without a policy) to the
+ * group of its change. Its package context shows after the rule and
+ * reason: text `  (package hello:amd64 1.0-1 -> 1.1-1)` (one version when
+ * both are equal or only one is known) or `  (unowned)`; JSON the members
+ * "package" and "unowned".
+ *
  * Returns 0, -ENOMEM, -EIO (the temporary file could not be written; every
- * later call fails the same way and report_finish() says why) or -EINVAL (an
- * unknown change, an entry missing for its change, or after report_finish()).
+ * later call fails the same way and report_finish() says why) or -EINVAL
+ * (an unknown change, an entry missing for its change, a class or severity
+ * out of range, a package context that is both unowned and a package or
+ * has versions without a package, or after report_finish()).
  */
-int report_add(struct report *rep, const struct deviation *d);
-
-/**
- * What the policy says of one deviation. Strings only (the report does not
- * know rules/); everything is borrowed for the call.
- */
-struct report_verdict {
-	const char *class_name; /**< "expected", "drift" or "violation" */
-	/** Counts in the exit code (drift/violation, or expected with --count-expected). */
-	bool counts;
-	const char *severity_name; /**< "critical", "high", "medium", "low", "info" */
-	unsigned severity_rank;    /**< 4 critical .. 0 info; must match @severity_name */
-	const char *rule_id;       /**< NULL: no rule matched */
-	const char *rule_title;    /**< may be NULL */
-	const char *rule_file;     /**< may be NULL */
-	unsigned rule_line;        /**< 0: unknown */
-	const char *reason;        /**< short text; may be NULL */
-	/** The attributes that matter: shown instead of d->attrs (modified only). */
-	uint32_t attrs;
-};
-
-/**
- * Add one deviation with its verdict @v (NULL: as report_add()). Expected
- * deviations go to the `expected` group, the others to the group of their
- * severity. Returns as report_add(), and -EINVAL for a verdict without a
- * class, with a severity rank above 4, or a severity name that is not the
- * rank's.
- */
-int report_add_verdict(struct report *rep, const struct deviation *d,
-		       const struct report_verdict *v);
-
-/**
- * What package attribution says of one deviation: the package that owns the
- * entry, or that no package does. Strings only, borrowed for the call; the
- * report shows them as given (the reason text, e.g. "package hello upgraded
- * 1.0-1 -> 1.1-1", comes from the verdict).
- */
-struct report_owner {
-	const char *package; /**< the owning package, "name:arch"; NULL: none known */
-	/**
-	 * The package's version on the old and the new side; either may be
-	 * NULL (installed or removed between the two; unknown). verify: the
-	 * installed version on both sides.
-	 */
-	const char *old_version;
-	const char *new_version;
-	/** A file in a system directory that no package owns (@package NULL then). */
-	bool unowned;
-};
-
-/**
- * Add one deviation with its verdict @v (may be NULL) and its package
- * context @owner (may be NULL: as report_add_verdict()). Text: the owner
- * follows the item's first line, after the rule and reason:
- * `  (package hello:amd64 1.0-1 -> 1.1-1)` (one version when both are equal
- * or only one is known) or `  (unowned)`. JSON: the members "package" and
- * "unowned" of the deviation. Returns as report_add_verdict(), and -EINVAL
- * for an owner that is unowned and has a package, or has versions but no
- * package.
- */
-int report_add_attributed(struct report *rep, const struct deviation *d,
-			  const struct report_verdict *v, const struct report_owner *owner);
+int report_add_finding(struct report *rep, const struct finding *f);
 
 /**
  * Add a note about the whole report (a copy of @text is kept), e.g.
@@ -194,12 +144,9 @@ int report_add_note(struct report *rep, const char *text);
  */
 void report_set_checked(struct report *rep, uint64_t checked);
 
-/** A snap_deviation_fn that calls report_add() with @userdata as the report. */
-int report_add_cb(const struct deviation *d, void *userdata);
-
 /**
  * Add one entry of the new side that could not be read (e->err != 0).
- * Returns 0, -ENOMEM, -EIO as report_add(), or -EINVAL when e->err is 0.
+ * Returns 0, -ENOMEM, -EIO as report_add_finding(), or -EINVAL when e->err is 0.
  */
 int report_add_error(struct report *rep, const struct entry *e);
 
@@ -207,8 +154,8 @@ int report_add_error(struct report *rep, const struct entry *e);
 struct report_counts {
 	uint64_t added, removed, modified, errors; /**< totals, every class */
 	/**
-	 * The deviations that count in the exit code: those whose verdict says
-	 * so (verdict->counts), and every one added without a verdict.
+	 * The findings that count in the exit code: judged ones that say so
+	 * (finding->counts), and every unjudged one.
 	 */
 	uint64_t counted_added, counted_removed, counted_modified;
 	uint64_t expected; /**< deviations of class "expected" */

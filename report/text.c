@@ -112,13 +112,6 @@ static const char *const change_names[] = {
 	[CHANGE_MODIFIED] = "modified",
 };
 
-static unsigned change_index(enum change change)
-{
-	return change == CHANGE_ADDED     ? CHANGE_ADDED
-	       : change == CHANGE_REMOVED ? CHANGE_REMOVED
-					  : CHANGE_MODIFIED;
-}
-
 /* Longest value of an extended attribute shown in full; longer ones are cut. */
 #define XATTR_SHOW_MAX 64
 
@@ -344,7 +337,7 @@ static int add_type_suffix(struct strbuf *out, const struct entry *e)
 }
 
 /* The `    attribute: old -> new` lines of @attrs. */
-static int add_attr_lines(struct strbuf *out, const struct deviation *d, uint32_t attrs)
+static int add_attr_lines(struct strbuf *out, const struct finding *d, uint32_t attrs)
 {
 	for (unsigned i = 0; i < ATTR__COUNT; i++) {
 		enum entry_attr attr = (enum entry_attr)(1u << i);
@@ -374,7 +367,7 @@ static int add_attr_lines(struct strbuf *out, const struct deviation *d, uint32_
 }
 
 /* "  [RULE] REASON" of a verdict (either may be missing). */
-static int add_verdict_note(struct strbuf *out, const struct report_verdict *v)
+static int add_verdict_note(struct strbuf *out, const struct finding *v)
 {
 	if (v->rule_id &&
 	    (strbuf_adds(out, "  [") < 0 ||
@@ -391,14 +384,14 @@ static int add_verdict_note(struct strbuf *out, const struct report_verdict *v)
  * "  (package NAME[ VERSION | OLD -> NEW])" or "  (unowned)": one version
  * when the two are equal or only one is known.
  */
-static int add_owner_note(struct strbuf *out, const struct report_owner *o)
+static int add_owner_note(struct strbuf *out, const struct finding_package *o)
 {
-	const char *ov = o->old_version, *nv = o->new_version;
+	const char *ov = o->before_version, *nv = o->after_version;
 
 	if (o->unowned)
 		return strbuf_adds(out, "  (unowned)");
 	if (strbuf_adds(out, "  (package ") < 0 ||
-	    escape_display(out, o->package, strlen(o->package)) < 0)
+	    escape_display(out, o->name, strlen(o->name)) < 0)
 		return -ENOMEM;
 	if (ov && nv && strcmp(ov, nv)) {
 		if (strbuf_addch(out, ' ') < 0 || escape_display(out, ov, strlen(ov)) < 0 ||
@@ -423,11 +416,11 @@ static int add_owner_note(struct strbuf *out, const struct report_owner *o)
  *     line each there).
  * Any other kind than a file shows "KIND KEY" instead of the path, no type.
  */
-int report_text_deviation(struct report *rep, const struct deviation *d,
-			  const struct report_verdict *v, const struct report_owner *owner,
-			  struct strbuf *out)
+int report_text_deviation(struct report *rep, const struct finding *d, struct strbuf *out)
 {
-	unsigned ch = change_index(d->change);
+	const struct finding *v = d->judged ? d : NULL;
+	const struct finding_package *owner = report_finding_owner(d);
+	unsigned ch = d->change;
 	const struct entry *e = d->change == CHANGE_REMOVED ? d->before : d->after;
 
 	if (strbuf_adds(out, "  ") < 0 || add_color(rep, out, change_colors[ch]) < 0)
@@ -449,8 +442,8 @@ int report_text_deviation(struct report *rep, const struct deviation *d,
 	if (d->change != CHANGE_MODIFIED)
 		return 0;
 	if (!v)
-		return add_attr_lines(out, d, d->attrs);
-	if (!strcmp(v->class_name, "expected"))
+		return add_attr_lines(out, d, d->changed);
+	if (v->class == CLASS_EXPECTED)
 		return 0;
 	return add_attr_lines(out, d, v->attrs);
 }

@@ -457,16 +457,27 @@ bool rule_set_classify(const struct rule_set *rs, enum change change, const stru
 		       struct rule_verdict *ret_verdict)
 {
 	const struct entry *e = after ? after : before;
-	const struct rule *rule;
+
+	if (!e)
+		return false;
+	return rule_classify(rule_set_match_kind(rs, e->kind, e->key, e->key_len), change, before,
+			     after, attrs, mime, ret_verdict);
+}
+
+bool rule_classify(const struct rule *rule, enum change change, const struct entry *before,
+		   const struct entry *after, uint32_t attrs, const char *mime,
+		   struct rule_verdict *ret_verdict)
+{
+	const struct entry *e = after ? after : before;
 	struct rule_verdict v;
 
-	if (!e || (change == CHANGE_ADDED && !after) || (change == CHANGE_REMOVED && !before) ||
+	if (!rule || !e || (change == CHANGE_ADDED && !after) ||
+	    (change == CHANGE_REMOVED && !before) ||
 	    (change == CHANGE_MODIFIED && (!before || !after)))
 		return false;
 	if (before && after && before->kind != after->kind)
 		return false;
-	rule = rule_set_match_kind(rs, e->kind, e->key, e->key_len);
-	if (!rule)
+	if (rule->kind != e->kind)
 		return false;
 
 	memset(&v, 0, sizeof(v));

@@ -231,6 +231,16 @@ bool rule_set_classify(const struct rule_set *rs, enum change change, const stru
 		       struct rule_verdict *ret_verdict);
 
 /**
+ * rule_set_classify() under the rule @rule, which the caller matched
+ * (rule_set_match_kind() for the entry): the findings layer matches each
+ * entry once and classifies under that match. False also for a NULL @rule
+ * or a rule of another kind than the entry.
+ */
+bool rule_classify(const struct rule *rule, enum change change, const struct entry *before,
+		   const struct entry *after, uint32_t attrs, const char *mime,
+		   struct rule_verdict *ret_verdict);
+
+/**
  * Write the effective policy as YAML, with every default filled in and
  * groups expanded to attribute lists, to @out. Returns 0 or -EIO.
  */

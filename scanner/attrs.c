@@ -53,14 +53,13 @@
 #define MAGIC_FLAGS                                                                         \
 	(MAGIC_MIME_TYPE | MAGIC_ERROR | MAGIC_NO_CHECK_COMPRESS | MAGIC_NO_COMPRESS_FORK | \
 	 MAGIC_NO_CHECK_TAR | MAGIC_NO_CHECK_CDF)
-#define MAGIC_BYTES_MAX (1 << 20)
-#define ACL_TEXT_FLAGS  (TEXT_ABBREVIATE | TEXT_NUMERIC_IDS)
-#define XATTR_TRIES     8
-#define PROC_FD_MAX     32
+#define ACL_TEXT_FLAGS (TEXT_ABBREVIATE | TEXT_NUMERIC_IDS)
+#define XATTR_TRIES    8
+#define PROC_FD_MAX    32
 
 int scan_magic_open(struct magic_set **ret_magic, struct diag *reterr)
 {
-	size_t bytes = MAGIC_BYTES_MAX;
+	size_t bytes = SCAN_MAGIC_BYTES_MAX;
 	magic_t m = magic_open(MAGIC_FLAGS);
 	int r;
 
@@ -78,6 +77,11 @@ int scan_magic_open(struct magic_set **ret_magic, struct diag *reterr)
 	}
 	*ret_magic = m;
 	return 0;
+}
+
+const char *scan_magic_buffer(struct magic_set *magic, const void *buf, size_t len)
+{
+	return magic_buffer(magic, buf, len);
 }
 
 void scan_magic_close(struct magic_set *magic)

@@ -46,6 +46,16 @@ int scan_magic_open(struct magic_set **ret_magic, struct diag *reterr);
 /** magic_close(); accepts NULL. */
 void scan_magic_close(struct magic_set *magic);
 
+/** The most of a file libmagic reads (its bytes_max, as scan_magic_open() sets it). */
+#define SCAN_MAGIC_BYTES_MAX ((size_t)1 << 20)
+
+/**
+ * The MIME type of the @len bytes at @buf (a file's first bytes, at most
+ * SCAN_MAGIC_BYTES_MAX), by the handle @magic: libmagic's string, valid
+ * until the handle's next call; NULL when libmagic fails.
+ */
+const char *scan_magic_buffer(struct magic_set *magic, const void *buf, size_t len);
+
 /**
  * Does collecting @want (scan_collect bits) on an object of type @mode need
  * a descriptor of it? A symlink needs none for ACL, caps and mime (always

@@ -19,8 +19,8 @@
  *    FIFO cannot hang us), fstat for a regular file, read, compare.
  *  - scan_verify(): collect, run the workers, sort what is not OK by path
  *    and hand it to the callback.
- *  - scan_file_digests(): the same read feeding MD5 and the walker's
- *    digest at once.
+ *  - scan_file_read(): the same read feeding MD5, the walker's digest
+ *    and libmagic at once (scan_file_digests() without libmagic).
  */
 #include "scanner/verify.h"
 
@@ -39,6 +39,7 @@
 
 #include "common/diag.h"
 #include "common/strbuf.h"
+#include "scanner/attrs.h"
 #include "scanner/dpkg.h"
 #include "scanner/hash.h"
 #include "scanner/probe.h"
@@ -156,8 +157,14 @@ static int verify_collect(struct dpkg_db *db, bool no_conffiles, struct collect 
 /* ---- checking ---- */
 
 /* Read the open regular file @fd to its end into @ctx (already initialised). */
+/* The head of a file kept for libmagic while it is hashed (scan_file_read()). */
+struct head {
+	unsigned char *buf;
+	size_t len, cap; /* cap 0: nothing is kept */
+};
+
 static int read_digest(const struct vshared *sh, int fd, unsigned char *buf, EVP_MD_CTX *md5,
-		       XXH3_state_t *xxh, EVP_MD_CTX *sha, uint64_t *ret_bytes)
+		       XXH3_state_t *xxh, EVP_MD_CTX *sha, struct head *head, uint64_t *ret_bytes)
 {
 	uint64_t total = 0;
 
@@ -175,6 +182,12 @@ static int read_digest(const struct vshared *sh, int fd, unsigned char *buf, EVP
 		if (n == 0)
 			break;
 		total += (uint64_t)n;
+		if (head && head->len < head->cap) {
+			size_t take = head->cap - head->len < (size_t)n ? head->cap - head->len
+									: (size_t)n;
+			memcpy(head->buf + head->len, buf, take);
+			head->len += take;
+		}
 		if (EVP_DigestUpdate(md5, buf, (size_t)n) != 1)
 			return -EIO;
 		if (xxh)
@@ -243,7 +256,7 @@ static int check_file(struct worker *w, struct vfile *v, unsigned char *buf, EVP
 		close(fd);
 		return -EIO;
 	}
-	r = read_digest(w->sh, fd, buf, ctx, NULL, NULL, &bytes);
+	r = read_digest(w->sh, fd, buf, ctx, NULL, NULL, NULL, &bytes);
 	close(fd);
 	if (r == CHECK_CANCELED || r == -EIO)
 		return r;
@@ -449,14 +462,15 @@ out:
 	return r;
 }
 
-/* ---- one file, two digests ---- */
+/* ---- one file, read once: two digests and its type ---- */
 
-int scan_file_digests(int rootfd, const char *path, enum hash_algo algo, uint8_t ret_md5[16],
-		      struct entry *ret_hash, struct diag *reterr)
+int scan_file_read(int rootfd, const char *path, struct scan_file_read *io, struct diag *reterr)
 {
 	unsigned char *buf = NULL, md5[16], sha_out[32];
 	EVP_MD_CTX *mctx = NULL, *sctx = NULL;
 	XXH3_state_t *xxh = NULL;
+	struct head head = { 0 };
+	enum hash_algo algo = io->algo;
 	uint64_t bytes;
 	int fd = -1, r;
 
@@ -475,6 +489,13 @@ int scan_file_digests(int rootfd, const char *path, enum hash_algo algo, uint8_t
 	mctx = EVP_MD_CTX_new();
 	if (!buf || !mctx)
 		goto oom;
+	if (io->magic) {
+		/* What libmagic would read of it, kept from the same read. */
+		head.cap = SCAN_MAGIC_BYTES_MAX;
+		head.buf = malloc(head.cap);
+		if (!head.buf)
+			goto oom;
+	}
 	if (EVP_DigestInit_ex2(mctx, EVP_md5(), NULL) != 1)
 		goto ssl;
 	if (algo == HASH_XXH3_128) {
@@ -489,7 +510,7 @@ int scan_file_digests(int rootfd, const char *path, enum hash_algo algo, uint8_t
 		if (EVP_DigestInit_ex2(sctx, EVP_sha256(), NULL) != 1)
 			goto ssl;
 	}
-	r = read_digest(NULL, fd, buf, mctx, xxh, sctx, &bytes);
+	r = read_digest(NULL, fd, buf, mctx, xxh, sctx, head.cap ? &head : NULL, &bytes);
 	if (r == -EIO)
 		goto ssl;
 	if (r < 0) {
@@ -500,19 +521,26 @@ int scan_file_digests(int rootfd, const char *path, enum hash_algo algo, uint8_t
 		goto ssl;
 	if (sctx && EVP_DigestFinal_ex(sctx, sha_out, NULL) != 1)
 		goto ssl;
-	memcpy(ret_md5, md5, 16);
+	if (io->magic) {
+		const char *mime = scan_magic_buffer(io->magic, head.buf, head.len);
+
+		io->mime = mime ? strdup(mime) : NULL;
+		if (mime && !io->mime)
+			goto oom;
+	}
+	memcpy(io->md5, md5, 16);
 	if (xxh) {
 		XXH128_canonical_t canon;
 
 		XXH128_canonicalFromHash(&canon, XXH3_128bits_digest(xxh));
-		ret_hash->hash_algo = HASH_XXH3_128;
-		ret_hash->hash_len = 16;
-		memset(ret_hash->hash, 0, sizeof(ret_hash->hash));
-		memcpy(ret_hash->hash, canon.digest, 16);
+		io->hash.hash_algo = HASH_XXH3_128;
+		io->hash.hash_len = 16;
+		memset(io->hash.hash, 0, sizeof(io->hash.hash));
+		memcpy(io->hash.hash, canon.digest, 16);
 	} else if (sctx) {
-		ret_hash->hash_algo = HASH_SHA256;
-		ret_hash->hash_len = 32;
-		memcpy(ret_hash->hash, sha_out, 32);
+		io->hash.hash_algo = HASH_SHA256;
+		io->hash.hash_len = 32;
+		memcpy(io->hash.hash, sha_out, 32);
 	}
 	r = 0;
 	goto out;
@@ -525,8 +553,26 @@ out:
 	XXH3_freeState(xxh);
 	EVP_MD_CTX_free(sctx);
 	EVP_MD_CTX_free(mctx);
+	free(head.buf);
 	free(buf);
 	if (fd >= 0)
 		close(fd);
 	return r;
+}
+
+int scan_file_digests(int rootfd, const char *path, enum hash_algo algo, uint8_t ret_md5[16],
+		      struct entry *ret_hash, struct diag *reterr)
+{
+	struct scan_file_read io = { .algo = algo };
+	int r = scan_file_read(rootfd, path, &io, reterr);
+
+	if (r < 0)
+		return r;
+	memcpy(ret_md5, io.md5, 16);
+	if (ret_hash && io.hash.hash_len) {
+		ret_hash->hash_algo = io.hash.hash_algo;
+		ret_hash->hash_len = io.hash.hash_len;
+		memcpy(ret_hash->hash, io.hash.hash, sizeof(ret_hash->hash));
+	}
+	return 0;
 }

@@ -104,4 +104,27 @@ int scan_verify(int rootfd, struct dpkg_db *db, unsigned nthreads, const struct 
 int scan_file_digests(int rootfd, const char *path, enum hash_algo algo, uint8_t ret_md5[16],
 		      struct entry *ret_hash, struct diag *reterr);
 
+/** What scan_file_read() is asked for, and what it found. */
+struct scan_file_read {
+	/** In: the digest besides MD5: HASH_NONE, HASH_MD5 (none more), XXH3-128 or SHA-256. */
+	enum hash_algo algo;
+	/**
+	 * In: a handle of scan_magic_open() (scanner/attrs.h), or NULL. With
+	 * one, the first SCAN_MAGIC_BYTES_MAX bytes of the same read are kept
+	 * and libmagic's MIME type of them goes to @mime.
+	 */
+	struct magic_set *magic;
+	uint8_t md5[16];   /**< out: the MD5 sum */
+	struct entry hash; /**< out: hash_algo, hash_len and hash, for @algo */
+	/** out: malloc()ed MIME type; NULL when not asked or libmagic could not tell. */
+	char *mime;
+};
+
+/**
+ * scan_file_digests() and the MIME type in one read of @path: the file is
+ * opened once and read once, whatever is asked. Returns as
+ * scan_file_digests(); on failure nothing in @io is set.
+ */
+int scan_file_read(int rootfd, const char *path, struct scan_file_read *io, struct diag *reterr);
+
 #endif /* DRIFT_SCANNER_VERIFY_H */

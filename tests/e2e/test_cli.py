@@ -65,6 +65,10 @@ class Cli(DriftCase):
         self.assertIn("3 deviations", first)
         self.assertIn("1 added, 1 removed, 1 modified", first)
         self.assertIn("3 drift (3 medium)", first)
+        # Snapshots of PATHs hold no package data: the report says what that costs.
+        note, rest = rest.split("\n", 1)
+        self.assertRegex(note, r"^note: file changes are not attributed to packages: "
+                               r"snapshot #\d+ recorded no package data .*--probes package")
         # One section per severity; in it, entries in path order with their change.
         self.assertTrue(rest.startswith("\nmedium (3):\n"), rest)
         self.assertIn("  added     " + self.path("etc/c") + "  [everything] new file\n", rest)

@@ -216,7 +216,7 @@ static void add(struct report *rep, int *r, enum change change, const struct ent
 	};
 
 	if (*r == 0)
-		*r = report_add(rep, &d);
+		*r = fx_add(rep, &d);
 }
 
 static void add_error(struct report *rep, int *r, const struct entry *e)
@@ -434,22 +434,22 @@ void fx_meta_check_policy(struct report_meta *ret_meta)
 }
 
 static void add_v(struct report *rep, int *r, enum change change, const struct entry *old,
-		  const struct entry *new, uint32_t attrs, const struct report_verdict *v)
+		  const struct entry *new, uint32_t attrs, const struct fx_verdict *v)
 {
 	const struct deviation d = {
 		.change = change, .before = old, .after = new, .attrs = attrs
 	};
 
 	if (*r == 0)
-		*r = report_add_verdict(rep, &d, v);
+		*r = fx_add_verdict(rep, &d, v);
 }
 
-static struct report_verdict verdict(const char *class_name, unsigned rank, const char *rule_id,
-				     const char *reason, uint32_t attrs)
+static struct fx_verdict verdict(const char *class_name, unsigned rank, const char *rule_id,
+				 const char *reason, uint32_t attrs)
 {
 	static const char *const names[] = { "info", "low", "medium", "high", "critical" };
 
-	return (struct report_verdict){
+	return (struct fx_verdict){
 		.class_name = class_name,
 		.counts = strcmp(class_name, "expected") != 0,
 		.severity_name = names[rank],
@@ -504,7 +504,7 @@ static void make_xattrs(void)
  */
 int fx_add_classified(struct report *rep)
 {
-	struct report_verdict v;
+	struct fx_verdict v;
 	struct entry o, n;
 	int r = 0;
 
@@ -734,15 +734,15 @@ static struct entry probe_entry(enum entry_kind kind, const char *key, size_t ke
 }
 
 static void add_o(struct report *rep, int *r, enum change change, const struct entry *old,
-		  const struct entry *new, uint32_t attrs, const struct report_verdict *v,
-		  const struct report_owner *owner)
+		  const struct entry *new, uint32_t attrs, const struct fx_verdict *v,
+		  const struct fx_owner *owner)
 {
 	const struct deviation d = {
 		.change = change, .before = old, .after = new, .attrs = attrs
 	};
 
 	if (*r == 0)
-		*r = report_add_attributed(rep, &d, v, owner);
+		*r = fx_add_attributed(rep, &d, v, owner);
 }
 
 static int add_note(struct report *rep, int r, const char *text)
@@ -775,8 +775,8 @@ static int add_note(struct report *rep, int r, const char *text)
 int fx_add_system(struct report *rep)
 {
 	struct strbuf b1 = STRBUF_INIT, b2 = STRBUF_INIT;
-	struct report_verdict v;
-	struct report_owner owner;
+	struct fx_verdict v;
+	struct fx_owner owner;
 	struct entry o, n;
 	int r = 0;
 
@@ -785,9 +785,9 @@ int fx_add_system(struct report *rep)
 	n.size = 2048;
 	memcpy(n.hash, hash_b, 16);
 	v = verdict("drift", 1, "conf", "locally modified configuration", ATTR_SIZE | ATTR_HASH);
-	owner = (struct report_owner){ .package = "hello:amd64",
-				       .old_version = "1.1-1",
-				       .new_version = "1.1-1" };
+	owner = (struct fx_owner){ .package = "hello:amd64",
+				   .old_version = "1.1-1",
+				   .new_version = "1.1-1" };
 	add_o(rep, &r, CHANGE_MODIFIED, &o, &n, ATTR_SIZE | ATTR_HASH, &v, &owner);
 
 	o = file_entry("/usr/bin/hello");
@@ -795,19 +795,19 @@ int fx_add_system(struct report *rep)
 	n = o;
 	memcpy(n.hash, hash_b, 16);
 	v = verdict("expected", 0, "packages", "package hello upgraded 1.0-1 -> 1.1-1", ATTR_HASH);
-	owner = (struct report_owner){ .package = "hello:amd64",
-				       .old_version = "1.0-1",
-				       .new_version = "1.1-1" };
+	owner = (struct fx_owner){ .package = "hello:amd64",
+				   .old_version = "1.0-1",
+				   .new_version = "1.1-1" };
 	add_o(rep, &r, CHANGE_MODIFIED, &o, &n, ATTR_HASH, &v, &owner);
 
 	n = file_entry("/usr/local/sbin/backdoor");
 	n.mode = S_IFREG | 04755;
 	v = verdict("drift", 3, "sbin", "not owned by any package", 0);
-	owner = (struct report_owner){ .unowned = true };
+	owner = (struct fx_owner){ .unowned = true };
 	add_o(rep, &r, CHANGE_ADDED, NULL, &n, 0, &v, &owner);
 
 	o = file_entry("/usr/share/doc/hello/NEWS");
-	owner = (struct report_owner){ .package = "hello:amd64", .old_version = "1.0-1" };
+	owner = (struct fx_owner){ .package = "hello:amd64", .old_version = "1.0-1" };
 	add_o(rep, &r, CHANGE_REMOVED, &o, NULL, 0, NULL, &owner);
 
 	o = probe_entry(ENTRY_PACKAGE, KEY("bash:amd64"), &b1,
@@ -913,10 +913,10 @@ static struct entry md5_entry(const char *key, const uint8_t md5[16])
  */
 int fx_add_verify(struct report *rep)
 {
-	struct report_verdict v;
-	struct report_owner owner = { .package = "hello:amd64",
-				      .old_version = "1.1-1",
-				      .new_version = "1.1-1" };
+	struct fx_verdict v;
+	struct fx_owner owner = { .package = "hello:amd64",
+				  .old_version = "1.1-1",
+				  .new_version = "1.1-1" };
 	struct entry o, n;
 	int r = 0;
 
@@ -936,8 +936,61 @@ int fx_add_verify(struct report *rep)
 
 	n = md5_entry("/usr/sbin/tool", md5_b);
 	v = verdict("drift", 2, NULL, "not owned by any package", 0);
-	owner = (struct report_owner){ .unowned = true };
+	owner = (struct fx_owner){ .unowned = true };
 	add_o(rep, &r, CHANGE_ADDED, NULL, &n, 0, &v, &owner);
 
 	return add_note(rep, r, "2 packages have no MD5 sums: not verified");
+}
+
+int fx_add_attributed(struct report *rep, const struct deviation *d, const struct fx_verdict *v,
+		      const struct fx_owner *o)
+{
+	struct finding f = { .change = d->change,
+			     .before = d->before,
+			     .after = d->after,
+			     .changed = d->attrs,
+			     .attrs = d->attrs,
+			     .counts = true };
+
+	if (v) {
+		enum verdict_class cls = (enum verdict_class)CLASS__COUNT; /* invalid */
+
+		if (v->class_name)
+			(void)class_from_name(v->class_name, &cls);
+		f.judged = true;
+		f.class = cls;
+		f.severity = (enum severity)v->severity_rank;
+		if (v->severity_name && strcmp(v->severity_name, severity_name(f.severity)))
+			f.severity =
+				(enum severity)SEVERITY__COUNT; /* a name that is not the rank's */
+		f.counts = v->counts;
+		f.rule_id = v->rule_id;
+		f.rule_title = v->rule_title;
+		f.rule_file = v->rule_file;
+		f.rule_line = v->rule_line;
+		f.reason = v->reason;
+		f.attrs = v->attrs;
+	}
+	if (o) {
+		f.package.name = o->package;
+		f.package.before_version = o->old_version;
+		f.package.after_version = o->new_version;
+		f.package.unowned = o->unowned;
+	}
+	return report_add_finding(rep, &f);
+}
+
+int fx_add_verdict(struct report *rep, const struct deviation *d, const struct fx_verdict *v)
+{
+	return fx_add_attributed(rep, d, v, NULL);
+}
+
+int fx_add(struct report *rep, const struct deviation *d)
+{
+	return fx_add_verdict(rep, d, NULL);
+}
+
+int fx_add_cb(const struct deviation *d, void *userdata)
+{
+	return fx_add(userdata, d);
 }

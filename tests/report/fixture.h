@@ -6,6 +6,37 @@
 #include <stdint.h>
 
 #include "report/report.h"
+#include "compare/compare.h"
+
+/*
+ * The verdict and package context of a finding as the report tests give
+ * them: strings, as a consumer would read them back; fx_add_attributed()
+ * turns them into a struct finding (class and severity by their one name
+ * table, common/verdict.h) and adds it with report_add_finding().
+ */
+struct fx_verdict {
+	const char *class_name; /* "expected", "drift", "violation" (or a bad one) */
+	bool counts;
+	const char *severity_name; /* NULL: the rank's */
+	unsigned severity_rank;
+	const char *rule_id, *rule_title, *rule_file;
+	unsigned rule_line;
+	const char *reason;
+	uint32_t attrs;
+};
+
+struct fx_owner {
+	const char *package;
+	const char *old_version, *new_version;
+	bool unowned;
+};
+
+/* report_add_finding() of @d with the verdict @v (NULL: unjudged) and package context @o. */
+int fx_add_attributed(struct report *rep, const struct deviation *d, const struct fx_verdict *v,
+		      const struct fx_owner *o);
+int fx_add_verdict(struct report *rep, const struct deviation *d, const struct fx_verdict *v);
+int fx_add(struct report *rep, const struct deviation *d);
+int fx_add_cb(const struct deviation *d, void *userdata);
 
 /*
  * Hand-built report inputs shared by the text and JSON tests (no database):

@@ -328,7 +328,7 @@ static int add_short_and_long_paths(struct report *rep)
 	int r;
 
 	e.key_len = 3;
-	r = report_add(rep, &d);
+	r = fx_add(rep, &d);
 	if (r < 0)
 		return r;
 	memset(key, 'a', sizeof(key));
@@ -337,7 +337,7 @@ static int add_short_and_long_paths(struct report *rep)
 	key[sizeof(key) - 1] = '\n';
 	e.key = key;
 	e.key_len = sizeof(key);
-	return report_add(rep, &d);
+	return fx_add(rep, &d);
 }
 
 static void test_json_long_path_is_lossless(void **state)
@@ -364,13 +364,13 @@ static int add_devices(struct report *rep)
 
 	e.key_len = strlen(e.key);
 	e.rdev = makedev(7, 0);
-	r = report_add(rep, &added);
+	r = fx_add(rep, &added);
 	if (r < 0)
 		return r;
 	e.key = "/srv/old";
 	e.key_len = strlen(e.key);
 	e.rdev = ENTRY_RDEV_UNKNOWN;
-	return report_add(rep, &removed);
+	return fx_add(rep, &removed);
 }
 
 static void test_json_device_numbers_are_strings_or_null(void **state)

@@ -100,7 +100,7 @@ static void test_report_add_rejects_malformed_deviations(void **state)
 	fx_meta_check(&meta);
 	assert_int_equal(report_new(REPORT_TEXT, stdout, &meta, &rep, NULL), 0);
 	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++)
-		assert_int_equal(report_add(rep, &bad[i]), -EINVAL);
+		assert_int_equal(fx_add(rep, &bad[i]), -EINVAL);
 	/* An entry without an error is not unreadable. */
 	assert_int_equal(report_add_error(rep, &e), -EINVAL);
 	report_get_counts(rep, &c);
@@ -127,12 +127,12 @@ static void test_report_get_counts_counts_each_kind(void **state)
 	bad.err = EACCES;
 	fx_meta_check(&meta);
 	assert_int_equal(report_new(REPORT_JSON, null, &meta, &rep, NULL), 0);
-	assert_int_equal(report_add(rep, &a), 0);
-	assert_int_equal(report_add_cb(&a, rep), 0);
-	assert_int_equal(report_add(rep, &r), 0);
-	assert_int_equal(report_add_cb(&m, rep), 0);
-	assert_int_equal(report_add(rep, &m), 0);
-	assert_int_equal(report_add(rep, &m), 0);
+	assert_int_equal(fx_add(rep, &a), 0);
+	assert_int_equal(fx_add_cb(&a, rep), 0);
+	assert_int_equal(fx_add(rep, &r), 0);
+	assert_int_equal(fx_add_cb(&m, rep), 0);
+	assert_int_equal(fx_add(rep, &m), 0);
+	assert_int_equal(fx_add(rep, &m), 0);
 	assert_int_equal(report_add_error(rep, &bad), 0);
 	report_get_counts(rep, &c);
 	assert_int_equal(c.added, 2);
@@ -159,8 +159,8 @@ static void test_report_get_counts_counts_what_the_verdicts_count(void **state)
 	const struct deviation m = {
 		.change = CHANGE_MODIFIED, .before = &e, .after = &e, .attrs = ATTR_MTIME
 	};
-	struct report_verdict expected = { .class_name = "expected", .severity_rank = 2 };
-	struct report_verdict drift = {
+	struct fx_verdict expected = { .class_name = "expected", .severity_rank = 2 };
+	struct fx_verdict drift = {
 		.class_name = "drift", .counts = true, .severity_name = "high", .severity_rank = 3
 	};
 
@@ -171,15 +171,15 @@ static void test_report_get_counts_counts_what_the_verdicts_count(void **state)
 
 		assert_non_null(null);
 		assert_int_equal(report_new((enum report_format)fmt, null, &meta, &rep, NULL), 0);
-		assert_int_equal(report_add_verdict(rep, &m, &expected), 0);
-		assert_int_equal(report_add_verdict(rep, &m, &expected), 0);
+		assert_int_equal(fx_add_verdict(rep, &m, &expected), 0);
+		assert_int_equal(fx_add_verdict(rep, &m, &expected), 0);
 		expected.counts = true; /* --count-expected */
-		assert_int_equal(report_add_verdict(rep, &m, &expected), 0);
+		assert_int_equal(fx_add_verdict(rep, &m, &expected), 0);
 		expected.counts = false;
-		assert_int_equal(report_add_verdict(rep, &a, &drift), 0);
-		assert_int_equal(report_add_verdict(rep, &a, NULL), 0);
+		assert_int_equal(fx_add_verdict(rep, &a, &drift), 0);
+		assert_int_equal(fx_add_verdict(rep, &a, NULL), 0);
 		drift.counts = false; /* drift that does not count (info) */
-		assert_int_equal(report_add_verdict(rep, &m, &drift), 0);
+		assert_int_equal(fx_add_verdict(rep, &m, &drift), 0);
 		drift.counts = true;
 		report_get_counts(rep, &c);
 		assert_int_equal(c.added, 2);
@@ -203,7 +203,7 @@ static void test_report_add_verdict_rejects_bad_verdicts_and_adds_nothing(void *
 	struct entry e = { .kind = ENTRY_FILE, .key = "/x", .key_len = 2, .mode = S_IFREG };
 	const struct deviation a = { .change = CHANGE_ADDED, .after = &e };
 	const struct deviation broken = { .change = CHANGE_REMOVED };
-	struct report_verdict v = { .class_name = "drift", .severity_rank = 4 };
+	struct fx_verdict v = { .class_name = "drift", .severity_rank = 4 };
 	char *buf = NULL;
 	size_t len = 0;
 	FILE *f = open_memstream(&buf, &len);
@@ -213,16 +213,16 @@ static void test_report_add_verdict_rejects_bad_verdicts_and_adds_nothing(void *
 	fx_meta_check(&meta);
 	assert_int_equal(report_new(REPORT_TEXT, f, &meta, &rep, NULL), 0);
 	v.class_name = NULL;
-	assert_int_equal(report_add_verdict(rep, &a, &v), -EINVAL);
+	assert_int_equal(fx_add_verdict(rep, &a, &v), -EINVAL);
 	v.class_name = "drift";
 	v.severity_rank = 5;
-	assert_int_equal(report_add_verdict(rep, &a, &v), -EINVAL);
+	assert_int_equal(fx_add_verdict(rep, &a, &v), -EINVAL);
 	v.severity_rank = 4;
 	v.severity_name = "high"; /* not the name of rank 4 */
-	assert_int_equal(report_add_verdict(rep, &a, &v), -EINVAL);
+	assert_int_equal(fx_add_verdict(rep, &a, &v), -EINVAL);
 	/* A malformed deviation is refused whatever its verdict. */
 	v.severity_name = "critical";
-	assert_int_equal(report_add_verdict(rep, &broken, &v), -EINVAL);
+	assert_int_equal(fx_add_verdict(rep, &broken, &v), -EINVAL);
 	report_get_counts(rep, &c);
 	assert_int_equal(c.added + c.removed + c.modified + c.counted_added + c.expected, 0);
 	/* Nothing was spooled, and the report is still in the layout without verdicts. */
@@ -248,7 +248,7 @@ static void test_report_finish_twice_and_add_after_finish_are_einval(void **stat
 	fx_meta_check(&meta);
 	assert_int_equal(report_new(REPORT_TEXT, null, &meta, &rep, NULL), 0);
 	assert_int_equal(report_finish(rep, &diag), 0);
-	assert_int_equal(report_add(rep, &a), -EINVAL);
+	assert_int_equal(fx_add(rep, &a), -EINVAL);
 	e.err = EIO;
 	assert_int_equal(report_add_error(rep, &e), -EINVAL);
 	assert_int_equal(report_finish(rep, &diag), -EINVAL);
@@ -297,7 +297,7 @@ static void check_dev_full(enum report_format format, unsigned n)
 	fx_meta_check(&meta);
 	assert_int_equal(report_new(format, full, &meta, &rep, &diag), 0);
 	for (unsigned i = 0; i < n; i++)
-		assert_int_equal(report_add(rep, &a), 0);
+		assert_int_equal(fx_add(rep, &a), 0);
 	assert_int_equal(report_finish(rep, &diag), -EIO);
 	assert_string_equal(diag.msg, "cannot write report: No space left on device");
 	report_free(rep);
@@ -317,7 +317,7 @@ static void test_report_finish_to_dev_full_is_eio(void **state)
 
 /*
  * A spool that cannot be written (here: over RLIMIT_FSIZE, as on a full
- * /tmp): report_add() fails with -EIO from then on, and report_finish()
+ * /tmp): fx_add() fails with -EIO from then on, and report_finish()
  * says why without writing anything.
  */
 static void test_report_add_spool_failure_is_eio_and_sticky(void **state)
@@ -350,7 +350,7 @@ static void test_report_add_spool_failure_is_eio_and_sticky(void **state)
 	small.rlim_cur = 64 * 1024;
 	assert_int_equal(setrlimit(RLIMIT_FSIZE, &small), 0);
 	for (i = 0; i < 100000 && r == 0; i++)
-		r = report_add(rep, &a);
+		r = fx_add(rep, &a);
 	assert_int_equal(setrlimit(RLIMIT_FSIZE, &old), 0);
 	signal(SIGXFSZ, old_handler);
 
@@ -358,7 +358,7 @@ static void test_report_add_spool_failure_is_eio_and_sticky(void **state)
 	assert_true(i < 100000);
 	report_get_counts(rep, &c);
 	assert_int_equal(c.added, i - 1);
-	assert_int_equal(report_add(rep, &a), -EIO);
+	assert_int_equal(fx_add(rep, &a), -EIO);
 	assert_int_equal(report_finish(rep, &diag), -EIO);
 	assert_string_equal(diag.msg,
 			    "cannot write the temporary file of the report: File too large");
@@ -371,7 +371,7 @@ static void test_report_add_spool_failure_is_eio_and_sticky(void **state)
 /*
  * A spool whose buffered bytes cannot be written when they are finally
  * flushed (RLIMIT_FSIZE 0 stands for a disk that filled up meanwhile):
- * report_add() succeeded, but report_finish() fails before writing a byte.
+ * fx_add() succeeded, but report_finish() fails before writing a byte.
  */
 static void test_report_finish_late_spool_failure_writes_nothing(void **state)
 {
@@ -392,7 +392,7 @@ static void test_report_finish_late_spool_failure_writes_nothing(void **state)
 	e.key_len = strlen(e.key);
 	fx_meta_check(&meta);
 	assert_int_equal(report_new(REPORT_TEXT, f, &meta, &rep, NULL), 0);
-	assert_int_equal(report_add(rep, &a), 0); /* buffered by stdio */
+	assert_int_equal(fx_add(rep, &a), 0); /* buffered by stdio */
 
 	assert_int_equal(getrlimit(RLIMIT_FSIZE, &old), 0);
 	old_handler = signal(SIGXFSZ, SIG_IGN);
@@ -535,7 +535,7 @@ static void check_many(enum report_format format)
 			d.attrs = ATTR_SIZE | ATTR_HASH;
 			break;
 		}
-		assert_int_equal(report_add(rep, &d), 0);
+		assert_int_equal(fx_add(rep, &d), 0);
 		if (i == 999)
 			heap_early = heap_in_use();
 	}
@@ -606,10 +606,10 @@ static void test_report_add_attributed_rejects_bad_owners_and_adds_nothing(void 
 	struct entry e = { .kind = ENTRY_FILE, .key = "/x", .key_len = 2, .mode = S_IFREG };
 	const struct deviation a = { .change = CHANGE_ADDED, .after = &e };
 	const struct deviation broken = { .change = CHANGE_REMOVED };
-	const struct report_owner both = { .package = "p:all", .unowned = true };
-	const struct report_owner versions_only = { .old_version = "1" };
-	const struct report_owner fine = { .package = "p:all" };
-	struct report_verdict bad_v = { .class_name = NULL };
+	const struct fx_owner both = { .package = "p:all", .unowned = true };
+	const struct fx_owner versions_only = { .old_version = "1" };
+	const struct fx_owner fine = { .package = "p:all" };
+	struct fx_verdict bad_v = { .class_name = NULL };
 	char *buf = NULL;
 	size_t len = 0;
 	FILE *f = open_memstream(&buf, &len);
@@ -618,17 +618,17 @@ static void test_report_add_attributed_rejects_bad_owners_and_adds_nothing(void 
 	assert_non_null(f);
 	fx_meta_check(&meta);
 	assert_int_equal(report_new(REPORT_TEXT, f, &meta, &rep, NULL), 0);
-	assert_int_equal(report_add_attributed(rep, &a, NULL, &both), -EINVAL);
-	assert_int_equal(report_add_attributed(rep, &a, NULL, &versions_only), -EINVAL);
-	assert_int_equal(report_add_attributed(rep, &broken, NULL, &fine), -EINVAL);
-	assert_int_equal(report_add_attributed(rep, &a, &bad_v, &fine), -EINVAL);
+	assert_int_equal(fx_add_attributed(rep, &a, NULL, &both), -EINVAL);
+	assert_int_equal(fx_add_attributed(rep, &a, NULL, &versions_only), -EINVAL);
+	assert_int_equal(fx_add_attributed(rep, &broken, NULL, &fine), -EINVAL);
+	assert_int_equal(fx_add_attributed(rep, &a, &bad_v, &fine), -EINVAL);
 	report_get_counts(rep, &c);
 	assert_int_equal(c.added + c.removed + c.modified, 0);
-	/* An owner that says nothing is no owner; NULL is as report_add_verdict(). */
-	assert_int_equal(report_add_attributed(rep, &a, NULL, &(struct report_owner){ 0 }), 0);
-	assert_int_equal(report_add_attributed(rep, &a, NULL, NULL), 0);
+	/* An owner that says nothing is no owner; NULL is as fx_add_verdict(). */
+	assert_int_equal(fx_add_attributed(rep, &a, NULL, &(struct fx_owner){ 0 }), 0);
+	assert_int_equal(fx_add_attributed(rep, &a, NULL, NULL), 0);
 	assert_int_equal(report_finish(rep, NULL), 0);
-	assert_int_equal(report_add_attributed(rep, &a, NULL, &fine), -EINVAL);
+	assert_int_equal(fx_add_attributed(rep, &a, NULL, &fine), -EINVAL);
 	report_free(rep);
 	assert_int_equal(fclose(f), 0);
 	assert_string_equal(buf, "drift check: 2 deviations from baseline 'baseline' (#1, "

@@ -348,7 +348,7 @@ static int add_xattrs_one_sided(struct report *rep)
 	o.collected = n.collected = ATTR_XATTRS;
 	n.xattrs = blob;
 	n.xattrs_len = sizeof(blob);
-	r = report_add(rep, &d);
+	r = fx_add(rep, &d);
 	if (r < 0)
 		return r;
 	o.key = n.key = "/g";
@@ -356,7 +356,7 @@ static int add_xattrs_one_sided(struct report *rep)
 	o.xattrs_len = sizeof(blob);
 	n.xattrs = NULL;
 	n.xattrs_len = 0;
-	return report_add(rep, &d);
+	return fx_add(rep, &d);
 }
 
 static void test_text_xattrs_one_sided_changes_show_none(void **state)
@@ -603,7 +603,7 @@ static int add_props_edges(struct report *rep)
 	o.props_len = sizeof(a);
 	n.props = b;
 	n.props_len = sizeof(b);
-	r = report_add(rep, &d);
+	r = fx_add(rep, &d);
 	if (r < 0)
 		return r;
 	/* No props at all on either side, and an unknown kind. */
@@ -613,7 +613,7 @@ static int add_props_edges(struct report *rep)
 	o.kind = n.kind = (enum entry_kind)42;
 	d.change = CHANGE_ADDED;
 	d.before = NULL;
-	return report_add(rep, &d);
+	return fx_add(rep, &d);
 }
 
 static void test_text_props_edges(void **state)

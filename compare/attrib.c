@@ -18,7 +18,7 @@
  * names); owners are looked up per deviation, which is cheap since only
  * deviations are looked up.
  */
-#include "cli/cli.h"
+#include "compare/internal.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -29,7 +29,6 @@
 
 #include "common/diag.h"
 #include "common/strbuf.h"
-#include "scanner/verify.h"
 #include "common/banned.h"
 
 /* What a package upgrade changes in a file it replaces (dpkg writes a new inode). */
@@ -47,14 +46,13 @@ struct versions {
 	size_t n;
 };
 
-struct cli_attrib {
+struct attrib {
 	struct snap_store *st;
-	int64_t old_id, new_id;
-	bool old_pkgs, new_pkgs; /* ownership recorded */
-	struct versions old_v, new_v;
+	int64_t before_id, after_id;
+	bool before_pkgs, after_pkgs; /* ownership recorded */
+	struct versions before_v, after_v;
 	const struct rule_packages *pk;
 	const struct rule_set *rules;
-	int rootfd; /* the args', borrowed; -1: cli_root_open() was not called */
 };
 
 static int pkgver_cmp(const void *a, const void *b)
@@ -139,11 +137,11 @@ static const char *version_of(const struct versions *vs, const char *name, const
 	return hit ? hit->version : NULL;
 }
 
-int cli_attrib_open(struct snap_store *st, const struct snap_info *before,
-		    const struct snap_info *after, const struct rule_set *rules,
-		    const struct cli_args *args, struct cli_attrib **ret, struct diag *reterr)
+int attrib_open(struct snap_store *st, const struct snap_info *before,
+		const struct snap_info *after, const struct rule_set *rules, struct attrib **ret,
+		struct diag *reterr)
 {
-	struct cli_attrib *a;
+	struct attrib *a;
 	int r;
 
 	*ret = NULL;
@@ -153,41 +151,39 @@ int cli_attrib_open(struct snap_store *st, const struct snap_info *before,
 	if (!a)
 		return diag_set(reterr, -ENOMEM, "out of memory");
 	a->st = st;
-	a->old_id = before->id;
-	a->new_id = after->id;
+	a->before_id = before->id;
+	a->after_id = after->id;
 	a->rules = rules;
 	a->pk = rule_set_packages(rules);
-	a->rootfd = -1;
-	r = snap_has_packages(st, before->id, &a->old_pkgs);
+	r = snap_has_packages(st, before->id, &a->before_pkgs);
 	if (r >= 0)
-		r = snap_has_packages(st, after->id, &a->new_pkgs);
+		r = snap_has_packages(st, after->id, &a->after_pkgs);
 	if (r < 0)
 		diag_set(reterr, r, "cannot read the snapshots' package data: %s", strerror(-r));
-	if (r >= 0 && a->new_pkgs)
-		r = versions_load(st, after->id, &a->new_v, reterr);
-	if (r >= 0 && a->old_pkgs)
-		r = versions_load(st, before->id, &a->old_v, reterr);
-	if (r < 0 || !a->new_pkgs) {
-		cli_attrib_free(a);
+	if (r >= 0 && a->after_pkgs)
+		r = versions_load(st, after->id, &a->after_v, reterr);
+	if (r >= 0 && a->before_pkgs)
+		r = versions_load(st, before->id, &a->before_v, reterr);
+	if (r < 0 || !a->after_pkgs) {
+		attrib_free(a);
 		return r < 0 ? r : 0;
 	}
-	a->rootfd = args->root_fd; /* borrowed */
 	*ret = a;
 	return 0;
 }
 
-void cli_attrib_free(struct cli_attrib *a)
+void attrib_free(struct attrib *a)
 {
 	if (!a)
 		return;
-	versions_free(&a->old_v);
-	versions_free(&a->new_v);
+	versions_free(&a->before_v);
+	versions_free(&a->after_v);
 	free(a);
 }
 
-bool cli_attrib_old_missing(const struct cli_attrib *a)
+bool attrib_before_missing(const struct attrib *a)
 {
-	return a && !a->old_pkgs;
+	return a && !a->before_pkgs;
 }
 
 /* A copy of an owner, whose strings the store reuses on the next call. */
@@ -206,7 +202,7 @@ static void owner_release(struct owner *o)
 }
 
 /* 1 and *ret, 0 when no package owns @e's path in @id, or a negative errno. */
-static int owner_get(struct cli_attrib *a, int64_t id, const struct entry *e, struct owner *ret)
+static int owner_get(struct attrib *a, int64_t id, const struct entry *e, struct owner *ret)
 {
 	struct snap_owner so;
 	struct diag d = { 0 };
@@ -233,56 +229,47 @@ enum content_check {
 	CONTENT_UNKNOWN, /* changed since the snapshot, or unreadable: @why says */
 };
 
-/* Whether @e's content (as the snapshot recorded it) has the MD5 sum @md5. */
-static enum content_check content_check(struct cli_attrib *a, const struct entry *e,
+/*
+ * Whether @e's content, as the snapshot recorded it, has the MD5 sum @md5:
+ * the host's file is read (once per finding, see live.c), and must still be
+ * what the snapshot recorded (same digest), so that a file changed since
+ * cannot be passed off as the package's.
+ */
+static enum content_check content_check(struct live *live, const struct entry *e,
 					const uint8_t md5[16], char *why, size_t whysize)
 {
-	struct entry h = { 0 };
-	struct diag d = { 0 };
-	uint8_t live[16];
-	char *path;
-	int r;
+	int r = live_read(live, e, false);
 
-	if (a->rootfd < 0) {
-		snprintf(why, whysize, "the root cannot be opened");
-		return CONTENT_UNKNOWN;
-	}
-	path = strndup(e->key, e->key_len);
-	if (!path) {
-		snprintf(why, whysize, "out of memory");
-		return CONTENT_UNKNOWN;
-	}
-	r = scan_file_digests(a->rootfd, path, e->hash_algo, live, &h, &d);
-	free(path);
 	if (r < 0) {
-		snprintf(why, whysize, "%s", strerror(-r));
+		snprintf(why, whysize, "%s", live->why);
 		return CONTENT_UNKNOWN;
 	}
-	if (e->hash_len && (h.hash_algo != e->hash_algo || h.hash_len != e->hash_len ||
-			    memcmp(h.hash, e->hash, e->hash_len))) {
+	if (e->hash_len &&
+	    (live->hash.hash_algo != e->hash_algo || live->hash.hash_len != e->hash_len ||
+	     memcmp(live->hash.hash, e->hash, e->hash_len))) {
 		snprintf(why, whysize, "the file changed since the snapshot");
 		return CONTENT_UNKNOWN;
 	}
-	return memcmp(live, md5, 16) ? CONTENT_DIFFERS : CONTENT_MATCHES;
+	return memcmp(live->md5, md5, 16) ? CONTENT_DIFFERS : CONTENT_MATCHES;
 }
 
-static void set_package(struct report_owner *ro, struct cli_attrib_note *note,
-			const struct owner *o, const char *old_version)
+static void set_package(struct finding_package *pkg, struct attrib_note *note,
+			const struct owner *o, const char *before_version)
 {
 	snprintf(note->package, sizeof(note->package), "%s:%s", o->name, o->arch);
-	snprintf(note->old_version, sizeof(note->old_version), "%s",
-		 old_version ? old_version : "");
-	snprintf(note->new_version, sizeof(note->new_version), "%s", o->version);
-	ro->package = note->package;
-	ro->old_version = old_version ? note->old_version : NULL;
-	ro->new_version = note->new_version;
+	snprintf(note->before_version, sizeof(note->before_version), "%s",
+		 before_version ? before_version : "");
+	snprintf(note->after_version, sizeof(note->after_version), "%s", o->version);
+	pkg->name = note->package;
+	pkg->before_version = before_version ? note->before_version : NULL;
+	pkg->after_version = note->after_version;
 }
 
-int cli_attrib_apply(struct cli_attrib *a, const struct deviation *d, struct rule_verdict *v,
-		     struct report_owner *ro, struct cli_attrib_note *note)
+int attrib_apply(struct attrib *a, const struct deviation *d, struct rule_verdict *v,
+		 struct finding_package *pkg, struct attrib_note *note, struct live *live)
 {
 	const struct entry *e = d->after ? d->after : d->before;
-	struct owner own = { 0 }, old_own = { 0 };
+	struct owner own = { 0 }, before_own = { 0 };
 	int r;
 
 	if (!a || e->kind != ENTRY_FILE)
@@ -291,16 +278,16 @@ int cli_attrib_apply(struct cli_attrib *a, const struct deviation *d, struct rul
 	if (d->change == CHANGE_REMOVED) {
 		const char *now;
 
-		if (!a->old_pkgs)
+		if (!a->before_pkgs)
 			return 0;
-		r = owner_get(a, a->old_id, e, &old_own);
+		r = owner_get(a, a->before_id, e, &before_own);
 		if (r <= 0)
 			return r;
-		set_package(ro, note, &old_own, old_own.version);
-		now = version_of(&a->new_v, old_own.name, old_own.arch);
-		r = owner_get(a, a->new_id, e, &own);
+		set_package(pkg, note, &before_own, before_own.version);
+		now = version_of(&a->after_v, before_own.name, before_own.arch);
+		r = owner_get(a, a->after_id, e, &own);
 		if (r < 0) {
-			owner_release(&old_own);
+			owner_release(&before_own);
 			return r;
 		}
 		if (r > 0) {
@@ -313,26 +300,26 @@ int cli_attrib_apply(struct cli_attrib *a, const struct deviation *d, struct rul
 		} else if (!now) {
 			v->class = CLASS_EXPECTED;
 			snprintf(v->reason, sizeof(v->reason), "package %s %s removed",
-				 old_own.name, old_own.version);
-			ro->new_version = NULL;
-		} else if (strcmp(now, old_own.version)) {
+				 before_own.name, before_own.version);
+			pkg->after_version = NULL;
+		} else if (strcmp(now, before_own.version)) {
 			v->class = CLASS_EXPECTED;
 			snprintf(v->reason, sizeof(v->reason), "package %s upgraded %s -> %s",
-				 old_own.name, old_own.version, now);
-			snprintf(note->new_version, sizeof(note->new_version), "%s", now);
+				 before_own.name, before_own.version, now);
+			snprintf(note->after_version, sizeof(note->after_version), "%s", now);
 		}
-		owner_release(&old_own);
+		owner_release(&before_own);
 		return 0;
 	}
 
-	r = owner_get(a, a->new_id, e, &own);
+	r = owner_get(a, a->after_id, e, &own);
 	if (r < 0)
 		return r;
 	if (r == 0) {
 		/* Owned by nothing: worth a look in a system directory. */
 		if (d->change == CHANGE_ADDED && (S_ISREG(e->mode) || S_ISLNK(e->mode)) &&
 		    rule_set_unowned_scope(a->rules, e->key, e->key_len)) {
-			ro->unowned = true;
+			pkg->unowned = true;
 			snprintf(v->reason, sizeof(v->reason), "not owned by any package");
 			if (v->severity < a->pk->unowned_severity)
 				v->severity = a->pk->unowned_severity;
@@ -340,11 +327,11 @@ int cli_attrib_apply(struct cli_attrib *a, const struct deviation *d, struct rul
 		return 0;
 	}
 
-	const char *before = a->old_pkgs ? version_of(&a->old_v, own.name, own.arch) : NULL;
-	bool changed = a->old_pkgs && (!before || strcmp(before, own.version));
-	char why[96];
+	const char *was = a->before_pkgs ? version_of(&a->before_v, own.name, own.arch) : NULL;
+	bool changed = a->before_pkgs && (!was || strcmp(was, own.version));
+	char why[128];
 
-	set_package(ro, note, &own, before);
+	set_package(pkg, note, &own, was);
 	if (!changed) {
 		if (own.conffile && d->change == CHANGE_MODIFIED) {
 			v->class = CLASS_DRIFT;
@@ -352,7 +339,7 @@ int cli_attrib_apply(struct cli_attrib *a, const struct deviation *d, struct rul
 			snprintf(v->reason, sizeof(v->reason),
 				 "locally modified configuration (package %s %s)", own.name,
 				 own.version);
-		} else if (a->old_pkgs) {
+		} else if (a->before_pkgs) {
 			size_t len = strlen(v->reason);
 			snprintf(v->reason + len, sizeof(v->reason) - len,
 				 "; package %s %s did not change", own.name, own.version);
@@ -384,7 +371,7 @@ int cli_attrib_apply(struct cli_attrib *a, const struct deviation *d, struct rul
 			 own.name, own.version);
 		goto out;
 	} else {
-		switch (content_check(a, e, own.md5, why, sizeof(why))) {
+		switch (content_check(live, e, own.md5, why, sizeof(why))) {
 		case CONTENT_MATCHES:
 			v->class = CLASS_EXPECTED;
 			break;
@@ -409,9 +396,9 @@ int cli_attrib_apply(struct cli_attrib *a, const struct deviation *d, struct rul
 			goto out;
 		}
 	}
-	if (before)
+	if (was)
 		snprintf(v->reason, sizeof(v->reason), "package %s upgraded %s -> %s", own.name,
-			 before, own.version);
+			 was, own.version);
 	else
 		snprintf(v->reason, sizeof(v->reason), "package %s %s installed", own.name,
 			 own.version);

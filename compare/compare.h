@@ -1,0 +1,160 @@
+#ifndef DRIFT_COMPARE_COMPARE_H
+#define DRIFT_COMPARE_COMPARE_H
+
+#include <signal.h>
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "common/entry.h"
+#include "common/verdict.h"
+#include "rules/rules.h"
+#include "store/store.h"
+
+struct diag;
+struct dpkg_db;
+
+/**
+ * The findings layer: where drift judges. Between the store and the rules
+ * below and every consumer above (the reports, stored runs, the browser,
+ * remediation), it compares two sides, classifies each deviation under the
+ * policy and explains it by the packages, and hands out *findings*, in key
+ * order, through one call:
+ *
+ *     struct compare_opts o = { .st = st, .before = &base, .after = &check,
+ *                               .rules = rules, .rootfd = rootfd, .live = true };
+ *     struct compare_sink sink = { .finding = on_finding, .note = on_note,
+ *                                  .blind_spot = on_blind_spot, .userdata = rep };
+ *     r = compare_snapshots(&o, &sink, &diag);
+ *
+ * A finding is one deviation with its verdict and its package context,
+ * complete: a consumer shows it, stores it or acts on it, and never judges
+ * it again. Nothing of the command line reaches this layer: the host is a
+ * root directory fd, the policy a rule set.
+ *
+ * Per finding: one policy match, the live file read at most once (for its
+ * MIME type and its package checksum together), and one libmagic handle
+ * for the whole comparison.
+ */
+
+/** The package context of a finding. */
+struct finding_package {
+	const char *name;           /**< "name:arch"; NULL: no package owns the entry */
+	const char *before_version; /**< the owner's version on the before side; NULL: not there */
+	const char *after_version;  /**< ...on the after side; NULL: not there */
+	bool unowned;               /**< a file in a system directory that no package owns */
+};
+
+/** One judged deviation. Everything is borrowed for the callback. */
+struct finding {
+	enum change change;
+	const struct entry *before; /**< NULL when added */
+	const struct entry *after;  /**< NULL when removed */
+	uint32_t changed;           /**< ATTR_* that differ (modified only), as compared */
+
+	/** false: compared without a policy; every deviation counts and has no verdict. */
+	bool judged;
+	enum verdict_class class;
+	enum severity severity;
+	/** The attributes that matter under the rule: what a report shows (modified only). */
+	uint32_t attrs;
+	/** Short and human: "content changed", "package hello upgraded 1.0-1 -> 1.1-1". */
+	const char *reason;
+	/** Whether it counts in the exit code: drift, or expected with count_expected. */
+	bool counts;
+	/** The rule that decided (NULL when none did, e.g. a file verify found and no rule covers).
+	 */
+	const struct rule *rule;
+	/**
+	 * The same rule as text (from @rule, or from a stored run when the
+	 * policy is gone): id, title (may be NULL), file and 1-based line.
+	 * All NULL/0 when no rule decided.
+	 */
+	const char *rule_id, *rule_title, *rule_file;
+	unsigned rule_line;
+
+	struct finding_package package;
+};
+
+/**
+ * Where the findings go. Each callback may be NULL (ignored); a negative
+ * return stops the comparison, and compare_*() returns it unchanged.
+ */
+struct compare_sink {
+	/** One finding, in (kind, key) order: files first, then enum entry_kind order. */
+	int (*finding)(const struct finding *f, void *userdata);
+	/**
+	 * A note about the whole comparison: what could not be compared or
+	 * explained, and how to get it ("probe port ran only in the new
+	 * snapshot: not compared"). Notes may come before, between or after
+	 * findings.
+	 */
+	int (*note)(const char *text, void *userdata);
+	/** An entry of the after side that could not be read (e->err != 0): after the findings. */
+	int (*blind_spot)(const struct entry *e, void *userdata);
+	void *userdata;
+};
+
+struct compare_opts {
+	struct snap_store *st;
+	const struct snap_info *before, *after;
+	/** Files are compared below these roots only (NULL: every file). */
+	const char *const *roots;
+	size_t nroots;
+	/** NULL: every deviation counts, unjudged (findings with judged false). */
+	const struct rule_set *rules;
+	unsigned flags; /**< enum snap_compare_flags */
+	/**
+	 * The host whose files package attribution reads (its content must
+	 * still be what the after side recorded) and, with @live, libmagic
+	 * looks at. < 0: no host, nothing is read.
+	 */
+	int rootfd;
+	/** The after side is the host at @rootfd as scanned just now (a check). */
+	bool live;
+	/** Expected findings count in the exit code too (--count-expected). */
+	bool count_expected;
+	/** Raised (by a signal handler): the comparison stops with -ECANCELED. May be NULL. */
+	volatile sig_atomic_t *stop;
+};
+
+/**
+ * Compare @o->before with @o->after: files below the roots, then the
+ * entries of every probe both sides ran, kind by kind, then the blind spots
+ * of the after side. Findings a policy does not care about (no rule covers
+ * the entry, or only ignored attributes changed) are left out.
+ *
+ * Returns 0; the negative value a sink callback returned; -ECANCELED when
+ * *@o->stop was raised; or a negative errno of the store or of package
+ * attribution, with a message in @reterr.
+ */
+int compare_snapshots(const struct compare_opts *o, const struct compare_sink *sink,
+		      struct diag *reterr);
+
+/** `drift verify`: the host against the package database, no snapshots. */
+struct compare_verify_opts {
+	int rootfd;                   /**< the host */
+	struct dpkg_db *db;           /**< its package database (scanner/dpkg.h) */
+	const struct rule_set *rules; /**< severities per path, the unowned scope */
+	unsigned threads;             /**< readers; 0: one per CPU */
+	/** Also find the files in system directories that no package owns. */
+	bool unowned;
+	volatile sig_atomic_t *stop; /**< may be NULL */
+};
+
+/**
+ * Check every file an installed package ships with an MD5 sum (see
+ * scan_verify()) and judge what differs: modified (content differs, or not
+ * a regular file), removed (missing), added (unowned, with @o->unowned),
+ * each with its package and the severity of the policy's rule for its path
+ * (a changed conffile: the policy's conffile severity). A file that could
+ * not be read is a blind spot. Findings come in path order; every one
+ * counts. *@ret_checked is the number of files checked.
+ *
+ * Returns 0, the sink's negative value, -ECANCELED, or a negative errno
+ * with a message in @reterr.
+ */
+int compare_verify(const struct compare_verify_opts *o, const struct compare_sink *sink,
+		   uint64_t *ret_checked, struct diag *reterr);
+
+#endif /* DRIFT_COMPARE_COMPARE_H */
