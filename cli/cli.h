@@ -7,6 +7,7 @@
 #include <signal.h>
 #include <stdio.h>
 
+#include "common/diag.h"
 #include "common/entry.h"
 #include "report/report.h"
 #include "rules/rules.h"
@@ -130,7 +131,8 @@ struct cli_command {
 };
 
 extern const struct cli_command cmd_init_def, cmd_check_def, cmd_scan_def, cmd_diff_def,
-	cmd_verify_def, cmd_snapshots_def, cmd_policy_def, cmd_help_def;
+	cmd_verify_def, cmd_runs_def, cmd_report_def, cmd_snapshots_def, cmd_policy_def,
+	cmd_help_def;
 /** Every command, NULL-terminated, in help order. */
 extern const struct cli_command *const cli_commands[];
 const struct cli_command *cli_command_find(const char *name);
@@ -222,6 +224,34 @@ int cli_output_close(struct cli_output *out, bool ok);
 int cli_output_finish(struct cli_output *out, int code);
 /** Finish @rep: the exit code for its counts, or the output failure (printed). */
 int cli_report_finish(struct report *rep);
+/** Verify runs kept in the database (they belong to no snapshot that would prune them). */
+#define CLI_VERIFY_RUNS_KEPT 30
+
+/**
+ * The report as the sink of findings (cli/report.c), recording them as a
+ * stored run too when the database can be written.
+ */
+struct cli_report_sink {
+	struct report *rep;
+	int err;                    /**< a report_add_*() failed */
+	struct compare_record *rec; /**< NULL: the run is not stored */
+	bool with_sides;            /**< verify: the findings' sides are in no snapshot */
+	int rec_err;                /**< recording failed: @rec_diag says why */
+	struct diag rec_diag;
+};
+struct compare_sink;
+struct compare_record_info;
+/** Point @sink at @rs (whose rep and rec the caller sets). */
+void cli_report_sink_init(struct cli_report_sink *rs, struct compare_sink *sink);
+/** Start recording the run into @st when it is writable. Returns 0 or an exit code. */
+int cli_record_begin(struct cli_report_sink *rs, struct snap_store *st,
+		     const struct compare_record_info *info);
+/**
+ * Store the run with the command's exit code @code (dropped when @code is a
+ * failure). Returns @code, or the store's exit code when storing failed.
+ */
+int cli_record_finish(struct cli_report_sink *rs, int code, uint64_t checked);
+
 /**
  * The exit code of a comparison into @rep that failed with @r: when the
  * report itself failed (@report_err), finish it for its message (an output
@@ -238,6 +268,14 @@ int cli_compare_failed(struct report *rep, int r, int report_err, enum cli_stage
  * database opened read-only: DRIFT_EXIT_NO_BASELINE).
  */
 int cli_store_open(struct cli_args *args, enum snap_open_flags flags, struct snap_store **ret_st);
+
+/**
+ * Open the database to read snapshots from and store runs in: for writing
+ * when the user may write it, else read-only (the run is then not
+ * stored). Without @must_exist, a missing database is no error: *ret_st is
+ * NULL. Returns 0 or an exit code.
+ */
+int cli_store_open_for_runs(struct cli_args *args, bool must_exist, struct snap_store **ret_st);
 
 /** Fill the hash, mount and policy fields of @params from the policy and the options. */
 void cli_params_from_policy(struct snap_new *params, const struct rule_set *rules,

@@ -92,7 +92,7 @@ static int cmd_diff(struct cli_args *args)
 		if (!code)
 			code = cli_root_open(args);
 		if (!code)
-			code = cli_store_open(args, SNAP_OPEN_READ, &st);
+			code = cli_store_open_for_runs(args, true, &st);
 		if (code)
 			goto out;
 		r = snap_list(st, find_upgrade, &lu, &d);
@@ -130,7 +130,7 @@ static int cmd_diff(struct cli_args *args)
 		return code;
 	code = cli_root_open(args);
 	if (!code)
-		code = cli_store_open(args, SNAP_OPEN_READ, &st);
+		code = cli_store_open_for_runs(args, true, &st);
 	if (!code)
 		code = find_complete(st, args->operands[0], &a);
 	if (!code)

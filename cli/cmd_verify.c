@@ -31,38 +31,16 @@ static void finding(const char *probe, const char *file, unsigned line, const ch
 		cli_warn("%s: %s", cli_path(file, strlen(file), 0), msg);
 }
 
-/* The report as the sink of verify's findings. */
-struct verify_sink {
-	struct report *rep;
-	int err;
-};
-
-static int sink_finding(const struct finding *f, void *userdata)
-{
-	struct verify_sink *vs = userdata;
-	int r = report_add_finding(vs->rep, f);
-
-	return r < 0 ? vs->err = r : 0;
-}
-
-static int sink_blind_spot(const struct entry *e, void *userdata)
-{
-	struct verify_sink *vs = userdata;
-	int r = report_add_error(vs->rep, e);
-
-	return r < 0 ? vs->err = r : 0;
-}
-
 static int cmd_verify(struct cli_args *args)
 {
 	struct rule_set *rules = NULL;
 	struct dpkg_db *db = NULL;
 	struct report_meta meta = { 0 };
-	struct verify_sink vs = { 0 };
-	struct compare_sink sink = { .finding = sink_finding,
-				     .blind_spot = sink_blind_spot,
-				     .userdata = &vs };
+	struct cli_report_sink vs = { 0 };
+	struct compare_sink sink;
+	struct compare_record_info ri = { 0 };
 	struct compare_verify_opts o = { 0 };
+	struct snap_store *st = NULL;
 	struct cli_output out = { 0 };
 	struct diag d = { 0 };
 	uint64_t checked = 0;
@@ -87,6 +65,10 @@ static int cmd_verify(struct cli_args *args)
 		goto out;
 	}
 
+	/* The run is kept in the database when there is one we may write. */
+	code = cli_store_open_for_runs(args, false, &st);
+	if (code)
+		goto out;
 	cli_signals_install();
 	code = cli_output_open(&out, args);
 	if (code)
@@ -108,18 +90,33 @@ static int cmd_verify(struct cli_args *args)
 	o.threads = args->threads;
 	o.unowned = args->unowned;
 	o.stop = cli_interrupted_flag();
+	cli_report_sink_init(&vs, &sink);
+	vs.with_sides = true;
+	ri.command = "verify";
+	ri.database = dbpath;
+	ri.count_expected = true;
+	ri.rules = rules;
+	code = cli_record_begin(&vs, st, &ri);
+	if (code)
+		goto out;
 	r = compare_verify(&o, &sink, &checked, &d);
-	if (r < 0) {
+	if (r < 0 && vs.rec_err)
+		code = cli_compare_failed(vs.rep, r, 0, CLI_STAGE_STORE, &vs.rec_diag);
+	else if (r < 0)
 		code = cli_compare_failed(vs.rep, r, vs.err, CLI_STAGE_SCAN, &d);
+	if (r < 0) {
+		code = cli_record_finish(&vs, code, 0);
 		goto out;
 	}
 	report_set_checked(vs.rep, checked);
 	code = cli_report_finish(vs.rep);
+	code = cli_record_finish(&vs, code, checked);
 out:
 	report_free(vs.rep);
 	if (out_open)
 		code = cli_output_finish(&out, code);
 	dpkg_db_free(db);
+	snap_store_free(st);
 	rule_set_free(rules);
 	return code;
 }
@@ -134,13 +131,16 @@ const struct cli_command cmd_verify_def = {
 		 "reader per CPU, as 'debsums -a' does. What differs is reported like a check:\n"
 		 "modified (content differs; a changed conffile is 'locally modified\n"
 		 "configuration'), removed (missing), each naming its package, with the\n"
-		 "severity of the policy's rule for its path. No database or baseline is used.\n"
+		 "severity of the policy's rule for its path. No baseline is needed; when the\n"
+		 "database exists and may be written, the run is stored there ('drift runs').\n"
 		 "MD5 only shows accidents and package mix-ups: anyone who can write a file\n"
 		 "can also write var/lib/dpkg, and MD5 collisions can be crafted.\n"
 		 "Exit code as for 'drift check'.\n"
 		 "\n"
 		 "options:\n"
 		 "  --root DIR         verify the host under DIR (a mounted image, a container)\n"
+		 "  --db PATH          database that keeps the run (default: as for 'drift init';\n"
+		 "                     never created by verify)\n"
 		 "  --unowned          also list the files in system directories that no\n"
 		 "                     package owns (the policy's packages.unowned scope)\n"
 		 "  --policy FILE      policy for severities (default: as for 'drift init')\n"
@@ -151,7 +151,7 @@ const struct cli_command cmd_verify_def = {
 		 "  --allow-insecure   as root, use a policy others could have written\n"
 		 "  -q, --quiet        accepted for symmetry; the report is the output\n"
 		 "  -h, --help         show this help\n",
-	.opts = OPT_POLICY | OPT_ROOT | OPT_THREADS | OPT_FORMAT | OPT_OUTPUT | OPT_COLOR |
+	.opts = OPT_DB | OPT_POLICY | OPT_ROOT | OPT_THREADS | OPT_FORMAT | OPT_OUTPUT | OPT_COLOR |
 		OPT_ALLOW_INSECURE | OPT_QUIET | OPT_UNOWNED,
 	.run = cmd_verify,
 };

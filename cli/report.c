@@ -13,34 +13,85 @@
 #include "compare/compare.h"
 #include "common/banned.h"
 
-/* The report as a sink of findings, remembering whether it was the one that failed. */
-struct report_sink {
-	struct report *rep;
-	int err; /* a report_add_*() failed (a temporary file could not be written) */
-};
-
 static int sink_finding(const struct finding *f, void *userdata)
 {
-	struct report_sink *rs = userdata;
+	struct cli_report_sink *rs = userdata;
 	int r = report_add_finding(rs->rep, f);
 
-	return r < 0 ? rs->err = r : 0;
+	if (r < 0)
+		return rs->err = r;
+	if (rs->rec && (r = compare_record_finding(rs->rec, f, rs->with_sides, &rs->rec_diag)) < 0)
+		return rs->rec_err = r;
+	return 0;
 }
 
 static int sink_note(const char *text, void *userdata)
 {
-	struct report_sink *rs = userdata;
+	struct cli_report_sink *rs = userdata;
 	int r = report_add_note(rs->rep, text);
 
-	return r < 0 ? rs->err = r : 0;
+	if (r < 0)
+		return rs->err = r;
+	if (rs->rec && (r = compare_record_note(rs->rec, text, &rs->rec_diag)) < 0)
+		return rs->rec_err = r;
+	return 0;
 }
 
 static int sink_blind_spot(const struct entry *e, void *userdata)
 {
-	struct report_sink *rs = userdata;
+	struct cli_report_sink *rs = userdata;
 	int r = report_add_error(rs->rep, e);
 
-	return r < 0 ? rs->err = r : 0;
+	if (r < 0)
+		return rs->err = r;
+	if (rs->rec && (r = compare_record_blind_spot(rs->rec, e, &rs->rec_diag)) < 0)
+		return rs->rec_err = r;
+	return 0;
+}
+
+void cli_report_sink_init(struct cli_report_sink *rs, struct compare_sink *sink)
+{
+	*sink = (struct compare_sink){ .finding = sink_finding,
+				       .note = sink_note,
+				       .blind_spot = sink_blind_spot,
+				       .userdata = rs };
+}
+
+int cli_record_begin(struct cli_report_sink *rs, struct snap_store *st,
+		     const struct compare_record_info *info)
+{
+	struct diag d = { 0 };
+	int r;
+
+	if (!st || !snap_store_writable(st))
+		return 0; /* a database we may only read keeps no runs */
+	r = compare_record_begin(st, info, &rs->rec, &d);
+	if (r < 0) {
+		cli_error("cannot store the run: %s", d.msg);
+		return exit_code_for_error(CLI_STAGE_STORE, r);
+	}
+	return 0;
+}
+
+int cli_record_finish(struct cli_report_sink *rs, int code, uint64_t checked)
+{
+	struct diag d = { 0 };
+	int r;
+
+	if (!rs->rec)
+		return code;
+	if (code >= DRIFT_EXIT_USAGE) {
+		compare_record_abort(rs->rec);
+		rs->rec = NULL;
+		return code;
+	}
+	r = compare_record_commit(rs->rec, code, checked, CLI_VERIFY_RUNS_KEPT, NULL, &d);
+	rs->rec = NULL;
+	if (r < 0) {
+		cli_error("cannot store the run: %s", d.msg);
+		return exit_code_for_error(CLI_STAGE_STORE, r);
+	}
+	return code;
 }
 
 int cli_compare_failed(struct report *rep, int r, int report_err, enum cli_stage stage,
@@ -105,11 +156,9 @@ int cli_compare_report_to(struct cli_output *outp, struct snap_store *st, const 
 			  const char *const *roots, size_t nroots, const struct rule_set *rules,
 			  bool live, const struct cli_args *args)
 {
-	struct report_sink rs = { 0 };
-	struct compare_sink sink = { .finding = sink_finding,
-				     .note = sink_note,
-				     .blind_spot = sink_blind_spot,
-				     .userdata = &rs };
+	struct cli_report_sink rs = { 0 };
+	struct compare_sink sink;
+	struct compare_record_info ri = { 0 };
 	struct compare_opts o = { 0 };
 	struct report_meta meta = { 0 };
 	struct diag d = { 0 };
@@ -138,11 +187,29 @@ int cli_compare_report_to(struct cli_output *outp, struct snap_store *st, const 
 	o.live = live;
 	o.count_expected = args->count_expected;
 	o.stop = cli_interrupted_flag();
+	cli_report_sink_init(&rs, &sink);
+	ri.command = command;
+	ri.before = before;
+	ri.after = after;
+	ri.flags = o.flags;
+	ri.count_expected = o.count_expected;
+	ri.database = meta.database;
+	ri.roots = roots;
+	ri.nroots = nroots;
+	ri.rules = rules;
+	code = cli_record_begin(&rs, st, &ri);
+	if (code) {
+		report_free(rs.rep);
+		return code;
+	}
 	r = compare_snapshots(&o, &sink, &d);
-	if (r < 0)
+	if (r < 0 && rs.rec_err)
+		code = cli_compare_failed(rs.rep, r, 0, CLI_STAGE_STORE, &rs.rec_diag);
+	else if (r < 0)
 		code = cli_compare_failed(rs.rep, r, rs.err, CLI_STAGE_STORE, &d);
 	else
 		code = cli_report_finish(rs.rep);
+	code = cli_record_finish(&rs, code, 0);
 	report_free(rs.rep);
 	return code;
 }

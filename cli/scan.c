@@ -50,6 +50,22 @@ int cli_store_open(struct cli_args *args, enum snap_open_flags flags, struct sna
 	return 0;
 }
 
+int cli_store_open_for_runs(struct cli_args *args, bool must_exist, struct snap_store **ret_st)
+{
+	const char *db = cli_db_path(args);
+
+	*ret_st = NULL;
+	if (!db) {
+		cli_error("out of memory");
+		return DRIFT_EXIT_INTERNAL;
+	}
+	if (access(db, F_OK) < 0 && !must_exist)
+		return 0; /* no database: nothing to keep the run in, and none is made for it */
+	/* Writable: the run is stored; else the report is all there is. */
+	return cli_store_open(args, access(db, W_OK) == 0 ? SNAP_OPEN_WRITE : SNAP_OPEN_READ,
+			      ret_st);
+}
+
 void cli_params_from_policy(struct snap_new *params, const struct rule_set *rules,
 			    const struct cli_args *args)
 {

@@ -157,4 +157,58 @@ struct compare_verify_opts {
 int compare_verify(const struct compare_verify_opts *o, const struct compare_sink *sink,
 		   uint64_t *ret_checked, struct diag *reterr);
 
+/* ---- stored runs (run.c) ---- */
+
+/**
+ * What a stored run records of its command besides the findings (see
+ * struct snap_run_info). Borrowed for compare_record_begin().
+ */
+struct compare_record_info {
+	const char *command;                    /**< "check", "diff", "verify" */
+	const struct snap_info *before, *after; /**< NULL for verify */
+	unsigned flags;                         /**< enum snap_compare_flags */
+	bool count_expected;
+	const char *database;     /**< as the report names it */
+	const char *const *roots; /**< the files compared below these; none: all */
+	size_t nroots;
+	const struct rule_set *rules; /**< its digest and source are recorded */
+};
+
+struct compare_record;
+
+/**
+ * Start recording a run into @st (inside a snapshot writer's transaction,
+ * the run joins it). Returns 0 and *ret, or a negative errno with a
+ * message (-EROFS: the store is read-only).
+ */
+int compare_record_begin(struct snap_store *st, const struct compare_record_info *info,
+			 struct compare_record **ret, struct diag *reterr);
+/**
+ * Record one finding: its key and verdict; its entries too when
+ * @with_sides (verify: the sides are in no snapshot), else they are read
+ * back from the run's snapshots.
+ */
+int compare_record_finding(struct compare_record *rec, const struct finding *f, bool with_sides,
+			   struct diag *reterr);
+int compare_record_note(struct compare_record *rec, const char *text, struct diag *reterr);
+int compare_record_blind_spot(struct compare_record *rec, const struct entry *e,
+			      struct diag *reterr);
+/**
+ * Finish the run with the command's @exit_code and (verify) the number of
+ * files @checked; verify runs beyond the newest @keep go. Frees @rec.
+ */
+int compare_record_commit(struct compare_record *rec, int exit_code, uint64_t checked,
+			  unsigned keep, int64_t *ret_id, struct diag *reterr);
+/** Drop the run and free @rec; accepts NULL. */
+void compare_record_abort(struct compare_record *rec);
+
+/**
+ * Give the findings of the stored run @run to @sink again, as the command
+ * gave them: its notes, then its findings in their order, with their
+ * entries from the run's snapshots, then its blind spots. Returns 0, the
+ * sink's negative value, or a negative errno (-EPROTO: a damaged run).
+ */
+int compare_replay(struct snap_store *st, const struct snap_run_info *run,
+		   const struct compare_sink *sink, struct diag *reterr);
+
 #endif /* DRIFT_COMPARE_COMPARE_H */

@@ -543,6 +543,30 @@ int report_format_snapshot_json(struct strbuf *out, const struct snap_info *info
 			   info->entries, info->errors);
 }
 
+int report_format_run_json(struct strbuf *out, const struct snap_run_info *run)
+{
+	if (strbuf_addf(out, "{\"id\": %" PRId64 ", \"command\": ", run->id) < 0 ||
+	    json_add_text_or_null(out, run->command) < 0 ||
+	    strbuf_adds(out, ", \"started\": ") < 0 || json_add_time(out, run->started_ns) < 0 ||
+	    strbuf_adds(out, ", \"old\": ") < 0 ||
+	    (run->before ? strbuf_addf(out, "{\"id\": %" PRId64 ", \"label\": ", run->before)
+			 : strbuf_adds(out, "null")) < 0 ||
+	    (run->before &&
+	     (json_add_text_or_null(out, run->before_label) < 0 || strbuf_addch(out, '}') < 0)) ||
+	    strbuf_adds(out, ", \"new\": ") < 0 ||
+	    (run->after ? strbuf_addf(out, "{\"id\": %" PRId64 ", \"label\": ", run->after)
+			: strbuf_adds(out, "null")) < 0 ||
+	    (run->after &&
+	     (json_add_text_or_null(out, run->after_label) < 0 || strbuf_addch(out, '}') < 0)) ||
+	    strbuf_addf(out,
+			", \"findings\": %" PRIu64 ", \"drift\": %" PRIu64
+			", \"expected\": %" PRIu64 ", \"unreadable\": %" PRIu64
+			", \"exit_code\": %d}",
+			run->findings, run->counted, run->expected, run->blind, run->exit_code) < 0)
+		return -ENOMEM;
+	return 0;
+}
+
 static int json_add_snapshot_or_null(struct strbuf *out, const struct snap_info *info)
 {
 	if (!info)

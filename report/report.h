@@ -195,6 +195,12 @@ int report_format_hash(struct strbuf *out, const struct entry *e);
  * `drift snapshots --format json`.
  */
 int report_format_snapshot_json(struct strbuf *out, const struct snap_info *info);
+/**
+ * One stored run as `drift runs --format json` lists it: {"id", "command",
+ * "started", "old" and "new" ({"id", "label"} as the run named them, or
+ * null), "findings", "drift", "expected", "unreadable", "exit_code"}.
+ */
+int report_format_run_json(struct strbuf *out, const struct snap_run_info *run);
 /** "baseline", "check", "scan" or "upgrade". */
 const char *report_purpose_name(enum snap_purpose purpose);
 /** Octal permission bits (mode & 07777; type bits ignored), 4 digits: "0644", "4755". */

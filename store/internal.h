@@ -18,13 +18,14 @@
 #include "store/store.h"
 
 struct diag;
+struct strbuf;
 struct entry;
 struct snap_info;
 
 /** "DRFT": PRAGMA application_id of every drift database. */
 #define SNAP_APPLICATION_ID 0x44524654
 /** PRAGMA user_version: the newest schema this code reads and writes. */
-#define SNAP_SCHEMA_VERSION 3
+#define SNAP_SCHEMA_VERSION 4
 
 /** The key of the meta row that names the current baseline (value: snapshot id). */
 #define SNAP_META_BASELINE "baseline"
@@ -97,6 +98,20 @@ int snap_sqlite_errno(int rc);
  * lock message for SQLITE_BUSY) and return snap_sqlite_errno(@rc).
  */
 int snap_sqlite_fail(struct snap_store *st, int rc, const char *what, struct diag *reterr);
+
+/** Delete the runs made of snapshot @snap_id (run.c), inside the caller's transaction. */
+int snap_runs_delete_snapshot(struct snap_store *st, int64_t snap_id, struct diag *reterr);
+/** Delete the runs whose snapshots are gone (after pruning), inside the caller's transaction. */
+int snap_runs_delete_orphans(struct snap_store *st, struct diag *reterr);
+
+/** Join @n strings with NUL bytes into @sb (the list columns). 0 or -ENOMEM. */
+int snap_join_list(struct strbuf *sb, const char *const *v, size_t n);
+/**
+ * Split the NUL-joined blob of column @col into a NULL-terminated array of
+ * malloc()ed strings (*ret_n of them); a NULL column is the empty list.
+ * Sets *ret_oom on allocation failure.
+ */
+char **snap_column_split(sqlite3_stmt *s, int col, size_t *ret_n, bool *ret_oom);
 
 /**
  * Read the one snapshot selected by the SQL condition @where (with ?1

@@ -65,9 +65,18 @@
  *                     drift) reads as "number unknown", which compare
  *                     leaves out rather than calling it a change.
  *
- * Migration: a version 1 or 2 database opened for writing is migrated in
- * place to version 3, in one transaction (ALTER TABLE ... ADD COLUMN,
- * CREATE TABLE, then user_version = 3); the new columns are NULL on old
+ * Schema version 4 adds the stored runs (store/run.c): one row per check,
+ * diff or verify in `run` (its snapshots, their labels then, its options,
+ * notes and summary), its findings in `finding` (run, seq) WITHOUT ROWID:
+ * key, change, verdict (class * 8 + severity; NULL unjudged), rule (an
+ * index into `run_rule`, the rule's id, title, file and line as they were),
+ * reason and package context, and `aux` for the sides of a finding that no
+ * snapshot holds (verify); the entries it could not read in `run_blind`.
+ * A run goes with either of its snapshots.
+ *
+ * Migration: a version 1, 2 or 3 database opened for writing is migrated
+ * in place to version 4, in one transaction (ALTER TABLE ... ADD COLUMN,
+ * CREATE TABLE, then user_version = 4); the new columns are NULL on old
  * rows, which reads as "unknown", "nothing collected" and "no probes".
  * Opened read-only, an old database is read as it is (the queries select
  * NULL for the missing columns, the package tables read as empty) and
@@ -152,6 +161,35 @@ static const char *const schema_pkg_tables[] = {
 	"CREATE INDEX %s.snap_pkg_pkgver ON snap_pkg (pkgver)",
 };
 
+/*
+ * The stored runs of version 4: a check, diff or verify, its findings
+ * (keys and verdicts; the entries stay in the snapshots), the rules they
+ * name, and the entries it could not read.
+ */
+static const char *const schema_run_tables[] = {
+	"CREATE TABLE %s.run (id INTEGER PRIMARY KEY AUTOINCREMENT, command TEXT NOT NULL,"
+	" before INTEGER, after INTEGER, before_label TEXT, after_label TEXT,"
+	" before_baseline INTEGER NOT NULL DEFAULT 0, after_baseline INTEGER NOT NULL DEFAULT 0,"
+	" started INTEGER NOT NULL, flags INTEGER NOT NULL DEFAULT 0,"
+	" count_expected INTEGER NOT NULL DEFAULT 0, database TEXT, roots BLOB,"
+	" checked INTEGER NOT NULL DEFAULT 0, policy_digest TEXT, policy_source TEXT,"
+	" notes BLOB, exit_code INTEGER, findings INTEGER NOT NULL DEFAULT 0,"
+	" counted INTEGER NOT NULL DEFAULT 0, expected INTEGER NOT NULL DEFAULT 0,"
+	" blind INTEGER NOT NULL DEFAULT 0, complete INTEGER NOT NULL DEFAULT 0)",
+	"CREATE INDEX %s.run_before ON run (before)",
+	"CREATE INDEX %s.run_after ON run (after)",
+	"CREATE TABLE %s.run_rule (run INTEGER NOT NULL, n INTEGER NOT NULL, id TEXT,"
+	" title TEXT, file TEXT, line INTEGER, PRIMARY KEY (run, n)) WITHOUT ROWID",
+	"CREATE TABLE %s.finding (run INTEGER NOT NULL, seq INTEGER NOT NULL,"
+	" kind INTEGER NOT NULL, key BLOB NOT NULL, change INTEGER NOT NULL,"
+	" changed INTEGER NOT NULL, verdict INTEGER, attrs INTEGER, rule INTEGER, reason TEXT,"
+	" package TEXT, before_version TEXT, after_version TEXT, unowned INTEGER, aux BLOB,"
+	" PRIMARY KEY (run, seq)) WITHOUT ROWID",
+	"CREATE TABLE %s.run_blind (run INTEGER NOT NULL, seq INTEGER NOT NULL,"
+	" kind INTEGER NOT NULL, key BLOB NOT NULL, mode INTEGER, err INTEGER, flags INTEGER,"
+	" PRIMARY KEY (run, seq)) WITHOUT ROWID",
+};
+
 /* What validation reads: every column the code uses, so a damaged or
  * hand-edited schema fails here rather than halfway through a scan. */
 #define CHECK_SNAPSHOT_V1                                                                  \
@@ -169,6 +207,16 @@ static const char *const sql_check_pkg[] = {
 	"SELECT id, name, arch, version FROM pkgver LIMIT 1",
 	"SELECT pkgver, path, md5, conffile FROM pkgfile LIMIT 1",
 	"SELECT snap, pkgver FROM snap_pkg LIMIT 1",
+};
+static const char *const sql_check_run[] = {
+	"SELECT id, command, before, after, before_label, after_label, before_baseline,"
+	" after_baseline, started, flags, count_expected, database, roots, checked,"
+	" policy_digest, policy_source, notes, exit_code, findings, counted, expected, blind,"
+	" complete FROM run LIMIT 1",
+	"SELECT run, n, id, title, file, line FROM run_rule LIMIT 1",
+	"SELECT run, seq, kind, key, change, changed, verdict, attrs, rule, reason, package,"
+	" before_version, after_version, unowned, aux FROM finding LIMIT 1",
+	"SELECT run, seq, kind, key, mode, err, flags FROM run_blind LIMIT 1",
 };
 static const char sql_check_meta[] = "SELECT key, value FROM meta";
 static const char sql_check_entry_v1[] = CHECK_ENTRY_V1 " FROM entry LIMIT 1";
@@ -285,7 +333,11 @@ static int schema_create(struct snap_store *st, const char *dbname, struct diag 
 
 	if (r < 0)
 		return r;
-	return schema_run(st, schema_pkg_tables, N_ELEMS(schema_pkg_tables), dbname,
+	r = schema_run(st, schema_pkg_tables, N_ELEMS(schema_pkg_tables), dbname,
+		       "create the schema", reterr);
+	if (r < 0)
+		return r;
+	return schema_run(st, schema_run_tables, N_ELEMS(schema_run_tables), dbname,
 			  "create the schema", reterr);
 }
 
@@ -348,6 +400,11 @@ static int schema_identify(struct snap_store *st, struct diag *reterr)
 		return r;
 	for (size_t i = 0; version >= 3 && i < N_ELEMS(sql_check_pkg); i++) {
 		r = schema_read(st, sql_check_pkg[i], NULL, reterr);
+		if (r < 0)
+			return r;
+	}
+	for (size_t i = 0; version >= 4 && i < N_ELEMS(sql_check_run); i++) {
+		r = schema_read(st, sql_check_run[i], NULL, reterr);
 		if (r < 0)
 			return r;
 	}
@@ -427,7 +484,7 @@ static int schema_quick_check(struct snap_store *st, struct diag *reterr)
 	return r;
 }
 
-/* Bring a version 1 or 2 database to version 3, under the write lock
+/* Bring a version 1, 2 or 3 database to version 4, under the write lock
  * (another process may have migrated it meanwhile: the version is read
  * again). */
 static int schema_migrate(struct snap_store *st, struct diag *reterr)
@@ -447,12 +504,18 @@ static int schema_migrate(struct snap_store *st, struct diag *reterr)
 			goto fail;
 	}
 	if (version <= 2) {
-		char sql[64];
-
 		r = snap_exec(st, sql_migrate_v3, "upgrade the database", reterr);
 		if (r < 0)
 			goto fail;
 		r = schema_run(st, schema_pkg_tables, N_ELEMS(schema_pkg_tables), "main",
+			       "upgrade the database", reterr);
+		if (r < 0)
+			goto fail;
+	}
+	if (version <= 3) {
+		char sql[64];
+
+		r = schema_run(st, schema_run_tables, N_ELEMS(schema_run_tables), "main",
 			       "upgrade the database", reterr);
 		if (r < 0)
 			goto fail;

@@ -414,6 +414,11 @@ void snap_store_set_busy_timeout(struct snap_store *st, int ms)
 	sqlite3_busy_timeout(st->db, ms);
 }
 
+bool snap_store_writable(const struct snap_store *st)
+{
+	return st->writable;
+}
+
 const char *snap_store_path(const struct snap_store *st)
 {
 	return st->path;
@@ -477,9 +482,7 @@ static char *column_strdup(sqlite3_stmt *s, int col, bool null_is_empty, bool *r
 	return copy;
 }
 
-/* Split a NUL-joined blob into a NULL-terminated array; a NULL column is
- * the empty list. */
-static char **column_split(sqlite3_stmt *s, int col, size_t *ret_n, bool *ret_oom)
+char **snap_column_split(sqlite3_stmt *s, int col, size_t *ret_n, bool *ret_oom)
 {
 	const char *b = sqlite3_column_blob(s, col);
 	size_t len = (size_t)sqlite3_column_bytes(s, col);
@@ -524,8 +527,8 @@ static int info_from_row(sqlite3_stmt *s, struct snap_info *ret_info, struct dia
 	info.complete = status && !strcmp((const char *)status, "complete");
 	info.host = column_strdup(s, 4, true, &oom);
 	info.version = column_strdup(s, 5, true, &oom);
-	info.roots = column_split(s, 6, &info.nroots, &oom);
-	info.excludes = column_split(s, 7, &info.nexcludes, &oom);
+	info.roots = snap_column_split(s, 6, &info.nroots, &oom);
+	info.excludes = snap_column_split(s, 7, &info.nexcludes, &oom);
 	info.cross_mounts = sqlite3_column_int(s, 8) != 0;
 	info.hash = (enum hash_algo)sqlite3_column_int(s, 9);
 	info.started_ns = sqlite3_column_int64(s, 10);
@@ -535,8 +538,8 @@ static int info_from_row(sqlite3_stmt *s, struct snap_info *ret_info, struct dia
 	info.is_baseline = sqlite3_column_int(s, 14) != 0;
 	info.policy_digest = column_strdup(s, 15, false, &oom);
 	info.policy_source = column_strdup(s, 16, false, &oom);
-	info.probes = column_split(s, 17, &info.nprobes, &oom);
-	info.probes_unavailable = column_split(s, 18, &info.nprobes_unavailable, &oom);
+	info.probes = snap_column_split(s, 17, &info.nprobes, &oom);
+	info.probes_unavailable = snap_column_split(s, 18, &info.nprobes_unavailable, &oom);
 	if (oom) {
 		snap_info_release(&info);
 		return diag_set(reterr, -ENOMEM, "out of memory");

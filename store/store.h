@@ -104,6 +104,9 @@ void snap_store_free(struct snap_store *st);
  */
 void snap_store_set_busy_timeout(struct snap_store *st, int ms);
 
+/** Whether @st was opened for writing. */
+bool snap_store_writable(const struct snap_store *st);
+
 /** The path the store was opened with (borrowed from @st). */
 const char *snap_store_path(const struct snap_store *st);
 
@@ -470,6 +473,137 @@ typedef int snap_deviation_fn(const struct deviation *d, void *userdata);
  */
 int snap_compare(struct snap_iter *before, struct snap_iter *after, unsigned flags,
 		 snap_deviation_fn *fn, void *userdata, struct diag *reterr);
+
+/* ---- stored runs (run.c) ---- */
+
+/*
+ * A run is one check, diff or verify as it was judged: its snapshots (none
+ * for verify), the labels they had then, its options, notes and summary,
+ * and its findings, compactly (key, change, verdict, rule, reason, package
+ * context; the entries stay in the snapshots, except the sides of a verify
+ * finding that no snapshot holds, kept as @aux). The store does not know
+ * findings (compare/ does): it keeps these rows. A run is deleted with
+ * either of its snapshots; verify runs are kept to the newest @keep.
+ */
+
+/** A stored run's description (read back: release with snap_run_info_release()). */
+struct snap_run_info {
+	int64_t id;
+	char *command;         /**< "check", "diff", "verify" */
+	int64_t before, after; /**< snapshot ids; 0: none */
+	/** The snapshots' labels and baseline roles when the run was made. */
+	char *before_label, *after_label;
+	bool before_baseline, after_baseline;
+	int64_t started_ns;
+	unsigned flags;      /**< enum snap_compare_flags */
+	bool count_expected; /**< --count-expected */
+	char *database;      /**< the database path as the report named it */
+	char **roots;        /**< files were compared below these; none: every file */
+	size_t nroots;
+	uint64_t checked;                    /**< verify: files checked */
+	char *policy_digest, *policy_source; /**< NULL: no policy */
+	char **notes;                        /**< in the order they came */
+	size_t nnotes;
+	int exit_code; /**< what the command exited with (-1: not finished) */
+	uint64_t findings, counted, expected, blind;
+	bool complete;
+};
+void snap_run_info_release(struct snap_run_info *info);
+
+/** One finding as a row. Strings borrowed (writing) or valid until the next row (reading). */
+struct snap_run_row {
+	enum entry_kind kind;
+	const char *key;
+	size_t key_len;
+	enum change change;
+	uint32_t changed;
+	bool judged;
+	enum verdict_class class;
+	enum severity severity;
+	uint32_t attrs;
+	int64_t rule; /**< index into the run's rules (snap_run_add_rule()); -1: none */
+	const char *reason;
+	const char *package, *before_version, *after_version;
+	bool unowned;
+	const void *aux; /**< the sides no snapshot holds (verify), encoded by the caller */
+	size_t aux_len;
+};
+
+/** An entry the run could not read (a blind spot): as much of it as a report shows. */
+struct snap_run_blind {
+	enum entry_kind kind;
+	const char *key;
+	size_t key_len;
+	uint32_t mode;
+	int err;
+	uint32_t flags;
+};
+
+/** What snap_run_begin() records of a run; see struct snap_run_info. Borrowed. */
+struct snap_run_new {
+	const char *command;
+	int64_t before, after; /**< 0: none */
+	const char *before_label, *after_label;
+	bool before_baseline, after_baseline;
+	int64_t started_ns; /**< 0: now */
+	unsigned flags;
+	bool count_expected;
+	const char *database;
+	const char *const *roots;
+	size_t nroots;
+	const char *policy_digest, *policy_source;
+};
+
+struct snap_run_writer;
+
+/**
+ * Start storing the run described by @info. Inside a snapshot writer's open transaction (a check
+ * stores its run with its snapshot) the run joins it; otherwise it opens one of its own, committed
+ * by snap_run_commit(). Returns 0 and *ret, -EROFS on a read-only store, -EPROTO for a database
+ * older than stored runs (opened read-only), or a store error.
+ */
+int snap_run_begin(struct snap_store *st, const struct snap_run_new *info,
+		   struct snap_run_writer **ret, struct diag *reterr);
+/** Record a rule; *ret_n is its index for snap_run_row.rule. */
+int snap_run_add_rule(struct snap_run_writer *w, const char *id, const char *title,
+		      const char *file, unsigned line, int64_t *ret_n, struct diag *reterr);
+int snap_run_add_row(struct snap_run_writer *w, const struct snap_run_row *row,
+		     struct diag *reterr);
+int snap_run_add_blind(struct snap_run_writer *w, const struct snap_run_blind *b,
+		       struct diag *reterr);
+int snap_run_add_note(struct snap_run_writer *w, const char *text, struct diag *reterr);
+/**
+ * Finish with the summary, @exit_code and (verify) the count of files
+ * @checked, prune verify runs beyond the newest @keep (0: all) and commit
+ * (a transaction of its own), free @w.
+ * *ret_id is the run's id. On failure everything of the run is rolled back
+ * (its own transaction) or left to the snapshot writer's.
+ */
+int snap_run_commit(struct snap_run_writer *w, int exit_code, uint64_t checked, unsigned keep,
+		    int64_t *ret_id, struct diag *reterr);
+/** Drop the run (rolled back, or deleted inside a shared transaction) and free @w. */
+void snap_run_abort(struct snap_run_writer *w);
+
+/** The run @id (0: the newest). Returns 0, -ENOENT when there is none, or an error. */
+int snap_run_get(struct snap_store *st, int64_t id, struct snap_run_info *ret_info,
+		 struct diag *reterr);
+typedef int snap_run_list_fn(const struct snap_run_info *info, void *userdata);
+/** Call @fn for every complete run, oldest first. */
+int snap_run_list(struct snap_store *st, snap_run_list_fn *fn, void *userdata, struct diag *reterr);
+/**
+ * The rules of run @run_id, by index: @fn(n, id, title, file, line).
+ */
+typedef int snap_run_rule_fn(int64_t n, const char *id, const char *title, const char *file,
+			     unsigned line, void *userdata);
+int snap_run_rules(struct snap_store *st, int64_t run_id, snap_run_rule_fn *fn, void *userdata,
+		   struct diag *reterr);
+/** The findings of run @run_id in the order they were stored. */
+typedef int snap_run_row_fn(const struct snap_run_row *row, void *userdata);
+int snap_run_rows(struct snap_store *st, int64_t run_id, snap_run_row_fn *fn, void *userdata,
+		  struct diag *reterr);
+typedef int snap_run_blind_fn(const struct snap_run_blind *b, void *userdata);
+int snap_run_blinds(struct snap_store *st, int64_t run_id, snap_run_blind_fn *fn, void *userdata,
+		    struct diag *reterr);
 
 /* ---- point lookups ---- */
 

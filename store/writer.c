@@ -138,7 +138,11 @@ static int label_unique(struct snap_store *st, struct strbuf *label, struct diag
  * collects the package versions no snapshot links to). */
 static int snapshot_delete(struct snap_store *st, int64_t id, struct diag *reterr)
 {
-	int r = store_query_int(st, "DELETE FROM entry WHERE snap = :a", id, 0, NULL, NULL, reterr);
+	int r = snap_runs_delete_snapshot(st, id, reterr);
+
+	if (r >= 0)
+		r = store_query_int(st, "DELETE FROM entry WHERE snap = :a", id, 0, NULL, NULL,
+				    reterr);
 
 	if (r >= 0)
 		r = store_query_int(st, "DELETE FROM snap_pkg WHERE snap = :a", id, 0, NULL, NULL,
@@ -228,7 +232,7 @@ static void writer_free(struct snap_writer *w)
 	free(w);
 }
 
-static int join_list(struct strbuf *sb, const char *const *v, size_t n)
+int snap_join_list(struct strbuf *sb, const char *const *v, size_t n)
 {
 	for (size_t i = 0; i < n; i++) {
 		if (i > 0 && strbuf_addch(sb, '\0') < 0)
@@ -268,7 +272,7 @@ static int probes_join(const char *const *a, size_t na, const char *const *b, si
 	}
 	strbuf_reset(ja);
 	strbuf_reset(jb);
-	if (join_list(ja, a, na) < 0 || join_list(jb, b, nb) < 0)
+	if (snap_join_list(ja, a, na) < 0 || snap_join_list(jb, b, nb) < 0)
 		return diag_set(reterr, -ENOMEM, "out of memory");
 	if (ja->len > INT_MAX || jb->len > INT_MAX)
 		return diag_set(reterr, -EINVAL, "too many probes");
@@ -299,8 +303,8 @@ static int writer_record(struct snap_writer *w, const struct snap_new *p, struct
 		snprintf(host, sizeof(host), "unknown");
 	}
 	host[sizeof(host) - 1] = '\0';
-	if (join_list(&roots, p->roots, p->nroots) < 0 ||
-	    join_list(&excludes, p->excludes, p->nexcludes) < 0) {
+	if (snap_join_list(&roots, p->roots, p->nroots) < 0 ||
+	    snap_join_list(&excludes, p->excludes, p->nexcludes) < 0) {
 		r = diag_set(reterr, -ENOMEM, "out of memory");
 		goto out;
 	}
@@ -720,7 +724,10 @@ static int writer_finish(struct snap_writer *w, struct snap_info *ret_info, stru
 		deleted = true;
 
 	if (deleted) {
-		r = snap_pkg_collect(st, reterr);
+		/* The runs of a deleted snapshot go with it. */
+		r = snap_runs_delete_orphans(st, reterr);
+		if (r >= 0)
+			r = snap_pkg_collect(st, reterr);
 		if (r < 0)
 			goto out;
 	}

@@ -48,7 +48,7 @@ rules:
 
 POLICY_COMMANDS = ("init", "check", "scan", "diff", "policy", "verify")
 # Commands that use no database: --db is not added to them.
-NO_DB_COMMANDS = ("help", "--help", "--version", "policy", "verify")
+NO_DB_COMMANDS = ("help", "--help", "--version", "policy")
 
 
 class DriftCase(unittest.TestCase):
