@@ -30,8 +30,8 @@ static int check_report(struct snap_store *st, const struct snap_info *info, voi
 	if (code)
 		return cr->report_code = code;
 	cr->spool.color = cr->dest.color;
-	code = cli_compare_report_to(&cr->spool, st, "check", cr->base, info, cr->roots,
-				     cr->nroots, cr->rules, true, cr->args);
+	code = cli_compare_report_to(&cr->spool, st, "check", cr->base, info, cr->roots, cr->nroots,
+				     cr->rules, true, cr->args);
 	return cr->report_code = code;
 }
 
@@ -187,7 +187,7 @@ const struct cli_command cmd_check_def = {
 		"                     (default: the baseline's; none when PATHs are given)\n"
 		"  --root DIR         the host is under DIR (see 'drift init --help')\n"
 		"  --allow-insecure   as root, use a policy or database others could have written\n"
-		"  -q, --quiet        no progress line\n"
+		"  -q, --quiet        no progress line; nothing at all on a clean check\n"
 		"  -h, --help         show this help\n",
 	.opts = OPT_DB | OPT_POLICY | OPT_TRUST_CTIME | OPT_COUNT_EXPECTED | OPT_ALLOW_INSECURE |
 		OPT_FORMAT | OPT_OUTPUT | OPT_COLOR | OPT_ALL_CHANGES | OPT_KEEP | OPT_EXCLUDE |

@@ -173,7 +173,7 @@ const struct cli_command cmd_diff_def = {
 		"  --color WHEN       auto (default), always, never\n"
 		"  --all-changes      also report ctime-only changes and a directory's own\n"
 		"                     mtime, ctime, size and link count\n"
-		"  -q, --quiet        accepted for symmetry; the report is the output\n"
+		"  -q, --quiet        print nothing when there is nothing to report\n"
 		"  -h, --help         show this help\n",
 	.opts = OPT_DB | OPT_POLICY | OPT_COUNT_EXPECTED | OPT_ALLOW_INSECURE | OPT_FORMAT |
 		OPT_OUTPUT | OPT_COLOR | OPT_ALL_CHANGES | OPT_QUIET | OPT_LAST_UPGRADE | OPT_ROOT,

@@ -93,6 +93,7 @@ static int cmd_report(struct cli_args *args)
 	meta.compare_flags = run.flags;
 	meta.checked = run.checked;
 	meta.color = out.color;
+	meta.quiet = args->quiet;
 	r = report_new(args->format, out.fp, &meta, &rs.rep, &d);
 	if (r < 0) {
 		cli_error("%s", d.msg);
@@ -138,7 +139,7 @@ const struct cli_command cmd_report_def = {
 		 "  --output FILE      write the report to FILE (replaced when complete)\n"
 		 "  --color WHEN       auto (default), always, never\n"
 		 "  --allow-insecure   as root, read a database others could have written\n"
-		 "  -q, --quiet        accepted for symmetry; the report is the output\n"
+		 "  -q, --quiet        print nothing when there is nothing to report\n"
 		 "  -h, --help         show this help\n",
 	.opts = OPT_DB | OPT_ALLOW_INSECURE | OPT_FORMAT | OPT_OUTPUT | OPT_COLOR | OPT_QUIET,
 	.run = cmd_report,

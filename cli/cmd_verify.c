@@ -78,6 +78,7 @@ static int cmd_verify(struct cli_args *args)
 	meta.command = "verify";
 	meta.database = dbpath;
 	meta.color = out.color;
+	meta.quiet = args->quiet;
 	r = report_new(args->format, out.fp, &meta, &vs.rep, &d);
 	if (r < 0) {
 		cli_error("%s", d.msg);
@@ -149,7 +150,7 @@ const struct cli_command cmd_verify_def = {
 		 "  --output FILE      write the report to FILE (replaced when complete)\n"
 		 "  --color WHEN       auto (default), always, never\n"
 		 "  --allow-insecure   as root, use a policy others could have written\n"
-		 "  -q, --quiet        accepted for symmetry; the report is the output\n"
+		 "  -q, --quiet        print nothing when nothing differs\n"
 		 "  -h, --help         show this help\n",
 	.opts = OPT_DB | OPT_POLICY | OPT_ROOT | OPT_THREADS | OPT_FORMAT | OPT_OUTPUT | OPT_COLOR |
 		OPT_ALLOW_INSECURE | OPT_QUIET | OPT_UNOWNED,

@@ -170,6 +170,7 @@ int cli_compare_report_to(struct cli_output *outp, struct snap_store *st, const 
 	meta.after = after;
 	meta.compare_flags = args->all_changes ? SNAP_COMPARE_ALL : 0;
 	meta.color = outp->color;
+	meta.quiet = args->quiet;
 	r = report_new(args->format, outp->fp, &meta, &rs.rep, &d);
 	if (r < 0) {
 		cli_error("%s", d.msg);

@@ -81,8 +81,10 @@ struct report_meta {
 	 * optional for verify.
 	 */
 	const struct snap_info *after;
-	unsigned compare_flags;   /**< enum snap_compare_flags used */
-	bool color;               /**< text only: ANSI colour */
+	unsigned compare_flags; /**< enum snap_compare_flags used */
+	bool color;             /**< text only: ANSI colour */
+	/** text only: a run without findings or blind spots writes nothing at all (-q). */
+	bool quiet;
 	int64_t generated_ns;     /**< time of the report; 0 = now (taken in report_new()) */
 	const char *tool_version; /**< JSON tool.version; NULL = DRIFT_VERSION */
 	/**

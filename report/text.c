@@ -627,8 +627,13 @@ static int add_summary(const struct report *rep, struct strbuf *out)
 int report_text_write(struct report *rep, struct diag *reterr)
 {
 	struct strbuf *sb = &rep->item;
+	uint64_t items = 0;
 	int r;
 
+	for (unsigned s = 0; s < SECTION__COUNT; s++)
+		items += rep->count[s];
+	if (rep->meta.quiet && items == 0)
+		return 0; /* -q: a clean run says nothing */
 	strbuf_reset(sb);
 	r = add_summary(rep, sb);
 	if (r < 0)

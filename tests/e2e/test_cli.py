@@ -125,6 +125,21 @@ class Cli(DriftCase):
         self.assertIn("3 entries", lines[0])   # root, etc, etc/a
         self.assertEqual(p.stderr, b"", "no progress line when stderr is not a terminal")
 
+    def test_quiet_clean_run_prints_nothing(self):
+        self.write("etc/a", "1")
+        self.init()
+        p = self.drift("check", "-q", code=0)
+        self.assertEqual((p.stdout, p.stderr), (b"", b""))
+        p = self.drift("diff", "-q", "1", "2", code=0)
+        self.assertEqual((p.stdout, p.stderr), (b"", b""))
+        # -q quiets the summary of a clean run, never a finding
+        self.write("etc/a", "2")
+        p = self.drift("check", "-q", code=MODIFIED)
+        self.assertIn(self.path("etc/a").encode(), p.stdout)
+        # a script asking for JSON gets it either way
+        p = self.drift("report", "-q", "--format", "json", "1", code=0)
+        self.assertEqual(json.loads(p.stdout)["summary"]["total"], 0)
+
 
 if __name__ == "__main__":
     run_tap(__name__)
