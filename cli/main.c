@@ -4,26 +4,34 @@
  * The pipeline runs one way:
  *
  *     scan ──► store ──► compare ──► report
- *     (walk,    (SQLite    (merge of two      (text, JSON)
- *      hash)     snapshot)  key-sorted streams)
+ *     (walk,    (SQLite    (findings: merge,  (text, JSON;
+ *      hash)     snapshot)  classify, packages) stored runs)
  *
  * Source map (each module is a static library that links only those above it
  * in this list, so the build itself keeps the layering):
  *
- *   common/   what every module shares: the entry type, diagnostics (diag),
- *             growable buffers (strbuf), path escaping, path patterns;
+ *   common/   what every module shares: the entry type, change, severity and
+ *             class with their one name table (verdict.c), diagnostics
+ *             (diag), growable buffers (strbuf), path escaping, patterns;
  *             no dependencies
  *   scanner/  the multi-threaded walker (walk.c), content hashing (hash.c),
- *             the syscall seam the tests wrap (sys.c)
- *   store/    snapshots in SQLite (store.c, schema.c), ordered iteration
- *             (iter.c), and the streaming compare (compare.c)
- *   report/   deviations rendered as text or JSON (text.c, json.c), shared
+ *             optional attributes and libmagic (attrs.c), the syscall seam
+ *             the tests wrap (sys.c), the probes, dpkg, verification
+ *   rules/    the policy: loading, matching, classifying one deviation
+ *   store/    snapshots in SQLite (store.c, schema.c), the writer
+ *             (writer.c), ordered iteration (iter.c), the streaming merge
+ *             (compare.c), package ownership (pkg.c), stored runs (run.c)
+ *   compare/  the findings layer: compare, classify and package attribution
+ *             into findings; runs recorded and replayed. The one place
+ *             drift judges.
+ *   report/   findings rendered as text or JSON (text.c, json.c), shared
  *             value formatting (format.c), spooling (report.c)
  *   cli/      this file, option parsing (args.c), exit codes (exit.c),
- *             output (output.c), scan/compare plumbing (run.c), and one
- *             file per command (cmd_*.c)
+ *             output (output.c), signals, roots and scans (signals.c,
+ *             roots.c, scan.c), findings to a report and a run (report.c),
+ *             and one file per command (cmd_*.c)
  *   tests/    cmocka unit tests per module, end-to-end tests (tests/e2e)
- *   dist/     the man page
+ *   dist/     the man pages, the built-in policy, the apt hook
  */
 #include "cli/cli.h"
 
