@@ -101,21 +101,21 @@ static int rule_index(struct compare_record *rec, const struct finding *f, int64
 	}
 	if ((rec->used + 1) * 2 > rec->nslots) {
 		size_t n = rec->nslots ? rec->nslots * 2 : 64;
-		struct rule_slot *slots = calloc(n, sizeof(*slots)), *old = rec->slots;
-		size_t nold = rec->nslots;
+		struct rule_slot *slots = calloc(n, sizeof(*slots)), *prev = rec->slots;
+		size_t nprev = rec->nslots;
 
 		if (!slots)
 			return diag_set(reterr, -ENOMEM, "out of memory");
 		rec->slots = slots;
 		rec->nslots = n;
-		for (size_t k = 0; k < nold; k++) {
-			if (!old[k].key)
+		for (size_t k = 0; k < nprev; k++) {
+			if (!prev[k].key)
 				continue;
-			for (i = slot_of(rec, old[k].key); slots[i].key; i = (i + 1) & (n - 1))
+			for (i = slot_of(rec, prev[k].key); slots[i].key; i = (i + 1) & (n - 1))
 				;
-			slots[i] = old[k];
+			slots[i] = prev[k];
 		}
-		free(old);
+		free(prev);
 	}
 	for (i = slot_of(rec, key); rec->slots[i].key; i = (i + 1) & (rec->nslots - 1))
 		if (rec->slots[i].key == key) {
