@@ -87,6 +87,11 @@ int cli_record_finish(struct cli_report_sink *rs, int code, uint64_t checked)
 	}
 	r = compare_record_commit(rs->rec, code, checked, CLI_VERIFY_RUNS_KEPT, NULL, &d);
 	rs->rec = NULL;
+	if (r == -EBUSY) {
+		/* A scan holds the database: the report stands, the run is not kept. */
+		cli_warn("the run was not stored: %s", d.msg);
+		return code;
+	}
 	if (r < 0) {
 		cli_error("cannot store the run: %s", d.msg);
 		return exit_code_for_error(CLI_STAGE_STORE, r);

@@ -5,8 +5,11 @@
  * entries are in the run's snapshots) and carry only the verdict.
  *
  * A run written by a check joins the snapshot writer's transaction, so the
- * run and its snapshot commit together or not at all; diff and verify open
- * a transaction of their own.
+ * run and its snapshot commit together or not at all. Diff and verify run
+ * for seconds to minutes, and must not hold the database's write lock that
+ * long (a nightly check would fail behind a verify): their rows are staged
+ * in TEMP tables, which take no lock on the database, and copied into it
+ * in one short transaction at the end.
  */
 #include "store/store.h"
 
@@ -24,7 +27,9 @@
 struct snap_run_writer {
 	struct snap_store *st;
 	int64_t id;
-	bool own_txn; /* BEGIN'd here: committed or rolled back here */
+	bool staged; /* rows go to the TEMP stage tables until snap_run_commit() */
+	/* The tables the rows go to: main's, or the stage's. */
+	const char *t_run, *t_finding, *t_rule, *t_blind;
 	int64_t seq, blind_seq, rules;
 	uint64_t findings, counted, expected, blind;
 	struct strbuf notes;
@@ -95,17 +100,35 @@ static void writer_free(struct snap_run_writer *w)
 	free(w);
 }
 
+#define RUN_COLS                                                                              \
+	"command, before, after, before_label, after_label, before_baseline, after_baseline," \
+	" started, flags, count_expected, database, roots, checked, policy_digest,"           \
+	" policy_source, notes, exit_code, findings, counted, expected, blind, complete"
+#define FINDING_COLS                                                              \
+	"seq, kind, key, change, changed, verdict, attrs, rule, reason, package," \
+	" before_version, after_version, unowned, aux"
+#define RULE_COLS  "n, id, title, file, line"
+#define BLIND_COLS "seq, kind, key, mode, err, flags"
+
+/* The stage: empty copies of the run tables, in TEMP (no lock on the database). */
+static const char sql_stage[] =
+	"CREATE TEMP TABLE IF NOT EXISTS stage_run AS SELECT * FROM main.run WHERE 0;"
+	"CREATE TEMP TABLE IF NOT EXISTS stage_finding AS SELECT * FROM main.finding WHERE 0;"
+	"CREATE TEMP TABLE IF NOT EXISTS stage_run_rule AS SELECT * FROM main.run_rule WHERE 0;"
+	"CREATE TEMP TABLE IF NOT EXISTS stage_run_blind AS SELECT * FROM main.run_blind WHERE 0;"
+	"DELETE FROM temp.stage_run; DELETE FROM temp.stage_finding;"
+	"DELETE FROM temp.stage_run_rule; DELETE FROM temp.stage_run_blind";
+static const char sql_unstage[] =
+	"DELETE FROM temp.stage_run; DELETE FROM temp.stage_finding;"
+	"DELETE FROM temp.stage_run_rule; DELETE FROM temp.stage_run_blind";
+
 int snap_run_begin(struct snap_store *st, const struct snap_run_new *info,
 		   struct snap_run_writer **ret, struct diag *reterr)
 {
-	static const char sql[] =
-		"INSERT INTO run (command, before, after, before_label, after_label,"
-		" before_baseline, after_baseline, started, flags, count_expected, database, roots,"
-		" checked, policy_digest, policy_source)"
-		" VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15)";
 	struct snap_run_writer *w;
 	struct strbuf roots = STRBUF_INIT;
 	sqlite3_stmt *s = NULL;
+	char sql[512];
 	int r;
 
 	if (!st->writable)
@@ -118,16 +141,27 @@ int snap_run_begin(struct snap_store *st, const struct snap_run_new *info,
 		return diag_set(reterr, -ENOMEM, "out of memory");
 	w->st = st;
 	strbuf_init(&w->notes);
-	if (sqlite3_get_autocommit(st->db)) {
-		r = snap_exec(st, "BEGIN IMMEDIATE", "store the run", reterr);
+	w->staged = sqlite3_get_autocommit(st->db) != 0;
+	w->t_run = w->staged ? "temp.stage_run" : "main.run";
+	w->t_finding = w->staged ? "temp.stage_finding" : "main.finding";
+	w->t_rule = w->staged ? "temp.stage_run_rule" : "main.run_rule";
+	w->t_blind = w->staged ? "temp.stage_run_blind" : "main.run_blind";
+	if (w->staged) {
+		r = snap_exec(st, sql_stage, "store the run", reterr);
 		if (r < 0)
 			goto fail;
-		w->own_txn = true;
 	}
 	if (snap_join_list(&roots, info->roots, info->nroots) < 0) {
 		r = diag_set(reterr, -ENOMEM, "out of memory");
 		goto fail;
 	}
+	snprintf(sql, sizeof(sql),
+		 "INSERT INTO %s (id, command, before, after, before_label, after_label,"
+		 " before_baseline, after_baseline, started, flags, count_expected, database,"
+		 " roots, checked, policy_digest, policy_source, findings, counted, expected,"
+		 " blind, complete) VALUES (?16, ?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11,"
+		 " ?12, ?13, ?14, ?15, 0, 0, 0, 0, 0)",
+		 w->t_run);
 	r = snap_prepare(st, sql, &s, reterr);
 	if (r < 0)
 		goto fail;
@@ -149,31 +183,33 @@ int snap_run_begin(struct snap_store *st, const struct snap_run_new *info,
 	sqlite3_bind_int64(s, 13, 0); /* known at commit */
 	bind_text_or_null(s, 14, info->policy_digest);
 	bind_text_or_null(s, 15, info->policy_source);
+	if (w->staged)
+		sqlite3_bind_int64(s, 16, 0); /* the stage's one run; its id comes at commit */
 	r = step_done(st, s, "store the run", reterr);
 	sqlite3_finalize(s);
 	strbuf_release(&roots);
 	if (r < 0)
 		goto fail;
-	w->id = sqlite3_last_insert_rowid(st->db);
-	r = snap_prepare(
-		st,
-		"INSERT INTO finding (run, seq, kind, key, change, changed, verdict, attrs,"
-		" rule, reason, package, before_version, after_version, unowned, aux)"
-		" VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15)",
-		&w->row, reterr);
-	if (r >= 0)
-		r = snap_prepare(st,
-				 "INSERT INTO run_blind (run, seq, kind, key, mode, err, flags)"
-				 " VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
-				 &w->blind_stmt, reterr);
+	w->id = w->staged ? 0 : sqlite3_last_insert_rowid(st->db);
+	snprintf(sql, sizeof(sql),
+		 "INSERT INTO %s (run, " FINDING_COLS ") VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8,"
+		 " ?9, ?10, ?11, ?12, ?13, ?14, ?15)",
+		 w->t_finding);
+	r = snap_prepare(st, sql, &w->row, reterr);
+	if (r >= 0) {
+		snprintf(sql, sizeof(sql),
+			 "INSERT INTO %s (run, " BLIND_COLS ") VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
+			 w->t_blind);
+		r = snap_prepare(st, sql, &w->blind_stmt, reterr);
+	}
 	if (r < 0)
 		goto fail;
 	*ret = w;
 	return 0;
 fail:
 	strbuf_release(&roots);
-	if (w->own_txn)
-		sqlite3_exec(st->db, "ROLLBACK", NULL, NULL, NULL);
+	if (w->staged)
+		sqlite3_exec(st->db, sql_unstage, NULL, NULL, NULL);
 	writer_free(w);
 	return r;
 }
@@ -182,11 +218,12 @@ int snap_run_add_rule(struct snap_run_writer *w, const char *id, const char *tit
 		      const char *file, unsigned line, int64_t *ret_n, struct diag *reterr)
 {
 	sqlite3_stmt *s = NULL;
-	int r = snap_prepare(w->st,
-			     "INSERT INTO run_rule (run, n, id, title, file, line)"
-			     " VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
-			     &s, reterr);
+	char sql[128];
+	int r;
 
+	snprintf(sql, sizeof(sql),
+		 "INSERT INTO %s (run, " RULE_COLS ") VALUES (?1, ?2, ?3, ?4, ?5, ?6)", w->t_rule);
+	r = snap_prepare(w->st, sql, &s, reterr);
 	if (r < 0)
 		return r;
 	sqlite3_bind_int64(s, 1, w->id);
@@ -331,17 +368,45 @@ int snap_runs_delete_snapshot(struct snap_store *st, int64_t snap_id, struct dia
 	return runs_delete(st, "before = ?1 OR after = ?1 OR ?2", snap_id, 0, reterr);
 }
 
+/* Copy the stage into the database as a new run: *ret_id. Inside the caller's transaction. */
+static int unstage(struct snap_run_writer *w, int64_t *ret_id, struct diag *reterr)
+{
+	static const char *const copies[] = {
+		"INSERT INTO main.finding (run, " FINDING_COLS ") SELECT ?1, " FINDING_COLS
+		" FROM temp.stage_finding",
+		"INSERT INTO main.run_rule (run, " RULE_COLS ") SELECT ?1, " RULE_COLS
+		" FROM temp.stage_run_rule",
+		"INSERT INTO main.run_blind (run, " BLIND_COLS ") SELECT ?1, " BLIND_COLS
+		" FROM temp.stage_run_blind",
+	};
+	int r = snap_exec(w->st,
+			  "INSERT INTO main.run (" RUN_COLS ") SELECT " RUN_COLS
+			  " FROM temp.stage_run",
+			  "store the run", reterr);
+
+	if (r < 0)
+		return r;
+	*ret_id = sqlite3_last_insert_rowid(w->st->db);
+	for (size_t i = 0; i < sizeof(copies) / sizeof(copies[0]) && r >= 0; i++)
+		r = run_exec_id(w->st, copies[i], *ret_id, 0, reterr);
+	return r;
+}
+
 int snap_run_commit(struct snap_run_writer *w, int exit_code, uint64_t checked, unsigned keep,
 		    int64_t *ret_id, struct diag *reterr)
 {
 	struct snap_store *st = w->st;
 	sqlite3_stmt *s = NULL;
+	char sql[256];
+	int64_t id = w->id;
+	bool txn = false;
 	int r;
 
-	r = snap_prepare(st,
-			 "UPDATE run SET notes = ?2, exit_code = ?3, findings = ?4, counted = ?5,"
-			 " expected = ?6, blind = ?7, checked = ?8, complete = 1 WHERE id = ?1",
-			 &s, reterr);
+	snprintf(sql, sizeof(sql),
+		 "UPDATE %s SET notes = ?2, exit_code = ?3, findings = ?4, counted = ?5,"
+		 " expected = ?6, blind = ?7, checked = ?8, complete = 1 WHERE id = ?1",
+		 w->t_run);
+	r = snap_prepare(st, sql, &s, reterr);
 	if (r >= 0) {
 		sqlite3_bind_int64(s, 1, w->id);
 		if (w->nnotes)
@@ -355,6 +420,12 @@ int snap_run_commit(struct snap_run_writer *w, int exit_code, uint64_t checked, 
 		r = step_done(st, s, "store the run", reterr);
 		sqlite3_finalize(s);
 	}
+	if (r >= 0 && w->staged) {
+		r = snap_exec(st, "BEGIN IMMEDIATE", "store the run", reterr);
+		txn = r >= 0;
+		if (r >= 0)
+			r = unstage(w, &id, reterr);
+	}
 	/* Verify runs belong to no snapshot: keep the newest @keep of them. */
 	if (r >= 0 && keep)
 		r = runs_delete(
@@ -363,14 +434,18 @@ int snap_run_commit(struct snap_run_writer *w, int exit_code, uint64_t checked, 
 			" (SELECT id FROM run WHERE command = 'verify' AND complete"
 			" ORDER BY id DESC LIMIT ?2)",
 			0, keep, reterr);
-	if (r >= 0 && w->own_txn)
+	if (r >= 0 && txn)
 		r = snap_exec(st, "COMMIT", "store the run", reterr);
 	if (r < 0) {
+		if (txn)
+			sqlite3_exec(st->db, "ROLLBACK", NULL, NULL, NULL);
 		snap_run_abort(w);
 		return r;
 	}
+	if (w->staged)
+		sqlite3_exec(st->db, sql_unstage, NULL, NULL, NULL);
 	if (ret_id)
-		*ret_id = w->id;
+		*ret_id = id;
 	writer_free(w);
 	return 0;
 }
@@ -379,8 +454,8 @@ void snap_run_abort(struct snap_run_writer *w)
 {
 	if (!w)
 		return;
-	if (w->own_txn)
-		sqlite3_exec(w->st->db, "ROLLBACK", NULL, NULL, NULL);
+	if (w->staged)
+		sqlite3_exec(w->st->db, sql_unstage, NULL, NULL, NULL);
 	else
 		(void)runs_delete(w->st, "id = ?1 AND ?2 = 0", w->id, 0, NULL);
 	writer_free(w);
@@ -388,7 +463,7 @@ void snap_run_abort(struct snap_run_writer *w)
 
 /* ---- reading ---- */
 
-#define RUN_COLUMNS                                                                               \
+#define RUN_COLUMNS_READ                                                                          \
 	"id, command, before, after, before_label, after_label, before_baseline, after_baseline," \
 	" started, flags, count_expected, database, roots, checked, policy_digest,"               \
 	" policy_source, notes, exit_code, findings, counted, expected, blind, complete"
@@ -453,8 +528,8 @@ int snap_run_get(struct snap_store *st, int64_t id, struct snap_run_info *ret_in
 	if (st->schema < 4)
 		return diag_set(reterr, -ENOENT, "'%s' holds no stored runs", st->path);
 	r = snap_prepare(st,
-			 id ? "SELECT " RUN_COLUMNS " FROM run WHERE id = ?1 AND complete"
-			    : "SELECT " RUN_COLUMNS
+			 id ? "SELECT " RUN_COLUMNS_READ " FROM run WHERE id = ?1 AND complete"
+			    : "SELECT " RUN_COLUMNS_READ
 			      " FROM run WHERE complete ORDER BY id DESC LIMIT 1",
 			 &s, reterr);
 	if (r < 0)
@@ -481,7 +556,7 @@ int snap_run_list(struct snap_store *st, snap_run_list_fn *fn, void *userdata, s
 
 	if (st->schema < 4)
 		return 0;
-	r = snap_prepare(st, "SELECT " RUN_COLUMNS " FROM run WHERE complete ORDER BY id", &s,
+	r = snap_prepare(st, "SELECT " RUN_COLUMNS_READ " FROM run WHERE complete ORDER BY id", &s,
 			 reterr);
 	if (r < 0)
 		return r;

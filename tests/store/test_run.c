@@ -239,6 +239,41 @@ static void test_run_abort_and_read_only(void **state)
 	snap_store_free(st);
 }
 
+/*
+ * A run of its own (diff, verify) is staged in TEMP tables: another writer
+ * (a check's scan) is not held up while it is made, and it lands in one
+ * transaction at the end.
+ */
+static void test_staged_run_takes_no_lock_until_commit(void **state)
+{
+	struct tmp *t = *state;
+	struct snap_store *a = NULL, *b = NULL;
+	struct snap_run_new p = { .command = "diff" };
+	struct snap_run_writer *w = NULL;
+	struct snap_run_row row = { .kind = ENTRY_FILE, .key = "/x", .key_len = 2, .rule = -1 };
+	struct snap_run_info info = { 0 };
+	struct entry e = entry_file("/etc/a");
+	struct diag d = { 0 };
+	int64_t id = 0;
+
+	assert_int_equal(snap_store_open(t->db, SNAP_OPEN_WRITE, &a, &d), 0);
+	assert_int_equal(snap_store_open(t->db, SNAP_OPEN_WRITE, &b, &d), 0);
+	snap_store_set_busy_timeout(b, 0);
+	assert_int_equal(snap_run_begin(a, &p, &w, &d), 0);
+	assert_int_equal(snap_run_add_row(w, &row, &d), 0);
+	/* Another writer goes ahead at once, and sees no half-made run. */
+	assert_true(write_snapshot(b, SNAP_PURPOSE_BASELINE, NULL, false, 0, &e, 1, &d) > 0);
+	assert_int_equal(snap_run_get(b, 0, &info, &d), -ENOENT);
+	assert_int_equal(snap_run_commit(w, 4, 0, 0, &id, &d), 0);
+	assert_int_equal(snap_run_get(b, 0, &info, &d), 0);
+	assert_int_equal(info.id, id);
+	assert_int_equal(info.findings, 1);
+	assert_int_equal(info.exit_code, 4);
+	snap_run_info_release(&info);
+	snap_store_free(a);
+	snap_store_free(b);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -250,6 +285,8 @@ int main(void)
 						tmp_teardown),
 		cmocka_unit_test_setup_teardown(test_run_abort_and_read_only, tmp_setup,
 						tmp_teardown),
+		cmocka_unit_test_setup_teardown(test_staged_run_takes_no_lock_until_commit,
+						tmp_setup, tmp_teardown),
 	};
 	return cmocka_run_group_tests_name("store/run", tests, NULL, NULL);
 }
