@@ -505,8 +505,7 @@ static void test_removed_files(void **state)
 	assert_int_equal(g->class, CLASS_DRIFT);
 	assert_string_equal(g->reason, "removed; package hello 1.1-1 still ships it");
 	assert_true(g->counts);
-	assert_string_equal(g->pkg, "hello:amd64");
-	assert_string_equal(g->before_version, "1.0-1");
+	assert_package(g, "hello:amd64", "1.0-1", "1.1-1");
 	/* nor does a package that did not change */
 	g = file(fx, "/usr/share/base/motd");
 	assert_int_equal(g->class, CLASS_DRIFT);
