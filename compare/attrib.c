@@ -351,8 +351,12 @@ int attrib_apply(struct attrib *a, const struct deviation *d, struct rule_verdic
 	}
 
 	/* The package changed version: does the content match what it ships? */
-	if (d->change == CHANGE_MODIFIED && (d->attrs & ~CONTENT_ATTRS)) {
-		/* An upgrade replaces content; a new mode, owner or capability is not its doing. */
+	if (d->change == CHANGE_MODIFIED &&
+	    (d->attrs & ~(CONTENT_ATTRS | (S_ISLNK(e->mode) ? ATTR_TARGET : 0)))) {
+		/*
+		 * An upgrade replaces content (a symlink's is its target); a new
+		 * mode, owner or capability is not its doing.
+		 */
 		v->class = CLASS_DRIFT;
 		snprintf(v->reason + strlen(v->reason), sizeof(v->reason) - strlen(v->reason),
 			 "; not explained by package %s %s: more than its content changed",

@@ -644,6 +644,68 @@ static void test_types_and_checksums(void **state)
 	assert_int_equal(seams.file_reads, 0);
 }
 
+/*
+ * A library symlink an upgrade points at the new version, as every shared
+ * library's upgrade does: a symlink's content is its target.
+ */
+static void test_upgrade_retargets_a_symlink(void **state)
+{
+	struct fx *fx = *state;
+	const struct tpkg h10 = { .name = "hello",
+				  .version = "1.0-1",
+				  .files = { NOSUM("/usr/lib/libhello.so.1"),
+					     SUM("/usr/lib/libhello.so.1.0", HELLO_10) } };
+	const struct tpkg h11 = { .name = "hello",
+				  .version = "1.1-1",
+				  .files = { NOSUM("/usr/lib/libhello.so.1"),
+					     SUM("/usr/lib/libhello.so.1.1", HELLO_11) } };
+	const struct tpkg base = { .name = "base",
+				   .version = "7",
+				   .files = { NOSUM("/usr/lib/base.so") } };
+	const struct side before = {
+		.files = { { .path = "/usr/lib/base.so",
+			     .mode = S_IFLNK | 0777,
+			     .target = "base.so.7" },
+			   { .path = "/usr/lib/libhello.so.1",
+			     .mode = S_IFLNK | 0777,
+			     .target = "libhello.so.1.0" },
+			   REG("/usr/lib/libhello.so.1.0", HELLO_10) },
+		.pkgs = { h10, base },
+	};
+	const struct side after = {
+		.files = { { .path = "/usr/lib/base.so",
+			     .mode = S_IFLNK | 0777,
+			     .target = "/tmp/evil.so",
+			     .mtime = T1,
+			     .ino = 2001 },
+			   { .path = "/usr/lib/libhello.so.1",
+			     .mode = S_IFLNK | 0777,
+			     .target = "libhello.so.1.1",
+			     .mtime = T1,
+			     .ino = 2000 },
+			   REG("/usr/lib/libhello.so.1.1", HELLO_11) },
+		.pkgs = { h11, base },
+	};
+	const struct got *g;
+
+	host_put(fx, "/usr/lib/libhello.so.1.1", HELLO_11);
+	sides(fx, &before, &after);
+	compare(fx, NULL);
+
+	assert_int_equal(fx->log.n, 4);
+	g = file(fx, "/usr/lib/libhello.so.1");
+	assert_int_equal(g->class, CLASS_EXPECTED);
+	assert_string_equal(g->reason, "package hello upgraded 1.0-1 -> 1.1-1");
+	assert_package(g, "hello:amd64", "1.0-1", "1.1-1");
+	assert_int_equal(file(fx, "/usr/lib/libhello.so.1.0")->class, CLASS_EXPECTED);
+	assert_int_equal(file(fx, "/usr/lib/libhello.so.1.1")->class, CLASS_EXPECTED);
+	/* the same change under a package that did not change is drift */
+	g = file(fx, "/usr/lib/base.so");
+	assert_int_equal(g->class, CLASS_DRIFT);
+	assert_contains(g->reason, "symlink target changed");
+	assert_contains(g->reason, "; package base 7 did not change");
+}
+
 /* ---- files no package owns ---- */
 
 static void test_unowned_severity_floor(void **state)
@@ -1079,6 +1141,7 @@ int main(void)
 		T(test_installed_package_new_file_is_expected),
 		T(test_upgrade_does_not_explain_mode_or_owner),
 		T(test_types_and_checksums),
+		T(test_upgrade_retargets_a_symlink),
 		T(test_unowned_severity_floor),
 		T(test_attribution_off),
 		T(test_before_without_package_data),
