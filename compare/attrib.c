@@ -285,6 +285,11 @@ int attrib_apply(struct attrib *a, const struct deviation *d, struct rule_verdic
 			return r;
 		set_package(pkg, note, &before_own, before_own.version);
 		now = version_of(&a->after_v, before_own.name, before_own.arch);
+		/* The package's version on the after side: NULL when it is not installed there. */
+		if (now)
+			snprintf(note->after_version, sizeof(note->after_version), "%s", now);
+		else
+			pkg->after_version = NULL;
 		r = owner_get(a, a->after_id, e, &own);
 		if (r < 0) {
 			owner_release(&before_own);
@@ -301,12 +306,10 @@ int attrib_apply(struct attrib *a, const struct deviation *d, struct rule_verdic
 			v->class = CLASS_EXPECTED;
 			snprintf(v->reason, sizeof(v->reason), "package %s %s removed",
 				 before_own.name, before_own.version);
-			pkg->after_version = NULL;
 		} else if (strcmp(now, before_own.version)) {
 			v->class = CLASS_EXPECTED;
 			snprintf(v->reason, sizeof(v->reason), "package %s upgraded %s -> %s",
 				 before_own.name, before_own.version, now);
-			snprintf(note->after_version, sizeof(note->after_version), "%s", now);
 		}
 		owner_release(&before_own);
 		return 0;
@@ -348,8 +351,12 @@ int attrib_apply(struct attrib *a, const struct deviation *d, struct rule_verdic
 	}
 
 	/* The package changed version: does the content match what it ships? */
-	if (d->change == CHANGE_MODIFIED && (d->attrs & ~CONTENT_ATTRS)) {
-		/* An upgrade replaces content; a new mode, owner or capability is not its doing. */
+	if (d->change == CHANGE_MODIFIED &&
+	    (d->attrs & ~(CONTENT_ATTRS | (S_ISLNK(e->mode) ? ATTR_TARGET : 0)))) {
+		/*
+		 * An upgrade replaces content (a symlink's is its target); a new
+		 * mode, owner or capability is not its doing.
+		 */
 		v->class = CLASS_DRIFT;
 		snprintf(v->reason + strlen(v->reason), sizeof(v->reason) - strlen(v->reason),
 			 "; not explained by package %s %s: more than its content changed",

@@ -74,7 +74,12 @@ class DriftCase(unittest.TestCase):
 
     # ---- running drift ----
 
-    def drift(self, *args, code=None, env=None, stdin=None, db=True):
+    def drift(self, *args, code, env=None, stdin=None, db=True):
+        """Run drift ARGS; its exit status must be @code.
+
+        @code is required: a sanitizer that aborts drift after its output is
+        written shows only in the exit status, so every run checks it.
+        """
         argv = [DRIFT] + [a for a in args]
         if db and len(args) > 0 and args[0] not in NO_DB_COMMANDS:
             argv.insert(2, "--db=" + self.db)
@@ -83,13 +88,10 @@ class DriftCase(unittest.TestCase):
             argv.insert(2, "--policy=" + self.policy)
         p = subprocess.run(argv, capture_output=True, env=env_for_drift(env),
                            stdin=subprocess.DEVNULL if stdin is None else stdin, timeout=120)
-        if code is not None and p.returncode != code:
-            self.fail("drift %s: exit %d, expected %d\nstdout:\n%s\nstderr:\n%s" % (
-                " ".join(os.fsdecode(a) for a in args), p.returncode, code,
-                p.stdout.decode(errors="replace"), p.stderr.decode(errors="replace")))
+        check_exit(self, args, p, code)
         return p
 
-    def check_json(self, *paths, code=None, extra=()):
+    def check_json(self, *paths, code, extra=()):
         p = self.drift("check", "--format", "json", *extra, *paths, code=code)
         try:
             doc = json.loads(p.stdout)
@@ -113,6 +115,14 @@ class DriftCase(unittest.TestCase):
         if mode is not None:
             os.chmod(p, mode)
         return p
+
+
+def check_exit(case, args, p, code):
+    """Fail @case unless the run @p of drift @args exited with @code."""
+    if p.returncode != code:
+        case.fail("drift %s: exit %d, expected %d\nstdout:\n%s\nstderr:\n%s" % (
+            " ".join(os.fsdecode(a) for a in args), p.returncode, code,
+            p.stdout.decode(errors="replace"), p.stderr.decode(errors="replace")))
 
 
 def raw_path(d):

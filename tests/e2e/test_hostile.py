@@ -13,7 +13,7 @@ import sys
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from drifttest import (CLEAN, DRIFT, E_POLICY, MODIFIED, DriftCase, by_path,  # noqa: E402
-                       env_for_drift, run_tap)
+                       check_exit, env_for_drift, run_tap)
 
 TIMEOUT = 60
 
@@ -26,7 +26,7 @@ STARS = "*a*a*a*a*a*a*a*a*a*a*a*a*c*b"
 
 class Hostile(DriftCase):
 
-    def run_drift(self, *args, code=None):
+    def run_drift(self, *args, code):
         """drift ARGS with a timeout: a hang is a failure, not a stuck test."""
         argv = [DRIFT] + list(args)
         try:
@@ -34,10 +34,7 @@ class Hostile(DriftCase):
                                stdin=subprocess.DEVNULL, timeout=TIMEOUT)
         except subprocess.TimeoutExpired:
             self.fail("drift %s: still running after %d s" % (" ".join(args), TIMEOUT))
-        if code is not None and p.returncode != code:
-            self.fail("drift %s: exit %d, expected %d\nstdout:\n%s\nstderr:\n%s" % (
-                " ".join(args), p.returncode, code, p.stdout.decode(errors="replace"),
-                p.stderr.decode(errors="replace")))
+        check_exit(self, args, p, code)
         return p
 
     def common(self):

@@ -423,6 +423,7 @@ class DatabaseModes(DriftCase):
     def stop(self, p):
         p.kill()
         p.communicate(timeout=30)
+        self.assertEqual(p.returncode, -signal.SIGKILL, "killed while paused, not before")
 
     def test_new_database_and_its_wal_and_shm_are_private(self):
         for i in range(5):

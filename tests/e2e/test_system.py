@@ -231,8 +231,8 @@ class ProbesTest(SystemCase):
 
 
 class AttributionTest(SystemCase):
-    def diff_json(self, *args):
-        p = self.drift("diff", "--root", self.host, "--format", "json", *args)
+    def diff_json(self, *args, code):
+        p = self.drift("diff", "--root", self.host, "--format", "json", *args, code=code)
         return self.json_of(p), p
 
     def test_upgrade_explained_planted_change_is_drift(self):
@@ -248,7 +248,8 @@ class AttributionTest(SystemCase):
         # an unowned new binary
         self.put("usr/bin/backdoor", b"\x7fELF planted\n", 0o755)
         self.drift("scan", "-q", "--root", self.host, "--label", "post", code=0)
-        doc, p = self.diff_json("pre", "post")
+        # the exit code counts drift: the planted change and the new file
+        doc, p = self.diff_json("pre", "post", code=ADDED | MODIFIED)
         files = self.deviations(doc, "file")
         hello = files.get("/usr/bin/hello")
         self.assertIsNotNone(hello, p.stdout)
@@ -264,9 +265,7 @@ class AttributionTest(SystemCase):
         self.assertEqual(backdoor["class"], "drift")
         pkgs = self.deviations(doc, "package")
         self.assertIn("hello:amd64", pkgs)
-        # the exit code counts drift: the planted change and the new file
-        self.assertEqual(p.returncode & (ADDED | MODIFIED), ADDED | MODIFIED)
-        text = self.drift("diff", "--root", self.host, "pre", "post").stdout
+        text = self.drift("diff", "--root", self.host, "pre", "post", code=ADDED | MODIFIED).stdout
         self.assertIn(b"package hello upgraded 1.0-1 -> 1.1-1", text)
         self.assertIn(b"not owned by any package", text)
 
@@ -276,34 +275,35 @@ class AttributionTest(SystemCase):
         # the upgrade's md5sums say one thing, the file on disk is another
         self.put("usr/bin/hello", b"#!/bin/sh\necho trojaned\n", 0o755)
         self.drift("scan", "-q", "--root", self.host, "--label", "post", code=0)
-        doc, p = self.diff_json("pre", "post")
+        doc, p = self.diff_json("pre", "post", code=MODIFIED)
         hello = self.deviations(doc, "file")["/usr/bin/hello"]
         self.assertEqual(hello["class"], "drift")
         self.assertIn("does not match package hello 1.1-1", hello["reason"])
 
-    def upgraded_pair(self, tamper):
+    def upgraded_pair(self, tamper, code):
         self.drift("scan", "-q", "--root", self.host, "--label", "pre", code=0)
         self.upgrade_hello()
         tamper()
         self.drift("scan", "-q", "--root", self.host, "--label", "post", code=0)
-        doc, p = self.diff_json("pre", "post")
+        doc, p = self.diff_json("pre", "post", code=code)
         return self.deviations(doc, "file"), p
 
     def test_upgrade_does_not_excuse_a_symlink_for_a_shipped_file(self):
         def tamper():
             os.unlink(self.h("usr/bin/hello"))
             os.symlink("/tmp/evil", self.h("usr/bin/hello"))
-        files, p = self.upgraded_pair(tamper)
+        files, p = self.upgraded_pair(tamper, MODIFIED)
         self.assertEqual(files["/usr/bin/hello"]["class"], "drift", p.stdout)
-        self.assertNotEqual(p.returncode, CLEAN)
 
     def test_upgrade_does_not_excuse_removing_a_file_it_still_ships(self):
-        files, p = self.upgraded_pair(lambda: os.unlink(self.h("usr/bin/hello")))
+        files, p = self.upgraded_pair(lambda: os.unlink(self.h("usr/bin/hello")),
+                                      REMOVED | MODIFIED)
         self.assertEqual(files["/usr/bin/hello"]["class"], "drift", p.stdout)
         self.assertIn("still ships it", files["/usr/bin/hello"]["reason"])
 
     def test_upgrade_does_not_excuse_a_new_setuid_bit(self):
-        files, p = self.upgraded_pair(lambda: os.chmod(self.h("usr/bin/hello"), 0o4755))
+        files, p = self.upgraded_pair(lambda: os.chmod(self.h("usr/bin/hello"), 0o4755),
+                                      MODIFIED)
         self.assertEqual(files["/usr/bin/hello"]["class"], "drift", p.stdout)
 
     def test_unreadable_list_is_read_again_later(self):
@@ -313,7 +313,7 @@ class AttributionTest(SystemCase):
         self.drift("scan", "-q", "--root", self.host, "--label", "first", code=0)
         os.rmdir(lst)
         os.rename(lst + ".away", lst)
-        files, p = self.upgraded_pair(lambda: None)
+        files, p = self.upgraded_pair(lambda: None, MODIFIED)
         self.assertEqual(files["/usr/bin/hello"]["class"], "expected", p.stdout)
 
     def test_package_without_version_does_not_fail_the_scan(self):
@@ -327,7 +327,7 @@ class AttributionTest(SystemCase):
         with open(self.h("etc/hello.conf"), "ab") as f:
             f.write(b"# local change\n")
         self.drift("scan", "-q", "--root", self.host, "--label", "post", code=0)
-        doc, p = self.diff_json("pre", "post")
+        doc, p = self.diff_json("pre", "post", code=MODIFIED)
         conf = self.deviations(doc, "file")["/etc/hello.conf"]
         self.assertEqual(conf["class"], "drift")
         self.assertIn("locally modified configuration", conf["reason"])
@@ -341,11 +341,10 @@ class AttributionTest(SystemCase):
         p = self.drift("snapshots", code=0)
         self.assertRegex(p.stdout, rb"apt-\d{8}T\d{6}Z-pre")
         self.assertRegex(p.stdout, rb"apt-\d{8}T\d{6}Z-post")
-        doc, p = self.diff_json("--last-upgrade")
+        # nothing but the upgrade: no drift counted
+        doc, p = self.diff_json("--last-upgrade", code=CLEAN)
         hello = self.deviations(doc, "file")["/usr/bin/hello"]
         self.assertEqual(hello["class"], "expected")
-        # nothing but the upgrade: no drift counted
-        self.assertEqual(p.returncode, CLEAN, p.stdout)
 
     def test_last_upgrade_never_pairs_across_runs(self):
         self.drift("scan", "-q", "--root", self.host, "--upgrade", "pre", code=0)
@@ -360,7 +359,7 @@ class AttributionTest(SystemCase):
     def test_check_attributes_against_the_baseline(self):
         self.drift("init", "-q", "--root", self.host, code=0)
         self.upgrade_hello()
-        p = self.drift("check", "--root", self.host, "--format", "json")
+        p = self.drift("check", "--root", self.host, "--format", "json", code=MODIFIED)
         hello = self.deviations(self.json_of(p), "file")["/usr/bin/hello"]
         self.assertEqual(hello["class"], "expected")
 
@@ -376,20 +375,20 @@ class VerifyTest(SystemCase):
         os.unlink(self.h("usr/share/doc/hello/copyright"))
         with open(self.h("etc/hello.conf"), "ab") as f:
             f.write(b"# local\n")
-        p = self.drift("verify", "--root", self.host, "--format", "json")
-        self.assertEqual(p.returncode, REMOVED | MODIFIED, p.stdout + p.stderr)
+        p = self.drift("verify", "--root", self.host, "--format", "json",
+                       code=REMOVED | MODIFIED)
         files = self.deviations(self.json_of(p), "file")
         self.assertEqual(files["/usr/bin/hello"]["change"], "modified")
         self.assertEqual(files["/usr/bin/hello"]["package"]["name"], "hello:amd64")
         self.assertEqual(files["/usr/share/doc/hello/copyright"]["change"], "removed")
         self.assertIn("locally modified configuration", files["/etc/hello.conf"]["reason"])
-        text = self.drift("verify", "--root", self.host).stdout
+        text = self.drift("verify", "--root", self.host, code=REMOVED | MODIFIED).stdout
         self.assertIn(b"/usr/bin/hello", text)
 
     def test_unowned_lists_files_no_package_owns(self):
         self.put("usr/bin/backdoor", b"planted\n", 0o755)
-        p = self.drift("verify", "--unowned", "--root", self.host, "--format", "json")
-        self.assertEqual(p.returncode & ADDED, ADDED, p.stdout + p.stderr)
+        p = self.drift("verify", "--unowned", "--root", self.host, "--format", "json",
+                       code=ADDED)
         files = self.deviations(self.json_of(p), "file")
         self.assertIn("/usr/bin/backdoor", files)
         self.assertTrue(files["/usr/bin/backdoor"].get("unowned"))
@@ -399,8 +398,7 @@ class VerifyTest(SystemCase):
 
     def test_no_dpkg_database(self):
         shutil.rmtree(self.h("var/lib/dpkg"))
-        p = self.drift("verify", "--root", self.host)
-        self.assertEqual(p.returncode, drifttest.E_NO_BASELINE, p.stderr)
+        p = self.drift("verify", "--root", self.host, code=drifttest.E_NO_BASELINE)
         self.assertIn(b"dpkg", p.stderr)
 
 

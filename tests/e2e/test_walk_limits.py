@@ -15,8 +15,8 @@ import subprocess
 import sys
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from drifttest import (CLEAN, DRIFT, E_NO_BASELINE, E_SCAN, MODIFIED, DriftCase,  # noqa: E402
-                       env_for_drift, run_tap)
+from drifttest import (CLEAN, DRIFT, E_NO_BASELINE, E_POLICY, E_SCAN, MODIFIED,  # noqa: E402
+                       DriftCase, env_for_drift, run_tap)
 
 
 def limit_fds(n):
@@ -123,8 +123,7 @@ class DeepNesting(DriftCase):
 
     def test_limit_below_path_max_is_a_policy_error(self):
         self.set_policy("scan:\n  max_path: 100\n" + self.policy_text)
-        p = self.drift("policy", "check", self.policy)
-        self.assertNotEqual(p.returncode, 0)
+        p = self.drift("policy", "check", self.policy, code=E_POLICY)
         self.assertIn(b"'max_path' must be a number of bytes from 4096", p.stderr + p.stdout)
 
 
