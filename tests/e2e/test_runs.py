@@ -6,7 +6,7 @@ import os
 import re
 
 import drifttest
-from drifttest import ADDED, CLEAN, E_USAGE, MODIFIED, REMOVED
+from drifttest import ADDED, E_USAGE, MODIFIED, REMOVED
 from test_system import SystemCase
 
 GENERATED = re.compile(rb'("generated": "[^"]*"|generated [0-9-]+ [0-9:]+ UTC)')
@@ -35,8 +35,8 @@ class RunsTest(SystemCase):
         self.drift("init", "-q", "--root", self.host, code=0)
         self.upgrade_hello()                               # expected, with its package
         self.put("usr/bin/backdoor", b"\x7fELF planted\n", 0o755)   # drift, unowned
-        text = self.drift("check", "--root", self.host, "--color", "never")
-        self.assertEqual(text.returncode & ADDED, ADDED, text.stdout + text.stderr)
+        text = self.drift("check", "--root", self.host, "--color", "never",
+                          code=ADDED | MODIFIED)   # the package entry itself is drift
         self.assertIn(b"package hello upgraded", text.stdout)
         js = self.drift("check", "--root", self.host, "--format", "json", code=text.returncode)
         runs = self.runs()
@@ -53,8 +53,7 @@ class RunsTest(SystemCase):
     def test_report_stands_after_relabel_and_policy_change(self):
         self.drift("init", "-q", "--root", self.host, code=0)
         self.put("etc/hello.conf", b"# local change\n")
-        printed = self.drift("check", "--root", self.host, "--color", "never")
-        self.assertNotEqual(printed.returncode, CLEAN)
+        printed = self.drift("check", "--root", self.host, "--color", "never", code=MODIFIED)
         run = self.runs()[0]["id"]
         # a new baseline relabels the old one; a new policy judges differently
         self.drift("init", "-q", "--force", "--root", self.host, code=0)
@@ -67,11 +66,11 @@ class RunsTest(SystemCase):
         with open(self.h("etc/hello.conf"), "ab") as f:
             f.write(b"# local\n")
         self.drift("scan", "-q", "--root", self.host, "--label", "post", code=0)
-        diff = self.drift("diff", "--root", self.host, "--color", "never", "pre", "post")
-        self.assertLess(diff.returncode, 16, diff.stderr)
+        diff = self.drift("diff", "--root", self.host, "--color", "never", "pre", "post",
+                          code=MODIFIED)
         os.unlink(self.h("usr/share/doc/hello/copyright"))
-        verify = self.drift("verify", "--root", self.host, "--format", "json")
-        self.assertEqual(verify.returncode, REMOVED | MODIFIED, verify.stderr)
+        verify = self.drift("verify", "--root", self.host, "--format", "json",
+                            code=REMOVED | MODIFIED)
         runs = self.runs()
         self.assertEqual([r["command"] for r in runs], ["diff", "verify"])
         self.assertIsNone(runs[1]["old"])
@@ -81,8 +80,7 @@ class RunsTest(SystemCase):
     def test_runs_go_with_their_snapshots(self):
         self.drift("init", "-q", "--root", self.host, code=0)
         self.put("usr/bin/backdoor", b"planted\n", 0o755)
-        first = self.drift("check", "-q", "--keep", "1", "--root", self.host)
-        self.assertNotEqual(first.returncode, CLEAN)
+        first = self.drift("check", "-q", "--keep", "1", "--root", self.host, code=ADDED)
         second = self.drift("check", "-q", "--keep", "1", "--root", self.host,
                             code=first.returncode)
         runs = self.runs()
