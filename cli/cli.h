@@ -396,4 +396,7 @@ void cli_print_scan_summary(const char *command, const char *what, const struct 
 /** Human-readable sizes and counts for the one-line summaries. */
 void cli_format_bytes(char *buf, size_t size, uint64_t bytes);
 
+/** @one when @n is 1, else @many: "1 entry", "2 entries" (both borrowed). */
+const char *cli_plural(uint64_t n, const char *one, const char *many);
+
 #endif /* DRIFT_CLI_CLI_H */

@@ -253,6 +253,11 @@ static double elapsed(const struct timespec *start)
 	return (double)(now.tv_sec - start->tv_sec) + (double)(now.tv_nsec - start->tv_nsec) / 1e9;
 }
 
+const char *cli_plural(uint64_t n, const char *one, const char *many)
+{
+	return n == 1 ? one : many;
+}
+
 void cli_format_bytes(char *buf, size_t size, uint64_t bytes)
 {
 	static const char *const units[] = { "B", "kB", "MB", "GB", "TB", "PB" };
@@ -275,11 +280,13 @@ void cli_print_scan_summary(const char *command, const char *what, const struct 
 	char bytes[32];
 
 	cli_format_bytes(bytes, sizeof(bytes), stats->bytes_hashed);
-	printf("drift %s: %s '%s' (#%lld): %llu entries, %s hashed", command, what,
+	printf("drift %s: %s '%s' (#%lld): %llu %s, %s hashed", command, what,
 	       info->label ? cli_path(info->label, strlen(info->label), 0) : "-",
-	       (long long)info->id, (unsigned long long)info->entries, bytes);
+	       (long long)info->id, (unsigned long long)info->entries,
+	       cli_plural(info->entries, "entry", "entries"), bytes);
 	if (stats->files_reused)
-		printf(" (%llu files' hashes reused)", (unsigned long long)stats->files_reused);
+		printf(" (%llu %s reused)", (unsigned long long)stats->files_reused,
+		       cli_plural(stats->files_reused, "file's hash", "files' hashes"));
 	if (info->errors)
 		printf("; %llu unreadable", (unsigned long long)info->errors);
 	printf("\n");
@@ -294,8 +301,9 @@ static bool scan_tick(const struct scan_stats *stats, void *userdata)
 		double t = elapsed(&ctx->start);
 
 		cli_format_bytes(bytes, sizeof(bytes), stats->bytes_hashed);
-		fprintf(stderr, "\rdrift: scanning: %llu entries, %s hashed, %.0f entries/s\033[K",
-			(unsigned long long)stats->entries, bytes,
+		fprintf(stderr, "\rdrift: scanning: %llu %s, %s hashed, %.0f entries/s\033[K",
+			(unsigned long long)stats->entries,
+			cli_plural(stats->entries, "entry", "entries"), bytes,
 			t > 0 ? (double)stats->entries / t : 0.0);
 		fflush(stderr);
 	}
@@ -331,8 +339,8 @@ static enum scan_action scan_visit(const struct entry *e, void *userdata)
 	 * end-to-end tests can SIGKILL or SIGINT a scan at a known point.
 	 */
 	if (ctx->pause_after && ++ctx->added == ctx->pause_after) {
-		fprintf(stderr, "drift: test pause after %llu entries\n",
-			(unsigned long long)ctx->added);
+		fprintf(stderr, "drift: test pause after %llu %s\n", (unsigned long long)ctx->added,
+			cli_plural(ctx->added, "entry", "entries"));
 		sigset_t block, old;
 		sigemptyset(&block);
 		sigaddset(&block, SIGINT);

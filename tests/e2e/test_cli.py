@@ -121,6 +121,13 @@ class Cli(DriftCase):
         self.assertIn("3 entries", lines[0])   # root, etc, etc/a
         self.assertEqual(p.stderr, b"", "no progress line when stderr is not a terminal")
 
+    def test_one_entry_is_singular(self):
+        one = self.write("etc/one", "1")
+        p = self.drift("init", one, code=0)
+        self.assertRegex(p.stdout.decode(), r"^drift init: baseline 'baseline' \(#1\): 1 entry, ")
+        p = self.drift("scan", "--label", "x", one, code=0)
+        self.assertIn(b": 1 entry, ", p.stdout)
+
 
 if __name__ == "__main__":
     run_tap(__name__)
