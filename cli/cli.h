@@ -134,6 +134,8 @@ extern const struct cli_command cmd_init_def, cmd_check_def, cmd_scan_def, cmd_d
 /** Every command, NULL-terminated, in help order. */
 extern const struct cli_command *const cli_commands[];
 const struct cli_command *cli_command_find(const char *name);
+/** The command @typed is a typo of ("chek": "check"), or NULL. */
+const char *cli_command_suggest(const char *typed);
 
 /**
  * Parse argv (argv[0] is the command name) for @cmd into @ret_args.

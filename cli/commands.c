@@ -3,6 +3,7 @@
 
 #include <string.h>
 
+#include "common/suggest.h"
 #include "common/banned.h"
 
 const struct cli_command *const cli_commands[] = {
@@ -16,4 +17,14 @@ const struct cli_command *cli_command_find(const char *name)
 		if (!strcmp(cli_commands[i]->name, name))
 			return cli_commands[i];
 	return NULL;
+}
+
+const char *cli_command_suggest(const char *typed)
+{
+	struct suggest s;
+
+	suggest_init(&s, typed);
+	for (size_t i = 0; cli_commands[i]; i++)
+		suggest_try(&s, cli_commands[i]->name);
+	return s.best;
 }

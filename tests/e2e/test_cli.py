@@ -48,6 +48,27 @@ class Cli(DriftCase):
         p = self.drift("init", "--quiet=1", code=E_USAGE)
         self.assertIn(b"--quiet=1", p.stderr)
 
+    def test_did_you_mean(self):
+        p = self.drift("chek", code=E_USAGE, db=False)
+        self.assertEqual(p.stderr, b"drift: 'chek' is not a drift command; did you mean 'check'? "
+                                   b"see 'drift help'\n")
+        p = self.drift("snapshot", code=E_USAGE, db=False)
+        self.assertIn(b"did you mean 'snapshots'?", p.stderr)
+        p = self.drift("frobnicate", code=E_USAGE, db=False)
+        self.assertNotIn(b"did you mean", p.stderr)
+        p = self.drift("check", "--formt", "json", code=E_USAGE)
+        self.assertEqual(p.stderr.decode().splitlines(),
+                         ["drift check: unknown option '--formt'; did you mean '--format'?",
+                          "see 'drift check --help'"])
+        p = self.drift("check", "--formt=json", code=E_USAGE)
+        self.assertIn(b"did you mean '--format'?", p.stderr)
+        # Only what the command takes: init has no --format.
+        p = self.drift("init", "--formt", "json", code=E_USAGE)
+        self.assertNotIn(b"'--format'", p.stderr)
+        p = self.drift("check", "--co", code=E_USAGE)
+        self.assertIn(b"'--co' is ambiguous", p.stderr)
+        self.assertFalse(os.path.exists(self.db), "a usage error creates no database")
+
     def test_missing_root_is_a_scan_error(self):
         p = self.drift("init", self.path("does-not-exist"), code=E_SCAN)
         self.assertIn(b"does-not-exist", p.stderr)
