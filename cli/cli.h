@@ -259,8 +259,10 @@ typedef int cli_scan_finished_fn(struct snap_store *st, const struct snap_info *
 				 void *userdata);
 
 /**
- * Scan @roots into a new snapshot described by @params, with progress on a
- * TTY. With @reuse_base (--trust-ctime), a file whose device, inode, size,
+ * Scan into a new snapshot described by @params, with progress on a TTY.
+ * The snapshot records every root of @params; the walk covers those that
+ * exist (cli_roots_existing()), so that a root that is missing now is
+ * compared, and what appears there later is added. With @reuse_base (--trust-ctime), a file whose device, inode, size,
  * mtime and ctime equal the base snapshot's gets the base's hash without
  * being read, except for a rotating sample (--sample) that is always read.
  * With @finished (check: compare and report), that runs on the finished
@@ -277,9 +279,11 @@ int cli_scan_into(struct snap_store *st, const struct snap_new *params,
 
 /**
  * Resolve the path operands into absolute roots (malloc()ed array of
- * malloc()ed strings). With no operands, the policy's roots that exist.
- * Warns about a root the policy excludes. Returns 0 or an exit code after
- * printing the problem.
+ * malloc()ed strings), each once. With no operands, the policy's roots: one
+ * that does not exist is warned about and kept as the policy writes it (a
+ * snapshot records it, the walk skips it, and every check looks at it
+ * again); it is an error when none exists. Warns about a root the policy
+ * excludes. Returns 0 or an exit code after printing the problem.
  */
 int cli_roots_resolve(char *const *paths, size_t npaths, const struct rule_set *rules,
 		      const struct cli_args *args, char ***ret_roots, size_t *ret_nroots);
@@ -299,6 +303,12 @@ int cli_root_open(struct cli_args *args);
 /** The resolved root without a trailing '/': "" when there is none or it is "/". */
 const char *cli_root(const struct cli_args *args);
 void cli_roots_free(char **roots, size_t nroots);
+
+/**
+ * Whether @root (a key, under --root) exists: false only when it, or a
+ * directory on the way, is missing; other errors are the walk's to report.
+ */
+bool cli_root_exists(const struct cli_args *args, const char *root);
 
 /**
  * Copy the roots that still exist (a baseline's roots: one that is gone is

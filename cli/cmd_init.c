@@ -91,6 +91,8 @@ const struct cli_command cmd_init_def = {
 		"Scan PATHs (default: the policy's roots) and store the result as the baseline\n"
 		"that 'drift check' compares the host with. What is scanned below a root, and\n"
 		"which attributes are collected, is the policy's to say (drift-policy(5)).\n"
+		"A policy root that does not exist yet is recorded with a warning: every check\n"
+		"looks at it, and what appears there is reported as added.\n"
 		"\n"
 		"options:\n"
 		"  --db PATH          database (default: /var/lib/drift/drift.db as root,\n"

@@ -132,7 +132,7 @@ int cli_roots_resolve(char *const *paths, size_t npaths, const struct rule_set *
 	bool defaults = npaths == 0;
 	size_t n = defaults ? scan->nroots : npaths;
 	char **roots = calloc(n ? n : 1, sizeof(*roots));
-	size_t count = 0;
+	size_t count = 0, missing = 0;
 
 	if (!roots) {
 		cli_error("out of memory");
@@ -140,26 +140,49 @@ int cli_roots_resolve(char *const *paths, size_t npaths, const struct rule_set *
 	}
 	for (size_t i = 0; i < n; i++) {
 		const char *p = defaults ? scan->roots[i] : paths[i];
+		bool dup = false;
 		int r = root_resolve_under(args, p, &roots[count]);
 
-		if (r == 1 && defaults)
-			continue;
-		if (r == 1) {
+		if (r == 1 && defaults) {
+			/*
+			 * A policy root that is not there yet (/var/www before the
+			 * web server is installed) is recorded as it is written:
+			 * every check looks at it, and what appears there is added.
+			 */
+			cli_warn("'%s' does not exist: recorded; every check looks at it",
+				 cli_path(p, strlen(p), 0));
+			roots[count] = strdup(p);
+			if (!roots[count]) {
+				cli_roots_free(roots, count);
+				cli_error("out of memory");
+				return DRIFT_EXIT_INTERNAL;
+			}
+			missing++;
+		} else if (r == 1) {
 			cli_error("cannot scan '%s': %s", cli_path(p, strlen(p), 0),
 				  strerror(ENOENT));
 			r = DRIFT_EXIT_SCAN;
 		}
-		if (r) {
+		if (r && r != 1) {
 			cli_roots_free(roots, count);
 			return r;
 		}
-		if (rule_set_excluded(rules, roots[count], strlen(roots[count])))
+		/* /lib and /usr/lib are one root on a merged-/usr host: record it once. */
+		for (size_t j = 0; j < count && !dup; j++)
+			dup = !strcmp(roots[j], roots[count]);
+		if (dup) {
+			missing -= r == 1;
+			free(roots[count]);
+			roots[count] = NULL;
+			continue;
+		}
+		if (r == 0 && rule_set_excluded(rules, roots[count], strlen(roots[count])))
 			cli_warn("'%s' is excluded by the policy '%s': nothing below it is scanned",
 				 cli_path(roots[count], strlen(roots[count]), 0),
 				 rule_set_source(rules));
 		count++;
 	}
-	if (count == 0) {
+	if (count == missing) {
 		cli_error("none of the policy's roots exists; name the paths to scan");
 		cli_roots_free(roots, count);
 		return DRIFT_EXIT_SCAN;
@@ -167,6 +190,20 @@ int cli_roots_resolve(char *const *paths, size_t npaths, const struct rule_set *
 	*ret_roots = roots;
 	*ret_nroots = count;
 	return 0;
+}
+
+bool cli_root_exists(const struct cli_args *args, const char *root)
+{
+	/* Looked up from the root's fd: a symlink cannot take it out of the root. */
+	int fd = probe_open(args->root_fd, root, O_PATH | O_NOFOLLOW);
+
+	if (fd >= 0)
+		close(fd);
+	/*
+	 * Gone (or a parent became a file): everything below it is removed, not
+	 * a failure. Any other error is the walker's to report.
+	 */
+	return fd != -ENOENT && fd != -ENOTDIR;
 }
 
 int cli_roots_existing(char *const *roots, size_t nroots, const struct cli_args *args,
@@ -180,14 +217,7 @@ int cli_roots_existing(char *const *roots, size_t nroots, const struct cli_args 
 		return DRIFT_EXIT_INTERNAL;
 	}
 	for (size_t i = 0; i < nroots; i++) {
-		/* Looked up from the root's fd: a symlink cannot take it out of the root. */
-		int fd = probe_open(args->root_fd, roots[i], O_PATH | O_NOFOLLOW);
-
-		if (fd >= 0)
-			close(fd);
-		/* Gone (or a parent became a file): everything below it is removed, not a failure.
-		 */
-		if (fd == -ENOENT || fd == -ENOTDIR)
+		if (!cli_root_exists(args, roots[i]))
 			continue;
 		out[n] = strdup(roots[i]);
 		if (!out[n]) {

@@ -364,6 +364,8 @@ int cli_scan_into(struct snap_store *st, const struct snap_new *params,
 	struct scan_stats stats = { 0 };
 	const char *pause_env = getenv("DRIFT_TEST_PAUSE_AFTER");
 	unsigned nslots = 0;
+	const char **walk_roots = NULL; /* borrowed from params->roots */
+	size_t nwalk_roots = 0;
 	int r, code = 0;
 
 	ctx.collect = params->hash == HASH_NONE ? SCAN_STAT : SCAN_ALL;
@@ -393,6 +395,17 @@ int cli_scan_into(struct snap_store *st, const struct snap_new *params,
 		ctx.nexcludes++;
 	}
 
+	/* Recorded: every root; walked: those that exist (a missing one is not a failure). */
+	walk_roots = calloc(params->nroots + 1, sizeof(*walk_roots));
+	if (!walk_roots) {
+		cli_error("out of memory");
+		code = DRIFT_EXIT_INTERNAL;
+		goto out;
+	}
+	for (size_t i = 0; i < params->nroots; i++)
+		if (cli_root_exists(args, params->roots[i]))
+			walk_roots[nwalk_roots++] = params->roots[i];
+
 	r = snap_writer_begin(st, params, &ctx.writer, &ctx.diag);
 	if (r < 0) {
 		cli_error("%s", ctx.diag.msg);
@@ -402,8 +415,8 @@ int cli_scan_into(struct snap_store *st, const struct snap_new *params,
 	}
 
 	/* Every lookup under --root starts from its fd: never from a path string. */
-	opts.roots = params->roots;
-	opts.nroots = params->nroots;
+	opts.roots = walk_roots;
+	opts.nroots = nwalk_roots;
 	opts.use_rootfd = true;
 	opts.rootfd = args->root_fd;
 	opts.nthreads = args->threads ? args->threads : rules ? rule_set_scan(rules)->threads : 0;
@@ -533,6 +546,7 @@ int cli_scan_into(struct snap_store *st, const struct snap_new *params,
 		*ret_stats = stats;
 out:
 	snap_writer_abort(ctx.writer);
+	free(walk_roots);
 	for (size_t i = 0; i < ctx.nexcludes; i++)
 		pattern_free(ctx.excludes[i]);
 	free(ctx.excludes);
