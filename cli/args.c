@@ -44,6 +44,7 @@ enum {
 	LONG_UPGRADE,
 	LONG_LAST_UPGRADE,
 	LONG_UNOWNED,
+	LONG_NARROWER,
 };
 
 static const struct option long_options[] = {
@@ -72,6 +73,7 @@ static const struct option long_options[] = {
 	{ "upgrade", required_argument, NULL, LONG_UPGRADE },
 	{ "last-upgrade", no_argument, NULL, LONG_LAST_UPGRADE },
 	{ "unowned", no_argument, NULL, LONG_UNOWNED },
+	{ "narrower", no_argument, NULL, LONG_NARROWER },
 	{ "help", no_argument, NULL, 'h' },
 	{ NULL, 0, NULL, 0 },
 };
@@ -127,6 +129,8 @@ static unsigned opt_bit(int c)
 		return OPT_LAST_UPGRADE;
 	case LONG_UNOWNED:
 		return OPT_UNOWNED;
+	case LONG_NARROWER:
+		return OPT_NARROWER;
 	}
 	return 0;
 }
@@ -421,6 +425,9 @@ int cli_args_parse(const struct cli_command *cmd, int argc, char **argv, struct 
 			break;
 		case LONG_UNOWNED:
 			a.unowned = true;
+			break;
+		case LONG_NARROWER:
+			a.narrower = true;
 			break;
 		}
 	}

@@ -77,6 +77,7 @@ enum cli_opt {
 	OPT_UPGRADE = 1 << 20,
 	OPT_LAST_UPGRADE = 1 << 21,
 	OPT_UNOWNED = 1 << 22,
+	OPT_NARROWER = 1 << 23,
 };
 
 enum cli_color {
@@ -116,6 +117,7 @@ struct cli_args {
 	const char *upgrade;  /**< --upgrade pre|post: the apt hook's snapshots */
 	bool last_upgrade;    /**< --last-upgrade: diff the newest apt pre/post pair */
 	bool unowned;         /**< --unowned: verify also lists files no package owns */
+	bool narrower;        /**< --narrower: a baseline may cover less than the one it replaces */
 	char *root_real;      /**< owned: --root resolved by cli_root_open(); "" for "/" */
 	int root_fd;          /**< owned: the root (O_PATH), opened by cli_root_open(); -1 before */
 };
@@ -130,7 +132,7 @@ struct cli_command {
 };
 
 extern const struct cli_command cmd_init_def, cmd_check_def, cmd_scan_def, cmd_diff_def,
-	cmd_verify_def, cmd_snapshots_def, cmd_policy_def, cmd_help_def;
+	cmd_verify_def, cmd_snapshots_def, cmd_baseline_def, cmd_policy_def, cmd_help_def;
 /** Every command, NULL-terminated, in help order. */
 extern const struct cli_command *const cli_commands[];
 const struct cli_command *cli_command_find(const char *name);
@@ -253,7 +255,9 @@ volatile sig_atomic_t *cli_interrupted_flag(void);
 
 /**
  * Run by cli_scan_into() on the new snapshot @info, complete but not yet
- * committed (readable on @st only). Returns an exit code.
+ * committed (readable on @st only). Returns an exit code; or an exit code
+ * negated to refuse the snapshot: it is rolled back (left incomplete, as
+ * by an interruption), and cli_scan_into() returns the code.
  */
 typedef int cli_scan_finished_fn(struct snap_store *st, const struct snap_info *info,
 				 void *userdata);
@@ -317,6 +321,25 @@ bool cli_root_exists(const struct cli_args *args, const char *root);
  */
 int cli_roots_existing(char *const *roots, size_t nroots, const struct cli_args *args,
 		       char ***ret_roots, size_t *ret_nroots);
+
+/** Whether the root @root covers @path: @path is @root, or below it. */
+bool cli_root_covers(const char *root, const char *path);
+
+/** A note after a root in cli_roots_format() ("no entries"), or NULL for none. */
+typedef const char *cli_root_note_fn(const char *root, void *userdata);
+
+struct strbuf;
+
+/**
+ * Append @roots to @sb for people: escaped, separated by spaces, each once,
+ * and none that another root covers (what is below /usr is in /usr's
+ * count). With @note, each root shown is followed by " (NOTE)" when @note
+ * says one. With @width (0: no limit), the roots after those that fit in
+ * @width bytes (the first always does) are counted, " ... (+N)". Returns 0
+ * or -ENOMEM.
+ */
+int cli_roots_format(struct strbuf *sb, const char *const *roots, size_t nroots, size_t width,
+		     cli_root_note_fn *note, void *userdata);
 
 /** Refuse roots that are not at or below one of @base's roots. Returns 0 or an exit code. */
 int cli_roots_within(char *const *roots, size_t nroots, const struct snap_info *base);
@@ -400,6 +423,27 @@ bool cli_attrib_old_missing(const struct cli_attrib *a);
  */
 int cli_attrib_apply(struct cli_attrib *a, const struct deviation *d, struct rule_verdict *v,
 		     struct report_owner *ro, struct cli_attrib_note *note);
+
+/**
+ * Append the probes @info holds, for people: "all" (every probe there is
+ * was asked for), "none", or "package,user", then " (unavailable: port)"
+ * for those asked for whose source was missing. Returns 0 or -ENOMEM.
+ */
+int cli_probes_format(struct strbuf *sb, const struct snap_info *info);
+
+/**
+ * The guard of 'drift init --force' and 'drift baseline SNAPSHOT': whether
+ * a new baseline over @roots, running @probes and holding *@entries
+ * entries (@entries NULL: not known yet, before a scan), covers less than
+ * the current baseline @cur: a root of @cur that none of @roots covers, a
+ * probe @cur ran that @probes lacks, or fewer than half @cur's entries.
+ * Returns 0 when it does not, or with --narrower; else DRIFT_EXIT_USAGE
+ * after saying old -> new and how to ask for it (DRIFT_EXIT_INTERNAL when
+ * out of memory).
+ */
+int cli_baseline_narrower(const struct snap_info *cur, const char *const *roots, size_t nroots,
+			  const char *const *probes, size_t nprobes, const uint64_t *entries,
+			  const struct cli_args *args);
 
 /** The one line init and scan print: "drift COMMAND: WHAT 'LABEL' (#ID): N entries, ..." */
 void cli_print_scan_summary(const char *command, const char *what, const struct snap_info *info,

@@ -8,7 +8,51 @@
 
 #include "common/diag.h"
 #include "common/strbuf.h"
+#include "scanner/probe.h"
 #include "common/banned.h"
+
+/* Whether @name is among the @n names of @v. */
+static bool names_have(char *const *v, size_t n, const char *name)
+{
+	for (size_t i = 0; i < n; i++)
+		if (!strcmp(v[i], name))
+			return true;
+	return false;
+}
+
+static int add_list(struct strbuf *sb, char *const *v, size_t n)
+{
+	for (size_t i = 0; i < n; i++)
+		if (strbuf_addf(sb, "%s%s", i ? "," : "", v[i]) < 0)
+			return -ENOMEM;
+	return 0;
+}
+
+int cli_probes_format(struct strbuf *sb, const struct snap_info *info)
+{
+	size_t asked = info->nprobes + info->nprobes_unavailable, known = 0;
+	int r;
+
+	/* "all": every probe this drift has was asked for (run, or found unavailable). */
+	for (size_t i = 0; i < probe_count; i++)
+		known += names_have(info->probes, info->nprobes, probe_list[i]->name) ||
+			 names_have(info->probes_unavailable, info->nprobes_unavailable,
+				    probe_list[i]->name);
+	if (asked && known == probe_count && asked == probe_count)
+		r = strbuf_adds(sb, "all");
+	else if (info->nprobes)
+		r = add_list(sb, info->probes, info->nprobes);
+	else
+		r = strbuf_adds(sb, "none");
+	if (r == 0 && info->nprobes_unavailable)
+		r = strbuf_adds(sb, " (unavailable: ") < 0 ||
+				    add_list(sb, info->probes_unavailable,
+					     info->nprobes_unavailable) < 0 ||
+				    strbuf_addch(sb, ')') < 0
+			    ? -ENOMEM
+			    : 0;
+	return r < 0 ? -ENOMEM : 0;
+}
 
 struct list_ctx {
 	FILE *fp;

@@ -13,6 +13,8 @@
 #include <unistd.h>
 
 #include "common/diag.h"
+#include "common/escape.h"
+#include "common/strbuf.h"
 #include "scanner/probe.h"
 #include "common/banned.h"
 
@@ -252,4 +254,67 @@ int cli_roots_within(char *const *roots, size_t nroots, const struct snap_info *
 		}
 	}
 	return 0;
+}
+
+bool cli_root_covers(const char *root, const char *path)
+{
+	size_t len = strlen(root);
+
+	return !strcmp(root, "/") ||
+	       (!strncmp(path, root, len) && (path[len] == '\0' || path[len] == '/'));
+}
+
+/* Whether roots[i] is shown: not below another root, not an earlier root again. */
+static bool root_shown(const char *const *roots, size_t nroots, size_t i)
+{
+	for (size_t j = 0; j < nroots; j++)
+		if (j != i && cli_root_covers(roots[j], roots[i]) &&
+		    (strcmp(roots[j], roots[i]) || j < i))
+			return false;
+	return true;
+}
+
+/* Whether a root after roots[i] is shown. */
+static bool more_shown(const char *const *roots, size_t nroots, size_t i)
+{
+	for (size_t j = i + 1; j < nroots; j++)
+		if (root_shown(roots, nroots, j))
+			return true;
+	return false;
+}
+
+int cli_roots_format(struct strbuf *sb, const char *const *roots, size_t nroots, size_t width,
+		     cli_root_note_fn *note, void *userdata)
+{
+	size_t start = sb->len, shown = 0, hidden = 0;
+	int r = 0;
+
+	for (size_t i = 0; i < nroots && r == 0; i++) {
+		size_t before = sb->len;
+		const char *tag;
+
+		if (!root_shown(roots, nroots, i))
+			continue;
+		if (hidden) {
+			hidden++;
+			continue;
+		}
+		if (shown && strbuf_addch(sb, ' ') < 0)
+			return -ENOMEM;
+		r = escape_display(sb, roots[i], strlen(roots[i]));
+		tag = note && r == 0 ? note(roots[i], userdata) : NULL;
+		if (tag && r == 0)
+			r = strbuf_addf(sb, " (%s)", tag);
+		/* Room for " ... (+NN)" when more follow; the first is always shown. */
+		if (r == 0 && width && shown &&
+		    sb->len - start + (more_shown(roots, nroots, i) ? 11 : 0) > width) {
+			strbuf_setlen(sb, before);
+			hidden++;
+			continue;
+		}
+		shown++;
+	}
+	if (r == 0 && hidden)
+		r = strbuf_addf(sb, " ... (+%zu)", hidden);
+	return r < 0 ? -ENOMEM : 0;
 }

@@ -509,6 +509,12 @@ int cli_scan_into(struct snap_store *st, const struct snap_new *params,
 			goto out;
 		}
 		code = finished(st, &info, userdata);
+		if (code < 0) {
+			/* Refused (init's guard, which said why): nothing is stored. */
+			snap_info_release(&info);
+			code = -code;
+			goto out;
+		}
 		if (code == DRIFT_EXIT_INTERRUPTED || cli_interrupted()) {
 			/* Stopped while reporting: nothing is stored, as for any interruption. */
 			snap_info_release(&info);
