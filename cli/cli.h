@@ -265,16 +265,17 @@ typedef int cli_scan_finished_fn(struct snap_store *st, const struct snap_info *
 /**
  * Scan into a new snapshot described by @params, with progress on a TTY.
  * The snapshot records every root of @params; the walk covers those that
- * exist (cli_roots_existing()), so that a root that is missing now is
- * compared, and what appears there later is added. With @reuse_base (--trust-ctime), a file whose device, inode, size,
- * mtime and ctime equal the base snapshot's gets the base's hash without
- * being read, except for a rotating sample (--sample) that is always read.
- * With @finished (check: compare and report), that runs on the finished
- * snapshot before the commit, so that its report is printed even when the
- * commit fails (then the store's exit code, with a message saying that the
- * run was not stored). On success fills *ret_info and *ret_stats and
- * returns 0, or what @finished returned; otherwise prints what went wrong
- * and returns the exit code.
+ * exist (cli_root_exists()), so that a root that is missing now is
+ * compared, and what appears there later is added. With @reuse_base
+ * (--trust-ctime), a file whose device, inode, size, mtime and ctime equal
+ * the base snapshot's gets the base's hash without being read, except for
+ * a rotating sample (--sample) that is always read. With @finished (check:
+ * compare and report; init: refuse a narrower baseline), that runs on the
+ * finished snapshot before the commit, so that its report is printed even
+ * when the commit fails (then the store's exit code, with a message saying
+ * that the run was not stored). On success fills *ret_info and *ret_stats
+ * and returns 0, or what @finished returned; otherwise prints what went
+ * wrong and returns the exit code.
  */
 int cli_scan_into(struct snap_store *st, const struct snap_new *params,
 		  const struct rule_set *rules, const struct snap_info *reuse_base,

@@ -59,28 +59,30 @@ int cli_baseline_narrower(const struct snap_info *cur, const char *const *roots,
 	if (!roots_less && !probes_less && !(entries && *entries * 2 < cur->entries))
 		return 0;
 
-	if (strbuf_addf(&sb, "refusing a baseline that covers less than the current one, '%s' (#%lld",
+	if (strbuf_addf(&sb,
+			"refusing a baseline that covers less than the current one, '%s' (#%lld",
 			cli_path(label, strlen(label), 0), (long long)cur->id) < 0)
 		goto oom;
 	if (roots_less || probes_less) {
 		if (strbuf_addf(&sb, ", %llu %s): ", (unsigned long long)cur->entries,
 				cli_plural(cur->entries, "entry", "entries")) < 0)
 			goto oom;
-		if (roots_less &&
-		    (strbuf_adds(&sb, "roots ") < 0 ||
-		     cli_roots_format(&sb, (const char *const *)cur->roots, cur->nroots, 0, NULL,
-				      NULL) < 0 ||
-		     strbuf_adds(&sb, " -> ") < 0 ||
-		     cli_roots_format(&sb, roots, nroots, 0, NULL, NULL) < 0))
+		if (roots_less && (strbuf_adds(&sb, "roots ") < 0 ||
+				   cli_roots_format(&sb, (const char *const *)cur->roots,
+						    cur->nroots, 0, NULL, NULL) < 0 ||
+				   strbuf_adds(&sb, " -> ") < 0 ||
+				   cli_roots_format(&sb, roots, nroots, 0, NULL, NULL) < 0))
 			goto oom;
 		if (probes_less &&
 		    (strbuf_adds(&sb, roots_less ? "; probes " : "probes ") < 0 ||
 		     add_names(&sb, (const char *const *)cur->probes, cur->nprobes) < 0 ||
 		     strbuf_adds(&sb, " -> ") < 0 || add_names(&sb, probes, nprobes) < 0))
 			goto oom;
-	} else if (strbuf_addf(&sb, "): entries %llu -> %llu, fewer than half, on roots that cover "
-				    "the current one's",
-			       (unsigned long long)cur->entries, (unsigned long long)*entries) < 0) {
+	} else if (strbuf_addf(&sb,
+			       "): entries %llu -> %llu, fewer than half, on roots that cover "
+			       "the current one's",
+			       (unsigned long long)cur->entries,
+			       (unsigned long long)*entries) < 0) {
 		goto oom;
 	}
 	cli_error("%s", sb.buf);
@@ -124,15 +126,18 @@ static int baseline_show(struct cli_args *args)
 	r = snap_baseline(st, &base, &d);
 	if (r < 0) {
 		cli_error("%s", d.msg);
-		code = r == -ENOENT ? DRIFT_EXIT_NO_BASELINE : exit_code_for_error(CLI_STAGE_STORE, r);
+		code = r == -ENOENT ? DRIFT_EXIT_NO_BASELINE
+				    : exit_code_for_error(CLI_STAGE_STORE, r);
 		goto out;
 	}
 	if (add_snapshot_name(&sb, &base) < 0 ||
 	    strbuf_addf(&sb, ": %llu %s", (unsigned long long)base.entries,
 			cli_plural(base.entries, "entry", "entries")) < 0 ||
-	    (base.errors && strbuf_addf(&sb, ", %llu unreadable", (unsigned long long)base.errors) < 0) ||
+	    (base.errors &&
+	     strbuf_addf(&sb, ", %llu unreadable", (unsigned long long)base.errors) < 0) ||
 	    strbuf_adds(&sb, "; roots ") < 0 ||
-	    cli_roots_format(&sb, (const char *const *)base.roots, base.nroots, 0, NULL, NULL) < 0 ||
+	    cli_roots_format(&sb, (const char *const *)base.roots, base.nroots, 0, NULL, NULL) <
+		    0 ||
 	    strbuf_adds(&sb, "; probes ") < 0 || cli_probes_format(&sb, &base) < 0) {
 		cli_error("out of memory");
 		code = DRIFT_EXIT_INTERNAL;
@@ -172,9 +177,10 @@ static int baseline_set(struct cli_args *args, const char *name)
 		goto out;
 	}
 	if (!target.complete) {
-		cli_error("snapshot #%lld is incomplete (its scan was interrupted); it cannot be the "
-			  "baseline",
-			  (long long)target.id);
+		cli_error(
+			"snapshot #%lld is incomplete (its scan was interrupted); it cannot be the "
+			"baseline",
+			(long long)target.id);
 		code = DRIFT_EXIT_DATABASE;
 		goto out;
 	}
@@ -196,7 +202,7 @@ static int baseline_set(struct cli_args *args, const char *name)
 	r = snap_set_baseline(st, target.id, &prev, &d);
 	if (r < 0) {
 		cli_error("%s", d.msg);
-		code = r == -ENOENT ? DRIFT_EXIT_USAGE
+		code = r == -ENOENT   ? DRIFT_EXIT_USAGE
 		       : r == -EINVAL ? DRIFT_EXIT_DATABASE
 				      : exit_code_for_error(CLI_STAGE_STORE, r);
 		goto out;

@@ -106,8 +106,8 @@ static int cmd_init(struct cli_args *args)
 	guard.nprobes = nprobes;
 	guard.args = args;
 	cli_signals_install();
-	code = cli_scan_into(st, &params, rules, NULL, args, have_cur ? init_finished : NULL, &guard,
-			     &info, &stats);
+	code = cli_scan_into(st, &params, rules, NULL, args, have_cur ? init_finished : NULL,
+			     &guard, &info, &stats);
 	if (code)
 		goto out;
 

@@ -115,9 +115,10 @@ static int list_one(const struct snap_info *info, void *userdata)
 	if (gmtime_r(&t, &tm))
 		strftime(started, sizeof(started), "%Y-%m-%d %H:%M:%S", &tm);
 	/* An incomplete snapshot has no label: its label is chosen when it completes. */
-	label = info->label ? cli_path(info->label, strlen(info->label), 1)
-		: info->complete ? "-"
-				 : "(incomplete)";
+	if (info->label)
+		label = cli_path(info->label, strlen(info->label), 1);
+	else
+		label = info->complete ? "-" : "(incomplete)";
 	fprintf(ctx->fp, "%c%4lld  %-25s %-8s  %-19s %9llu %6llu\n", info->is_baseline ? '*' : ' ',
 		(long long)info->id, label, report_purpose_name(info->purpose), started,
 		(unsigned long long)info->entries, (unsigned long long)info->errors);

@@ -57,8 +57,9 @@ int main(int argc, char **argv)
 		const char *near = cli_command_suggest(argv[1]);
 
 		if (near)
-			cli_error("'%s' is not a drift command; did you mean '%s'? see 'drift help'",
-				  cli_path(argv[1], strlen(argv[1]), 0), near);
+			cli_error(
+				"'%s' is not a drift command; did you mean '%s'? see 'drift help'",
+				cli_path(argv[1], strlen(argv[1]), 0), near);
 		else
 			cli_error("'%s' is not a drift command; see 'drift help'",
 				  cli_path(argv[1], strlen(argv[1]), 0));

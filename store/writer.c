@@ -885,10 +885,11 @@ int snap_set_baseline(struct snap_store *st, int64_t id, struct snap_info *ret_p
 	r = store_query_int(st, "UPDATE snapshot SET purpose = :b WHERE id = :a", id,
 			    SNAP_PURPOSE_BASELINE, NULL, NULL, reterr);
 	if (r >= 0)
-		r = store_query_int(st,
-				    "INSERT OR REPLACE INTO meta (key, value) VALUES ('" SNAP_META_BASELINE
-				    "', :a)",
-				    id, 0, NULL, NULL, reterr);
+		r = store_query_int(
+			st,
+			"INSERT OR REPLACE INTO meta (key, value) VALUES ('" SNAP_META_BASELINE
+			"', :a)",
+			id, 0, NULL, NULL, reterr);
 	if (r >= 0 && previous && ret_previous) {
 		r = snap_info_query(st, "id = ?1", previous, NULL, &prev, reterr);
 		if (r == 0)

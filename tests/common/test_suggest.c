@@ -10,10 +10,10 @@ static void test_distance_counts_edits(void **state)
 {
 	(void)state;
 	assert_int_equal(suggest_distance("check", "check"), 0);
-	assert_int_equal(suggest_distance("chek", "check"), 1);     /* deletion */
-	assert_int_equal(suggest_distance("checkk", "check"), 1);   /* insertion */
-	assert_int_equal(suggest_distance("cheak", "check"), 1);    /* substitution */
-	assert_int_equal(suggest_distance("chekc", "check"), 1);    /* swap of neighbours */
+	assert_int_equal(suggest_distance("chek", "check"), 1);   /* deletion */
+	assert_int_equal(suggest_distance("checkk", "check"), 1); /* insertion */
+	assert_int_equal(suggest_distance("cheak", "check"), 1);  /* substitution */
+	assert_int_equal(suggest_distance("chekc", "check"), 1);  /* swap of neighbours */
 	assert_int_equal(suggest_distance("", "init"), 4);
 	assert_int_equal(suggest_distance("formt", "format"), 1);
 	assert_int_equal(suggest_distance("snapshots", "init"), 7);
