@@ -17,6 +17,7 @@
 #include "common/diag.h"
 #include "common/pattern.h"
 #include "common/strbuf.h"
+#include "common/suggest.h"
 #include "common/banned.h"
 
 enum {
@@ -43,6 +44,7 @@ enum {
 	LONG_UPGRADE,
 	LONG_LAST_UPGRADE,
 	LONG_UNOWNED,
+	LONG_NARROWER,
 };
 
 static const struct option long_options[] = {
@@ -71,6 +73,7 @@ static const struct option long_options[] = {
 	{ "upgrade", required_argument, NULL, LONG_UPGRADE },
 	{ "last-upgrade", no_argument, NULL, LONG_LAST_UPGRADE },
 	{ "unowned", no_argument, NULL, LONG_UNOWNED },
+	{ "narrower", no_argument, NULL, LONG_NARROWER },
 	{ "help", no_argument, NULL, 'h' },
 	{ NULL, 0, NULL, 0 },
 };
@@ -126,6 +129,8 @@ static unsigned opt_bit(int c)
 		return OPT_LAST_UPGRADE;
 	case LONG_UNOWNED:
 		return OPT_UNOWNED;
+	case LONG_NARROWER:
+		return OPT_NARROWER;
 	}
 	return 0;
 }
@@ -141,6 +146,55 @@ __attribute__((format(printf, 2, 3))) static int usage_error(const struct cli_co
 	va_end(ap);
 	fprintf(stderr, "\nsee 'drift %s --help'\n", cmd->name);
 	return DRIFT_EXIT_USAGE;
+}
+
+/* Whether @cmd takes the long option @o. */
+static bool cmd_takes(const struct cli_command *cmd, const struct option *o)
+{
+	unsigned bit = opt_bit(o->val);
+
+	return !bit || (cmd->opts & bit);
+}
+
+/*
+ * getopt_long() refused the long option @typed ("--formt", "--quiet=1"):
+ * @has_value when it knew the option but not a value for it. Say which of
+ * the options @cmd takes was meant: the one it abbreviates ambiguously, or
+ * the one it is a typo of.
+ */
+static int unknown_long_option(const struct cli_command *cmd, const char *typed, bool has_value)
+{
+	const char *eq = strchr(typed, '=');
+	char word[64];
+	struct strbuf names = STRBUF_INIT;
+	struct suggest s;
+	size_t len, nprefix = 0;
+	int code;
+
+	if (has_value && eq)
+		return usage_error(cmd, "option '%.*s' takes no value (given '%s')",
+				   (int)(eq - typed), typed, typed);
+	len = eq ? (size_t)(eq - typed) - 2 : strlen(typed) - 2;
+	snprintf(word, sizeof(word), "%.*s", (int)len, typed + 2);
+	suggest_init(&s, word);
+	for (const struct option *o = long_options; o->name; o++) {
+		if (!cmd_takes(cmd, o))
+			continue;
+		suggest_try(&s, o->name);
+		if (len && !strncmp(o->name, word, len)) {
+			strbuf_addf(&names, "%s'--%s'", nprefix ? ", " : "", o->name);
+			nprefix++;
+		}
+	}
+	if (nprefix > 1)
+		code = usage_error(cmd, "option '--%s' is ambiguous: %s", word, names.buf);
+	else if (s.best)
+		code = usage_error(cmd, "unknown option '--%s'; did you mean '--%s'?", word,
+				   s.best);
+	else
+		code = usage_error(cmd, "unknown option '%s'", typed);
+	strbuf_release(&names);
+	return code;
 }
 
 /* A whole decimal number in [lo, hi]. */
@@ -191,7 +245,7 @@ int cli_args_parse(const struct cli_command *cmd, int argc, char **argv, struct 
 			/* "-x" in a cluster like "-qx" is not argv[optind - 1] itself. */
 			if (optopt && argv[optind - 1][1] != '-')
 				return usage_error(cmd, "unknown option '-%c'", optopt);
-			return usage_error(cmd, "unknown option '%s', or it takes no value", name);
+			return unknown_long_option(cmd, name, optopt != 0);
 		}
 		if (c == ':') {
 			cli_args_release(&a);
@@ -371,6 +425,9 @@ int cli_args_parse(const struct cli_command *cmd, int argc, char **argv, struct 
 			break;
 		case LONG_UNOWNED:
 			a.unowned = true;
+			break;
+		case LONG_NARROWER:
+			a.narrower = true;
 			break;
 		}
 	}

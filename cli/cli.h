@@ -78,6 +78,7 @@ enum cli_opt {
 	OPT_UPGRADE = 1 << 20,
 	OPT_LAST_UPGRADE = 1 << 21,
 	OPT_UNOWNED = 1 << 22,
+	OPT_NARROWER = 1 << 23,
 };
 
 enum cli_color {
@@ -117,6 +118,7 @@ struct cli_args {
 	const char *upgrade;  /**< --upgrade pre|post: the apt hook's snapshots */
 	bool last_upgrade;    /**< --last-upgrade: diff the newest apt pre/post pair */
 	bool unowned;         /**< --unowned: verify also lists files no package owns */
+	bool narrower;        /**< --narrower: a baseline may cover less than the one it replaces */
 	char *root_real;      /**< owned: --root resolved by cli_root_open(); "" for "/" */
 	int root_fd;          /**< owned: the root (O_PATH), opened by cli_root_open(); -1 before */
 };
@@ -131,11 +133,13 @@ struct cli_command {
 };
 
 extern const struct cli_command cmd_init_def, cmd_check_def, cmd_scan_def, cmd_diff_def,
-	cmd_verify_def, cmd_runs_def, cmd_report_def, cmd_snapshots_def, cmd_policy_def,
-	cmd_help_def;
+	cmd_verify_def, cmd_runs_def, cmd_report_def, cmd_snapshots_def, cmd_baseline_def,
+	cmd_policy_def, cmd_help_def;
 /** Every command, NULL-terminated, in help order. */
 extern const struct cli_command *const cli_commands[];
 const struct cli_command *cli_command_find(const char *name);
+/** The command @typed is a typo of ("chek": "check"), or NULL. */
+const char *cli_command_suggest(const char *typed);
 
 /**
  * Parse argv (argv[0] is the command name) for @cmd into @ret_args.
@@ -290,22 +294,27 @@ volatile sig_atomic_t *cli_interrupted_flag(void);
 
 /**
  * Run by cli_scan_into() on the new snapshot @info, complete but not yet
- * committed (readable on @st only). Returns an exit code.
+ * committed (readable on @st only). Returns an exit code; or an exit code
+ * negated to refuse the snapshot: it is rolled back (left incomplete, as
+ * by an interruption), and cli_scan_into() returns the code.
  */
 typedef int cli_scan_finished_fn(struct snap_store *st, const struct snap_info *info,
 				 void *userdata);
 
 /**
- * Scan @roots into a new snapshot described by @params, with progress on a
- * TTY. With @reuse_base (--trust-ctime), a file whose device, inode, size,
- * mtime and ctime equal the base snapshot's gets the base's hash without
- * being read, except for a rotating sample (--sample) that is always read.
- * With @finished (check: compare and report), that runs on the finished
- * snapshot before the commit, so that its report is printed even when the
- * commit fails (then the store's exit code, with a message saying that the
- * run was not stored). On success fills *ret_info and *ret_stats and
- * returns 0, or what @finished returned; otherwise prints what went wrong
- * and returns the exit code.
+ * Scan into a new snapshot described by @params, with progress on a TTY.
+ * The snapshot records every root of @params; the walk covers those that
+ * exist (cli_root_exists()), so that a root that is missing now is
+ * compared, and what appears there later is added. With @reuse_base
+ * (--trust-ctime), a file whose device, inode, size, mtime and ctime equal
+ * the base snapshot's gets the base's hash without being read, except for
+ * a rotating sample (--sample) that is always read. With @finished (check:
+ * compare and report; init: refuse a narrower baseline), that runs on the
+ * finished snapshot before the commit, so that its report is printed even
+ * when the commit fails (then the store's exit code, with a message saying
+ * that the run was not stored). On success fills *ret_info and *ret_stats
+ * and returns 0, or what @finished returned; otherwise prints what went
+ * wrong and returns the exit code.
  */
 int cli_scan_into(struct snap_store *st, const struct snap_new *params,
 		  const struct rule_set *rules, const struct snap_info *reuse_base,
@@ -314,9 +323,11 @@ int cli_scan_into(struct snap_store *st, const struct snap_new *params,
 
 /**
  * Resolve the path operands into absolute roots (malloc()ed array of
- * malloc()ed strings). With no operands, the policy's roots that exist.
- * Warns about a root the policy excludes. Returns 0 or an exit code after
- * printing the problem.
+ * malloc()ed strings), each once. With no operands, the policy's roots: one
+ * that does not exist is warned about and kept as the policy writes it (a
+ * snapshot records it, the walk skips it, and every check looks at it
+ * again); it is an error when none exists. Warns about a root the policy
+ * excludes. Returns 0 or an exit code after printing the problem.
  */
 int cli_roots_resolve(char *const *paths, size_t npaths, const struct rule_set *rules,
 		      const struct cli_args *args, char ***ret_roots, size_t *ret_nroots);
@@ -338,12 +349,37 @@ const char *cli_root(const struct cli_args *args);
 void cli_roots_free(char **roots, size_t nroots);
 
 /**
+ * Whether @root (a key, under --root) exists: false only when it, or a
+ * directory on the way, is missing; other errors are the walk's to report.
+ */
+bool cli_root_exists(const struct cli_args *args, const char *root);
+
+/**
  * Copy the roots that still exist (a baseline's roots: one that is gone is
  * reported as removed entries, not as a failure to scan). Returns 0 or an
  * exit code.
  */
 int cli_roots_existing(char *const *roots, size_t nroots, const struct cli_args *args,
 		       char ***ret_roots, size_t *ret_nroots);
+
+/** Whether the root @root covers @path: @path is @root, or below it. */
+bool cli_root_covers(const char *root, const char *path);
+
+/** A note after a root in cli_roots_format() ("no entries"), or NULL for none. */
+typedef const char *cli_root_note_fn(const char *root, void *userdata);
+
+struct strbuf;
+
+/**
+ * Append @roots to @sb for people: escaped, separated by spaces, each once,
+ * and none that another root covers (what is below /usr is in /usr's
+ * count). With @note, each root shown is followed by " (NOTE)" when @note
+ * says one. With @width (0: no limit), the roots after those that fit in
+ * @width bytes (the first always does) are counted, " ... (+N)". Returns 0
+ * or -ENOMEM.
+ */
+int cli_roots_format(struct strbuf *sb, const char *const *roots, size_t nroots, size_t width,
+		     cli_root_note_fn *note, void *userdata);
 
 /** Refuse roots that are not at or below one of @base's roots. Returns 0 or an exit code. */
 int cli_roots_within(char *const *roots, size_t nroots, const struct snap_info *base);
@@ -400,11 +436,35 @@ int cli_probes_select(const struct cli_args *args, const struct rule_set *rules,
 int cli_probes_run(struct snap_store *st, struct snap_writer *w, const struct snap_new *params,
 		   const struct rule_set *rules, const struct cli_args *args);
 
+/**
+ * Append the probes @info holds, for people: "all" (every probe there is
+ * was asked for), "none", or "package,user", then " (unavailable: port)"
+ * for those asked for whose source was missing. Returns 0 or -ENOMEM.
+ */
+int cli_probes_format(struct strbuf *sb, const struct snap_info *info);
+
+/**
+ * The guard of 'drift init --force' and 'drift baseline SNAPSHOT': whether
+ * a new baseline over @roots, running @probes and holding *@entries
+ * entries (@entries NULL: not known yet, before a scan), covers less than
+ * the current baseline @cur: a root of @cur that none of @roots covers, a
+ * probe @cur ran that @probes lacks, or fewer than half @cur's entries.
+ * Returns 0 when it does not, or with --narrower; else DRIFT_EXIT_USAGE
+ * after saying old -> new and how to ask for it (DRIFT_EXIT_INTERNAL when
+ * out of memory).
+ */
+int cli_baseline_narrower(const struct snap_info *cur, const char *const *roots, size_t nroots,
+			  const char *const *probes, size_t nprobes, const uint64_t *entries,
+			  const struct cli_args *args);
+
 /** The one line init and scan print: "drift COMMAND: WHAT 'LABEL' (#ID): N entries, ..." */
 void cli_print_scan_summary(const char *command, const char *what, const struct snap_info *info,
 			    const struct scan_stats *stats);
 
 /** Human-readable sizes and counts for the one-line summaries. */
 void cli_format_bytes(char *buf, size_t size, uint64_t bytes);
+
+/** @one when @n is 1, else @many: "1 entry", "2 entries" (both borrowed). */
+const char *cli_plural(uint64_t n, const char *one, const char *many);
 
 #endif /* DRIFT_CLI_CLI_H */

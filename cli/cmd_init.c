@@ -8,11 +8,38 @@
 #include "common/diag.h"
 #include "common/banned.h"
 
+/* What init_finished() holds the new baseline to. */
+struct init_guard {
+	const struct snap_info *cur; /* the baseline it replaces */
+	const char *const *probes;   /* asked for (one found unavailable is no narrowing) */
+	size_t nprobes;
+	const struct cli_args *args;
+};
+
+/*
+ * The new baseline, scanned, not yet committed: refuse it when it holds
+ * far fewer entries than the one it replaces, on roots that cover that
+ * one's (an --exclude, a root that was emptied, a mount that was gone).
+ */
+static int init_finished(struct snap_store *st, const struct snap_info *info, void *userdata)
+{
+	const struct init_guard *g = userdata;
+	int code = cli_baseline_narrower(g->cur, (const char *const *)info->roots, info->nroots,
+					 g->probes, g->nprobes, &info->entries, g->args);
+
+	if (code)
+		cli_error("the new snapshot (#%lld) is left incomplete; the baseline is unchanged",
+			  (long long)info->id);
+	return -code;
+}
+
 static int cmd_init(struct cli_args *args)
 {
 	struct snap_store *st = NULL;
 	struct rule_set *rules = NULL;
-	struct snap_info info = { 0 };
+	struct snap_info info = { 0 }, cur = { 0 };
+	struct init_guard guard = { 0 };
+	bool have_cur = false;
 	struct scan_stats stats = { 0 };
 	struct snap_new params = { 0 };
 	struct diag d = { 0 };
@@ -38,22 +65,30 @@ static int cmd_init(struct cli_args *args)
 		goto out;
 
 	/* Refuse before scanning, not after: a second init needs --force. */
-	if (!args->force) {
-		struct snap_info old = { 0 };
-		r = snap_baseline(st, &old, &d);
-		if (r == 0) {
-			cli_error("a baseline exists already (#%lld); use 'drift init --force' to "
-				  "take a new one (the old one is kept, relabelled with its date)",
-				  (long long)old.id);
-			snap_info_release(&old);
-			code = DRIFT_EXIT_USAGE;
+	r = snap_baseline(st, &cur, &d);
+	if (r < 0 && r != -ENOENT) {
+		cli_error("%s", d.msg);
+		code = exit_code_for_error(CLI_STAGE_STORE, r);
+		goto out;
+	}
+	have_cur = r == 0;
+	if (have_cur && !args->force) {
+		cli_error("a baseline exists already (#%lld); use 'drift init --force' to "
+			  "take a new one (the old one is kept, relabelled with its date)",
+			  (long long)cur.id);
+		code = DRIFT_EXIT_USAGE;
+		goto out;
+	}
+	/*
+	 * 'init --force /etc/nginx/nginx.conf' on a host with a baseline of
+	 * /etc and /usr would leave a baseline of one file, and every check
+	 * after it clean: a narrower baseline needs --narrower.
+	 */
+	if (have_cur) {
+		code = cli_baseline_narrower(&cur, (const char *const *)roots, nroots, probes,
+					     nprobes, NULL, args);
+		if (code)
 			goto out;
-		}
-		if (r != -ENOENT) {
-			cli_error("%s", d.msg);
-			code = exit_code_for_error(CLI_STAGE_STORE, r);
-			goto out;
-		}
 	}
 
 	params.purpose = SNAP_PURPOSE_BASELINE;
@@ -66,8 +101,13 @@ static int cmd_init(struct cli_args *args)
 	params.nprobes = nprobes;
 	cli_params_from_policy(&params, rules, args);
 
+	guard.cur = &cur;
+	guard.probes = probes;
+	guard.nprobes = nprobes;
+	guard.args = args;
 	cli_signals_install();
-	code = cli_scan_into(st, &params, rules, NULL, args, NULL, NULL, &info, &stats);
+	code = cli_scan_into(st, &params, rules, NULL, args, have_cur ? init_finished : NULL,
+			     &guard, &info, &stats);
 	if (code)
 		goto out;
 
@@ -75,6 +115,7 @@ static int cmd_init(struct cli_args *args)
 		cli_print_scan_summary("init", "baseline", &info, &stats);
 out:
 	snap_info_release(&info);
+	snap_info_release(&cur);
 	snap_store_free(st);
 	cli_roots_free(roots, nroots);
 	free(probes);
@@ -91,6 +132,8 @@ const struct cli_command cmd_init_def = {
 		"Scan PATHs (default: the policy's roots) and store the result as the baseline\n"
 		"that 'drift check' compares the host with. What is scanned below a root, and\n"
 		"which attributes are collected, is the policy's to say (drift-policy(5)).\n"
+		"A policy root that does not exist yet is recorded with a warning: every check\n"
+		"looks at it, and what appears there is reported as added.\n"
 		"\n"
 		"options:\n"
 		"  --db PATH          database (default: /var/lib/drift/drift.db as root,\n"
@@ -99,7 +142,11 @@ const struct cli_command cmd_init_def = {
 		"                     $XDG_CONFIG_HOME/drift/policy.yaml otherwise, if it\n"
 		"                     exists; else the built-in one, also '--policy builtin')\n"
 		"  --force            replace an existing baseline; the old one is kept,\n"
-		"                     relabelled 'baseline-<its date>'\n"
+		"                     relabelled 'baseline-<its date>' ('drift baseline' makes\n"
+		"                     it the baseline again)\n"
+		"  --narrower         with --force: take the new baseline even if it covers less\n"
+		"                     than the old one (a root or a probe of the old one it lacks,\n"
+		"                     or fewer than half its entries), which is refused otherwise\n"
 		"  --exclude PATTERN  do not scan what matches (repeatable): '/var/cache' (a path\n"
 		"                     and what is below it), '/home/*/.cache', '*.swp'\n"
 		"  --hash ALGO        content hash: xxh3-128, sha256 or none (default: the policy's)\n"
@@ -113,7 +160,8 @@ const struct cli_command cmd_init_def = {
 		"  --allow-insecure   as root, use a policy or database others could have written\n"
 		"  -q, --quiet        print nothing but errors\n"
 		"  -h, --help         show this help\n",
-	.opts = OPT_DB | OPT_POLICY | OPT_FORCE | OPT_EXCLUDE | OPT_HASH | OPT_CROSS_MOUNTS |
-		OPT_THREADS | OPT_ALLOW_INSECURE | OPT_QUIET | OPT_PROBES | OPT_ROOT,
+	.opts = OPT_DB | OPT_POLICY | OPT_FORCE | OPT_NARROWER | OPT_EXCLUDE | OPT_HASH |
+		OPT_CROSS_MOUNTS | OPT_THREADS | OPT_ALLOW_INSECURE | OPT_QUIET | OPT_PROBES |
+		OPT_ROOT,
 	.run = cmd_init,
 };

@@ -93,11 +93,9 @@ static int cmd_scan(struct cli_args *args)
 		params.roots = (const char *const *)roots;
 		params.nroots = nroots;
 	} else {
-		code = cli_roots_existing(base.roots, base.nroots, args, &roots, &nroots);
-		if (code)
-			goto out;
-		params.roots = (const char *const *)roots;
-		params.nroots = nroots;
+		/* All of them, the missing ones too, as the baseline records them. */
+		params.roots = (const char *const *)base.roots;
+		params.nroots = base.nroots;
 	}
 	if (args->nexcludes || r == -ENOENT) {
 		params.excludes = args->excludes;

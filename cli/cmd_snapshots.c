@@ -8,25 +8,96 @@
 
 #include "common/diag.h"
 #include "common/strbuf.h"
+#include "scanner/probe.h"
 #include "common/banned.h"
+
+/* Whether @name is among the @n names of @v. */
+static bool names_have(char *const *v, size_t n, const char *name)
+{
+	for (size_t i = 0; i < n; i++)
+		if (!strcmp(v[i], name))
+			return true;
+	return false;
+}
+
+static int add_list(struct strbuf *sb, char *const *v, size_t n)
+{
+	for (size_t i = 0; i < n; i++)
+		if (strbuf_addf(sb, "%s%s", i ? "," : "", v[i]) < 0)
+			return -ENOMEM;
+	return 0;
+}
+
+int cli_probes_format(struct strbuf *sb, const struct snap_info *info)
+{
+	size_t asked = info->nprobes + info->nprobes_unavailable, known = 0;
+	int r;
+
+	/* "all": every probe this drift has was asked for (run, or found unavailable). */
+	for (size_t i = 0; i < probe_count; i++)
+		known += names_have(info->probes, info->nprobes, probe_list[i]->name) ||
+			 names_have(info->probes_unavailable, info->nprobes_unavailable,
+				    probe_list[i]->name);
+	if (asked && known == probe_count && asked == probe_count)
+		r = strbuf_adds(sb, "all");
+	else if (info->nprobes)
+		r = add_list(sb, info->probes, info->nprobes);
+	else
+		r = strbuf_adds(sb, "none");
+	if (r == 0 && info->nprobes_unavailable)
+		r = strbuf_adds(sb, " (unavailable: ") < 0 ||
+				    add_list(sb, info->probes_unavailable,
+					     info->nprobes_unavailable) < 0 ||
+				    strbuf_addch(sb, ')') < 0
+			    ? -ENOMEM
+			    : 0;
+	return r < 0 ? -ENOMEM : 0;
+}
 
 struct list_ctx {
 	FILE *fp;
+	struct snap_store *st;
 	enum report_format format;
 	size_t count;
 	struct strbuf sb;
+	int64_t id; /* the snapshot being listed, for root_note() */
 };
+
+/* The roots that are wider than a line shows are counted: " ... (+N)". */
+#define LIST_WIDTH  80
+#define LIST_INDENT "       "
+
+/*
+ * "no entries": the snapshot holds nothing at or below @root. It did not
+ * exist when the snapshot was taken (recorded so that checks look at it),
+ * or the policy covers nothing there. One index seek per root.
+ */
+static const char *root_note(const char *root, void *userdata)
+{
+	struct list_ctx *ctx = userdata;
+	const char *const roots[] = { root };
+	const struct entry *e;
+	struct snap_iter *it = NULL;
+	int r;
+
+	r = snap_iter_new(ctx->st, ctx->id, ENTRY_FILE, roots, 1, 0, &it, NULL);
+	if (r == 0)
+		r = snap_iter_next(it, &e, NULL);
+	snap_iter_free(it);
+	return r == 0 ? "no entries" : NULL;
+}
 
 static int list_one(const struct snap_info *info, void *userdata)
 {
 	struct list_ctx *ctx = userdata;
 	char started[32] = "-";
 	time_t t = (time_t)(info->started_ns / 1000000000);
+	const char *label;
 	struct tm tm;
 	int r;
 
+	strbuf_reset(&ctx->sb);
 	if (ctx->format == REPORT_JSON) {
-		strbuf_reset(&ctx->sb);
 		r = report_format_snapshot_json(&ctx->sb, info);
 		if (r < 0)
 			return r;
@@ -34,19 +105,35 @@ static int list_one(const struct snap_info *info, void *userdata)
 		ctx->count++;
 		return 0;
 	}
+	/*
+	 * Two lines a snapshot, so that each fits in 80 columns: what it is,
+	 * then what it holds (probes, and roots as many as fit).
+	 */
 	if (ctx->count++ == 0)
-		fprintf(ctx->fp, "  %4s  %-26s %-9s %-11s %-20s %9s %7s  %s\n", "ID", "LABEL",
-			"PURPOSE", "STATUS", "STARTED (UTC)", "ENTRIES", "ERRORS", "ROOTS");
+		fprintf(ctx->fp, "%5s  %-25s %-8s  %-19s %9s %6s\n", "ID", "LABEL", "PURPOSE",
+			"STARTED (UTC)", "ENTRIES", "ERRORS");
 	if (gmtime_r(&t, &tm))
 		strftime(started, sizeof(started), "%Y-%m-%d %H:%M:%S", &tm);
-	fprintf(ctx->fp, "%c %4lld  %-26s %-9s %-11s %-20s %9llu %7llu ",
-		info->is_baseline ? '*' : ' ', (long long)info->id,
-		info->label ? cli_path(info->label, strlen(info->label), 1) : "-",
-		report_purpose_name(info->purpose), info->complete ? "complete" : "incomplete",
-		started, (unsigned long long)info->entries, (unsigned long long)info->errors);
-	for (size_t i = 0; i < info->nroots; i++)
-		fprintf(ctx->fp, " %s", cli_path(info->roots[i], strlen(info->roots[i]), 0));
-	fputc('\n', ctx->fp);
+	/* An incomplete snapshot has no label: its label is chosen when it completes. */
+	if (info->label)
+		label = cli_path(info->label, strlen(info->label), 1);
+	else
+		label = info->complete ? "-" : "(incomplete)";
+	fprintf(ctx->fp, "%c%4lld  %-25s %-8s  %-19s %9llu %6llu\n", info->is_baseline ? '*' : ' ',
+		(long long)info->id, label, report_purpose_name(info->purpose), started,
+		(unsigned long long)info->entries, (unsigned long long)info->errors);
+	ctx->id = info->id;
+	if (strbuf_adds(&ctx->sb, LIST_INDENT "probes ") < 0 ||
+	    cli_probes_format(&ctx->sb, info) < 0 || strbuf_adds(&ctx->sb, "; roots ") < 0)
+		return -ENOMEM;
+	if (info->nroots == 0 && strbuf_adds(&ctx->sb, "none") < 0)
+		return -ENOMEM;
+	r = cli_roots_format(&ctx->sb, (const char *const *)info->roots, info->nroots,
+			     ctx->sb.len < LIST_WIDTH ? LIST_WIDTH - ctx->sb.len : 1,
+			     info->complete ? root_note : NULL, ctx);
+	if (r < 0)
+		return r;
+	fprintf(ctx->fp, "%s\n", ctx->sb.buf);
 	return 0;
 }
 
@@ -73,6 +160,7 @@ static int cmd_snapshots(struct cli_args *args)
 	if (code)
 		goto out;
 	ctx.fp = out.fp;
+	ctx.st = st;
 	ctx.format = args->format;
 	strbuf_init(&ctx.sb);
 	if (ctx.format == REPORT_JSON)
@@ -101,7 +189,13 @@ const struct cli_command cmd_snapshots_def = {
 	.usage = "usage: drift snapshots [options]\n"
 		 "\n"
 		 "List the snapshots in the database, oldest first; '*' marks the baseline. An\n"
-		 "incomplete snapshot is one whose scan was interrupted.\n"
+		 "incomplete snapshot is one whose scan was interrupted (or refused). Below each\n"
+		 "one, the probes it holds ('all', 'none' or a list; those asked for whose source\n"
+		 "was missing as 'unavailable') and its roots: each once, none below another\n"
+		 "(its entries are in that one's), as many as fit in 80 columns ('... (+N)'). A\n"
+		 "root marked '(no entries)' held nothing: it did not exist then (every check\n"
+		 "looks at it again), or the policy covers nothing there. '--format json' lists\n"
+		 "every root as recorded.\n"
 		 "\n"
 		 "options:\n"
 		 "  --db PATH          database (default: /var/lib/drift/drift.db as root,\n"

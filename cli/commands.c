@@ -3,12 +3,13 @@
 
 #include <string.h>
 
+#include "common/suggest.h"
 #include "common/banned.h"
 
 const struct cli_command *const cli_commands[] = {
-	&cmd_init_def, &cmd_check_def,  &cmd_scan_def,      &cmd_diff_def,   &cmd_verify_def,
-	&cmd_runs_def, &cmd_report_def, &cmd_snapshots_def, &cmd_policy_def, &cmd_help_def,
-	NULL,
+	&cmd_init_def,     &cmd_check_def,  &cmd_scan_def,   &cmd_diff_def,
+	&cmd_verify_def,   &cmd_runs_def,   &cmd_report_def, &cmd_snapshots_def,
+	&cmd_baseline_def, &cmd_policy_def, &cmd_help_def,   NULL,
 };
 
 const struct cli_command *cli_command_find(const char *name)
@@ -17,4 +18,14 @@ const struct cli_command *cli_command_find(const char *name)
 		if (!strcmp(cli_commands[i]->name, name))
 			return cli_commands[i];
 	return NULL;
+}
+
+const char *cli_command_suggest(const char *typed)
+{
+	struct suggest s;
+
+	suggest_init(&s, typed);
+	for (size_t i = 0; cli_commands[i]; i++)
+		suggest_try(&s, cli_commands[i]->name);
+	return s.best;
 }

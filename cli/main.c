@@ -62,7 +62,15 @@ int main(int argc, char **argv)
 
 	cmd = cli_command_find(argv[1]);
 	if (!cmd) {
-		cli_error("'%s' is not a drift command; see 'drift help'", argv[1]);
+		const char *near = cli_command_suggest(argv[1]);
+
+		if (near)
+			cli_error(
+				"'%s' is not a drift command; did you mean '%s'? see 'drift help'",
+				cli_path(argv[1], strlen(argv[1]), 0), near);
+		else
+			cli_error("'%s' is not a drift command; see 'drift help'",
+				  cli_path(argv[1], strlen(argv[1]), 0));
 		return DRIFT_EXIT_USAGE;
 	}
 	code = cli_args_parse(cmd, argc - 1, argv + 1, &args);

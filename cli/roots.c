@@ -13,6 +13,8 @@
 #include <unistd.h>
 
 #include "common/diag.h"
+#include "common/escape.h"
+#include "common/strbuf.h"
 #include "scanner/probe.h"
 #include "common/banned.h"
 
@@ -132,7 +134,7 @@ int cli_roots_resolve(char *const *paths, size_t npaths, const struct rule_set *
 	bool defaults = npaths == 0;
 	size_t n = defaults ? scan->nroots : npaths;
 	char **roots = calloc(n ? n : 1, sizeof(*roots));
-	size_t count = 0;
+	size_t count = 0, missing = 0;
 
 	if (!roots) {
 		cli_error("out of memory");
@@ -140,26 +142,49 @@ int cli_roots_resolve(char *const *paths, size_t npaths, const struct rule_set *
 	}
 	for (size_t i = 0; i < n; i++) {
 		const char *p = defaults ? scan->roots[i] : paths[i];
+		bool dup = false;
 		int r = root_resolve_under(args, p, &roots[count]);
 
-		if (r == 1 && defaults)
-			continue;
-		if (r == 1) {
+		if (r == 1 && defaults) {
+			/*
+			 * A policy root that is not there yet (/var/www before the
+			 * web server is installed) is recorded as it is written:
+			 * every check looks at it, and what appears there is added.
+			 */
+			cli_warn("'%s' does not exist: recorded; every check looks at it",
+				 cli_path(p, strlen(p), 0));
+			roots[count] = strdup(p);
+			if (!roots[count]) {
+				cli_roots_free(roots, count);
+				cli_error("out of memory");
+				return DRIFT_EXIT_INTERNAL;
+			}
+			missing++;
+		} else if (r == 1) {
 			cli_error("cannot scan '%s': %s", cli_path(p, strlen(p), 0),
 				  strerror(ENOENT));
 			r = DRIFT_EXIT_SCAN;
 		}
-		if (r) {
+		if (r && r != 1) {
 			cli_roots_free(roots, count);
 			return r;
 		}
-		if (rule_set_excluded(rules, roots[count], strlen(roots[count])))
+		/* /lib and /usr/lib are one root on a merged-/usr host: record it once. */
+		for (size_t j = 0; j < count && !dup; j++)
+			dup = !strcmp(roots[j], roots[count]);
+		if (dup) {
+			missing -= r == 1;
+			free(roots[count]);
+			roots[count] = NULL;
+			continue;
+		}
+		if (r == 0 && rule_set_excluded(rules, roots[count], strlen(roots[count])))
 			cli_warn("'%s' is excluded by the policy '%s': nothing below it is scanned",
 				 cli_path(roots[count], strlen(roots[count]), 0),
 				 rule_set_source(rules));
 		count++;
 	}
-	if (count == 0) {
+	if (count == missing) {
 		cli_error("none of the policy's roots exists; name the paths to scan");
 		cli_roots_free(roots, count);
 		return DRIFT_EXIT_SCAN;
@@ -167,6 +192,20 @@ int cli_roots_resolve(char *const *paths, size_t npaths, const struct rule_set *
 	*ret_roots = roots;
 	*ret_nroots = count;
 	return 0;
+}
+
+bool cli_root_exists(const struct cli_args *args, const char *root)
+{
+	/* Looked up from the root's fd: a symlink cannot take it out of the root. */
+	int fd = probe_open(args->root_fd, root, O_PATH | O_NOFOLLOW);
+
+	if (fd >= 0)
+		close(fd);
+	/*
+	 * Gone (or a parent became a file): everything below it is removed, not
+	 * a failure. Any other error is the walker's to report.
+	 */
+	return fd != -ENOENT && fd != -ENOTDIR;
 }
 
 int cli_roots_existing(char *const *roots, size_t nroots, const struct cli_args *args,
@@ -180,14 +219,7 @@ int cli_roots_existing(char *const *roots, size_t nroots, const struct cli_args 
 		return DRIFT_EXIT_INTERNAL;
 	}
 	for (size_t i = 0; i < nroots; i++) {
-		/* Looked up from the root's fd: a symlink cannot take it out of the root. */
-		int fd = probe_open(args->root_fd, roots[i], O_PATH | O_NOFOLLOW);
-
-		if (fd >= 0)
-			close(fd);
-		/* Gone (or a parent became a file): everything below it is removed, not a failure.
-		 */
-		if (fd == -ENOENT || fd == -ENOTDIR)
+		if (!cli_root_exists(args, roots[i]))
 			continue;
 		out[n] = strdup(roots[i]);
 		if (!out[n]) {
@@ -222,4 +254,67 @@ int cli_roots_within(char *const *roots, size_t nroots, const struct snap_info *
 		}
 	}
 	return 0;
+}
+
+bool cli_root_covers(const char *root, const char *path)
+{
+	size_t len = strlen(root);
+
+	return !strcmp(root, "/") ||
+	       (!strncmp(path, root, len) && (path[len] == '\0' || path[len] == '/'));
+}
+
+/* Whether roots[i] is shown: not below another root, not an earlier root again. */
+static bool root_shown(const char *const *roots, size_t nroots, size_t i)
+{
+	for (size_t j = 0; j < nroots; j++)
+		if (j != i && cli_root_covers(roots[j], roots[i]) &&
+		    (strcmp(roots[j], roots[i]) || j < i))
+			return false;
+	return true;
+}
+
+/* Whether a root after roots[i] is shown. */
+static bool more_shown(const char *const *roots, size_t nroots, size_t i)
+{
+	for (size_t j = i + 1; j < nroots; j++)
+		if (root_shown(roots, nroots, j))
+			return true;
+	return false;
+}
+
+int cli_roots_format(struct strbuf *sb, const char *const *roots, size_t nroots, size_t width,
+		     cli_root_note_fn *note, void *userdata)
+{
+	size_t start = sb->len, shown = 0, hidden = 0;
+	int r = 0;
+
+	for (size_t i = 0; i < nroots && r == 0; i++) {
+		size_t before = sb->len;
+		const char *tag;
+
+		if (!root_shown(roots, nroots, i))
+			continue;
+		if (hidden) {
+			hidden++;
+			continue;
+		}
+		if (shown && strbuf_addch(sb, ' ') < 0)
+			return -ENOMEM;
+		r = escape_display(sb, roots[i], strlen(roots[i]));
+		tag = note && r == 0 ? note(roots[i], userdata) : NULL;
+		if (tag && r == 0)
+			r = strbuf_addf(sb, " (%s)", tag);
+		/* Room for " ... (+NN)" when more follow; the first is always shown. */
+		if (r == 0 && width && shown &&
+		    sb->len - start + (more_shown(roots, nroots, i) ? 11 : 0) > width) {
+			strbuf_setlen(sb, before);
+			hidden++;
+			continue;
+		}
+		shown++;
+	}
+	if (r == 0 && hidden)
+		r = strbuf_addf(sb, " ... (+%zu)", hidden);
+	return r < 0 ? -ENOMEM : 0;
 }

@@ -269,6 +269,11 @@ static double elapsed(const struct timespec *start)
 	return (double)(now.tv_sec - start->tv_sec) + (double)(now.tv_nsec - start->tv_nsec) / 1e9;
 }
 
+const char *cli_plural(uint64_t n, const char *one, const char *many)
+{
+	return n == 1 ? one : many;
+}
+
 void cli_format_bytes(char *buf, size_t size, uint64_t bytes)
 {
 	static const char *const units[] = { "B", "kB", "MB", "GB", "TB", "PB" };
@@ -291,11 +296,13 @@ void cli_print_scan_summary(const char *command, const char *what, const struct 
 	char bytes[32];
 
 	cli_format_bytes(bytes, sizeof(bytes), stats->bytes_hashed);
-	printf("drift %s: %s '%s' (#%lld): %llu entries, %s hashed", command, what,
+	printf("drift %s: %s '%s' (#%lld): %llu %s, %s hashed", command, what,
 	       info->label ? cli_path(info->label, strlen(info->label), 0) : "-",
-	       (long long)info->id, (unsigned long long)info->entries, bytes);
+	       (long long)info->id, (unsigned long long)info->entries,
+	       cli_plural(info->entries, "entry", "entries"), bytes);
 	if (stats->files_reused)
-		printf(" (%llu files' hashes reused)", (unsigned long long)stats->files_reused);
+		printf(" (%llu %s reused)", (unsigned long long)stats->files_reused,
+		       cli_plural(stats->files_reused, "file's hash", "files' hashes"));
 	if (info->errors)
 		printf("; %llu unreadable", (unsigned long long)info->errors);
 	printf("\n");
@@ -310,8 +317,9 @@ static bool scan_tick(const struct scan_stats *stats, void *userdata)
 		double t = elapsed(&ctx->start);
 
 		cli_format_bytes(bytes, sizeof(bytes), stats->bytes_hashed);
-		fprintf(stderr, "\rdrift: scanning: %llu entries, %s hashed, %.0f entries/s\033[K",
-			(unsigned long long)stats->entries, bytes,
+		fprintf(stderr, "\rdrift: scanning: %llu %s, %s hashed, %.0f entries/s\033[K",
+			(unsigned long long)stats->entries,
+			cli_plural(stats->entries, "entry", "entries"), bytes,
 			t > 0 ? (double)stats->entries / t : 0.0);
 		fflush(stderr);
 	}
@@ -347,8 +355,8 @@ static enum scan_action scan_visit(const struct entry *e, void *userdata)
 	 * end-to-end tests can SIGKILL or SIGINT a scan at a known point.
 	 */
 	if (ctx->pause_after && ++ctx->added == ctx->pause_after) {
-		fprintf(stderr, "drift: test pause after %llu entries\n",
-			(unsigned long long)ctx->added);
+		fprintf(stderr, "drift: test pause after %llu %s\n", (unsigned long long)ctx->added,
+			cli_plural(ctx->added, "entry", "entries"));
 		sigset_t block, old;
 		sigemptyset(&block);
 		sigaddset(&block, SIGINT);
@@ -372,6 +380,8 @@ int cli_scan_into(struct snap_store *st, const struct snap_new *params,
 	struct scan_stats stats = { 0 };
 	const char *pause_env = getenv("DRIFT_TEST_PAUSE_AFTER");
 	unsigned nslots = 0;
+	const char **walk_roots = NULL; /* borrowed from params->roots */
+	size_t nwalk_roots = 0;
 	int r, code = 0;
 
 	ctx.collect = params->hash == HASH_NONE ? SCAN_STAT : SCAN_ALL;
@@ -401,6 +411,17 @@ int cli_scan_into(struct snap_store *st, const struct snap_new *params,
 		ctx.nexcludes++;
 	}
 
+	/* Recorded: every root; walked: those that exist (a missing one is not a failure). */
+	walk_roots = calloc(params->nroots + 1, sizeof(*walk_roots));
+	if (!walk_roots) {
+		cli_error("out of memory");
+		code = DRIFT_EXIT_INTERNAL;
+		goto out;
+	}
+	for (size_t i = 0; i < params->nroots; i++)
+		if (cli_root_exists(args, params->roots[i]))
+			walk_roots[nwalk_roots++] = params->roots[i];
+
 	r = snap_writer_begin(st, params, &ctx.writer, &ctx.diag);
 	if (r < 0) {
 		cli_error("%s", ctx.diag.msg);
@@ -410,8 +431,8 @@ int cli_scan_into(struct snap_store *st, const struct snap_new *params,
 	}
 
 	/* Every lookup under --root starts from its fd: never from a path string. */
-	opts.roots = params->roots;
-	opts.nroots = params->nroots;
+	opts.roots = walk_roots;
+	opts.nroots = nwalk_roots;
 	opts.use_rootfd = true;
 	opts.rootfd = args->root_fd;
 	opts.nthreads = args->threads ? args->threads : rules ? rule_set_scan(rules)->threads : 0;
@@ -504,6 +525,12 @@ int cli_scan_into(struct snap_store *st, const struct snap_new *params,
 			goto out;
 		}
 		code = finished(st, &info, userdata);
+		if (code < 0) {
+			/* Refused (init's guard, which said why): nothing is stored. */
+			snap_info_release(&info);
+			code = -code;
+			goto out;
+		}
 		if (code == DRIFT_EXIT_INTERRUPTED || cli_interrupted()) {
 			/* Stopped while reporting: nothing is stored, as for any interruption. */
 			snap_info_release(&info);
@@ -541,6 +568,7 @@ int cli_scan_into(struct snap_store *st, const struct snap_new *params,
 		*ret_stats = stats;
 out:
 	snap_writer_abort(ctx.writer);
+	free(walk_roots);
 	for (size_t i = 0; i < ctx.nexcludes; i++)
 		pattern_free(ctx.excludes[i]);
 	free(ctx.excludes);

@@ -176,6 +176,24 @@ int snap_find(struct snap_store *st, const char *name, struct snap_info *ret_inf
 int snap_baseline(struct snap_store *st, struct snap_info *ret_info, struct diag *reterr);
 
 /**
+ * Make the complete snapshot @id the baseline, in one transaction. Its
+ * purpose becomes SNAP_PURPOSE_BASELINE, so that the pruning of checks and
+ * upgrades never takes it; it keeps its label. The previous baseline stays
+ * as it is, entries and all, except that it is relabelled "baseline-<its
+ * start time>" (as a baseline replaced by a new one is) when it is
+ * labelled "baseline" or not labelled, so that it can still be named.
+ * Returns 1 when @id became the baseline, 0 when it was the baseline
+ * already (nothing changed); *ret_previous (if non-NULL) then describes the
+ * previous baseline as it is now, or is zeroed (id 0) when there was none
+ * or @id was it. Errors, *ret_previous untouched and nothing changed:
+ * -ENOENT (no snapshot @id), -EINVAL (@id is incomplete), -EROFS (@st
+ * opened read-only), -EBUSY (another writer, after the busy timeout; or a
+ * writer open on @st), -EIO, -ENOMEM.
+ */
+int snap_set_baseline(struct snap_store *st, int64_t id, struct snap_info *ret_previous,
+		      struct diag *reterr);
+
+/**
  * Call @fn for every snapshot, oldest first. @info is borrowed for the call.
  * A negative return from @fn stops the listing and is returned.
  */

@@ -544,11 +544,11 @@ int snap_writer_add(struct snap_writer *w, const struct entry *e, struct diag *r
 	return 0;
 }
 
-/* Free the label @holder holds: "<label>-<its start time>" (plus a suffix
- * if needed). Used for the baseline being superseded. */
-static int writer_relabel(struct snap_writer *w, int64_t holder, struct diag *reterr)
+/* Relabel snapshot @holder "<prefix>-<its start time>" (plus a suffix if
+ * needed). Used for the baseline being superseded. */
+static int relabel_dated(struct snap_store *st, int64_t holder, const char *prefix,
+			 struct diag *reterr)
 {
-	struct snap_store *st = w->st;
 	struct strbuf label = STRBUF_INIT;
 	int64_t started = 0;
 	sqlite3_stmt *s = NULL;
@@ -558,7 +558,7 @@ static int writer_relabel(struct snap_writer *w, int64_t holder, struct diag *re
 			    &started, reterr);
 	if (r < 0)
 		goto out;
-	if (label_with_time(&label, w->label, started) < 0) {
+	if (label_with_time(&label, prefix, started) < 0) {
 		r = diag_set(reterr, -ENOMEM, "out of memory");
 		goto out;
 	}
@@ -612,7 +612,8 @@ static int writer_finish(struct snap_writer *w, struct snap_info *ret_info, stru
 	}
 
 	if (holder && w->purpose == SNAP_PURPOSE_BASELINE) {
-		r = writer_relabel(w, holder, reterr);
+		/* Free the label the new baseline takes; the old one stays nameable. */
+		r = relabel_dated(st, holder, w->label, reterr);
 	} else if (holder) {
 		r = snapshot_delete(st, holder, reterr);
 		deleted = true;
@@ -672,8 +673,13 @@ static int writer_finish(struct snap_writer *w, struct snap_info *ret_info, stru
 		 * touched (id != :a).
 		 */
 #define PURPOSE "purpose = (SELECT purpose FROM snapshot WHERE id = :a)"
+		/*
+		 * Never the baseline: snap_set_baseline() makes its purpose
+		 * the baseline's, and this says so once more.
+		 */
 #define PRUNE_IDS                                                                          \
-	"SELECT id FROM snapshot WHERE " PURPOSE " AND id != :a AND ("                     \
+	"SELECT id FROM snapshot WHERE " PURPOSE " AND id != :a AND id IS NOT"             \
+	" (SELECT value FROM meta WHERE key = '" SNAP_META_BASELINE "') AND ("             \
 	"(status = 'complete' AND id NOT IN (SELECT id FROM snapshot WHERE " PURPOSE       \
 	" AND status = 'complete' AND id != :a ORDER BY id DESC LIMIT :b))"                \
 	" OR (status = 'incomplete' AND id < (SELECT max(id) FROM snapshot WHERE " PURPOSE \
@@ -825,4 +831,88 @@ void snap_writer_abort(struct snap_writer *w)
 	if (w->in_tx && !sqlite3_get_autocommit(w->st->db))
 		sqlite3_exec(w->st->db, "ROLLBACK", NULL, NULL, NULL);
 	writer_free(w);
+}
+
+int snap_set_baseline(struct snap_store *st, int64_t id, struct snap_info *ret_previous,
+		      struct diag *reterr)
+{
+	struct snap_info prev = { 0 };
+	int64_t complete = 0, previous = 0;
+	int r;
+
+	if (!st->writable)
+		return diag_set(reterr, -EROFS, "database '%s' is open read-only", st->path);
+	if (st->writer)
+		return diag_set(reterr, -EBUSY, "a snapshot is being written to '%s'", st->path);
+
+	/* One transaction: the baseline moves whole, or not at all. */
+	r = snap_exec(st, "BEGIN IMMEDIATE", "change the baseline", reterr);
+	if (r < 0)
+		return r;
+	r = store_query_int(st, "SELECT status = 'complete' FROM snapshot WHERE id = :a", id, 0,
+			    NULL, &complete, reterr);
+	if (r == 0)
+		r = diag_set(reterr, -ENOENT, "no snapshot '%lld'", (long long)id);
+	if (r < 0)
+		goto rollback;
+	if (!complete) {
+		r = diag_set(reterr, -EINVAL,
+			     "snapshot #%lld is incomplete (its scan was interrupted); it cannot "
+			     "be the baseline",
+			     (long long)id);
+		goto rollback;
+	}
+	r = current_baseline(st, &previous, reterr);
+	if (r < 0)
+		goto rollback;
+	if (previous == id) {
+		r = snap_exec(st, "COMMIT", "change the baseline", reterr);
+		if (r < 0)
+			goto rollback;
+		if (ret_previous)
+			memset(ret_previous, 0, sizeof(*ret_previous));
+		return 0;
+	}
+
+	if (previous) {
+		/*
+		 * The label "baseline" (or none) names no snapshot once it is no
+		 * longer the baseline: date it, as 'drift init --force' does.
+		 */
+		r = store_query_int(st,
+				    "SELECT 1 FROM snapshot WHERE id = :a AND"
+				    " (label IS NULL OR label = 'baseline')",
+				    previous, 0, NULL, NULL, reterr);
+		if (r > 0)
+			r = relabel_dated(st, previous, "baseline", reterr);
+		if (r < 0)
+			goto rollback;
+	}
+	/* A check or an upgrade snapshot made the baseline is no longer pruned as one. */
+	r = store_query_int(st, "UPDATE snapshot SET purpose = :b WHERE id = :a", id,
+			    SNAP_PURPOSE_BASELINE, NULL, NULL, reterr);
+	if (r >= 0)
+		r = store_query_int(
+			st,
+			"INSERT OR REPLACE INTO meta (key, value) VALUES ('" SNAP_META_BASELINE
+			"', :a)",
+			id, 0, NULL, NULL, reterr);
+	if (r >= 0 && previous && ret_previous) {
+		r = snap_info_query(st, "id = ?1", previous, NULL, &prev, reterr);
+		if (r == 0)
+			r = diag_set(reterr, -EIO, "snapshot %lld vanished", (long long)previous);
+	}
+	if (r >= 0)
+		r = snap_exec(st, "COMMIT", "change the baseline", reterr);
+	if (r < 0)
+		goto rollback;
+	if (ret_previous)
+		*ret_previous = prev; /* zeroed when there was none */
+	return 1;
+
+rollback:
+	snap_info_release(&prev);
+	if (!sqlite3_get_autocommit(st->db))
+		sqlite3_exec(st->db, "ROLLBACK", NULL, NULL, NULL);
+	return r;
 }

@@ -10,8 +10,8 @@ sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from drifttest import (ADDED, CLEAN, DRIFT, E_OUTPUT, E_SCAN, E_USAGE, MODIFIED,  # noqa: E402
                        REMOVED, DriftCase, env_for_drift, run_tap)
 
-COMMANDS = ["init", "check", "scan", "diff", "verify", "runs", "report", "snapshots", "policy",
-            "help"]
+COMMANDS = ["init", "check", "scan", "diff", "verify", "runs", "report", "snapshots", "baseline",
+            "policy", "help"]
 
 
 class Cli(DriftCase):
@@ -48,6 +48,27 @@ class Cli(DriftCase):
         self.assertFalse(os.path.exists(self.db), "a usage error creates no database")
         p = self.drift("init", "--quiet=1", code=E_USAGE)
         self.assertIn(b"--quiet=1", p.stderr)
+
+    def test_did_you_mean(self):
+        p = self.drift("chek", code=E_USAGE, db=False)
+        self.assertEqual(p.stderr, b"drift: 'chek' is not a drift command; did you mean 'check'? "
+                                   b"see 'drift help'\n")
+        p = self.drift("snapshot", code=E_USAGE, db=False)
+        self.assertIn(b"did you mean 'snapshots'?", p.stderr)
+        p = self.drift("frobnicate", code=E_USAGE, db=False)
+        self.assertNotIn(b"did you mean", p.stderr)
+        p = self.drift("check", "--formt", "json", code=E_USAGE)
+        self.assertEqual(p.stderr.decode().splitlines(),
+                         ["drift check: unknown option '--formt'; did you mean '--format'?",
+                          "see 'drift check --help'"])
+        p = self.drift("check", "--formt=json", code=E_USAGE)
+        self.assertIn(b"did you mean '--format'?", p.stderr)
+        # Only what the command takes: init has no --format.
+        p = self.drift("init", "--formt", "json", code=E_USAGE)
+        self.assertNotIn(b"'--format'", p.stderr)
+        p = self.drift("check", "--co", code=E_USAGE)
+        self.assertIn(b"'--co' is ambiguous", p.stderr)
+        self.assertFalse(os.path.exists(self.db), "a usage error creates no database")
 
     def test_missing_root_is_a_scan_error(self):
         p = self.drift("init", self.path("does-not-exist"), code=E_SCAN)
@@ -140,6 +161,13 @@ class Cli(DriftCase):
         # a script asking for JSON gets it either way
         p = self.drift("report", "-q", "--format", "json", "1", code=0)
         self.assertEqual(json.loads(p.stdout)["summary"]["total"], 0)
+
+    def test_one_entry_is_singular(self):
+        one = self.write("etc/one", "1")
+        p = self.drift("init", one, code=0)
+        self.assertRegex(p.stdout.decode(), r"^drift init: baseline 'baseline' \(#1\): 1 entry, ")
+        p = self.drift("scan", "--label", "x", one, code=0)
+        self.assertIn(b": 1 entry, ", p.stdout)
 
 
 if __name__ == "__main__":

@@ -6,8 +6,8 @@ import os
 import sys
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from drifttest import (ADDED, CLEAN, E_NO_BASELINE, E_USAGE, MODIFIED, REMOVED,  # noqa: E402
-                       DriftCase, by_path, run_tap)
+from drifttest import (ADDED, ALL_POLICY, CLEAN, E_NO_BASELINE, E_USAGE,  # noqa: E402
+                       MODIFIED, REMOVED, DriftCase, by_path, run_tap)
 
 
 class Snapshots(DriftCase):
@@ -103,10 +103,46 @@ class Snapshots(DriftCase):
         self.drift("check", code=CLEAN)
         p = self.drift("snapshots", code=0)
         lines = p.stdout.decode().splitlines()
-        self.assertEqual(len(lines), 3, p.stdout)
+        self.assertEqual(len(lines), 5, p.stdout)
         self.assertTrue(lines[1].startswith("*"), "the baseline is marked")
         self.assertIn("baseline", lines[1])
-        self.assertIn("check-", lines[2])
+        self.assertEqual(lines[2], "       probes none; roots " + self.root)
+        self.assertIn("check-", lines[3])
+        self.assertTrue(all(len(line) <= 80 for line in lines), p.stdout)
+
+    def test_snapshots_lists_each_root_once_within_80_columns(self):
+        for d in "abcdefgh":
+            self.write(d + "/f", d)
+        # A root below another one, and one named twice: each shown once.
+        self.drift("scan", "-q", "--label", "nested", self.root, self.path("a"),
+                   self.path("a"), code=0)
+        names = [self.path(d) for d in "abcdefgh"]
+        self.drift("scan", "-q", "--label", "many", *names, code=0)
+        p = self.drift("snapshots", code=0)
+        lines = p.stdout.decode().splitlines()
+        self.assertEqual(lines[2], "       probes none; roots " + self.root)
+        self.assertTrue(all(len(line) <= 80 for line in lines), p.stdout)
+        shown = lines[4][len("       probes none; roots "):].split(" ")
+        self.assertEqual(shown[:-2], names[:len(shown) - 2])
+        self.assertEqual(shown[-2:], ["...", "(+%d)" % (8 - len(shown) + 2)])
+        # JSON has them all, as recorded.
+        snaps = {s["label"]: s for s in self.list_json()}
+        self.assertEqual(snaps["nested"]["roots"], [self.root, self.path("a")])
+        self.assertEqual(snaps["many"]["roots"], names)
+
+    def test_snapshots_shows_probes_and_roots_that_held_nothing(self):
+        self.write("etc/passwd", "root:x:0:0:root:/root:/bin/sh\n")
+        self.write("etc/group", "root:x:0:\n")
+        self.drift("scan", "-q", "--label", "accounts", "--root", self.root,
+                   "--probes", "user,port", "/etc", code=0)
+        self.set_policy("scan:\n  roots: [%s, %s]\n  probes: none\n%s" % (
+            self.path("var/www"), self.path("etc"), ALL_POLICY))
+        self.drift("init", "-q", code=0)
+        p = self.drift("snapshots", code=0)
+        lines = p.stdout.decode().splitlines()
+        self.assertEqual(lines[2], "       probes user (unavailable: port); roots /etc")
+        self.assertEqual(lines[4], "       probes none; roots %s (no entries) ... (+1)"
+                         % self.path("var/www"))
 
 
 if __name__ == "__main__":

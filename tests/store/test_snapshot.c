@@ -712,6 +712,136 @@ static int64_t interrupted_check(struct snap_store *st)
 	return last;
 }
 
+static void test_set_baseline_moves_it_and_keeps_the_old_one_nameable(void **state)
+{
+	struct fx *f = *state;
+	struct entry e1 = entry_file("/one");
+	struct entry e2[2] = { entry_file("/one"), entry_file("/two") };
+	struct snap_info info = { 0 }, prev = { 0 }, old = { 0 };
+	struct diag d = { 0 };
+	int64_t b1, b2;
+	char num[32], old_label[64];
+
+	b1 = write_snapshot(f->st, SNAP_PURPOSE_BASELINE, NULL, false, 0, &e1, 1, &d);
+	b2 = write_snapshot(f->st, SNAP_PURPOSE_BASELINE, NULL, true, 0, e2, 2, &d);
+	assert_true(b1 > 0 && b2 > b1);
+	snprintf(num, sizeof(num), "%lld", (long long)b1);
+	assert_int_equal(snap_find(f->st, num, &old, &d), 0);
+	snprintf(old_label, sizeof(old_label), "%s", old.label);
+	snap_info_release(&old);
+
+	/* The earlier baseline again: it keeps its dated label; "baseline" gets one. */
+	assert_int_equal(snap_set_baseline(f->st, b1, &prev, &d), 1);
+	assert_int_equal(prev.id, b2);
+	assert_int_equal(strncmp(prev.label, "baseline-", 9), 0);
+	assert_string_not_equal(prev.label, old_label);
+	assert_false(prev.is_baseline);
+	assert_int_equal(prev.purpose, SNAP_PURPOSE_BASELINE);
+	assert_int_equal(snap_baseline(f->st, &info, &d), 0);
+	assert_int_equal(info.id, b1);
+	assert_string_equal(info.label, old_label);
+	assert_int_equal(info.entries, 1);
+	snap_info_release(&info);
+	assert_int_equal(count_entries(f->st, b2), 2);
+	assert_int_equal(snap_find(f->st, "baseline", &info, &d), -ENOENT);
+
+	/* Back again, by the dated label of the one just replaced. */
+	assert_int_equal(snap_find(f->st, prev.label, &info, &d), 0);
+	assert_int_equal(info.id, b2);
+	snap_info_release(&info);
+	snap_info_release(&prev);
+	assert_int_equal(snap_set_baseline(f->st, b2, &prev, &d), 1);
+	assert_int_equal(prev.id, b1);
+	assert_string_equal(prev.label, old_label); /* not "baseline": kept */
+	snap_info_release(&prev);
+
+	/* Already the baseline: nothing changes, *ret_previous is zeroed. */
+	prev.id = 99;
+	assert_int_equal(snap_set_baseline(f->st, b2, &prev, &d), 0);
+	assert_int_equal(prev.id, 0);
+	assert_null(prev.label);
+	assert_int_equal(snap_baseline(f->st, &info, &d), 0);
+	assert_int_equal(info.id, b2);
+	snap_info_release(&info);
+
+	/* @ret_previous may be NULL. */
+	assert_int_equal(snap_set_baseline(f->st, b2, NULL, &d), 0);
+}
+
+static void test_set_baseline_of_a_check_survives_pruning(void **state)
+{
+	struct fx *f = *state;
+	struct entry e = entry_file("/x");
+	struct snap_info info = { 0 }, prev = { 0 };
+	struct diag d = { 0 };
+	int64_t c1, c2;
+	char num[32];
+
+	c1 = write_snapshot(f->st, SNAP_PURPOSE_CHECK, NULL, false, 0, &e, 1, &d);
+	assert_true(c1 > 0);
+	/* No baseline before: none to report. */
+	prev.id = 99;
+	assert_int_equal(snap_set_baseline(f->st, c1, &prev, &d), 1);
+	assert_int_equal(prev.id, 0);
+	snprintf(num, sizeof(num), "%lld", (long long)c1);
+	assert_int_equal(snap_find(f->st, num, &info, &d), 0);
+	assert_true(info.is_baseline);
+	assert_int_equal(info.purpose, SNAP_PURPOSE_BASELINE);
+	assert_int_equal(strncmp(info.label, "check-", 6), 0);
+	snap_info_release(&info);
+
+	/* keep = 1 keeps only the newest check: the baseline is not one any more. */
+	c2 = write_snapshot(f->st, SNAP_PURPOSE_CHECK, NULL, false, 1, &e, 1, &d);
+	assert_true(c2 > c1);
+	c2 = write_snapshot(f->st, SNAP_PURPOSE_CHECK, NULL, false, 1, &e, 1, &d);
+	assert_true(c2 > c1);
+	assert_int_equal(snap_find(f->st, num, &info, &d), 0);
+	assert_true(info.is_baseline);
+	assert_int_equal(count_entries(f->st, c1), 1);
+	snap_info_release(&info);
+}
+
+static void test_set_baseline_refuses_and_changes_nothing(void **state)
+{
+	struct fx *f = *state;
+	struct entry e = entry_file("/x");
+	struct snap_new p = params(SNAP_PURPOSE_SCAN, "w", false);
+	struct snap_writer *w = NULL;
+	struct snap_store *ro = NULL;
+	struct snap_info info = { 0 }, prev = { 0 };
+	struct diag d = { 0 };
+	int64_t b, killed;
+
+	b = write_snapshot(f->st, SNAP_PURPOSE_BASELINE, NULL, false, 0, &e, 1, &d);
+	assert_true(b > 0);
+	killed = interrupted_check(f->st);
+
+	prev.id = 77;
+	assert_int_equal(snap_set_baseline(f->st, killed, &prev, &d), -EINVAL);
+	assert_non_null(strstr(d.msg, "incomplete"));
+	assert_int_equal(snap_set_baseline(f->st, killed + 100, &prev, &d), -ENOENT);
+	assert_int_equal(prev.id, 77);
+
+	assert_int_equal(snap_store_open(f->t.db, SNAP_OPEN_READ, &ro, &d), 0);
+	assert_int_equal(snap_set_baseline(ro, b, &prev, &d), -EROFS);
+	snap_store_free(ro);
+
+	/* A writer open on the store, then one in another connection. */
+	assert_int_equal(snap_writer_begin(f->st, &p, &w, &d), 0);
+	assert_int_equal(snap_set_baseline(f->st, b, &prev, &d), -EBUSY);
+	assert_int_equal(snap_store_open(f->t.db, SNAP_OPEN_WRITE, &ro, &d), 0);
+	snap_store_set_busy_timeout(ro, 0);
+	assert_int_equal(snap_set_baseline(ro, b, &prev, &d), -EBUSY);
+	snap_store_free(ro);
+	snap_writer_abort(w);
+	assert_int_equal(prev.id, 77);
+
+	assert_int_equal(snap_baseline(f->st, &info, &d), 0);
+	assert_int_equal(info.id, b);
+	assert_string_equal(info.label, "baseline");
+	snap_info_release(&info);
+}
+
 static void test_writer_commit_check_labels_and_prunes_to_keep(void **state)
 {
 	struct fx *f = *state;
@@ -1245,6 +1375,9 @@ int main(void)
 		T(test_writer_commit_scan_cannot_replace_the_baseline),
 		T(test_writer_commit_baseline_relabels_the_old_one),
 		T(test_writer_commit_check_labels_and_prunes_to_keep),
+		T(test_set_baseline_moves_it_and_keeps_the_old_one_nameable),
+		T(test_set_baseline_of_a_check_survives_pruning),
+		T(test_set_baseline_refuses_and_changes_nothing),
 		T(test_writer_probes_default_to_asked_and_set_probes_records_outcome),
 		T(test_writer_set_probes_refuses_bad_names_and_keeps_the_record),
 		T(test_writer_commit_check_labels_get_suffixes),
