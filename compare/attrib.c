@@ -223,6 +223,23 @@ static int owner_get(struct attrib *a, int64_t id, const struct entry *e, struct
 	return 1;
 }
 
+/*
+ * Say that no package owns it: in place of the plain "new file", after an
+ * escalation's reason ("new setuid file; not owned by any package"), which
+ * says more.
+ */
+void attrib_note_unowned(struct rule_verdict *v)
+{
+	size_t len = strlen(v->reason);
+	/* rule_classify()'s reason for an added entry: "new file", "new symlink"... */
+	bool plain = !strncmp(v->reason, "new ", 4) && !strchr(v->reason + 4, ' ');
+
+	if (!len || plain)
+		snprintf(v->reason, sizeof(v->reason), "not owned by any package");
+	else
+		snprintf(v->reason + len, sizeof(v->reason) - len, "; not owned by any package");
+}
+
 enum content_check {
 	CONTENT_MATCHES,
 	CONTENT_DIFFERS,
@@ -323,7 +340,7 @@ int attrib_apply(struct attrib *a, const struct deviation *d, struct rule_verdic
 		if (d->change == CHANGE_ADDED && (S_ISREG(e->mode) || S_ISLNK(e->mode)) &&
 		    rule_set_unowned_scope(a->rules, e->key, e->key_len)) {
 			pkg->unowned = true;
-			snprintf(v->reason, sizeof(v->reason), "not owned by any package");
+			attrib_note_unowned(v);
 			if (v->severity < a->pk->unowned_severity)
 				v->severity = a->pk->unowned_severity;
 		}

@@ -6,9 +6,10 @@
  *       live_read()           its MIME type, when the rule wants it and the
  *                             scan did not record it (a live check only)
  *       rule_classify()       class, severity, reason under that rule
- *       attrib_apply()        the packages' word on it (attrib.c), reading
- *                             the live file at most once more... never: the
- *                             read above is shared
+ *       attrib_apply()        the packages' word on it (attrib.c); a file
+ *                             it must read shares the read above, so the
+ *                             live file is read once at most. It explains
+ *                             drift, never overrules what the policy expects
  *     sink->finding()         the consumer
  *
  * Files first, below the roots; then the entries of the probes both sides
@@ -135,9 +136,18 @@ static int compare_visit(const struct deviation *d, void *userdata)
 	if (!rule_classify(rule, d->change, d->before, d->after, d->attrs, mime, &v))
 		return 0; /* only what the rule ignores changed */
 	if (c->attrib && e->kind == ENTRY_FILE) {
+		struct rule_verdict policy = v;
+
 		r = attrib_apply(c->attrib, d, &v, &f.package, &note, &c->live);
 		if (r < 0)
 			return c->attrib_err = r;
+		/*
+		 * The packages explain drift; they do not make drift of what the
+		 * policy expects (a conffile the policy lets change is not news
+		 * because its package did not change). The package context stays.
+		 */
+		if (policy.class == CLASS_EXPECTED && v.class != CLASS_EXPECTED)
+			v = policy;
 	}
 	if (c->dpkg_run && e->kind == ENTRY_PACKAGE) {
 		/* Between the hook's pre and post snapshots, only dpkg changes packages. */
@@ -149,6 +159,14 @@ static int compare_visit(const struct deviation *d, void *userdata)
 	}
 	finding_set_verdict(&f, &v, o->count_expected);
 	return emit(c, &f);
+}
+
+/* Whether @s (may be NULL) ends in @suffix: the apt hook's labels end in -pre and -post. */
+static bool has_suffix(const char *s, const char *suffix)
+{
+	size_t n = s ? strlen(s) : 0, m = strlen(suffix);
+
+	return s && n >= m && !strcmp(s + n - m, suffix);
 }
 
 static bool listed(char *const *list, size_t n, const char *name)
@@ -271,9 +289,9 @@ int compare_snapshots(const struct compare_opts *o, const struct compare_sink *s
 
 	live_init(&c.live, o->rootfd);
 	c.dpkg_run = o->before->purpose == SNAP_PURPOSE_UPGRADE &&
-		     o->after->purpose == SNAP_PURPOSE_UPGRADE && o->before->label &&
-		     o->after->label && strstr(o->before->label, "-pre") &&
-		     strstr(o->after->label, "-post") && o->before->id < o->after->id;
+		     o->after->purpose == SNAP_PURPOSE_UPGRADE &&
+		     has_suffix(o->before->label, "-pre") && has_suffix(o->after->label, "-post") &&
+		     o->before->id < o->after->id;
 	if (o->rules) {
 		r = attrib_open(o->st, o->before, o->after, o->rules, &c.attrib, reterr);
 		if (r < 0)

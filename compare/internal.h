@@ -78,6 +78,9 @@ bool attrib_before_missing(const struct attrib *a);
 int attrib_apply(struct attrib *a, const struct deviation *d, struct rule_verdict *v,
 		 struct finding_package *pkg, struct attrib_note *note, struct live *live);
 
+/** Say in @v's reason that no package owns the entry. */
+void attrib_note_unowned(struct rule_verdict *v);
+
 /* ---- findings ---- */
 
 /** Fill the rule and counting fields of @f from the verdict @v. */

@@ -139,8 +139,11 @@ static int flush_unowned(struct verifier *vf, const char *key, size_t len)
 		e.key_len = u->len;
 		e.mode = u->mode;
 		v.class = CLASS_DRIFT;
-		v.severity = pk->unowned_severity;
 		v.rule = rule_set_match(vf->o->rules, u->key, u->len);
+		/* A floor, as in a check: a rule that says more keeps its severity. */
+		v.severity = v.rule && rule_severity(v.rule) > pk->unowned_severity
+				     ? rule_severity(v.rule)
+				     : pk->unowned_severity;
 		snprintf(v.reason, sizeof(v.reason), "not owned by any package");
 		finding_set_verdict(&f, &v, true);
 		f.package.unowned = true;

@@ -1126,6 +1126,73 @@ static void test_one_match_and_one_read_per_finding(void **state)
 	assert_int_equal(seams.file_reads, 2);
 }
 
+/* ---- what the packages may not overrule ---- */
+
+/*
+ * A conffile of an unchanged package, changed where the policy expects
+ * changes: the packages add their context, they do not make it drift.
+ */
+static void test_policy_expected_stays_expected(void **state)
+{
+	struct fx *fx = *state;
+	const struct tpkg hello = { .name = "hello",
+				    .version = "1.0-1",
+				    .files = { CONF("/etc/hello.conf", CONF_10) } };
+	const struct side before = { .files = { REG("/etc/hello.conf", CONF_10) },
+				     .pkgs = { hello } };
+	const struct side after = {
+		.files = { { .path = "/etc/hello.conf", .content = CONF_MY, .mtime = T1 } },
+		.pkgs = { hello },
+	};
+	const struct got *g;
+
+	policy_load(fx, "rules:\n"
+			"  - {id: etc, path: /etc, check: [all], severity: high,\n"
+			"     expect: [hash, size, mtime, ctime, inode]}\n");
+	host_put(fx, "/etc/hello.conf", CONF_MY);
+	sides(fx, &before, &after);
+	compare(fx, NULL);
+
+	g = file(fx, "/etc/hello.conf");
+	assert_int_equal(g->class, CLASS_EXPECTED);
+	assert_string_equal(g->reason, "content changed");
+	assert_package(g, "hello:amd64", "1.0-1", "1.0-1");
+	assert_false(g->counts);
+}
+
+/* An escalation's reason stays when the file is also owned by no package. */
+static void test_unowned_keeps_the_escalation(void **state)
+{
+	struct fx *fx = *state;
+	const struct side before = { .pkgs = { hello10 } };
+	const struct side after = {
+		.files = { { .path = "/usr/bin/su2", .content = TROJAN, .mode = S_IFREG | 04755 } },
+		.pkgs = { hello10 },
+	};
+	const struct got *g;
+
+	sides(fx, &before, &after);
+	compare(fx, NULL);
+
+	g = file(fx, "/usr/bin/su2");
+	assert_int_equal(g->severity, SEVERITY_HIGH);
+	assert_string_equal(g->reason, "new setuid file; not owned by any package");
+	assert_true(g->unowned);
+}
+
+/* The hook's labels end in -pre and -post; ones that only contain them are no pair. */
+static void test_dpkg_run_labels_are_suffixes(void **state)
+{
+	struct fx *fx = *state;
+
+	dpkg_run_sides(fx, SNAP_PURPOSE_UPGRADE, "apt-20261125T140200Z-pre-old",
+		       "apt-20261125T140200Z-post-old");
+	compare(fx, NULL);
+
+	assert_int_equal(log_get(&fx->log, ENTRY_PACKAGE, "fresh:amd64")->class, CLASS_DRIFT);
+	assert_int_equal(log_get(&fx->log, ENTRY_PACKAGE, "hello:amd64")->class, CLASS_DRIFT);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -1153,6 +1220,9 @@ int main(void)
 		T(test_count_expected),
 		T(test_no_rules_unjudged),
 		T(test_one_match_and_one_read_per_finding),
+		T(test_policy_expected_stays_expected),
+		T(test_unowned_keeps_the_escalation),
+		T(test_dpkg_run_labels_are_suffixes),
 #undef T
 	};
 	return cmocka_run_group_tests_name("compare/snapshots", tests, NULL, troot_cleanup_all);

@@ -31,6 +31,7 @@
 static const char policy[] = "rules:\n"
 			     "  - {id: root, path: /, severity: low}\n"
 			     "  - {id: usr, path: /usr, severity: medium}\n"
+			     "  - {id: sbin, path: /usr/sbin, severity: critical}\n"
 			     "  - {id: etc, path: /etc, severity: high}\n"
 			     "packages:\n"
 			     "  conffile_severity: info\n"
@@ -258,6 +259,13 @@ static void test_unowned(void **state)
 	assert_true(g->counts);
 	assert_true(file(fx, "/usr/bin/evil")->unowned);
 	assert_int_equal(fx->checked, FIXTURE_FILES);
+
+	/* a floor, as in a check: a rule that says more keeps its severity */
+	assert_int_equal(troot_write(&fx->host, "usr/sbin/backdoor", "planted\n"), 0);
+	verify(fx, true);
+	g = file(fx, "/usr/sbin/backdoor");
+	assert_int_equal(g->severity, SEVERITY_CRITICAL);
+	assert_string_equal(g->rule_id, "sbin");
 }
 
 /* A file that cannot be read is a blind spot, not a finding; as root too, through the seam. */
