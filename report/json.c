@@ -539,8 +539,15 @@ int report_format_snapshot_json(struct strbuf *out, const struct snap_info *info
 	} else if (strbuf_adds(out, "null") < 0) {
 		return -ENOMEM;
 	}
-	return strbuf_addf(out, ", \"entries\": %" PRIu64 ", \"errors\": %" PRIu64 "}",
-			   info->entries, info->errors);
+	if (strbuf_addf(out, ", \"entries\": %" PRIu64 ", \"errors\": %" PRIu64, info->entries,
+			info->errors) < 0 ||
+	    strbuf_adds(out, ", \"probes\": ") < 0 ||
+	    json_add_text_array(out, info->probes, info->probes ? info->nprobes : 0) < 0 ||
+	    strbuf_adds(out, ", \"probes_unavailable\": ") < 0 ||
+	    json_add_text_array(out, info->probes_unavailable,
+				info->probes_unavailable ? info->nprobes_unavailable : 0) < 0)
+		return -ENOMEM;
+	return strbuf_addch(out, '}');
 }
 
 int report_format_run_json(struct strbuf *out, const struct snap_run_info *run)

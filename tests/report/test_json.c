@@ -129,7 +129,8 @@ static void test_json_snapshot_objects_have_every_member(void **state)
 			"\"version\": \"0.1.0\", \"roots\": [\"/etc\", \"/usr/bin\"], "
 			"\"excludes\": [\"/etc/*.cache\", \"*.swp\"], \"hash\": \"xxh3-128\", "
 			"\"started\": \"2026-11-25T15:10:02.500000000Z\", \"finished\": "
-			"\"2026-11-25T15:10:05.000000001Z\", \"entries\": 1230, \"errors\": 0},\n");
+			"\"2026-11-25T15:10:05.000000001Z\", \"entries\": 1230, \"errors\": 0, "
+			"\"probes\": [], \"probes_unavailable\": []},\n");
 	assert_contains(buf, "  \"new\": {\"id\": 7, \"label\": \"check-20261126T031500Z\", "
 			     "\"purpose\": \"check\", ");
 	free(buf);
@@ -148,7 +149,8 @@ static void test_json_snapshot_objects_have_every_member(void **state)
 			"\"complete\": false, \"host\": \"db\\\"1\\\"\", \"version\": \"0.2.0\", "
 			"\"roots\": [\"/srv\", \"/opt/\\\\xffdata\"], \"excludes\": [], "
 			"\"hash\": \"none\", \"started\": \"2026-11-21T09:30:00.000000000Z\", "
-			"\"finished\": null, \"entries\": 13, \"errors\": 1},\n");
+			"\"finished\": null, \"entries\": 13, \"errors\": 1, \"probes\": [], "
+			"\"probes_unavailable\": []},\n");
 	free(buf);
 }
 

@@ -24,7 +24,8 @@ TOP = ["drift_report", "tool", "command", "generated", "database", "compare",
        "old", "new", "policy", "summary", "deviations", "unreadable"]
 KINDS = ["file", "package", "user", "group", "service", "sysctl", "module", "port", "mount"]
 SNAPSHOT = ["id", "label", "purpose", "complete", "host", "version", "roots",
-            "excludes", "hash", "started", "finished", "entries", "errors"]
+            "excludes", "hash", "started", "finished", "entries", "errors", "probes",
+            "probes_unavailable"]
 SUMMARY = ["added", "removed", "modified", "total", "expected", "drift", "by_severity",
            "unreadable", "entries_checked"]
 SEVERITIES = ["critical", "high", "medium", "low", "info"]
@@ -150,6 +151,8 @@ def check_snapshot(s, what):
     time_or_null(s["finished"], what + ".finished", nullable=not s["complete"])
     integer(s["entries"], what + ".entries")
     integer(s["errors"], what + ".errors")
+    check(all(isinstance(p, str) for p in s["probes"]), what + ".probes")
+    check(all(p in s["probes"] for p in s["probes_unavailable"]), what + ".probes_unavailable")
 
 
 def check_entry(e, what):
