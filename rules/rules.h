@@ -73,7 +73,36 @@ typedef void rule_problem_fn(const struct diag *d, void *userdata);
 int rule_set_load_file(const char *path, rule_problem_fn *problem, void *userdata,
 		       struct rule_set **ret_set, struct diag *reterr);
 
-/** The same from memory; @name is used as the file name in problems. */
+/**
+ * Called before a file that the policy extends or includes is read, with
+ * its path as it will be opened: return 0 to read it, or a negative errno
+ * with a message in @reterr (reported as a problem where the file is
+ * named) to refuse it. As root, cli/ refuses files that others could have
+ * written, as it does for the policy itself.
+ */
+typedef int rule_file_check_fn(const char *path, struct diag *reterr, void *userdata);
+
+/** What rule_set_load_file_full() tells its caller, and asks it. */
+struct rule_load_opts {
+	rule_problem_fn *problem;       /**< every problem; may be NULL */
+	rule_file_check_fn *check_file; /**< every file extended or included; may be NULL */
+	void *userdata;                 /**< passed to both */
+};
+
+/**
+ * rule_set_load_file() with every option. The policy may build on others
+ * (`extends:`, `include:`, see docs/policy.md): their problems are reported
+ * with their own file names and positions, and a cycle, nesting deeper
+ * than 16 files, a file that goes in twice, a file that cannot be read or
+ * that @opts->check_file refuses are problems where the file is named.
+ */
+int rule_set_load_file_full(const char *path, const struct rule_load_opts *opts,
+			    struct rule_set **ret_set, struct diag *reterr);
+
+/**
+ * The same from memory; @name is used as the file name in problems, and
+ * files it extends or includes by a relative path are found next to it.
+ */
 int rule_set_load_buffer(const char *name, const char *text, size_t len, rule_problem_fn *problem,
 			 void *userdata, struct rule_set **ret_set, struct diag *reterr);
 
@@ -89,7 +118,9 @@ const char *rule_set_source(const struct rule_set *rs);
 /**
  * A digest of the policy's text (SHA-256, lowercase hex, 64 characters),
  * stored with each snapshot, so a check can tell that its baseline was
- * taken under another policy. Borrowed.
+ * taken under another policy. For a policy that extends or includes other
+ * files, it covers the text of every one of them (the SHA-256 of the list
+ * of their SHA-256s). Borrowed.
  */
 const char *rule_set_digest(const struct rule_set *rs);
 

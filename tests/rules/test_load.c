@@ -89,7 +89,7 @@ static void test_load_buffer_reports_unknown_keys_with_allowed_ones(void **state
 	(void)state;
 	assert_string_equal(one_problem("versoin: 1\n"),
 			    "1:1: unknown key 'versoin' in the policy (did you mean 'version'?) "
-			    "(allowed: version, scan, groups, rules, packages)");
+			    "(allowed: version, extends, include, scan, groups, rules, packages)");
 	assert_string_equal(one_problem("rules:\n  - path: /etc\n    sevrity: high\n"),
 			    "3:5: unknown key 'sevrity' in a rule (did you mean 'severity'?) "
 			    "(allowed: id, title, kind, path, key, check, ignore, expect, "
