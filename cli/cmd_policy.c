@@ -7,6 +7,35 @@
 #include "common/diag.h"
 #include "common/banned.h"
 
+static void print_warning(const struct diag *d, void *userdata)
+{
+	if (d->line)
+		fprintf(stderr, "%s:%u:%u: warning: %s\n", d->file, d->line, d->col, d->msg);
+	else
+		fprintf(stderr, "%s: warning: %s\n", d->file, d->msg);
+}
+
+/*
+ * The warnings of a policy that loaded, then "ok": a policy with warnings
+ * is valid and works as written, so they do not change the exit code.
+ */
+static int policy_lint(const struct rule_set *rs, const char *name, bool quiet)
+{
+	int n = rule_set_lint(rs, print_warning, NULL);
+
+	if (n < 0) {
+		cli_error("out of memory");
+		return DRIFT_EXIT_INTERNAL;
+	}
+	if (quiet)
+		return 0;
+	if (n > 0)
+		printf("%s: ok (%d warning%s)\n", name, n, n == 1 ? "" : "s");
+	else
+		printf("%s: ok\n", name);
+	return 0;
+}
+
 static int cmd_policy(struct cli_args *args)
 {
 	struct rule_set *rs = NULL;
@@ -22,8 +51,8 @@ static int cmd_policy(struct cli_args *args)
 	if (!strcmp(sub, "check") && args->noperands == 2) {
 		/* Checking a file someone hands us reads it, nothing more: no StrictModes. */
 		code = cli_policy_load_file(args->operands[1], &rs);
-		if (!code && !args->quiet)
-			printf("%s: ok\n", args->operands[1]);
+		if (!code)
+			code = policy_lint(rs, args->operands[1], args->quiet);
 		rule_set_free(rs);
 		return code;
 	}
@@ -31,8 +60,7 @@ static int cmd_policy(struct cli_args *args)
 	if (code)
 		return code;
 	if (!strcmp(sub, "check")) {
-		if (!args->quiet)
-			printf("%s: ok\n", rule_set_source(rs));
+		code = policy_lint(rs, rule_set_source(rs), args->quiet);
 	} else if (rule_set_show(rs, stdout) < 0) {
 		cli_error("cannot write to standard output: %s", strerror(errno));
 		code = DRIFT_EXIT_OUTPUT;
@@ -48,7 +76,10 @@ const struct cli_command cmd_policy_def = {
 		 "       drift policy show [--policy FILE]\n"
 		 "\n"
 		 "check: validate FILE (default: the policy drift would use) and print every\n"
-		 "problem as FILE:LINE:COLUMN: MESSAGE; exit 17 if there is any.\n"
+		 "problem as FILE:LINE:COLUMN: MESSAGE; exit 17 if there is any. Warnings\n"
+		 "(FILE:LINE:COLUMN: warning: MESSAGE) name what a valid policy may still get\n"
+		 "wrong: a probe whose entries no rule covers, a rule that never matches or\n"
+		 "never decides; they do not change the exit code.\n"
 		 "show: print the effective policy, with defaults filled in and groups expanded.\n"
 		 "\n"
 		 "The policy is --policy FILE, else /etc/drift/policy.yaml as root\n"

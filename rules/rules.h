@@ -284,6 +284,24 @@ bool rule_set_classify(const struct rule_set *rs, enum rule_change change, const
 		       struct rule_verdict *ret_verdict);
 
 /**
+ * What a policy that loads may still get wrong, each passed to @warn (may
+ * be NULL) as a diag: the message, the file, and the 1-based line and
+ * column it is about (line 0: the file as a whole), in file order:
+ *  - an enabled probe (scan.probes, or every probe when it is absent) with
+ *    a kind that no rule covers: what it collects of that kind is never
+ *    recorded;
+ *  - a rule of files that lies outside every scan root (it matches only
+ *    below a root given on the command line);
+ *  - a rule everything of which is excluded (exclusions win);
+ *  - a rule that a later rule of its kind matches wherever it matches (the
+ *    last matching rule wins, so it never decides anything).
+ * Only sure cases are warned about: a warning is always true, and a rule
+ * may be dead without one. Rules of an extended policy (`extends:`) are
+ * not warned about. Returns the number of warnings, or -ENOMEM.
+ */
+int rule_set_lint(const struct rule_set *rs, rule_problem_fn *warn, void *userdata);
+
+/**
  * Write the effective policy as YAML, with every default filled in and
  * groups expanded to attribute lists, to @out. Returns 0 or -EIO.
  */

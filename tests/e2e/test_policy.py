@@ -139,6 +139,42 @@ rules:
         self.drift("init", self.root, code=E_POLICY)
         self.assertFalse(os.path.exists(self.db))
 
+    def test_policy_check_warns_and_still_exits_0(self):
+        # The policy of the report: users probed, no rule of kind user, and
+        # `policy check` said ok; a specific rule before a general one too.
+        p = os.path.join(self.tmp, "p.yaml")
+        with open(p, "w") as f:
+            f.write("scan:\n"
+                    "  probes: [user]\n"
+                    "rules:\n"
+                    "  - {id: ssh, path: /etc/ssh, severity: critical}\n"
+                    "  - {id: etc, path: /etc}\n")
+        r = self.drift("policy", "check", p, code=0)
+        err = r.stderr.decode()
+        self.assertEqual(err.splitlines(), [
+            p + ":2:12: warning: probe 'user' is enabled, but no rule covers kind 'user' or "
+            "'group': nothing it collects is recorded (add a rule with 'kind: user' and one "
+            "with 'kind: group', or drop the probe from scan.probes)",
+            p + ":4:5: warning: rule 'ssh' never decides anything: the later rule 'etc' "
+            "(line 5) matches all it matches, and the last matching rule wins",
+        ])
+        self.assertEqual(r.stdout.decode(), p + ": ok (2 warnings)\n")
+        # The policy drift would use, through --policy: the same warnings.
+        r = self.drift("policy", "check", "--policy", p, code=0)
+        self.assertEqual(r.stderr.decode(), err)
+        # -q: only problems and warnings.
+        r = self.drift("policy", "check", "-q", p, code=0)
+        self.assertEqual((r.stdout, r.stderr.decode()), (b"", err))
+        # Warnings are not problems: a problem still fails, with its code.
+        with open(p, "a") as f:
+            f.write("  - {id: x, path: /x, severity: hihg}\n")
+        r = self.drift("policy", "check", p, code=E_POLICY)
+        self.assertNotIn(b"warning", r.stderr)
+
+    def test_builtin_policy_checks_clean(self):
+        r = self.drift("policy", "check", "--policy", "builtin", code=0)
+        self.assertEqual((r.stdout, r.stderr), (b"(built-in): ok\n", b""))
+
     def test_policy_show_is_a_valid_policy(self):
         p = self.drift("policy", "show", code=0)
         shown = os.path.join(self.tmp, "shown.yaml")
