@@ -130,6 +130,14 @@ static inline bool rule_kind_is_path(enum entry_kind kind)
 	return kind == ENTRY_FILE || kind == ENTRY_MOUNT;
 }
 
+/*
+ * A key as the patterns of its kind see it: a mount's path as it is, any
+ * other key behind a '/'. Short keys are copied into @buf; a long one into
+ * *ret_heap (free it), NULL returned when that allocation fails.
+ */
+const char *rule_kind_key(enum entry_kind kind, const char *key, size_t len, char *buf, size_t size,
+			  char **ret_heap, size_t *ret_len);
+
 /** Build the indexes of a loaded set. Returns 0 or -ENOMEM. */
 int rule_set_index(struct rule_set *rs);
 void rule_index_release(struct rule_index *idx);

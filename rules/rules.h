@@ -235,6 +235,28 @@ const char *rule_file(const struct rule *rule);  /**< the policy file */
 unsigned rule_line(const struct rule *rule);     /**< 1-based line of the rule */
 enum rule_severity rule_severity(const struct rule *rule);
 
+unsigned rule_column(const struct rule *rule);               /**< 1-based column of the rule */
+enum rule_severity rule_when_added(const struct rule *rule); /**< the severity of an added entry */
+bool rule_exclude(const struct rule *rule);                  /**< `exclude: true` */
+/** The rule's pattern (`path:` or `key:`) as written in the policy. Borrowed. */
+const char *rule_pattern(const struct rule *rule);
+
+/** The attribute lists of a rule. */
+enum rule_list {
+	RULE_LIST_CHECK,  /**< `check` without what `ignore` takes out */
+	RULE_LIST_IGNORE, /**< `ignore` */
+	RULE_LIST_EXPECT, /**< `expect` */
+};
+
+/**
+ * The names of the attributes in the rule's list @which, groups expanded,
+ * in the order reports list attributes, `grow` last: at most @max static
+ * strings into @ret_names. Returns how many there are (which may be more
+ * than @max).
+ */
+size_t rule_list_names(const struct rule *rule, enum rule_list which, const char **ret_names,
+		       size_t max);
+
 const char *rule_severity_name(enum rule_severity sev); /**< "critical" ... "info" */
 const char *rule_class_name(enum rule_class cls);       /**< "expected", "drift", "violation" */
 
@@ -300,6 +322,48 @@ bool rule_set_classify(const struct rule_set *rs, enum rule_change change, const
  * not warned about. Returns the number of warnings, or -ENOMEM.
  */
 int rule_set_lint(const struct rule_set *rs, rule_problem_fn *warn, void *userdata);
+
+/** How the policy treats one entry: the answer of rule_set_explain(). */
+struct rule_explanation {
+	/**
+	 * The rule that covers the entry: the last rule of its kind that
+	 * matches (what rule_set_match_kind() returns); NULL when the entry
+	 * is excluded or no rule matches.
+	 */
+	const struct rule *rule;
+	/** The earlier rules of the kind that match too, in file order: @rule overrides them. */
+	const struct rule **overridden;
+	size_t noverridden;
+	/**
+	 * Excluded (not recorded, nor anything below it): by the rule
+	 * @excluded_by (`exclude: true`), or, for files, by the pattern
+	 * @excluded_pattern of scan.exclude (the first exclusion that takes it).
+	 */
+	bool excluded;
+	const struct rule *excluded_by;
+	const char *excluded_pattern;
+	/** When excluded: the rule that would cover it without the exclusions, or NULL. */
+	const struct rule *unless_excluded;
+	/** Files: whether some rule may cover a path below it (false: surely none). */
+	bool below;
+	/** Files: whether it is a root of scan.roots or below one. */
+	bool in_roots;
+	/** Other kinds: the probe that collects the entries of the kind, and whether it runs. */
+	const char *probe;
+	bool probe_runs;
+};
+
+/**
+ * Explain how the policy treats the entry (@kind, @key, @len bytes; for
+ * files and mounts an absolute path without a trailing '/'): which rule
+ * covers it and which earlier ones it overrides, or what excludes it, or
+ * that no rule covers it. Returns 0 and *ret (release with
+ * rule_explanation_release()), -EINVAL for a kind that does not exist, or
+ * -ENOMEM. *ret is untouched on failure.
+ */
+int rule_set_explain(const struct rule_set *rs, enum entry_kind kind, const char *key, size_t len,
+		     struct rule_explanation *ret);
+void rule_explanation_release(struct rule_explanation *ex);
 
 /**
  * Write the effective policy as YAML, with every default filled in and
