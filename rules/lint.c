@@ -543,7 +543,8 @@ int rule_set_lint(const struct rule_set *rs, rule_problem_fn *warn_fn, void *use
 		free(l.w);
 		return l.err;
 	}
-	qsort(l.w, l.n, sizeof(*l.w), warning_cmp);
+	if (l.n > 1) /* qsort() of a null pointer is undefined, even for no element */
+		qsort(l.w, l.n, sizeof(*l.w), warning_cmp);
 	for (size_t i = 0; warn_fn && i < l.n; i++)
 		warn_fn(&l.w[i].d, userdata);
 	free(l.w);
