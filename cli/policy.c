@@ -101,29 +101,29 @@ static int check_database_private(const char *path, const struct stat *st_db)
  * owned by root and writable by nobody else. A sticky directory owned by
  * root (/tmp) is accepted above the file, since nobody else can replace
  * what root put in it; it is refused as the direct parent of a database,
- * where SQLite creates its -wal and -shm files. A database must also be
- * readable by nobody else (check_database_private()).
+ * where SQLite creates its -wal and -shm files. Returns 0, or an exit code
+ * with the reason in @why; *ret_st gets the file's lstat() when it is a
+ * regular file (*ret_have_file says whether).
  */
-int cli_check_secure_path(const char *path, const char *what, bool parent_may_be_sticky,
-			  bool allow_insecure)
+static int secure_path_why(const char *path, const char *what, bool parent_may_be_sticky,
+			   struct strbuf *why, bool *ret_have_file, struct stat *ret_st)
 {
 	struct strbuf sb = STRBUF_INIT;
-	struct stat st, st_file;
-	bool first = true, direct_parent = false, have_file = false;
+	struct stat st;
+	bool first = true, direct_parent = false;
 	int code = 0;
 
-	if (geteuid() != 0 || allow_insecure)
-		return 0;
+	*ret_have_file = false;
 	if (path[0] != '/') {
 		char cwd[4096];
 		if (!getcwd(cwd, sizeof(cwd))) {
-			cli_error("cannot check %s '%s': %s", what, path, strerror(errno));
+			strbuf_addf(why, "cannot check %s '%s': %s", what, path, strerror(errno));
 			return DRIFT_EXIT_USAGE;
 		}
 		strbuf_addf(&sb, "%s/", cwd);
 	}
 	if (strbuf_adds(&sb, path) < 0) {
-		cli_error("out of memory");
+		strbuf_adds(why, "out of memory");
 		return DRIFT_EXIT_INTERNAL;
 	}
 
@@ -134,24 +134,25 @@ int cli_check_secure_path(const char *path, const char *what, bool parent_may_be
 			if (st.st_uid != 0 ||
 			    (writable &&
 			     (first || !sticky || (direct_parent && !parent_may_be_sticky)))) {
-				cli_error(
-					"refusing %s '%s': '%s' is %s (use --allow-insecure to override)",
-					what, path, sb.buf,
-					st.st_uid != 0 ? "not owned by root"
-						       : "writable by others");
+				strbuf_addf(why,
+					    "refusing %s '%s': '%s' is %s (use --allow-insecure to "
+					    "override)",
+					    what, path, sb.buf,
+					    st.st_uid != 0 ? "not owned by root"
+							   : "writable by others");
 				code = strcmp(what, "policy") ? DRIFT_EXIT_DATABASE
 							      : DRIFT_EXIT_POLICY;
 				break;
 			}
 			if (first && S_ISREG(st.st_mode)) {
-				st_file = st;
-				have_file = true;
+				*ret_st = st;
+				*ret_have_file = true;
 			}
 			direct_parent = first;
 			first = false;
 		} else if (errno != ENOENT) {
-			cli_error("cannot check %s '%s': %s: %s", what, path, sb.buf,
-				  strerror(errno));
+			strbuf_addf(why, "cannot check %s '%s': %s: %s", what, path, sb.buf,
+				    strerror(errno));
 			code = strcmp(what, "policy") ? DRIFT_EXIT_DATABASE : DRIFT_EXIT_POLICY;
 			break;
 		} else {
@@ -165,9 +166,50 @@ int cli_check_secure_path(const char *path, const char *what, bool parent_may_be
 		strbuf_setlen(&sb, slash == sb.buf ? 1 : (size_t)(slash - sb.buf));
 	}
 	strbuf_release(&sb);
+	return code;
+}
+
+/*
+ * secure_path_why(), printed; a database must also be readable by nobody
+ * else (check_database_private()).
+ */
+int cli_check_secure_path(const char *path, const char *what, bool parent_may_be_sticky,
+			  bool allow_insecure)
+{
+	struct strbuf why = STRBUF_INIT;
+	struct stat st_file;
+	bool have_file;
+	int code;
+
+	if (geteuid() != 0 || allow_insecure)
+		return 0;
+	code = secure_path_why(path, what, parent_may_be_sticky, &why, &have_file, &st_file);
+	if (code)
+		cli_error("%s", why.len ? why.buf : "out of memory");
+	strbuf_release(&why);
 	if (!code && strcmp(what, "policy"))
 		code = check_database_private(path, have_file ? &st_file : NULL);
 	return code;
+}
+
+/*
+ * As root, a file that the policy extends or includes is trusted as the
+ * policy itself is: the same StrictModes check (rule_file_check_fn).
+ */
+static int check_included(const char *path, struct diag *reterr, void *userdata)
+{
+	struct strbuf why = STRBUF_INIT;
+	struct stat st;
+	bool have_file;
+	int code, r = 0;
+
+	code = secure_path_why(path, "policy", true, &why, &have_file, &st);
+	if (code == DRIFT_EXIT_INTERNAL)
+		r = -ENOMEM;
+	else if (code)
+		r = diag_set(reterr, -EPERM, "%s", why.buf);
+	strbuf_release(&why);
+	return r;
 }
 
 struct problem_ctx {
@@ -187,13 +229,17 @@ static void print_problem(const struct diag *d, void *userdata)
 		fprintf(stderr, "drift: %s\n", d->msg);
 }
 
-int cli_policy_load_file(const char *path, struct rule_set **ret_set)
+/* Load @path; @strict: refuse included files others could have written. */
+static int policy_load_file(const char *path, bool strict, struct rule_set **ret_set)
 {
 	struct problem_ctx ctx = { 0 };
+	struct rule_load_opts opts = { .problem = print_problem, .userdata = &ctx };
 	struct diag d = { 0 };
 	int r;
 
-	r = rule_set_load_file(path, print_problem, &ctx, ret_set, &d);
+	if (strict && geteuid() == 0)
+		opts.check_file = check_included;
+	r = rule_set_load_file_full(path, &opts, ret_set, &d);
 	if (r == -ENOMEM) {
 		cli_error("out of memory");
 		return DRIFT_EXIT_INTERNAL;
@@ -207,6 +253,11 @@ int cli_policy_load_file(const char *path, struct rule_set **ret_set)
 		return DRIFT_EXIT_POLICY;
 	}
 	return 0;
+}
+
+int cli_policy_load_file(const char *path, struct rule_set **ret_set)
+{
+	return policy_load_file(path, false, ret_set);
 }
 
 int cli_policy_load(struct cli_args *args, struct rule_set **ret_set)
@@ -232,5 +283,5 @@ int cli_policy_load(struct cli_args *args, struct rule_set **ret_set)
 	code = cli_check_secure_path(path, "policy", true, args->allow_insecure);
 	if (code)
 		return code;
-	return cli_policy_load_file(path, ret_set);
+	return policy_load_file(path, !args->allow_insecure, ret_set);
 }

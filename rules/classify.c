@@ -24,6 +24,7 @@
 #include <sys/sysmacros.h>
 #include <sys/types.h>
 
+#include "common/pattern.h"
 #include "rules/internal.h"
 #include "common/banned.h"
 
@@ -74,6 +75,49 @@ enum severity rule_severity(const struct rule *rule)
 enum entry_kind rule_kind(const struct rule *rule)
 {
 	return rule->kind;
+}
+
+unsigned rule_column(const struct rule *rule)
+{
+	return rule->col;
+}
+
+enum severity rule_when_added(const struct rule *rule)
+{
+	return rule->when_added;
+}
+
+bool rule_exclude(const struct rule *rule)
+{
+	return rule->exclude;
+}
+
+const char *rule_pattern(const struct rule *rule)
+{
+	return rule->text ? rule->text : pattern_text(rule->pat);
+}
+
+size_t rule_list_names(const struct rule *rule, enum rule_list which, const char **ret_names,
+		       size_t max)
+{
+	uint32_t mask = which == RULE_LIST_CHECK    ? rule->check & ~rule->ignore
+			: which == RULE_LIST_IGNORE ? rule->ignore
+						    : rule->expect;
+	size_t n = 0;
+
+	for (unsigned i = 0; i < ATTR__COUNT; i++) {
+		if (!(mask & (1u << i)))
+			continue;
+		if (n < max)
+			ret_names[n] = entry_attr_name((enum entry_attr)(1u << i));
+		n++;
+	}
+	if (mask & RULE_GROW) {
+		if (n < max)
+			ret_names[n] = "grow";
+		n++;
+	}
+	return n;
 }
 
 /* /bin, /sbin, /lib*, /usr, /etc, /boot and what is below them. */

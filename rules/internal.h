@@ -26,10 +26,13 @@ struct rule {
 	char *text;           /* owned: the pattern as written when pat's text differs; else NULL */
 	char *id;             /* owned; "rule-N" when not given */
 	char *title;          /* owned; NULL when not given */
-	const char *file;     /* borrowed from the set's source */
+	const char *file;     /* borrowed from the set's files */
+	unsigned fileno;      /* the file's place in rs->files (0: the policy itself) */
 	unsigned line, col;   /* 1-based, of the rule's mapping */
-	unsigned index;       /* 0-based position in the file */
-	uint32_t check;       /* ATTR_* bits and RULE_GROW, groups expanded */
+	unsigned id_line, id_col; /* of its `id:`; 0 when the id is the default */
+	unsigned index;           /* 0-based position in the file */
+	bool inherited;           /* from a policy that the policy extends (`extends:`) */
+	uint32_t check;           /* ATTR_* bits and RULE_GROW, groups expanded */
 	uint32_t ignore;
 	uint32_t expect;
 	uint32_t attrs; /* what is compared: check minus ignore, plus what grow needs and error */
@@ -84,9 +87,18 @@ struct rule_patterns {
 	size_t n;
 };
 
+/* Where something was said: a file of rs->files and a 1-based position; file NULL: a default. */
+struct rule_pos {
+	const char *file;
+	unsigned line, col;
+};
+
 struct rule_set {
 	char *source;
 	char digest[65];
+	/* Every file that went into the set, in the order read: files[0] is the source. */
+	char **files;
+	size_t nfiles;
 	struct rule *rules;
 	size_t nrules;
 
@@ -105,7 +117,8 @@ struct rule_set {
 	/* For rule_set_match_kind(): kinds[k] for every kind but ENTRY_FILE. */
 	struct rule_kind_rules kinds[ENTRY__KIND_MAX + 1];
 
-	const char **probes; /* scan.probes points here; the names are static */
+	const char **probes;        /* scan.probes points here; the names are static */
+	struct rule_pos *probe_pos; /* by probe_list index: where scan.probes names it */
 
 	struct rule_packages packages;
 	struct rule_patterns unowned, unowned_excl;
@@ -116,6 +129,14 @@ static inline bool rule_kind_is_path(enum entry_kind kind)
 {
 	return kind == ENTRY_FILE || kind == ENTRY_MOUNT;
 }
+
+/*
+ * A key as the patterns of its kind see it: a mount's path as it is, any
+ * other key behind a '/'. Short keys are copied into @buf; a long one into
+ * *ret_heap (free it), NULL returned when that allocation fails.
+ */
+const char *rule_kind_key(enum entry_kind kind, const char *key, size_t len, char *buf, size_t size,
+			  char **ret_heap, size_t *ret_len);
 
 /** Build the indexes of a loaded set. Returns 0 or -ENOMEM. */
 int rule_set_index(struct rule_set *rs);

@@ -5,20 +5,28 @@
  * every node's position, so the loader can walk it in any order and still
  * point at the right line and column. The walk:
  *
- *     top level   version, scan, groups, rules, packages (unknown or duplicate
- *                 keys: problems)
+ *     top level   version, extends, include, scan, groups, rules, packages
+ *                 (unknown or duplicate keys: problems)
+ *     extends     the policy it builds on, loaded first and the same way (its
+ *                 rules first, its scan and packages the defaults)
  *     scan        roots, exclude, probes (names checked against scanner/probe.h)...
  *     groups      registered first, then resolved depth-first with a stack,
  *                 so that a group using itself is reported with its chain
  *     rules       each mapping checked key by key; its kind first, since the
  *                 kind decides how its pattern is compiled and which
- *                 attributes it may check; ids made unique at the end
+ *                 attributes it may check; appended to the set's
  *     packages    attribution settings and the unowned-file scope
+ *     include     more files of groups and rules, loaded last, in order
  *
- * Every problem is collected (never printed) with its position; loading
- * goes on after one, and at the end the problems are sorted into file order
- * and handed to the caller's callback. A set with any problem is not
- * returned. The digest is SHA-256 over the exact bytes loaded.
+ * Every file of the set has its own loader (its YAML document, its groups)
+ * over one build (the set, the problems, the files being read, for
+ * cycles). Rule ids are made unique over all files at the end.
+ *
+ * Every problem is collected (never printed) with its file and position;
+ * loading goes on after one, and at the end the problems are sorted into
+ * file order and handed to the caller's callback. A set with any problem is
+ * not returned. The digest is SHA-256 over the exact bytes loaded (over the
+ * list of every file's SHA-256 for a policy of several files).
  */
 #include "rules/rules.h"
 
@@ -41,6 +49,7 @@
 #include "common/banned.h"
 
 #define POLICY_MAX_BYTES (16u << 20)
+#define BUILTIN_NAME     "(built-in)" /* the built-in policy's name, in problems and reports */
 #define MAX_THREADS      1024
 #define MAX_PATH_MIN     4096     /* scan.max_path: PATH_MAX at least */
 #define MAX_PATH_MAX     16777216 /* and at most 16 MiB */
@@ -140,8 +149,9 @@ static struct name_slot *name_table_slot(const struct name_table *t, const char 
 
 struct problem {
 	struct diag d;
+	unsigned fileno; /* the file's place in rs->files: problems come out in file order */
 	size_t seq;
-	char *key; /* owned: "line:col:message", for problem_seen() */
+	char *key; /* owned: "fileno:line:col:message", for problem_seen() */
 };
 
 enum group_state { GROUP_NEW, GROUP_VISITING, GROUP_DONE };
@@ -151,62 +161,124 @@ struct group {
 	const yaml_node_t *value;
 	uint32_t mask;
 	enum group_state state;
+	unsigned line; /* of its name */
+};
+
+/*
+ * The groups a file may use beside its own: those of the policy it extends
+ * (and of what that one extends), or, for an included file, those the
+ * including file could use. Each file that defines groups adds a scope
+ * over its parent's; the scopes live as long as the build.
+ */
+struct scoped_group {
+	char *name; /* owned */
+	uint32_t mask;
+	unsigned line;
+};
+
+struct group_scope {
+	const struct group_scope *parent;
+	const char *file; /* borrowed from rs->files */
+	struct scoped_group *groups;
+	size_t n;
+	struct name_table names; /* name -> index in groups */
+};
+
+/*
+ * Which file a policy file is, to find cycles and files read twice: its
+ * device and inode once opened; the built-in policy and a text handed over
+ * as a buffer have neither and are told apart by name.
+ */
+struct file_id {
+	dev_t dev;
+	ino_t ino;
+	bool on_disk;
+	const char *name; /* borrowed from rs->files */
 };
 
 #define GROUP_STACK_MAX 64
+/* How deeply policy files may extend or include one another, and how many. */
+#define FILE_DEPTH_MAX 16
+#define FILES_MAX      256
 
-struct loader {
-	const char *file;
-	yaml_document_t *doc;
+/* The state of loading one rule set, over every file that goes into it. */
+struct build {
 	struct rule_set *rs;
+	const struct rule_load_opts *opts;
 	struct problem *problems;
 	size_t nproblems, aproblems;
-	struct group *groups;
-	size_t ngroups;
-	struct name_table group_names; /* name -> index in groups */
-	struct name_table seen;        /* problems already reported: see problem() */
-	size_t suggest_budget;         /* group names left to try for "did you mean" */
-	const char *stack[GROUP_STACK_MAX];
+	struct name_table seen;                   /* problems already reported: see problem() */
+	size_t suggest_budget;                    /* group names left to try for "did you mean" */
+	size_t arules;                            /* room in rs->rules */
+	struct file_id stack[FILE_DEPTH_MAX + 1]; /* the files being loaded, outermost first */
 	size_t depth;
+	struct file_id *loaded; /* every file read, in order (fileno) */
+	struct strbuf digests;  /* "sha256-hex\n" of every file read, in order */
+	struct group_scope **scopes;
+	size_t nscopes;
 	bool probes_given;   /* scan.probes was in the policy */
 	bool unowned_given;  /* packages.unowned was */
 	bool unowned_xgiven; /* packages.unowned_exclude was */
 	int err;             /* -ENOMEM, sticky */
 };
 
+/* What a file is to the policy: what it may hold, and whose rules are its. */
+enum file_role {
+	FILE_TOP,      /* the policy itself */
+	FILE_BASE,     /* extended (`extends:`) by the top file or by another base */
+	FILE_INCLUDED, /* included (`include:`): groups and rules only */
+};
+
+/* The state of loading one file of the set. */
+struct loader {
+	struct build *b;
+	struct rule_set *rs; /* b->rs */
+	const char *file;    /* borrowed from rs->files */
+	unsigned fileno;
+	enum file_role role;
+	bool inherited; /* its rules come from an extended policy (rule->inherited) */
+	yaml_document_t *doc;
+	unsigned nrules; /* rules of this file so far, for default ids */
+	struct group *groups;
+	size_t ngroups;
+	struct name_table group_names;   /* name -> index in groups */
+	const struct group_scope *scope; /* groups of other files that this one may use */
+	const char *stack[GROUP_STACK_MAX];
+	size_t depth;
+};
+
 /*
- * Whether the problem just formatted in ld->problems[ld->nproblems] was
+ * Whether the problem just formatted in b->problems[b->nproblems] was
  * reported before: same message, same place. That happens when YAML
  * aliases (`*name`) use one node in many places: a faulty anchored node
  * referred to 100,000 times is one problem, not 100,000. The table holds
- * the problems' texts by "line:col:message"; it is rebuilt twice as large
- * when half full.
+ * the problems' texts by "fileno:line:col:message"; it is rebuilt twice as
+ * large when half full.
  */
-static bool problem_seen(struct loader *ld)
+static bool problem_seen(struct build *b)
 {
-	struct problem *p = &ld->problems[ld->nproblems];
+	struct problem *p = &b->problems[b->nproblems];
 	struct name_slot *slot;
 	char *key;
 
-	if (asprintf(&key, "%u:%u:%s", p->d.line, p->d.col, p->d.msg) < 0) {
-		ld->err = -ENOMEM;
+	if (asprintf(&key, "%u:%u:%u:%s", p->fileno, p->d.line, p->d.col, p->d.msg) < 0) {
+		b->err = -ENOMEM;
 		return true;
 	}
-	if (!ld->seen.slots || 2 * (ld->nproblems + 1) > ld->seen.mask + 1) {
+	if (!b->seen.slots || 2 * (b->nproblems + 1) > b->seen.mask + 1) {
 		struct name_table bigger;
-		if (name_table_init(&bigger, 2 * (ld->nproblems + 1)) < 0) {
+		if (name_table_init(&bigger, 2 * (b->nproblems + 1)) < 0) {
 			free(key);
-			ld->err = -ENOMEM;
+			b->err = -ENOMEM;
 			return true;
 		}
-		for (size_t i = 0; ld->seen.slots && i <= ld->seen.mask; i++)
-			if (ld->seen.slots[i].name)
-				*name_table_slot(&bigger, ld->seen.slots[i].name) =
-					ld->seen.slots[i];
-		name_table_release(&ld->seen);
-		ld->seen = bigger;
+		for (size_t i = 0; b->seen.slots && i <= b->seen.mask; i++)
+			if (b->seen.slots[i].name)
+				*name_table_slot(&bigger, b->seen.slots[i].name) = b->seen.slots[i];
+		name_table_release(&b->seen);
+		b->seen = bigger;
 	}
-	slot = name_table_slot(&ld->seen, key);
+	slot = name_table_slot(&b->seen, key);
 	if (slot->name) {
 		free(key);
 		return true;
@@ -222,38 +294,62 @@ static void problems_free(struct problem *problems, size_t n)
 	free(problems);
 }
 
+/* A problem at 1-based @line and @col of file number @fileno, called @file. */
+__attribute__((format(printf, 6, 0))) static void problem_va(struct build *b, const char *file,
+							     unsigned fileno, unsigned line,
+							     unsigned col, const char *fmt,
+							     va_list ap)
+{
+	if (b->nproblems == b->aproblems) {
+		size_t n = b->aproblems ? 2 * b->aproblems : 8;
+		struct problem *p = realloc(b->problems, n * sizeof(*p));
+		if (!p) {
+			b->err = -ENOMEM;
+			return;
+		}
+		b->problems = p;
+		b->aproblems = n;
+	}
+	struct problem *p = &b->problems[b->nproblems];
+	memset(p, 0, sizeof(*p));
+	vsnprintf(p->d.msg, sizeof(p->d.msg), fmt, ap);
+	p->d.file = file;
+	p->d.line = line;
+	p->d.col = col;
+	p->fileno = fileno;
+	if (problem_seen(b))
+		return;
+	p->seq = b->nproblems++;
+}
+
+__attribute__((format(printf, 6, 7))) static void problem_at(struct build *b, const char *file,
+							     unsigned fileno, unsigned line,
+							     unsigned col, const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	problem_va(b, file, fileno, line, col, fmt, ap);
+	va_end(ap);
+}
+
 __attribute__((format(printf, 3, 4))) static void problem(struct loader *ld, const yaml_mark_t *m,
 							  const char *fmt, ...)
 {
 	va_list ap;
 
-	if (ld->nproblems == ld->aproblems) {
-		size_t n = ld->aproblems ? 2 * ld->aproblems : 8;
-		struct problem *p = realloc(ld->problems, n * sizeof(*p));
-		if (!p) {
-			ld->err = -ENOMEM;
-			return;
-		}
-		ld->problems = p;
-		ld->aproblems = n;
-	}
-	struct problem *p = &ld->problems[ld->nproblems];
-	memset(p, 0, sizeof(*p));
 	va_start(ap, fmt);
-	vsnprintf(p->d.msg, sizeof(p->d.msg), fmt, ap);
+	problem_va(ld->b, ld->file, ld->fileno, (unsigned)m->line + 1, (unsigned)m->column + 1, fmt,
+		   ap);
 	va_end(ap);
-	p->d.file = ld->file;
-	p->d.line = (unsigned)m->line + 1;
-	p->d.col = (unsigned)m->column + 1;
-	if (problem_seen(ld))
-		return;
-	p->seq = ld->nproblems++;
 }
 
 static int problem_cmp(const void *a, const void *b)
 {
 	const struct problem *x = a, *y = b;
 
+	if (x->fileno != y->fileno)
+		return x->fileno < y->fileno ? -1 : 1;
 	if (x->d.line != y->d.line)
 		return x->d.line < y->d.line ? -1 : 1;
 	if (x->d.col != y->d.col)
@@ -261,12 +357,17 @@ static int problem_cmp(const void *a, const void *b)
 	return x->seq < y->seq ? -1 : x->seq > y->seq;
 }
 
+static struct rule_pos mark_pos(const struct loader *ld, const yaml_mark_t *m)
+{
+	return (struct rule_pos){ ld->file, (unsigned)m->line + 1, (unsigned)m->column + 1 };
+}
+
 static char *xstrdup(struct loader *ld, const char *s)
 {
 	char *d = strdup(s);
 
 	if (!d)
-		ld->err = -ENOMEM;
+		ld->b->err = -ENOMEM;
 	return d;
 }
 
@@ -401,7 +502,7 @@ static void get_keys(struct loader *ld, const yaml_node_t *map, const char *wher
 
 			for (size_t j = 0; j < n; j++) {
 				if (strbuf_addf(&sb, "%s%s", j ? ", " : "", allowed[j]) < 0)
-					ld->err = -ENOMEM;
+					ld->b->err = -ENOMEM;
 				suggest_try(&s, allowed[j]);
 			}
 			problem(ld, &k->start_mark, "unknown key '%s' in %s%s (allowed: %s)",
@@ -439,7 +540,7 @@ static size_t get_items(struct loader *ld, const yaml_node_t *n, const char *wha
 			: (size_t)(n->data.sequence.items.top - n->data.sequence.items.start);
 	items = calloc(total ? total : 1, sizeof(*items));
 	if (!items) {
-		ld->err = -ENOMEM;
+		ld->b->err = -ENOMEM;
 		return 0;
 	}
 	if (n->type == YAML_SCALAR_NODE) {
@@ -470,6 +571,20 @@ static struct group *group_find(struct loader *ld, const char *name)
 	return slot && slot->name ? &ld->groups[slot->value] : NULL;
 }
 
+/* A group of another file that @ld may use, or NULL. */
+static const struct scoped_group *scope_find(const struct group_scope *scope, const char *name,
+					     const struct group_scope **ret_scope)
+{
+	for (; scope; scope = scope->parent) {
+		const struct name_slot *slot = name_table_slot(&scope->names, name);
+		if (slot && slot->name) {
+			*ret_scope = scope;
+			return &scope->groups[slot->value];
+		}
+	}
+	return NULL;
+}
+
 static uint32_t group_resolve(struct loader *ld, struct group *g);
 
 static void unknown_name(struct loader *ld, const yaml_node_t *it, const char *name)
@@ -483,8 +598,13 @@ static void unknown_name(struct loader *ld, const yaml_node_t *it, const char *n
 	for (size_t i = 0; i < rule_nbuiltin_groups; i++)
 		suggest_try(&s, rule_builtin_groups[i].name);
 	/* Bounded: a policy of many groups and many unknown names is not quadratic. */
-	for (size_t i = 0; i < ld->ngroups && ld->suggest_budget > 0; i++, ld->suggest_budget--)
+	for (size_t i = 0; i < ld->ngroups && ld->b->suggest_budget > 0;
+	     i++, ld->b->suggest_budget--)
 		suggest_try(&s, ld->groups[i].name);
+	for (const struct group_scope *sc = ld->scope; sc; sc = sc->parent)
+		for (size_t i = 0; i < sc->n && ld->b->suggest_budget > 0;
+		     i++, ld->b->suggest_budget--)
+			suggest_try(&s, sc->groups[i].name);
 	problem(ld, &it->start_mark, "unknown attribute or group '%s'%s", name,
 		suggest_text(&s, buf, sizeof(buf)));
 }
@@ -503,6 +623,10 @@ static uint32_t name_mask(struct loader *ld, const yaml_node_t *it)
 			return rule_builtin_groups[i].mask;
 	g = group_find(ld, name);
 	if (!g) {
+		const struct group_scope *sc;
+		const struct scoped_group *sg = scope_find(ld->scope, name, &sc);
+		if (sg)
+			return sg->mask;
 		unknown_name(ld, it, name);
 		return 0;
 	}
@@ -514,9 +638,9 @@ static uint32_t name_mask(struct loader *ld, const yaml_node_t *it)
 			from++;
 		for (size_t i = from; i < ld->depth; i++)
 			if (strbuf_addf(&chain, "%s -> ", ld->stack[i]) < 0)
-				ld->err = -ENOMEM;
+				ld->b->err = -ENOMEM;
 		if (strbuf_adds(&chain, name) < 0)
-			ld->err = -ENOMEM;
+			ld->b->err = -ENOMEM;
 		problem(ld, &it->start_mark, "group '%s' refers to itself (%s)", name, chain.buf);
 		strbuf_release(&chain);
 		return 0;
@@ -603,7 +727,7 @@ static void load_groups(struct loader *ld, const yaml_node_t *n)
 	total = (size_t)(n->data.mapping.pairs.top - n->data.mapping.pairs.start);
 	ld->groups = calloc(total ? total : 1, sizeof(*ld->groups));
 	if (!ld->groups || name_table_init(&ld->group_names, total) < 0) {
-		ld->err = -ENOMEM;
+		ld->b->err = -ENOMEM;
 		return;
 	}
 	for (yaml_node_pair_t *p = n->data.mapping.pairs.start; p < n->data.mapping.pairs.top;
@@ -645,14 +769,79 @@ static void load_groups(struct loader *ld, const yaml_node_t *n)
 		struct name_slot *slot = name_table_slot(&ld->group_names, name);
 		if (slot->name) {
 			problem(ld, &k->start_mark, "duplicate group '%s' (first at line %u)", name,
-				(unsigned)ld->groups[slot->value].value->start_mark.line + 1);
+				ld->groups[slot->value].line);
+			continue;
+		}
+		/* One name, one meaning, in every file of the policy. */
+		const struct group_scope *sc;
+		const struct scoped_group *sg = scope_find(ld->scope, name, &sc);
+		if (sg) {
+			problem(ld, &k->start_mark,
+				"group '%s' is defined already, in '%s' at line %u (choose another "
+				"name)",
+				name, sc->file, sg->line);
 			continue;
 		}
 		*slot = (struct name_slot){ name, ld->ngroups };
-		ld->groups[ld->ngroups++] = (struct group){ name, v, 0, GROUP_NEW };
+		ld->groups[ld->ngroups++] =
+			(struct group){ name, v, 0, GROUP_NEW, (unsigned)k->start_mark.line + 1 };
 	}
 	for (size_t i = 0; i < ld->ngroups; i++)
 		group_resolve(ld, &ld->groups[i]);
+}
+
+static void scope_free(struct group_scope *sc)
+{
+	if (!sc)
+		return;
+	for (size_t i = 0; i < sc->n; i++)
+		free(sc->groups[i].name);
+	free(sc->groups);
+	name_table_release(&sc->names);
+	free(sc);
+}
+
+/*
+ * The groups of the file @ld loads, resolved, as a scope over the ones it
+ * could use itself: what the files it includes, and the files that extend
+ * it, may use. The scope is @ld's own when the file defines no group.
+ */
+static const struct group_scope *scope_export(struct loader *ld)
+{
+	struct build *b = ld->b;
+	struct group_scope *sc, **scopes;
+
+	if (ld->ngroups == 0)
+		return ld->scope;
+	scopes = realloc(b->scopes, (b->nscopes + 1) * sizeof(*scopes));
+	if (!scopes) {
+		b->err = -ENOMEM;
+		return ld->scope;
+	}
+	b->scopes = scopes;
+	sc = calloc(1, sizeof(*sc));
+	if (!sc) {
+		b->err = -ENOMEM;
+		return ld->scope;
+	}
+	b->scopes[b->nscopes++] = sc;
+	sc->parent = ld->scope;
+	sc->file = ld->file;
+	sc->groups = calloc(ld->ngroups, sizeof(*sc->groups));
+	if (!sc->groups || name_table_init(&sc->names, ld->ngroups) < 0) {
+		b->err = -ENOMEM;
+		return ld->scope;
+	}
+	for (size_t i = 0; i < ld->ngroups; i++) {
+		const struct group *g = &ld->groups[i];
+		char *name = xstrdup(ld, g->name);
+		if (!name)
+			return ld->scope;
+		sc->groups[sc->n] = (struct scoped_group){ name, g->mask, g->line };
+		*name_table_slot(&sc->names, name) = (struct name_slot){ name, sc->n };
+		sc->n++;
+	}
+	return sc;
 }
 
 /* ---- the scan section ---- */
@@ -679,7 +868,7 @@ static struct pattern *compile(struct loader *ld, const yaml_node_t *n, const ch
 		return NULL;
 	}
 	if (pattern_new(text, &pat) < 0)
-		ld->err = -ENOMEM;
+		ld->b->err = -ENOMEM;
 	return pat;
 }
 
@@ -720,8 +909,8 @@ static struct pattern *compile_key(struct loader *ld, const yaml_node_t *n, cons
 	 * without wildcards matches that key only anyway.
 	 */
 	if (strbuf_adds(&sb, exact && !(kind == ENTRY_PORT && strchr(text, '[')) ? "=/" : "/") < 0)
-		ld->err = -ENOMEM;
-	for (const char *c = text + exact; *c && ld->err == 0; c++) {
+		ld->b->err = -ENOMEM;
+	for (const char *c = text + exact; *c && ld->b->err == 0; c++) {
 		int r = 0;
 
 		if (*c == '\\' && c[1])
@@ -729,9 +918,9 @@ static struct pattern *compile_key(struct loader *ld, const yaml_node_t *n, cons
 		else if (*c == '[' && kind == ENTRY_PORT)
 			r = strbuf_addch(&sb, '\\');
 		if (r < 0 || strbuf_addch(&sb, *c) < 0)
-			ld->err = -ENOMEM;
+			ld->b->err = -ENOMEM;
 	}
-	if (ld->err < 0) {
+	if (ld->b->err < 0) {
 		strbuf_release(&sb);
 		return NULL;
 	}
@@ -739,7 +928,7 @@ static struct pattern *compile_key(struct loader *ld, const yaml_node_t *n, cons
 	if (why) {
 		problem(ld, &n->start_mark, "bad pattern '%s': %s", text, why);
 	} else if (pattern_new(sb.buf, &pat) < 0 || !(*ret_text = xstrdup(ld, text))) {
-		ld->err = -ENOMEM;
+		ld->b->err = -ENOMEM;
 		pattern_free(pat);
 		pat = NULL;
 	}
@@ -765,7 +954,7 @@ static bool patterns_alloc(struct loader *ld, struct rule_patterns *pl, size_t c
 	pl->pats = calloc(count + 1, sizeof(*pl->pats));
 	if (pl->texts && pl->pats)
 		return true;
-	ld->err = -ENOMEM;
+	ld->b->err = -ENOMEM;
 	patterns_release(pl);
 	return false;
 }
@@ -793,7 +982,7 @@ static void load_patterns(struct loader *ld, const yaml_node_t *n, const char *w
 	size_t count = get_items(ld, n, what, "patterns", &items);
 
 	patterns_release(pl);
-	if (ld->err < 0 || !patterns_alloc(ld, pl, count)) {
+	if (ld->b->err < 0 || !patterns_alloc(ld, pl, count)) {
 		free(items);
 		return;
 	}
@@ -816,7 +1005,7 @@ static void default_patterns(struct loader *ld, struct rule_patterns *pl, const 
 	for (size_t i = 0; i < count; i++) {
 		struct pattern *pat = NULL;
 		if (pattern_new(texts[i], &pat) < 0 || !patterns_add(ld, pl, texts[i], pat)) {
-			ld->err = -ENOMEM;
+			ld->b->err = -ENOMEM;
 			return;
 		}
 	}
@@ -832,33 +1021,45 @@ static void unknown_probe(struct loader *ld, const yaml_node_t *it, const char *
 
 	for (size_t i = 0; i < probe_count; i++) {
 		if (strbuf_addf(&sb, "%s, ", probe_list[i]->name) < 0)
-			ld->err = -ENOMEM;
+			ld->b->err = -ENOMEM;
 		suggest_try(&s, probe_list[i]->name);
 	}
 	if (strbuf_adds(&sb, "all, none") < 0)
-		ld->err = -ENOMEM;
+		ld->b->err = -ENOMEM;
 	problem(ld, &it->start_mark, "unknown probe '%s'%s (allowed: %s)", name,
 		suggest_text(&s, buf, sizeof(buf)), sb.buf ? sb.buf : "");
 	strbuf_release(&sb);
 }
 
-/* Fill rs->probes from the selection @on (probe_count flags; NULL: all), in probe_list order. */
-static void probes_set(struct loader *ld, const bool *on)
+/*
+ * Fill rs->probes from the selection @on (probe_count flags; NULL: all), in
+ * probe_list order, and rs->probe_pos from @pos (where each was named; NULL:
+ * nowhere, a default).
+ */
+static void probes_set(struct loader *ld, const bool *on, const struct rule_pos *pos)
 {
 	struct rule_set *rs = ld->rs;
 	const char **names = calloc(probe_count + 1, sizeof(*names));
+	struct rule_pos *where = calloc(probe_count + 1, sizeof(*where));
 	size_t n = 0;
 
-	if (!names) {
-		ld->err = -ENOMEM;
+	if (!names || !where) {
+		free(names);
+		free(where);
+		ld->b->err = -ENOMEM;
 		return;
 	}
-	for (size_t i = 0; i < probe_count; i++)
+	for (size_t i = 0; i < probe_count; i++) {
 		if (!on || on[i])
 			names[n++] = probe_list[i]->name;
+		if (pos)
+			where[i] = pos[i];
+	}
 	free(rs->probes);
 	rs->probes = names;
 	rs->scan.nprobes = n;
+	free(rs->probe_pos);
+	rs->probe_pos = where;
 }
 
 /*
@@ -870,10 +1071,13 @@ static void load_probes(struct loader *ld, const yaml_node_t *n)
 	const yaml_node_t **items = NULL;
 	size_t count = get_items(ld, n, "probes", "probe names", &items);
 	bool *on = calloc(probe_count + 1, sizeof(*on));
+	struct rule_pos *pos = calloc(probe_count + 1, sizeof(*pos));
 
-	ld->probes_given = true;
-	if (!on) {
-		ld->err = -ENOMEM;
+	ld->b->probes_given = true;
+	if (!on || !pos) {
+		ld->b->err = -ENOMEM;
+		free(on);
+		free(pos);
 		free(items);
 		return;
 	}
@@ -890,8 +1094,10 @@ static void load_probes(struct loader *ld, const yaml_node_t *n)
 				problem(ld, &items[i]->start_mark,
 					"'%s' stands alone in 'probes', not in a list of probes",
 					name);
-			for (j = 0; count == 1 && j < probe_count; j++)
+			for (j = 0; count == 1 && j < probe_count; j++) {
 				on[j] = all;
+				pos[j] = mark_pos(ld, &items[i]->start_mark);
+			}
 			continue;
 		}
 		const struct probe *probe = probe_find(name);
@@ -907,9 +1113,11 @@ static void load_probes(struct loader *ld, const yaml_node_t *n)
 			problem(ld, &items[i]->start_mark, "duplicate probe '%s' in 'probes'",
 				name);
 		on[j] = true;
+		pos[j] = mark_pos(ld, &items[i]->start_mark);
 	}
-	probes_set(ld, on);
+	probes_set(ld, on, pos);
 	free(on);
+	free(pos);
 	free(items);
 }
 
@@ -931,7 +1139,7 @@ static void load_scan(struct loader *ld, const yaml_node_t *n)
 		char **roots = calloc(count + 1, sizeof(*roots));
 
 		if (!roots)
-			ld->err = -ENOMEM;
+			ld->b->err = -ENOMEM;
 		for (size_t i = 0; roots && i < count; i++) {
 			const char *s = get_string(ld, items[i], "roots");
 			if (!s)
@@ -1054,7 +1262,7 @@ static void load_kind(struct loader *ld, const yaml_node_t *n, enum entry_kind *
 		if (!name)
 			continue;
 		if (strbuf_addf(&sb, "%s%s", sb.len ? ", " : "", name) < 0)
-			ld->err = -ENOMEM;
+			ld->b->err = -ENOMEM;
 		suggest_try(&sg, name);
 	}
 	problem(ld, &n->start_mark, "unknown kind '%s'%s (allowed: %s)", s,
@@ -1063,18 +1271,48 @@ static void load_kind(struct loader *ld, const yaml_node_t *n, enum entry_kind *
 }
 
 /* Fill @rule from @n; the rule's id marks go to ret_id_mark (NULL when defaulted). */
-static void load_rule(struct loader *ld, const yaml_node_t *n, struct rule *rule,
-		      const yaml_node_t **ret_id_node)
+/*
+ * The default id of the rule at 0-based @index in its file: "rule-N" in the
+ * policy itself (N from 1), "STEM.rule-N" in a file it extends or includes
+ * (STEM: the file's name up to its first '.'), so that two files' first
+ * rules do not both claim "rule-1".
+ */
+static void default_id(const struct loader *ld, unsigned index, char *buf, size_t size)
+{
+	char stem[48];
+	const char *base, *c;
+	size_t n = 0;
+
+	if (ld->role == FILE_TOP) {
+		snprintf(buf, size, "rule-%u", index + 1);
+		return;
+	}
+	base = strrchr(ld->file, '/');
+	base = base ? base + 1 : ld->file;
+	if (!strcmp(ld->file, BUILTIN_NAME))
+		base = "builtin";
+	for (c = base; *c && *c != '.' && n + 1 < sizeof(stem); c++)
+		stem[n++] = (char)(((*c >= 'a' && *c <= 'z') || (*c >= 'A' && *c <= 'Z') ||
+				    (*c >= '0' && *c <= '9') || *c == '-')
+					   ? *c
+					   : '_');
+	stem[n] = '\0';
+	snprintf(buf, size, "%s.rule-%u", n ? stem : "policy", index + 1);
+}
+
+/* Fill @rule from @n. */
+static void load_rule(struct loader *ld, const yaml_node_t *n, struct rule *rule)
 {
 	const yaml_node_t *k[K__COUNT], *v[K__COUNT];
-	char buf[32];
+	char buf[96];
 
-	rule->file = ld->rs->source;
+	rule->file = ld->file;
+	rule->fileno = ld->fileno;
+	rule->inherited = ld->inherited;
 	rule->line = (unsigned)n->start_mark.line + 1;
 	rule->col = (unsigned)n->start_mark.column + 1;
 	rule->check = rule_builtin_groups[1].mask; /* static */
 	rule->severity = rule->when_added = SEVERITY_MEDIUM;
-	*ret_id_node = NULL;
 
 	get_keys(ld, n, "a rule", rule_keys, K__COUNT, k, v);
 
@@ -1090,11 +1328,12 @@ static void load_rule(struct loader *ld, const yaml_node_t *n, struct rule *rule
 				"bad rule id '%s': use letters, digits, '.', '_' and '-'", s);
 		else if (s) {
 			rule->id = xstrdup(ld, s);
-			*ret_id_node = v[K_ID];
+			rule->id_line = (unsigned)v[K_ID]->start_mark.line + 1;
+			rule->id_col = (unsigned)v[K_ID]->start_mark.column + 1;
 		}
 	}
 	if (!rule->id) {
-		snprintf(buf, sizeof(buf), "rule-%u", rule->index + 1);
+		default_id(ld, rule->index, buf, sizeof(buf));
 		rule->id = xstrdup(ld, buf);
 	}
 	if (v[K_TITLE]) {
@@ -1157,11 +1396,32 @@ static void load_rule(struct loader *ld, const yaml_node_t *n, struct rule *rule
 		rule->attrs |= ATTR_SIZE | ATTR_INODE;
 }
 
+/* Room for @more rules in rs->rules. */
+static bool rules_reserve(struct build *b, size_t more)
+{
+	struct rule_set *rs = b->rs;
+	struct rule *rules;
+	size_t n = b->arules ? b->arules : 16;
+
+	if (rs->nrules + more <= b->arules)
+		return true;
+	while (n < rs->nrules + more)
+		n *= 2;
+	rules = realloc(rs->rules, n * sizeof(*rules));
+	if (!rules) {
+		b->err = -ENOMEM;
+		return false;
+	}
+	memset(rules + b->arules, 0, (n - b->arules) * sizeof(*rules));
+	rs->rules = rules;
+	b->arules = n;
+	return true;
+}
+
+/* The rules of one file, appended to the set's. */
 static void load_rules(struct loader *ld, const yaml_node_t *n)
 {
 	struct rule_set *rs = ld->rs;
-	const yaml_node_t **id_nodes;
-	struct name_table ids;
 	size_t total;
 
 	if (n->type != YAML_SEQUENCE_NODE) {
@@ -1169,13 +1429,8 @@ static void load_rules(struct loader *ld, const yaml_node_t *n)
 		return;
 	}
 	total = (size_t)(n->data.sequence.items.top - n->data.sequence.items.start);
-	rs->rules = calloc(total ? total : 1, sizeof(*rs->rules));
-	id_nodes = calloc(total ? total : 1, sizeof(*id_nodes));
-	if (!rs->rules || !id_nodes) {
-		free(id_nodes);
-		ld->err = -ENOMEM;
+	if (!rules_reserve(ld->b, total))
 		return;
-	}
 	for (size_t i = 0; i < total; i++) {
 		const yaml_node_t *it = node_at(ld, n->data.sequence.items.start[i]);
 		struct rule *rule = &rs->rules[rs->nrules];
@@ -1187,44 +1442,54 @@ static void load_rules(struct loader *ld, const yaml_node_t *n)
 				"a rule must be a mapping (with 'path', 'check', ...)");
 			continue;
 		}
-		rule->index = (unsigned)rs->nrules;
+		rule->index = ld->nrules++;
 		rs->nrules++;
-		load_rule(ld, it, rule, &id_nodes[rule->index]);
+		load_rule(ld, it, rule);
 	}
+}
 
-	/*
-	 * Unique ids; a defaulted "rule-N" may collide with a given one too.
-	 * Each id goes into a table the first time, so a duplicate names the
-	 * first rule that has it.
-	 */
+/*
+ * Unique ids over every file of the set; a defaulted "rule-N" may collide
+ * with a given one too. Each id goes into a table the first time, so a
+ * duplicate names the first rule that has it.
+ */
+static void check_ids(struct build *b)
+{
+	struct rule_set *rs = b->rs;
+	struct name_table ids;
+
 	if (name_table_init(&ids, rs->nrules) < 0) {
-		ld->err = -ENOMEM;
-		free(id_nodes);
+		b->err = -ENOMEM;
 		return;
 	}
 	for (size_t i = 0; i < rs->nrules; i++) {
-		const struct rule *a, *b = &rs->rules[i];
+		const struct rule *a, *r = &rs->rules[i];
 		struct name_slot *slot;
+		char where[200];
 
-		if (!b->id)
+		if (!r->id)
 			continue;
-		slot = name_table_slot(&ids, b->id);
+		slot = name_table_slot(&ids, r->id);
 		if (!slot->name) {
-			*slot = (struct name_slot){ b->id, i };
+			*slot = (struct name_slot){ r->id, i };
 			continue;
 		}
 		a = &rs->rules[slot->value];
-		if (id_nodes[i])
-			problem(ld, &id_nodes[i]->start_mark,
-				"duplicate rule id '%s' (first at line %u)", b->id, a->line);
+		if (a->file == r->file)
+			snprintf(where, sizeof(where), "line %u", a->line);
 		else
-			problem(ld, &(yaml_mark_t){ 0, b->line - 1, b->col - 1 },
-				"duplicate rule id '%s' (the default id of this rule is taken "
-				"at line %u: give it an id)",
-				b->id, a->line);
+			snprintf(where, sizeof(where), "'%s' line %u", a->file, a->line);
+		if (r->id_line)
+			problem_at(b, r->file, r->fileno, r->id_line, r->id_col,
+				   "duplicate rule id '%s' (first at %s)", r->id, where);
+		else
+			problem_at(
+				b, r->file, r->fileno, r->line, r->col,
+				"duplicate rule id '%s' (the default id of this rule is taken at "
+				"%s: give it an id)",
+				r->id, where);
 	}
 	name_table_release(&ids);
-	free(id_nodes);
 }
 
 /* ---- the packages section ---- */
@@ -1249,52 +1514,354 @@ static void load_packages(struct loader *ld, const yaml_node_t *n)
 		get_severity(ld, v[2], "unowned_severity", &pk->unowned_severity);
 	if (v[3]) {
 		load_patterns(ld, v[3], "unowned", &ld->rs->unowned);
-		ld->unowned_given = true;
+		ld->b->unowned_given = true;
 	}
 	if (v[4]) {
 		load_patterns(ld, v[4], "unowned_exclude", &ld->rs->unowned_excl);
-		ld->unowned_xgiven = true;
+		ld->b->unowned_xgiven = true;
 	}
 }
 
 /* ---- the top level ---- */
 
-static void load_top(struct loader *ld, const yaml_node_t *root)
-{
-	static const char *const keys[] = { "version", "scan", "groups", "rules", "packages" };
-	const yaml_node_t *k[5], *v[5];
+enum {
+	T_VERSION,
+	T_EXTENDS,
+	T_INCLUDE,
+	T_SCAN,
+	T_GROUPS,
+	T_RULES,
+	T_PACKAGES,
+	T__COUNT,
+};
 
+static const char *const top_keys[T__COUNT] = {
+	"version", "extends", "include", "scan", "groups", "rules", "packages",
+};
+
+static void load_doc(struct build *b, const char *name, const char *text, size_t len,
+		     const struct file_id *id, enum file_role role, bool inherited,
+		     const struct group_scope *scope, const struct group_scope **ret_scope);
+
+/* The built-in policy, as a file of the set. */
+static const struct file_id builtin_id = { 0, 0, false, BUILTIN_NAME };
+
+static bool file_id_eq(const struct file_id *a, const struct file_id *b)
+{
+	if (a->on_disk != b->on_disk)
+		return false;
+	if (a->on_disk)
+		return a->dev == b->dev && a->ino == b->ino;
+	return !strcmp(a->name, b->name);
+}
+
+/* What a file that is not a regular file is, for messages. */
+static const char *file_type_name(mode_t mode)
+{
+	if (S_ISFIFO(mode))
+		return "a FIFO";
+	if (S_ISSOCK(mode))
+		return "a socket";
+	if (S_ISCHR(mode))
+		return "a character device";
+	if (S_ISBLK(mode))
+		return "a block device";
+	return "of an unknown type";
+}
+
+/*
+ * Read the policy file @path into @sb (emptied first): a regular file of at
+ * most POLICY_MAX_BYTES. Returns 0 and *ret_st, or a negative errno with
+ * @reterr saying why ("cannot open policy '...': ...").
+ */
+static int read_policy(const char *path, struct strbuf *sb, struct stat *ret_st,
+		       struct diag *reterr)
+{
+	struct stat st;
+	int fd, r = 0;
+
+	strbuf_reset(sb);
+	/*
+	 * Without O_NONBLOCK, opening a FIFO waits for a writer, forever if
+	 * none comes; with it, the open returns and fstat() tells what it is.
+	 */
+	fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY | O_NONBLOCK);
+	if (fd < 0) {
+		r = -errno;
+		return diag_set(reterr, r, "cannot open policy '%s': %s", path,
+				strerrordesc_np(-r));
+	}
+	if (fstat(fd, &st) < 0) {
+		r = -errno;
+		diag_set(reterr, r, "cannot read policy '%s': %s", path, strerrordesc_np(-r));
+		goto out;
+	}
+	if (S_ISDIR(st.st_mode)) {
+		r = diag_set(reterr, -EISDIR, "cannot read policy '%s': %s", path,
+			     strerrordesc_np(EISDIR));
+		goto out;
+	}
+	if (!S_ISREG(st.st_mode)) {
+		r = diag_set(reterr, -EINVAL, "cannot read policy '%s': not a regular file (%s)",
+			     path, file_type_name(st.st_mode));
+		goto out;
+	}
+	for (;;) {
+		ssize_t n;
+
+		if (sb->len > POLICY_MAX_BYTES) {
+			r = diag_set(reterr, -EFBIG, "policy '%s' is too large (more than %u MiB)",
+				     path, POLICY_MAX_BYTES >> 20);
+			goto out;
+		}
+		r = strbuf_grow(sb, 65536);
+		if (r < 0)
+			goto out;
+		n = read(fd, sb->buf + sb->len, sb->alloc - sb->len - 1);
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n < 0) {
+			r = -errno;
+			diag_set(reterr, r, "cannot read policy '%s': %s", path,
+				 strerrordesc_np(-r));
+			goto out;
+		}
+		if (n == 0)
+			break;
+		strbuf_setlen(sb, sb->len + (size_t)n);
+	}
+	*ret_st = st;
+out:
+	close(fd);
+	return r;
+}
+
+/*
+ * @path as written in the file @ld loads: an absolute path as it is, a
+ * relative one relative to the directory of that file. Returns a malloc()ed
+ * string, or NULL when out of memory.
+ */
+static char *resolve_path(struct loader *ld, const char *path)
+{
+	const char *slash = strrchr(ld->file, '/');
+	char *s;
+
+	if (path[0] == '/' || !slash)
+		s = strdup(path);
+	else if (asprintf(&s, "%.*s/%s", (int)(slash - ld->file), ld->file, path) < 0)
+		s = NULL;
+	if (!s)
+		ld->b->err = -ENOMEM;
+	return s;
+}
+
+/*
+ * Load the file @target that @ld's file extends or includes (the node @n
+ * names it; @verb is "extend" or "include"): NULL for the built-in policy.
+ * Cycles, nesting too deep, a file read twice, a file the caller's check
+ * refuses and a file that cannot be read are problems at @n.
+ */
+static void load_other(struct loader *ld, const yaml_node_t *n, const char *verb,
+		       const char *target, enum file_role role, const struct group_scope *scope,
+		       const struct group_scope **ret_scope)
+{
+	struct build *b = ld->b;
+	const struct rule_load_opts *opts = b->opts;
+	const char *shown = target ? target : "builtin";
+	struct strbuf sb = STRBUF_INIT;
+	struct file_id id = builtin_id;
+	struct diag d = { 0 };
+	const char *text;
+	size_t len;
+	int r;
+
+	if (b->depth > FILE_DEPTH_MAX - 1) {
+		problem(ld, &n->start_mark,
+			"cannot %s '%s': policy files nest too deeply (more than %d levels)", verb,
+			shown, FILE_DEPTH_MAX);
+		return;
+	}
+	if (b->rs->nfiles >= FILES_MAX) {
+		problem(ld, &n->start_mark, "cannot %s '%s': a policy has at most %d files", verb,
+			shown, FILES_MAX);
+		return;
+	}
+	if (!target) {
+		text = (const char *)rule_default_policy;
+		len = rule_default_policy_len;
+	} else {
+		struct stat st;
+
+		if (opts->check_file) {
+			r = opts->check_file(target, &d, opts->userdata);
+			if (r == -ENOMEM)
+				b->err = r;
+			if (r < 0) {
+				problem(ld, &n->start_mark, "%s",
+					d.msg[0] ? d.msg : strerrordesc_np(-r));
+				return;
+			}
+		}
+		r = read_policy(target, &sb, &st, &d);
+		if (r == -ENOMEM)
+			b->err = r;
+		if (r < 0) {
+			problem(ld, &n->start_mark, "%s", d.msg);
+			goto out;
+		}
+		id = (struct file_id){ st.st_dev, st.st_ino, true, target };
+		text = sb.buf;
+		len = sb.len;
+	}
+
+	/* A file that (indirectly) includes itself, or that is there already. */
+	for (size_t i = 0; i < b->depth; i++) {
+		struct strbuf chain = STRBUF_INIT;
+
+		if (!file_id_eq(&b->stack[i], &id))
+			continue;
+		for (size_t j = i; j < b->depth; j++)
+			if (strbuf_addf(&chain, "%s -> ", b->stack[j].name) < 0)
+				b->err = -ENOMEM;
+		if (strbuf_adds(&chain, target ? target : BUILTIN_NAME) < 0)
+			b->err = -ENOMEM;
+		problem(ld, &n->start_mark, "cannot %s '%s': the policy files form a cycle (%s)",
+			verb, shown, chain.buf);
+		strbuf_release(&chain);
+		goto out;
+	}
+	for (size_t i = 0; i < b->rs->nfiles; i++) {
+		if (!file_id_eq(&b->loaded[i], &id))
+			continue;
+		problem(ld, &n->start_mark,
+			"cannot %s '%s': it is in the policy already (as '%s'): a file goes in "
+			"once",
+			verb, shown, b->loaded[i].name);
+		goto out;
+	}
+	load_doc(b, target ? target : BUILTIN_NAME, text, len, &id, role,
+		 ld->inherited || role == FILE_BASE, scope, ret_scope);
+out:
+	strbuf_release(&sb);
+}
+
+/* `extends: builtin` or `extends: PATH`: the policy this one builds on. */
+static void load_extends(struct loader *ld, const yaml_node_t *n)
+{
+	const char *s = get_string(ld, n, "extends");
+	const struct group_scope *scope = NULL;
+	char *path = NULL;
+
+	if (!s)
+		return;
+	if (!*s) {
+		problem(ld, &n->start_mark,
+			"'extends' names a policy file, or 'builtin' for the built-in policy");
+		return;
+	}
+	if (strcmp(s, "builtin") && !(path = resolve_path(ld, s)))
+		return;
+	load_other(ld, n, "extend", path, FILE_BASE, NULL, &scope);
+	ld->scope = scope;
+	free(path);
+}
+
+/* `include: [PATH...]`: rule files whose rules come after this file's, in order. */
+static void load_includes(struct loader *ld, const yaml_node_t *n, const struct group_scope *scope)
+{
+	const yaml_node_t **items = NULL;
+	size_t count = get_items(ld, n, "include", "policy files", &items);
+
+	for (size_t i = 0; i < count && ld->b->err == 0; i++) {
+		const char *s = get_string(ld, items[i], "include");
+		char *path;
+
+		if (!s)
+			continue;
+		if (!*s) {
+			problem(ld, &items[i]->start_mark, "'include' names policy files");
+			continue;
+		}
+		path = resolve_path(ld, s);
+		if (path)
+			load_other(ld, items[i], "include", path, FILE_INCLUDED, scope, NULL);
+		free(path);
+	}
+	free(items);
+}
+
+/*
+ * The top level of one file. The policy it extends comes first: its rules
+ * before this file's, its scan and packages sections the defaults that
+ * this file's override key by key. The files it includes come last, their
+ * rules after this file's.
+ */
+static void load_top(struct loader *ld, const yaml_node_t *root,
+		     const struct group_scope **ret_scope)
+{
+	const yaml_node_t *k[T__COUNT], *v[T__COUNT];
+	const struct group_scope *scope;
+
+	if (ret_scope)
+		*ret_scope = ld->scope;
 	if (!root)
 		return; /* an empty file: every default, no rules */
 	if (root->type != YAML_MAPPING_NODE) {
-		problem(ld, &root->start_mark,
-			"a policy must be a mapping (with 'version', 'scan', 'groups', 'rules', "
-			"'packages')");
+		if (ld->role == FILE_INCLUDED)
+			problem(ld, &root->start_mark,
+				"an included policy file must be a mapping (with 'groups', "
+				"'rules', 'include')");
+		else
+			problem(ld, &root->start_mark,
+				"a policy must be a mapping (with 'version', 'scan', 'groups', "
+				"'rules', 'packages')");
 		return;
 	}
-	get_keys(ld, root, "the policy", keys, 5, k, v);
-	if (v[0] && (v[0]->type != YAML_SCALAR_NODE || strcmp(scalar_text(v[0]), "1")))
-		problem(ld, &v[0]->start_mark, "unsupported policy version '%s' (only 1 is known)",
-			v[0]->type == YAML_SCALAR_NODE ? scalar_text(v[0]) : "...");
-	if (v[1])
-		load_scan(ld, v[1]);
-	if (v[2])
-		load_groups(ld, v[2]);
-	if (v[3])
-		load_rules(ld, v[3]);
-	if (v[4])
-		load_packages(ld, v[4]);
+	get_keys(ld, root, "the policy", top_keys, T__COUNT, k, v);
+	if (ld->role == FILE_INCLUDED) {
+		/* One place says what is scanned: the policy and what it extends. */
+		static const int outside[] = { T_EXTENDS, T_SCAN, T_PACKAGES };
+		for (size_t i = 0; i < sizeof(outside) / sizeof(outside[0]); i++) {
+			if (!k[outside[i]])
+				continue;
+			problem(ld, &k[outside[i]]->start_mark,
+				"'%s' belongs in the policy, not in a file it includes (which has "
+				"'groups', 'rules' and 'include')",
+				top_keys[outside[i]]);
+			v[outside[i]] = NULL;
+		}
+	}
+	if (v[T_VERSION] &&
+	    (v[T_VERSION]->type != YAML_SCALAR_NODE || strcmp(scalar_text(v[T_VERSION]), "1")))
+		problem(ld, &v[T_VERSION]->start_mark,
+			"unsupported policy version '%s' (only 1 is known)",
+			v[T_VERSION]->type == YAML_SCALAR_NODE ? scalar_text(v[T_VERSION]) : "...");
+	if (v[T_EXTENDS])
+		load_extends(ld, v[T_EXTENDS]);
+	if (v[T_SCAN])
+		load_scan(ld, v[T_SCAN]);
+	if (v[T_GROUPS])
+		load_groups(ld, v[T_GROUPS]);
+	if (v[T_RULES])
+		load_rules(ld, v[T_RULES]);
+	if (v[T_PACKAGES])
+		load_packages(ld, v[T_PACKAGES]);
+	scope = scope_export(ld);
+	if (ret_scope)
+		*ret_scope = scope;
+	if (v[T_INCLUDE])
+		load_includes(ld, v[T_INCLUDE], scope);
 }
 
 /* The defaults of what the policy did not say and that needs memory. */
 static void load_defaults(struct loader *ld)
 {
-	if (!ld->probes_given)
-		probes_set(ld, NULL);
-	if (!ld->unowned_given)
+	if (!ld->b->probes_given)
+		probes_set(ld, NULL, NULL);
+	if (!ld->b->unowned_given)
 		default_patterns(ld, &ld->rs->unowned, default_unowned,
 				 sizeof(default_unowned) / sizeof(default_unowned[0]));
-	if (!ld->unowned_xgiven)
+	if (!ld->b->unowned_xgiven)
 		default_patterns(ld, &ld->rs->unowned_excl, default_unowned_excl,
 				 sizeof(default_unowned_excl) / sizeof(default_unowned_excl[0]));
 }
@@ -1302,7 +1869,7 @@ static void load_defaults(struct loader *ld)
 static void yaml_problem(struct loader *ld, const yaml_parser_t *parser)
 {
 	if (parser->error == YAML_MEMORY_ERROR) {
-		ld->err = -ENOMEM;
+		ld->b->err = -ENOMEM;
 		return;
 	}
 	if (parser->context)
@@ -1338,8 +1905,12 @@ void rule_set_free(struct rule_set *rs)
 		free(rs->kinds[k].excl);
 	}
 	free(rs->probes);
+	free(rs->probe_pos);
 	patterns_release(&rs->unowned);
 	patterns_release(&rs->unowned_excl);
+	for (size_t i = 0; i < rs->nfiles; i++)
+		free(rs->files[i]);
+	free(rs->files);
 	free(rs->source);
 	free(rs);
 }
@@ -1354,6 +1925,92 @@ static int digest_compute(const char *text, size_t len, char ret_hex[65])
 	for (unsigned i = 0; i < n; i++)
 		snprintf(ret_hex + 2 * i, 3, "%02x", md[i]);
 	return 0;
+}
+
+/*
+ * Add the file @name (@text, @len bytes) to the set: its name to
+ * rs->files, its identity to the files read, its digest to the list.
+ * Returns its number, or -ENOMEM.
+ */
+static int file_add(struct build *b, const char *name, const char *text, size_t len,
+		    const struct file_id *id)
+{
+	struct rule_set *rs = b->rs;
+	char **files = realloc(rs->files, (rs->nfiles + 1) * sizeof(*files));
+	struct file_id *loaded;
+	char hex[65];
+
+	if (!files)
+		return -ENOMEM;
+	rs->files = files;
+	loaded = realloc(b->loaded, (rs->nfiles + 1) * sizeof(*loaded));
+	if (!loaded)
+		return -ENOMEM;
+	b->loaded = loaded;
+	if (digest_compute(text, len, hex) < 0 || strbuf_addf(&b->digests, "%s\n", hex) < 0)
+		return -ENOMEM;
+	files[rs->nfiles] = strdup(name);
+	if (!files[rs->nfiles])
+		return -ENOMEM;
+	loaded[rs->nfiles] = *id;
+	loaded[rs->nfiles].name = files[rs->nfiles];
+	return (int)rs->nfiles++;
+}
+
+/*
+ * Load one file of the set: @text (@len bytes) read from @name, whose
+ * identity is @id, in @role. @scope: the groups it may use beside its own
+ * (an included file's: its includer's); *ret_scope (when not NULL) gets
+ * the groups the file leaves to those that extend it.
+ */
+static void load_doc(struct build *b, const char *name, const char *text, size_t len,
+		     const struct file_id *id, enum file_role role, bool inherited,
+		     const struct group_scope *scope, const struct group_scope **ret_scope)
+{
+	struct loader ld = { .b = b, .rs = b->rs, .role = role, .inherited = inherited };
+	yaml_parser_t parser;
+	yaml_document_t doc;
+	int fileno = file_add(b, name, text, len, id);
+
+	if (ret_scope)
+		*ret_scope = scope;
+	if (fileno < 0) {
+		b->err = fileno;
+		return;
+	}
+	ld.fileno = (unsigned)fileno;
+	ld.file = b->rs->files[fileno];
+	ld.scope = scope;
+	b->stack[b->depth++] = b->loaded[fileno];
+
+	if (!yaml_parser_initialize(&parser)) {
+		b->err = -ENOMEM;
+		goto out;
+	}
+	yaml_parser_set_input_string(&parser, (const unsigned char *)text, len);
+	if (!yaml_parser_load(&parser, &doc)) {
+		yaml_problem(&ld, &parser);
+	} else {
+		ld.doc = &doc;
+		load_top(&ld, yaml_document_get_root_node(&doc), ret_scope);
+		yaml_document_delete(&doc);
+		ld.doc = NULL;
+		/* A second document would be silently ignored: refuse it. */
+		if (!yaml_parser_load(&parser, &doc)) {
+			yaml_problem(&ld, &parser);
+		} else {
+			const yaml_node_t *root = yaml_document_get_root_node(&doc);
+			if (root)
+				problem(&ld, &doc.start_mark,
+					"a policy is one YAML document, found another");
+			yaml_document_delete(&doc);
+		}
+	}
+	yaml_parser_delete(&parser);
+out:
+	free(ld.groups);
+	name_table_release(&ld.group_names);
+	b->depth--;
 }
 
 static struct rule_set *set_new(const char *name)
@@ -1376,162 +2033,110 @@ static struct rule_set *set_new(const char *name)
 	return rs;
 }
 
+/*
+ * Load the set whose top file is @name (@text, @len bytes, identity @id).
+ * The digest is the SHA-256 of the text when the policy is one file, as it
+ * always was; of the list of every file's SHA-256 (hex, one a line, in the
+ * order they were read) when it extends or includes others.
+ */
+static int build_set(const char *name, const char *text, size_t len, const struct file_id *id,
+		     const struct rule_load_opts *opts, struct rule_set **ret_set,
+		     struct diag *reterr)
+{
+	static const struct rule_load_opts no_opts = { 0 };
+	struct build b = { .opts = opts ? opts : &no_opts, .suggest_budget = SUGGEST_BUDGET };
+	struct loader top;
+	int r = 0;
+
+	strbuf_init(&b.digests);
+	b.rs = set_new(name);
+	if (!b.rs)
+		return diag_set(reterr, -ENOMEM, "out of memory loading policy '%s'", name);
+
+	load_doc(&b, name, text, len, id, FILE_TOP, false, NULL, NULL);
+	if (b.err == 0) {
+		top = (struct loader){ .b = &b, .rs = b.rs, .file = b.rs->files[0] };
+		check_ids(&b);
+		load_defaults(&top);
+	}
+	if (b.err == 0 && b.rs->nfiles == 1)
+		memcpy(b.rs->digest, b.digests.buf, 64);
+	else if (b.err == 0 && digest_compute(b.digests.buf, b.digests.len, b.rs->digest) < 0)
+		b.err = -ENOMEM;
+
+	if (b.err < 0) {
+		r = b.err;
+		goto out;
+	}
+	if (b.nproblems > 0) {
+		qsort(b.problems, b.nproblems, sizeof(*b.problems), problem_cmp);
+		for (size_t i = 0; b.opts->problem && i < b.nproblems; i++)
+			b.opts->problem(&b.problems[i].d, b.opts->userdata);
+		r = diag_set(reterr, -EBADMSG, "%zu problem%s in policy '%s'", b.nproblems,
+			     b.nproblems == 1 ? "" : "s", name);
+		goto out;
+	}
+	b.rs->scan.roots = (const char *const *)b.rs->roots;
+	b.rs->scan.excludes = (const char *const *)b.rs->scan_excl.texts;
+	b.rs->scan.nexcludes = b.rs->scan_excl.n;
+	b.rs->scan.probes = b.rs->probes;
+	r = rule_set_index(b.rs);
+	if (r < 0)
+		goto out;
+	*ret_set = b.rs;
+	b.rs = NULL;
+out:
+	if (r == -ENOMEM)
+		diag_set(reterr, r, "out of memory loading policy '%s'", name);
+	problems_free(b.problems, b.nproblems);
+	name_table_release(&b.seen);
+	for (size_t i = 0; i < b.nscopes; i++)
+		scope_free(b.scopes[i]);
+	free(b.scopes);
+	free(b.loaded);
+	strbuf_release(&b.digests);
+	rule_set_free(b.rs);
+	return r;
+}
+
 int rule_set_load_buffer(const char *name, const char *text, size_t len,
 			 rule_problem_fn *problem_fn, void *userdata, struct rule_set **ret_set,
 			 struct diag *reterr)
 {
-	struct loader ld = { .file = NULL, .suggest_budget = SUGGEST_BUDGET };
-	yaml_parser_t parser;
-	yaml_document_t doc;
-	int r;
+	const struct rule_load_opts opts = { .problem = problem_fn, .userdata = userdata };
+	const struct file_id id = { 0, 0, false, name };
 
-	ld.rs = set_new(name);
-	if (!ld.rs)
-		return -ENOMEM;
-	ld.file = ld.rs->source;
-	r = digest_compute(text, len, ld.rs->digest);
-	if (r < 0)
-		goto out;
-
-	if (!yaml_parser_initialize(&parser)) {
-		r = -ENOMEM;
-		goto out;
-	}
-	yaml_parser_set_input_string(&parser, (const unsigned char *)text, len);
-	if (!yaml_parser_load(&parser, &doc)) {
-		yaml_problem(&ld, &parser);
-	} else {
-		ld.doc = &doc;
-		load_top(&ld, yaml_document_get_root_node(&doc));
-		load_defaults(&ld);
-		yaml_document_delete(&doc);
-		ld.doc = NULL;
-		/* A second document would be silently ignored: refuse it. */
-		if (!yaml_parser_load(&parser, &doc)) {
-			yaml_problem(&ld, &parser);
-		} else {
-			const yaml_node_t *root = yaml_document_get_root_node(&doc);
-			if (root)
-				problem(&ld, &doc.start_mark,
-					"a policy is one YAML document, found another");
-			yaml_document_delete(&doc);
-		}
-	}
-	yaml_parser_delete(&parser);
-	free(ld.groups);
-	name_table_release(&ld.group_names);
-	name_table_release(&ld.seen);
-
-	if (ld.err < 0) {
-		r = ld.err;
-		goto out;
-	}
-	if (ld.nproblems > 0) {
-		qsort(ld.problems, ld.nproblems, sizeof(*ld.problems), problem_cmp);
-		for (size_t i = 0; problem_fn && i < ld.nproblems; i++)
-			problem_fn(&ld.problems[i].d, userdata);
-		r = diag_set(reterr, -EBADMSG, "%zu problem%s in policy '%s'", ld.nproblems,
-			     ld.nproblems == 1 ? "" : "s", name);
-		goto out;
-	}
-	ld.rs->scan.roots = (const char *const *)ld.rs->roots;
-	ld.rs->scan.excludes = (const char *const *)ld.rs->scan_excl.texts;
-	ld.rs->scan.nexcludes = ld.rs->scan_excl.n;
-	ld.rs->scan.probes = ld.rs->probes;
-	r = rule_set_index(ld.rs);
-	if (r < 0)
-		goto out;
-	*ret_set = ld.rs;
-	ld.rs = NULL;
-out:
-	if (r == -ENOMEM)
-		diag_set(reterr, r, "out of memory loading policy '%s'", name);
-	problems_free(ld.problems, ld.nproblems);
-	rule_set_free(ld.rs);
-	return r;
+	return build_set(name, text, len, &id, &opts, ret_set, reterr);
 }
 
-/* What a file that is not a regular file is, for messages. */
-static const char *file_type_name(mode_t mode)
+int rule_set_load_file_full(const char *path, const struct rule_load_opts *opts,
+			    struct rule_set **ret_set, struct diag *reterr)
 {
-	if (S_ISFIFO(mode))
-		return "a FIFO";
-	if (S_ISSOCK(mode))
-		return "a socket";
-	if (S_ISCHR(mode))
-		return "a character device";
-	if (S_ISBLK(mode))
-		return "a block device";
-	return "of an unknown type";
+	struct strbuf sb = STRBUF_INIT;
+	struct stat st;
+	int r;
+
+	r = read_policy(path, &sb, &st, reterr);
+	if (r == 0)
+		r = build_set(path, sb.buf, sb.len,
+			      &(struct file_id){ st.st_dev, st.st_ino, true, path }, opts, ret_set,
+			      reterr);
+	strbuf_release(&sb);
+	return r;
 }
 
 int rule_set_load_file(const char *path, rule_problem_fn *problem_fn, void *userdata,
 		       struct rule_set **ret_set, struct diag *reterr)
 {
-	struct strbuf sb = STRBUF_INIT;
-	struct stat st;
-	int fd, r;
+	const struct rule_load_opts opts = { .problem = problem_fn, .userdata = userdata };
 
-	/*
-	 * Without O_NONBLOCK, opening a FIFO waits for a writer, forever if
-	 * none comes; with it, the open returns and fstat() tells what it is.
-	 */
-	fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY | O_NONBLOCK);
-	if (fd < 0) {
-		r = -errno;
-		return diag_set(reterr, r, "cannot open policy '%s': %s", path,
-				strerrordesc_np(-r));
-	}
-	if (fstat(fd, &st) < 0) {
-		r = -errno;
-		diag_set(reterr, r, "cannot read policy '%s': %s", path, strerrordesc_np(-r));
-		goto out;
-	}
-	if (S_ISDIR(st.st_mode)) {
-		r = diag_set(reterr, -EISDIR, "cannot read policy '%s': %s", path,
-			     strerrordesc_np(EISDIR));
-		goto out;
-	}
-	if (!S_ISREG(st.st_mode)) {
-		r = diag_set(reterr, -EINVAL, "cannot read policy '%s': not a regular file (%s)",
-			     path, file_type_name(st.st_mode));
-		goto out;
-	}
-	for (;;) {
-		ssize_t n;
-
-		if (sb.len > POLICY_MAX_BYTES) {
-			r = diag_set(reterr, -EFBIG, "policy '%s' is too large (more than %u MiB)",
-				     path, POLICY_MAX_BYTES >> 20);
-			goto out;
-		}
-		r = strbuf_grow(&sb, 65536);
-		if (r < 0)
-			goto out;
-		n = read(fd, sb.buf + sb.len, sb.alloc - sb.len - 1);
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n < 0) {
-			r = -errno;
-			diag_set(reterr, r, "cannot read policy '%s': %s", path,
-				 strerrordesc_np(-r));
-			goto out;
-		}
-		if (n == 0)
-			break;
-		strbuf_setlen(&sb, sb.len + (size_t)n);
-	}
-	r = rule_set_load_buffer(path, sb.buf, sb.len, problem_fn, userdata, ret_set, reterr);
-out:
-	close(fd);
-	strbuf_release(&sb);
-	return r;
+	return rule_set_load_file_full(path, &opts, ret_set, reterr);
 }
 
 int rule_set_load_default(struct rule_set **ret_set, struct diag *reterr)
 {
-	return rule_set_load_buffer("(built-in)", (const char *)rule_default_policy,
-				    rule_default_policy_len, NULL, NULL, ret_set, reterr);
+	return build_set(BUILTIN_NAME, (const char *)rule_default_policy, rule_default_policy_len,
+			 &builtin_id, NULL, ret_set, reterr);
 }
 
 const char *rule_set_source(const struct rule_set *rs)

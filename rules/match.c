@@ -381,13 +381,8 @@ bool rule_set_may_match_below(const struct rule_set *rs, const char *path, size_
 
 /* ---- the other kinds ---- */
 
-/*
- * A key as the patterns of its kind see it: a mount's path as it is, any
- * other key behind a '/'. Short keys are copied into @buf; a long one into
- * *ret_heap (free it), NULL returned when that allocation fails.
- */
-static const char *kind_key(enum entry_kind kind, const char *key, size_t len, char *buf,
-			    size_t size, char **ret_heap, size_t *ret_len)
+const char *rule_kind_key(enum entry_kind kind, const char *key, size_t len, char *buf, size_t size,
+			  char **ret_heap, size_t *ret_len)
 {
 	char *p = buf;
 
@@ -437,7 +432,7 @@ bool rule_set_excluded_kind(const struct rule_set *rs, enum entry_kind kind, con
 	kr = &rs->kinds[kind];
 	if (kr->nexcl == 0)
 		return false;
-	k = kind_key(kind, key, len, buf, sizeof(buf), &heap, &klen);
+	k = rule_kind_key(kind, key, len, buf, sizeof(buf), &heap, &klen);
 	excluded = k && kind_excluded(rs, kr, k, klen);
 	free(heap);
 	return excluded;
@@ -459,7 +454,7 @@ const struct rule *rule_set_match_kind(const struct rule_set *rs, enum entry_kin
 	kr = &rs->kinds[kind];
 	if (kr->nmatch == 0)
 		return NULL;
-	k = kind_key(kind, key, len, buf, sizeof(buf), &heap, &klen);
+	k = rule_kind_key(kind, key, len, buf, sizeof(buf), &heap, &klen);
 	if (k && !kind_excluded(rs, kr, k, klen)) {
 		for (size_t i = 0; i < kr->nmatch && !found; i++)
 			if (pattern_match(rs->rules[kr->match[i]].pat, k, klen))

@@ -54,7 +54,36 @@ typedef void rule_problem_fn(const struct diag *d, void *userdata);
 int rule_set_load_file(const char *path, rule_problem_fn *problem, void *userdata,
 		       struct rule_set **ret_set, struct diag *reterr);
 
-/** The same from memory; @name is used as the file name in problems. */
+/**
+ * Called before a file that the policy extends or includes is read, with
+ * its path as it will be opened: return 0 to read it, or a negative errno
+ * with a message in @reterr (reported as a problem where the file is
+ * named) to refuse it. As root, cli/ refuses files that others could have
+ * written, as it does for the policy itself.
+ */
+typedef int rule_file_check_fn(const char *path, struct diag *reterr, void *userdata);
+
+/** What rule_set_load_file_full() tells its caller, and asks it. */
+struct rule_load_opts {
+	rule_problem_fn *problem;       /**< every problem; may be NULL */
+	rule_file_check_fn *check_file; /**< every file extended or included; may be NULL */
+	void *userdata;                 /**< passed to both */
+};
+
+/**
+ * rule_set_load_file() with every option. The policy may build on others
+ * (`extends:`, `include:`, see docs/policy.md): their problems are reported
+ * with their own file names and positions, and a cycle, nesting deeper
+ * than 16 files, a file that goes in twice, a file that cannot be read or
+ * that @opts->check_file refuses are problems where the file is named.
+ */
+int rule_set_load_file_full(const char *path, const struct rule_load_opts *opts,
+			    struct rule_set **ret_set, struct diag *reterr);
+
+/**
+ * The same from memory; @name is used as the file name in problems, and
+ * files it extends or includes by a relative path are found next to it.
+ */
 int rule_set_load_buffer(const char *name, const char *text, size_t len, rule_problem_fn *problem,
 			 void *userdata, struct rule_set **ret_set, struct diag *reterr);
 
@@ -70,7 +99,9 @@ const char *rule_set_source(const struct rule_set *rs);
 /**
  * A digest of the policy's text (SHA-256, lowercase hex, 64 characters),
  * stored with each snapshot, so a check can tell that its baseline was
- * taken under another policy. Borrowed.
+ * taken under another policy. For a policy that extends or includes other
+ * files, it covers the text of every one of them (the SHA-256 of the list
+ * of their SHA-256s). Borrowed.
  */
 const char *rule_set_digest(const struct rule_set *rs);
 
@@ -185,6 +216,28 @@ const char *rule_file(const struct rule *rule);  /**< the policy file */
 unsigned rule_line(const struct rule *rule);     /**< 1-based line of the rule */
 enum severity rule_severity(const struct rule *rule);
 
+unsigned rule_column(const struct rule *rule);          /**< 1-based column of the rule */
+enum severity rule_when_added(const struct rule *rule); /**< the severity of an added entry */
+bool rule_exclude(const struct rule *rule);             /**< `exclude: true` */
+/** The rule's pattern (`path:` or `key:`) as written in the policy. Borrowed. */
+const char *rule_pattern(const struct rule *rule);
+
+/** The attribute lists of a rule. */
+enum rule_list {
+	RULE_LIST_CHECK,  /**< `check` without what `ignore` takes out */
+	RULE_LIST_IGNORE, /**< `ignore` */
+	RULE_LIST_EXPECT, /**< `expect` */
+};
+
+/**
+ * The names of the attributes in the rule's list @which, groups expanded,
+ * in the order reports list attributes, `grow` last: at most @max static
+ * strings into @ret_names. Returns how many there are (which may be more
+ * than @max).
+ */
+size_t rule_list_names(const struct rule *rule, enum rule_list which, const char **ret_names,
+		       size_t max);
+
 /** The judgement of one deviation. */
 struct rule_verdict {
 	enum verdict_class class;
@@ -239,6 +292,66 @@ bool rule_set_classify(const struct rule_set *rs, enum change change, const stru
 bool rule_classify(const struct rule *rule, enum change change, const struct entry *before,
 		   const struct entry *after, uint32_t attrs, const char *mime,
 		   struct rule_verdict *ret_verdict);
+
+/**
+ * What a policy that loads may still get wrong, each passed to @warn (may
+ * be NULL) as a diag: the message, the file, and the 1-based line and
+ * column it is about (line 0: the file as a whole), in file order:
+ *  - an enabled probe (scan.probes, or every probe when it is absent) with
+ *    a kind that no rule covers: what it collects of that kind is never
+ *    recorded;
+ *  - a rule of files that lies outside every scan root (it matches only
+ *    below a root given on the command line);
+ *  - a rule everything of which is excluded (exclusions win);
+ *  - a rule that a later rule of its kind matches wherever it matches (the
+ *    last matching rule wins, so it never decides anything).
+ * Only sure cases are warned about: a warning is always true, and a rule
+ * may be dead without one. Rules of an extended policy (`extends:`) are
+ * not warned about. Returns the number of warnings, or -ENOMEM.
+ */
+int rule_set_lint(const struct rule_set *rs, rule_problem_fn *warn, void *userdata);
+
+/** How the policy treats one entry: the answer of rule_set_explain(). */
+struct rule_explanation {
+	/**
+	 * The rule that covers the entry: the last rule of its kind that
+	 * matches (what rule_set_match_kind() returns); NULL when the entry
+	 * is excluded or no rule matches.
+	 */
+	const struct rule *rule;
+	/** The earlier rules of the kind that match too, in file order: @rule overrides them. */
+	const struct rule **overridden;
+	size_t noverridden;
+	/**
+	 * Excluded (not recorded, nor anything below it): by the rule
+	 * @excluded_by (`exclude: true`), or, for files, by the pattern
+	 * @excluded_pattern of scan.exclude (the first exclusion that takes it).
+	 */
+	bool excluded;
+	const struct rule *excluded_by;
+	const char *excluded_pattern;
+	/** When excluded: the rule that would cover it without the exclusions, or NULL. */
+	const struct rule *unless_excluded;
+	/** Files: whether some rule may cover a path below it (false: surely none). */
+	bool below;
+	/** Files: whether it is a root of scan.roots or below one. */
+	bool in_roots;
+	/** Other kinds: the probe that collects the entries of the kind, and whether it runs. */
+	const char *probe;
+	bool probe_runs;
+};
+
+/**
+ * Explain how the policy treats the entry (@kind, @key, @len bytes; for
+ * files and mounts an absolute path without a trailing '/'): which rule
+ * covers it and which earlier ones it overrides, or what excludes it, or
+ * that no rule covers it. Returns 0 and *ret (release with
+ * rule_explanation_release()), -EINVAL for a kind that does not exist, or
+ * -ENOMEM. *ret is untouched on failure.
+ */
+int rule_set_explain(const struct rule_set *rs, enum entry_kind kind, const char *key, size_t len,
+		     struct rule_explanation *ret);
+void rule_explanation_release(struct rule_explanation *ex);
 
 /**
  * Write the effective policy as YAML, with every default filled in and
