@@ -18,6 +18,7 @@
 #include <unistd.h>
 
 #include "common/diag.h"
+#include "common/suggest.h"
 #include "common/strbuf.h"
 #include "scanner/dpkg.h"
 #include "scanner/probe.h"
@@ -47,34 +48,6 @@ static void list_sort(const char **list, size_t n)
 			}
 }
 
-/* The edit distance of @a and @b (Levenshtein), or SIZE_MAX when @a is too long to care. */
-static size_t edit_distance(const char *a, const char *b)
-{
-	size_t la = strlen(a), lb = strlen(b), row[33];
-
-	if (la >= sizeof(row) / sizeof(row[0]) || lb >= sizeof(row) / sizeof(row[0]))
-		return SIZE_MAX;
-	for (size_t j = 0; j <= lb; j++)
-		row[j] = j;
-	for (size_t i = 1; i <= la; i++) {
-		size_t diag = row[0];
-
-		row[0] = i;
-		for (size_t j = 1; j <= lb; j++) {
-			size_t up = row[j];
-			size_t best = diag + (a[i - 1] != b[j - 1]);
-
-			if (up + 1 < best)
-				best = up + 1;
-			if (row[j - 1] + 1 < best)
-				best = row[j - 1] + 1;
-			row[j] = best;
-			diag = up;
-		}
-	}
-	return row[lb];
-}
-
 /* The valid name nearest to @tok, if it is near enough to be a typo; else NULL. */
 static const char *nearest_name(const char *tok)
 {
@@ -84,7 +57,7 @@ static const char *nearest_name(const char *tok)
 
 	for (size_t i = 0; i < probe_count + 2; i++) {
 		const char *name = i < probe_count ? probe_list[i]->name : words[i - probe_count];
-		size_t d = edit_distance(tok, name);
+		size_t d = suggest_distance(tok, name);
 
 		/* A third of the name may be wrong: "pakage", "sevrice", "mount" for "mounts". */
 		if (d < best_d && d > 0 && d * 3 <= strlen(name)) {

@@ -42,6 +42,7 @@
 #include <yaml.h>
 
 #include "common/diag.h"
+#include "common/suggest.h"
 #include "common/pattern.h"
 #include "common/strbuf.h"
 #include "rules/internal.h"
@@ -372,49 +373,6 @@ static char *xstrdup(struct loader *ld, const char *s)
 }
 
 /* ---- "did you mean" ---- */
-
-/* Optimal string alignment distance: edits, with a swap of neighbours as one. */
-static size_t edit_distance(const char *a, const char *b)
-{
-	size_t la = strlen(a), lb = strlen(b), d[33][33];
-
-	if (la > 32 || lb > 32)
-		return SIZE_MAX;
-	for (size_t i = 0; i <= la; i++)
-		d[i][0] = i;
-	for (size_t j = 0; j <= lb; j++)
-		d[0][j] = j;
-	for (size_t i = 1; i <= la; i++) {
-		for (size_t j = 1; j <= lb; j++) {
-			size_t best = d[i - 1][j - 1] + (a[i - 1] != b[j - 1]);
-			if (d[i - 1][j] + 1 < best)
-				best = d[i - 1][j] + 1;
-			if (d[i][j - 1] + 1 < best)
-				best = d[i][j - 1] + 1;
-			if (i > 1 && j > 1 && a[i - 1] == b[j - 2] && a[i - 2] == b[j - 1] &&
-			    d[i - 2][j - 2] + 1 < best)
-				best = d[i - 2][j - 2] + 1;
-			d[i][j] = best;
-		}
-	}
-	return d[la][lb];
-}
-
-struct suggest {
-	const char *name;
-	const char *best;
-	size_t dist;
-};
-
-static void suggest_try(struct suggest *s, const char *candidate)
-{
-	size_t d = edit_distance(s->name, candidate);
-
-	if (d < s->dist && d <= (strlen(s->name) <= 4 ? 1u : 2u)) {
-		s->dist = d;
-		s->best = candidate;
-	}
-}
 
 /* Writes " (did you mean 'x'?)" or "" into buf. */
 static const char *suggest_text(const struct suggest *s, char *buf, size_t size)
