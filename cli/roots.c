@@ -151,8 +151,6 @@ int cli_roots_resolve(char *const *paths, size_t npaths, const struct rule_set *
 			 * web server is installed) is recorded as it is written:
 			 * every check looks at it, and what appears there is added.
 			 */
-			cli_warn("'%s' does not exist: recorded; every check looks at it",
-				 cli_path(p, strlen(p), 0));
 			roots[count] = strdup(p);
 			if (!roots[count]) {
 				cli_roots_free(roots, count);
@@ -188,6 +186,20 @@ int cli_roots_resolve(char *const *paths, size_t npaths, const struct rule_set *
 		cli_error("none of the policy's roots exists; name the paths to scan");
 		cli_roots_free(roots, count);
 		return DRIFT_EXIT_SCAN;
+	}
+	if (missing && !args->quiet) {
+		/* One line for all of them: /lib32 and /libx32 are missing on most hosts. */
+		struct strbuf sb = STRBUF_INIT;
+
+		for (size_t i = 0, k = 0; i < count; i++) {
+			if (cli_root_exists(args, roots[i]))
+				continue;
+			strbuf_addf(&sb, "%s'%s'", k++ ? " " : "",
+				    cli_path(roots[i], strlen(roots[i]), 0));
+		}
+		cli_warn("%s %s not exist: recorded; every check looks at %s", sb.buf ? sb.buf : "",
+			 missing == 1 ? "does" : "do", missing == 1 ? "it" : "them");
+		strbuf_release(&sb);
 	}
 	*ret_roots = roots;
 	*ret_nroots = count;
