@@ -209,13 +209,13 @@ static const char *const sql_check_pkg[] = {
 	"SELECT snap, pkgver FROM snap_pkg LIMIT 1",
 };
 static const char *const sql_check_run[] = {
-	"SELECT id, command, before, after, before_label, after_label, before_baseline,"
-	" after_baseline, started, flags, count_expected, database, roots, checked,"
-	" policy_digest, policy_source, notes, exit_code, findings, counted, expected, blind,"
-	" complete FROM run LIMIT 1",
+	("SELECT id, command, before, after, before_label, after_label, before_baseline,"
+	 " after_baseline, started, flags, count_expected, database, roots, checked,"
+	 " policy_digest, policy_source, notes, exit_code, findings, counted, expected,"
+	 " blind, complete FROM run LIMIT 1"),
 	"SELECT run, n, id, title, file, line FROM run_rule LIMIT 1",
-	"SELECT run, seq, kind, key, change, changed, verdict, attrs, rule, reason, package,"
-	" before_version, after_version, unowned, aux FROM finding LIMIT 1",
+	("SELECT run, seq, kind, key, change, changed, verdict, attrs, rule, reason,"
+	 " package, before_version, after_version, unowned, aux FROM finding LIMIT 1"),
 	"SELECT run, seq, kind, key, mode, err, flags FROM run_blind LIMIT 1",
 };
 static const char sql_check_meta[] = "SELECT key, value FROM meta";
