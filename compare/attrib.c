@@ -122,19 +122,23 @@ static int versions_load(struct snap_store *st, int64_t id, struct versions *vs,
 	return 0;
 }
 
+static int key_cmp(const void *key, const void *elem)
+{
+	return strcmp(key, ((const struct pkgver *)elem)->key);
+}
+
+static const char *version_of_key(const struct versions *vs, const char *key);
+
 static const char *version_of(const struct versions *vs, const char *name, const char *arch)
 {
 	struct strbuf key = STRBUF_INIT;
-	struct pkgver probe, *hit;
+	const char *hit;
 
-	if (vs->n == 0) /* vs->v may be NULL: not for bsearch() */
-		return NULL;
 	if (strbuf_addf(&key, "%s:%s", name, arch) < 0)
 		return NULL;
-	probe.key = key.buf;
-	hit = bsearch(&probe, vs->v, vs->n, sizeof(*vs->v), pkgver_cmp);
+	hit = version_of_key(vs, key.buf);
 	strbuf_release(&key);
-	return hit ? hit->version : NULL;
+	return hit;
 }
 
 int attrib_open(struct snap_store *st, const struct snap_info *before,
@@ -186,41 +190,124 @@ bool attrib_before_missing(const struct attrib *a)
 	return a && !a->before_pkgs;
 }
 
-/* A copy of an owner, whose strings the store reuses on the next call. */
-struct owner {
-	char *name, *arch, *version;
-	bool has_md5, conffile;
-	uint8_t md5[16];
-};
-
-static void owner_release(struct owner *o)
-{
-	free(o->name);
-	free(o->arch);
-	free(o->version);
-	memset(o, 0, sizeof(*o));
-}
-
-/* 1 and *ret, 0 when no package owns @e's path in @id, or a negative errno. */
-static int owner_get(struct attrib *a, int64_t id, const struct entry *e, struct owner *ret)
+int attrib_owner(struct attrib *a, bool after, const char *path, size_t len,
+		 struct pkg_owner *ret)
 {
 	struct snap_owner so;
 	struct diag d = { 0 };
-	int r = snap_owner_get(a->st, id, e->key, e->key_len, &so, &d);
+	int r;
 
+	memset(ret, 0, sizeof(*ret));
+	if (!(after ? a->after_pkgs : a->before_pkgs))
+		return 0;
+	r = snap_owner_get(a->st, after ? a->after_id : a->before_id, path, len, &so, &d);
 	if (r <= 0)
 		return r;
-	ret->name = strdup(so.name);
-	ret->arch = strdup(so.arch);
-	ret->version = strdup(so.version);
+	snprintf(ret->name, sizeof(ret->name), "%s", so.name);
+	snprintf(ret->arch, sizeof(ret->arch), "%s", so.arch);
+	snprintf(ret->version, sizeof(ret->version), "%s", so.version);
 	ret->has_md5 = so.has_md5;
 	ret->conffile = so.conffile;
 	memcpy(ret->md5, so.md5, sizeof(ret->md5));
-	if (!ret->name || !ret->arch || !ret->version) {
-		owner_release(ret);
-		return -ENOMEM;
-	}
 	return 1;
+}
+
+/* 1 and *ret, 0 when no package owns @e's path on that side, or a negative errno. */
+static int owner_get(struct attrib *a, int64_t id, const struct entry *e, struct pkg_owner *ret)
+{
+	return attrib_owner(a, id == a->after_id, e->key, e->key_len, ret);
+}
+
+/* The version of "name:arch" @key on a side, or NULL. */
+static const char *version_of_key(const struct versions *vs, const char *key)
+{
+	const struct pkgver *hit;
+
+	if (vs->n == 0) /* vs->v may be NULL: not for bsearch() */
+		return NULL;
+	hit = bsearch(key, vs->v, vs->n, sizeof(*vs->v), key_cmp);
+	return hit ? hit->version : NULL;
+}
+
+/* The first "@name:..." of @vs (any architecture), or NULL. */
+static const struct pkgver *first_of_name(const struct versions *vs, const char *name)
+{
+	size_t n = strlen(name), lo = 0, hi = vs->n;
+
+	/* Keys sort as "name:arch"; ':' sorts before every character a name may hold. */
+	while (lo < hi) {
+		size_t mid = lo + (hi - lo) / 2;
+		int c = strncmp(vs->v[mid].key, name, n);
+		if (c < 0 || (c == 0 && vs->v[mid].key[n] < ':'))
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	if (lo < vs->n && !strncmp(vs->v[lo].key, name, n) && vs->v[lo].key[n] == ':')
+		return &vs->v[lo];
+	return NULL;
+}
+
+bool attrib_versions(const struct attrib *a, const char *name, const char *arch,
+		     const char **ret_before, const char **ret_after)
+{
+	const char *was = NULL, *now = NULL;
+
+	if (arch) {
+		now = version_of(&a->after_v, name, arch);
+		was = version_of(&a->before_v, name, arch);
+	} else {
+		const struct pkgver *p = first_of_name(&a->after_v, name);
+		if (p) {
+			now = p->version;
+			was = version_of_key(&a->before_v, p->key);
+		} else if ((p = first_of_name(&a->before_v, name))) {
+			was = p->version;
+		}
+	}
+	if (ret_before)
+		*ret_before = was;
+	if (ret_after)
+		*ret_after = now;
+	if (!a->before_pkgs)
+		return false;
+	return (was == NULL) != (now == NULL) || (was && strcmp(was, now));
+}
+
+int attrib_each_changed(const struct attrib *a,
+			int (*fn)(const char *key, const char *was, const char *now, void *userdata),
+			void *userdata)
+{
+	if (!a->before_pkgs)
+		return 0;
+	for (size_t i = 0; i < a->after_v.n; i++) {
+		const char *was = version_of_key(&a->before_v, a->after_v.v[i].key);
+		int r;
+
+		if (was && !strcmp(was, a->after_v.v[i].version))
+			continue;
+		r = fn(a->after_v.v[i].key, was, a->after_v.v[i].version, userdata);
+		if (r)
+			return r;
+	}
+	return 0;
+}
+
+void attrib_set_package(struct finding_package *pkg, struct attrib_note *note, const char *name,
+			const char *arch, const char *before_version, const char *after_version)
+{
+	if (arch)
+		snprintf(note->package, sizeof(note->package), "%s:%s", name, arch);
+	else
+		snprintf(note->package, sizeof(note->package), "%s", name);
+	snprintf(note->before_version, sizeof(note->before_version), "%s",
+		 before_version ? before_version : "");
+	snprintf(note->after_version, sizeof(note->after_version), "%s",
+		 after_version ? after_version : "");
+	pkg->name = note->package;
+	pkg->before_version = before_version ? note->before_version : NULL;
+	pkg->after_version = after_version ? note->after_version : NULL;
+	pkg->unowned = false;
 }
 
 /*
@@ -235,7 +322,7 @@ void attrib_note_unowned(struct rule_verdict *v)
 	bool plain = !strncmp(v->reason, "new ", 4) && !strchr(v->reason + 4, ' ');
 
 	if (!len || plain)
-		snprintf(v->reason, sizeof(v->reason), "not owned by any package");
+		verdict_reason(v, "not owned by any package");
 	else
 		snprintf(v->reason + len, sizeof(v->reason) - len, "; not owned by any package");
 }
@@ -271,22 +358,16 @@ static enum content_check content_check(struct live *live, const struct entry *e
 }
 
 static void set_package(struct finding_package *pkg, struct attrib_note *note,
-			const struct owner *o, const char *before_version)
+			const struct pkg_owner *o, const char *before_version)
 {
-	snprintf(note->package, sizeof(note->package), "%s:%s", o->name, o->arch);
-	snprintf(note->before_version, sizeof(note->before_version), "%s",
-		 before_version ? before_version : "");
-	snprintf(note->after_version, sizeof(note->after_version), "%s", o->version);
-	pkg->name = note->package;
-	pkg->before_version = before_version ? note->before_version : NULL;
-	pkg->after_version = note->after_version;
+	attrib_set_package(pkg, note, o->name, o->arch, before_version, o->version);
 }
 
 int attrib_apply(struct attrib *a, const struct deviation *d, struct rule_verdict *v,
 		 struct finding_package *pkg, struct attrib_note *note, struct live *live)
 {
 	const struct entry *e = d->after ? d->after : d->before;
-	struct owner own = { 0 }, before_own = { 0 };
+	struct pkg_owner own, before_own;
 	int r;
 
 	if (!a || e->kind != ENTRY_FILE)
@@ -309,26 +390,21 @@ int attrib_apply(struct attrib *a, const struct deviation *d, struct rule_verdic
 			pkg->after_version = NULL;
 		r = owner_get(a, a->after_id, e, &own);
 		if (r < 0) {
-			owner_release(&before_own);
 			return r;
 		}
 		if (r > 0) {
 			/* The new snapshot's packages still ship it: no upgrade explains its loss.
 			 */
-			size_t len = strlen(v->reason);
-			snprintf(v->reason + len, sizeof(v->reason) - len,
-				 "; package %s %s still ships it", own.name, own.version);
-			owner_release(&own);
+			verdict_reason_add(v, "package %s %s still ships it", own.name, own.version);
 		} else if (!now) {
 			v->class = CLASS_EXPECTED;
-			snprintf(v->reason, sizeof(v->reason), "package %s %s removed",
+			verdict_reason(v, "package %s %s removed",
 				 before_own.name, before_own.version);
 		} else if (strcmp(now, before_own.version)) {
 			v->class = CLASS_EXPECTED;
-			snprintf(v->reason, sizeof(v->reason), "package %s upgraded %s -> %s",
+			verdict_reason(v, "package %s upgraded %s -> %s",
 				 before_own.name, before_own.version, now);
 		}
-		owner_release(&before_own);
 		return 0;
 	}
 
@@ -356,13 +432,10 @@ int attrib_apply(struct attrib *a, const struct deviation *d, struct rule_verdic
 		if (own.conffile && d->change == CHANGE_MODIFIED) {
 			v->class = CLASS_DRIFT;
 			v->severity = a->pk->conffile_severity;
-			snprintf(v->reason, sizeof(v->reason),
-				 "locally modified configuration (package %s %s)", own.name,
+			verdict_reason(v, "locally modified configuration (package %s %s)", own.name,
 				 own.version);
 		} else if (a->before_pkgs) {
-			size_t len = strlen(v->reason);
-			snprintf(v->reason + len, sizeof(v->reason) - len,
-				 "; package %s %s did not change", own.name, own.version);
+			verdict_reason_add(v, "package %s %s did not change", own.name, own.version);
 		}
 		goto out;
 	}
@@ -375,15 +448,13 @@ int attrib_apply(struct attrib *a, const struct deviation *d, struct rule_verdic
 		 * mode, owner or capability is not its doing.
 		 */
 		v->class = CLASS_DRIFT;
-		snprintf(v->reason + strlen(v->reason), sizeof(v->reason) - strlen(v->reason),
-			 "; not explained by package %s %s: more than its content changed",
+		verdict_reason_add(v, "not explained by package %s %s: more than its content changed",
 			 own.name, own.version);
 		goto out;
 	}
 	if (!S_ISREG(e->mode) && own.has_md5) {
 		v->class = CLASS_DRIFT;
-		snprintf(v->reason, sizeof(v->reason),
-			 "not a regular file; package %s %s ships one", own.name, own.version);
+		verdict_reason(v, "not a regular file; package %s %s ships one", own.name, own.version);
 		goto out;
 	}
 	if (!S_ISREG(e->mode)) {
@@ -391,7 +462,7 @@ int attrib_apply(struct attrib *a, const struct deviation *d, struct rule_verdic
 		v->class = CLASS_EXPECTED;
 	} else if (!own.has_md5) {
 		v->class = CLASS_DRIFT;
-		snprintf(v->reason, sizeof(v->reason), "package %s %s has no checksum for it",
+		verdict_reason(v, "package %s %s has no checksum for it",
 			 own.name, own.version);
 		goto out;
 	} else {
@@ -403,30 +474,26 @@ int attrib_apply(struct attrib *a, const struct deviation *d, struct rule_verdic
 			v->class = CLASS_DRIFT;
 			if (own.conffile) {
 				v->severity = a->pk->conffile_severity;
-				snprintf(v->reason, sizeof(v->reason),
-					 "locally modified configuration (package %s %s)", own.name,
+				verdict_reason(v, "locally modified configuration (package %s %s)", own.name,
 					 own.version);
 			} else {
-				snprintf(v->reason, sizeof(v->reason),
-					 "content does not match package %s %s", own.name,
+				verdict_reason(v, "content does not match package %s %s", own.name,
 					 own.version);
 			}
 			goto out;
 		case CONTENT_UNKNOWN:
 			v->class = CLASS_DRIFT;
-			snprintf(v->reason, sizeof(v->reason),
-				 "cannot check against package %s %s: %s", own.name, own.version,
+			verdict_reason(v, "cannot check against package %s %s: %s", own.name, own.version,
 				 why);
 			goto out;
 		}
 	}
 	if (was)
-		snprintf(v->reason, sizeof(v->reason), "package %s upgraded %s -> %s", own.name,
+		verdict_reason(v, "package %s upgraded %s -> %s", own.name,
 			 was, own.version);
 	else
-		snprintf(v->reason, sizeof(v->reason), "package %s %s installed", own.name,
+		verdict_reason(v, "package %s %s installed", own.name,
 			 own.version);
 out:
-	owner_release(&own);
 	return 0;
 }

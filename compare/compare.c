@@ -10,6 +10,9 @@
  *                             it must read shares the read above, so the
  *                             live file is read once at most. It explains
  *                             drift, never overrules what the policy expects
+ *       explain_deviation()   the records of what maintainer scripts and
+ *                             triggers wrote, for what is still drift
+ *                             (explain.c and its sources)
  *     sink->finding()         the consumer
  *
  * Files first, below the roots; then the entries of the probes both sides
@@ -18,6 +21,7 @@
 #include "compare/internal.h"
 
 #include <errno.h>
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -31,6 +35,7 @@ struct comparer {
 	const struct compare_opts *o;
 	const struct compare_sink *sink;
 	struct attrib *attrib; /* NULL: no package attribution */
+	struct explain explain; /* what maintainer scripts and triggers wrote (explain.c) */
 	int attrib_err;        /* attrib_apply() failed: the comparison stops with it */
 	int sink_err;          /* a sink callback stopped the comparison */
 	struct live live;
@@ -53,6 +58,31 @@ void finding_set_verdict(struct finding *f, const struct rule_verdict *v, bool c
 	f->rule_title = v->rule ? rule_title(v->rule) : NULL;
 	f->rule_file = v->rule ? rule_file(v->rule) : NULL;
 	f->rule_line = v->rule ? rule_line(v->rule) : 0;
+}
+
+void verdict_reason(struct rule_verdict *v, const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(v->reason, sizeof(v->reason), fmt, ap);
+	va_end(ap);
+}
+
+void verdict_reason_add(struct rule_verdict *v, const char *fmt, ...)
+{
+	size_t len = strnlen(v->reason, sizeof(v->reason));
+	va_list ap;
+
+	if (len && len + 2 < sizeof(v->reason)) {
+		memcpy(v->reason + len, "; ", 3);
+		len += 2;
+	}
+	if (len + 1 >= sizeof(v->reason))
+		return;
+	va_start(ap, fmt);
+	vsnprintf(v->reason + len, sizeof(v->reason) - len, fmt, ap);
+	va_end(ap);
 }
 
 static int emit_note(struct comparer *c, const char *text)
@@ -135,12 +165,20 @@ static int compare_visit(const struct deviation *d, void *userdata)
 	}
 	if (!rule_classify(rule, d->change, d->before, d->after, d->attrs, mime, &v))
 		return 0; /* only what the rule ignores changed */
-	if (c->attrib && e->kind == ENTRY_FILE) {
+	if (c->attrib) {
 		struct rule_verdict policy = v;
 
-		r = attrib_apply(c->attrib, d, &v, &f.package, &note, &c->live);
-		if (r < 0)
-			return c->attrib_err = r;
+		if (e->kind == ENTRY_FILE) {
+			r = attrib_apply(c->attrib, d, &v, &f.package, &note, &c->live);
+			if (r < 0)
+				return c->attrib_err = r;
+		}
+		/* What dpkg's lists do not explain, the records of the rest of package work may. */
+		if (v.class == CLASS_DRIFT) {
+			r = explain_deviation(&c->explain, d, &v, &f.package, &note);
+			if (r < 0)
+				return c->attrib_err = r;
+		}
 		/*
 		 * The packages explain drift; they do not make drift of what the
 		 * policy expects (a conffile the policy lets change is not news
@@ -152,7 +190,7 @@ static int compare_visit(const struct deviation *d, void *userdata)
 	if (c->dpkg_run && e->kind == ENTRY_PACKAGE) {
 		/* Between the hook's pre and post snapshots, only dpkg changes packages. */
 		v.class = CLASS_EXPECTED;
-		snprintf(v.reason, sizeof(v.reason), "%s by the dpkg run",
+		verdict_reason(&v, "%s by the dpkg run",
 			 d->change == CHANGE_ADDED     ? "installed"
 			 : d->change == CHANGE_REMOVED ? "removed"
 						       : "changed");
@@ -284,7 +322,7 @@ int compare_snapshots(const struct compare_opts *o, const struct compare_sink *s
 		      struct diag *reterr)
 {
 	struct snap_iter *it_before = NULL, *it_after = NULL;
-	struct comparer c = { .o = o, .sink = sink };
+	struct comparer c = { .o = o, .sink = sink, .explain = { .rootfd = -1 } };
 	int r;
 
 	live_init(&c.live, o->rootfd);
@@ -297,6 +335,12 @@ int compare_snapshots(const struct compare_opts *o, const struct compare_sink *s
 		if (r < 0)
 			goto out;
 		attrib_why_not(&c);
+		if (c.attrib && !attrib_before_missing(c.attrib)) {
+			r = explain_open(&c.explain, o->st, o->before, o->after, o->rules,
+					 o->rootfd, c.attrib, &c.live, reterr);
+			if (r < 0)
+				goto out;
+		}
 	}
 	r = snap_iter_new(o->st, o->before->id, ENTRY_FILE, o->roots, o->nroots, 0, &it_before,
 			  reterr);
@@ -314,6 +358,7 @@ int compare_snapshots(const struct compare_opts *o, const struct compare_sink *s
 out:
 	snap_iter_free(it_before);
 	snap_iter_free(it_after);
+	explain_close(&c.explain);
 	attrib_free(c.attrib);
 	live_release(&c.live);
 	return r < 0 ? r : 0;

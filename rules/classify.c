@@ -496,6 +496,44 @@ static bool classify_state(const struct rule *rule, enum change change, const st
 	return true;
 }
 
+/*
+ * Whether what changed of a file, @attrs under @rule, is its times alone
+ * (and the inode of a rewrite): the content of its type (a regular file's
+ * digest, a symlink's target, a device's number), its mode, owner, links
+ * and extended attributes are checked by the rule and the same.
+ */
+static bool times_only(const struct rule *rule, const struct entry *before,
+		       const struct entry *after, uint32_t attrs)
+{
+	uint32_t content;
+
+	if (!attrs || (attrs & ~(ATTR_MTIME | ATTR_CTIME | ATTR_INODE)))
+		return false;
+	if ((before->mode & S_IFMT) != (after->mode & S_IFMT))
+		return false;
+	switch (after->mode & S_IFMT) {
+	case S_IFREG:
+		/* The digests must both be there to say the bytes are the same. */
+		if (!before->hash_len || before->hash_len != after->hash_len ||
+		    before->hash_algo != after->hash_algo || before->err || after->err)
+			return false;
+		content = ATTR_HASH | ATTR_SIZE;
+		break;
+	case S_IFLNK:
+		content = ATTR_TARGET;
+		break;
+	case S_IFCHR:
+	case S_IFBLK:
+		content = ATTR_RDEV;
+		break;
+	default:
+		content = 0;
+		break;
+	}
+	return (rule->attrs & (content | ATTR_MODE | ATTR_UID | ATTR_GID)) ==
+	       (content | ATTR_MODE | ATTR_UID | ATTR_GID);
+}
+
 bool rule_set_classify(const struct rule_set *rs, enum change change, const struct entry *before,
 		       const struct entry *after, uint32_t attrs, const char *mime,
 		       struct rule_verdict *ret_verdict)
@@ -567,6 +605,15 @@ bool rule_classify(const struct rule *rule, enum change change, const struct ent
 	}
 	}
 
+	if (change == CHANGE_MODIFIED && v.class == CLASS_DRIFT &&
+	    times_only(rule, before, after, v.attrs)) {
+		/* Five files rewritten with the same bytes are not five alarms. */
+		v.severity = SEVERITY_INFO;
+		if (v.attrs & ATTR_INODE)
+			snprintf(v.reason, sizeof(v.reason), "rewritten with the same content");
+		else
+			snprintf(v.reason, sizeof(v.reason), "times changed only");
+	}
 	if (change != CHANGE_REMOVED &&
 	    escalation(rule, change, before, after, attrs, mime, v.reason, sizeof(v.reason)) &&
 	    v.severity < SEVERITY_HIGH)

@@ -121,7 +121,7 @@ struct rule_set {
 	struct rule_pos *probe_pos; /* by probe_list index: where scan.probes names it */
 
 	struct rule_packages packages;
-	struct rule_patterns unowned, unowned_excl;
+	struct rule_patterns unowned, unowned_excl, trigger_outputs;
 };
 
 /* Whether the policy writes patterns of @kind over paths (files, mounts). */

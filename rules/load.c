@@ -76,6 +76,30 @@ const size_t rule_nbuiltin_groups = sizeof(rule_builtin_groups) / sizeof(rule_bu
 static const char *const default_unowned[] = { "/usr",   "/bin",   "/sbin",   "/lib",
 					       "/lib32", "/lib64", "/libx32", "/boot" };
 static const char *const default_unowned_excl[] = { "/usr/local", "**/__pycache__" };
+/*
+ * What dpkg's triggers (and the tools they run) rewrite: caches and
+ * databases built from what packages install.
+ */
+static const char *const default_trigger_outputs[] = {
+	"/etc/ld.so.cache",
+	"/etc/udev/hwdb.bin",
+	"/usr/lib/udev/hwdb.bin",
+	"/usr/lib/*/gtk-2.0/*/immodules.cache",
+	"/usr/lib/*/gtk-3.0/*/immodules.cache",
+	"/usr/lib/*/gdk-pixbuf-2.0/*/loaders.cache",
+	"/usr/lib/*/gio/modules/giomodule.cache",
+	"/usr/lib/*/gconv/gconv-modules.cache",
+	"/usr/lib/locale/locale-archive",
+	"/usr/share/icons/*/icon-theme.cache",
+	"/usr/share/mime",
+	"/usr/share/glib-2.0/schemas/gschemas.compiled",
+	"/usr/share/applications/mimeinfo.cache",
+	"/usr/share/info/dir",
+	"/etc/ssl/certs/ca-certificates.crt",
+	"/var/cache/man",
+	"/var/cache/fontconfig",
+	"/var/cache/ldconfig/aux-cache",
+};
 
 uint32_t rule_attr_parse(const char *name)
 {
@@ -220,6 +244,7 @@ struct build {
 	bool probes_given;   /* scan.probes was in the policy */
 	bool unowned_given;  /* packages.unowned was */
 	bool unowned_xgiven; /* packages.unowned_exclude was */
+	bool triggers_given; /* packages.trigger_outputs was */
 	int err;             /* -ENOMEM, sticky */
 };
 
@@ -1455,15 +1480,16 @@ static void check_ids(struct build *b)
 static void load_packages(struct loader *ld, const yaml_node_t *n)
 {
 	static const char *const keys[] = { "attribution", "conffile_severity", "unowned_severity",
-					    "unowned", "unowned_exclude" };
-	const yaml_node_t *k[5], *v[5];
+					    "unowned",     "unowned_exclude",   "trigger_outputs",
+					    "history" };
+	const yaml_node_t *k[7], *v[7];
 	struct rule_packages *pk = &ld->rs->packages;
 
 	if (n->type != YAML_MAPPING_NODE) {
 		problem(ld, &n->start_mark, "'packages' must be a mapping");
 		return;
 	}
-	get_keys(ld, n, "'packages'", keys, 5, k, v);
+	get_keys(ld, n, "'packages'", keys, 7, k, v);
 	if (v[0])
 		get_bool(ld, v[0], "attribution", &pk->attribution);
 	if (v[1])
@@ -1477,6 +1503,23 @@ static void load_packages(struct loader *ld, const yaml_node_t *n)
 	if (v[4]) {
 		load_patterns(ld, v[4], "unowned_exclude", &ld->rs->unowned_excl);
 		ld->b->unowned_xgiven = true;
+	}
+	if (v[5]) {
+		load_patterns(ld, v[5], "trigger_outputs", &ld->rs->trigger_outputs);
+		ld->b->triggers_given = true;
+	}
+	if (v[6]) {
+		static const char *const names[] = { "apt", "dpkg", "none" };
+		const char *h = get_string(ld, v[6], "history");
+		size_t i = 0;
+
+		while (h && i < 3 && strcmp(h, names[i]))
+			i++;
+		if (h && i < 3)
+			pk->history = (enum rule_history)i;
+		else if (h)
+			problem(ld, &v[6]->start_mark, "bad history '%s' (allowed: apt, dpkg, none)",
+				h);
 	}
 }
 
@@ -1822,6 +1865,9 @@ static void load_defaults(struct loader *ld)
 	if (!ld->b->unowned_xgiven)
 		default_patterns(ld, &ld->rs->unowned_excl, default_unowned_excl,
 				 sizeof(default_unowned_excl) / sizeof(default_unowned_excl[0]));
+	if (!ld->b->triggers_given)
+		default_patterns(ld, &ld->rs->trigger_outputs, default_trigger_outputs,
+				 sizeof(default_trigger_outputs) / sizeof(default_trigger_outputs[0]));
 }
 
 static void yaml_problem(struct loader *ld, const yaml_parser_t *parser)
@@ -1866,6 +1912,7 @@ void rule_set_free(struct rule_set *rs)
 	free(rs->probe_pos);
 	patterns_release(&rs->unowned);
 	patterns_release(&rs->unowned_excl);
+	patterns_release(&rs->trigger_outputs);
 	for (size_t i = 0; i < rs->nfiles; i++)
 		free(rs->files[i]);
 	free(rs->files);

@@ -480,6 +480,11 @@ bool rule_set_unowned_scope(const struct rule_set *rs, const char *path, size_t 
 	       !patterns_match_tree(&rs->unowned_excl, path, len);
 }
 
+bool rule_set_trigger_output(const struct rule_set *rs, const char *path, size_t len)
+{
+	return patterns_match_tree(&rs->trigger_outputs, path, len);
+}
+
 /* ---- the reference implementations ---- */
 
 bool rule_set_excluded_slow(const struct rule_set *rs, const char *path, size_t len)

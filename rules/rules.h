@@ -134,6 +134,12 @@ struct rule_packages {
 	enum severity conffile_severity;
 	/** Severity of a file owned by no package (`unowned_severity`, default medium). */
 	enum severity unowned_severity;
+	/**
+	 * Which records make a package installed, upgraded or removed between
+	 * two snapshots expected (`history`): apt's history (the default), or
+	 * dpkg's log too, or none (the package rule's verdict stands).
+	 */
+	enum rule_history { RULE_HISTORY_APT, RULE_HISTORY_DPKG, RULE_HISTORY_NONE } history;
 };
 
 /** The `packages:` section. Borrowed from the set. */
@@ -148,6 +154,15 @@ const struct rule_packages *rule_set_packages(const struct rule_set *rs);
  * directory).
  */
 bool rule_set_unowned_scope(const struct rule_set *rs, const char *path, size_t len);
+
+/**
+ * Whether the file at @path (absolute, @len bytes) is one that dpkg's
+ * triggers rewrite (`packages.trigger_outputs`, default ld.so.cache, udev's
+ * hwdb.bin, the GTK, gdk-pixbuf and GIO module caches, icon caches, the
+ * MIME and GSettings databases, info's dir, locale-archive...): @path or
+ * one of its ancestors matches one of the patterns.
+ */
+bool rule_set_trigger_output(const struct rule_set *rs, const char *path, size_t len);
 
 /**
  * The rule of files that covers @path (absolute, @len bytes): the LAST rule

@@ -76,6 +76,12 @@ int rule_set_show(const struct rule_set *rs, FILE *out)
 	put_list(out, "unowned", (const char *const *)rs->unowned.texts, rs->unowned.n);
 	put_list(out, "unowned_exclude", (const char *const *)rs->unowned_excl.texts,
 		 rs->unowned_excl.n);
+	put_list(out, "trigger_outputs", (const char *const *)rs->trigger_outputs.texts,
+		 rs->trigger_outputs.n);
+	fprintf(out, "  history: %s\n",
+		rs->packages.history == RULE_HISTORY_APT    ? "apt"
+		: rs->packages.history == RULE_HISTORY_DPKG ? "dpkg"
+							    : "none");
 	fprintf(out, "rules:%s\n", rs->nrules ? "" : " []");
 	for (size_t i = 0; i < rs->nrules; i++) {
 		const struct rule *r = &rs->rules[i];

@@ -7,6 +7,7 @@
 
 #include "tests/compare/snap.h"
 
+#include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
 
@@ -107,11 +108,57 @@ static void package_link(struct snap_writer *w, const struct tpkg *p)
 	}
 }
 
+static void state_entry(struct snap_writer *w, const struct tentry *t)
+{
+	struct entry_prop pr[10];
+	struct strbuf props = STRBUF_INIT;
+	struct entry e = { 0 };
+	struct diag d = { 0 };
+	size_t n = 0;
+
+	for (; n < 10 && t->props[n]; n++) {
+		const char *eq = strchr(t->props[n], '=');
+
+		assert_non_null(eq);
+		pr[n].name = strndup(t->props[n], (size_t)(eq - t->props[n]));
+		pr[n].value = eq + 1;
+		pr[n].value_len = strlen(eq + 1);
+	}
+	assert_int_equal(entry_props_encode(&props, pr, n), 0);
+	e.kind = t->kind;
+	e.key = t->key;
+	e.key_len = strlen(t->key);
+	e.props = (const uint8_t *)props.buf;
+	e.props_len = props.len;
+	if (snap_writer_add(w, &e, &d) < 0)
+		fail_msg("snap_writer_add '%s': %s", t->key, d.msg);
+	for (size_t i = 0; i < n; i++)
+		free((void *)(uintptr_t)pr[i].name);
+	strbuf_release(&props);
+}
+
+/* The probe that records entries of @kind. */
+static const char *probe_of(enum entry_kind kind)
+{
+	switch (kind) {
+	case ENTRY_USER:
+	case ENTRY_GROUP:
+		return "user";
+	case ENTRY_SERVICE:
+		return "service";
+	case ENTRY_PACKAGE:
+		return "package";
+	default:
+		return entry_kind_name(kind);
+	}
+}
+
 void side_write(struct snap_store *st, const struct side *s, const char *label,
 		struct snap_info *ret)
 {
 	static const char *const roots[] = { "/" };
-	static const char *const probes[] = { "package" };
+	const char *probes[8];
+	size_t nprobes = 0;
 	struct snap_new p = { 0 };
 	struct snap_writer *w = NULL;
 	struct diag d = { 0 };
@@ -122,9 +169,20 @@ void side_write(struct snap_store *st, const struct side *s, const char *label,
 	p.roots = roots;
 	p.nroots = 1;
 	p.hash = HASH_XXH3_128;
-	if (s->package_probe) {
+	if (s->package_probe)
+		probes[nprobes++] = "package";
+	for (const struct tentry *t = s->entries; t->kind; t++) {
+		const char *name = probe_of(t->kind);
+		bool seen = false;
+
+		for (size_t i = 0; i < nprobes; i++)
+			seen |= !strcmp(probes[i], name);
+		if (!seen && nprobes < 8)
+			probes[nprobes++] = name;
+	}
+	if (nprobes) {
 		p.probes = probes;
-		p.nprobes = 1;
+		p.nprobes = nprobes;
 	}
 	if (snap_writer_begin(st, &p, &w, &d) < 0)
 		fail_msg("snap_writer_begin: %s", d.msg);
@@ -134,8 +192,16 @@ void side_write(struct snap_store *st, const struct side *s, const char *label,
 		if (snap_writer_add(w, &e, &d) < 0)
 			fail_msg("snap_writer_add '%s': %s", f->path, d.msg);
 	}
+	/* The writer takes the kinds in entry_kind order: files, then the state's. */
+	for (int kind = ENTRY_FILE + 1; kind <= ENTRY_MOUNT; kind++) {
+		if (kind == ENTRY_PACKAGE)
+			for (const struct tpkg *pk = s->pkgs; pk->name; pk++)
+				package_entry(w, pk);
+		for (const struct tentry *t = s->entries; t->kind; t++)
+			if ((int)t->kind == kind)
+				state_entry(w, t);
+	}
 	for (const struct tpkg *pk = s->pkgs; pk->name; pk++) {
-		package_entry(w, pk);
 		if (!s->no_ownership)
 			package_link(w, pk);
 	}

@@ -12,6 +12,7 @@
 #include <stdbool.h>
 #include <stdint.h>
 
+#include "common/entry.h"
 #include "store/store.h"
 
 /* Every file's times unless a test says otherwise (2023-11-14T22:13:20Z). */
@@ -45,10 +46,20 @@ struct tpkg {
 	const char *arch; /* NULL: "amd64" */
 };
 
+/** An entry of system state (a user, group, service...), as its probe records it. */
+struct tentry {
+	enum entry_kind kind; /* 0 ends a list */
+	const char *key;
+	/** Its properties, "name=value" each, in name order; NULL ends them. */
+	const char *props[10];
+};
+
 /** One snapshot. */
 struct side {
 	struct tfile files[10];
 	struct tpkg pkgs[4];
+	/** Entries of other probes; each kind's probe is recorded as having run. */
+	struct tentry entries[8];
 	/** The package probe ran: the ENTRY_PACKAGE entries are compared too. */
 	bool package_probe;
 	/** Package entries, but no file lists (ownership not recorded). */

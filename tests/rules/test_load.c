@@ -531,7 +531,9 @@ static void test_load_buffer_reports_bad_packages_section(void **state)
 	assert_string_equal(one_problem("packages:\n  atribution: true\n"),
 			    "2:3: unknown key 'atribution' in 'packages' (did you mean "
 			    "'attribution'?) (allowed: attribution, conffile_severity, "
-			    "unowned_severity, unowned, unowned_exclude)");
+			    "unowned_severity, unowned, unowned_exclude, trigger_outputs, history)");
+	assert_string_equal(one_problem("packages:\n  history: apt-get\n"),
+			    "2:12: bad history 'apt-get' (allowed: apt, dpkg, none)");
 	assert_string_equal(one_problem("packages:\n  attribution: yes\n"),
 			    "2:16: 'attribution' must be true or false");
 	assert_string_equal(one_problem("packages:\n  conffile_severity: hihg\n"),

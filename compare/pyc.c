@@ -1,0 +1,23 @@
+/*
+ * Explaining Python byte-code. Not built yet: nothing is explained
+ * by it, so what it would explain stays drift.
+ */
+#include "compare/internal.h"
+
+#include "common/banned.h"
+
+int pyc_explain(struct explain *x, const struct deviation *d, struct rule_verdict *v,
+		struct finding_package *pkg, struct attrib_note *note)
+{
+	(void)x;
+	(void)d;
+	(void)v;
+	(void)pkg;
+	(void)note;
+	return 0;
+}
+
+void pyc_free(struct pyc_state *s)
+{
+	(void)s;
+}
