@@ -609,7 +609,7 @@ bool rule_classify(const struct rule *rule, enum change change, const struct ent
 	    times_only(rule, before, after, v.attrs)) {
 		/* Five files rewritten with the same bytes are not five alarms. */
 		v.severity = SEVERITY_INFO;
-		if (v.attrs & ATTR_INODE)
+		if (attrs & ATTR_INODE) /* whether or not the rule checks it */
 			snprintf(v.reason, sizeof(v.reason), "rewritten with the same content");
 		else
 			snprintf(v.reason, sizeof(v.reason), "times changed only");

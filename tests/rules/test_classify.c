@@ -153,6 +153,51 @@ static void test_set_classify_modified_is_drift_with_reason(void **state)
 	assert_int_equal(v.severity, SEVERITY_LOW);
 }
 
+/*
+ * Times alone (and the inode of a rewrite) with the content, mode and owner
+ * checked and the same: info, whatever the rule says. Without digests on
+ * both sides nothing says the bytes are the same.
+ */
+static void test_set_classify_times_only_is_info(void **state)
+{
+	const struct rule_set *rs = *state;
+	struct entry o = file("/usr/bin/sudo", S_IFREG | 04755, 10), n = o;
+	struct rule_verdict v;
+
+	o.hash_algo = n.hash_algo = HASH_XXH3_128;
+	o.hash_len = n.hash_len = 16;
+	n.mtime_ns = 5;
+	assert_true(rule_set_classify(rs, CHANGE_MODIFIED, &o, &n, ATTR_MTIME | ATTR_CTIME, NULL,
+				      &v));
+	assert_int_equal(v.class, CLASS_DRIFT);
+	assert_int_equal(v.severity, SEVERITY_INFO);
+	assert_string_equal(v.reason, "times changed only");
+
+	n.ino = 43;
+	assert_true(rule_set_classify(rs, CHANGE_MODIFIED, &o, &n,
+				      ATTR_MTIME | ATTR_CTIME | ATTR_INODE, NULL, &v));
+	assert_int_equal(v.severity, SEVERITY_INFO);
+	assert_string_equal(v.reason, "rewritten with the same content");
+
+	/* anything more than times keeps the rule's severity */
+	assert_true(rule_set_classify(rs, CHANGE_MODIFIED, &o, &n,
+				      ATTR_MTIME | ATTR_INODE | ATTR_UID, NULL, &v));
+	assert_int_equal(v.severity, SEVERITY_CRITICAL);
+
+	/* no digest on one side: the content is not known to be the same */
+	n.hash_len = 0;
+	assert_true(rule_set_classify(rs, CHANGE_MODIFIED, &o, &n, ATTR_MTIME, NULL, &v));
+	assert_int_equal(v.severity, SEVERITY_CRITICAL);
+
+	/* an expected change stays expected, at the rule's severity */
+	o = file("/etc/resolv.conf", S_IFREG | 0644, 1);
+	n = o;
+	o.hash_len = n.hash_len = 16;
+	assert_true(rule_set_classify(rs, CHANGE_MODIFIED, &o, &n, ATTR_MTIME, NULL, &v));
+	assert_int_equal(v.class, CLASS_EXPECTED);
+	assert_int_equal(v.severity, SEVERITY_HIGH);
+}
+
 /* /dev/zero (c 1,5) replaced by /dev/mem (c 1,1): every built-in group
  * checks the number, and the reason names it before anything but the type. */
 static void test_set_classify_device_number_is_checked_and_named(void **state)
@@ -696,6 +741,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_set_classify_ignores_what_the_policy_does_not_cover),
 		cmocka_unit_test(test_set_classify_modified_is_drift_with_reason),
+		cmocka_unit_test(test_set_classify_times_only_is_info),
 		cmocka_unit_test(test_set_classify_device_number_is_checked_and_named),
 		cmocka_unit_test(test_set_classify_expect_makes_expected),
 		cmocka_unit_test(test_set_classify_log_growth),
