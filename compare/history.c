@@ -371,7 +371,8 @@ static bool key_is(const char *key, const char *name, const char *arch)
 
 	if (strncmp(key, name, n) || (key[n] != ':' && key[n] != '\0'))
 		return false;
-	return !arch || (key[n] == ':' && !strcmp(key + n + 1, arch));
+	/* apt's history names an Architecture: all package with the native architecture. */
+	return !arch || (key[n] == ':' && (!strcmp(key + n + 1, arch) || !strcmp(arch, "all")));
 }
 
 const struct history_event *history_find(const struct history *h, const char *name,

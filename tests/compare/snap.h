@@ -57,7 +57,7 @@ struct tentry {
 /** One snapshot. */
 struct side {
 	struct tfile files[10];
-	struct tpkg pkgs[4];
+	struct tpkg pkgs[6];
 	/** Entries of other probes; each kind's probe is recorded as having run. */
 	struct tentry entries[8];
 	/** The package probe ran: the ENTRY_PACKAGE entries are compared too. */

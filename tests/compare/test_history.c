@@ -50,7 +50,7 @@ static const char apt_history[] =
 	"Start-Date: 2026-12-04  10:30:00\n"
 	"Commandline: apt-get install fresh\n"
 	"Requested-By: alice (1000)\n"
-	"Install: fresh:amd64 (3.0), libfresh1:amd64 (3.0, automatic)\n"
+	"Install: fresh:amd64 (3.0), libfresh1:amd64 (3.0, automatic), fresh-data:amd64 (3.0)\n"
 	"Upgrade: hello:amd64 (1.0-1, 1.1-1)\n"
 	"Remove: oldpkg:amd64 (2.0)\n"
 	"End-Date: 2026-12-04  10:30:40\n";
@@ -63,10 +63,12 @@ static void package_sides(struct fx *fx, const struct tpkg *extra_after)
 	const struct tpkg oldpkg = { .name = "oldpkg", .version = "2.0" };
 	const struct tpkg fresh = { .name = "fresh", .version = "3.0" };
 	struct side before = { .pkgs = { hello10, oldpkg }, .package_probe = true };
-	struct side after = { .pkgs = { hello11, fresh }, .package_probe = true };
+	/* apt's history writes the native architecture for an Architecture: all package */
+	const struct tpkg data = { .name = "fresh-data", .version = "3.0", .arch = "all" };
+	struct side after = { .pkgs = { hello11, fresh, data }, .package_probe = true };
 
 	if (extra_after)
-		after.pkgs[2] = *extra_after;
+		after.pkgs[3] = *extra_after;
 	sides(fx, &before, &after);
 	fx->before.started_ns = WIN_START;
 	fx->after.started_ns = WIN_END - 60 * SEC;
@@ -92,6 +94,8 @@ static void test_apt_history_explains_package_changes(void **state)
 	assert_string_equal(g->reason,
 			    "1.0-1 -> 1.1-1 by 'apt-get install fresh' (alice, 2026-12-04 10:30:00)");
 	assert_string_equal(g->pkg, "hello:amd64");
+	g = log_get(&fx->log, ENTRY_PACKAGE, "fresh-data:all");
+	assert_int_equal(g->class, CLASS_EXPECTED);
 	g = log_get(&fx->log, ENTRY_PACKAGE, "oldpkg:amd64");
 	assert_int_equal(g->class, CLASS_EXPECTED);
 	assert_contains(g->reason, "removed by 'apt-get install fresh'");
