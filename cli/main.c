@@ -22,8 +22,10 @@
  *             (writer.c), ordered iteration (iter.c), the streaming merge
  *             (compare.c), package ownership (pkg.c), stored runs (run.c)
  *   compare/  the findings layer: compare, classify and package attribution
- *             into findings; runs recorded and replayed. The one place
- *             drift judges.
+ *             into findings, and what package work wrote beside dpkg's
+ *             files explained by its records (explain.c and a file per
+ *             record); runs recorded and replayed. The one place drift
+ *             judges.
  *   report/   findings rendered as text or JSON (text.c, json.c), shared
  *             value formatting (format.c), spooling (report.c)
  *   cli/      this file, option parsing (args.c), exit codes (exit.c),
