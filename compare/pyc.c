@@ -320,10 +320,15 @@ static int read_head(int rootfd, const char *path, unsigned char *buf, size_t si
 
 	if (fd < 0)
 		return fd;
-	if (fstat(fd, &st) < 0 || !S_ISREG(st.st_mode)) {
-		int r = S_ISREG(st.st_mode) ? -errno : -EINVAL;
+	if (fstat(fd, &st) < 0) {
+		int r = -errno;
+
 		close(fd);
 		return r;
+	}
+	if (!S_ISREG(st.st_mode)) {
+		close(fd);
+		return -EINVAL;
 	}
 	while (n < size) {
 		ssize_t got = read(fd, buf + n, size - n);
@@ -725,7 +730,7 @@ static int judge_dir(struct explain *x, const struct entry *e, bool removed, str
 	snap_iter_free(it);
 	free(root);
 	if (r < 0)
-		return r == -ENOMEM ? r : 0;
+		return r; /* the store failed: not a verdict */
 	if (bad > 1) {
 		size_t len = strlen(res->reason);
 
@@ -778,7 +783,7 @@ int pyc_explain(struct explain *x, const struct deviation *d, struct rule_verdic
 	if (e->kind != ENTRY_FILE)
 		return 0;
 	b = base_of(e->key, e->key_len, &blen);
-	dir = blen == CACHE_DIR_LEN - 1 && !memcmp(b, CACHE_DIR + 1, blen);
+	dir = blen == CACHE_DIR_LEN - 1 && !memcmp(b, "__pycache__", blen);
 	if (dir ? !S_ISDIR(e->mode) || d->change == CHANGE_MODIFIED
 		: !in_cache_dir(e->key, e->key_len) && !ends_with(b, blen, ".pyc"))
 		return 0;

@@ -111,7 +111,7 @@ static void host_source(struct fx *fx, const char *content)
 	struct timespec ts[2] = { { .tv_sec = MTIME }, { .tv_sec = MTIME } };
 
 	host_put(fx, SRC, content);
-	assert_int_equal(utimensat(fx->host.fd, SRC + 1, ts, AT_SYMLINK_NOFOLLOW), 0);
+	assert_int_equal(utimensat(fx->host.fd, &SRC[1], ts, AT_SYMLINK_NOFOLLOW), 0);
 }
 
 /* clang-format off */
