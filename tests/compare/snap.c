@@ -43,10 +43,11 @@ static struct entry file_entry(const struct tfile *f)
 	e.nlink = 1;
 	if (S_ISREG(e.mode)) {
 		const char *c = f->content ? f->content : "";
+		size_t len = f->content_len ? f->content_len : strlen(c);
 		XXH128_canonical_t canon;
 
-		XXH128_canonicalFromHash(&canon, XXH3_128bits(c, strlen(c)));
-		e.size = strlen(c);
+		XXH128_canonicalFromHash(&canon, XXH3_128bits(c, len));
+		e.size = len;
 		e.hash_algo = HASH_XXH3_128;
 		e.hash_len = 16;
 		memcpy(e.hash, canon.digest, 16);

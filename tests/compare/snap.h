@@ -24,6 +24,8 @@ struct tfile {
 	const char *path; /* NULL ends a list */
 	/** A regular file's content, as hashed (XXH3-128) and sized by the scan. */
 	const char *content;
+	/** The length of @content when it holds NUL bytes (byte-code); 0: strlen(). */
+	size_t content_len;
 	uint32_t mode;      /* 0: S_IFREG | 0644 */
 	const char *target; /* a symlink's */
 	int64_t mtime;      /* 0: T0 (ctime follows it) */
