@@ -5,6 +5,7 @@
 #include <stdint.h>
 
 #include "compare/compare.h"
+#include "scanner/verify.h"
 
 /*
  * What the files of compare/ share. Not for other modules.
@@ -28,8 +29,10 @@ struct live {
 	int err;       /**< 0, or why it could not be read (negative errno) */
 	char why[128]; /**< the message of @err */
 	uint8_t md5[16];
-	struct entry hash; /**< hash_algo, hash_len, hash */
-	char *mime;        /**< malloc()ed; NULL: not asked, or libmagic could not tell */
+	struct entry hash;            /**< hash_algo, hash_len, hash */
+	uint8_t head[SCAN_READ_HEAD]; /**< the first bytes (a .pyc's header) */
+	size_t head_len;
+	char *mime; /**< malloc()ed; NULL: not asked, or libmagic could not tell */
 	bool mime_asked;
 };
 
@@ -95,8 +98,7 @@ struct pkg_owner {
  * before side. Returns 1 and *ret, 0 when none does (or that side recorded
  * no ownership), or a negative errno.
  */
-int attrib_owner(struct attrib *a, bool after, const char *path, size_t len,
-		 struct pkg_owner *ret);
+int attrib_owner(struct attrib *a, bool after, const char *path, size_t len, struct pkg_owner *ret);
 /**
  * The versions of package @name (of @arch; NULL: any architecture, the
  * first found) before and after (NULL where it is not installed, or the
@@ -113,7 +115,8 @@ bool attrib_versions(const struct attrib *a, const char *name, const char *arch,
  * returns; nothing when the before side has no package data.
  */
 int attrib_each_changed(const struct attrib *a,
-			int (*fn)(const char *key, const char *was, const char *now, void *userdata),
+			int (*fn)(const char *key, const char *was, const char *now,
+				  void *userdata),
 			void *userdata);
 /** Point @pkg at package @name:@arch, @before_version -> @after_version (may be NULL), in @note. */
 void attrib_set_package(struct finding_package *pkg, struct attrib_note *note, const char *name,
@@ -208,9 +211,9 @@ void accounts_free(struct accounts_state *s);
 
 /** One package change as apt's history or dpkg's log records it. */
 struct history_event {
-	int64_t time_ns;         /**< when (the apt run's start, or dpkg's line) */
-	bool apt;                /**< from apt's history; false: dpkg's log alone */
-	const char *commandline; /**< apt's "Commandline:" (NULL: dpkg's log) */
+	int64_t time_ns;          /**< when (the apt run's start, or dpkg's line) */
+	bool apt;                 /**< from apt's history; false: dpkg's log alone */
+	const char *commandline;  /**< apt's "Commandline:" (NULL: dpkg's log) */
 	const char *requested_by; /**< apt's "Requested-By:" user, NULL when not recorded */
 };
 

@@ -71,6 +71,8 @@ int live_read(struct live *l, const struct entry *e, bool want_mime)
 	}
 	memcpy(l->md5, io.md5, sizeof(l->md5));
 	l->hash = io.hash;
+	memcpy(l->head, io.head, io.head_len);
+	l->head_len = io.head_len;
 	l->mime = io.mime;
 	return 0;
 }

@@ -311,44 +311,6 @@ static uint32_t le32(const unsigned char *p)
 
 /* ---- the host's files ---- */
 
-/* The first @size bytes of the regular file @path under the root; *ret_n read. */
-static int read_head(int rootfd, const char *path, unsigned char *buf, size_t size, size_t *ret_n)
-{
-	struct stat st;
-	size_t n = 0;
-	int fd = probe_open(rootfd, path, OPEN_FLAGS);
-
-	if (fd < 0)
-		return fd;
-	if (fstat(fd, &st) < 0) {
-		int r = -errno;
-
-		close(fd);
-		return r;
-	}
-	if (!S_ISREG(st.st_mode)) {
-		close(fd);
-		return -EINVAL;
-	}
-	while (n < size) {
-		ssize_t got = read(fd, buf + n, size - n);
-
-		if (got < 0 && errno == EINTR)
-			continue;
-		if (got < 0) {
-			int r = -errno;
-			close(fd);
-			return r;
-		}
-		if (got == 0)
-			break;
-		n += (size_t)got;
-	}
-	close(fd);
-	*ret_n = n;
-	return 0;
-}
-
 /* The live source: its stat, MD5 and (when @sip) SipHash, from one open and one read. */
 struct source {
 	struct stat st;
@@ -433,10 +395,11 @@ static int exists(int rootfd, const char *path)
 /*
  * Whether the byte-code file @e is the host's still, as the snapshot
  * recorded it: the finding's own read (@own), or a read of its own when
- * it is judged for its directory. 1, 0 (@res says why not), or -ENOMEM.
+ * it is judged for its directory. Its first bytes, from that one read, go
+ * to @head (*@ret_n of them). 1, 0 (@res says why not), or -ENOMEM.
  */
 static int still_recorded(struct explain *x, const struct entry *e, bool own,
-			  struct pyc_result *res)
+			  struct pyc_result *res, unsigned char head[SCAN_READ_HEAD], size_t *ret_n)
 {
 	struct scan_file_read io = { .algo = e->hash_algo };
 	const struct entry *h;
@@ -457,6 +420,8 @@ static int still_recorded(struct explain *x, const struct entry *e, bool own,
 			return 0;
 		}
 		h = &x->live->hash;
+		memcpy(head, x->live->head, x->live->head_len);
+		*ret_n = x->live->head_len;
 	} else {
 		path = strndup(e->key, e->key_len);
 		if (!path)
@@ -471,6 +436,8 @@ static int still_recorded(struct explain *x, const struct entry *e, bool own,
 			return 0;
 		}
 		h = &io.hash;
+		memcpy(head, io.head, io.head_len);
+		*ret_n = io.head_len;
 	}
 	if (h->hash_algo != e->hash_algo || h->hash_len != e->hash_len ||
 	    memcmp(h->hash, e->hash, e->hash_len)) {
@@ -483,8 +450,8 @@ static int still_recorded(struct explain *x, const struct entry *e, bool own,
 /* Rule 1: the byte-code file @e present on the after side. 0 or -ENOMEM. */
 static int judge_present(struct explain *x, const struct entry *e, bool own, struct pyc_result *res)
 {
-	struct strbuf src = STRBUF_INIT, path = STRBUF_INIT;
-	unsigned char head[PYC_HEADER_LEN];
+	struct strbuf src = STRBUF_INIT;
+	unsigned char head[SCAN_READ_HEAD];
 	struct pkg_owner o;
 	struct source live;
 	struct sip sip;
@@ -509,17 +476,11 @@ static int judge_present(struct explain *x, const struct entry *e, bool own, str
 		result_set(res, false, "executable byte-code, or with special permission bits");
 		goto out;
 	}
-	r = still_recorded(x, e, own, res);
+	r = still_recorded(x, e, own, res, head, &n);
 	if (r <= 0)
 		goto out;
-	if (strbuf_add(&path, e->key, e->key_len) < 0) {
-		r = -ENOMEM;
-		goto out;
-	}
-	r = read_head(x->rootfd, path.buf, head, sizeof(head), &n);
-	if (r < 0 || n < PYC_HEADER_LEN) {
-		result_set(res, false, "cannot read the byte-code header: %s",
-			   r < 0 ? strerror(-r) : "too short");
+	if (n < PYC_HEADER_LEN) {
+		result_set(res, false, "cannot read the byte-code header: too short");
 		r = 0;
 		goto out;
 	}
@@ -602,7 +563,6 @@ static int judge_present(struct explain *x, const struct entry *e, bool own, str
 	result_package(res, &o);
 out:
 	strbuf_release(&src);
-	strbuf_release(&path);
 	return r < 0 ? r : 0;
 }
 

@@ -489,13 +489,11 @@ int scan_file_read(int rootfd, const char *path, struct scan_file_read *io, stru
 	mctx = EVP_MD_CTX_new();
 	if (!buf || !mctx)
 		goto oom;
-	if (io->magic) {
-		/* What libmagic would read of it, kept from the same read. */
-		head.cap = SCAN_MAGIC_BYTES_MAX;
-		head.buf = malloc(head.cap);
-		if (!head.buf)
-			goto oom;
-	}
+	/* What libmagic would read of it, or at least the header, kept from the same read. */
+	head.cap = io->magic ? SCAN_MAGIC_BYTES_MAX : SCAN_READ_HEAD;
+	head.buf = malloc(head.cap);
+	if (!head.buf)
+		goto oom;
 	if (EVP_DigestInit_ex2(mctx, EVP_md5(), NULL) != 1)
 		goto ssl;
 	if (algo == HASH_XXH3_128) {
@@ -510,7 +508,7 @@ int scan_file_read(int rootfd, const char *path, struct scan_file_read *io, stru
 		if (EVP_DigestInit_ex2(sctx, EVP_sha256(), NULL) != 1)
 			goto ssl;
 	}
-	r = read_digest(NULL, fd, buf, mctx, xxh, sctx, head.cap ? &head : NULL, &bytes);
+	r = read_digest(NULL, fd, buf, mctx, xxh, sctx, &head, &bytes);
 	if (r == -EIO)
 		goto ssl;
 	if (r < 0) {
@@ -529,6 +527,8 @@ int scan_file_read(int rootfd, const char *path, struct scan_file_read *io, stru
 			goto oom;
 	}
 	memcpy(io->md5, md5, 16);
+	io->head_len = head.len < SCAN_READ_HEAD ? head.len : SCAN_READ_HEAD;
+	memcpy(io->head, head.buf, io->head_len);
 	if (xxh) {
 		XXH128_canonical_t canon;
 

@@ -105,6 +105,9 @@ int scan_file_digests(int rootfd, const char *path, enum hash_algo algo, uint8_t
 		      struct entry *ret_hash, struct diag *reterr);
 
 /** What scan_file_read() is asked for, and what it found. */
+/** How many of a file's first bytes scan_file_read() keeps (a .pyc header is 16). */
+#define SCAN_READ_HEAD 16
+
 struct scan_file_read {
 	/** In: the digest besides MD5: HASH_NONE, HASH_MD5 (none more), XXH3-128 or SHA-256. */
 	enum hash_algo algo;
@@ -118,6 +121,9 @@ struct scan_file_read {
 	struct entry hash; /**< out: hash_algo, hash_len and hash, for @algo */
 	/** out: malloc()ed MIME type; NULL when not asked or libmagic could not tell. */
 	char *mime;
+	/** out: the first bytes of the same read (a file format's header), @head_len of them. */
+	uint8_t head[SCAN_READ_HEAD];
+	size_t head_len;
 };
 
 /**
