@@ -9,19 +9,16 @@ of the run. `drift check --root` must explain every deviation by its record,
 and catch what was planted beside them.
 """
 
-import hashlib
 import importlib.util
 import os
-import shutil
 import struct
 import sys
 import time
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import drifttest  # noqa: E402
-from drifttest import ADDED, CLEAN, MODIFIED, DriftCase  # noqa: E402
-
-FIXTURE = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "fixtures", "host")
+from drifttest import ADDED, CLEAN, MODIFIED  # noqa: E402
+from test_system import SystemCase, md5  # noqa: E402
 
 POLICY = """\
 extends: builtin
@@ -37,30 +34,15 @@ CONF = b"# pytool's configuration, installed through ucf\nlevel = 1\n"
 PYDIR = "usr/lib/python3/dist-packages/pytool"
 
 
-def md5(data):
-    return hashlib.md5(data).hexdigest()
+class PackageWorkCase(SystemCase):
+    """The fixture host of test_system, under the built-in policy."""
 
-
-class PackageWorkCase(DriftCase):
     policy_text = POLICY
 
     def setUp(self):
         super().setUp()
-        self.host = os.path.join(self.tmp, "host")
-        shutil.copytree(FIXTURE, self.host, symlinks=True)
         os.makedirs(self.h("etc/alternatives"), exist_ok=True)
         os.makedirs(self.h("usr/share/icons/hicolor"), exist_ok=True)
-
-    def h(self, rel):
-        return os.path.join(self.host, rel)
-
-    def put(self, rel, data, mode=None):
-        p = self.h(rel)
-        os.makedirs(os.path.dirname(p), exist_ok=True)
-        with open(p, "wb") as f:
-            f.write(data)
-        if mode is not None:
-            os.chmod(p, mode)
 
     def append(self, rel, data):
         p = self.h(rel)
