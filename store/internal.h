@@ -25,7 +25,7 @@ struct snap_info;
 /** "DRFT": PRAGMA application_id of every drift database. */
 #define SNAP_APPLICATION_ID 0x44524654
 /** PRAGMA user_version: the newest schema this code reads and writes. */
-#define SNAP_SCHEMA_VERSION 4
+#define SNAP_SCHEMA_VERSION 5
 
 /** The key of the meta row that names the current baseline (value: snapshot id). */
 #define SNAP_META_BASELINE "baseline"
@@ -43,8 +43,6 @@ struct snap_store {
 	 * tables of version 3 read as empty).
 	 */
 	int schema;
-	/** The columns every entry INSERT binds; prepared on first use, reused. */
-	sqlite3_stmt *insert_entry;
 	/** snap_owner_get()'s query, prepared on first use. */
 	sqlite3_stmt *owner_get;
 	/** The strings the last snap_owner_get() handed out (name, arch, version). */
@@ -67,6 +65,8 @@ struct snap_writer {
 	int64_t started_ns;
 	uint64_t entries, errors;
 	bool in_tx;        /* transaction 2 is open */
+	int64_t parent_req; /* snap_new.parent */
+	struct snap_sorter *sorter; /* the entries added, until finish writes them */
 	bool finished;     /* snap_writer_finish() ran: only the COMMIT is left */
 	struct strbuf ext; /* the ext column being bound; reused for every entry */
 	/* The probes: asked for (snap_new), and the outcome (set_probes). */
@@ -167,5 +167,125 @@ int snap_ext_decode(const void *blob, size_t len, struct entry *e);
  * anything else (@e's kind and mode filled in first).
  */
 void snap_ext_clear(struct entry *e);
+
+
+/*
+ * Blocks of entries (block.c, schema version 5): see block.c for the format.
+ */
+#define SNAP_BLOCK_MAX_ENTRIES 256
+#define SNAP_BLOCK_MAX_RAW     (32 * 1024)
+/** How many snapshots a delta snapshot may sit on (parent, its parent...). */
+#define SNAP_CHAIN_MAX 64
+
+struct ZSTD_CCtx_s;
+struct ZSTD_DCtx_s;
+
+/** The previous record, which the next one is encoded against. */
+struct snap_rec_prev {
+	struct strbuf key;
+	size_t key_len;
+	int64_t mtime, ctime;
+	uint64_t ino;
+};
+void snap_rec_prev_reset(struct snap_rec_prev *pv);
+/**
+ * Append the record of @e (a tombstone of its key when @tomb) to @out,
+ * against @pv (then updated), or canonically when @pv is NULL; @ext is
+ * scratch. 0 or -ENOMEM.
+ */
+int snap_rec_encode(struct strbuf *out, const struct entry *e, bool tomb, struct snap_rec_prev *pv,
+		    struct strbuf *ext);
+/**
+ * Decode the record at *@pos of @p into @e (its key in @pv->key, not set in
+ * @e; kind and hash_algo left to the caller), advancing *@pos. 0, -EPROTO or
+ * -ENOMEM.
+ */
+int snap_rec_decode(const uint8_t *p, size_t len, size_t *pos, struct snap_rec_prev *pv,
+		    struct entry *e, bool *ret_tomb, size_t *ret_key_off);
+
+/** Writes the blocks of one snapshot, entries given in (kind, key) order. */
+struct snap_bw {
+	int64_t snap;
+	enum entry_kind kind;
+	unsigned n;
+	struct strbuf raw, first, out, ext;
+	struct snap_rec_prev prev;
+	sqlite3_stmt *insert;
+	struct ZSTD_CCtx_s *cctx;
+	uint64_t entries, tombs, blocks, bytes;
+};
+void snap_bw_init(struct snap_bw *bw);
+void snap_bw_release(struct snap_bw *bw);
+int snap_bw_put(struct snap_store *st, struct snap_bw *bw, const struct entry *e, bool tomb,
+		struct diag *reterr);
+int snap_bw_flush(struct snap_store *st, struct snap_bw *bw, struct diag *reterr);
+
+/** One block decoded: its entries (and which are tombstones), in key order. */
+struct snap_dblock {
+	struct strbuf raw, keys;
+	struct snap_rec_prev prev;
+	struct entry *v;
+	size_t *koff;
+	bool *tomb;
+	size_t n, cap;
+	struct ZSTD_DCtx_s *dctx;
+};
+void snap_dblock_init(struct snap_dblock *b);
+void snap_dblock_release(struct snap_dblock *b);
+/** Decode a block blob. 0, -EPROTO (damaged) or -ENOMEM. */
+int snap_dblock_load(struct snap_dblock *b, const void *blob, size_t len, enum entry_kind kind,
+		     enum hash_algo algo);
+/** The index of the first entry whose key is >= @key (b->n if none). */
+size_t snap_dblock_find(const struct snap_dblock *b, const char *key, size_t len);
+
+/**
+ * The chain of snapshot @id: @id, its parent, the parent's parent...
+ * (*ret_n of them, at most SNAP_CHAIN_MAX) into @ret_ids. -ENOENT when @id
+ * does not exist, -EPROTO for a chain that is too long or loops.
+ */
+int snap_chain(struct snap_store *st, int64_t id, int64_t *ret_ids, size_t *ret_n,
+	       struct diag *reterr);
+
+/**
+ * The delta writer (delta.c): entries in (kind, key) order in, the blocks
+ * of snapshot @snap out, as its differences from snapshot @parent (0: a
+ * full copy): new and changed entries, and tombstones for the parent's
+ * entries that are gone.
+ */
+struct snap_delta;
+int snap_delta_new(struct snap_store *st, int64_t snap, int64_t parent, struct snap_delta **ret,
+		   struct diag *reterr);
+int snap_delta_put(struct snap_delta *d, const struct entry *e, struct diag *reterr);
+/** Flush everything; *ret_bw_stats (optional) gets the totals. Frees @d either way. */
+int snap_delta_end(struct snap_delta *d, uint64_t *ret_rows, struct diag *reterr);
+void snap_delta_free(struct snap_delta *d);
+
+/**
+ * Re-base the children of snapshot @id (the delta snapshots whose parent it
+ * is) onto @id's own parent, or make them full copies, inside the caller's
+ * transaction, so that @id can be deleted.
+ */
+int snap_rebase_children(struct snap_store *st, int64_t id, struct diag *reterr);
+
+/** Delete the entries (blocks) of snapshot @id, in the caller's transaction. */
+int snap_blocks_delete(struct snap_store *st, int64_t id, struct diag *reterr);
+
+/** The writer's sorter (sort.c): entries in any order in, (kind, key) order out. */
+struct snap_sorter;
+int snap_sorter_new(const char *db_path, enum hash_algo algo, struct snap_sorter **ret,
+		    struct diag *reterr);
+/** Add a copy of @e (@ext: scratch). */
+int snap_sorter_add(struct snap_sorter *s, const struct entry *e, struct strbuf *ext,
+		    struct diag *reterr);
+/** No more adds: sort what is left. */
+int snap_sorter_finish(struct snap_sorter *s, struct diag *reterr);
+/** The next entry in (kind, key) order (borrowed until the next call): 1, 0 at the end,
+ * -EINVAL for a duplicate key, or another -errno. */
+int snap_sorter_next(struct snap_sorter *s, const struct entry **ret, struct diag *reterr);
+uint64_t snap_sorter_count(const struct snap_sorter *s);
+void snap_sorter_free(struct snap_sorter *s);
+
+/** The row-per-entry iterator of schema 1-4 (iter.c), for old databases and their migration. */
+bool snap_iter_is_legacy(const struct snap_store *st);
 
 #endif /* DRIFT_STORE_INTERNAL_H */

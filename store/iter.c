@@ -61,8 +61,28 @@ struct iter_range {
 	size_t lo_len, hi_len;
 };
 
+/* One snapshot of a chain, read block by block within the current range. */
+struct level {
+	int64_t snap;
+	sqlite3_stmt *stmt; /* the blocks from a start key on, in key order */
+	struct snap_dblock b;
+	size_t i;     /* the current entry of b */
+	bool eof;     /* nothing more in the current range */
+	bool advance; /* step past the current entry at the next call */
+};
+
 struct snap_iter {
 	struct snap_store *st; /* borrowed: outlives the iterator */
+	/* Schema 5: the chain's levels, nearest first; and the range being read. */
+	bool blocks;
+	struct level *lv;
+	size_t nlv;
+	sqlite3_stmt *seek; /* the block holding a key */
+	const char *hi;     /* the current range's upper bound; NULL: none */
+	size_t hi_len;
+	bool errors_only;
+	bool pending; /* nothing read yet */
+	enum entry_kind kind;
 	sqlite3_stmt *stmt;
 	struct iter_range *ranges; /* NULL: one pass over the whole snapshot */
 	size_t nranges;
@@ -89,6 +109,12 @@ void snap_iter_free(struct snap_iter *it)
 	if (!it)
 		return;
 	sqlite3_finalize(it->stmt);
+	sqlite3_finalize(it->seek);
+	for (size_t i = 0; i < it->nlv; i++) {
+		sqlite3_finalize(it->lv[i].stmt);
+		snap_dblock_release(&it->lv[i].b);
+	}
+	free(it->lv);
 	for (size_t i = 0; i < it->nranges; i++) {
 		free(it->ranges[i].lo);
 		free(it->ranges[i].hi);
@@ -224,6 +250,278 @@ static bool iter_next_range(struct snap_iter *it)
 	return true;
 }
 
+bool snap_iter_is_legacy(const struct snap_store *st)
+{
+	return st->schema < 5;
+}
+
+/* ---- schema 5: blocks, and the chain of a delta snapshot ---- */
+
+int snap_chain(struct snap_store *st, int64_t id, int64_t *ret_ids, size_t *ret_n,
+	       struct diag *reterr)
+{
+	sqlite3_stmt *s = NULL;
+	size_t n = 0;
+	int rc, r = 0;
+
+	r = snap_prepare(st, "SELECT parent FROM snapshot WHERE id = ?1", &s, reterr);
+	if (r < 0)
+		return r;
+	while (id) {
+		if (n == SNAP_CHAIN_MAX) {
+			r = diag_set(reterr, -EPROTO,
+				     "'%s' is damaged (a chain of snapshots too long)", st->path);
+			break;
+		}
+		for (size_t i = 0; i < n; i++)
+			if (ret_ids[i] == id) {
+				r = diag_set(reterr, -EPROTO,
+					     "'%s' is damaged (snapshot %lld is its own ancestor)",
+					     st->path, (long long)id);
+				goto out;
+			}
+		ret_ids[n++] = id;
+		sqlite3_reset(s);
+		sqlite3_bind_int64(s, 1, id);
+		rc = sqlite3_step(s);
+		if (rc == SQLITE_DONE) {
+			r = n == 1 ? diag_set(reterr, -ENOENT, "no snapshot %lld", (long long)id)
+				   : diag_set(reterr, -EPROTO,
+					      "'%s' is damaged (snapshot %lld is missing)",
+					      st->path, (long long)id);
+			break;
+		}
+		if (rc != SQLITE_ROW) {
+			r = snap_sqlite_fail(st, rc, "read a snapshot", reterr);
+			break;
+		}
+		id = sqlite3_column_int64(s, 0);
+	}
+out:
+	sqlite3_finalize(s);
+	*ret_n = n;
+	return r;
+}
+
+static int iter_damaged(const struct snap_iter *it, const struct entry *e, const char *what,
+			struct diag *reterr);
+static const char *ext_what(enum entry_kind kind);
+
+/* Load the next block of @l; eof when there is none. */
+static int level_next_block(struct snap_iter *it, struct level *l, struct diag *reterr)
+{
+	int rc = sqlite3_step(l->stmt), r;
+
+	if (rc == SQLITE_DONE) {
+		l->eof = true;
+		return 0;
+	}
+	if (rc != SQLITE_ROW)
+		return snap_sqlite_fail(it->st, rc, "read entries", reterr);
+	r = snap_dblock_load(&l->b, sqlite3_column_blob(l->stmt, 1),
+			     (size_t)sqlite3_column_bytes(l->stmt, 1), it->kind, it->hash);
+	if (r == -ENOMEM)
+		return diag_set(reterr, -ENOMEM, "out of memory");
+	if (r == -EBADMSG) {
+		/* One entry's optional attributes: name it (its key was read). */
+		struct entry bad = { .kind = it->kind,
+				     .key = l->b.prev.key.buf,
+				     .key_len = l->b.prev.key_len };
+
+		return iter_damaged(it, &bad, ext_what(it->kind), reterr);
+	}
+	if (r < 0 || l->b.n == 0) {
+		if (it->label)
+			return diag_set(reterr, -EPROTO,
+					"snapshot '%s': a damaged block of entries", it->label);
+		return diag_set(reterr, -EPROTO, "snapshot #%lld: a damaged block of entries",
+				(long long)it->snap_id);
+	}
+	l->i = 0;
+	return 0;
+}
+
+/* Settle @l on an entry inside the range, or eof. */
+static int level_settle(struct snap_iter *it, struct level *l, struct diag *reterr)
+{
+	int r;
+
+	while (!l->eof && l->i >= l->b.n) {
+		r = level_next_block(it, l, reterr);
+		if (r < 0)
+			return r;
+	}
+	if (!l->eof && it->hi &&
+	    snap_key_compare(l->b.v[l->i].key, l->b.v[l->i].key_len, it->hi, it->hi_len) >= 0)
+		l->eof = true;
+	return 0;
+}
+
+/* Position every level at the first key >= @lo (@len bytes), below it->hi. */
+static int iter_seek(struct snap_iter *it, const char *lo, size_t len, struct diag *reterr)
+{
+	for (size_t k = 0; k < it->nlv; k++) {
+		struct level *l = &it->lv[k];
+		const void *start = lo;
+		int start_len = (int)len, rc, r;
+
+		/* The block holding @lo: the last one starting at or below it. */
+		sqlite3_reset(it->seek);
+		sqlite3_bind_int64(it->seek, 1, l->snap);
+		sqlite3_bind_int(it->seek, 2, (int)it->kind);
+		sqlite3_bind_blob(it->seek, 3, lo, (int)len, SQLITE_STATIC);
+		rc = sqlite3_step(it->seek);
+		if (rc == SQLITE_ROW) {
+			start = sqlite3_column_blob(it->seek, 0);
+			start_len = sqlite3_column_bytes(it->seek, 0);
+		} else if (rc != SQLITE_DONE) {
+			return snap_sqlite_fail(it->st, rc, "read entries", reterr);
+		}
+		sqlite3_reset(l->stmt);
+		sqlite3_bind_int64(l->stmt, 1, l->snap);
+		sqlite3_bind_int(l->stmt, 2, (int)it->kind);
+		sqlite3_bind_blob(l->stmt, 3, start ? start : "", start_len, SQLITE_TRANSIENT);
+		sqlite3_reset(it->seek);
+		l->eof = false;
+		l->advance = false;
+		l->b.n = 0;
+		l->i = 0;
+		r = level_next_block(it, l, reterr);
+		if (r < 0)
+			return r;
+		if (!l->eof)
+			l->i = snap_dblock_find(&l->b, lo, len);
+		r = level_settle(it, l, reterr);
+		if (r < 0)
+			return r;
+	}
+	return 0;
+}
+
+/* Start the range it->ranges[it->next_range] (or the whole kind); false: none left. */
+static int iter_blocks_range(struct snap_iter *it, bool *ret_more, struct diag *reterr)
+{
+	const struct iter_range *rg;
+
+	if (!it->ranges) {
+		*ret_more = it->next_range++ == 0;
+		it->hi = NULL;
+		return *ret_more ? iter_seek(it, "", 0, reterr) : 0;
+	}
+	*ret_more = it->next_range < it->nranges;
+	if (!*ret_more)
+		return 0;
+	rg = &it->ranges[it->next_range++];
+	it->hi = rg->hi;
+	it->hi_len = rg->hi_len;
+	return iter_seek(it, rg->lo, rg->lo_len, reterr);
+}
+
+static int iter_blocks_open(struct snap_iter *it, int64_t snap_id, bool all, unsigned flags,
+			    struct diag *reterr)
+{
+	int64_t ids[SNAP_CHAIN_MAX];
+	size_t n = 0;
+	int r;
+
+	(void)all;
+	it->blocks = true;
+	it->errors_only = flags & SNAP_ITER_ERRORS_ONLY;
+	r = snap_chain(it->st, snap_id, ids, &n, reterr);
+	if (r < 0)
+		return r;
+	it->lv = calloc(n, sizeof(*it->lv));
+	if (!it->lv)
+		return diag_set(reterr, -ENOMEM, "out of memory");
+	for (size_t i = 0; i < n; i++) {
+		struct level *l = &it->lv[it->nlv++];
+
+		l->snap = ids[i];
+		snap_dblock_init(&l->b);
+		r = snap_prepare(it->st,
+				 "SELECT first, data FROM block WHERE snap = ?1 AND kind = ?2 AND"
+				 " first >= ?3 ORDER BY first",
+				 &l->stmt, reterr);
+		if (r < 0)
+			return r;
+	}
+	r = snap_prepare(it->st,
+			 "SELECT first FROM block WHERE snap = ?1 AND kind = ?2 AND first <= ?3"
+			 " ORDER BY first DESC LIMIT 1",
+			 &it->seek, reterr);
+	if (r < 0)
+		return r;
+	it->pending = true; /* the first range is sought by the first step */
+	return 0;
+}
+
+/* The next entry of the chain's merge: per key, the nearest level's; tombstones dropped. */
+static int iter_blocks_next(struct snap_iter *it, const struct entry **ret_entry,
+			    struct diag *reterr)
+{
+	int r;
+
+	if (it->pending) {
+		bool more;
+
+		it->pending = false;
+		r = iter_blocks_range(it, &more, reterr);
+		if (r < 0)
+			return r;
+		it->done = !more;
+	}
+	while (!it->done) {
+		struct level *win = NULL;
+		bool tomb;
+
+		for (size_t k = 0; k < it->nlv; k++) {
+			struct level *l = &it->lv[k];
+
+			if (l->advance && !l->eof) {
+				l->advance = false;
+				l->i++;
+				r = level_settle(it, l, reterr);
+				if (r < 0)
+					return r;
+			}
+		}
+		for (size_t k = 0; k < it->nlv; k++) {
+			struct level *l = &it->lv[k];
+
+			if (l->eof)
+				continue;
+			if (!win ||
+			    snap_key_compare(l->b.v[l->i].key, l->b.v[l->i].key_len,
+					     win->b.v[win->i].key, win->b.v[win->i].key_len) < 0)
+				win = l;
+		}
+		if (!win) {
+			bool more;
+
+			r = iter_blocks_range(it, &more, reterr);
+			if (r < 0)
+				return r;
+			if (!more)
+				it->done = true;
+			continue;
+		}
+		for (size_t k = 0; k < it->nlv; k++) {
+			struct level *l = &it->lv[k];
+
+			if (!l->eof &&
+			    !snap_key_compare(l->b.v[l->i].key, l->b.v[l->i].key_len,
+					      win->b.v[win->i].key, win->b.v[win->i].key_len))
+				l->advance = true;
+		}
+		tomb = win->b.tomb[win->i];
+		if (tomb || (it->errors_only && win->b.v[win->i].err == 0))
+			continue;
+		*ret_entry = &win->b.v[win->i];
+		return 1;
+	}
+	return 0;
+}
+
 int snap_iter_new(struct snap_store *st, int64_t snap_id, enum entry_kind kind,
 		  const char *const *roots, size_t nroots, unsigned flags,
 		  struct snap_iter **ret_iter, struct diag *reterr)
@@ -268,6 +566,15 @@ int snap_iter_new(struct snap_store *st, int64_t snap_id, enum entry_kind kind,
 		r = iter_build_ranges(it, roots, nroots, &all, reterr);
 		if (r < 0)
 			goto fail;
+	}
+	it->kind = kind;
+	it->entry.kind = kind;
+	if (!snap_iter_is_legacy(st)) {
+		r = iter_blocks_open(it, snap_id, all, flags, reterr);
+		if (r < 0)
+			goto fail;
+		*ret_iter = it;
+		return 0;
 	}
 	sql = iter_queries[st->schema < 2][(all ? 0 : 2) + (flags & SNAP_ITER_ERRORS_ONLY ? 0 : 1)];
 	r = snap_prepare(st, sql, &it->stmt, reterr);
@@ -401,6 +708,8 @@ int snap_iter_next(struct snap_iter *it, const struct entry **ret_entry, struct 
 {
 	int rc, r;
 
+	if (it->blocks)
+		return iter_blocks_next(it, ret_entry, reterr);
 	while (!it->done) {
 		rc = sqlite3_step(it->stmt);
 		if (rc == SQLITE_ROW) {

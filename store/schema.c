@@ -98,6 +98,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <time.h>
 
@@ -125,29 +126,21 @@ static const char *const schema_tables[] = {
 	" policy_digest TEXT,"
 	" policy_source TEXT,"
 	" probes BLOB,"
-	" probes_unavailable BLOB)",
+	" probes_unavailable BLOB,"
+	" parent INTEGER)",
 
 	"CREATE TABLE %s.meta (key TEXT PRIMARY KEY, value) WITHOUT ROWID",
+};
 
-	"CREATE TABLE %s.entry ("
-	" snap INTEGER NOT NULL,"
-	" kind INTEGER NOT NULL,"
-	" key BLOB NOT NULL,"
-	" mode INTEGER,"
-	" uid INTEGER,"
-	" gid INTEGER,"
-	" size INTEGER,"
-	" mtime INTEGER,"
-	" ctime INTEGER,"
-	" ino INTEGER,"
-	" dev INTEGER,"
-	" nlink INTEGER,"
-	" target BLOB,"
-	" hash BLOB,"
-	" err INTEGER,"
-	" flags INTEGER,"
-	" ext BLOB,"
-	" PRIMARY KEY (snap, kind, key)) WITHOUT ROWID",
+/*
+ * Version 5: entries packed into blocks (block.c). A rowid table with the
+ * key in an index: blocks are a few KiB, too big for a WITHOUT ROWID
+ * b-tree's cells.
+ */
+static const char *const schema_block_tables[] = {
+	"CREATE TABLE %s.block (id INTEGER PRIMARY KEY, snap INTEGER NOT NULL,"
+	" kind INTEGER NOT NULL, first BLOB NOT NULL, n INTEGER NOT NULL, data BLOB NOT NULL)",
+	"CREATE UNIQUE INDEX %s.block_key ON block (snap, kind, first)",
 };
 
 /* The package tables of version 3, for creation and migration alike. */
@@ -220,6 +213,8 @@ static const char *const sql_check_run[] = {
 };
 static const char sql_check_meta[] = "SELECT key, value FROM meta";
 static const char sql_check_entry_v1[] = CHECK_ENTRY_V1 " FROM entry LIMIT 1";
+static const char sql_check_block[] = "SELECT id, snap, kind, first, n, data FROM block LIMIT 1";
+static const char sql_check_parent[] = "SELECT parent FROM snapshot LIMIT 1";
 static const char sql_check_entry_v2[] = CHECK_ENTRY_V1 ", ext FROM entry LIMIT 1";
 
 /* What turns a version 1 database into version 2, and version 2 into 3
@@ -333,6 +328,10 @@ static int schema_create(struct snap_store *st, const char *dbname, struct diag 
 
 	if (r < 0)
 		return r;
+	r = schema_run(st, schema_block_tables, N_ELEMS(schema_block_tables), dbname,
+		       "create the schema", reterr);
+	if (r < 0)
+		return r;
 	r = schema_run(st, schema_pkg_tables, N_ELEMS(schema_pkg_tables), dbname,
 		       "create the schema", reterr);
 	if (r < 0)
@@ -411,7 +410,14 @@ static int schema_identify(struct snap_store *st, struct diag *reterr)
 	r = schema_read(st, sql_check_meta, NULL, reterr);
 	if (r < 0)
 		return r;
-	r = schema_read(st, version >= 2 ? sql_check_entry_v2 : sql_check_entry_v1, NULL, reterr);
+	if (version >= 5) {
+		r = schema_read(st, sql_check_block, NULL, reterr);
+		if (r >= 0)
+			r = schema_read(st, sql_check_parent, NULL, reterr);
+	} else {
+		r = schema_read(st, version >= 2 ? sql_check_entry_v2 : sql_check_entry_v1, NULL,
+				reterr);
+	}
 	if (r < 0)
 		return r;
 	st->schema = (int)version;
@@ -484,6 +490,72 @@ static int schema_quick_check(struct snap_store *st, struct diag *reterr)
 	return r;
 }
 
+/*
+ * Version 4 to 5: every snapshot's entry rows become blocks (full copies:
+ * an old check stays as big as it was until it is pruned), and the entry
+ * table goes. The row iterator reads the old table (st->schema is still
+ * the old version here).
+ */
+static int schema_migrate_blocks(struct snap_store *st, struct diag *reterr)
+{
+	sqlite3_stmt *s = NULL;
+	int64_t *ids = NULL;
+	size_t n = 0, cap = 0;
+	int rc, r;
+
+	r = snap_exec(st, "ALTER TABLE snapshot ADD COLUMN parent INTEGER", "upgrade the database",
+		      reterr);
+	if (r >= 0)
+		r = schema_run(st, schema_block_tables, N_ELEMS(schema_block_tables), "main",
+			       "upgrade the database", reterr);
+	if (r < 0)
+		return r;
+	r = snap_prepare(st, "SELECT id FROM snapshot ORDER BY id", &s, reterr);
+	if (r < 0)
+		return r;
+	while ((rc = sqlite3_step(s)) == SQLITE_ROW) {
+		if (n == cap) {
+			int64_t *v = realloc(ids, (cap = cap ? cap * 2 : 16) * sizeof(*v));
+
+			if (!v) {
+				r = diag_set(reterr, -ENOMEM, "out of memory");
+				goto out;
+			}
+			ids = v;
+		}
+		ids[n++] = sqlite3_column_int64(s, 0);
+	}
+	if (rc != SQLITE_DONE) {
+		r = snap_sqlite_fail(st, rc, "upgrade the database", reterr);
+		goto out;
+	}
+	for (size_t i = 0; i < n && r >= 0; i++) {
+		struct snap_delta *d = NULL;
+
+		r = snap_delta_new(st, ids[i], 0, &d, reterr);
+		for (int kind = ENTRY_FILE; r >= 0 && kind <= ENTRY__KIND_MAX; kind++) {
+			struct snap_iter *it = NULL;
+			const struct entry *e;
+
+			r = snap_iter_new(st, ids[i], (enum entry_kind)kind, NULL, 0, 0, &it,
+					  reterr);
+			while (r >= 0 && (r = snap_iter_next(it, &e, reterr)) > 0)
+				r = snap_delta_put(d, e, reterr);
+			snap_iter_free(it);
+		}
+		if (r < 0)
+			snap_delta_free(d);
+		else
+			r = snap_delta_end(d, NULL, reterr);
+	}
+	if (r >= 0)
+		r = snap_exec(st, "DROP TABLE entry", "upgrade the database", reterr);
+out:
+	sqlite3_finalize(s);
+	free(ids);
+	return r < 0 ? r : 0;
+}
+
 /* Bring a version 1, 2 or 3 database to version 4, under the write lock
  * (another process may have migrated it meanwhile: the version is read
  * again). */
@@ -513,10 +585,15 @@ static int schema_migrate(struct snap_store *st, struct diag *reterr)
 			goto fail;
 	}
 	if (version <= 3) {
-		char sql[64];
-
 		r = schema_run(st, schema_run_tables, N_ELEMS(schema_run_tables), "main",
 			       "upgrade the database", reterr);
+		if (r < 0)
+			goto fail;
+	}
+	if (version <= 4) {
+		char sql[64];
+
+		r = schema_migrate_blocks(st, reterr);
 		if (r < 0)
 			goto fail;
 		snprintf(sql, sizeof(sql), "PRAGMA user_version = %d", SNAP_SCHEMA_VERSION);

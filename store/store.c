@@ -175,7 +175,6 @@ void snap_store_free(struct snap_store *st)
 		return;
 	/* Closing rolls back an open transaction; the writer goes with it. */
 	snap_writer_abort(st->writer);
-	sqlite3_finalize(st->insert_entry);
 	sqlite3_finalize(st->owner_get);
 	free(st->owner_strings);
 	/* _v2: an iterator not yet freed keeps the connection alive until it is. */
@@ -433,13 +432,15 @@ const char *snap_store_path(const struct snap_store *st)
 /* Older versions lack the policy and probe columns: a read-only open
  * selects NULL instead. */
 #define INFO_COLUMNS_P      ", policy_digest, policy_source"
-#define INFO_COLUMNS_V3     INFO_COLUMNS_V1 INFO_COLUMNS_P ", probes, probes_unavailable"
-#define INFO_COLUMNS_V2     INFO_COLUMNS_V1 INFO_COLUMNS_P ", NULL, NULL"
-#define INFO_COLUMNS_V1_OLD INFO_COLUMNS_V1 ", NULL, NULL, NULL, NULL"
+#define INFO_COLUMNS_V5     INFO_COLUMNS_V1 INFO_COLUMNS_P ", probes, probes_unavailable, parent"
+#define INFO_COLUMNS_V3     INFO_COLUMNS_V1 INFO_COLUMNS_P ", probes, probes_unavailable, NULL"
+#define INFO_COLUMNS_V2     INFO_COLUMNS_V1 INFO_COLUMNS_P ", NULL, NULL, NULL"
+#define INFO_COLUMNS_V1_OLD INFO_COLUMNS_V1 ", NULL, NULL, NULL, NULL, NULL"
 
 static const char *info_columns(const struct snap_store *st)
 {
-	return st->schema >= 3   ? INFO_COLUMNS_V3
+	return st->schema >= 5   ? INFO_COLUMNS_V5
+	       : st->schema >= 3 ? INFO_COLUMNS_V3
 	       : st->schema == 2 ? INFO_COLUMNS_V2
 				 : INFO_COLUMNS_V1_OLD;
 }
@@ -540,6 +541,7 @@ static int info_from_row(sqlite3_stmt *s, struct snap_info *ret_info, struct dia
 	info.policy_source = column_strdup(s, 16, false, &oom);
 	info.probes = snap_column_split(s, 17, &info.nprobes, &oom);
 	info.probes_unavailable = snap_column_split(s, 18, &info.nprobes_unavailable, &oom);
+	info.parent = sqlite3_column_int64(s, 19);
 	if (oom) {
 		snap_info_release(&info);
 		return diag_set(reterr, -ENOMEM, "out of memory");

@@ -157,6 +157,12 @@ struct snap_info {
 	size_t nprobes;
 	char **probes_unavailable;
 	size_t nprobes_unavailable;
+	/**
+	 * The snapshot this one is stored as the differences from (a delta
+	 * snapshot), 0 for a full copy. Reading gives the same entries either
+	 * way; it only says what deleting the parent costs (a re-base).
+	 */
+	int64_t parent;
 };
 
 /**
@@ -263,6 +269,16 @@ struct snap_new {
 	 */
 	const char *const *probes;
 	size_t nprobes;
+	/**
+	 * What the snapshot is stored as (decided at commit, under the write
+	 * lock). 0: for a check, scan or upgrade, the differences from the
+	 * current baseline when it is complete and has the same roots,
+	 * excludes, cross_mounts and hash algorithm (a check of an unchanged
+	 * host then costs a few hundred bytes), else a full copy; a baseline
+	 * is a full copy. -1: a full copy. > 0: the differences from that
+	 * complete snapshot (same hash algorithm), whatever the purpose.
+	 */
+	int64_t parent;
 };
 
 struct snap_writer;
@@ -279,9 +295,11 @@ int snap_writer_begin(struct snap_store *st, const struct snap_new *params,
 		      struct snap_writer **ret_writer, struct diag *reterr);
 
 /**
- * Add one entry (copied), of any kind. Errors: -EIO, -ENOMEM, -ENOSPC;
- * -EINVAL for a kind outside ENTRY_FILE..ENTRY__KIND_MAX, a duplicate
- * (kind, key), a hash whose algorithm is not the snapshot's (params->hash),
+ * Add one entry (copied), of any kind, in any order: the writer sorts them
+ * (in memory up to 16 MiB, then through a temporary file beside the
+ * database) and writes them at snap_writer_finish(), which fails with
+ * -EINVAL for a duplicate (kind, key). Errors: -EIO, -ENOMEM, -ENOSPC;
+ * -EINVAL for a kind outside ENTRY_FILE..ENTRY__KIND_MAX, a hash whose algorithm is not the snapshot's (params->hash),
  * a @collected bit outside ATTR_OPTIONAL | ATTR_PROPS, or collected xattrs
  * or props that are not well-formed (common/entry.h: pairs sorted by name,
  * each name non-empty, without NUL, once). After an error the writer is

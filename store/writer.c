@@ -138,11 +138,12 @@ static int label_unique(struct snap_store *st, struct strbuf *label, struct diag
  * collects the package versions no snapshot links to). */
 static int snapshot_delete(struct snap_store *st, int64_t id, struct diag *reterr)
 {
-	int r = snap_runs_delete_snapshot(st, id, reterr);
+	int r = snap_rebase_children(st, id, reterr);
 
 	if (r >= 0)
-		r = store_query_int(st, "DELETE FROM entry WHERE snap = :a", id, 0, NULL, NULL,
-				    reterr);
+		r = snap_runs_delete_snapshot(st, id, reterr);
+	if (r >= 0)
+		r = snap_blocks_delete(st, id, reterr);
 
 	if (r >= 0)
 		r = store_query_int(st, "DELETE FROM snap_pkg WHERE snap = :a", id, 0, NULL, NULL,
@@ -204,11 +205,6 @@ static int writer_check_label(struct snap_writer *w, int64_t *ret_holder, struct
 
 /* ---- writing ---- */
 
-static const char sql_insert_entry[] =
-	"INSERT INTO entry (snap, kind, key, mode, uid, gid, size, mtime, ctime, ino, dev, nlink,"
-	" target, hash, err, flags, ext)"
-	" VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)";
-
 static const char sql_insert_snapshot[] =
 	"INSERT INTO snapshot (label, purpose, status, host, version, roots, excludes,"
 	" cross_mounts, hash, started, finished, entries, errors, policy_digest, policy_source)"
@@ -221,6 +217,7 @@ static void writer_free(struct snap_writer *w)
 	if (w->st->writer == w)
 		w->st->writer = NULL;
 	free(w->label);
+	snap_sorter_free(w->sorter);
 	strbuf_release(&w->ext);
 	strbuf_release(&w->probes_asked);
 	strbuf_release(&w->probes_ran);
@@ -416,11 +413,10 @@ int snap_writer_begin(struct snap_store *st, const struct snap_new *params,
 	if (r < 0)
 		goto fail;
 	w->nprobes_asked = params->nprobes;
-	if (!st->insert_entry) {
-		r = snap_prepare(st, sql_insert_entry, &st->insert_entry, reterr);
-		if (r < 0)
-			goto fail;
-	}
+	w->parent_req = params->parent;
+	r = snap_sorter_new(st->path, params->hash, &w->sorter, reterr);
+	if (r < 0)
+		goto fail;
 
 	r = writer_record(w, params, reterr);
 	if (r < 0)
@@ -468,9 +464,7 @@ int snap_writer_set_probes(struct snap_writer *w, const char *const *ran, size_t
 
 int snap_writer_add(struct snap_writer *w, const struct entry *e, struct diag *reterr)
 {
-	struct snap_store *st = w->st;
-	sqlite3_stmt *s = st->insert_entry;
-	int rc;
+	int r;
 
 	if (e->kind < ENTRY_FILE || e->kind > ENTRY__KIND_MAX)
 		return diag_set(reterr, -EINVAL, "unknown entry kind %d", (int)e->kind);
@@ -492,53 +486,12 @@ int snap_writer_add(struct snap_writer *w, const struct entry *e, struct diag *r
 				e->xattrs_len);
 	if (e->props_len > 0 && (!e->props || entry_xattrs_check(e->props, e->props_len) < 0))
 		return diag_set(reterr, -EINVAL, "malformed properties (%zu bytes)", e->props_len);
-	if (snap_ext_encode(&w->ext, e) < 0)
-		return diag_set(reterr, -ENOMEM, "out of memory");
-	if (w->ext.len > INT_MAX)
-		return diag_set(reterr, -EINVAL, "optional attributes too long (%zu bytes)",
-				w->ext.len);
-
-	/* SQLITE_STATIC: every parameter is rebound before each step, and
-	 * the statement is reset right after it, so no copy is needed. */
-	sqlite3_bind_int64(s, 1, w->id);
-	sqlite3_bind_int(s, 2, (int)e->kind);
-	/* A zero-length key must be a zero-length blob, not NULL. */
-	sqlite3_bind_blob(s, 3, e->key ? e->key : "", (int)e->key_len, SQLITE_STATIC);
-	sqlite3_bind_int64(s, 4, e->mode);
-	sqlite3_bind_int64(s, 5, e->uid);
-	sqlite3_bind_int64(s, 6, e->gid);
-	/* Unsigned 64-bit values are stored as their two's complement bit
-	 * pattern: exact round trip, even for inode numbers >= 2^63. */
-	sqlite3_bind_int64(s, 7, (int64_t)e->size);
-	sqlite3_bind_int64(s, 8, e->mtime_ns);
-	sqlite3_bind_int64(s, 9, e->ctime_ns);
-	sqlite3_bind_int64(s, 10, (int64_t)e->ino);
-	sqlite3_bind_int64(s, 11, (int64_t)e->dev);
-	sqlite3_bind_int64(s, 12, (int64_t)e->nlink);
-	if (e->target)
-		sqlite3_bind_blob(s, 13, e->target, (int)e->target_len, SQLITE_STATIC);
-	else
-		sqlite3_bind_null(s, 13);
-	if (e->hash_algo != HASH_NONE)
-		sqlite3_bind_blob(s, 14, e->hash, e->hash_len, SQLITE_STATIC);
-	else
-		sqlite3_bind_null(s, 14);
-	sqlite3_bind_int(s, 15, e->err);
-	sqlite3_bind_int64(s, 16, e->flags);
-	if (w->ext.len > 0)
-		sqlite3_bind_blob(s, 17, w->ext.buf, (int)w->ext.len, SQLITE_STATIC);
-	else
-		sqlite3_bind_null(s, 17);
-
-	rc = sqlite3_step(s);
-	sqlite3_reset(s);
-	if (rc != SQLITE_DONE) {
-		if ((rc & 0xff) == SQLITE_CONSTRAINT)
-			return diag_set(reterr, -EINVAL,
-					"duplicate %s key (%zu bytes) in snapshot %lld",
-					entry_kind_name(e->kind), e->key_len, (long long)w->id);
-		return snap_sqlite_fail(st, rc, "add an entry", reterr);
-	}
+	if (w->finished)
+		return diag_set(reterr, -EINVAL, "snapshot %lld is finished already",
+				(long long)w->id);
+	r = snap_sorter_add(w->sorter, e, &w->ext, reterr);
+	if (r < 0)
+		return r;
 	w->entries++;
 	w->errors += e->err != 0;
 	return 0;
@@ -579,6 +532,87 @@ out:
 	return r;
 }
 
+/*
+ * The parent this snapshot is stored against (0: a full copy); see
+ * snap_new.parent. Under the write lock, so the parent cannot go meanwhile.
+ */
+static int writer_parent(struct snap_writer *w, int64_t *ret_parent, struct diag *reterr)
+{
+	struct snap_store *st = w->st;
+	int64_t candidate = 0, ok = 0;
+	int r;
+
+	*ret_parent = 0;
+	if (w->parent_req < 0 || (w->parent_req == 0 && w->purpose == SNAP_PURPOSE_BASELINE))
+		return 0;
+	if (w->parent_req > 0) {
+		candidate = w->parent_req;
+	} else {
+		r = current_baseline(st, &candidate, reterr);
+		if (r < 0)
+			return r;
+	}
+	if (!candidate || candidate == w->id)
+		return 0;
+	r = store_query_int(st,
+			    w->parent_req > 0
+				    ? "SELECT 1 FROM snapshot c, snapshot p WHERE c.id = :a AND"
+				      " p.id = :b AND p.status = 'complete' AND p.hash = c.hash"
+				    : "SELECT 1 FROM snapshot c, snapshot p WHERE c.id = :a AND"
+				      " p.id = :b AND p.status = 'complete' AND p.hash = c.hash AND"
+				      " p.roots IS c.roots AND p.excludes IS c.excludes AND"
+				      " p.cross_mounts = c.cross_mounts",
+			    w->id, candidate, NULL, &ok, reterr);
+	if (r < 0)
+		return r;
+	if (r == 0 && w->parent_req > 0)
+		return diag_set(reterr, -EINVAL,
+				"snapshot %lld cannot be the parent (incomplete, gone, or another "
+				"hash algorithm)",
+				(long long)candidate);
+	if (r > 0)
+		*ret_parent = candidate;
+	return 0;
+}
+
+/* Sort what was added and write it as blocks, against the parent if any. */
+static int writer_write_entries(struct snap_writer *w, struct diag *reterr)
+{
+	struct snap_store *st = w->st;
+	struct snap_delta *d = NULL;
+	const struct entry *e;
+	int64_t parent = 0;
+	int r;
+
+	r = writer_parent(w, &parent, reterr);
+	if (r < 0)
+		return r;
+	r = snap_sorter_finish(w->sorter, reterr);
+	if (r < 0)
+		return r;
+	r = snap_delta_new(st, w->id, parent, &d, reterr);
+	if (r < 0)
+		return r;
+	while ((r = snap_sorter_next(w->sorter, &e, reterr)) > 0) {
+		r = snap_delta_put(d, e, reterr);
+		if (r < 0)
+			break;
+	}
+	if (r < 0) {
+		snap_delta_free(d);
+		return r;
+	}
+	r = snap_delta_end(d, NULL, reterr);
+	if (r < 0)
+		return r;
+	snap_sorter_free(w->sorter);
+	w->sorter = NULL;
+	if (parent)
+		r = store_query_int(st, "UPDATE snapshot SET parent = :b WHERE id = :a", w->id,
+				    parent, NULL, NULL, reterr);
+	return r < 0 ? r : 0;
+}
+
 /* Everything transaction 2 does at the end, before COMMIT. */
 static int writer_finish(struct snap_writer *w, struct snap_info *ret_info, struct diag *reterr)
 {
@@ -588,6 +622,10 @@ static int writer_finish(struct snap_writer *w, struct snap_info *ret_info, stru
 	int64_t holder = 0;
 	bool deleted = false;
 	int rc, r;
+
+	r = writer_write_entries(w, reterr);
+	if (r < 0)
+		goto out;
 
 	if (!w->label) {
 		/* An automatic label: chosen under the write lock. */
@@ -679,13 +717,14 @@ static int writer_finish(struct snap_writer *w, struct snap_info *ret_info, stru
 		 */
 #define PRUNE_IDS                                                                          \
 	"SELECT id FROM snapshot WHERE " PURPOSE " AND id != :a AND id IS NOT"             \
-	" (SELECT value FROM meta WHERE key = '" SNAP_META_BASELINE "') AND ("             \
+	" (SELECT value FROM meta WHERE key = '" SNAP_META_BASELINE "') AND id NOT IN"     \
+	" (SELECT parent FROM snapshot WHERE parent IS NOT NULL) AND ("                    \
 	"(status = 'complete' AND id NOT IN (SELECT id FROM snapshot WHERE " PURPOSE       \
 	" AND status = 'complete' AND id != :a ORDER BY id DESC LIMIT :b))"                \
 	" OR (status = 'incomplete' AND id < (SELECT max(id) FROM snapshot WHERE " PURPOSE \
 	" AND status = 'complete' AND id != :a)))"
 		static const char *const prune[] = {
-			"DELETE FROM entry WHERE snap IN (" PRUNE_IDS ")",
+			"DELETE FROM block WHERE snap IN (" PRUNE_IDS ")",
 			"DELETE FROM snap_pkg WHERE snap IN (" PRUNE_IDS ")",
 			"DELETE FROM snapshot WHERE id IN (" PRUNE_IDS ")",
 		};
@@ -714,7 +753,7 @@ static int writer_finish(struct snap_writer *w, struct snap_info *ret_info, stru
 	" AND r.purpose != 3 AND r.started < :b AND EXISTS (SELECT 1 FROM snapshot c" \
 	" WHERE c.status = 'complete' AND c.id > r.id)"
 	static const char *const abandoned[] = {
-		"DELETE FROM entry WHERE snap IN (" ABANDONED_IDS ")",
+		"DELETE FROM block WHERE snap IN (" ABANDONED_IDS ")",
 		"DELETE FROM snap_pkg WHERE snap IN (" ABANDONED_IDS ")",
 		"DELETE FROM snapshot WHERE id IN (" ABANDONED_IDS ")",
 	};

@@ -17,6 +17,8 @@ import sys
 import time
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+os.environ["DRIFT_TEST_RAW_BLOCKS"] = "1"  # entries read or forged with blocks.py
+import blocks  # noqa: E402
 from drifttest import (CLEAN, E_SCAN, DRIFT, MODIFIED, REMOVED, DriftCase,  # noqa: E402
                        env_for_drift, run_tap)
 
@@ -54,7 +56,7 @@ rules:
         """Keys of every stored entry that names a file of the 'host'."""
         con = sqlite3.connect(self.db)
         try:
-            rows = con.execute("SELECT snap, key FROM entry").fetchall()
+            rows = [(s, k) for (s, _, k) in blocks.keys(con)]
         finally:
             con.close()
         return [(s, bytes(k)) for s, k in rows if b"HOSTSECRET" in bytes(k)]

@@ -16,6 +16,8 @@ import sys
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import drifttest  # noqa: E402
+os.environ["DRIFT_TEST_RAW_BLOCKS"] = "1"  # entries read or forged with blocks.py
+import blocks  # noqa: E402
 from drifttest import ADDED, CLEAN, MODIFIED, REMOVED, E_USAGE, DriftCase  # noqa: E402
 
 FIXTURE = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "fixtures", "host")
@@ -109,7 +111,7 @@ class ProbesTest(SystemCase):
         p = self.drift("check", "--root", self.host, code=CLEAN)
         self.assertIn(b"no deviations", p.stdout)
         con = sqlite3.connect("file:%s?mode=ro" % self.db, uri=True)
-        kinds = {k for (k,) in con.execute("SELECT DISTINCT kind FROM entry")}
+        kinds = {k for (_, k, _) in blocks.keys(con)}
         con.close()
         # files, packages, users, groups, services, sysctls, modules, ports, mounts
         self.assertEqual(kinds, set(range(1, 10)))
@@ -117,7 +119,7 @@ class ProbesTest(SystemCase):
     def test_keys_are_stored_without_the_root(self):
         self.drift("init", "-q", "--root", self.host, code=0)
         con = sqlite3.connect("file:%s?mode=ro" % self.db, uri=True)
-        keys = [bytes(k) for (k,) in con.execute("SELECT key FROM entry WHERE kind = 1")]
+        keys = [k for (_, _, k) in blocks.keys(con, kind=1)]
         con.close()
         self.assertIn(b"/usr/bin/hello", keys)
         self.assertFalse([k for k in keys if k.startswith(os.fsencode(self.host))])
@@ -208,7 +210,7 @@ class ProbesTest(SystemCase):
     def test_paths_given_take_no_probes(self):
         self.drift("init", "-q", "--root", self.host, "/etc", code=0)
         con = sqlite3.connect("file:%s?mode=ro" % self.db, uri=True)
-        kinds = {k for (k,) in con.execute("SELECT DISTINCT kind FROM entry")}
+        kinds = {k for (_, k, _) in blocks.keys(con)}
         con.close()
         self.assertEqual(kinds, {1})
 
@@ -217,7 +219,7 @@ class ProbesTest(SystemCase):
         os.symlink("/etc", self.h("escape"))
         self.drift("init", "-q", "--root", self.host, "/escape", "/../../etc", code=0)
         con = sqlite3.connect("file:%s?mode=ro" % self.db, uri=True)
-        keys = {bytes(k) for (k,) in con.execute("SELECT key FROM entry WHERE kind = 1")}
+        keys = {k for (_, _, k) in blocks.keys(con, kind=1)}
         con.close()
         self.assertIn(b"/etc/hello.conf", keys)
         host_only = {os.fsencode("/etc/" + n) for n in os.listdir("/etc")} - \

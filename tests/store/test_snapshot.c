@@ -393,12 +393,33 @@ static void test_iter_next_damaged_optional_attributes_is_eproto(void **state)
 	id = write_snapshot(f->st, SNAP_PURPOSE_SCAN, "damaged", false, 0, &e, 1, &d);
 	assert_true(id > 0);
 	for (size_t i = 0; i < sizeof(damage) / sizeof(damage[0]); i++) {
-		char sql[128];
+		/* A raw block (codec 0) of one record: tag 8 (REC_EXT), key
+		 * "/a", eleven zero varints, then the damaged ext blob. */
+		static const uint8_t rec[] = { 0x08, 0x00, 0x02, '/', 'a', 0, 0, 0,
+					       0,    0,    0,    0,   0,   0, 0, 0 };
+		uint8_t blob[64];
+		const char *hex = damage[i] + 2; /* X'...' */
+		size_t ext_len = (strlen(hex) - 1) / 2, n = 0;
+		sqlite3_stmt *s = NULL;
 		sqlite3 *db = NULL;
 
-		snprintf(sql, sizeof(sql), "UPDATE entry SET ext = %s", damage[i]);
+		blob[n++] = 0;
+		blob[n++] = (uint8_t)(sizeof(rec) + 1 + ext_len);
+		memcpy(blob + n, rec, sizeof(rec));
+		n += sizeof(rec);
+		blob[n++] = (uint8_t)ext_len;
+		for (size_t k = 0; k < ext_len; k++) {
+			unsigned byte;
+
+			assert_int_equal(sscanf(hex + 2 * k, "%2x", &byte), 1);
+			blob[n++] = (uint8_t)byte;
+		}
 		assert_int_equal(sqlite3_open(f->t.db, &db), SQLITE_OK);
-		assert_int_equal(sqlite3_exec(db, sql, NULL, NULL, NULL), SQLITE_OK);
+		assert_int_equal(sqlite3_prepare_v2(db, "UPDATE block SET data = ?1", -1, &s, NULL),
+				 SQLITE_OK);
+		sqlite3_bind_blob(s, 1, blob, (int)n, SQLITE_STATIC);
+		assert_int_equal(sqlite3_step(s), SQLITE_DONE);
+		sqlite3_finalize(s);
 		sqlite3_close(db);
 		assert_int_equal(snap_iter_new(f->st, id, ENTRY_FILE, NULL, 0, 0, &it, &d), 0);
 		got = NULL;
@@ -428,7 +449,6 @@ static void test_snapshot_round_trip_keeps_device_numbers(void **state)
 	struct snap_lookup *lk = NULL;
 	const struct entry *e;
 	struct diag d = { 0 };
-	sqlite3 *db = NULL;
 	int64_t id;
 
 	/* In key order. */
@@ -462,32 +482,12 @@ static void test_snapshot_round_trip_keeps_device_numbers(void **state)
 	snap_iter_free(it);
 	it = NULL;
 
-	/* The row of /dev/e as a drift before device numbers wrote it: the
-	 * optional attributes only (ACL "u::rw-", no label); and /dev/a
-	 * without anything optional. */
-	assert_int_equal(sqlite3_open(f->t.db, &db), SQLITE_OK);
-	assert_int_equal(
-		sqlite3_exec(db,
-			     "UPDATE entry SET ext = NULL WHERE key = CAST('/dev/a' AS BLOB);"
-			     "UPDATE entry SET ext = X'010a0207753a3a72772d00'"
-			     " WHERE key = CAST('/dev/e' AS BLOB)",
-			     NULL, NULL, NULL),
-		SQLITE_OK);
-	sqlite3_close(db);
-	assert_int_equal(snap_iter_new(f->st, id, ENTRY_FILE, NULL, 0, 0, &it, &d), 0);
-	assert_int_equal(snap_iter_next(it, &e, &d), 1);
-	assert_true(e->rdev == ENTRY_RDEV_UNKNOWN);
-	for (size_t i = 1; i < 5; i++)
-		assert_int_equal(snap_iter_next(it, &e, &d), 1);
-	assert_true(e->rdev == ENTRY_RDEV_UNKNOWN);
-	assert_int_equal(e->collected, ATTR_ACL | ATTR_SELINUX);
-	assert_string_equal(e->acl, "u::rw-");
-	assert_null(e->selinux);
-	snap_iter_free(it);
-
+	/* (A device row without its number, as a drift before device
+	 * numbers wrote it, exists only in a database of schema 4 or older:
+	 * the migration tests of test_open.c read such rows.) */
 	assert_int_equal(snap_lookup_open(f->t.db, id, &lk, &d), 0);
 	assert_int_equal(snap_lookup_get(lk, ENTRY_FILE, "/dev/a", 6, &e, &d), 1);
-	assert_true(e->rdev == ENTRY_RDEV_UNKNOWN);
+	assert_true(e->rdev == want[0]);
 	assert_int_equal(snap_lookup_get(lk, ENTRY_FILE, "/dev/b", 6, &e, &d), 1);
 	assert_true(e->rdev == makedev(4095, 1048575));
 	assert_int_equal(snap_lookup_get(lk, ENTRY_FILE, "/f", 2, &e, &d), 1);
@@ -1216,7 +1216,6 @@ static void test_writer_add_refuses_bad_entries_and_stays_usable(void **state)
 
 	assert_int_equal(snap_writer_begin(f->st, &p, &w, &d), 0);
 	assert_int_equal(snap_writer_add(w, &e, &d), 0);
-	assert_int_equal(snap_writer_add(w, &e, &d), -EINVAL); /* duplicate key */
 	entry_set_hash(&h, 1);
 	h.hash_algo = HASH_SHA256; /* the snapshot is XXH3-128 */
 	assert_int_equal(snap_writer_add(w, &h, &d), -EINVAL);
