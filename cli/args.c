@@ -45,6 +45,11 @@ enum {
 	LONG_LAST_UPGRADE,
 	LONG_UNOWNED,
 	LONG_NARROWER,
+	LONG_DELETE,
+	LONG_PRUNE,
+	LONG_KEEP_UPGRADES,
+	LONG_DRY_RUN,
+	LONG_VACUUM,
 };
 
 static const struct option long_options[] = {
@@ -74,6 +79,11 @@ static const struct option long_options[] = {
 	{ "last-upgrade", no_argument, NULL, LONG_LAST_UPGRADE },
 	{ "unowned", no_argument, NULL, LONG_UNOWNED },
 	{ "narrower", no_argument, NULL, LONG_NARROWER },
+	{ "delete", no_argument, NULL, LONG_DELETE },
+	{ "prune", no_argument, NULL, LONG_PRUNE },
+	{ "keep-upgrades", required_argument, NULL, LONG_KEEP_UPGRADES },
+	{ "dry-run", no_argument, NULL, LONG_DRY_RUN },
+	{ "vacuum", no_argument, NULL, LONG_VACUUM },
 	{ "help", no_argument, NULL, 'h' },
 	{ NULL, 0, NULL, 0 },
 };
@@ -131,6 +141,12 @@ static unsigned opt_bit(int c)
 		return OPT_UNOWNED;
 	case LONG_NARROWER:
 		return OPT_NARROWER;
+	case LONG_DELETE:
+	case LONG_PRUNE:
+	case LONG_KEEP_UPGRADES:
+	case LONG_DRY_RUN:
+	case LONG_VACUUM:
+		return OPT_PRUNE;
 	}
 	return 0;
 }
@@ -221,6 +237,7 @@ int cli_args_parse(const struct cli_command *cmd, int argc, char **argv, struct 
 	a.format = REPORT_TEXT;
 	a.color = CLI_COLOR_AUTO;
 	a.keep = 30;
+	a.keep_upgrades = 30;
 	a.sample = 1;
 	a.hash = HASH_XXH3_128;
 	a.root_fd = -1;
@@ -350,6 +367,29 @@ int cli_args_parse(const struct cli_command *cmd, int argc, char **argv, struct 
 					"--keep takes a number from 0 (all) to 100000, not '%s'",
 					arg);
 			}
+			a.have_keep = true;
+			break;
+		case LONG_KEEP_UPGRADES:
+			if (parse_uint(arg, 0, 100000, &a.keep_upgrades) < 0) {
+				cli_args_release(&a);
+				return usage_error(cmd,
+						   "--keep-upgrades takes a number from 0 (all) to "
+						   "100000, not '%s'",
+						   arg);
+			}
+			a.have_keep_upgrades = true;
+			break;
+		case LONG_DELETE:
+			a.delete_ = true;
+			break;
+		case LONG_PRUNE:
+			a.prune = true;
+			break;
+		case LONG_DRY_RUN:
+			a.dry_run = true;
+			break;
+		case LONG_VACUUM:
+			a.vacuum = true;
 			break;
 		case LONG_LABEL: {
 			/* The store's rules, before the store is opened. */

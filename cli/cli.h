@@ -79,6 +79,7 @@ enum cli_opt {
 	OPT_LAST_UPGRADE = 1 << 21,
 	OPT_UNOWNED = 1 << 22,
 	OPT_NARROWER = 1 << 23,
+	OPT_PRUNE = 1 << 24, /**< --delete, --prune, --keep-upgrades, --dry-run, --vacuum */
 };
 
 enum cli_color {
@@ -119,8 +120,15 @@ struct cli_args {
 	bool last_upgrade;    /**< --last-upgrade: diff the newest apt pre/post pair */
 	bool unowned;         /**< --unowned: verify also lists files no package owns */
 	bool narrower;        /**< --narrower: a baseline may cover less than the one it replaces */
-	char *root_real;      /**< owned: --root resolved by cli_root_open(); "" for "/" */
-	int root_fd;          /**< owned: the root (O_PATH), opened by cli_root_open(); -1 before */
+	bool have_keep;       /**< --keep given (not the default) */
+	bool delete_;         /**< --delete: the operands name snapshots to delete */
+	bool prune;           /**< --prune: delete what the keep rules leave */
+	unsigned keep_upgrades; /**< --keep-upgrades N (default 30) */
+	bool have_keep_upgrades;
+	bool dry_run;    /**< --dry-run: say what would go, delete nothing */
+	bool vacuum;     /**< --vacuum: a full VACUUM of a database that cannot shrink by itself */
+	char *root_real; /**< owned: --root resolved by cli_root_open(); "" for "/" */
+	int root_fd;     /**< owned: the root (O_PATH), opened by cli_root_open(); -1 before */
 };
 
 /** A command: its name, one-line summary, usage text and entry point. */

@@ -1,9 +1,14 @@
-/* drift snapshots: list what the database holds. */
+/*
+ * drift snapshots: list what the database holds; with --delete or --prune,
+ * delete snapshots (store/prune.c does it, in one transaction each) and say
+ * in one line what went and how the file's size changed.
+ */
 #include "cli/cli.h"
 
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <time.h>
 
 #include "common/diag.h"
@@ -137,6 +142,254 @@ static int list_one(const struct snap_info *info, void *userdata)
 	return 0;
 }
 
+/* ---- --delete, --prune, --vacuum ---- */
+
+enum maint_action {
+	MAINT_DELETE,
+	MAINT_PRUNE,
+	MAINT_VACUUM,
+};
+
+/* ", N thing(s)" into @sb; @always: also when N is 0. */
+static int add_count(struct strbuf *sb, uint64_t n, const char *one, const char *many, bool always)
+{
+	if (!n && !always)
+		return 0;
+	return strbuf_addf(sb, "%s%llu %s", sb->len ? ", " : "", (unsigned long long)n,
+			   cli_plural(n, one, many));
+}
+
+/* The one line of text: what went, and the size. */
+static int maint_text(struct strbuf *sb, enum maint_action action, bool dry_run,
+		      const struct snap_prune_stats *s)
+{
+	struct strbuf what = STRBUF_INIT;
+	char before[32], after[32], freed[32];
+	bool prune = action == MAINT_PRUNE;
+	int r = 0;
+
+	if (action != MAINT_VACUUM) {
+		r = add_count(&what, s->checks, "check", "checks", prune);
+		if (r >= 0)
+			r = add_count(&what, s->incomplete, "incomplete", "incomplete", prune);
+		if (r >= 0)
+			r = add_count(&what, s->upgrades, "upgrade snapshot", "upgrade snapshots",
+				      prune);
+		if (r >= 0 && s->upgrades && prune)
+			r = strbuf_addf(&what, " (%llu %s)", (unsigned long long)s->upgrade_pairs,
+					cli_plural(s->upgrade_pairs, "pair", "pairs"));
+		if (r >= 0)
+			r = add_count(&what, s->scans, "scan snapshot", "scan snapshots", false);
+		if (r >= 0)
+			r = add_count(&what, s->baselines, "baseline", "baselines", false);
+		if (r >= 0)
+			r = add_count(&what, s->runs, "run", "runs", true);
+		if (r >= 0)
+			r = add_count(&what, s->packages, "package version", "package versions",
+				      true);
+	}
+	cli_format_bytes(before, sizeof(before), s->bytes_before);
+	cli_format_bytes(after, sizeof(after), s->bytes_after);
+	cli_format_bytes(freed, sizeof(freed),
+			 s->bytes_before > s->bytes_after ? s->bytes_before - s->bytes_after : 0);
+	if (r >= 0)
+		r = strbuf_addf(sb, "drift snapshots: %s%s; database ",
+				action == MAINT_VACUUM ? "vacuumed"
+				: dry_run              ? "would prune "
+				: prune                ? "pruned "
+						       : "deleted ",
+				what.len ? what.buf : "");
+	if (r < 0) {
+		/* nothing more */
+	} else if (dry_run && s->auto_vacuum) {
+		r = strbuf_addf(sb, "%s -> about %s (%s would be freed)", before, after, freed);
+	} else if (dry_run) {
+		cli_format_bytes(freed, sizeof(freed), s->bytes_free);
+		r = strbuf_addf(sb,
+				"%s (%s would be free inside it; it cannot shrink until "
+				"'drift snapshots --vacuum')",
+				before, freed);
+	} else if (!s->auto_vacuum && !s->vacuumed) {
+		cli_format_bytes(freed, sizeof(freed), s->bytes_free);
+		r = strbuf_addf(sb,
+				"%s (%s free inside it, reused by later snapshots; "
+				"'drift snapshots --vacuum' shrinks the file once)",
+				before, freed);
+	} else {
+		r = strbuf_addf(sb, "%s -> %s (%s freed)", before, after, freed);
+	}
+	strbuf_release(&what);
+	return r < 0 ? -ENOMEM : 0;
+}
+
+static void maint_json(FILE *fp, enum maint_action action, bool dry_run,
+		       const struct snap_prune_stats *s)
+{
+	static const char *const names[] = { "delete", "prune", "vacuum" };
+
+	fprintf(fp,
+		"{\n  \"action\": \"%s\",\n  \"dry_run\": %s,\n  \"deleted\": {\n"
+		"    \"checks\": %llu,\n    \"incomplete\": %llu,\n    \"upgrades\": %llu,\n"
+		"    \"upgrade_pairs\": %llu,\n    \"scans\": %llu,\n    \"baselines\": %llu,\n"
+		"    \"runs\": %llu,\n    \"package_versions\": %llu\n  },\n",
+		names[action], dry_run ? "true" : "false", (unsigned long long)s->checks,
+		(unsigned long long)s->incomplete, (unsigned long long)s->upgrades,
+		(unsigned long long)s->upgrade_pairs, (unsigned long long)s->scans,
+		(unsigned long long)s->baselines, (unsigned long long)s->runs,
+		(unsigned long long)s->packages);
+	fprintf(fp,
+		"  \"database\": {\n    \"bytes_before\": %llu,\n    \"bytes_after\": %llu,\n"
+		"    \"bytes_freed\": %llu,\n    \"bytes_free\": %llu,\n"
+		"    \"auto_vacuum\": %s,\n    \"vacuumed\": %s\n  },\n"
+		"  \"baseline_cleared\": %s\n}\n",
+		(unsigned long long)s->bytes_before, (unsigned long long)s->bytes_after,
+		(unsigned long long)(s->bytes_before > s->bytes_after
+					     ? s->bytes_before - s->bytes_after
+					     : 0),
+		(unsigned long long)s->bytes_free, s->auto_vacuum ? "true" : "false",
+		s->vacuumed ? "true" : "false", s->baseline_cleared ? "true" : "false");
+}
+
+/* The command line of a maintenance action is consistent; returns 0 or DRIFT_EXIT_USAGE. */
+static int maint_check_args(const struct cli_args *args)
+{
+	const char *bad = NULL;
+
+	if (args->delete_ && args->prune)
+		bad = "--delete and --prune do not go together";
+	else if (args->delete_ && !args->noperands)
+		bad = "--delete needs the snapshots to delete (ids or labels)";
+	else if (!args->delete_ && args->noperands)
+		bad = "takes no arguments (except with --delete)";
+	else if (!args->prune && args->have_keep)
+		bad = "--keep goes with --prune";
+	else if (!args->prune && args->have_keep_upgrades)
+		bad = "--keep-upgrades goes with --prune";
+	else if (!args->prune && args->dry_run)
+		bad = "--dry-run goes with --prune";
+	else if (args->dry_run && args->vacuum)
+		bad = "--dry-run deletes nothing, so there is nothing to --vacuum";
+	if (!bad)
+		return 0;
+	fprintf(stderr, "drift snapshots: %s\nsee 'drift snapshots --help'\n", bad);
+	return DRIFT_EXIT_USAGE;
+}
+
+/* Resolve every name of --delete before anything is deleted: *ret_ids, each once. */
+static int maint_resolve(struct snap_store *st, const struct cli_args *args, int64_t **ret_ids,
+			 size_t *ret_n)
+{
+	int64_t *ids = calloc(args->noperands, sizeof(*ids));
+	size_t n = 0;
+
+	if (!ids) {
+		cli_error("out of memory");
+		return DRIFT_EXIT_INTERNAL;
+	}
+	for (size_t i = 0; i < args->noperands; i++) {
+		struct snap_info info = { 0 };
+		struct diag d = { 0 };
+		bool seen = false;
+		int r = snap_find(st, args->operands[i], &info, &d);
+
+		if (r < 0) {
+			cli_error("%s%s", d.msg[0] ? d.msg : strerror(-r),
+				  r == -ENOENT ? "; nothing was deleted" : "");
+			free(ids);
+			return r == -ENOENT ? DRIFT_EXIT_USAGE
+					    : exit_code_for_error(CLI_STAGE_STORE, r);
+		}
+		for (size_t j = 0; j < n; j++)
+			seen = seen || ids[j] == info.id;
+		if (!seen)
+			ids[n++] = info.id;
+		snap_info_release(&info);
+	}
+	*ret_ids = ids;
+	*ret_n = n;
+	return 0;
+}
+
+static int cmd_snapshots_maint(struct cli_args *args)
+{
+	enum maint_action action = args->delete_ ? MAINT_DELETE
+				   : args->prune ? MAINT_PRUNE
+						 : MAINT_VACUUM;
+	struct snap_prune_stats stats = { 0 };
+	struct snap_store *st = NULL;
+	struct cli_output out;
+	struct strbuf sb = STRBUF_INIT;
+	struct diag d = { 0 };
+	const char *db = cli_db_path(args);
+	int64_t *ids = NULL;
+	size_t nids = 0;
+	struct stat sbuf;
+	int r = 0, code;
+
+	code = maint_check_args(args);
+	if (code)
+		return code;
+	/* Never creates a database: without one there is nothing to delete. */
+	if (stat(db, &sbuf) < 0 && errno == ENOENT) {
+		cli_error("no database at '%s'", db);
+		return DRIFT_EXIT_NO_BASELINE;
+	}
+	code = cli_store_open(args, SNAP_OPEN_WRITE, &st);
+	if (code)
+		return code;
+	if (action == MAINT_DELETE) {
+		code = maint_resolve(st, args, &ids, &nids);
+		if (code)
+			goto out;
+	}
+	/* Before deleting: a report that cannot be written stops everything. */
+	code = cli_output_open(&out, args);
+	if (code)
+		goto out;
+
+	if (action == MAINT_DELETE) {
+		/* Named: a baseline among them may go (and only those named). */
+		for (size_t i = 0; i < nids && r >= 0; i++)
+			r = snap_delete(st, ids[i], SNAP_DELETE_BASELINE, &stats, &d);
+	} else if (action == MAINT_PRUNE) {
+		struct snap_prune_opts opts = {
+			.keep_checks = args->keep,
+			.keep_upgrades = args->keep_upgrades,
+			.keep_verify = CLI_VERIFY_RUNS_KEPT,
+			.dry_run = args->dry_run,
+		};
+
+		r = snap_prune(st, &opts, &stats, &d);
+	}
+	if (r >= 0 && (args->vacuum || action == MAINT_VACUUM))
+		r = snap_store_vacuum(st, &stats, &d);
+	if (r < 0) {
+		cli_error("%s", d.msg[0] ? d.msg : strerror(-r));
+		code = exit_code_for_error(CLI_STAGE_STORE, r);
+	} else if (args->format == REPORT_JSON) {
+		maint_json(out.fp, action, args->dry_run, &stats);
+	} else if (!args->quiet) {
+		if (maint_text(&sb, action, args->dry_run, &stats) < 0) {
+			cli_error("out of memory");
+			code = DRIFT_EXIT_INTERNAL;
+		} else {
+			fprintf(out.fp, "%s\n", sb.buf);
+		}
+	}
+	/* Said even when quiet, and even after a later failure: the host has no baseline. */
+	if (stats.baseline_cleared)
+		fprintf(stderr, "drift snapshots: the baseline was deleted; there is no baseline "
+				"now: make one with 'drift init' or 'drift baseline SNAPSHOT'\n");
+	r = cli_output_close(&out, code == 0);
+	if (r && !code)
+		code = r;
+out:
+	strbuf_release(&sb);
+	free(ids);
+	snap_store_free(st);
+	return code;
+}
+
 static int cmd_snapshots(struct cli_args *args)
 {
 	struct snap_store *st = NULL;
@@ -146,11 +399,11 @@ static int cmd_snapshots(struct cli_args *args)
 	const char *db = cli_db_path(args);
 	int r, code;
 
-	if (args->noperands) {
-		fprintf(stderr,
-			"drift snapshots: takes no arguments\nsee 'drift snapshots --help'\n");
-		return DRIFT_EXIT_USAGE;
-	}
+	if (args->delete_ || args->prune || args->vacuum)
+		return cmd_snapshots_maint(args);
+	code = maint_check_args(args);
+	if (code)
+		return code;
 	/* As every command: as root, a database others could read or write is refused. */
 	code = cli_store_open(args, SNAP_OPEN_READ, &st);
 	if (code)
@@ -186,25 +439,48 @@ out:
 const struct cli_command cmd_snapshots_def = {
 	.name = "snapshots",
 	.summary = "list the stored snapshots",
-	.usage = "usage: drift snapshots [options]\n"
-		 "\n"
-		 "List the snapshots in the database, oldest first; '*' marks the baseline. An\n"
-		 "incomplete snapshot is one whose scan was interrupted (or refused). Below each\n"
-		 "one, the probes it holds ('all', 'none' or a list; those asked for whose source\n"
-		 "was missing as 'unavailable') and its roots: each once, none below another\n"
-		 "(its entries are in that one's), as many as fit in 80 columns ('... (+N)'). A\n"
-		 "root marked '(no entries)' held nothing: it did not exist then (every check\n"
-		 "looks at it again), or the policy covers nothing there. '--format json' lists\n"
-		 "every root as recorded.\n"
-		 "\n"
-		 "options:\n"
-		 "  --db PATH          database (default: /var/lib/drift/drift.db as root,\n"
-		 "                     $XDG_STATE_HOME/drift/drift.db otherwise)\n"
-		 "  --format FORMAT    text (default) or json\n"
-		 "  --output FILE      write the list to FILE\n"
-		 "  --allow-insecure   as root, read a database others could have written\n"
-		 "  -q, --quiet        say nothing when there are no snapshots\n"
-		 "  -h, --help         show this help\n",
-	.opts = OPT_DB | OPT_ALLOW_INSECURE | OPT_FORMAT | OPT_OUTPUT | OPT_QUIET,
+	.usage =
+		"usage: drift snapshots [options]\n"
+		"       drift snapshots --delete [options] SNAPSHOT...\n"
+		"       drift snapshots --prune [--keep N] [--keep-upgrades N] [--dry-run] [options]\n"
+		"       drift snapshots --vacuum [options]\n"
+		"\n"
+		"List the snapshots in the database, oldest first; '*' marks the baseline. An\n"
+		"incomplete snapshot is one whose scan was interrupted (or refused). Below each\n"
+		"one, the probes it holds ('all', 'none' or a list; those asked for whose source\n"
+		"was missing as 'unavailable') and its roots: each once, none below another\n"
+		"(its entries are in that one's), as many as fit in 80 columns ('... (+N)'). A\n"
+		"root marked '(no entries)' held nothing: it did not exist then (every check\n"
+		"looks at it again), or the policy covers nothing there. '--format json' lists\n"
+		"every root as recorded.\n"
+		"\n"
+		"--delete deletes the snapshots named (ids or labels; every name is resolved\n"
+		"first: one that names nothing deletes nothing), with their runs and the\n"
+		"package versions no other snapshot has; a baseline only when named. --prune\n"
+		"deletes interrupted snapshots older than 10 minutes, checks beyond the newest\n"
+		"N, upgrade snapshots beyond the newest N (pre/post pairs whole), runs of\n"
+		"deleted snapshots, verify runs beyond the newest 30, and package versions no\n"
+		"snapshot has; never a baseline or a 'drift scan --label' snapshot. Both print\n"
+		"one line: what went, and the database's size before and after.\n"
+		"\n"
+		"options:\n"
+		"  --db PATH          database (default: /var/lib/drift/drift.db as root,\n"
+		"                     $XDG_STATE_HOME/drift/drift.db otherwise)\n"
+		"  --format FORMAT    text (default) or json\n"
+		"  --output FILE      write the list (or the summary) to FILE\n"
+		"  --allow-insecure   as root, read a database others could have written\n"
+		"  --delete           delete the SNAPSHOTs named\n"
+		"  --prune            delete what the keep rules leave\n"
+		"  --keep N           with --prune: keep the newest N checks (default 30; 0: all)\n"
+		"  --keep-upgrades N  with --prune: keep the newest N upgrade snapshots\n"
+		"                     (default 30; 0: all)\n"
+		"  --dry-run          with --prune: say what would go, delete nothing\n"
+		"  --vacuum           rewrite a database made by an older drift once, so that\n"
+		"                     it shrinks from then on (needs its size free on disk)\n"
+		"  -q, --quiet        say nothing when there are no snapshots (or after\n"
+		"                     --delete, --prune)\n"
+		"  -h, --help         show this help\n",
+	.opts = OPT_DB | OPT_ALLOW_INSECURE | OPT_FORMAT | OPT_OUTPUT | OPT_QUIET | OPT_KEEP |
+		OPT_PRUNE,
 	.run = cmd_snapshots,
 };

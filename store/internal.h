@@ -99,6 +99,22 @@ int snap_sqlite_errno(int rc);
  */
 int snap_sqlite_fail(struct snap_store *st, int rc, const char *what, struct diag *reterr);
 
+/*
+ * An incomplete snapshot started this long ago has no writer any more: a
+ * writer takes the write lock right after recording itself, waiting
+ * SNAP_DEFAULT_BUSY_MS at most, and whoever prunes holds that lock.
+ * (writer.c has the same definition; an identical redefinition is valid C.)
+ */
+#define SNAP_ABANDONED_NS ((int64_t)600 * 1000000000)
+
+/**
+ * Delete snapshot @id, its runs, its entries and its package links, and
+ * clear the baseline pointer when it names @id, inside the caller's write
+ * transaction (prune.c). The caller then collects the package versions no
+ * snapshot links to (snap_pkg_collect()). Returns 0 or -errno.
+ */
+int snap_snapshot_delete(struct snap_store *st, int64_t id, struct diag *reterr);
+
 /** Delete the runs made of snapshot @snap_id (run.c), inside the caller's transaction. */
 int snap_runs_delete_snapshot(struct snap_store *st, int64_t snap_id, struct diag *reterr);
 /** Delete the runs whose snapshots are gone (after pruning), inside the caller's transaction. */

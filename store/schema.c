@@ -436,6 +436,16 @@ static int schema_init(struct snap_store *st, struct diag *reterr)
 	char sql[128];
 	int r;
 
+	/*
+	 * auto_vacuum before the first table, or never (prune.c shrinks the
+	 * file with it), and outside the transaction: inside one SQLite ignores
+	 * it. On an empty file it only sets the connection's flag, which the
+	 * first CREATE TABLE records (a file another process got first keeps
+	 * its own).
+	 */
+	r = snap_exec(st, "PRAGMA auto_vacuum = INCREMENTAL", "create the schema", reterr);
+	if (r < 0)
+		return r;
 	r = snap_exec(st, "BEGIN IMMEDIATE", "create the schema", reterr);
 	if (r < 0)
 		return r;

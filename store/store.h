@@ -34,6 +34,7 @@ struct diag;
  *   -EBUSY   another writer holds the database
  *   -EEXIST  a label is taken (snap_writer_begin without replace)
  *   -EINVAL  a bad label
+ *   -EPERM   snap_delete() of a baseline without SNAP_DELETE_BASELINE
  *   -EPROTO  a file that is not a drift database, has a newer schema, or
  *            is found damaged (see snap_store_open() for what is checked);
  *            it is not written to
@@ -223,6 +224,94 @@ int snap_store_secret(struct snap_store *st, uint8_t ret_key[32], struct diag *r
  * option). Returns 0 or -EINVAL with a message.
  */
 int snap_label_check(const char *label, struct diag *reterr);
+
+/* ---- deleting, pruning and vacuuming (prune.c) ---- */
+
+/** What snap_delete(), snap_prune() and snap_store_vacuum() did (or would do). */
+struct snap_prune_stats {
+	/** Snapshots deleted, by what they were; upgrade_pairs counts pre/post pairs among
+	 * upgrades. */
+	uint64_t checks, upgrades, upgrade_pairs, scans, baselines, incomplete;
+	uint64_t runs;     /**< stored runs deleted (of deleted snapshots, and verify runs) */
+	uint64_t packages; /**< package versions no snapshot links to any more */
+	/**
+	 * The database's size (page_count * page_size) before and after, and
+	 * the free pages left inside it (freelist_count * page_size). After a
+	 * real deletion the -wal is checkpointed (TRUNCATE) first, so that this
+	 * is the file's size; a dry run's bytes_after is an estimate.
+	 */
+	uint64_t bytes_before, bytes_after, bytes_free;
+	bool baseline_cleared; /**< the current baseline was deleted: there is none now */
+	/**
+	 * Whether the database shrinks by itself (auto_vacuum INCREMENTAL, as
+	 * every database created by this drift). When false (an older
+	 * database), freed pages are reused but the file keeps its size until
+	 * snap_store_vacuum() runs once.
+	 */
+	bool auto_vacuum;
+	bool vacuumed; /**< snap_store_vacuum() ran a full VACUUM */
+};
+
+enum snap_delete_flags {
+	/** The snapshot may be a baseline (the current one, or an older one). */
+	SNAP_DELETE_BASELINE = 1 << 0,
+};
+
+/**
+ * Delete the snapshot @id (complete or incomplete) with its entries, its
+ * runs and its package links, then the package versions no snapshot links
+ * to any more, in one transaction; then shrink the file (see struct
+ * snap_prune_stats). A baseline (purpose SNAP_PURPOSE_BASELINE, current or
+ * old) only with SNAP_DELETE_BASELINE; deleting the current baseline
+ * leaves the database without one (stats->baseline_cleared). The counts
+ * are added to @stats (zero it first; bytes_before is set only while it is
+ * 0, so several deletions report the size before the first); @stats may
+ * be NULL. Errors, nothing deleted: -ENOENT (no snapshot @id), -EPERM (a
+ * baseline without the flag), -EROFS, -EBUSY (another writer, or a writer
+ * open on @st), -EIO, -ENOSPC, -ENOMEM.
+ */
+int snap_delete(struct snap_store *st, int64_t id, unsigned flags, struct snap_prune_stats *stats,
+		struct diag *reterr);
+
+struct snap_prune_opts {
+	unsigned keep_checks;   /**< keep the newest N complete checks (0: all) */
+	unsigned keep_upgrades; /**< keep the newest N complete upgrade snapshots (0: all) */
+	unsigned keep_verify;   /**< keep the newest N verify runs (0: all) */
+	bool dry_run;           /**< count what would go, delete nothing (rolled back) */
+};
+
+/**
+ * Prune, in one write transaction:
+ *   - incomplete snapshots of any purpose whose writer is gone (started
+ *     more than 10 minutes ago: a live writer holds the write lock this
+ *     takes, or gets it within its busy timeout);
+ *   - complete checks beyond the newest @opts->keep_checks;
+ *   - complete upgrade snapshots beyond the newest @opts->keep_upgrades,
+ *     a pre/post pair (a "-post" label and the "-pre" right before it, as
+ *     'drift diff --last-upgrade' pairs them) kept or deleted whole: the
+ *     pair that straddles the limit is kept;
+ *   - runs whose snapshots are gone, verify runs beyond the newest
+ *     @opts->keep_verify;
+ *   - package versions no snapshot links to.
+ * Never a baseline (current or old) nor a scan snapshot. Then, unless
+ * @opts->dry_run, shrinks the file (see struct snap_prune_stats). Fills
+ * *ret (zeroed first) on success. Errors as snap_delete(), *ret untouched.
+ */
+int snap_prune(struct snap_store *st, const struct snap_prune_opts *opts,
+	       struct snap_prune_stats *ret, struct diag *reterr);
+
+/**
+ * Shrink the database file. A database with auto_vacuum INCREMENTAL gets
+ * PRAGMA incremental_vacuum (returns 0). One created before drift set that
+ * (auto_vacuum NONE) gets it set and a full VACUUM, once (returns 1):
+ * that rewrites the whole file, needs up to its size again in free space
+ * on its file system (checked first with statvfs: -ENOSPC with a message
+ * when short, nothing done) and holds the write lock meanwhile. Then the
+ * -wal is checkpointed (TRUNCATE). Sets bytes_before (while 0),
+ * bytes_after, bytes_free, auto_vacuum and vacuumed of @stats (may be
+ * NULL). Errors: -EROFS, -EBUSY, -ENOSPC, -EIO.
+ */
+int snap_store_vacuum(struct snap_store *st, struct snap_prune_stats *stats, struct diag *reterr);
 
 /* ---- writing ---- */
 

@@ -37,7 +37,6 @@
  * writer takes the write lock right after recording itself, waiting
  * SNAP_DEFAULT_BUSY_MS at most, and whoever prunes holds that lock.
  */
-#define SNAP_ABANDONED_NS ((int64_t)600 * 1000000000)
 
 static int64_t now_ns(void)
 {
@@ -132,30 +131,6 @@ static int label_unique(struct snap_store *st, struct strbuf *label, struct diag
 		if (strbuf_addf(label, "-%u", n) < 0)
 			return diag_set(reterr, -ENOMEM, "out of memory");
 	}
-}
-
-/* Delete snapshot @id, its entries and its package links (the caller then
- * collects the package versions no snapshot links to). */
-static int snapshot_delete(struct snap_store *st, int64_t id, struct diag *reterr)
-{
-	int r = snap_rebase_children(st, id, reterr);
-
-	if (r >= 0)
-		r = snap_runs_delete_snapshot(st, id, reterr);
-	if (r >= 0)
-		r = snap_blocks_delete(st, id, reterr);
-
-	if (r >= 0)
-		r = store_query_int(st, "DELETE FROM snap_pkg WHERE snap = :a", id, 0, NULL, NULL,
-				    reterr);
-	if (r >= 0)
-		r = store_query_int(st, "DELETE FROM snapshot WHERE id = :a", id, 0, NULL, NULL,
-				    reterr);
-	if (r >= 0)
-		r = store_query_int(
-			st, "DELETE FROM meta WHERE key = '" SNAP_META_BASELINE "' AND value = :a",
-			id, 0, NULL, NULL, reterr);
-	return r < 0 ? r : 0;
 }
 
 /*
@@ -653,7 +628,7 @@ static int writer_finish(struct snap_writer *w, struct snap_info *ret_info, stru
 		/* Free the label the new baseline takes; the old one stays nameable. */
 		r = relabel_dated(st, holder, w->label, reterr);
 	} else if (holder) {
-		r = snapshot_delete(st, holder, reterr);
+		r = snap_snapshot_delete(st, holder, reterr);
 		deleted = true;
 	}
 	if (r < 0)
