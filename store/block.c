@@ -107,12 +107,26 @@ void snap_rec_prev_reset(struct snap_rec_prev *pv)
 	pv->ino = 0;
 }
 
+/* A varint into @p (room for 10 bytes); returns the bytes written. */
+static size_t varint_to(uint8_t *p, uint64_t v)
+{
+	size_t n = 0;
+
+	while (v >= 0x80) {
+		p[n++] = (uint8_t)(v | 0x80);
+		v >>= 7;
+	}
+	p[n++] = (uint8_t)v;
+	return n;
+}
+
 int snap_rec_encode(struct strbuf *out, const struct entry *e, bool tomb, struct snap_rec_prev *pv,
 		    struct strbuf *ext)
 {
+	/* The fixed part (tag, lengths, eleven numbers) at most 14 varints. */
+	uint8_t head[1 + 13 * 10], *q = head;
 	size_t shared = 0;
 	unsigned tag = tomb ? REC_TOMB : 0;
-	int r;
 
 	if (pv) {
 		size_t n = pv->key_len < e->key_len ? pv->key_len : e->key_len;
@@ -130,40 +144,47 @@ int snap_rec_encode(struct strbuf *out, const struct entry *e, bool tomb, struct
 		if (ext->len)
 			tag |= REC_EXT;
 	}
-	r = strbuf_addch(out, (char)tag);
-	if (r >= 0)
-		r = put_varint(out, shared);
-	if (r >= 0)
-		r = put_varint(out, e->key_len - shared);
-	if (r >= 0)
-		r = strbuf_add(out, e->key + shared, e->key_len - shared);
-	if (r >= 0 && !tomb) {
+	*q++ = (uint8_t)tag;
+	q += varint_to(q, shared);
+	q += varint_to(q, e->key_len - shared);
+	if (strbuf_grow(out, (size_t)(q - head) + (e->key_len - shared) + 11 * 10 + 10 +
+				     e->target_len + 1 + ENTRY_HASH_MAX + 10 + ext->len) < 0)
+		return -ENOMEM;
+	/* Room is reserved: the adds below do not fail. */
+	strbuf_add(out, head, (size_t)(q - head));
+	strbuf_add(out, e->key + shared, e->key_len - shared);
+	if (!tomb) {
 		uint64_t pm = pv ? (uint64_t)pv->mtime : 0, pc = pv ? (uint64_t)pv->ctime : 0;
 		uint64_t pi = pv ? pv->ino : 0;
 
-		if (put_varint(out, e->mode) < 0 || put_varint(out, e->uid) < 0 ||
-		    put_varint(out, e->gid) < 0 || put_varint(out, e->size) < 0 ||
-		    put_varint(out, zigzag((uint64_t)e->mtime_ns - pm)) < 0 ||
-		    put_varint(out, zigzag((uint64_t)e->ctime_ns - pc)) < 0 ||
-		    put_varint(out, zigzag(e->ino - pi)) < 0 || put_varint(out, e->dev) < 0 ||
-		    put_varint(out, e->nlink) < 0 ||
-		    put_varint(out, zigzag((uint64_t)(int64_t)e->err)) < 0 ||
-		    put_varint(out, e->flags) < 0)
-			r = -ENOMEM;
-		if (r >= 0 && (tag & REC_TARGET))
-			r = put_varint(out, e->target_len) < 0
-				    ? -ENOMEM
-				    : strbuf_add(out, e->target, e->target_len);
-		if (r >= 0 && (tag & REC_HASH))
-			r = strbuf_addch(out, (char)e->hash_len) < 0
-				    ? -ENOMEM
-				    : strbuf_add(out, e->hash, e->hash_len);
-		if (r >= 0 && (tag & REC_EXT))
-			r = put_varint(out, ext->len) < 0 ? -ENOMEM
-							  : strbuf_add(out, ext->buf, ext->len);
+		q = head;
+		q += varint_to(q, e->mode);
+		q += varint_to(q, e->uid);
+		q += varint_to(q, e->gid);
+		q += varint_to(q, e->size);
+		q += varint_to(q, zigzag((uint64_t)e->mtime_ns - pm));
+		q += varint_to(q, zigzag((uint64_t)e->ctime_ns - pc));
+		q += varint_to(q, zigzag(e->ino - pi));
+		q += varint_to(q, e->dev);
+		q += varint_to(q, e->nlink);
+		q += varint_to(q, zigzag((uint64_t)(int64_t)e->err));
+		q += varint_to(q, e->flags);
+		if (tag & REC_TARGET)
+			q += varint_to(q, e->target_len);
+		strbuf_add(out, head, (size_t)(q - head));
+		if (tag & REC_TARGET)
+			strbuf_add(out, e->target, e->target_len);
+		if (tag & REC_HASH) {
+			strbuf_addch(out, (char)e->hash_len);
+			strbuf_add(out, e->hash, e->hash_len);
+		}
+		if (tag & REC_EXT) {
+			q = head;
+			q += varint_to(q, ext->len);
+			strbuf_add(out, head, (size_t)(q - head));
+			strbuf_add(out, ext->buf, ext->len);
+		}
 	}
-	if (r < 0)
-		return -ENOMEM;
 	if (pv) {
 		strbuf_setlen(&pv->key, shared);
 		if (strbuf_add(&pv->key, e->key + shared, e->key_len - shared) < 0)
