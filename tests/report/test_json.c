@@ -130,7 +130,7 @@ static void test_json_snapshot_objects_have_every_member(void **state)
 			"\"excludes\": [\"/etc/*.cache\", \"*.swp\"], \"hash\": \"xxh3-128\", "
 			"\"started\": \"2026-11-25T15:10:02.500000000Z\", \"finished\": "
 			"\"2026-11-25T15:10:05.000000001Z\", \"entries\": 1230, \"errors\": 0, "
-			"\"probes\": [], \"probes_unavailable\": []},\n");
+			"\"probes\": [], \"probes_unavailable\": [], \"parent\": null},\n");
 	assert_contains(buf, "  \"new\": {\"id\": 7, \"label\": \"check-20261126T031500Z\", "
 			     "\"purpose\": \"check\", ");
 	free(buf);

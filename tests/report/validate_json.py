@@ -25,7 +25,7 @@ TOP = ["drift_report", "tool", "command", "generated", "database", "compare",
 KINDS = ["file", "package", "user", "group", "service", "sysctl", "module", "port", "mount"]
 SNAPSHOT = ["id", "label", "purpose", "complete", "host", "version", "roots",
             "excludes", "hash", "started", "finished", "entries", "errors", "probes",
-            "probes_unavailable"]
+            "probes_unavailable", "parent"]
 SUMMARY = ["added", "removed", "modified", "total", "expected", "drift", "by_severity",
            "unreadable", "entries_checked"]
 SEVERITIES = ["critical", "high", "medium", "low", "info"]
