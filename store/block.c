@@ -414,6 +414,7 @@ void snap_dblock_release(struct snap_dblock *b)
 	strbuf_release(&b->prev.key);
 	free(b->v);
 	free(b->koff);
+	free(b->tomb);
 	ZSTD_freeDCtx(b->dctx);
 	memset(b, 0, sizeof(*b));
 }
