@@ -135,7 +135,7 @@ int snap_rec_encode(struct strbuf *out, const struct entry *e, bool tomb, struct
 		r = put_varint(out, shared);
 	if (r >= 0)
 		r = put_varint(out, e->key_len - shared);
-	if (r >= 0)
+	if (r >= 0 && e->key_len > shared) /* an empty key may be NULL */
 		r = strbuf_add(out, e->key + shared, e->key_len - shared);
 	if (r >= 0 && !tomb) {
 		uint64_t pm = pv ? (uint64_t)pv->mtime : 0, pc = pv ? (uint64_t)pv->ctime : 0;
