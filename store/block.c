@@ -152,7 +152,8 @@ int snap_rec_encode(struct strbuf *out, const struct entry *e, bool tomb, struct
 		return -ENOMEM;
 	/* Room is reserved: the adds below do not fail. */
 	strbuf_add(out, head, (size_t)(q - head));
-	strbuf_add(out, e->key + shared, e->key_len - shared);
+	if (e->key_len > shared) /* an empty key may be NULL */
+		strbuf_add(out, e->key + shared, e->key_len - shared);
 	if (!tomb) {
 		uint64_t pm = pv ? (uint64_t)pv->mtime : 0, pc = pv ? (uint64_t)pv->ctime : 0;
 		uint64_t pi = pv ? pv->ino : 0;
@@ -187,7 +188,8 @@ int snap_rec_encode(struct strbuf *out, const struct entry *e, bool tomb, struct
 	}
 	if (pv) {
 		strbuf_setlen(&pv->key, shared);
-		if (strbuf_add(&pv->key, e->key + shared, e->key_len - shared) < 0)
+		if (e->key_len > shared &&
+		    strbuf_add(&pv->key, e->key + shared, e->key_len - shared) < 0)
 			return -ENOMEM;
 		pv->key_len = e->key_len;
 		if (!tomb) {
@@ -435,6 +437,7 @@ void snap_dblock_release(struct snap_dblock *b)
 	strbuf_release(&b->prev.key);
 	free(b->v);
 	free(b->koff);
+	free(b->tomb);
 	ZSTD_freeDCtx(b->dctx);
 	memset(b, 0, sizeof(*b));
 }

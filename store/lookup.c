@@ -128,15 +128,30 @@ static int lookup_open_blocks(struct snap_lookup *lk, const char *path, struct d
 	while (id) {
 		if (lk->nlv == SNAP_CHAIN_MAX) {
 			sqlite3_finalize(s);
-			return diag_set(reterr, -EPROTO, "'%s' is damaged (a chain too long)",
-					path);
+			return diag_set(reterr, -EPROTO,
+					"'%s' is damaged (a chain of snapshots too long)", path);
 		}
+		/* As snap_chain(): a loop or a missing parent is damage, not "absent". */
+		for (size_t i = 0; i < lk->nlv; i++)
+			if (lk->lv[i].snap == id) {
+				sqlite3_finalize(s);
+				return diag_set(
+					reterr, -EPROTO,
+					"'%s' is damaged (snapshot %lld is its own ancestor)", path,
+					(long long)id);
+			}
 		lk->lv[lk->nlv].snap = id;
 		snap_dblock_init(&lk->lv[lk->nlv].b);
 		lk->nlv++;
 		sqlite3_reset(s);
 		sqlite3_bind_int64(s, 1, id);
 		rc = sqlite3_step(s);
+		if (rc == SQLITE_DONE && lk->nlv > 1) {
+			sqlite3_finalize(s);
+			return diag_set(reterr, -EPROTO,
+					"'%s' is damaged (snapshot %lld is missing)", path,
+					(long long)id);
+		}
 		if (rc != SQLITE_ROW)
 			break;
 		id = sqlite3_column_int64(s, 0);

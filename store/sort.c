@@ -180,7 +180,8 @@ static int sort_arena(struct snap_sorter *s, struct diag *reterr)
 			return diag_set(reterr, -EIO, "the writer's sort buffer is damaged");
 		pos += len;
 	}
-	qsort(s->refs, s->nrefs, sizeof(*s->refs), ref_cmp);
+	if (s->nrefs) /* refs is NULL for an empty arena: qsort's argument is nonnull */
+		qsort(s->refs, s->nrefs, sizeof(*s->refs), ref_cmp);
 	return 0;
 }
 

@@ -366,6 +366,8 @@ struct snap_new {
 	 * host then costs a few hundred bytes), else a full copy; a baseline
 	 * is a full copy. -1: a full copy. > 0: the differences from that
 	 * complete snapshot (same hash algorithm), whatever the purpose.
+	 * Either way, a parent whose chain of parents is already 64 deep
+	 * (SNAP_CHAIN_MAX) gives a full copy instead: reading stays bounded.
 	 */
 	int64_t parent;
 };

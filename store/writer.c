@@ -545,8 +545,21 @@ static int writer_parent(struct snap_writer *w, int64_t *ret_parent, struct diag
 				"snapshot %lld cannot be the parent (incomplete, gone, or another "
 				"hash algorithm)",
 				(long long)candidate);
-	if (r > 0)
-		*ret_parent = candidate;
+	if (r == 0)
+		return 0;
+	/* A delta of a chain already SNAP_CHAIN_MAX long could not be read back
+	 * (explicit parents, or checks made the baseline again and again): store
+	 * a full copy instead, which reads the same. */
+	{
+		int64_t ids[SNAP_CHAIN_MAX];
+		size_t n = 0;
+
+		r = snap_chain(st, candidate, ids, &n, reterr);
+		if (r < 0)
+			return r;
+		if (n < SNAP_CHAIN_MAX)
+			*ret_parent = candidate;
+	}
 	return 0;
 }
 

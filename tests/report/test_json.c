@@ -150,7 +150,7 @@ static void test_json_snapshot_objects_have_every_member(void **state)
 			"\"roots\": [\"/srv\", \"/opt/\\\\xffdata\"], \"excludes\": [], "
 			"\"hash\": \"none\", \"started\": \"2026-11-21T09:30:00.000000000Z\", "
 			"\"finished\": null, \"entries\": 13, \"errors\": 1, \"probes\": [], "
-			"\"probes_unavailable\": []},\n");
+			"\"probes_unavailable\": [], \"parent\": null},\n");
 	free(buf);
 }
 
