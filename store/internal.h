@@ -25,7 +25,7 @@ struct snap_info;
 /** "DRFT": PRAGMA application_id of every drift database. */
 #define SNAP_APPLICATION_ID 0x44524654
 /** PRAGMA user_version: the newest schema this code reads and writes. */
-#define SNAP_SCHEMA_VERSION 4
+#define SNAP_SCHEMA_VERSION 5
 
 /** The key of the meta row that names the current baseline (value: snapshot id). */
 #define SNAP_META_BASELINE "baseline"
@@ -167,5 +167,13 @@ int snap_ext_decode(const void *blob, size_t len, struct entry *e);
  * anything else (@e's kind and mode filled in first).
  */
 void snap_ext_clear(struct entry *e);
+
+/*
+ * Kept content (content.c).
+ */
+
+/** The CREATE statements of the content tables (each takes the schema name, as schema.c's). */
+extern const char *const schema_content_tables[];
+extern const size_t schema_ncontent_tables;
 
 #endif /* DRIFT_STORE_INTERNAL_H */

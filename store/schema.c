@@ -74,6 +74,10 @@
  * snapshot holds (verify); the entries it could not read in `run_blind`.
  * A run goes with either of its snapshots.
  *
+ * Schema version 5 adds kept content (store/content.c, its statements in
+ * schema_content_tables): `content` (id = SHA-256, compressed bytes) and
+ * `content_ref` (which snapshot references which content).
+ *
  * Migration: a version 1, 2 or 3 database opened for writing is migrated
  * in place to version 4, in one transaction (ALTER TABLE ... ADD COLUMN,
  * CREATE TABLE, then user_version = 4); the new columns are NULL on old
@@ -337,7 +341,11 @@ static int schema_create(struct snap_store *st, const char *dbname, struct diag 
 		       "create the schema", reterr);
 	if (r < 0)
 		return r;
-	return schema_run(st, schema_run_tables, N_ELEMS(schema_run_tables), dbname,
+	r = schema_run(st, schema_run_tables, N_ELEMS(schema_run_tables), dbname,
+		       "create the schema", reterr);
+	if (r < 0)
+		return r;
+	return schema_run(st, schema_content_tables, schema_ncontent_tables, dbname,
 			  "create the schema", reterr);
 }
 
@@ -484,7 +492,7 @@ static int schema_quick_check(struct snap_store *st, struct diag *reterr)
 	return r;
 }
 
-/* Bring a version 1, 2 or 3 database to version 4, under the write lock
+/* Bring a version 1, 2, 3 or 4 database to version 5, under the write lock
  * (another process may have migrated it meanwhile: the version is read
  * again). */
 static int schema_migrate(struct snap_store *st, struct diag *reterr)
@@ -513,9 +521,16 @@ static int schema_migrate(struct snap_store *st, struct diag *reterr)
 			goto fail;
 	}
 	if (version <= 3) {
+		r = schema_run(st, schema_run_tables, N_ELEMS(schema_run_tables), "main",
+			       "upgrade the database", reterr);
+		if (r < 0)
+			goto fail;
+	}
+	if (version <= 4) {
 		char sql[64];
 
-		r = schema_run(st, schema_run_tables, N_ELEMS(schema_run_tables), "main",
+		/* Kept content (store/content.c). */
+		r = schema_run(st, schema_content_tables, schema_ncontent_tables, "main",
 			       "upgrade the database", reterr);
 		if (r < 0)
 			goto fail;

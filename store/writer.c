@@ -148,6 +148,9 @@ static int snapshot_delete(struct snap_store *st, int64_t id, struct diag *reter
 		r = store_query_int(st, "DELETE FROM snap_pkg WHERE snap = :a", id, 0, NULL, NULL,
 				    reterr);
 	if (r >= 0)
+		r = store_query_int(st, "DELETE FROM content_ref WHERE snap = :a", id, 0, NULL,
+				    NULL, reterr);
+	if (r >= 0)
 		r = store_query_int(st, "DELETE FROM snapshot WHERE id = :a", id, 0, NULL, NULL,
 				    reterr);
 	if (r >= 0)
@@ -734,6 +737,8 @@ static int writer_finish(struct snap_writer *w, struct snap_info *ret_info, stru
 		r = snap_runs_delete_orphans(st, reterr);
 		if (r >= 0)
 			r = snap_pkg_collect(st, reterr);
+		if (r >= 0)
+			r = snap_content_collect(st, NULL, reterr);
 		if (r < 0)
 			goto out;
 	}
