@@ -142,11 +142,28 @@ static int content_insert(struct snap_store *st, const uint8_t id[32], const uin
 	return r;
 }
 
+/* Record that the writer's snapshot refers to content @id. */
+static int content_ref(struct snap_writer *w, const uint8_t id[32], struct diag *reterr)
+{
+	struct snap_store *st = w->st;
+	sqlite3_stmt *s = NULL;
+	int r;
+
+	r = snap_prepare(st, "INSERT OR IGNORE INTO content_ref (snap, id) VALUES (?1, ?2)", &s,
+			 reterr);
+	if (r < 0)
+		return r;
+	sqlite3_bind_int64(s, 1, w->id);
+	sqlite3_bind_blob(s, 2, id, 32, SQLITE_STATIC);
+	r = step_done(st, s, "store content", reterr);
+	sqlite3_finalize(s);
+	return r;
+}
+
 int snap_writer_add_content(struct snap_writer *w, const uint8_t *bytes, size_t len,
 			    uint8_t ret_id[32], struct diag *reterr)
 {
 	struct snap_store *st = w->st;
-	sqlite3_stmt *s = NULL;
 	uint8_t id[32];
 	int r;
 
@@ -162,18 +179,25 @@ int snap_writer_add_content(struct snap_writer *w, const uint8_t *bytes, size_t 
 		r = content_insert(st, id, len ? bytes : (const uint8_t *)"", len, reterr);
 	if (r < 0)
 		return r;
-	r = snap_prepare(st, "INSERT OR IGNORE INTO content_ref (snap, id) VALUES (?1, ?2)", &s,
-			 reterr);
-	if (r < 0)
-		return r;
-	sqlite3_bind_int64(s, 1, w->id);
-	sqlite3_bind_blob(s, 2, id, 32, SQLITE_STATIC);
-	r = step_done(st, s, "store content", reterr);
-	sqlite3_finalize(s);
+	r = content_ref(w, id, reterr);
 	if (r < 0)
 		return r;
 	memcpy(ret_id, id, 32);
 	return 0;
+}
+
+int snap_writer_ref_content(struct snap_writer *w, const uint8_t id[32], struct diag *reterr)
+{
+	int r;
+
+	if (!w->in_tx || w->finished)
+		return diag_set(reterr, -EINVAL, "no snapshot is being written");
+	r = content_exists(w->st, id, reterr);
+	if (r == 0)
+		return diag_set(reterr, -ENOENT, "no such content in '%s'", w->st->path);
+	if (r < 0)
+		return r;
+	return content_ref(w, id, reterr);
 }
 
 int snap_content_get(struct snap_store *st, const uint8_t id[32], uint8_t **ret_bytes,

@@ -322,6 +322,15 @@ int snap_writer_add_content(struct snap_writer *w, const uint8_t *bytes, size_t 
 			    uint8_t ret_id[32], struct diag *reterr);
 
 /**
+ * Record that the snapshot being written refers to the content @id stored
+ * already (an entry that takes its reference over from another snapshot,
+ * as a reused hash does), so that it is kept as long as this snapshot is.
+ * Returns 0, -ENOENT when there is no such content (the caller then leaves
+ * e->has_content false), -EINVAL, -EIO.
+ */
+int snap_writer_ref_content(struct snap_writer *w, const uint8_t id[32], struct diag *reterr);
+
+/**
  * The content @id: 0 and its bytes in *ret_bytes (malloc()ed, free() them;
  * never NULL, even for 0 bytes) and *ret_len; -ENOENT when there is none
  * (or the database predates kept content); -EPROTO when the stored bytes
