@@ -242,11 +242,29 @@ struct cli_report_sink {
 	bool with_sides;            /**< verify: the findings' sides are in no snapshot */
 	int rec_err;                /**< recording failed: @rec_diag says why */
 	struct diag rec_diag;
+	/*
+	 * Content diffs (cli_report_sink_diffs()): the store holding both
+	 * snapshots' kept content, the policy in force (its secrets are never
+	 * diffed), the snapshots; NULL store: no diffs.
+	 */
+	struct snap_store *st;
+	const struct rule_set *rules;
+	const struct snap_info *before, *after;
+	bool diff_warned;     /* a content that could not be read was warned about */
+	char after_name[160]; /* the after snapshot's label or id, for `drift show` */
 };
 struct compare_sink;
 struct compare_record_info;
 /** Point @sink at @rs (whose rep and rec the caller sets). */
 void cli_report_sink_init(struct cli_report_sink *rs, struct compare_sink *sink);
+/**
+ * Have the findings of modified files whose content both snapshots kept
+ * carry its diff (common/udiff.h), read from @st; @rules (may be NULL) is
+ * the policy in force, whose secrets are never diffed.
+ */
+void cli_report_sink_diffs(struct cli_report_sink *rs, struct snap_store *st,
+			   const struct rule_set *rules, const struct snap_info *before,
+			   const struct snap_info *after);
 /** Start recording the run into @st when it is writable. Returns 0 or an exit code. */
 int cli_record_begin(struct cli_report_sink *rs, struct snap_store *st,
 		     const struct compare_record_info *info);

@@ -43,7 +43,7 @@ struct out {
 };
 
 /* Bytes of invalid UTF-8 sequences in @p (overlongs and surrogates count as invalid). */
-static size_t utf8_invalid(const uint8_t *p, size_t len)
+size_t udiff_utf8_invalid(const uint8_t *p, size_t len)
 {
 	size_t bad = 0;
 
@@ -92,7 +92,7 @@ bool udiff_is_binary(const uint8_t *p, size_t len)
 {
 	if (len && memchr(p, '\0', len))
 		return true;
-	return utf8_invalid(p, len) * 32 > len;
+	return udiff_utf8_invalid(p, len) * 32 > len;
 }
 
 /* Split @p into lines; *ret_lines is malloc()ed (NULL and 0 lines for empty input). */

@@ -50,6 +50,9 @@ struct udiff_result {
 	size_t omitted_lines; /**< body lines left out by max_lines / max_bytes */
 };
 
+/** Bytes of @p in invalid UTF-8 sequences (overlongs and surrogates too); 0: valid UTF-8. */
+size_t udiff_utf8_invalid(const uint8_t *p, size_t len);
+
 /** Whether @p looks binary (see above). */
 bool udiff_is_binary(const uint8_t *p, size_t len);
 
