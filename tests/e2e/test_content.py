@@ -60,15 +60,15 @@ rules:
             self.assertNotIn(MARKER, f.read())
 
         # show: the old bytes exactly; the refusals.
-        p = self.drift("show", "baseline", self.conf, code=CLEAN)
+        p = self.drift("show", "--policy=" + self.policy, "baseline", self.conf, code=CLEAN)
         self.assertEqual(p.stdout, b"alpha\nbeta\ngamma\n")
-        p = self.drift("show", "baseline", self.key, code=E_USAGE)
+        p = self.drift("show", "--policy=" + self.policy, "baseline", self.key, code=E_USAGE)
         self.assertIn(b"is marked secret by the policy", p.stderr)
         self.assertEqual(p.stdout, b"")
-        p = self.drift("show", "baseline", self.big, code=E_USAGE)
+        p = self.drift("show", "--policy=" + self.policy, "baseline", self.big, code=E_USAGE)
         self.assertIn(b"was not kept", p.stderr)
-        self.drift("show", "nosuch", self.conf, code=E_USAGE)
-        self.drift("show", "baseline", self.path("etc/none"), code=E_USAGE)
+        self.drift("show", "--policy=" + self.policy, "nosuch", self.conf, code=E_USAGE)
+        self.drift("show", "--policy=" + self.policy, "baseline", self.path("etc/none"), code=E_USAGE)
 
         # Unchanged content is stored once however many checks keep it.
         self.assertEqual(self.count(
