@@ -142,7 +142,7 @@ struct cli_command {
 
 extern const struct cli_command cmd_init_def, cmd_check_def, cmd_scan_def, cmd_diff_def,
 	cmd_verify_def, cmd_runs_def, cmd_report_def, cmd_snapshots_def, cmd_baseline_def,
-	cmd_policy_def, cmd_help_def;
+	cmd_policy_def, cmd_show_def, cmd_help_def;
 /** Every command, NULL-terminated, in help order. */
 extern const struct cli_command *const cli_commands[];
 const struct cli_command *cli_command_find(const char *name);
@@ -250,11 +250,29 @@ struct cli_report_sink {
 	bool with_sides;            /**< verify: the findings' sides are in no snapshot */
 	int rec_err;                /**< recording failed: @rec_diag says why */
 	struct diag rec_diag;
+	/*
+	 * Content diffs (cli_report_sink_diffs()): the store holding both
+	 * snapshots' kept content, the policy in force (its secrets are never
+	 * diffed), the snapshots; NULL store: no diffs.
+	 */
+	struct snap_store *st;
+	const struct rule_set *rules;
+	const struct snap_info *before, *after;
+	bool diff_warned;     /* a content that could not be read was warned about */
+	char after_name[160]; /* the after snapshot's label or id, for `drift show` */
 };
 struct compare_sink;
 struct compare_record_info;
 /** Point @sink at @rs (whose rep and rec the caller sets). */
 void cli_report_sink_init(struct cli_report_sink *rs, struct compare_sink *sink);
+/**
+ * Have the findings of modified files whose content both snapshots kept
+ * carry its diff (common/udiff.h), read from @st; @rules (may be NULL) is
+ * the policy in force, whose secrets are never diffed.
+ */
+void cli_report_sink_diffs(struct cli_report_sink *rs, struct snap_store *st,
+			   const struct rule_set *rules, const struct snap_info *before,
+			   const struct snap_info *after);
 /** Start recording the run into @st when it is writable. Returns 0 or an exit code. */
 int cli_record_begin(struct cli_report_sink *rs, struct snap_store *st,
 		     const struct compare_record_info *info);

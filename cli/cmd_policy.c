@@ -267,6 +267,21 @@ static void explain_text(FILE *out, const struct rule_set *rs, const struct quer
 				i < 4 ? shown(scan->roots[i], 0) : "...");
 		fputs("): only a root given on the command line reaches it\n", out);
 	}
+	if (q->kind == ENTRY_FILE && !ex->excluded) {
+		if (ex->content == RULE_CONTENT_SECRET)
+			fputs("  content:   secret: never kept, never shown", out);
+		else if (ex->content == RULE_CONTENT_KEEP)
+			fputs("  content:   kept (a regular file up to 64 KiB, when hashed)", out);
+		else
+			fputs("  content:   not kept", out);
+		if (ex->content_rule) {
+			fputs(", by ", out);
+			put_rule_ref(out, ex->content_rule);
+			if (ex->content == RULE_CONTENT_SECRET)
+				fputs(" (secret wins over keep_content)", out);
+		}
+		fputc('\n', out);
+	}
 	if (ex->probe)
 		fprintf(out, "  probe:     %s, which %s\n", ex->probe,
 			ex->probe_runs ? "runs"
@@ -332,7 +347,7 @@ static void json_rule(FILE *out, const struct rule *r)
 	if (rule_exclude(r)) {
 		fputs(", \"exclude\": true, \"check\": null, \"ignore\": null, "
 		      "\"expect\": null, \"severity\": null, \"when_added\": null, "
-		      "\"magic\": null}",
+		      "\"magic\": null, \"keep_content\": null, \"secret\": null}",
 		      out);
 		return;
 	}
@@ -342,9 +357,18 @@ static void json_rule(FILE *out, const struct rule *r)
 	json_list(out, r, RULE_LIST_IGNORE);
 	fputs(", \"expect\": ", out);
 	json_list(out, r, RULE_LIST_EXPECT);
-	fprintf(out, ", \"severity\": \"%s\", \"when_added\": \"%s\", \"magic\": %s}",
+	bool keep = false;
+	bool keep_set = rule_keep_content(r, &keep);
+
+	fprintf(out,
+		", \"severity\": \"%s\", \"when_added\": \"%s\", \"magic\": %s,"
+		" \"keep_content\": %s, \"secret\": %s}",
 		severity_name(rule_severity(r)), severity_name(rule_when_added(r)),
-		rule_magic(r) ? "true" : "false");
+		rule_magic(r) ? "true" : "false",
+		!keep_set ? "null"
+		: keep    ? "true"
+			  : "false",
+		rule_secret(r) ? "true" : "false");
 }
 
 /* Returns 0 or -ENOMEM. */
@@ -377,6 +401,13 @@ static int explain_json(FILE *out, const struct query *q, const struct rule_expl
 	json_cstr(out, ex->excluded_pattern);
 	fputs(", \"unless_excluded\": ", out);
 	json_rule(out, ex->unless_excluded);
+	if (q->kind == ENTRY_FILE) {
+		static const char *const content[] = { "none", "keep", "secret" };
+
+		fprintf(out, ", \"content\": %s%s%s, \"content_rule\": ", ex->excluded ? "" : "\"",
+			ex->excluded ? "null" : content[ex->content], ex->excluded ? "" : "\"");
+		json_rule(out, ex->content_rule);
+	}
 	if (q->kind == ENTRY_FILE)
 		fprintf(out,
 			", \"below\": %s, \"in_scan_roots\": %s, \"probe\": null, "

@@ -55,6 +55,7 @@ static int cmd_report(struct cli_args *args)
 	struct cli_report_sink rs = { 0 };
 	struct compare_sink sink;
 	struct cli_output out = { 0 };
+	struct rule_set *rules = NULL;
 	struct diag d = { 0 };
 	int64_t id = 0;
 	bool out_open = false;
@@ -102,6 +103,16 @@ static int cmd_report(struct cli_args *args)
 		goto out;
 	}
 	cli_report_sink_init(&rs, &sink);
+	/*
+	 * Content diffs come from the database too; the policy in force says
+	 * what is secret. A policy that does not load costs the diffs, never
+	 * the report.
+	 */
+	if (cli_policy_load(args, &rules) == 0)
+		cli_report_sink_diffs(&rs, st, rules, run.before ? &before : NULL,
+				      run.after ? &after : NULL);
+	else
+		cli_warn("the policy did not load: content diffs are not shown");
 	r = compare_replay(st, &run, &sink, &d);
 	if (r < 0) {
 		code = cli_compare_failed(rs.rep, r, rs.err, CLI_STAGE_STORE, &d);
@@ -118,6 +129,7 @@ out:
 	snap_info_release(&after);
 	snap_run_info_release(&run);
 	snap_store_free(st);
+	rule_set_free(rules);
 	return code;
 }
 
@@ -135,12 +147,15 @@ const struct cli_command cmd_report_def = {
 		 "options:\n"
 		 "  --db PATH          database (default: /var/lib/drift/drift.db as root,\n"
 		 "                     $XDG_STATE_HOME/drift/drift.db otherwise)\n"
+		 "  --policy FILE      the policy whose secrets are never diffed (default:\n"
+		 "                     /etc/drift/policy.yaml as root, else the built-in one)\n"
 		 "  --format FORMAT    text (default) or json\n"
 		 "  --output FILE      write the report to FILE (replaced when complete)\n"
 		 "  --color WHEN       auto (default), always, never\n"
 		 "  --allow-insecure   as root, read a database others could have written\n"
 		 "  -q, --quiet        print nothing when there is nothing to report\n"
 		 "  -h, --help         show this help\n",
-	.opts = OPT_DB | OPT_ALLOW_INSECURE | OPT_FORMAT | OPT_OUTPUT | OPT_COLOR | OPT_QUIET,
+	.opts = OPT_DB | OPT_ALLOW_INSECURE | OPT_FORMAT | OPT_OUTPUT | OPT_COLOR | OPT_QUIET |
+		OPT_POLICY,
 	.run = cmd_report,
 };

@@ -10,14 +10,95 @@
 #include <string.h>
 
 #include "common/diag.h"
+#include "common/strbuf.h"
+#include "common/udiff.h"
 #include "compare/compare.h"
 #include "common/banned.h"
+
+/* The largest diff a report gets (JSON has all of it; text its first lines). */
+#define DIFF_MAX_BYTES ((size_t)64 * 1024)
+
+static void snapshot_name(char *buf, size_t size, const struct snap_info *info)
+{
+	if (info && info->label)
+		snprintf(buf, size, "%s", info->label);
+	else
+		snprintf(buf, size, "%lld", info ? (long long)info->id : 0LL);
+}
+
+/*
+ * The diff of @f's kept content into *ret (its text in @text): 1 when
+ * there is one, 0 when none applies, -ENOMEM. Only a modified file whose
+ * content changed, both sides kept, and not secret under the policy in
+ * force. Content that cannot be read is warned about once and not shown.
+ */
+static int finding_diff(struct cli_report_sink *rs, const struct finding *f, struct strbuf *text,
+			struct report_diff *ret)
+{
+	const struct entry *a = f->before, *b = f->after;
+	uint8_t *old = NULL, *new = NULL;
+	size_t olen = 0, nlen = 0;
+	char oname[160], nname[160];
+	struct udiff_opts o = { 0 };
+	struct udiff_result res;
+	struct diag d = { 0 };
+	int r;
+
+	if (!rs->st || f->change != CHANGE_MODIFIED || !a || !b || a->kind != ENTRY_FILE ||
+	    !a->has_content || !b->has_content || !(f->changed & ATTR_HASH) ||
+	    !memcmp(a->content_id, b->content_id, sizeof(a->content_id)))
+		return 0;
+	if (rs->rules &&
+	    rule_set_content(rs->rules, b->key, b->key_len, NULL) == RULE_CONTENT_SECRET)
+		return 0;
+	r = snap_content_get(rs->st, a->content_id, &old, &olen, &d);
+	if (r == 0)
+		r = snap_content_get(rs->st, b->content_id, &new, &nlen, &d);
+	if (r == -ENOMEM)
+		goto out;
+	if (r < 0) {
+		if (!rs->diff_warned)
+			cli_warn("content of %s not shown: %s", cli_path(b->key, b->key_len, 0),
+				 d.msg);
+		rs->diff_warned = true;
+		r = 0;
+		goto out;
+	}
+	snapshot_name(oname, sizeof(oname), rs->before);
+	snapshot_name(nname, sizeof(nname), rs->after);
+	o.path = b->key;
+	o.path_len = b->key_len;
+	o.old_label = oname;
+	o.new_label = nname;
+	o.context = 3;
+	o.max_bytes = DIFF_MAX_BYTES;
+	r = udiff(old, olen, new, nlen, &o, text, &res);
+	if (r < 0 || res.identical) {
+		r = r < 0 ? r : 0;
+		goto out;
+	}
+	*ret = (struct report_diff){ .binary = res.binary,
+				     .text = text->buf,
+				     .len = text->len,
+				     .omitted_lines = res.omitted_lines,
+				     .show_snapshot = rs->after ? rs->after_name : NULL };
+	r = 1;
+out:
+	free(old);
+	free(new);
+	return r;
+}
 
 static int sink_finding(const struct finding *f, void *userdata)
 {
 	struct cli_report_sink *rs = userdata;
-	int r = report_add_finding(rs->rep, f);
+	struct strbuf text = STRBUF_INIT;
+	struct report_diff diff;
+	int r = finding_diff(rs, f, &text, &diff);
 
+	if (r >= 0)
+		r = report_add_finding_diff(rs->rep, f, r > 0 ? &diff : NULL);
+	strbuf_release(&text);
 	if (r < 0)
 		return rs->err = r;
 	if (rs->rec && (r = compare_record_finding(rs->rec, f, rs->with_sides, &rs->rec_diag)) < 0)
@@ -47,6 +128,17 @@ static int sink_blind_spot(const struct entry *e, void *userdata)
 	if (rs->rec && (r = compare_record_blind_spot(rs->rec, e, &rs->rec_diag)) < 0)
 		return rs->rec_err = r;
 	return 0;
+}
+
+void cli_report_sink_diffs(struct cli_report_sink *rs, struct snap_store *st,
+			   const struct rule_set *rules, const struct snap_info *before,
+			   const struct snap_info *after)
+{
+	rs->st = st;
+	rs->rules = rules;
+	rs->before = before;
+	rs->after = after;
+	snapshot_name(rs->after_name, sizeof(rs->after_name), after);
 }
 
 void cli_report_sink_init(struct cli_report_sink *rs, struct compare_sink *sink)
@@ -194,6 +286,7 @@ int cli_compare_report_to(struct cli_output *outp, struct snap_store *st, const 
 	o.count_expected = args->count_expected;
 	o.stop = cli_interrupted_flag();
 	cli_report_sink_init(&rs, &sink);
+	cli_report_sink_diffs(&rs, st, rules, before, after);
 	ri.command = command;
 	ri.before = before;
 	ri.after = after;

@@ -146,6 +146,9 @@ static bool scan_reuse(unsigned worker, const struct entry *e, struct entry *ret
 	ret_entry->hash_algo = ctx->reuse_base->hash;
 	ret_entry->hash_len = b->hash_len;
 	memcpy(ret_entry->hash, b->hash, b->hash_len);
+	/* Not read, so not kept: the baseline's kept bytes are the same ones. */
+	ret_entry->has_content = b->has_content;
+	memcpy(ret_entry->content_id, b->content_id, sizeof(ret_entry->content_id));
 	return true;
 }
 
@@ -252,8 +255,15 @@ static unsigned scan_decide(const char *path, size_t len, void *userdata)
 	/* rule_set_match() already says NULL for an excluded path: ask about exclusion only then.
 	 */
 	rule = rule_set_match(ctx->rules, path, len);
-	if (rule)
-		return collect_for_attrs(rule_attrs(rule), ctx->collect);
+	if (rule) {
+		unsigned c = collect_for_attrs(rule_attrs(rule), ctx->collect);
+
+		/* Content is kept from the read that hashes it: no hash, no content. */
+		if ((c & SCAN_HASH) &&
+		    rule_set_content(ctx->rules, path, len, NULL) == RULE_CONTENT_KEEP)
+			c |= SCAN_KEEP;
+		return c;
+	}
 	if (rule_set_excluded(ctx->rules, path, len))
 		return SCAN_SKIP;
 	/* Not covered: not scanned, but a rule may cover something below. */
@@ -345,7 +355,29 @@ static enum scan_action scan_visit(const struct entry *e, void *userdata)
 			cli_warn("'%s': nesting beyond %zu bytes: not descended",
 				 cli_path(e->key, e->key_len, 0), ctx->max_path);
 	}
-	r = snap_writer_add(ctx->writer, e, &ctx->diag);
+	if (e->content || e->has_content) {
+		/* Kept content: stored apart, referenced from the entry. */
+		struct entry k = *e;
+
+		if (e->content)
+			r = snap_writer_add_content(ctx->writer, e->content, e->content_len,
+						    k.content_id, &ctx->diag);
+		else
+			r = snap_writer_ref_content(ctx->writer, e->content_id, &ctx->diag);
+		if (r == -ENOENT) {
+			k.has_content = false; /* a reused reference to content that is gone */
+		} else if (r < 0) {
+			ctx->err = r;
+			return SCAN_STOP;
+		} else {
+			k.has_content = true;
+		}
+		k.content = NULL;
+		k.content_len = 0;
+		r = snap_writer_add(ctx->writer, &k, &ctx->diag);
+	} else {
+		r = snap_writer_add(ctx->writer, e, &ctx->diag);
+	}
 	if (r < 0) {
 		ctx->err = r;
 		return SCAN_STOP;

@@ -174,6 +174,25 @@ struct entry {
 	 */
 	const uint8_t *props;
 	size_t props_len;
+
+	/*
+	 * Kept content (rules with `keep_content`, store/content.c). From the
+	 * scanner: the bytes of a regular file of at most SCAN_KEEP_MAX bytes
+	 * that were read while hashing, borrowed for the visit callback only;
+	 * NULL when not kept. Never stored with the entry: the visit callback
+	 * stores the bytes apart (snap_writer_add_content()) and sets the
+	 * reference below.
+	 */
+	const uint8_t *content;
+	size_t content_len;
+	/*
+	 * The reference to kept content in the store: the SHA-256 of the
+	 * bytes. Stored with the entry (store/ext.c, tag 8), so a snapshot
+	 * that inherits an entry inherits it; not an attribute: compare never
+	 * looks at it (the content hash says whether the content changed).
+	 */
+	uint8_t content_id[32];
+	bool has_content;
 };
 
 /** One property, for entry_props_encode(). */

@@ -53,8 +53,9 @@ struct report {
 	int spool_err;                   /**< errno of the first failed spool write, 0 if none */
 	int out_err;                     /**< errno of the first failed write to out, 0 if none */
 	bool finished;
-	char **notes;  /**< report_add_note()'s copies, in order */
-	size_t nnotes; /**< how many */
+	const struct report_diff *diff; /**< of the finding being rendered, or NULL */
+	char **notes;                   /**< report_add_note()'s copies, in order */
+	size_t nnotes;                  /**< how many */
 };
 
 /*

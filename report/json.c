@@ -34,6 +34,7 @@
 #include "report/internal.h"
 #include "common/escape.h"
 #include "common/strbuf.h"
+#include "common/udiff.h"
 #include "common/banned.h"
 
 /** Version of the document's schema: bump on any incompatible change. */
@@ -453,6 +454,42 @@ static int json_add_kind_key(struct strbuf *out, const struct entry *e)
 				     e->key_len);
 }
 
+/*
+ * The content diff: exact when it is valid UTF-8 (control bytes are JSON
+ * escapes), else each line in its display form, lines still apart.
+ */
+static int json_add_diff(struct strbuf *out, const struct report_diff *diff)
+{
+	struct strbuf lines = STRBUF_INIT;
+	int r = 0;
+
+	if (!diff)
+		return 0;
+	if (diff->binary)
+		return strbuf_adds(out, ", \"diff_binary\": true");
+	if (strbuf_adds(out, ", \"diff\": ") < 0)
+		return -ENOMEM;
+	if (udiff_utf8_invalid((const uint8_t *)diff->text, diff->len) == 0) {
+		r = json_add_string(out, diff->text, diff->len);
+	} else {
+		for (size_t pos = 0; r == 0 && pos < diff->len;) {
+			const char *p = diff->text + pos, *nl = memchr(p, '\n', diff->len - pos);
+			size_t len = nl ? (size_t)(nl - p) : diff->len - pos;
+
+			r = escape_display(&lines, p, len);
+			if (r == 0 && nl)
+				r = strbuf_addch(&lines, '\n');
+			pos += len + (nl ? 1 : 0);
+		}
+		if (r == 0)
+			r = json_add_string(out, lines.buf ? lines.buf : "", lines.len);
+	}
+	strbuf_release(&lines);
+	if (r == 0 && diff->omitted_lines)
+		r = strbuf_addf(out, ", \"diff_omitted_lines\": %zu", diff->omitted_lines);
+	return r < 0 ? -ENOMEM : 0;
+}
+
 int report_json_deviation(struct report *rep, const struct finding *d, struct strbuf *out)
 {
 	const struct finding *v = d->judged ? d : NULL;
@@ -488,6 +525,8 @@ int report_json_deviation(struct report *rep, const struct finding *d, struct st
 			    : json_add_props_map(out, e) < 0)
 			return -ENOMEM;
 	}
+	if (json_add_diff(out, rep->diff) < 0)
+		return -ENOMEM;
 	if (strbuf_adds(out, ", \"old\": ") < 0 || json_add_entry(out, d->before) < 0 ||
 	    strbuf_adds(out, ", \"new\": ") < 0 || json_add_entry(out, d->after) < 0)
 		return -ENOMEM;

@@ -176,6 +176,12 @@ const struct finding_package *report_finding_owner(const struct finding *f)
 
 int report_add_finding(struct report *rep, const struct finding *f)
 {
+	return report_add_finding_diff(rep, f, NULL);
+}
+
+int report_add_finding_diff(struct report *rep, const struct finding *f,
+			    const struct report_diff *diff)
+{
 	enum report_section s;
 	int r;
 
@@ -209,10 +215,12 @@ int report_add_finding(struct report *rep, const struct finding *f)
 		s = f->class == CLASS_EXPECTED ? SECTION_EXPECTED : SECTION_OF_RANK(f->severity);
 
 	strbuf_reset(&rep->item);
+	rep->diff = f->change == CHANGE_MODIFIED ? diff : NULL;
 	if (rep->format == REPORT_TEXT)
 		r = report_text_deviation(rep, f, &rep->item);
 	else
 		r = report_json_deviation(rep, f, &rep->item);
+	rep->diff = NULL;
 	if (r < 0)
 		return r;
 	r = spool_item(rep, s);

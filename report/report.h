@@ -131,6 +131,34 @@ int report_new(enum report_format format, FILE *out, const struct report_meta *m
 int report_add_finding(struct report *rep, const struct finding *f);
 
 /**
+ * The diff of a modified file's kept content, as the caller built it
+ * (cli/report.c, common/udiff.h): report/ only renders it.
+ */
+struct report_diff {
+	bool binary;      /**< "binary content differs": no @text */
+	const char *text; /**< the unified diff, its two headers first; raw bytes */
+	size_t len;
+	size_t omitted_lines; /**< body lines the caller left out of @text */
+	/** For the hint of a cut diff: `drift show SNAPSHOT PATH` (C strings). */
+	const char *show_snapshot;
+};
+
+/** Lines of a diff's body that text reports show; the rest is summed up in one line. */
+#define REPORT_DIFF_TEXT_LINES 20
+
+/**
+ * report_add_finding() with the diff of the file's content (NULL: none).
+ * Text: under the attribute lines (not for expected findings), indented,
+ * every line escaped as paths are, at most REPORT_DIFF_TEXT_LINES lines
+ * of its body, then "... N more lines (drift show SNAPSHOT PATH)"; or
+ * "content: binary content differs". JSON: "diff" (a string, exact when
+ * the diff is valid UTF-8, else each line in its display form) and
+ * "diff_omitted_lines" when the caller cut it, or "diff_binary": true.
+ */
+int report_add_finding_diff(struct report *rep, const struct finding *f,
+			    const struct report_diff *diff);
+
+/**
  * Add a note about the whole report (a copy of @text is kept), e.g.
  * "probe port unavailable under /mnt/img". Text: `note: TEXT` lines after
  * the summary (and after the report's own notes), in the order added,

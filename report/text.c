@@ -416,6 +416,53 @@ static int add_owner_note(struct strbuf *out, const struct finding_package *o)
  *     line each there).
  * Any other kind than a file shows "KIND KEY" instead of the path, no type.
  */
+/*
+ * The content diff under a finding: each line escaped as paths are (no raw
+ * control byte reaches a terminal), the body cut after
+ * REPORT_DIFF_TEXT_LINES lines.
+ */
+static int add_diff(struct strbuf *out, const struct report_diff *diff, const struct entry *e)
+{
+	size_t pos = 0, line = 0, more;
+
+	if (!diff)
+		return 0;
+	if (diff->binary)
+		return strbuf_adds(out, "    content: binary content differs\n");
+	while (pos < diff->len) {
+		const char *p = diff->text + pos, *nl = memchr(p, '\n', diff->len - pos);
+		size_t len = nl ? (size_t)(nl - p) : diff->len - pos;
+
+		if (line >= 2 + REPORT_DIFF_TEXT_LINES)
+			break;
+		/* The headers' tab before the snapshot shows as two spaces, not "\t". */
+		const char *tab = line < 2 ? memrchr(p, '\t', len) : NULL;
+		size_t head = tab ? (size_t)(tab - p) : len;
+
+		if (strbuf_adds(out, "      ") < 0 || escape_display(out, p, head) < 0 ||
+		    (tab && (strbuf_adds(out, "  ") < 0 ||
+			     escape_display(out, tab + 1, len - head - 1) < 0)) ||
+		    strbuf_addch(out, '\n') < 0)
+			return -ENOMEM;
+		pos += len + (nl ? 1 : 0);
+		line++;
+	}
+	more = diff->omitted_lines;
+	for (; pos < diff->len; pos++)
+		if (diff->text[pos] == '\n')
+			more++;
+	if (!more)
+		return 0;
+	if (strbuf_addf(out, "      ... %zu more line%s (drift show ", more, more == 1 ? "" : "s") <
+		    0 ||
+	    escape_display(out, diff->show_snapshot ? diff->show_snapshot : "SNAPSHOT",
+			   strlen(diff->show_snapshot ? diff->show_snapshot : "SNAPSHOT")) < 0 ||
+	    strbuf_addch(out, ' ') < 0 || escape_display(out, e->key, e->key_len) < 0 ||
+	    strbuf_adds(out, ")\n") < 0)
+		return -ENOMEM;
+	return 0;
+}
+
 int report_text_deviation(struct report *rep, const struct finding *d, struct strbuf *out)
 {
 	const struct finding *v = d->judged ? d : NULL;
@@ -441,11 +488,16 @@ int report_text_deviation(struct report *rep, const struct finding *d, struct st
 		return -ENOMEM;
 	if (d->change != CHANGE_MODIFIED)
 		return 0;
-	if (!v)
-		return add_attr_lines(out, d, d->changed);
+	if (!v) {
+		if (add_attr_lines(out, d, d->changed) < 0)
+			return -ENOMEM;
+		return add_diff(out, rep->diff, e);
+	}
 	if (v->class == CLASS_EXPECTED)
 		return 0;
-	return add_attr_lines(out, d, v->attrs);
+	if (add_attr_lines(out, d, v->attrs) < 0)
+		return -ENOMEM;
+	return add_diff(out, rep->diff, e);
 }
 
 int report_text_error(struct report *rep, const struct entry *e, struct strbuf *out)

@@ -105,6 +105,7 @@ int rule_set_explain(const struct rule_set *rs, enum entry_kind kind, const char
 
 	if (kind == ENTRY_FILE) {
 		ex.below = rule_set_may_match_below(rs, key, len);
+		ex.content = rule_set_content(rs, key, len, &ex.content_rule);
 		for (size_t i = 0; i < rs->scan.nroots && !ex.in_roots; i++)
 			ex.in_roots = under_root(rs->scan.roots[i], key, len);
 	} else {

@@ -40,6 +40,9 @@ struct rule {
 	enum severity when_added;
 	bool magic;
 	bool exclude;
+	/* `keep_content`: stated (keep_set) and its value; the last rule that states it decides */
+	bool keep_set, keep_content;
+	bool secret; /* `secret: true`: wins wherever it matches, like an exclusion */
 };
 
 /*
@@ -122,6 +125,11 @@ struct rule_set {
 
 	struct rule_packages packages;
 	struct rule_patterns unowned, unowned_excl, trigger_outputs;
+
+	/* For rule_set_content(): rules of files that state keep_content or
+	 * secret, in descending order (a policy has a handful). */
+	uint32_t *content_rules;
+	size_t ncontent_rules;
 };
 
 /* Whether the policy writes patterns of @kind over paths (files, mounts). */
@@ -137,6 +145,9 @@ static inline bool rule_kind_is_path(enum entry_kind kind)
  */
 const char *rule_kind_key(enum entry_kind kind, const char *key, size_t len, char *buf, size_t size,
 			  char **ret_heap, size_t *ret_len);
+
+/** Build the list of content rules (content.c). Returns 0 or -ENOMEM. */
+int rule_content_index(struct rule_set *rs);
 
 /** Build the indexes of a loaded set. Returns 0 or -ENOMEM. */
 int rule_set_index(struct rule_set *rs);

@@ -1222,13 +1222,15 @@ enum {
 	K_SEVERITY,
 	K_WHEN_ADDED,
 	K_MAGIC,
+	K_KEEP_CONTENT,
+	K_SECRET,
 	K_EXCLUDE,
 	K__COUNT,
 };
 
 static const char *const rule_keys[K__COUNT] = {
-	"id",     "title",  "kind",     "path",       "key",   "check",
-	"ignore", "expect", "severity", "when_added", "magic", "exclude",
+	"id",     "title",    "kind",       "path",  "key",          "check",  "ignore",
+	"expect", "severity", "when_added", "magic", "keep_content", "secret", "exclude",
 };
 
 static void load_kind(struct loader *ld, const yaml_node_t *n, enum entry_kind *ret)
@@ -1348,7 +1350,7 @@ static void load_rule(struct loader *ld, const yaml_node_t *n, struct rule *rule
 	}
 	if (v[K_EXCLUDE] && get_bool(ld, v[K_EXCLUDE], "exclude", &rule->exclude) &&
 	    rule->exclude) {
-		for (size_t i = K_CHECK; i <= K_MAGIC; i++)
+		for (size_t i = K_CHECK; i <= K_SECRET; i++)
 			if (k[i])
 				problem(ld, &k[i]->start_mark,
 					"'%s' has no effect in a rule with 'exclude: true'",
@@ -1371,6 +1373,15 @@ static void load_rule(struct loader *ld, const yaml_node_t *n, struct rule *rule
 			entry_kind_name(rule->kind));
 	else if (v[K_MAGIC])
 		get_bool(ld, v[K_MAGIC], "magic", &rule->magic);
+	for (size_t i = K_KEEP_CONTENT; i <= K_SECRET; i++)
+		if (v[i] && rule->kind != ENTRY_FILE)
+			problem(ld, &k[i]->start_mark, "'%s' applies to files, not to kind '%s'",
+				rule_keys[i], entry_kind_name(rule->kind));
+	if (v[K_KEEP_CONTENT] && rule->kind == ENTRY_FILE &&
+	    get_bool(ld, v[K_KEEP_CONTENT], "keep_content", &rule->keep_content))
+		rule->keep_set = true;
+	if (v[K_SECRET] && rule->kind == ENTRY_FILE)
+		get_bool(ld, v[K_SECRET], "secret", &rule->secret);
 
 	/* `error` is always checked; `grow` needs the size and the inode. */
 	uint32_t checked = rule->check & ~rule->ignore;
@@ -1518,8 +1529,8 @@ static void load_packages(struct loader *ld, const yaml_node_t *n)
 		if (h && i < 3)
 			pk->history = (enum rule_history)i;
 		else if (h)
-			problem(ld, &v[6]->start_mark, "bad history '%s' (allowed: apt, dpkg, none)",
-				h);
+			problem(ld, &v[6]->start_mark,
+				"bad history '%s' (allowed: apt, dpkg, none)", h);
 	}
 }
 
@@ -1867,7 +1878,8 @@ static void load_defaults(struct loader *ld)
 				 sizeof(default_unowned_excl) / sizeof(default_unowned_excl[0]));
 	if (!ld->b->triggers_given)
 		default_patterns(ld, &ld->rs->trigger_outputs, default_trigger_outputs,
-				 sizeof(default_trigger_outputs) / sizeof(default_trigger_outputs[0]));
+				 sizeof(default_trigger_outputs) /
+					 sizeof(default_trigger_outputs[0]));
 }
 
 static void yaml_problem(struct loader *ld, const yaml_parser_t *parser)
@@ -1908,6 +1920,7 @@ void rule_set_free(struct rule_set *rs)
 		free(rs->kinds[k].match);
 		free(rs->kinds[k].excl);
 	}
+	free(rs->content_rules);
 	free(rs->probes);
 	free(rs->probe_pos);
 	patterns_release(&rs->unowned);

@@ -219,6 +219,9 @@ int rule_set_index(struct rule_set *rs)
 	r = index_build(&rs->rules_index, rs->rule_pats, rs->nrules);
 	if (r < 0)
 		return r;
+	r = rule_content_index(rs);
+	if (r < 0)
+		return r;
 	return index_build(&rs->excl_index, rs->excl_pats, rs->nexcl);
 }
 

@@ -237,6 +237,30 @@ bool rule_exclude(const struct rule *rule);             /**< `exclude: true` */
 /** The rule's pattern (`path:` or `key:`) as written in the policy. Borrowed. */
 const char *rule_pattern(const struct rule *rule);
 
+/** What becomes of a file's content: rule_set_content(). */
+enum rule_content {
+	RULE_CONTENT_NONE,   /**< not kept */
+	RULE_CONTENT_KEEP,   /**< kept (regular files up to 64 KiB, read while hashing) */
+	RULE_CONTENT_SECRET, /**< never kept, never shown (`secret: true`) */
+};
+
+/**
+ * Whether the content of the file at @path (absolute, @len bytes) is kept:
+ * RULE_CONTENT_SECRET when a rule with `secret: true` matches @path or an
+ * ancestor of it, wherever that rule is (secret wins over keep_content);
+ * else RULE_CONTENT_KEEP when the last rule that matches @path and states
+ * `keep_content` says true; else RULE_CONTENT_NONE. *ret_rule (if
+ * non-NULL) is the rule that decided, or NULL. Thread-safe, like
+ * rule_set_match(). The size limit (64 KiB) and the need for a hash are the
+ * scanner's (scanner/scanner.h, SCAN_KEEP).
+ */
+enum rule_content rule_set_content(const struct rule_set *rs, const char *path, size_t len,
+				   const struct rule **ret_rule);
+/** Whether the rule states `keep_content`; then *ret_keep (if non-NULL) is its value. */
+bool rule_keep_content(const struct rule *rule, bool *ret_keep);
+/** `secret: true`. */
+bool rule_secret(const struct rule *rule);
+
 /** The attribute lists of a rule. */
 enum rule_list {
 	RULE_LIST_CHECK,  /**< `check` without what `ignore` takes out */
@@ -354,6 +378,12 @@ struct rule_explanation {
 	/** Other kinds: the probe that collects the entries of the kind, and whether it runs. */
 	const char *probe;
 	bool probe_runs;
+	/**
+	 * Files: whether the content is kept (rule_set_content()), and the
+	 * rule that decided (NULL: no rule states keep_content or secret).
+	 */
+	enum rule_content content;
+	const struct rule *content_rule;
 };
 
 /**

@@ -108,6 +108,10 @@ int rule_set_show(const struct rule_set *rs, FILE *out)
 		fprintf(out, "    when_added: %s\n", severity_name(r->when_added));
 		if (r->kind == ENTRY_FILE)
 			fprintf(out, "    magic: %s\n", r->magic ? "true" : "false");
+		if (r->kind == ENTRY_FILE && r->keep_set)
+			fprintf(out, "    keep_content: %s\n", r->keep_content ? "true" : "false");
+		if (r->kind == ENTRY_FILE && r->secret)
+			fprintf(out, "    secret: true\n");
 	}
 	return fflush(out) == 0 && !ferror(out) ? 0 : -EIO;
 }

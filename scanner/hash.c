@@ -430,7 +430,8 @@ static int64_t feed_blocks(struct scan_hasher *h, int fd, uint64_t size, uint64_
 			if (read_total > read_max)
 				return FEED_TOO_SPARSE;
 			/* Whole blocks: round up, the next extent starts on a block anyway. */
-			if (want % SCAN_HASH_BLOCK && want + SCAN_HASH_BLOCK - want % SCAN_HASH_BLOCK <= chunk)
+			if (want % SCAN_HASH_BLOCK &&
+			    want + SCAN_HASH_BLOCK - want % SCAN_HASH_BLOCK <= chunk)
 				want += SCAN_HASH_BLOCK - want % SCAN_HASH_BLOCK;
 			r = read_full(fd, h->buf, want);
 			if (r < 0)
@@ -468,6 +469,7 @@ static int hash_once(struct scan_hasher *h, int dirfd, const char *name, const s
 	int64_t total;
 	int fd, r;
 
+	h->whole = false;
 	fd = open_file(dirfd, name);
 	if (fd == -ELOOP || fd == -ENXIO || fd == -ENODEV || fd == -ENOENT) {
 		/* A symlink, socket, device... or nothing: what is there now? */
@@ -509,6 +511,8 @@ static int hash_once(struct scan_hasher *h, int dirfd, const char *name, const s
 			if (r < 0)
 				goto out_close;
 			total = (int64_t)got;
+			h->whole = true;
+			h->whole_len = got;
 		} else {
 			/* It grew past the buffer while we read: carry on streaming. */
 			r = digest_reset(h);

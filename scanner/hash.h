@@ -65,7 +65,14 @@ struct scan_hasher {
 	size_t buf_size;
 	_Atomic uint64_t *progress; /**< borrowed, may be NULL: += logical bytes fed, relaxed */
 	const atomic_bool *stop;    /**< borrowed, may be NULL: abandon the file when set */
-	uint64_t blocks_min; /**< files with more holes than this are hashed in block form */
+	uint64_t blocks_min;        /**< files with more holes than this are hashed in block form */
+	/**
+	 * Whether the last read of a file (scan_hasher_entry()) left its whole
+	 * content in @buf, and how many bytes (files up to @buf_size read in
+	 * one go): what SCAN_KEEP hands out without reading again.
+	 */
+	bool whole;
+	size_t whole_len;
 };
 
 /** Digest length of @algo in bytes: 16 (XXH3-128), 32 (SHA-256), 0 for anything else. */

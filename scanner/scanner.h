@@ -57,6 +57,9 @@ struct diag;
  * called scan_walk(). See walk.c for the design.
  */
 
+/** The largest regular file whose content SCAN_KEEP keeps: 64 KiB. */
+#define SCAN_KEEP_MAX ((size_t)64 * 1024)
+
 /** The default of scan_opts.max_path: 8 times PATH_MAX. */
 #define SCAN_MAX_PATH_DEFAULT ((size_t)32768)
 
@@ -72,6 +75,16 @@ enum scan_collect {
 	SCAN_SELINUX = 1 << 6,    /**< the SELinux label (entry->selinux) */
 	SCAN_MIME = 1 << 7,       /**< libmagic MIME type of a regular file (entry->mime) */
 	SCAN_NO_ENTRY = 1 << 8,   /**< a directory: descend, but record no entry for it */
+	/**
+	 * Keep the content of a regular file of at most SCAN_KEEP_MAX bytes
+	 * that is hashed (with SCAN_HASH): the bytes read while hashing (no
+	 * second read) are handed to visit in entry->content. Not kept: a
+	 * file that changed while it was read (ENTRY_CHANGED_WHILE_READ), one
+	 * whose read failed, a larger one, and a file whose hash was reused
+	 * (opts->reuse): that one carries the reuse reply's content_id
+	 * instead, when it has one.
+	 */
+	SCAN_KEEP = 1 << 9,
 	SCAN_ALL = SCAN_STAT | SCAN_HASH,
 };
 
@@ -194,7 +207,8 @@ struct scan_opts {
 	 * metadata in @e (kind, key, key_len, mode, uid, gid, size, mtime_ns,
 	 * ctime_ns, ino, dev, nlink; borrowed for the call). *ret_entry is
 	 * zeroed scratch. Returning true with the hash fields of *ret_entry
-	 * filled (hash_algo, hash_len, hash) puts them in the entry and the
+	 * filled (hash_algo, hash_len, hash) puts them in the entry (and, when
+	 * decide asked for SCAN_KEEP, has_content and content_id too) and the
 	 * file is not opened for hashing (optional attributes that need an fd
 	 * still open it, without reading it). A reply whose hash_algo is not
 	 * opts->hash or whose hash_len is not that algorithm's (16, 32) is
@@ -286,9 +300,9 @@ int scan_hash_file(int dirfd, const char *name, enum hash_algo algo, struct entr
  * scan_opts.rootfd; < 0: the host's "/"). @path is opened component by
  * component relative to directory fds, from @rootfd, with O_NOFOLLOW
  * everywhere (a symlink anywhere in it is refused, "..": -EINVAL), so no
- * lookup leaves the root and paths beyond PATH_MAX work; the last component is looked at before it is opened
- * and a FIFO, device or symlink is never opened. Uses a libmagic handle of
- * its own (loading it costs about 0.25 ms), so it is safe from any thread.
+ * lookup leaves the root and paths beyond PATH_MAX work; the last component is looked at before it
+ * is opened and a FIFO, device or symlink is never opened. Uses a libmagic handle of its own
+ * (loading it costs about 0.25 ms), so it is safe from any thread.
  *
  * @return 0 and a malloc()ed string in *ret_mime (free() it); -ELOOP for a
  *         symlink (last component or on the way), -EINVAL for something

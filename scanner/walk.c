@@ -637,7 +637,8 @@ static bool is_resource_error(int err)
  */
 static void worker_emit(struct worker *w, const struct entry *e)
 {
-	size_t need = e->key_len + 1 + (e->target ? e->target_len + 1 : 0);
+	size_t need = e->key_len + 1 + (e->target ? e->target_len + 1 : 0) +
+		      (e->content ? e->content_len : 0);
 	size_t acl_len = 0, caps_len = 0, selinux_len = 0, mime_len = 0;
 	struct batch *b = w->batch;
 	struct entry *d;
@@ -682,6 +683,13 @@ static void worker_emit(struct worker *w, const struct entry *e)
 		p[e->target_len] = '\0';
 		d->target = p;
 		b->used += e->target_len + 1;
+	}
+	if (e->content) {
+		p = b->bytes + b->used;
+		if (e->content_len)
+			memcpy(p, e->content, e->content_len);
+		d->content = (const uint8_t *)p;
+		b->used += e->content_len;
 	}
 	if (!e->collected)
 		return;
@@ -964,7 +972,7 @@ static bool is_nested_root(const struct walk *wk, const char *key, size_t len)
  * hash fields of @e are set. A reply with another algorithm or a length
  * that is not the algorithm's is ignored: the file is read as usual.
  */
-static bool reuse_hash(struct worker *w, const struct stat *st, struct entry *e)
+static bool reuse_hash(struct worker *w, const struct stat *st, struct entry *e, bool keep)
 {
 	const struct scan_opts *o = w->walk->opts;
 	struct entry cur = *e, got = { 0 };
@@ -977,6 +985,10 @@ static bool reuse_hash(struct worker *w, const struct stat *st, struct entry *e)
 	e->hash_algo = got.hash_algo;
 	e->hash_len = got.hash_len;
 	memcpy(e->hash, got.hash, got.hash_len);
+	if (keep && got.has_content) {
+		e->has_content = true;
+		memcpy(e->content_id, got.content_id, sizeof(e->content_id));
+	}
 	atomic_fetch_add_explicit(&w->walk->files_reused, 1, memory_order_relaxed);
 	return true;
 }
@@ -1074,11 +1086,19 @@ static struct job *process_name(struct worker *w, struct dnode *n, int dfd, cons
 	attrs = want & SCAN_ATTRS_MASK;
 
 	if (S_ISREG(st.st_mode) && (want & SCAN_HASH) && o->hash != HASH_NONE &&
-	    !(o->reuse && reuse_hash(w, &st, &e))) {
+	    !(o->reuse && reuse_hash(w, &st, &e, want & SCAN_KEEP))) {
 		/* With attributes to read, keep the fd the content was read through. */
 		r = scan_hasher_entry_keep(&w->hasher, dfd, name, &st, &e, attrs ? &fd : NULL);
 		if (r == -ECANCELED)
 			goto out;
+		/* SCAN_KEEP: the bytes just hashed are still in the buffer. */
+		if (r == 0 && (want & SCAN_KEEP) && S_ISREG(st.st_mode) && !e.err &&
+		    e.hash_algo != HASH_NONE && !(e.flags & ENTRY_CHANGED_WHILE_READ) &&
+		    w->hasher.whole && w->hasher.whole_len == (uint64_t)st.st_size &&
+		    w->hasher.whole_len <= SCAN_KEEP_MAX) {
+			e.content = w->hasher.buf;
+			e.content_len = w->hasher.whole_len;
+		}
 		/* SCAN_HASH_RETYPE: st now says what the name really is; classify it below. */
 	}
 	if (S_ISDIR(st.st_mode)) {
@@ -1089,7 +1109,8 @@ static struct job *process_name(struct worker *w, struct dnode *n, int dfd, cons
 			goto out;
 		}
 		if (want & SCAN_NO_ENTRY)
-			goto out; /* not entered (another filesystem, NO_DESCEND): nothing to show */
+			goto out; /* not entered (another filesystem, NO_DESCEND): nothing to show
+				   */
 	} else if (S_ISLNK(st.st_mode)) {
 		read_link(w, dfd, name, &st, &e);
 	}
@@ -1524,7 +1545,10 @@ static void run_dir(struct worker *w, struct job *j)
 	 * looked up and turn out gone too (rmdir needs it empty).
 	 */
 	if (r != -ENOENT)
-		emit_listed_dir(w, j, fd, &st, r ? -r : too_deep ? ENAMETOOLONG : 0,
+		emit_listed_dir(w, j, fd, &st,
+				r          ? -r
+				: too_deep ? ENAMETOOLONG
+					   : 0,
 				too_deep ? ENTRY_NOT_DESCENDED_TOO_DEEP : 0);
 
 	pthread_mutex_lock(&wk->lock);
@@ -1854,10 +1878,11 @@ static int walk_prepare_roots(struct walk *wk, struct diag *reterr)
 			r = 0;
 		}
 		if (r < 0) {
-			r = diag_set(reterr, r, "cannot examine root '%s': %s%s", root, strerror(-r),
-				     r == -EMFILE || r == -ENFILE
-					     ? " (raise the limit of open files, e.g. ulimit -n 4096)"
-					     : "");
+			r = diag_set(
+				reterr, r, "cannot examine root '%s': %s%s", root, strerror(-r),
+				r == -EMFILE || r == -ENFILE
+					? " (raise the limit of open files, e.g. ulimit -n 4096)"
+					: "");
 			goto out;
 		}
 	}

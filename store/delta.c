@@ -303,6 +303,12 @@ int snap_rebase_children(struct snap_store *st, int64_t id, struct diag *reterr)
 		if (r >= 0)
 			r = exec_ids(st, "UPDATE snapshot SET parent = ?2 WHERE id = ?1", kids[i],
 				     grand, reterr);
+		/* Kept content the child inherited was referenced by its parent only. */
+		if (r >= 0)
+			r = exec_ids(st,
+				     "INSERT OR IGNORE INTO content_ref (snap, id)"
+				     " SELECT ?1, id FROM content_ref WHERE snap = ?2",
+				     kids[i], id, reterr);
 		if (r < 0)
 			goto out;
 	}

@@ -34,6 +34,12 @@
  *                     drift before tag 7) reads as ENTRY_RDEV_UNKNOWN;
  *                     its bit without a field reads as 0. Not an
  *                     attribute of entry->collected: always recorded
+ *     tag 8  content  the reference to the entry's kept content
+ *                     (store/content.c): the 32-byte SHA-256 of the bytes.
+ *                     Its bit and field are set exactly when the entry has
+ *                     kept content (entry->has_content); other rows do
+ *                     not change, and a row without it (an older drift's)
+ *                     reads as "no content kept". Not an attribute either
  *
  * Text values keep their NUL so that the iterator can hand out pointers
  * straight into SQLite's copy of the row: no copy, no allocation per row.
@@ -67,7 +73,8 @@ enum ext_tag {
 	TAG_MIME = 5,
 	TAG_PROPS = 6,
 	TAG_RDEV = 7,
-	TAG__MAX = 7,
+	TAG_CONTENT = 8,
+	TAG__MAX = 8,
 };
 
 /* The attribute of each tag (index: tag); TAG_RDEV has none in collected. */
@@ -132,13 +139,15 @@ int snap_ext_encode(struct strbuf *out, const struct entry *e)
 	if (e->kind != ENTRY_FILE || e->props_len > 0)
 		collected |= ATTR_PROPS;
 	strbuf_reset(out);
-	if (!collected && !rdev)
+	if (!collected && !rdev && !e->has_content)
 		return 0;
 	for (unsigned tag = 1; tag <= TAG__MAX; tag++)
 		if (collected & tag_attr[tag])
 			bits |= UINT64_C(1) << (tag - 1);
 	if (rdev)
 		bits |= UINT64_C(1) << (TAG_RDEV - 1);
+	if (e->has_content)
+		bits |= UINT64_C(1) << (TAG_CONTENT - 1);
 	if (strbuf_addch(out, EXT_VERSION) < 0 || add_varint(out, bits) < 0)
 		return -ENOMEM;
 	if ((collected & ATTR_XATTRS) && e->xattrs && e->xattrs_len > 0 &&
@@ -165,6 +174,8 @@ int snap_ext_encode(struct strbuf *out, const struct entry *e)
 		if (r < 0)
 			return -ENOMEM;
 	}
+	if (e->has_content && add_field(out, TAG_CONTENT, e->content_id, sizeof(e->content_id)) < 0)
+		return -ENOMEM;
 	return 0;
 }
 
@@ -177,6 +188,8 @@ void snap_ext_clear(struct entry *e)
 	e->props = NULL;
 	e->props_len = 0;
 	e->rdev = entry_is_device(e) ? ENTRY_RDEV_UNKNOWN : 0;
+	e->has_content = false;
+	memset(e->content_id, 0, sizeof(e->content_id));
 }
 
 int snap_ext_decode(const void *blob, size_t len, struct entry *e)
@@ -185,7 +198,7 @@ int snap_ext_decode(const void *blob, size_t len, struct entry *e)
 	size_t pos = 1;
 	uint64_t bits, flen;
 	unsigned last_tag = 0;
-	bool rdev;
+	bool rdev, content;
 
 	snap_ext_clear(e);
 	if (len == 0 || !p)
@@ -198,6 +211,7 @@ int snap_ext_decode(const void *blob, size_t len, struct entry *e)
 	rdev = bits & (UINT64_C(1) << (TAG_RDEV - 1));
 	if (rdev)
 		e->rdev = 0;
+	content = bits & (UINT64_C(1) << (TAG_CONTENT - 1));
 
 	while (pos < len) {
 		unsigned tag = p[pos++];
@@ -215,6 +229,13 @@ int snap_ext_decode(const void *blob, size_t len, struct entry *e)
 
 			if (!rdev || !get_varint(v, (size_t)flen, &vpos, &e->rdev) || vpos != flen)
 				goto bad;
+			continue;
+		}
+		if (tag == TAG_CONTENT) {
+			if (!content || flen != sizeof(e->content_id))
+				goto bad;
+			memcpy(e->content_id, v, sizeof(e->content_id));
+			e->has_content = true;
 			continue;
 		}
 		if (!(e->collected & tag_attr[tag]))

@@ -303,5 +303,12 @@ void snap_sorter_free(struct snap_sorter *s);
 
 /** The row-per-entry iterator of schema 1-4 (iter.c), for old databases and their migration. */
 bool snap_iter_is_legacy(const struct snap_store *st);
+/*
+ * Kept content (content.c).
+ */
+
+/** The CREATE statements of the content tables (each takes the schema name, as schema.c's). */
+extern const char *const schema_content_tables[];
+extern const size_t schema_ncontent_tables;
 
 #endif /* DRIFT_STORE_INTERNAL_H */

@@ -70,6 +70,7 @@ int snap_snapshot_delete(struct snap_store *st, int64_t id, struct diag *reterr)
 	static const char *const sql[] = {
 		"DELETE FROM block WHERE snap = ?1",
 		"DELETE FROM snap_pkg WHERE snap = ?1",
+		"DELETE FROM content_ref WHERE snap = ?1",
 		"DELETE FROM snapshot WHERE id = ?1",
 		"DELETE FROM meta WHERE key = '" SNAP_META_BASELINE "' AND value = ?1",
 	};
@@ -198,7 +199,8 @@ static int collect(struct snap_store *st, struct diag *reterr)
 
 	if (r >= 0)
 		r = snap_pkg_collect(st, reterr);
-	/* content: snap_content_collect() */
+	if (r >= 0)
+		r = snap_content_collect(st, NULL, reterr);
 	return r < 0 ? r : 0;
 }
 

@@ -74,6 +74,10 @@
  * snapshot holds (verify); the entries it could not read in `run_blind`.
  * A run goes with either of its snapshots.
  *
+ * Schema version 5 adds kept content (store/content.c, its statements in
+ * schema_content_tables): `content` (id = SHA-256, compressed bytes) and
+ * `content_ref` (which snapshot references which content).
+ *
  * Migration: a version 1, 2 or 3 database opened for writing is migrated
  * in place to version 4, in one transaction (ALTER TABLE ... ADD COLUMN,
  * CREATE TABLE, then user_version = 4); the new columns are NULL on old
@@ -336,7 +340,11 @@ static int schema_create(struct snap_store *st, const char *dbname, struct diag 
 		       "create the schema", reterr);
 	if (r < 0)
 		return r;
-	return schema_run(st, schema_run_tables, N_ELEMS(schema_run_tables), dbname,
+	r = schema_run(st, schema_run_tables, N_ELEMS(schema_run_tables), dbname,
+		       "create the schema", reterr);
+	if (r < 0)
+		return r;
+	return schema_run(st, schema_content_tables, schema_ncontent_tables, dbname,
 			  "create the schema", reterr);
 }
 
@@ -566,7 +574,7 @@ out:
 	return r < 0 ? r : 0;
 }
 
-/* Bring a version 1, 2 or 3 database to version 4, under the write lock
+/* Bring a version 1, 2, 3 or 4 database to version 5, under the write lock
  * (another process may have migrated it meanwhile: the version is read
  * again). */
 static int schema_migrate(struct snap_store *st, struct diag *reterr)
@@ -603,6 +611,11 @@ static int schema_migrate(struct snap_store *st, struct diag *reterr)
 	if (version <= 4) {
 		char sql[64];
 
+		/* Kept content (store/content.c), and entries into blocks. */
+		r = schema_run(st, schema_content_tables, schema_ncontent_tables, "main",
+			       "upgrade the database", reterr);
+		if (r < 0)
+			goto fail;
 		r = schema_migrate_blocks(st, reterr);
 		if (r < 0)
 			goto fail;

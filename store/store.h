@@ -412,6 +412,51 @@ int snap_writer_begin(struct snap_store *st, const struct snap_new *params,
  */
 int snap_writer_add(struct snap_writer *w, const struct entry *e, struct diag *reterr);
 
+/*
+ * Kept content (content.c). Rules with `keep_content` keep the bytes of
+ * small regular files, content-addressed by their SHA-256: the same bytes
+ * are stored once however many entries and snapshots refer to them. An
+ * entry refers to its content by e->content_id when e->has_content (stored
+ * with the entry; not an attribute: snap_entry_diff() ignores it).
+ */
+
+/**
+ * Store @len bytes at @bytes (if not stored yet) and record that the
+ * snapshot being written refers to them. *ret_id is their SHA-256: set it
+ * as e->content_id, with e->has_content, before snap_writer_add(). Returns
+ * 0, -EINVAL (no transaction open, more than INT_MAX bytes), -ENOMEM,
+ * -EIO, -ENOSPC.
+ */
+int snap_writer_add_content(struct snap_writer *w, const uint8_t *bytes, size_t len,
+			    uint8_t ret_id[32], struct diag *reterr);
+
+/**
+ * Record that the snapshot being written refers to the content @id stored
+ * already (an entry that takes its reference over from another snapshot,
+ * as a reused hash does), so that it is kept as long as this snapshot is.
+ * Returns 0, -ENOENT when there is no such content (the caller then leaves
+ * e->has_content false), -EINVAL, -EIO.
+ */
+int snap_writer_ref_content(struct snap_writer *w, const uint8_t id[32], struct diag *reterr);
+
+/**
+ * The content @id: 0 and its bytes in *ret_bytes (malloc()ed, free() them;
+ * never NULL, even for 0 bytes) and *ret_len; -ENOENT when there is none
+ * (or the database predates kept content); -EPROTO when the stored bytes
+ * are damaged (they do not decompress, or their SHA-256 is not @id);
+ * -ENOMEM, -EIO. ret_* untouched on failure.
+ */
+int snap_content_get(struct snap_store *st, const uint8_t id[32], uint8_t **ret_bytes,
+		     size_t *ret_len, struct diag *reterr);
+
+/**
+ * Delete the references of snapshots that no longer exist, then the
+ * content that no reference is left to; *ret_freed (if non-NULL) is the
+ * number of blobs deleted. Runs in the caller's transaction, if any (the
+ * writer runs it where it deletes or prunes snapshots). Returns 0 or -errno.
+ */
+int snap_content_collect(struct snap_store *st, uint64_t *ret_freed, struct diag *reterr);
+
 /** The id of the snapshot being written. */
 int64_t snap_writer_id(const struct snap_writer *w);
 

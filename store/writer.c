@@ -761,6 +761,8 @@ static int writer_finish(struct snap_writer *w, struct snap_info *ret_info, stru
 		r = snap_runs_delete_orphans(st, reterr);
 		if (r >= 0)
 			r = snap_pkg_collect(st, reterr);
+		if (r >= 0)
+			r = snap_content_collect(st, NULL, reterr);
 		if (r < 0)
 			goto out;
 	}

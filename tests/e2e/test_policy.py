@@ -267,7 +267,8 @@ rules:
             "  checks:    type, mode, uid, gid, size, mtime, rdev, target, hash\n"
             "  expects:   size, mtime, hash: a change of these alone is expected\n"
             "  severity:  critical (added: critical)\n"
-            "  magic:     no\n") % (pol, pol, pol))
+            "  magic:     no\n"
+            "  content:   not kept\n") % (pol, pol, pol))
 
     def test_explain_excluded_uncovered_and_kinds(self):
         p = self.drift("policy", "explain", "/etc/tmp/x", "/srv/cache/y", "/opt/z",

@@ -93,7 +93,7 @@ static void test_load_buffer_reports_unknown_keys_with_allowed_ones(void **state
 	assert_string_equal(one_problem("rules:\n  - path: /etc\n    sevrity: high\n"),
 			    "3:5: unknown key 'sevrity' in a rule (did you mean 'severity'?) "
 			    "(allowed: id, title, kind, path, key, check, ignore, expect, "
-			    "severity, when_added, magic, exclude)");
+			    "severity, when_added, magic, keep_content, secret, exclude)");
 	assert_string_equal(
 		one_problem("scan:\n  root: [/etc]\n"),
 		"2:3: unknown key 'root' in 'scan' (did you mean 'roots'?) "
@@ -528,10 +528,11 @@ static void test_load_buffer_reports_bad_packages_section(void **state)
 {
 	(void)state;
 	assert_string_equal(one_problem("packages: [a]\n"), "1:11: 'packages' must be a mapping");
-	assert_string_equal(one_problem("packages:\n  atribution: true\n"),
-			    "2:3: unknown key 'atribution' in 'packages' (did you mean "
-			    "'attribution'?) (allowed: attribution, conffile_severity, "
-			    "unowned_severity, unowned, unowned_exclude, trigger_outputs, history)");
+	assert_string_equal(
+		one_problem("packages:\n  atribution: true\n"),
+		"2:3: unknown key 'atribution' in 'packages' (did you mean "
+		"'attribution'?) (allowed: attribution, conffile_severity, "
+		"unowned_severity, unowned, unowned_exclude, trigger_outputs, history)");
 	assert_string_equal(one_problem("packages:\n  history: apt-get\n"),
 			    "2:12: bad history 'apt-get' (allowed: apt, dpkg, none)");
 	assert_string_equal(one_problem("packages:\n  attribution: yes\n"),
