@@ -910,7 +910,24 @@ static void test_store_open_write_refuses_a_damaged_page(void **state)
 		assert_int_equal(sqlite3_step(s), SQLITE_ROW);
 		npages = 2 * (sqlite3_column_int64(s, 0) - 1);
 		sqlite3_finalize(s);
+		assert_int_equal(
+			sqlite3_exec(db, "PRAGMA wal_checkpoint(TRUNCATE)", NULL, NULL, NULL),
+			SQLITE_OK);
 		sqlite3_close(db);
+		/* Left empty when the close could not take the lock to remove it. */
+		{
+			char wal[4096];
+			struct stat ws;
+
+			snprintf(wal, sizeof(wal), "%s-wal", t->db);
+			if (stat(wal, &ws) == 0) {
+				assert_int_equal(ws.st_size, 0);
+				unlink(wal);
+			}
+			/* (No connection is open: its index goes too.) */
+			snprintf(wal, sizeof(wal), "%s-shm", t->db);
+			unlink(wal);
+		}
 	}
 	memset(page, 0xff, sizeof(page));
 	fd = open(t->db, O_WRONLY | O_CLOEXEC);
