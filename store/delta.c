@@ -189,18 +189,9 @@ int snap_delta_end(struct snap_delta *d, uint64_t *ret_rows, struct diag *reterr
 
 int snap_blocks_delete(struct snap_store *st, int64_t id, struct diag *reterr)
 {
-	sqlite3_stmt *s = NULL;
-	int rc, r;
+	int r = snap_query_int(st, "DELETE FROM block WHERE snap = :a", id, 0, NULL, NULL, reterr);
 
-	r = snap_prepare(st, "DELETE FROM block WHERE snap = ?1", &s, reterr);
-	if (r < 0)
-		return r;
-	sqlite3_bind_int64(s, 1, id);
-	rc = sqlite3_step(s);
-	sqlite3_finalize(s);
-	if (rc != SQLITE_DONE)
-		return snap_sqlite_fail(st, rc, "delete entries", reterr);
-	return 0;
+	return r < 0 ? r : 0;
 }
 
 /* Write the view of @child (every kind) as blocks of @target relative to @parent. */
@@ -227,27 +218,6 @@ static int view_write(struct snap_store *st, int64_t child, int64_t target, int6
 		}
 	}
 	return snap_delta_end(d, NULL, reterr);
-}
-
-static int exec_ids(struct snap_store *st, const char *sql, int64_t a, int64_t b,
-		    struct diag *reterr)
-{
-	sqlite3_stmt *s = NULL;
-	int rc, r;
-
-	r = snap_prepare(st, sql, &s, reterr);
-	if (r < 0)
-		return r;
-	sqlite3_bind_int64(s, 1, a);
-	if (b)
-		sqlite3_bind_int64(s, 2, b);
-	else
-		sqlite3_bind_null(s, 2);
-	rc = sqlite3_step(s);
-	sqlite3_finalize(s);
-	if (rc != SQLITE_DONE)
-		return snap_sqlite_fail(st, rc, "re-base a snapshot", reterr);
-	return 0;
 }
 
 int snap_rebase_children(struct snap_store *st, int64_t id, struct diag *reterr)
@@ -282,14 +252,10 @@ int snap_rebase_children(struct snap_store *st, int64_t id, struct diag *reterr)
 	if (n == 0)
 		goto out;
 
-	r = snap_prepare(st, "SELECT parent FROM snapshot WHERE id = ?1", &s, reterr);
+	r = snap_query_int(st, "SELECT parent FROM snapshot WHERE id = :a", id, 0, NULL, &grand,
+			   reterr);
 	if (r < 0)
 		goto out;
-	sqlite3_bind_int64(s, 1, id);
-	if (sqlite3_step(s) == SQLITE_ROW)
-		grand = sqlite3_column_int64(s, 0);
-	sqlite3_finalize(s);
-	s = NULL;
 
 	for (size_t i = 0; i < n; i++) {
 		/* Written aside (snap -child), then swapped in: the child's view
@@ -298,17 +264,18 @@ int snap_rebase_children(struct snap_store *st, int64_t id, struct diag *reterr)
 		if (r >= 0)
 			r = snap_blocks_delete(st, kids[i], reterr);
 		if (r >= 0)
-			r = exec_ids(st, "UPDATE block SET snap = ?1 WHERE snap = -?1", kids[i], 0,
-				     reterr);
+			r = snap_query_int(st, "UPDATE block SET snap = :a WHERE snap = -:a",
+					   kids[i], 0, NULL, NULL, reterr);
 		if (r >= 0)
-			r = exec_ids(st, "UPDATE snapshot SET parent = ?2 WHERE id = ?1", kids[i],
-				     grand, reterr);
+			r = snap_query_int(
+				st, "UPDATE snapshot SET parent = NULLIF(:b, 0) WHERE id = :a",
+				kids[i], grand, NULL, NULL, reterr);
 		/* Kept content the child inherited was referenced by its parent only. */
 		if (r >= 0)
-			r = exec_ids(st,
-				     "INSERT OR IGNORE INTO content_ref (snap, id)"
-				     " SELECT ?1, id FROM content_ref WHERE snap = ?2",
-				     kids[i], id, reterr);
+			r = snap_query_int(st,
+					   "INSERT OR IGNORE INTO content_ref (snap, id)"
+					   " SELECT :a, id FROM content_ref WHERE snap = :b",
+					   kids[i], id, NULL, NULL, reterr);
 		if (r < 0)
 			goto out;
 	}

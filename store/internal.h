@@ -64,11 +64,11 @@ struct snap_writer {
 	enum hash_algo hash;
 	int64_t started_ns;
 	uint64_t entries, errors;
-	bool in_tx;        /* transaction 2 is open */
-	int64_t parent_req; /* snap_new.parent */
+	bool in_tx;                 /* transaction 2 is open */
+	int64_t parent_req;         /* snap_new.parent */
 	struct snap_sorter *sorter; /* the entries added, until finish writes them */
-	bool finished;     /* snap_writer_finish() ran: only the COMMIT is left */
-	struct strbuf ext; /* the ext column being bound; reused for every entry */
+	bool finished;              /* snap_writer_finish() ran: only the COMMIT is left */
+	struct strbuf ext;          /* the ext column being bound; reused for every entry */
 	/* The probes: asked for (snap_new), and the outcome (set_probes). */
 	struct strbuf probes_asked, probes_ran, probes_unavailable;
 	size_t nprobes_asked, nprobes_ran, nprobes_unavailable;
@@ -114,6 +114,14 @@ int snap_sqlite_fail(struct snap_store *st, int rc, const char *what, struct dia
  * snapshot links to (snap_pkg_collect()). Returns 0 or -errno.
  */
 int snap_snapshot_delete(struct snap_store *st, int64_t id, struct diag *reterr);
+
+/**
+ * Run @sql, binding the named parameters :a, :b (integers) and :text when
+ * the statement has them; the first column of the first row in *ret_value
+ * (optional; 0 for none). Returns 1 for a row, 0 for none, or -errno.
+ */
+int snap_query_int(struct snap_store *st, const char *sql, int64_t a, int64_t b, const char *text,
+		   int64_t *ret_value, struct diag *reterr);
 
 /** Delete the runs made of snapshot @snap_id (run.c), inside the caller's transaction. */
 int snap_runs_delete_snapshot(struct snap_store *st, int64_t snap_id, struct diag *reterr);
@@ -183,7 +191,6 @@ int snap_ext_decode(const void *blob, size_t len, struct entry *e);
  * anything else (@e's kind and mode filled in first).
  */
 void snap_ext_clear(struct entry *e);
-
 
 /*
  * Blocks of entries (block.c, schema version 5): see block.c for the format.

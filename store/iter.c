@@ -417,14 +417,13 @@ static int iter_blocks_range(struct snap_iter *it, bool *ret_more, struct diag *
 	return iter_seek(it, rg->lo, rg->lo_len, reterr);
 }
 
-static int iter_blocks_open(struct snap_iter *it, int64_t snap_id, bool all, unsigned flags,
+static int iter_blocks_open(struct snap_iter *it, int64_t snap_id, unsigned flags,
 			    struct diag *reterr)
 {
 	int64_t ids[SNAP_CHAIN_MAX];
 	size_t n = 0;
 	int r;
 
-	(void)all;
 	it->blocks = true;
 	it->errors_only = flags & SNAP_ITER_ERRORS_ONLY;
 	r = snap_chain(it->st, snap_id, ids, &n, reterr);
@@ -570,7 +569,7 @@ int snap_iter_new(struct snap_store *st, int64_t snap_id, enum entry_kind kind,
 	it->kind = kind;
 	it->entry.kind = kind;
 	if (!snap_iter_is_legacy(st)) {
-		r = iter_blocks_open(it, snap_id, all, flags, reterr);
+		r = iter_blocks_open(it, snap_id, flags, reterr);
 		if (r < 0)
 			goto fail;
 		*ret_iter = it;

@@ -34,45 +34,14 @@
 #include "common/strbuf.h"
 #include "common/banned.h"
 
-/* Step @sql with ?1 = @a, ?2 = @b; the first column of the first row in
- * *ret_value (0 for none). Returns 1 (a row), 0 (none) or -errno. */
-static int query_int(struct snap_store *st, const char *sql, int64_t a, int64_t b,
-		     int64_t *ret_value, struct diag *reterr)
-{
-	sqlite3_stmt *s = NULL;
-	int rc, r;
-
-	r = snap_prepare(st, sql, &s, reterr);
-	if (r < 0)
-		return r;
-	if (sqlite3_bind_parameter_count(s) >= 1)
-		sqlite3_bind_int64(s, 1, a);
-	if (sqlite3_bind_parameter_count(s) >= 2)
-		sqlite3_bind_int64(s, 2, b);
-	rc = sqlite3_step(s);
-	if (rc == SQLITE_ROW) {
-		if (ret_value)
-			*ret_value = sqlite3_column_int64(s, 0);
-		r = 1;
-	} else if (rc == SQLITE_DONE) {
-		if (ret_value)
-			*ret_value = 0;
-		r = 0;
-	} else {
-		r = snap_sqlite_fail(st, rc, "delete snapshots", reterr);
-	}
-	sqlite3_finalize(s);
-	return r;
-}
-
 int snap_snapshot_delete(struct snap_store *st, int64_t id, struct diag *reterr)
 {
 	static const char *const sql[] = {
-		"DELETE FROM block WHERE snap = ?1",
-		"DELETE FROM snap_pkg WHERE snap = ?1",
-		"DELETE FROM content_ref WHERE snap = ?1",
-		"DELETE FROM snapshot WHERE id = ?1",
-		"DELETE FROM meta WHERE key = '" SNAP_META_BASELINE "' AND value = ?1",
+		"DELETE FROM block WHERE snap = :a",
+		"DELETE FROM snap_pkg WHERE snap = :a",
+		"DELETE FROM content_ref WHERE snap = :a",
+		"DELETE FROM snapshot WHERE id = :a",
+		"DELETE FROM meta WHERE key = '" SNAP_META_BASELINE "' AND value = :a",
 	};
 	int r;
 
@@ -81,7 +50,7 @@ int snap_snapshot_delete(struct snap_store *st, int64_t id, struct diag *reterr)
 	if (r >= 0)
 		r = snap_runs_delete_snapshot(st, id, reterr);
 	for (size_t i = 0; r >= 0 && i < sizeof(sql) / sizeof(sql[0]); i++)
-		r = query_int(st, sql[i], id, 0, NULL, reterr);
+		r = snap_query_int(st, sql[i], id, 0, NULL, NULL, reterr);
 	return r < 0 ? r : 0;
 }
 
@@ -175,9 +144,10 @@ static int counts_read(struct snap_store *st, struct counts *ret, struct diag *r
 
 	ret->runs = 0;
 	if (st->schema >= 4)
-		r = query_int(st, "SELECT count(*) FROM run", 0, 0, &ret->runs, reterr);
+		r = snap_query_int(st, "SELECT count(*) FROM run", 0, 0, NULL, &ret->runs, reterr);
 	if (r >= 0)
-		r = query_int(st, "SELECT count(*) FROM pkgver", 0, 0, &ret->packages, reterr);
+		r = snap_query_int(st, "SELECT count(*) FROM pkgver", 0, 0, NULL, &ret->packages,
+				   reterr);
 	return r < 0 ? r : 0;
 }
 
@@ -237,7 +207,7 @@ int snap_delete(struct snap_store *st, int64_t id, unsigned flags, struct snap_p
 		return r;
 	r = snap_prepare(st,
 			 "SELECT purpose, status = 'complete', id = (SELECT value FROM meta"
-			 " WHERE key = '" SNAP_META_BASELINE "') FROM snapshot WHERE id = ?1",
+			 " WHERE key = '" SNAP_META_BASELINE "') FROM snapshot WHERE id = :a",
 			 &s, reterr);
 	if (r < 0)
 		goto fail;
@@ -456,7 +426,7 @@ static int prune_verify_runs(struct snap_store *st, unsigned keep, struct diag *
 #define VERIFY_OLD                                                                         \
 	"SELECT id FROM run WHERE before IS NULL AND after IS NULL AND command = 'verify'" \
 	" AND id NOT IN (SELECT id FROM run WHERE command = 'verify' AND complete"         \
-	" ORDER BY id DESC LIMIT ?1)"
+	" ORDER BY id DESC LIMIT :a)"
 	static const char *const sql[] = {
 		"DELETE FROM finding WHERE run IN (" VERIFY_OLD ")",
 		"DELETE FROM run_rule WHERE run IN (" VERIFY_OLD ")",
@@ -469,7 +439,7 @@ static int prune_verify_runs(struct snap_store *st, unsigned keep, struct diag *
 	if (keep == 0 || st->schema < 4)
 		return 0;
 	for (size_t i = 0; r >= 0 && i < sizeof(sql) / sizeof(sql[0]); i++)
-		r = query_int(st, sql[i], keep, 0, NULL, reterr);
+		r = snap_query_int(st, sql[i], keep, 0, NULL, NULL, reterr);
 	return r < 0 ? r : 0;
 }
 

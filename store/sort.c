@@ -73,7 +73,7 @@ static int loose_key(const uint8_t *p, size_t len, uint8_t *ret_kind, const char
 		     uint32_t *ret_len)
 {
 	size_t pos = 2; /* kind, tag */
-	uint64_t shared = 0, slen = 0;
+	uint64_t slen = 0;
 	unsigned shift = 0;
 
 	if (len < 4)
@@ -82,7 +82,6 @@ static int loose_key(const uint8_t *p, size_t len, uint8_t *ret_kind, const char
 	/* shared: always 0 in a canonical record, one byte. */
 	if (p[pos++] != 0)
 		return -EPROTO;
-	(void)shared;
 	for (;;) {
 		uint8_t c;
 

@@ -66,8 +66,8 @@ static int label_with_time(struct strbuf *sb, const char *prefix, int64_t ns)
 /* Run @sql, binding the named parameters :a, :b (integers) and :text when
  * the statement has them, and return the first column of the first row in
  * *ret_value. Returns 1 for a row, 0 for none (*ret_value = 0), or -errno. */
-static int store_query_int(struct snap_store *st, const char *sql, int64_t a, int64_t b,
-			   const char *text, int64_t *ret_value, struct diag *reterr)
+int snap_query_int(struct snap_store *st, const char *sql, int64_t a, int64_t b, const char *text,
+		   int64_t *ret_value, struct diag *reterr)
 {
 	sqlite3_stmt *s = NULL;
 	int rc, r, i;
@@ -101,13 +101,13 @@ static int store_query_int(struct snap_store *st, const char *sql, int64_t a, in
 static int label_holder(struct snap_store *st, const char *label, int64_t *ret_id,
 			struct diag *reterr)
 {
-	return store_query_int(st, "SELECT id FROM snapshot WHERE label = :text", 0, 0, label,
-			       ret_id, reterr);
+	return snap_query_int(st, "SELECT id FROM snapshot WHERE label = :text", 0, 0, label,
+			      ret_id, reterr);
 }
 
 static int current_baseline(struct snap_store *st, int64_t *ret_id, struct diag *reterr)
 {
-	return store_query_int(
+	return snap_query_int(
 		st,
 		"SELECT s.id FROM snapshot s JOIN meta m ON m.key = '" SNAP_META_BASELINE
 		"' AND s.id = m.value",
@@ -482,8 +482,8 @@ static int relabel_dated(struct snap_store *st, int64_t holder, const char *pref
 	sqlite3_stmt *s = NULL;
 	int rc, r;
 
-	r = store_query_int(st, "SELECT started FROM snapshot WHERE id = :a", holder, 0, NULL,
-			    &started, reterr);
+	r = snap_query_int(st, "SELECT started FROM snapshot WHERE id = :a", holder, 0, NULL,
+			   &started, reterr);
 	if (r < 0)
 		goto out;
 	if (label_with_time(&label, prefix, started) < 0) {
@@ -529,15 +529,15 @@ static int writer_parent(struct snap_writer *w, int64_t *ret_parent, struct diag
 	}
 	if (!candidate || candidate == w->id)
 		return 0;
-	r = store_query_int(st,
-			    w->parent_req > 0
-				    ? "SELECT 1 FROM snapshot c, snapshot p WHERE c.id = :a AND"
-				      " p.id = :b AND p.status = 'complete' AND p.hash = c.hash"
-				    : "SELECT 1 FROM snapshot c, snapshot p WHERE c.id = :a AND"
-				      " p.id = :b AND p.status = 'complete' AND p.hash = c.hash AND"
-				      " p.roots IS c.roots AND p.excludes IS c.excludes AND"
-				      " p.cross_mounts = c.cross_mounts",
-			    w->id, candidate, NULL, &ok, reterr);
+	r = snap_query_int(st,
+			   w->parent_req > 0
+				   ? "SELECT 1 FROM snapshot c, snapshot p WHERE c.id = :a AND"
+				     " p.id = :b AND p.status = 'complete' AND p.hash = c.hash"
+				   : "SELECT 1 FROM snapshot c, snapshot p WHERE c.id = :a AND"
+				     " p.id = :b AND p.status = 'complete' AND p.hash = c.hash AND"
+				     " p.roots IS c.roots AND p.excludes IS c.excludes AND"
+				     " p.cross_mounts = c.cross_mounts",
+			   w->id, candidate, NULL, &ok, reterr);
 	if (r < 0)
 		return r;
 	if (r == 0 && w->parent_req > 0)
@@ -596,8 +596,8 @@ static int writer_write_entries(struct snap_writer *w, struct diag *reterr)
 	snap_sorter_free(w->sorter);
 	w->sorter = NULL;
 	if (parent)
-		r = store_query_int(st, "UPDATE snapshot SET parent = :b WHERE id = :a", w->id,
-				    parent, NULL, NULL, reterr);
+		r = snap_query_int(st, "UPDATE snapshot SET parent = :b WHERE id = :a", w->id,
+				   parent, NULL, NULL, reterr);
 	return r < 0 ? r : 0;
 }
 
@@ -678,7 +678,7 @@ static int writer_finish(struct snap_writer *w, struct snap_info *ret_info, stru
 	}
 
 	if (w->purpose == SNAP_PURPOSE_BASELINE) {
-		r = store_query_int(
+		r = snap_query_int(
 			st,
 			"INSERT OR REPLACE INTO meta (key, value) VALUES ('" SNAP_META_BASELINE
 			"', :a)",
@@ -719,8 +719,8 @@ static int writer_finish(struct snap_writer *w, struct snap_info *ret_info, stru
 #undef PRUNE_IDS
 #undef PURPOSE
 		for (size_t i = 0; i < sizeof(prune) / sizeof(prune[0]); i++) {
-			r = store_query_int(st, prune[i], w->id, (int64_t)w->keep - 1, NULL, NULL,
-					    reterr);
+			r = snap_query_int(st, prune[i], w->id, (int64_t)w->keep - 1, NULL, NULL,
+					   reterr);
 			if (r < 0)
 				goto out;
 		}
@@ -749,7 +749,7 @@ static int writer_finish(struct snap_writer *w, struct snap_info *ret_info, stru
 	int64_t cutoff = now_ns() - SNAP_ABANDONED_NS;
 
 	for (size_t i = 0; i < sizeof(abandoned) / sizeof(abandoned[0]); i++) {
-		r = store_query_int(st, abandoned[i], w->id, cutoff, NULL, NULL, reterr);
+		r = snap_query_int(st, abandoned[i], w->id, cutoff, NULL, NULL, reterr);
 		if (r < 0)
 			goto out;
 	}
@@ -878,8 +878,8 @@ int snap_set_baseline(struct snap_store *st, int64_t id, struct snap_info *ret_p
 	r = snap_exec(st, "BEGIN IMMEDIATE", "change the baseline", reterr);
 	if (r < 0)
 		return r;
-	r = store_query_int(st, "SELECT status = 'complete' FROM snapshot WHERE id = :a", id, 0,
-			    NULL, &complete, reterr);
+	r = snap_query_int(st, "SELECT status = 'complete' FROM snapshot WHERE id = :a", id, 0,
+			   NULL, &complete, reterr);
 	if (r == 0)
 		r = diag_set(reterr, -ENOENT, "no snapshot '%lld'", (long long)id);
 	if (r < 0)
@@ -908,20 +908,20 @@ int snap_set_baseline(struct snap_store *st, int64_t id, struct snap_info *ret_p
 		 * The label "baseline" (or none) names no snapshot once it is no
 		 * longer the baseline: date it, as 'drift init --force' does.
 		 */
-		r = store_query_int(st,
-				    "SELECT 1 FROM snapshot WHERE id = :a AND"
-				    " (label IS NULL OR label = 'baseline')",
-				    previous, 0, NULL, NULL, reterr);
+		r = snap_query_int(st,
+				   "SELECT 1 FROM snapshot WHERE id = :a AND"
+				   " (label IS NULL OR label = 'baseline')",
+				   previous, 0, NULL, NULL, reterr);
 		if (r > 0)
 			r = relabel_dated(st, previous, "baseline", reterr);
 		if (r < 0)
 			goto rollback;
 	}
 	/* A check or an upgrade snapshot made the baseline is no longer pruned as one. */
-	r = store_query_int(st, "UPDATE snapshot SET purpose = :b WHERE id = :a", id,
-			    SNAP_PURPOSE_BASELINE, NULL, NULL, reterr);
+	r = snap_query_int(st, "UPDATE snapshot SET purpose = :b WHERE id = :a", id,
+			   SNAP_PURPOSE_BASELINE, NULL, NULL, reterr);
 	if (r >= 0)
-		r = store_query_int(
+		r = snap_query_int(
 			st,
 			"INSERT OR REPLACE INTO meta (key, value) VALUES ('" SNAP_META_BASELINE
 			"', :a)",
