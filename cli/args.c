@@ -50,6 +50,12 @@ enum {
 	LONG_KEEP_UPGRADES,
 	LONG_DRY_RUN,
 	LONG_VACUUM,
+	LONG_REPORT,
+	LONG_MIN_SEVERITY,
+	LONG_FAIL_ON,
+	LONG_SINCE_LAST,
+	LONG_VERBOSE,
+	LONG_JOURNAL,
 };
 
 static const struct option long_options[] = {
@@ -84,6 +90,12 @@ static const struct option long_options[] = {
 	{ "keep-upgrades", required_argument, NULL, LONG_KEEP_UPGRADES },
 	{ "dry-run", no_argument, NULL, LONG_DRY_RUN },
 	{ "vacuum", no_argument, NULL, LONG_VACUUM },
+	{ "report", required_argument, NULL, LONG_REPORT },
+	{ "min-severity", required_argument, NULL, LONG_MIN_SEVERITY },
+	{ "fail-on", required_argument, NULL, LONG_FAIL_ON },
+	{ "since-last", no_argument, NULL, LONG_SINCE_LAST },
+	{ "verbose", no_argument, NULL, LONG_VERBOSE },
+	{ "journal", required_argument, NULL, LONG_JOURNAL },
 	{ "help", no_argument, NULL, 'h' },
 	{ NULL, 0, NULL, 0 },
 };
@@ -147,6 +159,14 @@ static unsigned opt_bit(int c)
 	case LONG_DRY_RUN:
 	case LONG_VACUUM:
 		return OPT_PRUNE;
+	case LONG_REPORT:
+	case LONG_MIN_SEVERITY:
+	case LONG_FAIL_ON:
+	case LONG_VERBOSE:
+	case LONG_JOURNAL:
+		return OPT_REPORTS;
+	case LONG_SINCE_LAST:
+		return OPT_SINCE_LAST;
 	}
 	return 0;
 }
@@ -326,15 +346,74 @@ int cli_args_parse(const struct cli_command *cmd, int argc, char **argv, struct 
 			a.cross_mounts = true;
 			break;
 		case LONG_FORMAT:
-			if (!strcmp(arg, "text")) {
-				a.format = REPORT_TEXT;
-			} else if (!strcmp(arg, "json")) {
-				a.format = REPORT_JSON;
-			} else {
+			/* Commands that list (runs, snapshots, policy) speak text and JSON only. */
+			if (report_format_from_name(arg, &a.format) < 0 ||
+			    (!(cmd->opts & OPT_REPORTS) && a.format != REPORT_TEXT &&
+			     a.format != REPORT_JSON)) {
 				cli_args_release(&a);
-				return usage_error(cmd, "--format takes 'text' or 'json', not '%s'",
+				return usage_error(cmd, "--format takes %s, not '%s'",
+						   cmd->opts & OPT_REPORTS ? REPORT_FORMAT_NAMES
+									   : "'text' or 'json'",
 						   arg);
 			}
+			break;
+		case LONG_REPORT: {
+			const char *colon = strchr(arg, ':');
+			struct cli_report_dest *p;
+			char fname[16];
+			enum report_format f;
+
+			if (!colon || (size_t)(colon - arg) >= sizeof(fname) || !colon[1]) {
+				cli_args_release(&a);
+				return usage_error(cmd, "--report takes FORMAT:FILE, not '%s'",
+						   arg);
+			}
+			snprintf(fname, sizeof(fname), "%.*s", (int)(colon - arg), arg);
+			if (report_format_from_name(fname, &f) < 0) {
+				cli_args_release(&a);
+				return usage_error(cmd,
+						   "--report: the format is one of %s, not '%s'",
+						   REPORT_FORMAT_NAMES, fname);
+			}
+			p = realloc(a.reports, (a.nreports + 1) * sizeof(*p));
+			if (!p) {
+				cli_args_release(&a);
+				cli_error("out of memory");
+				return DRIFT_EXIT_INTERNAL;
+			}
+			a.reports = p;
+			a.reports[a.nreports++] = (struct cli_report_dest){ f, colon + 1 };
+			break;
+		}
+		case LONG_MIN_SEVERITY:
+		case LONG_FAIL_ON:
+		case LONG_JOURNAL: {
+			enum severity sev;
+
+			if (severity_from_name(arg, &sev) < 0) {
+				cli_args_release(&a);
+				return usage_error(
+					cmd,
+					"%s takes info, low, medium, high or critical, not '%s'",
+					name, arg);
+			}
+			if (c == LONG_MIN_SEVERITY) {
+				a.have_min_severity = true;
+				a.min_severity = sev;
+			} else if (c == LONG_FAIL_ON) {
+				a.have_fail_on = true;
+				a.fail_on = sev;
+			} else {
+				a.have_journal = true;
+				a.journal_severity = sev;
+			}
+			break;
+		}
+		case LONG_SINCE_LAST:
+			a.since_last = true;
+			break;
+		case LONG_VERBOSE:
+			a.verbose = true;
 			break;
 		case LONG_OUTPUT:
 			a.output = arg;
@@ -479,6 +558,9 @@ int cli_args_parse(const struct cli_command *cmd, int argc, char **argv, struct 
 
 void cli_args_release(struct cli_args *args)
 {
+	free(args->reports);
+	args->reports = NULL;
+	args->nreports = 0;
 	free(args->excludes);
 	free(args->db_default);
 	free(args->policy_default);

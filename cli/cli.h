@@ -9,6 +9,7 @@
 
 #include "common/diag.h"
 #include "common/entry.h"
+#include "common/verdict.h"
 #include "report/report.h"
 #include "rules/rules.h"
 #include "scanner/scanner.h"
@@ -80,6 +81,19 @@ enum cli_opt {
 	OPT_UNOWNED = 1 << 22,
 	OPT_NARROWER = 1 << 23,
 	OPT_PRUNE = 1 << 24, /**< --delete, --prune, --keep-upgrades, --dry-run, --vacuum */
+	/** Commands that write reports: every format, --report, --min-severity, --fail-on,
+	 * --verbose, --journal. */
+	OPT_REPORTS = 1 << 25,
+	OPT_SINCE_LAST = 1 << 26,
+};
+
+/** The formats a report command takes, for messages. */
+#define REPORT_FORMAT_NAMES "text, json, ndjson, html, junit or prometheus"
+
+/** One --report FORMAT:FILE. */
+struct cli_report_dest {
+	enum report_format format;
+	const char *path; /**< borrowed argv */
 };
 
 enum cli_color {
@@ -125,8 +139,18 @@ struct cli_args {
 	bool prune;           /**< --prune: delete what the keep rules leave */
 	unsigned keep_upgrades; /**< --keep-upgrades N (default 30) */
 	bool have_keep_upgrades;
-	bool dry_run;    /**< --dry-run: say what would go, delete nothing */
-	bool vacuum;     /**< --vacuum: a full VACUUM of a database that cannot shrink by itself */
+	bool dry_run; /**< --dry-run: say what would go, delete nothing */
+	bool vacuum;  /**< --vacuum: a full VACUUM of a database that cannot shrink by itself */
+	struct cli_report_dest *reports; /**< owned array: --report FORMAT:FILE, in order */
+	size_t nreports;
+	bool have_min_severity; /**< --min-severity LEVEL */
+	enum severity min_severity;
+	bool have_fail_on; /**< --fail-on LEVEL */
+	enum severity fail_on;
+	bool since_last;   /**< --since-last */
+	bool verbose;      /**< --verbose */
+	bool have_journal; /**< --journal LEVEL: records in the journal */
+	enum severity journal_severity;
 	char *root_real; /**< owned: --root resolved by cli_root_open(); "" for "/" */
 	int root_fd;     /**< owned: the root (O_PATH), opened by cli_root_open(); -1 before */
 };

@@ -189,8 +189,9 @@ const struct cli_command cmd_check_def = {
 		"  --allow-insecure   as root, use a policy or database others could have written\n"
 		"  -q, --quiet        no progress line; nothing at all on a clean check\n"
 		"  -h, --help         show this help\n",
-	.opts = OPT_DB | OPT_POLICY | OPT_TRUST_CTIME | OPT_COUNT_EXPECTED | OPT_ALLOW_INSECURE |
-		OPT_FORMAT | OPT_OUTPUT | OPT_COLOR | OPT_ALL_CHANGES | OPT_KEEP | OPT_EXCLUDE |
-		OPT_HASH | OPT_CROSS_MOUNTS | OPT_THREADS | OPT_QUIET | OPT_PROBES | OPT_ROOT,
+	.opts = OPT_DB | OPT_REPORTS | OPT_SINCE_LAST | OPT_POLICY | OPT_TRUST_CTIME |
+		OPT_COUNT_EXPECTED | OPT_ALLOW_INSECURE | OPT_FORMAT | OPT_OUTPUT | OPT_COLOR |
+		OPT_ALL_CHANGES | OPT_KEEP | OPT_EXCLUDE | OPT_HASH | OPT_CROSS_MOUNTS |
+		OPT_THREADS | OPT_QUIET | OPT_PROBES | OPT_ROOT,
 	.run = cmd_check,
 };

@@ -175,7 +175,8 @@ const struct cli_command cmd_diff_def = {
 		"                     mtime, ctime, size and link count\n"
 		"  -q, --quiet        print nothing when there is nothing to report\n"
 		"  -h, --help         show this help\n",
-	.opts = OPT_DB | OPT_POLICY | OPT_COUNT_EXPECTED | OPT_ALLOW_INSECURE | OPT_FORMAT |
-		OPT_OUTPUT | OPT_COLOR | OPT_ALL_CHANGES | OPT_QUIET | OPT_LAST_UPGRADE | OPT_ROOT,
+	.opts = OPT_DB | OPT_REPORTS | OPT_POLICY | OPT_COUNT_EXPECTED | OPT_ALLOW_INSECURE |
+		OPT_FORMAT | OPT_OUTPUT | OPT_COLOR | OPT_ALL_CHANGES | OPT_QUIET |
+		OPT_LAST_UPGRADE | OPT_ROOT,
 	.run = cmd_diff,
 };

@@ -155,7 +155,7 @@ const struct cli_command cmd_report_def = {
 		 "  --allow-insecure   as root, read a database others could have written\n"
 		 "  -q, --quiet        print nothing when there is nothing to report\n"
 		 "  -h, --help         show this help\n",
-	.opts = OPT_DB | OPT_ALLOW_INSECURE | OPT_FORMAT | OPT_OUTPUT | OPT_COLOR | OPT_QUIET |
-		OPT_POLICY,
+	.opts = OPT_DB | OPT_REPORTS | OPT_ALLOW_INSECURE | OPT_FORMAT | OPT_OUTPUT | OPT_COLOR |
+		OPT_QUIET | OPT_POLICY,
 	.run = cmd_report,
 };

@@ -152,7 +152,7 @@ const struct cli_command cmd_verify_def = {
 		 "  --allow-insecure   as root, use a policy others could have written\n"
 		 "  -q, --quiet        print nothing when nothing differs\n"
 		 "  -h, --help         show this help\n",
-	.opts = OPT_DB | OPT_POLICY | OPT_ROOT | OPT_THREADS | OPT_FORMAT | OPT_OUTPUT | OPT_COLOR |
-		OPT_ALLOW_INSECURE | OPT_QUIET | OPT_UNOWNED,
+	.opts = OPT_DB | OPT_REPORTS | OPT_POLICY | OPT_ROOT | OPT_THREADS | OPT_FORMAT |
+		OPT_OUTPUT | OPT_COLOR | OPT_ALLOW_INSECURE | OPT_QUIET | OPT_UNOWNED,
 	.run = cmd_verify,
 };

@@ -45,6 +45,41 @@ struct finding_package {
 	bool unowned;               /**< a file in a system directory that no package owns */
 };
 
+/**
+ * Whether a finding is news (compare_opts.since_run): what the previous run
+ * of the command did not report is new, what it did is persisting, and
+ * what it reported and this run does not is resolved.
+ */
+enum finding_novelty {
+	NOVELTY_UNKNOWN = 0, /**< not asked for */
+	NOVELTY_NEW,
+	NOVELTY_PERSISTING,
+	NOVELTY_RESOLVED, /**< only in the sink's resolved(): the previous run's finding */
+};
+
+/** The kinds of host events findings are grouped by (struct finding_event). */
+enum finding_event_kind {
+	EVENT_NONE = 0,
+	/** dpkg installed, upgraded (or downgraded) or removed a package: finding.package. */
+	EVENT_PACKAGE,
+	/** A user account was added, removed or changed: the account and its files. */
+	EVENT_USER,
+	/** The same for a group. */
+	EVENT_GROUP,
+};
+
+/**
+ * The one thing that happened on the host that a finding is part of, as
+ * the record that proves it says: every file a package installed, the
+ * account files a useradd rewrote. Consumers group by (kind, name); the
+ * findings layer decides membership, nobody else.
+ */
+struct finding_event {
+	enum finding_event_kind kind;
+	/** EVENT_PACKAGE: "name:arch"; EVENT_USER / EVENT_GROUP: the account's name. */
+	const char *name;
+};
+
 /** One judged deviation. Everything is borrowed for the callback. */
 struct finding {
 	enum change change;
@@ -74,6 +109,10 @@ struct finding {
 	unsigned rule_line;
 
 	struct finding_package package;
+	/** The event it is part of (kind EVENT_NONE: none). */
+	struct finding_event event;
+	/** New or persisting since the previous run (NOVELTY_UNKNOWN unless asked). */
+	enum finding_novelty novelty;
 };
 
 /**
@@ -92,6 +131,12 @@ struct compare_sink {
 	int (*note)(const char *text, void *userdata);
 	/** An entry of the after side that could not be read (e->err != 0): after the findings. */
 	int (*blind_spot)(const struct entry *e, void *userdata);
+	/**
+	 * With compare_opts.since_run: each finding of that run this one no
+	 * longer has (novelty NOVELTY_RESOLVED, its sides as that run saw
+	 * them), after the findings, in that run's order.
+	 */
+	int (*resolved)(const struct finding *f, void *userdata);
 	void *userdata;
 };
 
@@ -116,6 +161,11 @@ struct compare_opts {
 	bool count_expected;
 	/** Raised (by a signal handler): the comparison stops with -ECANCELED. May be NULL. */
 	volatile sig_atomic_t *stop;
+	/**
+	 * The previous run to tell news from (--since-last): findings get their
+	 * novelty, and the sink's resolved() the ones that went. NULL: none.
+	 */
+	const struct snap_run_info *since_run;
 };
 
 /**

@@ -32,6 +32,8 @@ enum report_section {
 	SECTION_MODIFIED,
 	SECTION_EXPECTED,
 	SECTION_ERRORS,
+	/** --since-last: the previous run's findings this one no longer has. */
+	SECTION_RESOLVED,
 	SECTION__COUNT,
 };
 
@@ -56,6 +58,10 @@ struct report {
 	const struct report_diff *diff; /**< of the finding being rendered, or NULL */
 	char **notes;                   /**< report_add_note()'s copies, in order */
 	size_t nnotes;                  /**< how many */
+	const struct report_renderer *renderer;
+	void *state; /**< the renderer's own (struct report_renderer.begin) */
+	/** Findings the filter (meta.min_severity) left out, by section. */
+	uint64_t hidden[SECTION__COUNT];
 };
 
 /*
@@ -71,6 +77,23 @@ int report_text_write(struct report *rep, struct diag *reterr);
 int report_json_deviation(struct report *rep, const struct finding *f, struct strbuf *out);
 int report_json_error(struct report *rep, const struct entry *e, struct strbuf *out);
 int report_json_write(struct report *rep, struct diag *reterr);
+
+/**
+ * A format's renderer (report.c has the table, one per enum report_format;
+ * a NULL entry is a format not built: report_new() refuses it). @begin
+ * (may be NULL) runs in report_new() and may set rep->state, which @free
+ * (may be NULL) releases in report_free(). @deviation renders one finding
+ * into @out for the spool of its section (an empty item is fine: a format
+ * that shows only counts); @error one blind spot; @write the document.
+ */
+struct report_renderer {
+	int (*begin)(struct report *rep);
+	int (*deviation)(struct report *rep, const struct finding *f, struct strbuf *out);
+	int (*error)(struct report *rep, const struct entry *e, struct strbuf *out);
+	int (*write)(struct report *rep, struct diag *reterr);
+	void (*free)(struct report *rep);
+};
+extern const struct report_renderer report_text_renderer, report_json_renderer;
 
 /**
  * Write @len bytes to rep->out. Returns 0, or -EIO after remembering the
@@ -101,6 +124,15 @@ int report_format_time_short(struct strbuf *out, int64_t ns);
 
 /** entry_kind_name(), "unknown" for a kind that does not exist. */
 const char *report_kind_name(enum entry_kind kind);
+
+/**
+ * Whether @f counts in the exit code: unjudged, or judged to count
+ * (finding.counts) and, under --fail-on, drift at or above its severity
+ * (expected findings that count, --count-expected, are not filtered).
+ */
+bool report_finding_counts(const struct report *rep, const struct finding *f);
+/** Whether @f passes --min-severity (an unjudged finding always does). */
+bool report_finding_shown(const struct report *rep, const struct finding *f);
 
 /** The package context of @f worth showing: NULL when it has neither a package nor unowned. */
 const struct finding_package *report_finding_owner(const struct finding *f);

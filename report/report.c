@@ -33,10 +33,49 @@
 #include "common/strbuf.h"
 #include "common/banned.h"
 
+const struct report_renderer report_text_renderer = {
+	.deviation = report_text_deviation,
+	.error = report_text_error,
+	.write = report_text_write,
+};
+const struct report_renderer report_json_renderer = {
+	.deviation = report_json_deviation,
+	.error = report_json_error,
+	.write = report_json_write,
+};
+
+/* Every format's renderer; NULL: not built. */
+static const struct report_renderer *const renderers[REPORT_FORMAT__COUNT] = {
+	[REPORT_TEXT] = &report_text_renderer,
+	[REPORT_JSON] = &report_json_renderer,
+};
+
+static const char *const format_names[REPORT_FORMAT__COUNT] = {
+	[REPORT_TEXT] = "text", [REPORT_JSON] = "json",   [REPORT_NDJSON] = "ndjson",
+	[REPORT_HTML] = "html", [REPORT_JUNIT] = "junit", [REPORT_PROMETHEUS] = "prometheus",
+};
+
+const char *report_format_name(enum report_format format)
+{
+	return (unsigned)format < REPORT_FORMAT__COUNT ? format_names[format] : "unknown";
+}
+
+int report_format_from_name(const char *name, enum report_format *ret)
+{
+	for (unsigned i = 0; i < REPORT_FORMAT__COUNT; i++)
+		if (!strcmp(name, format_names[i])) {
+			*ret = (enum report_format)i;
+			return 0;
+		}
+	return -EINVAL;
+}
+
 void report_free(struct report *rep)
 {
 	if (!rep)
 		return;
+	if (rep->renderer && rep->renderer->free)
+		rep->renderer->free(rep);
 	for (size_t i = 0; i < SECTION__COUNT; i++)
 		if (rep->spool[i])
 			fclose(rep->spool[i]);
@@ -98,8 +137,11 @@ int report_new(enum report_format format, FILE *out, const struct report_meta *m
 	bool verify;
 	int r;
 
-	if (format != REPORT_TEXT && format != REPORT_JSON)
+	if ((unsigned)format >= REPORT_FORMAT__COUNT)
 		return diag_set(reterr, -EINVAL, "unknown report format %d", (int)format);
+	if (!renderers[format])
+		return diag_set(reterr, -EINVAL, "the %s report format is not built yet",
+				format_names[format]);
 	if (!meta->command || (strcmp(meta->command, "check") && strcmp(meta->command, "diff") &&
 			       strcmp(meta->command, "verify")))
 		return diag_set(reterr, -EINVAL, "cannot report on command '%s'",
@@ -112,6 +154,7 @@ int report_new(enum report_format format, FILE *out, const struct report_meta *m
 	if (!rep)
 		return -ENOMEM;
 	rep->format = format;
+	rep->renderer = renderers[format];
 	rep->out = out;
 	rep->meta = *meta;
 	rep->verify = verify;
@@ -124,6 +167,11 @@ int report_new(enum report_format format, FILE *out, const struct report_meta *m
 			goto fail_tmpfile;
 	}
 
+	if (rep->renderer->begin && (r = rep->renderer->begin(rep)) < 0) {
+		report_free(rep);
+		return diag_set(reterr, r, "cannot start the %s report: %s", format_names[format],
+				report_errno_text(-r, buf, sizeof(buf)));
+	}
 	*ret_report = rep;
 	return 0;
 
@@ -174,6 +222,21 @@ const struct finding_package *report_finding_owner(const struct finding *f)
 	return f->package.name || f->package.unowned ? &f->package : NULL;
 }
 
+bool report_finding_counts(const struct report *rep, const struct finding *f)
+{
+	if (!f->judged)
+		return true;
+	if (!f->counts)
+		return false;
+	return !rep->meta.have_fail_on || f->class == CLASS_EXPECTED ||
+	       f->severity >= rep->meta.fail_on;
+}
+
+bool report_finding_shown(const struct report *rep, const struct finding *f)
+{
+	return !f->judged || !rep->meta.have_min_severity || f->severity >= rep->meta.min_severity;
+}
+
 int report_add_finding(struct report *rep, const struct finding *f)
 {
 	return report_add_finding_diff(rep, f, NULL);
@@ -213,25 +276,28 @@ int report_add_finding_diff(struct report *rep, const struct finding *f,
 		return -EINVAL;
 	if (f->judged)
 		s = f->class == CLASS_EXPECTED ? SECTION_EXPECTED : SECTION_OF_RANK(f->severity);
+	if (f->novelty == NOVELTY_RESOLVED) {
+		/* The previous run's finding: shown, never counted as this run's. */
+		s = SECTION_RESOLVED;
+	} else {
+		rep->changes[f->change]++;
+		if (report_finding_counts(rep, f))
+			rep->counted[f->change]++;
+		if (f->judged)
+			rep->classified = true;
+		if (!report_finding_shown(rep, f)) {
+			rep->hidden[s]++;
+			return 0;
+		}
+	}
 
 	strbuf_reset(&rep->item);
 	rep->diff = f->change == CHANGE_MODIFIED ? diff : NULL;
-	if (rep->format == REPORT_TEXT)
-		r = report_text_deviation(rep, f, &rep->item);
-	else
-		r = report_json_deviation(rep, f, &rep->item);
+	r = rep->renderer->deviation(rep, f, &rep->item);
 	rep->diff = NULL;
 	if (r < 0)
 		return r;
-	r = spool_item(rep, s);
-	if (r < 0)
-		return r;
-	rep->changes[f->change]++;
-	if (!f->judged || f->counts)
-		rep->counted[f->change]++;
-	if (f->judged)
-		rep->classified = true;
-	return 0;
+	return spool_item(rep, s);
 }
 
 void report_set_checked(struct report *rep, uint64_t checked)
@@ -269,10 +335,7 @@ int report_add_error(struct report *rep, const struct entry *e)
 		return -EINVAL;
 
 	strbuf_reset(&rep->item);
-	if (rep->format == REPORT_TEXT)
-		r = report_text_error(rep, e, &rep->item);
-	else
-		r = report_json_error(rep, e, &rep->item);
+	r = rep->renderer->error(rep, e, &rep->item);
 	if (r < 0)
 		return r;
 	return spool_item(rep, SECTION_ERRORS);
@@ -348,10 +411,7 @@ int report_finish(struct report *rep, struct diag *reterr)
 		return diag_set(reterr, -EIO, "cannot write the temporary file of the report: %s",
 				report_errno_text(rep->spool_err, buf, sizeof(buf)));
 
-	if (rep->format == REPORT_TEXT)
-		r = report_text_write(rep, reterr);
-	else
-		r = report_json_write(rep, reterr);
+	r = rep->renderer->write(rep, reterr);
 	if (r == -ENOMEM)
 		return diag_set(reterr, r, "cannot write report: %s",
 				report_errno_text(ENOMEM, buf, sizeof(buf)));

@@ -65,6 +65,34 @@ struct diag;
 enum report_format {
 	REPORT_TEXT,
 	REPORT_JSON,
+	/** One JSON object per line: a "summary" record, then one per finding
+	   (docs/json-report.md). */
+	REPORT_NDJSON,
+	/** One self-contained HTML file (no external resource), for people and mail. */
+	REPORT_HTML,
+	/** JUnit XML: one test case per rule, its findings the failures, for CI dashboards. */
+	REPORT_JUNIT,
+	/** node_exporter's textfile format: counts, no findings. */
+	REPORT_PROMETHEUS,
+};
+#define REPORT_FORMAT__COUNT 6
+
+/** "text", "json", "ndjson", "html", "junit", "prometheus"; "unknown" out of range. */
+const char *report_format_name(enum report_format format);
+/** The format named @name (as report_format_name() spells it): 0 and *ret, or -EINVAL. */
+int report_format_from_name(const char *name, enum report_format *ret);
+
+/**
+ * One earlier stored run of the same command, for the trend a report can
+ * show (HTML: a chart of the last runs). Counts as the run stored them.
+ */
+struct report_history {
+	int64_t run;        /**< its id */
+	int64_t started_ns; /**< when it ran */
+	uint64_t drift;     /**< findings that counted (struct snap_run_info.counted) */
+	uint64_t expected;  /**< expected findings */
+	uint64_t blind;     /**< entries it could not read */
+	int exit_code;
 };
 
 /** What the report says about the run. Everything is borrowed until report_free(). */
@@ -92,6 +120,35 @@ struct report_meta {
 	 * summary's count; check and diff count new->entries).
 	 */
 	uint64_t checked;
+
+	/**
+	 * Show only findings of this severity or above (--min-severity); the
+	 * summary still counts every finding and says how many are not shown.
+	 * Expected findings are shown or hidden by their severity too.
+	 */
+	bool have_min_severity;
+	enum severity min_severity;
+	/**
+	 * Only drift at or above this severity counts in the exit code
+	 * (--fail-on): report_get_counts()'s counted_* leave the rest out.
+	 */
+	bool have_fail_on;
+	enum severity fail_on;
+	/** List every entry of an event (text folds an event to one line). */
+	bool verbose;
+	/**
+	 * The findings carry their novelty (--since-last): new or persisting
+	 * since the run @since_run, and the resolved ones come as findings of
+	 * novelty NOVELTY_RESOLVED. 0: no earlier run was found (every finding
+	 * is new).
+	 */
+	bool since_last;
+	int64_t since_run;
+	/** Earlier runs of the same command, oldest first (at most 30 are shown). */
+	const struct report_history *history;
+	size_t nhistory;
+	/** This run's id once stored; 0 when it is not (a read-only database). */
+	int64_t run_id;
 };
 
 struct report;

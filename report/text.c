@@ -97,6 +97,7 @@ static const char *const section_names[SECTION__COUNT] = {
 	[SECTION_INFO] = "info",         [SECTION_ADDED] = "added",
 	[SECTION_REMOVED] = "removed",   [SECTION_MODIFIED] = "modified",
 	[SECTION_EXPECTED] = "expected", [SECTION_ERRORS] = "unreadable",
+	[SECTION_RESOLVED] = "resolved",
 };
 
 /* Items are coloured by their change (and unreadable ones by that). */
