@@ -131,6 +131,9 @@ const char *report_kind_name(enum entry_kind kind);
  * (expected findings that count, --count-expected, are not filtered).
  */
 bool report_finding_counts(const struct report *rep, const struct finding *f);
+/** Findings of section @s, those shown and those --min-severity left out. */
+uint64_t report_section_total(const struct report *rep, enum report_section s);
+
 /** Whether @f passes --min-severity (an unjudged finding always does). */
 bool report_finding_shown(const struct report *rep, const struct finding *f);
 

@@ -685,12 +685,13 @@ static int json_add_head(struct report *rep, struct strbuf *out)
 			", \"modified\": %" PRIu64 ", \"total\": %" PRIu64
 			", \"expected\": %" PRIu64 ", \"drift\": %" PRIu64 ", \"by_severity\": {",
 			ch[CHANGE_ADDED], ch[CHANGE_REMOVED], ch[CHANGE_MODIFIED], total,
-			c[SECTION_EXPECTED], total - c[SECTION_EXPECTED]) < 0)
+			report_section_total(rep, SECTION_EXPECTED),
+			total - report_section_total(rep, SECTION_EXPECTED)) < 0)
 		return -ENOMEM;
 	for (unsigned s = SECTION_CRITICAL; s <= SECTION_INFO; s++)
 		if (strbuf_addf(out, "%s\"%s\": %" PRIu64, s == SECTION_CRITICAL ? "" : ", ",
 				severity_name((enum severity)(4 - (s - SECTION_CRITICAL))),
-				c[s]) < 0)
+				report_section_total(rep, (enum report_section)s)) < 0)
 			return -ENOMEM;
 	if (strbuf_addf(out, "}, \"unreadable\": %" PRIu64 ", \"entries_checked\": %" PRIu64 "}",
 			c[SECTION_ERRORS], report_entries_checked(rep)) < 0)

@@ -232,6 +232,11 @@ bool report_finding_counts(const struct report *rep, const struct finding *f)
 	       f->severity >= rep->meta.fail_on;
 }
 
+uint64_t report_section_total(const struct report *rep, enum report_section s)
+{
+	return rep->count[s] + rep->hidden[s];
+}
+
 bool report_finding_shown(const struct report *rep, const struct finding *f)
 {
 	return !f->judged || !rep->meta.have_min_severity || f->severity >= rep->meta.min_severity;
@@ -246,6 +251,7 @@ int report_add_finding_diff(struct report *rep, const struct finding *f,
 			    const struct report_diff *diff)
 {
 	enum report_section s;
+	bool resolved, shown;
 	int r;
 
 	r = report_accepts(rep);
@@ -276,28 +282,34 @@ int report_add_finding_diff(struct report *rep, const struct finding *f,
 		return -EINVAL;
 	if (f->judged)
 		s = f->class == CLASS_EXPECTED ? SECTION_EXPECTED : SECTION_OF_RANK(f->severity);
-	if (f->novelty == NOVELTY_RESOLVED) {
-		/* The previous run's finding: shown, never counted as this run's. */
+	/* The previous run's finding (--since-last): shown, never counted as
+	 * this run's. */
+	resolved = f->novelty == NOVELTY_RESOLVED;
+	if (resolved)
 		s = SECTION_RESOLVED;
+	shown = resolved || report_finding_shown(rep, f);
+	if (shown) {
+		strbuf_reset(&rep->item);
+		rep->diff = f->change == CHANGE_MODIFIED ? diff : NULL;
+		r = rep->renderer->deviation(rep, f, &rep->item);
+		rep->diff = NULL;
+		if (r < 0)
+			return r;
+		r = spool_item(rep, s);
+		if (r < 0)
+			return r;
 	} else {
+		rep->hidden[s]++;
+	}
+	if (!resolved) {
+		/* Counted once it is in: a failed spool write counts nothing. */
 		rep->changes[f->change]++;
 		if (report_finding_counts(rep, f))
 			rep->counted[f->change]++;
 		if (f->judged)
 			rep->classified = true;
-		if (!report_finding_shown(rep, f)) {
-			rep->hidden[s]++;
-			return 0;
-		}
 	}
-
-	strbuf_reset(&rep->item);
-	rep->diff = f->change == CHANGE_MODIFIED ? diff : NULL;
-	r = rep->renderer->deviation(rep, f, &rep->item);
-	rep->diff = NULL;
-	if (r < 0)
-		return r;
-	return spool_item(rep, s);
+	return 0;
 }
 
 void report_set_checked(struct report *rep, uint64_t checked)

@@ -535,18 +535,19 @@ static int add_snapshot_name(struct strbuf *out, const struct snap_info *info)
 /* "; E expected; D drift (1 critical, 2 high[, N unclassified])" */
 static int add_class_counts(const struct report *rep, struct strbuf *out, uint64_t total)
 {
-	uint64_t expected = rep->count[SECTION_EXPECTED];
+	uint64_t expected = report_section_total(rep, SECTION_EXPECTED);
 	bool first = true;
 
 	if (strbuf_addf(out, "; %" PRIu64 " expected; %" PRIu64 " drift", expected,
 			total - expected) < 0)
 		return -ENOMEM;
 	for (unsigned s = SECTION_CRITICAL; s <= SECTION_MODIFIED; s++) {
-		uint64_t n = rep->count[s];
+		uint64_t n = report_section_total(rep, s);
 
 		if (s == SECTION_ADDED) /* drift without a verdict: one count */
-			n = rep->count[SECTION_ADDED] + rep->count[SECTION_REMOVED] +
-			    rep->count[SECTION_MODIFIED];
+			n = report_section_total(rep, SECTION_ADDED) +
+			    report_section_total(rep, SECTION_REMOVED) +
+			    report_section_total(rep, SECTION_MODIFIED);
 		if (!n)
 			continue;
 		if (strbuf_addf(out, "%s%" PRIu64 " %s", first ? " (" : ", ", n,
