@@ -375,6 +375,11 @@ int cli_args_parse(const struct cli_command *cmd, int argc, char **argv, struct 
 						   "--report: the format is one of %s, not '%s'",
 						   REPORT_FORMAT_NAMES, fname);
 			}
+			if (a.nreports == CLI_REPORTS_MAX) {
+				cli_args_release(&a);
+				return usage_error(cmd, "at most %d --report options",
+						   CLI_REPORTS_MAX);
+			}
 			p = realloc(a.reports, (a.nreports + 1) * sizeof(*p));
 			if (!p) {
 				cli_args_release(&a);

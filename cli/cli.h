@@ -233,6 +233,8 @@ struct cli_output {
 };
 /** Open the destination of args->output. Returns 0, or an exit code after printing why. */
 int cli_output_open(struct cli_output *out, const struct cli_args *args);
+/** The same for @path ("-": stdout), as a --report FILE. */
+int cli_output_open_path(struct cli_output *out, const struct cli_args *args, const char *path);
 /**
  * A report held back in an unlinked temporary file until
  * cli_output_deliver() copies it to its destination: a check writes its
@@ -267,8 +269,40 @@ int cli_report_finish(struct report *rep);
  * The report as the sink of findings (cli/report.c), recording them as a
  * stored run too when the database can be written.
  */
+/** The most --report destinations one command writes. */
+#define CLI_REPORTS_MAX 16
+
+/**
+ * The --report FORMAT:FILE destinations of a command: one report each,
+ * given the same findings as the main one, each file replaced only when
+ * the command succeeded (cli/report.c).
+ */
+struct cli_reports {
+	struct report *rep[CLI_REPORTS_MAX];
+	struct cli_output out[CLI_REPORTS_MAX];
+	size_t n;
+};
+/**
+ * Open every destination of args->reports (before the work, so that a bad
+ * one fails early). Returns 0 or an exit code after printing why (what was
+ * opened is closed, nothing replaced).
+ */
+int cli_reports_open(struct cli_reports *reps, const struct cli_args *args);
+/** Start each destination's report on a copy of @meta. Returns 0 or an exit code (printed). */
+int cli_reports_start(struct cli_reports *reps, const struct report_meta *meta,
+		      const struct cli_args *args);
+/** Write every report (after the findings); @code: the run's exit code so far. Returns @code or an
+ * output failure. */
+int cli_reports_write(struct cli_reports *reps, int code);
+/** Close the destinations, replacing the files only when @code is not a failure; free. Returns
+ * @code or an output failure. */
+int cli_reports_close(struct cli_reports *reps, int code);
+/** The report options of @args (--min-severity, --fail-on, --verbose) into @meta. */
+void cli_report_meta_args(struct report_meta *meta, const struct cli_args *args);
+
 struct cli_report_sink {
 	struct report *rep;
+	struct cli_reports *extra;  /**< NULL or the --report destinations, fed the same findings */
 	int err;                    /**< a report_add_*() failed */
 	struct compare_record *rec; /**< NULL: the run is not stored */
 	bool with_sides;            /**< verify: the findings' sides are in no snapshot */
@@ -439,13 +473,14 @@ int cli_roots_within(char *const *roots, size_t nroots, const struct snap_info *
  * @roots, NULL for all) under @rules (NULL: every deviation counts,
  * unjudged) and write its findings as the report to @out (cli/report.c).
  * @live says the after side is the host at args->root_fd as scanned just
- * now. Returns the exit code (the deviation bits of the findings that
- * count, or an error).
+ * now. The reports of @extra (opened by the caller, or NULL) get the same
+ * findings and are written, not closed. Returns the exit code (the
+ * deviation bits of the findings that count, or an error).
  */
-int cli_compare_report_to(struct cli_output *out, struct snap_store *st, const char *command,
-			  const struct snap_info *before, const struct snap_info *after,
-			  const char *const *roots, size_t nroots, const struct rule_set *rules,
-			  bool live, const struct cli_args *args);
+int cli_compare_report_to(struct cli_output *out, struct cli_reports *extra, struct snap_store *st,
+			  const char *command, const struct snap_info *before,
+			  const struct snap_info *after, const char *const *roots, size_t nroots,
+			  const struct rule_set *rules, bool live, const struct cli_args *args);
 /** The same to the report's destination (--output, or stdout). */
 int cli_compare_report(struct snap_store *st, const char *command, const struct snap_info *before,
 		       const struct snap_info *after, const char *const *roots, size_t nroots,

@@ -16,9 +16,10 @@ struct check_report {
 	size_t nroots;
 	const struct rule_set *rules;
 	const struct cli_args *args;
-	struct cli_output dest;  /* opened before the scan: a bad --output fails early */
-	struct cli_output spool; /* the report, delivered once the run is stored (or not) */
-	int report_code;         /* what writing it into the spool said */
+	struct cli_output dest;   /* opened before the scan: a bad --output fails early */
+	struct cli_output spool;  /* the report, delivered once the run is stored (or not) */
+	struct cli_reports extra; /* --report: replaced once the run is stored */
+	int report_code;          /* what writing it into the spool said */
 };
 
 /* Compare the finished, not yet committed, check snapshot @info with the baseline. */
@@ -30,8 +31,8 @@ static int check_report(struct snap_store *st, const struct snap_info *info, voi
 	if (code)
 		return cr->report_code = code;
 	cr->spool.color = cr->dest.color;
-	code = cli_compare_report_to(&cr->spool, st, "check", cr->base, info, cr->roots, cr->nroots,
-				     cr->rules, true, cr->args);
+	code = cli_compare_report_to(&cr->spool, &cr->extra, st, "check", cr->base, info, cr->roots,
+				     cr->nroots, cr->rules, true, cr->args);
 	return cr->report_code = code;
 }
 
@@ -129,6 +130,11 @@ static int cmd_check(struct cli_args *args)
 	code = cli_output_open(&cr.dest, args);
 	if (code)
 		goto out;
+	code = cli_reports_open(&cr.extra, args);
+	if (code) {
+		cli_output_close(&cr.dest, false);
+		goto out;
+	}
 	code = cli_scan_into(st, &params, rules, args->trust_ctime ? &base : NULL, args,
 			     check_report, &cr, NULL, NULL);
 	{
@@ -138,6 +144,10 @@ static int cmd_check(struct cli_args *args)
 
 		if (r2 && code < DRIFT_EXIT_USAGE)
 			code = r2;
+		if (ok)
+			code = cli_reports_close(&cr.extra, code);
+		else
+			cli_reports_close(&cr.extra, DRIFT_EXIT_USAGE); /* replaces nothing */
 	}
 out:
 	snap_info_release(&base);

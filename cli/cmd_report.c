@@ -53,6 +53,7 @@ static int cmd_report(struct cli_args *args)
 	struct snap_info before = { 0 }, after = { 0 };
 	struct report_meta meta = { 0 };
 	struct cli_report_sink rs = { 0 };
+	struct cli_reports extra = { 0 };
 	struct compare_sink sink;
 	struct cli_output out = { 0 };
 	struct rule_set *rules = NULL;
@@ -87,6 +88,9 @@ static int cmd_report(struct cli_args *args)
 	if (code)
 		goto out;
 	out_open = true;
+	code = cli_reports_open(&extra, args);
+	if (code)
+		goto out;
 	meta.command = run.command;
 	meta.database = run.database;
 	meta.before = run.before ? &before : NULL;
@@ -95,6 +99,7 @@ static int cmd_report(struct cli_args *args)
 	meta.checked = run.checked;
 	meta.color = out.color;
 	meta.quiet = args->quiet;
+	cli_report_meta_args(&meta, args);
 	r = report_new(args->format, out.fp, &meta, &rs.rep, &d);
 	if (r < 0) {
 		cli_error("%s", d.msg);
@@ -102,6 +107,10 @@ static int cmd_report(struct cli_args *args)
 				    : exit_code_for_error(CLI_STAGE_OUTPUT, r);
 		goto out;
 	}
+	code = cli_reports_start(&extra, &meta, args);
+	if (code)
+		goto out;
+	rs.extra = &extra;
 	cli_report_sink_init(&rs, &sink);
 	/*
 	 * Content diffs come from the database too; the policy in force says
@@ -118,10 +127,9 @@ static int cmd_report(struct cli_args *args)
 		code = cli_compare_failed(rs.rep, r, rs.err, CLI_STAGE_STORE, &d);
 		goto out;
 	}
-	if (!strcmp(run.command, "verify"))
-		report_set_checked(rs.rep, run.checked);
-	code = cli_report_finish(rs.rep);
+	code = cli_reports_write(&extra, cli_report_finish(rs.rep));
 out:
+	code = cli_reports_close(&extra, code);
 	report_free(rs.rep);
 	if (out_open)
 		code = cli_output_finish(&out, code);

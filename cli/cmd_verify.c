@@ -37,6 +37,7 @@ static int cmd_verify(struct cli_args *args)
 	struct dpkg_db *db = NULL;
 	struct report_meta meta = { 0 };
 	struct cli_report_sink vs = { 0 };
+	struct cli_reports extra = { 0 };
 	struct compare_sink sink;
 	struct compare_record_info ri = { 0 };
 	struct compare_verify_opts o = { 0 };
@@ -74,17 +75,25 @@ static int cmd_verify(struct cli_args *args)
 	if (code)
 		goto out;
 	out_open = true;
+	code = cli_reports_open(&extra, args);
+	if (code)
+		goto out;
 	snprintf(dbpath, sizeof(dbpath), "%s/var/lib/dpkg", cli_root(args));
 	meta.command = "verify";
 	meta.database = dbpath;
 	meta.color = out.color;
 	meta.quiet = args->quiet;
+	cli_report_meta_args(&meta, args);
 	r = report_new(args->format, out.fp, &meta, &vs.rep, &d);
 	if (r < 0) {
 		cli_error("%s", d.msg);
 		code = exit_code_for_error(CLI_STAGE_OUTPUT, r);
 		goto out;
 	}
+	code = cli_reports_start(&extra, &meta, args);
+	if (code)
+		goto out;
+	vs.extra = &extra;
 	o.rootfd = args->root_fd;
 	o.db = db;
 	o.rules = rules;
@@ -110,9 +119,12 @@ static int cmd_verify(struct cli_args *args)
 		goto out;
 	}
 	report_set_checked(vs.rep, checked);
-	code = cli_report_finish(vs.rep);
+	for (size_t i = 0; i < extra.n; i++)
+		report_set_checked(extra.rep[i], checked);
+	code = cli_reports_write(&extra, cli_report_finish(vs.rep));
 	code = cli_record_finish(&vs, code, checked);
 out:
+	code = cli_reports_close(&extra, code);
 	report_free(vs.rep);
 	if (out_open)
 		code = cli_output_finish(&out, code);

@@ -310,24 +310,29 @@ static int output_open_link(struct cli_output *out, const struct cli_args *args,
 
 int cli_output_open(struct cli_output *out, const struct cli_args *args)
 {
+	return cli_output_open_path(out, args, args->output);
+}
+
+int cli_output_open_path(struct cli_output *out, const struct cli_args *args, const char *path)
+{
 	struct stat st, std_out, std_err;
 	bool have_out, have_err;
 	int pfd, code;
 
 	memset(out, 0, sizeof(*out));
-	if (!args->output || !strcmp(args->output, "-")) {
+	if (!path || !strcmp(path, "-")) {
 		out->fp = stdout;
 		out->color = want_color(args, stdout);
 		return 0;
 	}
-	if (!args->output[0]) {
+	if (!path[0]) {
 		cli_error("--output: empty file name (use '-' for standard output)");
 		return DRIFT_EXIT_USAGE;
 	}
 	/* Before opening anything, which could take over a closed fd 1 or 2. */
 	have_out = fstat(STDOUT_FILENO, &std_out) == 0;
 	have_err = fstat(STDERR_FILENO, &std_err) == 0;
-	out->path = strdup(args->output);
+	out->path = strdup(path);
 	if (!out->path) {
 		cli_error("out of memory");
 		return DRIFT_EXIT_INTERNAL;

@@ -89,15 +89,104 @@ out:
 	return r;
 }
 
+void cli_report_meta_args(struct report_meta *meta, const struct cli_args *args)
+{
+	meta->have_min_severity = args->have_min_severity;
+	meta->min_severity = args->min_severity;
+	meta->have_fail_on = args->have_fail_on;
+	meta->fail_on = args->fail_on;
+	meta->verbose = args->verbose;
+}
+
+int cli_reports_open(struct cli_reports *reps, const struct cli_args *args)
+{
+	int code;
+
+	memset(reps, 0, sizeof(*reps));
+	for (size_t i = 0; i < args->nreports; i++) {
+		code = cli_output_open_path(&reps->out[i], args, args->reports[i].path);
+		if (code) {
+			cli_reports_close(reps, DRIFT_EXIT_USAGE);
+			return code;
+		}
+		reps->n = i + 1;
+	}
+	return 0;
+}
+
+int cli_reports_start(struct cli_reports *reps, const struct report_meta *meta,
+		      const struct cli_args *args)
+{
+	struct diag d = { 0 };
+	int r;
+
+	for (size_t i = 0; i < reps->n; i++) {
+		struct report_meta m = *meta;
+
+		/* A report file is a record: complete even when -q keeps stdout quiet. */
+		m.quiet = false;
+		m.color = reps->out[i].color;
+		r = report_new(args->reports[i].format, reps->out[i].fp, &m, &reps->rep[i], &d);
+		if (r < 0) {
+			cli_error("%s", d.msg);
+			return exit_code_for_error(CLI_STAGE_OUTPUT, r);
+		}
+	}
+	return 0;
+}
+
+int cli_reports_write(struct cli_reports *reps, int code)
+{
+	struct diag d = { 0 };
+
+	if (code >= DRIFT_EXIT_USAGE)
+		return code;
+	for (size_t i = 0; i < reps->n; i++) {
+		if (report_finish(reps->rep[i], &d) < 0) {
+			cli_error("%s: %s",
+				  reps->out[i].path ? reps->out[i].path : "standard output", d.msg);
+			code = DRIFT_EXIT_OUTPUT;
+		}
+	}
+	return code;
+}
+
+int cli_reports_close(struct cli_reports *reps, int code)
+{
+	for (size_t i = 0; i < reps->n; i++) {
+		int r = cli_output_close(&reps->out[i], code < DRIFT_EXIT_USAGE);
+
+		if (r && code < DRIFT_EXIT_USAGE)
+			code = r;
+		report_free(reps->rep[i]);
+		reps->rep[i] = NULL;
+	}
+	reps->n = 0;
+	return code;
+}
+
+/* Every report of @rs: the main one, then the --report ones. */
+#define EACH_REPORT(rs, i, rep)                                          \
+	for (size_t i = 0; i <= ((rs)->extra ? (rs)->extra->n : 0); i++) \
+		if (((rep) = i == 0 ? (rs)->rep : (rs)->extra->rep[i - 1]) != NULL)
+
 static int sink_finding(const struct finding *f, void *userdata)
 {
 	struct cli_report_sink *rs = userdata;
 	struct strbuf text = STRBUF_INIT;
 	struct report_diff diff;
-	int r = finding_diff(rs, f, &text, &diff);
+	struct report *rep;
+	int r = finding_diff(rs, f, &text, &diff), have;
 
-	if (r >= 0)
-		r = report_add_finding_diff(rs->rep, f, r > 0 ? &diff : NULL);
+	if (r >= 0) {
+		have = r;
+		EACH_REPORT(rs, i, rep)
+		{
+			r = report_add_finding_diff(rep, f, have > 0 ? &diff : NULL);
+			if (r < 0)
+				break;
+		}
+	}
 	strbuf_release(&text);
 	if (r < 0)
 		return rs->err = r;
@@ -109,10 +198,15 @@ static int sink_finding(const struct finding *f, void *userdata)
 static int sink_note(const char *text, void *userdata)
 {
 	struct cli_report_sink *rs = userdata;
-	int r = report_add_note(rs->rep, text);
+	struct report *rep;
+	int r = 0;
 
-	if (r < 0)
-		return rs->err = r;
+	EACH_REPORT(rs, i, rep)
+	{
+		r = report_add_note(rep, text);
+		if (r < 0)
+			return rs->err = r;
+	}
 	if (rs->rec && (r = compare_record_note(rs->rec, text, &rs->rec_diag)) < 0)
 		return rs->rec_err = r;
 	return 0;
@@ -121,10 +215,15 @@ static int sink_note(const char *text, void *userdata)
 static int sink_blind_spot(const struct entry *e, void *userdata)
 {
 	struct cli_report_sink *rs = userdata;
-	int r = report_add_error(rs->rep, e);
+	struct report *rep;
+	int r = 0;
 
-	if (r < 0)
-		return rs->err = r;
+	EACH_REPORT(rs, i, rep)
+	{
+		r = report_add_error(rep, e);
+		if (r < 0)
+			return rs->err = r;
+	}
 	if (rs->rec && (r = compare_record_blind_spot(rs->rec, e, &rs->rec_diag)) < 0)
 		return rs->rec_err = r;
 	return 0;
@@ -239,19 +338,24 @@ int cli_compare_report(struct snap_store *st, const char *command, const struct 
 		       const struct rule_set *rules, bool live, const struct cli_args *args)
 {
 	struct cli_output out;
+	struct cli_reports extra = { 0 };
 	int code = cli_output_open(&out, args);
 
 	if (code)
 		return code;
-	code = cli_compare_report_to(&out, st, command, before, after, roots, nroots, rules, live,
-				     args);
+	code = cli_reports_open(&extra, args);
+	if (code)
+		return cli_output_finish(&out, code);
+	code = cli_compare_report_to(&out, &extra, st, command, before, after, roots, nroots, rules,
+				     live, args);
+	code = cli_reports_close(&extra, code);
 	return cli_output_finish(&out, code);
 }
 
-int cli_compare_report_to(struct cli_output *outp, struct snap_store *st, const char *command,
-			  const struct snap_info *before, const struct snap_info *after,
-			  const char *const *roots, size_t nroots, const struct rule_set *rules,
-			  bool live, const struct cli_args *args)
+int cli_compare_report_to(struct cli_output *outp, struct cli_reports *extra, struct snap_store *st,
+			  const char *command, const struct snap_info *before,
+			  const struct snap_info *after, const char *const *roots, size_t nroots,
+			  const struct rule_set *rules, bool live, const struct cli_args *args)
 {
 	struct cli_report_sink rs = { 0 };
 	struct compare_sink sink;
@@ -268,10 +372,19 @@ int cli_compare_report_to(struct cli_output *outp, struct snap_store *st, const 
 	meta.compare_flags = args->all_changes ? SNAP_COMPARE_ALL : 0;
 	meta.color = outp->color;
 	meta.quiet = args->quiet;
+	cli_report_meta_args(&meta, args);
 	r = report_new(args->format, outp->fp, &meta, &rs.rep, &d);
 	if (r < 0) {
 		cli_error("%s", d.msg);
 		return exit_code_for_error(CLI_STAGE_OUTPUT, r);
+	}
+	if (extra) {
+		code = cli_reports_start(extra, &meta, args);
+		if (code) {
+			report_free(rs.rep);
+			return code;
+		}
+		rs.extra = extra;
 	}
 
 	o.st = st;
@@ -307,7 +420,8 @@ int cli_compare_report_to(struct cli_output *outp, struct snap_store *st, const 
 	else if (r < 0)
 		code = cli_compare_failed(rs.rep, r, rs.err, CLI_STAGE_STORE, &d);
 	else
-		code = cli_report_finish(rs.rep);
+		code = cli_reports_write(extra ? extra : &(struct cli_reports){ 0 },
+					 cli_report_finish(rs.rep));
 	code = cli_record_finish(&rs, code, 0);
 	report_free(rs.rep);
 	return code;

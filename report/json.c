@@ -586,8 +586,8 @@ int report_format_snapshot_json(struct strbuf *out, const struct snap_info *info
 	    json_add_text_array(out, info->probes_unavailable,
 				info->probes_unavailable ? info->nprobes_unavailable : 0) < 0 ||
 	    strbuf_adds(out, ", \"parent\": ") < 0 ||
-	    (info->parent ? strbuf_addf(out, "%" PRId64, info->parent)
-			  : strbuf_adds(out, "null")) < 0)
+	    (info->parent ? strbuf_addf(out, "%" PRId64, info->parent) : strbuf_adds(out, "null")) <
+		    0)
 		return -ENOMEM;
 	return strbuf_addch(out, '}');
 }

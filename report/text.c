@@ -632,7 +632,7 @@ static int add_summary(const struct report *rep, struct strbuf *out)
 	bool check = !strcmp(m->command, "check");
 	const uint64_t *ch = rep->changes;
 	uint64_t total = ch[CHANGE_ADDED] + ch[CHANGE_REMOVED] + ch[CHANGE_MODIFIED];
-	uint64_t checked = report_entries_checked(rep);
+	uint64_t checked = report_entries_checked(rep), hidden = 0;
 	int r;
 
 	if (strbuf_addf(out, "drift %s: ", m->command) < 0)
@@ -668,6 +668,11 @@ static int add_summary(const struct report *rep, struct strbuf *out)
 		return -ENOMEM;
 	if (rep->verify &&
 	    strbuf_addf(out, "; %" PRIu64 " file%s checked", checked, checked == 1 ? "" : "s") < 0)
+		return -ENOMEM;
+	for (unsigned s = 0; s < SECTION__COUNT; s++)
+		hidden += rep->hidden[s];
+	if (hidden > 0 && strbuf_addf(out, "; %" PRIu64 " below %s not shown", hidden,
+				      severity_name(m->min_severity)) < 0)
 		return -ENOMEM;
 	if (rep->count[SECTION_ERRORS] > 0 &&
 	    strbuf_addf(out, "; %" PRIu64 " unreadable", rep->count[SECTION_ERRORS]) < 0)
