@@ -488,6 +488,7 @@ int attrib_apply(struct attrib *a, const struct deviation *d, struct rule_verdic
 			goto out;
 		}
 	}
+	pkg->matches = true;
 	if (was)
 		verdict_reason(v, "package %s upgraded %s -> %s", own.name,
 			 was, own.version);

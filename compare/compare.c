@@ -34,15 +34,16 @@
 struct comparer {
 	const struct compare_opts *o;
 	const struct compare_sink *sink;
-	struct attrib *attrib; /* NULL: no package attribution */
+	struct attrib *attrib;  /* NULL: no package attribution */
 	struct explain explain; /* what maintainer scripts and triggers wrote (explain.c) */
-	int attrib_err;        /* attrib_apply() failed: the comparison stops with it */
-	int sink_err;          /* a sink callback stopped the comparison */
+	int attrib_err;         /* attrib_apply() failed: the comparison stops with it */
+	int sink_err;           /* a sink callback stopped the comparison */
 	struct live live;
 	/* The two snapshots bracket one dpkg run (the apt hook's pair). */
 	bool dpkg_run;
 	/* Why packages cannot explain file changes: said before the first file finding. */
 	char attrib_note[320];
+	struct events *events; /* what each finding is part of (event.c) */
 };
 
 void finding_set_verdict(struct finding *f, const struct rule_verdict *v, bool count_expected)
@@ -94,10 +95,13 @@ static int emit_note(struct comparer *c, const char *text)
 	return r;
 }
 
-static int emit(struct comparer *c, const struct finding *f)
+static int emit(struct comparer *c, struct finding *f)
 {
 	const struct entry *e = f->after ? f->after : f->before;
 	int r;
+
+	if (c->events && (r = events_assign(c->events, f)) < 0)
+		return c->attrib_err = r;
 
 	if (c->attrib_note[0] && e->kind == ENTRY_FILE) {
 		r = emit_note(c, c->attrib_note);
@@ -191,9 +195,9 @@ static int compare_visit(const struct deviation *d, void *userdata)
 		/* Between the hook's pre and post snapshots, only dpkg changes packages. */
 		v.class = CLASS_EXPECTED;
 		verdict_reason(&v, "%s by the dpkg run",
-			 d->change == CHANGE_ADDED     ? "installed"
-			 : d->change == CHANGE_REMOVED ? "removed"
-						       : "changed");
+			       d->change == CHANGE_ADDED     ? "installed"
+			       : d->change == CHANGE_REMOVED ? "removed"
+							     : "changed");
 	}
 	finding_set_verdict(&f, &v, o->count_expected);
 	return emit(c, &f);
@@ -342,6 +346,9 @@ int compare_snapshots(const struct compare_opts *o, const struct compare_sink *s
 				goto out;
 		}
 	}
+	r = events_open(o->st, o->before, o->after, &c.events, reterr);
+	if (r < 0)
+		goto out;
 	r = snap_iter_new(o->st, o->before->id, ENTRY_FILE, o->roots, o->nroots, 0, &it_before,
 			  reterr);
 	if (r >= 0)
@@ -359,6 +366,7 @@ out:
 	snap_iter_free(it_before);
 	snap_iter_free(it_after);
 	explain_close(&c.explain);
+	events_free(c.events);
 	attrib_free(c.attrib);
 	live_release(&c.live);
 	return r < 0 ? r : 0;

@@ -43,6 +43,8 @@ struct finding_package {
 	const char *before_version; /**< the owner's version on the before side; NULL: not there */
 	const char *after_version;  /**< ...on the after side; NULL: not there */
 	bool unowned;               /**< a file in a system directory that no package owns */
+	/** The package's version changed and the entry is as it ships it (checksum matched). */
+	bool matches;
 };
 
 /**
@@ -76,8 +78,19 @@ enum finding_event_kind {
  */
 struct finding_event {
 	enum finding_event_kind kind;
+	/**
+	 * What happened: added (a package installed, an account created),
+	 * removed, or modified (upgraded, changed; under verify: its files
+	 * differ from it).
+	 */
+	enum change change;
 	/** EVENT_PACKAGE: "name:arch"; EVENT_USER / EVENT_GROUP: the account's name. */
 	const char *name;
+	/**
+	 * EVENT_USER: the account as its records say, "uid 1001, gid 1001,
+	 * groups alice,sudo, shell /bin/bash, home /home/alice"; else NULL.
+	 */
+	const char *detail;
 };
 
 /** One judged deviation. Everything is borrowed for the callback. */

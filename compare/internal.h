@@ -247,4 +247,22 @@ void verdict_reason_add(struct rule_verdict *v, const char *fmt, ...)
 /** Fill the rule and counting fields of @f from the verdict @v. */
 void finding_set_verdict(struct finding *f, const struct rule_verdict *v, bool count_expected);
 
+/* ---- events (event.c) ---- */
+
+struct events;
+/**
+ * Read the account deviations between @before and @after (when the user
+ * probe ran in both) for events_assign(). Returns 0 or a negative errno.
+ */
+int events_open(struct snap_store *st, const struct snap_info *before,
+		const struct snap_info *after, struct events **ret, struct diag *reterr);
+void events_free(struct events *ev);
+/** Set f->event (valid until the next call). Returns 0 or -ENOMEM. */
+int events_assign(struct events *ev, struct finding *f);
+/**
+ * The package event of @f by its package context: its package changed
+ * version, or (@verify) it has a package at all. Returns whether it set one.
+ */
+bool finding_package_event(struct finding *f, bool verify);
+
 #endif /* DRIFT_COMPARE_INTERNAL_H */

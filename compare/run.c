@@ -174,6 +174,7 @@ int compare_record_finding(struct compare_record *rec, const struct finding *f, 
 	row.before_version = f->package.before_version;
 	row.after_version = f->package.after_version;
 	row.unowned = f->package.unowned;
+	row.matches = f->package.matches;
 	r = rule_index(rec, f, &row.rule, reterr);
 	if (r < 0)
 		return r;
@@ -429,6 +430,9 @@ static int replay_row(const struct snap_run_row *row, void *userdata)
 	f.package.before_version = row->before_version;
 	f.package.after_version = row->after_version;
 	f.package.unowned = row->unowned;
+	f.package.matches = row->matches;
+	/* The package event, by the same rule as the run's; account events are not stored. */
+	finding_package_event(&f, !strcmp(rp->run->command, "verify"));
 	return rp->sink->finding ? rp->sink->finding(&f, rp->sink->userdata) : 0;
 }
 

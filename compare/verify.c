@@ -111,9 +111,14 @@ static int unowned_cmp(const void *a, const void *b)
 	return snap_key_compare(ua->key, ua->len, ub->key, ub->len);
 }
 
-static int emit(struct verifier *vf, const struct finding *f)
+static int emit(struct verifier *vf, const struct finding *found)
 {
-	int r = vf->sink->finding ? vf->sink->finding(f, vf->sink->userdata) : 0;
+	struct finding f = *found;
+	int r;
+
+	/* One package, one event: a flood of its files folds under it. */
+	finding_package_event(&f, true);
+	r = vf->sink->finding ? vf->sink->finding(&f, vf->sink->userdata) : 0;
 
 	if (r < 0)
 		vf->sink_err = r;

@@ -62,6 +62,8 @@ struct report {
 	void *state; /**< the renderer's own (struct report_renderer.begin) */
 	/** Findings the filter (meta.min_severity) left out, by section. */
 	uint64_t hidden[SECTION__COUNT];
+	/** The section of the finding being rendered. */
+	enum report_section section;
 };
 
 /*
@@ -73,6 +75,8 @@ struct report {
 int report_text_deviation(struct report *rep, const struct finding *f, struct strbuf *out);
 int report_text_error(struct report *rep, const struct entry *e, struct strbuf *out);
 int report_text_write(struct report *rep, struct diag *reterr);
+int report_text_begin(struct report *rep);
+void report_text_free(struct report *rep);
 
 int report_json_deviation(struct report *rep, const struct finding *f, struct strbuf *out);
 int report_json_error(struct report *rep, const struct entry *e, struct strbuf *out);

@@ -34,6 +34,8 @@
 #include "common/banned.h"
 
 const struct report_renderer report_text_renderer = {
+	.begin = report_text_begin,
+	.free = report_text_free,
 	.deviation = report_text_deviation,
 	.error = report_text_error,
 	.write = report_text_write,
@@ -290,6 +292,7 @@ int report_add_finding_diff(struct report *rep, const struct finding *f,
 	shown = resolved || report_finding_shown(rep, f);
 	if (shown) {
 		strbuf_reset(&rep->item);
+		rep->section = s;
 		rep->diff = f->change == CHANGE_MODIFIED ? diff : NULL;
 		r = rep->renderer->deviation(rep, f, &rep->item);
 		rep->diff = NULL;

@@ -76,10 +76,12 @@
 
 #include <errno.h>
 #include <inttypes.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
 
 #include "report/internal.h"
+#include "common/diag.h"
 #include "common/escape.h"
 #include "common/strbuf.h"
 #include "common/banned.h"
@@ -464,7 +466,7 @@ static int add_diff(struct strbuf *out, const struct report_diff *diff, const st
 	return 0;
 }
 
-int report_text_deviation(struct report *rep, const struct finding *d, struct strbuf *out)
+static int text_item(struct report *rep, const struct finding *d, struct strbuf *out)
 {
 	const struct finding *v = d->judged ? d : NULL;
 	const struct finding_package *owner = report_finding_owner(d);
@@ -499,6 +501,400 @@ int report_text_deviation(struct report *rep, const struct finding *d, struct st
 	if (add_attr_lines(out, d, v->attrs) < 0)
 		return -ENOMEM;
 	return add_diff(out, rep->diff, e);
+}
+
+/*
+ * Events (struct finding_event): the findings of one package transaction
+ * or one account change fold, within each section, into one line at the
+ * head of the section:
+ *
+ *     expected (62):
+ *       package cowsay 3.03+dfsg2-8 installed: 62 files, all match the package
+ *
+ *     high (5):
+ *       user alice added (uid 1001, gid 1001, groups alice,sudo, shell /bin/bash,
+ *         home /home/alice): 5 changes
+ *         modified  /etc/passwd  [etc] content changed
+ *         ...
+ *
+ * Drift members follow their event line, the first EVENT_SHOWN of them
+ * (all with --verbose); expected members only with --verbose. They are
+ * rendered as they come into one more spool, and only the offsets of
+ * those shown are kept in memory: a million members cost disk, not RAM.
+ */
+#define EVENT_SHOWN 5
+
+struct text_member {
+	uint64_t off;
+	size_t len;
+};
+
+struct text_event {
+	enum finding_event_kind kind;
+	enum report_section section;
+	enum change change;
+	char *name;
+	char *detail;
+	char *before_version, *after_version;
+	uint64_t members, files, matching;
+	struct text_member *shown;
+	size_t nshown, ashown;
+};
+
+struct text_state {
+	struct text_event *ev;
+	size_t n, alloc;
+	FILE *members; /* the members' items */
+	uint64_t members_len;
+	struct strbuf tmp;
+};
+
+int report_text_begin(struct report *rep)
+{
+	struct text_state *ts = calloc(1, sizeof(*ts));
+	int err;
+
+	if (!ts)
+		return -ENOMEM;
+	strbuf_init(&ts->tmp);
+	err = report_tmpfile(&ts->members);
+	if (err) {
+		free(ts);
+		return -err;
+	}
+	rep->state = ts;
+	return 0;
+}
+
+void report_text_free(struct report *rep)
+{
+	struct text_state *ts = rep->state;
+
+	if (!ts)
+		return;
+	for (size_t i = 0; i < ts->n; i++) {
+		free(ts->ev[i].name);
+		free(ts->ev[i].detail);
+		free(ts->ev[i].before_version);
+		free(ts->ev[i].after_version);
+		free(ts->ev[i].shown);
+	}
+	free(ts->ev);
+	if (ts->members)
+		fclose(ts->members);
+	strbuf_release(&ts->tmp);
+	free(ts);
+	rep->state = NULL;
+}
+
+static int dup_or_null(char **dst, const char *src)
+{
+	if (*dst || !src)
+		return 0;
+	*dst = strdup(src);
+	return *dst ? 0 : -ENOMEM;
+}
+
+/* The event of @f in section @s, created on first sight; NULL: out of memory. */
+static struct text_event *event_get(struct text_state *ts, const struct finding *f,
+				    enum report_section s)
+{
+	struct text_event *e;
+
+	/* Members of an event come together (key order, a package's files): look back first. */
+	for (size_t i = ts->n; i-- > 0;) {
+		e = &ts->ev[i];
+		if (e->kind == f->event.kind && e->section == s && !strcmp(e->name, f->event.name))
+			return e;
+	}
+	if (ts->n == ts->alloc) {
+		size_t na = ts->alloc ? 2 * ts->alloc : 16;
+		struct text_event *nv = realloc(ts->ev, na * sizeof(*nv));
+
+		if (!nv)
+			return NULL;
+		ts->ev = nv;
+		ts->alloc = na;
+	}
+	e = &ts->ev[ts->n];
+	memset(e, 0, sizeof(*e));
+	e->kind = f->event.kind;
+	e->section = s;
+	e->change = f->event.change;
+	e->name = strdup(f->event.name);
+	if (!e->name)
+		return NULL;
+	ts->n++;
+	return e;
+}
+
+/* Append @item to the members' spool, each line indented two more columns. */
+static int member_spool(struct report *rep, struct text_state *ts, struct text_event *e,
+			const struct strbuf *item)
+{
+	struct strbuf *sb = &ts->tmp;
+	struct text_member *m;
+
+	strbuf_reset(sb);
+	for (size_t i = 0; i < item->len; i++) {
+		if ((i == 0 || item->buf[i - 1] == '\n') && strbuf_adds(sb, "  ") < 0)
+			return -ENOMEM;
+		if (strbuf_addch(sb, item->buf[i]) < 0)
+			return -ENOMEM;
+	}
+	if (e->nshown == e->ashown) {
+		size_t na = e->ashown ? 2 * e->ashown : 4;
+		struct text_member *nm = realloc(e->shown, na * sizeof(*nm));
+
+		if (!nm)
+			return -ENOMEM;
+		e->shown = nm;
+		e->ashown = na;
+	}
+	errno = 0;
+	if (fwrite(sb->buf, 1, sb->len, ts->members) != sb->len) {
+		rep->spool_err = errno ? errno : EIO;
+		return -EIO;
+	}
+	m = &e->shown[e->nshown++];
+	m->off = ts->members_len;
+	m->len = sb->len;
+	ts->members_len += sb->len;
+	return 0;
+}
+
+int report_text_deviation(struct report *rep, const struct finding *d, struct strbuf *out)
+{
+	struct text_state *ts = rep->state;
+	const struct entry *ent = d->after ? d->after : d->before;
+	struct text_event *e;
+	size_t limit;
+	int r;
+
+	if (d->event.kind == EVENT_NONE || !d->event.name || d->novelty == NOVELTY_RESOLVED ||
+	    rep->section == SECTION_RESOLVED)
+		return text_item(rep, d, out);
+	e = event_get(ts, d, rep->section);
+	if (!e || dup_or_null(&e->detail, d->event.detail) < 0 ||
+	    dup_or_null(&e->before_version, d->package.before_version) < 0 ||
+	    dup_or_null(&e->after_version, d->package.after_version) < 0)
+		return -ENOMEM;
+	e->members++;
+	if (ent->kind == ENTRY_FILE) {
+		e->files++;
+		if (d->package.matches)
+			e->matching++;
+	}
+	if (ent->kind == ENTRY_PACKAGE && ent->props && d->change != CHANGE_ADDED && d->before) {
+		/* The package's own entry: its versions, when no file said them. */
+		const uint8_t *v;
+		size_t len;
+
+		if (!e->before_version &&
+		    entry_xattrs_get(d->before->props, d->before->props_len, "version", &v, &len) ==
+			    1 &&
+		    !(e->before_version = strndup((const char *)v, len)))
+			return -ENOMEM;
+	}
+	if (ent->kind == ENTRY_PACKAGE && d->after && d->change != CHANGE_REMOVED) {
+		const uint8_t *v;
+		size_t len;
+
+		if (!e->after_version &&
+		    entry_xattrs_get(d->after->props, d->after->props_len, "version", &v, &len) ==
+			    1 &&
+		    !(e->after_version = strndup((const char *)v, len)))
+			return -ENOMEM;
+	}
+	limit = rep->meta.verbose ? SIZE_MAX : rep->section == SECTION_EXPECTED ? 0 : EVENT_SHOWN;
+	if (e->nshown >= limit)
+		return 0; /* counted in its event; the empty item keeps the section's count */
+	strbuf_reset(&ts->tmp);
+	{
+		struct strbuf item = STRBUF_INIT;
+
+		r = text_item(rep, d, &item);
+		if (r >= 0)
+			r = member_spool(rep, ts, e, &item);
+		strbuf_release(&item);
+	}
+	return r;
+}
+
+/* "cowsay" of "cowsay:all": the architecture says nothing a reader needs here. */
+static int add_package_name(struct strbuf *out, const char *name)
+{
+	const char *colon = strchr(name, ':');
+
+	return escape_display(out, name, colon ? (size_t)(colon - name) : strlen(name));
+}
+
+static int add_plural(struct strbuf *out, uint64_t n, const char *one, const char *many)
+{
+	return strbuf_addf(out, "%" PRIu64 " %s", n, n == 1 ? one : many);
+}
+
+/* The event's line, without its indentation. */
+static int add_event_line(const struct report *rep, const struct text_event *e, struct strbuf *out)
+{
+	const char *bv = e->before_version, *av = e->after_version;
+	uint64_t others = e->members - e->files;
+
+	if (e->kind == EVENT_PACKAGE) {
+		if (strbuf_adds(out, "package ") < 0 || add_package_name(out, e->name) < 0)
+			return -ENOMEM;
+		if (rep->verify) {
+			if ((av || bv) &&
+			    (strbuf_addch(out, ' ') < 0 ||
+			     escape_display(out, av ? av : bv, strlen(av ? av : bv)) < 0))
+				return -ENOMEM;
+		} else if (e->change == CHANGE_ADDED || (!bv && av)) {
+			if (av &&
+			    (strbuf_addch(out, ' ') < 0 || escape_display(out, av, strlen(av)) < 0))
+				return -ENOMEM;
+			if (strbuf_adds(out, " installed") < 0)
+				return -ENOMEM;
+		} else if (e->change == CHANGE_REMOVED || (bv && !av)) {
+			if (bv &&
+			    (strbuf_addch(out, ' ') < 0 || escape_display(out, bv, strlen(bv)) < 0))
+				return -ENOMEM;
+			if (strbuf_adds(out, " removed") < 0)
+				return -ENOMEM;
+		} else {
+			if (strbuf_adds(out, " upgraded") < 0)
+				return -ENOMEM;
+			if (bv && av &&
+			    (strbuf_addch(out, ' ') < 0 ||
+			     escape_display(out, bv, strlen(bv)) < 0 ||
+			     strbuf_adds(out, " -> ") < 0 ||
+			     escape_display(out, av, strlen(av)) < 0))
+				return -ENOMEM;
+		}
+		if (strbuf_adds(out, ": ") < 0)
+			return -ENOMEM;
+		if (rep->verify) {
+			if (add_plural(out, e->files, "file differs from the package",
+				       "files differ from the package") < 0)
+				return -ENOMEM;
+		} else if (e->files) {
+			if (add_plural(out, e->files, "file", "files") < 0)
+				return -ENOMEM;
+			if (e->matching == e->files &&
+			    strbuf_adds(out, e->files == 1 ? ", matches the package"
+							   : ", all match the package") < 0)
+				return -ENOMEM;
+			if (e->matching && e->matching < e->files &&
+			    strbuf_addf(out, ", %" PRIu64 " match the package", e->matching) < 0)
+				return -ENOMEM;
+		}
+		if (others && strbuf_addf(out, "%s%" PRIu64 " other change%s", e->files ? "; " : "",
+					  others, others == 1 ? "" : "s") < 0)
+			return -ENOMEM;
+		return 0;
+	}
+	if (strbuf_adds(out, e->kind == EVENT_USER ? "user " : "group ") < 0 ||
+	    escape_display(out, e->name, strlen(e->name)) < 0 ||
+	    strbuf_addf(out, " %s", change_names[e->change]) < 0)
+		return -ENOMEM;
+	if (e->detail &&
+	    (strbuf_adds(out, " (") < 0 || escape_display(out, e->detail, strlen(e->detail)) < 0 ||
+	     strbuf_addch(out, ')') < 0))
+		return -ENOMEM;
+	if (strbuf_adds(out, ": ") < 0 || add_plural(out, e->members, "change", "changes") < 0)
+		return -ENOMEM;
+	return 0;
+}
+
+/* Write a member's whole item without the two spaces it was indented with, line by line. */
+static int write_unindented(struct report *rep, const char *buf, size_t n)
+{
+	size_t start = 0;
+	int r;
+
+	for (size_t i = 0; i <= n; i++) {
+		if (i < n && buf[i] != '\n')
+			continue;
+		{
+			size_t from = start, to = i < n ? i + 1 : n;
+
+			if (to - from >= 2 && buf[from] == ' ' && buf[from + 1] == ' ')
+				from += 2;
+			r = report_out_write(rep, buf + from, to - from);
+			if (r < 0)
+				return r;
+		}
+		start = i + 1;
+	}
+	return 0;
+}
+
+/* The events of section @s: their lines and the members shown. */
+static int write_events(struct report *rep, enum report_section s, struct diag *reterr)
+{
+	struct text_state *ts = rep->state;
+	struct strbuf *sb = &rep->item;
+	char ebuf[32];
+	int r;
+
+	if (!ts || !ts->n)
+		return 0;
+	if (fflush(ts->members) != 0) {
+		r = errno;
+		goto fail_read;
+	}
+	for (size_t i = 0; i < ts->n; i++) {
+		const struct text_event *e = &ts->ev[i];
+
+		if (e->section != s)
+			continue;
+		/* An event of one entry shown in full is that entry: no line of its own. */
+		bool alone = e->members == 1 && e->nshown == 1;
+
+		strbuf_reset(sb);
+		if (!alone && (strbuf_adds(sb, "  ") < 0 || add_event_line(rep, e, sb) < 0 ||
+			       strbuf_addch(sb, '\n') < 0))
+			return -ENOMEM;
+		r = report_out_write(rep, sb->buf, sb->len);
+		if (r < 0)
+			return r;
+		for (size_t m = 0; m < e->nshown; m++) {
+			/* One item (a diff at most 64 KiB, and its lines), read whole. */
+			struct strbuf *it = &ts->tmp;
+			size_t len = e->shown[m].len;
+
+			strbuf_reset(it);
+			if (strbuf_grow(it, len + 1) < 0)
+				return -ENOMEM;
+			if (fseeko(ts->members, (off_t)e->shown[m].off, SEEK_SET) != 0) {
+				r = errno;
+				goto fail_read;
+			}
+			if (fread(it->buf, 1, len, ts->members) != len) {
+				r = ferror(ts->members) ? errno : EIO;
+				goto fail_read;
+			}
+			r = alone ? write_unindented(rep, it->buf, len)
+				  : report_out_write(rep, it->buf, len);
+			if (r < 0)
+				return r;
+		}
+		if (e->nshown < e->members && e->section != SECTION_EXPECTED) {
+			strbuf_reset(sb);
+			if (strbuf_addf(sb,
+					"    ... and %" PRIu64
+					" more (--verbose lists every entry)\n",
+					e->members - e->nshown) < 0)
+				return -ENOMEM;
+			r = report_out_write(rep, sb->buf, sb->len);
+			if (r < 0)
+				return r;
+		}
+	}
+	return 0;
+
+fail_read:
+	return diag_set(reterr, -EIO, "cannot read back the temporary file of the report: %s",
+			report_errno_text(r, ebuf, sizeof(ebuf)));
 }
 
 int report_text_error(struct report *rep, const struct entry *e, struct strbuf *out)
@@ -710,6 +1106,9 @@ int report_text_write(struct report *rep, struct diag *reterr)
 		    add_color(rep, sb, SGR_RESET) < 0 || strbuf_addch(sb, '\n') < 0)
 			return -ENOMEM;
 		r = report_out_write(rep, sb->buf, sb->len);
+		if (r < 0)
+			return r;
+		r = write_events(rep, (enum report_section)s, reterr);
 		if (r < 0)
 			return r;
 		r = report_spool_copy(rep, (enum report_section)s, 0, reterr);

@@ -265,7 +265,8 @@ int snap_run_add_row(struct snap_run_writer *w, const struct snap_run_row *row, 
 	bind_text_or_null(s, 11, row->package);
 	bind_text_or_null(s, 12, row->before_version);
 	bind_text_or_null(s, 13, row->after_version);
-	sqlite3_bind_int(s, 14, row->unowned);
+	/* unowned is bit 0 (what older versions stored), matches bit 1. */
+	sqlite3_bind_int(s, 14, (row->unowned ? 1 : 0) | (row->matches ? 2 : 0));
 	if (row->aux)
 		sqlite3_bind_blob(s, 15, row->aux, (int)row->aux_len, SQLITE_STATIC);
 	else
@@ -641,7 +642,8 @@ int snap_run_rows(struct snap_store *st, int64_t run_id, snap_run_row_fn *fn, vo
 		row.package = (const char *)sqlite3_column_text(s, 8);
 		row.before_version = (const char *)sqlite3_column_text(s, 9);
 		row.after_version = (const char *)sqlite3_column_text(s, 10);
-		row.unowned = sqlite3_column_int(s, 11) != 0;
+		row.unowned = (sqlite3_column_int(s, 11) & 1) != 0;
+		row.matches = (sqlite3_column_int(s, 11) & 2) != 0;
 		row.aux = sqlite3_column_blob(s, 12);
 		row.aux_len = (size_t)sqlite3_column_bytes(s, 12);
 		if (!row.key || change < 0 || change >= CHANGE__COUNT ||

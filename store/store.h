@@ -697,6 +697,7 @@ struct snap_run_row {
 	const char *reason;
 	const char *package, *before_version, *after_version;
 	bool unowned;
+	bool matches; /**< the entry is as its (changed) package ships it */
 	const void *aux; /**< the sides no snapshot holds (verify), encoded by the caller */
 	size_t aux_len;
 };
