@@ -28,7 +28,8 @@
  * holds a finding that counts in the exit code (report_finding_counts());
  * the failure's text lists those, one a line, and <system-out> the others
  * (expected ones, or drift below --fail-on). Findings --min-severity
- * leaves out are not listed; those --since-last found resolved neither.
+ * leaves out are in no case (the property drift.findings_not_shown counts
+ * them); those --since-last found resolved neither.
  *
  * Grouping by rule while findings stream in by key: each case keeps two
  * streams (failure text, system-out), each a list of chunks of one shared
@@ -463,6 +464,7 @@ static int add_head(struct report *rep, struct junit_state *st, struct strbuf *s
 	const struct report_meta *m = &rep->meta;
 	const struct snap_info *host = m->after ? m->after : m->before;
 	char old[300], new[300];
+	uint64_t hidden = 0;
 	size_t dot;
 	int r;
 
@@ -496,11 +498,20 @@ static int add_head(struct report *rep, struct junit_state *st, struct strbuf *s
 	    add_property(st, sb, "drift.version",
 			 m->tool_version ? m->tool_version : DRIFT_VERSION) < 0 ||
 	    strbuf_addf(sb,
-			"      <property name=\"drift.entries_checked\" value=\"%" PRIu64
-			"\"/>\n    </properties>\n",
+			"      <property name=\"drift.entries_checked\" value=\"%" PRIu64 "\"/>\n",
 			report_entries_checked(rep)) < 0)
 		return -ENOMEM;
-	return 0;
+	/* What --min-severity left out is in no case: say how much, so that a
+	 * passing suite beside a failing exit code can be explained. */
+	for (unsigned s = 0; s < SECTION__COUNT; s++)
+		hidden += rep->hidden[s];
+	if (hidden &&
+	    strbuf_addf(sb,
+			"      <property name=\"drift.findings_not_shown\" value=\"%" PRIu64
+			"\"/>\n",
+			hidden) < 0)
+		return -ENOMEM;
+	return strbuf_adds(sb, "    </properties>\n");
 }
 
 /* The failure's message and type: "3 findings: 2 critical, 1 high", the worst severity. */

@@ -392,6 +392,16 @@ static void test_junit_groups_by_rule_and_fails_what_counts(void **state)
 			"  </testsuite>\n</testsuites>\n");
 	free(buf);
 
+	/* --min-severity high: fewer cases, and a property says how many were left out. */
+	meta.have_min_severity = true;
+	meta.min_severity = SEVERITY_HIGH;
+	buf = render(REPORT_JUNIT, &meta, fx_add_classified, &len);
+	assert_contains(buf, "tests=\"5\" failures=\"3\" errors=\"1\"");
+	assert_contains(buf, "<property name=\"drift.findings_not_shown\" value=\"4\"/>\n"
+			     "    </properties>\n");
+	free(buf);
+	meta.have_min_severity = false;
+
 	/* --fail-on high: the medium and lower drift passes, listed as output. */
 	meta.have_fail_on = true;
 	meta.fail_on = SEVERITY_HIGH;
