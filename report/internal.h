@@ -64,6 +64,12 @@ struct report {
 	uint64_t hidden[SECTION__COUNT];
 	/** The section of the finding being rendered. */
 	enum report_section section;
+	/**
+	 * Every judged finding (shown or left out by the filter; not the
+	 * resolved ones) by class and severity: counts per class that the
+	 * sections do not keep (expected findings have severities too).
+	 */
+	uint64_t verdicts[CLASS__COUNT][SEVERITY__COUNT];
 };
 
 /*
@@ -82,6 +88,26 @@ int report_json_deviation(struct report *rep, const struct finding *f, struct st
 int report_json_error(struct report *rep, const struct entry *e, struct strbuf *out);
 int report_json_write(struct report *rep, struct diag *reterr);
 
+/*
+ * The JSON pieces ndjson shares with the JSON report (json.c), so that the
+ * two formats say the same thing the same way. Each appends to @out and
+ * returns 0 or -ENOMEM.
+ *
+ * report_json_add_head(): the document's members before its arrays
+ * ("drift_report" ... "summary", "notes"): one a line, indented, when @type
+ * is NULL (the JSON document); all on one line after `"type": "TYPE"`
+ * otherwise. No closing brace.
+ *
+ * report_json_add_finding(): the object of "deviations" for @f, on one
+ * line, without separator; with a @type, `"type": "TYPE"` comes first.
+ *
+ * report_json_add_unreadable(): the object of "unreadable" for @e, likewise.
+ */
+int report_json_add_head(struct report *rep, const char *type, struct strbuf *out);
+int report_json_add_finding(struct report *rep, const struct finding *f, const char *type,
+			    struct strbuf *out);
+int report_json_add_unreadable(const struct entry *e, const char *type, struct strbuf *out);
+
 /**
  * A format's renderer (report.c has the table, one per enum report_format;
  * a NULL entry is a format not built: report_new() refuses it). @begin
@@ -98,6 +124,9 @@ struct report_renderer {
 	void (*free)(struct report *rep);
 };
 extern const struct report_renderer report_text_renderer, report_json_renderer;
+/* Defined in their own files (ndjson.c, junit.c, prometheus.c). */
+extern const struct report_renderer report_ndjson_renderer, report_junit_renderer,
+	report_prometheus_renderer;
 
 /**
  * Write @len bytes to rep->out. Returns 0, or -EIO after remembering the

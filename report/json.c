@@ -445,10 +445,17 @@ static int json_add_owner(struct strbuf *out, const struct finding_package *o)
 	return strbuf_addch(out, '}');
 }
 
-/* `"kind": "K", "path": ...` for a file, `"kind": "K", "key": ...` for any other kind. */
-static int json_add_kind_key(struct strbuf *out, const struct entry *e)
+/*
+ * `{"kind": "K", "path": ...` for a file, `{"kind": "K", "key": ...` for any
+ * other kind; with a @type (ndjson), `{"type": "TYPE", "kind": ...`.
+ */
+static int json_add_kind_key(struct strbuf *out, const char *type, const struct entry *e)
 {
-	if (strbuf_addf(out, "{\"kind\": \"%s\", ", report_kind_name(e->kind)) < 0)
+	if (type && strbuf_addf(out, "{\"type\": \"%s\", ", type) < 0)
+		return -ENOMEM;
+	if (!type && strbuf_addch(out, '{') < 0)
+		return -ENOMEM;
+	if (strbuf_addf(out, "\"kind\": \"%s\", ", report_kind_name(e->kind)) < 0)
 		return -ENOMEM;
 	return json_add_bytes_member(out, e->kind == ENTRY_FILE ? "path" : "key", e->key,
 				     e->key_len);
@@ -490,7 +497,8 @@ static int json_add_diff(struct strbuf *out, const struct report_diff *diff)
 	return r < 0 ? -ENOMEM : 0;
 }
 
-int report_json_deviation(struct report *rep, const struct finding *d, struct strbuf *out)
+int report_json_add_finding(struct report *rep, const struct finding *d, const char *type,
+			    struct strbuf *out)
 {
 	const struct finding *v = d->judged ? d : NULL;
 	const struct finding_package *owner = report_finding_owner(d);
@@ -498,7 +506,7 @@ int report_json_deviation(struct report *rep, const struct finding *d, struct st
 	uint32_t attrs = v ? v->attrs : d->changed;
 	bool first = true;
 
-	if (strbuf_adds(out, ITEM_SEP) < 0 || json_add_kind_key(out, e) < 0 ||
+	if (json_add_kind_key(out, type, e) < 0 ||
 	    strbuf_addf(out, ", \"change\": \"%s\"", change_name(d->change)) < 0 ||
 	    json_add_verdict(out, v) < 0 || json_add_owner(out, owner) < 0 ||
 	    strbuf_adds(out, ", \"attributes\": [") < 0)
@@ -533,15 +541,28 @@ int report_json_deviation(struct report *rep, const struct finding *d, struct st
 	return strbuf_addch(out, '}');
 }
 
-int report_json_error(struct report *rep, const struct entry *e, struct strbuf *out)
+int report_json_deviation(struct report *rep, const struct finding *d, struct strbuf *out)
+{
+	if (strbuf_adds(out, ITEM_SEP) < 0)
+		return -ENOMEM;
+	return report_json_add_finding(rep, d, NULL, out);
+}
+
+int report_json_add_unreadable(const struct entry *e, const char *type, struct strbuf *out)
 {
 	char buf[32];
 
-	if (strbuf_adds(out, ITEM_SEP) < 0 || json_add_kind_key(out, e) < 0 ||
-	    strbuf_adds(out, ", \"error\": ") < 0 ||
+	if (json_add_kind_key(out, type, e) < 0 || strbuf_adds(out, ", \"error\": ") < 0 ||
 	    json_add_cstring(out, report_entry_error_text(e, buf, sizeof(buf))) < 0)
 		return -ENOMEM;
 	return strbuf_addf(out, ", \"errno\": %d}", e->err);
+}
+
+int report_json_error(struct report *rep, const struct entry *e, struct strbuf *out)
+{
+	if (strbuf_adds(out, ITEM_SEP) < 0)
+		return -ENOMEM;
+	return report_json_add_unreadable(e, NULL, out);
 }
 
 /* A JSON array of strings from @n byte strings (@v may be NULL when @n is 0). */
@@ -623,12 +644,12 @@ static int json_add_snapshot_or_null(struct strbuf *out, const struct snap_info 
 	return report_format_snapshot_json(out, info);
 }
 
-/* `,\n  "notes": [STRING, ...]` of the caller's notes; nothing when there is none. */
-static int json_add_notes(const struct report *rep, struct strbuf *out)
+/* `SEP"notes": [STRING, ...]` of the caller's notes; nothing when there is none. */
+static int json_add_notes(const struct report *rep, const char *sep, struct strbuf *out)
 {
 	if (!rep->nnotes)
 		return 0;
-	if (strbuf_adds(out, ",\n  \"notes\": ") < 0)
+	if (strbuf_addf(out, "%s\"notes\": ", sep) < 0)
 		return -ENOMEM;
 	return json_add_text_array(out, rep->notes, rep->nnotes);
 }
@@ -646,9 +667,9 @@ static int json_add_policy_side(struct strbuf *out, const struct snap_info *info
 	return strbuf_addch(out, '}');
 }
 
-static int json_add_policy(struct report *rep, struct strbuf *out)
+static int json_add_policy(struct report *rep, const char *sep, struct strbuf *out)
 {
-	if (strbuf_adds(out, ",\n  \"policy\": {\"old\": ") < 0 ||
+	if (strbuf_addf(out, "%s\"policy\": {\"old\": ", sep) < 0 ||
 	    json_add_policy_side(out, rep->meta.before) < 0 ||
 	    strbuf_adds(out, ", \"new\": ") < 0 || json_add_policy_side(out, rep->meta.after) < 0)
 		return -ENOMEM;
@@ -656,35 +677,36 @@ static int json_add_policy(struct report *rep, struct strbuf *out)
 			   report_policy_changed(rep) ? "true" : "false");
 }
 
-static int json_add_head(struct report *rep, struct strbuf *out)
+int report_json_add_head(struct report *rep, const char *type, struct strbuf *out)
 {
 	const struct report_meta *m = &rep->meta;
 	const uint64_t *c = rep->count, *ch = rep->changes;
 	uint64_t total = ch[CHANGE_ADDED] + ch[CHANGE_REMOVED] + ch[CHANGE_MODIFIED];
+	const char *sep = type ? ", " : ",\n  ";
 
-	if (strbuf_addf(out,
-			"{\n  \"drift_report\": %d,\n  \"tool\": {\"name\": \"drift\", "
-			"\"version\": ",
-			JSON_SCHEMA_VERSION) < 0 ||
+	if (strbuf_adds(out, type ? "{\"type\": \"" : "{\n  ") < 0 ||
+	    (type && strbuf_addf(out, "%s\", ", type) < 0) ||
+	    strbuf_addf(out, "\"drift_report\": %d%s\"tool\": {\"name\": \"drift\", \"version\": ",
+			JSON_SCHEMA_VERSION, sep) < 0 ||
 	    json_add_text_or_null(out, m->tool_version ? m->tool_version : DRIFT_VERSION) < 0 ||
-	    strbuf_addf(out, "},\n  \"command\": \"%s\",\n  \"generated\": ", m->command) < 0 ||
+	    strbuf_addf(out, "}%s\"command\": \"%s\"%s\"generated\": ", sep, m->command, sep) < 0 ||
 	    json_add_time(out, rep->generated_ns) < 0 ||
-	    strbuf_adds(out, ",\n  \"database\": ") < 0 ||
+	    strbuf_addf(out, "%s\"database\": ", sep) < 0 ||
 	    json_add_text_or_null(out, m->database) < 0 ||
 	    strbuf_addf(out,
-			",\n  \"compare\": {\"all_changes\": %s, \"hash_compared\": %s},\n"
-			"  \"old\": ",
-			m->compare_flags & SNAP_COMPARE_ALL ? "true" : "false",
-			report_hash_compared(rep) ? "true" : "false") < 0 ||
+			"%s\"compare\": {\"all_changes\": %s, \"hash_compared\": %s}%s"
+			"\"old\": ",
+			sep, m->compare_flags & SNAP_COMPARE_ALL ? "true" : "false",
+			report_hash_compared(rep) ? "true" : "false", sep) < 0 ||
 	    json_add_snapshot_or_null(out, m->before) < 0 ||
-	    strbuf_adds(out, ",\n  \"new\": ") < 0 ||
-	    json_add_snapshot_or_null(out, m->after) < 0 || json_add_policy(rep, out) < 0)
+	    strbuf_addf(out, "%s\"new\": ", sep) < 0 ||
+	    json_add_snapshot_or_null(out, m->after) < 0 || json_add_policy(rep, sep, out) < 0)
 		return -ENOMEM;
 	if (strbuf_addf(out,
-			",\n  \"summary\": {\"added\": %" PRIu64 ", \"removed\": %" PRIu64
+			"%s\"summary\": {\"added\": %" PRIu64 ", \"removed\": %" PRIu64
 			", \"modified\": %" PRIu64 ", \"total\": %" PRIu64
 			", \"expected\": %" PRIu64 ", \"drift\": %" PRIu64 ", \"by_severity\": {",
-			ch[CHANGE_ADDED], ch[CHANGE_REMOVED], ch[CHANGE_MODIFIED], total,
+			sep, ch[CHANGE_ADDED], ch[CHANGE_REMOVED], ch[CHANGE_MODIFIED], total,
 			report_section_total(rep, SECTION_EXPECTED),
 			total - report_section_total(rep, SECTION_EXPECTED)) < 0)
 		return -ENOMEM;
@@ -696,7 +718,7 @@ static int json_add_head(struct report *rep, struct strbuf *out)
 	if (strbuf_addf(out, "}, \"unreadable\": %" PRIu64 ", \"entries_checked\": %" PRIu64 "}",
 			c[SECTION_ERRORS], report_entries_checked(rep)) < 0)
 		return -ENOMEM;
-	return json_add_notes(rep, out);
+	return json_add_notes(rep, sep, out);
 }
 
 /* `,\n  "NAME": [` + the spools' items + `\n  ]`, or `[]` when they are all empty. */
@@ -731,7 +753,7 @@ int report_json_write(struct report *rep, struct diag *reterr)
 	int r;
 
 	strbuf_reset(sb);
-	r = json_add_head(rep, sb);
+	r = report_json_add_head(rep, NULL, sb);
 	if (r < 0)
 		return r;
 	r = report_out_write(rep, sb->buf, sb->len);

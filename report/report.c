@@ -50,6 +50,9 @@ const struct report_renderer report_json_renderer = {
 static const struct report_renderer *const renderers[REPORT_FORMAT__COUNT] = {
 	[REPORT_TEXT] = &report_text_renderer,
 	[REPORT_JSON] = &report_json_renderer,
+	[REPORT_NDJSON] = &report_ndjson_renderer,
+	[REPORT_JUNIT] = &report_junit_renderer,
+	[REPORT_PROMETHEUS] = &report_prometheus_renderer,
 };
 
 static const char *const format_names[REPORT_FORMAT__COUNT] = {
@@ -309,8 +312,10 @@ int report_add_finding_diff(struct report *rep, const struct finding *f,
 		rep->changes[f->change]++;
 		if (report_finding_counts(rep, f))
 			rep->counted[f->change]++;
-		if (f->judged)
+		if (f->judged) {
 			rep->classified = true;
+			rep->verdicts[f->class][f->severity]++;
+		}
 	}
 	return 0;
 }

@@ -65,8 +65,9 @@ struct diag;
 enum report_format {
 	REPORT_TEXT,
 	REPORT_JSON,
-	/** One JSON object per line: a "summary" record, then one per finding
-	   (docs/json-report.md). */
+	/** One JSON object per line: a "report" record (the JSON document's head and
+	   summary), then one per finding, blind spot and resolved finding
+	   (docs/json-report.md, "ndjson"). */
 	REPORT_NDJSON,
 	/** One self-contained HTML file (no external resource), for people and mail. */
 	REPORT_HTML,
