@@ -195,6 +195,22 @@ static int sink_finding(const struct finding *f, void *userdata)
 	return 0;
 }
 
+/* --since-last: a finding of the previous run that this one no longer has. */
+static int sink_resolved(const struct finding *f, void *userdata)
+{
+	struct cli_report_sink *rs = userdata;
+	struct report *rep;
+	int r;
+
+	EACH_REPORT(rs, i, rep)
+	{
+		r = report_add_finding(rep, f);
+		if (r < 0)
+			return rs->err = r;
+	}
+	return 0;
+}
+
 static int sink_note(const char *text, void *userdata)
 {
 	struct cli_report_sink *rs = userdata;
@@ -243,6 +259,7 @@ void cli_report_sink_diffs(struct cli_report_sink *rs, struct snap_store *st,
 void cli_report_sink_init(struct cli_report_sink *rs, struct compare_sink *sink)
 {
 	*sink = (struct compare_sink){ .finding = sink_finding,
+				       .resolved = sink_resolved,
 				       .note = sink_note,
 				       .blind_spot = sink_blind_spot,
 				       .userdata = rs };
@@ -352,6 +369,69 @@ int cli_compare_report(struct snap_store *st, const char *command, const struct 
 	return cli_output_finish(&out, code);
 }
 
+/* The newest 30 complete runs of one command, for the trend; and the newest's id. */
+#define HISTORY_MAX 30
+struct history_walk {
+	const char *command;
+	struct report_history h[HISTORY_MAX];
+	size_t n, next; /* a ring once full: @next is the oldest */
+	int64_t newest;
+};
+
+static int history_visit(const struct snap_run_info *info, void *userdata)
+{
+	struct history_walk *w = userdata;
+	struct report_history *h;
+
+	if (!info->complete || strcmp(info->command, w->command))
+		return 0;
+	h = &w->h[w->next];
+	w->next = (w->next + 1) % HISTORY_MAX;
+	if (w->n < HISTORY_MAX)
+		w->n++;
+	*h = (struct report_history){ .run = info->id,
+				      .started_ns = info->started_ns,
+				      .drift = info->counted,
+				      .expected = info->expected,
+				      .blind = info->blind,
+				      .exit_code = info->exit_code };
+	w->newest = info->id;
+	return 0;
+}
+
+/*
+ * The earlier runs of @command in @st into @hist (oldest first, at most
+ * HISTORY_MAX; *ret_n of them) and, with @prev, the newest of them into
+ * @prev (id 0: none). Returns 0 or an exit code after printing why.
+ */
+static int runs_before(struct snap_store *st, const char *command, struct report_history *hist,
+		       size_t *ret_n, struct snap_run_info *prev)
+{
+	struct history_walk w = { .command = command };
+	struct diag d = { 0 };
+	int r;
+
+	*ret_n = 0;
+	r = snap_run_list(st, history_visit, &w, &d);
+	if (r == -EPROTO)
+		return 0; /* a database older than stored runs: no history */
+	if (r < 0) {
+		cli_error("cannot read the earlier runs: %s", d.msg);
+		return exit_code_for_error(CLI_STAGE_STORE, r);
+	}
+	for (size_t i = 0; i < w.n; i++)
+		hist[i] = w.h[(w.next + HISTORY_MAX - w.n + i) % HISTORY_MAX];
+	*ret_n = w.n;
+	if (!prev || !w.newest)
+		return 0;
+	r = snap_run_get(st, w.newest, prev, &d);
+	if (r < 0) {
+		cli_error("cannot read run #%lld: %s", (long long)w.newest, d.msg);
+		return exit_code_for_error(CLI_STAGE_STORE, r);
+	}
+	return 0;
+}
+
 int cli_compare_report_to(struct cli_output *outp, struct cli_reports *extra, struct snap_store *st,
 			  const char *command, const struct snap_info *before,
 			  const struct snap_info *after, const char *const *roots, size_t nroots,
@@ -362,10 +442,21 @@ int cli_compare_report_to(struct cli_output *outp, struct cli_reports *extra, st
 	struct compare_record_info ri = { 0 };
 	struct compare_opts o = { 0 };
 	struct report_meta meta = { 0 };
+	struct report_history hist[HISTORY_MAX];
+	struct snap_run_info prev = { 0 };
 	struct diag d = { 0 };
 	int r, code;
 
 	meta.command = command;
+	if (st) {
+		code = runs_before(st, command, hist, &meta.nhistory,
+				   args->since_last ? &prev : NULL);
+		if (code)
+			return code;
+		meta.history = hist;
+		meta.since_last = args->since_last;
+		meta.since_run = prev.id;
+	}
 	meta.database = args->db ? args->db : args->db_default;
 	meta.before = before;
 	meta.after = after;
@@ -376,16 +467,19 @@ int cli_compare_report_to(struct cli_output *outp, struct cli_reports *extra, st
 	r = report_new(args->format, outp->fp, &meta, &rs.rep, &d);
 	if (r < 0) {
 		cli_error("%s", d.msg);
+		snap_run_info_release(&prev);
 		return exit_code_for_error(CLI_STAGE_OUTPUT, r);
 	}
 	if (extra) {
 		code = cli_reports_start(extra, &meta, args);
 		if (code) {
 			report_free(rs.rep);
+			snap_run_info_release(&prev);
 			return code;
 		}
 		rs.extra = extra;
 	}
+	o.since_run = args->since_last && st ? &prev : NULL;
 
 	o.st = st;
 	o.before = before;
@@ -412,6 +506,7 @@ int cli_compare_report_to(struct cli_output *outp, struct cli_reports *extra, st
 	code = cli_record_begin(&rs, st, &ri);
 	if (code) {
 		report_free(rs.rep);
+		snap_run_info_release(&prev);
 		return code;
 	}
 	r = compare_snapshots(&o, &sink, &d);
@@ -424,5 +519,6 @@ int cli_compare_report_to(struct cli_output *outp, struct cli_reports *extra, st
 					 cli_report_finish(rs.rep));
 	code = cli_record_finish(&rs, code, 0);
 	report_free(rs.rep);
+	snap_run_info_release(&prev);
 	return code;
 }

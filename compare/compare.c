@@ -43,7 +43,8 @@ struct comparer {
 	bool dpkg_run;
 	/* Why packages cannot explain file changes: said before the first file finding. */
 	char attrib_note[320];
-	struct events *events; /* what each finding is part of (event.c) */
+	struct events *events;   /* what each finding is part of (event.c) */
+	struct novelty *novelty; /* --since-last: the previous run's findings */
 };
 
 void finding_set_verdict(struct finding *f, const struct rule_verdict *v, bool count_expected)
@@ -102,6 +103,8 @@ static int emit(struct comparer *c, struct finding *f)
 
 	if (c->events && (r = events_assign(c->events, f)) < 0)
 		return c->attrib_err = r;
+	if (c->novelty)
+		novelty_mark(c->novelty, f);
 
 	if (c->attrib_note[0] && e->kind == ENTRY_FILE) {
 		r = emit_note(c, c->attrib_note);
@@ -349,6 +352,11 @@ int compare_snapshots(const struct compare_opts *o, const struct compare_sink *s
 	r = events_open(o->st, o->before, o->after, &c.events, reterr);
 	if (r < 0)
 		goto out;
+	if (o->since_run) {
+		r = novelty_load(o->st, o->since_run, &c.novelty, reterr);
+		if (r < 0)
+			goto out;
+	}
 	r = snap_iter_new(o->st, o->before->id, ENTRY_FILE, o->roots, o->nroots, 0, &it_before,
 			  reterr);
 	if (r >= 0)
@@ -360,6 +368,11 @@ int compare_snapshots(const struct compare_opts *o, const struct compare_sink *s
 		r = compare_probes(&c, reterr);
 	if (r >= 0)
 		r = blind_spots(&c, reterr);
+	if (r >= 0 && c.novelty) {
+		r = novelty_resolved(o->st, o->since_run, c.novelty, sink, reterr);
+		if (r < 0 && !reterr->msg[0])
+			c.sink_err = r;
+	}
 	if (r < 0 && c.attrib_err && !c.sink_err && r != -ECANCELED)
 		r = diag_set(reterr, r, "cannot attribute changes to packages: %s", strerror(-r));
 out:
@@ -367,6 +380,7 @@ out:
 	snap_iter_free(it_after);
 	explain_close(&c.explain);
 	events_free(c.events);
+	novelty_free(c.novelty);
 	attrib_free(c.attrib);
 	live_release(&c.live);
 	return r < 0 ? r : 0;

@@ -176,7 +176,8 @@ struct compare_opts {
 	volatile sig_atomic_t *stop;
 	/**
 	 * The previous run to tell news from (--since-last): findings get their
-	 * novelty, and the sink's resolved() the ones that went. NULL: none.
+	 * novelty, and the sink's resolved() the ones that went; one with id 0:
+	 * there was none, every finding is new. NULL: novelty not asked for.
 	 */
 	const struct snap_run_info *since_run;
 };

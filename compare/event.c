@@ -399,42 +399,57 @@ static bool mail_spool_of(const struct entry *e, const char *user)
 	return false;
 }
 
-bool finding_package_event(struct finding *f, bool verify)
+/*
+ * A package event is named by the package alone ("libc6", not
+ * "libc6:amd64"): the architectures of one package change together, and
+ * the records do not all say the architecture.
+ */
+static int package_name(struct strbuf *buf, const char *name, size_t len)
+{
+	const char *colon = memchr(name, ':', len);
+
+	strbuf_reset(buf);
+	return strbuf_add(buf, name, colon ? (size_t)(colon - name) : len);
+}
+
+int finding_package_event(struct finding *f, bool verify, struct strbuf *buf)
 {
 	const struct finding_package *p = &f->package;
+	enum change ch;
 
 	if (!p->name)
-		return false;
-	if (verify || !p->before_version || !p->after_version ||
-	    strcmp(p->before_version, p->after_version)) {
-		enum change ch = !p->before_version  ? CHANGE_ADDED
-				 : !p->after_version ? CHANGE_REMOVED
-						     : CHANGE_MODIFIED;
-
-		f->event = (struct finding_event){ EVENT_PACKAGE, verify ? CHANGE_MODIFIED : ch,
-						   p->name, NULL };
-		return true;
-	}
-	return false;
+		return 0;
+	if (!verify && p->before_version && p->after_version &&
+	    !strcmp(p->before_version, p->after_version))
+		return 0;
+	ch = verify               ? CHANGE_MODIFIED
+	     : !p->before_version ? CHANGE_ADDED
+	     : !p->after_version  ? CHANGE_REMOVED
+				  : CHANGE_MODIFIED;
+	if (package_name(buf, p->name, strlen(p->name)) < 0)
+		return -ENOMEM;
+	f->event = (struct finding_event){ EVENT_PACKAGE, ch, buf->buf, NULL };
+	return 1;
 }
 
 int events_assign(struct events *ev, struct finding *f)
 {
 	const struct entry *e = f->after ? f->after : f->before;
+	int r;
 
 	f->event = (struct finding_event){ EVENT_NONE, CHANGE_MODIFIED, NULL, NULL };
 	if (e->kind == ENTRY_PACKAGE) {
 		/* The package's own entry: its key is "name:arch", as the files' context says. */
 		if (!e->key_len || memchr(e->key, '\0', e->key_len))
 			return 0;
-		strbuf_reset(&ev->name);
-		if (strbuf_add(&ev->name, e->key, e->key_len) < 0)
+		if (package_name(&ev->name, e->key, e->key_len) < 0)
 			return -ENOMEM;
 		f->event = (struct finding_event){ EVENT_PACKAGE, f->change, ev->name.buf, NULL };
 		return 0;
 	}
-	if (finding_package_event(f, false) || !ev->n)
-		return 0;
+	r = finding_package_event(f, false, &ev->name);
+	if (r != 0 || !ev->n)
+		return r < 0 ? r : 0;
 	if (e->kind == ENTRY_USER || e->kind == ENTRY_GROUP) {
 		for (size_t i = 0; i < ev->n; i++) {
 			const struct account *a = &ev->a[i];

@@ -247,6 +247,19 @@ void verdict_reason_add(struct rule_verdict *v, const char *fmt, ...)
 /** Fill the rule and counting fields of @f from the verdict @v. */
 void finding_set_verdict(struct finding *f, const struct rule_verdict *v, bool count_expected);
 
+/* ---- novelty (novelty.c) ---- */
+
+struct novelty;
+/** Load the identities of the findings of @run. Returns 0 or a negative errno. */
+int novelty_load(struct snap_store *st, const struct snap_run_info *run, struct novelty **ret,
+		 struct diag *reterr);
+void novelty_free(struct novelty *nv);
+/** Set f->novelty: new, or persisting (and remember it was seen). */
+void novelty_mark(struct novelty *nv, struct finding *f);
+/** Replay @run, giving sink->resolved() each finding no novelty_mark() saw. */
+int novelty_resolved(struct snap_store *st, const struct snap_run_info *run, struct novelty *nv,
+		     const struct compare_sink *sink, struct diag *reterr);
+
 /* ---- events (event.c) ---- */
 
 struct events;
@@ -261,8 +274,9 @@ void events_free(struct events *ev);
 int events_assign(struct events *ev, struct finding *f);
 /**
  * The package event of @f by its package context: its package changed
- * version, or (@verify) it has a package at all. Returns whether it set one.
+ * version, or (@verify) it has a package at all; its name is kept in @buf.
+ * Returns 1 when it set one, 0 when none applies, -ENOMEM.
  */
-bool finding_package_event(struct finding *f, bool verify);
+int finding_package_event(struct finding *f, bool verify, struct strbuf *buf);
 
 #endif /* DRIFT_COMPARE_INTERNAL_H */

@@ -249,6 +249,7 @@ struct replayer {
 	struct snap_iter *it[2];
 	const struct entry *cur[2]; /* NULL at the end */
 	struct diag *reterr;
+	struct strbuf event_name; /* the current finding's package event */
 };
 
 static int collect_rule(int64_t n, const char *id, const char *title, const char *file,
@@ -432,7 +433,9 @@ static int replay_row(const struct snap_run_row *row, void *userdata)
 	f.package.unowned = row->unowned;
 	f.package.matches = row->matches;
 	/* The package event, by the same rule as the run's; account events are not stored. */
-	finding_package_event(&f, !strcmp(rp->run->command, "verify"));
+	r = finding_package_event(&f, !strcmp(rp->run->command, "verify"), &rp->event_name);
+	if (r < 0)
+		return r;
 	return rp->sink->finding ? rp->sink->finding(&f, rp->sink->userdata) : 0;
 }
 
@@ -456,6 +459,7 @@ int compare_replay(struct snap_store *st, const struct snap_run_info *run,
 	struct replayer rp = { .st = st, .run = run, .sink = sink, .reterr = reterr };
 	int r = 0;
 
+	strbuf_init(&rp.event_name);
 	for (size_t i = 0; i < run->nnotes && r >= 0; i++)
 		r = sink->note ? sink->note(run->notes[i], sink->userdata) : 0;
 	if (r >= 0)
@@ -471,6 +475,7 @@ int compare_replay(struct snap_store *st, const struct snap_run_info *run,
 		free(rp.rules[i].file);
 	}
 	free(rp.rules);
+	strbuf_release(&rp.event_name);
 	if (r == -ENOMEM)
 		diag_set(reterr, r, "out of memory");
 	return r < 0 ? r : 0;

@@ -5,6 +5,7 @@
  * the severity of the policy's rule for its path.
  */
 #include "compare/internal.h"
+#include "common/strbuf.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -114,11 +115,14 @@ static int unowned_cmp(const void *a, const void *b)
 static int emit(struct verifier *vf, const struct finding *found)
 {
 	struct finding f = *found;
+	struct strbuf name = STRBUF_INIT;
 	int r;
 
 	/* One package, one event: a flood of its files folds under it. */
-	finding_package_event(&f, true);
-	r = vf->sink->finding ? vf->sink->finding(&f, vf->sink->userdata) : 0;
+	r = finding_package_event(&f, true, &name);
+	if (r >= 0)
+		r = vf->sink->finding ? vf->sink->finding(&f, vf->sink->userdata) : 0;
+	strbuf_release(&name);
 
 	if (r < 0)
 		vf->sink_err = r;

@@ -64,6 +64,8 @@ struct report {
 	uint64_t hidden[SECTION__COUNT];
 	/** The section of the finding being rendered. */
 	enum report_section section;
+	/** --since-last: this run's findings by novelty (shown or not). */
+	uint64_t novelty[NOVELTY_RESOLVED];
 	/**
 	 * Every judged finding (shown or left out by the filter; not the
 	 * resolved ones) by class and severity: counts per class that the

@@ -446,6 +446,36 @@ static int json_add_owner(struct strbuf *out, const struct finding_package *o)
 }
 
 /*
+ * `, "event": {"kind": ..., "name": ..., "change": ...[, "detail": ...]}`
+ * when the finding is part of one, and `, "novelty": "new"` (or
+ * "persisting") under --since-last.
+ */
+static int json_add_event(struct strbuf *out, const struct finding *f)
+{
+	static const char *const kinds[] = {
+		[EVENT_PACKAGE] = "package", [EVENT_USER] = "user", [EVENT_GROUP] = "group"
+	};
+
+	if (f->event.kind != EVENT_NONE && f->event.name &&
+	    (unsigned)f->event.kind < sizeof(kinds) / sizeof(kinds[0])) {
+		if (strbuf_addf(out, ", \"event\": {\"kind\": \"%s\", \"name\": ",
+				kinds[f->event.kind]) < 0 ||
+		    json_add_text_or_null(out, f->event.name) < 0 ||
+		    strbuf_addf(out, ", \"change\": \"%s\"", change_name(f->event.change)) < 0)
+			return -ENOMEM;
+		if (f->event.detail && (strbuf_adds(out, ", \"detail\": ") < 0 ||
+					json_add_text_or_null(out, f->event.detail) < 0))
+			return -ENOMEM;
+		if (strbuf_addch(out, '}') < 0)
+			return -ENOMEM;
+	}
+	if (f->novelty == NOVELTY_NEW || f->novelty == NOVELTY_PERSISTING)
+		return strbuf_addf(out, ", \"novelty\": \"%s\"",
+				   f->novelty == NOVELTY_NEW ? "new" : "persisting");
+	return 0;
+}
+
+/*
  * `{"kind": "K", "path": ...` for a file, `{"kind": "K", "key": ...` for any
  * other kind; with a @type (ndjson), `{"type": "TYPE", "kind": ...`.
  */
@@ -509,7 +539,7 @@ int report_json_add_finding(struct report *rep, const struct finding *d, const c
 	if (json_add_kind_key(out, type, e) < 0 ||
 	    strbuf_addf(out, ", \"change\": \"%s\"", change_name(d->change)) < 0 ||
 	    json_add_verdict(out, v) < 0 || json_add_owner(out, owner) < 0 ||
-	    strbuf_adds(out, ", \"attributes\": [") < 0)
+	    json_add_event(out, d) < 0 || strbuf_adds(out, ", \"attributes\": [") < 0)
 		return -ENOMEM;
 	if (d->change == CHANGE_MODIFIED) {
 		for (unsigned i = 0; i < ATTR__COUNT; i++) {
@@ -718,6 +748,17 @@ int report_json_add_head(struct report *rep, const char *type, struct strbuf *ou
 	if (strbuf_addf(out, "}, \"unreadable\": %" PRIu64 ", \"entries_checked\": %" PRIu64 "}",
 			c[SECTION_ERRORS], report_entries_checked(rep)) < 0)
 		return -ENOMEM;
+	if (m->since_last) {
+		if (strbuf_addf(out, "%s\"since_last\": {\"run\": ", sep) < 0 ||
+		    (m->since_run ? strbuf_addf(out, "%" PRId64, m->since_run)
+				  : strbuf_adds(out, "null")) < 0 ||
+		    strbuf_addf(out,
+				", \"new\": %" PRIu64 ", \"persisting\": %" PRIu64
+				", \"resolved\": %" PRIu64 "}",
+				rep->novelty[NOVELTY_NEW], rep->novelty[NOVELTY_PERSISTING],
+				c[SECTION_RESOLVED]) < 0)
+			return -ENOMEM;
+	}
 	return json_add_notes(rep, sep, out);
 }
 
@@ -765,5 +806,10 @@ int report_json_write(struct report *rep, struct diag *reterr)
 	r = json_write_array(rep, "unreadable", SECTION_ERRORS, SECTION_ERRORS, reterr);
 	if (r < 0)
 		return r;
+	if (rep->meta.since_last) {
+		r = json_write_array(rep, "resolved", SECTION_RESOLVED, SECTION_RESOLVED, reterr);
+		if (r < 0)
+			return r;
+	}
 	return report_out_write(rep, "\n}\n", 3);
 }

@@ -309,6 +309,8 @@ int report_add_finding_diff(struct report *rep, const struct finding *f,
 	}
 	if (!resolved) {
 		/* Counted once it is in: a failed spool write counts nothing. */
+		if ((unsigned)f->novelty < NOVELTY_RESOLVED)
+			rep->novelty[f->novelty]++;
 		rep->changes[f->change]++;
 		if (report_finding_counts(rep, f))
 			rep->counted[f->change]++;

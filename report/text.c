@@ -487,9 +487,11 @@ static int text_item(struct report *rep, const struct finding *d, struct strbuf 
 		return -ENOMEM;
 	if (owner && add_owner_note(out, owner) < 0)
 		return -ENOMEM;
+	if (d->novelty == NOVELTY_NEW && strbuf_adds(out, "  (new)") < 0)
+		return -ENOMEM;
 	if (strbuf_addch(out, '\n') < 0)
 		return -ENOMEM;
-	if (d->change != CHANGE_MODIFIED)
+	if (d->change != CHANGE_MODIFIED || d->novelty == NOVELTY_RESOLVED)
 		return 0;
 	if (!v) {
 		if (add_attr_lines(out, d, d->changed) < 0)
@@ -1064,6 +1066,13 @@ static int add_summary(const struct report *rep, struct strbuf *out)
 		return -ENOMEM;
 	if (rep->verify &&
 	    strbuf_addf(out, "; %" PRIu64 " file%s checked", checked, checked == 1 ? "" : "s") < 0)
+		return -ENOMEM;
+	if (m->since_last &&
+	    (strbuf_addf(out, "; %" PRIu64 " new, %" PRIu64 " persisting, %" PRIu64 " resolved",
+			 rep->novelty[NOVELTY_NEW], rep->novelty[NOVELTY_PERSISTING],
+			 rep->count[SECTION_RESOLVED]) < 0 ||
+	     (m->since_run ? strbuf_addf(out, " since run #%" PRId64, m->since_run)
+			   : strbuf_adds(out, " (no earlier run)")) < 0))
 		return -ENOMEM;
 	for (unsigned s = 0; s < SECTION__COUNT; s++)
 		hidden += rep->hidden[s];

@@ -277,8 +277,30 @@ def check_owner(d, what):
         check(d["unowned"] is True, what + ".unowned is not true")
 
 
+def check_event(d, what):
+    if "event" in d:
+        ev = d["event"]
+        keys(ev, ["kind", "name", "change"] + (["detail"] if "detail" in ev else []))
+        check(ev["kind"] in ("package", "user", "group"), what + ".event.kind")
+        check(isinstance(ev["name"], str) and ev["name"], what + ".event.name")
+        check(ev["change"] in CHANGES, what + ".event.change")
+        check(not isinstance(ev.get("detail"), type(None)), what + ".event.detail is null")
+    if "novelty" in d:
+        check(d["novelty"] in ("new", "persisting"), what + ".novelty")
+
+
 def validate(doc):
-    top = TOP[:10] + (["notes"] if "notes" in doc else []) + TOP[10:]
+    top = TOP[:10] + [k for k in ("since_last", "notes") if k in doc] + TOP[10:]
+    if "since_last" in doc:
+        top.append("resolved")
+        keys(doc["since_last"], ["run", "new", "persisting", "resolved"])
+        check(doc["since_last"]["resolved"] == len(doc["resolved"]), "since_last.resolved")
+        for i, d in enumerate(doc["resolved"]):
+            check(d.get("kind") in KINDS and d.get("change") in CHANGES,
+                  "resolved[%d] is not a deviation" % i)
+            check("novelty" not in d, "resolved[%d] has a novelty" % i)
+        news = [d.get("novelty") for d in doc["deviations"]]
+        check(news.count("new") <= doc["since_last"]["new"], "since_last.new")
     keys(doc, top)
     if "notes" in doc:
         notes = doc["notes"]
@@ -339,13 +361,14 @@ def validate(doc):
         file = d["kind"] == "file"
         keyname = "path" if file else "key"
         want = ["kind", keyname, "change", "class", "severity", "rule", "reason"]
-        want += [k for k in ("package", "unowned") if k in d]
+        want += [k for k in ("package", "unowned", "event", "novelty") if k in d]
         want += ["attributes"]
         if not file:
             want += ["props"] + (["props_b64"] if "props_b64" in d else [])
         keys(d, want + ["old", "new"], optional=(keyname,))
         raw = lossless(d, keyname)
         check_owner(d, what)
+        check_event(d, what)
         check(d["change"] in CHANGES, what + ".change")
         check(d["class"] in CLASSES, what + ".class")
         check(d["severity"] is None or d["severity"] in SEVERITIES, what + ".severity")

@@ -58,7 +58,9 @@ def reassemble(text):
     doc = dict(head)
     doc["deviations"], doc["unreadable"], resolved = [], [], []
     doc["__keys__"] = head["__keys__"] + ["deviations", "unreadable"]
-    want_head = HEAD[:] + (["notes"] if "notes" in head else [])
+    if "since_last" in head:
+        doc["__keys__"].append("resolved")
+    want_head = HEAD[:] + [k for k in ("since_last", "notes") if k in head]
     vj.check(head["__keys__"] == want_head, "header keys %r" % head["__keys__"])
     last = 0
     for i, rec in enumerate(recs[1:], 2):
@@ -70,11 +72,15 @@ def reassemble(text):
         strip_type(rec, t)
         {"finding": doc["deviations"], "unreadable": doc["unreadable"],
          "resolved": resolved}[t].append(rec)
+    if "since_last" in head:
+        doc["resolved"] = resolved
     return doc, resolved
 
 
 def alone(doc, dev):
     """@doc with @dev its only deviation, and a summary that says so."""
+    doc = {k: v for k, v in doc.items() if k not in ("since_last", "resolved")}
+    doc["__keys__"] = [k for k in doc["__keys__"] if k not in ("since_last", "resolved")]
     summary = dict(doc["summary"])
     for c in vj.CHANGES:
         summary[c] = int(dev["change"] == c)
