@@ -87,6 +87,18 @@ enum cli_opt {
 	OPT_SINCE_LAST = 1 << 26,
 };
 
+/** The report options of --help, for every command that writes findings. */
+#define CLI_REPORT_OPTIONS_HELP                                                       \
+	"  --format FORMAT    text (default), json, ndjson, html, junit or prometheus\n" \
+	"  --report FORMAT:FILE\n"                                                      \
+	"                     also write a report in FORMAT to FILE (repeatable); each\n" \
+	"                     file is replaced only when the run succeeds\n"              \
+	"  --min-severity LEVEL\n"                                                      \
+	"                     show only findings at or above LEVEL (info, low, medium,\n" \
+	"                     high, critical); the summary still counts them all\n"      \
+	"  --fail-on LEVEL    only drift at or above LEVEL sets the exit code's bits\n"   \
+	"  --verbose          list every entry of a package or account event\n"
+
 /** The formats a report command takes, for messages. */
 #define REPORT_FORMAT_NAMES "text, json, ndjson, html, junit or prometheus"
 

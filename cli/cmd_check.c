@@ -176,7 +176,9 @@ const struct cli_command cmd_check_def = {
 		"  --policy FILE      policy (default: /etc/drift/policy.yaml as root,\n"
 		"                     $XDG_CONFIG_HOME/drift/policy.yaml otherwise, if it\n"
 		"                     exists; else the built-in one)\n"
-		"  --format FORMAT    text (default) or json\n"
+		CLI_REPORT_OPTIONS_HELP
+		"  --since-last       mark each finding new or persisting since the previous\n"
+		"                     check, and list what that one had and this one has not\n"
 		"  --output FILE      write the report to FILE (replaced when complete)\n"
 		"  --color WHEN       auto (default: on a terminal, without NO_COLOR), always, never\n"
 		"  --all-changes      also report ctime-only changes and a directory's own\n"

@@ -157,7 +157,7 @@ const struct cli_command cmd_report_def = {
 		 "                     $XDG_STATE_HOME/drift/drift.db otherwise)\n"
 		 "  --policy FILE      the policy whose secrets are never diffed (default:\n"
 		 "                     /etc/drift/policy.yaml as root, else the built-in one)\n"
-		 "  --format FORMAT    text (default) or json\n"
+		 CLI_REPORT_OPTIONS_HELP
 		 "  --output FILE      write the report to FILE (replaced when complete)\n"
 		 "  --color WHEN       auto (default), always, never\n"
 		 "  --allow-insecure   as root, read a database others could have written\n"

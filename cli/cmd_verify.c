@@ -158,7 +158,7 @@ const struct cli_command cmd_verify_def = {
 		 "                     package owns (the policy's packages.unowned scope)\n"
 		 "  --policy FILE      policy for severities (default: as for 'drift init')\n"
 		 "  --threads N        reader threads (default: one per CPU)\n"
-		 "  --format FORMAT    text (default) or json\n"
+		 CLI_REPORT_OPTIONS_HELP
 		 "  --output FILE      write the report to FILE (replaced when complete)\n"
 		 "  --color WHEN       auto (default), always, never\n"
 		 "  --allow-insecure   as root, use a policy others could have written\n"
