@@ -197,6 +197,13 @@ class Nightly(NightlyCase):
         self.assertEqual(len(names), 1, names)
         self.assertTrue(names[0].endswith(".txt"))
 
+    def test_first_baseline_runs_the_probes_the_checks_run(self):
+        self.set_config(DRIFT_PROBES="none")
+        self.nightly(code=0)
+        runs = self.drift_runs()
+        self.assertEqual(runs[0][-2:], ["--probes", "none"])
+        self.assertEqual(runs[1][-2:], ["--probes", "none"])
+
     def test_check_command_line_is_the_documented_one(self):
         self.init()
         self.nightly(code=0)
