@@ -19,6 +19,7 @@ import os
 import re
 import shlex
 import socket
+import stat
 import subprocess
 import sys
 import time
@@ -26,8 +27,8 @@ import time
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from drifttest import DRIFT, DriftCase, env_for_drift, run_tap  # noqa: E402
 
-NIGHTLY = os.environ.get("NIGHTLY", "drift-nightly")
-APT_HOOK = os.environ.get("APT_HOOK", "99drift")
+NIGHTLY = os.path.abspath(os.environ.get("NIGHTLY", "drift-nightly"))
+APT_HOOK = os.path.abspath(os.environ.get("APT_HOOK", "99drift"))
 
 # A report name of the wrapper's: drift-2026-12-05T0300Z[-N].EXT
 REPORT_RE = re.compile(r"^drift-\d{4}-\d\d-\d\dT\d{4}Z(-\d+)?\.(txt|json|html)$")
@@ -228,13 +229,17 @@ class Nightly(NightlyCase):
         # The options of the config file, and the extra arguments, split on blanks.
         self.set_config(DRIFT_MIN_SEVERITY="low", DRIFT_FAIL_ON="high", DRIFT_JOURNAL_SEVERITY="",
                         DRIFT_REPORT_FORMATS="json", DRIFT_MAILTO="", DRIFT_PROMETHEUS_FILE="",
-                        DRIFT_PROBES="package,user", DRIFT_EXTRA_ARGS="--threads 1  --trust-ctime")
-        self.nightly(code=0)
+                        DRIFT_PROBES="package,user",
+                        DRIFT_EXTRA_ARGS="--threads 1  --trust-ctime --exclude *.swp")
+        self.write("x.swp", "a file the glob would match, were it expanded")
+        p = subprocess.run(["sh", NIGHTLY], capture_output=True, env=self.env(), cwd=self.root,
+                           timeout=120)
+        self.assertEqual(p.returncode, 0, p.stderr)
         run = self.drift_runs()[-1]
         self.assertEqual(run[run.index("--since-last"):], [
             "--since-last", "--report", run[run.index("--report") + 1],
             "--min-severity", "low", "--fail-on", "high", "--probes", "package,user",
-            "--threads", "1", "--trust-ctime"])
+            "--threads", "1", "--trust-ctime", "--exclude", "*.swp"])
         self.assertTrue(run[run.index("--report") + 1].startswith("json:"))
 
     def test_clean_run_then_drift_mails_the_text_report(self):
@@ -350,6 +355,15 @@ class Nightly(NightlyCase):
         self.assertFalse(os.path.exists(self.db), "no silent new baseline")
         self.assertEqual([r[0] for r in self.drift_runs()], ["check"])
         self.assertIn("not taking a new one", self.logged())
+
+    def test_prometheus_file_is_readable_by_node_exporter(self):
+        self.init()
+        self.nightly(code=0)
+        self.assertEqual(stat.S_IMODE(os.stat(self.prom).st_mode), 0o644)
+        # An existing file keeps its mode (drift keeps it when it replaces the file).
+        os.chmod(self.prom, 0o640)
+        self.nightly(code=0)
+        self.assertEqual(stat.S_IMODE(os.stat(self.prom).st_mode), 0o640)
 
     def test_missing_prometheus_directory_is_skipped(self):
         self.init()
