@@ -87,8 +87,15 @@ def main():
         if svc.get(key) != [v]:
             fail("drift-check.service: %s is %r, not %r" % (key, svc.get(key), v))
     caps = set(" ".join(svc["CapabilityBoundingSet"]).split())
-    if "CAP_SYS_ADMIN" in caps or "CAP_DAC_READ_SEARCH" not in caps:
+    # What a complete read needs (measured; see the unit), and nothing that writes
+    # where the file system is read-only anyway, or changes identities.
+    if not {"CAP_DAC_READ_SEARCH", "CAP_SYS_PTRACE", "CAP_SYS_ADMIN"} <= caps or \
+            caps & {"CAP_SETUID", "CAP_SETGID", "CAP_CHOWN", "CAP_SYS_MODULE", "CAP_NET_ADMIN"}:
         fail("CapabilityBoundingSet %r" % sorted(caps))
+    # What the capability lets through, the filter stops.
+    if svc.get("SystemCallFilter") != ["@system-service"] or svc.get("RestrictNamespaces") != ["yes"]:
+        fail("SystemCallFilter %r, RestrictNamespaces %r" % (svc.get("SystemCallFilter"),
+                                                            svc.get("RestrictNamespaces")))
     timer = settings(os.path.join(install_dir, "drift-check.timer"))
     if timer.get("Persistent") != ["true"] or not timer.get("RandomizedDelaySec"):
         fail("drift-check.timer: %r" % timer)
