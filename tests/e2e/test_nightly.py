@@ -314,9 +314,11 @@ class Nightly(NightlyCase):
         old = time.time() - 40 * 86400
         recent = time.time() - 2 * 86400
         gone = ["drift-2020-01-01T0300Z.txt", "drift-2020-01-01T0300Z.json",
-                "drift-2020-01-01T0300Z.html", "drift-2020-01-02T0300Z-2.txt"]
+                "drift-2020-01-01T0300Z.html", "drift-2020-01-02T0300Z-2.txt",
+                "drift-2020-01-02T0300Z.json.tmp-a1B2c3"]   # what a dying drift left
         kept_old = ["notes.txt", "drift-2020-01-01T0300Z.txt.bak", "drift-latest.txt",
-                    "drift-2020-01-01T0300Z.prom", "drift-2020-1-01T0300Z.txt", "mail-pending.old"]
+                    "drift-2020-01-01T0300Z.prom", "drift-2020-1-01T0300Z.txt", "mail-pending.old",
+                    "notes.txt.tmp-a1B2c3"]
         kept_new = ["drift-2026-01-01T0300Z.txt"]
         for n in gone + kept_old:
             with open(os.path.join(self.reports, n), "w") as f:
