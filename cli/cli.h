@@ -274,6 +274,12 @@ int cli_output_close(struct cli_output *out, bool ok);
 int cli_output_finish(struct cli_output *out, int code);
 /** Finish @rep: the exit code for its counts, or the output failure (printed). */
 int cli_report_finish(struct report *rep);
+struct cli_report_sink;
+/**
+ * The journal's summary record of the finished report @rep with the
+ * command's exit @code, and close rs->journal (nothing without one).
+ */
+void cli_report_journal_close(struct cli_report_sink *rs, int code);
 /** Verify runs kept in the database (they belong to no snapshot that would prune them). */
 #define CLI_VERIFY_RUNS_KEPT 30
 
@@ -312,8 +318,10 @@ int cli_reports_close(struct cli_reports *reps, int code);
 /** The report options of @args (--min-severity, --fail-on, --verbose) into @meta. */
 void cli_report_meta_args(struct report_meta *meta, const struct cli_args *args);
 
+struct journal;
 struct cli_report_sink {
 	struct report *rep;
+	struct journal *journal;   /**< --journal: a record per finding at or above its level */
 	struct cli_reports *extra;  /**< NULL or the --report destinations, fed the same findings */
 	int err;                    /**< a report_add_*() failed */
 	struct compare_record *rec; /**< NULL: the run is not stored */

@@ -7,6 +7,7 @@
  * or baseline is needed or written.
  */
 #include "cli/cli.h"
+#include "cli/journal.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -94,6 +95,9 @@ static int cmd_verify(struct cli_args *args)
 	if (code)
 		goto out;
 	vs.extra = &extra;
+	code = cli_journal_open(args, "verify", &vs.journal);
+	if (code)
+		goto out;
 	o.rootfd = args->root_fd;
 	o.db = db;
 	o.rules = rules;
@@ -124,6 +128,7 @@ static int cmd_verify(struct cli_args *args)
 	code = cli_reports_write(&extra, cli_report_finish(vs.rep));
 	code = cli_record_finish(&vs, code, checked);
 out:
+	cli_report_journal_close(&vs, code);
 	code = cli_reports_close(&extra, code);
 	report_free(vs.rep);
 	if (out_open)

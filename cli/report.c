@@ -13,6 +13,7 @@
 #include "common/strbuf.h"
 #include "common/udiff.h"
 #include "compare/compare.h"
+#include "cli/journal.h"
 #include "common/banned.h"
 
 /* The largest diff a report gets (JSON has all of it; text its first lines). */
@@ -190,6 +191,8 @@ static int sink_finding(const struct finding *f, void *userdata)
 	strbuf_release(&text);
 	if (r < 0)
 		return rs->err = r;
+	if (rs->journal && journal_finding(rs->journal, f) < 0)
+		cli_warn("cannot write to the journal: its records stop here");
 	if (rs->rec && (r = compare_record_finding(rs->rec, f, rs->with_sides, &rs->rec_diag)) < 0)
 		return rs->rec_err = r;
 	return 0;
@@ -327,6 +330,22 @@ int cli_compare_failed(struct report *rep, int r, int report_err, enum cli_stage
 	else
 		cli_error("%s", d->msg);
 	return exit_code_for_error(stage, r);
+}
+
+void cli_report_journal_close(struct cli_report_sink *rs, int code)
+{
+	struct report_counts counts;
+	struct strbuf line = STRBUF_INIT;
+
+	if (!rs->journal)
+		return;
+	report_get_counts(rs->rep, &counts);
+	if (code < DRIFT_EXIT_USAGE && report_summary_line(rs->rep, &line) == 0 &&
+	    journal_summary(rs->journal, line.buf, &counts, code) < 0)
+		cli_warn("cannot write the summary to the journal");
+	strbuf_release(&line);
+	journal_close(rs->journal);
+	rs->journal = NULL;
 }
 
 int cli_report_finish(struct report *rep)
@@ -480,6 +499,12 @@ int cli_compare_report_to(struct cli_output *outp, struct cli_reports *extra, st
 		rs.extra = extra;
 	}
 	o.since_run = args->since_last && st ? &prev : NULL;
+	code = cli_journal_open(args, command, &rs.journal);
+	if (code) {
+		report_free(rs.rep);
+		snap_run_info_release(&prev);
+		return code;
+	}
 
 	o.st = st;
 	o.before = before;
@@ -505,6 +530,7 @@ int cli_compare_report_to(struct cli_output *outp, struct cli_reports *extra, st
 	ri.rules = rules;
 	code = cli_record_begin(&rs, st, &ri);
 	if (code) {
+		journal_close(rs.journal);
 		report_free(rs.rep);
 		snap_run_info_release(&prev);
 		return code;
@@ -518,6 +544,7 @@ int cli_compare_report_to(struct cli_output *outp, struct cli_reports *extra, st
 		code = cli_reports_write(extra ? extra : &(struct cli_reports){ 0 },
 					 cli_report_finish(rs.rep));
 	code = cli_record_finish(&rs, code, 0);
+	cli_report_journal_close(&rs, code);
 	report_free(rs.rep);
 	snap_run_info_release(&prev);
 	return code;

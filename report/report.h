@@ -251,6 +251,14 @@ struct report_counts {
 /** Fill *ret_counts with what was added so far; cannot fail. */
 void report_get_counts(const struct report *rep, struct report_counts *ret_counts);
 
+struct strbuf;
+/**
+ * The first line of the text report (its summary, without colour or
+ * newline) into @out, whatever the report's format: the line a journal or
+ * a mail subject carries. Returns 0 or -ENOMEM.
+ */
+int report_summary_line(const struct report *rep, struct strbuf *out);
+
 /**
  * Write the document to the output and flush it. Returns 0 or -EIO (write
  * failed: disk full..., with "cannot write report: <strerror>" in @reterr;

@@ -1024,7 +1024,7 @@ static int add_verify_subject(struct strbuf *out, uint64_t total)
 	return strbuf_addf(out, "%" PRIu64 " files differ from their packages", total);
 }
 
-static int add_summary(const struct report *rep, struct strbuf *out)
+static int add_summary_line(const struct report *rep, struct strbuf *out)
 {
 	const struct report_meta *m = &rep->meta;
 	bool check = !strcmp(m->command, "check");
@@ -1082,8 +1082,18 @@ static int add_summary(const struct report *rep, struct strbuf *out)
 	if (rep->count[SECTION_ERRORS] > 0 &&
 	    strbuf_addf(out, "; %" PRIu64 " unreadable", rep->count[SECTION_ERRORS]) < 0)
 		return -ENOMEM;
-	if (strbuf_addch(out, '\n') < 0 || add_hash_note(rep, out) < 0 ||
-	    add_policy_note(rep, out) < 0)
+	return 0;
+}
+
+int report_summary_line(const struct report *rep, struct strbuf *out)
+{
+	return add_summary_line(rep, out);
+}
+
+static int add_summary(const struct report *rep, struct strbuf *out)
+{
+	if (add_summary_line(rep, out) < 0 || strbuf_addch(out, '\n') < 0 ||
+	    add_hash_note(rep, out) < 0 || add_policy_note(rep, out) < 0)
 		return -ENOMEM;
 	return add_notes(rep, out);
 }
