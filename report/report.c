@@ -48,6 +48,7 @@ const struct report_renderer report_json_renderer = {
 static const struct report_renderer *const renderers[REPORT_FORMAT__COUNT] = {
 	[REPORT_TEXT] = &report_text_renderer,
 	[REPORT_JSON] = &report_json_renderer,
+	[REPORT_HTML] = &report_html_renderer,
 };
 
 static const char *const format_names[REPORT_FORMAT__COUNT] = {
