@@ -48,6 +48,7 @@
 #include "config.h"
 #include "report/internal.h"
 #include "report/html_assets.h"
+#include "common/diag.h"
 #include "common/escape.h"
 #include "common/strbuf.h"
 #include "common/banned.h"
@@ -67,19 +68,40 @@ static const char *const section_names[SECTION__COUNT] = {
 	[SECTION_RESOLVED] = "resolved",
 };
 
-/* The renderer's state: a scratch buffer for display forms, reused. */
+/* One rule as findings name it; the page lists each once (the "rules" data). */
+struct html_rule {
+	char *id, *title, *file;
+	unsigned line;
+};
+
+/*
+ * The renderer's state: a scratch buffer for display forms, the details
+ * of the items (one spool per section, beside report.c's spools of rows,
+ * in the same order), and the rules seen so far.
+ */
 struct html_state {
 	struct strbuf display;
+	struct strbuf details; /* the item being rendered */
+	FILE *spool[SECTION__COUNT];
+	struct html_rule *rules;
+	size_t nrules, last;
 };
 
 static int html_begin(struct report *rep)
 {
 	struct html_state *st = calloc(1, sizeof(*st));
+	int err;
 
 	if (!st)
 		return -ENOMEM;
 	strbuf_init(&st->display);
+	strbuf_init(&st->details);
 	rep->state = st;
+	for (size_t i = 0; i < SECTION__COUNT; i++) {
+		err = report_tmpfile(&st->spool[i]);
+		if (err > 0)
+			return -err;
+	}
 	return 0;
 }
 
@@ -89,9 +111,61 @@ static void html_free(struct report *rep)
 
 	if (!st)
 		return;
+	for (size_t i = 0; i < SECTION__COUNT; i++)
+		if (st->spool[i])
+			fclose(st->spool[i]);
+	for (size_t i = 0; i < st->nrules; i++) {
+		free(st->rules[i].id);
+		free(st->rules[i].title);
+		free(st->rules[i].file);
+	}
+	free(st->rules);
 	strbuf_release(&st->display);
+	strbuf_release(&st->details);
 	free(st);
 	rep->state = NULL;
+}
+
+static bool same_text(const char *a, const char *b)
+{
+	return a == b || (a && b && !strcmp(a, b));
+}
+
+/* The index of @f's rule in the table, added when new: 0 and *ret, or -ENOMEM. */
+static int rule_index(struct html_state *st, const struct finding *f, size_t *ret)
+{
+	struct html_rule *r;
+
+	/* Findings of one rule come in runs: try the last one first. */
+	for (size_t k = 0; k <= st->nrules; k++) {
+		size_t i = k == 0 ? st->last : k - 1;
+
+		if (i >= st->nrules)
+			continue;
+		r = &st->rules[i];
+		if (same_text(r->id, f->rule_id) && same_text(r->title, f->rule_title) &&
+		    same_text(r->file, f->rule_file) && r->line == f->rule_line) {
+			*ret = st->last = i;
+			return 0;
+		}
+	}
+	r = realloc(st->rules, (st->nrules + 1) * sizeof(*r));
+	if (!r)
+		return -ENOMEM;
+	st->rules = r;
+	r = &st->rules[st->nrules];
+	*r = (struct html_rule){ .id = strdup(f->rule_id),
+				 .title = f->rule_title ? strdup(f->rule_title) : NULL,
+				 .file = f->rule_file ? strdup(f->rule_file) : NULL,
+				 .line = f->rule_line };
+	if (!r->id || (f->rule_title && !r->title) || (f->rule_file && !r->file)) {
+		free(r->id);
+		free(r->title);
+		free(r->file);
+		return -ENOMEM;
+	}
+	*ret = st->last = st->nrules++;
+	return 0;
 }
 
 /* The display form of @s in the scratch buffer (valid UTF-8, no control character). */
@@ -300,9 +374,10 @@ out:
 }
 
 /*
- * `,"e":[[NAME,VALUE],...]`: the one side of an added or removed entry. A
- * file: type, mode, owner, size, mtime, hash (when hashed), target (a
- * symlink's), device number (a device's); another kind: its properties.
+ * The one side of an added or removed entry. A file: `,"f":[TYPE, MODE,
+ * UID, GID, SIZE, MTIME, HASH]` (HASH "" when not hashed), then TARGET (a
+ * symlink's) and RDEV (a device's) when there is one; positional, as the
+ * page knows the names. Another kind: `,"e":[[NAME,VALUE],...]`, its props.
  */
 static int add_entry_attrs(struct strbuf *out, const struct entry *e)
 {
@@ -311,13 +386,14 @@ static int add_entry_attrs(struct strbuf *out, const struct entry *e)
 						 ATTR_HASH, ATTR_TARGET, ATTR_RDEV };
 	struct strbuf v = STRBUF_INIT, name = STRBUF_INIT;
 	bool first = true;
+	size_t n = 7;
 	int r = -ENOMEM;
 
-	if (strbuf_adds(out, ",\"e\":[") < 0)
-		goto out;
 	if (e->kind != ENTRY_FILE) {
 		struct report_pair_cursor c;
 
+		if (strbuf_adds(out, ",\"e\":[") < 0)
+			goto out;
 		for (report_pair_cursor_start(&c, e, true); c.more; report_pair_cursor_step(&c)) {
 			strbuf_reset(&v);
 			strbuf_reset(&name);
@@ -327,22 +403,28 @@ static int add_entry_attrs(struct strbuf *out, const struct entry *e)
 				goto out;
 			first = false;
 		}
-	} else {
-		for (size_t i = 0; i < sizeof(shown) / sizeof(shown[0]); i++) {
-			enum entry_attr attr = shown[i];
+		r = strbuf_addch(out, ']');
+		goto out;
+	}
+	if (entry_is_device(e))
+		n = 9;
+	else if (S_ISLNK(e->mode))
+		n = 8;
+	if (strbuf_adds(out, ",\"f\":[") < 0)
+		goto out;
+	for (size_t i = 0; i < n; i++) {
+		enum entry_attr attr = shown[i];
 
-			if (attr == ATTR_HASH && (e->hash_algo == HASH_NONE || !e->hash_len))
-				continue;
-			if (attr == ATTR_TARGET && !S_ISLNK(e->mode))
-				continue;
-			if (attr == ATTR_RDEV && !entry_is_device(e))
-				continue;
-			strbuf_reset(&v);
-			if (report_attr_value(&v, e, attr) < 0 ||
-			    js_add_row(out, first, entry_attr_name(attr), &v, NULL) < 0)
-				goto out;
-			first = false;
-		}
+		strbuf_reset(&v);
+		if (attr == ATTR_HASH && (e->hash_algo == HASH_NONE || !e->hash_len))
+			r = 0;
+		else if (attr == ATTR_TARGET && !e->target)
+			r = 0;
+		else
+			r = report_attr_value(&v, e, attr);
+		if (r < 0 || (i > 0 && strbuf_addch(out, ',') < 0) ||
+		    js_add_string(out, v.buf, v.len) < 0)
+			goto out;
 	}
 	r = strbuf_addch(out, ']');
 out:
@@ -380,19 +462,60 @@ static int add_diff(struct report *rep, struct strbuf *out, const struct report_
 	return 0;
 }
 
-/* `{"sec":S,"cls":C,"k":KIND,"p":NAME` of an item of section @s. */
-static int add_item_start(struct report *rep, struct strbuf *out, enum report_section s,
-			  const char *cls, const struct entry *e)
+/* Flags of a row (its fifth member). */
+enum row_flags {
+	ROW_UNOWNED = 1 << 0,
+	ROW_CHANGED_WHILE_READ = 1 << 1,
+	ROW_TOO_SPARSE = 1 << 2,
+	ROW_EXPECTED = 1 << 3, /* class expected (a resolved finding's section does not say) */
+};
+
+/*
+ * One row: `,\n[SECTION, CHANGE, SEVERITY, NOVELTY, FLAGS, KIND, NAME, RULE,
+ * REASON, PACKAGE, EVENT]`, integers as the enums number them (-1: none;
+ * RULE an index into the rules) and display strings ("" for none); a blind
+ * spot has its error as REASON. What the page filters, sorts and groups
+ * by: it parses every row at once.
+ */
+static int add_row(struct report *rep, struct strbuf *out, enum report_section s, int change,
+		   int severity, int novelty, unsigned flags, const struct entry *e, long rule,
+		   const char *reason, const char *package, const struct finding_event *ev)
 {
-	if (strbuf_addf(out, ITEM_SEP "{\"sec\":\"%s\",\"cls\":\"%s\",\"k\":\"%s\",\"p\":",
-			section_names[s], cls, report_kind_name(e->kind)) < 0 ||
-	    js_add_text(rep, out, e->key, e->key_len) < 0)
+	static const char *const events[] = { [EVENT_PACKAGE] = "package",
+					      [EVENT_USER] = "user",
+					      [EVENT_GROUP] = "group" };
+
+	if (e->flags & ENTRY_CHANGED_WHILE_READ)
+		flags |= ROW_CHANGED_WHILE_READ;
+	if (e->flags & ENTRY_NOT_HASHED_TOO_SPARSE)
+		flags |= ROW_TOO_SPARSE;
+	if (strbuf_addf(out, ITEM_SEP "[%d,%d,%d,%d,%u,\"%s\",", (int)s, change, severity, novelty,
+			flags, report_kind_name(e->kind)) < 0 ||
+	    js_add_text(rep, out, e->key, e->key_len) < 0 || strbuf_addf(out, ",%ld,", rule) < 0 ||
+	    js_add_text(rep, out, reason ? reason : "", reason ? strlen(reason) : 0) < 0 ||
+	    strbuf_addch(out, ',') < 0 ||
+	    js_add_text(rep, out, package ? package : "", package ? strlen(package) : 0) < 0 ||
+	    strbuf_addch(out, ',') < 0)
 		return -ENOMEM;
-	if ((e->flags & ENTRY_CHANGED_WHILE_READ) && strbuf_adds(out, ",\"cwr\":1") < 0)
+	if (ev && (unsigned)ev->kind < sizeof(events) / sizeof(events[0]) && events[ev->kind]) {
+		struct strbuf evs = STRBUF_INIT;
+		int r;
+
+		/* "KIND NAME": one string to show and to group by. */
+		r = strbuf_adds(&evs, events[ev->kind]);
+		if (r == 0)
+			r = strbuf_addch(&evs, ' ');
+		if (r == 0 && ev->name)
+			r = escape_display(&evs, ev->name, strlen(ev->name));
+		if (r == 0)
+			r = js_add_string(out, evs.buf, evs.len);
+		strbuf_release(&evs);
+		if (r < 0)
+			return -ENOMEM;
+	} else if (strbuf_adds(out, "\"\"") < 0) {
 		return -ENOMEM;
-	if ((e->flags & ENTRY_NOT_HASHED_TOO_SPARSE) && strbuf_adds(out, ",\"sparse\":1") < 0)
-		return -ENOMEM;
-	return 0;
+	}
+	return strbuf_addch(out, ']');
 }
 
 /* The section report.c spools @f to (it has checked the finding). */
@@ -407,66 +530,88 @@ static enum report_section finding_section(const struct finding *f)
 	return f->class == CLASS_EXPECTED ? SECTION_EXPECTED : SECTION_OF_RANK(f->severity);
 }
 
+/* Append the item's details line (st->details) to the details spool of @s. */
+static int spool_details(struct report *rep, enum report_section s)
+{
+	struct html_state *st = rep->state;
+
+	if (strbuf_addch(&st->details, '\n') < 0)
+		return -ENOMEM;
+	errno = 0;
+	if (fwrite(st->details.buf, 1, st->details.len, st->spool[s]) != st->details.len)
+		return -EIO;
+	return 0;
+}
+
+/*
+ * A finding: its row into @out (report.c's spool), its details, parsed
+ * only when the reader opens them, into the renderer's spool of the same
+ * section, one JSON object a line: {"rt","rf","rl" of its rule are in the
+ * rules; "pov","pnv" package versions; "t" type of a non-regular file
+ * added or removed; "a" changed attributes [[NAME,OLD,NEW],...]; "f" or
+ * "e" the entry of an added or removed one; "diff"...}.
+ */
 static int html_deviation(struct report *rep, const struct finding *f, struct strbuf *out)
 {
-	static const char *const novelties[] = { [NOVELTY_NEW] = "new",
-						 [NOVELTY_PERSISTING] = "persisting",
-						 [NOVELTY_RESOLVED] = "resolved" };
-	static const char *const events[] = { [EVENT_PACKAGE] = "package",
-					      [EVENT_USER] = "user",
-					      [EVENT_GROUP] = "group" };
+	struct html_state *st = rep->state;
+	struct strbuf *d = &st->details;
 	const struct entry *e = f->change == CHANGE_REMOVED ? f->before : f->after;
 	const struct finding_package *owner = report_finding_owner(f);
+	enum report_section s = finding_section(f);
+	unsigned flags = 0;
+	size_t rule = 0;
+	bool have_rule = f->judged && f->rule_id;
+	int r;
 
-	if (add_item_start(rep, out, finding_section(f),
-			   f->judged ? class_name(f->class) : "drift", e) < 0 ||
-	    strbuf_addf(out, ",\"ch\":\"%s\"", change_name(f->change)) < 0)
+	if (owner && owner->unowned)
+		flags |= ROW_UNOWNED;
+	if (f->judged && f->class == CLASS_EXPECTED)
+		flags |= ROW_EXPECTED;
+	if (have_rule && (r = rule_index(st, f, &rule)) < 0)
+		return r;
+	if (add_row(rep, out, s, (int)f->change, f->judged ? (int)f->severity : -1,
+		    (int)f->novelty, flags, e, have_rule ? (long)rule : -1L,
+		    f->judged ? f->reason : NULL, owner ? owner->name : NULL, &f->event) < 0)
 		return -ENOMEM;
-	if (e->kind == ENTRY_FILE && f->change != CHANGE_MODIFIED && !S_ISREG(e->mode) &&
-	    strbuf_addf(out, ",\"t\":\"%s\"", entry_type_name(e->mode)) < 0)
-		return -ENOMEM;
-	if (f->judged) {
-		if (strbuf_addf(out, ",\"sev\":\"%s\"", severity_name(f->severity)) < 0 ||
-		    js_add_member(rep, out, "ri", f->rule_id) < 0 ||
-		    js_add_member(rep, out, "rt", f->rule_title) < 0 ||
-		    js_add_member(rep, out, "rf", f->rule_file) < 0 ||
-		    (f->rule_line && strbuf_addf(out, ",\"rl\":%u", f->rule_line) < 0) ||
-		    (f->reason && *f->reason && js_add_member(rep, out, "why", f->reason) < 0))
-			return -ENOMEM;
-	}
-	if (owner && owner->unowned && strbuf_adds(out, ",\"own\":1") < 0)
+
+	strbuf_reset(d);
+	if (strbuf_addch(d, '{') < 0)
 		return -ENOMEM;
 	if (owner && !owner->unowned &&
-	    (js_add_member(rep, out, "pkg", owner->name) < 0 ||
-	     js_add_member(rep, out, "pov", owner->before_version) < 0 ||
-	     js_add_member(rep, out, "pnv", owner->after_version) < 0))
+	    (js_add_member(rep, d, "pov", owner->before_version) < 0 ||
+	     js_add_member(rep, d, "pnv", owner->after_version) < 0))
 		return -ENOMEM;
-	if ((unsigned)f->novelty < sizeof(novelties) / sizeof(novelties[0]) &&
-	    novelties[f->novelty] && strbuf_addf(out, ",\"nov\":\"%s\"", novelties[f->novelty]) < 0)
-		return -ENOMEM;
-	if ((unsigned)f->event.kind < sizeof(events) / sizeof(events[0]) && events[f->event.kind] &&
-	    (strbuf_addf(out, ",\"evk\":\"%s\"", events[f->event.kind]) < 0 ||
-	     js_add_member(rep, out, "evn", f->event.name ? f->event.name : "") < 0))
+	if (e->kind == ENTRY_FILE && f->change != CHANGE_MODIFIED && !S_ISREG(e->mode) &&
+	    strbuf_addf(d, ",\"t\":\"%s\"", entry_type_name(e->mode)) < 0)
 		return -ENOMEM;
 	if (f->change == CHANGE_MODIFIED) {
-		if (add_changes(out, f, f->judged ? f->attrs : f->changed) < 0)
+		if (add_changes(d, f, f->judged ? f->attrs : f->changed) < 0)
 			return -ENOMEM;
-	} else if (add_entry_attrs(out, e) < 0) {
+	} else if (add_entry_attrs(d, e) < 0) {
 		return -ENOMEM;
 	}
-	if (add_diff(rep, out, rep->diff) < 0)
+	if (add_diff(rep, d, rep->diff) < 0 || strbuf_addch(d, '}') < 0)
 		return -ENOMEM;
-	return strbuf_addch(out, '}');
+	/* Members start with a comma; the first one's goes. */
+	if (d->len > 2 && d->buf[1] == ',') {
+		memmove(d->buf + 1, d->buf + 2, d->len - 1);
+		d->len--;
+	}
+	return spool_details(rep, s);
 }
 
 static int html_error(struct report *rep, const struct entry *e, struct strbuf *out)
 {
+	struct html_state *st = rep->state;
 	char buf[32];
 
-	if (add_item_start(rep, out, SECTION_ERRORS, "unreadable", e) < 0 ||
-	    js_add_member(rep, out, "err", report_entry_error_text(e, buf, sizeof(buf))) < 0)
+	if (add_row(rep, out, SECTION_ERRORS, -1, -1, 0, 0, e, -1,
+		    report_entry_error_text(e, buf, sizeof(buf)), NULL, NULL) < 0)
 		return -ENOMEM;
-	return strbuf_addch(out, '}');
+	strbuf_reset(&st->details);
+	if (strbuf_adds(&st->details, "{}") < 0)
+		return -ENOMEM;
+	return spool_details(rep, SECTION_ERRORS);
 }
 
 /* ---- the document ---- */
@@ -694,8 +839,57 @@ static int add_history(struct report *rep, struct strbuf *out)
 				"</section>\n");
 }
 
+/* `[[ID,TITLE,FILE,LINE],...]`: the rules the rows name by index ("" and 0: none). */
+static int add_rules(struct report *rep, struct strbuf *out)
+{
+	struct html_state *st = rep->state;
+
+	if (strbuf_addch(out, '[') < 0)
+		return -ENOMEM;
+	for (size_t i = 0; i < st->nrules; i++) {
+		const struct html_rule *r = &st->rules[i];
+
+		if ((i > 0 && strbuf_addch(out, ',') < 0) || strbuf_addch(out, '[') < 0 ||
+		    js_add_text(rep, out, r->id, strlen(r->id)) < 0 || strbuf_addch(out, ',') < 0 ||
+		    js_add_text(rep, out, r->title ? r->title : "", r->title ? strlen(r->title) : 0) <
+			    0 ||
+		    strbuf_addch(out, ',') < 0 ||
+		    js_add_text(rep, out, r->file ? r->file : "", r->file ? strlen(r->file) : 0) < 0 ||
+		    strbuf_addf(out, ",%u]", r->line) < 0)
+			return -ENOMEM;
+	}
+	return strbuf_addch(out, ']');
+}
+
+/* Copy the renderer's details spool of @s to the output. */
+static int details_copy(struct report *rep, enum report_section s, struct diag *reterr)
+{
+	struct html_state *st = rep->state;
+	char buf[65536], ebuf[32];
+	FILE *f = st->spool[s];
+	size_t n;
+	int r;
+
+	if (fflush(f) != 0 || fseek(f, 0, SEEK_SET) != 0)
+		goto fail_read;
+	while ((n = fread(buf, 1, sizeof(buf), f)) > 0) {
+		r = report_out_write(rep, buf, n);
+		if (r < 0)
+			return r;
+	}
+	if (ferror(f))
+		goto fail_read;
+	return 0;
+
+fail_read:
+	return diag_set(reterr, -EIO, "cannot read back the temporary file of the report: %s",
+			report_errno_text(errno, ebuf, sizeof(ebuf)));
+}
+
 static int html_write(struct report *rep, struct diag *reterr)
 {
+	static const char details_start[] =
+		"\n]</script>\n<script type=\"application/x-ndjson\" id=\"drift-details\">\n";
 	struct strbuf *sb = &rep->item;
 	const uint64_t *ch = rep->changes;
 	uint64_t total = ch[CHANGE_ADDED] + ch[CHANGE_REMOVED] + ch[CHANGE_MODIFIED];
@@ -712,7 +906,10 @@ static int html_write(struct report *rep, struct diag *reterr)
 			    "<noscript><p class=\"muted\">The table of findings needs JavaScript; "
 			    "the summary above is complete without it.</p></noscript>\n"
 			    "<div id=\"app\"></div>\n</section>\n"
-			    "<script type=\"application/json\" id=\"drift-findings\">[") < 0)
+			    "<script type=\"application/json\" id=\"drift-rules\">") < 0 ||
+	    add_rules(rep, sb) < 0 ||
+	    strbuf_adds(sb, "</script>\n<script type=\"application/json\" id=\"drift-findings\">[") <
+		    0)
 		return -ENOMEM;
 	r = report_out_write(rep, sb->buf, sb->len);
 	if (r < 0)
@@ -726,8 +923,19 @@ static int html_write(struct report *rep, struct diag *reterr)
 			return r;
 		first = false;
 	}
+	/* The details: one line per row, in the rows' order; parsed on demand. */
+	r = report_out_write(rep, details_start, sizeof(details_start) - 1);
+	if (r < 0)
+		return r;
+	for (unsigned s = 0; s < SECTION__COUNT; s++) {
+		if (!rep->count[s])
+			continue;
+		r = details_copy(rep, (enum report_section)s, reterr);
+		if (r < 0)
+			return r;
+	}
 	strbuf_reset(sb);
-	if (strbuf_addf(sb, "\n]</script>\n<script>%.*s</script>\n</body>\n</html>\n",
+	if (strbuf_addf(sb, "</script>\n<script>%.*s</script>\n</body>\n</html>\n",
 			(int)sizeof(html_app_js), html_app_js) < 0)
 		return -ENOMEM;
 	return report_out_write(rep, sb->buf, sb->len);

@@ -1,8 +1,12 @@
 /*
- * drift's HTML report: the findings table. The findings are JSON in
- * #drift-findings (report/html.c); this draws one page of rows at a time,
- * with filters, sorting, grouping and a details view per row. Host strings
- * reach the page through textContent only, never as markup.
+ * drift's HTML report: the findings table (report/html.c writes the data).
+ * #drift-findings holds one array per row: [SECTION, CHANGE, SEVERITY,
+ * NOVELTY, FLAGS, KIND, NAME, RULE, REASON, PACKAGE, EVENT], #drift-rules
+ * the rules rows name by index, and #drift-details one JSON object per
+ * row, a line each, parsed only when the reader opens a row. This draws
+ * one page of rows at a time, with filters, sorting, grouping and a
+ * details view per row. Host strings reach the page through textContent
+ * only, never as markup.
  *
  * On success <html> gets data-rendered="1" and data-render-ms (time since
  * navigation start); any error is recorded in data-error.
@@ -17,6 +21,13 @@
 	var PAGE = 100;
 	var SEV_RANK = { critical: 5, high: 4, medium: 3, low: 2, info: 1 };
 	var CH_RANK = { added: 1, removed: 2, modified: 3 };
+	/* The numbering of report/internal.h's sections and common/verdict.h's enums. */
+	var SECTIONS = ['critical', 'high', 'medium', 'low', 'info', 'added', 'removed', 'modified',
+		'expected', 'unreadable', 'resolved'];
+	var CHANGES = ['added', 'removed', 'modified'];
+	var SEVERITIES = ['info', 'low', 'medium', 'high', 'critical'];
+	var NOVELTIES = ['', 'new', 'persisting', 'resolved'];
+	var FILE_ATTRS = ['type', 'mode', 'uid', 'gid', 'size', 'mtime', 'hash', 'target', 'rdev'];
 
 	function el(tag, cls, text) {
 		var e = document.createElement(tag);
@@ -56,7 +67,7 @@
 		dir: { name: 'directory', key: dirOf },
 		pkg: { name: 'package', key: pkgOf },
 		kind: { name: 'kind', key: function (it) { return it.k; } },
-		ev: { name: 'event', key: function (it) { return it.evk ? it.evk + ' ' + it.evn : '(no event)'; } }
+		ev: { name: 'event', key: function (it) { return it.ev || '(no event)'; } }
 	};
 
 	function sevRank(it) {
@@ -76,19 +87,27 @@
 
 	function haystack(it) {
 		if (it._h === undefined)
-			it._h = [it.p, it.ri, it.rt, it.why, it.pkg, it.err, it.evn, it.k, it.t]
+			it._h = [it.p, it.ri, it.rule ? it.rule[1] : '', it.why, it.pkg, it.err, it.ev, it.k]
 				.filter(Boolean).join('\n').toLowerCase();
 		return it._h;
 	}
 
 	function main() {
-		var data = document.getElementById('drift-findings');
-		var items = JSON.parse(data.textContent);
+		var rules = JSON.parse(document.getElementById('drift-rules').textContent);
+		var rows = JSON.parse(document.getElementById('drift-findings').textContent);
+		var items = new Array(rows.length);
 		var hasEvent = false, hasNew = false, nResolved = 0;
-		for (var i = 0; i < items.length; i++) {
-			var it = items[i];
-			it.i = i;
-			if (it.evk)
+		for (var i = 0; i < rows.length; i++) {
+			var r = rows[i], sec = SECTIONS[r[0]], rule = r[7] >= 0 ? rules[r[7]] : null;
+			var it = items[i] = {
+				i: i, sec: sec, ch: CHANGES[r[1]] || '', sev: SEVERITIES[r[2]] || '',
+				nov: NOVELTIES[r[3]] || '', own: r[4] & 1, cwr: r[4] & 2, sparse: r[4] & 4,
+				cls: sec === 'unreadable' ? 'unreadable' : r[4] & 8 ? 'expected' : 'drift',
+				k: r[5], p: r[6], rule: rule, ri: rule ? rule[0] : '',
+				why: sec === 'unreadable' ? '' : r[8], err: sec === 'unreadable' ? r[8] : '',
+				pkg: r[9], ev: r[10]
+			};
+			if (it.ev)
 				hasEvent = true;
 			if (it.nov === 'new')
 				hasNew = true;
@@ -245,40 +264,64 @@
 			dl.appendChild(el('dd', null, value));
 		}
 
-		function pkgText(it) {
+		function pkgText(it, x) {
 			if (it.own)
 				return 'unowned (no package owns it)';
 			if (!it.pkg)
 				return '';
-			var ov = it.pov, nv = it.pnv;
+			var ov = x.pov, nv = x.pnv;
 			if (ov && nv && ov !== nv)
 				return it.pkg + ' ' + ov + ' \u2192 ' + nv;
 			return it.pkg + (ov || nv ? ' ' + (ov || nv) : '');
 		}
 
 		function ruleText(it) {
-			if (!it.ri)
+			var r = it.rule;
+			if (!r)
 				return '';
-			var t = it.ri;
-			if (it.rt)
-				t += ' \u2014 ' + it.rt;
-			if (it.rf)
-				t += ' (' + it.rf + (it.rl ? ':' + it.rl : '') + ')';
+			var t = r[0];
+			if (r[1])
+				t += ' \u2014 ' + r[1];
+			if (r[2])
+				t += ' (' + r[2] + (r[3] ? ':' + r[3] : '') + ')';
 			return t;
 		}
 
+		/* Row @i's details: its line of #drift-details, found and parsed on first use. */
+		var detailText = null, detailStarts = null, detailCache = {};
+		function detailsOf(i) {
+			if (detailCache[i])
+				return detailCache[i];
+			if (!detailStarts) {
+				detailText = document.getElementById('drift-details').textContent;
+				detailStarts = [];
+				var pos = detailText.charAt(0) === '\n' ? 1 : 0;
+				while (pos < detailText.length) {
+					detailStarts.push(pos);
+					var nl = detailText.indexOf('\n', pos);
+					pos = nl < 0 ? detailText.length : nl + 1;
+				}
+			}
+			var start = detailStarts[i], end = detailText.indexOf('\n', start);
+			var d = start === undefined ? {} :
+				JSON.parse(detailText.slice(start, end < 0 ? detailText.length : end));
+			detailCache[i] = d;
+			return d;
+		}
+
 		function details(it, ncols) {
+			var x = detailsOf(it.i);
 			var tr = el('tr', 'details'), td = el('td', 'details');
 			td.colSpan = ncols;
 			var dl = el('dl');
 			addDef(dl, it.k === 'file' ? 'path' : it.k, it.p);
-			addDef(dl, 'change', it.ch ? it.ch + (it.t ? ' (' + it.t + ')' : '') : '');
+			addDef(dl, 'change', it.ch ? it.ch + (x.t ? ' (' + x.t + ')' : '') : '');
 			addDef(dl, 'class', it.cls);
 			addDef(dl, 'severity', it.sev || (it.cls === 'unreadable' ? '' : 'no verdict'));
 			addDef(dl, 'rule', ruleText(it));
 			addDef(dl, 'reason', it.why);
-			addDef(dl, 'package', pkgText(it));
-			addDef(dl, 'event', it.evk ? it.evk + ' ' + it.evn : '');
+			addDef(dl, 'package', pkgText(it, x));
+			addDef(dl, 'event', it.ev);
 			addDef(dl, 'since last run', it.nov);
 			addDef(dl, 'error', it.err);
 			if (it.cwr)
@@ -287,12 +330,12 @@
 				addDef(dl, 'note', 'not hashed: too sparse');
 			td.appendChild(dl);
 			var t, row;
-			if (it.a && it.a.length) {
+			if (x.a && x.a.length) {
 				t = el('table');
 				row = el('tr');
 				['attribute', 'old', 'new'].forEach(function (h) { row.appendChild(el('th', null, h)); });
 				t.appendChild(row);
-				it.a.forEach(function (r) {
+				x.a.forEach(function (r) {
 					var tr2 = el('tr');
 					tr2.appendChild(el('td', null, r[0]));
 					tr2.appendChild(el('td', null, r[1]));
@@ -301,9 +344,11 @@
 				});
 				td.appendChild(t);
 			}
-			if (it.e && it.e.length) {
+			var attrs = x.e || (x.f || []).map(function (v, n) { return [FILE_ATTRS[n], v]; })
+				.filter(function (r) { return r[1] !== ''; });
+			if (attrs.length) {
 				t = el('table');
-				it.e.forEach(function (r) {
+				attrs.forEach(function (r) {
 					var tr2 = el('tr');
 					tr2.appendChild(el('th', null, r[0]));
 					tr2.appendChild(el('td', null, r[1]));
@@ -311,19 +356,19 @@
 				});
 				td.appendChild(t);
 			}
-			if (it.diffbin)
+			if (x.diffbin)
 				td.appendChild(el('p', null, 'content: binary content differs'));
-			if (it.diff) {
+			if (x.diff) {
 				var pre = el('pre', 'diff');
-				it.diff.forEach(function (line, n) {
+				x.diff.forEach(function (line, n) {
 					var c = n < 2 ? 'hunk' : line.charAt(0) === '+' ? 'add' :
 						line.charAt(0) === '-' ? 'del' : line.charAt(0) === '@' ? 'hunk' : null;
 					pre.appendChild(c ? el('span', c, line) : document.createTextNode(line + '\n'));
 				});
 				td.appendChild(pre);
-				if (it.diffomit)
-					td.appendChild(el('p', 'muted', '\u2026 ' + it.diffomit + ' more lines (drift show ' +
-						(it.show || 'SNAPSHOT') + ' ' + it.p + ')'));
+				if (x.diffomit)
+					td.appendChild(el('p', 'muted', '\u2026 ' + x.diffomit + ' more lines (drift show ' +
+						(x.show || 'SNAPSHOT') + ' ' + it.p + ')'));
 			}
 			tr.appendChild(td);
 			return tr;
@@ -335,7 +380,7 @@
 			tr.setAttribute('data-i', it.i);
 			tr.appendChild(sevCell(it));
 			tr.appendChild(el('td', 'ch ' + (it.ch || ''), it.ch || ''));
-			tr.appendChild(el('td', null, it.k + (it.t ? ' (' + it.t + ')' : '')));
+			tr.appendChild(el('td', null, it.k));
 			var p = el('td', 'path', it.p);
 			if (it.nov === 'new')
 				p.appendChild(el('span', 'badge new', 'new'));
@@ -348,7 +393,7 @@
 			tr.appendChild(w);
 			tr.appendChild(el('td', null, it.own ? 'unowned' : it.pkg || ''));
 			if (hasEvent)
-				tr.appendChild(el('td', null, it.evk ? it.evk + ' ' + it.evn : ''));
+				tr.appendChild(el('td', null, it.ev));
 			function toggle() {
 				open[it.i] = !open[it.i];
 				draw();

@@ -278,15 +278,17 @@ out:
 	return r;
 }
 
-/* The bytes between the data element's start tag and its end tag. */
-static char *data_of(const char *buf)
+/* The bytes between the start tag of the script element @id and its end tag. */
+static char *data_of(const char *buf, const char *id)
 {
-	static const char start[] = "<script type=\"application/json\" id=\"drift-findings\">";
-	const char *p = strstr(buf, start), *end;
+	char start[64];
+	const char *p, *end;
 	char *data;
 
+	snprintf(start, sizeof(start), "id=\"%s\">", id);
+	p = strstr(buf, start);
 	assert_non_null(p);
-	p += sizeof(start) - 1;
+	p += strlen(start);
 	end = strstr(p, "</script>");
 	assert_non_null(end);
 	data = strndup(p, (size_t)(end - p));
@@ -317,9 +319,10 @@ static void test_html_hostile_names_never_reach_the_page_raw(void **state)
 	meta_hostile(&meta);
 	buf = render(&meta, add_hostile, &len);
 
-	/* Two script elements (data, app) and one style: nothing a name opened or closed. */
-	assert_int_equal(count_ci(buf, "<script"), 2);
-	assert_int_equal(count_ci(buf, "</script"), 2);
+	/* Four script elements (rules, rows, details, app) and one style: nothing a
+	 * name opened or closed. */
+	assert_int_equal(count_ci(buf, "<script"), 4);
+	assert_int_equal(count_ci(buf, "</script"), 4);
 	assert_int_equal(count_ci(buf, "<style"), 1);
 	assert_int_equal(count_ci(buf, "</style"), 1);
 	assert_int_equal(count_ci(buf, "<img"), 0);
@@ -353,26 +356,37 @@ static void test_html_hostile_names_never_reach_the_page_raw(void **state)
 			     "\\x1b[31mcolour\\x1b[0m\\n</li>");
 
 	/* JSON data: display form, then \u escapes for < > &. */
-	data = data_of(buf);
-	assert_contains(data, "\"p\":\"/srv/a\\\\nb\"");
-	assert_contains(data, "\"p\":\"/srv/bell\\\\x01\\\\x7f\"");
-	assert_contains(data, "\"p\":\"/srv/latin1-\\\\xff\\\\xfe\"");
-	assert_contains(data, "\"p\":\"/srv/\\u003cimg src=x onerror=alert(1)\\u003e\"");
-	assert_contains(data, "\"p\":\"/srv/\\u003c/script\\u003e\\u003cscript\\u003ealert(1)"
-			      "\\u003c/script\\u003e\"");
-	assert_contains(data, "\"p\":\"/srv/\\\\x1b[31mred\\\\x1b[0m\"");
-	assert_contains(data, "\"p\":\"/srv/sep\\\\u2028\\\\u202etxt.exe\"");
-	assert_contains(data, "\"p\":\"/srv/unreadable\\\\xff\\u003cb\\u003e\"");
-	assert_contains(data, "\"p\":\"/srv/gone\\u0026amp;\"");
-	assert_contains(data, "\"why\":\"\\u003c/script\\u003e\\u003cscript\\u003ealert(1)");
-	assert_contains(data, "\"pkg\":\"evil\\u003cpkg\\u003e:amd64\",\"pnv\":\"1.0\\\\x1b[31m\"");
-	assert_contains(data, "\"evk\":\"package\",\"evn\":\"evil\\u003cpkg\\u003e:amd64\"");
+	data = data_of(buf, "drift-findings");
+	assert_contains(data, "\n[1,0,3,1,0,\"file\",\"/srv/a\\\\nb\",0,\"\\u003c/script\\u003e"
+			      "\\u003cscript\\u003ealert(1)\\u003c/script\\u003e\",\"evil\\u003cpkg"
+			      "\\u003e:amd64\",\"package evil\\u003cpkg\\u003e:amd64\"],\n");
+	assert_contains(data, "\n[6,1,-1,0,0,\"file\",\"/srv/bell\\\\x01\\\\x7f\",-1,\"\",\"\",\"\"],\n");
+	assert_contains(data, ",\"/srv/latin1-\\\\xff\\\\xfe\",");
+	assert_contains(data, ",\"/srv/\\u003cimg src=x onerror=alert(1)\\u003e\",");
+	assert_contains(data, ",\"/srv/\\u003c/script\\u003e\\u003cscript\\u003ealert(1)"
+			      "\\u003c/script\\u003e\",");
+	assert_contains(data, ",\"/srv/\\\\x1b[31mred\\\\x1b[0m\",");
+	assert_contains(data, ",\"/srv/sep\\\\u2028\\\\u202etxt.exe\",");
+	assert_contains(data, ",\"/srv/unreadable\\\\xff\\u003cb\\u003e\",-1,\"Permission denied\",");
+	assert_contains(data, "\n[10,1,3,3,0,\"file\",\"/srv/gone\\u0026amp;\",");
+	assert_null(strchr(data, '<'));
+	assert_null(strchr(data, '>'));
+	assert_null(strchr(data, '&'));
+	free(data);
+	data = data_of(buf, "drift-rules");
+	assert_contains(data, "[[\"r\\u003c1\\u003e\",\"A \\u003ci\\u003erule\\u003c/i\\u003e\","
+			      "\"/etc/drift/policy.yaml\",12],");
+	assert_null(strchr(data, '<'));
+	free(data);
+	data = data_of(buf, "drift-details");
+	assert_contains(data, "\n{\"pnv\":\"1.0\\\\x1b[31m\",\"f\":[\"file\",\"0644\",");
 	assert_contains(data, "[\"gecos\",\"none\",\"\\u003cb\\u003eCaf\\\\xe9\\u003c/b\\u003e\"]");
 	assert_contains(data, "[\"shell\",\"/usr/sbin/nologin\",\"/bin/sh\\\\x1b[2J\"]");
-	assert_contains(data, "[\"target\",\"\\\"\\u003csvg onload=alert(1)\\u003e\\\"\"]");
+	assert_contains(data, "\"\",\"\\\"\\u003csvg onload=alert(1)\\u003e\\\"\"]}\n");
 	assert_contains(data, "\"+\\u003c/script\\u003e\\u003cscript\\u003ealert('diff')");
 	assert_contains(data, "\"-old \\\\xff line\"");
-	assert_contains(data, "\"diffomit\":3,\"show\":\"check-\\u003c7\\u003e\"");
+	assert_contains(data, "\"diffomit\":3,\"show\":\"check-\\u003c7\\u003e\"}\n");
+	assert_contains(data, "\n{}\n");
 	assert_null(strchr(data, '<'));
 	assert_null(strchr(data, '>'));
 	assert_null(strchr(data, '&'));
@@ -411,13 +425,16 @@ static void test_html_summary_has_the_counts_of_the_other_formats(void **state)
 			     "1 unreadable, exit 5</title>");
 	/* The items: 8 listed (the info one hidden) + 1 unreadable + 1 resolved. */
 	{
-		char *data = data_of(buf);
+		char *data = data_of(buf, "drift-findings");
 
-		assert_int_equal(count(data, "{\"sec\":"), 10);
-		assert_int_equal(count(data, "{\"sec\":\"resolved\""), 1);
-		assert_int_equal(count(data, "{\"sec\":\"unreadable\",\"cls\":\"unreadable\""), 1);
-		assert_int_equal(count(data, "\"nov\":\"new\""), 1);
+		assert_int_equal(count(data, "\n["), 10);
+		assert_int_equal(count(data, "\n[10,"), 1); /* resolved */
+		assert_int_equal(count(data, "\n[9,"), 1);  /* unreadable */
+		assert_int_equal(count(data, "\n[1,0,3,1,"), 1); /* the new one */
 		assert_null(strstr(data, "/srv/quiet"));
+		free(data);
+		data = data_of(buf, "drift-details");
+		assert_int_equal(count(data, "\n"), 11); /* a line per row, after the first */
 		free(data);
 	}
 	free(buf);
@@ -437,8 +454,11 @@ static void test_html_clean_report_says_so_without_history(void **state)
 	assert_contains(buf, "<p class=\"muted\">No earlier runs recorded.</p>");
 	assert_null(strstr(buf, "<svg"));
 	assert_contains(buf, "<noscript>");
-	data = data_of(buf);
+	data = data_of(buf, "drift-findings");
 	assert_string_equal(data, "[\n]");
+	free(data);
+	data = data_of(buf, "drift-details");
+	assert_string_equal(data, "\n");
 	free(data);
 	assert_true(len > 12 && !strcmp(buf + len - 8, "</html>\n"));
 	free(buf);
@@ -485,17 +505,20 @@ static void test_html_data_is_json_and_page_parses(void **state)
 		" def __init__(s):\n"
 		"  super().__init__();s.tags=[];s.data=None;s.cur=None\n"
 		" def handle_starttag(s,t,a):\n"
-		"  s.tags.append(t);s.cur=dict(a).get('id')\n"
+		"  s.tags.append(t);s.cur=dict(a).get('id');s.d=getattr(s,'d',{})\n"
 		"  assert not any(k.startswith('on') for k,v in a),(t,a)\n"
 		" def handle_data(s,d):\n"
-		"  if s.cur=='drift-findings':s.data=(s.data or '')+d\n"
+		"  if s.cur:s.d[s.cur]=s.d.get(s.cur,'')+d\n"
 		" def handle_endtag(s,t):\n"
 		"  s.cur=None\n"
 		"p=P();p.feed(doc)\n"
-		"items=json.loads(p.data)\n"
-		"assert len(items)==10,len(items)\n"
-		"assert p.tags.count('script')==2 and 'img' not in p.tags,p.tags\n"
-		"paths=[i['p'] for i in items]\n"
+		"items=json.loads(p.d['drift-findings'])\n"
+		"rules=json.loads(p.d['drift-rules'])\n"
+		"det=[json.loads(l) for l in p.d['drift-details'].split('\\n') if l]\n"
+		"assert len(items)==10 and len(det)==10,(len(items),len(det))\n"
+		"assert all(-1<=i[7]<len(rules) for i in items)\n"
+		"assert p.tags.count('script')==4 and 'img' not in p.tags,p.tags\n"
+		"paths=[i[6] for i in items]\n"
 		"assert '/srv/</script><script>alert(1)</script>' in paths,paths\n"
 		"assert '/srv/a\\\\nb' in paths and '/srv/latin1-\\\\xff\\\\xfe' in paths,paths\n";
 	struct report_meta meta;
