@@ -449,8 +449,23 @@ static int add_diff(struct report *rep, struct strbuf *out, const struct report_
 		const char *p = diff->text + pos, *nl = memchr(p, '\n', diff->len - pos);
 		size_t len = nl ? (size_t)(nl - p) : diff->len - pos;
 
-		if ((n > 0 && strbuf_addch(out, ',') < 0) || js_add_text(rep, out, p, len) < 0)
+		/* The headers' tab before the snapshot shows as two spaces, as in text. */
+		const char *tab = n < 2 ? memrchr(p, '\t', len) : NULL;
+		struct html_state *st = rep->state;
+
+		if (n > 0 && strbuf_addch(out, ',') < 0)
 			return -ENOMEM;
+		if (!tab) {
+			if (js_add_text(rep, out, p, len) < 0)
+				return -ENOMEM;
+		} else {
+			strbuf_reset(&st->display);
+			if (escape_display(&st->display, p, (size_t)(tab - p)) < 0 ||
+			    strbuf_adds(&st->display, "  ") < 0 ||
+			    escape_display(&st->display, tab + 1, len - (size_t)(tab - p) - 1) < 0 ||
+			    js_add_string(out, st->display.buf, st->display.len) < 0)
+				return -ENOMEM;
+		}
 		pos += len + (nl ? 1 : 0);
 	}
 	if (strbuf_addch(out, ']') < 0)

@@ -251,9 +251,11 @@
 				td.appendChild(el('span', 'sev unreadable', 'unreadable'));
 				return td;
 			}
-			td.appendChild(el('span', 'sev ' + (it.sev || 'none'), it.sev || 'no verdict'));
+			/* An expected finding says so; its severity is in its details. */
 			if (it.cls === 'expected')
 				td.appendChild(el('span', 'sev expected', 'expected'));
+			else
+				td.appendChild(el('span', 'sev ' + (it.sev || 'none'), it.sev || 'no verdict'));
 			return td;
 		}
 
