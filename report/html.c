@@ -85,6 +85,7 @@ struct html_state {
 	FILE *spool[SECTION__COUNT];
 	struct html_rule *rules;
 	size_t nrules, last;
+	int spool_err; /* errno of the first failed write of a details spool, 0 if none */
 };
 
 static int html_begin(struct report *rep)
@@ -550,11 +551,16 @@ static int spool_details(struct report *rep, enum report_section s)
 {
 	struct html_state *st = rep->state;
 
+	if (st->spool_err)
+		return -EIO;
 	if (strbuf_addch(&st->details, '\n') < 0)
 		return -ENOMEM;
 	errno = 0;
-	if (fwrite(st->details.buf, 1, st->details.len, st->spool[s]) != st->details.len)
+	if (fwrite(st->details.buf, 1, st->details.len, st->spool[s]) != st->details.len) {
+		/* Rows and details must stay line for line: no item after this one. */
+		st->spool_err = errno ? errno : EIO;
 		return -EIO;
+	}
 	return 0;
 }
 
@@ -908,9 +914,21 @@ static int html_write(struct report *rep, struct diag *reterr)
 	struct strbuf *sb = &rep->item;
 	const uint64_t *ch = rep->changes;
 	uint64_t total = ch[CHANGE_ADDED] + ch[CHANGE_REMOVED] + ch[CHANGE_MODIFIED];
+	struct html_state *st = rep->state;
+	char ebuf[32];
 	bool first = true;
 	int r;
 
+	/* As report_finish() does for its spools: a late ENOSPC fails the report
+	 * before its first byte. */
+	for (unsigned s = 0; s < SECTION__COUNT && !st->spool_err; s++) {
+		errno = 0;
+		if (fflush(st->spool[s]) != 0 || ferror(st->spool[s]))
+			st->spool_err = errno ? errno : EIO;
+	}
+	if (st->spool_err)
+		return diag_set(reterr, -EIO, "cannot write the temporary file of the report: %s",
+				report_errno_text(st->spool_err, ebuf, sizeof(ebuf)));
 	strbuf_reset(sb);
 	if (strbuf_adds(sb, "<!DOCTYPE html>\n<html lang=\"en\">\n<head>\n<meta charset=\"utf-8\">\n"
 			    "<meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">\n"

@@ -14,10 +14,12 @@
 #include "report/report.h"
 
 #include <errno.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include <sys/resource.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -544,6 +546,48 @@ static void test_html_data_is_json_and_page_parses(void **state)
 	assert_int_equal(WEXITSTATUS(status), 0);
 }
 
+/* 20,000 findings: megabytes of spools, more than the file size limit below. */
+static int add_many(struct report *rep)
+{
+	char key[64];
+	int r = 0;
+
+	for (unsigned i = 0; i < 20000 && r == 0; i++) {
+		struct entry e;
+		struct finding f;
+
+		snprintf(key, sizeof(key), "/srv/file-%06u", i);
+		e = file(key, strlen(key));
+		f = judged(CHANGE_ADDED, NULL, &e, CLASS_DRIFT, SEVERITY_HIGH, "srv", "new file", 0);
+		r = report_add_finding(rep, &f);
+	}
+	return r;
+}
+
+/* A spool that cannot be written (EFBIG here, ENOSPC on a full disk) fails the report. */
+static void test_html_spool_write_failure_fails_the_report(void **state)
+{
+	struct rlimit old, lim;
+	struct report_meta meta;
+	char *buf = NULL;
+	size_t len = 0;
+	int r;
+
+	(void)state;
+	assert_int_equal(getrlimit(RLIMIT_FSIZE, &old), 0);
+	lim = old;
+	lim.rlim_cur = 128 * 1024;
+	/* Past the limit a write fails with EFBIG instead of killing us. */
+	signal(SIGXFSZ, SIG_IGN);
+	assert_int_equal(setrlimit(RLIMIT_FSIZE, &lim), 0);
+	fx_meta_check(&meta);
+	r = fx_render(REPORT_HTML, &meta, add_many, &buf, &len);
+	assert_int_equal(setrlimit(RLIMIT_FSIZE, &old), 0);
+	signal(SIGXFSZ, SIG_DFL);
+	assert_int_equal(r, -EIO);
+	assert_null(buf);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -553,6 +597,7 @@ int main(void)
 		cmocka_unit_test(test_html_clean_report_says_so_without_history),
 		cmocka_unit_test(test_html_chart_shows_the_last_30_runs),
 		cmocka_unit_test(test_html_data_is_json_and_page_parses),
+		cmocka_unit_test(test_html_spool_write_failure_fails_the_report),
 	};
 	return cmocka_run_group_tests_name("report/html", tests, NULL, NULL);
 }
