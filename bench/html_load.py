@@ -2,15 +2,18 @@
 """Time how long Chromium takes to open a large HTML report.
 
 Usage: bench/html_load.py [--gen build/bench/html_load] [--findings N] [--runs R]
-                          [--chromium /usr/bin/chromium] [--keep FILE]
+                          [--chromium /usr/bin/chromium] [--keep FILE] [--nice N]
 
 Writes a report of N synthetic findings (default 100,000) with the
 html_load generator, then opens it R times (default 3) in headless
 Chromium (a fresh profile each time) and prints, per run, the time from
-navigation start until the report's script marked itself rendered
-(performance.now(), recorded by the page in <html data-render-ms>), and
-the wall time of the whole Chromium process (start-up included). The
-figure that matters is the first: the issue asks for under 2 s.
+navigation start until the report's script had drawn the first page, with
+every row parsed and the filters working (performance.now(), recorded by
+the page in <html data-render-ms>); the time the browser had read the
+whole document, the details of the rows included (data-loaded-ms, at
+DOMContentLoaded); and the wall time of the whole Chromium process
+(start-up and --dump-dom's serialisation of the DOM included). The issue
+asks for the first figure to be under 2 s.
 
 Python 3 standard library only. Not a test: nothing here fails on time.
 """
@@ -26,8 +29,8 @@ import tempfile
 import time
 
 
-def chromium_dump(chromium, path, profile):
-    argv = [chromium, "--headless", "--no-sandbox", "--disable-gpu",
+def chromium_dump(chromium, path, profile, nice):
+    argv = (["nice", "-n", str(nice)] if nice else []) + [chromium, "--headless", "--no-sandbox", "--disable-gpu",
             "--user-data-dir=" + profile, "--dump-dom", "file://" + path]
     t0 = time.monotonic()
     p = subprocess.run(argv, capture_output=True, timeout=300)
@@ -46,6 +49,9 @@ def main():
     ap.add_argument("--runs", type=int, default=3)
     ap.add_argument("--chromium", default=shutil.which("chromium") or "/usr/bin/chromium")
     ap.add_argument("--keep", help="also keep the generated report here")
+    ap.add_argument("--nice", type=int, default=0,
+                    help="run Chromium at this nice value (negative needs root): on a machine "
+                         "that other jobs keep busy, the time a user with the CPU would see")
     a = ap.parse_args()
     if not os.path.exists(a.chromium):
         print("chromium not found: skipped")
@@ -59,19 +65,24 @@ def main():
         if a.keep:
             shutil.copyfile(path, a.keep)
         print("report: %d findings, %.1f MB" % (a.findings, size / 1e6))
-        rendered = []
+        rendered, loaded = [], []
         for i in range(a.runs):
-            head, wall = chromium_dump(a.chromium, path, os.path.join(tmp, "profile%d" % i))
+            head, wall = chromium_dump(a.chromium, path, os.path.join(tmp, "profile%d" % i), a.nice)
             m = re.search(r'<html[^>]*>', head)
             tag = m.group(0) if m else ""
             if 'data-error=' in tag or 'data-rendered="1"' not in tag:
                 sys.exit("the report did not render: %s" % tag)
             ms = int(re.search(r'data-render-ms="(\d+)"', tag).group(1))
             rows = re.search(r'data-rows="(\d+)"', tag).group(1)
+            m = re.search(r'data-loaded-ms="(\d+)"', tag)
+            loaded_ms = int(m.group(1)) if m else -1
             rendered.append(ms)
-            print("run %d: rendered in %d ms after navigation start (%s rows drawn); "
-                  "chromium wall time %.2f s" % (i + 1, ms, rows, wall))
-        print("median: %d ms to render %d findings" % (statistics.median(rendered), a.findings))
+            loaded.append(loaded_ms)
+            print("run %d: first page drawn %d ms after navigation start (%s rows), whole "
+                  "document read at %d ms; chromium wall time %.2f s"
+                  % (i + 1, ms, rows, loaded_ms, wall))
+        print("median: first page of %d findings in %d ms; document read in %d ms"
+              % (a.findings, statistics.median(rendered), statistics.median(loaded)))
     finally:
         shutil.rmtree(tmp, ignore_errors=True)
     return 0

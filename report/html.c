@@ -9,11 +9,16 @@
  *     <section>   the last runs as an inline SVG bar chart         (HTML)
  *     <section>   the findings: a paged table the script draws, and a
  *                 <noscript> line saying so
+ *     <script type="application/json" id="drift-rules">[[ID,...],...]
  *     <script type="application/json" id="drift-findings">[
- *       {"sec":"critical","cls":"drift",...},      one line per item, the
- *       ...                                        spools copied in order
+ *       [0,2,4,0,0,"file","/etc/passwd",...],       one row per item, the
+ *       ...                                         spools copied in order
  *     ]</script>
- *     <script>html_app.js</script>
+ *     <script>html_app.js</script>                 draws the first page
+ *     <script type="application/x-ndjson" id="drift-details">
+ *       {"a":[["mode","0644","0600"]]}              a line per row, in the
+ *       ...                                         same order, read when
+ *     </script>                                     a row is opened
  *
  * Everything but the table is plain HTML, so the summary reads without
  * JavaScript and prints. The findings are data, not DOM rows: the script
@@ -909,8 +914,9 @@ fail_read:
 
 static int html_write(struct report *rep, struct diag *reterr)
 {
+	static const char document_end[] = "</script>\n</body>\n</html>\n";
 	static const char details_start[] =
-		"\n]</script>\n<script type=\"application/x-ndjson\" id=\"drift-details\">\n";
+		"</script>\n<script type=\"application/x-ndjson\" id=\"drift-details\">\n";
 	struct strbuf *sb = &rep->item;
 	const uint64_t *ch = rep->changes;
 	uint64_t total = ch[CHANGE_ADDED] + ch[CHANGE_REMOVED] + ch[CHANGE_MODIFIED];
@@ -956,7 +962,19 @@ static int html_write(struct report *rep, struct diag *reterr)
 			return r;
 		first = false;
 	}
-	/* The details: one line per row, in the rows' order; parsed on demand. */
+	/*
+	 * The script, then the details: one line per row, in the rows' order,
+	 * parsed on demand. The script runs when the parser reaches it, so the
+	 * first page is drawn before the browser has read the details, which
+	 * are most of the bytes.
+	 */
+	strbuf_reset(sb);
+	if (strbuf_addf(sb, "\n]</script>\n<script>%.*s", (int)sizeof(html_app_js), html_app_js) <
+	    0)
+		return -ENOMEM;
+	r = report_out_write(rep, sb->buf, sb->len);
+	if (r < 0)
+		return r;
 	r = report_out_write(rep, details_start, sizeof(details_start) - 1);
 	if (r < 0)
 		return r;
@@ -967,11 +985,7 @@ static int html_write(struct report *rep, struct diag *reterr)
 		if (r < 0)
 			return r;
 	}
-	strbuf_reset(sb);
-	if (strbuf_addf(sb, "</script>\n<script>%.*s</script>\n</body>\n</html>\n",
-			(int)sizeof(html_app_js), html_app_js) < 0)
-		return -ENOMEM;
-	return report_out_write(rep, sb->buf, sb->len);
+	return report_out_write(rep, document_end, sizeof(document_end) - 1);
 }
 
 const struct report_renderer report_html_renderer = {

@@ -8,8 +8,14 @@
  * details view per row. Host strings reach the page through textContent
  * only, never as markup.
  *
+ * The script runs before the parser has read #drift-details (the bulk of
+ * the bytes, after it): the first page is drawn at once, a row opened
+ * before the details are read shows them once the document is loaded.
+ *
  * On success <html> gets data-rendered="1" and data-render-ms (time since
- * navigation start); any error is recorded in data-error.
+ * navigation start: the first page is drawn, the table works), then, when
+ * the whole document is read, data-loaded-ms; any error is recorded in
+ * data-error.
  */
 (function () {
 	'use strict';
@@ -95,18 +101,39 @@
 	function main() {
 		var rules = JSON.parse(document.getElementById('drift-rules').textContent);
 		var rows = JSON.parse(document.getElementById('drift-findings').textContent);
+		/* A row as an object: its fields are read from the array when used, so
+		 * that 100,000 rows cost 100,000 small objects, not 1.7 million fields. */
+		function Item(r, i) {
+			this.r = r;
+			this.i = i;
+		}
+		function field(get) {
+			return { get: get };
+		}
+		Object.defineProperties(Item.prototype, {
+			sec: field(function () { return SECTIONS[this.r[0]]; }),
+			ch: field(function () { return CHANGES[this.r[1]] || ''; }),
+			sev: field(function () { return SEVERITIES[this.r[2]] || ''; }),
+			nov: field(function () { return NOVELTIES[this.r[3]] || ''; }),
+			own: field(function () { return this.r[4] & 1; }),
+			cwr: field(function () { return this.r[4] & 2; }),
+			sparse: field(function () { return this.r[4] & 4; }),
+			cls: field(function () {
+				return this.r[0] === 9 ? 'unreadable' : this.r[4] & 8 ? 'expected' : 'drift';
+			}),
+			k: field(function () { return this.r[5]; }),
+			p: field(function () { return this.r[6]; }),
+			rule: field(function () { return this.r[7] >= 0 ? rules[this.r[7]] : null; }),
+			ri: field(function () { return this.r[7] >= 0 ? rules[this.r[7]][0] : ''; }),
+			why: field(function () { return this.r[0] === 9 ? '' : this.r[8]; }),
+			err: field(function () { return this.r[0] === 9 ? this.r[8] : ''; }),
+			pkg: field(function () { return this.r[9]; }),
+			ev: field(function () { return this.r[10]; })
+		});
 		var items = new Array(rows.length);
 		var hasEvent = false, hasNew = false, nResolved = 0;
 		for (var i = 0; i < rows.length; i++) {
-			var r = rows[i], sec = SECTIONS[r[0]], rule = r[7] >= 0 ? rules[r[7]] : null;
-			var it = items[i] = {
-				i: i, sec: sec, ch: CHANGES[r[1]] || '', sev: SEVERITIES[r[2]] || '',
-				nov: NOVELTIES[r[3]] || '', own: r[4] & 1, cwr: r[4] & 2, sparse: r[4] & 4,
-				cls: sec === 'unreadable' ? 'unreadable' : r[4] & 8 ? 'expected' : 'drift',
-				k: r[5], p: r[6], rule: rule, ri: rule ? rule[0] : '',
-				why: sec === 'unreadable' ? '' : r[8], err: sec === 'unreadable' ? r[8] : '',
-				pkg: r[9], ev: r[10]
-			};
+			var it = items[i] = new Item(rows[i], i);
 			if (it.ev)
 				hasEvent = true;
 			if (it.nov === 'new')
@@ -295,6 +322,8 @@
 			if (detailCache[i])
 				return detailCache[i];
 			if (!detailStarts) {
+				if (document.readyState === 'loading')
+					return null; /* still being read: draw() again when it is */
 				detailText = document.getElementById('drift-details').textContent;
 				detailStarts = [];
 				var pos = detailText.charAt(0) === '\n' ? 1 : 0;
@@ -314,6 +343,13 @@
 		function details(it, ncols) {
 			var x = detailsOf(it.i);
 			var tr = el('tr', 'details'), td = el('td', 'details');
+			if (!x) {
+				document.addEventListener('DOMContentLoaded', draw, { once: true });
+				td.colSpan = ncols;
+				td.appendChild(el('p', 'muted', 'Reading the details\u2026'));
+				tr.appendChild(td);
+				return tr;
+			}
 			td.colSpan = ncols;
 			var dl = el('dl');
 			addDef(dl, it.k === 'file' ? 'path' : it.k, it.p);
@@ -502,6 +538,9 @@
 		update();
 	}
 
+	document.addEventListener('DOMContentLoaded', function () {
+		root.setAttribute('data-loaded-ms', String(Math.round(performance.now())));
+	});
 	try {
 		main();
 		root.setAttribute('data-render-ms', String(Math.round(performance.now())));

@@ -195,6 +195,8 @@ rules:
         # 100,000 findings and 100 unreadable entries; one page of 100 rows.
         self.assertEqual(a.get("data-shown"), "100100")
         self.assertEqual(a.get("data-rows"), "100")
+        # The details (after the script) were read too, once the document was.
+        self.assertIn("data-loaded-ms", a)
         self.assertEqual(len(page.rows), 100)
         # Most severe first: file 11 is the first critical drift (4 is expected).
         self.assertIn("/srv/d0000/file-000011.conf", page.rows[0])
