@@ -129,6 +129,9 @@ extern const struct report_renderer report_text_renderer, report_json_renderer;
 /* Defined in their own files (ndjson.c, junit.c, prometheus.c). */
 extern const struct report_renderer report_ndjson_renderer, report_junit_renderer,
 	report_prometheus_renderer;
+/* report/html.c: the whole renderer (it keeps a scratch buffer in rep->state). */
+extern const struct report_renderer report_html_renderer;
+
 
 /**
  * Write @len bytes to rep->out. Returns 0, or -EIO after remembering the
@@ -227,5 +230,23 @@ int report_pair_cursor_compare(const struct report_pair_cursor *a,
 			       const struct report_pair_cursor *b);
 /** Whether two values are the same bytes. */
 bool report_value_equal(const char *a, size_t alen, const char *b, size_t blen);
+
+/*
+ * Values as the text report's `attr: old -> new` lines show them (text.c),
+ * escaped (common/escape.h), for the renderers that show the same details.
+ * Each appends to @out and returns 0 or -ENOMEM.
+ */
+/** The value of one attribute of @e (not ATTR_XATTRS or ATTR_PROPS: both sides at once). */
+int report_attr_value(struct strbuf *out, const struct entry *e, enum entry_attr attr);
+/**
+ * One side of `xattrs: OLD -> NEW`, listing only the names that differ:
+ * the old side (@new_side false) the old values of changed and removed
+ * names, the new side the new values, `+name="v"` for an added name and
+ * `-name` for a removed one; "none" when the side has nothing to show.
+ */
+int report_xattrs_side(struct strbuf *out, const struct entry *before, const struct entry *after,
+		       bool new_side);
+/** One property's value of a merge: escaped, `""` when empty, "none" when not @present. */
+int report_prop_value(struct strbuf *out, const struct report_pair_cursor *c, bool present);
 
 #endif /* DRIFT_REPORT_INTERNAL_H */

@@ -53,6 +53,7 @@ static const struct report_renderer *const renderers[REPORT_FORMAT__COUNT] = {
 	[REPORT_NDJSON] = &report_ndjson_renderer,
 	[REPORT_JUNIT] = &report_junit_renderer,
 	[REPORT_PROMETHEUS] = &report_prometheus_renderer,
+	[REPORT_HTML] = &report_html_renderer,
 };
 
 static const char *const format_names[REPORT_FORMAT__COUNT] = {

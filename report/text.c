@@ -159,8 +159,7 @@ static int add_optional_text(struct strbuf *out, const char *s)
 	return escape_display(out, s, strlen(s));
 }
 
-/* The value of one attribute of @e, as the `attr: old -> new` lines show it. */
-static int add_attr_value(struct strbuf *out, const struct entry *e, enum entry_attr attr)
+int report_attr_value(struct strbuf *out, const struct entry *e, enum entry_attr attr)
 {
 	switch (attr) {
 	case ATTR_TYPE:
@@ -236,8 +235,8 @@ static int add_xattr(struct strbuf *out, const char *name, size_t name_len, cons
  * added one and `-name` for a removed one. "none" when the side is empty.
  * Both blobs are sorted by name, so this is a merge.
  */
-static int add_xattrs_side(struct strbuf *out, const struct entry *before,
-			   const struct entry *after, bool new_side)
+int report_xattrs_side(struct strbuf *out, const struct entry *before, const struct entry *after,
+		       bool new_side)
 {
 	struct report_pair_cursor a, b;
 	size_t mark = out->len;
@@ -278,8 +277,7 @@ static int add_xattrs_side(struct strbuf *out, const struct entry *before,
 	return 0;
 }
 
-/* One property's value: escaped, `""` when empty, "none" when absent. */
-static int add_prop_value(struct strbuf *out, const struct report_pair_cursor *c, bool present)
+int report_prop_value(struct strbuf *out, const struct report_pair_cursor *c, bool present)
 {
 	if (!present)
 		return strbuf_adds(out, "none");
@@ -307,8 +305,8 @@ static int add_props_lines(struct strbuf *out, const struct entry *before,
 		if (c != 0 || !report_value_equal(a.value, a.value_len, b.value, b.value_len)) {
 			if (strbuf_adds(out, "    ") < 0 ||
 			    escape_display(out, named->name, named->name_len) < 0 ||
-			    strbuf_adds(out, ": ") < 0 || add_prop_value(out, &a, c <= 0) < 0 ||
-			    strbuf_adds(out, " -> ") < 0 || add_prop_value(out, &b, c >= 0) < 0 ||
+			    strbuf_adds(out, ": ") < 0 || report_prop_value(out, &a, c <= 0) < 0 ||
+			    strbuf_adds(out, " -> ") < 0 || report_prop_value(out, &b, c >= 0) < 0 ||
 			    strbuf_addch(out, '\n') < 0)
 				return -ENOMEM;
 		}
@@ -354,16 +352,16 @@ static int add_attr_lines(struct strbuf *out, const struct finding *d, uint32_t 
 		}
 		if (attr == ATTR_XATTRS) {
 			if (strbuf_adds(out, "    xattrs: ") < 0 ||
-			    add_xattrs_side(out, d->before, d->after, false) < 0 ||
+			    report_xattrs_side(out, d->before, d->after, false) < 0 ||
 			    strbuf_adds(out, " -> ") < 0 ||
-			    add_xattrs_side(out, d->before, d->after, true) < 0 ||
+			    report_xattrs_side(out, d->before, d->after, true) < 0 ||
 			    strbuf_addch(out, '\n') < 0)
 				return -ENOMEM;
 			continue;
 		}
 		if (strbuf_addf(out, "    %s: ", entry_attr_name(attr)) < 0 ||
-		    add_attr_value(out, d->before, attr) < 0 || strbuf_adds(out, " -> ") < 0 ||
-		    add_attr_value(out, d->after, attr) < 0 || strbuf_addch(out, '\n') < 0)
+		    report_attr_value(out, d->before, attr) < 0 || strbuf_adds(out, " -> ") < 0 ||
+		    report_attr_value(out, d->after, attr) < 0 || strbuf_addch(out, '\n') < 0)
 			return -ENOMEM;
 	}
 	return 0;
