@@ -537,6 +537,7 @@ struct text_event {
 	char *detail;
 	char *before_version, *after_version;
 	uint64_t members, files, matching;
+	uint64_t own; /* a package event's own package entries: the event itself */
 	struct text_member *shown;
 	size_t nshown, ashown;
 };
@@ -685,6 +686,8 @@ int report_text_deviation(struct report *rep, const struct finding *d, struct st
 		if (d->package.matches)
 			e->matching++;
 	}
+	if (ent->kind == ENTRY_PACKAGE && d->event.kind == EVENT_PACKAGE)
+		e->own++;
 	if (ent->kind == ENTRY_PACKAGE && ent->props && d->change != CHANGE_ADDED && d->before) {
 		/* The package's own entry: its versions, when no file said them. */
 		const uint8_t *v;
@@ -738,7 +741,7 @@ static int add_plural(struct strbuf *out, uint64_t n, const char *one, const cha
 static int add_event_line(const struct report *rep, const struct text_event *e, struct strbuf *out)
 {
 	const char *bv = e->before_version, *av = e->after_version;
-	uint64_t others = e->members - e->files;
+	uint64_t others = e->members - e->files - e->own;
 
 	if (e->kind == EVENT_PACKAGE) {
 		if (strbuf_adds(out, "package ") < 0 || add_package_name(out, e->name) < 0)
