@@ -21,7 +21,7 @@ import sys
 import unittest
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from drifttest import DriftCase, run_tap  # noqa: E402
+from drifttest import CLEAN, MODIFIED, DriftCase, run_tap  # noqa: E402
 
 CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
 ALL_CHANGES = 1 | 2 | 4
@@ -224,6 +224,13 @@ rules:
         for i in range(12):
             self.write("srv/www/page%02d.html" % i, "<p>%d</p>\n" % i)
         self.init()
+        # Earlier nights, for the chart of the last runs: clean, then a page changed.
+        self.drift("check", "-q", code=CLEAN)
+        self.drift("check", "-q", code=CLEAN)
+        self.write("srv/www/page00.html", "<p>new 0</p>\n")
+        self.drift("check", "-q", code=MODIFIED)
+        self.write("srv/www/page01.html", "<p>new 1</p>\n")
+        self.drift("check", "-q", code=MODIFIED)
         self.write("etc/ssh/sshd_config", "Port 22\nPermitRootLogin yes\nPasswordAuthentication no\n")
         self.write("etc/cron.d/backup", "0 3 * * * root /usr/local/sbin/backup\n")
         self.write("usr/local/sbin/backup", "#!/bin/sh\n", mode=0o4755)
@@ -236,9 +243,12 @@ rules:
         for i in range(4):
             self.write("srv/www/page%02d.html" % i, "<p>new %d</p>\n" % i)
         out = os.path.join(self.tmp, "report.html")
-        self.drift("check", "--format", "html", "--output", out, code=ALL_CHANGES)
+        self.drift("check", "--since-last", "--format", "html", "--output", out,
+                   code=ALL_CHANGES)
         page = load(self, out, "--virtual-time-budget=5000")
         self.check_page(page)
+        self.assertNotIn("No earlier runs recorded", " ".join(page.text),
+                         "the chart has the earlier checks")
         shot = self.screenshot(out, "report-screenshot.png", "#open=0")
         if os.environ.get("DRIFT_SCREENSHOT_DOCS") == "1":
             src = os.environ.get("DRIFT_SOURCE_DIR")
