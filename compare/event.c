@@ -249,6 +249,8 @@ static int describe_users(struct snap_store *st, const struct snap_info *before,
 
 	if (!groups)
 		return -ENOMEM;
+	for (size_t i = 0; i < ev->n; i++)
+		strbuf_init(&groups[i]);
 	r = snap_iter_new(st, after->id, ENTRY_GROUP, NULL, 0, 0, &it, reterr);
 	while (r >= 0 && (r = snap_iter_next(it, &e, reterr)) > 0)
 		r = group_visit(e, ev, groups);
