@@ -465,7 +465,8 @@ int events_assign(struct events *ev, struct finding *f)
 	}
 	if (e->kind != ENTRY_FILE)
 		return 0;
-	if (ev->files && f->change == CHANGE_MODIFIED) {
+	/* Added too: the first useradd creates /etc/subuid- and /etc/subgid-. */
+	if (ev->files && f->change != CHANGE_REMOVED) {
 		for (size_t i = 0; i < sizeof(account_files) / sizeof(account_files[0]); i++)
 			if (key_is(e, account_files[i])) {
 				set_account_event(ev, f, ev->files->event_kind,

@@ -184,6 +184,9 @@ class Events(PackageWorkCase):
         self.append("etc/group", b"dave:x:1003:\n")
         self.append("etc/shadow", b"dave:!:20000:0:99999:7:::\n")
         self.append("etc/gshadow", b"dave:!::\n")
+        # useradd's first backup of subuid is a new file: it folds under dave too.
+        self.append("etc/subuid-", b"")
+        self.append("etc/subuid", b"dave:100000:65536\n")
         p = self.drift("check", "--root", self.host, code=ADDED | MODIFIED)
         text = p.stdout.decode()
         head = ("  user dave added (uid 1003, gid 1003, groups dave, shell /bin/bash, "
@@ -195,6 +198,8 @@ class Events(PackageWorkCase):
         for line in text.split("\n"):
             if "/etc/passwd" in line and "modified" in line:
                 self.assertTrue(line.startswith("    modified"), line)
+            if "/etc/subuid-" in line:
+                self.assertTrue(line.startswith("    added"), line)
 
 
 if __name__ == "__main__":
