@@ -64,15 +64,6 @@
 /* What precedes every spooled item; report_html_write() drops the comma of the first. */
 #define ITEM_SEP ",\n"
 
-static const char *const section_names[SECTION__COUNT] = {
-	[SECTION_CRITICAL] = "critical", [SECTION_HIGH] = "high",
-	[SECTION_MEDIUM] = "medium",     [SECTION_LOW] = "low",
-	[SECTION_INFO] = "info",         [SECTION_ADDED] = "added",
-	[SECTION_REMOVED] = "removed",   [SECTION_MODIFIED] = "modified",
-	[SECTION_EXPECTED] = "expected", [SECTION_ERRORS] = "unreadable",
-	[SECTION_RESOLVED] = "resolved",
-};
-
 /* One rule as findings name it; the page lists each once (the "rules" data). */
 struct html_rule {
 	char *id, *title, *file;
@@ -776,8 +767,8 @@ static int add_summary(struct report *rep, struct strbuf *out, uint64_t total)
 	    strbuf_adds(out, "</div>\n<div class=\"counts\" id=\"by-severity\">\n") < 0)
 		return -ENOMEM;
 	for (unsigned s = SECTION_CRITICAL; s <= SECTION_INFO; s++)
-		if (add_count(out, section_names[s], report_section_total(rep, s),
-			      section_names[s]) < 0)
+		if (add_count(out, report_section_name(s), report_section_total(rep, s),
+			      report_section_name(s)) < 0)
 			return -ENOMEM;
 	if (unclassified && add_count(out, "unclassified", unclassified, "no verdict") < 0)
 		return -ENOMEM;

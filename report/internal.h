@@ -171,6 +171,8 @@ const char *report_kind_name(enum entry_kind kind);
 bool report_finding_counts(const struct report *rep, const struct finding *f);
 /** Findings of section @s, those shown and those --min-severity left out. */
 uint64_t report_section_total(const struct report *rep, enum report_section s);
+/** The section's heading word: "critical", ..., "unreadable", "resolved". */
+const char *report_section_name(enum report_section s);
 
 /** Whether @f passes --min-severity (an unjudged finding always does). */
 bool report_finding_shown(const struct report *rep, const struct finding *f);

@@ -238,6 +238,20 @@ bool report_finding_counts(const struct report *rep, const struct finding *f)
 	       f->severity >= rep->meta.fail_on;
 }
 
+static const char *const section_names[SECTION__COUNT] = {
+	[SECTION_CRITICAL] = "critical", [SECTION_HIGH] = "high",
+	[SECTION_MEDIUM] = "medium",     [SECTION_LOW] = "low",
+	[SECTION_INFO] = "info",         [SECTION_ADDED] = "added",
+	[SECTION_REMOVED] = "removed",   [SECTION_MODIFIED] = "modified",
+	[SECTION_EXPECTED] = "expected", [SECTION_ERRORS] = "unreadable",
+	[SECTION_RESOLVED] = "resolved",
+};
+
+const char *report_section_name(enum report_section s)
+{
+	return section_names[s];
+}
+
 uint64_t report_section_total(const struct report *rep, enum report_section s)
 {
 	return rep->count[s] + rep->hidden[s];

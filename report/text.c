@@ -93,15 +93,6 @@
 #define SGR_MAGENTA "\033[35m"
 #define SGR_RESET   "\033[0m"
 
-static const char *const section_names[SECTION__COUNT] = {
-	[SECTION_CRITICAL] = "critical", [SECTION_HIGH] = "high",
-	[SECTION_MEDIUM] = "medium",     [SECTION_LOW] = "low",
-	[SECTION_INFO] = "info",         [SECTION_ADDED] = "added",
-	[SECTION_REMOVED] = "removed",   [SECTION_MODIFIED] = "modified",
-	[SECTION_EXPECTED] = "expected", [SECTION_ERRORS] = "unreadable",
-	[SECTION_RESOLVED] = "resolved",
-};
-
 /* Items are coloured by their change (and unreadable ones by that). */
 static const char *const change_colors[] = {
 	[CHANGE_ADDED] = SGR_GREEN,
@@ -950,7 +941,7 @@ static int add_class_counts(const struct report *rep, struct strbuf *out, uint64
 		if (!n)
 			continue;
 		if (strbuf_addf(out, "%s%" PRIu64 " %s", first ? " (" : ", ", n,
-				s < SECTION_ADDED ? section_names[s] : "unclassified") < 0)
+				s < SECTION_ADDED ? report_section_name(s) : "unclassified") < 0)
 			return -ENOMEM;
 		first = false;
 		if (s == SECTION_ADDED)
@@ -1122,7 +1113,7 @@ int report_text_write(struct report *rep, struct diag *reterr)
 			continue;
 		strbuf_reset(sb);
 		if (strbuf_addch(sb, '\n') < 0 || add_color(rep, sb, SGR_BOLD) < 0 ||
-		    strbuf_addf(sb, "%s (%" PRIu64 "):", section_names[s], rep->count[s]) < 0 ||
+		    strbuf_addf(sb, "%s (%" PRIu64 "):", report_section_name(s), rep->count[s]) < 0 ||
 		    add_color(rep, sb, SGR_RESET) < 0 || strbuf_addch(sb, '\n') < 0)
 			return -ENOMEM;
 		r = report_out_write(rep, sb->buf, sb->len);
