@@ -32,15 +32,26 @@ int main(int argc, char **argv)
 					       "mode changed", "owner changed" };
 	static const char *const pkgs[] = { "coreutils:amd64", "openssh-server:amd64",
 					    "nginx:amd64", "libc6:amd64" };
-	const struct snap_info before = { .id = 1, .label = s_base, .complete = true,
-					  .host = s_host, .hash = HASH_XXH3_128,
-					  .started_ns = 1795619402 * SEC, .entries = 250000 };
-	const struct snap_info after = { .id = 2, .label = s_check, .complete = true,
-					 .host = s_host, .hash = HASH_XXH3_128,
-					 .started_ns = 1795662900 * SEC, .entries = 250000 };
-	struct report_meta meta = { .command = "check", .database = "/var/lib/drift/drift.db",
-				    .before = &before, .after = &after,
-				    .generated_ns = 1795662943 * SEC, .tool_version = "bench" };
+	const struct snap_info before = { .id = 1,
+					  .label = s_base,
+					  .complete = true,
+					  .host = s_host,
+					  .hash = HASH_XXH3_128,
+					  .started_ns = 1795619402 * SEC,
+					  .entries = 250000 };
+	const struct snap_info after = { .id = 2,
+					 .label = s_check,
+					 .complete = true,
+					 .host = s_host,
+					 .hash = HASH_XXH3_128,
+					 .started_ns = 1795662900 * SEC,
+					 .entries = 250000 };
+	struct report_meta meta = { .command = "check",
+				    .database = "/var/lib/drift/drift.db",
+				    .before = &before,
+				    .after = &after,
+				    .generated_ns = 1795662943 * SEC,
+				    .tool_version = "bench" };
 	unsigned long n = argc > 1 ? strtoul(argv[1], NULL, 10) : 100000;
 	struct diag diag = { 0 };
 	struct report *rep;
@@ -53,16 +64,21 @@ int main(int argc, char **argv)
 		return 1;
 	}
 	for (unsigned long i = 0; i < n && r == 0; i++) {
-		struct entry o = { .kind = ENTRY_FILE, .mode = S_IFREG | 0644, .size = 4096,
-				   .mtime_ns = 1795000000 * SEC, .ctime_ns = 1795000000 * SEC,
-				   .nlink = 1, .hash_algo = HASH_XXH3_128, .hash_len = 16 };
+		struct entry o = { .kind = ENTRY_FILE,
+				   .mode = S_IFREG | 0644,
+				   .size = 4096,
+				   .mtime_ns = 1795000000 * SEC,
+				   .ctime_ns = 1795000000 * SEC,
+				   .nlink = 1,
+				   .hash_algo = HASH_XXH3_128,
+				   .hash_len = 16 };
 		struct entry nw;
 		enum change change = (enum change)(i % 3);
 		struct finding f = { .change = change, .judged = true, .counts = true };
 
 		if (i % 1000 == 999)
-			snprintf(key, sizeof(key), "/srv/d%04lu/</script><img src=x onerror=alert(%lu)>",
-				 i / 100, i);
+			snprintf(key, sizeof(key),
+				 "/srv/d%04lu/</script><img src=x onerror=alert(%lu)>", i / 100, i);
 		else
 			snprintf(key, sizeof(key), "/srv/d%04lu/file-%06lu.conf", i / 100, i);
 		o.key = key;

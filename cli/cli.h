@@ -88,14 +88,14 @@ enum cli_opt {
 };
 
 /** The report options of --help, for every command that writes findings. */
-#define CLI_REPORT_OPTIONS_HELP                                                       \
-	"  --format FORMAT    text (default), json, ndjson, html, junit or prometheus\n" \
-	"  --report FORMAT:FILE\n"                                                      \
+#define CLI_REPORT_OPTIONS_HELP                                                           \
+	"  --format FORMAT    text (default), json, ndjson, html, junit or prometheus\n"  \
+	"  --report FORMAT:FILE\n"                                                        \
 	"                     also write a report in FORMAT to FILE (repeatable); each\n" \
 	"                     file is replaced only when the run succeeds\n"              \
-	"  --min-severity LEVEL\n"                                                      \
+	"  --min-severity LEVEL\n"                                                        \
 	"                     show only findings at or above LEVEL (info, low, medium,\n" \
-	"                     high, critical); the summary still counts them all\n"      \
+	"                     high, critical); the summary still counts them all\n"       \
 	"  --fail-on LEVEL    only drift at or above LEVEL sets the exit code's bits\n"   \
 	"  --verbose          list every entry of a package or account event\n"
 
@@ -321,7 +321,7 @@ void cli_report_meta_args(struct report_meta *meta, const struct cli_args *args)
 struct journal;
 struct cli_report_sink {
 	struct report *rep;
-	struct journal *journal;   /**< --journal: a record per finding at or above its level */
+	struct journal *journal;    /**< --journal: a record per finding at or above its level */
 	struct cli_reports *extra;  /**< NULL or the --report destinations, fed the same findings */
 	int err;                    /**< a report_add_*() failed */
 	struct compare_record *rec; /**< NULL: the run is not stored */

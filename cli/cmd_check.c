@@ -175,8 +175,7 @@ const struct cli_command cmd_check_def = {
 		"                     $XDG_STATE_HOME/drift/drift.db otherwise)\n"
 		"  --policy FILE      policy (default: /etc/drift/policy.yaml as root,\n"
 		"                     $XDG_CONFIG_HOME/drift/policy.yaml otherwise, if it\n"
-		"                     exists; else the built-in one)\n"
-		CLI_REPORT_OPTIONS_HELP
+		"                     exists; else the built-in one)\n" CLI_REPORT_OPTIONS_HELP
 		"  --since-last       mark each finding new or persisting since the previous\n"
 		"                     check, and list what that one had and this one has not\n"
 		"  --output FILE      write the report to FILE (replaced when complete)\n"

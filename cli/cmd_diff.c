@@ -167,8 +167,7 @@ const struct cli_command cmd_diff_def = {
 		"                     $XDG_STATE_HOME/drift/drift.db otherwise)\n"
 		"  --policy FILE      policy that classifies (default: as for 'drift init')\n"
 		"  --count-expected   expected deviations count in the exit code too\n"
-		"  --allow-insecure   as root, use a policy or database others could have written\n"
-		CLI_REPORT_OPTIONS_HELP
+		"  --allow-insecure   as root, use a policy or database others could have written\n" CLI_REPORT_OPTIONS_HELP
 		"  --output FILE      write the report to FILE (replaced when complete)\n"
 		"  --color WHEN       auto (default), always, never\n"
 		"  --all-changes      also report ctime-only changes and a directory's own\n"

@@ -144,25 +144,25 @@ out:
 const struct cli_command cmd_report_def = {
 	.name = "report",
 	.summary = "show a stored run's report again",
-	.usage = "usage: drift report [options] [RUN]\n"
-		 "\n"
-		 "Render the stored run RUN (an id from 'drift runs'; default: the newest) as\n"
-		 "its check, diff or verify reported it: the same findings, verdicts and\n"
-		 "notes, in any format, byte for byte the same but for the time it was\n"
-		 "generated. Nothing is judged again: a policy changed since does not change\n"
-		 "the run. Exit code as the run's command gave it (see drift(1)).\n"
-		 "\n"
-		 "options:\n"
-		 "  --db PATH          database (default: /var/lib/drift/drift.db as root,\n"
-		 "                     $XDG_STATE_HOME/drift/drift.db otherwise)\n"
-		 "  --policy FILE      the policy whose secrets are never diffed (default:\n"
-		 "                     /etc/drift/policy.yaml as root, else the built-in one)\n"
-		 CLI_REPORT_OPTIONS_HELP
-		 "  --output FILE      write the report to FILE (replaced when complete)\n"
-		 "  --color WHEN       auto (default), always, never\n"
-		 "  --allow-insecure   as root, read a database others could have written\n"
-		 "  -q, --quiet        print nothing when there is nothing to report\n"
-		 "  -h, --help         show this help\n",
+	.usage =
+		"usage: drift report [options] [RUN]\n"
+		"\n"
+		"Render the stored run RUN (an id from 'drift runs'; default: the newest) as\n"
+		"its check, diff or verify reported it: the same findings, verdicts and\n"
+		"notes, in any format, byte for byte the same but for the time it was\n"
+		"generated. Nothing is judged again: a policy changed since does not change\n"
+		"the run. Exit code as the run's command gave it (see drift(1)).\n"
+		"\n"
+		"options:\n"
+		"  --db PATH          database (default: /var/lib/drift/drift.db as root,\n"
+		"                     $XDG_STATE_HOME/drift/drift.db otherwise)\n"
+		"  --policy FILE      the policy whose secrets are never diffed (default:\n"
+		"                     /etc/drift/policy.yaml as root, else the built-in one)\n" CLI_REPORT_OPTIONS_HELP
+		"  --output FILE      write the report to FILE (replaced when complete)\n"
+		"  --color WHEN       auto (default), always, never\n"
+		"  --allow-insecure   as root, read a database others could have written\n"
+		"  -q, --quiet        print nothing when there is nothing to report\n"
+		"  -h, --help         show this help\n",
 	.opts = OPT_DB | OPT_REPORTS | OPT_ALLOW_INSECURE | OPT_FORMAT | OPT_OUTPUT | OPT_COLOR |
 		OPT_QUIET | OPT_POLICY,
 	.run = cmd_report,

@@ -129,8 +129,8 @@ static int list_one(const struct snap_info *info, void *userdata)
 		(unsigned long long)info->entries, (unsigned long long)info->errors);
 	ctx->id = info->id;
 	/* A delta snapshot says what it is stored against (deleting that re-bases it). */
-	if (info->parent && strbuf_addf(&ctx->sb, LIST_INDENT "changes to #%lld;",
-					(long long)info->parent) < 0)
+	if (info->parent &&
+	    strbuf_addf(&ctx->sb, LIST_INDENT "changes to #%lld;", (long long)info->parent) < 0)
 		return -ENOMEM;
 	if (strbuf_adds(&ctx->sb, info->parent ? " probes " : LIST_INDENT "probes ") < 0 ||
 	    cli_probes_format(&ctx->sb, info) < 0 || strbuf_adds(&ctx->sb, "; roots ") < 0)

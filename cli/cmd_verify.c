@@ -142,33 +142,33 @@ out:
 const struct cli_command cmd_verify_def = {
 	.name = "verify",
 	.summary = "check installed files against the package database (debsums -a)",
-	.usage = "usage: drift verify [options]\n"
-		 "\n"
-		 "Check every file an installed Debian package ships with an MD5 sum, the\n"
-		 "conffiles included, against the package database (var/lib/dpkg), with one\n"
-		 "reader per CPU, as 'debsums -a' does. What differs is reported like a check:\n"
-		 "modified (content differs; a changed conffile is 'locally modified\n"
-		 "configuration'), removed (missing), each naming its package, with the\n"
-		 "severity of the policy's rule for its path. No baseline is needed; when the\n"
-		 "database exists and may be written, the run is stored there ('drift runs').\n"
-		 "MD5 only shows accidents and package mix-ups: anyone who can write a file\n"
-		 "can also write var/lib/dpkg, and MD5 collisions can be crafted.\n"
-		 "Exit code as for 'drift check'.\n"
-		 "\n"
-		 "options:\n"
-		 "  --root DIR         verify the host under DIR (a mounted image, a container)\n"
-		 "  --db PATH          database that keeps the run (default: as for 'drift init';\n"
-		 "                     never created by verify)\n"
-		 "  --unowned          also list the files in system directories that no\n"
-		 "                     package owns (the policy's packages.unowned scope)\n"
-		 "  --policy FILE      policy for severities (default: as for 'drift init')\n"
-		 "  --threads N        reader threads (default: one per CPU)\n"
-		 CLI_REPORT_OPTIONS_HELP
-		 "  --output FILE      write the report to FILE (replaced when complete)\n"
-		 "  --color WHEN       auto (default), always, never\n"
-		 "  --allow-insecure   as root, use a policy others could have written\n"
-		 "  -q, --quiet        print nothing when nothing differs\n"
-		 "  -h, --help         show this help\n",
+	.usage =
+		"usage: drift verify [options]\n"
+		"\n"
+		"Check every file an installed Debian package ships with an MD5 sum, the\n"
+		"conffiles included, against the package database (var/lib/dpkg), with one\n"
+		"reader per CPU, as 'debsums -a' does. What differs is reported like a check:\n"
+		"modified (content differs; a changed conffile is 'locally modified\n"
+		"configuration'), removed (missing), each naming its package, with the\n"
+		"severity of the policy's rule for its path. No baseline is needed; when the\n"
+		"database exists and may be written, the run is stored there ('drift runs').\n"
+		"MD5 only shows accidents and package mix-ups: anyone who can write a file\n"
+		"can also write var/lib/dpkg, and MD5 collisions can be crafted.\n"
+		"Exit code as for 'drift check'.\n"
+		"\n"
+		"options:\n"
+		"  --root DIR         verify the host under DIR (a mounted image, a container)\n"
+		"  --db PATH          database that keeps the run (default: as for 'drift init';\n"
+		"                     never created by verify)\n"
+		"  --unowned          also list the files in system directories that no\n"
+		"                     package owns (the policy's packages.unowned scope)\n"
+		"  --policy FILE      policy for severities (default: as for 'drift init')\n"
+		"  --threads N        reader threads (default: one per CPU)\n" CLI_REPORT_OPTIONS_HELP
+		"  --output FILE      write the report to FILE (replaced when complete)\n"
+		"  --color WHEN       auto (default), always, never\n"
+		"  --allow-insecure   as root, use a policy others could have written\n"
+		"  -q, --quiet        print nothing when nothing differs\n"
+		"  -h, --help         show this help\n",
 	.opts = OPT_DB | OPT_REPORTS | OPT_POLICY | OPT_ROOT | OPT_THREADS | OPT_FORMAT |
 		OPT_OUTPUT | OPT_COLOR | OPT_ALLOW_INSECURE | OPT_QUIET | OPT_UNOWNED,
 	.run = cmd_verify,

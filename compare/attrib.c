@@ -190,8 +190,7 @@ bool attrib_before_missing(const struct attrib *a)
 	return a && !a->before_pkgs;
 }
 
-int attrib_owner(struct attrib *a, bool after, const char *path, size_t len,
-		 struct pkg_owner *ret)
+int attrib_owner(struct attrib *a, bool after, const char *path, size_t len, struct pkg_owner *ret)
 {
 	struct snap_owner so;
 	struct diag d = { 0 };
@@ -275,7 +274,8 @@ bool attrib_versions(const struct attrib *a, const char *name, const char *arch,
 }
 
 int attrib_each_changed(const struct attrib *a,
-			int (*fn)(const char *key, const char *was, const char *now, void *userdata),
+			int (*fn)(const char *key, const char *was, const char *now,
+				  void *userdata),
 			void *userdata)
 {
 	if (!a->before_pkgs)
@@ -395,15 +395,16 @@ int attrib_apply(struct attrib *a, const struct deviation *d, struct rule_verdic
 		if (r > 0) {
 			/* The new snapshot's packages still ship it: no upgrade explains its loss.
 			 */
-			verdict_reason_add(v, "package %s %s still ships it", own.name, own.version);
+			verdict_reason_add(v, "package %s %s still ships it", own.name,
+					   own.version);
 		} else if (!now) {
 			v->class = CLASS_EXPECTED;
-			verdict_reason(v, "package %s %s removed",
-				 before_own.name, before_own.version);
+			verdict_reason(v, "package %s %s removed", before_own.name,
+				       before_own.version);
 		} else if (strcmp(now, before_own.version)) {
 			v->class = CLASS_EXPECTED;
-			verdict_reason(v, "package %s upgraded %s -> %s",
-				 before_own.name, before_own.version, now);
+			verdict_reason(v, "package %s upgraded %s -> %s", before_own.name,
+				       before_own.version, now);
 		}
 		return 0;
 	}
@@ -432,10 +433,11 @@ int attrib_apply(struct attrib *a, const struct deviation *d, struct rule_verdic
 		if (own.conffile && d->change == CHANGE_MODIFIED) {
 			v->class = CLASS_DRIFT;
 			v->severity = a->pk->conffile_severity;
-			verdict_reason(v, "locally modified configuration (package %s %s)", own.name,
-				 own.version);
+			verdict_reason(v, "locally modified configuration (package %s %s)",
+				       own.name, own.version);
 		} else if (a->before_pkgs) {
-			verdict_reason_add(v, "package %s %s did not change", own.name, own.version);
+			verdict_reason_add(v, "package %s %s did not change", own.name,
+					   own.version);
 		}
 		goto out;
 	}
@@ -448,13 +450,15 @@ int attrib_apply(struct attrib *a, const struct deviation *d, struct rule_verdic
 		 * mode, owner or capability is not its doing.
 		 */
 		v->class = CLASS_DRIFT;
-		verdict_reason_add(v, "not explained by package %s %s: more than its content changed",
-			 own.name, own.version);
+		verdict_reason_add(v,
+				   "not explained by package %s %s: more than its content changed",
+				   own.name, own.version);
 		goto out;
 	}
 	if (!S_ISREG(e->mode) && own.has_md5) {
 		v->class = CLASS_DRIFT;
-		verdict_reason(v, "not a regular file; package %s %s ships one", own.name, own.version);
+		verdict_reason(v, "not a regular file; package %s %s ships one", own.name,
+			       own.version);
 		goto out;
 	}
 	if (!S_ISREG(e->mode)) {
@@ -462,8 +466,7 @@ int attrib_apply(struct attrib *a, const struct deviation *d, struct rule_verdic
 		v->class = CLASS_EXPECTED;
 	} else if (!own.has_md5) {
 		v->class = CLASS_DRIFT;
-		verdict_reason(v, "package %s %s has no checksum for it",
-			 own.name, own.version);
+		verdict_reason(v, "package %s %s has no checksum for it", own.name, own.version);
 		goto out;
 	} else {
 		switch (content_check(live, e, own.md5, why, sizeof(why))) {
@@ -474,27 +477,25 @@ int attrib_apply(struct attrib *a, const struct deviation *d, struct rule_verdic
 			v->class = CLASS_DRIFT;
 			if (own.conffile) {
 				v->severity = a->pk->conffile_severity;
-				verdict_reason(v, "locally modified configuration (package %s %s)", own.name,
-					 own.version);
+				verdict_reason(v, "locally modified configuration (package %s %s)",
+					       own.name, own.version);
 			} else {
 				verdict_reason(v, "content does not match package %s %s", own.name,
-					 own.version);
+					       own.version);
 			}
 			goto out;
 		case CONTENT_UNKNOWN:
 			v->class = CLASS_DRIFT;
-			verdict_reason(v, "cannot check against package %s %s: %s", own.name, own.version,
-				 why);
+			verdict_reason(v, "cannot check against package %s %s: %s", own.name,
+				       own.version, why);
 			goto out;
 		}
 	}
 	pkg->matches = true;
 	if (was)
-		verdict_reason(v, "package %s upgraded %s -> %s", own.name,
-			 was, own.version);
+		verdict_reason(v, "package %s upgraded %s -> %s", own.name, was, own.version);
 	else
-		verdict_reason(v, "package %s %s installed", own.name,
-			 own.version);
+		verdict_reason(v, "package %s %s installed", own.name, own.version);
 out:
 	return 0;
 }

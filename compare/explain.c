@@ -72,9 +72,8 @@ void explain_close(struct explain *x)
  * dpkg ran between the snapshots, and only as data: an executable there is
  * not a cache.
  */
-static int triggers_explain(struct explain *x, const struct deviation *d,
-			    struct rule_verdict *v, struct finding_package *pkg,
-			    struct attrib_note *note)
+static int triggers_explain(struct explain *x, const struct deviation *d, struct rule_verdict *v,
+			    struct finding_package *pkg, struct attrib_note *note)
 {
 	const struct entry *e = d->after ? d->after : d->before;
 	struct pkg_owner own;
@@ -96,9 +95,9 @@ static int triggers_explain(struct explain *x, const struct deviation *d,
 	}
 	v->class = CLASS_EXPECTED;
 	verdict_reason(v, "%s by a dpkg trigger (dpkg ran between the snapshots)",
-		 d->change == CHANGE_ADDED     ? "written"
-		 : d->change == CHANGE_REMOVED ? "removed"
-					       : "rewritten");
+		       d->change == CHANGE_ADDED     ? "written"
+		       : d->change == CHANGE_REMOVED ? "removed"
+						     : "rewritten");
 	return 1;
 }
 
@@ -160,15 +159,14 @@ static int events_explain(struct explain *x, const struct deviation *d, struct r
 	if (ev->apt) {
 		v->class = CLASS_EXPECTED;
 		verdict_reason(v, "%s by '%.60s%s' (%s%s%s)", what,
-			 ev->commandline ? ev->commandline : "apt",
-			 ev->commandline && strlen(ev->commandline) > 60 ? "..." : "",
-			 ev->requested_by ? ev->requested_by : "",
-			 ev->requested_by ? ", " : "", when);
+			       ev->commandline ? ev->commandline : "apt",
+			       ev->commandline && strlen(ev->commandline) > 60 ? "..." : "",
+			       ev->requested_by ? ev->requested_by : "",
+			       ev->requested_by ? ", " : "", when);
 	} else {
 		if (mode == RULE_HISTORY_DPKG)
 			v->class = CLASS_EXPECTED;
-		verdict_reason(v, "%s by dpkg (%s), not through apt", what,
-			 when);
+		verdict_reason(v, "%s by dpkg (%s), not through apt", what, when);
 	}
 	return 1;
 }
@@ -179,7 +177,7 @@ int explain_deviation(struct explain *x, const struct deviation *d, struct rule_
 	static int (*const sources[])(struct explain *, const struct deviation *,
 				      struct rule_verdict *, struct finding_package *,
 				      struct attrib_note *) = {
-		ucf_explain,	   pyc_explain,	     alternatives_explain, enablement_explain,
+		ucf_explain,      pyc_explain,      alternatives_explain, enablement_explain,
 		accounts_explain, triggers_explain, events_explain,
 	};
 

@@ -84,8 +84,8 @@ static int add_event(struct history *h, int64_t t, bool apt, size_t *ret)
 	return 0;
 }
 
-static int add_change(struct history *h, const char *key, size_t klen, const char *to,
-		      size_t tolen, size_t event)
+static int add_change(struct history *h, const char *key, size_t klen, const char *to, size_t tolen,
+		      size_t event)
 {
 	struct pkg_change *c;
 
@@ -176,9 +176,9 @@ static int apt_load(struct history *h, const char *buf)
 		const char *field;
 		enum act act;
 	} lists[] = {
-		{ "Install: ", ACT_INSTALL },   { "Reinstall: ", ACT_INSTALL },
-		{ "Upgrade: ", ACT_UPGRADE },   { "Downgrade: ", ACT_UPGRADE },
-		{ "Remove: ", ACT_REMOVE },     { "Purge: ", ACT_REMOVE },
+		{ "Install: ", ACT_INSTALL }, { "Reinstall: ", ACT_INSTALL },
+		{ "Upgrade: ", ACT_UPGRADE }, { "Downgrade: ", ACT_UPGRADE },
+		{ "Remove: ", ACT_REMOVE },   { "Purge: ", ACT_REMOVE },
 	};
 	bool in = false; /* inside a stanza of the window */
 	size_t ev = 0;
@@ -283,8 +283,7 @@ static int dpkg_load(struct history *h, const char *buf)
 	return 0;
 }
 
-static int load_file(struct history *h, int rootfd, const char *path, bool apt,
-		     struct diag *reterr)
+static int load_file(struct history *h, int rootfd, const char *path, bool apt, struct diag *reterr)
 {
 	char *buf = NULL;
 	size_t len = 0;

@@ -336,7 +336,8 @@ static int add_changes(struct strbuf *out, const struct finding *f, uint32_t att
 					strbuf_reset(&a);
 					strbuf_reset(&b);
 					strbuf_reset(&name);
-					if (escape_display(&name, named->name, named->name_len) < 0 ||
+					if (escape_display(&name, named->name, named->name_len) <
+						    0 ||
 					    report_prop_value(&a, &ca, c <= 0) < 0 ||
 					    report_prop_value(&b, &cb, c >= 0) < 0 ||
 					    js_add_row(out, first, name.buf, &a, &b) < 0)
@@ -378,8 +379,8 @@ out:
  */
 static int add_entry_attrs(struct strbuf *out, const struct entry *e)
 {
-	static const enum entry_attr shown[] = { ATTR_TYPE, ATTR_MODE,  ATTR_UID,
-						 ATTR_GID,  ATTR_SIZE,  ATTR_MTIME,
+	static const enum entry_attr shown[] = { ATTR_TYPE, ATTR_MODE,   ATTR_UID,
+						 ATTR_GID,  ATTR_SIZE,   ATTR_MTIME,
 						 ATTR_HASH, ATTR_TARGET, ATTR_RDEV };
 	struct strbuf v = STRBUF_INIT, name = STRBUF_INIT;
 	bool first = true;
@@ -459,7 +460,8 @@ static int add_diff(struct report *rep, struct strbuf *out, const struct report_
 			strbuf_reset(&st->display);
 			if (escape_display(&st->display, p, (size_t)(tab - p)) < 0 ||
 			    strbuf_adds(&st->display, "  ") < 0 ||
-			    escape_display(&st->display, tab + 1, len - (size_t)(tab - p) - 1) < 0 ||
+			    escape_display(&st->display, tab + 1, len - (size_t)(tab - p) - 1) <
+				    0 ||
 			    js_add_string(out, st->display.buf, st->display.len) < 0)
 				return -ENOMEM;
 		}
@@ -493,9 +495,9 @@ static int add_row(struct report *rep, struct strbuf *out, enum report_section s
 		   int severity, int novelty, unsigned flags, const struct entry *e, long rule,
 		   const char *reason, const char *package, const struct finding_event *ev)
 {
-	static const char *const events[] = { [EVENT_PACKAGE] = "package",
-					      [EVENT_USER] = "user",
-					      [EVENT_GROUP] = "group" };
+	static const char *const events[] = {
+		[EVENT_PACKAGE] = "package", [EVENT_USER] = "user", [EVENT_GROUP] = "group"
+	};
 
 	if (e->flags & ENTRY_CHANGED_WHILE_READ)
 		flags |= ROW_CHANGED_WHILE_READ;
@@ -586,9 +588,9 @@ static int html_deviation(struct report *rep, const struct finding *f, struct st
 		flags |= ROW_EXPECTED;
 	if (have_rule && (r = rule_index(st, f, &rule)) < 0)
 		return r;
-	if (add_row(rep, out, s, (int)f->change, f->judged ? (int)f->severity : -1,
-		    (int)f->novelty, flags, e, have_rule ? (long)rule : -1L,
-		    f->judged ? f->reason : NULL, owner ? owner->name : NULL, &f->event) < 0)
+	if (add_row(rep, out, s, (int)f->change, f->judged ? (int)f->severity : -1, (int)f->novelty,
+		    flags, e, have_rule ? (long)rule : -1L, f->judged ? f->reason : NULL,
+		    owner ? owner->name : NULL, &f->event) < 0)
 		return -ENOMEM;
 
 	strbuf_reset(d);
@@ -636,15 +638,15 @@ static int html_error(struct report *rep, const struct entry *e, struct strbuf *
 /* 'LABEL' #ID, STARTED or #ID, STARTED; escaped. */
 static int add_snapshot(struct report *rep, struct strbuf *out, const struct snap_info *info)
 {
-	if (info->label && (strbuf_adds(out, "<b>") < 0 ||
-			    html_add_ctext(rep, out, info->label) < 0 ||
-			    strbuf_adds(out, "</b> ") < 0))
+	if (info->label &&
+	    (strbuf_adds(out, "<b>") < 0 || html_add_ctext(rep, out, info->label) < 0 ||
+	     strbuf_adds(out, "</b> ") < 0))
 		return -ENOMEM;
 	if (strbuf_addf(out, "#%" PRId64 ", ", info->id) < 0 ||
 	    report_format_time_short(out, info->started_ns) < 0)
 		return -ENOMEM;
-	if (info->host && (strbuf_adds(out, ", host ") < 0 ||
-			   html_add_ctext(rep, out, info->host) < 0))
+	if (info->host &&
+	    (strbuf_adds(out, ", host ") < 0 || html_add_ctext(rep, out, info->host) < 0))
 		return -ENOMEM;
 	return 0;
 }
@@ -661,25 +663,26 @@ static int add_header(struct report *rep, struct strbuf *out, uint64_t total)
 	if (host && host->host &&
 	    (strbuf_adds(out, " on ") < 0 || html_add_ctext(rep, out, host->host) < 0))
 		return -ENOMEM;
-	if (strbuf_addf(out, "</title>\n<style>%.*s</style>\n</head>\n<body>\n<header>\n"
-			     "<h1>drift %s</h1>\n<dl class=\"meta\">\n",
+	if (strbuf_addf(out,
+			"</title>\n<style>%.*s</style>\n</head>\n<body>\n<header>\n"
+			"<h1>drift %s</h1>\n<dl class=\"meta\">\n",
 			(int)sizeof(html_style_css), html_style_css, m->command) < 0)
 		return -ENOMEM;
 	if (m->before) {
 		if (strbuf_adds(out, !strcmp(m->command, "check") ? "<dt>baseline</dt><dd>"
-								   : "<dt>from</dt><dd>") < 0 ||
+								  : "<dt>from</dt><dd>") < 0 ||
 		    add_snapshot(rep, out, m->before) < 0 || strbuf_adds(out, "</dd>\n") < 0)
 			return -ENOMEM;
 	}
 	if (m->after) {
 		if (strbuf_adds(out, !strcmp(m->command, "check") ? "<dt>checked</dt><dd>"
-								   : "<dt>to</dt><dd>") < 0 ||
+								  : "<dt>to</dt><dd>") < 0 ||
 		    add_snapshot(rep, out, m->after) < 0 || strbuf_adds(out, "</dd>\n") < 0)
 			return -ENOMEM;
 	}
-	if (m->database && (strbuf_adds(out, "<dt>database</dt><dd>") < 0 ||
-			    html_add_ctext(rep, out, m->database) < 0 ||
-			    strbuf_adds(out, "</dd>\n") < 0))
+	if (m->database &&
+	    (strbuf_adds(out, "<dt>database</dt><dd>") < 0 ||
+	     html_add_ctext(rep, out, m->database) < 0 || strbuf_adds(out, "</dd>\n") < 0))
 		return -ENOMEM;
 	if (strbuf_adds(out, "<dt>generated</dt><dd>") < 0 ||
 	    report_format_time_short(out, rep->generated_ns) < 0 ||
@@ -719,9 +722,10 @@ static int add_notes(struct report *rep, struct strbuf *out)
 			hash_algo_name(m->before->hash), hash_algo_name(m->after->hash)) < 0)
 		return -ENOMEM;
 	if (report_policy_changed(rep) &&
-	    strbuf_adds(out, !strcmp(m->command, "check")
-				     ? "<li>the baseline was taken under another policy</li>\n"
-				     : "<li>the snapshots were taken under different policies</li>\n") <
+	    strbuf_adds(out,
+			!strcmp(m->command, "check")
+				? "<li>the baseline was taken under another policy</li>\n"
+				: "<li>the snapshots were taken under different policies</li>\n") <
 		    0)
 		return -ENOMEM;
 	for (size_t i = 0; i < rep->nnotes; i++)
@@ -750,8 +754,9 @@ static int add_summary(struct report *rep, struct strbuf *out, uint64_t total)
 	if (strbuf_adds(out, "<section id=\"summary\">\n<p class=\"headline\">") < 0)
 		return -ENOMEM;
 	if (total == 0 ? strbuf_adds(out, "No deviations") < 0
-		       : strbuf_addf(out, "%" PRIu64 " deviation%s: %" PRIu64 " added, %" PRIu64
-					  " removed, %" PRIu64 " modified",
+		       : strbuf_addf(out,
+				     "%" PRIu64 " deviation%s: %" PRIu64 " added, %" PRIu64
+				     " removed, %" PRIu64 " modified",
 				     total, total == 1 ? "" : "s", ch[CHANGE_ADDED],
 				     ch[CHANGE_REMOVED], ch[CHANGE_MODIFIED]) < 0)
 		return -ENOMEM;
@@ -774,12 +779,12 @@ static int add_summary(struct report *rep, struct strbuf *out, uint64_t total)
 		return -ENOMEM;
 	if (strbuf_adds(out, "</div>\n") < 0)
 		return -ENOMEM;
-	if (hidden && strbuf_addf(out,
-				  "<p class=\"muted\">%" PRIu64 " finding%s below --min-severity %s "
-				  "%s counted but not listed.</p>\n",
-				  hidden, hidden == 1 ? "" : "s",
-				  severity_name(rep->meta.min_severity),
-				  hidden == 1 ? "is" : "are") < 0)
+	if (hidden &&
+	    strbuf_addf(out,
+			"<p class=\"muted\">%" PRIu64 " finding%s below --min-severity %s "
+			"%s counted but not listed.</p>\n",
+			hidden, hidden == 1 ? "" : "s", severity_name(rep->meta.min_severity),
+			hidden == 1 ? "is" : "are") < 0)
 		return -ENOMEM;
 	if (rep->count[SECTION_RESOLVED] &&
 	    strbuf_addf(out,
@@ -817,15 +822,16 @@ static int add_history(struct report *rep, struct strbuf *out)
 		if (m->history[i].drift + m->history[i].expected > max)
 			max = m->history[i].drift + m->history[i].expected;
 	slot = (width - left) / HISTORY_SHOWN;
-	if (strbuf_addf(out,
-			"<svg class=\"chart\" viewBox=\"0 0 %u %u\" width=\"%u\" height=\"%u\" "
-			"role=\"img\" aria-label=\"drift and expected findings of the last %zu "
-			"runs\">\n"
-			"<line class=\"axis\" x1=\"%u\" y1=\"%u\" x2=\"%u\" y2=\"%u\"/>\n"
-			"<text class=\"tick\" x=\"%u\" y=\"%u\" text-anchor=\"end\">%" PRIu64
-			"</text>\n<text class=\"tick\" x=\"%u\" y=\"%u\" text-anchor=\"end\">0</text>\n",
-			width, height, width, height, n - first, left - 4, height - bottom, width,
-			height - bottom, left - 8, top + 8, max, left - 8, height - bottom) < 0)
+	if (strbuf_addf(
+		    out,
+		    "<svg class=\"chart\" viewBox=\"0 0 %u %u\" width=\"%u\" height=\"%u\" "
+		    "role=\"img\" aria-label=\"drift and expected findings of the last %zu "
+		    "runs\">\n"
+		    "<line class=\"axis\" x1=\"%u\" y1=\"%u\" x2=\"%u\" y2=\"%u\"/>\n"
+		    "<text class=\"tick\" x=\"%u\" y=\"%u\" text-anchor=\"end\">%" PRIu64
+		    "</text>\n<text class=\"tick\" x=\"%u\" y=\"%u\" text-anchor=\"end\">0</text>\n",
+		    width, height, width, height, n - first, left - 4, height - bottom, width,
+		    height - bottom, left - 8, top + 8, max, left - 8, height - bottom) < 0)
 		return -ENOMEM;
 	for (size_t i = first; i < n; i++) {
 		const struct report_history *h = &m->history[i];
@@ -845,10 +851,11 @@ static int add_history(struct report *rep, struct strbuf *out)
 				"height=\"%u\"/>\n<rect class=\"bar-expected\" x=\"%u\" y=\"%u\" "
 				"width=\"%u\" height=\"%u\"/>\n",
 				x, y - hd, slot - 4, hd, x, y - hd - he, slot - 4, he) < 0 ||
-		    strbuf_addf(out,
-				"<text class=\"tick\" x=\"%u\" y=\"%u\" text-anchor=\"middle\">#%" PRId64
-				"</text></g>\n",
-				x + (slot - 4) / 2, height - 6, h->run) < 0)
+		    strbuf_addf(
+			    out,
+			    "<text class=\"tick\" x=\"%u\" y=\"%u\" text-anchor=\"middle\">#%" PRId64
+			    "</text></g>\n",
+			    x + (slot - 4) / 2, height - 6, h->run) < 0)
 			return -ENOMEM;
 	}
 	return strbuf_adds(out, "</svg>\n<p class=\"legend\"><span class=\"key drift\"></span> "
@@ -868,10 +875,11 @@ static int add_rules(struct report *rep, struct strbuf *out)
 
 		if ((i > 0 && strbuf_addch(out, ',') < 0) || strbuf_addch(out, '[') < 0 ||
 		    js_add_text(rep, out, r->id, strlen(r->id)) < 0 || strbuf_addch(out, ',') < 0 ||
-		    js_add_text(rep, out, r->title ? r->title : "", r->title ? strlen(r->title) : 0) <
-			    0 ||
+		    js_add_text(rep, out, r->title ? r->title : "",
+				r->title ? strlen(r->title) : 0) < 0 ||
 		    strbuf_addch(out, ',') < 0 ||
-		    js_add_text(rep, out, r->file ? r->file : "", r->file ? strlen(r->file) : 0) < 0 ||
+		    js_add_text(rep, out, r->file ? r->file : "", r->file ? strlen(r->file) : 0) <
+			    0 ||
 		    strbuf_addf(out, ",%u]", r->line) < 0)
 			return -ENOMEM;
 	}
@@ -927,9 +935,10 @@ static int html_write(struct report *rep, struct diag *reterr)
 		return diag_set(reterr, -EIO, "cannot write the temporary file of the report: %s",
 				report_errno_text(st->spool_err, ebuf, sizeof(ebuf)));
 	strbuf_reset(sb);
-	if (strbuf_adds(sb, "<!DOCTYPE html>\n<html lang=\"en\">\n<head>\n<meta charset=\"utf-8\">\n"
-			    "<meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">\n"
-			    "<meta name=\"generator\" content=\"drift\">\n") < 0 ||
+	if (strbuf_adds(sb,
+			"<!DOCTYPE html>\n<html lang=\"en\">\n<head>\n<meta charset=\"utf-8\">\n"
+			"<meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">\n"
+			"<meta name=\"generator\" content=\"drift\">\n") < 0 ||
 	    add_header(rep, sb, total) < 0 || add_summary(rep, sb, total) < 0 ||
 	    add_history(rep, sb) < 0 ||
 	    strbuf_adds(sb, "<section id=\"findings\">\n<h2>Findings</h2>\n"
@@ -938,8 +947,8 @@ static int html_write(struct report *rep, struct diag *reterr)
 			    "<div id=\"app\"></div>\n</section>\n"
 			    "<script type=\"application/json\" id=\"drift-rules\">") < 0 ||
 	    add_rules(rep, sb) < 0 ||
-	    strbuf_adds(sb, "</script>\n<script type=\"application/json\" id=\"drift-findings\">[") <
-		    0)
+	    strbuf_adds(sb,
+			"</script>\n<script type=\"application/json\" id=\"drift-findings\">[") < 0)
 		return -ENOMEM;
 	r = report_out_write(rep, sb->buf, sb->len);
 	if (r < 0)

@@ -132,7 +132,6 @@ extern const struct report_renderer report_ndjson_renderer, report_junit_rendere
 /* report/html.c: the whole renderer (it keeps a scratch buffer in rep->state). */
 extern const struct report_renderer report_html_renderer;
 
-
 /**
  * Write @len bytes to rep->out. Returns 0, or -EIO after remembering the
  * errno in rep->out_err (report_finish() turns it into the message).

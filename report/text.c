@@ -297,8 +297,8 @@ static int add_props_lines(struct strbuf *out, const struct entry *before,
 			if (strbuf_adds(out, "    ") < 0 ||
 			    escape_display(out, named->name, named->name_len) < 0 ||
 			    strbuf_adds(out, ": ") < 0 || report_prop_value(out, &a, c <= 0) < 0 ||
-			    strbuf_adds(out, " -> ") < 0 || report_prop_value(out, &b, c >= 0) < 0 ||
-			    strbuf_addch(out, '\n') < 0)
+			    strbuf_adds(out, " -> ") < 0 ||
+			    report_prop_value(out, &b, c >= 0) < 0 || strbuf_addch(out, '\n') < 0)
 				return -ENOMEM;
 		}
 		if (c <= 0)
@@ -1113,7 +1113,8 @@ int report_text_write(struct report *rep, struct diag *reterr)
 			continue;
 		strbuf_reset(sb);
 		if (strbuf_addch(sb, '\n') < 0 || add_color(rep, sb, SGR_BOLD) < 0 ||
-		    strbuf_addf(sb, "%s (%" PRIu64 "):", report_section_name(s), rep->count[s]) < 0 ||
+		    strbuf_addf(sb, "%s (%" PRIu64 "):", report_section_name(s), rep->count[s]) <
+			    0 ||
 		    add_color(rep, sb, SGR_RESET) < 0 || strbuf_addch(sb, '\n') < 0)
 			return -ENOMEM;
 		r = report_out_write(rep, sb->buf, sb->len);

@@ -390,12 +390,11 @@ int snap_writer_begin(struct snap_store *st, const struct snap_new *params,
  * (in memory up to 16 MiB, then through a temporary file beside the
  * database) and writes them at snap_writer_finish(), which fails with
  * -EINVAL for a duplicate (kind, key). Errors: -EIO, -ENOMEM, -ENOSPC;
- * -EINVAL for a kind outside ENTRY_FILE..ENTRY__KIND_MAX, a hash whose algorithm is not the snapshot's (params->hash),
- * a @collected bit outside ATTR_OPTIONAL | ATTR_PROPS, or collected xattrs
- * or props that are not well-formed (common/entry.h: pairs sorted by name,
- * each name non-empty, without NUL, once). After an error the writer is
- * still usable (the failed entry is simply not added), but callers
- * normally abort.
+ * -EINVAL for a kind outside ENTRY_FILE..ENTRY__KIND_MAX, a hash whose algorithm is not the
+ * snapshot's (params->hash), a @collected bit outside ATTR_OPTIONAL | ATTR_PROPS, or collected
+ * xattrs or props that are not well-formed (common/entry.h: pairs sorted by name, each name
+ * non-empty, without NUL, once). After an error the writer is still usable (the failed entry is
+ * simply not added), but callers normally abort.
  *
  * Optional attributes: only those in e->collected are stored; each is
  * stored as present (its value) or absent (NULL). Empty xattrs (length 0)
@@ -697,7 +696,7 @@ struct snap_run_row {
 	const char *reason;
 	const char *package, *before_version, *after_version;
 	bool unowned;
-	bool matches; /**< the entry is as its (changed) package ships it */
+	bool matches;    /**< the entry is as its (changed) package ships it */
 	const void *aux; /**< the sides no snapshot holds (verify), encoded by the caller */
 	size_t aux_len;
 };

@@ -97,4 +97,3 @@ bool glob_backtrack(const char *p, const char *pend, const char *s, const char *
 	}
 	return s == send;
 }
-

@@ -54,8 +54,7 @@ int fx_setup_policy(void **state, const char *text)
 	snprintf(fx->db, sizeof(fx->db), "%s/drift.db", fx->var.dir);
 	if (snap_store_open(fx->db, SNAP_OPEN_WRITE, &fx->st, &d) < 0)
 		goto fail;
-	if (rule_set_load_buffer("policy.yaml", text, strlen(text), NULL, NULL, &fx->rules,
-				 &d) < 0)
+	if (rule_set_load_buffer("policy.yaml", text, strlen(text), NULL, NULL, &fx->rules, &d) < 0)
 		goto fail;
 	seam_reset(NULL, 0);
 	return 0;
@@ -109,12 +108,10 @@ const struct got *file(const struct fx *fx, const char *path)
 	return log_get(&fx->log, ENTRY_FILE, path);
 }
 
-void assert_package(const struct got *g, const char *name, const char *before,
-			   const char *after)
+void assert_package(const struct got *g, const char *name, const char *before, const char *after)
 {
 	assert_string_equal(g->pkg, name);
 	assert_string_equal(g->has_before_version ? g->before_version : "-", before);
 	assert_string_equal(g->has_after_version ? g->after_version : "-", after);
 	assert_false(g->unowned);
 }
-

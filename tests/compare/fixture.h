@@ -51,8 +51,7 @@ int compare(struct fx *fx, const struct how *how);
 /** The finding of the file @path. */
 const struct got *file(const struct fx *fx, const char *path);
 /** The package context of @g: name, and the versions ("-" for none). */
-void assert_package(const struct got *g, const char *name, const char *before,
-		    const char *after);
+void assert_package(const struct got *g, const char *name, const char *before, const char *after);
 
 /* Shorthands for the sides' lists (clang-format would spread each over four lines). */
 /* clang-format off */

@@ -21,12 +21,12 @@
 #include "common/diag.h"
 #include "tests/compare/fixture.h"
 
-#define SEC        1000000000LL
-#define WIN_START  (1796378400LL * SEC) /* 2026-12-04 10:00:00 UTC */
-#define WIN_END    (WIN_START + 2 * 3600 * SEC)
-#define CACHE_OLD  "ld.so.cache, the old one\n"
-#define CACHE_NEW  "ld.so.cache, rebuilt\n"
-#define HELLO      "#!/bin/sh\necho hello\n"
+#define SEC       1000000000LL
+#define WIN_START (1796378400LL * SEC) /* 2026-12-04 10:00:00 UTC */
+#define WIN_END   (WIN_START + 2 * 3600 * SEC)
+#define CACHE_OLD "ld.so.cache, the old one\n"
+#define CACHE_NEW "ld.so.cache, rebuilt\n"
+#define HELLO     "#!/bin/sh\necho hello\n"
 
 static const char policy[] =
 	"rules:\n"
@@ -86,13 +86,14 @@ static void test_apt_history_explains_package_changes(void **state)
 
 	g = log_get(&fx->log, ENTRY_PACKAGE, "fresh:amd64");
 	assert_int_equal(g->class, CLASS_EXPECTED);
-	assert_string_equal(g->reason,
-			    "installed 3.0 by 'apt-get install fresh' (alice, 2026-12-04 10:30:00)");
+	assert_string_equal(
+		g->reason, "installed 3.0 by 'apt-get install fresh' (alice, 2026-12-04 10:30:00)");
 	assert_false(g->counts);
 	g = log_get(&fx->log, ENTRY_PACKAGE, "hello:amd64");
 	assert_int_equal(g->class, CLASS_EXPECTED);
-	assert_string_equal(g->reason,
-			    "1.0-1 -> 1.1-1 by 'apt-get install fresh' (alice, 2026-12-04 10:30:00)");
+	assert_string_equal(
+		g->reason,
+		"1.0-1 -> 1.1-1 by 'apt-get install fresh' (alice, 2026-12-04 10:30:00)");
 	assert_string_equal(g->pkg, "hello:amd64");
 	g = log_get(&fx->log, ENTRY_PACKAGE, "fresh-data:all");
 	assert_int_equal(g->class, CLASS_EXPECTED);
@@ -152,7 +153,8 @@ static void test_dpkg_log_alone(void **state)
 	compare(fx, NULL);
 	g = log_get(&fx->log, ENTRY_PACKAGE, "fresh:amd64");
 	assert_int_equal(g->class, CLASS_DRIFT);
-	assert_string_equal(g->reason, "installed 3.0 by dpkg (2026-12-04 11:00:01), not through apt");
+	assert_string_equal(g->reason,
+			    "installed 3.0 by dpkg (2026-12-04 11:00:01), not through apt");
 	g = log_get(&fx->log, ENTRY_PACKAGE, "oldpkg:amd64");
 	assert_int_equal(g->class, CLASS_DRIFT);
 	assert_string_equal(g->reason, "removed by dpkg (2026-12-04 11:00:03), not through apt");
@@ -164,7 +166,8 @@ static void test_dpkg_log_alone(void **state)
 	compare(fx, NULL);
 	g = log_get(&fx->log, ENTRY_PACKAGE, "fresh:amd64");
 	assert_int_equal(g->class, CLASS_EXPECTED);
-	assert_string_equal(g->reason, "installed 3.0 by dpkg (2026-12-04 11:00:01), not through apt");
+	assert_string_equal(g->reason,
+			    "installed 3.0 by dpkg (2026-12-04 11:00:01), not through apt");
 	assert_int_equal(log_get(&fx->log, ENTRY_PACKAGE, "hello:amd64")->class, CLASS_EXPECTED);
 
 	policy_load(fx, "rules:\n"
@@ -218,7 +221,8 @@ static void trigger_sides(struct fx *fx, uint32_t mode, bool owned)
 {
 	const struct tpkg libc = { .name = "libc-bin",
 				   .version = "2.36-9",
-				   .files = { { .path = "/etc/ld.so.cache", .sum_of = CACHE_NEW } } };
+				   .files = {
+					   { .path = "/etc/ld.so.cache", .sum_of = CACHE_NEW } } };
 	const struct tpkg hello = { .name = "hello",
 				    .version = "1.0-1",
 				    .files = { { .path = "/usr/bin/hello", .sum_of = HELLO } } };
@@ -250,15 +254,18 @@ static void test_trigger_outputs_when_dpkg_ran(void **state)
 	struct fx *fx = *state;
 	const struct got *g;
 
-	host_put(fx, "/var/log/dpkg.log", "2026-12-04 11:00:07 trigproc libc-bin:amd64 2.36-9 <none>\n");
+	host_put(fx, "/var/log/dpkg.log",
+		 "2026-12-04 11:00:07 trigproc libc-bin:amd64 2.36-9 <none>\n");
 	trigger_sides(fx, 0, false);
 	compare(fx, NULL);
 	g = file(fx, "/etc/ld.so.cache");
 	assert_int_equal(g->class, CLASS_EXPECTED);
-	assert_string_equal(g->reason, "rewritten by a dpkg trigger (dpkg ran between the snapshots)");
+	assert_string_equal(g->reason,
+			    "rewritten by a dpkg trigger (dpkg ran between the snapshots)");
 	g = file(fx, "/usr/share/icons/hicolor/icon-theme.cache");
 	assert_int_equal(g->class, CLASS_EXPECTED);
-	assert_string_equal(g->reason, "written by a dpkg trigger (dpkg ran between the snapshots)");
+	assert_string_equal(g->reason,
+			    "written by a dpkg trigger (dpkg ran between the snapshots)");
 }
 
 static void test_trigger_outputs_without_dpkg(void **state)
@@ -267,7 +274,8 @@ static void test_trigger_outputs_without_dpkg(void **state)
 	const struct got *g;
 
 	/* dpkg ran, but the day before */
-	host_put(fx, "/var/log/dpkg.log", "2026-12-03 11:00:07 trigproc libc-bin:amd64 2.36-9 <none>\n");
+	host_put(fx, "/var/log/dpkg.log",
+		 "2026-12-03 11:00:07 trigproc libc-bin:amd64 2.36-9 <none>\n");
 	trigger_sides(fx, 0, false);
 	compare(fx, NULL);
 	g = file(fx, "/etc/ld.so.cache");
@@ -281,7 +289,8 @@ static void test_trigger_output_executable_or_owned(void **state)
 	struct fx *fx = *state;
 	const struct got *g;
 
-	host_put(fx, "/var/log/dpkg.log", "2026-12-04 11:00:07 trigproc libc-bin:amd64 2.36-9 <none>\n");
+	host_put(fx, "/var/log/dpkg.log",
+		 "2026-12-04 11:00:07 trigproc libc-bin:amd64 2.36-9 <none>\n");
 	/* an executable where a cache belongs is no cache */
 	trigger_sides(fx, S_IFREG | 0755, false);
 	compare(fx, NULL);
@@ -295,7 +304,8 @@ static void test_trigger_output_owned_is_dpkgs(void **state)
 	struct fx *fx = *state;
 	const struct got *g;
 
-	host_put(fx, "/var/log/dpkg.log", "2026-12-04 11:00:07 trigproc libc-bin:amd64 2.36-9 <none>\n");
+	host_put(fx, "/var/log/dpkg.log",
+		 "2026-12-04 11:00:07 trigproc libc-bin:amd64 2.36-9 <none>\n");
 	/* a package ships it: its sum decides, not the trigger list */
 	trigger_sides(fx, 0, true);
 	host_put(fx, "/etc/ld.so.cache", CACHE_NEW);
@@ -310,7 +320,8 @@ static void test_trigger_outputs_from_the_policy(void **state)
 {
 	struct fx *fx = *state;
 
-	host_put(fx, "/var/log/dpkg.log", "2026-12-04 11:00:07 trigproc libc-bin:amd64 2.36-9 <none>\n");
+	host_put(fx, "/var/log/dpkg.log",
+		 "2026-12-04 11:00:07 trigproc libc-bin:amd64 2.36-9 <none>\n");
 	policy_load(fx, "rules:\n"
 			"  - {id: usr, path: /usr, check: [all], severity: medium}\n"
 			"  - {id: etc, path: /etc, check: [all], severity: high}\n"

@@ -80,7 +80,11 @@ static struct snap_info hostile_before, hostile_after;
 static const struct report_history history[] = {
 	{ .run = 4, .started_ns = 1795400000 * SEC, .drift = 3, .expected = 1, .exit_code = 4 },
 	{ .run = 5, .started_ns = 1795486400 * SEC, .drift = 0, .expected = 2, .exit_code = 0 },
-	{ .run = 6, .started_ns = 1795572800 * SEC, .drift = 5, .expected = 0, .blind = 1,
+	{ .run = 6,
+	  .started_ns = 1795572800 * SEC,
+	  .drift = 5,
+	  .expected = 0,
+	  .blind = 1,
 	  .exit_code = 5 },
 };
 
@@ -240,10 +244,10 @@ static int add_hostile(struct report *rep)
 
 	{
 		struct entry_prop po[] = { { "shell", "/usr/sbin/nologin", 17 },
-						 { "uid", "33", 2 } };
+					   { "uid", "33", 2 } };
 		struct entry_prop pn[] = { { "gecos", "<b>Caf\xe9</b>", 11 },
-						 { "shell", "/bin/sh\x1b[2J", 11 },
-						 { "uid", "0", 1 } };
+					   { "shell", "/bin/sh\x1b[2J", 11 },
+					   { "uid", "0", 1 } };
 
 		if ((r = entry_props_encode(&blob_old, po, 2)) < 0 ||
 		    (r = entry_props_encode(&blob_new, pn, 3)) < 0)
@@ -353,7 +357,8 @@ static void test_html_hostile_names_never_reach_the_page_raw(void **state)
 			     "onerror=alert(1)&gt;</title>");
 	assert_contains(buf, "<dt>baseline</dt><dd><b>&lt;/script&gt;&lt;script&gt;"
 			     "alert(&#39;label&#39;)&lt;/script&gt;</b> #1, ");
-	assert_contains(buf, "<dt>database</dt><dd>/var/lib/drift/&lt;b&gt;drift&lt;/b&gt;.db</dd>");
+	assert_contains(buf,
+			"<dt>database</dt><dd>/var/lib/drift/&lt;b&gt;drift&lt;/b&gt;.db</dd>");
 	assert_contains(buf, "<li>note with &lt;b&gt;markup&lt;/b&gt; &amp; "
 			     "\\x1b[31mcolour\\x1b[0m\\n</li>");
 
@@ -362,14 +367,16 @@ static void test_html_hostile_names_never_reach_the_page_raw(void **state)
 	assert_contains(data, "\n[1,0,3,1,0,\"file\",\"/srv/a\\\\nb\",0,\"\\u003c/script\\u003e"
 			      "\\u003cscript\\u003ealert(1)\\u003c/script\\u003e\",\"evil\\u003cpkg"
 			      "\\u003e:amd64\",\"package evil\\u003cpkg\\u003e:amd64\"],\n");
-	assert_contains(data, "\n[6,1,-1,0,0,\"file\",\"/srv/bell\\\\x01\\\\x7f\",-1,\"\",\"\",\"\"],\n");
+	assert_contains(data,
+			"\n[6,1,-1,0,0,\"file\",\"/srv/bell\\\\x01\\\\x7f\",-1,\"\",\"\",\"\"],\n");
 	assert_contains(data, ",\"/srv/latin1-\\\\xff\\\\xfe\",");
 	assert_contains(data, ",\"/srv/\\u003cimg src=x onerror=alert(1)\\u003e\",");
 	assert_contains(data, ",\"/srv/\\u003c/script\\u003e\\u003cscript\\u003ealert(1)"
 			      "\\u003c/script\\u003e\",");
 	assert_contains(data, ",\"/srv/\\\\x1b[31mred\\\\x1b[0m\",");
 	assert_contains(data, ",\"/srv/sep\\\\u2028\\\\u202etxt.exe\",");
-	assert_contains(data, ",\"/srv/unreadable\\\\xff\\u003cb\\u003e\",-1,\"Permission denied\",");
+	assert_contains(data,
+			",\"/srv/unreadable\\\\xff\\u003cb\\u003e\",-1,\"Permission denied\",");
 	assert_contains(data, "\n[10,1,3,3,0,\"file\",\"/srv/gone\\u0026amp;\",");
 	assert_null(strchr(data, '<'));
 	assert_null(strchr(data, '>'));
@@ -430,8 +437,8 @@ static void test_html_summary_has_the_counts_of_the_other_formats(void **state)
 		char *data = data_of(buf, "drift-findings");
 
 		assert_int_equal(count(data, "\n["), 10);
-		assert_int_equal(count(data, "\n[10,"), 1); /* resolved */
-		assert_int_equal(count(data, "\n[9,"), 1);  /* unreadable */
+		assert_int_equal(count(data, "\n[10,"), 1);      /* resolved */
+		assert_int_equal(count(data, "\n[9,"), 1);       /* unreadable */
 		assert_int_equal(count(data, "\n[1,0,3,1,"), 1); /* the new one */
 		assert_null(strstr(data, "/srv/quiet"));
 		free(data);
@@ -482,7 +489,8 @@ static void test_html_chart_shows_the_last_30_runs(void **state)
 	(void)state;
 	for (size_t i = 0; i < 40; i++)
 		h[i] = (struct report_history){ .run = (int64_t)i + 1,
-						.started_ns = (1795000000 + (int64_t)i * 3600) * SEC,
+						.started_ns =
+							(1795000000 + (int64_t)i * 3600) * SEC,
 						.drift = i,
 						.expected = 40 - i };
 	fx_meta_check(&meta);
@@ -558,7 +566,8 @@ static int add_many(struct report *rep)
 
 		snprintf(key, sizeof(key), "/srv/file-%06u", i);
 		e = file(key, strlen(key));
-		f = judged(CHANGE_ADDED, NULL, &e, CLASS_DRIFT, SEVERITY_HIGH, "srv", "new file", 0);
+		f = judged(CHANGE_ADDED, NULL, &e, CLASS_DRIFT, SEVERITY_HIGH, "srv", "new file",
+			   0);
 		r = report_add_finding(rep, &f);
 	}
 	return r;

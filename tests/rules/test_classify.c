@@ -167,8 +167,8 @@ static void test_set_classify_times_only_is_info(void **state)
 	o.hash_algo = n.hash_algo = HASH_XXH3_128;
 	o.hash_len = n.hash_len = 16;
 	n.mtime_ns = 5;
-	assert_true(rule_set_classify(rs, CHANGE_MODIFIED, &o, &n, ATTR_MTIME | ATTR_CTIME, NULL,
-				      &v));
+	assert_true(
+		rule_set_classify(rs, CHANGE_MODIFIED, &o, &n, ATTR_MTIME | ATTR_CTIME, NULL, &v));
 	assert_int_equal(v.class, CLASS_DRIFT);
 	assert_int_equal(v.severity, SEVERITY_INFO);
 	assert_string_equal(v.reason, "times changed only");
