@@ -25,7 +25,7 @@ struct snap_info;
 /** "DRFT": PRAGMA application_id of every drift database. */
 #define SNAP_APPLICATION_ID 0x44524654
 /** PRAGMA user_version: the newest schema this code reads and writes. */
-#define SNAP_SCHEMA_VERSION 5
+#define SNAP_SCHEMA_VERSION 6
 
 /** The key of the meta row that names the current baseline (value: snapshot id). */
 #define SNAP_META_BASELINE "baseline"
@@ -307,6 +307,13 @@ int snap_sorter_finish(struct snap_sorter *s, struct diag *reterr);
 int snap_sorter_next(struct snap_sorter *s, const struct entry **ret, struct diag *reterr);
 uint64_t snap_sorter_count(const struct snap_sorter *s);
 void snap_sorter_free(struct snap_sorter *s);
+
+/** Relabel snapshot @id "<prefix>-<its start time>" (unique), as a superseded baseline (writer.c).
+ */
+int snap_relabel_dated(struct snap_store *st, int64_t id, const char *prefix, struct diag *reterr);
+/** "<prefix>-<UTC time of @ns>", with "-2", "-3"... when taken, into @sb (writer.c). */
+int snap_label_dated_unique(struct snap_store *st, struct strbuf *sb, const char *prefix,
+			    int64_t ns, struct diag *reterr);
 
 /** The row-per-entry iterator of schema 1-4 (iter.c), for old databases and their migration. */
 bool snap_iter_is_legacy(const struct snap_store *st);

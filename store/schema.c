@@ -78,6 +78,13 @@
  * schema_content_tables): `content` (id = SHA-256, compressed bytes) and
  * `content_ref` (which snapshot references which content).
  *
+ * Schema version 6 adds acceptance (store/accept.c): `acceptance`, one row
+ * per `drift accept` (the run reviewed, the old and the new baseline, who,
+ * when, why, the number of entries, and when and by whom it was undone,
+ * NULL while it stands), and `acceptance_key` (acceptance, kind, key,
+ * change) WITHOUT ROWID, the findings it took. Its rows outlive the run
+ * (pruned with its check snapshot) and name snapshots by id only.
+ *
  * Migration: a version 1, 2 or 3 database opened for writing is migrated
  * in place to version 4, in one transaction (ALTER TABLE ... ADD COLUMN,
  * CREATE TABLE, then user_version = 4); the new columns are NULL on old
@@ -187,6 +194,18 @@ static const char *const schema_run_tables[] = {
 	" PRIMARY KEY (run, seq)) WITHOUT ROWID",
 };
 
+/* Acceptance, version 6 (store/accept.c). */
+static const char *const schema_accept_tables[] = {
+	"CREATE TABLE %s.acceptance (id INTEGER PRIMARY KEY AUTOINCREMENT, run INTEGER NOT NULL,"
+	" old_baseline INTEGER NOT NULL, new_baseline INTEGER NOT NULL, who TEXT NOT NULL,"
+	" at INTEGER NOT NULL, reason TEXT NOT NULL, entries INTEGER NOT NULL,"
+	" undone_at INTEGER, undone_by TEXT)",
+	"CREATE INDEX %s.acceptance_run ON acceptance (run)",
+	"CREATE TABLE %s.acceptance_key (acceptance INTEGER NOT NULL, kind INTEGER NOT NULL,"
+	" key BLOB NOT NULL, change INTEGER NOT NULL, PRIMARY KEY (acceptance, kind, key))"
+	" WITHOUT ROWID",
+};
+
 /* What validation reads: every column the code uses, so a damaged or
  * hand-edited schema fails here rather than halfway through a scan. */
 #define CHECK_SNAPSHOT_V1                                                                  \
@@ -214,6 +233,11 @@ static const char *const sql_check_run[] = {
 	("SELECT run, seq, kind, key, change, changed, verdict, attrs, rule, reason,"
 	 " package, before_version, after_version, unowned, aux FROM finding LIMIT 1"),
 	"SELECT run, seq, kind, key, mode, err, flags FROM run_blind LIMIT 1",
+};
+static const char *const sql_check_accept[] = {
+	("SELECT id, run, old_baseline, new_baseline, who, at, reason, entries, undone_at,"
+	 " undone_by FROM acceptance LIMIT 1"),
+	"SELECT acceptance, kind, key, change FROM acceptance_key LIMIT 1",
 };
 static const char sql_check_meta[] = "SELECT key, value FROM meta";
 static const char sql_check_entry_v1[] = CHECK_ENTRY_V1 " FROM entry LIMIT 1";
@@ -344,6 +368,10 @@ static int schema_create(struct snap_store *st, const char *dbname, struct diag 
 		       "create the schema", reterr);
 	if (r < 0)
 		return r;
+	r = schema_run(st, schema_accept_tables, N_ELEMS(schema_accept_tables), dbname,
+		       "create the schema", reterr);
+	if (r < 0)
+		return r;
 	return schema_run(st, schema_content_tables, schema_ncontent_tables, dbname,
 			  "create the schema", reterr);
 }
@@ -412,6 +440,11 @@ static int schema_identify(struct snap_store *st, struct diag *reterr)
 	}
 	for (size_t i = 0; version >= 4 && i < N_ELEMS(sql_check_run); i++) {
 		r = schema_read(st, sql_check_run[i], NULL, reterr);
+		if (r < 0)
+			return r;
+	}
+	for (size_t i = 0; version >= 6 && i < N_ELEMS(sql_check_accept); i++) {
+		r = schema_read(st, sql_check_accept[i], NULL, reterr);
 		if (r < 0)
 			return r;
 	}
@@ -574,7 +607,7 @@ out:
 	return r < 0 ? r : 0;
 }
 
-/* Bring a version 1, 2, 3 or 4 database to version 5, under the write lock
+/* Bring a version 1 to 5 database to version 6, under the write lock
  * (another process may have migrated it meanwhile: the version is read
  * again). */
 static int schema_migrate(struct snap_store *st, struct diag *reterr)
@@ -609,14 +642,21 @@ static int schema_migrate(struct snap_store *st, struct diag *reterr)
 			goto fail;
 	}
 	if (version <= 4) {
-		char sql[64];
-
 		/* Kept content (store/content.c), and entries into blocks. */
 		r = schema_run(st, schema_content_tables, schema_ncontent_tables, "main",
 			       "upgrade the database", reterr);
 		if (r < 0)
 			goto fail;
 		r = schema_migrate_blocks(st, reterr);
+		if (r < 0)
+			goto fail;
+	}
+	if (version <= 5) {
+		char sql[64];
+
+		/* Acceptance (store/accept.c): new tables only. */
+		r = schema_run(st, schema_accept_tables, N_ELEMS(schema_accept_tables), "main",
+			       "upgrade the database", reterr);
 		if (r < 0)
 			goto fail;
 		snprintf(sql, sizeof(sql), "PRAGMA user_version = %d", SNAP_SCHEMA_VERSION);

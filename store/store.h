@@ -777,6 +777,121 @@ typedef int snap_run_blind_fn(const struct snap_run_blind *b, void *userdata);
 int snap_run_blinds(struct snap_store *st, int64_t run_id, snap_run_blind_fn *fn, void *userdata,
 		    struct diag *reterr);
 
+/* ---- acceptance (accept.c) ---- */
+
+/*
+ * Accepting reviewed findings into a new baseline, exactly as the reviewed
+ * run saw them: never a rescan. The new baseline is the old one plus the
+ * accepted entries as the run's after snapshot holds them (a removed
+ * finding deletes the entry; an added or modified one copies the entry with
+ * its kept content reference; for an accepted package entry, the package
+ * version links of the after snapshot replace the old baseline's, so that
+ * file ownership follows). It is stored as a delta of the old baseline,
+ * labelled "accept-<UTC time>", with purpose SNAP_PURPOSE_BASELINE (never
+ * pruned as a check). The old baseline stays, entries and all; when it was
+ * labelled "baseline" (or not at all) it is relabelled "baseline-<its start
+ * time>", as 'drift init --force' does. Both stay in history; acceptances
+ * name snapshots by id, and a snapshot deleted by hand (drift snapshots
+ * --delete) simply makes the undo of an acceptance naming it fail.
+ *
+ * Everything is written in the snapshot writer's transaction: an
+ * interruption leaves the old baseline in force (and at most an incomplete
+ * snapshot record, without entries, as an interrupted scan does).
+ */
+
+/** One finding to accept, by its entry: @key is @key_len bytes (not NUL-terminated necessarily). */
+struct snap_accept_key {
+	enum entry_kind kind;
+	const char *key;
+	size_t key_len;
+};
+
+/** One acceptance, as recorded. Release with snap_acceptance_release(). */
+struct snap_acceptance {
+	int64_t id;
+	int64_t run;                        /**< the run that was reviewed */
+	int64_t old_baseline, new_baseline; /**< snapshot ids */
+	char *old_label, *new_label; /**< the snapshots' labels now; NULL: gone or unlabelled */
+	char *who;                   /**< the login name (see snap_accept_who()) */
+	int64_t at_ns;
+	char *reason;
+	uint64_t entries;  /**< findings accepted */
+	int64_t undone_ns; /**< 0: in force */
+	char *undone_by;   /**< NULL while in force */
+};
+void snap_acceptance_release(struct snap_acceptance *a);
+
+enum snap_accept_flags {
+	/** Match the keys and call @fn, write nothing (ret->id and new_baseline stay 0). */
+	SNAP_ACCEPT_DRY_RUN = 1 << 0,
+};
+
+/** Each finding of the run that will be (or was) accepted, in the run's order. */
+typedef int snap_accept_row_fn(const struct snap_run_row *row, void *userdata);
+
+/**
+ * Accept the findings of run @run_id (a check or diff whose before side is
+ * the current baseline) named by @keys[0..@n) into a new baseline. A key
+ * matches the finding of the same kind and key; a package key without an
+ * architecture ("openssl") also matches "openssl:<arch>". A key given twice
+ * counts once. Nothing is written unless every key matched a finding.
+ * @who and @reason are required (non-empty). @fn (may be NULL) sees every
+ * finding taken, before anything is written; a negative return stops and is
+ * returned. On success fills *@ret (may be NULL; the labels are those after
+ * the acceptance).
+ *
+ * Errors, nothing written:
+ *   -EINVAL  no keys, an empty @who or @reason, a verify run (no snapshots),
+ *            the run's snapshots of another hash algorithm than the baseline
+ *   -ENOENT  no run @run_id; a key that is no finding of it (the message
+ *            names it); the run's after snapshot is gone (pruned)
+ *   -ESTALE  the baseline is not the run's before snapshot any more (it
+ *            moved since the review: check again, accept from the new run)
+ *   -EROFS, -EBUSY, -EIO, -ENOSPC, -ENOMEM as for snap_writer_begin()
+ */
+int snap_accept(struct snap_store *st, int64_t run_id, const struct snap_accept_key *keys, size_t n,
+		const char *who, const char *reason, unsigned flags, snap_accept_row_fn *fn,
+		void *userdata, struct snap_acceptance *ret, struct diag *reterr);
+
+/**
+ * Undo acceptance @id (0: the newest one still in force): its old baseline
+ * becomes the baseline again, in one transaction, and the acceptance is
+ * marked undone by @who now. The accept snapshot stays (an old baseline).
+ * Fills *@ret (may be NULL) as it is afterwards. Errors, nothing changed:
+ * -ENOENT (no such acceptance, none in force, or its old baseline is gone),
+ * -EALREADY (undone already), -ESTALE (the baseline is not that
+ * acceptance's new baseline: it moved since; undo the later ones first),
+ * -EINVAL (empty @who), -EROFS, -EBUSY, -EIO.
+ */
+int snap_accept_undo(struct snap_store *st, int64_t id, const char *who,
+		     struct snap_acceptance *ret, struct diag *reterr);
+
+/** Every acceptance, oldest first; @a borrowed for the call. A negative return from @fn stops. */
+typedef int snap_acceptance_fn(const struct snap_acceptance *a, void *userdata);
+int snap_acceptance_list(struct snap_store *st, snap_acceptance_fn *fn, void *userdata,
+			 struct diag *reterr);
+
+/** A finding taken by acceptance @acceptance; @key borrowed for the call. */
+typedef int snap_accepted_fn(int64_t acceptance, enum entry_kind kind, const char *key,
+			     size_t key_len, enum change change, void *userdata);
+/** The entries acceptance @id took, in (kind, key) order. */
+int snap_acceptance_keys(struct snap_store *st, int64_t id, snap_accepted_fn *fn, void *userdata,
+			 struct diag *reterr);
+/**
+ * The findings of run @run_id that an acceptance still in force (not
+ * undone) took, in (kind, key) order: what a browser shows as "accepted".
+ * A database older than acceptance (read-only) has none.
+ */
+int snap_run_accepted(struct snap_store *st, int64_t run_id, snap_accepted_fn *fn, void *userdata,
+		      struct diag *reterr);
+
+/**
+ * Who is accepting: the login name, also under sudo (SUDO_USER when the
+ * real uid is 0 and it is set), else the name of the real uid
+ * (getpwuid(getuid())), else "uid <n>". malloc()ed; NULL: out of memory.
+ */
+char *snap_accept_who(void);
+
 /* ---- point lookups ---- */
 
 struct snap_lookup;

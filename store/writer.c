@@ -507,6 +507,19 @@ out:
 	return r;
 }
 
+int snap_relabel_dated(struct snap_store *st, int64_t id, const char *prefix, struct diag *reterr)
+{
+	return relabel_dated(st, id, prefix, reterr);
+}
+
+int snap_label_dated_unique(struct snap_store *st, struct strbuf *sb, const char *prefix,
+			    int64_t ns, struct diag *reterr)
+{
+	if (label_with_time(sb, prefix, ns) < 0)
+		return diag_set(reterr, -ENOMEM, "out of memory");
+	return label_unique(st, sb, reterr);
+}
+
 /*
  * The parent this snapshot is stored against (0: a full copy); see
  * snap_new.parent. Under the write lock, so the parent cannot go meanwhile.
