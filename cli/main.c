@@ -75,13 +75,17 @@ int main(int argc, char **argv)
 				  cli_path(argv[1], strlen(argv[1]), 0));
 		return DRIFT_EXIT_USAGE;
 	}
-	code = cli_args_parse(cmd, argc - 1, argv + 1, &args);
-	if (code < 0)
-		return 0; /* --help was printed */
-	if (code)
-		return code;
-	code = cmd->run(&args);
-	cli_args_release(&args);
+	if (cmd->main) {
+		code = cmd->main(argc - 1, argv + 1);
+	} else {
+		code = cli_args_parse(cmd, argc - 1, argv + 1, &args);
+		if (code < 0)
+			return 0; /* --help was printed */
+		if (code)
+			return code;
+		code = cmd->run(&args);
+		cli_args_release(&args);
+	}
 	if (fflush(stdout) != 0 && code < DRIFT_EXIT_USAGE) {
 		fprintf(stderr, "drift: cannot write to standard output\n");
 		code = DRIFT_EXIT_OUTPUT;

@@ -275,4 +275,36 @@ void compare_record_abort(struct compare_record *rec);
 int compare_replay(struct snap_store *st, const struct snap_run_info *run,
 		   const struct compare_sink *sink, struct diag *reterr);
 
+/* ---- what an acceptance takes (accept.c) ---- */
+
+/** Keys for snap_accept(), owned (release with compare_keys_release()). */
+struct compare_keys {
+	struct snap_accept_key *v;
+	size_t n, cap;
+};
+void compare_keys_release(struct compare_keys *k);
+
+/**
+ * The findings of the stored run @run that are part of the event @event,
+ * "package:NAME" (NAME without the architecture, as reports name package
+ * events): the package's own entry and every finding its package context
+ * puts in that event (event.c's rule). Fills *@ret (zeroed first). Errors:
+ * -EINVAL (not an event id), -EOPNOTSUPP ("user:NAME", "group:NAME":
+ * account events are decided from both snapshots' accounts when a
+ * comparison runs and are not stored with runs; accept their findings by
+ * key), -ENOENT (no finding of that event), -ENOMEM, store errors.
+ */
+int compare_event_keys(struct snap_store *st, const struct snap_run_info *run, const char *event,
+		       struct compare_keys *ret, struct diag *reterr);
+
+/**
+ * The findings of @run that count, as the run counted them: drift,
+ * violations and unjudged findings, and expected ones only when the run
+ * was made with --count-expected (`drift accept --all`). Expected findings
+ * are explained by a rule or a package: they are not what a reviewer
+ * settles, and they stay explained. *@ret may be empty (n 0).
+ */
+int compare_counted_keys(struct snap_store *st, const struct snap_run_info *run,
+			 struct compare_keys *ret, struct diag *reterr);
+
 #endif /* DRIFT_COMPARE_COMPARE_H */

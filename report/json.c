@@ -667,6 +667,31 @@ int report_format_run_json(struct strbuf *out, const struct snap_run_info *run)
 	return 0;
 }
 
+int report_format_acceptance_json(struct strbuf *out, const struct snap_acceptance *a)
+{
+	if (strbuf_addf(out,
+			"{\"id\": %" PRId64 ", \"run\": %" PRId64 ", \"old\": {\"id\": %" PRId64
+			", \"label\": ",
+			a->id, a->run, a->old_baseline) < 0 ||
+	    json_add_text_or_null(out, a->old_label) < 0 ||
+	    strbuf_addf(out, "}, \"new\": {\"id\": %" PRId64 ", \"label\": ", a->new_baseline) <
+		    0 ||
+	    json_add_text_or_null(out, a->new_label) < 0 || strbuf_adds(out, "}, \"who\": ") < 0 ||
+	    json_add_text_or_null(out, a->who) < 0 || strbuf_adds(out, ", \"at\": ") < 0 ||
+	    json_add_time(out, a->at_ns) < 0 || strbuf_adds(out, ", \"reason\": ") < 0 ||
+	    json_add_text_or_null(out, a->reason) < 0 ||
+	    strbuf_addf(out, ", \"entries\": %" PRIu64 ", \"undone\": ", a->entries) < 0 ||
+	    (a->undone_ns
+		     ? strbuf_adds(out, "{\"at\": ") < 0 || json_add_time(out, a->undone_ns) < 0 ||
+			       strbuf_adds(out, ", \"by\": ") < 0 ||
+			       json_add_text_or_null(out, a->undone_by) < 0 ||
+			       strbuf_addch(out, '}') < 0
+		     : strbuf_adds(out, "null") < 0) ||
+	    strbuf_addch(out, '}') < 0)
+		return -ENOMEM;
+	return 0;
+}
+
 static int json_add_snapshot_or_null(struct strbuf *out, const struct snap_info *info)
 {
 	if (!info)

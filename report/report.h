@@ -297,6 +297,13 @@ int report_format_snapshot_json(struct strbuf *out, const struct snap_info *info
  * null), "findings", "drift", "expected", "unreadable", "exit_code"}.
  */
 int report_format_run_json(struct strbuf *out, const struct snap_run_info *run);
+/**
+ * One acceptance as `drift accept --list --format json` lists it: {"id",
+ * "run", "old" and "new" ({"id", "label"}: the baselines before and after,
+ * labels as they are now, or null), "who", "at", "reason", "entries",
+ * "undone" ({"at", "by"}, or null while in force)}.
+ */
+int report_format_acceptance_json(struct strbuf *out, const struct snap_acceptance *a);
 /** "baseline", "check", "scan" or "upgrade". */
 const char *report_purpose_name(enum snap_purpose purpose);
 /** Octal permission bits (mode & 07777; type bits ignored), 4 digits: "0644", "4755". */
