@@ -542,6 +542,16 @@ int snap_accept(struct snap_store *st, int64_t run_id, const struct snap_accept_
 		w = NULL; /* freed */
 		goto out;
 	}
+	/*
+	 * Its start time is the old baseline's: the oldest state it holds. The
+	 * findings layer explains a change by what the records say happened
+	 * between the baseline's start and a check (package logs), and the
+	 * entries not accepted are still as the old baseline saw them.
+	 */
+	r = snap_query_int(st, "UPDATE snapshot SET started = :b WHERE id = :a", a.new_baseline,
+			   old.started_ns, NULL, NULL, reterr);
+	if (r < 0)
+		goto out;
 	/* The old baseline stays nameable, as 'drift init --force' leaves it. */
 	r = snap_query_int(st,
 			   "SELECT 1 FROM snapshot WHERE id = :a AND (label IS NULL OR label ="

@@ -788,7 +788,9 @@ int snap_run_blinds(struct snap_store *st, int64_t run_id, snap_run_blind_fn *fn
  * version links of the after snapshot replace the old baseline's, so that
  * file ownership follows). It is stored as a delta of the old baseline,
  * labelled "accept-<UTC time>", with purpose SNAP_PURPOSE_BASELINE (never
- * pruned as a check). The old baseline stays, entries and all; when it was
+ * pruned as a check), and the old baseline's start time (the oldest state it
+ * holds: what happened since, by the package logs, still explains the
+ * entries not accepted). The old baseline stays, entries and all; when it was
  * labelled "baseline" (or not at all) it is relabelled "baseline-<its start
  * time>", as 'drift init --force' does. Both stay in history; acceptances
  * name snapshots by id, and a snapshot deleted by hand (drift snapshots

@@ -10,7 +10,7 @@ sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from drifttest import (ADDED, CLEAN, DRIFT, E_OUTPUT, E_SCAN, E_USAGE, MODIFIED,  # noqa: E402
                        REMOVED, DriftCase, env_for_drift, run_tap)
 
-COMMANDS = ["init", "check", "scan", "diff", "verify", "runs", "report", "snapshots", "baseline",
+COMMANDS = ["init", "check", "scan", "diff", "verify", "runs", "report", "snapshots", "baseline", "accept",
             "policy", "help"]
 
 
