@@ -13,6 +13,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#include <unistd.h>
 
 #include "common/diag.h"
 #include "common/escape.h"
@@ -157,6 +158,23 @@ static int store_fail(const struct diag *d, int r)
 	}
 }
 
+/* Open the database, which must exist: accepting never creates one. */
+static int open_store(struct accept_opts *o, bool write, struct snap_store **ret)
+{
+	const char *db = cli_db_path(&o->args);
+
+	if (!db) {
+		cli_error("out of memory");
+		return DRIFT_EXIT_INTERNAL;
+	}
+	if (write && access(db, F_OK) < 0) {
+		cli_error("no database '%s': nothing to accept (see 'drift init')",
+			  cli_path(db, strlen(db), 0));
+		return DRIFT_EXIT_NO_BASELINE;
+	}
+	return cli_store_open(&o->args, write ? SNAP_OPEN_WRITE : SNAP_OPEN_READ, ret);
+}
+
 static int do_accept(struct accept_opts *o, char **operands, size_t noperands)
 {
 	struct snap_store *st = NULL;
@@ -184,7 +202,7 @@ static int do_accept(struct accept_opts *o, char **operands, size_t noperands)
 					   cli_path(operands[i], strlen(operands[i]), 0));
 		}
 	}
-	code = cli_store_open(&o->args, o->dry_run ? SNAP_OPEN_READ : SNAP_OPEN_WRITE, &st);
+	code = open_store(o, !o->dry_run, &st);
 	if (code)
 		goto out;
 	if (!o->run) {
@@ -270,7 +288,7 @@ static int do_undo(struct accept_opts *o, int64_t id)
 	char *who = NULL;
 	int r, code;
 
-	code = cli_store_open(&o->args, SNAP_OPEN_WRITE, &st);
+	code = open_store(o, true, &st);
 	if (code)
 		return code;
 	who = snap_accept_who();
@@ -352,7 +370,7 @@ static int do_list(struct accept_opts *o)
 	struct diag d = { 0 };
 	int r, code;
 
-	code = cli_store_open(&o->args, SNAP_OPEN_READ, &st);
+	code = open_store(o, false, &st);
 	if (code)
 		return code;
 	if (ctx.json)

@@ -7,8 +7,8 @@ import os
 import sys
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from drifttest import (CLEAN, E_USAGE, MODIFIED, DriftCase, by_path,  # noqa: E402
-                       run_tap)
+from drifttest import (CLEAN, E_NO_BASELINE, E_USAGE, MODIFIED, DriftCase,  # noqa: E402
+                       by_path, run_tap)
 from test_package_work import PackageWorkCase  # noqa: E402
 
 
@@ -114,6 +114,12 @@ class Accept(DriftCase):
         p = self.drift("accept", "--event", "user:alice", "--reason", "x", code=E_USAGE)
         self.assertIn(b"account events are not stored", p.stderr)
         self.drift("accept", "--bogus", code=E_USAGE)
+        # No database: none is made for it.
+        nodb = os.path.join(self.tmp, "none", "drift.db")
+        self.drift("accept", "--db", nodb, self.path("etc/a"), "--reason", "x",
+                   code=E_NO_BASELINE, db=False)
+        self.drift("accept", "--db", nodb, "--undo", code=E_NO_BASELINE, db=False)
+        self.assertFalse(os.path.exists(nodb))
         p = self.drift("accept", "--dry-run", "--all", "--reason", "x", code=CLEAN)
         self.assertIn(b"3 entries of run #1 would be accepted", p.stdout)
         self.assertEqual(self.snapshots(), before)
