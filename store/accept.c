@@ -198,7 +198,19 @@ static int match_row(const struct snap_run_row *row, void *userdata)
 	if (m->accepted->n > 1 &&
 	    akey_cmp(&m->accepted->v[m->accepted->n - 2], &m->accepted->v[m->accepted->n - 1]) > 0)
 		akeys_sort(m->accepted);
-	return m->fn ? m->fn(row, m->userdata) : 0;
+	return 0;
+}
+
+/* The second pass, once every key matched: show each finding taken, once. */
+static int show_row(const struct snap_run_row *row, void *userdata)
+{
+	struct matcher *m = userdata;
+	struct akey *k = akeys_find(m->accepted, row->kind, row->key, row->key_len);
+
+	if (!k || k->seen_old)
+		return 0;
+	k->seen_old = true; /* reset before the snapshots are read */
+	return m->fn(row, m->userdata);
 }
 
 /* ---- small queries ---- */
@@ -471,6 +483,13 @@ int snap_accept(struct snap_store *st, int64_t run_id, const struct snap_accept_
 		}
 	}
 	akeys_sort(&acc);
+	if (fn) {
+		r = snap_run_rows(st, run.id, show_row, &m, reterr);
+		if (r < 0)
+			goto out;
+		for (size_t i = 0; i < acc.n; i++)
+			acc.v[i].seen_old = false;
+	}
 
 	a.run = run.id;
 	a.old_baseline = old.id;

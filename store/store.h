@@ -838,9 +838,9 @@ typedef int snap_accept_row_fn(const struct snap_run_row *row, void *userdata);
  * architecture ("openssl") also matches "openssl:<arch>". A key given twice
  * counts once. Nothing is written unless every key matched a finding.
  * @who and @reason are required (non-empty). @fn (may be NULL) sees every
- * finding taken, before anything is written; a negative return stops and is
- * returned. On success fills *@ret (may be NULL; the labels are those after
- * the acceptance).
+ * finding taken, once every key matched and before anything is written; a
+ * negative return stops and is returned. On success fills *@ret (may be
+ * NULL; the labels are those after the acceptance).
  *
  * Errors, nothing written:
  *   -EINVAL  no keys, an empty @who or @reason, a verify run (no snapshots),
