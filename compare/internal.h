@@ -279,4 +279,12 @@ int events_assign(struct events *ev, struct finding *f);
  */
 int finding_package_event(struct finding *f, bool verify, struct strbuf *buf);
 
+/* ---- waivers (waiver.c, waive.c) ---- */
+
+/**
+ * The attributes of a modified finding that a waiver's pin covers: those
+ * that changed and its rule cares about (all that changed when unjudged).
+ */
+uint32_t waiver_pin_attrs(const struct finding *f);
+
 #endif /* DRIFT_COMPARE_INTERNAL_H */
