@@ -8,6 +8,7 @@ import re
 
 import drifttest
 from drifttest import CLEAN, E_POLICY, E_USAGE, MODIFIED, ADDED
+from test_system import SystemCase
 
 
 class WaiversTest(drifttest.DriftCase):
@@ -186,6 +187,38 @@ class WaiversTest(drifttest.DriftCase):
         self.assertEqual(os.stat(fresh).st_mode & 0o777, 0o644)
         self.assertTrue(open(fresh, "rb").read().startswith(b"waivers:\n  - kind: file\n"))
         self.drift("check", "--waivers", fresh, code=CLEAN)
+
+
+class PackageWaiverTest(SystemCase):
+    def test_package_waiver_lapses_on_upgrade(self):
+        waivers = os.path.join(self.tmp, "waivers.yaml")
+        self.drift("init", "-q", "--root", self.host, code=CLEAN)
+        self.upgrade_hello()
+        p = self.drift("check", "--root", self.host, "--waivers", waivers + ".none",
+                       code=E_POLICY)
+        with open(waivers, "w") as f:
+            f.write("# none yet\n")
+        doc = self.json_of(self.drift("check", "--root", self.host, "--format", "json",
+                                      "--waivers", waivers, code=MODIFIED))
+        pkg = self.deviations(doc, "package")
+        (key,) = [k for k in pkg if k.startswith("hello:")]
+        self.assertEqual(pkg[key]["class"], "drift")
+        self.drift("waive", "--waivers", waivers, "--reason", "testing 1.1", "--expires",
+                   "+30d", "package:hello", code=CLEAN)
+        text = open(waivers).read()
+        self.assertIn('kind: package\n    key: "%s"' % key, text)
+        self.assertIn('version: "1.1-1"', text)
+        doc = self.json_of(self.drift("check", "--root", self.host, "--format", "json",
+                                      "--waivers", waivers, code=CLEAN))
+        self.assertEqual(self.deviations(doc, "package")[key]["class"], "waived")
+        # Upgraded again: the waiver pinned 1.1-1, so it lapses.
+        self.sub("var/lib/dpkg/status", b"Version: 1.1-1\n", b"Version: 1.2-1\n")
+        doc = self.json_of(self.drift("check", "--root", self.host, "--format", "json",
+                                      "--waivers", waivers, code=MODIFIED))
+        d = self.deviations(doc, "package")[key]
+        self.assertEqual(d["class"], "drift")
+        self.assertIn("waiver lapsed: package upgraded since it was waived (1.1-1 -> 1.2-1)",
+                      d["reason"])
 
 
 if __name__ == "__main__":
