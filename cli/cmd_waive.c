@@ -67,8 +67,16 @@ static int waivers_load(struct cli_args *args, struct waiver_set **ret)
 	const char *path = cli_waivers_path(args);
 	struct problems p = { 0 };
 	struct diag d = { 0 };
+	struct stat st;
 	int r;
 
+	/* As root, waivers others could write would hide drift: refused as a policy would be. */
+	if (path && stat(path, &st) == 0) {
+		int code = cli_check_secure_path(path, "waivers", true, args->allow_insecure);
+
+		if (code)
+			return code;
+	}
 	if (!path)
 		r = waiver_set_empty(ret);
 	else

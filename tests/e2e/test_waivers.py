@@ -106,6 +106,17 @@ class WaiversTest(drifttest.DriftCase):
         p = self.check(code=E_POLICY)
         self.assertIn(b"invalid YAML", p.stderr)
 
+    def test_root_refuses_waivers_others_can_write(self):
+        if os.geteuid() != 0:
+            self.skipTest("StrictModes apply to root only")
+        self.first_check()
+        os.chmod(self.waivers, 0o666)
+        p = self.check(code=E_POLICY)
+        self.assertIn(b"waivers", p.stderr)
+        self.check("--allow-insecure", code=MODIFIED)
+        os.chmod(self.waivers, 0o644)
+        self.check(code=MODIFIED)
+
     def test_missing_named_file_is_an_error(self):
         p = self.check(code=E_POLICY)
         self.assertIn(b"cannot open waivers", p.stderr)
