@@ -7,7 +7,7 @@ import os
 import re
 
 import drifttest
-from drifttest import CLEAN, E_POLICY, E_USAGE, MODIFIED, ADDED
+from drifttest import CLEAN, E_POLICY, E_USAGE, MODIFIED, ADDED, REMOVED
 from test_system import SystemCase
 
 
@@ -230,6 +230,29 @@ class PackageWaiverTest(SystemCase):
         self.assertEqual(d["class"], "drift")
         self.assertIn("waiver lapsed: package upgraded since it was waived (1.1-1 -> 1.2-1)",
                       d["reason"])
+
+    def test_verify_applies_waivers(self):
+        waivers = os.path.join(self.tmp, "waivers.yaml")
+        with open(waivers, "w") as f:
+            f.write("waivers:\n")
+        self.drift("init", "-q", "--root", self.host, code=CLEAN)   # where verify runs go
+        with open(self.h("usr/bin/hello"), "ab") as f:
+            f.write(b"# tampered\n")
+        os.unlink(self.h("usr/share/doc/hello/copyright"))
+        self.drift("verify", "--root", self.host, "--waivers", waivers,
+                   code=REMOVED | MODIFIED)
+        self.drift("waive", "--waivers", waivers, "--reason", "local build", "--expires",
+                   "+1d", "/usr/bin/hello", code=CLEAN)
+        doc = self.json_of(self.drift("verify", "--root", self.host, "--format", "json",
+                                      "--waivers", waivers, code=REMOVED))
+        files = self.deviations(doc, "file")
+        self.assertEqual(files["/usr/bin/hello"]["class"], "waived")
+        self.assertEqual(files["/usr/share/doc/hello/copyright"]["class"], "drift")
+        with open(self.h("usr/bin/hello"), "ab") as f:
+            f.write(b"# and again\n")
+        doc = self.json_of(self.drift("verify", "--root", self.host, "--format", "json",
+                                      "--waivers", waivers, code=REMOVED | MODIFIED))
+        self.assertIn("waiver lapsed", self.deviations(doc, "file")["/usr/bin/hello"]["reason"])
 
 
 if __name__ == "__main__":
