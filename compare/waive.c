@@ -15,6 +15,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/file.h>
 #include <sys/stat.h>
 #include <unistd.h>
 #include <yaml.h>
@@ -338,34 +339,66 @@ out:
 	return r;
 }
 
+/* The directory of @path into @dir, created as mkdir -p would. */
+static int make_dir_of(const char *path, struct strbuf *dir, struct diag *reterr)
+{
+	const char *slash = strrchr(path, '/');
+
+	if (strbuf_adds(dir, slash ? (slash == path ? "/" : "") : ".") < 0 ||
+	    (slash && slash != path && strbuf_add(dir, path, (size_t)(slash - path)) < 0))
+		return -ENOMEM;
+	for (size_t i = 1; i <= dir->len; i++) {
+		if (i < dir->len && dir->buf[i] != '/')
+			continue;
+		dir->buf[i] = '\0';
+		if (mkdir(dir->buf, 0755) < 0 && errno != EEXIST)
+			return diag_set(reterr, -errno, "cannot create '%s': %s", dir->buf,
+					strerror(errno));
+		if (i < dir->len)
+			dir->buf[i] = '/';
+	}
+	return 0;
+}
+
+/*
+ * Hold the waivers of @path for one read-modify-write: an exclusive lock
+ * on its directory (the file itself is replaced by rename, so a lock on it
+ * would not hold), so that two `drift waive` never lose each other's
+ * entries. Returns the locked fd (close() releases it) or a negative errno.
+ */
+static int lock_dir_of(const char *path, struct diag *reterr)
+{
+	struct strbuf dir = STRBUF_INIT;
+	int fd, r = make_dir_of(path, &dir, reterr);
+
+	if (r < 0) {
+		strbuf_release(&dir);
+		return r;
+	}
+	fd = open(dir.buf, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	if (fd < 0)
+		r = diag_set(reterr, -errno, "cannot open '%s': %s", dir.buf, strerror(errno));
+	else if (flock(fd, LOCK_EX) < 0) {
+		r = diag_set(reterr, -errno, "cannot lock '%s': %s", dir.buf, strerror(errno));
+		close(fd);
+	}
+	strbuf_release(&dir);
+	return r < 0 ? r : fd;
+}
+
 /* Write @data to @path through a temporary file beside it, fsync()ed, renamed. */
 static int write_atomic(const char *path, const struct strbuf *data, struct diag *reterr)
 {
 	struct strbuf tmp = STRBUF_INIT, dir = STRBUF_INIT;
-	const char *slash = strrchr(path, '/');
 	mode_t mode = 0644;
 	struct stat st;
-	int fd = -1, r = 0;
+	int fd = -1, r;
 
-	if (strbuf_adds(&dir, slash ? (slash == path ? "/" : "") : ".") < 0 ||
-	    (slash && slash != path && strbuf_add(&dir, path, (size_t)(slash - path)) < 0) ||
-	    strbuf_addf(&tmp, "%s.XXXXXX", path) < 0) {
+	r = make_dir_of(path, &dir, reterr);
+	if (r == 0 && strbuf_addf(&tmp, "%s.XXXXXX", path) < 0)
 		r = -ENOMEM;
+	if (r < 0)
 		goto out;
-	}
-	/* Its directory, created as mkdir -p would. */
-	for (size_t i = 1; i <= dir.len; i++) {
-		if (i < dir.len && dir.buf[i] != '/')
-			continue;
-		dir.buf[i] = '\0';
-		if (mkdir(dir.buf, 0755) < 0 && errno != EEXIST) {
-			r = diag_set(reterr, -errno, "cannot create '%s': %s", dir.buf,
-				     strerror(errno));
-			goto out;
-		}
-		if (i < dir.len)
-			dir.buf[i] = '/';
-	}
 	if (stat(path, &st) == 0)
 		mode = st.st_mode & 07777;
 	fd = mkstemp(tmp.buf);
@@ -477,7 +510,7 @@ int waive_findings(struct snap_store *st, int64_t run_id, const char *const *key
 	struct tm tm;
 	unsigned indent;
 	size_t total = 0;
-	int r;
+	int r, lockfd = -1;
 
 	if (!reason || !*reason)
 		return diag_set(reterr, -EINVAL, "a waiver needs a reason");
@@ -528,6 +561,15 @@ int waive_findings(struct snap_store *st, int64_t run_id, const char *const *key
 		total += c.keys[i].found;
 	}
 
+	/* Nobody else appends between the read and the rename (the first
+	 * load only validated the file). */
+	if (!(flags & WAIVE_DRY_RUN)) {
+		lockfd = lock_dir_of(waivers_path, reterr);
+		if (lockfd < 0) {
+			r = lockfd;
+			goto out;
+		}
+	}
 	r = read_all(waivers_path, &file, reterr);
 	if (r < 0)
 		goto out;
@@ -569,6 +611,8 @@ out:
 	strbuf_release(&file);
 	strbuf_release(&head);
 	free(c.keys);
+	if (lockfd >= 0)
+		close(lockfd);
 	return r;
 }
 

@@ -163,7 +163,9 @@ enum waive_flags {
  * The entries are appended to @waivers_path, which is loaded first and
  * must be valid: a temporary file in the same directory gets the old bytes
  * (comments and all) plus the new entries, is fsync()ed and renamed over
- * it; the directory and the file (0644) are created when missing. Nothing
+ * it, under an exclusive flock() of the directory, so that concurrent
+ * callers keep each other's entries; the directory and the file (0644)
+ * are created when missing. Nothing
  * is written unless every key named a finding of the run, nor with
  * WAIVE_DRY_RUN. @expires is the last day the waivers hold (any time in
  * that day, UTC), @who who waives (the login name), @reason why (required).

@@ -5,6 +5,7 @@ again or the waiver expires; `drift waivers [list|lint]` look after the file."""
 import json
 import os
 import re
+import subprocess
 
 import drifttest
 from drifttest import CLEAN, E_POLICY, E_USAGE, MODIFIED, ADDED, REMOVED
@@ -186,6 +187,23 @@ class WaiversTest(drifttest.DriftCase):
         self.waive("--reason", "r", self.path("etc/foo.conf"), code=E_USAGE)
         self.waive("--reason", "r", "--expires", "next week", self.path("etc/foo.conf"),
                    code=E_USAGE)
+
+    def test_concurrent_waives_keep_each_other(self):
+        self.first_check()
+        self.write("etc/new.conf", "new\n")
+        self.check(code=ADDED | MODIFIED)
+        for i in range(4):
+            procs = [subprocess.Popen(
+                [drifttest.DRIFT, "waive", "--db=" + self.db, "--waivers", self.waivers,
+                 "-q", "--reason", "round %d" % i, "--expires", "+1d", self.path(name)],
+                env=drifttest.env_for_drift(), stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+                for name in ("etc/foo.conf", "etc/new.conf")]
+            for p in procs:
+                out, err = p.communicate(timeout=60)
+                self.assertEqual(p.returncode, CLEAN, err)
+        text = open(self.waivers).read()
+        self.assertEqual(text.count("- kind: file"), 8, text)
+        self.drift("waivers", "--waivers", self.waivers, "lint", code=CLEAN)
 
     def test_waive_creates_the_file_and_its_directory(self):
         self.write("etc/foo.conf", "vendor hotfix\n")
