@@ -621,17 +621,28 @@ struct states_ctx {
 	enum waiver_state *states;
 };
 
+struct states_one {
+	struct states_ctx *c;
+	const struct finding *f;
+};
+
+static void states_waiver(size_t i, void *userdata)
+{
+	struct states_one *o = userdata;
+	enum waiver_state s = waiver_judge(&o->c->ws->v[i], o->f, o->c->ws->now, NULL, 0);
+
+	/* Lapsed for one finding is lapsed; active needs a match. */
+	if (s != WAIVER_NO_MATCH && o->c->states[i] != WAIVER_LAPSED)
+		o->c->states[i] = s;
+}
+
 static int states_finding(const struct finding *f, void *userdata)
 {
-	struct states_ctx *c = userdata;
+	struct states_one o = { userdata, f };
+	const struct entry *e = f->after ? f->after : f->before;
 
-	for (size_t i = 0; i < c->ws->n; i++) {
-		enum waiver_state s = waiver_judge(&c->ws->v[i], f, c->ws->now, NULL, 0);
-
-		/* Lapsed for one finding is lapsed; active needs a match. */
-		if (s != WAIVER_NO_MATCH && c->states[i] != WAIVER_LAPSED)
-			c->states[i] = s;
-	}
+	if (e)
+		waiver_set_each_candidate(o.c->ws, e, states_waiver, &o);
 	return 0;
 }
 

@@ -77,6 +77,12 @@ struct waiver_set {
 	size_t n;
 	/** The time expiry is judged at (seconds): set to time(NULL) when loaded. */
 	int64_t now;
+	/**
+	 * The index waiver_apply() looks a finding up in, so that a check
+	 * costs O(log n) per finding, not O(n): the waivers with a key, sorted
+	 * by (kind, key), and those with a pattern, in file order.
+	 */
+	size_t *by_key, nby_key, *patterns, npatterns;
 };
 
 /** Called once per problem, in file order, with file, line and column when known. */

@@ -77,6 +77,8 @@ void waiver_set_free(struct waiver_set *ws)
 	for (size_t i = 0; i < ws->n; i++)
 		waiver_release(&ws->v[i]);
 	free(ws->v);
+	free(ws->by_key);
+	free(ws->patterns);
 	free(ws->path);
 	free(ws);
 }
@@ -322,6 +324,51 @@ static void load_waiver(struct wloader *ld, const yaml_node_t *n)
 	v[ld->ws->n++] = w;
 }
 
+/* (kind, key) order of waivers, and of a waiver against an entry's (kind, key, len). */
+static int key_cmp(enum entry_kind ka, const char *a, size_t alen, enum entry_kind kb,
+		   const char *b, size_t blen)
+{
+	int c;
+
+	if (ka != kb)
+		return ka < kb ? -1 : 1;
+	c = memcmp(a, b, alen < blen ? alen : blen);
+	if (c)
+		return c;
+	return alen < blen ? -1 : alen > blen;
+}
+
+static const struct waiver_set *sort_set; /* qsort() has no userdata; loading is not threaded */
+
+static int by_key_cmp(const void *pa, const void *pb)
+{
+	const struct waiver *a = &sort_set->v[*(const size_t *)pa];
+	const struct waiver *b = &sort_set->v[*(const size_t *)pb];
+	int c = key_cmp(a->kind, a->key, strlen(a->key), b->kind, b->key, strlen(b->key));
+
+	if (c)
+		return c;
+	return *(const size_t *)pa < *(const size_t *)pb ? -1 : 1; /* stable: file order */
+}
+
+static int index_build(struct waiver_set *ws)
+{
+	ws->by_key = calloc(ws->n ? ws->n : 1, sizeof(*ws->by_key));
+	ws->patterns = calloc(ws->n ? ws->n : 1, sizeof(*ws->patterns));
+	if (!ws->by_key || !ws->patterns)
+		return -ENOMEM;
+	for (size_t i = 0; i < ws->n; i++) {
+		if (ws->v[i].key)
+			ws->by_key[ws->nby_key++] = i;
+		else
+			ws->patterns[ws->npatterns++] = i;
+	}
+	sort_set = ws;
+	qsort(ws->by_key, ws->nby_key, sizeof(*ws->by_key), by_key_cmp);
+	sort_set = NULL;
+	return 0;
+}
+
 static void yaml_problem(struct wloader *ld, const yaml_parser_t *parser)
 {
 	if (parser->error == YAML_MEMORY_ERROR) {
@@ -408,6 +455,10 @@ int waiver_set_load_buffer(const char *name, const char *text, size_t len,
 		waiver_set_free(ld.ws);
 		return diag_set(reterr, -EBADMSG, "%u problem%s in waivers '%s'", ld.nproblems,
 				ld.nproblems == 1 ? "" : "s", name);
+	}
+	if (index_build(ld.ws) < 0) {
+		waiver_set_free(ld.ws);
+		return diag_set(reterr, -ENOMEM, "out of memory loading waivers '%s'", name);
 	}
 	*ret = ld.ws;
 	return 0;
@@ -727,44 +778,94 @@ enum waiver_state waiver_judge(const struct waiver *w, const struct finding *f, 
 	return st;
 }
 
+/* @fn(i) for every waiver of key (@kind, @key, @len), by binary search. */
+static void key_range(const struct waiver_set *ws, enum entry_kind kind, const char *key,
+		      size_t len, void (*fn)(size_t i, void *userdata), void *userdata)
+{
+	size_t lo = 0, hi = ws->nby_key;
+
+	while (lo < hi) {
+		size_t mid = lo + (hi - lo) / 2;
+		const struct waiver *w = &ws->v[ws->by_key[mid]];
+
+		if (key_cmp(w->kind, w->key, strlen(w->key), kind, key, len) < 0)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	for (; lo < ws->nby_key; lo++) {
+		const struct waiver *w = &ws->v[ws->by_key[lo]];
+
+		if (key_cmp(w->kind, w->key, strlen(w->key), kind, key, len))
+			break;
+		fn(ws->by_key[lo], userdata);
+	}
+}
+
+void waiver_set_each_candidate(const struct waiver_set *ws, const struct entry *e,
+			       void (*fn)(size_t i, void *userdata), void *userdata)
+{
+	const char *colon = e->kind == ENTRY_PACKAGE ? memchr(e->key, ':', e->key_len) : NULL;
+
+	key_range(ws, e->kind, e->key, e->key_len, fn, userdata);
+	if (colon)
+		key_range(ws, e->kind, e->key, (size_t)(colon - e->key), fn, userdata);
+	for (size_t k = 0; k < ws->npatterns; k++)
+		fn(ws->patterns[k], userdata);
+}
+
+struct pick {
+	const struct waiver_set *ws;
+	const struct finding *f;
+	size_t active, other; /* the smallest index active, and of the others that matched */
+};
+
+static void pick_one(size_t i, void *userdata)
+{
+	struct pick *p = userdata;
+	enum waiver_state s = waiver_judge(&p->ws->v[i], p->f, p->ws->now, NULL, 0);
+
+	if (s == WAIVER_ACTIVE && i < p->active)
+		p->active = i;
+	else if (s != WAIVER_ACTIVE && s != WAIVER_NO_MATCH && i < p->other)
+		p->other = i;
+}
+
 enum waiver_state waiver_apply(const struct waiver_set *ws, struct finding *f, char *buf,
 			       size_t size)
 {
-	enum waiver_state first = WAIVER_NO_MATCH;
-	const struct waiver *fw = NULL;
-	char why[160] = "", first_why[160] = "";
+	const struct entry *e = f->after ? f->after : f->before;
+	struct pick p = { .ws = ws, .f = f, .active = SIZE_MAX, .other = SIZE_MAX };
+	const struct waiver *w;
+	enum waiver_state s;
+	const char *sep;
+	char why[160] = "";
 
 	if (!ws || !f->judged || (f->class != CLASS_DRIFT && f->class != CLASS_VIOLATION) ||
-	    f->novelty == NOVELTY_RESOLVED)
+	    f->novelty == NOVELTY_RESOLVED || !e)
 		return WAIVER_NO_MATCH;
-	for (size_t i = 0; i < ws->n; i++) {
-		enum waiver_state s = waiver_judge(&ws->v[i], f, ws->now, why, sizeof(why));
-
-		if (s == WAIVER_ACTIVE) {
-			const struct waiver *w = &ws->v[i];
-
-			snprintf(buf, size, "waived until %s%s%s: %s%s%s", w->expires,
-				 w->by ? " by " : "", w->by ? w->by : "", w->reason,
-				 f->reason && *f->reason ? "; " : "", f->reason ? f->reason : "");
-			f->class = CLASS_WAIVED;
-			f->counts = false;
-			f->reason = buf;
-			return WAIVER_ACTIVE;
-		}
-		if (s != WAIVER_NO_MATCH && first == WAIVER_NO_MATCH) {
-			first = s;
-			fw = &ws->v[i];
-			memcpy(first_why, why, sizeof(why));
-		}
+	/*
+	 * The candidates: the waivers of its exact key (and of a package's name
+	 * without its architecture), and every pattern. The first active one
+	 * in file order waives it; else the first that matched says why not.
+	 */
+	waiver_set_each_candidate(ws, e, pick_one, &p);
+	if (p.active == SIZE_MAX && p.other == SIZE_MAX)
+		return WAIVER_NO_MATCH;
+	w = &ws->v[p.active != SIZE_MAX ? p.active : p.other];
+	s = waiver_judge(w, f, ws->now, why, sizeof(why));
+	sep = f->reason && *f->reason ? "; " : "";
+	if (s == WAIVER_ACTIVE) {
+		snprintf(buf, size, "waived until %s%s%s: %s%s%s", w->expires, w->by ? " by " : "",
+			 w->by ? w->by : "", w->reason, sep, f->reason ? f->reason : "");
+		f->class = CLASS_WAIVED;
+		f->counts = false;
+	} else if (s == WAIVER_EXPIRED) {
+		snprintf(buf, size, "%s%swaiver expired on %s", f->reason ? f->reason : "", sep,
+			 w->expires);
+	} else {
+		snprintf(buf, size, "%s%swaiver lapsed: %s", f->reason ? f->reason : "", sep, why);
 	}
-	if (first == WAIVER_NO_MATCH)
-		return first;
-	if (first == WAIVER_EXPIRED)
-		snprintf(buf, size, "%s%swaiver expired on %s", f->reason ? f->reason : "",
-			 f->reason && *f->reason ? "; " : "", fw->expires);
-	else
-		snprintf(buf, size, "%s%swaiver lapsed: %s", f->reason ? f->reason : "",
-			 f->reason && *f->reason ? "; " : "", first_why);
 	f->reason = buf;
-	return first;
+	return s;
 }

@@ -362,6 +362,67 @@ static void test_pattern_waiver(void **state)
 	waiver_set_free(ws);
 }
 
+/* The index finds the same waiver a walk in file order would, among many. */
+static void test_many_waivers_first_in_file_order(void **state)
+{
+	struct strbuf text = STRBUF_INIT;
+	struct problems p;
+	struct waiver_set *ws;
+	struct entry before = file_entry("/etc/f500", 0x00, 0644);
+	struct entry after = file_entry("/etc/f500", 0xff, 0644);
+	struct finding f;
+	char buf[512];
+
+	(void)state;
+	assert_int_equal(strbuf_adds(&text, "waivers:\n"), 0);
+	/* Another pin of /etc/f500 first: lapsed, unless a later one holds. */
+	assert_int_equal(strbuf_adds(&text, "  - {path: /etc/f500, pin: {hash: \"00ee\"}, "
+					    "reason: old, expires: 2027-01-01}\n"),
+			 0);
+	for (int i = 999; i >= 0; i--)
+		assert_int_equal(strbuf_addf(&text,
+					     "  - {path: /etc/f%d, pin: {hash: \"00ff\"}, "
+					     "reason: r%d, expires: 2027-01-01}\n",
+					     i, i),
+				 0);
+	ws = load(text.buf, &p, 0);
+	assert_int_equal(ws->n, 1001);
+	f = drift_finding(&before, &after, ATTR_HASH);
+	assert_int_equal(waiver_apply(ws, &f, buf, sizeof(buf)), WAIVER_ACTIVE);
+	assert_non_null(strstr(f.reason, ": r500;"));
+	after.hash[1] = 0xee;
+	f = drift_finding(&before, &after, ATTR_HASH);
+	assert_int_equal(waiver_apply(ws, &f, buf, sizeof(buf)), WAIVER_ACTIVE);
+	assert_non_null(strstr(f.reason, ": old;"));
+	after.hash[1] = 0x11;
+	f = drift_finding(&before, &after, ATTR_HASH);
+	assert_int_equal(waiver_apply(ws, &f, buf, sizeof(buf)), WAIVER_LAPSED);
+	before.key = after.key = "/etc/f1000";
+	before.key_len = after.key_len = strlen(after.key);
+	f = drift_finding(&before, &after, ATTR_HASH);
+	assert_int_equal(waiver_apply(ws, &f, buf, sizeof(buf)), WAIVER_NO_MATCH);
+	waiver_set_free(ws);
+	strbuf_release(&text);
+
+	/* A key's lapsed waiver, then a pattern that holds: the pattern waives it. */
+	ws = load("waivers:\n"
+		  "  - {path: /etc/f1000, pin: {hash: \"0000\"}, reason: a, expires: 2027-01-01}\n"
+		  "  - {pattern: /etc/*, reason: b, expires: 2027-01-01}\n",
+		  &p, 0);
+	f = drift_finding(&before, &after, ATTR_HASH);
+	assert_int_equal(waiver_apply(ws, &f, buf, sizeof(buf)), WAIVER_ACTIVE);
+	assert_non_null(strstr(f.reason, ": b;"));
+	waiver_set_free(ws);
+	/* Two that do not hold: the first in the file says why. */
+	ws = load("waivers:\n"
+		  "  - {pattern: /etc/*, reason: b, expires: 2020-01-01}\n"
+		  "  - {path: /etc/f1000, pin: {hash: \"0000\"}, reason: a, expires: 2027-01-01}\n",
+		  &p, 0);
+	f = drift_finding(&before, &after, ATTR_HASH);
+	assert_int_equal(waiver_apply(ws, &f, buf, sizeof(buf)), WAIVER_EXPIRED);
+	waiver_set_free(ws);
+}
+
 static void test_expiry_parse(void **state)
 {
 	time_t t;
@@ -410,6 +471,7 @@ int main(void)
 		cmocka_unit_test(test_waived_then_lapsed_on_hash),
 		cmocka_unit_test(test_package_upgrade_lapses),
 		cmocka_unit_test(test_pattern_waiver),
+		cmocka_unit_test(test_many_waivers_first_in_file_order),
 		cmocka_unit_test(test_expiry_parse),
 		cmocka_unit_test(test_values),
 	};
