@@ -29,6 +29,7 @@
 struct wkey {
 	enum entry_kind kind;
 	const char *key; /* borrowed: into the argument */
+	const char *arg; /* the argument, for messages */
 	size_t found;    /* findings it named */
 };
 
@@ -100,16 +101,49 @@ static int add_quoted(struct strbuf *out, const char *s, size_t len)
 	return strbuf_addch(out, '"') < 0 ? -ENOMEM : 0;
 }
 
-static bool key_names(const struct wkey *k, const struct entry *e)
+/* (kind, key) order of the keys, and of a key against (@kind, @key, @len). */
+static int wkey_cmp_to(const struct wkey *k, enum entry_kind kind, const char *key, size_t len)
 {
 	size_t n = strlen(k->key);
+	int c;
 
-	if (k->kind != e->kind)
-		return false;
-	if (n == e->key_len && !memcmp(k->key, e->key, n))
-		return true;
-	return e->kind == ENTRY_PACKAGE && !strchr(k->key, ':') && e->key_len > n &&
-	       e->key[n] == ':' && !memcmp(k->key, e->key, n);
+	if (k->kind != kind)
+		return k->kind < kind ? -1 : 1;
+	c = memcmp(k->key, key, n < len ? n : len);
+	if (c)
+		return c;
+	return n < len ? -1 : n > len;
+}
+
+static int wkey_cmp(const void *a, const void *b)
+{
+	const struct wkey *kb = b;
+
+	return wkey_cmp_to(a, kb->kind, kb->key, strlen(kb->key));
+}
+
+/*
+ * Mark the keys (sorted) equal to (@kind, @key, @len) found; whether there
+ * was any. A key given twice names the same finding once.
+ */
+static bool mark_found(struct waive_ctx *c, enum entry_kind kind, const char *key, size_t len)
+{
+	size_t lo = 0, hi = c->nkeys;
+	bool any = false;
+
+	while (lo < hi) {
+		size_t mid = lo + (hi - lo) / 2;
+
+		if (wkey_cmp_to(&c->keys[mid], kind, key, len) < 0)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	for (; lo < c->nkeys && !wkey_cmp_to(&c->keys[lo], kind, key, len); lo++) {
+		c->keys[lo].found++;
+		any = true;
+	}
+	return any;
 }
 
 /* "  pin:\n" once, then "    NAME: \"VALUE\"\n"; @any says whether the header is out. */
@@ -238,16 +272,20 @@ static int on_finding(const struct finding *f, void *userdata)
 	struct waive_ctx *c = userdata;
 	const struct entry *e = f->after ? f->after : f->before;
 
+	const char *colon;
+	bool named;
+
 	if (!e)
 		return 0;
-	for (size_t i = 0; i < c->nkeys; i++) {
-		if (!key_names(&c->keys[i], e))
-			continue;
-		c->keys[i].found++;
-		c->err = compose(c, f);
-		return c->err < 0 ? c->err : 0;
-	}
-	return 0;
+	named = mark_found(c, e->kind, e->key, e->key_len);
+	/* A package named without its architecture: "openssl" for "openssl:amd64". */
+	colon = e->kind == ENTRY_PACKAGE ? memchr(e->key, ':', e->key_len) : NULL;
+	if (colon && mark_found(c, e->kind, e->key, (size_t)(colon - e->key)))
+		named = true;
+	if (!named)
+		return 0;
+	c->err = compose(c, f);
+	return c->err < 0 ? c->err : 0;
 }
 
 /* "KIND:KEY" or "/path" into @k; -EINVAL with a message. */
@@ -528,7 +566,9 @@ int waive_findings(struct snap_store *st, int64_t run_id, const char *const *key
 		r = parse_key(keys[i], &c.keys[i], reterr);
 		if (r < 0)
 			goto out;
+		c.keys[i].arg = keys[i];
 	}
+	qsort(c.keys, nkeys, sizeof(*c.keys), wkey_cmp);
 	if (!gmtime_r(&expires, &tm) || !strftime(c.expires, sizeof(c.expires), "%Y-%m-%d", &tm) ||
 	    !gmtime_r(&now, &tm) ||
 	    !strftime(c.created, sizeof(c.created), "%Y-%m-%dT%H:%M:%SZ", &tm)) {
@@ -554,8 +594,8 @@ int waive_findings(struct snap_store *st, int64_t run_id, const char *const *key
 		goto out;
 	for (size_t i = 0; i < nkeys; i++) {
 		if (!c.keys[i].found) {
-			r = diag_set(reterr, -ENOENT, "'%s' is not a finding of run #%lld", keys[i],
-				     (long long)run.id);
+			r = diag_set(reterr, -ENOENT, "'%s' is not a finding of run #%lld",
+				     c.keys[i].arg, (long long)run.id);
 			goto out;
 		}
 		total += c.keys[i].found;

@@ -156,6 +156,10 @@ class WaiversTest(drifttest.DriftCase):
                        self.path("etc/foo.conf"))
         self.assertIn(b"kind: file", p.stdout)
         self.assertIn(b"hash: ", p.stdout)
+        # A key given twice (as a path, and as file:PATH) names its finding once.
+        p = self.waive("--dry-run", "--reason", "r", "--expires", "2099-01-01",
+                       self.path("etc/foo.conf"), "file:" + self.path("etc/foo.conf"))
+        self.assertEqual(p.stdout.count(b"kind: file"), 1)
         self.assertIn(b"not written", p.stderr)
         self.assertEqual(open(self.waivers, "rb").read(), before)
         # A file that does not exist yet is not created either.
