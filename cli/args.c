@@ -15,6 +15,7 @@
 #include <unistd.h>
 
 #include "common/diag.h"
+#include "compare/waive.h"
 #include "common/pattern.h"
 #include "common/strbuf.h"
 #include "common/suggest.h"
@@ -56,6 +57,10 @@ enum {
 	LONG_SINCE_LAST,
 	LONG_VERBOSE,
 	LONG_JOURNAL,
+	LONG_WAIVERS,
+	LONG_REASON,
+	LONG_EXPIRES,
+	LONG_RUN,
 };
 
 static const struct option long_options[] = {
@@ -96,6 +101,10 @@ static const struct option long_options[] = {
 	{ "since-last", no_argument, NULL, LONG_SINCE_LAST },
 	{ "verbose", no_argument, NULL, LONG_VERBOSE },
 	{ "journal", required_argument, NULL, LONG_JOURNAL },
+	{ "waivers", required_argument, NULL, LONG_WAIVERS },
+	{ "reason", required_argument, NULL, LONG_REASON },
+	{ "expires", required_argument, NULL, LONG_EXPIRES },
+	{ "run", required_argument, NULL, LONG_RUN },
 	{ "help", no_argument, NULL, 'h' },
 	{ NULL, 0, NULL, 0 },
 };
@@ -153,12 +162,19 @@ static unsigned opt_bit(int c)
 		return OPT_UNOWNED;
 	case LONG_NARROWER:
 		return OPT_NARROWER;
+	case LONG_DRY_RUN:
+		return OPT_PRUNE | OPT_WAIVE;
 	case LONG_DELETE:
 	case LONG_PRUNE:
 	case LONG_KEEP_UPGRADES:
-	case LONG_DRY_RUN:
 	case LONG_VACUUM:
 		return OPT_PRUNE;
+	case LONG_WAIVERS:
+		return OPT_WAIVERS;
+	case LONG_REASON:
+	case LONG_EXPIRES:
+	case LONG_RUN:
+		return OPT_WAIVE;
 	case LONG_REPORT:
 	case LONG_MIN_SEVERITY:
 	case LONG_FAIL_ON:
@@ -472,6 +488,18 @@ int cli_args_parse(const struct cli_command *cmd, int argc, char **argv, struct 
 		case LONG_DRY_RUN:
 			a.dry_run = true;
 			break;
+		case LONG_WAIVERS:
+			a.waivers = arg;
+			break;
+		case LONG_REASON:
+			a.reason = arg;
+			break;
+		case LONG_EXPIRES:
+			a.expires = arg;
+			break;
+		case LONG_RUN:
+			a.run = arg;
+			break;
 		case LONG_VACUUM:
 			a.vacuum = true;
 			break;
@@ -569,6 +597,10 @@ void cli_args_release(struct cli_args *args)
 	free(args->excludes);
 	free(args->db_default);
 	free(args->policy_default);
+	free(args->waivers_default);
+	args->waivers_default = NULL;
+	waiver_set_free(args->waiver_set);
+	args->waiver_set = NULL;
 	free(args->root_real);
 	args->root_real = NULL;
 	if (args->root_fd >= 0)

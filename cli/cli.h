@@ -85,6 +85,8 @@ enum cli_opt {
 	 * --verbose, --journal. */
 	OPT_REPORTS = 1 << 25,
 	OPT_SINCE_LAST = 1 << 26,
+	OPT_WAIVERS = 1 << 27, /**< --waivers FILE */
+	OPT_WAIVE = 1 << 28,   /**< --reason, --expires, --run, --dry-run (drift waive) */
 };
 
 /** The report options of --help, for every command that writes findings. */
@@ -163,8 +165,14 @@ struct cli_args {
 	bool verbose;      /**< --verbose */
 	bool have_journal; /**< --journal LEVEL: records in the journal */
 	enum severity journal_severity;
-	char *root_real; /**< owned: --root resolved by cli_root_open(); "" for "/" */
-	int root_fd;     /**< owned: the root (O_PATH), opened by cli_root_open(); -1 before */
+	char *root_real;     /**< owned: --root resolved by cli_root_open(); "" for "/" */
+	int root_fd;         /**< owned: the root (O_PATH), opened by cli_root_open(); -1 before */
+	const char *waivers; /**< --waivers FILE */
+	char *waivers_default;         /**< owned: the default waivers path */
+	struct waiver_set *waiver_set; /**< owned: loaded by cli_waivers_load(); NULL: none */
+	const char *reason;            /**< --reason TEXT */
+	const char *expires;           /**< --expires DATE|+Nd */
+	const char *run;               /**< --run RUN */
 };
 
 /** A command: its name, one-line summary, usage text and entry point. */
@@ -181,6 +189,7 @@ struct cli_command {
 extern const struct cli_command cmd_init_def, cmd_check_def, cmd_scan_def, cmd_diff_def,
 	cmd_verify_def, cmd_runs_def, cmd_report_def, cmd_snapshots_def, cmd_baseline_def,
 	cmd_policy_def, cmd_show_def, cmd_help_def, cmd_accept_def;
+extern const struct cli_command cmd_waive_def, cmd_waivers_def;
 /** Every command, NULL-terminated, in help order. */
 extern const struct cli_command *const cli_commands[];
 const struct cli_command *cli_command_find(const char *name);
@@ -197,6 +206,19 @@ void cli_args_release(struct cli_args *args);
 
 /** The database path: --db, or the default for this user (root: /var/lib/drift/drift.db). */
 const char *cli_db_path(struct cli_args *args);
+
+/* ---- waivers (cli/cmd_waive.c) ---- */
+
+struct waiver_set;
+/** The waivers file: --waivers, or the default (root: /etc/drift/waivers.yaml). */
+const char *cli_waivers_path(struct cli_args *args);
+/**
+ * Load and validate the waivers into args->waiver_set, before a scan: a
+ * missing default file is no waivers, a missing --waivers file an error.
+ * Returns 0, or DRIFT_EXIT_POLICY after printing each problem as
+ * FILE:LINE:COLUMN: MESSAGE.
+ */
+int cli_waivers_load(struct cli_args *args);
 
 /* ---- the policy (cli/policy.c) ---- */
 

@@ -57,8 +57,12 @@ static int cmd_check(struct cli_args *args)
 		return DRIFT_EXIT_NO_BASELINE;
 	}
 	code = cli_policy_load(args, &rules);
-	if (code)
+	if (!code)
+		code = cli_waivers_load(args); /* before the scan: a bad file fails now */
+	if (code) {
+		rule_set_free(rules);
 		return code;
+	}
 	code = cli_root_open(args);
 	if (code)
 		goto out;
@@ -175,7 +179,10 @@ const struct cli_command cmd_check_def = {
 		"                     $XDG_STATE_HOME/drift/drift.db otherwise)\n"
 		"  --policy FILE      policy (default: /etc/drift/policy.yaml as root,\n"
 		"                     $XDG_CONFIG_HOME/drift/policy.yaml otherwise, if it\n"
-		"                     exists; else the built-in one)\n" CLI_REPORT_OPTIONS_HELP
+		"                     exists; else the built-in one)\n"
+		"  --waivers FILE     waivers (default: /etc/drift/waivers.yaml as root,\n"
+		"                     $XDG_CONFIG_HOME/drift/waivers.yaml otherwise, if it\n"
+		"                     exists); see 'drift waive --help'\n" CLI_REPORT_OPTIONS_HELP
 		"  --since-last       mark each finding new or persisting since the previous\n"
 		"                     check, and list what that one had and this one has not\n"
 		"  --output FILE      write the report to FILE (replaced when complete)\n"
@@ -203,6 +210,6 @@ const struct cli_command cmd_check_def = {
 	.opts = OPT_DB | OPT_REPORTS | OPT_SINCE_LAST | OPT_POLICY | OPT_TRUST_CTIME |
 		OPT_COUNT_EXPECTED | OPT_ALLOW_INSECURE | OPT_FORMAT | OPT_OUTPUT | OPT_COLOR |
 		OPT_ALL_CHANGES | OPT_KEEP | OPT_EXCLUDE | OPT_HASH | OPT_CROSS_MOUNTS |
-		OPT_THREADS | OPT_QUIET | OPT_PROBES | OPT_ROOT,
+		OPT_THREADS | OPT_QUIET | OPT_PROBES | OPT_ROOT | OPT_WAIVERS,
 	.run = cmd_check,
 };

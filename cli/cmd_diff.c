@@ -90,6 +90,8 @@ static int cmd_diff(struct cli_args *args)
 		}
 		code = cli_policy_load(args, &rules);
 		if (!code)
+			code = cli_waivers_load(args);
+		if (!code)
 			code = cli_root_open(args);
 		if (!code)
 			code = cli_store_open_for_runs(args, true, &st);
@@ -126,8 +128,12 @@ static int cmd_diff(struct cli_args *args)
 		return DRIFT_EXIT_USAGE;
 	}
 	code = cli_policy_load(args, &rules);
-	if (code)
+	if (!code)
+		code = cli_waivers_load(args);
+	if (code) {
+		rule_set_free(rules);
 		return code;
+	}
 	code = cli_root_open(args);
 	if (!code)
 		code = cli_store_open_for_runs(args, true, &st);
@@ -166,6 +172,7 @@ const struct cli_command cmd_diff_def = {
 		"  --db PATH          database (default: /var/lib/drift/drift.db as root,\n"
 		"                     $XDG_STATE_HOME/drift/drift.db otherwise)\n"
 		"  --policy FILE      policy that classifies (default: as for 'drift init')\n"
+		"  --waivers FILE     waivers (default: as for 'drift check')\n"
 		"  --count-expected   expected deviations count in the exit code too\n"
 		"  --allow-insecure   as root, use a policy or database others could have written\n" CLI_REPORT_OPTIONS_HELP
 		"  --output FILE      write the report to FILE (replaced when complete)\n"
@@ -176,6 +183,6 @@ const struct cli_command cmd_diff_def = {
 		"  -h, --help         show this help\n",
 	.opts = OPT_DB | OPT_REPORTS | OPT_POLICY | OPT_COUNT_EXPECTED | OPT_ALLOW_INSECURE |
 		OPT_FORMAT | OPT_OUTPUT | OPT_COLOR | OPT_ALL_CHANGES | OPT_QUIET |
-		OPT_LAST_UPGRADE | OPT_ROOT,
+		OPT_LAST_UPGRADE | OPT_ROOT | OPT_WAIVERS,
 	.run = cmd_diff,
 };

@@ -158,12 +158,14 @@ const struct cli_command cmd_report_def = {
 		"                     $XDG_STATE_HOME/drift/drift.db otherwise)\n"
 		"  --policy FILE      the policy whose secrets are never diffed (default:\n"
 		"                     /etc/drift/policy.yaml as root, else the built-in one)\n" CLI_REPORT_OPTIONS_HELP
+		"  --waivers FILE     accepted for symmetry with check; a stored run keeps the\n"
+		"                     verdicts its waivers gave then, so it changes nothing\n"
 		"  --output FILE      write the report to FILE (replaced when complete)\n"
 		"  --color WHEN       auto (default), always, never\n"
 		"  --allow-insecure   as root, read a database others could have written\n"
 		"  -q, --quiet        print nothing when there is nothing to report\n"
 		"  -h, --help         show this help\n",
 	.opts = OPT_DB | OPT_REPORTS | OPT_ALLOW_INSECURE | OPT_FORMAT | OPT_OUTPUT | OPT_COLOR |
-		OPT_QUIET | OPT_POLICY,
+		OPT_QUIET | OPT_POLICY | OPT_WAIVERS,
 	.run = cmd_report,
 };

@@ -55,8 +55,12 @@ static int cmd_verify(struct cli_args *args)
 		return DRIFT_EXIT_USAGE;
 	}
 	code = cli_policy_load(args, &rules);
-	if (code)
+	if (!code)
+		code = cli_waivers_load(args);
+	if (code) {
+		rule_set_free(rules);
 		return code;
+	}
 	code = cli_root_open(args);
 	if (code)
 		goto out;
@@ -104,6 +108,7 @@ static int cmd_verify(struct cli_args *args)
 	o.threads = args->threads;
 	o.unowned = args->unowned;
 	o.stop = cli_interrupted_flag();
+	o.waivers = args->waiver_set;
 	cli_report_sink_init(&vs, &sink);
 	vs.with_sides = true;
 	ri.command = "verify";
@@ -163,6 +168,7 @@ const struct cli_command cmd_verify_def = {
 		"  --unowned          also list the files in system directories that no\n"
 		"                     package owns (the policy's packages.unowned scope)\n"
 		"  --policy FILE      policy for severities (default: as for 'drift init')\n"
+		"  --waivers FILE     waivers (default: as for 'drift check')\n"
 		"  --threads N        reader threads (default: one per CPU)\n" CLI_REPORT_OPTIONS_HELP
 		"  --output FILE      write the report to FILE (replaced when complete)\n"
 		"  --color WHEN       auto (default), always, never\n"
@@ -170,6 +176,6 @@ const struct cli_command cmd_verify_def = {
 		"  -q, --quiet        print nothing when nothing differs\n"
 		"  -h, --help         show this help\n",
 	.opts = OPT_DB | OPT_REPORTS | OPT_POLICY | OPT_ROOT | OPT_THREADS | OPT_FORMAT |
-		OPT_OUTPUT | OPT_COLOR | OPT_ALLOW_INSECURE | OPT_QUIET | OPT_UNOWNED,
+		OPT_OUTPUT | OPT_COLOR | OPT_ALLOW_INSECURE | OPT_QUIET | OPT_UNOWNED | OPT_WAIVERS,
 	.run = cmd_verify,
 };

@@ -208,7 +208,7 @@ bool journal_wants(const struct finding *f, enum severity min)
 		return false;
 	if (!f->judged)
 		return min == SEVERITY_INFO;
-	if (f->class == CLASS_EXPECTED)
+	if (f->class == CLASS_EXPECTED || f->class == CLASS_WAIVED)
 		return false;
 	return f->severity >= min;
 }

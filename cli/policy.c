@@ -140,8 +140,8 @@ static int secure_path_why(const char *path, const char *what, bool parent_may_b
 					    what, path, sb.buf,
 					    st.st_uid != 0 ? "not owned by root"
 							   : "writable by others");
-				code = strcmp(what, "policy") ? DRIFT_EXIT_DATABASE
-							      : DRIFT_EXIT_POLICY;
+				code = strcmp(what, "database") ? DRIFT_EXIT_POLICY
+								: DRIFT_EXIT_DATABASE;
 				break;
 			}
 			if (first && S_ISREG(st.st_mode)) {
@@ -153,7 +153,7 @@ static int secure_path_why(const char *path, const char *what, bool parent_may_b
 		} else if (errno != ENOENT) {
 			strbuf_addf(why, "cannot check %s '%s': %s: %s", what, path, sb.buf,
 				    strerror(errno));
-			code = strcmp(what, "policy") ? DRIFT_EXIT_DATABASE : DRIFT_EXIT_POLICY;
+			code = strcmp(what, "database") ? DRIFT_EXIT_POLICY : DRIFT_EXIT_DATABASE;
 			break;
 		} else {
 			direct_parent = first;
@@ -187,7 +187,8 @@ int cli_check_secure_path(const char *path, const char *what, bool parent_may_be
 	if (code)
 		cli_error("%s", why.len ? why.buf : "out of memory");
 	strbuf_release(&why);
-	if (!code && strcmp(what, "policy"))
+	/* A policy or waivers file may be world-readable; a database may not. */
+	if (!code && strcmp(what, "policy") && strcmp(what, "waivers"))
 		code = check_database_private(path, have_file ? &st_file : NULL);
 	return code;
 }

@@ -516,6 +516,7 @@ int cli_compare_report_to(struct cli_output *outp, struct cli_reports *extra, st
 	o.rootfd = args->root_fd;
 	o.live = live;
 	o.count_expected = args->count_expected;
+	o.waivers = args->waiver_set;
 	o.stop = cli_interrupted_flag();
 	cli_report_sink_init(&rs, &sink);
 	cli_report_sink_diffs(&rs, st, rules, before, after);

@@ -21,6 +21,7 @@ static const char *const class_names[CLASS__COUNT] = {
 	[CLASS_EXPECTED] = "expected",
 	[CLASS_DRIFT] = "drift",
 	[CLASS_VIOLATION] = "violation",
+	[CLASS_WAIVED] = "waived",
 };
 
 const char *change_name(enum change change)

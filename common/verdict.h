@@ -32,14 +32,16 @@ enum verdict_class {
 	CLASS_EXPECTED = 0,  /**< the policy or a package explains every change */
 	CLASS_DRIFT = 1,     /**< unexplained */
 	CLASS_VIOLATION = 2, /**< reserved: a declared expectation fails */
+	/** drift (or a violation) an active waiver tolerates: reported, never counted */
+	CLASS_WAIVED = 3,
 };
-#define CLASS__COUNT 3
+#define CLASS__COUNT 4
 
 /** "added", "removed", "modified"; "unknown" for a value out of range. */
 const char *change_name(enum change change);
 /** "info" ... "critical"; "unknown" for a value out of range. */
 const char *severity_name(enum severity severity);
-/** "expected", "drift", "violation"; "unknown" for a value out of range. */
+/** "expected", "drift", "violation", "waived"; "unknown" for a value out of range. */
 const char *class_name(enum verdict_class cls);
 
 /** The severity named @name (exactly, as severity_name() spells it): 0 and *ret, or -EINVAL. */

@@ -13,6 +13,8 @@
  *       explain_deviation()   the records of what maintainer scripts and
  *                             triggers wrote, for what is still drift
  *                             (explain.c and its sources)
+ *       waiver_apply()        the waivers: drift an operator tolerates, while
+ *                             it stays as it was reviewed (waiver.c)
  *     sink->finding()         the consumer
  *
  * Files first, below the roots; then the entries of the probes both sides
@@ -28,6 +30,7 @@
 #include <sys/stat.h>
 
 #include "common/diag.h"
+#include "compare/waive.h"
 #include "scanner/probe.h"
 #include "common/banned.h"
 
@@ -45,6 +48,7 @@ struct comparer {
 	char attrib_note[320];
 	struct events *events;   /* what each finding is part of (event.c) */
 	struct novelty *novelty; /* --since-last: the previous run's findings */
+	char waived[640];        /* the reason a waiver gave the finding being emitted */
 };
 
 void finding_set_verdict(struct finding *f, const struct rule_verdict *v, bool count_expected)
@@ -203,6 +207,8 @@ static int compare_visit(const struct deviation *d, void *userdata)
 							     : "changed");
 	}
 	finding_set_verdict(&f, &v, o->count_expected);
+	/* Last word: what the operator tolerates, for as long as it stays as reviewed. */
+	waiver_apply(o->waivers, &f, c->waived, sizeof(c->waived));
 	return emit(c, &f);
 }
 

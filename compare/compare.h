@@ -13,6 +13,7 @@
 
 struct diag;
 struct dpkg_db;
+struct waiver_set;
 
 /**
  * The findings layer: where drift judges. Between the store and the rules
@@ -108,7 +109,10 @@ struct finding {
 	uint32_t attrs;
 	/** Short and human: "content changed", "package hello upgraded 1.0-1 -> 1.1-1". */
 	const char *reason;
-	/** Whether it counts in the exit code: drift, or expected with count_expected. */
+	/**
+	 * Whether it counts in the exit code: drift, or expected with
+	 * count_expected; never when waived.
+	 */
 	bool counts;
 	/** The rule that decided (NULL when none did, e.g. a file verify found and no rule covers).
 	 */
@@ -180,6 +184,11 @@ struct compare_opts {
 	 * there was none, every finding is new. NULL: novelty not asked for.
 	 */
 	const struct snap_run_info *since_run;
+	/**
+	 * The waivers (compare/waive.h) that turn drift into CLASS_WAIVED while
+	 * they hold; NULL: none.
+	 */
+	const struct waiver_set *waivers;
 };
 
 /**
@@ -203,7 +212,8 @@ struct compare_verify_opts {
 	unsigned threads;             /**< readers; 0: one per CPU */
 	/** Also find the files in system directories that no package owns. */
 	bool unowned;
-	volatile sig_atomic_t *stop; /**< may be NULL */
+	volatile sig_atomic_t *stop;      /**< may be NULL */
+	const struct waiver_set *waivers; /**< see compare_opts.waivers; may be NULL */
 };
 
 /**

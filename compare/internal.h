@@ -279,4 +279,20 @@ int events_assign(struct events *ev, struct finding *f);
  */
 int finding_package_event(struct finding *f, bool verify, struct strbuf *buf);
 
+/* ---- waivers (waiver.c, waive.c) ---- */
+
+/**
+ * The attributes of a modified finding that a waiver's pin covers: those
+ * that changed and its rule cares about (all that changed when unjudged).
+ */
+uint32_t waiver_pin_attrs(const struct finding *f);
+struct waiver_set;
+/**
+ * @fn(i) for each waiver of @ws that may name @e: those of its key (and of
+ * a package's name without its architecture), and every pattern; in no
+ * particular order (waiver_judge() decides).
+ */
+void waiver_set_each_candidate(const struct waiver_set *ws, const struct entry *e,
+			       void (*fn)(size_t i, void *userdata), void *userdata);
+
 #endif /* DRIFT_COMPARE_INTERNAL_H */

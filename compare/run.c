@@ -417,7 +417,8 @@ static int replay_row(const struct snap_run_row *row, void *userdata)
 	f.severity = row->severity;
 	f.attrs = row->judged ? row->attrs : row->changed;
 	f.reason = row->reason;
-	f.counts = !row->judged || row->class != CLASS_EXPECTED || rp->run->count_expected;
+	f.counts = !row->judged || (row->class != CLASS_EXPECTED && row->class != CLASS_WAIVED) ||
+		   (row->class == CLASS_EXPECTED && rp->run->count_expected);
 	if (row->rule >= 0) {
 		if ((size_t)row->rule >= rp->nrules)
 			return diag_set(rp->reterr, -EPROTO, "run #%lld names a rule it lacks",

@@ -5,6 +5,7 @@
  * the severity of the policy's rule for its path.
  */
 #include "compare/internal.h"
+#include "compare/waive.h"
 #include "common/strbuf.h"
 
 #include <errno.h>
@@ -116,10 +117,12 @@ static int emit(struct verifier *vf, const struct finding *found)
 {
 	struct finding f = *found;
 	struct strbuf name = STRBUF_INIT;
+	char waived[640];
 	int r;
 
 	/* One package, one event: a flood of its files folds under it. */
 	r = finding_package_event(&f, true, &name);
+	waiver_apply(vf->o->waivers, &f, waived, sizeof(waived));
 	if (r >= 0)
 		r = vf->sink->finding ? vf->sink->finding(&f, vf->sink->userdata) : 0;
 	strbuf_release(&name);

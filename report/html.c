@@ -482,6 +482,7 @@ enum row_flags {
 	ROW_CHANGED_WHILE_READ = 1 << 1,
 	ROW_TOO_SPARSE = 1 << 2,
 	ROW_EXPECTED = 1 << 3, /* class expected (a resolved finding's section does not say) */
+	ROW_WAIVED = 1 << 4,   /* class waived, likewise */
 };
 
 /*
@@ -541,7 +542,7 @@ static enum report_section finding_section(const struct finding *f)
 		return f->change == CHANGE_ADDED     ? SECTION_ADDED
 		       : f->change == CHANGE_REMOVED ? SECTION_REMOVED
 						     : SECTION_MODIFIED;
-	return f->class == CLASS_EXPECTED ? SECTION_EXPECTED : SECTION_OF_RANK(f->severity);
+	return report_class_section(f);
 }
 
 /* Append the item's details line (st->details) to the details spool of @s. */
@@ -586,6 +587,8 @@ static int html_deviation(struct report *rep, const struct finding *f, struct st
 		flags |= ROW_UNOWNED;
 	if (f->judged && f->class == CLASS_EXPECTED)
 		flags |= ROW_EXPECTED;
+	if (f->judged && f->class == CLASS_WAIVED)
+		flags |= ROW_WAIVED;
 	if (have_rule && (r = rule_index(st, f, &rule)) < 0)
 		return r;
 	if (add_row(rep, out, s, (int)f->change, f->judged ? (int)f->severity : -1, (int)f->novelty,
@@ -744,6 +747,7 @@ static int add_summary(struct report *rep, struct strbuf *out, uint64_t total)
 {
 	const uint64_t *ch = rep->changes;
 	uint64_t expected = report_section_total(rep, SECTION_EXPECTED), hidden = 0;
+	uint64_t waived = report_section_total(rep, SECTION_WAIVED);
 	uint64_t unclassified = report_section_total(rep, SECTION_ADDED) +
 				report_section_total(rep, SECTION_REMOVED) +
 				report_section_total(rep, SECTION_MODIFIED);
@@ -766,8 +770,9 @@ static int add_summary(struct report *rep, struct strbuf *out, uint64_t total)
 	    (rep->count[SECTION_ERRORS] &&
 	     strbuf_addf(out, "; %" PRIu64 " unreadable", rep->count[SECTION_ERRORS]) < 0) ||
 	    strbuf_adds(out, "</p>\n<div class=\"counts\" id=\"by-class\">\n") < 0 ||
-	    add_count(out, "drift", total - expected, "drift") < 0 ||
+	    add_count(out, "drift", total - expected - waived, "drift") < 0 ||
 	    add_count(out, "expected", expected, "expected") < 0 ||
+	    (waived && add_count(out, "waived", waived, "waived") < 0) ||
 	    add_count(out, "unreadable", rep->count[SECTION_ERRORS], "unreadable") < 0 ||
 	    strbuf_adds(out, "</div>\n<div class=\"counts\" id=\"by-severity\">\n") < 0)
 		return -ENOMEM;

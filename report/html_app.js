@@ -29,7 +29,8 @@
 	var CH_RANK = { added: 1, removed: 2, modified: 3 };
 	/* The numbering of report/internal.h's sections and common/verdict.h's enums. */
 	var SECTIONS = ['critical', 'high', 'medium', 'low', 'info', 'added', 'removed', 'modified',
-		'expected', 'unreadable', 'resolved'];
+		'expected', 'waived', 'unreadable', 'resolved'];
+	var UNREADABLE = SECTIONS.indexOf('unreadable');
 	var CHANGES = ['added', 'removed', 'modified'];
 	var SEVERITIES = ['info', 'low', 'medium', 'high', 'critical'];
 	var NOVELTIES = ['', 'new', 'persisting', 'resolved'];
@@ -119,14 +120,15 @@
 			cwr: field(function () { return this.r[4] & 2; }),
 			sparse: field(function () { return this.r[4] & 4; }),
 			cls: field(function () {
-				return this.r[0] === 9 ? 'unreadable' : this.r[4] & 8 ? 'expected' : 'drift';
+				return this.r[0] === UNREADABLE ? 'unreadable'
+					: this.r[4] & 8 ? 'expected' : this.r[4] & 16 ? 'waived' : 'drift';
 			}),
 			k: field(function () { return this.r[5]; }),
 			p: field(function () { return this.r[6]; }),
 			rule: field(function () { return this.r[7] >= 0 ? rules[this.r[7]] : null; }),
 			ri: field(function () { return this.r[7] >= 0 ? rules[this.r[7]][0] : ''; }),
-			why: field(function () { return this.r[0] === 9 ? '' : this.r[8]; }),
-			err: field(function () { return this.r[0] === 9 ? this.r[8] : ''; }),
+			why: field(function () { return this.r[0] === UNREADABLE ? '' : this.r[8]; }),
+			err: field(function () { return this.r[0] === UNREADABLE ? this.r[8] : ''; }),
 			pkg: field(function () { return this.r[9]; }),
 			ev: field(function () { return this.r[10]; })
 		});
@@ -157,6 +159,7 @@
 		option(clsSel, 'current', 'all current');
 		option(clsSel, 'drift', 'drift');
 		option(clsSel, 'expected', 'expected');
+		option(clsSel, 'waived', 'waived');
 		option(clsSel, 'unreadable', 'unreadable');
 		if (nResolved)
 			option(clsSel, 'resolved', 'resolved since last run (' + nResolved + ')');
@@ -230,7 +233,9 @@
 					return false;
 				if (c === 'expected' && it.cls !== 'expected')
 					return false;
-				if (c === 'drift' && (it.cls === 'expected' || it.cls === 'unreadable'))
+				if (c === 'waived' && it.cls !== 'waived')
+					return false;
+				if (c === 'drift' && it.cls !== 'drift')
 					return false;
 			}
 			if (state.sev === 'none') {
@@ -279,8 +284,8 @@
 				return td;
 			}
 			/* An expected finding says so; its severity is in its details. */
-			if (it.cls === 'expected')
-				td.appendChild(el('span', 'sev expected', 'expected'));
+			if (it.cls === 'expected' || it.cls === 'waived')
+				td.appendChild(el('span', 'sev ' + it.cls, it.cls));
 			else
 				td.appendChild(el('span', 'sev ' + (it.sev || 'none'), it.sev || 'no verdict'));
 			return td;

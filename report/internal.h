@@ -31,11 +31,16 @@ enum report_section {
 	SECTION_REMOVED,
 	SECTION_MODIFIED,
 	SECTION_EXPECTED,
+	/** Drift an active waiver tolerates (CLASS_WAIVED): listed, never counted. */
+	SECTION_WAIVED,
 	SECTION_ERRORS,
 	/** --since-last: the previous run's findings this one no longer has. */
 	SECTION_RESOLVED,
 	SECTION__COUNT,
 };
+
+/** The section of a judged finding: expected, waived, or drift by its severity. */
+enum report_section report_class_section(const struct finding *f);
 
 /** The drift section of severity rank @rank (4 critical .. 0 info). */
 #define SECTION_OF_RANK(rank) ((enum report_section)(SECTION_CRITICAL + 4 - (rank)))

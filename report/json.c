@@ -760,10 +760,13 @@ int report_json_add_head(struct report *rep, const char *type, struct strbuf *ou
 	if (strbuf_addf(out,
 			"%s\"summary\": {\"added\": %" PRIu64 ", \"removed\": %" PRIu64
 			", \"modified\": %" PRIu64 ", \"total\": %" PRIu64
-			", \"expected\": %" PRIu64 ", \"drift\": %" PRIu64 ", \"by_severity\": {",
+			", \"expected\": %" PRIu64 ", \"waived\": %" PRIu64 ", \"drift\": %" PRIu64
+			", \"by_severity\": {",
 			sep, ch[CHANGE_ADDED], ch[CHANGE_REMOVED], ch[CHANGE_MODIFIED], total,
 			report_section_total(rep, SECTION_EXPECTED),
-			total - report_section_total(rep, SECTION_EXPECTED)) < 0)
+			report_section_total(rep, SECTION_WAIVED),
+			total - report_section_total(rep, SECTION_EXPECTED) -
+				report_section_total(rep, SECTION_WAIVED)) < 0)
 		return -ENOMEM;
 	for (unsigned s = SECTION_CRITICAL; s <= SECTION_INFO; s++)
 		if (strbuf_addf(out, "%s\"%s\": %" PRIu64, s == SECTION_CRITICAL ? "" : ", ",
@@ -825,7 +828,7 @@ int report_json_write(struct report *rep, struct diag *reterr)
 	r = report_out_write(rep, sb->buf, sb->len);
 	if (r < 0)
 		return r;
-	r = json_write_array(rep, "deviations", SECTION_CRITICAL, SECTION_EXPECTED, reterr);
+	r = json_write_array(rep, "deviations", SECTION_CRITICAL, SECTION_WAIVED, reterr);
 	if (r < 0)
 		return r;
 	r = json_write_array(rep, "unreadable", SECTION_ERRORS, SECTION_ERRORS, reterr);

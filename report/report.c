@@ -243,9 +243,18 @@ static const char *const section_names[SECTION__COUNT] = {
 	[SECTION_MEDIUM] = "medium",     [SECTION_LOW] = "low",
 	[SECTION_INFO] = "info",         [SECTION_ADDED] = "added",
 	[SECTION_REMOVED] = "removed",   [SECTION_MODIFIED] = "modified",
-	[SECTION_EXPECTED] = "expected", [SECTION_ERRORS] = "unreadable",
-	[SECTION_RESOLVED] = "resolved",
+	[SECTION_EXPECTED] = "expected", [SECTION_WAIVED] = "waived",
+	[SECTION_ERRORS] = "unreadable", [SECTION_RESOLVED] = "resolved",
 };
+
+enum report_section report_class_section(const struct finding *f)
+{
+	if (f->class == CLASS_EXPECTED)
+		return SECTION_EXPECTED;
+	if (f->class == CLASS_WAIVED)
+		return SECTION_WAIVED;
+	return SECTION_OF_RANK(f->severity);
+}
 
 const char *report_section_name(enum report_section s)
 {
@@ -301,7 +310,7 @@ int report_add_finding_diff(struct report *rep, const struct finding *f,
 	if (!owner_valid(&f->package))
 		return -EINVAL;
 	if (f->judged)
-		s = f->class == CLASS_EXPECTED ? SECTION_EXPECTED : SECTION_OF_RANK(f->severity);
+		s = report_class_section(f);
 	/* The previous run's finding (--since-last): shown, never counted as
 	 * this run's. */
 	resolved = f->novelty == NOVELTY_RESOLVED;
@@ -388,6 +397,7 @@ void report_get_counts(const struct report *rep, struct report_counts *ret_count
 	ret_counts->counted_removed = rep->counted[CHANGE_REMOVED];
 	ret_counts->counted_modified = rep->counted[CHANGE_MODIFIED];
 	ret_counts->expected = rep->count[SECTION_EXPECTED];
+	ret_counts->waived = rep->count[SECTION_WAIVED];
 }
 
 int report_out_write(struct report *rep, const void *data, size_t len)

@@ -247,6 +247,7 @@ struct report_counts {
 	 */
 	uint64_t counted_added, counted_removed, counted_modified;
 	uint64_t expected; /**< deviations of class "expected" */
+	uint64_t waived;   /**< deviations of class "waived" */
 };
 /** Fill *ret_counts with what was added so far; cannot fail. */
 void report_get_counts(const struct report *rep, struct report_counts *ret_counts);

@@ -926,10 +926,12 @@ static int add_snapshot_name(struct strbuf *out, const struct snap_info *info)
 static int add_class_counts(const struct report *rep, struct strbuf *out, uint64_t total)
 {
 	uint64_t expected = report_section_total(rep, SECTION_EXPECTED);
+	uint64_t waived = report_section_total(rep, SECTION_WAIVED);
 	bool first = true;
 
-	if (strbuf_addf(out, "; %" PRIu64 " expected; %" PRIu64 " drift", expected,
-			total - expected) < 0)
+	if (strbuf_addf(out, "; %" PRIu64 " expected", expected) < 0 ||
+	    (waived && strbuf_addf(out, "; %" PRIu64 " waived", waived) < 0) ||
+	    strbuf_addf(out, "; %" PRIu64 " drift", total - expected - waived) < 0)
 		return -ENOMEM;
 	for (unsigned s = SECTION_CRITICAL; s <= SECTION_MODIFIED; s++) {
 		uint64_t n = report_section_total(rep, s);

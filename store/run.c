@@ -277,10 +277,11 @@ int snap_run_add_row(struct snap_run_writer *w, const struct snap_run_row *row, 
 		return r;
 	w->seq++;
 	w->findings++;
-	if (!row->judged || row->class != CLASS_EXPECTED)
+	/* A waived finding is neither drift nor expected: tolerated, still a finding. */
+	if (!row->judged || (row->class != CLASS_EXPECTED && row->class != CLASS_WAIVED))
 		w->counted++; /* what a summary calls drift; counting in the exit code is the run's
 			       */
-	else
+	else if (row->class == CLASS_EXPECTED)
 		w->expected++;
 	return 0;
 }

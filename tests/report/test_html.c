@@ -377,7 +377,7 @@ static void test_html_hostile_names_never_reach_the_page_raw(void **state)
 	assert_contains(data, ",\"/srv/sep\\\\u2028\\\\u202etxt.exe\",");
 	assert_contains(data,
 			",\"/srv/unreadable\\\\xff\\u003cb\\u003e\",-1,\"Permission denied\",");
-	assert_contains(data, "\n[10,1,3,3,0,\"file\",\"/srv/gone\\u0026amp;\",");
+	assert_contains(data, "\n[11,1,3,3,0,\"file\",\"/srv/gone\\u0026amp;\",");
 	assert_null(strchr(data, '<'));
 	assert_null(strchr(data, '>'));
 	assert_null(strchr(data, '&'));
@@ -437,8 +437,8 @@ static void test_html_summary_has_the_counts_of_the_other_formats(void **state)
 		char *data = data_of(buf, "drift-findings");
 
 		assert_int_equal(count(data, "\n["), 10);
-		assert_int_equal(count(data, "\n[10,"), 1);      /* resolved */
-		assert_int_equal(count(data, "\n[9,"), 1);       /* unreadable */
+		assert_int_equal(count(data, "\n[11,"), 1);      /* resolved */
+		assert_int_equal(count(data, "\n[10,"), 1);      /* unreadable */
 		assert_int_equal(count(data, "\n[1,0,3,1,"), 1); /* the new one */
 		assert_null(strstr(data, "/srv/quiet"));
 		free(data);

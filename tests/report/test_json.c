@@ -103,14 +103,14 @@ static void test_json_clean_check_is_valid_with_empty_arrays(void **state)
 		"  \"generated\": \"2026-11-26T03:15:43.123456789Z\",\n"
 		"  \"database\": \"/var/lib/drift/drift.db\",\n"
 		"  \"compare\": {\"all_changes\": false, \"hash_compared\": true},\n  \"old\": {\"id\": 1, ");
-	assert_contains(buf,
-			"\n  \"policy\": {\"old\": {\"source\": null, \"digest\": null}, "
-			"\"new\": {\"source\": null, \"digest\": null}, \"changed\": false},\n"
-			"  \"summary\": {\"added\": 0, \"removed\": 0, \"modified\": 0, "
-			"\"total\": 0, \"expected\": 0, \"drift\": 0, \"by_severity\": "
-			"{\"critical\": 0, \"high\": 0, \"medium\": 0, \"low\": 0, \"info\": 0}, "
-			"\"unreadable\": 0, \"entries_checked\": 1234},\n"
-			"  \"deviations\": [],\n  \"unreadable\": []\n}\n");
+	assert_contains(
+		buf, "\n  \"policy\": {\"old\": {\"source\": null, \"digest\": null}, "
+		     "\"new\": {\"source\": null, \"digest\": null}, \"changed\": false},\n"
+		     "  \"summary\": {\"added\": 0, \"removed\": 0, \"modified\": 0, "
+		     "\"total\": 0, \"expected\": 0, \"waived\": 0, \"drift\": 0, \"by_severity\": "
+		     "{\"critical\": 0, \"high\": 0, \"medium\": 0, \"low\": 0, \"info\": 0}, "
+		     "\"unreadable\": 0, \"entries_checked\": 1234},\n"
+		     "  \"deviations\": [],\n  \"unreadable\": []\n}\n");
 	free(buf);
 }
 
@@ -171,7 +171,7 @@ static void test_json_mixed_check_has_every_change_and_attribute(void **state)
 	assert_contains(
 		buf,
 		"  \"summary\": {\"added\": 4, \"removed\": 2, \"modified\": 9, "
-		"\"total\": 15, \"expected\": 0, \"drift\": 15, \"by_severity\": "
+		"\"total\": 15, \"expected\": 0, \"waived\": 0, \"drift\": 15, \"by_severity\": "
 		"{\"critical\": 0, \"high\": 0, \"medium\": 0, \"low\": 0, \"info\": 0}, "
 		"\"unreadable\": 2, \"entries_checked\": 1234},\n"
 		"  \"deviations\": [\n    {\"kind\": \"file\", \"path\": "
@@ -286,9 +286,10 @@ static void test_json_classified_carries_verdicts_policy_and_optional_attributes
 			"0123abcd\"}, \"new\": {\"source\": \"/etc/drift/policy.yaml\", "
 			"\"digest\": \"fedc9876fedc9876fedc9876fedc9876fedc9876fedc9876fedc9876"
 			"fedc9876\"}, \"changed\": true},\n");
-	assert_contains(buf, "\"total\": 9, \"expected\": 2, \"drift\": 7, \"by_severity\": "
-			     "{\"critical\": 2, \"high\": 1, \"medium\": 1, \"low\": 1, "
-			     "\"info\": 1}, \"unreadable\": 1, ");
+	assert_contains(
+		buf, "\"total\": 9, \"expected\": 2, \"waived\": 0, \"drift\": 7, \"by_severity\": "
+		     "{\"critical\": 2, \"high\": 1, \"medium\": 1, \"low\": 1, "
+		     "\"info\": 1}, \"unreadable\": 1, ");
 	/* The first deviation is the most severe; a verdict's attributes replace d->attrs. */
 	assert_contains(buf, "\"deviations\": [\n    {\"kind\": \"file\", \"path\": "
 			     "\"/usr/bin/ping\", \"change\": \"modified\", \"class\": \"drift\", "

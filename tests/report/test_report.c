@@ -195,6 +195,72 @@ static void test_report_get_counts_counts_what_the_verdicts_count(void **state)
 	}
 }
 
+/* One waived and one drift finding: modified /etc/foo.conf (waived), /etc/bar.conf. */
+static int add_waived(struct report *rep)
+{
+	static struct entry foo = {
+		.kind = ENTRY_FILE, .key = "/etc/foo.conf", .key_len = 13, .mode = S_IFREG | 0644
+	};
+	static struct entry bar = {
+		.kind = ENTRY_FILE, .key = "/etc/bar.conf", .key_len = 13, .mode = S_IFREG | 0644
+	};
+	const struct deviation w = {
+		.change = CHANGE_MODIFIED, .before = &foo, .after = &foo, .attrs = ATTR_MTIME
+	};
+	const struct deviation d = {
+		.change = CHANGE_MODIFIED, .before = &bar, .after = &bar, .attrs = ATTR_MTIME
+	};
+	struct fx_verdict waived = { .class_name = "waived",
+				     .severity_rank = 3,
+				     .reason = "waived until 2027-01-31 by alice: hotfix; "
+					       "content changed" };
+	struct fx_verdict drift = { .class_name = "drift", .counts = true, .severity_rank = 2 };
+	int r = fx_add_verdict(rep, &w, &waived);
+
+	return r < 0 ? r : fx_add_verdict(rep, &d, &drift);
+}
+
+static void test_report_waived_is_listed_and_counted_never_in_the_exit_code(void **state)
+{
+	struct report_meta meta;
+	struct report *rep = NULL;
+	struct report_counts c;
+	char *buf = NULL;
+	size_t len = 0;
+	FILE *null;
+
+	(void)state;
+	fx_meta_check(&meta);
+	assert_int_equal(fx_render(REPORT_TEXT, &meta, add_waived, &buf, &len), 0);
+	assert_non_null(strstr(buf, "; 0 expected; 1 waived; 1 drift (1 medium)"));
+	assert_non_null(strstr(buf, "\nwaived (1):\n"));
+	assert_non_null(strstr(buf, "waived until 2027-01-31 by alice: hotfix"));
+	/* After the drift. */
+	assert_true(strstr(buf, "waived (1):") > strstr(buf, "medium (1):"));
+	free(buf);
+	assert_int_equal(fx_render(REPORT_JSON, &meta, add_waived, &buf, &len), 0);
+	assert_non_null(strstr(buf, "\"expected\": 0, \"waived\": 1, \"drift\": 1,"));
+	assert_non_null(strstr(buf, "\"class\": \"waived\""));
+	free(buf);
+	assert_int_equal(fx_render(REPORT_PROMETHEUS, &meta, add_waived, &buf, &len), 0);
+	assert_non_null(strstr(buf, "class=\"waived\",severity=\"high\"} 1\n"));
+	assert_non_null(strstr(buf, "drift_findings_counted{command=\"check\"} 1\n"));
+	free(buf);
+
+	null = fopen("/dev/null", "w");
+	assert_non_null(null);
+	assert_int_equal(report_new(REPORT_TEXT, null, &meta, &rep, NULL), 0);
+	assert_int_equal(add_waived(rep), 0);
+	report_get_counts(rep, &c);
+	assert_int_equal(c.modified, 2);
+	assert_int_equal(c.counted_modified, 1);
+	assert_int_equal(c.waived, 1);
+	assert_int_equal(c.expected, 0);
+	assert_int_equal(report_finish(rep, NULL), 0);
+	report_free(rep);
+	fclose(null);
+}
+
 static void test_report_add_verdict_rejects_bad_verdicts_and_adds_nothing(void **state)
 {
 	struct report_meta meta;
@@ -691,6 +757,7 @@ int main(void)
 		cmocka_unit_test(test_report_add_rejects_malformed_deviations),
 		cmocka_unit_test(test_report_get_counts_counts_each_kind),
 		cmocka_unit_test(test_report_get_counts_counts_what_the_verdicts_count),
+		cmocka_unit_test(test_report_waived_is_listed_and_counted_never_in_the_exit_code),
 		cmocka_unit_test(test_report_add_verdict_rejects_bad_verdicts_and_adds_nothing),
 		cmocka_unit_test(test_report_finish_twice_and_add_after_finish_are_einval),
 		cmocka_unit_test(test_report_add_writes_nothing_before_finish),

@@ -26,7 +26,7 @@ KINDS = ["file", "package", "user", "group", "service", "sysctl", "module", "por
 SNAPSHOT = ["id", "label", "purpose", "complete", "host", "version", "roots",
             "excludes", "hash", "started", "finished", "entries", "errors", "probes",
             "probes_unavailable", "parent"]
-SUMMARY = ["added", "removed", "modified", "total", "expected", "drift", "by_severity",
+SUMMARY = ["added", "removed", "modified", "total", "expected", "waived", "drift", "by_severity",
            "unreadable", "entries_checked"]
 SEVERITIES = ["critical", "high", "medium", "low", "info"]
 OPTIONAL = ["xattrs", "acl", "caps", "selinux", "mime"]
@@ -36,7 +36,7 @@ ENTRY = ["type", "mode", "uid", "gid", "size", "mtime", "ctime", "inode", "devic
 ATTRS = ["type", "mode", "uid", "gid", "size", "mtime", "ctime", "inode", "device",
          "rdev", "nlink", "target", "hash", "error"] + OPTIONAL + ["props"]
 CHANGES = ["added", "removed", "modified"]
-CLASSES = ["expected", "drift", "violation"]
+CLASSES = ["expected", "drift", "violation", "waived"]
 DIGEST = re.compile(r"^[0-9a-f]{64}$")
 TIME = re.compile(r"^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{9}Z$")
 
@@ -342,11 +342,13 @@ def validate(doc):
         check(summary[c] == sum(d["change"] == c for d in devs), "summary." + c)
     check(summary["total"] == len(devs), "summary.total")
     check(summary["expected"] == sum(d["class"] == "expected" for d in devs), "summary.expected")
-    check(summary["drift"] == len(devs) - summary["expected"], "summary.drift")
+    check(summary["waived"] == sum(d["class"] == "waived" for d in devs), "summary.waived")
+    check(summary["drift"] == len(devs) - summary["expected"] - summary["waived"],
+          "summary.drift")
     keys(summary["by_severity"], SEVERITIES)
     for sev in SEVERITIES:
         check(summary["by_severity"][sev] ==
-              sum(d["class"] != "expected" and d["severity"] == sev for d in devs),
+              sum(d["class"] in ("drift", "violation") and d["severity"] == sev for d in devs),
               "summary.by_severity." + sev)
     check(summary["unreadable"] == len(doc["unreadable"]), "summary.unreadable")
     if verify:

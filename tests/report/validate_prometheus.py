@@ -32,7 +32,7 @@ FAMILIES = ["drift_findings", "drift_findings_changes", "drift_findings_counted"
             "drift_entries_scanned", "drift_unreadable_entries", "drift_scan_duration_seconds",
             "drift_last_run_timestamp_seconds", "drift_last_success_timestamp_seconds",
             "drift_report_info"]
-CLASSES = ["expected", "drift", "violation"]
+CLASSES = ["expected", "drift", "violation", "waived"]
 SEVERITIES = ["critical", "high", "medium", "low", "info"]
 check = vj.check
 
