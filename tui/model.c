@@ -976,8 +976,7 @@ int tui_model_expand(struct tui_model *m, int how)
 		/* Already closed: go to the parent, as in a file manager. */
 		uint32_t p = m->nodes[v & ~ROW_NODE].parent;
 
-		if (p && p != NONE)
-			v = p | ROW_NODE;
+		return p && p != NONE ? rebuild_rows(m, p | ROW_NODE) : 0;
 	}
 	n = &m->nodes[v & ~ROW_NODE];
 	n->expanded = how < 0 ? !n->expanded : how > 0;
