@@ -46,7 +46,8 @@ struct tui_model {
 
 	struct event *events;
 	size_t nevents, events_alloc;
-	uint32_t *ev_hash; /* open addressing: event index + 1; 0 free */
+	uint32_t *ev_hash;   /* open addressing: event index + 1; 0 free */
+	uint32_t last_event; /* the previous row's (index + 1), a cache for tui_model_add() */
 	size_t ev_hash_size;
 
 	enum tui_view view;
@@ -210,6 +211,21 @@ static int event_find(struct tui_model *m, const char *pkg, const char *before, 
 	return 0;
 }
 
+int tui_model_reserve(struct tui_model *m, size_t n, uint64_t key_bytes)
+{
+	if (grow((void **)&m->f, &m->alloc, n, sizeof(*m->f)) < 0)
+		return -ENOMEM;
+	if (key_bytes > m->arena_alloc) {
+		char *a = realloc(m->arena, key_bytes);
+
+		if (!a)
+			return -ENOMEM;
+		m->arena = a;
+		m->arena_alloc = key_bytes;
+	}
+	return 0;
+}
+
 int tui_model_add(struct tui_model *m, uint32_t seq, enum entry_kind kind, const char *key,
 		  size_t key_len, enum change change, uint32_t changed, bool judged,
 		  enum verdict_class cls, enum severity sev, const char *package,
@@ -236,8 +252,15 @@ int tui_model_add(struct tui_model *m, uint32_t seq, enum entry_kind kind, const
 	}
 	if (package && (before_version || after_version) &&
 	    !str_eq(before_version, after_version)) {
-		if (event_find(m, package, before_version, after_version, &ev) < 0)
+		const struct event *last = m->last_event ? &m->events[m->last_event - 1] : NULL;
+
+		/* A package's files come together: most rows are the previous row's event. */
+		if (last && !strcmp(last->package, package) &&
+		    str_eq(last->before, before_version) && str_eq(last->after, after_version))
+			ev = m->last_event;
+		else if (event_find(m, package, before_version, after_version, &ev) < 0)
 			return -ENOMEM;
+		m->last_event = ev;
 		m->events[ev - 1].findings++;
 		if (kind == ENTRY_FILE)
 			m->events[ev - 1].files++;
@@ -401,8 +424,9 @@ static void node_add_finding(struct tui_model *m, uint32_t node, uint32_t i)
  */
 static int build_dir(struct tui_model *m)
 {
-	uint32_t *stack = NULL, slash = NONE, kinds[ENTRY__KIND_MAX + 2];
-	size_t depth = 0, stack_alloc = 0;
+	uint32_t *stack = NULL, slash = NONE, kinds[ENTRY__KIND_MAX + 2], prev_dir = NONE;
+	size_t depth = 0, stack_alloc = 0, prev_len = 0;
+	const char *prev_key = NULL;
 	int r = 0;
 
 	for (size_t k = 0; k < sizeof(kinds) / sizeof(kinds[0]); k++)
@@ -437,6 +461,12 @@ static int build_dir(struct tui_model *m)
 			end--;
 		if (end > key)
 			end--; /* the last slash */
+		/* Most files are in the previous one's directory: one comparison. */
+		if (prev_dir != NONE && (size_t)(end - key) == prev_len &&
+		    !memcmp(key, prev_key, prev_len)) {
+			node_add_finding(m, prev_dir, (uint32_t)i);
+			continue;
+		}
 		p = key;
 		parent = slash;
 		while (p < end) {
@@ -473,6 +503,9 @@ static int build_dir(struct tui_model *m)
 		}
 		depth = level;
 		node_add_finding(m, parent, (uint32_t)i);
+		prev_dir = parent;
+		prev_key = key;
+		prev_len = (size_t)(end - key);
 	}
 out:
 	free(stack);
@@ -563,12 +596,16 @@ static int build_tree(struct tui_model *m)
 	if (r < 0)
 		return r;
 	/*
-	 * The top level starts open, and so does a chain of directories that
+	 * The top level starts open (but for events), and so does a chain of directories that
 	 * holds only one directory each (/ → var → lib → app), down to where
 	 * the tree branches.
 	 */
 	for (uint32_t c = m->nodes[0].first_child; c != NONE; c = m->nodes[c].next_sibling) {
 		uint32_t n = c;
+
+		/* Events start closed: one line per package transaction is the point. */
+		if (m->view == TUI_VIEW_EVENT)
+			break;
 
 		m->nodes[n].expanded = true;
 		while (m->nodes[n].first_f == NONE && m->nodes[n].first_child != NONE &&

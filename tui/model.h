@@ -99,6 +99,8 @@ struct tui_model;
 struct tui_model *tui_model_new(void);
 void tui_model_free(struct tui_model *m);
 
+/** Make room for @n findings with @key_bytes of keys in all (a hint). Returns 0 or -ENOMEM. */
+int tui_model_reserve(struct tui_model *m, size_t n, uint64_t key_bytes);
 /**
  * Add one finding, in run order (seq). @package "name:arch" with its
  * before/after versions group it into a package event. Returns 0 or -ENOMEM.

@@ -47,9 +47,11 @@ struct tui_opts {
 
 /**
  * Load the findings of run @run_id into a new model (snap_run_rows_lean()).
- * Returns 0 and *ret, or a negative errno with @reterr.
+ * @findings (the run's count, 0: unknown) sizes the arrays once. Returns 0
+ * and *ret, or a negative errno with @reterr.
  */
-int tui_load(struct snap_store *st, int64_t run_id, struct tui_model **ret, struct diag *reterr);
+int tui_load(struct snap_store *st, int64_t run_id, uint64_t findings, struct tui_model **ret,
+	     struct diag *reterr);
 
 /** Browse @m until `q`. Returns 0, or a negative errno with @reterr. */
 int tui_run(const struct tui_opts *o, struct tui_model *m, struct diag *reterr);

@@ -862,35 +862,3 @@ int tui_run(const struct tui_opts *o, struct tui_model *m, struct diag *reterr)
 	tui_lookups_free(v.lk);
 	return 0;
 }
-
-/* ---- loading ---- */
-
-static int load_row(const struct snap_run_lean *row, void *userdata)
-{
-	return tui_model_add(userdata, (uint32_t)row->seq, row->kind, row->key, row->key_len,
-			     row->change, row->changed, row->judged, row->class, row->severity,
-			     row->package, row->before_version, row->after_version);
-}
-
-int tui_load(struct snap_store *st, int64_t run_id, struct tui_model **ret, struct diag *reterr)
-{
-	struct tui_model *m = tui_model_new();
-	int r;
-
-	if (!m)
-		return diag_set(reterr, -ENOMEM, "out of memory");
-	r = snap_run_rows_lean(st, run_id, load_row, m, reterr);
-	if (r == -ENOMEM || r == -E2BIG)
-		diag_set(reterr, r, "cannot load run #%lld: %s", (long long)run_id, strerror(-r));
-	if (r >= 0) {
-		r = tui_model_finish(m);
-		if (r < 0)
-			diag_set(reterr, r, "out of memory");
-	}
-	if (r < 0) {
-		tui_model_free(m);
-		return r;
-	}
-	*ret = m;
-	return 0;
-}

@@ -174,7 +174,7 @@ class Browse(DriftCase):
         self.assertIn("files  4 findings", s)
         t.keys("3")
         s = t.wait_for("[events")
-        self.assertIn("no package event", s)
+        self.assertIn("+ no package event", s)
         t.keys("q")
         self.assertEqual(t.exit_code(), 0)
 
