@@ -357,8 +357,19 @@ static int add_diff(struct tui_detail *d, const struct tui_opts *o, const struct
 		else if (len && p[0] == '-')
 			st = TUI_STYLE_DEL;
 		r = line(d, st);
-		if (r >= 0)
+		if (r >= 0 && st == TUI_STYLE_HEAD && memchr(p, '\t', len)) {
+			/* "--- PATH<TAB>LABEL": the tab as two spaces, as the text report shows it.
+			 */
+			const char *tab = memchr(p, '\t', len);
+
+			r = add_escaped(d, p, (size_t)(tab - p));
+			if (r >= 0)
+				r = strbuf_adds(&d->text, "  ");
+			if (r >= 0)
+				r = add_escaped(d, tab + 1, len - (size_t)(tab + 1 - p));
+		} else if (r >= 0) {
 			r = add_escaped(d, p, len);
+		}
 		pos += len + (nl != NULL);
 	}
 	if (r >= 0 && res.omitted_lines)
@@ -378,6 +389,7 @@ int tui_detail_build(const struct tui_opts *o, struct tui_lookups **lkp, const s
 	const struct entry *a = NULL, *b = NULL;
 	struct entry ca = { 0 }, cb = { 0 };
 	struct diag dg = { 0 };
+	uint32_t shown;
 	int r, got;
 
 	strbuf_reset(&d->text);
@@ -429,6 +441,8 @@ int tui_detail_build(const struct tui_opts *o, struct tui_lookups **lkp, const s
 		else if (r >= 0 && rc.unowned)
 			r = linef(d, TUI_STYLE_PLAIN, "package: none owns it");
 	}
+	/* What the rule checks is what a report shows (row.attrs); unjudged: all that differs. */
+	shown = got > 0 && rc.judged && rc.attrs ? f->changed & rc.attrs : f->changed;
 	free(rc.reason);
 	free(rc.package);
 	free(rc.before_version);
@@ -447,10 +461,10 @@ int tui_detail_build(const struct tui_opts *o, struct tui_lookups **lkp, const s
 	}
 	if (!o->run->before && !o->run->after)
 		return linef(d, TUI_STYLE_DIM, "(the run has no snapshots: no attributes to show)");
-	if (f->change == CHANGE_MODIFIED && f->changed) {
+	if (f->change == CHANGE_MODIFIED && shown) {
 		r = linef(d, TUI_STYLE_HEAD, "changed:");
 		for (uint32_t bit = 1; r >= 0 && bit && bit < (1u << ATTR__COUNT); bit <<= 1) {
-			if (!(f->changed & bit) || bit == ATTR_PROPS)
+			if (!(shown & bit) || bit == ATTR_PROPS)
 				continue;
 			r = line(d, TUI_STYLE_PLAIN);
 			if (r >= 0)
@@ -463,7 +477,7 @@ int tui_detail_build(const struct tui_opts *o, struct tui_lookups **lkp, const s
 			if (r >= 0)
 				r = attr_value(&d->text, b, bit);
 		}
-		if (r >= 0 && (f->changed & ATTR_PROPS))
+		if (r >= 0 && (shown & ATTR_PROPS))
 			r = add_props(d, a, b);
 	} else if (a || b) {
 		const struct entry *e = b ? b : a;
