@@ -808,6 +808,7 @@ int tui_run(const struct tui_opts *o, struct tui_model *m, struct diag *reterr)
 	const char *nc = getenv("NO_COLOR");
 	int pending_g = 0;
 
+	strbuf_init(&v.det.text);
 	setlocale(LC_ALL, "");
 	/* Names are shown in UTF-8 display form: a terminal of another charset gets it anyway. */
 	if (strcmp(nl_langinfo(CODESET), "UTF-8") != 0)

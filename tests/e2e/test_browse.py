@@ -51,7 +51,7 @@ class Tmux:
         p = self.tmux("capture-pane", "-p", check=False)
         return p.stdout.decode(errors="replace")
 
-    def wait_for(self, text, timeout=10):
+    def wait_for(self, text, timeout=20):
         end = time.time() + timeout
         s = ""
         while time.time() < end:
@@ -136,7 +136,9 @@ class Browse(DriftCase):
         t.keys("Enter")
         time.sleep(0.2)
         t.keys("Tab")
-        s = t.wait_for(" detail ")
+        # A screen may be captured half drawn: wait for its last line.
+        s = t.wait_for("+BETA")
+        self.assertIn(" detail ", s)
         self.assertIn("changed:", s)
         self.assertIn("-beta", s)
         self.assertIn("+BETA", s)
@@ -146,8 +148,8 @@ class Browse(DriftCase):
         t.wait_for("no match")
         # The setuid bit, readably.
         t.keys("/", "tool", "Enter", "Tab")
-        s = t.wait_for("rwsr-xr-x")
-        self.assertIn("rwxr-xr-x", s)
+        s = t.wait_for("rwsr-xr-x (4755)")
+        self.assertIn("mode: rwxr-xr-x (0755) \u2192 rwsr-xr-x (4755)", s)
         # Help lists every key and filters.
         t.keys("Tab", "?")
         t.wait_for("keys (type to filter")
