@@ -187,6 +187,11 @@ class Browse(DriftCase):
         self.assertTrue(all(len(l) <= 80 for l in s.splitlines()))
         t.keys("4", "G", "Tab")
         s = t.wait_for(" detail ")
+        # A resize redraws for the new size (KEY_RESIZE).
+        t.tmux("resize-window", "-x", "60", "-y", "12")
+        s = t.wait_for("q quit  ? keys  / search  Tab detail  1-4 view  s sor")
+        self.assertTrue(all(len(l) <= 60 for l in s.splitlines()), s)
+        self.assertIn("drift browse", s)
         t.keys("q", "q")
         self.assertEqual(t.exit_code(), 0)
 
