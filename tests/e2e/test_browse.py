@@ -117,6 +117,8 @@ class Browse(DriftCase):
         self.assertIn("run #1 check", s)
         self.assertIn("4/4 shown", s)
         self.assertIn("- /", s)
+        esc = t.tmux("capture-pane", "-p", "-e").stdout.decode(errors="replace")
+        self.assertRegex(esc, r"\x1b\[[0-9;]*31m")
         # The list view, sorted by severity: the log (low, expected) last.
         t.keys("4")
         s = t.wait_for("[list by severity")
@@ -185,6 +187,10 @@ class Browse(DriftCase):
         t = self.browse(x=80, y=24, env={"TERM": "screen", "NO_COLOR": "1"})
         s = t.wait_for("drift browse")
         self.assertTrue(all(len(l) <= 80 for l in s.splitlines()))
+        # NO_COLOR: attributes (reverse, bold) but no colour.
+        esc = t.tmux("capture-pane", "-p", "-e").stdout.decode(errors="replace")
+        self.assertIn("\x1b[7m", esc)
+        self.assertNotRegex(esc, r"\x1b\[[0-9;]*3[1-7]m")
         t.keys("4", "G", "Tab")
         s = t.wait_for(" detail ")
         # A resize redraws for the new size (KEY_RESIZE).
