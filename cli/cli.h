@@ -188,7 +188,7 @@ struct cli_command {
 
 extern const struct cli_command cmd_init_def, cmd_check_def, cmd_scan_def, cmd_diff_def,
 	cmd_verify_def, cmd_runs_def, cmd_report_def, cmd_snapshots_def, cmd_baseline_def,
-	cmd_policy_def, cmd_show_def, cmd_help_def, cmd_accept_def;
+	cmd_policy_def, cmd_show_def, cmd_help_def, cmd_accept_def, cmd_browse_def;
 extern const struct cli_command cmd_waive_def, cmd_waivers_def;
 /** Every command, NULL-terminated, in help order. */
 extern const struct cli_command *const cli_commands[];

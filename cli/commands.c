@@ -7,10 +7,23 @@
 #include "common/banned.h"
 
 const struct cli_command *const cli_commands[] = {
-	&cmd_init_def,      &cmd_check_def,    &cmd_scan_def,   &cmd_diff_def,
-	&cmd_verify_def,    &cmd_runs_def,     &cmd_report_def, &cmd_show_def,
-	&cmd_snapshots_def, &cmd_baseline_def, &cmd_accept_def, &cmd_waive_def,
-	&cmd_waivers_def,   &cmd_policy_def,   &cmd_help_def,   NULL,
+	&cmd_init_def,
+	&cmd_check_def,
+	&cmd_scan_def,
+	&cmd_diff_def,
+	&cmd_browse_def,
+	&cmd_verify_def,
+	&cmd_runs_def,
+	&cmd_report_def,
+	&cmd_show_def,
+	&cmd_snapshots_def,
+	&cmd_baseline_def,
+	&cmd_accept_def,
+	&cmd_waive_def,
+	&cmd_waivers_def,
+	&cmd_policy_def,
+	&cmd_help_def,
+	NULL,
 };
 
 const struct cli_command *cli_command_find(const char *name)

@@ -28,6 +28,8 @@
  *             judges.
  *   report/   findings rendered as text or JSON (text.c, json.c), shared
  *             value formatting (format.c), spooling (report.c)
+ *   tui/      drift browse: the model without curses (model.c, load.c),
+ *             the ncurses view (view.c) and its detail pane (detail.c)
  *   cli/      this file, option parsing (args.c), exit codes (exit.c),
  *             output (output.c), signals, roots and scans (signals.c,
  *             roots.c, scan.c), findings to a report and a run (report.c),

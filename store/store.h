@@ -894,6 +894,36 @@ int snap_run_accepted(struct snap_store *st, int64_t run_id, snap_accepted_fn *f
  */
 char *snap_accept_who(void);
 
+/* ---- reading a run for the browser (runread.c) ---- */
+
+/** One finding as the browser's list needs it: no reason, rule or sides. */
+struct snap_run_lean {
+	int64_t seq; /**< its position in the run, from 0 (snap_run_row_get()) */
+	enum entry_kind kind;
+	const char *key;
+	size_t key_len;
+	enum change change;
+	uint32_t changed;
+	bool judged;
+	enum verdict_class class;
+	enum severity severity;
+	const char *package, *before_version, *after_version; /**< NULL: none */
+};
+typedef int snap_run_lean_fn(const struct snap_run_lean *row, void *userdata);
+/**
+ * The findings of run @run_id in their order, only the columns of struct
+ * snap_run_lean (strings valid until the next row). Returns 0, the
+ * callback's negative value, -EPROTO for a damaged row, or a store error.
+ */
+int snap_run_rows_lean(struct snap_store *st, int64_t run_id, snap_run_lean_fn *fn, void *userdata,
+		       struct diag *reterr);
+/**
+ * The finding @seq of run @run_id, whole, to @fn. Returns 1 after @fn, 0
+ * when there is no such finding, or a negative errno.
+ */
+int snap_run_row_get(struct snap_store *st, int64_t run_id, int64_t seq, snap_run_row_fn *fn,
+		     void *userdata, struct diag *reterr);
+
 /* ---- point lookups ---- */
 
 struct snap_lookup;
