@@ -5,42 +5,264 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "common/diag.h"
+#include "common/strbuf.h"
+#include "compare/waive.h"
+#include "store/store.h"
 #include "tui/tui.h"
 #include "common/banned.h"
 
 /*
- * The settling operations behind `a`, `w` and `u`. Acceptance and waivers
- * are being built as libraries of their own (issue 14); until they land,
- * the browser's flow runs up to the confirmation and these say so, writing
- * nothing.
+ * The settling operations behind `a`, `w` and `u`: the libraries of
+ * `drift accept` (store/: a new baseline from the reviewed run) and `drift
+ * waive` (compare/waive.h), called as those commands call them. The
+ * browser reads its run through a read-only connection; each operation
+ * opens the database for writing on its own and closes it after.
  */
-static int settle_not_built(char **ret_message, const char *what)
-{
-	char *msg = NULL;
+struct settle {
+	const char *db_path;
+	int64_t run;
+	const char *waivers_path;
+	struct tui_model *m;
+};
 
-	if (asprintf(&msg, "%s from the browser is not built yet; nothing was written", what) >= 0)
-		*ret_message = msg;
-	return -ENOSYS;
+/* The entries of findings @seqs of the run: kind and key, copied. */
+struct seq_keys {
+	struct snap_accept_key *k;
+	char **own; /* the keys' copies, freed here */
+	size_t n;
+	int err;
+};
+
+static int seq_key(const struct snap_run_row *row, void *userdata)
+{
+	struct seq_keys *sk = userdata;
+	char *key = malloc(row->key_len + 1);
+
+	if (!key)
+		return sk->err = -ENOMEM;
+	memcpy(key, row->key, row->key_len);
+	key[row->key_len] = '\0';
+	sk->own[sk->n] = key;
+	sk->k[sk->n++] = (struct snap_accept_key){ row->kind, key, row->key_len };
+	return 0;
+}
+
+static void seq_keys_free(struct seq_keys *sk)
+{
+	for (size_t i = 0; sk->own && i < sk->n; i++)
+		free(sk->own[i]);
+	free(sk->own);
+	free(sk->k);
+}
+
+static int seq_keys_get(struct snap_store *st, int64_t run, const int64_t *seqs, size_t n,
+			struct seq_keys *ret, struct diag *d)
+{
+	ret->k = calloc(n ? n : 1, sizeof(*ret->k));
+	ret->own = calloc(n ? n : 1, sizeof(*ret->own));
+	if (!ret->k || !ret->own)
+		return -ENOMEM;
+	for (size_t i = 0; i < n; i++) {
+		int r = snap_run_row_get(st, run, seqs[i], seq_key, ret, d);
+
+		if (ret->err)
+			return ret->err;
+		if (r < 0)
+			return r;
+		if (r == 0)
+			return diag_set(d, -ENOENT, "finding %lld of run #%lld is gone",
+					(long long)seqs[i], (long long)run);
+	}
+	return 0;
+}
+
+static int settle_open(const struct settle *s, struct snap_store **ret, char **ret_message)
+{
+	struct diag d = { 0 };
+	int r = snap_store_open(s->db_path, SNAP_OPEN_WRITE, ret, &d);
+
+	if (r < 0 && asprintf(ret_message, "cannot open '%s' for writing: %s", s->db_path,
+			      d.msg[0] ? d.msg : strerror(-r)) < 0)
+		*ret_message = NULL;
+	return r;
+}
+
+static void settle_fail(char **ret_message, const char *what, const struct diag *d, int r)
+{
+	if (asprintf(ret_message, "%s failed, nothing written: %s", what,
+		     d->msg[0] ? d->msg : strerror(-r)) < 0)
+		*ret_message = NULL;
 }
 
 static int browse_accept(void *ctx, const int64_t *seqs, size_t n, const char *reason,
 			 char **ret_message)
 {
-	return settle_not_built(ret_message, "accepting");
+	const struct settle *s = ctx;
+	struct snap_store *st = NULL;
+	struct seq_keys sk = { 0 };
+	struct snap_acceptance a = { 0 };
+	struct diag d = { 0 };
+	char *who = NULL;
+	int r;
+
+	r = settle_open(s, &st, ret_message);
+	if (r < 0)
+		return r;
+	r = seq_keys_get(st, s->run, seqs, n, &sk, &d);
+	if (r >= 0 && !(who = snap_accept_who()))
+		r = -ENOMEM;
+	if (r >= 0)
+		r = snap_accept(st, s->run, sk.k, sk.n, who, reason, 0, NULL, NULL, &a, &d);
+	if (r < 0)
+		settle_fail(ret_message, "accepting", &d, r);
+	else if (asprintf(ret_message, "accepted %llu %s into baseline '%s' (#%lld); u undoes",
+			  (unsigned long long)a.entries, a.entries == 1 ? "entry" : "entries",
+			  a.new_label ? a.new_label : "?", (long long)a.new_baseline) < 0)
+		*ret_message = NULL;
+	snap_acceptance_release(&a);
+	free(who);
+	seq_keys_free(&sk);
+	snap_store_free(st);
+	return r < 0 ? r : 0;
 }
 
 static int browse_waive(void *ctx, const int64_t *seqs, size_t n, const char *reason,
 			const char *expires, char **ret_message)
 {
-	return settle_not_built(ret_message, "waiving");
+	const struct settle *s = ctx;
+	struct snap_store *st = NULL;
+	struct seq_keys sk = { 0 };
+	const char **keys = NULL;
+	struct diag d = { 0 };
+	time_t until;
+	char *who = NULL;
+	int r;
+
+	if (waive_parse_expiry(expires, time(NULL), &until) < 0) {
+		if (asprintf(ret_message, "expiry '%s': not YYYY-MM-DD or +Nd; nothing written",
+			     expires) < 0)
+			*ret_message = NULL;
+		return -EINVAL;
+	}
+	r = settle_open(s, &st, ret_message);
+	if (r < 0)
+		return r;
+	r = seq_keys_get(st, s->run, seqs, n, &sk, &d);
+	keys = calloc(n ? n : 1, sizeof(*keys));
+	if (r >= 0 && (!keys || !(who = snap_accept_who())))
+		r = -ENOMEM;
+	/* The keys as `drift waive` takes them: a file's path, else KIND:KEY. */
+	for (size_t i = 0; r >= 0 && i < sk.n; i++) {
+		char *k = NULL;
+
+		if (sk.k[i].kind == ENTRY_FILE)
+			k = strdup(sk.k[i].key);
+		else if (asprintf(&k, "%s:%s", entry_kind_name(sk.k[i].kind), sk.k[i].key) < 0)
+			k = NULL;
+		if (!k)
+			r = -ENOMEM;
+		else {
+			free(sk.own[i]);
+			sk.own[i] = k; /* freed with the keys */
+			keys[i] = k;
+		}
+	}
+	if (r >= 0)
+		r = waive_findings(st, s->run, keys, sk.n, reason, until, who, s->waivers_path, 0,
+				   NULL, &d);
+	if (r < 0)
+		settle_fail(ret_message, "waiving", &d, r);
+	else if (asprintf(ret_message, "waived %d finding%s until %s in %s", r, r == 1 ? "" : "s",
+			  expires, s->waivers_path) < 0)
+		*ret_message = NULL;
+	free(keys);
+	free(who);
+	seq_keys_free(&sk);
+	snap_store_free(st);
+	return r < 0 ? r : 0;
+}
+
+/* The keys an acceptance took, for the model. */
+struct taken {
+	struct tui_key *k;
+	size_t n, alloc;
+	struct strbuf arena; /* the keys, back to back */
+	int err;
+};
+
+static int taken_add(int64_t acceptance, enum entry_kind kind, const char *key, size_t key_len,
+		     enum change change, void *userdata)
+{
+	struct taken *t = userdata;
+
+	(void)acceptance;
+	(void)change;
+	if (t->n == t->alloc) {
+		size_t alloc = t->alloc ? 2 * t->alloc : 64;
+		struct tui_key *k = realloc(t->k, alloc * sizeof(*k));
+
+		if (!k)
+			return t->err = -ENOMEM;
+		t->k = k;
+		t->alloc = alloc;
+	}
+	/* An offset for now: the arena moves as it grows. */
+	t->k[t->n++] =
+		(struct tui_key){ (uint8_t)kind, (const char *)(uintptr_t)t->arena.len, key_len };
+	if (strbuf_add(&t->arena, key, key_len) < 0)
+		return t->err = -ENOMEM;
+	return 0;
+}
+
+static int taken_mark(struct taken *t, struct tui_model *m, bool accepted)
+{
+	for (size_t i = 0; i < t->n; i++)
+		t->k[i].key = t->arena.buf + (uintptr_t)t->k[i].key;
+	return tui_model_set_accepted_keys(m, t->k, t->n, accepted);
+}
+
+static void taken_free(struct taken *t)
+{
+	free(t->k);
+	strbuf_release(&t->arena);
 }
 
 static int browse_undo(void *ctx, char **ret_message)
 {
-	return settle_not_built(ret_message, "undoing an acceptance");
+	const struct settle *s = ctx;
+	struct snap_store *st = NULL;
+	struct snap_acceptance a = { 0 };
+	struct taken t = { .arena = STRBUF_INIT };
+	struct diag d = { 0 };
+	char *who = NULL;
+	int r;
+
+	r = settle_open(s, &st, ret_message);
+	if (r < 0)
+		return r;
+	who = snap_accept_who();
+	r = who ? snap_accept_undo(st, 0, who, &a, &d) : -ENOMEM;
+	if (r >= 0)
+		r = snap_acceptance_keys(st, a.id, taken_add, &t, &d);
+	if (r >= 0 && t.err)
+		r = t.err;
+	if (r >= 0)
+		r = taken_mark(&t, s->m, false);
+	if (r < 0)
+		settle_fail(ret_message, "undoing", &d, r);
+	else if (asprintf(ret_message, "acceptance #%lld undone: baseline '%s' (#%lld) again",
+			  (long long)a.id, a.old_label ? a.old_label : "?",
+			  (long long)a.old_baseline) < 0)
+		*ret_message = NULL;
+	taken_free(&t);
+	snap_acceptance_release(&a);
+	free(who);
+	snap_store_free(st);
+	return r < 0 ? r : 0;
 }
 
 static const struct tui_settle_ops settle_ops = {
@@ -48,6 +270,20 @@ static const struct tui_settle_ops settle_ops = {
 	.waive = browse_waive,
 	.undo = browse_undo,
 };
+
+/* The findings of the run that acceptances in force took show as accepted. */
+static int mark_accepted(struct snap_store *st, int64_t run, struct tui_model *m, struct diag *d)
+{
+	struct taken t = { .arena = STRBUF_INIT };
+	int r = snap_run_accepted(st, run, taken_add, &t, d);
+
+	if (r >= 0 && t.err)
+		r = t.err;
+	if (r >= 0)
+		r = taken_mark(&t, m, true);
+	taken_free(&t);
+	return r < 0 ? r : 0;
+}
 
 static int parse_run(const char *s, int64_t *ret)
 {
@@ -126,6 +362,7 @@ static int cmd_browse(struct cli_args *args)
 	struct snap_info after = { 0 };
 	struct tui_model *m = NULL;
 	struct tui_opts o = { 0 };
+	struct settle settle;
 	struct diag d = { 0 };
 	int64_t id = 0;
 	int r, code;
@@ -160,6 +397,9 @@ static int cmd_browse(struct cli_args *args)
 	if (code)
 		goto out;
 	if (args->noperands == 2) {
+		code = cli_waivers_load(args); /* a malformed file fails before the comparison */
+		if (code)
+			goto out;
 		cli_signals_install();
 		code = diff_run(args, st, rules, &id);
 		if (code)
@@ -194,6 +434,14 @@ static int cmd_browse(struct cli_args *args)
 	o.run = &run;
 	o.rules = rules;
 	o.ops = &settle_ops;
+	o.ops_ctx = &settle;
+	settle = (struct settle){ o.db_path, run.id, cli_waivers_path(args), m };
+	r = mark_accepted(st, run.id, m, &d);
+	if (r < 0) {
+		cli_error("%s", d.msg[0] ? d.msg : strerror(-r));
+		code = exit_code_for_error(CLI_STAGE_STORE, r);
+		goto out;
+	}
 	if (*cli_root(args))
 		o.read_only = "the run is of another root (--root)";
 	else if (access(o.db_path, W_OK) < 0)
@@ -225,8 +473,10 @@ const struct cli_command cmd_browse_def = {
 		"directory, by kind or by package event, or a sorted list; filters; search;\n"
 		"each finding's changed attributes, rule, package and content diff. Press ?\n"
 		"in the browser for every key. Needs a terminal on stdin and stdout. Settling\n"
-		"keys (a accept, w waive, u undo) are read-only with --root or a database\n"
-		"that cannot be written.\n"
+		"keys: a accepts the selection into a new baseline as the run saw it (as\n"
+		"'drift accept' does), w waives it (as 'drift waive'), u undoes the newest\n"
+		"acceptance; each asks a reason and a confirmation first. They are refused\n"
+		"with --root or a database that cannot be written.\n"
 		"\n"
 		"options:\n"
 		"  --db PATH          database (default: /var/lib/drift/drift.db as root,\n"
@@ -236,9 +486,11 @@ const struct cli_command cmd_browse_def = {
 		"  --root DIR         the run's host is under DIR (read-only browsing)\n"
 		"  --count-expected   OLD NEW: expected deviations count too\n"
 		"  --all-changes      OLD NEW: also ctime-only changes (see 'drift diff')\n"
+		"  --waivers FILE     where w writes waivers, and what OLD NEW applies\n"
+		"                     (default: waivers.yaml beside the default policy)\n"
 		"  --allow-insecure   as root, use a policy or database others could have written\n"
 		"  -h, --help         show this help\n",
 	.opts = OPT_DB | OPT_POLICY | OPT_ROOT | OPT_COUNT_EXPECTED | OPT_ALL_CHANGES |
-		OPT_ALLOW_INSECURE,
+		OPT_ALLOW_INSECURE | OPT_WAIVERS,
 	.run = cmd_browse,
 };

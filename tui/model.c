@@ -275,6 +275,7 @@ int tui_model_add(struct tui_model *m, uint32_t seq, enum entry_kind kind, const
 				   .kind = (uint8_t)kind,
 				   .change = (uint8_t)change,
 				   .class = (uint8_t)(judged ? cls : CLASS_DRIFT),
+				   .class0 = (uint8_t)(judged ? cls : CLASS_DRIFT),
 				   .severity = (uint8_t)(judged ? sev : SEVERITY_INFO),
 				   .flags = judged ? TUI_F_JUDGED : 0 };
 	m->arena_len += key_len;
@@ -1231,6 +1232,64 @@ int tui_model_set_accepted(struct tui_model *m, const int64_t *seqs, size_t n)
 	}
 	tui_model_clear_marks(m);
 	return rebuild_rows(m, cursor_item(m));
+}
+
+static int key_cmp(uint8_t ak, const char *a, size_t alen, uint8_t bk, const char *b, size_t blen)
+{
+	int c;
+
+	if (ak != bk)
+		return ak < bk ? -1 : 1;
+	c = memcmp(a, b, alen < blen ? alen : blen);
+	if (c)
+		return c;
+	return alen < blen ? -1 : alen > blen;
+}
+
+static int tui_key_cmp(const void *x, const void *y)
+{
+	const struct tui_key *a = x, *b = y;
+
+	return key_cmp(a->kind, a->key, a->key_len, b->kind, b->key, b->key_len);
+}
+
+int tui_model_set_accepted_keys(struct tui_model *m, struct tui_key *keys, size_t n, bool accepted)
+{
+	int changed = 0;
+
+	if (!n)
+		return 0;
+	qsort(keys, n, sizeof(*keys), tui_key_cmp);
+	/* One pass over the findings, a binary search each: O(findings log keys). */
+	for (size_t i = 0; i < m->n; i++) {
+		struct tui_finding *f = &m->f[i];
+		const char *k = m->arena + f->key_off;
+		size_t lo = 0, hi = n;
+
+		while (lo < hi) {
+			size_t mid = lo + (hi - lo) / 2;
+			int c = key_cmp(keys[mid].kind, keys[mid].key, keys[mid].key_len, f->kind,
+					k, f->key_len);
+
+			if (c < 0)
+				lo = mid + 1;
+			else
+				hi = mid;
+		}
+		if (lo == n ||
+		    key_cmp(keys[lo].kind, keys[lo].key, keys[lo].key_len, f->kind, k, f->key_len))
+			continue;
+		if (accepted && f->class != TUI_CLASS_ACCEPTED) {
+			f->class = TUI_CLASS_ACCEPTED;
+			changed++;
+		} else if (!accepted && f->class == TUI_CLASS_ACCEPTED) {
+			f->class = f->class0;
+			changed++;
+		}
+	}
+	if (!changed)
+		return 0;
+	return rebuild_rows(m, cursor_item(m)) < 0 ? -ENOMEM : changed;
 }
 
 /* ---- text ---- */

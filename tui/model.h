@@ -68,6 +68,7 @@ struct tui_finding {
 	uint8_t kind;     /**< enum entry_kind */
 	uint8_t change;   /**< enum change */
 	uint8_t class;    /**< enum verdict_class, or TUI_CLASS_ACCEPTED */
+	uint8_t class0;   /**< the class the run stored (what an undone acceptance restores) */
 	uint8_t severity; /**< enum severity */
 	uint8_t flags;    /**< TUI_F_* */
 };
@@ -185,6 +186,21 @@ size_t tui_model_marked(const struct tui_model *m);
 int tui_model_selection(const struct tui_model *m, int64_t **ret, size_t *ret_n);
 /** After an acceptance: the findings @seqs are TUI_CLASS_ACCEPTED; clears marks. */
 int tui_model_set_accepted(struct tui_model *m, const int64_t *seqs, size_t n);
+
+/** One finding named by its entry, for tui_model_set_accepted_keys(). */
+struct tui_key {
+	uint8_t kind; /**< enum entry_kind */
+	const char *key;
+	size_t key_len;
+};
+
+/**
+ * The findings whose (kind, key) is one of @keys[0..@n) become accepted
+ * (@accepted), or get back the class the run stored (!@accepted: an
+ * acceptance undone). Sorts @keys. Returns how many findings changed, or
+ * -ENOMEM.
+ */
+int tui_model_set_accepted_keys(struct tui_model *m, struct tui_key *keys, size_t n, bool accepted);
 
 /* ---- text for the columns ---- */
 

@@ -95,6 +95,9 @@ class Browse(DriftCase):
         os.chmod(self.path("usr/bin/tool"), 0o4755)
         self.write("etc/new.conf", b"new\n")
         self.servers = []
+        # What `w` writes to; the tests' own, never the host's default.
+        with open(os.path.join(self.tmp, "waivers.yaml"), "w") as f:
+            f.write("# waivers of the browser's tests\n")
 
     def tearDown(self):
         for s in getattr(self, "servers", []):
@@ -102,7 +105,9 @@ class Browse(DriftCase):
         super().tearDown()
 
     def browse(self, *args, x=100, y=30, env=None):
-        argv = [DRIFT, "browse", "--db=" + self.db, "--policy=" + self.policy] + list(args)
+        self.waivers = os.path.join(self.tmp, "waivers.yaml")
+        argv = [DRIFT, "browse", "--db=" + self.db, "--policy=" + self.policy,
+                "--waivers=" + self.waivers] + list(args)
         t = Tmux(self, argv, x=x, y=y, env=env)
         self.servers.append(t)
         return t
@@ -216,7 +221,7 @@ class Browse(DriftCase):
         t.keys("q")
         self.assertEqual(t.exit_code(), 0)
 
-    def test_accept_prompt_writes_nothing(self):
+    def test_settling_answered_no_writes_nothing(self):
         self.check_run()
         before = open(self.db, "rb").read()
         t = self.browse()
@@ -225,8 +230,8 @@ class Browse(DriftCase):
         t.wait_for("accept, reason:")
         t.keys("reviewed the change", "Enter")
         t.wait_for("accept 1 finding? [y/N]")
-        t.keys("y")
-        t.wait_for("accepting from the browser is not built yet")
+        t.keys("n")
+        t.wait_for("nothing written")
         # Waive: reason, expiry, confirmation; then no.
         t.keys("w")
         t.wait_for("waive, reason:")
@@ -239,6 +244,78 @@ class Browse(DriftCase):
         t.keys("q")
         self.assertEqual(t.exit_code(), 0)
         self.assertEqual(open(self.db, "rb").read(), before)
+        with open(self.waivers) as f:
+            self.assertEqual(f.read(), "# waivers of the browser's tests\n")
+
+    def test_accept_waive_then_check_and_undo(self):
+        """Accept one finding, waive one with an expiry in the past, quit: the
+        next check no longer reports the accepted one, reports the lapsed
+        waiver's finding again, and `drift accept --undo` brings it back."""
+        self.check_run()
+        t = self.browse()
+        t.wait_for("drift browse")
+        t.keys("4", "/", "app.c", "Enter", "a")
+        t.wait_for("accept, reason:")
+        t.keys("reviewed the change", "Enter")
+        t.wait_for("accept 1 finding? [y/N]")
+        t.keys("y")
+        s = t.wait_for("into baseline 'accept-")
+        self.assertIn("accepted 1 entry", s)
+        # Accepted findings show as such, and the filter line counts them.
+        t.keys("/", "new.c", "Enter", "w")
+        t.wait_for("waive, reason:")
+        t.keys("vendor hotfix", "Enter")
+        t.wait_for("waive until (YYYY-MM-DD):")
+        t.keys("2000-01-01", "Enter")
+        t.wait_for("waive 1 finding until 2000-01-01? [y/N]")
+        t.keys("y")
+        t.wait_for("waived 1 finding until 2000-01-01")
+        t.keys("q")
+        self.assertEqual(t.exit_code(), 0)
+        with open(self.waivers) as f:
+            w = f.read()
+        self.assertTrue(w.startswith("# waivers of the browser's tests\n"), w)
+        self.assertIn("vendor hotfix", w)
+        self.assertIn(self.path("etc/new.conf"), w)
+        # The next check: app.conf is the baseline's now; new.conf's waiver expired.
+        p = self.drift("check", "--waivers=" + self.waivers, self.root, code=MODIFIED | 1)
+        out = p.stdout.decode()
+        self.assertNotIn(self.path("etc/app.conf"), out)
+        self.assertIn(self.path("etc/new.conf"), out)
+        self.assertIn("waiver expired on 2000-01-01", out)
+        # Reopened, the reviewed run shows the finding accepted; u undoes it.
+        t = self.browse("1")
+        t.wait_for("drift browse")
+        t.keys("4", "/", "app.c", "Enter")
+        s = t.wait_for("accepted")
+        t.keys("u")
+        t.wait_for("undo the last acceptance? [y/N]")
+        t.keys("y")
+        t.wait_for("undone")
+        t.keys("q")
+        self.assertEqual(t.exit_code(), 0)
+        p = self.drift("check", "--waivers=" + self.waivers, self.root, code=MODIFIED | 1)
+        self.assertIn(self.path("etc/app.conf"), p.stdout.decode())
+
+    def test_accept_a_whole_node(self):
+        """`a` on a tree node accepts every finding under it, as one acceptance."""
+        self.check_run()
+        t = self.browse()
+        t.wait_for("drift browse")
+        t.keys("2")
+        t.wait_for("files  4 findings")
+        t.keys("g", "g", "a")
+        t.wait_for("accept, reason:")
+        t.keys("all reviewed", "Enter")
+        t.wait_for("accept 4 findings? [y/N]")
+        t.keys("y")
+        t.wait_for("accepted 4 entries into baseline 'accept-")
+        t.keys("q")
+        self.assertEqual(t.exit_code(), 0)
+        p = self.drift("check", "--waivers=" + self.waivers, self.root, code=0)
+        self.assertIn(b"no deviations", p.stdout)
+        p = self.drift("accept", "--list", "--db=" + self.db, code=0)
+        self.assertIn(b"all reviewed", p.stdout)
 
     def test_read_only_under_root(self):
         self.check_run()

@@ -315,6 +315,24 @@ static void test_marks_and_selection(void **state)
 		assert_int_equal(tui_model_visible(m), 2);
 		assert_string_equal(tui_class_name(TUI_CLASS_ACCEPTED), "accepted");
 	}
+	/* An undone acceptance, by keys: back to the classes the run stored. */
+	{
+		struct tui_key keys[] = {
+			{ ENTRY_USER, "alice", 5 },          /* not accepted: unchanged */
+			{ ENTRY_PACKAGE, "bash:amd64", 10 }, /* accepted above */
+			{ ENTRY_FILE, "bash:amd64", 10 },    /* a key of another kind: no finding */
+		};
+		uint64_t cc[TUI_CLASS_BITS];
+
+		assert_int_equal(tui_model_set_accepted_keys(m, keys, 3, false), 1);
+		tui_model_class_counts(m, cc);
+		assert_int_equal(cc[TUI_CLASS_ACCEPTED], 1);
+		/* Accepted by keys, as a stored acceptance is shown when a run opens. */
+		assert_int_equal(tui_model_set_accepted_keys(m, keys, 3, true), 2);
+		tui_model_class_counts(m, cc);
+		assert_int_equal(cc[TUI_CLASS_ACCEPTED], 3);
+		assert_int_equal(tui_model_set_accepted_keys(m, keys, 0, true), 0);
+	}
 	tui_model_free(m);
 }
 
