@@ -253,6 +253,19 @@ int tui_model_add(struct tui_model *m, uint32_t seq, enum entry_kind kind, const
 	if (package && (before_version || after_version) &&
 	    !str_eq(before_version, after_version)) {
 		const struct event *last = m->last_event ? &m->events[m->last_event - 1] : NULL;
+		const char *colon = strchr(package, ':');
+		char name[256];
+
+		/*
+		 * One transaction per package name, as the findings layer names its
+		 * events (compare/event.c): the package's own entry says
+		 * "pytool:all", the files dpkg's lists own say "pytool".
+		 */
+		if (colon && (size_t)(colon - package) < sizeof(name)) {
+			memcpy(name, package, (size_t)(colon - package));
+			name[colon - package] = '\0';
+			package = name;
+		}
 
 		/* A package's files come together: most rows are the previous row's event. */
 		if (last && !strcmp(last->package, package) &&

@@ -117,7 +117,7 @@ size_t tui_model_count(const struct tui_model *m);
 const struct tui_finding *tui_model_finding(const struct tui_model *m, size_t i);
 /** The key bytes of @f. */
 const char *tui_model_key(const struct tui_model *m, const struct tui_finding *f);
-/** The package event @f->event - 1: "openssl:amd64 3.0.13 → 3.0.14, 412 files" (its label). */
+/** The package event @f->event - 1: "openssl 3.0.13 → 3.0.14, 412 files" (its label). */
 const char *tui_model_event_label(const struct tui_model *m, uint32_t event);
 /** The package name of event @event (index + 1); NULL for 0. */
 const char *tui_model_event_package(const struct tui_model *m, uint32_t event);

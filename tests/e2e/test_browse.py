@@ -6,6 +6,7 @@ written by the shell that runs it and checked at the end. Skipped (exit 77)
 without tmux.
 """
 
+import json
 import os
 import shlex
 import shutil
@@ -14,7 +15,8 @@ import sys
 import time
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from drifttest import DriftCase, run_tap, DRIFT, MODIFIED, E_USAGE  # noqa: E402
+from drifttest import DriftCase, run_tap, DRIFT, MODIFIED, E_USAGE, CLEAN  # noqa: E402
+from test_package_work import PackageWorkCase  # noqa: E402
 
 TMUX = shutil.which("tmux")
 
@@ -343,6 +345,48 @@ class Browse(DriftCase):
         self.assertIn(b"usage: drift browse", p.stdout)
         self.drift("browse", "x", code=E_USAGE)
 
+
+
+class BrowsePackage(PackageWorkCase):
+    """A package transaction accepted as a whole from the events view."""
+
+    def setUp(self):
+        if not TMUX:
+            self.skipTest("tmux is not installed")
+        super().setUp()
+        self.servers = []
+
+    def tearDown(self):
+        for s in getattr(self, "servers", []):
+            s.kill()
+        super().tearDown()
+
+    def test_accept_a_package_event(self):
+        self.drift("init", "-q", "--root", self.host, code=CLEAN)
+        self.install_pytool()
+        self.drift("check", "-q", "--root", self.host, code=CLEAN)
+        # Browsing a stored run needs no --root (which would make it read-only).
+        t = Tmux(self, [DRIFT, "browse", "--db=" + self.db, "--policy=" + self.policy])
+        self.servers.append(t)
+        t.wait_for("drift browse")
+        t.keys("3")
+        s = t.wait_for("[events")
+        self.assertRegex(s, r"\+ pytool 2\.0-1 installed, 16 findings")
+        self.assertNotIn("pytool:all", s)
+        t.keys("g", "g")
+        t.wait_for("[events")
+        t.keys("a")
+        t.wait_for("accept, reason:")
+        t.keys("apt install pytool", "Enter")
+        s = t.wait_for("? [y/N]")
+        t.keys("y")
+        s = t.wait_for("into baseline 'accept-")
+        t.keys("q")
+        self.assertEqual(t.exit_code(), 0)
+        p = self.drift("check", "--root", self.host, "--format", "json", code=MODIFIED)
+        doc = json.loads(p.stdout)
+        self.assertEqual([d for d in doc["deviations"]
+                          if d.get("event", {}).get("name") == "pytool"], [])
 
 if __name__ == "__main__":
     run_tap(__name__)

@@ -346,9 +346,9 @@ static void test_event_grouping(void **state)
 	assert_int_equal(tui_model_set_view(m, TUI_VIEW_EVENT), 0);
 	/* One closed node per package transaction, in the order they first appear. */
 	assert_int_equal(tui_model_nrows(m), 4);
-	assert_node(m, 0, "openssh-server:amd64 1.0 \xe2\x86\x92 1.1, 1 file", 1, SEVERITY_LOW);
-	assert_node(m, 1, "openssh-client:amd64 1.0 \xe2\x86\x92 1.1, 1 file", 1, SEVERITY_INFO);
-	assert_node(m, 2, "libssl3:amd64 3.0.13 \xe2\x86\x92 3.0.14, 2 files", 2, SEVERITY_INFO);
+	assert_node(m, 0, "openssh-server 1.0 \xe2\x86\x92 1.1, 1 file", 1, SEVERITY_LOW);
+	assert_node(m, 1, "openssh-client 1.0 \xe2\x86\x92 1.1, 1 file", 1, SEVERITY_INFO);
+	assert_node(m, 2, "libssl3 3.0.13 \xe2\x86\x92 3.0.14, 2 files", 2, SEVERITY_INFO);
 	assert_node(m, 3, "no package event", 5, SEVERITY_CRITICAL);
 	tui_model_move_to(m, 2);
 	assert_int_equal(tui_model_expand(m, 1), 0);
@@ -361,8 +361,7 @@ static void test_event_grouping(void **state)
 	assert_int_equal(seqs[0], 4);
 	assert_int_equal(seqs[1], 5);
 	free(seqs);
-	assert_string_equal(tui_model_event_package(m, tui_model_finding(m, 4)->event),
-			    "libssl3:amd64");
+	assert_string_equal(tui_model_event_package(m, tui_model_finding(m, 4)->event), "libssl3");
 	tui_model_free(m);
 }
 
