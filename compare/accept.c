@@ -52,6 +52,15 @@ struct picker {
 	bool verify;
 	struct strbuf name;
 	struct compare_keys *out;
+	/*
+	 * A package event: the accounts its maintainer scripts added are part
+	 * of it, and the account files rewritten for them were explained by
+	 * exactly those additions (accounts.c). Accepting the accounts without
+	 * the files would leave the files unexplained at the next check, so
+	 * the files go too, when the event takes every account the run added.
+	 */
+	uint64_t accounts_added, accounts_taken;
+	struct compare_keys account_files;
 };
 
 /* A package entry's key "name:arch" names the event "name" (event.c). */
@@ -91,6 +100,16 @@ static int pick_row(const struct snap_run_row *row, void *userdata)
 		/* As the run counted it (run.c's replay says the same). */
 		take = !row->judged || row->class != CLASS_EXPECTED || p->run->count_expected;
 	}
+	if (p->package && (row->kind == ENTRY_USER || row->kind == ENTRY_GROUP) &&
+	    row->change == CHANGE_ADDED) {
+		p->accounts_added++;
+		p->accounts_taken += take;
+	}
+	if (p->package && !take && row->kind == ENTRY_FILE && row->judged &&
+	    row->class == CLASS_EXPECTED && row->reason &&
+	    !strncmp(row->reason, ACCOUNTS_FILES_EXPLAINED, strlen(ACCOUNTS_FILES_EXPLAINED)) &&
+	    accounts_is_file(row->key, row->key_len))
+		return keys_add(&p->account_files, row->kind, row->key, row->key_len);
 	return take ? keys_add(p->out, row->kind, row->key, row->key_len) : 0;
 }
 
@@ -104,6 +123,11 @@ static int pick(struct snap_store *st, const struct snap_run_info *run, const ch
 	strbuf_init(&p.name);
 	memset(ret, 0, sizeof(*ret));
 	r = snap_run_rows(st, run->id, pick_row, &p, reterr);
+	if (r >= 0 && p.accounts_taken && p.accounts_taken == p.accounts_added)
+		for (size_t i = 0; r >= 0 && i < p.account_files.n; i++)
+			r = keys_add(ret, p.account_files.v[i].kind, p.account_files.v[i].key,
+				     p.account_files.v[i].key_len);
+	compare_keys_release(&p.account_files);
 	strbuf_release(&p.name);
 	if (r == -ENOMEM)
 		r = diag_set(reterr, -ENOMEM, "out of memory");

@@ -396,16 +396,21 @@ static int files_compute(struct explain *x)
 		return strbuf_adds(&s->files_why, "no account was added between the snapshots");
 	}
 	s->files = FILES_EXPLAINED;
-	return strbuf_addf(&s->files_why, "account files: added %s by %s", s->added.buf, s->by.buf);
+	return strbuf_addf(&s->files_why, ACCOUNTS_FILES_EXPLAINED "%s by %s", s->added.buf,
+			   s->by.buf);
+}
+
+bool accounts_is_file(const char *key, size_t len)
+{
+	for (size_t i = 0; i < sizeof(account_files) / sizeof(account_files[0]); i++)
+		if (len == strlen(account_files[i]) && !memcmp(key, account_files[i], len))
+			return true;
+	return false;
 }
 
 static bool account_file(const struct entry *e)
 {
-	for (size_t i = 0; i < sizeof(account_files) / sizeof(account_files[0]); i++)
-		if (e->key_len == strlen(account_files[i]) &&
-		    !memcmp(e->key, account_files[i], e->key_len))
-			return true;
-	return false;
+	return accounts_is_file(e->key, e->key_len);
 }
 
 int accounts_explain(struct explain *x, const struct deviation *d, struct rule_verdict *v,

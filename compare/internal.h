@@ -206,6 +206,10 @@ void enablement_free(struct enable_state *s);
 int accounts_explain(struct explain *x, const struct deviation *d, struct rule_verdict *v,
 		     struct finding_package *pkg, struct attrib_note *note);
 void accounts_free(struct accounts_state *s);
+/** The start of the reason of account files that package additions explain. */
+#define ACCOUNTS_FILES_EXPLAINED "account files: added "
+/** Whether @key (@len bytes) is one of the account files accounts_explain() judges. */
+bool accounts_is_file(const char *key, size_t len);
 
 /* ---- apt's and dpkg's logs (history.c) ---- */
 
