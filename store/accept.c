@@ -628,19 +628,6 @@ out:
 	" a.undone_at, a.undone_by, (SELECT label FROM snapshot WHERE id = a.old_baseline)," \
 	" (SELECT label FROM snapshot WHERE id = a.new_baseline)"
 
-static char *col_dup(sqlite3_stmt *s, int col, bool *oom)
-{
-	const unsigned char *t = sqlite3_column_text(s, col);
-	char *v;
-
-	if (!t)
-		return NULL;
-	v = strdup((const char *)t);
-	if (!v)
-		*oom = true;
-	return v;
-}
-
 static int read_acceptance(sqlite3_stmt *s, struct snap_acceptance *a)
 {
 	bool oom = false;
@@ -650,14 +637,14 @@ static int read_acceptance(sqlite3_stmt *s, struct snap_acceptance *a)
 	a->run = sqlite3_column_int64(s, 1);
 	a->old_baseline = sqlite3_column_int64(s, 2);
 	a->new_baseline = sqlite3_column_int64(s, 3);
-	a->who = col_dup(s, 4, &oom);
+	a->who = snap_column_text(s, 4, &oom);
 	a->at_ns = sqlite3_column_int64(s, 5);
-	a->reason = col_dup(s, 6, &oom);
+	a->reason = snap_column_text(s, 6, &oom);
 	a->entries = (uint64_t)sqlite3_column_int64(s, 7);
 	a->undone_ns = sqlite3_column_int64(s, 8);
-	a->undone_by = col_dup(s, 9, &oom);
-	a->old_label = col_dup(s, 10, &oom);
-	a->new_label = col_dup(s, 11, &oom);
+	a->undone_by = snap_column_text(s, 9, &oom);
+	a->old_label = snap_column_text(s, 10, &oom);
+	a->new_label = snap_column_text(s, 11, &oom);
 	if (oom || !a->who || !a->reason) {
 		snap_acceptance_release(a);
 		return -ENOMEM;

@@ -470,41 +470,28 @@ void snap_run_abort(struct snap_run_writer *w)
 	" started, flags, count_expected, database, roots, checked, policy_digest,"               \
 	" policy_source, notes, exit_code, findings, counted, expected, blind, complete"
 
-static char *col_text(sqlite3_stmt *s, int col, bool *oom)
-{
-	const unsigned char *t = sqlite3_column_text(s, col);
-	char *copy;
-
-	if (!t)
-		return NULL;
-	copy = strdup((const char *)t);
-	if (!copy)
-		*oom = true;
-	return copy;
-}
-
 static int info_from_row(sqlite3_stmt *s, struct snap_run_info *info)
 {
 	bool oom = false;
 
 	memset(info, 0, sizeof(*info));
 	info->id = sqlite3_column_int64(s, 0);
-	info->command = col_text(s, 1, &oom);
+	info->command = snap_column_text(s, 1, &oom);
 	info->before = sqlite3_column_int64(s, 2);
 	info->after = sqlite3_column_int64(s, 3);
-	info->before_label = col_text(s, 4, &oom);
-	info->after_label = col_text(s, 5, &oom);
+	info->before_label = snap_column_text(s, 4, &oom);
+	info->after_label = snap_column_text(s, 5, &oom);
 	info->before_baseline = sqlite3_column_int(s, 6) != 0;
 	info->after_baseline = sqlite3_column_int(s, 7) != 0;
 	info->started_ns = sqlite3_column_int64(s, 8);
 	info->flags = (unsigned)sqlite3_column_int64(s, 9);
 	info->count_expected = sqlite3_column_int(s, 10) != 0;
-	info->database = col_text(s, 11, &oom);
+	info->database = snap_column_text(s, 11, &oom);
 	if (sqlite3_column_type(s, 12) != SQLITE_NULL)
 		info->roots = snap_column_split(s, 12, &info->nroots, &oom);
 	info->checked = (uint64_t)sqlite3_column_int64(s, 13);
-	info->policy_digest = col_text(s, 14, &oom);
-	info->policy_source = col_text(s, 15, &oom);
+	info->policy_digest = snap_column_text(s, 14, &oom);
+	info->policy_source = snap_column_text(s, 15, &oom);
 	if (sqlite3_column_type(s, 16) != SQLITE_NULL)
 		info->notes = snap_column_split(s, 16, &info->nnotes, &oom);
 	info->exit_code =

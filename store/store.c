@@ -483,6 +483,19 @@ static char *column_strdup(sqlite3_stmt *s, int col, bool null_is_empty, bool *r
 	return copy;
 }
 
+char *snap_column_text(sqlite3_stmt *s, int col, bool *oom)
+{
+	const unsigned char *t = sqlite3_column_text(s, col);
+	char *copy;
+
+	if (!t)
+		return NULL;
+	copy = strdup((const char *)t);
+	if (!copy)
+		*oom = true;
+	return copy;
+}
+
 char **snap_column_split(sqlite3_stmt *s, int col, size_t *ret_n, bool *ret_oom)
 {
 	const char *b = sqlite3_column_blob(s, col);
