@@ -47,6 +47,8 @@ rules:
 """
 
 POLICY_COMMANDS = ("init", "check", "scan", "diff", "policy", "verify")
+# Commands that read the waivers file: the tests give them an empty one of their own.
+WAIVER_COMMANDS = ("check", "diff", "verify", "report")
 # Commands that use no database: --db is not added to them.
 NO_DB_COMMANDS = ("help", "--help", "--version", "policy")
 
@@ -62,6 +64,7 @@ class DriftCase(unittest.TestCase):
         os.mkdir(self.root)
         self.db = os.path.join(self.tmp, "state", "drift.db")
         self.policy = os.path.join(self.tmp, "policy.yaml")
+        self.no_waivers = os.path.join(self.tmp, "no-waivers.yaml")
         self.set_policy(self.policy_text)
 
     def set_policy(self, text):
@@ -86,6 +89,16 @@ class DriftCase(unittest.TestCase):
         if db and len(args) > 0 and args[0] in POLICY_COMMANDS and \
                 not any(str(a).startswith("--policy") for a in args):
             argv.insert(2, "--policy=" + self.policy)
+        # As root the default waivers file is the host's /etc/drift/waivers.yaml:
+        # an empty file of the test's own instead, unless the test names one or
+        # sets XDG_CONFIG_HOME to try the default path itself.
+        if db and len(args) > 0 and args[0] in WAIVER_COMMANDS and \
+                not any(str(a).startswith("--waivers") for a in args) and \
+                "XDG_CONFIG_HOME" not in (env or {}):
+            if not os.path.exists(self.no_waivers):
+                with open(self.no_waivers, "w") as f:
+                    f.write("# no waivers: the test's own empty file\n")
+            argv.insert(2, "--waivers=" + self.no_waivers)
         p = subprocess.run(argv, capture_output=True, env=env_for_drift(env),
                            stdin=subprocess.DEVNULL if stdin is None else stdin, timeout=120)
         check_exit(self, args, p, code)
