@@ -637,3 +637,16 @@ const char *cli_db_path(struct cli_args *args)
 	args->db_default = strbuf_detach(&sb, NULL);
 	return args->db_default;
 }
+
+int cli_parse_id(const char *s, int64_t *ret)
+{
+	char *end;
+	long long v;
+
+	errno = 0;
+	v = strtoll(s, &end, 10);
+	if (errno || end == s || *end || v <= 0)
+		return -EINVAL;
+	*ret = v;
+	return 0;
+}

@@ -211,6 +211,10 @@ const char *cli_db_path(struct cli_args *args);
 
 struct waiver_set;
 /** The waivers file: --waivers, or the default (root: /etc/drift/waivers.yaml). */
+/** A positive decimal id (a run, an acceptance) in @s: 0, or -EINVAL. */
+int cli_parse_id(const char *s, int64_t *ret);
+/** The default path of configuration file @name (policy.yaml, waivers.yaml), cached in *@cache. */
+const char *cli_config_default(const char *name, char **cache);
 const char *cli_waivers_path(struct cli_args *args);
 /**
  * Load and validate the waivers into args->waiver_set, before a scan: a

@@ -69,19 +69,10 @@ __attribute__((format(printf, 1, 2))) static int usage_error(const char *fmt, ..
 	return DRIFT_EXIT_USAGE;
 }
 
+/* A run or acceptance id, also as "#12" (as drift prints them). */
 static int parse_id(const char *s, int64_t *ret)
 {
-	char *end;
-	long long v;
-
-	if (*s == '#')
-		s++;
-	errno = 0;
-	v = strtoll(s, &end, 10);
-	if (errno || end == s || *end || v <= 0)
-		return -EINVAL;
-	*ret = v;
-	return 0;
+	return cli_parse_id(s + (*s == '#'), ret);
 }
 
 /* KEY: an absolute path (a file), or KIND:KEY ("sysctl:vm.swappiness", "package:openssl"). */

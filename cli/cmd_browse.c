@@ -285,19 +285,6 @@ static int mark_accepted(struct snap_store *st, int64_t run, struct tui_model *m
 	return r < 0 ? r : 0;
 }
 
-static int parse_run(const char *s, int64_t *ret)
-{
-	char *end;
-	long long v;
-
-	errno = 0;
-	v = strtoll(s, &end, 10);
-	if (errno || end == s || *end || v <= 0)
-		return -EINVAL;
-	*ret = v;
-	return 0;
-}
-
 /* OLD NEW: the comparison of `drift diff OLD NEW`, stored as a run; its report goes nowhere. */
 static int diff_run(struct cli_args *args, struct snap_store *st, const struct rule_set *rules,
 		    int64_t *ret_id)
@@ -368,7 +355,7 @@ static int cmd_browse(struct cli_args *args)
 	int r, code;
 
 	if (args->noperands > 2 ||
-	    (args->noperands == 1 && parse_run(args->operands[0], &id) < 0)) {
+	    (args->noperands == 1 && cli_parse_id(args->operands[0], &id) < 0)) {
 		fprintf(stderr, "drift browse: takes a run id (see 'drift runs'), two snapshots, "
 				"or nothing for the newest run\nsee 'drift browse --help'\n");
 		return DRIFT_EXIT_USAGE;

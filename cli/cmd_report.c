@@ -33,19 +33,6 @@ static int run_side(struct snap_store *st, int64_t id, const char *label, bool b
 	return 0;
 }
 
-static int parse_run(const char *s, int64_t *ret)
-{
-	char *end;
-	long long v;
-
-	errno = 0;
-	v = strtoll(s, &end, 10);
-	if (errno || end == s || *end || v <= 0)
-		return -EINVAL;
-	*ret = v;
-	return 0;
-}
-
 static int cmd_report(struct cli_args *args)
 {
 	struct snap_store *st = NULL;
@@ -62,7 +49,7 @@ static int cmd_report(struct cli_args *args)
 	bool out_open = false;
 	int r, code;
 
-	if (args->noperands > 1 || (args->noperands && parse_run(args->operands[0], &id) < 0)) {
+	if (args->noperands > 1 || (args->noperands && cli_parse_id(args->operands[0], &id) < 0)) {
 		fprintf(stderr, "drift report: takes one run id (see 'drift runs'), or none for "
 				"the newest\nsee 'drift report --help'\n");
 		return DRIFT_EXIT_USAGE;

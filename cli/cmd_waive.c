@@ -20,28 +20,9 @@
 
 const char *cli_waivers_path(struct cli_args *args)
 {
-	struct strbuf sb = STRBUF_INIT;
-	const char *config, *home;
-
-	if (args->waivers)
-		return args->waivers;
-	if (args->waivers_default)
-		return args->waivers_default;
-	if (geteuid() == 0) {
-		args->waivers_default = strdup("/etc/drift/waivers.yaml");
-		return args->waivers_default;
-	}
-	/* Beside the policy: $XDG_CONFIG_HOME/drift, ~/.config/drift by default. */
-	config = getenv("XDG_CONFIG_HOME");
-	home = getenv("HOME");
-	if (config && config[0] == '/')
-		strbuf_addf(&sb, "%s/drift/waivers.yaml", config);
-	else if (home && home[0])
-		strbuf_addf(&sb, "%s/.config/drift/waivers.yaml", home);
-	else
-		return NULL;
-	args->waivers_default = strbuf_detach(&sb, NULL);
-	return args->waivers_default;
+	/* Beside the policy. */
+	return args->waivers ? args->waivers
+			     : cli_config_default("waivers.yaml", &args->waivers_default);
 }
 
 struct problems {
@@ -106,20 +87,14 @@ int cli_waivers_load(struct cli_args *args)
 /* --run RUN: a run id, or 0 (the newest) when not given. */
 static int parse_run(const struct cli_args *args, const char *cmd, int64_t *ret)
 {
-	char *end;
-	long long v;
-
 	*ret = 0;
 	if (!args->run)
 		return 0;
-	errno = 0;
-	v = strtoll(args->run, &end, 10);
-	if (errno || end == args->run || *end || v <= 0) {
+	if (cli_parse_id(args->run, ret) < 0) {
 		fprintf(stderr, "drift %s: --run takes a run id (see 'drift runs'), not '%s'\n",
 			cmd, args->run);
 		return DRIFT_EXIT_USAGE;
 	}
-	*ret = v;
 	return 0;
 }
 

@@ -14,29 +14,36 @@
 #include "common/strbuf.h"
 #include "common/banned.h"
 
-const char *cli_policy_path(struct cli_args *args)
+/*
+ * The default path of drift's configuration file @name, cached in *@cache:
+ * /etc/drift/NAME as root, else $XDG_CONFIG_HOME/drift/NAME (by default
+ * ~/.config/drift/NAME). NULL: no home to put it in.
+ */
+const char *cli_config_default(const char *name, char **cache)
 {
 	struct strbuf sb = STRBUF_INIT;
 	const char *config, *home;
 
-	if (args->policy)
-		return args->policy;
-	if (args->policy_default)
-		return args->policy_default;
-	if (geteuid() == 0) {
-		args->policy_default = strdup("/etc/drift/policy.yaml");
-		return args->policy_default;
-	}
+	if (*cache)
+		return *cache;
 	config = getenv("XDG_CONFIG_HOME");
 	home = getenv("HOME");
-	if (config && config[0] == '/')
-		strbuf_addf(&sb, "%s/drift/policy.yaml", config);
+	if (geteuid() == 0)
+		strbuf_addf(&sb, "/etc/drift/%s", name);
+	else if (config && config[0] == '/')
+		strbuf_addf(&sb, "%s/drift/%s", config, name);
 	else if (home && home[0])
-		strbuf_addf(&sb, "%s/.config/drift/policy.yaml", home);
+		strbuf_addf(&sb, "%s/.config/drift/%s", home, name);
 	else
 		return NULL;
-	args->policy_default = strbuf_detach(&sb, NULL);
-	return args->policy_default;
+	*cache = strbuf_detach(&sb, NULL);
+	return *cache;
+}
+
+const char *cli_policy_path(struct cli_args *args)
+{
+	return args->policy ? args->policy
+			    : cli_config_default("policy.yaml", &args->policy_default);
 }
 
 /*

@@ -135,6 +135,8 @@ int snap_join_list(struct strbuf *sb, const char *const *v, size_t n);
  * malloc()ed strings (*ret_n of them); a NULL column is the empty list.
  * Sets *ret_oom on allocation failure.
  */
+/** The row of a finding selected with run.c's RUN_ROW_COLUMNS; -EPROTO when damaged. */
+int snap_run_row_read(sqlite3_stmt *s, struct snap_run_row *row);
 /** Column @col as a new C string; NULL for SQL NULL, or out of memory (*@oom set). */
 char *snap_column_text(sqlite3_stmt *s, int col, bool *oom);
 char **snap_column_split(sqlite3_stmt *s, int col, size_t *ret_n, bool *ret_oom);

@@ -593,50 +593,60 @@ int snap_run_rules(struct snap_store *st, int64_t run_id, snap_run_rule_fn *fn, 
 	return r < 0 ? r : 0;
 }
 
+/* The columns snap_run_row_read() decodes, in its order. */
+#define RUN_ROW_COLUMNS                                                                      \
+	"kind, key, change, changed, verdict, attrs, rule, reason, package, before_version," \
+	" after_version, unowned, aux"
+
+int snap_run_row_read(sqlite3_stmt *s, struct snap_run_row *row)
+{
+	int change = sqlite3_column_int(s, 2);
+
+	memset(row, 0, sizeof(*row));
+	row->kind = (enum entry_kind)sqlite3_column_int(s, 0);
+	row->key = sqlite3_column_blob(s, 1);
+	row->key_len = (size_t)sqlite3_column_bytes(s, 1);
+	row->change = (enum change)change;
+	row->changed = (uint32_t)sqlite3_column_int64(s, 3);
+	row->judged = sqlite3_column_type(s, 4) != SQLITE_NULL;
+	if (row->judged) {
+		int v = sqlite3_column_int(s, 4);
+
+		row->class = (enum verdict_class)(v / 8);
+		row->severity = (enum severity)(v % 8);
+		row->attrs = (uint32_t)sqlite3_column_int64(s, 5);
+	}
+	row->rule = sqlite3_column_type(s, 6) == SQLITE_NULL ? -1 : sqlite3_column_int64(s, 6);
+	row->reason = (const char *)sqlite3_column_text(s, 7);
+	row->package = (const char *)sqlite3_column_text(s, 8);
+	row->before_version = (const char *)sqlite3_column_text(s, 9);
+	row->after_version = (const char *)sqlite3_column_text(s, 10);
+	row->unowned = (sqlite3_column_int(s, 11) & 1) != 0;
+	row->matches = (sqlite3_column_int(s, 11) & 2) != 0;
+	row->aux = sqlite3_column_blob(s, 12);
+	row->aux_len = (size_t)sqlite3_column_bytes(s, 12);
+	if (!row->key || change < 0 || change >= CHANGE__COUNT ||
+	    (row->judged &&
+	     ((unsigned)row->class >= CLASS__COUNT || (unsigned)row->severity >= SEVERITY__COUNT)))
+		return -EPROTO;
+	return 0;
+}
+
 int snap_run_rows(struct snap_store *st, int64_t run_id, snap_run_row_fn *fn, void *userdata,
 		  struct diag *reterr)
 {
 	sqlite3_stmt *s = NULL;
 	int rc, r;
 
-	r = snap_prepare(st,
-			 "SELECT kind, key, change, changed, verdict, attrs, rule, reason, package,"
-			 " before_version, after_version, unowned, aux FROM finding WHERE run = ?1"
-			 " ORDER BY seq",
+	r = snap_prepare(st, "SELECT " RUN_ROW_COLUMNS " FROM finding WHERE run = ?1 ORDER BY seq",
 			 &s, reterr);
 	if (r < 0)
 		return r;
 	sqlite3_bind_int64(s, 1, run_id);
 	while ((rc = sqlite3_step(s)) == SQLITE_ROW) {
-		struct snap_run_row row = { 0 };
-		int change = sqlite3_column_int(s, 2);
+		struct snap_run_row row;
 
-		row.kind = (enum entry_kind)sqlite3_column_int(s, 0);
-		row.key = sqlite3_column_blob(s, 1);
-		row.key_len = (size_t)sqlite3_column_bytes(s, 1);
-		row.change = (enum change)change;
-		row.changed = (uint32_t)sqlite3_column_int64(s, 3);
-		row.judged = sqlite3_column_type(s, 4) != SQLITE_NULL;
-		if (row.judged) {
-			int v = sqlite3_column_int(s, 4);
-
-			row.class = (enum verdict_class)(v / 8);
-			row.severity = (enum severity)(v % 8);
-			row.attrs = (uint32_t)sqlite3_column_int64(s, 5);
-		}
-		row.rule =
-			sqlite3_column_type(s, 6) == SQLITE_NULL ? -1 : sqlite3_column_int64(s, 6);
-		row.reason = (const char *)sqlite3_column_text(s, 7);
-		row.package = (const char *)sqlite3_column_text(s, 8);
-		row.before_version = (const char *)sqlite3_column_text(s, 9);
-		row.after_version = (const char *)sqlite3_column_text(s, 10);
-		row.unowned = (sqlite3_column_int(s, 11) & 1) != 0;
-		row.matches = (sqlite3_column_int(s, 11) & 2) != 0;
-		row.aux = sqlite3_column_blob(s, 12);
-		row.aux_len = (size_t)sqlite3_column_bytes(s, 12);
-		if (!row.key || change < 0 || change >= CHANGE__COUNT ||
-		    (row.judged && ((unsigned)row.class >= CLASS__COUNT ||
-				    (unsigned)row.severity >= SEVERITY__COUNT))) {
+		if (snap_run_row_read(s, &row) < 0) {
 			r = diag_set(reterr, -EPROTO, "'%s': run #%lld has a damaged finding",
 				     st->path, (long long)run_id);
 			break;
@@ -649,6 +659,37 @@ int snap_run_rows(struct snap_store *st, int64_t run_id, snap_run_row_fn *fn, vo
 		r = snap_sqlite_fail(st, rc, "read a run", reterr);
 	sqlite3_finalize(s);
 	return r < 0 ? r : 0;
+}
+
+int snap_run_row_get(struct snap_store *st, int64_t run_id, int64_t seq, snap_run_row_fn *fn,
+		     void *userdata, struct diag *reterr)
+{
+	sqlite3_stmt *s = NULL;
+	int rc, r;
+
+	r = snap_prepare(st, "SELECT " RUN_ROW_COLUMNS " FROM finding WHERE run = ?1 AND seq = ?2",
+			 &s, reterr);
+	if (r < 0)
+		return r;
+	sqlite3_bind_int64(s, 1, run_id);
+	sqlite3_bind_int64(s, 2, seq);
+	rc = sqlite3_step(s);
+	if (rc == SQLITE_ROW) {
+		struct snap_run_row row;
+
+		if (snap_run_row_read(s, &row) < 0)
+			r = diag_set(reterr, -EPROTO, "'%s': run #%lld has a damaged finding",
+				     st->path, (long long)run_id);
+		else
+			r = fn(&row, userdata);
+		r = r < 0 ? r : 1;
+	} else if (rc == SQLITE_DONE) {
+		r = 0;
+	} else {
+		r = snap_sqlite_fail(st, rc, "read a run", reterr);
+	}
+	sqlite3_finalize(s);
+	return r;
 }
 
 int snap_run_blinds(struct snap_store *st, int64_t run_id, snap_run_blind_fn *fn, void *userdata,

@@ -1,8 +1,8 @@
 /*
  * Reading a stored run for the browser: the lean reader that loads a run's
  * findings into memory (only the columns a list of findings needs, so that
- * a million rows read in well under a second), and the one full row that a
- * detail pane shows.
+ * a million rows read in well under a second). The one full row that a
+ * detail pane shows is snap_run_row_get(), in run.c beside its reader.
  */
 #include "store/store.h"
 
@@ -69,57 +69,4 @@ int snap_run_rows_lean(struct snap_store *st, int64_t run_id, snap_run_lean_fn *
 		r = snap_sqlite_fail(st, rc, "read a run", reterr);
 	sqlite3_finalize(s);
 	return r < 0 ? r : 0;
-}
-
-int snap_run_row_get(struct snap_store *st, int64_t run_id, int64_t seq, snap_run_row_fn *fn,
-		     void *userdata, struct diag *reterr)
-{
-	sqlite3_stmt *s = NULL;
-	int rc, r;
-
-	r = snap_prepare(st,
-			 "SELECT kind, key, change, changed, verdict, attrs, rule, reason, package,"
-			 " before_version, after_version, unowned, aux FROM finding"
-			 " WHERE run = ?1 AND seq = ?2",
-			 &s, reterr);
-	if (r < 0)
-		return r;
-	sqlite3_bind_int64(s, 1, run_id);
-	sqlite3_bind_int64(s, 2, seq);
-	rc = sqlite3_step(s);
-	if (rc == SQLITE_ROW) {
-		struct snap_run_row row = { 0 };
-		int change = sqlite3_column_int(s, 2);
-
-		row.kind = (enum entry_kind)sqlite3_column_int(s, 0);
-		row.key = sqlite3_column_blob(s, 1);
-		row.key_len = (size_t)sqlite3_column_bytes(s, 1);
-		row.change = (enum change)change;
-		row.changed = (uint32_t)sqlite3_column_int64(s, 3);
-		r = decode_verdict(s, 4, &row.judged, &row.class, &row.severity);
-		if (row.judged)
-			row.attrs = (uint32_t)sqlite3_column_int64(s, 5);
-		row.rule =
-			sqlite3_column_type(s, 6) == SQLITE_NULL ? -1 : sqlite3_column_int64(s, 6);
-		row.reason = (const char *)sqlite3_column_text(s, 7);
-		row.package = (const char *)sqlite3_column_text(s, 8);
-		row.before_version = (const char *)sqlite3_column_text(s, 9);
-		row.after_version = (const char *)sqlite3_column_text(s, 10);
-		row.unowned = (sqlite3_column_int(s, 11) & 1) != 0;
-		row.matches = (sqlite3_column_int(s, 11) & 2) != 0;
-		row.aux = sqlite3_column_blob(s, 12);
-		row.aux_len = (size_t)sqlite3_column_bytes(s, 12);
-		if (r < 0 || !row.key || change < 0 || change >= CHANGE__COUNT)
-			r = diag_set(reterr, -EPROTO, "'%s': run #%lld has a damaged finding",
-				     st->path, (long long)run_id);
-		else
-			r = fn(&row, userdata);
-		r = r < 0 ? r : 1;
-	} else if (rc == SQLITE_DONE) {
-		r = 0;
-	} else {
-		r = snap_sqlite_fail(st, rc, "read a run", reterr);
-	}
-	sqlite3_finalize(s);
-	return r;
 }
