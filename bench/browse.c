@@ -53,7 +53,7 @@ static int make_run(struct snap_store *st, unsigned long n, struct diag *d)
 	r = snap_run_begin(st, &info, &w, d);
 	if (r < 0)
 		return r;
-	r = snap_run_add_rule(w, "all", "everything", "policy.yaml", 2, &rule, d);
+	r = snap_run_add_rule(w, "all", "everything", "policy.yaml", 2, 0, &rule, d);
 	for (unsigned long i = 0; r >= 0 && i < n; i++) {
 		unsigned long p = i / 1000, sub = (i / 100) % 10;
 		struct snap_run_row row = { 0 };

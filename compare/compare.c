@@ -64,6 +64,7 @@ void finding_set_verdict(struct finding *f, const struct rule_verdict *v, bool c
 	f->rule_title = v->rule ? rule_title(v->rule) : NULL;
 	f->rule_file = v->rule ? rule_file(v->rule) : NULL;
 	f->rule_line = v->rule ? rule_line(v->rule) : 0;
+	f->remediate = rule_remediate(v->rule);
 }
 
 void verdict_reason(struct rule_verdict *v, const char *fmt, ...)

@@ -124,6 +124,8 @@ struct finding {
 	 */
 	const char *rule_id, *rule_title, *rule_file;
 	unsigned rule_line;
+	/** What the rule lets `drift remedy` do with it (from @rule, or the stored run). */
+	enum rule_remediate remediate;
 
 	struct finding_package package;
 	/** The event it is part of (kind EVENT_NONE: none). */

@@ -97,7 +97,7 @@ static int rule_index(struct compare_record *rec, const struct finding *f, int64
 	if (!key) {
 		/* No rule object (a replayed finding): a row of its own. */
 		return snap_run_add_rule(rec->w, f->rule_id, f->rule_title, f->rule_file,
-					 f->rule_line, ret_n, reterr);
+					 f->rule_line, f->remediate, ret_n, reterr);
 	}
 	if ((rec->used + 1) * 2 > rec->nslots) {
 		size_t n = rec->nslots ? rec->nslots * 2 : 64;
@@ -122,8 +122,8 @@ static int rule_index(struct compare_record *rec, const struct finding *f, int64
 			*ret_n = rec->slots[i].n;
 			return 0;
 		}
-	r = snap_run_add_rule(rec->w, f->rule_id, f->rule_title, f->rule_file, f->rule_line, ret_n,
-			      reterr);
+	r = snap_run_add_rule(rec->w, f->rule_id, f->rule_title, f->rule_file, f->rule_line,
+			      f->remediate, ret_n, reterr);
 	if (r < 0)
 		return r;
 	rec->slots[i].key = key;
@@ -235,6 +235,7 @@ void compare_record_abort(struct compare_record *rec)
 struct replay_rule {
 	char *id, *title, *file;
 	unsigned line;
+	unsigned remediate;
 };
 
 struct replayer {
@@ -253,7 +254,7 @@ struct replayer {
 };
 
 static int collect_rule(int64_t n, const char *id, const char *title, const char *file,
-			unsigned line, void *userdata)
+			unsigned line, unsigned remediate, void *userdata)
 {
 	struct replayer *rp = userdata;
 	struct replay_rule *rules;
@@ -270,6 +271,7 @@ static int collect_rule(int64_t n, const char *id, const char *title, const char
 		.title = title ? strdup(title) : NULL,
 		.file = file ? strdup(file) : NULL,
 		.line = line,
+		.remediate = remediate,
 	};
 	rp->nrules++;
 	if ((id && !rules[rp->nrules - 1].id) || (title && !rules[rp->nrules - 1].title) ||
@@ -427,6 +429,7 @@ static int replay_row(const struct snap_run_row *row, void *userdata)
 		f.rule_title = rp->rules[row->rule].title;
 		f.rule_file = rp->rules[row->rule].file;
 		f.rule_line = rp->rules[row->rule].line;
+		f.remediate = (enum rule_remediate)rp->rules[row->rule].remediate;
 	}
 	f.package.name = row->package;
 	f.package.before_version = row->before_version;

@@ -42,6 +42,24 @@ uint32_t rule_set_attrs(const struct rule_set *rs)
 	return attrs;
 }
 
+const char *rule_remediate_name(enum rule_remediate r)
+{
+	switch (r) {
+	case RULE_REMEDIATE_NO:
+		return "no";
+	case RULE_REMEDIATE_PLAN:
+		return "plan";
+	case RULE_REMEDIATE_AUTO:
+		return "auto";
+	}
+	return "no";
+}
+
+enum rule_remediate rule_remediate(const struct rule *rule)
+{
+	return rule ? rule->remediate : RULE_REMEDIATE_NO;
+}
+
 bool rule_magic(const struct rule *rule)
 {
 	return rule->magic;

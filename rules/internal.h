@@ -43,6 +43,7 @@ struct rule {
 	/* `keep_content`: stated (keep_set) and its value; the last rule that states it decides */
 	bool keep_set, keep_content;
 	bool secret; /* `secret: true`: wins wherever it matches, like an exclusion */
+	enum rule_remediate remediate; /* `remediate:` (drift remedy); RULE_REMEDIATE_NO default */
 };
 
 /*

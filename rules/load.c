@@ -1210,6 +1210,24 @@ static bool get_severity(struct loader *ld, const yaml_node_t *n, const char *wh
 	return false;
 }
 
+static void get_remediate(struct loader *ld, const yaml_node_t *n, enum rule_remediate *ret)
+{
+	const char *s = get_string(ld, n, "remediate");
+
+	if (!s)
+		return;
+	for (unsigned i = RULE_REMEDIATE_NO; i <= RULE_REMEDIATE_AUTO; i++)
+		if (!strcmp(s, rule_remediate_name((enum rule_remediate)i))) {
+			*ret = (enum rule_remediate)i;
+			return;
+		}
+	if (!strcmp(s, "false")) {
+		*ret = RULE_REMEDIATE_NO;
+		return;
+	}
+	problem(ld, &n->start_mark, "bad remediate '%s' (allowed: no, plan, auto)", s);
+}
+
 enum {
 	K_ID,
 	K_TITLE,
@@ -1225,12 +1243,14 @@ enum {
 	K_KEEP_CONTENT,
 	K_SECRET,
 	K_EXCLUDE,
+	K_REMEDIATE,
 	K__COUNT,
 };
 
 static const char *const rule_keys[K__COUNT] = {
 	"id",     "title",    "kind",       "path",  "key",          "check",  "ignore",
 	"expect", "severity", "when_added", "magic", "keep_content", "secret", "exclude",
+	"remediate",
 };
 
 static void load_kind(struct loader *ld, const yaml_node_t *n, enum entry_kind *ret)
@@ -1382,6 +1402,8 @@ static void load_rule(struct loader *ld, const yaml_node_t *n, struct rule *rule
 		rule->keep_set = true;
 	if (v[K_SECRET] && rule->kind == ENTRY_FILE)
 		get_bool(ld, v[K_SECRET], "secret", &rule->secret);
+	if (v[K_REMEDIATE])
+		get_remediate(ld, v[K_REMEDIATE], &rule->remediate);
 
 	/* `error` is always checked; `grow` needs the size and the inode. */
 	uint32_t checked = rule->check & ~rule->ignore;

@@ -256,6 +256,20 @@ enum rule_content {
  */
 enum rule_content rule_set_content(const struct rule_set *rs, const char *path, size_t len,
 				   const struct rule **ret_rule);
+/**
+ * What `drift remedy` may do with the drift a rule decides (`remediate:`).
+ * Stored with runs (run_rule.remediate): never renumber.
+ */
+enum rule_remediate {
+	RULE_REMEDIATE_NO = 0, /**< `no` (the default): never planned */
+	RULE_REMEDIATE_PLAN,   /**< `plan`: planned, applied when an operator says so */
+	RULE_REMEDIATE_AUTO,   /**< `auto`: also applied by `drift remedy --apply --auto` */
+};
+/** "no", "plan", "auto". */
+const char *rule_remediate_name(enum rule_remediate r);
+/** The rule's `remediate:`; RULE_REMEDIATE_NO for NULL. */
+enum rule_remediate rule_remediate(const struct rule *rule);
+
 /** Whether the rule states `keep_content`; then *ret_keep (if non-NULL) is its value. */
 bool rule_keep_content(const struct rule *rule, bool *ret_keep);
 /** `secret: true`. */

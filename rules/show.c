@@ -112,6 +112,8 @@ int rule_set_show(const struct rule_set *rs, FILE *out)
 			fprintf(out, "    keep_content: %s\n", r->keep_content ? "true" : "false");
 		if (r->kind == ENTRY_FILE && r->secret)
 			fprintf(out, "    secret: true\n");
+		if (r->remediate != RULE_REMEDIATE_NO)
+			fprintf(out, "    remediate: %s\n", rule_remediate_name(r->remediate));
 	}
 	return fflush(out) == 0 && !ferror(out) ? 0 : -EIO;
 }

@@ -107,7 +107,7 @@ static void writer_free(struct snap_run_writer *w)
 #define FINDING_COLS                                                              \
 	"seq, kind, key, change, changed, verdict, attrs, rule, reason, package," \
 	" before_version, after_version, unowned, aux"
-#define RULE_COLS  "n, id, title, file, line"
+#define RULE_COLS  "n, id, title, file, line, remediate"
 #define BLIND_COLS "seq, kind, key, mode, err, flags"
 
 /* The stage: empty copies of the run tables, in TEMP (no lock on the database). */
@@ -215,14 +215,15 @@ fail:
 }
 
 int snap_run_add_rule(struct snap_run_writer *w, const char *id, const char *title,
-		      const char *file, unsigned line, int64_t *ret_n, struct diag *reterr)
+		      const char *file, unsigned line, unsigned remediate, int64_t *ret_n,
+		      struct diag *reterr)
 {
 	sqlite3_stmt *s = NULL;
 	char sql[128];
 	int r;
 
 	snprintf(sql, sizeof(sql),
-		 "INSERT INTO %s (run, " RULE_COLS ") VALUES (?1, ?2, ?3, ?4, ?5, ?6)", w->t_rule);
+		 "INSERT INTO %s (run, " RULE_COLS ") VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)", w->t_rule);
 	r = snap_prepare(w->st, sql, &s, reterr);
 	if (r < 0)
 		return r;
@@ -232,6 +233,8 @@ int snap_run_add_rule(struct snap_run_writer *w, const char *id, const char *tit
 	bind_text_or_null(s, 4, title);
 	bind_text_or_null(s, 5, file);
 	sqlite3_bind_int(s, 6, (int)line);
+	if (remediate)
+		sqlite3_bind_int(s, 7, (int)remediate);
 	r = step_done(w->st, s, "store the run", reterr);
 	sqlite3_finalize(s);
 	if (r < 0)
@@ -574,7 +577,10 @@ int snap_run_rules(struct snap_store *st, int64_t run_id, snap_run_rule_fn *fn, 
 	int rc, r;
 
 	r = snap_prepare(st,
-			 "SELECT n, id, title, file, line FROM run_rule WHERE run = ?1 ORDER BY n",
+			 st->schema >= 7 ? "SELECT n, id, title, file, line, remediate FROM run_rule"
+					   " WHERE run = ?1 ORDER BY n"
+					 : "SELECT n, id, title, file, line, NULL FROM run_rule"
+					   " WHERE run = ?1 ORDER BY n",
 			 &s, reterr);
 	if (r < 0)
 		return r;
@@ -583,7 +589,7 @@ int snap_run_rules(struct snap_store *st, int64_t run_id, snap_run_rule_fn *fn, 
 		r = fn(sqlite3_column_int64(s, 0), (const char *)sqlite3_column_text(s, 1),
 		       (const char *)sqlite3_column_text(s, 2),
 		       (const char *)sqlite3_column_text(s, 3), (unsigned)sqlite3_column_int(s, 4),
-		       userdata);
+		       (unsigned)sqlite3_column_int(s, 5), userdata);
 		if (r < 0)
 			break;
 	}

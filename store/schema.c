@@ -85,6 +85,15 @@
  * change) WITHOUT ROWID, the findings it took. Its rows outlive the run
  * (pruned with its check snapshot) and name snapshots by id only.
  *
+ * Schema version 7 adds remediation (store/remedy.c): `run_rule.remediate`
+ * (what the rule let `drift remedy` do when the run was judged; NULL on
+ * older rows: no), `remedy`, one row per application of a plan (its run,
+ * the baseline it restored to, who, when, the quarantine directory, when
+ * it finished, NULL while running or after a crash, and when and by whom
+ * it was undone), and `remedy_action` (remedy, seq) WITHOUT ROWID: each
+ * action, its state, its pre-image (the entry and the bytes it replaced)
+ * and its post-image, written before it runs.
+ *
  * Migration: a version 1, 2 or 3 database opened for writing is migrated
  * in place to version 4, in one transaction (ALTER TABLE ... ADD COLUMN,
  * CREATE TABLE, then user_version = 4); the new columns are NULL on old
@@ -183,7 +192,8 @@ static const char *const schema_run_tables[] = {
 	"CREATE INDEX %s.run_before ON run (before)",
 	"CREATE INDEX %s.run_after ON run (after)",
 	"CREATE TABLE %s.run_rule (run INTEGER NOT NULL, n INTEGER NOT NULL, id TEXT,"
-	" title TEXT, file TEXT, line INTEGER, PRIMARY KEY (run, n)) WITHOUT ROWID",
+	" title TEXT, file TEXT, line INTEGER, remediate INTEGER, PRIMARY KEY (run, n))"
+	" WITHOUT ROWID",
 	"CREATE TABLE %s.finding (run INTEGER NOT NULL, seq INTEGER NOT NULL,"
 	" kind INTEGER NOT NULL, key BLOB NOT NULL, change INTEGER NOT NULL,"
 	" changed INTEGER NOT NULL, verdict INTEGER, attrs INTEGER, rule INTEGER, reason TEXT,"
@@ -204,6 +214,18 @@ static const char *const schema_accept_tables[] = {
 	"CREATE TABLE %s.acceptance_key (acceptance INTEGER NOT NULL, kind INTEGER NOT NULL,"
 	" key BLOB NOT NULL, change INTEGER NOT NULL, PRIMARY KEY (acceptance, kind, key))"
 	" WITHOUT ROWID",
+};
+
+/* Remediation, version 7 (store/remedy.c). */
+static const char *const schema_remedy_tables[] = {
+	"CREATE TABLE IF NOT EXISTS %s.remedy (id INTEGER PRIMARY KEY AUTOINCREMENT, run INTEGER NOT NULL,"
+	" baseline INTEGER NOT NULL, who TEXT NOT NULL, started INTEGER NOT NULL,"
+	" finished INTEGER, automatic INTEGER NOT NULL DEFAULT 0, quarantine TEXT NOT NULL,"
+	" planned INTEGER NOT NULL, undone_at INTEGER, undone_by TEXT)",
+	"CREATE TABLE IF NOT EXISTS %s.remedy_action (remedy INTEGER NOT NULL, seq INTEGER NOT NULL,"
+	" kind INTEGER NOT NULL, key BLOB NOT NULL, action INTEGER NOT NULL,"
+	" state INTEGER NOT NULL, detail TEXT, pre BLOB, bytes BLOB, post BLOB, error TEXT,"
+	" PRIMARY KEY (remedy, seq)) WITHOUT ROWID",
 };
 
 /* What validation reads: every column the code uses, so a damaged or
@@ -238,6 +260,13 @@ static const char *const sql_check_accept[] = {
 	("SELECT id, run, old_baseline, new_baseline, who, at, reason, entries, undone_at,"
 	 " undone_by FROM acceptance LIMIT 1"),
 	"SELECT acceptance, kind, key, change FROM acceptance_key LIMIT 1",
+};
+static const char *const sql_check_remedy[] = {
+	"SELECT remediate FROM run_rule LIMIT 1",
+	("SELECT id, run, baseline, who, started, finished, automatic, quarantine, planned,"
+	 " undone_at, undone_by FROM remedy LIMIT 1"),
+	("SELECT remedy, seq, kind, key, action, state, detail, pre, bytes, post, error"
+	 " FROM remedy_action LIMIT 1"),
 };
 static const char sql_check_meta[] = "SELECT key, value FROM meta";
 static const char sql_check_entry_v1[] = CHECK_ENTRY_V1 " FROM entry LIMIT 1";
@@ -372,6 +401,10 @@ static int schema_create(struct snap_store *st, const char *dbname, struct diag 
 		       "create the schema", reterr);
 	if (r < 0)
 		return r;
+	r = schema_run(st, schema_remedy_tables, N_ELEMS(schema_remedy_tables), dbname,
+		       "create the schema", reterr);
+	if (r < 0)
+		return r;
 	return schema_run(st, schema_content_tables, schema_ncontent_tables, dbname,
 			  "create the schema", reterr);
 }
@@ -445,6 +478,11 @@ static int schema_identify(struct snap_store *st, struct diag *reterr)
 	}
 	for (size_t i = 0; version >= 6 && i < N_ELEMS(sql_check_accept); i++) {
 		r = schema_read(st, sql_check_accept[i], NULL, reterr);
+		if (r < 0)
+			return r;
+	}
+	for (size_t i = 0; version >= 7 && i < N_ELEMS(sql_check_remedy); i++) {
+		r = schema_read(st, sql_check_remedy[i], NULL, reterr);
 		if (r < 0)
 			return r;
 	}
@@ -607,7 +645,7 @@ out:
 	return r < 0 ? r : 0;
 }
 
-/* Bring a version 1 to 5 database to version 6, under the write lock
+/* Bring a version 1 to 6 database to version 7, under the write lock
  * (another process may have migrated it meanwhile: the version is read
  * again). */
 static int schema_migrate(struct snap_store *st, struct diag *reterr)
@@ -652,10 +690,31 @@ static int schema_migrate(struct snap_store *st, struct diag *reterr)
 			goto fail;
 	}
 	if (version <= 5) {
-		char sql[64];
-
 		/* Acceptance (store/accept.c): new tables only. */
 		r = schema_run(st, schema_accept_tables, N_ELEMS(schema_accept_tables), "main",
+			       "upgrade the database", reterr);
+		if (r < 0)
+			goto fail;
+	}
+	if (version <= 6) {
+		char sql[64];
+
+		int64_t has = 0;
+
+		/* Remediation (store/remedy.c); run_rule gains its column unless it was new. */
+		r = schema_read(st,
+				"SELECT count(*) FROM pragma_table_info('run_rule')"
+				" WHERE name = 'remediate'",
+				&has, reterr);
+		if (r < 0)
+			goto fail;
+		if (!has) {
+			r = snap_exec(st, "ALTER TABLE run_rule ADD COLUMN remediate INTEGER",
+				      "upgrade the database", reterr);
+			if (r < 0)
+				goto fail;
+		}
+		r = schema_run(st, schema_remedy_tables, N_ELEMS(schema_remedy_tables), "main",
 			       "upgrade the database", reterr);
 		if (r < 0)
 			goto fail;

@@ -6,6 +6,7 @@
 #include <stdint.h>
 
 #include "common/entry.h"
+#include "common/strbuf.h"
 #include "common/verdict.h"
 
 struct diag;
@@ -736,9 +737,14 @@ struct snap_run_writer;
  */
 int snap_run_begin(struct snap_store *st, const struct snap_run_new *info,
 		   struct snap_run_writer **ret, struct diag *reterr);
-/** Record a rule; *ret_n is its index for snap_run_row.rule. */
+/**
+ * Record a rule; *ret_n is its index for snap_run_row.rule. @remediate is
+ * what the rule lets `drift remedy` do (rules/rules.h enum rule_remediate;
+ * the store keeps the number).
+ */
 int snap_run_add_rule(struct snap_run_writer *w, const char *id, const char *title,
-		      const char *file, unsigned line, int64_t *ret_n, struct diag *reterr);
+		      const char *file, unsigned line, unsigned remediate, int64_t *ret_n,
+		      struct diag *reterr);
 int snap_run_add_row(struct snap_run_writer *w, const struct snap_run_row *row,
 		     struct diag *reterr);
 int snap_run_add_blind(struct snap_run_writer *w, const struct snap_run_blind *b,
@@ -763,10 +769,11 @@ typedef int snap_run_list_fn(const struct snap_run_info *info, void *userdata);
 /** Call @fn for every complete run, oldest first. */
 int snap_run_list(struct snap_store *st, snap_run_list_fn *fn, void *userdata, struct diag *reterr);
 /**
- * The rules of run @run_id, by index: @fn(n, id, title, file, line).
+ * The rules of run @run_id, by index: @fn(n, id, title, file, line,
+ * remediate); remediate is 0 (no) for a run stored before schema 7.
  */
 typedef int snap_run_rule_fn(int64_t n, const char *id, const char *title, const char *file,
-			     unsigned line, void *userdata);
+			     unsigned line, unsigned remediate, void *userdata);
 int snap_run_rules(struct snap_store *st, int64_t run_id, snap_run_rule_fn *fn, void *userdata,
 		   struct diag *reterr);
 /** The findings of run @run_id in the order they were stored. */
@@ -952,5 +959,121 @@ int snap_lookup_get(struct snap_lookup *lk, enum entry_kind kind, const char *ke
 
 /** Close; accepts NULL. */
 void snap_lookup_free(struct snap_lookup *lk);
+
+/* ---- the remediation journal (remedy.c) ---- */
+
+/*
+ * What `drift remedy` did to the host, written before each action runs
+ * (remedy/ decides and acts; the store keeps the record): one `remedy` row
+ * per application of a plan, one `remedy_action` row per action with its
+ * state, its pre-image (the entry as it was, and the bytes it replaced)
+ * and its post-image (the entry as the action left it). Each write is its
+ * own transaction, synced (snap_store_set_durable()), so that a crash
+ * leaves at most one action whose outcome is unknown, and that one is
+ * marked started.
+ */
+
+/** The state of an action; stored: never renumber. */
+enum snap_remedy_state {
+	SNAP_REMEDY_STARTED = 0, /**< written before it ran: its outcome is unknown until marked */
+	SNAP_REMEDY_DONE = 1,    /**< it ran; the post-image says what it left */
+	SNAP_REMEDY_FAILED = 2,  /**< it failed with nothing changed (error says why) */
+	SNAP_REMEDY_UNDONE = 3,  /**< reversed by an undo */
+	SNAP_REMEDY_SKIPPED = 4, /**< not run: the host was not as the run saw it (error says how) */
+};
+
+/** One remediation. Release with snap_remedy_release(). */
+struct snap_remedy {
+	int64_t id;
+	int64_t run;      /**< the run whose findings it remedied */
+	int64_t baseline; /**< the snapshot it restored to (the run's before side) */
+	char *who;
+	int64_t started_ns;
+	int64_t finished_ns; /**< 0: never finished (still running, or interrupted) */
+	bool automatic;      /**< --auto */
+	char *quarantine;    /**< the directory added files were moved to */
+	uint64_t planned;    /**< actions in its plan */
+	/** Actions by state (enum snap_remedy_state). */
+	uint64_t started, done, failed, undone, skipped;
+	int64_t undone_ns; /**< 0: not undone */
+	char *undone_by;
+};
+void snap_remedy_release(struct snap_remedy *r);
+
+/** One action's row. Borrowed (writing) or valid during the callback (reading). */
+struct snap_remedy_action {
+	int64_t seq; /**< its place in the plan, from 0 */
+	enum entry_kind kind;
+	const char *key;
+	size_t key_len;
+	unsigned action; /**< remedy/'s action kind, stored as is */
+	enum snap_remedy_state state;
+	const char *detail; /**< what it does, for people ("mode 0755 -> 0644") */
+	const void *pre;    /**< snap_entry_encode() of the entry before; NULL: there was none */
+	size_t pre_len;
+	const void *bytes; /**< the content it replaced, kept aside; NULL: none */
+	size_t bytes_len;
+	const void *post; /**< snap_entry_encode() of what it left; NULL: nothing (moved away) */
+	size_t post_len;
+	const char *error; /**< why it failed or was skipped; NULL */
+};
+
+/** Every later write of this connection is synced before it returns (synchronous FULL). */
+int snap_store_set_durable(struct snap_store *st, struct diag *reterr);
+
+/**
+ * Record the start of a remediation of run @run to @baseline, of @planned
+ * actions, by @who, quarantining into @quarantine. *@ret_id is its id.
+ * -EROFS, -EPROTO (a database before schema 7, read-only), store errors.
+ */
+int snap_remedy_begin(struct snap_store *st, int64_t run, int64_t baseline, const char *who,
+		      bool automatic, const char *quarantine, uint64_t planned, int64_t *ret_id,
+		      struct diag *reterr);
+/** Write (insert or replace) action @a->seq of remediation @id, and commit. */
+int snap_remedy_action_put(struct snap_store *st, int64_t id,
+			   const struct snap_remedy_action *a, struct diag *reterr);
+/** Mark remediation @id finished now. */
+int snap_remedy_finish(struct snap_store *st, int64_t id, struct diag *reterr);
+/** Mark remediation @id undone by @who now. */
+int snap_remedy_set_undone(struct snap_store *st, int64_t id, const char *who,
+			   struct diag *reterr);
+/** Remediation @id (0: the newest). 0, -ENOENT, or a store error. */
+int snap_remedy_get(struct snap_store *st, int64_t id, struct snap_remedy *ret,
+		    struct diag *reterr);
+typedef int snap_remedy_fn(const struct snap_remedy *r, void *userdata);
+/** Every remediation, oldest first. */
+int snap_remedy_list(struct snap_store *st, snap_remedy_fn *fn, void *userdata,
+		     struct diag *reterr);
+typedef int snap_remedy_action_fn(const struct snap_remedy_action *a, void *userdata);
+/** The actions of remediation @id, in plan order. */
+int snap_remedy_actions(struct snap_store *st, int64_t id, snap_remedy_action_fn *fn,
+			void *userdata, struct diag *reterr);
+/**
+ * The actions that rewrote an entry and stand (state done, their
+ * remediation not undone), oldest first, for compare/: what a restore could
+ * not bring back (the inode number) is no drift.
+ */
+int snap_remedy_restored(struct snap_store *st, snap_remedy_action_fn *fn, void *userdata,
+			 struct diag *reterr);
+
+/**
+ * An entry as one self-contained blob: its kind, hash algorithm and the
+ * record of the store's blocks (every attribute, key, kept-content
+ * reference and props). Appends to @out. 0 or -ENOMEM.
+ */
+int snap_entry_encode(struct strbuf *out, const struct entry *e);
+
+/** Scratch for snap_entry_decode(). Zero it before the first use; release after the last. */
+struct snap_entry_buf {
+	struct strbuf key;
+	struct entry e;
+};
+/**
+ * Decode a blob of snap_entry_encode(): *@ret points into @buf and @blob
+ * (valid while both are). 0, -EPROTO (damaged), -ENOMEM.
+ */
+int snap_entry_decode(const void *blob, size_t len, struct snap_entry_buf *buf,
+		      const struct entry **ret);
+void snap_entry_buf_release(struct snap_entry_buf *buf);
 
 #endif /* DRIFT_STORE_STORE_H */

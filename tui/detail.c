@@ -16,6 +16,7 @@
 
 #include "common/diag.h"
 #include "common/escape.h"
+#include "rules/rules.h"
 #include "common/udiff.h"
 #include "report/report.h"
 #include "rules/rules.h"
@@ -270,15 +271,17 @@ struct rule_find {
 };
 
 static int find_rule(int64_t n, const char *id, const char *title, const char *file,
-		     unsigned line_no, void *userdata)
+		     unsigned line_no, unsigned remediate, void *userdata)
 {
 	struct rule_find *rf = userdata;
 
 	if (n != rf->want)
 		return 0;
 	rf->found = true;
-	return strbuf_addf(rf->out, "rule: %s%s%s%s (%s:%u)", id ? id : "-", title ? " \"" : "",
-			   title ? title : "", title ? "\"" : "", file ? file : "?", line_no);
+	return strbuf_addf(rf->out, "rule: %s%s%s%s (%s:%u)%s%s", id ? id : "-",
+			   title ? " \"" : "", title ? title : "", title ? "\"" : "",
+			   file ? file : "?", line_no, remediate ? ", remediate: " : "",
+			   remediate ? rule_remediate_name((enum rule_remediate)remediate) : "");
 }
 
 static int get_side(const struct tui_opts *o, struct tui_lookups *lk, bool after,

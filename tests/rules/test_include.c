@@ -285,7 +285,7 @@ static void test_problems_in_other_files_have_their_file_and_line(void **state)
 	assert_string_equal(fx->text[0], "p.yaml:3:27: unknown key 'sevrity' in a rule (did you "
 					 "mean 'severity'?) (allowed: id, title, kind, path, key, "
 					 "check, ignore, expect, severity, when_added, magic, "
-					 "keep_content, secret, exclude)");
+					 "keep_content, secret, exclude, remediate)");
 	assert_string_equal(
 		fx->text[1],
 		"inc.yaml:4:13: unknown attribute or group 'mtim' (did you mean 'mtime'?)");

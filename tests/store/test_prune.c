@@ -358,7 +358,7 @@ static void test_prune_incremental_vacuum_shrinks_file(void **state)
 
 	assert_int_equal(sql_int(t, "PRAGMA auto_vacuum"), 2);
 	for (int i = 0; i < 5; i++)
-		snapshot(st, SNAP_PURPOSE_CHECK, NULL, "c", 5000);
+		snapshot(st, SNAP_PURPOSE_CHECK, NULL, "c", 10000);
 	pages = sql_int(t, "PRAGMA page_count");
 
 	assert_int_equal(snap_prune(st, &opts, &stats, &d), 0);

@@ -37,12 +37,12 @@ static int got_row(const struct snap_run_row *row, void *userdata)
 }
 
 static int got_rule(int64_t n, const char *id, const char *title, const char *file, unsigned line,
-		    void *userdata)
+		    unsigned remediate, void *userdata)
 {
 	struct got *g = userdata;
 
 	assert_int_equal(n, (int64_t)g->nrules);
-	snprintf(g->rules[g->nrules++], sizeof(g->rules[0]), "%s:%s:%u", id, file, line);
+	snprintf(g->rules[g->nrules++], sizeof(g->rules[0]), "%s:%s:%u:%u", id, file, line, remediate);
 	(void)title;
 	return 0;
 }
@@ -79,7 +79,7 @@ static int64_t store_run(struct snap_store *st, int64_t before, int64_t after, c
 	int64_t rule = -1, id = 0;
 
 	assert_int_equal(snap_run_begin(st, &p, &w, &d), 0);
-	assert_int_equal(snap_run_add_rule(w, "etc", "A title", "/etc/policy.yaml", 7, &rule, &d),
+	assert_int_equal(snap_run_add_rule(w, "etc", "A title", "/etc/policy.yaml", 7, 2, &rule, &d),
 			 0);
 	row.change = CHANGE_MODIFIED;
 	row.changed = ATTR_HASH | ATTR_MTIME;
@@ -143,7 +143,7 @@ static void test_run_round_trip(void **state)
 
 	assert_int_equal(snap_run_rules(st, id, got_rule, &g, &d), 0);
 	assert_int_equal(g.nrules, 1);
-	assert_string_equal(g.rules[0], "etc:/etc/policy.yaml:7");
+	assert_string_equal(g.rules[0], "etc:/etc/policy.yaml:7:2");
 	assert_int_equal(snap_run_rows(st, id, got_row, &g, &d), 0);
 	assert_int_equal(g.n, 2);
 	assert_string_equal(g.keys[0], "/etc/a");

@@ -55,7 +55,7 @@ static void test_lean_rows_and_one_row(void **state)
 
 	assert_int_equal(snap_store_open(t->db, SNAP_OPEN_WRITE, &st, &d), 0);
 	assert_int_equal(snap_run_begin(st, &p, &w, &d), 0);
-	assert_int_equal(snap_run_add_rule(w, "etc", NULL, "policy.yaml", 3, &rule, &d), 0);
+	assert_int_equal(snap_run_add_rule(w, "etc", NULL, "policy.yaml", 3, 0, &rule, &d), 0);
 	row.change = CHANGE_MODIFIED;
 	row.judged = true;
 	row.class = CLASS_EXPECTED;
