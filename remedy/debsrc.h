@@ -40,7 +40,9 @@ struct deb_source {
  * conffile) under the root.
  *
  * Returns 0 with *@ret_bytes (malloc()ed, non-NULL) and *@ret_len, and
- * *@ret_origin (malloc()ed: the .deb's path) when @ret_origin is not NULL.
+ * *@ret_origin (malloc()ed: the .deb's path; for one downloaded, into a
+ * directory removed since, the command: "apt-get download NAME=VERSION")
+ * when @ret_origin is not NULL.
  * Errors, with a message:
  *   -ENOENT   no .deb of that version (the message says where it looked
  *             and the command that would fetch it), or no such member
