@@ -10,8 +10,9 @@
  *    kernel answers ELOOP or ENOTDIR for a symlink there; an fstatat()
  *    after the failure tells the user which it was. fs_path_open() and
  *    fs_mkdirs() walk with it.
- *  - fs_entry_open(): look (fstatat), open by type (a FIFO or a device is
- *    never opened for real: O_PATH), check that the fd is what was seen.
+ *  - fs_entry_open(): O_PATH, fstat(), and only a regular file or a
+ *    directory reopened for real through that fd: a FIFO or a device is
+ *    never opened, not even one swapped in at the last moment.
  *  - fs_meta_read(): scanner/attrs.c's scan_attrs_collect(), copied out.
  *  - fs_meta_apply(): owner, mode, xattrs (the wanted blob against the
  *    current one: set what differs, remove what is extra), ACL and caps
@@ -46,9 +47,9 @@
 #include "common/banned.h"
 
 #define DIR_FLAGS (O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC)
-/* O_NONBLOCK, O_NOCTTY: should a FIFO or a tty be swapped in, opening it waits for nothing */
-#define OPEN_FLAGS (O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_NOCTTY | O_CLOEXEC)
-#define PATH_FLAGS (O_PATH | O_NOFOLLOW | O_CLOEXEC)
+/* Through "/proc/self/fd/N", a magic link: no O_NOFOLLOW. O_NONBLOCK, O_NOCTTY: belt and braces */
+#define REOPEN_FLAGS (O_RDONLY | O_NONBLOCK | O_NOCTTY | O_CLOEXEC)
+#define PATH_FLAGS   (O_PATH | O_NOFOLLOW | O_CLOEXEC)
 #define META_ATTRS \
 	(ATTR_MODE | ATTR_UID | ATTR_GID | ATTR_MTIME | ATTR_XATTRS | ATTR_ACL | ATTR_CAPS)
 #define META_OPT   (ATTR_XATTRS | ATTR_ACL | ATTR_CAPS)
@@ -203,23 +204,21 @@ void fs_path_release(struct fs_path *p)
 
 int fs_entry_open(const struct fs_path *p, struct fs_entry *ret, struct diag *reterr)
 {
-	struct stat look, st;
-	bool opath;
-	int fd, r;
+	char proc[PROC_SIZE];
+	struct stat st, real_st;
+	int fd, real, r;
 
-	if (fstatat(p->dirfd, p->name, &look, AT_SYMLINK_NOFOLLOW) < 0) {
+	/*
+	 * O_PATH first: opening that way has no effect on any object, and the
+	 * type the fd then has is final. Only a regular file or a directory is
+	 * opened for real, and through the fd itself ("/proc/self/fd/N" reaches
+	 * exactly its inode), so a FIFO or a device swapped in meanwhile never is.
+	 */
+	fd = openat(p->dirfd, p->name, PATH_FLAGS);
+	if (fd < 0) {
 		r = -errno;
 		if (r == -ENOENT)
 			return diag_set(reterr, r, "'%s' does not exist", p->path);
-		return diag_set(reterr, r, "cannot look at '%s': %s", p->path, errstr(r));
-	}
-	opath = !S_ISREG(look.st_mode) && !S_ISDIR(look.st_mode);
-	fd = openat(p->dirfd, p->name, opath ? PATH_FLAGS : OPEN_FLAGS);
-	if (fd < 0) {
-		r = -errno;
-		if (r == -ELOOP || r == -ENOENT) /* swapped for a symlink, or removed */
-			return diag_set(reterr, -ESTALE, "'%s' changed while being opened",
-					p->path);
 		return diag_set(reterr, r, "cannot open '%s': %s", p->path, errstr(r));
 	}
 	if (fstat(fd, &st) < 0) {
@@ -227,12 +226,23 @@ int fs_entry_open(const struct fs_path *p, struct fs_entry *ret, struct diag *re
 		close(fd);
 		return diag_set(reterr, r, "cannot stat '%s': %s", p->path, errstr(r));
 	}
-	if ((st.st_mode ^ look.st_mode) & S_IFMT) {
+	if (S_ISREG(st.st_mode) || S_ISDIR(st.st_mode)) {
+		snprintf(proc, sizeof(proc), "/proc/self/fd/%d", fd);
+		real = open(proc, REOPEN_FLAGS);
+		r = real < 0 || fstat(real, &real_st) < 0 ? -errno : 0;
+		if (r == 0 && (real_st.st_dev != st.st_dev || real_st.st_ino != st.st_ino))
+			r = -ESTALE; /* cannot happen: /proc is not what it should be */
 		close(fd);
-		return diag_set(reterr, -ESTALE, "'%s' changed while being opened", p->path);
+		if (r < 0) {
+			if (real >= 0)
+				close(real);
+			return diag_set(reterr, r, "cannot open '%s': %s", p->path, errstr(r));
+		}
+		fd = real;
+		st = real_st;
 	}
 	ret->fd = fd;
-	ret->opath = opath;
+	ret->opath = !S_ISREG(st.st_mode) && !S_ISDIR(st.st_mode);
 	ret->st = st;
 	return 0;
 }
