@@ -368,9 +368,6 @@ static int xattrs_apply(const struct fs_path *p, const struct fs_entry *e, const
 	size_t pos, nl, vl, cvl;
 	int r;
 
-	if (entry_xattrs_check(want, want_len) < 0)
-		return diag_set(reterr, -EBADMSG, "cannot set the xattrs of '%s': malformed blob",
-				p->path);
 	r = attrs_read(&a, e, SCAN_XATTRS, &cur);
 	if (r < 0)
 		goto fail;
@@ -490,7 +487,11 @@ static int caps_apply(const struct fs_entry *e, const char *proc, const char *te
 	if (!S_ISREG(e->st.st_mode))
 		return text ? -EINVAL : 0;
 	if (!text) {
-		r = x_remove(e->fd, path, CAPS_XATTR);
+		/* Look first: removing even an absent one needs CAP_SETFCAP */
+		ssize_t n = path ? getxattr(path, CAPS_XATTR, NULL, 0)
+				 : fgetxattr(e->fd, CAPS_XATTR, NULL, 0);
+
+		r = n < 0 ? -errno : x_remove(e->fd, path, CAPS_XATTR);
 		return r == -ENODATA || r == -ENOTSUP ? 0 : r;
 	}
 	c = cap_from_text(text);
@@ -513,6 +514,9 @@ int fs_meta_apply(const struct fs_path *p, struct fs_entry *e, const struct fs_m
 	attrs &= META_ATTRS;
 	if (attrs & META_OPT & ~m->collected)
 		return diag_set(reterr, -EINVAL, "cannot set the attributes of '%s': not collected",
+				p->path);
+	if ((attrs & ATTR_XATTRS) && entry_xattrs_check(m->xattrs, m->xattrs_len) < 0)
+		return diag_set(reterr, -EBADMSG, "cannot set the xattrs of '%s': malformed blob",
 				p->path);
 	snprintf(proc, sizeof(proc), "/proc/self/fd/%d", e->fd);
 	if (e->opath)
@@ -594,9 +598,9 @@ static uint32_t meta_attrs(const struct fs_meta *m)
 }
 
 /*
- * Create a temporary object in @dirfd by @make (openat() O_EXCL or
- * symlinkat()) under a fresh ".drift-remedy-XXXXXX" name, into @tmp.
- * Returns what @make returned (an fd, or 0) or -errno.
+ * Create a temporary object in @dirfd under a fresh ".drift-remedy-XXXXXX"
+ * name, into @tmp: a symlink to @target, or with @target NULL an empty
+ * regular file (O_EXCL, 0600). Returns 0 or the file's fd, or -errno.
  */
 static int tmp_create(int dirfd, char tmp[TMP_SIZE], const char *target)
 {
