@@ -66,6 +66,12 @@ static const char *errstr(int r)
 	return strerror(-r);
 }
 
+/* diag_set() of "cannot <what> '<path>': <strerror>"; returns @r. */
+static int fail(struct diag *reterr, int r, const char *what, const char *path)
+{
+	return diag_set(reterr, r, "cannot %s '%s': %s", what, path, errstr(r));
+}
+
 /*
  * The next component of @s (@len bytes) from *@pos, slashes skipped: 1 with
  * its start and length, 0 at the end, -EINVAL for "." and "..".
@@ -219,12 +225,12 @@ int fs_entry_open(const struct fs_path *p, struct fs_entry *ret, struct diag *re
 		r = -errno;
 		if (r == -ENOENT)
 			return diag_set(reterr, r, "'%s' does not exist", p->path);
-		return diag_set(reterr, r, "cannot open '%s': %s", p->path, errstr(r));
+		return fail(reterr, r, "open", p->path);
 	}
 	if (fstat(fd, &st) < 0) {
 		r = -errno;
 		close(fd);
-		return diag_set(reterr, r, "cannot stat '%s': %s", p->path, errstr(r));
+		return fail(reterr, r, "stat", p->path);
 	}
 	if (S_ISREG(st.st_mode) || S_ISDIR(st.st_mode)) {
 		snprintf(proc, sizeof(proc), "/proc/self/fd/%d", fd);
@@ -236,7 +242,7 @@ int fs_entry_open(const struct fs_path *p, struct fs_entry *ret, struct diag *re
 		if (r < 0) {
 			if (real >= 0)
 				close(real);
-			return diag_set(reterr, r, "cannot open '%s': %s", p->path, errstr(r));
+			return fail(reterr, r, "open", p->path);
 		}
 		fd = real;
 		st = real_st;
@@ -285,7 +291,7 @@ int fs_meta_read(const struct fs_path *p, const struct fs_entry *e, struct fs_me
 
 	r = attrs_read(&a, e, SCAN_XATTRS | SCAN_ACL | SCAN_CAPS, &ent);
 	if (r < 0) {
-		diag_set(reterr, r, "cannot read the attributes of '%s': %s", p->path, errstr(r));
+		fail(reterr, r, "read the attributes of", p->path);
 		goto out;
 	}
 	x = ent.xattrs_len ? memdup(ent.xattrs, ent.xattrs_len) : NULL;
@@ -533,21 +539,15 @@ int fs_meta_apply(const struct fs_path *p, struct fs_entry *e, const struct fs_m
 		 * what @m says, when @attrs asks for them.
 		 */
 		r = path ? fchownat(e->fd, "", uid, gid, AT_EMPTY_PATH) : fchown(e->fd, uid, gid);
-		if (r < 0) {
-			r = -errno;
-			return diag_set(reterr, r, "cannot change the owner of '%s': %s", p->path,
-					errstr(r));
-		}
+		if (r < 0)
+			return fail(reterr, -errno, "change the owner of", p->path);
 	}
 	if ((attrs & ATTR_MODE) && !lnk) {
 		mode_t mode = m->mode & 07777;
 
 		r = path ? chmod(path, mode) : fchmod(e->fd, mode);
-		if (r < 0) {
-			r = -errno;
-			return diag_set(reterr, r, "cannot change the mode of '%s': %s", p->path,
-					errstr(r));
-		}
+		if (r < 0)
+			return fail(reterr, -errno, "change the mode of", p->path);
 	}
 	/* The blob holds the ACL and caps too, raw: their text is for when only they are set. */
 	if (attrs & ATTR_XATTRS) {
@@ -559,12 +559,10 @@ int fs_meta_apply(const struct fs_path *p, struct fs_entry *e, const struct fs_m
 
 		r = (attrs & ATTR_ACL) && !lnk ? acl_apply(e, proc, m->acl, mode) : 0;
 		if (r < 0)
-			return diag_set(reterr, r, "cannot set the ACL of '%s': %s", p->path,
-					errstr(r));
+			return fail(reterr, r, "set the ACL of", p->path);
 		r = (attrs & ATTR_CAPS) ? caps_apply(e, proc, m->caps) : 0;
 		if (r < 0)
-			return diag_set(reterr, r, "cannot set the capabilities of '%s': %s",
-					p->path, errstr(r));
+			return fail(reterr, r, "set the capabilities of", p->path);
 	}
 	if (attrs & ATTR_MTIME) {
 		int64_t s = m->mtime_ns / NSEC, ns = m->mtime_ns % NSEC;
@@ -576,16 +574,11 @@ int fs_meta_apply(const struct fs_path *p, struct fs_entry *e, const struct fs_m
 		}
 		ts[0] = ts[1] = (struct timespec){ .tv_sec = s, .tv_nsec = ns };
 		r = path ? utimensat(AT_FDCWD, path, ts, 0) : futimens(e->fd, ts);
-		if (r < 0) {
-			r = -errno;
-			return diag_set(reterr, r, "cannot set the mtime of '%s': %s", p->path,
-					errstr(r));
-		}
+		if (r < 0)
+			return fail(reterr, -errno, "set the mtime of", p->path);
 	}
-	if (fstat(e->fd, &e->st) < 0) {
-		r = -errno;
-		return diag_set(reterr, r, "cannot stat '%s': %s", p->path, errstr(r));
-	}
+	if (fstat(e->fd, &e->st) < 0)
+		return fail(reterr, -errno, "stat", p->path);
 	return 0;
 }
 
@@ -642,7 +635,7 @@ static int tmp_finish(const struct fs_path *p, char *tmp, struct fs_entry *e,
 		goto fail;
 	if (!e->opath && fsync(e->fd) < 0) {
 		r = -errno;
-		diag_set(reterr, r, "cannot fsync the new '%s': %s", p->path, errstr(r));
+		fail(reterr, r, "fsync the new", p->path);
 		goto fail;
 	}
 	if (how == FS_PLACE_NEW)
@@ -658,11 +651,8 @@ static int tmp_finish(const struct fs_path *p, char *tmp, struct fs_entry *e,
 				 errstr(r));
 		goto fail;
 	}
-	if (fstat(e->fd, &e->st) < 0 || fsync(p->dirfd) < 0) {
-		r = -errno;
-		return diag_set(reterr, r, "cannot fsync the directory of '%s': %s", p->path,
-				errstr(r));
-	}
+	if (fstat(e->fd, &e->st) < 0 || fsync(p->dirfd) < 0)
+		return fail(reterr, -errno, "fsync the directory of", p->path);
 	if (ret_st)
 		*ret_st = e->st;
 	return 0;
@@ -698,8 +688,7 @@ static int file_make(const struct fs_path *p, const uint8_t *bytes, size_t len, 
 
 	e.fd = tmp_create(p->dirfd, tmp, NULL);
 	if (e.fd < 0)
-		return diag_set(reterr, e.fd, "cannot create a file beside '%s': %s", p->path,
-				errstr(e.fd));
+		return fail(reterr, e.fd, "create a file beside", p->path);
 	if (src < 0) {
 		r = write_all(e.fd, bytes, len);
 	} else {
@@ -722,7 +711,7 @@ static int file_make(const struct fs_path *p, const uint8_t *bytes, size_t len, 
 	if (r == 0 && fstat(e.fd, &e.st) < 0)
 		r = -errno;
 	if (r < 0) {
-		diag_set(reterr, r, "cannot write the new '%s': %s", p->path, errstr(r));
+		fail(reterr, r, "write the new", p->path);
 		unlinkat(p->dirfd, tmp, 0);
 	} else {
 		r = tmp_finish(p, tmp, &e, m, how, ret_st, reterr);
@@ -744,10 +733,8 @@ int fs_make_dir(const struct fs_path *p, const struct fs_meta *m, struct stat *r
 	struct fs_entry e = { .fd = -1 };
 	int r;
 
-	if (mkdirat(p->dirfd, p->name, 0700) < 0) {
-		r = -errno;
-		return diag_set(reterr, r, "cannot create directory '%s': %s", p->path, errstr(r));
-	}
+	if (mkdirat(p->dirfd, p->name, 0700) < 0)
+		return fail(reterr, -errno, "create directory", p->path);
 	r = fs_entry_open(p, &e, reterr);
 	if (r == 0 && !S_ISDIR(e.st.st_mode))
 		r = diag_set(reterr, -ESTALE, "'%s' changed while being created", p->path);
@@ -755,7 +742,7 @@ int fs_make_dir(const struct fs_path *p, const struct fs_meta *m, struct stat *r
 		r = fs_meta_apply(p, &e, m, meta_attrs(m), reterr);
 	if (r == 0 && (fsync(e.fd) < 0 || fsync(p->dirfd) < 0)) {
 		r = -errno;
-		diag_set(reterr, r, "cannot fsync the new directory '%s': %s", p->path, errstr(r));
+		fail(reterr, r, "fsync the new directory", p->path);
 	}
 	if (r == 0 && ret_st)
 		*ret_st = e.st;
@@ -785,13 +772,12 @@ int fs_make_symlink(const struct fs_path *p, const char *target, size_t target_l
 	r = tmp_create(p->dirfd, tmp, t);
 	free(t);
 	if (r < 0)
-		return diag_set(reterr, r, "cannot create a symlink beside '%s': %s", p->path,
-				errstr(r));
+		return fail(reterr, r, "create a symlink beside", p->path);
 	e.fd = openat(p->dirfd, tmp, PATH_FLAGS);
 	e.opath = true;
 	r = e.fd < 0 || fstat(e.fd, &e.st) < 0 ? -errno : S_ISLNK(e.st.st_mode) ? 0 : -ESTALE;
 	if (r < 0) {
-		diag_set(reterr, r, "cannot open the new symlink '%s': %s", p->path, errstr(r));
+		fail(reterr, r, "open the new symlink", p->path);
 		unlinkat(p->dirfd, tmp, 0);
 	} else {
 		r = tmp_finish(p, tmp, &e, m, how, ret_st, reterr);
@@ -813,12 +799,9 @@ static int expect_check(const struct fs_path *p, const struct stat *expect, stru
 			struct diag *reterr)
 {
 	struct stat st;
-	int r;
 
-	if (fstatat(p->dirfd, p->name, &st, AT_SYMLINK_NOFOLLOW) < 0) {
-		r = -errno;
-		return diag_set(reterr, r, "cannot look at '%s': %s", p->path, errstr(r));
-	}
+	if (fstatat(p->dirfd, p->name, &st, AT_SYMLINK_NOFOLLOW) < 0)
+		return fail(reterr, -errno, "look at", p->path);
 	if (expect && !same_object(&st, expect))
 		return diag_set(reterr, -ESTALE, "'%s' is not what was checked: it changed since",
 				p->path);
@@ -833,7 +816,7 @@ static int dir_sync(const struct fs_path *p, struct diag *reterr)
 	if (fsync(p->dirfd) == 0)
 		return 0;
 	r = -errno;
-	return diag_set(reterr, r, "cannot fsync the directory of '%s': %s", p->path, errstr(r));
+	return fail(reterr, r, "fsync the directory of", p->path);
 }
 
 /* fs_move() across filesystems: copy @from (a file or symlink, @st) to @to, then unlink it. */
@@ -867,7 +850,7 @@ static int move_copy(const struct fs_path *from, const struct fs_path *to, const
 		n = readlinkat(src.fd, "", target, (size_t)src.st.st_size + 1);
 		if (n < 0 || n > src.st.st_size) {
 			r = n < 0 ? -errno : -ESTALE;
-			diag_set(reterr, r, "cannot read symlink '%s': %s", from->path, errstr(r));
+			fail(reterr, r, "read symlink", from->path);
 			goto out;
 		}
 		r = fs_make_symlink(to, target, (size_t)n, &m, FS_PLACE_NEW, &copy, reterr);
@@ -932,7 +915,7 @@ int fs_remove(const struct fs_path *p, const struct stat *expect, struct diag *r
 		return r;
 	if (unlinkat(p->dirfd, p->name, S_ISDIR(st.st_mode) ? AT_REMOVEDIR : 0) < 0) {
 		r = errno == EEXIST ? -ENOTEMPTY : -errno;
-		return diag_set(reterr, r, "cannot remove '%s': %s", p->path, errstr(r));
+		return fail(reterr, r, "remove", p->path);
 	}
 	return dir_sync(p, reterr);
 }
@@ -1003,7 +986,7 @@ int fs_mkdirs(int basefd, const char *rel, mode_t mode, struct diag *reterr)
 	cur = openat(basefd, ".", DIR_FLAGS);
 	if (cur < 0) {
 		r = -errno;
-		diag_set(reterr, r, "cannot open the base directory of '%s': %s", rel, errstr(r));
+		fail(reterr, r, "open the base directory of", rel);
 	}
 	while (cur >= 0 && (r = next_component(rel, len, &pos, &start, &n)) != 0) {
 		int next;
