@@ -54,11 +54,13 @@ struct fs_entry {
 };
 
 /**
- * Open the object @p names, never following it: a regular file or a
- * directory with O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_NOCTTY (checked
- * with fstat() to be what was opened), anything else (a symlink, fifo,
- * socket, device) with O_PATH | O_NOFOLLOW, so that opening it has no
- * effect. Fills ret->st by fstat() of the descriptor. -ENOENT when absent.
+ * Open the object @p names, never following it: first with O_PATH |
+ * O_NOFOLLOW, which has no effect on any object, and fstat(); a regular
+ * file or a directory is then reopened through that descriptor
+ * ("/proc/self/fd/N") with O_RDONLY | O_NONBLOCK | O_NOCTTY, anything else
+ * (a symlink, fifo, socket, device) keeps the O_PATH descriptor. So no
+ * fifo or device is ever opened, even one swapped in at the last moment.
+ * Fills ret->st by fstat() of the descriptor. -ENOENT when absent.
  */
 int fs_entry_open(const struct fs_path *p, struct fs_entry *ret, struct diag *reterr);
 void fs_entry_close(struct fs_entry *e);
@@ -93,12 +95,19 @@ void fs_meta_release(struct fs_meta *m);
 /**
  * Set the attributes @attrs (ATTR_MODE, ATTR_UID, ATTR_GID, ATTR_MTIME,
  * ATTR_XATTRS, ATTR_ACL, ATTR_CAPS of common/entry.h; others ignored) of
- * @m on the object @e opened at @p, through its descriptor (a symlink:
- * fchownat() and utimensat() on @p with AT_SYMLINK_NOFOLLOW; mode, ACLs
- * and caps do not apply to symlinks). Order: owner (which clears setuid
- * bits and capabilities), then mode, then xattrs (all of them, removing
- * those @m does not have), ACLs and capabilities, then mtime last (atime
- * set to the same value). Refreshes e->st.
+ * @m on the object @e opened at @p, through its descriptor, never by name
+ * (an O_PATH one, a symlink's included: fchownat(AT_EMPTY_PATH), and
+ * chmod(), *xattr(), libacl and utimensat() on "/proc/self/fd/N", which
+ * reaches the object itself; mode, ACLs and caps do not apply to
+ * symlinks). ATTR_XATTRS, ATTR_ACL and ATTR_CAPS must be in m->collected
+ * (else -EINVAL, nothing changed). Order: owner (which clears setuid bits
+ * and capabilities, as the kernel must: they are not put back unless
+ * @attrs asks for them), then mode, then xattrs (all of them, removing
+ * those @m does not have; an equal value is not rewritten), or else ACLs
+ * and capabilities from their text (with ATTR_XATTRS the blob holds them
+ * raw), then mtime last (atime set to the same value). Refreshes e->st.
+ * A failure midway leaves what was already set (the message says what
+ * failed).
  */
 int fs_meta_apply(const struct fs_path *p, struct fs_entry *e, const struct fs_meta *m,
 		  uint32_t attrs, struct diag *reterr);
@@ -128,8 +137,8 @@ int fs_make_dir(const struct fs_path *p, const struct fs_meta *m, struct stat *r
 
 /**
  * Create a symlink at @p to @target (@target_len bytes, no NUL) with @m's
- * owner and mtime: made under a temporary name, then renamed into place as
- * @how says; the directory fsync()ed.
+ * owner, mtime and xattrs (when collected): made under a temporary name,
+ * then renamed into place as @how says; the directory fsync()ed.
  */
 int fs_make_symlink(const struct fs_path *p, const char *target, size_t target_len,
 		    const struct fs_meta *m, enum fs_place how, struct stat *ret_st,
@@ -139,9 +148,10 @@ int fs_make_symlink(const struct fs_path *p, const char *target, size_t target_l
  * Move the object at @from to @to (whose name must be free) with its
  * metadata: renameat2(RENAME_NOREPLACE). Across filesystems (EXDEV) a
  * regular file or symlink is copied (bytes, owner, mode, xattrs, mtime),
- * the copy fsync()ed, and only then the original unlinked; a directory
- * across filesystems: -EXDEV. @expect (may be NULL) is the stat the object
- * must still have (st_dev, st_ino, st_mode): otherwise -ESTALE and nothing
+ * the copy fsync()ed, and only then the original unlinked; a directory (or
+ * any other type) across filesystems: -EXDEV. @expect (may be NULL) is the
+ * stat the object must still have (st_dev, st_ino, the type of st_mode: a
+ * chmod meanwhile does not make it stale): otherwise -ESTALE and nothing
  * moved. Both directories are fsync()ed.
  */
 int fs_move(const struct fs_path *from, const struct fs_path *to, const struct stat *expect,
@@ -149,8 +159,9 @@ int fs_move(const struct fs_path *from, const struct fs_path *to, const struct s
 
 /**
  * Remove the object at @p, which must still be @expect (st_dev, st_ino,
- * st_mode; else -ESTALE): unlinkat(), AT_REMOVEDIR for a directory (which
- * must be empty: -ENOTEMPTY). The directory is fsync()ed.
+ * the type of st_mode; else -ESTALE; NULL: -EINVAL): unlinkat(),
+ * AT_REMOVEDIR for a directory (which must be empty: -ENOTEMPTY). The
+ * directory is fsync()ed.
  */
 int fs_remove(const struct fs_path *p, const struct stat *expect, struct diag *reterr);
 
