@@ -40,6 +40,8 @@ enum drift_exit {
 	DRIFT_EXIT_NO_BASELINE = 21, /**< check without a database or baseline */
 	DRIFT_EXIT_OUTPUT = 22,      /**< the report could not be written */
 	DRIFT_EXIT_INTERNAL = 23,    /**< out of memory, threads, other internal failures */
+	DRIFT_EXIT_STALE = 24,       /**< remedy: the host is not as the run saw it; nothing changed */
+	DRIFT_EXIT_INCOMPLETE = 25,  /**< remedy: some actions failed or were skipped */
 };
 
 /** Where an error came from, for exit_code_for_error(). */
@@ -188,7 +190,7 @@ struct cli_command {
 
 extern const struct cli_command cmd_init_def, cmd_check_def, cmd_scan_def, cmd_diff_def,
 	cmd_verify_def, cmd_runs_def, cmd_report_def, cmd_snapshots_def, cmd_baseline_def,
-	cmd_policy_def, cmd_show_def, cmd_help_def, cmd_accept_def, cmd_browse_def;
+	cmd_policy_def, cmd_show_def, cmd_help_def, cmd_accept_def, cmd_browse_def, cmd_remedy_def;
 extern const struct cli_command cmd_waive_def, cmd_waivers_def;
 /** Every command, NULL-terminated, in help order. */
 extern const struct cli_command *const cli_commands[];

@@ -19,6 +19,7 @@ const struct cli_command *const cli_commands[] = {
 	&cmd_snapshots_def,
 	&cmd_baseline_def,
 	&cmd_accept_def,
+	&cmd_remedy_def,
 	&cmd_waive_def,
 	&cmd_waivers_def,
 	&cmd_policy_def,

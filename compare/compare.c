@@ -48,6 +48,7 @@ struct comparer {
 	char attrib_note[320];
 	struct events *events;   /* what each finding is part of (event.c) */
 	struct novelty *novelty; /* --since-last: the previous run's findings */
+	struct restored *restored; /* what remediation rewrote (restored.c) */
 	char waived[640];        /* the reason a waiver gave the finding being emitted */
 };
 
@@ -153,6 +154,7 @@ static int compare_visit(const struct deviation *d, void *userdata)
 	struct finding f = {
 		.change = d->change, .before = d->before, .after = d->after, .changed = d->attrs
 	};
+	struct deviation restored;
 	struct rule_verdict v;
 	struct attrib_note note;
 	const struct rule *rule;
@@ -161,6 +163,22 @@ static int compare_visit(const struct deviation *d, void *userdata)
 
 	if (o->stop && *o->stop)
 		return -ECANCELED;
+	if (c->restored && d->change == CHANGE_MODIFIED && (d->attrs & ATTR_INODE)) {
+		/* A new inode that a restore made: what it could not bring back is no drift. */
+		uint32_t mask = restored_mask(c->restored, d->after);
+
+		/* Without --all-changes a ctime alone is noise, as store/compare.c has it. */
+		if (mask && !(o->flags & SNAP_COMPARE_ALL))
+			mask |= ATTR_CTIME;
+		if (mask) {
+			restored = *d;
+			restored.attrs &= ~mask;
+			if (!restored.attrs)
+				return 0;
+			d = &restored;
+			f.changed = d->attrs;
+		}
+	}
 	if (!o->rules) {
 		f.attrs = d->attrs;
 		f.counts = true;
@@ -359,6 +377,9 @@ int compare_snapshots(const struct compare_opts *o, const struct compare_sink *s
 	r = events_open(o->st, o->before, o->after, &c.events, reterr);
 	if (r < 0)
 		goto out;
+	r = restored_load(o->st, &c.restored, reterr);
+	if (r < 0)
+		goto out;
 	if (o->since_run) {
 		r = novelty_load(o->st, o->since_run, &c.novelty, reterr);
 		if (r < 0)
@@ -388,6 +409,7 @@ out:
 	explain_close(&c.explain);
 	events_free(c.events);
 	novelty_free(c.novelty);
+	restored_free(c.restored);
 	attrib_free(c.attrib);
 	live_release(&c.live);
 	return r < 0 ? r : 0;

@@ -253,6 +253,20 @@ void finding_set_verdict(struct finding *f, const struct rule_verdict *v, bool c
 
 /* ---- novelty (novelty.c) ---- */
 
+struct restored;
+/**
+ * The inodes remediation left (compare/restored.c); *ret NULL when there
+ * are none. 0 or a negative errno with a message.
+ */
+int restored_load(struct snap_store *st, struct restored **ret, struct diag *reterr);
+void restored_free(struct restored *rs);
+/**
+ * The attributes of the file @after that are a restore's doing, not drift:
+ * ATTR_INODE (and ATTR_CTIME while it is still the restore's) when @after
+ * is the inode the newest restore of its key left; else 0.
+ */
+uint32_t restored_mask(const struct restored *rs, const struct entry *after);
+
 struct novelty;
 /** Load the identities of the findings of @run. Returns 0 or a negative errno. */
 int novelty_load(struct snap_store *st, const struct snap_run_info *run, struct novelty **ret,

@@ -21,7 +21,8 @@
 	" (SELECT count(*) FROM remedy_action a WHERE a.remedy = r.id AND a.state = 1),"    \
 	" (SELECT count(*) FROM remedy_action a WHERE a.remedy = r.id AND a.state = 2),"    \
 	" (SELECT count(*) FROM remedy_action a WHERE a.remedy = r.id AND a.state = 3),"    \
-	" (SELECT count(*) FROM remedy_action a WHERE a.remedy = r.id AND a.state = 4)"
+	" (SELECT count(*) FROM remedy_action a WHERE a.remedy = r.id AND a.state = 4),"       \
+	" (SELECT count(*) FROM remedy_action a WHERE a.remedy = r.id AND a.state = 5)"
 #define ACTION_COLS "seq, kind, key, action, state, detail, pre, bytes, post, error"
 
 static int64_t remedy_now_ns(void)
@@ -80,7 +81,8 @@ void snap_remedy_release(struct snap_remedy *r)
 }
 
 int snap_remedy_begin(struct snap_store *st, int64_t run, int64_t baseline, const char *who,
-		      bool automatic, const char *quarantine, uint64_t planned, int64_t *ret_id,
+		      bool automatic, const char *quarantine,
+		      const struct snap_remedy_action *actions, size_t n, int64_t *ret_id,
 		      struct diag *reterr)
 {
 	sqlite3_stmt *s = NULL;
@@ -89,25 +91,36 @@ int snap_remedy_begin(struct snap_store *st, int64_t run, int64_t baseline, cons
 	r = remedy_supported(st, true, reterr);
 	if (r < 0)
 		return r;
+	r = snap_exec(st, "BEGIN IMMEDIATE", "record the remediation", reterr);
+	if (r < 0)
+		return r;
 	r = snap_prepare(st,
 			 "INSERT INTO remedy (run, baseline, who, started, automatic, quarantine,"
 			 " planned) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
 			 &s, reterr);
 	if (r < 0)
-		return r;
+		goto fail;
 	sqlite3_bind_int64(s, 1, run);
 	sqlite3_bind_int64(s, 2, baseline);
 	sqlite3_bind_text(s, 3, who, -1, SQLITE_STATIC);
 	sqlite3_bind_int64(s, 4, remedy_now_ns());
 	sqlite3_bind_int(s, 5, automatic);
 	sqlite3_bind_text(s, 6, quarantine, -1, SQLITE_STATIC);
-	sqlite3_bind_int64(s, 7, (sqlite3_int64)planned);
+	sqlite3_bind_int64(s, 7, (sqlite3_int64)n);
 	r = remedy_step(st, s, "record the remediation", reterr);
 	sqlite3_finalize(s);
 	if (r < 0)
-		return r;
+		goto fail;
 	*ret_id = sqlite3_last_insert_rowid(st->db);
-	return 0;
+	for (size_t i = 0; i < n && r >= 0; i++)
+		r = snap_remedy_action_put(st, *ret_id, &actions[i], reterr);
+	if (r >= 0)
+		r = snap_exec(st, "COMMIT", "record the remediation", reterr);
+	if (r >= 0)
+		return 0;
+fail:
+	sqlite3_exec(st->db, "ROLLBACK", NULL, NULL, NULL);
+	return r;
 }
 
 int snap_remedy_action_put(struct snap_store *st, int64_t id, const struct snap_remedy_action *a,
@@ -198,6 +211,7 @@ static int remedy_read(sqlite3_stmt *s, struct snap_remedy *r)
 	r->failed = (uint64_t)sqlite3_column_int64(s, 13);
 	r->undone = (uint64_t)sqlite3_column_int64(s, 14);
 	r->skipped = (uint64_t)sqlite3_column_int64(s, 15);
+	r->planned_left = (uint64_t)sqlite3_column_int64(s, 16);
 	if (oom) {
 		snap_remedy_release(r);
 		return -ENOMEM;

@@ -980,6 +980,7 @@ enum snap_remedy_state {
 	SNAP_REMEDY_FAILED = 2,  /**< it failed with nothing changed (error says why) */
 	SNAP_REMEDY_UNDONE = 3,  /**< reversed by an undo */
 	SNAP_REMEDY_SKIPPED = 4, /**< not run: the host was not as the run saw it (error says how) */
+	SNAP_REMEDY_PLANNED = 5, /**< written with the plan, before anything ran */
 };
 
 /** One remediation. Release with snap_remedy_release(). */
@@ -994,7 +995,7 @@ struct snap_remedy {
 	char *quarantine;    /**< the directory added files were moved to */
 	uint64_t planned;    /**< actions in its plan */
 	/** Actions by state (enum snap_remedy_state). */
-	uint64_t started, done, failed, undone, skipped;
+	uint64_t started, done, failed, undone, skipped, planned_left;
 	int64_t undone_ns; /**< 0: not undone */
 	char *undone_by;
 };
@@ -1022,12 +1023,14 @@ struct snap_remedy_action {
 int snap_store_set_durable(struct snap_store *st, struct diag *reterr);
 
 /**
- * Record the start of a remediation of run @run to @baseline, of @planned
- * actions, by @who, quarantining into @quarantine. *@ret_id is its id.
- * -EROFS, -EPROTO (a database before schema 7, read-only), store errors.
+ * Record the start of a remediation of run @run to @baseline by @who,
+ * quarantining into @quarantine, with its @n planned actions (state
+ * SNAP_REMEDY_PLANNED), in one transaction. *@ret_id is its id. -EROFS,
+ * -EPROTO (a database before schema 7, read-only), store errors.
  */
 int snap_remedy_begin(struct snap_store *st, int64_t run, int64_t baseline, const char *who,
-		      bool automatic, const char *quarantine, uint64_t planned, int64_t *ret_id,
+		      bool automatic, const char *quarantine,
+		      const struct snap_remedy_action *actions, size_t n, int64_t *ret_id,
 		      struct diag *reterr);
 /** Write (insert or replace) action @a->seq of remediation @id, and commit. */
 int snap_remedy_action_put(struct snap_store *st, int64_t id,
