@@ -19,8 +19,8 @@ import subprocess
 import sys
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from drifttest import (ADDED, CLEAN, E_NO_BASELINE, E_USAGE, MODIFIED, REMOVED,  # noqa: E402
-                       DriftCase, run_tap)
+from drifttest import (ADDED, CLEAN, DRIFT, E_NO_BASELINE, E_USAGE, MODIFIED,  # noqa: E402
+                       REMOVED, DriftCase, env_for_drift, run_tap)
 from test_system import SystemCase  # noqa: E402
 
 E_STALE, E_INCOMPLETE = 24, 25
@@ -96,7 +96,7 @@ def state_diff(a, b):
     lines = []
     for k in sorted(set(a) | set(b)):
         if a.get(k) != b.get(k):
-            lines.append("%s:\n    before %r\n    after  %r" % (k, a.get(k), b.get(k)))
+            lines.append("%s:\n    before %.300r\n    after  %.300r" % (k, a.get(k), b.get(k)))
     return "\n".join(lines)
 
 
@@ -115,6 +115,16 @@ class RemedyCase(DriftCase):
             extra += ["--root", root]
         return self.drift("remedy", *extra, *args, code=code, env=env)
 
+    def remedy_either(self, codes, *args):
+        """drift remedy ARGS, whose exit status must be one of @codes."""
+        argv = [DRIFT, "remedy", "--db=" + self.db, "--quarantine", self.quarantine,
+                "--deb-cache", self.debs, *args]
+        p = subprocess.run(argv, capture_output=True, env=env_for_drift(),
+                           stdin=subprocess.DEVNULL, timeout=120)
+        self.assertIn(p.returncode, codes, "drift remedy %s:\n%s%s" % (
+            " ".join(args), p.stdout.decode(errors="replace"), p.stderr.decode(errors="replace")))
+        return p
+
     def check(self, code, root=None):
         if root:
             return self.drift("check", "--root", root, code=code)
@@ -129,7 +139,8 @@ class RemedyCase(DriftCase):
         return os.path.join(self.quarantine, str(run)) + path
 
     def assertTreeEqual(self, before, after, what):
-        self.assertEqual(before, after, "%s:\n%s" % (what, state_diff(before, after)))
+        if before != after:
+            self.fail("%s differs:\n%s" % (what, state_diff(before, after)))
 
     def scan(self, label):
         self.drift("scan", "-q", "--label", label, self.root, code=CLEAN)
@@ -265,6 +276,270 @@ class RoundTrip(RemedyCase):
         self.remedy("--undo", code=CLEAN)
         self.assertEqual(os.lstat(self.path("etc/a")).st_ino, ino,
                          "undo of a content restore left a new inode, not the original file")
+
+
+class Safety(RemedyCase):
+    """What apply refuses: a symlink planted on the way, a stale plan."""
+
+    def setUp(self):
+        super().setUp()
+        self.write("etc/sub/f", "original\n", 0o644)
+        self.write("etc/a", "alpha\n", 0o644)
+        self.write("etc/b", "bravo\n", 0o644)
+        self.init()
+
+    def test_symlink_planted_between_plan_and_apply(self):
+        self.write("etc/sub/f", "changed\n")
+        self.check(MODIFIED)
+        plan = os.path.join(self.tmp, "plan")
+        self.remedy("--plan", plan, code=CLEAN)
+        # The very directory the run saw moves away, and a symlink to it takes its place:
+        # etc/sub/f through the symlink is the same inode, as the run saw it.
+        elsewhere = os.path.join(self.tmp, "elsewhere")
+        os.rename(self.path("etc/sub"), elsewhere)
+        os.symlink(elsewhere, self.path("etc/sub"))
+        def state():
+            return (tree_state(self.root, ino=True, ctime=True),
+                    tree_state(elsewhere, ino=True, ctime=True))
+        before = state()
+        p = self.remedy("--apply", "--yes", code=E_STALE)
+        self.assertIn(b"stale plan", p.stderr)
+        self.remedy("--apply", "--plan", plan, "--yes", code=E_STALE)
+        after = state()
+        self.assertTreeEqual(before[0], after[0], "the tree after a refused apply")
+        self.assertTreeEqual(before[1], after[1], "the symlink's target after a refused apply")
+        with open(os.path.join(elsewhere, "f"), "rb") as f:
+            self.assertEqual(f.read(), b"changed\n")
+
+    def test_stale_plan_refused(self):
+        self.write("etc/a", "changed\n")
+        self.write("etc/b", "changed\n")
+        self.check(MODIFIED)
+        plan = os.path.join(self.tmp, "plan")
+        p = self.remedy("--plan", plan, code=CLEAN)
+        self.assertIn(b"saved to", p.stdout)
+        self.write("etc/a", "changed again, after the plan\n")
+        before = tree_state(self.root, ino=True, ctime=True)
+        p = self.remedy("--apply", "--plan", plan, "--yes", code=E_STALE)
+        self.assertIn(b"stale plan", p.stderr)
+        self.assertTreeEqual(before, tree_state(self.root, ino=True, ctime=True),
+                             "the tree after a stale plan")
+        self.remedy("--apply", "--yes", code=E_STALE)
+        self.assertTreeEqual(before, tree_state(self.root, ino=True, ctime=True),
+                             "the tree after a stale run")
+        self.assertFalse(os.path.exists(self.quarantine) and os.listdir(self.quarantine))
+
+    def test_edited_plan_refused(self):
+        self.write("etc/a", "changed\n")
+        self.check(MODIFIED)
+        plan = os.path.join(self.tmp, "plan")
+        self.remedy("--plan", plan, code=CLEAN)
+        with open(plan) as f:
+            text = f.read()
+        self.assertIn("source=kept", text)
+        with open(plan, "w") as f:
+            f.write(text.replace("source=kept", "source=deb"))
+        before = tree_state(self.root, ino=True, ctime=True)
+        self.remedy("--apply", "--plan", plan, "--yes", code=E_STALE)
+        self.assertTreeEqual(before, tree_state(self.root, ino=True, ctime=True),
+                             "the tree after an edited plan")
+
+    def test_plan_of_an_older_run_after_the_policy_changed(self):
+        """A saved plan is refused, or applies only what its own run allowed."""
+        self.write("etc/a", "changed\n")
+        self.check(MODIFIED)
+        plan = os.path.join(self.tmp, "plan")
+        self.remedy("--plan", plan, code=CLEAN)
+        # The policy no longer allows remediation; b changes too; a new run.
+        self.set_policy(NO_REMEDY_POLICY)
+        self.write("etc/b", "changed\n")
+        self.check(MODIFIED)
+        self.remedy("--apply", "--yes", code=CLEAN)  # nothing allowed in run #2
+        self.assertEqual(open(self.path("etc/a"), "rb").read(), b"changed\n")
+        p = self.remedy_either((CLEAN, E_STALE), "--apply", "--plan", plan, "--yes")
+        with open(self.path("etc/b"), "rb") as f:
+            self.assertEqual(f.read(), b"changed\n", "run #2's b is never touched")
+        with open(self.path("etc/a"), "rb") as f:
+            a = f.read()
+        if p.returncode == E_STALE:
+            self.assertEqual(a, b"changed\n")
+        else:
+            self.assertEqual(a, b"alpha\n")
+            listing = self.remedy("--list", code=CLEAN).stdout.decode()
+            (row,) = [l for l in listing.splitlines()[1:] if l.strip()]
+            self.assertEqual(row.split()[4], "1", "the remediation is of run #1: " + listing)
+
+
+class DryRun(RemedyCase):
+
+    def test_plan_changes_nothing(self):
+        self.write("etc/a", "alpha\n")
+        self.write("etc/b", "bravo\n")
+        self.write("etc/sub/c", "charlie\n")
+        self.init()
+        self.write("etc/a", "changed\n")
+        os.chmod(self.path("etc/b"), 0o600)
+        os.unlink(self.path("etc/sub/c"))
+        self.write("etc/new", "new\n")
+        self.check(ADDED | REMOVED | MODIFIED)
+        before = tree_state(self.root, ino=True, ctime=True)
+        p = self.remedy(code=CLEAN)
+        self.assertIn(b"4 steps", p.stdout)
+        self.assertIn(b"apply: drift remedy --apply", p.stdout)
+        plan = os.path.join(self.tmp, "plan")
+        self.remedy("--plan", plan, code=CLEAN)
+        self.assertTrue(open(plan).read().startswith("drift-plan 1 run=1 "))
+        self.assertTreeEqual(before, tree_state(self.root, ino=True, ctime=True),
+                             "the tree after a dry run")
+        self.assertFalse(os.path.exists(self.quarantine))
+        p = self.remedy("--list", code=CLEAN)
+        self.assertIn(b"no remediations", p.stderr)
+
+
+class CrashAndResume(RemedyCase):
+
+    def setUp(self):
+        super().setUp()
+        for name in "abcde":
+            self.write("etc/" + name, name + "\n", 0o644)
+        self.write("etc/sub/f", "foxtrot\n", 0o644)
+        self.init()
+        self.write("etc/a", "changed a\n")
+        os.chmod(self.path("etc/b"), 0o600)
+        self.write("etc/c", "changed c\n")
+        os.unlink(self.path("etc/d"))
+        self.write("etc/new", "planted\n", 0o640)
+        os.unlink(self.path("etc/sub/f"))
+        self.code = ADDED | REMOVED | MODIFIED
+        self.check(self.code)
+        self.before = tree_state(self.root, noise=("etc", "etc/sub"))
+
+    def crash(self):
+        self.remedy("--apply", "--yes", env={"DRIFT_TEST_REMEDY_CRASH_AFTER": "2"},
+                    code=-signal.SIGKILL)
+        listing = self.remedy("--list", code=CLEAN).stdout.decode()
+        self.assertIn("interrupted", listing)
+        self.assertIn("2 done", listing)
+
+    def test_crash_then_resume(self):
+        self.crash()
+        p = self.remedy("--apply", "--yes", code=E_USAGE)
+        self.assertIn(b"--resume", p.stderr)
+        p = self.remedy("--resume", code=CLEAN)
+        self.assertIn(b"resumed and finished", p.stdout)
+        self.check(CLEAN)
+        listing = self.remedy("--list", code=CLEAN).stdout.decode()
+        self.assertIn("applied", listing)
+        self.assertIn("6 done", listing)
+        # And all of it undone: the tree the crash interrupted, whole.
+        self.remedy("--undo", code=CLEAN)
+        self.assertTreeEqual(self.before, tree_state(self.root, noise=("etc", "etc/sub")),
+                             "the tree after resume and undo")
+
+    def test_crash_then_undo(self):
+        self.crash()
+        p = self.remedy("--undo", code=CLEAN)
+        self.assertIn(b"undone", p.stdout)
+        self.assertTreeEqual(self.before, tree_state(self.root, noise=("etc", "etc/sub")),
+                             "the tree after a crash and undo")
+        self.check(self.code)
+        # Nothing left to resume; a new apply goes through.
+        self.remedy("--resume", code=E_USAGE)
+        self.remedy("--apply", "--yes", "-q", code=CLEAN)
+        self.check(CLEAN)
+
+
+class Quarantine(RemedyCase):
+
+    def test_quarantined_file_is_recoverable(self):
+        self.write("etc/a", "alpha\n")
+        self.init()
+        self.write("etc/new", b"\x00planted\xff\n", 0o4750)
+        st0 = os.lstat(self.path("etc/new"))
+        self.check(ADDED)
+        p = self.remedy("--apply", "--yes", code=CLEAN)
+        q = self.quarantined(self.run_id(p.stdout), self.path("etc/new"))
+        self.assertFalse(os.path.lexists(self.path("etc/new")))
+        st = os.lstat(q)
+        self.assertEqual(stat.S_IMODE(st.st_mode), 0o4750)
+        self.assertEqual(st.st_ino, st0.st_ino, "moved, not copied")
+        with open(q, "rb") as f:
+            self.assertEqual(f.read(), b"\x00planted\xff\n")
+        self.check(CLEAN)
+        self.remedy("--undo", code=CLEAN)
+        st = os.lstat(self.path("etc/new"))
+        self.assertEqual((st.st_ino, stat.S_IMODE(st.st_mode), st.st_mtime_ns),
+                         (st0.st_ino, 0o4750, st0.st_mtime_ns))
+        with open(self.path("etc/new"), "rb") as f:
+            self.assertEqual(f.read(), b"\x00planted\xff\n")
+        self.assertFalse(os.path.lexists(q))
+        self.check(ADDED)
+
+
+class Allowed(RemedyCase):
+
+    def test_default_is_no(self):
+        self.set_policy(NO_REMEDY_POLICY)
+        self.write("etc/a", "alpha\n")
+        self.init()
+        self.write("etc/a", "changed\n")
+        self.check(MODIFIED)
+        before = tree_state(self.root, ino=True, ctime=True)
+        p = self.remedy(code=CLEAN)
+        self.assertIn(b"nothing to remedy in run #1", p.stdout)
+        self.assertIn(b"1 drift finding the policy does not let drift remedy", p.stdout)
+        p = self.remedy("--apply", "--yes", code=CLEAN)
+        self.assertIn(b"nothing to remedy", p.stdout)
+        self.assertTreeEqual(before, tree_state(self.root, ino=True, ctime=True),
+                             "the tree after remedy without remediate")
+        p = self.remedy("--only", self.path("etc/a"), code=CLEAN)
+        self.assertIn(b"nothing to remedy", p.stdout)
+
+    def test_auto_applies_only_auto_rules(self):
+        self.set_policy(AUTO_POLICY.replace("ROOT", self.root))
+        self.write("etc/a", "alpha\n")
+        self.write("etc/auto/x", "xray\n")
+        self.init()
+        self.write("etc/a", "changed\n")
+        self.write("etc/auto/x", "changed\n")
+        self.check(MODIFIED)
+        p = self.remedy("--auto", code=CLEAN)
+        self.assertIn(b"1 step", p.stdout)
+        self.assertIn(b"1 whose rule says `remediate: plan`: not with --auto", p.stdout)
+        p = self.remedy("--apply", "--auto", "--yes", code=CLEAN)
+        with open(self.path("etc/auto/x"), "rb") as f:
+            self.assertEqual(f.read(), b"xray\n")
+        with open(self.path("etc/a"), "rb") as f:
+            self.assertEqual(f.read(), b"changed\n")
+        self.assertIn(b"(auto)", self.remedy("--list", code=CLEAN).stdout)
+        doc, _ = self.check_json(self.root, code=MODIFIED)
+        self.assertEqual([d["path"] for d in doc["deviations"]], [self.path("etc/a")])
+        # Without --auto, the `plan` rule's finding of a new run is remedied too.
+        self.remedy("--apply", "--yes", code=CLEAN)
+        self.check(CLEAN)
+
+
+class Usage(RemedyCase):
+
+    def test_help_usage_and_no_database(self):
+        p = self.drift("remedy", "--help", code=CLEAN, db=False)
+        self.assertTrue(p.stdout.startswith(b"usage: drift remedy"))
+        p = self.drift("remedy", "--bogus", code=E_USAGE)
+        self.assertIn(b"unknown option", p.stderr)
+        self.drift("remedy", "--undo", "--resume", code=E_USAGE)
+        self.drift("remedy", "--list", "--plan", "x", code=E_USAGE)
+        self.drift("remedy", "--quarantine", "relative", code=E_USAGE)
+        nodb = os.path.join(self.tmp, "none", "drift.db")
+        for args in ([], ["--apply", "--yes"], ["--undo"], ["--resume"], ["--list"]):
+            p = self.drift("remedy", "--db", nodb, *args, code=E_NO_BASELINE, db=False)
+            self.assertIn(b"no database", p.stderr)
+        self.assertFalse(os.path.exists(os.path.dirname(nodb)))
+        # A database, but no check run yet.
+        self.write("etc/a", "alpha\n")
+        self.init()
+        p = self.remedy(code=E_USAGE)
+        self.assertIn(b"run 'drift check' first", p.stderr)
+        self.remedy("--undo", code=E_USAGE)
 
 
 if __name__ == "__main__":
