@@ -21,7 +21,7 @@ import sys
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from drifttest import (ADDED, CLEAN, DRIFT, E_NO_BASELINE, E_USAGE, MODIFIED,  # noqa: E402
                        REMOVED, DriftCase, env_for_drift, run_tap)
-from test_system import SystemCase  # noqa: E402
+from test_system import SYSTEM_POLICY, SystemCase  # noqa: E402
 
 E_STALE, E_INCOMPLETE = 24, 25
 
@@ -540,6 +540,137 @@ class Usage(RemedyCase):
         p = self.remedy(code=E_USAGE)
         self.assertIn(b"run 'drift check' first", p.stderr)
         self.remedy("--undo", code=E_USAGE)
+
+
+# The system policy of test_system, with remediation allowed for files, packages,
+# services and sysctls.
+HOST_POLICY = SYSTEM_POLICY.replace(
+    "    check: [type, mode, uid, gid, size, mtime, inode, nlink, target, hash]\n",
+    "    check: [type, mode, uid, gid, size, mtime, inode, nlink, target, hash]\n"
+    "    remediate: plan\n").replace(
+    '    kind: package\n    path: "**"\n', '    kind: package\n    path: "**"\n'
+    "    remediate: plan\n").replace(
+    '{id: services, kind: service, path: "**"}',
+    '{id: services, kind: service, path: "**", remediate: plan}').replace(
+    '{id: sysctls, kind: sysctl, path: "**"}',
+    '{id: sysctls, kind: sysctl, path: "**", remediate: plan}')
+
+
+class Host(RemedyCase, SystemCase):
+    """A copy of the fixture host, with --root: packages, sysctls, commands."""
+
+    policy_text = HOST_POLICY
+
+    def build_deb(self, name, hello):
+        """The fixture's hello 1.0-1 (amd64) as a .deb with @hello as /usr/bin/hello."""
+        pkg = os.path.join(self.tmp, name + "-tree")
+        files = {
+            "usr/bin/hello": hello,
+            "usr/share/doc/hello/copyright": self.read("usr/share/doc/hello/copyright"),
+            "DEBIAN/control": b"Package: hello\nVersion: 1.0-1\nArchitecture: amd64\n"
+                              b"Maintainer: drift tests <tests@drift.invalid>\n"
+                              b"Description: the classic greeting\n",
+        }
+        for rel, data in files.items():
+            p = os.path.join(pkg, rel)
+            os.makedirs(os.path.dirname(p), exist_ok=True)
+            with open(p, "wb") as f:
+                f.write(data)
+            os.chmod(p, 0o755 if rel == "usr/bin/hello" else 0o644)
+        os.chmod(os.path.join(pkg, "DEBIAN"), 0o755)
+        cache = os.path.join(self.tmp, name)
+        os.mkdir(cache)
+        subprocess.run(["dpkg-deb", "-Zgzip", "--root-owner-group", "--build", pkg,
+                        os.path.join(cache, "hello_1.0-1_amd64.deb")],
+                       check=True, capture_output=True)
+        return cache
+
+    def dpkg_sum(self, path):
+        for line in self.read("var/lib/dpkg/info/hello.md5sums").decode().splitlines():
+            digest, p = line.split(None, 1)
+            if p == path:
+                return digest
+        self.fail("no dpkg sum of " + path)
+
+    def test_package_file_restored_from_its_deb(self):
+        if not shutil.which("dpkg-deb"):
+            self.skipTest("no dpkg-deb")
+        hello = self.read("usr/bin/hello")
+        self.assertEqual(hashlib.md5(hello).hexdigest(), self.dpkg_sum("usr/bin/hello"))
+        good = self.build_deb("cache", hello)
+        bad = self.build_deb("cache-bad", b"#!/bin/sh\necho tampered\n")
+        self.drift("init", "-q", "--root", self.host, code=CLEAN)
+        self.put("usr/bin/hello", b"#!/bin/sh\necho trojan\n")
+        self.check(MODIFIED, root=self.host)
+        p = self.remedy(code=CLEAN, root=self.host)
+        self.assertIn(b"restore /usr/bin/hello from hello:amd64 1.0-1's .deb", p.stdout)
+
+        # A .deb of that name whose file is not dpkg's: the step fails, nothing changes.
+        ino = os.lstat(self.h("usr/bin/hello")).st_ino
+        p = self.drift("remedy", "--root", self.host, "--quarantine", self.quarantine,
+                       "--deb-cache", bad, "--apply", "--yes", code=E_INCOMPLETE)
+        self.assertIn(b"FAILED", p.stdout)
+        self.assertEqual(self.read("usr/bin/hello"), b"#!/bin/sh\necho trojan\n")
+        self.assertEqual(os.lstat(self.h("usr/bin/hello")).st_ino, ino)
+        self.check(MODIFIED, root=self.host)
+
+        # The real one: dpkg's bytes back, and the check is clean.
+        self.drift("remedy", "--root", self.host, "--quarantine", self.quarantine,
+                   "--deb-cache", good, "--apply", "--yes", code=CLEAN)
+        self.assertEqual(self.read("usr/bin/hello"), hello)
+        self.assertEqual(hashlib.md5(self.read("usr/bin/hello")).hexdigest(),
+                         self.dpkg_sum("usr/bin/hello"))
+        self.check(CLEAN, root=self.host)
+
+    def test_sysctl_restored_and_undone(self):
+        key = "proc/sys/net/ipv4/ip_forward"
+        self.put(key, b"0\n")
+        self.drift("init", "-q", "--root", self.host, code=CLEAN)
+        self.put(key, b"1\n")
+        self.check(MODIFIED, root=self.host)
+        p = self.remedy(code=CLEAN, root=self.host)
+        self.assertIn(b"set net.ipv4.ip_forward to '0'", p.stdout)
+        self.remedy("--apply", "--yes", code=CLEAN, root=self.host)
+        self.assertEqual(self.read(key), b"0\n")
+        self.check(CLEAN, root=self.host)
+        self.remedy("--undo", code=CLEAN, root=self.host)
+        self.assertEqual(self.read(key), b"1\n")
+        self.check(MODIFIED, root=self.host)
+
+    def test_package_and_service_changes_are_commands(self):
+        self.drift("init", "-q", "--root", self.host, code=CLEAN)
+        self.sub("var/lib/dpkg/status", b"Version: 1.0-1\n", b"Version: 1.1-1\n")
+        os.unlink(self.h("etc/systemd/system/multi-user.target.wants/ssh.service"))
+        self.check(MODIFIED | REMOVED, root=self.host)
+        before = tree_state(self.host, ino=True, ctime=True)
+        p = self.remedy(code=CLEAN, root=self.host)
+        out = p.stdout.decode()
+        self.assertIn("run by hand: systemctl enable ssh.service", out)
+        # The wants symlink is a file finding of its own, which drift recreates.
+        self.assertIn("recreate /etc/systemd/system/multi-user.target.wants/ssh.service", out)
+        p = self.remedy("--apply", "--yes", "--only", "service:ssh.service",
+                        "--only", "package:hello", code=CLEAN, root=self.host)
+        self.assertIn(b"nothing drift performs itself", p.stdout)
+        self.assertTreeEqual(before, tree_state(self.host, ino=True, ctime=True),
+                             "the host after commands were printed")
+        self.assertIn(b"no remediations", self.remedy("--list", code=CLEAN).stderr)
+
+    def test_unrecorded_package_change_is_a_command(self):
+        """A version change with no apt or dpkg record is drift, not a package
+        transaction: its remedy is the command that installs the baseline's version."""
+        self.drift("init", "-q", "--root", self.host, code=CLEAN)
+        self.sub("var/lib/dpkg/status", b"Version: 1.0-1\n", b"Version: 1.1-1\n")
+        p = self.drift("check", "--root", self.host, "--format", "json", code=MODIFIED)
+        (pkg,) = [d for d in json.loads(p.stdout)["deviations"] if d["kind"] == "package"]
+        self.assertEqual((pkg["key"], pkg["class"]), ("hello:amd64", "drift"))
+        before = tree_state(self.host, ino=True, ctime=True)
+        out = self.remedy(code=CLEAN, root=self.host).stdout.decode()
+        self.assertIn("run by hand: apt-get install --allow-downgrades hello=1.0-1", out)
+        self.assertNotIn("part of package transactions", out)
+        p = self.remedy("--apply", "--yes", code=CLEAN, root=self.host)
+        self.assertIn(b"nothing drift performs itself", p.stdout)
+        self.assertTreeEqual(before, tree_state(self.host, ino=True, ctime=True),
+                             "the host after a command was printed")
 
 
 if __name__ == "__main__":
