@@ -206,6 +206,13 @@ const char *cli_command_suggest(const char *typed);
 int cli_args_parse(const struct cli_command *cmd, int argc, char **argv, struct cli_args *ret_args);
 void cli_args_release(struct cli_args *args);
 
+/**
+ * The quarantine of drift remedy beside the database @db ("quarantine/" in
+ * its directory: /var/lib/drift/quarantine as root), malloc()ed; NULL when
+ * the database's directory cannot be resolved or out of memory.
+ */
+char *cli_quarantine_default(const char *db);
+
 /** The database path: --db, or the default for this user (root: /var/lib/drift/drift.db). */
 const char *cli_db_path(struct cli_args *args);
 

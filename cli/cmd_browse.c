@@ -2,6 +2,7 @@
 #include "cli/cli.h"
 
 #include <errno.h>
+#include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -11,6 +12,8 @@
 #include "common/diag.h"
 #include "common/strbuf.h"
 #include "compare/waive.h"
+#include "remedy/debsrc.h"
+#include "remedy/remedy.h"
 #include "store/store.h"
 #include "tui/tui.h"
 #include "common/banned.h"
@@ -265,10 +268,133 @@ static int browse_undo(void *ctx, char **ret_message)
 	return r < 0 ? r : 0;
 }
 
+/* How many actions of a remediation drift itself performs. */
+static int remedy_outcome(const struct remedy_outcome *o, void *userdata)
+{
+	(void)o;
+	(void)userdata;
+	return 0; /* counted in the result; the browser owns the terminal */
+}
+
+static int browse_remedy(void *ctx, const int64_t *seqs, size_t n, bool apply, char **ret_message)
+{
+	const struct settle *s = ctx;
+	struct snap_store *st = NULL;
+	struct snap_run_info run = { 0 };
+	struct seq_keys sk = { 0 };
+	struct remedy_plan plan = { 0 };
+	struct remedy_result res = { 0 };
+	struct deb_source deb = { .rootfd = -1 };
+	const char **keys = NULL;
+	char *who = NULL, *quarantine = NULL;
+	struct strbuf sb = STRBUF_INIT;
+	struct diag d = { 0 };
+	int performed = 0, r;
+
+	r = settle_open(s, &st, ret_message);
+	if (r < 0)
+		return r;
+	r = seq_keys_get(st, s->run, seqs, n, &sk, &d);
+	keys = calloc(n ? n : 1, sizeof(*keys));
+	if (r >= 0 && !keys)
+		r = -ENOMEM;
+	for (size_t i = 0; r >= 0 && i < sk.n; i++) {
+		char *k = NULL;
+
+		if (sk.k[i].kind == ENTRY_FILE)
+			k = strdup(sk.k[i].key);
+		else if (asprintf(&k, "%s:%s", entry_kind_name(sk.k[i].kind), sk.k[i].key) < 0)
+			k = NULL;
+		if (!k) {
+			r = -ENOMEM;
+			break;
+		}
+		free(sk.own[i]);
+		sk.own[i] = k;
+		keys[i] = k;
+	}
+	if (r >= 0)
+		r = snap_run_get(st, s->run, &run, &d);
+	if (r >= 0) {
+		struct remedy_select sel = { keys, sk.n, NULL, false };
+
+		r = remedy_plan_build(st, &run, &sel, &plan, &d);
+	}
+	for (size_t i = 0; r >= 0 && i < plan.n; i++)
+		if (plan.v[i].action != REMEDY_COMMAND && plan.v[i].action != REMEDY_CANNOT) {
+			if (!performed++ && remedy_step_describe(&plan.v[i], &sb) < 0)
+				r = -ENOMEM;
+		}
+	if (r < 0) {
+		settle_fail(ret_message, "planning", &d, r);
+		goto out;
+	}
+	if (!apply) {
+		if (!performed)
+			r = asprintf(ret_message,
+				     "nothing drift remedies itself here (%llu not allowed by the "
+				     "policy's remediate:, %llu package work%s)",
+				     (unsigned long long)plan.not_allowed,
+				     (unsigned long long)plan.package_work,
+				     plan.n ? "; drift remedy lists the commands" : "");
+		else
+			r = asprintf(ret_message, "%d action%s: %s%s", performed,
+				     performed == 1 ? "" : "s", sb.buf,
+				     performed > 1 ? ", ..." : "");
+		if (r < 0)
+			*ret_message = NULL;
+		r = performed;
+		goto out;
+	}
+	deb.rootfd = open("/", O_PATH | O_DIRECTORY | O_CLOEXEC);
+	quarantine = cli_quarantine_default(s->db_path);
+	who = snap_accept_who();
+	if (deb.rootfd < 0 || !quarantine || !who) {
+		r = deb.rootfd < 0 ? -errno : -ENOMEM;
+		settle_fail(ret_message, "remedying", &d, r);
+		goto out;
+	}
+	{
+		struct remedy_opts ro = {
+			.st = st,
+			.db_path = s->db_path,
+			.rootfd = deb.rootfd,
+			.quarantine = quarantine,
+			.who = who,
+			.deb = &deb,
+			.step = remedy_outcome,
+		};
+
+		r = remedy_apply(&ro, &plan, &res, &d);
+	}
+	if (r < 0)
+		settle_fail(ret_message, "remedying", &d, r);
+	else if (asprintf(ret_message,
+			  "remediation #%lld: %llu done, %llu failed, %llu skipped; drift remedy "
+			  "--undo %lld reverses it",
+			  (long long)res.id, (unsigned long long)res.done,
+			  (unsigned long long)res.failed, (unsigned long long)res.skipped,
+			  (long long)res.id) < 0)
+		*ret_message = NULL;
+out:
+	if (deb.rootfd >= 0)
+		close(deb.rootfd);
+	remedy_plan_release(&plan);
+	snap_run_info_release(&run);
+	strbuf_release(&sb);
+	free(keys);
+	free(who);
+	free(quarantine);
+	seq_keys_free(&sk);
+	snap_store_free(st);
+	return r;
+}
+
 static const struct tui_settle_ops settle_ops = {
 	.accept = browse_accept,
 	.waive = browse_waive,
 	.undo = browse_undo,
+	.remedy = browse_remedy,
 };
 
 /* The findings of the run that acceptances in force took show as accepted. */

@@ -177,22 +177,23 @@ static int open_store(struct remedy_cli *o, bool write, struct snap_store **ret)
 	return cli_store_open(&o->args, write ? SNAP_OPEN_WRITE : SNAP_OPEN_READ, ret);
 }
 
+char *cli_quarantine_default(const char *db)
+{
+	char *copy = db ? realpath(db, NULL) : NULL, *q = NULL;
+
+	if (copy && asprintf(&q, "%s/quarantine", dirname(copy)) < 0)
+		q = NULL;
+	free(copy);
+	return q;
+}
+
 /* The quarantine: --quarantine, else "quarantine" beside the database. */
 static const char *quarantine_dir(struct remedy_cli *o)
 {
-	const char *db = cli_db_path(&o->args);
-	char *copy;
-
 	if (o->quarantine)
 		return o->quarantine;
-	if (o->quarantine_default)
-		return o->quarantine_default;
-	copy = db ? realpath(db, NULL) : NULL;
-	if (!copy)
-		return NULL;
-	if (asprintf(&o->quarantine_default, "%s/quarantine", dirname(copy)) < 0)
-		o->quarantine_default = NULL;
-	free(copy);
+	if (!o->quarantine_default)
+		o->quarantine_default = cli_quarantine_default(cli_db_path(&o->args));
 	return o->quarantine_default;
 }
 

@@ -427,6 +427,61 @@ static int quarantine_path(struct ctx *c, const char *qdir, const char *key, str
 	return r;
 }
 
+/*
+ * Where the inode a content or symlink restore replaces is kept: a hard
+ * link in the quarantine, so that undo puts back the very same file (same
+ * inode, same everything but its ctime). Only on the quarantine's
+ * filesystem; elsewhere the journal's copy of the bytes serves.
+ */
+static int replaced_path(struct ctx *c, size_t seq, struct fs_path *ret)
+{
+	char name[64];
+
+	snprintf(name, sizeof(name), "/.replaced/%lld-%zu", (long long)c->id, seq);
+	return quarantine_path(c, c->qdir, name, ret);
+}
+
+/* Link the object @l into the quarantine (best effort: 0 when it cannot be). */
+static int keep_aside(struct ctx *c, size_t seq, const struct live *l)
+{
+	struct fs_path kp = { .dirfd = -1 };
+	int r = replaced_path(c, seq, &kp);
+
+	if (r >= 0) {
+		/* A copy from an interrupted earlier try goes first. */
+		unlinkat(kp.dirfd, kp.name, 0);
+		if (linkat(l->e.fd, "", kp.dirfd, kp.name, AT_EMPTY_PATH) == 0)
+			fsync(kp.dirfd);
+	}
+	fs_path_release(&kp);
+	c->reterr->msg[0] = '\0';
+	return 0;
+}
+
+/* Put the kept inode of step @seq back at @l (as @pre): 1 done, 0 none kept. */
+static int put_back(struct ctx *c, size_t seq, const struct entry *pre, struct live *l)
+{
+	struct fs_path kp = { .dirfd = -1 };
+	struct fs_entry ke;
+	int r = replaced_path(c, seq, &kp);
+
+	if (r < 0 || fs_entry_open(&kp, &ke, c->reterr) < 0) {
+		fs_path_release(&kp);
+		c->reterr->msg[0] = '\0';
+		return 0;
+	}
+	r = ke.st.st_ino == pre->ino && ke.st.st_dev == pre->dev &&
+	    (ke.st.st_mode & S_IFMT) == (pre->mode & S_IFMT);
+	fs_entry_close(&ke);
+	if (r && renameat(kp.dirfd, kp.name, l->p.dirfd, l->p.name) < 0)
+		r = diag_set(c->reterr, -errno, "cannot put %s back: %s", l->p.path,
+			     strerror(errno));
+	if (r > 0)
+		fsync(l->p.dirfd);
+	fs_path_release(&kp);
+	return r;
+}
+
 /* ---- the journal ---- */
 
 static int journal(struct ctx *c, const struct remedy_step *s, size_t seq,
@@ -588,7 +643,7 @@ static int post_image(struct ctx *c, const char *key, size_t len, const struct f
 }
 
 /* Carry out @s (checked fresh, pre-image journaled); its post-image into @post. */
-static int step_do(struct ctx *c, const struct remedy_step *s, const struct entry *base,
+static int step_do(struct ctx *c, const struct remedy_step *s, size_t seq, const struct entry *base,
 		   struct live *l, struct strbuf *post)
 {
 	struct fs_meta m;
@@ -625,11 +680,15 @@ static int step_do(struct ctx *c, const struct remedy_step *s, const struct entr
 	case REMEDY_CONTENT:
 		r = source_bytes(c, s, base, &bytes, &len);
 		if (r >= 0)
+			r = keep_aside(c, seq, l);
+		if (r >= 0)
 			r = fs_write_file(&l->p, bytes, len, &m, FS_PLACE_REPLACE, NULL, c->reterr);
 		break;
 	case REMEDY_SYMLINK:
-		r = fs_make_symlink(&l->p, base->target, base->target_len, &m, FS_PLACE_REPLACE,
-				    NULL, c->reterr);
+		r = keep_aside(c, seq, l);
+		if (r >= 0)
+			r = fs_make_symlink(&l->p, base->target, base->target_len, &m,
+					    FS_PLACE_REPLACE, NULL, c->reterr);
 		break;
 	case REMEDY_CREATE:
 		if (S_ISREG(base->mode)) {
@@ -729,7 +788,7 @@ static int step_run(struct ctx *c, const struct remedy_step *s, size_t seq, bool
 	r = journal(c, s, seq, SNAP_REMEDY_STARTED, &pre, bytes, len, NULL, NULL);
 	if (r < 0)
 		goto out;
-	r = step_do(c, s, &base, &l, &post);
+	r = step_do(c, s, seq, &base, &l, &post);
 	if (r < 0)
 		goto failed;
 	r = journal(c, s, seq, SNAP_REMEDY_DONE, &pre, bytes, len, &post, NULL);
@@ -1167,6 +1226,8 @@ static int undo_one(struct ctx *c, const struct remedy_step *s, const struct jro
 		r = fs_remove(&l.p, &l.e.st, c->reterr);
 	} else if (!pre) {
 		r = diag_set(c->reterr, -EPROTO, "no pre-image of %s in the journal", s->key);
+	} else if ((r = put_back(c, (size_t)j->seq, pre, &l)) != 0) {
+		/* The very inode it replaced (or an error): nothing more to do. */
 	} else if (S_ISLNK(pre->mode)) {
 		meta_of(pre, &m);
 		r = fs_make_symlink(&l.p, pre->target, pre->target_len, &m, FS_PLACE_REPLACE, NULL,

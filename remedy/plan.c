@@ -149,6 +149,9 @@ struct builder {
 	struct compare_keys only; /* the selection, sorted by (kind, key) */
 	bool *seen;               /* per selected key: matched a finding */
 	struct snap_lookup *base; /* the baseline's entries */
+	/* The last entry planned into the quarantine: what is below it goes with it. */
+	const char *moved;
+	size_t moved_len;
 	int err;
 };
 
@@ -271,6 +274,10 @@ static int plan_file(struct builder *b, const struct snap_run_row *row, enum rul
 					(long long)b->run->id, (int)row->key_len, row->key,
 					(long long)b->run->before);
 	}
+	/* Below a directory that goes into the quarantine: it goes along. */
+	if (b->moved && row->key_len > b->moved_len && row->key[b->moved_len] == '/' &&
+	    !memcmp(row->key, b->moved, b->moved_len) && row->change == CHANGE_ADDED)
+		return 0;
 	/* Something else stands where the baseline had its entry: put it aside first. */
 	if (row->change == CHANGE_ADDED ||
 	    (row->change == CHANGE_MODIFIED && (row->changed & ATTR_TYPE))) {
@@ -281,6 +288,8 @@ static int plan_file(struct builder *b, const struct snap_run_row *row, enum rul
 		s->change = row->change;
 		s->severity = row->severity;
 		s->mode = mode;
+		b->moved = s->key;
+		b->moved_len = s->key_len;
 		if (row->change == CHANGE_ADDED)
 			return 0;
 	}

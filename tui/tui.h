@@ -31,6 +31,12 @@ struct tui_settle_ops {
 	int (*waive)(void *ctx, const int64_t *seqs, size_t n, const char *reason,
 		     const char *expires, char **ret_message);
 	int (*undo)(void *ctx, char **ret_message);
+	/**
+	 * `x`: the remediation of findings @seqs (drift remedy). With @apply
+	 * false, plan only: returns how many actions drift would perform (0:
+	 * none) and says what in *ret_message; with @apply true, carry them out.
+	 */
+	int (*remedy)(void *ctx, const int64_t *seqs, size_t n, bool apply, char **ret_message);
 };
 
 struct tui_opts {

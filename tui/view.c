@@ -64,7 +64,7 @@ static const struct {
 	{ "s", "sort the list: severity, path, kind, change" },
 	{ "+ -", "minimum severity up, down" },
 	{ "c", "class filter: all, drift, expected, violation, waived, accepted" },
-	{ "x", "change filter: all, added, removed, modified" },
+	{ "d", "change filter: all, added, removed, modified (d for difference)" },
 	{ "t", "kind filter: all, files, packages, users, ..." },
 	{ "0", "clear every filter" },
 	{ "/", "search keys as you type (Enter keeps, Esc goes back)" },
@@ -74,6 +74,7 @@ static const struct {
 	{ "a", "accept the marked findings, or the one or the node at the cursor" },
 	{ "w", "waive them, with a reason and an expiry date" },
 	{ "u", "undo the last acceptance" },
+	{ "x", "remedy the selection: put it back as the baseline has it (drift remedy)" },
 	{ "?", "this help; type to filter it" },
 	{ "q", "close help or detail; quit" },
 };
@@ -598,6 +599,50 @@ out:
 	free(seqs);
 }
 
+/* `x`: plan the remediation of the selection, say what it does, apply when confirmed. */
+static void remedy(struct view *v)
+{
+	int64_t *seqs = NULL;
+	size_t n = 0;
+	char question[320];
+	char *msg = NULL;
+	int r;
+
+	if (v->o->read_only) {
+		set_status(v, "read-only: %s", v->o->read_only);
+		return;
+	}
+	if (!v->o->ops || !v->o->ops->remedy) {
+		set_status(v, "remediation is not available here");
+		return;
+	}
+	if (tui_model_selection(v->m, &seqs, &n) < 0) {
+		set_status(v, "out of memory");
+		return;
+	}
+	if (!n) {
+		set_status(v, "nothing to remedy here");
+		goto out;
+	}
+	r = v->o->ops->remedy(v->o->ops_ctx, seqs, n, false, &msg);
+	if (r <= 0) {
+		set_status(v, "%s", msg ? msg : r < 0 ? strerror(-r) : "nothing drift can remedy");
+		goto out;
+	}
+	snprintf(question, sizeof(question), "%s; apply? [y/N]", msg ? msg : "remedy");
+	free(msg);
+	msg = NULL;
+	if (!confirm(v, question)) {
+		set_status(v, "nothing changed");
+		goto out;
+	}
+	r = v->o->ops->remedy(v->o->ops_ctx, seqs, n, true, &msg);
+	set_status(v, "%s", msg ? msg : r < 0 ? strerror(-r) : "remedied");
+out:
+	free(msg);
+	free(seqs);
+}
+
 static void cycle_class(struct view *v, struct tui_filter *fl)
 {
 	static const unsigned order[] = { CLASS_DRIFT, CLASS_EXPECTED, CLASS_VIOLATION, 3,
@@ -753,7 +798,7 @@ static void handle_key(struct view *v, int ch, int *pending_g)
 		cycle_class(v, &fl);
 		r = tui_model_set_filter(v->m, &fl);
 		break;
-	case 'x':
+	case 'd':
 		fl.changes = !fl.changes                                 ? 1u
 			     : fl.changes >= (1u << (CHANGE__COUNT - 1)) ? 0
 									 : fl.changes << 1;
@@ -792,6 +837,9 @@ static void handle_key(struct view *v, int ch, int *pending_g)
 	case 'w':
 	case 'u':
 		settle(v, ch);
+		break;
+	case 'x':
+		remedy(v);
 		break;
 	case KEY_RESIZE:
 		break;

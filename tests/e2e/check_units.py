@@ -14,7 +14,8 @@ import shutil
 import subprocess
 import sys
 
-UNITS = ("drift-check.service", "drift-check.timer", "drift-mail.service")
+UNITS = ("drift-check.service", "drift-check.timer", "drift-mail.service",
+         "drift-remedy.service")
 
 
 def fail(msg):

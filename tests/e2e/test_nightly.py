@@ -339,6 +339,51 @@ echo >>"%s"
         self.nightly("--defer-mail", code=0)
         self.assertFalse(os.path.exists(pending))
 
+    def test_remedy_auto_restores_what_auto_rules_allow_and_the_mail_says_so(self):
+        self.set_policy(POLICY + """\
+  - id: auto
+    path: /etc/a
+    keep_content: true
+    remediate: auto
+  - id: by-hand
+    path: /etc/b
+    keep_content: true
+    remediate: plan
+""")
+        self.init()
+        self.set_config(DRIFT_REMEDY="auto")
+        self.write("etc/a", "tampered")
+        self.write("etc/b", "also")
+        self.nightly("--defer-mail", code=4)
+        self.nightly("--remedy", code=0)
+        with open(self.path("etc/a")) as f:
+            self.assertEqual(f.read(), "1", "the auto rule's file is restored")
+        with open(self.path("etc/b")) as f:
+            self.assertEqual(f.read(), "also", "a plan rule's file is left for an operator")
+        self.assertIn("drift-remedy", self.logged())
+        self.assertIn("done     restore /etc/a from kept content", self.logged())
+        self.nightly("--send-mail", code=0)
+        (mail,) = self.mails()
+        body = mail[1].decode()
+        self.assertIn("drift remedy --apply --auto (exit status 0):", body)
+        self.assertIn("restore /etc/a from kept content", body)
+        self.assertIn("remediation #1 applied: 1 done", body)
+        # The next night: /etc/a is clean, /etc/b is still drift.
+        self.nightly(code=4)
+
+    def test_remedy_is_off_by_default(self):
+        self.set_policy(POLICY.replace("severity: high", "severity: high\n    keep_content: true\n"
+                                       "    remediate: auto"))
+        self.init()
+        self.write("etc/a", "tampered")
+        self.nightly("--defer-mail", code=4)
+        self.nightly("--remedy", code=0)
+        with open(self.path("etc/a")) as f:
+            self.assertEqual(f.read(), "tampered", "DRIFT_REMEDY defaults to no")
+        self.set_config(DRIFT_REMEDY="sometimes")
+        self.nightly("--remedy", code=16)
+        self.assertIn("DRIFT_REMEDY must be no or auto", self.logged())
+
     def test_pruning_removes_only_old_reports_of_its_own_pattern(self):
         self.init()
         os.makedirs(self.reports)
