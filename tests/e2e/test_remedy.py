@@ -156,6 +156,7 @@ class RoundTrip(RemedyCase):
         self.write("etc/sub/c", "charlie\n", 0o600)
         os.symlink("a", self.path("etc/link"))
         os.setxattr(self.path("etc/b"), "user.x", b"one")
+        self.write("etc/tool", "#!/bin/sh\n", 0o4755)
         os.utime(self.path("etc/a"), ns=(1_600_000_000_000_000_000, 1_600_000_000_000_000_000))
         self.init()
 
@@ -204,6 +205,16 @@ class RoundTrip(RemedyCase):
             self.assertEqual(stat.S_IMODE(st.st_mode), 0o640)
         self.roundtrip(lambda: os.chown(self.path("etc/b"), 1234, 1234), MODIFIED, applied)
 
+    def test_owner_of_a_setuid_file(self):
+        """A chown clears the setuid bit: owner and mode both come back, and both go again."""
+        if os.getuid() != 0:
+            self.skipTest("chown needs root")
+
+        def applied(run):
+            st = os.lstat(self.path("etc/tool"))
+            self.assertEqual((st.st_uid, st.st_gid, stat.S_IMODE(st.st_mode)), (0, 0, 0o4755))
+        self.roundtrip(lambda: os.chown(self.path("etc/tool"), 1234, 1234), MODIFIED, applied)
+
     def test_mtime(self):
         def applied(run):
             self.assertEqual(os.lstat(self.path("etc/a")).st_mtime_ns, 1_600_000_000_000_000_000)
@@ -251,6 +262,29 @@ class RoundTrip(RemedyCase):
             with open(q, "rb") as f:
                 self.assertEqual(f.read(), b"planted\n")
         self.roundtrip(lambda: self.write("etc/new", "planted\n", 0o604), ADDED, applied)
+
+    def test_added_tree_quarantined_whole(self):
+        def applied(run):
+            self.assertFalse(os.path.lexists(self.path("etc/newdir")))
+            with open(self.quarantined(run, self.path("etc/newdir/deep/f")), "rb") as f:
+                self.assertEqual(f.read(), b"foxtrot\n")
+
+        def mutate():
+            self.write("etc/newdir/deep/f", "foxtrot\n", 0o600)
+            os.chmod(self.path("etc/newdir/deep"), 0o711)
+        self.roundtrip(mutate, ADDED, applied)
+
+    def test_file_replaced_by_a_directory_with_a_file(self):
+        def mutate():
+            os.unlink(self.path("etc/a"))
+            self.write("etc/a/inner", "inner\n", 0o600)
+
+        def applied(run):
+            with open(self.path("etc/a"), "rb") as f:
+                self.assertEqual(f.read(), b"alpha\n")
+            with open(self.quarantined(run, self.path("etc/a/inner")), "rb") as f:
+                self.assertEqual(f.read(), b"inner\n")
+        self.roundtrip(mutate, ADDED | MODIFIED, applied)
 
     def test_file_replaced_by_a_directory(self):
         def mutate():
@@ -414,12 +448,28 @@ class CrashAndResume(RemedyCase):
         self.check(self.code)
         self.before = tree_state(self.root, noise=("etc", "etc/sub"))
 
-    def crash(self):
-        self.remedy("--apply", "--yes", env={"DRIFT_TEST_REMEDY_CRASH_AFTER": "2"},
+    def crash(self, n=2):
+        self.remedy("--apply", "--yes", "1", env={"DRIFT_TEST_REMEDY_CRASH_AFTER": str(n)},
                     code=-signal.SIGKILL)
-        listing = self.remedy("--list", code=CLEAN).stdout.decode()
-        self.assertIn("interrupted", listing)
-        self.assertIn("2 done", listing)
+        listing = self.remedy("--list", code=CLEAN).stdout.decode().splitlines()
+        self.assertIn("interrupted", listing[-1])
+        self.assertIn(" %d done" % n, listing[-1])
+
+    def test_crash_after_every_action(self):
+        """Crashed after each action in turn: resume finishes it, undo reverses it."""
+        for n in range(1, 6):
+            with self.subTest(crash_after=n, then="resume"):
+                self.crash(n)
+                self.remedy("--resume", "-q", code=CLEAN)
+                self.check(CLEAN)
+                self.remedy("--undo", "-q", code=CLEAN)
+                self.assertTreeEqual(self.before, tree_state(self.root, noise=("etc", "etc/sub")),
+                                     "the tree after resume and undo")
+            with self.subTest(crash_after=n, then="undo"):
+                self.crash(n)
+                self.remedy("--undo", "-q", code=CLEAN)
+                self.assertTreeEqual(self.before, tree_state(self.root, noise=("etc", "etc/sub")),
+                                     "the tree after a crash and undo")
 
     def test_crash_then_resume(self):
         self.crash()
