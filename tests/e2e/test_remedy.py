@@ -160,10 +160,11 @@ class RoundTrip(RemedyCase):
         os.utime(self.path("etc/a"), ns=(1_600_000_000_000_000_000, 1_600_000_000_000_000_000))
         self.init()
 
-    def roundtrip(self, mutate, code, check_applied=None, content_restored=()):
+    def roundtrip(self, mutate, code, check_applied=None):
         mutate()
         self.check(code)
-        before = tree_state(self.root, noise=("etc",))
+        # Inode numbers too: undo puts back the very objects apply replaced.
+        before = tree_state(self.root, ino=True, noise=("etc",))
         self.scan("before-apply")
         p = self.remedy("--apply", "--yes", code=CLEAN)
         self.assertIn(b"applied", p.stdout)
@@ -172,7 +173,7 @@ class RoundTrip(RemedyCase):
         if check_applied:
             check_applied(self.run_id(p.stdout))
         self.remedy("--undo", code=CLEAN)
-        after = tree_state(self.root, noise=("etc",))
+        after = tree_state(self.root, ino=True, noise=("etc",))
         self.assertTreeEqual(before, after, "the tree after undo")
         self.check(code)
         self.scan("after-undo")
@@ -344,6 +345,72 @@ class Safety(RemedyCase):
         self.assertTreeEqual(before[1], after[1], "the symlink's target after a refused apply")
         with open(os.path.join(elsewhere, "f"), "rb") as f:
             self.assertEqual(f.read(), b"changed\n")
+
+    def test_symlink_to_another_directory_planted(self):
+        self.write("etc/sub/f", "changed\n")
+        self.check(MODIFIED)
+        other = os.path.join(self.tmp, "other")
+        os.mkdir(other)
+        with open(os.path.join(other, "f"), "wb") as f:
+            f.write(b"someone else's\n")
+        shutil.rmtree(self.path("etc/sub"))
+        os.symlink(other, self.path("etc/sub"))
+        before = tree_state(other, ino=True, ctime=True)
+        self.remedy("--apply", "--yes", code=E_STALE)
+        self.assertTreeEqual(before, tree_state(other, ino=True, ctime=True),
+                             "the symlink's target after a refused apply")
+        self.assertEqual(os.readlink(self.path("etc/sub")), other)
+
+    def undo_after_a_later_change(self, change):
+        """Apply a restore of a and b, change a with @change, undo: a is left as it is."""
+        self.write("etc/a", "changed\n")
+        self.write("etc/b", "changed\n")
+        self.check(MODIFIED)
+        self.remedy("--apply", "--yes", "-q", code=CLEAN)
+        change(self.path("etc/a"), b"changed by someone after the remedy\n")
+        p = self.remedy("--undo", code=E_INCOMPLETE)
+        self.assertIn(b"skipped", p.stdout)
+        self.assertIn(b"changed since it was restored", p.stdout)
+        self.assertIn(b"could not be undone", p.stderr)
+        with open(self.path("etc/a"), "rb") as f:
+            self.assertEqual(f.read(), b"changed by someone after the remedy\n",
+                             "undo overwrote a change made after the remedy")
+        with open(self.path("etc/b"), "rb") as f:
+            self.assertEqual(f.read(), b"changed\n", "the rest is undone")
+
+    def test_undo_leaves_a_file_replaced_since(self):
+        def replace(path, data):
+            with open(path + ".new", "wb") as f:
+                f.write(data)
+            os.rename(path + ".new", path)
+        self.undo_after_a_later_change(replace)
+
+    def test_undo_leaves_a_file_rewritten_in_place_since(self):
+        """The same inode, other bytes: still not as the restore left it."""
+        def rewrite(path, data):
+            with open(path, "r+b") as f:
+                f.truncate(0)
+                f.write(data)
+        self.undo_after_a_later_change(rewrite)
+
+    def test_undo_leaves_a_mode_changed_since(self):
+        os.chmod(self.path("etc/a"), 0o666)
+        self.check(MODIFIED)
+        self.remedy("--apply", "--yes", "-q", code=CLEAN)
+        self.assertEqual(stat.S_IMODE(os.lstat(self.path("etc/a")).st_mode), 0o644)
+        os.chmod(self.path("etc/a"), 0o600)  # an operator's own fix, after the remedy
+        p = self.remedy("--undo", code=E_INCOMPLETE)
+        self.assertIn(b"changed since it was restored", p.stdout)
+        self.assertEqual(stat.S_IMODE(os.lstat(self.path("etc/a")).st_mode), 0o600,
+                         "undo overwrote a mode set after the remedy")
+
+    def test_only_a_key_that_is_no_finding(self):
+        self.write("etc/a", "changed\n")
+        self.check(MODIFIED)
+        p = self.remedy("--only", self.path("etc/b"), code=E_USAGE)
+        self.assertIn(b"is no finding of run #1", p.stderr)
+        p = self.remedy("--only", self.path("etc/a"), code=CLEAN)
+        self.assertIn(b"1 step", p.stdout)
 
     def test_stale_plan_refused(self):
         self.write("etc/a", "changed\n")
