@@ -338,9 +338,7 @@ static int browse_remedy(void *ctx, const int64_t *seqs, size_t n, bool apply, c
 				     (unsigned long long)plan.package_work,
 				     plan.n ? "; drift remedy lists the commands" : "");
 		else
-			r = asprintf(ret_message, "%d action%s: %s%s", performed,
-				     performed == 1 ? "" : "s", sb.buf,
-				     performed > 1 ? ", ..." : "");
+			r = asprintf(ret_message, "%s%s", sb.buf, performed > 1 ? ", ..." : "");
 		if (r < 0)
 			*ret_message = NULL;
 		r = performed;
