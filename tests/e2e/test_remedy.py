@@ -523,8 +523,9 @@ class CrashAndResume(RemedyCase):
         self.assertIn(" %d done" % n, listing[-1])
 
     def test_crash_after_every_action(self):
-        """Crashed after each action in turn: resume finishes it, undo reverses it."""
-        for n in range(1, 6):
+        """Crashed after the first, a middle and the last but one action: resume finishes
+        it, undo reverses it."""
+        for n in (1, 3, 5):
             with self.subTest(crash_after=n, then="resume"):
                 self.crash(n)
                 self.remedy("--resume", "-q", code=CLEAN)
