@@ -522,7 +522,7 @@ class CrashAndResume(RemedyCase):
         self.assertIn("interrupted", listing[-1])
         self.assertIn(" %d done" % n, listing[-1])
 
-    def test_crash_after_every_action(self):
+    def test_crash_at_three_points(self):
         """Crashed after the first, a middle and the last but one action: resume finishes
         it, undo reverses it."""
         for n in (1, 3, 5):
