@@ -1276,6 +1276,26 @@ out:
 	return r < 0 ? r : 1;
 }
 
+/* ctx_open() for the remediation @rem of journal @j and plan @p (undo, resume). */
+static int ctx_open_journal(struct ctx *c, const struct remedy_opts *o,
+			    const struct snap_remedy *rem, const struct journal_read *j,
+			    const struct remedy_plan *p, struct remedy_result *result,
+			    struct diag *reterr)
+{
+	int r = ctx_open(c, o, p->run, p->baseline, p->after ? p->after : p->baseline, result,
+			 reterr);
+
+	if (r < 0)
+		return r;
+	c->p = p;
+	c->id = rem->id;
+	c->rows = j->v;
+	result->id = rem->id;
+	free(c->qdir);
+	c->qdir = strdup(rem->quarantine);
+	return c->qdir ? 0 : diag_set(reterr, -ENOMEM, "out of memory");
+}
+
 int remedy_undo(const struct remedy_opts *o, int64_t id, struct remedy_result *result,
 		struct diag *reterr)
 {
@@ -1294,20 +1314,9 @@ int remedy_undo(const struct remedy_opts *o, int64_t id, struct remedy_result *r
 		r = diag_set(reterr, -EALREADY, "remediation #%lld was undone already (by %s)",
 			     (long long)rem.id, rem.undone_by ? rem.undone_by : "?");
 	if (r >= 0)
-		r = ctx_open(&c, o, p.run, p.baseline, p.after ? p.after : p.baseline, result,
-			     reterr);
+		r = ctx_open_journal(&c, o, &rem, &j, &p, result, reterr);
 	if (r < 0)
 		goto out;
-	c.p = &p;
-	c.id = rem.id;
-	c.rows = j.v;
-	result->id = rem.id;
-	free(c.qdir);
-	c.qdir = strdup(rem.quarantine);
-	if (!c.qdir) {
-		r = diag_set(reterr, -ENOMEM, "out of memory");
-		goto out;
-	}
 	for (size_t i = j.n; i-- > 0 && r >= 0;) {
 		const struct remedy_step *s = &p.v[i];
 		struct jrow *row = &j.v[i];
@@ -1368,19 +1377,9 @@ int remedy_resume(const struct remedy_opts *o, int64_t id, struct remedy_result 
 		r = diag_set(reterr, -EALREADY, "remediation #%lld is not interrupted: it %s",
 			     (long long)rem.id, rem.undone_ns ? "was undone" : "finished");
 	if (r >= 0)
-		r = ctx_open(&c, o, p.run, p.baseline, p.after, result, reterr);
+		r = ctx_open_journal(&c, o, &rem, &j, &p, result, reterr);
 	if (r < 0)
 		goto out;
-	c.p = &p;
-	c.id = rem.id;
-	c.rows = j.v;
-	result->id = rem.id;
-	free(c.qdir);
-	c.qdir = strdup(rem.quarantine);
-	if (!c.qdir) {
-		r = diag_set(reterr, -ENOMEM, "out of memory");
-		goto out;
-	}
 	for (size_t i = 0; i < j.n && r >= 0; i++) {
 		const struct remedy_step *s = &p.v[i];
 		struct jrow *row = &j.v[i];
