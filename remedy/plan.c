@@ -600,15 +600,18 @@ int remedy_step_describe(const struct remedy_step *s, struct strbuf *out)
 	return r < 0 ? -ENOMEM : 0;
 }
 
-/* Keys and texts in a plan file: bytes outside '!'..'~' and '%' as %XX. */
-static int put_escaped(struct strbuf *out, const char *s, size_t len)
+/*
+ * Keys and texts in a plan file: bytes outside '!'..'~' and '%' as %XX; in
+ * a comment for people (@comment), only control bytes and bytes past '~'.
+ */
+static int put_escaped(struct strbuf *out, const char *s, size_t len, bool comment)
 {
 	int r = 0;
 
 	for (size_t i = 0; i < len && r >= 0; i++) {
 		unsigned char c = (unsigned char)s[i];
 
-		if (c <= ' ' || c > '~' || c == '%')
+		if (comment ? c < ' ' || c > '~' : c <= ' ' || c > '~' || c == '%')
 			r = strbuf_addf(out, "%%%02X", c);
 		else
 			r = strbuf_addch(out, (char)c);
@@ -616,14 +619,24 @@ static int put_escaped(struct strbuf *out, const char *s, size_t len)
 	return r;
 }
 
+/* A field that may be absent: "-" for none, "%" for "", "%2D" for "-" itself. */
 static int put_field(struct strbuf *out, const char *s)
 {
 	int r = strbuf_addch(out, ' ');
 
-	if (r >= 0)
-		r = s ? put_escaped(out, s, strlen(s)) : strbuf_addch(out, '-');
-	return r;
+	if (r < 0)
+		return r;
+	if (!s)
+		return strbuf_addch(out, '-');
+	if (!*s)
+		return strbuf_addch(out, '%');
+	if (!strcmp(s, "-"))
+		return strbuf_adds(out, "%2D");
+	return put_escaped(out, s, strlen(s), false);
 }
+
+/* put_field()'s field back: 0 and *ret (NULL for none), or -EINVAL, -ENOMEM. */
+static int field_decode(const char *f, char **ret);
 
 int remedy_step_encode(const struct remedy_step *s, struct strbuf *out)
 {
@@ -633,7 +646,7 @@ int remedy_step_encode(const struct remedy_step *s, struct strbuf *out)
 			    source_name(s->source), rule_remediate_name(s->mode));
 
 	if (r >= 0)
-		r = put_escaped(out, s->key, s->key_len);
+		r = put_escaped(out, s->key, s->key_len, false);
 	if (r >= 0)
 		r = put_field(out, s->package);
 	if (r >= 0)
@@ -691,7 +704,7 @@ int remedy_plan_write(const struct remedy_plan *p, FILE *out)
 			r = strbuf_adds(&line, "# ");
 		/* No raw control bytes, even in a comment. */
 		if (r >= 0)
-			r = put_escaped(&line, sb.buf, sb.len);
+			r = put_escaped(&line, sb.buf, sb.len, true);
 		if (r >= 0)
 			r = strbuf_adds(&line, "\nstep ");
 		if (r >= 0)
@@ -784,20 +797,33 @@ static int step_decode(struct remedy_plan *p, char *line)
 	if (enum_parse(f[3], severity_name_i, 0, SEVERITY__COUNT - 1, &v) < 0)
 		return -EINVAL;
 	s->severity = (enum severity)v;
-	s->attrs = (uint32_t)strtoul(f[4] + 6, NULL, 16);
+	{
+		char *end;
+
+		errno = 0;
+		s->attrs = (uint32_t)strtoul(f[4] + 6, &end, 16);
+		if (errno || end == f[4] + 6 || *end)
+			return -EINVAL;
+	}
 	if (enum_parse(f[5] + 7, source_name_i, 0, 2, &v) < 0)
 		return -EINVAL;
 	s->source = (enum remedy_source)v;
 	if (enum_parse(f[6] + 5, mode_name_i, 0, 2, &v) < 0)
 		return -EINVAL;
 	s->mode = (enum rule_remediate)v;
-	if (strcmp(f[8], "-") && !(s->package = unescape(f[8], NULL)))
-		return -EINVAL;
-	if (strcmp(f[9], "-") && !(s->version = unescape(f[9], NULL)))
-		return -EINVAL;
-	if (strcmp(f[10], "-") && !(s->text = unescape(f[10], NULL)))
+	if (field_decode(f[8], &s->package) < 0 || field_decode(f[9], &s->version) < 0 ||
+	    field_decode(f[10], &s->text) < 0)
 		return -EINVAL;
 	return 0;
+}
+
+static int field_decode(const char *f, char **ret)
+{
+	*ret = NULL;
+	if (!strcmp(f, "-"))
+		return 0;
+	*ret = !strcmp(f, "%") ? strdup("") : unescape(f, NULL);
+	return *ret ? 0 : errno == ENOMEM ? -ENOMEM : -EINVAL;
 }
 
 int remedy_plan_read(FILE *in, const char *name, struct remedy_plan *ret, struct diag *reterr)
@@ -860,6 +886,7 @@ bool remedy_plan_equal(const struct remedy_plan *a, const struct remedy_plan *b)
 
 		if (x->action != y->action || x->kind != y->kind || x->key_len != y->key_len ||
 		    memcmp(x->key, y->key, x->key_len) || x->change != y->change ||
+		    x->severity != y->severity ||
 		    x->attrs != y->attrs || x->source != y->source || x->mode != y->mode ||
 		    !str_eq(x->package, y->package) || !str_eq(x->version, y->version) ||
 		    !str_eq(x->text, y->text))

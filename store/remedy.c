@@ -399,7 +399,7 @@ int snap_entry_decode(const void *blob, size_t len, struct snap_entry_buf *buf,
 	r = snap_rec_decode(p, len, &pos, &pv, &buf->e, &tomb, NULL);
 	buf->key = pv.key;
 	if (r < 0)
-		return r;
+		return r == -ENOMEM ? r : -EPROTO;
 	if (tomb || pos != len)
 		return -EPROTO;
 	buf->e.kind = (enum entry_kind)p[1];
