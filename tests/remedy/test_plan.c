@@ -290,9 +290,12 @@ static void assert_refused(const char *text, const char *msg)
 {
 	struct remedy_plan q;
 	struct diag d = { 0 };
+	int r;
 
 	memset(&q, 0x5a, sizeof(q));
-	assert_int_equal(read_plan(text, strlen(text), &q, &d), -EINVAL);
+	r = read_plan(text, strlen(text), &q, &d);
+	if (r != -EINVAL)
+		fail_msg("reading \"%s\": %d, not -EINVAL", text, r);
 	if (!strstr(d.msg, msg))
 		fail_msg("reading \"%s\": message \"%s\" lacks \"%s\"", text, d.msg, msg);
 	assert_int_equal(q.n, 0);
@@ -428,6 +431,49 @@ static void test_round_trip_dash_text(void **state)
 {
 	(void)state;
 	round_trip_text("-");
+}
+
+/*
+ * A step line's attrs= is hexadecimal: anything else is no line of
+ * remedy_plan_write(), refused as the other fields are ("-EINVAL with a
+ * message naming the line for anything else").
+ */
+static void test_read_errors_attrs(void **state)
+{
+	static const char *const bad[] = {
+		"step restore-meta file modified high attrs=zz source=none mode=plan /etc/a - - -",
+		"step restore-meta file modified high attrs= source=none mode=plan /etc/a - - -",
+		"step restore-meta file modified high attrs=2x source=none mode=plan /etc/a - - -",
+	};
+	char text[512];
+
+	(void)state;
+	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		snprintf(text, sizeof(text), HEADER GOOD "%s\n", bad[i]);
+		assert_refused(text, "saved.plan:3: not a plan step");
+	}
+}
+
+/*
+ * The comment line of a step is "one line for people" (remedy.h): the
+ * sentence of remedy_step_describe(), with its spaces, only what is no
+ * printable byte escaped.
+ */
+static void test_comment_for_people(void **state)
+{
+	struct remedy_plan p = { 0 };
+	size_t len;
+	char *text;
+
+	(void)state;
+	p.run = 3;
+	p.algo = HASH_XXH3_128;
+	adds(&p, REMEDY_QUARANTINE, ENTRY_FILE, "/etc/new")->change = CHANGE_ADDED;
+	text = write_plan(&p, &len);
+	if (!strstr(text, "\n# move /etc/new into the quarantine\n"))
+		fail_msg("no readable comment in the plan file:\n%s", text);
+	free(text);
+	remedy_plan_release(&p);
 }
 
 /* A copy of @p through its plan file. */
@@ -568,6 +614,8 @@ int main(void)
 		cmocka_unit_test(test_round_trip),
 		cmocka_unit_test(test_step_lines),
 		cmocka_unit_test(test_read_errors),
+		cmocka_unit_test(test_read_errors_attrs),
+		cmocka_unit_test(test_comment_for_people),
 		cmocka_unit_test(test_round_trip_empty_text),
 		cmocka_unit_test(test_round_trip_dash_text),
 		cmocka_unit_test(test_equal),

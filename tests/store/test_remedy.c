@@ -1013,6 +1013,25 @@ static void test_schema6_without_column(void **state)
 	snap_store_free(st);
 }
 
+/* An empty file opened read-only reads as an empty store: no journal, nothing restored. */
+static void test_empty_read_only(void **state)
+{
+	struct tmp *t = *state;
+	struct snap_store *st = NULL;
+	struct snap_remedy rem = { 0 };
+	struct diag d = { 0 };
+	int n = 0;
+
+	assert_int_equal(file_write(t->db, "", 0), 0);
+	assert_int_equal(snap_store_open(t->db, SNAP_OPEN_READ, &st, &d), 0);
+	assert_int_equal(snap_remedy_list(st, count_remedy, &n, &d), 0);
+	assert_int_equal(snap_remedy_restored(st, count_action, &n, &d), 0);
+	assert_int_equal(snap_remedy_actions(st, 1, count_action, &n, &d), 0);
+	assert_int_equal(n, 0);
+	assert_int_equal(snap_remedy_get(st, 0, &rem, &d), -ENOENT);
+	snap_store_free(st);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -1027,6 +1046,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_schema6, tmp_setup, tmp_teardown),
 		cmocka_unit_test_setup_teardown(test_schema6_without_column, tmp_setup,
 						tmp_teardown),
+		cmocka_unit_test_setup_teardown(test_empty_read_only, tmp_setup, tmp_teardown),
 	};
 	return cmocka_run_group_tests_name("store/remedy", tests, NULL, NULL);
 }
