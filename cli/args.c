@@ -12,6 +12,7 @@
 #include <stdarg.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "common/diag.h"
@@ -636,6 +637,29 @@ const char *cli_db_path(struct cli_args *args)
 		strbuf_adds(&sb, "drift.db");
 	args->db_default = strbuf_detach(&sb, NULL);
 	return args->db_default;
+}
+
+static int newest_check(const struct snap_run_info *run, void *userdata)
+{
+	if (!strcmp(run->command, "check"))
+		*(int64_t *)userdata = run->id;
+	return 0;
+}
+
+int cli_newest_check(struct snap_store *st, int64_t *ret_id, struct diag *reterr)
+{
+	*ret_id = 0;
+	return snap_run_list(st, newest_check, ret_id, reterr);
+}
+
+void cli_format_utc(char *buf, size_t size, int64_t ns)
+{
+	time_t t = (time_t)(ns / 1000000000);
+	struct tm tm;
+
+	snprintf(buf, size, "-");
+	if (ns && gmtime_r(&t, &tm))
+		strftime(buf, size, "%Y-%m-%d %H:%M:%S", &tm);
 }
 
 int cli_parse_id(const char *s, int64_t *ret)

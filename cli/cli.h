@@ -222,6 +222,13 @@ struct waiver_set;
 /** The waivers file: --waivers, or the default (root: /etc/drift/waivers.yaml). */
 /** A positive decimal id (a run, an acceptance) in @s: 0, or -EINVAL. */
 int cli_parse_id(const char *s, int64_t *ret);
+/**
+ * The newest stored check run of @st into *@ret_id (0: there is none),
+ * what accept and remedy work on by default. 0 or a store error.
+ */
+int cli_newest_check(struct snap_store *st, int64_t *ret_id, struct diag *reterr);
+/** @ns as "YYYY-MM-DD HH:MM:SS" UTC into @buf; "-" for 0 or a time gmtime() refuses. */
+void cli_format_utc(char *buf, size_t size, int64_t ns);
 /** The default path of configuration file @name (policy.yaml, waivers.yaml), cached in *@cache. */
 const char *cli_config_default(const char *name, char **cache);
 const char *cli_waivers_path(struct cli_args *args);

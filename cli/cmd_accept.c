@@ -101,13 +101,6 @@ static int parse_key(const char *s, struct snap_accept_key *ret)
 	return -EINVAL;
 }
 
-static int newest_check(const struct snap_run_info *run, void *userdata)
-{
-	if (!strcmp(run->command, "check"))
-		*(int64_t *)userdata = run->id;
-	return 0;
-}
-
 static const char *key_show(struct strbuf *sb, enum entry_kind kind, const char *key, size_t len)
 {
 	strbuf_reset(sb);
@@ -197,7 +190,7 @@ static int do_accept(struct accept_opts *o, char **operands, size_t noperands)
 	if (code)
 		goto out;
 	if (!o->run) {
-		r = snap_run_list(st, newest_check, &o->run, &d);
+		r = cli_newest_check(st, &o->run, &d);
 		if (r < 0) {
 			code = store_fail(&d, r);
 			goto out;
@@ -311,16 +304,6 @@ struct list_ctx {
 	struct strbuf sb;
 };
 
-static void format_time(char *buf, size_t size, int64_t ns)
-{
-	time_t t = (time_t)(ns / 1000000000);
-	struct tm tm;
-
-	snprintf(buf, size, "-");
-	if (gmtime_r(&t, &tm))
-		strftime(buf, size, "%Y-%m-%d %H:%M:%S", &tm);
-}
-
 static int list_one(const struct snap_acceptance *a, void *userdata)
 {
 	struct list_ctx *ctx = userdata;
@@ -338,7 +321,7 @@ static int list_one(const struct snap_acceptance *a, void *userdata)
 	if (ctx->count++ == 0)
 		printf("%4s  %-19s %-12s %5s %7s  %s\n", "ID", "WHEN (UTC)", "WHO", "RUN",
 		       "ENTRIES", "BASELINE OLD -> NEW");
-	format_time(at, sizeof(at), a->at_ns);
+	cli_format_utc(at, sizeof(at), a->at_ns);
 	printf("%4lld  %-19s %-12s %5lld %7llu  #%lld %s -> #%lld %s\n", (long long)a->id, at,
 	       cli_path(a->who, strlen(a->who), 0), (long long)a->run,
 	       (unsigned long long)a->entries, (long long)a->old_baseline,
@@ -347,7 +330,7 @@ static int list_one(const struct snap_acceptance *a, void *userdata)
 	       a->new_label ? cli_path(a->new_label, strlen(a->new_label), 2) : "(gone)");
 	printf("      why: %s\n", cli_path(a->reason, strlen(a->reason), 0));
 	if (a->undone_ns) {
-		format_time(undone, sizeof(undone), a->undone_ns);
+		cli_format_utc(undone, sizeof(undone), a->undone_ns);
 		printf("      undone %s by %s\n", undone,
 		       a->undone_by ? cli_path(a->undone_by, strlen(a->undone_by), 0) : "-");
 	}

@@ -35,7 +35,8 @@ struct settle {
 /* The entries of findings @seqs of the run: kind and key, copied. */
 struct seq_keys {
 	struct snap_accept_key *k;
-	char **own; /* the keys' copies, freed here */
+	char **own;  /* the keys' copies, freed here */
+	char **text; /* seq_keys_text(): the same as text, freed here */
 	size_t n;
 	int err;
 };
@@ -58,7 +59,10 @@ static void seq_keys_free(struct seq_keys *sk)
 {
 	for (size_t i = 0; sk->own && i < sk->n; i++)
 		free(sk->own[i]);
+	for (size_t i = 0; sk->text && i < sk->n; i++)
+		free(sk->text[i]);
 	free(sk->own);
+	free(sk->text);
 	free(sk->k);
 }
 
@@ -79,6 +83,34 @@ static int seq_keys_get(struct snap_store *st, int64_t run, const int64_t *seqs,
 		if (r == 0)
 			return diag_set(d, -ENOENT, "finding %lld of run #%lld is gone",
 					(long long)seqs[i], (long long)run);
+	}
+	return 0;
+}
+
+/*
+ * The keys as `drift waive` and `drift remedy` take them, a file's path,
+ * else KIND:KEY, into *@ret (an array of sk->n, free() it; the strings are
+ * @sk's, freed with it).
+ */
+static int seq_keys_text(struct seq_keys *sk, const char ***ret)
+{
+	const char **keys = calloc(sk->n ? sk->n : 1, sizeof(*keys));
+
+	*ret = keys;
+	sk->text = calloc(sk->n ? sk->n : 1, sizeof(*sk->text));
+	if (!keys || !sk->text)
+		return -ENOMEM;
+	for (size_t i = 0; i < sk->n; i++) {
+		char *k = NULL;
+
+		if (sk->k[i].kind == ENTRY_FILE)
+			k = strdup(sk->k[i].key);
+		else if (asprintf(&k, "%s:%s", entry_kind_name(sk->k[i].kind), sk->k[i].key) < 0)
+			k = NULL;
+		if (!k)
+			return -ENOMEM;
+		sk->text[i] = k;
+		keys[i] = k;
 	}
 	return 0;
 }
@@ -155,25 +187,10 @@ static int browse_waive(void *ctx, const int64_t *seqs, size_t n, const char *re
 	if (r < 0)
 		return r;
 	r = seq_keys_get(st, s->run, seqs, n, &sk, &d);
-	keys = calloc(n ? n : 1, sizeof(*keys));
-	if (r >= 0 && (!keys || !(who = snap_accept_who())))
+	if (r >= 0 && !(who = snap_accept_who()))
 		r = -ENOMEM;
-	/* The keys as `drift waive` takes them: a file's path, else KIND:KEY. */
-	for (size_t i = 0; r >= 0 && i < sk.n; i++) {
-		char *k = NULL;
-
-		if (sk.k[i].kind == ENTRY_FILE)
-			k = strdup(sk.k[i].key);
-		else if (asprintf(&k, "%s:%s", entry_kind_name(sk.k[i].kind), sk.k[i].key) < 0)
-			k = NULL;
-		if (!k)
-			r = -ENOMEM;
-		else {
-			free(sk.own[i]);
-			sk.own[i] = k; /* freed with the keys */
-			keys[i] = k;
-		}
-	}
+	if (r >= 0)
+		r = seq_keys_text(&sk, &keys);
 	if (r >= 0)
 		r = waive_findings(st, s->run, keys, sk.n, reason, until, who, s->waivers_path, 0,
 				   NULL, &d);
@@ -295,24 +312,8 @@ static int browse_remedy(void *ctx, const int64_t *seqs, size_t n, bool apply, c
 	if (r < 0)
 		return r;
 	r = seq_keys_get(st, s->run, seqs, n, &sk, &d);
-	keys = calloc(n ? n : 1, sizeof(*keys));
-	if (r >= 0 && !keys)
-		r = -ENOMEM;
-	for (size_t i = 0; r >= 0 && i < sk.n; i++) {
-		char *k = NULL;
-
-		if (sk.k[i].kind == ENTRY_FILE)
-			k = strdup(sk.k[i].key);
-		else if (asprintf(&k, "%s:%s", entry_kind_name(sk.k[i].kind), sk.k[i].key) < 0)
-			k = NULL;
-		if (!k) {
-			r = -ENOMEM;
-			break;
-		}
-		free(sk.own[i]);
-		sk.own[i] = k;
-		keys[i] = k;
-	}
+	if (r >= 0)
+		r = seq_keys_text(&sk, &keys);
 	if (r >= 0)
 		r = snap_run_get(st, s->run, &run, &d);
 	if (r >= 0) {
@@ -338,9 +339,7 @@ static int browse_remedy(void *ctx, const int64_t *seqs, size_t n, bool apply, c
 				     (unsigned long long)plan.package_work,
 				     plan.n ? "; drift remedy lists the commands" : "");
 		else
-			r = asprintf(ret_message, "%d action%s: %s%s", performed,
-				     performed == 1 ? "" : "s", sb.buf,
-				     performed > 1 ? ", ..." : "");
+			r = asprintf(ret_message, "%s%s", sb.buf, performed > 1 ? ", ..." : "");
 		if (r < 0)
 			*ret_message = NULL;
 		r = performed;

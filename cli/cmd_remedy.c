@@ -154,13 +154,6 @@ static int on_step(const struct remedy_outcome *out, void *userdata)
 	return 0;
 }
 
-static int newest_check(const struct snap_run_info *run, void *userdata)
-{
-	if (!strcmp(run->command, "check"))
-		*(int64_t *)userdata = run->id;
-	return 0;
-}
-
 static int open_store(struct remedy_cli *o, bool write, struct snap_store **ret)
 {
 	const char *db = cli_db_path(&o->args);
@@ -339,7 +332,7 @@ static int do_plan(struct remedy_cli *o, int64_t run_id)
 		}
 	}
 	if (!run_id) {
-		r = snap_run_list(st, newest_check, &run_id, &d);
+		r = cli_newest_check(st, &run_id, &d);
 		if (r < 0) {
 			code = fail(&d, r);
 			goto out;
@@ -477,16 +470,6 @@ out:
 	return code;
 }
 
-static void format_time(char *buf, size_t size, int64_t ns)
-{
-	time_t t = (time_t)(ns / 1000000000);
-	struct tm tm;
-
-	snprintf(buf, size, "-");
-	if (ns && gmtime_r(&t, &tm))
-		strftime(buf, size, "%Y-%m-%d %H:%M:%S", &tm);
-}
-
 static int list_one(const struct snap_remedy *r, void *userdata)
 {
 	unsigned *count = userdata;
@@ -498,7 +481,7 @@ static int list_one(const struct snap_remedy *r, void *userdata)
 	if ((*count)++ == 0)
 		printf("%4s  %-19s %-12s %5s %-11s %s\n", "ID", "WHEN (UTC)", "WHO", "RUN", "STATE",
 		       "ACTIONS");
-	format_time(at, sizeof(at), r->started_ns);
+	cli_format_utc(at, sizeof(at), r->started_ns);
 	printf("%4lld  %-19s %-12s %5lld %-11s %llu planned: %llu done, %llu failed, %llu "
 	       "skipped, %llu undone%s\n",
 	       (long long)r->id, at, cli_path(r->who, strlen(r->who), 0), (long long)r->run, state,

@@ -45,6 +45,8 @@
 #define DEB_BYTES_MAX    ((size_t)256 << 20)
 #define PROC_SUPER_MAGIC 0x9fa0
 
+struct jrow;
+
 struct ctx {
 	const struct remedy_opts *o;
 	const struct remedy_plan *p;
@@ -60,6 +62,7 @@ struct ctx {
 	bool hasher_ready;
 	unsigned done; /* for the crash hook */
 	struct strbuf msg;
+	const struct jrow *rows; /* undo, resume: the journal's rows, as the plan's steps */
 };
 
 /* ---- the entry on the host ---- */
@@ -1112,6 +1115,30 @@ int remedy_interrupted(const struct remedy_opts *o, int64_t *ret_id, struct diag
 	return *ret_id ? 1 : 0;
 }
 
+/* Journal row @row again, as @state, with its images and @post (NULL: none). */
+static int rejournal(struct ctx *c, const struct jrow *row, enum snap_remedy_state state,
+		     const struct strbuf *post)
+{
+	const struct remedy_step *s = &c->p->v[row - c->rows];
+	struct snap_remedy_action a = {
+		.seq = row->seq,
+		.kind = s->kind,
+		.key = s->key,
+		.key_len = s->key_len,
+		.action = row->action,
+		.state = state,
+		.detail = row->detail.buf,
+		.pre = row->has_pre ? row->pre.buf : NULL,
+		.pre_len = row->pre.len,
+		.bytes = row->has_bytes ? row->bytes.buf : NULL,
+		.bytes_len = row->bytes.len,
+		.post = post ? post->buf : NULL,
+		.post_len = post ? post->len : 0,
+	};
+
+	return snap_remedy_action_put(c->o->st, c->id, &a, c->reterr);
+}
+
 /* Decode the image @blob of a journal row into @buf; NULL when there is none. */
 static const struct entry *image(const struct strbuf *blob, bool has, struct snap_entry_buf *buf)
 {
@@ -1249,6 +1276,26 @@ out:
 	return r < 0 ? r : 1;
 }
 
+/* ctx_open() for the remediation @rem of journal @j and plan @p (undo, resume). */
+static int ctx_open_journal(struct ctx *c, const struct remedy_opts *o,
+			    const struct snap_remedy *rem, const struct journal_read *j,
+			    const struct remedy_plan *p, struct remedy_result *result,
+			    struct diag *reterr)
+{
+	int r = ctx_open(c, o, p->run, p->baseline, p->after ? p->after : p->baseline, result,
+			 reterr);
+
+	if (r < 0)
+		return r;
+	c->p = p;
+	c->id = rem->id;
+	c->rows = j->v;
+	result->id = rem->id;
+	free(c->qdir);
+	c->qdir = strdup(rem->quarantine);
+	return c->qdir ? 0 : diag_set(reterr, -ENOMEM, "out of memory");
+}
+
 int remedy_undo(const struct remedy_opts *o, int64_t id, struct remedy_result *result,
 		struct diag *reterr)
 {
@@ -1267,19 +1314,9 @@ int remedy_undo(const struct remedy_opts *o, int64_t id, struct remedy_result *r
 		r = diag_set(reterr, -EALREADY, "remediation #%lld was undone already (by %s)",
 			     (long long)rem.id, rem.undone_by ? rem.undone_by : "?");
 	if (r >= 0)
-		r = ctx_open(&c, o, p.run, p.baseline, p.after ? p.after : p.baseline, result,
-			     reterr);
+		r = ctx_open_journal(&c, o, &rem, &j, &p, result, reterr);
 	if (r < 0)
 		goto out;
-	c.p = &p;
-	c.id = rem.id;
-	result->id = rem.id;
-	free(c.qdir);
-	c.qdir = strdup(rem.quarantine);
-	if (!c.qdir) {
-		r = diag_set(reterr, -ENOMEM, "out of memory");
-		goto out;
-	}
 	for (size_t i = j.n; i-- > 0 && r >= 0;) {
 		const struct remedy_step *s = &p.v[i];
 		struct jrow *row = &j.v[i];
@@ -1304,25 +1341,7 @@ int remedy_undo(const struct remedy_opts *o, int64_t id, struct remedy_result *r
 		}
 		if (r < 0)
 			break;
-		{
-			struct snap_remedy_action a = {
-				.seq = row->seq,
-				.kind = s->kind,
-				.key = s->key,
-				.key_len = s->key_len,
-				.action = row->action,
-				.state = SNAP_REMEDY_UNDONE,
-				.detail = row->detail.buf,
-				.pre = row->has_pre ? row->pre.buf : NULL,
-				.pre_len = row->pre.len,
-				.bytes = row->has_bytes ? row->bytes.buf : NULL,
-				.bytes_len = row->bytes.len,
-				.post = row->has_post ? row->post.buf : NULL,
-				.post_len = row->post.len,
-			};
-
-			r = snap_remedy_action_put(o->st, rem.id, &a, reterr);
-		}
+		r = rejournal(&c, row, SNAP_REMEDY_UNDONE, row->has_post ? &row->post : NULL);
 		if (r >= 0)
 			r = report(&c, s, SNAP_REMEDY_UNDONE, NULL);
 	}
@@ -1358,18 +1377,9 @@ int remedy_resume(const struct remedy_opts *o, int64_t id, struct remedy_result 
 		r = diag_set(reterr, -EALREADY, "remediation #%lld is not interrupted: it %s",
 			     (long long)rem.id, rem.undone_ns ? "was undone" : "finished");
 	if (r >= 0)
-		r = ctx_open(&c, o, p.run, p.baseline, p.after, result, reterr);
+		r = ctx_open_journal(&c, o, &rem, &j, &p, result, reterr);
 	if (r < 0)
 		goto out;
-	c.p = &p;
-	c.id = rem.id;
-	result->id = rem.id;
-	free(c.qdir);
-	c.qdir = strdup(rem.quarantine);
-	if (!c.qdir) {
-		r = diag_set(reterr, -ENOMEM, "out of memory");
-		goto out;
-	}
 	for (size_t i = 0; i < j.n && r >= 0; i++) {
 		const struct remedy_step *s = &p.v[i];
 		struct jrow *row = &j.v[i];
@@ -1428,25 +1438,8 @@ int remedy_resume(const struct remedy_opts *o, int64_t id, struct remedy_result 
 			} else {
 				r = post_image(&c, s->key, s->key_len, NULL, &post);
 			}
-			if (r >= 0) {
-				struct snap_remedy_action a = {
-					.seq = row->seq,
-					.kind = s->kind,
-					.key = s->key,
-					.key_len = s->key_len,
-					.action = row->action,
-					.state = SNAP_REMEDY_DONE,
-					.detail = row->detail.buf,
-					.pre = row->has_pre ? row->pre.buf : NULL,
-					.pre_len = row->pre.len,
-					.bytes = row->has_bytes ? row->bytes.buf : NULL,
-					.bytes_len = row->bytes.len,
-					.post = post.buf,
-					.post_len = post.len,
-				};
-
-				r = snap_remedy_action_put(o->st, rem.id, &a, reterr);
-			}
+			if (r >= 0)
+				r = rejournal(&c, row, SNAP_REMEDY_DONE, &post);
 			strbuf_release(&post);
 			if (r >= 0)
 				r = report(&c, s, SNAP_REMEDY_DONE,

@@ -629,7 +629,8 @@ static void remedy(struct view *v)
 		set_status(v, "%s", msg ? msg : r < 0 ? strerror(-r) : "nothing drift can remedy");
 		goto out;
 	}
-	snprintf(question, sizeof(question), "%s; apply? [y/N]", msg ? msg : "remedy");
+	snprintf(question, sizeof(question), "apply %d action%s? [y/N]  %s", r, r == 1 ? "" : "s",
+		 msg ? msg : "");
 	free(msg);
 	msg = NULL;
 	if (!confirm(v, question)) {

@@ -319,6 +319,45 @@ class Browse(DriftCase):
         p = self.drift("accept", "--list", "--db=" + self.db, code=0)
         self.assertIn(b"all reviewed", p.stdout)
 
+    def test_remedy_the_selection_then_check_and_undo(self):
+        """x plans the remediation of the finding at the cursor, says what it
+        does, and applies it on y: the next check no longer reports it, and
+        `drift remedy --undo` brings the drift back."""
+        self.set_policy((POLICY % {"root": self.root}).replace(
+            "keep_content: true", "keep_content: true\n    remediate: plan"))
+        self.check_run()
+        t = self.browse()
+        t.wait_for("drift browse")
+        t.keys("4", "/", "app.c", "Enter", "x")
+        s = t.wait_for("apply 1 action? [y/N]")
+        self.assertIn("restore " + self.path("etc/app.conf")[:40], s)
+        t.keys("n")
+        t.wait_for("nothing changed")
+        with open(self.conf, "rb") as f:
+            self.assertEqual(f.read(), b"alpha\nBETA\ngamma\n", "n changes nothing")
+        t.keys("x")
+        t.wait_for("apply 1 action? [y/N]")
+        t.keys("y")
+        t.wait_for("remediation #1: 1 done, 0 failed, 0 skipped")
+        t.keys("q")
+        self.assertEqual(t.exit_code(), 0)
+        with open(self.conf, "rb") as f:
+            self.assertEqual(f.read(), b"alpha\nbeta\ngamma\n")
+        p = self.drift("check", "--waivers=" + self.waivers, self.root, code=MODIFIED | 1)
+        self.assertNotIn(self.conf.encode(), p.stdout)
+        self.drift("remedy", "--undo", code=0)
+        with open(self.conf, "rb") as f:
+            self.assertEqual(f.read(), b"alpha\nBETA\ngamma\n")
+
+    def test_remedy_what_the_policy_does_not_allow_is_refused(self):
+        self.check_run()
+        t = self.browse()
+        t.wait_for("drift browse")
+        t.keys("4", "/", "app.c", "Enter", "x")
+        t.wait_for("nothing drift remedies itself here (1 not allowed")
+        t.keys("q")
+        self.assertEqual(t.exit_code(), 0)
+
     def test_read_only_under_root(self):
         self.check_run()
         t = self.browse("--root", self.root)
