@@ -445,6 +445,39 @@ static void test_finish_undone(void **state)
 	snap_store_free(st);
 }
 
+static int count_remedy(const struct snap_remedy *r, void *userdata);
+
+/* A remediation whose third planned action cannot be written leaves nothing behind. */
+static void test_begin_atomic(void **state)
+{
+	struct tmp *t = *state;
+	struct snap_store *st = open_write(t);
+	struct snap_remedy_action acts[3] = {
+		action(0, "/etc/a", SNAP_REMEDY_PLANNED),
+		action(1, "/etc/b", SNAP_REMEDY_PLANNED),
+		action(2, "/etc/refused", SNAP_REMEDY_PLANNED),
+	};
+	struct snap_remedy rem = { 0 };
+	struct diag d = { 0 };
+	int64_t id = 0;
+	int n = 0;
+
+	snap_store_free(st);
+	sql(t->db, "CREATE TRIGGER refuse BEFORE INSERT ON remedy_action"
+		   " WHEN NEW.seq = 2 BEGIN SELECT RAISE(ABORT, 'refused'); END");
+	st = open_write(t);
+	assert_true(snap_remedy_begin(st, 1, 1, "root", false, "/q", acts, 3, &id, &d) < 0);
+	assert_int_equal(snap_remedy_list(st, count_remedy, &n, &d), 0);
+	assert_int_equal(n, 0);
+	assert_int_equal(snap_remedy_get(st, 0, &rem, &d), -ENOENT);
+	/* And the store still takes one that can be written. */
+	assert_int_equal(snap_remedy_begin(st, 1, 1, "root", false, "/q", acts, 2, &id, &d), 0);
+	assert_int_equal(snap_remedy_get(st, 0, &rem, &d), 0);
+	assert_int_equal(rem.planned_left, 2);
+	snap_remedy_release(&rem);
+	snap_store_free(st);
+}
+
 /* The keys snap_remedy_restored() gives, as "key/ino" lines. */
 static void restored_keys(struct snap_store *st, char *out, size_t cap)
 {
@@ -1038,6 +1071,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_begin_get, tmp_setup, tmp_teardown),
 		cmocka_unit_test_setup_teardown(test_action_put, tmp_setup, tmp_teardown),
 		cmocka_unit_test_setup_teardown(test_finish_undone, tmp_setup, tmp_teardown),
+		cmocka_unit_test_setup_teardown(test_begin_atomic, tmp_setup, tmp_teardown),
 		cmocka_unit_test_setup_teardown(test_restored, tmp_setup, tmp_teardown),
 		cmocka_unit_test(test_entry_codec),
 		cmocka_unit_test(test_entry_codec_damaged),
