@@ -1156,6 +1156,23 @@ static bool same_object(const struct live *l, const struct entry *img)
 	       (l->e.st.st_mode & S_IFMT) == (img->mode & S_IFMT);
 }
 
+/*
+ * Whether the host's @l is still exactly what an action left (@post): the
+ * same object, unchanged since: a file or symlink by its ctime, which any
+ * write, chmod or chown moves; a directory (whose ctime moves as entries
+ * come and go inside) by its owner and mode.
+ */
+static bool as_left(const struct live *l, const struct entry *post)
+{
+	if (!same_object(l, post))
+		return false;
+	if (S_ISDIR(post->mode))
+		return l->ent.mode == post->mode && l->ent.uid == post->uid &&
+		       l->ent.gid == post->gid;
+	return l->ent.ctime_ns == post->ctime_ns && l->ent.mode == post->mode &&
+	       l->ent.uid == post->uid && l->ent.gid == post->gid && l->ent.size == post->size;
+}
+
 /* Whether the host's @l is as the baseline's @base (the inode aside). */
 static bool as_baseline(const struct live *l, const struct entry *base)
 {
@@ -1226,7 +1243,7 @@ static int undo_one(struct ctx *c, const struct remedy_step *s, const struct jro
 		goto out;
 	}
 	/* What the action left, or for a started one whether it happened at all. */
-	happened = done ? same_object(&l, post) : !same_object(&l, pre) && as_baseline(&l, &base);
+	happened = done ? as_left(&l, post) : !same_object(&l, pre) && as_baseline(&l, &base);
 	if (done && !happened) {
 		r = strbuf_addf(&c->msg, "%s changed since it was restored: left as it is", s->key);
 		goto out;

@@ -387,8 +387,8 @@ static int plan_state(struct builder *b, const struct snap_run_row *row, enum ru
 			return step_text(s, "apt-get remove %s", name);
 		if (!prop_get(base, "version", val, sizeof(val)))
 			return step_text(s, "apt-get install %s", name);
-		return step_text(s, "apt-get install %s %s=%s",
-				 row->change == CHANGE_MODIFIED ? "--allow-downgrades" : "", name,
+		return step_text(s, "apt-get install %s%s=%s",
+				 row->change == CHANGE_MODIFIED ? "--allow-downgrades " : "", name,
 				 val);
 	}
 	case ENTRY_SERVICE:
@@ -442,8 +442,10 @@ static int plan_row(const struct snap_run_row *row, void *userdata)
 		return 0;
 	mode = row->rule >= 0 && (size_t)row->rule < b->nmodes ? b->modes[row->rule]
 							       : RULE_REMEDIATE_NO;
-	if (row->package && (!row->before_version || !row->after_version ||
-			     strcmp(row->before_version, row->after_version))) {
+	/* A file of a package whose version changed: the transaction's, not drift to revert. */
+	if (row->kind == ENTRY_FILE && row->package &&
+	    (!row->before_version || !row->after_version ||
+	     strcmp(row->before_version, row->after_version))) {
 		b->p->package_work++;
 		return 0;
 	}
