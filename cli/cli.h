@@ -40,7 +40,7 @@ enum drift_exit {
 	DRIFT_EXIT_NO_BASELINE = 21, /**< check without a database or baseline */
 	DRIFT_EXIT_OUTPUT = 22,      /**< the report could not be written */
 	DRIFT_EXIT_INTERNAL = 23,    /**< out of memory, threads, other internal failures */
-	DRIFT_EXIT_STALE = 24,       /**< remedy: the host is not as the run saw it; nothing changed */
+	DRIFT_EXIT_STALE = 24,       /**< remedy: a stale plan; nothing changed */
 	DRIFT_EXIT_INCOMPLETE = 25,  /**< remedy: some actions failed or were skipped */
 };
 

@@ -46,10 +46,10 @@ struct comparer {
 	bool dpkg_run;
 	/* Why packages cannot explain file changes: said before the first file finding. */
 	char attrib_note[320];
-	struct events *events;   /* what each finding is part of (event.c) */
-	struct novelty *novelty; /* --since-last: the previous run's findings */
+	struct events *events;     /* what each finding is part of (event.c) */
+	struct novelty *novelty;   /* --since-last: the previous run's findings */
 	struct restored *restored; /* what remediation rewrote (restored.c) */
-	char waived[640];        /* the reason a waiver gave the finding being emitted */
+	char waived[640];          /* the reason a waiver gave the finding being emitted */
 };
 
 void finding_set_verdict(struct finding *f, const struct rule_verdict *v, bool count_expected)

@@ -51,8 +51,8 @@ struct deb_source {
  *   -EFBIG    the member is larger than @max bytes
  *   -EIO, -ENOMEM
  */
-int deb_fetch(const struct deb_source *src, const char *pkg, const char *version,
-	      const char *path, size_t max, uint8_t **ret_bytes, size_t *ret_len,
-	      char **ret_origin, struct diag *reterr);
+int deb_fetch(const struct deb_source *src, const char *pkg, const char *version, const char *path,
+	      size_t max, uint8_t **ret_bytes, size_t *ret_len, char **ret_origin,
+	      struct diag *reterr);
 
 #endif /* DRIFT_REMEDY_DEBSRC_H */

@@ -48,8 +48,8 @@ void fs_path_release(struct fs_path *p);
 
 /** The object at a path, opened without following it. */
 struct fs_entry {
-	int fd;      /**< see fs_entry_open(); -1 when closed */
-	bool opath;  /**< @fd is O_PATH (symlinks, fifos, sockets, devices) */
+	int fd;     /**< see fs_entry_open(); -1 when closed */
+	bool opath; /**< @fd is O_PATH (symlinks, fifos, sockets, devices) */
 	struct stat st;
 };
 

@@ -886,10 +886,9 @@ bool remedy_plan_equal(const struct remedy_plan *a, const struct remedy_plan *b)
 
 		if (x->action != y->action || x->kind != y->kind || x->key_len != y->key_len ||
 		    memcmp(x->key, y->key, x->key_len) || x->change != y->change ||
-		    x->severity != y->severity ||
-		    x->attrs != y->attrs || x->source != y->source || x->mode != y->mode ||
-		    !str_eq(x->package, y->package) || !str_eq(x->version, y->version) ||
-		    !str_eq(x->text, y->text))
+		    x->severity != y->severity || x->attrs != y->attrs || x->source != y->source ||
+		    x->mode != y->mode || !str_eq(x->package, y->package) ||
+		    !str_eq(x->version, y->version) || !str_eq(x->text, y->text))
 			return false;
 	}
 	return true;

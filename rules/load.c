@@ -1248,9 +1248,9 @@ enum {
 };
 
 static const char *const rule_keys[K__COUNT] = {
-	"id",     "title",    "kind",       "path",  "key",          "check",  "ignore",
-	"expect", "severity", "when_added", "magic", "keep_content", "secret", "exclude",
-	"remediate",
+	"id",    "title",        "kind",   "path",     "key",
+	"check", "ignore",       "expect", "severity", "when_added",
+	"magic", "keep_content", "secret", "exclude",  "remediate",
 };
 
 static void load_kind(struct loader *ld, const yaml_node_t *n, enum entry_kind *ret)

@@ -21,7 +21,7 @@
 	" (SELECT count(*) FROM remedy_action a WHERE a.remedy = r.id AND a.state = 1),"    \
 	" (SELECT count(*) FROM remedy_action a WHERE a.remedy = r.id AND a.state = 2),"    \
 	" (SELECT count(*) FROM remedy_action a WHERE a.remedy = r.id AND a.state = 3),"    \
-	" (SELECT count(*) FROM remedy_action a WHERE a.remedy = r.id AND a.state = 4),"       \
+	" (SELECT count(*) FROM remedy_action a WHERE a.remedy = r.id AND a.state = 4),"    \
 	" (SELECT count(*) FROM remedy_action a WHERE a.remedy = r.id AND a.state = 5)"
 #define ACTION_COLS "seq, kind, key, action, state, detail, pre, bytes, post, error"
 

@@ -223,7 +223,8 @@ int snap_run_add_rule(struct snap_run_writer *w, const char *id, const char *tit
 	int r;
 
 	snprintf(sql, sizeof(sql),
-		 "INSERT INTO %s (run, " RULE_COLS ") VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)", w->t_rule);
+		 "INSERT INTO %s (run, " RULE_COLS ") VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
+		 w->t_rule);
 	r = snap_prepare(w->st, sql, &s, reterr);
 	if (r < 0)
 		return r;
@@ -577,10 +578,11 @@ int snap_run_rules(struct snap_store *st, int64_t run_id, snap_run_rule_fn *fn, 
 	int rc, r;
 
 	r = snap_prepare(st,
-			 st->schema >= 7 ? "SELECT n, id, title, file, line, remediate FROM run_rule"
-					   " WHERE run = ?1 ORDER BY n"
-					 : "SELECT n, id, title, file, line, NULL FROM run_rule"
-					   " WHERE run = ?1 ORDER BY n",
+			 st->schema >= 7
+				 ? "SELECT n, id, title, file, line, remediate FROM run_rule"
+				   " WHERE run = ?1 ORDER BY n"
+				 : "SELECT n, id, title, file, line, NULL FROM run_rule"
+				   " WHERE run = ?1 ORDER BY n",
 			 &s, reterr);
 	if (r < 0)
 		return r;

@@ -979,7 +979,7 @@ enum snap_remedy_state {
 	SNAP_REMEDY_DONE = 1,    /**< it ran; the post-image says what it left */
 	SNAP_REMEDY_FAILED = 2,  /**< it failed with nothing changed (error says why) */
 	SNAP_REMEDY_UNDONE = 3,  /**< reversed by an undo */
-	SNAP_REMEDY_SKIPPED = 4, /**< not run: the host was not as the run saw it (error says how) */
+	SNAP_REMEDY_SKIPPED = 4, /**< not run: the entry was not as the run saw it (error) */
 	SNAP_REMEDY_PLANNED = 5, /**< written with the plan, before anything ran */
 };
 
@@ -1033,13 +1033,12 @@ int snap_remedy_begin(struct snap_store *st, int64_t run, int64_t baseline, cons
 		      const struct snap_remedy_action *actions, size_t n, int64_t *ret_id,
 		      struct diag *reterr);
 /** Write (insert or replace) action @a->seq of remediation @id, and commit. */
-int snap_remedy_action_put(struct snap_store *st, int64_t id,
-			   const struct snap_remedy_action *a, struct diag *reterr);
+int snap_remedy_action_put(struct snap_store *st, int64_t id, const struct snap_remedy_action *a,
+			   struct diag *reterr);
 /** Mark remediation @id finished now. */
 int snap_remedy_finish(struct snap_store *st, int64_t id, struct diag *reterr);
 /** Mark remediation @id undone by @who now. */
-int snap_remedy_set_undone(struct snap_store *st, int64_t id, const char *who,
-			   struct diag *reterr);
+int snap_remedy_set_undone(struct snap_store *st, int64_t id, const char *who, struct diag *reterr);
 /** Remediation @id (0: the newest). 0, -ENOENT, or a store error. */
 int snap_remedy_get(struct snap_store *st, int64_t id, struct snap_remedy *ret,
 		    struct diag *reterr);

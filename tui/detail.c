@@ -278,9 +278,9 @@ static int find_rule(int64_t n, const char *id, const char *title, const char *f
 	if (n != rf->want)
 		return 0;
 	rf->found = true;
-	return strbuf_addf(rf->out, "rule: %s%s%s%s (%s:%u)%s%s", id ? id : "-",
-			   title ? " \"" : "", title ? title : "", title ? "\"" : "",
-			   file ? file : "?", line_no, remediate ? ", remediate: " : "",
+	return strbuf_addf(rf->out, "rule: %s%s%s%s (%s:%u)%s%s", id ? id : "-", title ? " \"" : "",
+			   title ? title : "", title ? "\"" : "", file ? file : "?", line_no,
+			   remediate ? ", remediate: " : "",
 			   remediate ? rule_remediate_name((enum rule_remediate)remediate) : "");
 }
 

@@ -90,10 +90,11 @@ static void test_load_buffer_reports_unknown_keys_with_allowed_ones(void **state
 	assert_string_equal(one_problem("versoin: 1\n"),
 			    "1:1: unknown key 'versoin' in the policy (did you mean 'version'?) "
 			    "(allowed: version, extends, include, scan, groups, rules, packages)");
-	assert_string_equal(one_problem("rules:\n  - path: /etc\n    sevrity: high\n"),
-			    "3:5: unknown key 'sevrity' in a rule (did you mean 'severity'?) "
-			    "(allowed: id, title, kind, path, key, check, ignore, expect, "
-			    "severity, when_added, magic, keep_content, secret, exclude, remediate)");
+	assert_string_equal(
+		one_problem("rules:\n  - path: /etc\n    sevrity: high\n"),
+		"3:5: unknown key 'sevrity' in a rule (did you mean 'severity'?) "
+		"(allowed: id, title, kind, path, key, check, ignore, expect, "
+		"severity, when_added, magic, keep_content, secret, exclude, remediate)");
 	assert_string_equal(
 		one_problem("scan:\n  root: [/etc]\n"),
 		"2:3: unknown key 'root' in 'scan' (did you mean 'roots'?) "

@@ -42,7 +42,8 @@ static int got_rule(int64_t n, const char *id, const char *title, const char *fi
 	struct got *g = userdata;
 
 	assert_int_equal(n, (int64_t)g->nrules);
-	snprintf(g->rules[g->nrules++], sizeof(g->rules[0]), "%s:%s:%u:%u", id, file, line, remediate);
+	snprintf(g->rules[g->nrules++], sizeof(g->rules[0]), "%s:%s:%u:%u", id, file, line,
+		 remediate);
 	(void)title;
 	return 0;
 }
@@ -79,8 +80,8 @@ static int64_t store_run(struct snap_store *st, int64_t before, int64_t after, c
 	int64_t rule = -1, id = 0;
 
 	assert_int_equal(snap_run_begin(st, &p, &w, &d), 0);
-	assert_int_equal(snap_run_add_rule(w, "etc", "A title", "/etc/policy.yaml", 7, 2, &rule, &d),
-			 0);
+	assert_int_equal(
+		snap_run_add_rule(w, "etc", "A title", "/etc/policy.yaml", 7, 2, &rule, &d), 0);
 	row.change = CHANGE_MODIFIED;
 	row.changed = ATTR_HASH | ATTR_MTIME;
 	row.judged = true;
