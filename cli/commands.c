@@ -6,6 +6,8 @@
 #include "common/suggest.h"
 #include "common/banned.h"
 
+/* One command a line, in help order (clang-format would pack them). */
+/* clang-format off */
 const struct cli_command *const cli_commands[] = {
 	&cmd_init_def,
 	&cmd_check_def,
@@ -26,6 +28,7 @@ const struct cli_command *const cli_commands[] = {
 	&cmd_help_def,
 	NULL,
 };
+/* clang-format on */
 
 const struct cli_command *cli_command_find(const char *name)
 {
