@@ -75,6 +75,7 @@ struct live {
 	bool have_meta;
 	char *target;
 	struct entry ent;
+	char tag[32];
 };
 
 static void live_close(struct live *l)
@@ -485,6 +486,18 @@ static int put_back(struct ctx *c, size_t seq, const struct entry *pre, struct l
 	return r;
 }
 
+/*
+ * Name the temporary objects of step @seq after it, and remove those a crash
+ * left while the step ran (fsops.h, struct fs_path.tag).
+ */
+static void tag_path(struct ctx *c, size_t seq, struct live *l, bool clean)
+{
+	snprintf(l->tag, sizeof(l->tag), "%lld-%zu", (long long)c->id, seq);
+	l->p.tag = l->tag;
+	if (clean && l->p.dirfd >= 0 && fs_clean_temps(&l->p, c->reterr) < 0)
+		c->reterr->msg[0] = '\0'; /* a directory not listable: nothing was left there */
+}
+
 /* ---- the journal ---- */
 
 static int journal(struct ctx *c, const struct remedy_step *s, size_t seq,
@@ -783,8 +796,10 @@ static int step_run(struct ctx *c, const struct remedy_step *s, size_t seq, bool
 			r = sysctl_image(s->key, now, &pre);
 	} else {
 		r = live_open(c, s->key, s->key_len, HASH_NONE, true, &l);
-		if (r >= 0)
+		if (r >= 0) {
+			tag_path(c, seq, &l, false);
 			r = pre_image(c, s, &l, &pre, &bytes, &len);
+		}
 	}
 	if (r < 0)
 		goto failed;
@@ -1212,6 +1227,8 @@ static int undo_one(struct ctx *c, const struct remedy_step *s, const struct jro
 		      (base.collected & (ATTR_XATTRS | ATTR_ACL | ATTR_CAPS)) != 0, &l);
 	if (r < 0)
 		goto out;
+	/* What a crash left of this step (or of an earlier undo of it) goes first. */
+	tag_path(c, (size_t)j->seq, &l, true);
 	if (s->action == REMEDY_QUARANTINE) {
 		struct fs_path q = { .dirfd = -1 };
 		struct fs_entry qe;
@@ -1428,6 +1445,8 @@ int remedy_resume(const struct remedy_opts *o, int64_t id, struct remedy_result 
 					      (base.collected &
 					       (ATTR_XATTRS | ATTR_ACL | ATTR_CAPS)) != 0,
 					      &l);
+			if (r >= 0)
+				tag_path(&c, (size_t)row->seq, &l, true);
 			if (r >= 0) {
 				before = pre ? same_object(&l, pre) && !(s->action == REMEDY_META &&
 									 as_baseline(&l, &base))

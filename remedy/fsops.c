@@ -24,6 +24,7 @@
  */
 #include "remedy/fsops.h"
 
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
@@ -54,7 +55,9 @@
 	(ATTR_MODE | ATTR_UID | ATTR_GID | ATTR_MTIME | ATTR_XATTRS | ATTR_ACL | ATTR_CAPS)
 #define META_OPT   (ATTR_XATTRS | ATTR_ACL | ATTR_CAPS)
 #define TMP_PREFIX ".drift-remedy-"
-#define TMP_SIZE   (sizeof(TMP_PREFIX) + 6)
+#define TMP_RANDOM 6
+/* ".drift-remedy-" TAG "-" XXXXXX: the tag is at most FS_TAG_MAX bytes. */
+#define TMP_SIZE   (sizeof(TMP_PREFIX) + FS_TAG_MAX + 1 + TMP_RANDOM)
 #define TMP_TRIES  16
 #define PROC_SIZE  32
 #define COPY_SIZE  ((size_t)64 << 10)
@@ -591,31 +594,71 @@ static uint32_t meta_attrs(const struct fs_meta *m)
 }
 
 /*
- * Create a temporary object in @dirfd under a fresh ".drift-remedy-XXXXXX"
- * name, into @tmp: a symlink to @target, or with @target NULL an empty
- * regular file (O_EXCL, 0600). Returns 0 or the file's fd, or -errno.
+ * Create a temporary object in @dirfd under a fresh name,
+ * ".drift-remedy-[TAG-]XXXXXX" with @tag (may be NULL; see struct fs_path),
+ * into @tmp: a symlink to @target, or with @target NULL an empty regular
+ * file (O_EXCL, 0600). Returns 0 or the file's fd, or -errno.
  */
-static int tmp_create(int dirfd, char tmp[TMP_SIZE], const char *target)
+static int tmp_create(int dirfd, const char *tag, char tmp[TMP_SIZE], const char *target)
 {
 	static const char chars[] =
 		"abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789";
 	const int flags = O_CREAT | O_EXCL | O_WRONLY | O_NOFOLLOW | O_CLOEXEC;
-	uint8_t rnd[TMP_SIZE - sizeof(TMP_PREFIX)];
+	uint8_t rnd[TMP_RANDOM];
+	int head;
 
+	head = snprintf(tmp, TMP_SIZE, "%s%.*s%s", TMP_PREFIX, FS_TAG_MAX, tag ? tag : "",
+			tag && *tag ? "-" : "");
+	if (head < 0 || (size_t)head + TMP_RANDOM >= TMP_SIZE)
+		return -ENAMETOOLONG;
 	for (int i = 0; i < TMP_TRIES; i++) {
 		int r;
 
 		if (getrandom(rnd, sizeof(rnd), 0) != (ssize_t)sizeof(rnd))
 			return errno ? -errno : -EIO;
-		memcpy(tmp, TMP_PREFIX, sizeof(TMP_PREFIX) - 1);
 		for (size_t j = 0; j < sizeof(rnd); j++)
-			tmp[sizeof(TMP_PREFIX) - 1 + j] = chars[rnd[j] % (sizeof(chars) - 1)];
-		tmp[TMP_SIZE - 1] = '\0';
+			tmp[head + (int)j] = chars[rnd[j] % (sizeof(chars) - 1)];
+		tmp[head + TMP_RANDOM] = '\0';
 		r = target ? symlinkat(target, dirfd, tmp) : openat(dirfd, tmp, flags, 0600);
 		if (r >= 0 || errno != EEXIST)
 			return r < 0 ? -errno : r;
 	}
 	return -EEXIST;
+}
+
+int fs_clean_temps(const struct fs_path *p, struct diag *reterr)
+{
+	char prefix[TMP_SIZE];
+	struct dirent *de;
+	DIR *d;
+	int fd, n = 0;
+
+	if (!p->tag || !*p->tag)
+		return 0;
+	snprintf(prefix, sizeof(prefix), "%s%.*s-", TMP_PREFIX, FS_TAG_MAX, p->tag);
+	fd = openat(p->dirfd, ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	if (fd < 0 || !(d = fdopendir(fd))) {
+		if (fd >= 0)
+			close(fd);
+		return fail(reterr, -errno, "list the directory of", p->path);
+	}
+	while ((de = readdir(d))) {
+		struct stat st;
+
+		if (strncmp(de->d_name, prefix, strlen(prefix)) ||
+		    strlen(de->d_name) != strlen(prefix) + TMP_RANDOM)
+			continue;
+		/* Only what drift makes there: a regular file or a symlink. */
+		if (fstatat(p->dirfd, de->d_name, &st, AT_SYMLINK_NOFOLLOW) < 0 ||
+		    !(S_ISREG(st.st_mode) || S_ISLNK(st.st_mode)))
+			continue;
+		if (unlinkat(p->dirfd, de->d_name, 0) == 0)
+			n++;
+	}
+	closedir(d);
+	if (n)
+		fsync(p->dirfd);
+	return n;
 }
 
 /*
@@ -686,7 +729,7 @@ static int file_make(const struct fs_path *p, const uint8_t *bytes, size_t len, 
 	uint8_t *buf = NULL;
 	int r;
 
-	e.fd = tmp_create(p->dirfd, tmp, NULL);
+	e.fd = tmp_create(p->dirfd, p->tag, tmp, NULL);
 	if (e.fd < 0)
 		return fail(reterr, e.fd, "create a file beside", p->path);
 	if (src < 0) {
@@ -769,7 +812,7 @@ int fs_make_symlink(const struct fs_path *p, const char *target, size_t target_l
 				p->path);
 	memcpy(t, target, target_len);
 	t[target_len] = '\0';
-	r = tmp_create(p->dirfd, tmp, t);
+	r = tmp_create(p->dirfd, p->tag, tmp, t);
 	free(t);
 	if (r < 0)
 		return fail(reterr, r, "create a symlink beside", p->path);

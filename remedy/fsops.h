@@ -31,7 +31,16 @@ struct fs_path {
 	int dirfd;  /**< the parent directory: O_RDONLY | O_DIRECTORY, opened from the root */
 	char *name; /**< the last component (no '/'), malloc()ed */
 	char *path; /**< the whole path as given, NUL-terminated, for messages */
+	/**
+	 * Set by the caller (fs_path_open() leaves it NULL), at most
+	 * FS_TAG_MAX bytes of [A-Za-z0-9-]: the temporary objects made for
+	 * this path are named ".drift-remedy-TAG-XXXXXX", so that what a crash
+	 * left can be found again (fs_clean_temps()). NULL: ".drift-remedy-XXXXXX".
+	 */
+	const char *tag;
 };
+
+#define FS_TAG_MAX 40
 
 /**
  * Open the parent directory of the absolute @path (@len bytes, no NUL
@@ -164,6 +173,14 @@ int fs_move(const struct fs_path *from, const struct fs_path *to, const struct s
  * directory is fsync()ed.
  */
 int fs_remove(const struct fs_path *p, const struct stat *expect, struct diag *reterr);
+
+/**
+ * Remove the temporary objects of @p's tag (regular files and symlinks named
+ * ".drift-remedy-TAG-XXXXXX") from its directory: what a crash between
+ * their creation and their rename left. Returns how many, or a negative
+ * errno; 0 without a tag.
+ */
+int fs_clean_temps(const struct fs_path *p, struct diag *reterr);
 
 /**
  * Read the whole regular file @e (opened by fs_entry_open()), at most

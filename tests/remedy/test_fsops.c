@@ -875,6 +875,46 @@ static void test_mkdirs_refuses_symlink_component(void **state)
 	assert_int_equal(fs_mkdirs(fx->rootfd, "a/file/x", 0700, &d), -ENOTDIR);
 }
 
+/* What a crash left of a tagged path's temporary objects goes; nothing else does. */
+static void test_clean_temps_takes_only_the_tags_leftovers(void **state)
+{
+	struct fixture *fx = *state;
+	struct fs_path p = { .dirfd = -1 };
+	struct diag d = { 0 };
+	struct stat st;
+
+	assert_int_equal(mkdirat(fx->rootfd, "etc", 0755), 0);
+	put(fx->rootfd, "etc/.drift-remedy-7-3-abcDEF", "left by a crash", 0600);
+	assert_int_equal(symlinkat("target", fx->rootfd, "etc/.drift-remedy-7-3-xyz012"), 0);
+	put(fx->rootfd, "etc/.drift-remedy-7-31-abcdef", "another step's", 0600);
+	put(fx->rootfd, "etc/.drift-remedy-7-3-abcdefg", "not drift's name", 0600);
+	put(fx->rootfd, "etc/.drift-remedy-abcdef", "untagged", 0600);
+	assert_int_equal(mkdirat(fx->rootfd, "etc/.drift-remedy-7-3-dir000", 0700), 0);
+
+	assert_int_equal(fs_path_open(fx->rootfd, "/etc/conf", 9, &p, &d), 0);
+	assert_int_equal(fs_clean_temps(&p, &d), 0); /* no tag: nothing */
+	p.tag = "7-3";
+	assert_int_equal(fs_clean_temps(&p, &d), 2);
+	assert_int_equal(fstatat(fx->rootfd, "etc/.drift-remedy-7-3-abcDEF", &st, 0), -1);
+	assert_int_equal(
+		fstatat(fx->rootfd, "etc/.drift-remedy-7-3-xyz012", &st, AT_SYMLINK_NOFOLLOW), -1);
+	assert_int_equal(fstatat(fx->rootfd, "etc/.drift-remedy-7-31-abcdef", &st, 0), 0);
+	assert_int_equal(fstatat(fx->rootfd, "etc/.drift-remedy-7-3-abcdefg", &st, 0), 0);
+	assert_int_equal(fstatat(fx->rootfd, "etc/.drift-remedy-abcdef", &st, 0), 0);
+	assert_int_equal(fstatat(fx->rootfd, "etc/.drift-remedy-7-3-dir000", &st, 0), 0);
+
+	/* A tagged write names its temporary object so (and leaves none behind). */
+	{
+		struct fs_meta m = { .mode = S_IFREG | 0644, .uid = geteuid(), .gid = getegid() };
+
+		assert_int_equal(
+			fs_write_file(&p, (const uint8_t *)"x", 1, &m, FS_PLACE_NEW, NULL, &d), 0);
+		assert_int_equal(fs_clean_temps(&p, &d), 0);
+		assert_string_equal(get(fx->rootfd, "etc/conf"), "x");
+	}
+	fs_path_release(&p);
+}
+
 int main(void)
 {
 #define T(f) cmocka_unit_test_setup_teardown(f, fixture_setup, fixture_teardown)
@@ -896,6 +936,7 @@ int main(void)
 		T(test_move_across_filesystems_copies),
 		T(test_remove_checks_and_refuses_nonempty_dir),
 		T(test_mkdirs_refuses_symlink_component),
+		T(test_clean_temps_takes_only_the_tags_leftovers),
 	};
 #undef T
 
