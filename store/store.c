@@ -69,6 +69,16 @@ int snap_sqlite_fail(struct snap_store *st, int rc, const char *what, struct dia
 	if (r == -EPROTO)
 		return diag_set(reterr, r, "'%s' is damaged (%s)", st->path,
 				sqlite3_errmsg(st->db));
+	/* An I/O error says which, when the system does: "No space left on device". */
+	if ((rc & 0xff) == SQLITE_IOERR || (rc & 0xff) == SQLITE_FULL) {
+		int sys = sqlite3_system_errno(st->db);
+
+		if (sys == ENOSPC || sys == EFBIG || sys == EDQUOT)
+			r = -sys;
+		if (sys > 0)
+			return diag_set(reterr, r, "cannot %s in '%s': %s (%s)", what, st->path,
+					sqlite3_errmsg(st->db), strerror(sys));
+	}
 	return diag_set(reterr, r, "cannot %s in '%s': %s", what, st->path, sqlite3_errmsg(st->db));
 }
 
