@@ -46,7 +46,7 @@ class KillLoops(DriftCase):
         super().setUp()
         self.rng = random.Random(SEED)
         for d in range(4):
-            for i in range(60):
+            for i in range(30):
                 self.write("etc/d%d/f%02d.conf" % (d, i), "value %d %d\n" % (d, i))
         self.no_waivers = os.path.join(self.tmp, "no-waivers.yaml")
         with open(self.no_waivers, "w") as f:
@@ -122,7 +122,7 @@ class KillLoops(DriftCase):
                     out[os.path.relpath(path, self.root)] = (f.read(), st.st_mode)
         return out
 
-    def drift_some(self, n=40):
+    def drift_some(self, n=24):
         for i in range(n):
             self.write("etc/d%d/f%02d.conf" % (i % 4, i), "drifted %d\n" % i)
 
