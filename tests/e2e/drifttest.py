@@ -83,10 +83,11 @@ class DriftCase(unittest.TestCase):
         """From here on, run drift as an unprivileged user.
 
         What root bypasses (a mode-000 file, a read-only database) is then tested
-        as root too, instead of skipped. As root: the test's directory is given to
-        nobody (65534 where there is no such user) and drift, copied into it so that
-        a build directory nobody cannot reach does not matter, runs as that user
-        with no groups. As any other user: nothing changes.
+        as root too, instead of skipped. As root: the test's directory, all but the
+        tree (whose owners would be deviations), is given to nobody (65534 where
+        there is no such user) and drift, copied into it so that a build directory
+        nobody cannot reach does not matter, runs as that user with no groups. As
+        any other user: nothing changes.
         """
         if os.geteuid() != 0:
             return
@@ -98,8 +99,11 @@ class DriftCase(unittest.TestCase):
         exe = os.path.join(self.tmp, "bin", "drift")
         os.mkdir(os.path.dirname(exe))
         shutil.copy2(shutil.which(DRIFT) or DRIFT, exe)
-        subprocess.run(["chown", "-R", "--no-dereference", "%d:%d" % ids, self.tmp],
-                       check=True)
+        owner = "%d:%d" % ids
+        mine = [os.path.join(self.tmp, n) for n in os.listdir(self.tmp)
+                if os.path.join(self.tmp, n) != self.root]
+        subprocess.run(["chown", owner, self.tmp], check=True)
+        subprocess.run(["chown", "-R", "--no-dereference", owner, *mine], check=True)
         self.run_as = ids
         self.exe = exe
         p = self.drift("--version", code=0, db=False)
