@@ -10,7 +10,9 @@
  * "not ok": a failure.
  *
  * Include after <cmocka.h>, and run the group with tap_run_group_tests_name() instead of
- * cmocka_run_group_tests_name(): tap_skip() renames the entry of that group's own copy.
+ * cmocka_run_group_tests_name(): tap_skip() renames the entry of that group's own copy
+ * (cmocka 1.1 prints a test's line after it ran, with the name of the group's entry; a
+ * function listed twice in a group must not call tap_skip(): the first entry is renamed).
  * tap_skip() must be called from the test function itself (it finds the entry by the
  * function's name, and returns from it); a helper that finds the test cannot run returns
  * that to the test. Called anywhere else, it fails the test.
@@ -40,6 +42,8 @@ static inline int tap_run_group_(const char *name, const struct CMUnitTest *test
 	tap_names = calloc(n, sizeof(*tap_names));
 	if (!tap_group || !tap_names) {
 		fprintf(stderr, "%s: out of memory\n", name);
+		free(tap_group);
+		free(tap_names);
 		return 1;
 	}
 	memcpy(tap_group, tests, n * sizeof(*tap_group));
