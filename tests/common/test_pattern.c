@@ -436,7 +436,7 @@ static void test_pattern_matches_like_the_reference(void **state)
 	assert_true(compared > 100000);
 	assert_true(compared_long > 50000);
 	assert_true(matched > 1000);
-	print_message("compared %u patterns (and %u long ones) with the reference, %u matches\n",
+	print_message("# compared %u patterns (and %u long ones) with the reference, %u matches\n",
 		      compared, compared_long, matched);
 }
 

@@ -10,6 +10,8 @@
 #include <stdint.h>
 #include <cmocka.h>
 
+#include "tests/tap.h"
+
 #include "compare/compare.h"
 
 #include <errno.h>
@@ -316,12 +318,9 @@ static void test_live_file_mode_000(void **state)
 	};
 	char path[256];
 
-	/*
-	 * Not skip(): cmocka 1.1 reports it as "not ok # SKIP", which meson's
-	 * TAP reader counts as a failure. The seam's test covers root.
-	 */
+	/* The seam's test covers root; this one runs in the unprivileged leg of .ci/run. */
 	if (geteuid() == 0)
-		return;
+		tap_skip("root reads a mode-000 file");
 	host_put(fx, "/usr/bin/hello", HELLO_11);
 	snprintf(path, sizeof(path), "%s/usr/bin/hello", fx->host.dir);
 	assert_int_equal(chmod(path, 0), 0);
@@ -1102,5 +1101,5 @@ int main(void)
 		T(test_dpkg_run_labels_are_suffixes),
 #undef T
 	};
-	return cmocka_run_group_tests_name("compare/snapshots", tests, NULL, troot_cleanup_all);
+	return tap_run_group_tests_name("compare/snapshots", tests, NULL, troot_cleanup_all);
 }

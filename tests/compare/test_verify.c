@@ -10,6 +10,8 @@
 #include <stdint.h>
 #include <cmocka.h>
 
+#include "tests/tap.h"
+
 #include "compare/compare.h"
 
 #include <errno.h>
@@ -289,12 +291,9 @@ static void test_unreadable_mode_000(void **state)
 	struct fx *fx = *state;
 	char path[256];
 
-	/*
-	 * Not skip(): cmocka 1.1 reports it as "not ok # SKIP", which meson's
-	 * TAP reader counts as a failure. The seam's test covers root.
-	 */
+	/* The seam's test covers root; this one runs in the unprivileged leg of .ci/run. */
 	if (geteuid() == 0)
-		return;
+		tap_skip("root reads a mode-000 file");
 	snprintf(path, sizeof(path), "%s/usr/share/basefiles/profile", fx->host.dir);
 	assert_int_equal(chmod(path, 0), 0);
 	verify(fx, false);
@@ -317,5 +316,5 @@ int main(void)
 		T(test_unreadable_mode_000),
 #undef T
 	};
-	return cmocka_run_group_tests_name("compare/verify", tests, NULL, troot_cleanup_all);
+	return tap_run_group_tests_name("compare/verify", tests, NULL, troot_cleanup_all);
 }

@@ -3,7 +3,8 @@
 test's own: in a private mount namespace (unshare -m) a tmpfs hides the
 host's /run/systemd, and this script binds /run/systemd/journal/socket there
 and reads what sd_journal_sendv() sends (journald's native protocol). Nothing
-reaches the host's journal. Skipped (exit 77) where that namespace cannot be
+reaches the host's journal. Skipped (the TAP plan "1..0 # SKIP why", exit 0:
+meson reads exit 77 of a TAP test as an error) where that namespace cannot be
 made: not root, no unshare, no /run/systemd.
 
 argv: the journal-send helper (tests/cli/journal_send.c).
@@ -21,7 +22,7 @@ SOCKET = "/run/systemd/journal/socket"
 
 def skip(why):
     print("1..0 # SKIP " + why)
-    sys.exit(77)
+    sys.exit(0)  # a TAP test: meson reads exit 77 as an error, the plan as a skip
 
 
 def fail(msg):

@@ -11,6 +11,7 @@ fresh temporary directory.
 import base64
 import json
 import os
+import pwd
 import shutil
 import subprocess
 import sys
@@ -57,6 +58,7 @@ class DriftCase(unittest.TestCase):
     """A test case with a temporary directory, a tree root, a database and a policy."""
 
     policy_text = ALL_POLICY
+    run_as = None  # (uid, gid) drift runs as, set by as_unprivileged()
 
     def setUp(self):
         self.tmp = tempfile.mkdtemp(prefix="drift-e2e-")
@@ -77,13 +79,48 @@ class DriftCase(unittest.TestCase):
 
     # ---- running drift ----
 
+    def as_unprivileged(self):
+        """From here on, run drift as an unprivileged user.
+
+        What root bypasses (a mode-000 file, a read-only database) is then tested
+        as root too, instead of skipped. As root: the test's directory, all but the
+        tree (whose owners would be deviations), is given to nobody (65534 where
+        there is no such user) and drift, copied into it so that a build directory
+        nobody cannot reach does not matter, runs as that user with no groups. As
+        any other user: nothing changes.
+        """
+        if os.geteuid() != 0:
+            return
+        try:
+            pw = pwd.getpwnam("nobody")
+            ids = (pw.pw_uid, pw.pw_gid)
+        except KeyError:
+            ids = (65534, 65534)
+        exe = os.path.join(self.tmp, "bin", "drift")
+        os.mkdir(os.path.dirname(exe))
+        shutil.copy2(shutil.which(DRIFT) or DRIFT, exe)
+        owner = "%d:%d" % ids
+        mine = [os.path.join(self.tmp, n) for n in os.listdir(self.tmp)
+                if os.path.join(self.tmp, n) != self.root]
+        subprocess.run(["chown", owner, self.tmp], check=True)
+        subprocess.run(["chown", "-R", "--no-dereference", owner, *mine], check=True)
+        self.run_as = ids
+        self.exe = exe
+        p = self.drift("--version", code=0, db=False)
+        self.assertTrue(p.stdout, "drift --version as uid %d printed nothing" % ids[0])
+
+    def _drop(self):
+        os.setgroups([])
+        os.setgid(self.run_as[1])
+        os.setuid(self.run_as[0])
+
     def drift(self, *args, code, env=None, stdin=None, db=True):
         """Run drift ARGS; its exit status must be @code.
 
         @code is required: a sanitizer that aborts drift after its output is
         written shows only in the exit status, so every run checks it.
         """
-        argv = [DRIFT] + [a for a in args]
+        argv = [self.exe if self.run_as else DRIFT] + [a for a in args]
         if db and len(args) > 0 and args[0] not in NO_DB_COMMANDS:
             argv.insert(2, "--db=" + self.db)
         if db and len(args) > 0 and args[0] in POLICY_COMMANDS and \
@@ -100,7 +137,8 @@ class DriftCase(unittest.TestCase):
                     f.write("# no waivers: the test's own empty file\n")
             argv.insert(2, "--waivers=" + self.no_waivers)
         p = subprocess.run(argv, capture_output=True, env=env_for_drift(env),
-                           stdin=subprocess.DEVNULL if stdin is None else stdin, timeout=120)
+                           stdin=subprocess.DEVNULL if stdin is None else stdin, timeout=120,
+                           preexec_fn=self._drop if self.run_as else None)
         check_exit(self, args, p, code)
         return p
 

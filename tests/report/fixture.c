@@ -12,6 +12,7 @@
 #include "tests/report/fixture.h"
 
 #include <errno.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -626,6 +627,14 @@ static char *golden_path(const char *name)
 	return p;
 }
 
+/* CI is set (GitHub, GitLab and .ci/run set CI=true), and not to "false" or "0". */
+static bool in_ci(void)
+{
+	const char *ci = getenv("CI");
+
+	return ci && *ci && strcmp(ci, "false") != 0 && strcmp(ci, "0") != 0;
+}
+
 void fx_golden_check(const char *name, const char *buf, size_t len)
 {
 	const char *update = getenv("DRIFT_UPDATE_GOLDEN");
@@ -634,6 +643,14 @@ void fx_golden_check(const char *name, const char *buf, size_t len)
 	size_t want_len = 0, i;
 	FILE *f;
 
+	/* A golden test that rewrites its file passes whatever it got: never in CI. */
+	if (update && *update && in_ci()) {
+		print_error("DRIFT_UPDATE_GOLDEN=%s under CI=%s: refusing to rewrite %s; "
+			    "CI compares, it does not update\n",
+			    update, getenv("CI"), path);
+		free(path);
+		fail();
+	}
 	if (update && !strcmp(update, "1")) {
 		f = fopen(path, "w");
 		assert_non_null(f);

@@ -11,6 +11,8 @@
 #include <stdint.h>
 #include <cmocka.h>
 
+#include "tests/tap.h"
+
 #include "report/report.h"
 
 #include <errno.h>
@@ -538,7 +540,7 @@ static void test_html_data_is_json_and_page_parses(void **state)
 
 	(void)state;
 	if (system("command -v python3 >/dev/null 2>&1") != 0)
-		skip();
+		tap_skip("python3 is not installed");
 	meta_hostile(&meta);
 	buf = render(&meta, add_hostile, &len);
 	doc = fx_write_temp(buf, len);
@@ -608,5 +610,5 @@ int main(void)
 		cmocka_unit_test(test_html_data_is_json_and_page_parses),
 		cmocka_unit_test(test_html_spool_write_failure_fails_the_report),
 	};
-	return cmocka_run_group_tests_name("report/html", tests, NULL, NULL);
+	return tap_run_group_tests_name("report/html", tests, NULL, NULL);
 }

@@ -10,6 +10,8 @@
 #include <stdint.h>
 #include <cmocka.h>
 
+#include "tests/tap.h"
+
 #include "report/report.h"
 
 #include <stdio.h>
@@ -420,7 +422,7 @@ static void test_json_validator_rejects_broken_documents(void **state)
 
 	(void)state;
 	if (!have_python3())
-		skip();
+		tap_skip("python3 is not installed");
 	fx_meta_diff(&meta);
 	buf = render(&meta, fx_add_weird, &len);
 	/* A wrong base64: the path no longer is the display form of its bytes. */
@@ -598,7 +600,7 @@ static void test_json_validator_rejects_broken_system_documents(void **state)
 
 	(void)state;
 	if (!have_python3())
-		skip();
+		tap_skip("python3 is not installed");
 	fx_meta_check(&meta);
 	for (size_t i = 0; i < sizeof(breaks) / sizeof(breaks[0]); i++) {
 		char *p, *doc;
@@ -643,5 +645,5 @@ int main(void)
 		cmocka_unit_test(test_json_verify_has_no_snapshots_and_md5_hashes),
 		cmocka_unit_test(test_json_validator_rejects_broken_system_documents),
 	};
-	return cmocka_run_group_tests_name("report/json", tests, NULL, NULL);
+	return tap_run_group_tests_name("report/json", tests, NULL, NULL);
 }

@@ -9,6 +9,8 @@
 #include <stdint.h>
 #include <cmocka.h>
 
+#include "tests/tap.h"
+
 #include "report/report.h"
 
 #include <errno.h>
@@ -358,7 +360,7 @@ static void check_dev_full(enum report_format format, unsigned n)
 	FILE *full = fopen("/dev/full", "w");
 
 	if (!full)
-		skip();
+		tap_skip("cannot open /dev/full");
 	e.key_len = strlen(e.key);
 	fx_meta_check(&meta);
 	assert_int_equal(report_new(format, full, &meta, &rep, &diag), 0);
@@ -771,5 +773,5 @@ int main(void)
 		cmocka_unit_test(test_report_add_note_rejects_empty_and_after_finish),
 		cmocka_unit_test(test_report_free_releases_unfinished_notes),
 	};
-	return cmocka_run_group_tests_name("report/report", tests, NULL, NULL);
+	return tap_run_group_tests_name("report/report", tests, NULL, NULL);
 }

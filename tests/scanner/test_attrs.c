@@ -12,6 +12,8 @@
 #include <stdint.h>
 #include <cmocka.h>
 
+#include "tests/tap.h"
+
 #include "scanner/scanner.h"
 #include "scanner/sys.h"
 
@@ -273,7 +275,7 @@ static void test_walk_xattrs_are_exact_and_sorted(void **state)
 	const struct entry *e;
 
 	if (!fx->user_xattrs)
-		skip();
+		tap_skip("this filesystem does not take user.* xattrs");
 	assert_int_equal(walk(fx, &d, 2, HASH_NONE, &c), 0);
 	e = find(fx, &c, "plain");
 	assert_non_null(e);
@@ -302,7 +304,7 @@ static void test_walk_reuses_the_hashing_fd_for_attributes(void **state)
 	const struct entry *e;
 
 	if (!fx->user_xattrs)
-		skip();
+		tap_skip("this filesystem does not take user.* xattrs");
 	seam.count_name = "plain";
 	assert_int_equal(walk(fx, &d, 1, HASH_XXH3_128, &c), 0);
 	e = find(fx, &c, "plain");
@@ -324,7 +326,7 @@ static void test_walk_xattrs_retries_a_value_that_grew(void **state)
 	const struct entry *e;
 
 	if (!fx->user_xattrs)
-		skip();
+		tap_skip("this filesystem does not take user.* xattrs");
 	seam.erange_name = "user.b";
 	atomic_store(&seam.erange_left, 3);
 	assert_int_equal(walk(fx, &d, 1, HASH_NONE, &c), 0);
@@ -363,7 +365,7 @@ static void test_walk_symlink_and_fifo_xattrs_are_their_own(void **state)
 
 	if (!set_trusted(fx, "tgt", "target") || !set_trusted(fx, "ln", "link") ||
 	    !set_trusted(fx, "fifo", "fifo"))
-		skip(); /* not root, or no trusted.* here */
+		tap_skip("trusted.* xattrs need root and a filesystem that takes them");
 	seam.count_name = "fifo";
 	assert_int_equal(walk(fx, &d, 2, HASH_XXH3_128, &c), 0);
 	ln = find(fx, &c, "ln");
@@ -408,7 +410,7 @@ static void test_walk_acl_text_access_and_default(void **state)
 
 	if (set_acl(P(fx, "bare"), ACL_TYPE_ACCESS, "u::rw-,u:1234:r--,g::r--,m::r--,o::r--") < 0) {
 		assert_int_equal(errno, ENOTSUP);
-		skip();
+		tap_skip("this filesystem does not take ACLs");
 	}
 	assert_int_equal(
 		set_acl(P(fx, "dir"), ACL_TYPE_DEFAULT, "u::rwx,u:1234:r-x,g::r-x,m::r-x,o::r-x"),
@@ -452,8 +454,10 @@ static void test_walk_caps_of_a_regular_file(void **state)
 	r = cap_set_fd(fd, caps);
 	cap_free(caps);
 	close(fd);
-	if (r < 0)
-		skip(); /* EPERM: not root */
+	if (r < 0) {
+		assert_int_equal(errno, EPERM);
+		tap_skip("setting file capabilities needs CAP_SETFCAP");
+	}
 	assert_int_equal(walk(fx, &d, 2, HASH_NONE, &c), 0);
 	e = find(fx, &c, "bare");
 	assert_non_null(e);
@@ -480,7 +484,7 @@ static void test_walk_selinux_absent_or_from_the_xattr(void **state)
 
 	if (getxattr(P(fx, "plain"), "security.selinux", probe, sizeof(probe)) >= 0 ||
 	    errno == ERANGE)
-		skip(); /* this host labels files */
+		tap_skip("this host labels files with SELinux");
 	assert_int_equal(walk(fx, &d, 2, HASH_NONE, &c), 0);
 	for (size_t i = 0; i < c.n; i++) {
 		assert_int_equal(c.v[i].collected, ATTR_SELINUX);
@@ -551,7 +555,7 @@ static void test_walk_attrs_beyond_path_max(void **state)
 	acl_free(acl);
 	if (r < 0) {
 		close(fd);
-		skip();
+		tap_skip("this filesystem does not take ACLs");
 	}
 	if (fx->user_xattrs)
 		assert_int_equal(fsetxattr(fd, "user.deep", "yes", 3, 0), 0);
@@ -715,5 +719,5 @@ int main(void)
 	};
 #undef T
 
-	return cmocka_run_group_tests_name("scanner/attrs", tests, NULL, NULL);
+	return tap_run_group_tests_name("scanner/attrs", tests, NULL, NULL);
 }

@@ -10,6 +10,8 @@
 #include <stdint.h>
 #include <cmocka.h>
 
+#include "tests/tap.h"
+
 #include "scanner/scanner.h"
 
 #include <errno.h>
@@ -122,7 +124,7 @@ static void test_hash_file_matches_xxhsum(void **state)
 	FILE *p;
 
 	if (access("/usr/bin/xxhsum", X_OK) != 0)
-		skip();
+		tap_skip("xxhsum is not installed");
 	tree_fill(buf, sizeof(buf), 99);
 	assert_int_equal(tree_write(fx->dirfd, "x", buf, sizeof(buf)), 0);
 	assert_int_equal(scan_hash_file(fx->dirfd, "x", HASH_XXH3_128, &e), 0);
@@ -171,8 +173,10 @@ static void test_hash_file_sparse_equals_dense(void **state)
 	assert_non_null(mem);
 	write_sparse_at(fx, "sparse", size, at, sizeof(at) / sizeof(at[0]), 100, 7, mem);
 	assert_int_equal(fstatat(fx->dirfd, "sparse", &st, 0), 0);
-	if ((uint64_t)st.st_blocks * 512 >= size)
-		skip(); /* this filesystem does not do holes */
+	if ((uint64_t)st.st_blocks * 512 >= size) {
+		free(mem);
+		tap_skip("this filesystem does not do holes");
+	}
 	assert_int_equal(tree_write(fx->dirfd, "dense", mem, size), 0);
 
 	reference(mem, size, want);
@@ -256,7 +260,7 @@ static void test_hash_file_sha256_matches_sha256sum(void **state)
 	assert_non_null(buf);
 	if (access("/usr/bin/sha256sum", X_OK) != 0) {
 		free(buf);
-		skip();
+		tap_skip("sha256sum is not installed");
 	}
 	tree_fill(buf, 1500000, 77);
 	assert_int_equal(tree_write(fx->dirfd, "x", buf, 1500000), 0);
@@ -298,7 +302,7 @@ static void test_hash_file_sha256_sparse_equals_dense(void **state)
 	assert_int_equal(fstatat(fx->dirfd, "sparse", &st, 0), 0);
 	if ((uint64_t)st.st_blocks * 512 >= size) {
 		free(mem);
-		skip(); /* this filesystem does not do holes */
+		tap_skip("this filesystem does not do holes");
 	}
 	assert_int_equal(tree_write(fx->dirfd, "dense", mem, size), 0);
 
@@ -412,7 +416,7 @@ static void test_hasher_entry_stop_ends_hashing_of_holes(void **state)
 
 	assert_true(r >= -1);
 	if (r < 0)
-		skip(); /* no holes on this filesystem */
+		tap_skip("this filesystem does not do holes");
 	assert_int_equal(fstatat(fx->dirfd, "holes", &st, AT_SYMLINK_NOFOLLOW), 0);
 	assert_int_equal(scan_hasher_init(&h, HASH_XXH3_128, 64 << 10), 0);
 	h.stop = &stop;
@@ -528,8 +532,11 @@ static void test_hasher_block_form_covers_data_not_layout(void **state)
 	assert_non_null(other);
 	write_sparse_at(fx, "sparse", size, at, n, 50, 3, mem);
 	assert_int_equal(fstatat(fx->dirfd, "sparse", &st, 0), 0);
-	if ((uint64_t)size - (uint64_t)st.st_blocks * 512 <= min)
-		skip(); /* this filesystem does not do holes */
+	if ((uint64_t)size - (uint64_t)st.st_blocks * 512 <= min) {
+		free(mem);
+		free(other);
+		tap_skip("this filesystem does not do holes");
+	}
 	reference_blocks(mem, size, want);
 	hash_with_blocks_min(fx, "sparse", min, &sparse);
 	assert_int_equal(sparse.hash_algo, HASH_XXH3_128);
@@ -590,7 +597,7 @@ static void test_hash_file_hashes_terabyte_of_holes_by_its_data(void **state)
 
 	assert_true(r >= -1);
 	if (r < 0)
-		skip(); /* no holes, or no 1 TiB files here */
+		tap_skip("no holes, or no 1 TiB files, on this filesystem");
 	assert_int_equal(scan_hash_file(fx->dirfd, "tera", HASH_XXH3_128, &e), 0);
 	assert_int_equal(e.hash_algo, HASH_XXH3_128);
 
@@ -630,5 +637,5 @@ int main(void)
 		T(test_hash_file_hashes_terabyte_of_holes_by_its_data),
 	};
 #undef T
-	return cmocka_run_group_tests_name("scanner/hash", tests, NULL, NULL);
+	return tap_run_group_tests_name("scanner/hash", tests, NULL, NULL);
 }

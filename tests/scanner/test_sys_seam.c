@@ -12,6 +12,8 @@
 #include <stdint.h>
 #include <cmocka.h>
 
+#include "tests/tap.h"
+
 #include "scanner/scanner.h"
 #include "scanner/hash.h"
 #include "scanner/sys.h"
@@ -381,7 +383,7 @@ static void test_hash_block_form_gives_up_where_holes_are_hidden(void **state)
 	assert_int_equal(close(fd), 0);
 	assert_int_equal(fstatat(fx->dirfd, "holes", &st, AT_SYMLINK_NOFOLLOW), 0);
 	if ((uint64_t)st.st_blocks * 512 >= size / 2)
-		skip(); /* no holes on this filesystem */
+		tap_skip("this filesystem does not do holes");
 
 	assert_int_equal(scan_hasher_init(&h, HASH_XXH3_128, 64 << 10), 0);
 	h.blocks_min = 1 << 20;
@@ -678,7 +680,7 @@ static void test_walk_low_fd_limit_is_raised_for_the_walk(void **state)
 
 	assert_int_equal(getrlimit(RLIMIT_NOFILE, &rl), 0);
 	if (rl.rlim_max < 8192)
-		skip();
+		tap_skip("the hard limit of open files is below 8192");
 	/* 64 fds would leave no directory fd for 8 threads: every job would reopen from "/". */
 	assert_int_equal(make_chain(fx), 0);
 	walk_chain_limited(fx, 64, RLIM_INFINITY, 8, 8192);
@@ -692,7 +694,7 @@ static void test_walk_fd_limit_that_cannot_be_raised_caps_threads(void **state)
 
 	assert_int_equal(getrlimit(RLIMIT_NOFILE, &rl), 0);
 	if (rl.rlim_max < 160)
-		skip();
+		tap_skip("the hard limit of open files is below 160");
 	/* soft = hard = 160: 64 threads would reserve 272 fds, more than the 80 allowed. */
 	assert_int_equal(make_chain(fx), 0);
 	walk_chain_limited(fx, 160, 160, 64, 0);
@@ -876,7 +878,7 @@ static void test_walk_reuse_still_collects_attributes_through_an_fd(void **state
 	size_t vl;
 
 	if (fsetxattrat_ok(fx, "secret", "trusted.drift", "v1") < 0)
-		skip(); /* no trusted.* xattrs here */
+		tap_skip("trusted.* xattrs need root and a filesystem that takes them");
 	assert_int_equal(walk_reuse(fx, 2, &ru, SCAN_ALL | SCAN_XATTRS, &c, NULL), 0);
 	assert_int_equal(atomic_load(&seam.reads), 0);
 	e = find(fx, &c, "secret");
@@ -915,5 +917,5 @@ int main(void)
 		T(test_walk_reuse_still_collects_attributes_through_an_fd),
 	};
 #undef T
-	return cmocka_run_group_tests_name("scanner/seam", tests, NULL, NULL);
+	return tap_run_group_tests_name("scanner/seam", tests, NULL, NULL);
 }

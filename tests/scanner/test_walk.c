@@ -9,6 +9,8 @@
 #include <stdint.h>
 #include <cmocka.h>
 
+#include "tests/tap.h"
+
 #include "scanner/scanner.h"
 
 #include <errno.h>
@@ -845,21 +847,24 @@ static void test_walk_workers_block_signals(void **state)
 
 /*
  * Mount a 1 MiB tmpfs on <fixture>/mnt in a private mount namespace (the
- * test process stays in it; teardown detaches the mount). Skips the test
- * when that is not allowed (EPERM: not root, or in a container).
+ * test process stays in it; teardown detaches the mount). False when that
+ * is not allowed (EPERM: not root, or in a container): the test skips.
  */
-static void mount_tmpfs(struct fixture *fx)
+static bool mount_tmpfs(struct fixture *fx)
 {
 	char mnt[96];
 
 	if (unshare(CLONE_NEWNS) < 0 || mount(NULL, "/", NULL, MS_REC | MS_PRIVATE, NULL) < 0)
-		skip();
+		return false;
 	snprintf(mnt, sizeof(mnt), "%s/mnt", fx->dir);
 	assert_int_equal(mkdir(mnt, 0755), 0);
 	if (mount("tmpfs", mnt, "tmpfs", 0, "size=1m") < 0)
-		skip();
+		return false;
 	memcpy(fx->mnt, mnt, sizeof(mnt)); /* teardown detaches it */
+	return true;
 }
+
+#define NO_MOUNT "cannot mount here (not root, or in a container)"
 
 static void test_walk_does_not_cross_mounts_unless_asked(void **state)
 {
@@ -870,7 +875,8 @@ static void test_walk_does_not_cross_mounts_unless_asked(void **state)
 	char inside[128];
 	const struct entry *e;
 
-	mount_tmpfs(fx);
+	if (!mount_tmpfs(fx))
+		tap_skip(NO_MOUNT);
 	/* By path: fx->dirfd belongs to the mount namespace we just left. */
 	snprintf(inside, sizeof(inside), "%s/inside", fx->mnt);
 	assert_int_equal(tree_write(AT_FDCWD, inside, "i", 1), 0);
@@ -906,7 +912,8 @@ static void test_walk_nested_root_on_other_filesystem_is_emitted_once(void **sta
 	struct scan_opts o = opts_for(roots, 2, &c);
 	const struct entry *e;
 
-	mount_tmpfs(fx);
+	if (!mount_tmpfs(fx))
+		tap_skip(NO_MOUNT);
 	snprintf(inside, sizeof(inside), "%s/inside", fx->mnt);
 	assert_int_equal(tree_write(AT_FDCWD, inside, "i", 1), 0);
 	/* The outer walk must leave the mount point to the inner root (as for /dev, /dev/shm). */
@@ -933,11 +940,12 @@ static void test_walk_nested_root_reached_only_through_a_mount_is_walked(void **
 	const struct entry *e;
 
 	/* <dir>/mnt is a tmpfs; <dir>/mnt/sub shows <dir>/a/b again: the root's own st_dev. */
-	mount_tmpfs(fx);
+	if (!mount_tmpfs(fx))
+		tap_skip(NO_MOUNT);
 	snprintf(sub, sizeof(sub), "%s/sub", fx->mnt);
 	assert_int_equal(mkdir(sub, 0755), 0);
 	if (mount(P(fx, "a/b"), sub, NULL, MS_BIND, NULL) < 0)
-		skip();
+		tap_skip(NO_MOUNT);
 	assert_int_equal(scan_walk(&o, NULL, NULL), 0);
 	snprintf(bottom, sizeof(bottom), "%s/c.txt", sub);
 	e = collect_find(&c, bottom);
@@ -981,7 +989,8 @@ static void test_walk_saturates_times_outside_int64_nanoseconds(void **state)
 	struct collect c = { 0 };
 	struct scan_opts o = opts_for(roots, 1, &c);
 
-	mount_tmpfs(fx);
+	if (!mount_tmpfs(fx))
+		tap_skip(NO_MOUNT);
 	set_mtime(fx->mnt, "y2400", 13569465600, 0);  /* 2400-01-01 */
 	set_mtime(fx->mnt, "y2500", 16725225600, 5);  /* 2500-01-01 */
 	set_mtime(fx->mnt, "y1500", -14831769600, 0); /* 1500-01-01 */
@@ -1022,7 +1031,7 @@ static void test_walk_hashes_terabyte_sparse_file_by_its_data(void **state)
 	if (ftruncate(fd, (off_t)1 << 40) < 0 || fstat(fd, &st) < 0 ||
 	    (uint64_t)st.st_blocks * 512 >= (uint64_t)1 << 40) {
 		close(fd);
-		skip(); /* no 1 TiB files, or no holes, on this filesystem */
+		tap_skip("no holes, or no 1 TiB files, on this filesystem");
 	}
 	close(fd);
 	/* Its 1 TiB of zeros would take half a minute; in block form only its data counts. */
@@ -1099,5 +1108,5 @@ int main(void)
 		T(test_walk_saturates_times_outside_int64_nanoseconds),
 	};
 #undef T
-	return cmocka_run_group_tests_name("scanner/walk", tests, NULL, NULL);
+	return tap_run_group_tests_name("scanner/walk", tests, NULL, NULL);
 }
