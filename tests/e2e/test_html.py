@@ -268,6 +268,7 @@ rules:
 
 if __name__ == "__main__":
     if not CHROMIUM:
-        print("chromium is not installed: skipped")
-        sys.exit(77)
+        # A TAP test that skips: meson takes a non-zero exit (77 too) as an error.
+        print("1..0 # SKIP chromium is not installed")
+        sys.exit(0)
     run_tap(__name__)
