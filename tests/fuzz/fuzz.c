@@ -64,7 +64,9 @@ static void tmpdir_remove(void)
 const char *fuzz_tmpdir(void)
 {
 	if (!tmpdir[0]) {
-		snprintf(tmpdir, sizeof(tmpdir), "/tmp/drift-fuzz-XXXXXX");
+		/* tmpfs when there is one: targets write their input there per run */
+		snprintf(tmpdir, sizeof(tmpdir), "%s/drift-fuzz-XXXXXX",
+			 access("/dev/shm", W_OK) == 0 ? "/dev/shm" : "/tmp");
 		if (!mkdtemp(tmpdir)) {
 			tmpdir[0] = '\0';
 			return NULL;

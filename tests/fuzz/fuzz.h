@@ -37,7 +37,7 @@ void fuzz_note(int r, const char *msg);
  */
 const char *fuzz_memfile(const uint8_t *data, size_t size);
 
-/* A directory of this process's own under /tmp, made once, removed at exit. */
+/* A directory of this process's own (/dev/shm or /tmp), made once, removed at exit. */
 const char *fuzz_tmpdir(void);
 
 #endif /* DRIFT_TESTS_FUZZ_FUZZ_H */
