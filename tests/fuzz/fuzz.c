@@ -8,6 +8,8 @@
 #include <sys/mman.h>
 #include <unistd.h>
 
+#include "common/strbuf.h"
+
 #include "common/banned.h"
 
 static int memfd = -1;
@@ -74,4 +76,86 @@ const char *fuzz_tmpdir(void)
 		atexit(tmpdir_remove);
 	}
 	return tmpdir;
+}
+
+static int hexval(char c)
+{
+	return c >= '0' && c <= '9' ? c - '0' : c >= 'a' && c <= 'f' ? c - 'a' + 10 : -1;
+}
+
+static int put_utf8(struct strbuf *out, uint32_t cp)
+{
+	char b[4];
+	size_t n;
+
+	if (cp < 0x80) {
+		b[0] = (char)cp;
+		n = 1;
+	} else if (cp < 0x800) {
+		b[0] = (char)(0xc0 | cp >> 6);
+		b[1] = (char)(0x80 | (cp & 0x3f));
+		n = 2;
+	} else if (cp < 0x10000) {
+		b[0] = (char)(0xe0 | cp >> 12);
+		b[1] = (char)(0x80 | (cp >> 6 & 0x3f));
+		b[2] = (char)(0x80 | (cp & 0x3f));
+		n = 3;
+	} else if (cp < 0x110000) {
+		b[0] = (char)(0xf0 | cp >> 18);
+		b[1] = (char)(0x80 | (cp >> 12 & 0x3f));
+		b[2] = (char)(0x80 | (cp >> 6 & 0x3f));
+		b[3] = (char)(0x80 | (cp & 0x3f));
+		n = 4;
+	} else {
+		return -EINVAL;
+	}
+	return strbuf_add(out, b, n);
+}
+
+int fuzz_display_decode(const char *s, size_t len, struct strbuf *out)
+{
+	static const char simple[] = "\\\\n\nt\tr\ra\ab\bf\fv\v";
+
+	for (size_t i = 0; i < len; i++) {
+		size_t digits = 0;
+		uint32_t v = 0;
+		const char *m;
+
+		if (s[i] != '\\') {
+			if (strbuf_addch(out, s[i]) < 0)
+				return -ENOMEM;
+			continue;
+		}
+		if (++i == len)
+			return -EINVAL;
+		for (m = simple; *m && *m != s[i]; m += 2)
+			;
+		if (*m) {
+			if (strbuf_addch(out, m[1]) < 0)
+				return -ENOMEM;
+			continue;
+		}
+		digits = s[i] == 'x' ? 2 : s[i] == 'u' ? 4 : s[i] == 'U' ? 8 : 0;
+		if (!digits || len - i - 1 < digits)
+			return -EINVAL;
+		for (size_t k = 1; k <= digits; k++) {
+			int h = hexval(s[i + k]);
+
+			if (h < 0)
+				return -EINVAL;
+			v = v << 4 | (uint32_t)h;
+		}
+		i += digits;
+		if (digits == 2 ? strbuf_addch(out, (char)v) < 0 : put_utf8(out, v) < 0)
+			return -EINVAL;
+	}
+	return 0;
+}
+
+bool fuzz_no_c0(const char *s, size_t len)
+{
+	for (size_t i = 0; i < len; i++)
+		if ((unsigned char)s[i] < 0x20 || s[i] == 0x7f)
+			return false;
+	return true;
 }

@@ -8,6 +8,7 @@
  * release builds and these must hold in every build.
  */
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -39,5 +40,17 @@ const char *fuzz_memfile(const uint8_t *data, size_t size);
 
 /* A directory of this process's own (/dev/shm or /tmp), made once, removed at exit. */
 const char *fuzz_tmpdir(void);
+
+struct strbuf;
+
+/*
+ * Undo escape_display() (common/escape.h): \\, \n \t \r \a \b \f \v,
+ * \xHH, \uXXXX and \UXXXXXXXX back to bytes, appended to @out. Returns 0,
+ * or -EINVAL when @s is not a display form (a lone or unknown escape).
+ */
+int fuzz_display_decode(const char *s, size_t len, struct strbuf *out);
+
+/* Whether @s holds no C0 control byte and no DEL. */
+bool fuzz_no_c0(const char *s, size_t len);
 
 #endif /* DRIFT_TESTS_FUZZ_FUZZ_H */
