@@ -1,6 +1,7 @@
 /*
  * Writes the seeds of the targets whose inputs are binary (entry images
- * for fuzz_entry), so that they come from the real encoder:
+ * for fuzz_entry, small databases for fuzz_store), so that they come
+ * from the real encoder and writer:
  *     build-fuzz/tests/fuzz/fuzz_seeds tests/fuzz/corpus
  * The files it writes are committed; rerun it when the format changes.
  */
@@ -10,7 +11,9 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <unistd.h>
 
+#include "common/diag.h"
 #include "common/entry.h"
 #include "common/strbuf.h"
 #include "store/store.h"
@@ -112,6 +115,94 @@ static void entries(const char *dir)
 	strbuf_release(&props);
 }
 
+/* A database with one or two snapshots (the second a delta), kept content included. */
+static void store(const char *dir, const char *name, bool two)
+{
+	static const char *const roots[] = { "/" };
+	/* Long and repetitive enough to be stored compressed (zstd, codec 1). */
+	static const char text[] = "PermitRootLogin no\nPasswordAuthentication no\n"
+				   "PermitRootLogin no\nPasswordAuthentication no\n"
+				   "PermitRootLogin no\nPasswordAuthentication no\n"
+				   "PermitRootLogin no\nPasswordAuthentication no\n"
+				   "PermitRootLogin no\nPasswordAuthentication no\n"
+				   "PermitRootLogin no\nPasswordAuthentication no\n";
+	struct snap_new p = { .purpose = SNAP_PURPOSE_BASELINE,
+			      .host = "h",
+			      .roots = roots,
+			      .nroots = 1,
+			      .hash = HASH_XXH3_128,
+			      .keep = 4 };
+	char path[4096], side[4200];
+	struct snap_store *st = NULL;
+	struct snap_writer *w = NULL;
+	struct diag d = { 0 };
+	struct entry e = { 0 };
+	struct strbuf sb = STRBUF_INIT;
+	FILE *f;
+	long len;
+
+	snprintf(path, sizeof(path), "/tmp/drift-fuzz-seed-%d.db", (int)getpid());
+	unlink(path);
+	if (snap_store_open(path, SNAP_OPEN_WRITE, &st, &d) < 0)
+		goto fail;
+	for (int n = 0; n < (two ? 2 : 1); n++) {
+		if (snap_writer_begin(st, &p, &w, &d) < 0)
+			goto fail;
+		e.kind = ENTRY_FILE;
+		e.key = "/etc/ssh/sshd_config";
+		e.key_len = strlen(e.key);
+		e.mode = S_IFREG | 0644;
+		e.size = sizeof(text) - 1 + (size_t)n;
+		e.mtime_ns = 1700000000123456789LL + n;
+		e.nlink = 1;
+		if (snap_writer_add_content(w, (const uint8_t *)text, sizeof(text) - 1 - (size_t)n,
+					    e.content_id, &d) < 0)
+			goto fail;
+		e.has_content = true;
+		if (snap_writer_add(w, &e, &d) < 0)
+			goto fail;
+		e.has_content = false;
+		e.key = "/etc/motd";
+		e.key_len = strlen(e.key);
+		if (snap_writer_add(w, &e, &d) < 0)
+			goto fail;
+		e.key = "/etc";
+		e.key_len = strlen(e.key);
+		e.mode = S_IFDIR | 0755;
+		if (snap_writer_add(w, &e, &d) < 0)
+			goto fail;
+		memset(&e, 0, sizeof(e));
+		e.kind = ENTRY_USER;
+		e.key = "root";
+		e.key_len = 4;
+		if (snap_writer_add(w, &e, &d) < 0)
+			goto fail;
+		if (snap_writer_commit(w, NULL, &d) < 0)
+			goto fail;
+		w = NULL;
+		p.purpose = SNAP_PURPOSE_CHECK;
+		memset(&e, 0, sizeof(e));
+	}
+	snap_store_free(st);
+	st = NULL;
+	f = fopen(path, "rb");
+	if (!f || fseek(f, 0, SEEK_END) < 0 || (len = ftell(f)) < 0 || fseek(f, 0, SEEK_SET) < 0 ||
+	    strbuf_grow(&sb, (size_t)len) < 0 || fread(sb.buf, 1, (size_t)len, f) != (size_t)len)
+		goto fail;
+	fclose(f);
+	put(dir, "store", name, sb.buf, (size_t)len);
+	strbuf_release(&sb);
+	unlink(path);
+	snprintf(side, sizeof(side), "%s-wal", path);
+	unlink(side);
+	snprintf(side, sizeof(side), "%s-shm", path);
+	unlink(side);
+	return;
+fail:
+	fprintf(stderr, "fuzz_seeds: %s: %s\n", name, d.msg);
+	exit(1);
+}
+
 int main(int argc, char **argv)
 {
 	if (argc != 2) {
@@ -119,5 +210,7 @@ int main(int argc, char **argv)
 		return 2;
 	}
 	entries(argv[1]);
+	store(argv[1], "one", false);
+	store(argv[1], "two", true);
 	return 0;
 }
