@@ -2,8 +2,9 @@
  * The unified diff (common/udiff.h) of two inputs: the bytes before and
  * after the first line "\x1e" (ASCII record separator) of the fuzz input;
  * the first byte picks the context (0-7) and a small max_d (to reach the
- * capped, non-minimal diff too). Properties: identical exactly when the
- * two are equal; binary exactly when udiff_is_binary() says so of either;
+ * capped, non-minimal diff too). Properties: equal sides give nothing
+ * (identical, or binary); unequal ones are binary exactly when
+ * udiff_is_binary() says so of either;
  * otherwise the diff, applied to the old bytes as patch(1) would, gives
  * the new bytes exactly (hunk by hunk, context and removed lines checked
  * against the old bytes), and res.lines counts its lines after the two
@@ -147,10 +148,11 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	memcpy(cb, b, blen);
 
 	FUZZ_CHECK(udiff(ca, alen, cb, blen, &o, &out, &res) == 0);
-	if (udiff_is_binary(ca, alen) || udiff_is_binary(cb, blen)) {
-		FUZZ_CHECK(res.binary && out.len == 0);
-	} else if (alen == blen && memcmp(ca, cb, alen) == 0) {
-		FUZZ_CHECK(!res.binary && res.identical && out.len == 0);
+	if (alen == blen && memcmp(ca, cb, alen) == 0) {
+		/* Equal binary sides may say either. */
+		FUZZ_CHECK((res.identical || res.binary) && out.len == 0);
+	} else if (udiff_is_binary(ca, alen) || udiff_is_binary(cb, blen)) {
+		FUZZ_CHECK(res.binary && !res.identical && out.len == 0);
 	} else {
 		FUZZ_CHECK(!res.binary && !res.identical && res.omitted_lines == 0);
 		apply(ca, alen, &out, &patched, &body);
