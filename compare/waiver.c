@@ -198,6 +198,7 @@ static void load_waiver(struct wloader *ld, const yaml_node_t *n)
 	const char *path = NULL, *key = NULL;
 	yaml_mark_t key_mark = n->start_mark;
 	unsigned before = ld->nproblems;
+	unsigned seen = 0; /* bit i: keys[i] was given (a second time is a problem) */
 	struct waiver *v;
 
 	if (n->type != YAML_MAPPING_NODE) {
@@ -222,6 +223,12 @@ static void load_waiver(struct wloader *ld, const yaml_node_t *n)
 				name ? name : "?");
 			continue;
 		}
+		/* As the policy: a key given twice is a problem, not "the last one wins". */
+		if (seen & 1u << i) {
+			problem(ld, &k->start_mark, "duplicate key '%s' in a waiver", name);
+			continue;
+		}
+		seen |= 1u << i;
 		if (!strcmp(name, "pin")) {
 			pin = val;
 			continue;
@@ -247,8 +254,10 @@ static void load_waiver(struct wloader *ld, const yaml_node_t *n)
 
 			if (why)
 				problem(ld, &val->start_mark, "bad pattern '%s': %s", s, why);
-			else if (!w.pattern && !(w.pattern = xstrdup(ld, s)))
+			else if (!(w.pattern = xstrdup(ld, s))) {
+				waiver_release(&w);
 				return;
+			}
 		} else if (!strcmp(name, "change")) {
 			if (!strcmp(s, "added"))
 				w.change = CHANGE_ADDED;

@@ -1022,8 +1022,9 @@ int dpkg_pkg_files(struct dpkg_db *db, size_t i, dpkg_file_fn *fn, void *userdat
 {
 	const struct pkg_rec *rec = &db->pkgs[i];
 	const struct dpkg_pkg *p = &rec->pub;
-	char *list = NULL, *sums = NULL, *sums_name = NULL;
+	char *list = NULL, *sums = NULL, *sums_name = NULL, *list_name = NULL;
 	size_t list_len, sums_len = 0, last_dir_len = SIZE_MAX, last_canon = 0;
+	unsigned line = 0;
 	const char *last_dir = NULL;
 	bool qual_first = p->multiarch_same;
 	int r;
@@ -1043,6 +1044,11 @@ int dpkg_pkg_files(struct dpkg_db *db, size_t i, dpkg_file_fn *fn, void *userdat
 	}
 	if (r < 0)
 		return diag_set(reterr, r, "cannot read '%s': %s", db->name.buf, strerror(-r));
+	list_name = strdup(db->name.buf);
+	if (!list_name) {
+		r = -ENOMEM;
+		goto oom;
+	}
 	/* the sums go with the list that was found: same base name */
 	qual_first = strchr(db->name.buf + strlen(INFO_DIR), ':') != NULL;
 	r = info_read(db, p, ".md5sums", qual_first, &sums, &sums_len);
@@ -1070,12 +1076,19 @@ int dpkg_pkg_files(struct dpkg_db *db, size_t i, dpkg_file_fn *fn, void *userdat
 		size_t path_len, dir_len, canon;
 
 		q = eol ? eol + 1 : end;
+		line++;
 		if (le > path && le[-1] == '\r')
 			le--;
 		*le = '\0';
 		path_len = (size_t)(le - path);
 		if (!path_len || path[0] != '/')
 			continue;
+		/* No path holds one; handed out, it would be cut short (found by fuzz_dpkg). */
+		if (memchr(path, '\0', path_len)) {
+			db_finding(db, list_name, line,
+				   "malformed line: contains a NUL byte, skipping");
+			continue;
+		}
 		if ((path_len == 2 && path[1] == '.') || path_len == 1) {
 			f.path = "/";
 			f.path_len = 1;
@@ -1140,6 +1153,7 @@ oom:
 	r = diag_set(reterr, -ENOMEM, "out of memory");
 out:
 	free(list);
+	free(list_name);
 	free(sums);
 	free(sums_name);
 	return r;

@@ -126,6 +126,31 @@ static void test_malformed_yaml_line_column(void **state)
 	assert_int_equal(p.d[0].col, 1);
 }
 
+/*
+ * A key given twice in one waiver is a problem, as in the policy (found by
+ * fuzz_waivers: the first 'reason', 'by' or 'created' used to leak).
+ */
+static void test_duplicate_keys(void **state)
+{
+	static const char *const keys[] = { "reason", "by", "created", "pattern", "expires" };
+	char text[256];
+	struct problems p;
+
+	(void)state;
+	for (size_t i = 0; i < sizeof(keys) / sizeof(keys[0]); i++) {
+		snprintf(text, sizeof(text),
+			 "waivers:\n  - pattern: /a/**\n    reason: r\n    expires: 2027-01-01\n"
+			 "    by: b\n    created: c\n    %s: %s\n",
+			 keys[i], strcmp(keys[i], "expires") ? "x" : "2027-02-02");
+		assert_null(load(text, &p, -EBADMSG));
+		assert_int_equal(p.n, 1);
+		assert_int_equal(p.d[0].line, 7);
+		assert_int_equal(p.d[0].col, 5);
+		assert_non_null(strstr(p.d[0].msg, "duplicate key"));
+		assert_non_null(strstr(p.d[0].msg, keys[i]));
+	}
+}
+
 static void test_unknown_keys(void **state)
 {
 	struct problems p;
@@ -465,6 +490,7 @@ int main(void)
 		cmocka_unit_test(test_load_empty),
 		cmocka_unit_test(test_malformed_yaml_line_column),
 		cmocka_unit_test(test_unknown_keys),
+		cmocka_unit_test(test_duplicate_keys),
 		cmocka_unit_test(test_bad_dates_and_missing),
 		cmocka_unit_test(test_glob_with_pin),
 		cmocka_unit_test(test_lint_expired),

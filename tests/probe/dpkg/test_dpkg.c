@@ -301,6 +301,43 @@ static void test_dpkg_md5_parse_accepts_hex_and_refuses_the_rest(void **state)
 
 /* ---- file lists ---- */
 
+/*
+ * A list line holding a NUL byte is a finding and skipped: handed out, the
+ * path would be cut short at the NUL (found by tests/fuzz/fuzz_dpkg).
+ */
+static void test_dpkg_pkg_files_nul_in_list_is_finding(void **state)
+{
+	static const char list[] = "/.\n/usr/bin/a\0b\n/usr/bin/hello\n";
+	static const char *const lname = "var/lib/dpkg/info/hello.list";
+	struct dpkg_db *db = NULL;
+	struct findings fs = { 0 };
+	struct files files = { 0 };
+	struct troot t;
+	char path[256];
+	int fd;
+
+	(void)state;
+	assert_int_equal(troot_make(&t), 0);
+	assert_int_equal(troot_write(&t, "var/lib/dpkg/status",
+				     "Package: hello\nStatus: install ok installed\n"
+				     "Architecture: amd64\nVersion: 1.0\n"),
+			 0);
+	assert_int_equal(troot_write(&t, lname, ""), 0);
+	snprintf(path, sizeof(path), "%s/%s", t.dir, lname);
+	fd = open(path, O_WRONLY | O_TRUNC | O_CLOEXEC);
+	assert_true(fd >= 0);
+	assert_int_equal(write(fd, list, sizeof(list) - 1), (ssize_t)(sizeof(list) - 1));
+	close(fd);
+	assert_int_equal(dpkg_db_load(t.fd, findings_add, &fs, &db, NULL), 0);
+	assert_int_equal(dpkg_pkg_files(db, pkg_index(db, "hello"), files_add, &files, NULL), 0);
+	assert_int_equal(files.n, 2);
+	assert_string_equal(files.f[0].path, "/");
+	assert_string_equal(files.f[1].path, "/usr/bin/hello");
+	assert_true(findings_find(&fs, lname, 2, "contains a NUL byte") >= 0);
+	dpkg_db_free(db);
+	troot_remove(&t);
+}
+
 static void test_dpkg_pkg_files_canonicalizes_merged_usr(void **state)
 {
 	struct dpkg_db *db = NULL;
@@ -725,6 +762,7 @@ int main(void)
 		cmocka_unit_test(test_dpkg_db_load_malformed_stanzas_are_findings),
 		cmocka_unit_test(test_dpkg_db_load_continuation_outside_field_is_finding),
 		cmocka_unit_test(test_dpkg_md5_parse_accepts_hex_and_refuses_the_rest),
+		cmocka_unit_test(test_dpkg_pkg_files_nul_in_list_is_finding),
 		cmocka_unit_test(test_dpkg_pkg_files_canonicalizes_merged_usr),
 		cmocka_unit_test(test_dpkg_pkg_files_takes_sums_from_md5sums_and_conffiles),
 		cmocka_unit_test(test_dpkg_pkg_files_stops_when_the_callback_fails),
