@@ -493,6 +493,16 @@ static int stanza_finish(struct dpkg_db *db, struct stanza *st)
 		db_finding(db, STATUS_FILE, st->line, "stanza without a 'Package' field, skipping");
 		goto drop;
 	}
+	/*
+	 * dpkg never writes a name with a ':' (that is name:arch) or a '/': such
+	 * a "libfoo:amd64" would take the key of libfoo of arch amd64.
+	 */
+	if (strpbrk(st->v[F_PACKAGE], ":/")) {
+		db_finding(db, STATUS_FILE, st->line,
+			   "'%s' is not a package name (it has a ':' or '/'), skipping",
+			   st->v[F_PACKAGE]);
+		goto drop;
+	}
 	if (!status) {
 		db_finding(db, STATUS_FILE, st->line,
 			   "package '%s' has no 'Status' field, skipping", st->v[F_PACKAGE]);

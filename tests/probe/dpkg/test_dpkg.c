@@ -197,6 +197,34 @@ static const char malformed_status[] =
 	"Conffiles:\n"                                                       /* 43 */
 	" /etc/trunc.conf 0123";                                             /* 44, cut short */
 
+/* A name with a ':' would take the key of another package's name:arch (found by fuzz_package). */
+static void test_dpkg_db_load_colon_in_name_is_a_finding(void **state)
+{
+	static const char status[] = "Package: libfoo0\n"
+				     "Status: install ok installed\n"
+				     "Architecture: amd64\n"
+				     "Version: 1\n"
+				     "\n"
+				     "Package: libfoo0:amd64\n"
+				     "Status: install ok installed\n"
+				     "Version: 2\n";
+	struct findings fs = { 0 };
+	struct dpkg_db *db = NULL;
+	struct troot t;
+
+	(void)state;
+	assert_int_equal(troot_make(&t), 0);
+	assert_int_equal(troot_write(&t, "var/lib/dpkg/status", status), 0);
+	assert_int_equal(dpkg_db_load(t.fd, findings_add, &fs, &db, NULL), 0);
+	assert_int_equal(fs.n, 1);
+	assert_true(findings_find(&fs, "var/lib/dpkg/status", 6, "not a package name") >= 0);
+	assert_int_equal(dpkg_db_count(db), 1);
+	assert_string_equal(dpkg_db_get(db, 0)->name, "libfoo0");
+	assert_string_equal(dpkg_db_get(db, 0)->version, "1");
+	dpkg_db_free(db);
+	troot_remove(&t);
+}
+
 static void test_dpkg_db_load_malformed_stanzas_are_findings(void **state)
 {
 	const char *st = "var/lib/dpkg/status";
@@ -760,6 +788,7 @@ int main(void)
 		cmocka_unit_test(test_dpkg_db_load_reads_every_field),
 		cmocka_unit_test(test_dpkg_db_load_missing_status_is_enoent),
 		cmocka_unit_test(test_dpkg_db_load_malformed_stanzas_are_findings),
+		cmocka_unit_test(test_dpkg_db_load_colon_in_name_is_a_finding),
 		cmocka_unit_test(test_dpkg_db_load_continuation_outside_field_is_finding),
 		cmocka_unit_test(test_dpkg_md5_parse_accepts_hex_and_refuses_the_rest),
 		cmocka_unit_test(test_dpkg_pkg_files_nul_in_list_is_finding),
