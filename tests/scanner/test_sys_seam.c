@@ -58,6 +58,14 @@ static struct {
 	atomic_long dir_opens; /* openat(O_DIRECTORY) calls */
 	atomic_long reads;     /* scan_sys_read() calls */
 	bool no_seek_data;     /* lseek(SEEK_DATA/SEEK_HOLE) says EINVAL, as on some FUSE */
+	int seek_err;          /* lseek(seek_whence) fails with this (positive errno) */
+	int seek_whence;
+	ino_t read_err_ino; /* the file whose reads fail with EIO... */
+	int read_err_after; /* ...after this many successful ones */
+	atomic_int read_err_ok;
+	size_t short_read;     /* no read returns more than this (0: as asked) */
+	ino_t getdents_ok_ino; /* the directory whose second getdents64 fails with EIO */
+	atomic_int getdents_calls;
 } seam;
 
 int __real_scan_sys_openat(int dirfd, const char *name, int flags);
@@ -75,6 +83,8 @@ int64_t __wrap_scan_sys_lseek(int fd, int64_t offset, int whence)
 {
 	if (seam.no_seek_data && (whence == SEEK_DATA || whence == SEEK_HOLE))
 		return -EINVAL;
+	if (seam.seek_err && whence == seam.seek_whence)
+		return -seam.seek_err;
 	return __real_scan_sys_lseek(fd, offset, whence);
 }
 
@@ -128,14 +138,23 @@ ssize_t __wrap_scan_sys_getdents64(int fd, void *buf, size_t len)
 
 	if (seam.getdents_ino && fstat(fd, &st) == 0 && st.st_ino == seam.getdents_ino)
 		return seam.getdents_err ? -seam.getdents_err : -EIO;
+	if (seam.getdents_ok_ino && fstat(fd, &st) == 0 && st.st_ino == seam.getdents_ok_ino &&
+	    atomic_fetch_add(&seam.getdents_calls, 1) > 0)
+		return -EIO; /* the first read of the listing went through */
 	return __real_scan_sys_getdents64(fd, buf, len);
 }
 
 ssize_t __wrap_scan_sys_read(int fd, void *buf, size_t len)
 {
-	ssize_t n = __real_scan_sys_read(fd, buf, len);
+	ssize_t n;
 	struct stat st;
 
+	if (seam.read_err_ino && fstat(fd, &st) == 0 && st.st_ino == seam.read_err_ino &&
+	    atomic_fetch_add(&seam.read_err_ok, 1) >= seam.read_err_after)
+		return -EIO;
+	if (seam.short_read && len > seam.short_read)
+		len = seam.short_read;
+	n = __real_scan_sys_read(fd, buf, len);
 	atomic_fetch_add(&seam.reads, 1);
 	if (fstat(fd, &st) < 0)
 		return n;
@@ -891,6 +910,215 @@ static void test_walk_reuse_still_collects_attributes_through_an_fd(void **state
 	collect_release(&c);
 }
 
+/*
+ * A read failing with EIO in the middle of a file (the first read went
+ * through): that file is recorded with the error and no hash, the others are
+ * hashed, the walk goes on.
+ */
+static void test_walk_read_eio_mid_file_is_an_error_of_that_file(void **state)
+{
+	struct fixture *fx = *state;
+	struct collect c = { 0 };
+	struct scan_stats stats;
+	const struct entry *e;
+	uint8_t want[16];
+
+	hash_of(fx, "ok", want);
+	seam.read_err_ino = ino_of(fx, "moving"); /* 3 MiB: streamed, several reads */
+	seam.read_err_after = 1;
+	assert_int_equal(walk(fx, &c, &stats), 0);
+	assert_true(atomic_load(&seam.read_err_ok) > 1); /* it did fail after a good read */
+	e = find(fx, &c, "moving");
+	assert_non_null(e);
+	assert_int_equal(e->err, EIO);
+	assert_true(S_ISREG(e->mode));
+	assert_int_equal(e->size, 3 << 20);
+	assert_int_equal(e->hash_algo, HASH_NONE);
+	assert_int_equal(e->hash_len, 0);
+	e = find(fx, &c, "ok");
+	assert_non_null(e);
+	assert_int_equal(e->err, 0);
+	assert_int_equal(e->hash_algo, HASH_XXH3_128);
+	assert_memory_equal(e->hash, want, 16);
+	assert_non_null(find(fx, &c, "locked/in2"));
+	assert_int_equal(c.n, TREE_COUNT);
+	assert_int_equal(stats.errors, 1);
+	collect_release(&c);
+
+	/* A small file read whole: its first read fails. */
+	memset(&c, 0, sizeof(c));
+	seam.read_err_ino = ino_of(fx, "secret");
+	seam.read_err_after = 0;
+	atomic_store(&seam.read_err_ok, 0);
+	assert_int_equal(walk(fx, &c, &stats), 0);
+	e = find(fx, &c, "secret");
+	assert_non_null(e);
+	assert_int_equal(e->err, EIO);
+	assert_int_equal(e->hash_algo, HASH_NONE);
+	assert_int_equal(find(fx, &c, "moving")->hash_algo, HASH_XXH3_128);
+	assert_int_equal(stats.errors, 1);
+	collect_release(&c);
+}
+
+/* Make "holes": 16 MiB with 3 data extents; false where the filesystem keeps no holes. */
+static bool make_holes(struct fixture *fx)
+{
+	unsigned char data[10000];
+	struct stat st;
+	int fd = openat(fx->dirfd, "holes", O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+
+	assert_true(fd >= 0);
+	tree_fill(data, sizeof(data), 9);
+	assert_int_equal(ftruncate(fd, 16 << 20), 0);
+	assert_int_equal(pwrite(fd, data, sizeof(data), 1 << 20), (ssize_t)sizeof(data));
+	assert_int_equal(pwrite(fd, data, 1000, (5 << 20) + 123), 1000);
+	assert_int_equal(pwrite(fd, data, 4096, (16 << 20) - 4096), 4096);
+	assert_int_equal(close(fd), 0);
+	assert_int_equal(fstatat(fx->dirfd, "holes", &st, AT_SYMLINK_NOFOLLOW), 0);
+	return (uint64_t)st.st_blocks * 512 < (8 << 20);
+}
+
+/* The entry of "holes" hashed with @blocks_min (0: the default, reading it sparse). */
+static void hash_holes(struct fixture *fx, uint64_t blocks_min, struct entry *e)
+{
+	struct scan_hasher h;
+	struct stat st;
+
+	memset(e, 0, sizeof(*e));
+	assert_int_equal(scan_hasher_init(&h, HASH_XXH3_128, 64 << 10), 0);
+	if (blocks_min)
+		h.blocks_min = blocks_min;
+	assert_int_equal(fstatat(fx->dirfd, "holes", &st, AT_SYMLINK_NOFOLLOW), 0);
+	assert_int_equal(scan_hasher_entry(&h, fx->dirfd, "holes", &st, e), 0);
+	scan_hasher_release(&h);
+}
+
+/*
+ * read() may return fewer bytes than asked, anywhere: a file read a byte,
+ * or 4093 bytes, at a time has the hash of the same file read in full, in
+ * each of the hasher's forms (whole, streamed, sparse, block form).
+ */
+static void test_hash_short_reads_give_the_same_hash(void **state)
+{
+	struct fixture *fx = *state;
+	static const char *const names[] = { "ok", "secret", "moving" };
+	struct collect full = { 0 }, shrt = { 0 };
+	struct entry sparse, blocks, e;
+	uint8_t want[3][16], got[16];
+	bool holes = make_holes(fx);
+
+	for (size_t i = 0; i < 3; i++)
+		hash_of(fx, names[i], want[i]);
+	if (holes) {
+		hash_holes(fx, 0, &sparse);
+		hash_holes(fx, 1 << 20, &blocks);
+		assert_int_equal(sparse.hash_algo, HASH_XXH3_128);
+		assert_int_equal(blocks.hash_algo, HASH_XXH3_128);
+	}
+
+	seam.short_read = 1;
+	for (size_t i = 0; i < 2; i++) {
+		hash_of(fx, names[i], got);
+		assert_memory_equal(got, want[i], 16);
+	}
+	seam.short_read = 4093;
+	for (size_t i = 0; i < 3; i++) {
+		hash_of(fx, names[i], got);
+		assert_memory_equal(got, want[i], 16);
+	}
+	if (holes) {
+		hash_holes(fx, 0, &e);
+		assert_int_equal(e.err, 0);
+		assert_int_equal(e.flags, 0);
+		assert_memory_equal(e.hash, sparse.hash, 16);
+		hash_holes(fx, 1 << 20, &e);
+		assert_int_equal(e.err, 0);
+		assert_int_equal(e.flags, 0);
+		assert_memory_equal(e.hash, blocks.hash, 16);
+	}
+
+	/* A whole walk with short reads: the same entries, the same hashes. */
+	seam.short_read = 0;
+	assert_int_equal(walk(fx, &full, NULL), 0);
+	seam.short_read = 4093;
+	assert_int_equal(walk(fx, &shrt, NULL), 0);
+	collect_sort(&full);
+	collect_sort(&shrt);
+	assert_true(collect_equal(&full, &shrt));
+	for (size_t i = 0; i < 3; i++)
+		assert_memory_equal(find(fx, &shrt, names[i])->hash, want[i], 16);
+	collect_release(&full);
+	collect_release(&shrt);
+}
+
+/*
+ * lseek(SEEK_DATA) or lseek(SEEK_HOLE) failing with EIO on a sparse file
+ * (not EINVAL, which says "not supported here" and falls back to reading):
+ * that file is an error without a hash, in either sparse form and in a walk,
+ * whose other files are hashed.
+ */
+static void test_hash_seek_data_or_hole_eio_is_an_error_of_that_file(void **state)
+{
+	struct fixture *fx = *state;
+	static const int whence[] = { SEEK_DATA, SEEK_HOLE };
+	struct collect c = { 0 };
+	struct scan_stats stats;
+	const struct entry *e;
+	struct entry he;
+
+	if (!make_holes(fx))
+		tap_skip("this filesystem does not do holes");
+	for (size_t i = 0; i < 2; i++) {
+		seam.seek_err = EIO;
+		seam.seek_whence = whence[i];
+		hash_holes(fx, 0, &he);
+		assert_int_equal(he.err, EIO);
+		assert_int_equal(he.hash_algo, HASH_NONE);
+		hash_holes(fx, 1 << 20, &he);
+		assert_int_equal(he.err, EIO);
+		assert_int_equal(he.hash_algo, HASH_NONE);
+
+		memset(&c, 0, sizeof(c));
+		assert_int_equal(walk(fx, &c, &stats), 0);
+		e = find(fx, &c, "holes");
+		assert_non_null(e);
+		assert_int_equal(e->err, EIO);
+		assert_int_equal(e->hash_algo, HASH_NONE);
+		assert_int_equal(find(fx, &c, "moving")->hash_algo, HASH_XXH3_128);
+		assert_int_equal(c.n, TREE_COUNT + 1);
+		assert_int_equal(stats.errors, 1);
+		collect_release(&c);
+	}
+}
+
+/*
+ * getdents64 failing with EIO after the first part of a listing: the
+ * directory is recorded with the error, what was listed before it is
+ * scanned, and the rest of the tree too.
+ */
+static void test_walk_listing_eio_after_first_read(void **state)
+{
+	struct fixture *fx = *state;
+	struct collect c = { 0 };
+	struct scan_stats stats;
+	const struct entry *e;
+
+	seam.getdents_ok_ino = ino_of(fx, "locked");
+	assert_int_equal(walk(fx, &c, &stats), 0);
+	assert_true(atomic_load(&seam.getdents_calls) >= 2);
+	e = find(fx, &c, "locked");
+	assert_non_null(e);
+	assert_int_equal(e->err, EIO);
+	assert_true(S_ISDIR(e->mode));
+	/* The first read listed both: they are in. */
+	assert_non_null(find(fx, &c, "locked/in1"));
+	assert_non_null(find(fx, &c, "locked/in2"));
+	assert_non_null(find(fx, &c, "ok"));
+	assert_int_equal(c.n, TREE_COUNT);
+	assert_int_equal(stats.errors, 1);
+	collect_release(&c);
+}
+
 int main(void)
 {
 #define T(f) cmocka_unit_test_setup_teardown(f, fixture_setup, fixture_teardown)
@@ -915,6 +1143,10 @@ int main(void)
 		T(test_walk_reuse_false_or_mismatched_hashes_as_usual),
 		T(test_walk_reuse_worker_index_below_threads_max),
 		T(test_walk_reuse_still_collects_attributes_through_an_fd),
+		T(test_walk_read_eio_mid_file_is_an_error_of_that_file),
+		T(test_hash_short_reads_give_the_same_hash),
+		T(test_hash_seek_data_or_hole_eio_is_an_error_of_that_file),
+		T(test_walk_listing_eio_after_first_read),
 	};
 #undef T
 	return tap_run_group_tests_name("scanner/seam", tests, NULL, NULL);
