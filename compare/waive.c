@@ -630,8 +630,12 @@ int waive_findings(struct snap_store *st, int64_t run_id, const char *const *key
 	memset(&first, 0, sizeof(first));
 	r = waiver_set_load_buffer(waivers_path, file.buf, file.len, count_problem, &first, &ws,
 				   reterr);
+	if (r == -ENOMEM) {
+		r = diag_set(reterr, r, "out of memory");
+		goto out;
+	}
 	if (r < 0) {
-		r = diag_set(reterr, r == -ENOMEM ? r : -EPROTO,
+		r = diag_set(reterr, -EPROTO,
 			     "internal error: the waivers composed do not load: %s", first.msg);
 		goto out;
 	}

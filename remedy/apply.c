@@ -1075,9 +1075,10 @@ static int journal_load(const struct remedy_opts *o, int64_t id, bool interrupte
 		r = diag_set(reterr, r, "out of memory");
 	for (size_t i = 0; r >= 0 && i < j->n; i++) {
 		r = remedy_step_decode(p, j->v[i].detail.buf);
-		if (r < 0)
-			r = diag_set(reterr, r == -ENOMEM ? r : -EPROTO,
-				     "remediation #%lld: its step %lld is damaged",
+		if (r == -ENOMEM)
+			r = diag_set(reterr, r, "out of memory");
+		else if (r < 0)
+			r = diag_set(reterr, -EPROTO, "remediation #%lld: its step %lld is damaged",
 				     (long long)rem->id, (long long)j->v[i].seq);
 	}
 	if (r >= 0) {

@@ -436,9 +436,10 @@ int snap_sorter_next(struct snap_sorter *s, const struct entry **ret, struct dia
 	snap_rec_prev_reset(&s->pv);
 	pos = 1;
 	r = snap_rec_decode(rec, rec_len, &pos, &s->pv, &s->e, &tomb, NULL);
+	if (r == -ENOMEM)
+		return diag_set(reterr, r, "out of memory");
 	if (r < 0)
-		return diag_set(reterr, r == -ENOMEM ? -ENOMEM : -EIO,
-				"the writer's sort buffer is damaged");
+		return diag_set(reterr, -EIO, "the writer's sort buffer is damaged");
 	s->e.key = s->pv.key.buf;
 	if (s->e.hash_len)
 		s->e.hash_algo = s->algo;
