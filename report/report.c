@@ -158,7 +158,7 @@ int report_new(enum report_format format, FILE *out, const struct report_meta *m
 
 	rep = calloc(1, sizeof(*rep));
 	if (!rep)
-		return -ENOMEM;
+		return diag_set(reterr, -ENOMEM, "out of memory");
 	rep->format = format;
 	rep->renderer = renderers[format];
 	rep->out = out;
