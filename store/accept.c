@@ -395,6 +395,37 @@ static int write_entries(struct snap_store *st, struct snap_writer *w, int64_t o
 	return r < 0 ? r : 0;
 }
 
+/*
+ * Fill what snap_accept() returns about @a beyond its numbers: who, why, and
+ * the labels of the old baseline (@old_id, as it is labelled now) and of the
+ * new (@new_label, NULL for a dry run). 0, or -ENOMEM with @a released.
+ */
+static int accept_result(struct snap_store *st, struct snap_acceptance *a, const char *who,
+			 const char *reason, int64_t old_id, const char *new_label,
+			 struct diag *reterr)
+{
+	struct snap_info cur = { 0 };
+	int r;
+
+	a->who = strdup(who);
+	a->reason = strdup(reason);
+	if (new_label)
+		a->new_label = strdup(new_label);
+	r = snap_info_query(st, "id = ?1", old_id, NULL, &cur, reterr);
+	if (r > 0) {
+		a->old_label = cur.label;
+		cur.label = NULL;
+	}
+	snap_info_release(&cur);
+	if (r >= 0 && (!a->who || !a->reason || (new_label && !a->new_label)))
+		r = diag_set(reterr, -ENOMEM, "out of memory");
+	if (r < 0) {
+		snap_acceptance_release(a);
+		return r;
+	}
+	return 0;
+}
+
 int snap_accept(struct snap_store *st, int64_t run_id, const struct snap_accept_key *keys, size_t n,
 		const char *who, const char *reason, unsigned flags, snap_accept_row_fn *fn,
 		void *userdata, struct snap_acceptance *ret, struct diag *reterr)
@@ -580,30 +611,32 @@ int snap_accept(struct snap_store *st, int64_t run_id, const struct snap_accept_
 		r = snap_relabel_dated(st, old.id, "baseline", reterr);
 	if (r < 0)
 		goto out;
+	/*
+	 * What the caller is told, before the commit: once the acceptance is
+	 * in, running out of memory must not make it look as if it failed.
+	 */
+	if (ret) {
+		r = accept_result(st, &a, who, reason, old.id, made.label, reterr);
+		if (r < 0)
+			goto out;
+	}
 	r = snap_writer_commit(w, NULL, reterr);
 	w = NULL;
-	if (r < 0)
+	if (r < 0) {
+		snap_acceptance_release(&a);
 		goto out;
+	}
 	a.id = acceptance;
+	if (ret)
+		*ret = a;
+	r = 0;
+	goto out;
 
 done:
 	if (ret) {
-		struct snap_info cur = { 0 };
-
-		a.who = strdup(who);
-		a.reason = strdup(reason);
-		if (snap_info_query(st, "id = ?1", old.id, NULL, &cur, NULL) > 0) {
-			a.old_label = cur.label;
-			cur.label = NULL;
-		}
-		snap_info_release(&cur);
-		if (made.label)
-			a.new_label = strdup(made.label);
-		if (!a.who || !a.reason) {
-			snap_acceptance_release(&a);
-			r = diag_set(reterr, -ENOMEM, "out of memory");
+		r = accept_result(st, &a, who, reason, old.id, made.label, reterr);
+		if (r < 0)
 			goto out;
-		}
 		*ret = a;
 	}
 	r = 0;
