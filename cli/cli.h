@@ -343,6 +343,9 @@ struct cli_reports {
 	struct report *rep[CLI_REPORTS_MAX];
 	struct cli_output out[CLI_REPORTS_MAX];
 	size_t n;
+	/** cli_reports_write() could not write one of them (a full disk): none is replaced,
+	 * but the run and the main report stand. */
+	bool failed;
 };
 /**
  * Open every destination of args->reports (before the work, so that a bad
@@ -354,7 +357,7 @@ int cli_reports_open(struct cli_reports *reps, const struct cli_args *args);
 int cli_reports_start(struct cli_reports *reps, const struct report_meta *meta,
 		      const struct cli_args *args);
 /** Write every report (after the findings); @code: the run's exit code so far. Returns @code or an
- * output failure. */
+ * output failure (then @reps->failed is set). */
 int cli_reports_write(struct cli_reports *reps, int code);
 /** Close the destinations, replacing the files only when @code is not a failure; free. Returns
  * @code or an output failure. */

@@ -142,7 +142,10 @@ static int cmd_check(struct cli_args *args)
 	code = cli_scan_into(st, &params, rules, args->trust_ctime ? &base : NULL, args,
 			     check_report, &cr, NULL, NULL);
 	{
-		bool ok = cr.spool.fp && cr.report_code < DRIFT_EXIT_USAGE &&
+		/* A --report file that could not be written leaves the main report be. */
+		bool ok = cr.spool.fp &&
+			  (cr.report_code < DRIFT_EXIT_USAGE ||
+			   (cr.report_code == DRIFT_EXIT_OUTPUT && cr.extra.failed)) &&
 			  code != DRIFT_EXIT_INTERRUPTED;
 		int r2 = cli_output_deliver(&cr.spool, &cr.dest, ok);
 

@@ -147,6 +147,7 @@ int cli_reports_write(struct cli_reports *reps, int code)
 			cli_error("%s: %s",
 				  reps->out[i].path ? reps->out[i].path : "standard output", d.msg);
 			code = DRIFT_EXIT_OUTPUT;
+			reps->failed = true;
 		}
 	}
 	return code;
@@ -541,10 +542,22 @@ int cli_compare_report_to(struct cli_output *outp, struct cli_reports *extra, st
 		code = cli_compare_failed(rs.rep, r, 0, CLI_STAGE_STORE, &rs.rec_diag);
 	else if (r < 0)
 		code = cli_compare_failed(rs.rep, r, rs.err, CLI_STAGE_STORE, &d);
-	else
-		code = cli_reports_write(extra ? extra : &(struct cli_reports){ 0 },
-					 cli_report_finish(rs.rep));
+	else {
+		int main_code = cli_report_finish(rs.rep);
+
+		code = cli_reports_write(extra ? extra : &(struct cli_reports){ 0 }, main_code);
+		/*
+		 * A --report file that cannot be written (a full disk there) is
+		 * not replaced, and the command fails with DRIFT_EXIT_OUTPUT; but
+		 * the run is stored and the main report stands: what was found
+		 * is not lost for a file elsewhere.
+		 */
+		if (extra && extra->failed && main_code < DRIFT_EXIT_USAGE)
+			code = main_code;
+	}
 	code = cli_record_finish(&rs, code, 0);
+	if (extra && extra->failed && code < DRIFT_EXIT_USAGE)
+		code = DRIFT_EXIT_OUTPUT;
 	cli_report_journal_close(&rs, code);
 	report_free(rs.rep);
 	snap_run_info_release(&prev);
