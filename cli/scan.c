@@ -168,16 +168,19 @@ static bool is_own_database(const struct scan_ctx *ctx, const char *path, size_t
 
 /*
  * The database's path as the walker will see it: its directory resolved
- * (as roots are), its name kept. NULL when it cannot be resolved.
+ * (as roots are), its name kept. Returns 0 with *ret NULL when it cannot be
+ * resolved, or -ENOMEM.
  */
-static char *resolve_db_path(const char *db)
+static int resolve_db_path(const char *db, char **ret)
 {
-	char *copy = strdup(db), *slash, *dir = NULL, *out = NULL;
+	char *copy = strdup(db), *slash, *dir = NULL;
 	const char *base;
 	struct strbuf sb = STRBUF_INIT;
+	int r = 0;
 
+	*ret = NULL;
 	if (!copy)
-		return NULL;
+		return -ENOMEM;
 	slash = strrchr(copy, '/');
 	if (slash) {
 		*slash = '\0';
@@ -187,34 +190,49 @@ static char *resolve_db_path(const char *db)
 		base = copy;
 		dir = realpath(".", NULL);
 	}
-	if (dir && strbuf_addf(&sb, "%s/%s", strcmp(dir, "/") ? dir : "", base) == 0)
-		out = strbuf_detach(&sb, NULL);
+	if (!dir)
+		r = errno == ENOMEM ? -ENOMEM : 0;
+	else if (strbuf_addf(&sb, "%s/%s", strcmp(dir, "/") ? dir : "", base) < 0)
+		r = -ENOMEM;
+	else
+		*ret = strbuf_detach(&sb, NULL);
 	strbuf_release(&sb);
 	free(dir);
 	free(copy);
-	return out;
+	return r;
 }
 
 /*
  * The database's path as a key of the walk: resolved, then under --root
- * made a key by taking the root off. NULL when it cannot be resolved or is
- * not under the root (the walk cannot meet it then).
+ * made a key by taking the root off. Returns 0 with *ret NULL when it cannot
+ * be resolved or is not under the root (the walk cannot meet it then), or
+ * -ENOMEM: never NULL for want of memory, or the walk would record the
+ * database as a file of the host.
  */
-static char *db_key(const struct cli_args *args, const char *db)
+static int db_key(const struct cli_args *args, const char *db, char **ret)
 {
 	const char *root = cli_root(args);
 	size_t rlen = strlen(root);
-	char *real = resolve_db_path(db), *key;
+	char *real, *key;
+	int r = resolve_db_path(db, &real);
 
-	if (!real || !rlen)
-		return real;
+	*ret = NULL;
+	if (r < 0)
+		return r;
+	if (!real || !rlen) {
+		*ret = real;
+		return 0;
+	}
 	if (strncmp(real, root, rlen) || real[rlen] != '/') {
 		free(real);
-		return NULL;
+		return 0;
 	}
 	key = strdup(real + rlen);
 	free(real);
-	return key;
+	if (!key)
+		return -ENOMEM;
+	*ret = key;
+	return 0;
 }
 
 /* What the scanner collects for the attributes a rule checks. */
@@ -418,7 +436,11 @@ int cli_scan_into(struct snap_store *st, const struct snap_new *params,
 
 	ctx.collect = params->hash == HASH_NONE ? SCAN_STAT : SCAN_ALL;
 	ctx.rules = rules;
-	ctx.db_real = db_key(args, snap_store_path(st));
+	r = db_key(args, snap_store_path(st), &ctx.db_real);
+	if (r < 0) {
+		cli_error("out of memory");
+		return DRIFT_EXIT_INTERNAL;
+	}
 	ctx.db_len = ctx.db_real ? strlen(ctx.db_real) : 0;
 	ctx.progress = !args->quiet && isatty(STDERR_FILENO);
 	if (pause_env)
@@ -429,7 +451,8 @@ int cli_scan_into(struct snap_store *st, const struct snap_new *params,
 		ctx.excludes = calloc(params->nexcludes, sizeof(*ctx.excludes));
 		if (!ctx.excludes) {
 			cli_error("out of memory");
-			return DRIFT_EXIT_INTERNAL;
+			code = DRIFT_EXIT_INTERNAL;
+			goto out;
 		}
 	}
 	for (size_t i = 0; i < params->nexcludes; i++) {
