@@ -102,13 +102,17 @@ static int cmd_report(struct cli_args *args)
 	/*
 	 * Content diffs come from the database too; the policy in force says
 	 * what is secret. A policy that does not load costs the diffs, never
-	 * the report.
+	 * the report; running out of memory is no reason to drop them quietly.
 	 */
-	if (cli_policy_load(args, &rules) == 0)
+	code = cli_policy_load(args, &rules);
+	if (code == DRIFT_EXIT_INTERNAL)
+		goto out;
+	if (code == 0)
 		cli_report_sink_diffs(&rs, st, rules, run.before ? &before : NULL,
 				      run.after ? &after : NULL);
 	else
 		cli_warn("the policy did not load: content diffs are not shown");
+	code = 0;
 	r = compare_replay(st, &run, &sink, &d);
 	if (r < 0) {
 		code = cli_compare_failed(rs.rep, r, rs.err, CLI_STAGE_STORE, &d);
