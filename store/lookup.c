@@ -81,7 +81,7 @@ int snap_lookup_open(const char *path, int64_t snap_id, struct snap_lookup **ret
 	int r;
 
 	if (!lk)
-		return -ENOMEM;
+		return diag_set(reterr, -ENOMEM, "out of memory");
 	lk->snap_id = snap_id;
 	if (sqlite3_open_v2(path, &lk->db, SQLITE_OPEN_READONLY | SQLITE_OPEN_NOMUTEX, NULL) ==
 		    SQLITE_OK &&
