@@ -269,8 +269,17 @@ int cli_check_secure_path(const char *path, const char *what, bool parent_may_be
 __attribute__((format(printf, 1, 2))) void cli_error(const char *fmt, ...);
 /** Print "drift: warning: MESSAGE\n" to stderr. */
 __attribute__((format(printf, 1, 2))) void cli_warn(const char *fmt, ...);
-/** A path in escaped display form, in a static-per-slot buffer (slot 0..3). */
+/**
+ * A path in escaped display form, in a static-per-slot buffer (slot 0..3).
+ * Out of memory, "(out of memory)" instead, and cli_out_of_memory() says so.
+ */
 const char *cli_path(const char *path, size_t len, unsigned slot);
+/**
+ * Whether a name or a message was printed as "(out of memory)" (cli_path(),
+ * cli_error()): main() then fails the command with DRIFT_EXIT_INTERNAL, so
+ * that no listing with a name missing passes for a complete one.
+ */
+bool cli_out_of_memory(void);
 
 /**
  * The report's destination: stdout (`-`, or a --output FILE that is drift's

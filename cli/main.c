@@ -88,6 +88,11 @@ int main(int argc, char **argv)
 		code = cmd->run(&args);
 		cli_args_release(&args);
 	}
+	if (cli_out_of_memory() && code < DRIFT_EXIT_USAGE) {
+		fprintf(stderr, "drift: out of memory: what is shown as '(out of memory)' is "
+				"missing\n");
+		code = DRIFT_EXIT_INTERNAL;
+	}
 	if (fflush(stdout) != 0 && code < DRIFT_EXIT_USAGE) {
 		fprintf(stderr, "drift: cannot write to standard output\n");
 		code = DRIFT_EXIT_OUTPUT;

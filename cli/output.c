@@ -24,15 +24,23 @@
  * reach the terminal raw, nor do characters that reorder or hide text: they
  * are written as \xHH and \uXXXX (escape_message()).
  */
+static bool out_of_memory; /* something was printed as "(out of memory)" */
+
+bool cli_out_of_memory(void)
+{
+	return out_of_memory;
+}
+
 __attribute__((format(printf, 2, 0))) static void vmessage(const char *prefix, const char *fmt,
 							   va_list ap)
 {
 	struct strbuf sb = STRBUF_INIT, shown = STRBUF_INIT;
 
 	fputs(prefix, stderr);
-	if (strbuf_vaddf(&sb, fmt, ap) < 0 || escape_message(&shown, sb.buf, sb.len) < 0)
+	if (strbuf_vaddf(&sb, fmt, ap) < 0 || escape_message(&shown, sb.buf, sb.len) < 0) {
 		fputs("(out of memory)\n", stderr);
-	else
+		out_of_memory = true;
+	} else
 		fprintf(stderr, "%s\n", shown.buf);
 	strbuf_release(&sb);
 	strbuf_release(&shown);
@@ -62,8 +70,10 @@ const char *cli_path(const char *path, size_t len, unsigned slot)
 	struct strbuf *sb = &bufs[slot % 4];
 
 	strbuf_reset(sb);
-	if (escape_display(sb, path, len) < 0)
+	if (escape_display(sb, path, len) < 0) {
+		out_of_memory = true;
 		return "(out of memory)";
+	}
 	return sb->buf;
 }
 
