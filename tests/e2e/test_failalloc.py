@@ -150,6 +150,21 @@ class Fixture:
                     "--report", "html:" + os.path.join(work, "r.html"), self.root]
         if cmd == "accept":
             return [DRIFT, "accept", "--db=" + db, "--all", "--reason", "failalloc"]
+        if cmd == "diff":
+            return [DRIFT, "diff", "--db=" + db, "--policy=" + self.policy,
+                    "--waivers=" + self.waivers, "1", "2"]
+        if cmd == "rerun":
+            return [DRIFT, "report", "--db=" + db, "--policy=" + self.policy,
+                    "--waivers=" + self.waivers]
+        if cmd == "show":
+            return [DRIFT, "show", "--db=" + db, "baseline",
+                    os.path.join(self.root, "etc/b.conf")]
+        if cmd == "snapshots":
+            return [DRIFT, "snapshots", "--db=" + db]
+        if cmd == "runs":
+            return [DRIFT, "runs", "--db=" + db]
+        if cmd == "undo":
+            return [DRIFT, "accept", "--db=" + db, "--undo"]
         if cmd == "remedy":
             # The quarantine beside the database: the default, found from its path.
             return [DRIFT, "remedy", "--db=" + db, "--deb-cache", self.debs, "--apply", "--yes"]
@@ -216,7 +231,7 @@ def judge(cmd, n, ref_code, before, rc, out, err, db):
             return "%s: exit %d but no baseline%s" % (what, rc, tail)
         if not succeeded and fp is not None:
             return "%s: exit %d but a baseline was left%s" % (what, rc, tail)
-    elif cmd == "accept" and succeeded:
+    elif cmd in ("accept", "undo") and succeeded:
         if fp == before:
             return "%s: accepted, but the baseline did not change%s" % (what, tail)
     elif fp != before:
@@ -316,7 +331,8 @@ def main():
         if not built_with_failalloc(fx.tmp):
             print("1..0 # SKIP drift is not built with -Dfailalloc=true")
             return 0
-        cmds = ["init", "check", "report", "accept", "remedy"]
+        cmds = ["init", "check", "report", "accept", "remedy",
+                "diff", "rerun", "show", "snapshots", "runs", "undo"]
         only = os.environ.get("DRIFT_FAILALLOC_ONLY")  # e.g. "check,accept"
         if only:
             cmds = [c for c in cmds if c in only.split(",")]
@@ -340,6 +356,15 @@ def main():
         fx.db0, fx.rc_check = db0, rc_check
         rc_accept, _, err, _, _, n_accept = run(fx, "accept", db1, count=True)
         assert rc_accept == 0, err
+        rc_accept, _, err, accepted, _, _ = run(fx, "accept", db1)
+        db2 = os.path.join(fx.tmp, "accepted.db")
+        shutil.copy2(accepted, db2)
+        more = {}
+        for cmd, start in (("diff", db1), ("rerun", db1), ("show", db1), ("snapshots", db1),
+                           ("runs", db1), ("undo", db2)):
+            rc, out, err, _, _, n = run(fx, cmd, start, count=True)
+            assert rc < 16, (cmd, err)
+            more[cmd] = (start, rc, n, None, out if cmd != "undo" else None)
         rc_remedy, _, err, _, _, n_remedy = run(fx, "remedy", db1, count=True)
         assert rc_remedy == 0 and remedied(fx) is None, err
         restore_tree(fx, template)
@@ -351,6 +376,7 @@ def main():
             "accept": (db1, 0, n_accept, None, None),
             "remedy": (db1, 0, n_remedy, template, None),
         }
+        plan.update(more)
         failed = 0
         for i, cmd in enumerate(cmds, 1):
             start, ref, total, tmpl, out = plan[cmd]
