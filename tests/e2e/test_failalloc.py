@@ -1,11 +1,12 @@
 #!/usr/bin/env python3
 """Allocation failure injection (issue 16): fail the Nth allocation drift makes,
-for every N along a small run of init, check, check with reports, accept and
-remedy --apply, and hold drift to: no crash (no signal, no sanitizer report,
-no leak), the exit status of the run that did not fail or one of drift's
-failure codes with a message about memory, and a database that opens, passes
-PRAGMA integrity_check and has the baseline it had (unless the command
-succeeded and changes it: init, accept).
+for every N along a small run of init, check, check with reports, accept,
+remedy --apply, diff, report (of a stored run), show, snapshots, runs and
+accept --undo, and hold drift to: no crash (no signal, no sanitizer report,
+no leak), the exit status (and output) of the run that did not fail or one
+of drift's failure codes with a message about memory, and a database that
+opens, passes PRAGMA integrity_check and has the baseline it had (unless the
+command succeeded and changes it: init, accept, undo).
 
 It needs a drift built with -Dfailalloc=true (common/failalloc.c: the
 DRIFT_FAIL_ALLOC=N environment variable fails the Nth call of malloc, calloc,
@@ -17,9 +18,12 @@ exits 99 (ASAN_OPTIONS below).
 
 Every command starts from a fresh copy of the database (and, for remedy, of
 the tree), so the runs are independent. By default every N up to
-DRIFT_FAILALLOC_DENSE (150) is failed, then every DRIFT_FAILALLOC_STRIDE-th
-(7) up to the count; DRIFT_FAILALLOC_FULL=1 fails every N. Runs go in
-parallel, but for remedy, which writes to the one tree its stored run names.
+DRIFT_FAILALLOC_DENSE (100) is failed, then every DRIFT_FAILALLOC_STRIDE-th
+(10) up to the count, and every stride-th N as "N+" (every allocation from
+the Nth fails); DRIFT_FAILALLOC_FULL=1 fails every N, and every 5th as N+.
+DRIFT_FAILALLOC_ONLY=check,accept sweeps only those. Runs go in parallel,
+but for remedy, which writes to the one tree its stored run names, and for
+check and check --report, whose database is in the tree they scan.
 """
 
 import concurrent.futures
@@ -258,11 +262,11 @@ def remedied(fx):
 def sweep(fx, cmd, start_db, ref_code, total, template=None, ref_out=None):
     """Fail each chosen N of @total; returns (failures, runs, seconds, exit code histogram)."""
     full = os.environ.get("DRIFT_FAILALLOC_FULL") == "1"
-    dense = int(os.environ.get("DRIFT_FAILALLOC_DENSE", "150"))
-    stride = int(os.environ.get("DRIFT_FAILALLOC_STRIDE", "7"))
+    dense = int(os.environ.get("DRIFT_FAILALLOC_DENSE", "100"))
+    stride = int(os.environ.get("DRIFT_FAILALLOC_STRIDE", "10"))
     ns = [n for n in range(1, total + 1) if full or n <= dense or n % stride == 0 or n == total]
     # And "N+": every allocation from the Nth on fails, the error paths' own included.
-    ns += ["%d+" % n for n in range(1, total + 1, 5)]
+    ns += ["%d+" % n for n in range(1, total + 1, 5 if full else stride)]
     before = fingerprint(start_db) if start_db else None
     problems, codes = [], {}
     t0 = time.monotonic()
