@@ -1,0 +1,517 @@
+#!/usr/bin/env python3
+"""Hostile trees, end to end (issue 16): a tree mutated while it is scanned,
+every byte and terminal escapes in names, 200,000 entries in one directory,
+2,000 levels, and 32 descriptors over a deep tree.
+
+What the others cover, and this file does not repeat: test_walk_limits.py
+(too few descriptors for a shallow tree, nesting beyond the path limit, a
+1 TiB sparse file whose far data changes), test_root_race.py (a directory
+under --root exchanged with a symlink to the host), test_check.py and
+test_output.py (a few odd names, bidi characters).
+"""
+
+import base64
+import ctypes
+import errno
+import html.parser
+import json
+import os
+import resource
+import sqlite3
+import stat
+import subprocess
+import sys
+import time
+import unicodedata
+import xml.etree.ElementTree as ET
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+os.environ["DRIFT_TEST_RAW_BLOCKS"] = "1"  # entries read with blocks.py
+import blocks  # noqa: E402
+from drifttest import (ADDED, CLEAN, DRIFT, E_SCAN, MODIFIED, REMOVED, DriftCase,  # noqa: E402
+                       env_for_drift, raw_path, run_tap)
+
+FILES = 1  # the block kind of file entries
+DEFINED = set(range(8)) | {E_SCAN}  # the exit codes a check may give a changing tree
+
+
+def note(msg):
+    """A TAP comment (on stdout, which meson reads as TAP, between the results)."""
+    print("# " + msg, flush=True)
+
+
+def integrity(case, db):
+    con = sqlite3.connect(db)
+    try:
+        case.assertEqual(con.execute("PRAGMA integrity_check").fetchall(), [("ok",)])
+    finally:
+        con.close()
+
+
+def snapshot_views(db):
+    """{snapshot id: {path: record}} with every check's delta laid over its parent."""
+    con = sqlite3.connect(db)
+    try:
+        snaps = con.execute("SELECT id, parent, entries, status FROM snapshot ORDER BY id").fetchall()
+        own = {}
+        for s, k, data in con.execute("SELECT snap, kind, data FROM block ORDER BY snap, first"):
+            if k == FILES:
+                own.setdefault(s, []).extend(blocks.decode(data))
+    finally:
+        con.close()
+    views, counts = {}, {}
+    for s, parent, entries, status in snaps:
+        if status != "complete":
+            continue
+        view = dict(views[parent]) if parent else {}
+        for r in own.get(s, []):
+            if r["tomb"]:
+                view.pop(r["key"], None)
+            else:
+                view[r["key"]] = r
+        views[s] = view
+        counts[s] = entries
+    return views, counts
+
+
+# ---- 1. a tree mutated while it is scanned ----
+
+AT_FDCWD = -100
+RENAME_EXCHANGE = 2
+
+# Mutates the tree in argv[1] until it is killed: files created, deleted,
+# renamed, grown, truncated, replaced by a symlink to "/", and the directory
+# swap exchanged with the symlink swap.alt -> "/".
+MUTATOR = r"""
+import ctypes, os, random, sys
+libc = ctypes.CDLL(None, use_errno=True)
+os.chdir(sys.argv[1])
+rnd = random.Random(int(sys.argv[2]))
+files = ["work/m%02d" % i for i in range(40)] + ["swap/s%d" % i for i in range(10)] + \
+        ["swap/inner/i%d" % i for i in range(5)]
+print("ready", flush=True)
+while True:
+    f, g = rnd.choice(files), rnd.choice(files)
+    op = rnd.randrange(8)
+    try:
+        if op == 0:
+            fd = os.open(f, os.O_WRONLY | os.O_CREAT | os.O_TRUNC | os.O_NOFOLLOW, 0o644)
+            os.write(fd, os.urandom(rnd.randrange(1, 5000)))
+            os.close(fd)
+        elif op == 1:
+            os.unlink(f)
+        elif op == 2:
+            os.rename(f, g)
+        elif op == 3:
+            fd = os.open(f, os.O_WRONLY | os.O_APPEND | os.O_NOFOLLOW)
+            os.write(fd, os.urandom(rnd.randrange(1, 70000)))
+            os.close(fd)
+        elif op == 4:
+            fd = os.open(f, os.O_WRONLY | os.O_NOFOLLOW)
+            os.ftruncate(fd, rnd.randrange(0, 100))
+            os.close(fd)
+        elif op == 5:
+            os.symlink("/", f + ".new")
+            os.rename(f + ".new", f)
+        else:
+            libc.renameat2(-100, b"swap", -100, b"swap.alt", 2)
+    except OSError:
+        pass
+"""
+
+DIRS = {b"work", b"swap", b"swap.alt", b"inner"}
+LEAVES = {("m%02d" % i).encode() for i in range(40)} | {("s%d" % i).encode() for i in range(10)} | \
+    {("i%d" % i).encode() for i in range(5)}
+LEAVES |= {n + b".new" for n in LEAVES}  # a symlink on its way to replace a file
+
+
+def have_renameat2():
+    return hasattr(ctypes.CDLL(None, use_errno=True), "renameat2")
+
+
+class MutatedWhileScanned(DriftCase):
+
+    def make_tree(self):
+        for i in range(40):
+            self.write("work/m%02d" % i, os.urandom(i * 100))
+        for i in range(10):
+            self.write("swap/s%d" % i, "swap %d\n" % i)
+        for i in range(5):
+            self.write("swap/inner/i%d" % i, "inner %d\n" % i)
+        os.symlink("/", self.path("swap.alt"))
+
+    def drift_mutated(self, *args):
+        """drift ARGS while the tree changes: a defined exit code, a message for a failure."""
+        waivers = ["--waivers=" + self.waivers] if args[0] == "check" else []
+        p = subprocess.run([DRIFT, args[0], "--db=" + self.db, "--policy=" + self.policy,
+                            *waivers, *args[1:]], capture_output=True,
+                           env=env_for_drift(), stdin=subprocess.DEVNULL, timeout=120)
+        self.assertIn(p.returncode, DEFINED, "drift %s: exit %d\n%s" % (
+            args[0], p.returncode, p.stderr.decode(errors="replace")))
+        if p.returncode == E_SCAN:
+            self.assertTrue(p.stderr.strip(), "a failed scan says why")
+        return p
+
+    def assert_inside(self, db):
+        """No key stored anywhere names a path outside the tree or below a symlink."""
+        root = os.fsencode(self.root)
+        con = sqlite3.connect(db)
+        try:
+            keys = [k for _, _, k in blocks.keys(con, kind=FILES)]
+            keys += [k for (k,) in con.execute("SELECT key FROM finding WHERE kind = ?",
+                                               (FILES,))]
+            keys += [k for (k,) in con.execute("SELECT key FROM run_blind WHERE kind = ?",
+                                               (FILES,))]
+        finally:
+            con.close()
+        for k in keys:
+            k = bytes(k)
+            self.assertTrue(k == root or k.startswith(root + b"/"), "outside the tree: %r" % k)
+            parts = k[len(root) + 1:].split(b"/") if k != root else []
+            for part in parts[:-1]:
+                self.assertIn(part, DIRS, "a path the mutator never made: %r" % k)
+            if parts:
+                self.assertIn(parts[-1], DIRS | LEAVES, "a path the mutator never made: %r" % k)
+        self.assertGreater(len(keys), 0)
+
+    def assert_consistent(self, views, counts):
+        """Each snapshot: every type as the mutator makes it, nothing below a symlink."""
+        for snap, view in views.items():
+            self.assertEqual(len(view), counts[snap], "snapshot #%d" % snap)
+            links = set()
+            for key, r in view.items():
+                name = key.rsplit(b"/", 1)[-1]
+                fmt = stat.S_IFMT(r["mode"])
+                if fmt == stat.S_IFLNK:
+                    # With its target; without only when it vanished before it was read.
+                    if r["target"] is None:
+                        self.assertEqual(r["err"], 2 * errno.ENOENT, "%r" % r)  # zigzag
+                    else:
+                        self.assertEqual(r["target"], b"/", "%r" % r)
+                    links.add(key)
+                elif fmt == stat.S_IFDIR:
+                    self.assertIsNone(r["target"])
+                    self.assertTrue(name in DIRS or key == os.fsencode(self.root), key)
+                else:
+                    self.assertEqual(fmt, stat.S_IFREG, key)
+                    self.assertIsNone(r["target"])
+                    self.assertIn(name, LEAVES)
+            for key in view:
+                for link in links:
+                    self.assertFalse(key.startswith(link + b"/"),
+                                     "snapshot #%d: %r recorded through the symlink %r" % (
+                                         snap, key, link))
+
+    def final_state(self):
+        """{path: (type, size or None, target)} of the tree, walked without following."""
+        out = {}
+        root = os.fsencode(self.root)
+        for dirpath, dirnames, filenames in os.walk(root, followlinks=False):
+            for name in [b""] + dirnames + filenames:
+                p = os.path.join(dirpath, name) if name else dirpath
+                if name == b"" and p != root:
+                    continue
+                st = os.lstat(p)
+                fmt = stat.S_IFMT(st.st_mode)
+                out[p] = (fmt, st.st_size if fmt == stat.S_IFREG else None,
+                          os.readlink(p) if fmt == stat.S_IFLNK else None)
+        return out
+
+    def test_mutations_during_init_and_checks(self):
+        if not have_renameat2():
+            self.skipTest("no renameat2() in the C library")
+        self.make_tree()
+        self.waivers = self.no_waivers
+        with open(self.waivers, "w") as f:
+            f.write("# none\n")
+        codes = {}
+        for seed in range(3):
+            mutator = subprocess.Popen([sys.executable, "-c", MUTATOR, self.root, str(seed)],
+                                       stdout=subprocess.PIPE)
+            try:
+                self.assertEqual(mutator.stdout.readline().strip(), b"ready")
+                p = self.drift_mutated("init", "-q", "--force", "--narrower", "--threads", "2",
+                                       self.root)
+                codes.setdefault("init", []).append(p.returncode)
+                for i in range(4):
+                    p = self.drift_mutated("check", "-q", "--threads", str(1 + i % 2))
+                    codes.setdefault("check", []).append(p.returncode)
+            finally:
+                mutator.kill()
+                mutator.wait()
+        note("exit codes under mutation: %r" % codes)
+        self.assertIn(CLEAN, codes["init"], "no init ever got a baseline")
+        integrity(self, self.db)
+        self.assert_inside(self.db)
+        views, counts = snapshot_views(self.db)
+        self.assertGreater(len(views), 4)
+        self.assert_consistent(views, counts)
+        # The race was live: swap was seen as the directory and as the symlink.
+        swap = os.fsencode(self.path("swap"))
+        seen = {stat.S_IFMT(v[swap]["mode"]) for v in views.values() if swap in v}
+        note("snapshots: %d; swap seen as %r" % (len(views), sorted(map(stat.filemode, seen))))
+        self.assertEqual(seen, {stat.S_IFDIR, stat.S_IFLNK})
+
+        # Still now: a check reports exactly how the tree differs from the baseline.
+        p = self.drift_mutated("check", "--format", "json")
+        doc = json.loads(p.stdout)
+        views, _ = snapshot_views(self.db)
+        base = views[doc["old"]["id"]]
+        now = self.final_state()
+        # The check's own snapshot is the tree as it is.
+        last = views[doc["new"]["id"]]
+        self.assertEqual({k: (stat.S_IFMT(r["mode"]),
+                              r["size"] if stat.S_ISREG(r["mode"]) else None,
+                              r["target"]) for k, r in last.items()}, now)
+        got = {}
+        for d in doc["deviations"]:
+            got.setdefault(d["change"], set()).add(raw_path(d))
+        self.assertEqual(got.get("added", set()), set(now) - set(base))
+        self.assertEqual(got.get("removed", set()), set(base) - set(now))
+        differ = set()
+        for k in set(now) & set(base):
+            r = base[k]
+            was = (stat.S_IFMT(r["mode"]), r["size"] if stat.S_ISREG(r["mode"]) else None,
+                   r["target"])
+            if was != now[k]:
+                differ.add(k)
+        modified = got.get("modified", set())
+        self.assertLessEqual(differ, modified)
+        self.assertLessEqual(modified, set(now) & set(base))
+        want = (ADDED if got.get("added") else 0) | (REMOVED if got.get("removed") else 0) | \
+            (MODIFIED if modified else 0)
+        self.assertEqual(p.returncode, want)
+        # And a baseline of the still tree is a clean check.
+        self.drift("init", "-q", "--force", "--narrower", self.root, code=CLEAN)
+        self.drift("check", code=CLEAN)
+        integrity(self, self.db)
+
+
+# ---- 2. every byte, and terminal escapes, in names ----
+
+# Names that a terminal would act on, or that are no UTF-8 at all.
+ESCAPES = [
+    b"\x1b[2J",                    # clear the screen
+    b"\x1b]52;c;cm0gLXJmIH4K\x07",  # OSC 52: write the clipboard
+    b"\x1b]0;pwned\x07",           # OSC 0: set the window title
+    b"\x1bP+q544e\x1b\\",           # DCS: ask the terminal something
+    b"\x9b31m",                    # CSI as the 8-bit C1 byte
+    b"\xc2\x9b31m",                # CSI as U+009B in UTF-8
+    b"\xc2\x9d0;t\xc2\x9c",        # OSC ... ST as UTF-8 C1 characters
+    b"bel\x07", b"a\x08\x08b", b"cr\roverwritten", b"nl\n  added     shadow  [everything] new file",
+    b"tab\tx", b"del\x7f", b"back\\x41slash",
+    b"\xc3\x28", b"\xa0\xa1", b"\xe2\x28\xa1", b"\xf0\x90\x28\xbc", b"\xff\xfe\xfd",
+    b"\xed\xa0\x80", b"\xc0\xaf", b"\xf4\x90\x80\x80", "\u65e5\u672c".encode() + b"\xff",
+]
+C_ESCAPES = {0x07: "\\a", 0x08: "\\b", 0x09: "\\t", 0x0a: "\\n", 0x0b: "\\v", 0x0c: "\\f",
+             0x0d: "\\r", 0x5c: "\\\\"}
+
+
+def escaped(raw):
+    """A name as drift(1) says text shows it (only the escapes these names need)."""
+    out = []
+    for ch in raw.decode("utf-8", "surrogateescape"):
+        o = ord(ch)
+        if 0xDC80 <= o <= 0xDCFF:
+            out.append("\\x%02x" % (o - 0xDC00))  # a byte of invalid UTF-8
+        elif o in C_ESCAPES:
+            out.append(C_ESCAPES[o])
+        elif o < 0x20 or 0x7F <= o <= 0x9F:
+            out.append("".join("\\x%02x" % b for b in ch.encode()))
+        else:
+            assert unicodedata.category(ch) != "Cf", "a name of the test needs \\u escapes"
+            out.append(ch)
+    return "".join(out)
+
+
+def controls(text, allow="\n"):
+    """The control characters in @text but those in @allow: what a terminal acts on."""
+    return sorted({"U+%04X" % ord(c) for c in text
+                   if (ord(c) < 0x20 and c not in allow) or 0x7F <= ord(c) <= 0x9F})
+
+
+class Scripts(html.parser.HTMLParser):
+    """The tags of an HTML document and the text of its JSON scripts."""
+
+    def __init__(self):
+        super().__init__()
+        self.tags, self.scripts, self.current = [], {}, None
+
+    def handle_starttag(self, tag, attrs):
+        self.tags.append(tag)
+        attrs = dict(attrs)
+        if tag == "script" and attrs.get("type") == "application/json":
+            self.current = attrs.get("id")
+            self.scripts[self.current] = ""
+
+    def handle_endtag(self, tag):
+        if tag == "script":
+            self.current = None
+
+    def handle_data(self, data):
+        if self.current:
+            self.scripts[self.current] += data
+
+
+class HostileNames(DriftCase):
+
+    policy_text = """\
+rules:
+  - id: everything
+    path: /
+    check: [type, mode, uid, gid, size, mtime, ctime, inode, device, nlink, target, hash]
+    remediate: plan
+"""
+
+    def setUp(self):
+        super().setUp()
+        # The scanned root's own name is hostile too: it leads every path,
+        # and the snapshots list shows it.
+        self.top = os.path.join(os.fsencode(self.root), b"r\x1b]0;T\x07oot\x9b")
+        self.d = os.path.join(self.top, b"d")
+        os.makedirs(self.d)
+        self.keep = self.put(b"keep\x1b[2J", b"v1\n")
+        self.gone = self.put(b"gone\x1b]0;x\x07", b"bye\n")
+        self.link = os.path.join(self.d, b"link\x1b[5m")
+        os.symlink(b"t1", self.link)
+        self.drift("init", "-q", self.top, code=CLEAN)
+        self.added = set()
+        for b in range(1, 256):
+            if b != ord("/"):
+                self.added.add(self.put(b"n" + bytes([b]) + b"x", b""))
+        for n in ESCAPES:
+            self.added.add(self.put(n, n))
+        # A path with "</script>" in it, and a name that is markup.
+        os.mkdir(os.path.join(self.d, b"<"))
+        self.added.add(os.path.join(self.d, b"<"))
+        self.added.add(self.put(b"</script><img src=x onerror=alert(1)>", b"x"))
+        self.put(b"keep\x1b[2J", b"v2\n")
+        os.unlink(self.gone)
+        os.unlink(self.link)
+        self.target = b"\x1b]52;c;ZXZpbA==\x07\x9b\xc2\x9b"
+        os.symlink(self.target, self.link)
+        self.want = {"added": self.added, "removed": {self.gone},
+                     "modified": {self.keep, self.link}}
+        self.count = sum(len(v) for v in self.want.values())
+        self.assertEqual(self.count, 254 + len(ESCAPES) + 2 + 3)
+
+    def put(self, name, data):
+        p = os.path.join(self.d, name)
+        with open(p, "wb") as f:
+            f.write(data)
+        return p
+
+    def assert_text(self, out, what, allow="\n"):
+        """@out is UTF-8 with no control character but those in @allow."""
+        try:
+            text = out.decode("utf-8")
+        except UnicodeDecodeError as e:
+            self.fail("%s: not UTF-8 (%s): a raw byte of a name" % (what, e))
+        self.assertEqual(controls(text, allow), [], what)
+        return text
+
+    def assert_findings_text(self, text, what):
+        lines = text.splitlines()
+        for change, paths in self.want.items():
+            for p in paths:
+                line = "  %-9s %s" % (change, escaped(p))
+                self.assertEqual(sum(1 for ln in lines
+                                     if ln.startswith((line + "  ", line + " (dir)  "))), 1,
+                                 "%s: %r on one line" % (what, line))
+        rows = [ln for ln in lines if ln.startswith(("  added ", "  removed ", "  modified "))]
+        self.assertEqual(len(rows), self.count, what)
+
+    def assert_json(self, doc, what):
+        got = {}
+        for d in doc["deviations"]:
+            got.setdefault(d["change"], set()).add(raw_path(d))
+            self.assertEqual(controls(d["path"]), [], what)
+            if "path_b64" in d:
+                self.assertEqual(d["path"], escaped(raw_path(d)), what)
+        self.assertEqual(got, self.want, what)
+        link = [d for d in doc["deviations"] if raw_path(d) == self.link]
+        new = link[0]["new"]
+        target = base64.b64decode(new["target_b64"]) if "target_b64" in new else \
+            new["target"].encode()
+        self.assertEqual(target, self.target, what)
+
+    def test_every_format_of_every_command(self):
+        reports = {f: os.path.join(self.tmp, "report." + f)
+                   for f in ("json", "ndjson", "html", "junit", "prometheus")}
+        p = self.drift("check", *["--report=%s:%s" % kv for kv in reports.items()],
+                       code=ADDED | REMOVED | MODIFIED)
+        text = self.assert_text(p.stdout, "check text")
+        self.assert_findings_text(text, "check text")
+        self.assert_text(p.stderr, "check stderr")
+        read = {f: open(path, "rb").read() for f, path in reports.items()}
+
+        self.assert_json(json.loads(read["json"]), "check json")
+        lines = [json.loads(ln) for ln in read["ndjson"].splitlines()]
+        self.assert_json({"deviations": [r for r in lines if r["type"] == "finding"]},
+                         "check ndjson")
+
+        page = self.assert_text(read["html"], "check html", allow="\n\t")  # its style sheet's
+        parser = Scripts()
+        parser.feed(page)
+        parser.close()
+        self.assertNotIn("img", parser.tags, "a name became markup")
+        rows = json.loads(parser.scripts["drift-findings"])
+        self.assertEqual(len(rows), self.count)
+        self.assertEqual({r[6] for r in rows}, {escaped(p) for v in self.want.values() for p in v})
+
+        junit = self.assert_text(read["junit"], "check junit")
+        tree = ET.fromstring(read["junit"])
+        body = "\n".join(e.text or "" for e in tree.iter()).splitlines()
+        for change, paths in self.want.items():
+            for p in paths:
+                line = "[medium] %s %s" % (change, escaped(p))
+                self.assertEqual(sum(1 for ln in body
+                                     if ln.startswith((line + ": ", line + " ("))), 1,
+                                 "junit: %r on one line" % line)
+
+        prom = self.assert_text(read["prometheus"], "check prometheus")
+        for change, paths in self.want.items():
+            self.assertIn('drift_findings_changes{command="check",change="%s"} %d\n' % (
+                change, len(paths)), prom)
+
+        # The same run again, from the database: the same findings, as safe.
+        p = self.drift("report", code=ADDED | REMOVED | MODIFIED)
+        self.assertEqual(self.assert_text(p.stdout, "report text"), text)
+        p = self.drift("report", "--format", "json", code=ADDED | REMOVED | MODIFIED)
+        self.assert_json(json.loads(p.stdout), "report json")
+
+        # diff of the stored snapshots.
+        snaps = json.loads(self.drift("snapshots", "--format", "json", code=0).stdout)
+        ids = [str(s["id"]) for s in snaps["snapshots"]]
+        p = self.drift("diff", ids[0], ids[-1], code=ADDED | REMOVED | MODIFIED)
+        self.assert_findings_text(self.assert_text(p.stdout, "diff text"), "diff text")
+        p = self.drift("diff", "--format", "json", ids[0], ids[-1],
+                       code=ADDED | REMOVED | MODIFIED)
+        self.assert_json(json.loads(p.stdout), "diff json")
+
+        # The snapshots list shows the root escaped, in text and JSON.
+        p = self.drift("snapshots", code=0)
+        self.assertIn("roots " + escaped(self.top), self.assert_text(p.stdout, "snapshots"))
+        for s in snaps["snapshots"]:
+            self.assertEqual(s["roots"], [escaped(self.top)])
+
+        # The remedy plan names every path escaped, one step each.
+        p = self.drift("remedy", "--quarantine", os.path.join(self.tmp, "q"), code=0)
+        plan = self.assert_text(p.stdout, "remedy plan")
+        # The directory "<" goes into the quarantine whole, its file in it.
+        inside = os.path.join(self.d, b"<", b"script><img src=x onerror=alert(1)>")
+        self.assertIn(": %d steps\n" % (self.count - 1), plan)
+        for path in self.added - {inside}:
+            self.assertIn("  move %s into the quarantine\n" % escaped(path), plan)
+        for path in (self.gone, self.keep, self.link):
+            self.assertIn(escaped(path), plan)
+
+        # policy explain prints the path it was given.
+        for path in (self.link, self.put(b"\x1b]0;pwned\x07", b"")):
+            p = self.drift("policy", "explain", "--policy", self.policy, path, code=0)
+            self.assertIn(escaped(path) + ": covered by rule 'everything'",
+                          self.assert_text(p.stdout, "policy explain"))
+
+
+if __name__ == "__main__":
+    run_tap(__name__)
