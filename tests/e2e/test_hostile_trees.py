@@ -21,6 +21,7 @@ import sqlite3
 import stat
 import subprocess
 import sys
+import tempfile
 import time
 import unicodedata
 import xml.etree.ElementTree as ET
@@ -511,6 +512,186 @@ rules:
             p = self.drift("policy", "explain", "--policy", self.policy, path, code=0)
             self.assertIn(escaped(path) + ": covered by rule 'everything'",
                           self.assert_text(p.stdout, "policy explain"))
+
+
+# ---- 3. 200,000 entries in one directory ----
+
+class HugeDirectory(DriftCase):
+
+    N = 200000
+
+    def setUp(self):
+        super().setUp()
+        # Made on a tmpfs where there is one: 200,000 inodes of a disk take
+        # from 4 s to 40 s to make when other tests write too.
+        shm = "/dev/shm"
+        if os.path.isdir(shm) and os.access(shm, os.W_OK | os.X_OK):
+            self.root = tempfile.mkdtemp(prefix="drift-e2e-huge-", dir=shm)
+
+    def tearDown(self):
+        if self.root.startswith("/dev/shm/"):
+            subprocess.run(["rm", "-rf", "--", self.root], check=False)
+        super().tearDown()
+
+    def test_two_hundred_thousand_names(self):
+        big = os.path.join(self.root, "big")
+        os.mkdir(big)
+        t0 = time.monotonic()
+        fd = os.open(big, os.O_RDONLY | os.O_DIRECTORY)
+        try:
+            for i in range(self.N):
+                os.close(os.open("f%06d" % i, os.O_WRONLY | os.O_CREAT, 0o644, dir_fd=fd))
+        finally:
+            os.close(fd)
+        t1 = time.monotonic()
+        self.drift("init", "-q", self.root, code=CLEAN)
+        t2 = time.monotonic()
+        snaps = json.loads(self.drift("snapshots", "--format", "json", code=0).stdout)
+        self.assertEqual(snaps["snapshots"][0]["entries"], self.N + 2)  # the root, big
+        self.assertEqual(snaps["snapshots"][0]["errors"], 0)
+        p = self.drift("check", code=CLEAN)
+        t3 = time.monotonic()
+        self.assertIn(b"no deviations", p.stdout)
+        # One file among them changes, its mtime put back.
+        one = os.path.join(big, "f123456")
+        st = os.stat(one)
+        with open(one, "wb") as f:
+            f.write(b"x")
+        os.utime(one, ns=(st.st_atime_ns, st.st_mtime_ns))
+        doc, p = self.check_json(code=MODIFIED)
+        t4 = time.monotonic()
+        self.assertEqual([raw_path(d) for d in doc["deviations"]], [os.fsencode(one)])
+        self.assertIn("size", doc["deviations"][0]["attributes"])
+        self.assertIn("hash", doc["deviations"][0]["attributes"])
+        self.assertEqual(doc["summary"]["entries_checked"], self.N + 2)
+        note("%d files: created in %.1f s, init %.1f s, clean check %.1f s, check %.1f s" % (
+            self.N, t1 - t0, t2 - t1, t3 - t2, t4 - t3))
+
+
+# ---- 4. 32 descriptors over a tree deeper than 32 levels ----
+
+DEPTH32 = 40
+
+
+def limit_fds(n):
+    def preexec():
+        resource.setrlimit(resource.RLIMIT_NOFILE, (n, n))
+    return preexec
+
+
+class ThirtyTwoDescriptors(DriftCase):
+    """test_walk_limits.py covers 8 (refused) and 12 and 24 (enough) on a shallow tree."""
+
+    policy_text = """\
+rules:
+  - id: everything
+    path: /
+    check: [type, mode, uid, gid, size, mtime, ctime, inode, device, nlink, target, hash]
+    keep_content: true
+    remediate: plan
+"""
+
+    def limited(self, *args, codes):
+        argv = [DRIFT, args[0], "--db=" + self.db] + list(args[1:])
+        if args[0] in ("init", "check"):
+            argv.insert(2, "--policy=" + self.policy)
+        if args[0] == "check":
+            argv.insert(2, "--waivers=" + self.no_waivers)
+            with open(self.no_waivers, "w") as f:
+                f.write("# none\n")
+        p = subprocess.run(argv, capture_output=True, env=env_for_drift(), timeout=120,
+                           stdin=subprocess.DEVNULL, preexec_fn=limit_fds(32))
+        self.assertIn(p.returncode, codes, "drift %s under ulimit -n 32:\n%s%s" % (
+            args[0], p.stdout.decode(errors="replace"), p.stderr.decode(errors="replace")))
+        if p.returncode == E_SCAN:
+            self.assertIn(b"Too many open files", p.stderr)
+        return p
+
+    def test_deep_tree_with_many_files(self):
+        rel, files = "", []
+        for level in range(DEPTH32):
+            rel = os.path.join(rel, "l%02d" % level)
+            for i in range(25):
+                files.append(self.write(os.path.join(rel, "f%02d" % i), "%d/%d\n" % (level, i)))
+        total = 1 + DEPTH32 + len(files)
+        p = self.limited("init", "-q", self.root, codes=(CLEAN, E_SCAN))
+        if p.returncode == E_SCAN:
+            # A clear failure records no baseline of the limit.
+            self.drift("check", code=21)
+            self.init()
+        snaps = json.loads(self.drift("snapshots", "--format", "json", code=0).stdout)
+        self.assertEqual(snaps["snapshots"][-1]["entries"], total)
+        self.assertEqual(snaps["snapshots"][-1]["errors"], 0)
+        # A check under the limit: clean, or a clear failure; never drift of its own.
+        p = self.limited("check", codes=(CLEAN, E_SCAN))
+        self.assertNotIn(b"unreadable", p.stdout)
+        bottom, mid = files[-1], files[len(files) // 2]
+        with open(bottom, "a") as f:
+            f.write("tampered\n")
+        os.chmod(mid, 0o4755)
+        p = self.limited("check", "--format", "json", codes=(MODIFIED, E_SCAN))
+        if p.returncode == MODIFIED:
+            doc = json.loads(p.stdout)
+            self.assertEqual(sorted(raw_path(d) for d in doc["deviations"]),
+                             sorted([os.fsencode(bottom), os.fsencode(mid)]))
+            self.assertEqual(doc["unreadable"], [])
+            # remedy under the limit puts both back (or fails clearly).
+            q = os.path.join(self.tmp, "quarantine")
+            p = self.limited("remedy", "--apply", "--yes", "--quarantine", q, codes=(0, E_SCAN))
+            if p.returncode == 0:
+                with open(bottom) as f:
+                    self.assertEqual(f.read(), "%d/24\n" % (DEPTH32 - 1))
+                self.assertEqual(stat.S_IMODE(os.stat(mid).st_mode), 0o644)
+                self.limited("check", codes=(CLEAN, E_SCAN))
+        note("ulimit -n 32, depth %d: the last run under it exited %d" % (DEPTH32, p.returncode))
+        self.drift("check", code=CLEAN if p.returncode == 0 else MODIFIED)
+
+
+# ---- 5. depth 2,000 ----
+
+class TwoThousandLevels(DriftCase):
+    """test_walk_limits.py nests 4,000 levels of long names past scan.max_path; these
+    2,000 levels of one-byte names fit under it, so the walk must reach the bottom."""
+
+    def descend(self, mkdir=False):
+        """An fd of the directory 2,000 levels below the root (made with @mkdir)."""
+        fd = os.open(self.root, os.O_RDONLY | os.O_DIRECTORY)
+        for _ in range(2000):
+            if mkdir:
+                os.mkdir("d", dir_fd=fd)
+            nfd = os.open("d", os.O_RDONLY | os.O_DIRECTORY, dir_fd=fd)
+            os.close(fd)
+            fd = nfd
+        return fd
+
+    def test_walked_to_the_bottom(self):
+        fd = self.descend(mkdir=True)
+        try:
+            leaf = os.open("leaf", os.O_WRONLY | os.O_CREAT, 0o644, dir_fd=fd)
+            os.write(leaf, b"at the bottom\n")
+            os.close(leaf)
+        finally:
+            os.close(fd)
+        bottom = os.fsencode(self.root) + b"/d" * 2000
+        t0 = time.monotonic()
+        p = self.drift("init", "-q", self.root, code=CLEAN)
+        self.assertNotIn(b"not descended", p.stderr)
+        snaps = json.loads(self.drift("snapshots", "--format", "json", code=0).stdout)
+        self.assertEqual(snaps["snapshots"][0]["entries"], 1 + 2000 + 1)
+        doc, p = self.check_json(code=CLEAN)
+        self.assertEqual(doc["unreadable"], [])
+        fd = self.descend()
+        try:
+            leaf = os.open("leaf", os.O_WRONLY | os.O_APPEND, dir_fd=fd)
+            os.write(leaf, b"changed\n")
+            os.close(leaf)
+            os.close(os.open("new", os.O_WRONLY | os.O_CREAT, 0o644, dir_fd=fd))
+        finally:
+            os.close(fd)
+        doc, p = self.check_json(code=ADDED | MODIFIED)
+        got = {raw_path(d): d["change"] for d in doc["deviations"]}
+        self.assertEqual(got, {bottom + b"/leaf": "modified", bottom + b"/new": "added"})
+        note("depth 2000: init, two checks in %.1f s" % (time.monotonic() - t0))
 
 
 if __name__ == "__main__":
