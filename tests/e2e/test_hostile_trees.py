@@ -13,10 +13,13 @@ test_output.py (a few odd names, bidi characters).
 import base64
 import ctypes
 import errno
+import hashlib
 import html.parser
 import json
 import os
+import re
 import resource
+import shutil
 import sqlite3
 import stat
 import subprocess
@@ -31,6 +34,10 @@ os.environ["DRIFT_TEST_RAW_BLOCKS"] = "1"  # entries read with blocks.py
 import blocks  # noqa: E402
 from drifttest import (ADDED, CLEAN, DRIFT, E_SCAN, MODIFIED, REMOVED, DriftCase,  # noqa: E402
                        env_for_drift, raw_path, run_tap)
+from test_browse import Tmux as BrowseTmux  # noqa: E402
+from test_system import SystemCase  # noqa: E402
+
+TMUX = shutil.which("tmux")
 
 FILES = 1  # the block kind of file entries
 DEFINED = set(range(8)) | {E_SCAN}  # the exit codes a check may give a changing tree
@@ -481,6 +488,13 @@ rules:
         p = self.drift("report", "--format", "json", code=ADDED | REMOVED | MODIFIED)
         self.assert_json(json.loads(p.stdout), "report json")
 
+        # Each format on standard output, as --report wrote it.
+        for fmt in reports:
+            p = self.drift("check", "--format", fmt, code=ADDED | REMOVED | MODIFIED)
+            self.assert_text(p.stdout, "check --format " + fmt, allow="\n\t")
+            if fmt == "json":
+                self.assert_json(json.loads(p.stdout), "check --format json")
+
         # diff of the stored snapshots.
         snaps = json.loads(self.drift("snapshots", "--format", "json", code=0).stdout)
         ids = [str(s["id"]) for s in snaps["snapshots"]]
@@ -512,6 +526,89 @@ rules:
             p = self.drift("policy", "explain", "--policy", self.policy, path, code=0)
             self.assertIn(escaped(path) + ": covered by rule 'everything'",
                           self.assert_text(p.stdout, "policy explain"))
+
+
+class BrowseEscapes(DriftCase):
+    """drift browse in tmux, which would act on what reaches it raw: set its
+    title (OSC 0), fill its paste buffers (OSC 52, allowed here), clear it."""
+
+    NAMES = [b"\x1b]0;pwned\x07", b"\x1b]52;c;cHduZWQ=\x07", b"\x1b[2J", b"\x9b2J",
+             b"\xc2\x9b2J", b"\x1b]2;pwned2\x1b\\", b"bel\x07bs\x08"]
+
+    def test_escapes_in_names_are_shown_escaped(self):
+        if not TMUX:
+            self.skipTest("tmux is not installed")
+        self.write("etc/a", "1")
+        self.init()
+        etc = os.path.join(os.fsencode(self.root), b"etc")
+        for n in self.NAMES:
+            with open(os.path.join(etc, n), "wb") as f:
+                f.write(n)
+        self.drift("check", code=ADDED)
+        conf = os.path.join(self.tmp, "tmux.conf")
+        with open(conf, "w") as f:
+            f.write("set -g set-clipboard on\n")
+
+        class Tmux(BrowseTmux):
+            def tmux(self, *args, check=True):
+                return subprocess.run([TMUX, "-L", self.sock, "-f", conf] + list(args),
+                                      capture_output=True, check=check, timeout=30)
+
+        t = Tmux(self, [DRIFT, "browse", "--db=" + self.db, "--policy=" + self.policy,
+                        "--waivers=" + os.path.join(self.tmp, "w.yaml")], x=160, y=40)
+        with open(os.path.join(self.tmp, "w.yaml"), "w") as f:
+            f.write("# none\n")
+        try:
+            t.keys("4")
+            screen = t.wait_for("[list")
+            for n in self.NAMES:
+                self.assertIn(escaped(n), screen)
+            raw = t.tmux("capture-pane", "-p", "-e").stdout
+            # What is left of the pane's escapes but its colours: nothing.
+            rest = re.sub(rb"\x1b\[[0-9;:]*m", b"", raw)
+            self.assertEqual(controls(rest.decode("utf-8")), [])
+            title = t.tmux("display", "-p", "#{pane_title}").stdout
+            self.assertNotIn(b"pwned", title)
+            self.assertEqual(t.tmux("list-buffers").stdout, b"", "OSC 52 reached tmux")
+            t.keys("q")
+            self.assertEqual(t.exit_code(), 0)
+        finally:
+            t.kill()
+
+
+class VerifyEscapes(SystemCase):
+    """drift verify prints the paths of dpkg's lists, which a package (or
+    whoever writes var/lib/dpkg) names: escaped as in every report."""
+
+    NAMES = [b"\x1b]0;pwned\x07", b"\x1b[2J", b"\x9b2J", b"\xc2\x9b2J", b"\xff\xfe",
+             b"cr\rx", b"bel\x07"]
+
+    def test_hostile_names_from_dpkg(self):
+        doc = os.path.join(self.host, "usr", "share", "doc", "hello")
+        sums, lst, want = b"", b"", {}
+        for i, n in enumerate(self.NAMES):
+            rel = b"usr/share/doc/hello/" + n
+            data = b"file %d\n" % i
+            sums += hashlib.md5(data).hexdigest().encode() + b"  " + rel + b"\n"
+            lst += b"/" + rel + b"\n"
+            if i % 2:
+                with open(os.path.join(os.fsencode(doc), n), "wb") as f:
+                    f.write(data + b"tampered\n")  # modified
+                want[b"/" + rel] = "modified"
+            else:
+                want[b"/" + rel] = "removed"
+        for name, data in (("hello.md5sums", sums), ("hello.list", lst)):
+            with open(self.h("var/lib/dpkg/info/" + name), "ab") as f:
+                f.write(data)
+        p = self.drift("verify", "--verbose", "--root", self.host, code=REMOVED | MODIFIED)
+        text = p.stdout.decode("utf-8")
+        self.assertEqual(controls(text), [])
+        for path, change in want.items():
+            self.assertIn(" %-9s %s  " % (change, escaped(path)), text)
+        p = self.drift("verify", "--root", self.host, "--format", "json",
+                       code=REMOVED | MODIFIED)
+        got = {raw_path(d): d["change"] for d in json.loads(p.stdout)["deviations"]}
+        self.assertEqual(got, want)
 
 
 # ---- 3. 200,000 entries in one directory ----
