@@ -127,10 +127,11 @@ while True:
         pass
 """
 
-DIRS = {b"work", b"swap", b"swap.alt", b"inner"}
+DIRS = {b"work", b"swap", b"swap.alt", b"inner", b"static"}
 LEAVES = {("m%02d" % i).encode() for i in range(40)} | {("s%d" % i).encode() for i in range(10)} | \
     {("i%d" % i).encode() for i in range(5)}
 LEAVES |= {n + b".new" for n in LEAVES}  # a symlink on its way to replace a file
+LEAVES |= {("k%03d" % i).encode() for i in range(300)}  # swap/static: the walk stays in swap
 
 
 def have_renameat2():
@@ -146,6 +147,8 @@ class MutatedWhileScanned(DriftCase):
             self.write("swap/s%d" % i, "swap %d\n" % i)
         for i in range(5):
             self.write("swap/inner/i%d" % i, "inner %d\n" % i)
+        for i in range(300):
+            self.write("swap/static/k%03d" % i, "static %d\n" % i)
         os.symlink("/", self.path("swap.alt"))
 
     def drift_mutated(self, *args):
