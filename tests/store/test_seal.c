@@ -173,6 +173,7 @@ static void test_key_evolves_and_authenticates(void **state)
 	/* Its origin two days back: seals made now are of epoch 2. */
 	buf = file_slurp(path, &len);
 	assert_non_null(buf);
+	buf[len] = '\0'; /* file_slurp() leaves room for it */
 	char *o = strstr(buf, "origin ");
 	assert_non_null(o);
 	long long origin = strtoll(o + 7, NULL, 10);
