@@ -1500,9 +1500,11 @@ int snap_seal_verify(struct snap_store *st, const struct snap_seal_verify_opts *
 	r = snap_exec(st, "BEGIN", "verify the seals", reterr);
 	if (r < 0)
 		return r;
-	r = snap_query_int(
-		st, "SELECT count(*) FROM sqlite_master WHERE type = 'table' AND name = 'seal'", 0,
-		0, NULL, &has, reterr);
+	r = snap_query_int(st,
+			   "SELECT count(*) FROM (SELECT type, name FROM sqlite_master UNION ALL"
+			   " SELECT type, name FROM sqlite_temp_master)"
+			   " WHERE type = 'table' AND name = 'seal'",
+			   0, 0, NULL, &has, reterr);
 	if (r >= 0 && !has) {
 		r = problem(&v, 0, "the seal table is gone: every seal was removed");
 		goto out;

@@ -109,6 +109,9 @@ class KillLoops(DriftCase):
             db.close()
         if row:
             self.assertEqual(row[1], "complete", "an incomplete baseline: " + what)
+        # Seals commit with what they seal: whatever the kill interrupted, they hold.
+        p = self.drift("snapshots", "--verify", code=0)
+        self.assertRegex(p.stdout.decode(), r"^drift snapshots: \d+ seals hold", what)
         return row[0] if row else None
 
     def tree(self):
