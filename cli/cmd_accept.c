@@ -501,6 +501,8 @@ const struct cli_command cmd_accept_def = {
 		 "  --format FORMAT    text (default) or json, for --list\n"
 		 "  --db PATH          database (default: /var/lib/drift/drift.db as root,\n"
 		 "                     $XDG_STATE_HOME/drift/drift.db otherwise)\n"
+		 "  --key FILE         seal what is written with this key file (default:\n"
+		 "                     $DRIFT_SEAL_KEY; see drift(1), SEALS)\n"
 		 "  --allow-insecure   as root, use a database others could have written\n"
 		 "  -q, --quiet        do not list the accepted findings\n"
 		 "  -h, --help         show this help\n",

@@ -601,6 +601,8 @@ const struct cli_command cmd_browse_def = {
 		"options:\n"
 		"  --db PATH          database (default: /var/lib/drift/drift.db as root,\n"
 		"                     $XDG_STATE_HOME/drift/drift.db otherwise)\n"
+		"  --key FILE         seal what is written with this key file (default:\n"
+		"                     $DRIFT_SEAL_KEY; see drift(1), SEALS)\n"
 		"  --policy FILE      policy whose secrets are never shown, and that OLD NEW\n"
 		"                     classifies under (default: as for 'drift init')\n"
 		"  --root DIR         the run's host is under DIR (read-only browsing)\n"

@@ -676,6 +676,8 @@ const struct cli_command cmd_remedy_def = {
 		 "  --root DIR         the host's files are under DIR\n"
 		 "  --db PATH          database (default: /var/lib/drift/drift.db as root,\n"
 		 "                     $XDG_STATE_HOME/drift/drift.db otherwise)\n"
+		 "  --key FILE         seal what is written with this key file (default:\n"
+		 "                     $DRIFT_SEAL_KEY; see drift(1), SEALS)\n"
 		 "  --allow-insecure   as root, use a database others could have written\n"
 		 "  -q, --quiet        say only what failed or was skipped, and the summary\n"
 		 "  -h, --help         show this help\n"
