@@ -132,6 +132,11 @@ fail:
  */
 static int own_begin(struct snap_store *st, bool *ret_own, struct diag *reterr)
 {
+	int r = remedy_supported(st, true, reterr);
+
+	*ret_own = false;
+	if (r < 0)
+		return r;
 	*ret_own = sqlite3_get_autocommit(st->db);
 	return *ret_own ? snap_exec(st, "BEGIN IMMEDIATE", "record the remediation", reterr) : 0;
 }
@@ -181,12 +186,8 @@ int snap_remedy_action_put(struct snap_store *st, int64_t id, const struct snap_
 			   struct diag *reterr)
 {
 	bool own = false;
-	int r;
+	int r = own_begin(st, &own, reterr);
 
-	r = remedy_supported(st, true, reterr);
-	if (r < 0)
-		return r;
-	r = own_begin(st, &own, reterr);
 	if (r < 0)
 		return r;
 	return own_end(st, own, action_put(st, id, a, reterr), reterr);
@@ -199,9 +200,6 @@ static int remedy_update(struct snap_store *st, const char *sql, int64_t id, con
 	bool own = false;
 	int r;
 
-	r = remedy_supported(st, true, reterr);
-	if (r < 0)
-		return r;
 	r = own_begin(st, &own, reterr);
 	if (r < 0)
 		return r;

@@ -839,9 +839,10 @@ static int newest_seal(struct snap_store *st, int64_t kind, int64_t object, int6
 	sqlite3_stmt *s = NULL;
 	int rc, r;
 
+	memset(ret, 0, sizeof(*ret));
 	r = snap_prepare(st,
-			 "SELECT seq, op, digest FROM seal WHERE kind = ?1 AND object = ?2"
-			 " AND sub = ?3 ORDER BY seq DESC LIMIT 1",
+			 "SELECT seq, op, digest, epoch, at, mac IS NOT NULL FROM seal"
+			 " WHERE kind = ?1 AND object = ?2 AND sub = ?3 ORDER BY seq DESC LIMIT 1",
 			 &s, reterr);
 	if (r < 0)
 		return r;
@@ -852,9 +853,11 @@ static int newest_seal(struct snap_store *st, int64_t kind, int64_t object, int6
 	if (rc == SQLITE_ROW) {
 		ret->seq = sqlite3_column_int64(s, 0);
 		ret->op = sqlite3_column_int64(s, 1);
-		memset(ret->digest, 0, 32);
 		if (sqlite3_column_bytes(s, 2) == 32)
 			memcpy(ret->digest, sqlite3_column_blob(s, 2), 32);
+		ret->epoch = sqlite3_column_int64(s, 3);
+		ret->at = sqlite3_column_int64(s, 4);
+		ret->has_mac = sqlite3_column_int(s, 5);
 		r = 1;
 	} else if (rc == SQLITE_DONE) {
 		r = 0;
@@ -1328,9 +1331,8 @@ static int verify_parts(struct verifier *v, struct diag *reterr)
 {
 	struct snap_store *st = v->st;
 	struct seal_item *items = NULL;
-	sqlite3_stmt *s = NULL;
 	size_t n = 0, cap = 0;
-	int rc, r = 0;
+	int r = 0;
 
 	/* Newest seal of each part, with whether the part is still there. */
 	r = snap_exec(st,
@@ -1359,9 +1361,10 @@ static int verify_parts(struct verifier *v, struct diag *reterr)
 		const struct seal_item *it = &items[i];
 		char name[96];
 		uint8_t d[32];
-		int64_t t = 0, seq = 0, op = 0, epoch = 0, at = 0;
-		bool sealed = false, mac = false;
-		int state;
+		struct seal_row w;
+		int64_t t = 0, seq, op, epoch;
+		bool sealed, mac;
+		int state, have;
 
 		if (it->kind < 1 || it->kind > SEAL__KIND_MAX) {
 			r = problem(v, 0, "a seal of unknown kind %lld", (long long)it->kind);
@@ -1369,34 +1372,16 @@ static int verify_parts(struct verifier *v, struct diag *reterr)
 		}
 		object_name(name, sizeof(name), it->kind, it->object, it->sub);
 		v->stats->objects++;
-		r = snap_prepare(st,
-				 "SELECT seq, op, digest, epoch, at, mac IS NOT NULL FROM seal"
-				 " WHERE kind = ?1 AND object = ?2 AND sub = ?3"
-				 " ORDER BY seq DESC LIMIT 1",
-				 &s, reterr);
-		if (r < 0)
+		have = newest_seal(st, it->kind, it->object, it->sub, &w, reterr);
+		if (have < 0) {
+			r = have;
 			break;
-		sqlite3_bind_int64(s, 1, it->kind);
-		sqlite3_bind_int64(s, 2, it->object);
-		sqlite3_bind_int64(s, 3, it->sub);
-		rc = sqlite3_step(s);
-		uint8_t sd[32] = { 0 };
-		if (rc == SQLITE_ROW) {
-			sealed = true;
-			seq = sqlite3_column_int64(s, 0);
-			op = sqlite3_column_int64(s, 1);
-			if (sqlite3_column_bytes(s, 2) == 32)
-				memcpy(sd, sqlite3_column_blob(s, 2), 32);
-			epoch = sqlite3_column_int64(s, 3);
-			at = sqlite3_column_int64(s, 4);
-			mac = sqlite3_column_int(s, 5);
-		} else if (rc != SQLITE_DONE) {
-			r = snap_sqlite_fail(st, rc, "read a seal", reterr);
 		}
-		sqlite3_finalize(s);
-		s = NULL;
-		if (r < 0)
-			break;
+		sealed = have > 0;
+		seq = w.seq;
+		op = w.op;
+		epoch = w.epoch;
+		mac = w.has_mac;
 		state = part_digest(st, (int)it->kind, it->object, it->sub, d, &t, reterr);
 		if (state < 0) {
 			/* A part drift cannot even read is altered, not a failure of verify. */
@@ -1426,7 +1411,7 @@ static int verify_parts(struct verifier *v, struct diag *reterr)
 				    (long long)seq);
 			continue;
 		}
-		if (memcmp(d, sd, 32)) {
+		if (memcmp(d, w.digest, 32)) {
 			r = problem(v, seq, "%s: altered since it was sealed (seal %lld)", name,
 				    (long long)seq);
 			continue;
@@ -1442,7 +1427,6 @@ static int verify_parts(struct verifier *v, struct diag *reterr)
 					    " resealed later",
 					    name, (long long)te, (long long)epoch);
 		}
-		(void)at;
 	}
 out:
 	free(items);
