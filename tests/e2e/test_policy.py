@@ -218,7 +218,9 @@ rules:
         os.chmod(self.policy, 0o644)
         os.chmod(os.path.dirname(self.db), 0o777)
         p = self.drift("check", code=E_DB)
-        self.assertIn(b"database", p.stderr)
+        self.assertIn(b"refusing database '%s': '%s' is writable by others"
+                      % (self.db.encode(), os.path.dirname(self.db).encode()), p.stderr)
+        self.assertEqual(p.stdout, b"", "no report from a refused database")
 
     def test_text_report_groups_by_severity(self):
         self.set_policy(self.policy_for("""\
