@@ -32,6 +32,7 @@ enum {
 	OPT_A_LIST,
 	OPT_A_DRY_RUN,
 	OPT_A_FORMAT,
+	OPT_A_KEY,
 };
 
 static const struct option accept_options[] = {
@@ -45,6 +46,7 @@ static const struct option accept_options[] = {
 	{ "list", no_argument, NULL, OPT_A_LIST },
 	{ "dry-run", no_argument, NULL, OPT_A_DRY_RUN },
 	{ "format", required_argument, NULL, OPT_A_FORMAT },
+	{ "key", required_argument, NULL, OPT_A_KEY },
 	{ "quiet", no_argument, NULL, 'q' },
 	{ "help", no_argument, NULL, 'h' },
 	{ NULL, 0, NULL, 0 },
@@ -375,6 +377,9 @@ static int accept_main(int argc, char **argv)
 		switch (c) {
 		case OPT_A_DB:
 			o.args.db = optarg;
+			break;
+		case OPT_A_KEY:
+			o.args.seal_key = optarg;
 			break;
 		case OPT_A_INSECURE:
 			o.args.allow_insecure = true;

@@ -39,6 +39,7 @@ enum {
 	OPT_R_QUARANTINE,
 	OPT_R_DEB_CACHE,
 	OPT_R_DOWNLOAD,
+	OPT_R_KEY,
 };
 
 static const struct option remedy_options[] = {
@@ -57,6 +58,7 @@ static const struct option remedy_options[] = {
 	{ "quarantine", required_argument, NULL, OPT_R_QUARANTINE },
 	{ "deb-cache", required_argument, NULL, OPT_R_DEB_CACHE },
 	{ "download", no_argument, NULL, OPT_R_DOWNLOAD },
+	{ "key", required_argument, NULL, OPT_R_KEY },
 	{ "quiet", no_argument, NULL, 'q' },
 	{ "help", no_argument, NULL, 'h' },
 	{ NULL, 0, NULL, 0 },
@@ -526,6 +528,9 @@ static int remedy_main(int argc, char **argv)
 		switch (c) {
 		case OPT_R_DB:
 			o.args.db = optarg;
+			break;
+		case OPT_R_KEY:
+			o.args.seal_key = optarg;
 			break;
 		case OPT_R_INSECURE:
 			o.args.allow_insecure = true;

@@ -400,7 +400,7 @@ static void test_store_open_sets_application_id_and_version(void **state)
 		SQLITE_OK);
 	assert_int_equal(sqlite3_step(s), SQLITE_ROW);
 	assert_int_equal(sqlite3_column_int64(s, 0), 0x44524654);
-	assert_int_equal(sqlite3_column_int64(s, 1), 7);
+	assert_int_equal(sqlite3_column_int64(s, 1), 8);
 	assert_string_equal((const char *)sqlite3_column_text(s, 2), "wal");
 	sqlite3_finalize(s);
 	sqlite3_close(db);
@@ -575,7 +575,7 @@ static void test_store_open_v1_for_writing_migrates_in_place(void **state)
 
 	raw_exec(t->db, v1_database);
 	assert_int_equal(snap_store_open(t->db, SNAP_OPEN_WRITE, &st, &d), 0);
-	assert_int_equal(user_version(t->db), 7);
+	assert_int_equal(user_version(t->db), 8);
 	/* The old snapshot reads as before, with an unknown policy, no
 	 * probes and no packages. */
 	assert_v1_baseline(st);
@@ -623,7 +623,7 @@ static void test_store_open_v1_for_writing_migrates_in_place(void **state)
 	assert_string_equal(info.policy_source, "(built-in)");
 	snap_info_release(&info);
 	snap_store_free(st);
-	assert_int_equal(user_version(t->db), 7);
+	assert_int_equal(user_version(t->db), 8);
 }
 
 /* A database exactly as schema version 2 wrote it: v1 plus the policy and
@@ -711,7 +711,7 @@ static void test_store_open_v2_for_writing_migrates_to_v4(void **state)
 
 	raw_exec(t->db, v2_database);
 	assert_int_equal(snap_store_open(t->db, SNAP_OPEN_WRITE, &st, &d), 0);
-	assert_int_equal(user_version(t->db), 7);
+	assert_int_equal(user_version(t->db), 8);
 	assert_old_baseline_without_packages(st);
 	assert_int_equal(snap_find(st, "baseline", &info, &d), 0);
 	assert_string_equal(info.policy_source, "(built-in)");
@@ -744,7 +744,7 @@ static void test_store_open_v2_for_writing_migrates_to_v4(void **state)
 	assert_int_equal(info.nprobes, 2);
 	snap_info_release(&info);
 	snap_store_free(st);
-	assert_int_equal(user_version(t->db), 7);
+	assert_int_equal(user_version(t->db), 8);
 }
 
 /* Raw count of the secret rows of @path. */
