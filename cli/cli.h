@@ -447,6 +447,8 @@ void cli_params_from_policy(struct snap_new *params, const struct rule_set *rule
 
 /** Installs SIGINT/SIGTERM handlers that set a flag; idempotent. */
 void cli_signals_install(void);
+/** Ignores SIGXFSZ, so that a write past RLIMIT_FSIZE fails with EFBIG; main() calls it first. */
+void cli_signals_ignore_fsize(void);
 /** Whether SIGINT or SIGTERM arrived. */
 bool cli_interrupted(void);
 /** The flag itself, for code that polls it on other threads (scan_verify()). */

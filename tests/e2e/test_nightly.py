@@ -484,10 +484,15 @@ echo >>"%s"
     def test_bad_values_are_refused(self):
         self.set_config(DRIFT_REPORT_KEEP_DAYS="thirty")
         self.nightly(code=16)
+        self.assertIn("DRIFT_REPORT_KEEP_DAYS must be a number of days, not 'thirty'",
+                      self.logged())
         self.set_config(DRIFT_REPORT_DIR="reports")
         self.nightly(code=16)
+        self.assertIn("DRIFT_REPORT_DIR must be an absolute path, not 'reports'", self.logged())
         self.assertEqual(self.drift_runs(), [])
-        self.nightly("--bogus", code=16)
+        p = self.nightly("--bogus", code=16)
+        self.assertIn(b"unknown option '--bogus'", p.stderr)
+        self.assertEqual(self.drift_runs(), [])
 
 
 def hook_commands():

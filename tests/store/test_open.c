@@ -226,6 +226,38 @@ static void test_store_open_drift_id_without_tables_is_eproto(void **state)
 	assert_refused_unchanged(t->db, -EPROTO, NULL);
 }
 
+/*
+ * A damaged database is refused with @msg by an open for writing, which
+ * leaves no -wal or -shm, and by a read-only open (which may leave them, as
+ * any reader of a WAL database does); its bytes are untouched.
+ */
+static void assert_damaged_unchanged(const char *path, const char *msg)
+{
+	size_t len0 = 0, len1 = 0;
+	char *before = file_slurp(path, &len0);
+	struct snap_store *st = SENTINEL;
+	struct diag d = { 0 };
+	char *after;
+
+	assert_non_null(before);
+	assert_false(side_exists(path, "-wal") || side_exists(path, "-shm"));
+	assert_int_equal(snap_store_open(path, SNAP_OPEN_WRITE, &st, &d), -EPROTO);
+	assert_ptr_equal(st, SENTINEL);
+	assert_string_equal(d.msg, msg);
+	assert_false(side_exists(path, "-wal") || side_exists(path, "-shm"));
+	memset(&d, 0, sizeof(d));
+	assert_int_equal(snap_store_open(path, SNAP_OPEN_READ, &st, &d), -EPROTO);
+	assert_ptr_equal(st, SENTINEL);
+	assert_string_equal(d.msg, msg);
+
+	after = file_slurp(path, &len1);
+	assert_non_null(after);
+	assert_int_equal(len0, len1);
+	assert_memory_equal(before, after, len0);
+	free(before);
+	free(after);
+}
+
 static void test_store_open_truncated_db_fails_without_crash(void **state)
 {
 	struct tmp *t = *state;
@@ -233,9 +265,9 @@ static void test_store_open_truncated_db_fails_without_crash(void **state)
 	struct diag d = { 0 };
 	struct entry *v = calloc(3000, sizeof(*v));
 	char(*keys)[48] = calloc(3000, sizeof(*keys));
+	char want[sizeof(t->db) + 64], side[sizeof(t->db) + 8];
 	int64_t id;
 	struct stat sb;
-	int r;
 
 	assert_non_null(v);
 	assert_non_null(keys);
@@ -251,15 +283,17 @@ static void test_store_open_truncated_db_fails_without_crash(void **state)
 	assert_true(sb.st_size > 65536);
 	assert_int_equal(truncate(t->db, sb.st_size / 2), 0);
 
-	st = SENTINEL;
-	r = snap_store_open(t->db, SNAP_OPEN_WRITE, &st, &d);
-	assert_int_equal(r, -EPROTO);
-	assert_ptr_equal(st, SENTINEL);
+	/* Refused, saying which file is damaged, and left as it is for a look. */
+	snprintf(want, sizeof(want), "'%s' is damaged (database disk image is malformed)", t->db);
+	assert_damaged_unchanged(t->db, want);
 
 	/* Truncated to less than one page: still refused, not a crash. */
 	assert_int_equal(truncate(t->db, 100), 0);
-	assert_int_equal(snap_store_open(t->db, SNAP_OPEN_READ, &st, &d), -EPROTO);
-	assert_ptr_equal(st, SENTINEL);
+	snprintf(side, sizeof(side), "%s-wal", t->db);
+	assert_true(unlink(side) == 0 || errno == ENOENT);
+	snprintf(side, sizeof(side), "%s-shm", t->db);
+	assert_true(unlink(side) == 0 || errno == ENOENT);
+	assert_damaged_unchanged(t->db, want);
 	free(v);
 	free(keys);
 }
