@@ -62,6 +62,10 @@ enum {
 	LONG_REASON,
 	LONG_EXPIRES,
 	LONG_RUN,
+	LONG_KEY,
+	LONG_VERIFY,
+	LONG_HEAD,
+	LONG_NEW_KEY,
 };
 
 static const struct option long_options[] = {
@@ -106,6 +110,10 @@ static const struct option long_options[] = {
 	{ "reason", required_argument, NULL, LONG_REASON },
 	{ "expires", required_argument, NULL, LONG_EXPIRES },
 	{ "run", required_argument, NULL, LONG_RUN },
+	{ "key", required_argument, NULL, LONG_KEY },
+	{ "verify", no_argument, NULL, LONG_VERIFY },
+	{ "head", optional_argument, NULL, LONG_HEAD },
+	{ "new-key", required_argument, NULL, LONG_NEW_KEY },
 	{ "help", no_argument, NULL, 'h' },
 	{ NULL, 0, NULL, 0 },
 };
@@ -176,6 +184,12 @@ static unsigned opt_bit(int c)
 	case LONG_EXPIRES:
 	case LONG_RUN:
 		return OPT_WAIVE;
+	case LONG_KEY:
+		return OPT_DB;
+	case LONG_VERIFY:
+	case LONG_HEAD:
+	case LONG_NEW_KEY:
+		return OPT_SEALS;
 	case LONG_REPORT:
 	case LONG_MIN_SEVERITY:
 	case LONG_FAIL_ON:
@@ -500,6 +514,19 @@ int cli_args_parse(const struct cli_command *cmd, int argc, char **argv, struct 
 			break;
 		case LONG_RUN:
 			a.run = arg;
+			break;
+		case LONG_KEY:
+			a.seal_key = arg;
+			break;
+		case LONG_VERIFY:
+			a.verify_seals = true;
+			break;
+		case LONG_HEAD:
+			a.head = true;
+			a.head_arg = arg;
+			break;
+		case LONG_NEW_KEY:
+			a.new_key = arg;
 			break;
 		case LONG_VACUUM:
 			a.vacuum = true;

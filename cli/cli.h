@@ -42,6 +42,7 @@ enum drift_exit {
 	DRIFT_EXIT_INTERNAL = 23,    /**< out of memory, threads, other internal failures */
 	DRIFT_EXIT_STALE = 24,       /**< remedy: a stale plan; nothing changed */
 	DRIFT_EXIT_INCOMPLETE = 25,  /**< remedy: some actions failed or were skipped */
+	DRIFT_EXIT_TAMPERED = 26,    /**< snapshots --verify: a seal does not hold */
 };
 
 /** Where an error came from, for exit_code_for_error(). */
@@ -89,6 +90,7 @@ enum cli_opt {
 	OPT_SINCE_LAST = 1 << 26,
 	OPT_WAIVERS = 1 << 27, /**< --waivers FILE */
 	OPT_WAIVE = 1 << 28,   /**< --reason, --expires, --run, --dry-run (drift waive) */
+	OPT_SEALS = 1 << 29,   /**< --verify, --head, --new-key (drift snapshots) */
 };
 
 /** The report options of --help, for every command that writes findings. */
@@ -157,6 +159,11 @@ struct cli_args {
 	bool have_keep_upgrades;
 	bool dry_run; /**< --dry-run: say what would go, delete nothing */
 	bool vacuum;  /**< --vacuum: a full VACUUM of a database that cannot shrink by itself */
+	const char *seal_key; /**< --key FILE: the sealing (or, with --verify, verification) key */
+	bool verify_seals;    /**< --verify: recompute every seal */
+	bool head;            /**< --head[=SEQ:HEX] */
+	const char *head_arg; /**< the SEQ:HEX of --head=..., or NULL */
+	const char *new_key;  /**< --new-key FILE */
 	struct cli_report_dest *reports; /**< owned array: --report FORMAT:FILE, in order */
 	size_t nreports;
 	bool have_min_severity; /**< --min-severity LEVEL */
@@ -215,6 +222,11 @@ char *cli_quarantine_default(const char *db);
 
 /** The database path: --db, or the default for this user (root: /var/lib/drift/drift.db). */
 const char *cli_db_path(struct cli_args *args);
+/**
+ * Seal what @st writes with the key file @path (--key), else $DRIFT_SEAL_KEY,
+ * else no key. 0, or an exit code after saying why the key cannot be used.
+ */
+int cli_store_seal_key(struct snap_store *st, const char *path);
 
 /* ---- waivers (cli/cmd_waive.c) ---- */
 
@@ -447,6 +459,8 @@ void cli_params_from_policy(struct snap_new *params, const struct rule_set *rule
 
 /** Installs SIGINT/SIGTERM handlers that set a flag; idempotent. */
 void cli_signals_install(void);
+/** Ignores SIGXFSZ, so that a write past RLIMIT_FSIZE fails with EFBIG; main() calls it first. */
+void cli_signals_ignore_fsize(void);
 /** Whether SIGINT or SIGTERM arrived. */
 bool cli_interrupted(void);
 /** The flag itself, for code that polls it on other threads (scan_verify()). */

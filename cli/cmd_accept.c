@@ -32,6 +32,7 @@ enum {
 	OPT_A_LIST,
 	OPT_A_DRY_RUN,
 	OPT_A_FORMAT,
+	OPT_A_KEY,
 };
 
 static const struct option accept_options[] = {
@@ -45,6 +46,7 @@ static const struct option accept_options[] = {
 	{ "list", no_argument, NULL, OPT_A_LIST },
 	{ "dry-run", no_argument, NULL, OPT_A_DRY_RUN },
 	{ "format", required_argument, NULL, OPT_A_FORMAT },
+	{ "key", required_argument, NULL, OPT_A_KEY },
 	{ "quiet", no_argument, NULL, 'q' },
 	{ "help", no_argument, NULL, 'h' },
 	{ NULL, 0, NULL, 0 },
@@ -376,6 +378,9 @@ static int accept_main(int argc, char **argv)
 		case OPT_A_DB:
 			o.args.db = optarg;
 			break;
+		case OPT_A_KEY:
+			o.args.seal_key = optarg;
+			break;
 		case OPT_A_INSECURE:
 			o.args.allow_insecure = true;
 			break;
@@ -496,6 +501,8 @@ const struct cli_command cmd_accept_def = {
 		 "  --format FORMAT    text (default) or json, for --list\n"
 		 "  --db PATH          database (default: /var/lib/drift/drift.db as root,\n"
 		 "                     $XDG_STATE_HOME/drift/drift.db otherwise)\n"
+		 "  --key FILE         seal what is written with this key file (default:\n"
+		 "                     $DRIFT_SEAL_KEY; see drift(1), SEALS)\n"
 		 "  --allow-insecure   as root, use a database others could have written\n"
 		 "  -q, --quiet        do not list the accepted findings\n"
 		 "  -h, --help         show this help\n",

@@ -263,6 +263,8 @@ const struct cli_command cmd_baseline_def = {
 		 "  --narrower         make SNAPSHOT the baseline even if it covers less\n"
 		 "  --db PATH          database (default: /var/lib/drift/drift.db as root,\n"
 		 "                     $XDG_STATE_HOME/drift/drift.db otherwise)\n"
+		 "  --key FILE         seal what is written with this key file (default:\n"
+		 "                     $DRIFT_SEAL_KEY; see drift(1), SEALS)\n"
 		 "  --allow-insecure   as root, use a database others could have written\n"
 		 "  -q, --quiet        print nothing but errors when SNAPSHOT is given\n"
 		 "  -h, --help         show this help\n",

@@ -27,6 +27,7 @@
  */
 struct settle {
 	const char *db_path;
+	const char *seal_key; /* --key, else $DRIFT_SEAL_KEY */
 	int64_t run;
 	const char *waivers_path;
 	struct tui_model *m;
@@ -120,6 +121,13 @@ static int settle_open(const struct settle *s, struct snap_store **ret, char **r
 	struct diag d = { 0 };
 	int r = snap_store_open(s->db_path, SNAP_OPEN_WRITE, ret, &d);
 
+	if (r >= 0 && cli_store_seal_key(*ret, s->seal_key)) {
+		snap_store_free(*ret);
+		*ret = NULL;
+		r = -EINVAL;
+		d.msg[0] = '\0';
+		snprintf(d.msg, sizeof(d.msg), "the sealing key cannot be used");
+	}
 	if (r < 0 && asprintf(ret_message, "cannot open '%s' for writing: %s", s->db_path,
 			      d.msg[0] ? d.msg : strerror(-r)) < 0)
 		*ret_message = NULL;
@@ -547,7 +555,7 @@ static int cmd_browse(struct cli_args *args)
 	o.rules = rules;
 	o.ops = &settle_ops;
 	o.ops_ctx = &settle;
-	settle = (struct settle){ o.db_path, run.id, cli_waivers_path(args), m };
+	settle = (struct settle){ o.db_path, args->seal_key, run.id, cli_waivers_path(args), m };
 	r = mark_accepted(st, run.id, m, &d);
 	if (r < 0) {
 		cli_error("%s", d.msg[0] ? d.msg : strerror(-r));
@@ -593,6 +601,8 @@ const struct cli_command cmd_browse_def = {
 		"options:\n"
 		"  --db PATH          database (default: /var/lib/drift/drift.db as root,\n"
 		"                     $XDG_STATE_HOME/drift/drift.db otherwise)\n"
+		"  --key FILE         seal what is written with this key file (default:\n"
+		"                     $DRIFT_SEAL_KEY; see drift(1), SEALS)\n"
 		"  --policy FILE      policy whose secrets are never shown, and that OLD NEW\n"
 		"                     classifies under (default: as for 'drift init')\n"
 		"  --root DIR         the run's host is under DIR (read-only browsing)\n"

@@ -171,6 +171,8 @@ const struct cli_command cmd_diff_def = {
 		"                     files whose content is checked against their packages\n"
 		"  --db PATH          database (default: /var/lib/drift/drift.db as root,\n"
 		"                     $XDG_STATE_HOME/drift/drift.db otherwise)\n"
+		"  --key FILE         seal what is written with this key file (default:\n"
+		"                     $DRIFT_SEAL_KEY; see drift(1), SEALS)\n"
 		"  --policy FILE      policy that classifies (default: as for 'drift init')\n"
 		"  --waivers FILE     waivers (default: as for 'drift check')\n"
 		"  --count-expected   expected deviations count in the exit code too\n"

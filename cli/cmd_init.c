@@ -138,6 +138,8 @@ const struct cli_command cmd_init_def = {
 		"options:\n"
 		"  --db PATH          database (default: /var/lib/drift/drift.db as root,\n"
 		"                     $XDG_STATE_HOME/drift/drift.db otherwise)\n"
+		"  --key FILE         seal what is written with this key file (default:\n"
+		"                     $DRIFT_SEAL_KEY; see drift(1), SEALS)\n"
 		"  --policy FILE      policy (default: /etc/drift/policy.yaml as root,\n"
 		"                     $XDG_CONFIG_HOME/drift/policy.yaml otherwise, if it\n"
 		"                     exists; else the built-in one, also '--policy builtin')\n"

@@ -39,6 +39,7 @@ enum {
 	OPT_R_QUARANTINE,
 	OPT_R_DEB_CACHE,
 	OPT_R_DOWNLOAD,
+	OPT_R_KEY,
 };
 
 static const struct option remedy_options[] = {
@@ -57,6 +58,7 @@ static const struct option remedy_options[] = {
 	{ "quarantine", required_argument, NULL, OPT_R_QUARANTINE },
 	{ "deb-cache", required_argument, NULL, OPT_R_DEB_CACHE },
 	{ "download", no_argument, NULL, OPT_R_DOWNLOAD },
+	{ "key", required_argument, NULL, OPT_R_KEY },
 	{ "quiet", no_argument, NULL, 'q' },
 	{ "help", no_argument, NULL, 'h' },
 	{ NULL, 0, NULL, 0 },
@@ -527,6 +529,9 @@ static int remedy_main(int argc, char **argv)
 		case OPT_R_DB:
 			o.args.db = optarg;
 			break;
+		case OPT_R_KEY:
+			o.args.seal_key = optarg;
+			break;
 		case OPT_R_INSECURE:
 			o.args.allow_insecure = true;
 			break;
@@ -671,6 +676,8 @@ const struct cli_command cmd_remedy_def = {
 		 "  --root DIR         the host's files are under DIR\n"
 		 "  --db PATH          database (default: /var/lib/drift/drift.db as root,\n"
 		 "                     $XDG_STATE_HOME/drift/drift.db otherwise)\n"
+		 "  --key FILE         seal what is written with this key file (default:\n"
+		 "                     $DRIFT_SEAL_KEY; see drift(1), SEALS)\n"
 		 "  --allow-insecure   as root, use a database others could have written\n"
 		 "  -q, --quiet        say only what failed or was skipped, and the summary\n"
 		 "  -h, --help         show this help\n"

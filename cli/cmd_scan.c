@@ -158,6 +158,8 @@ const struct cli_command cmd_scan_def = {
 		"                     one is complete)\n"
 		"  --db PATH          database (default: /var/lib/drift/drift.db as root,\n"
 		"                     $XDG_STATE_HOME/drift/drift.db otherwise)\n"
+		"  --key FILE         seal what is written with this key file (default:\n"
+		"                     $DRIFT_SEAL_KEY; see drift(1), SEALS)\n"
 		"  --exclude PATTERN  do not scan what matches (repeatable)\n"
 		"  --policy FILE      policy (default: as for 'drift init')\n"
 		"  --hash ALGO        content hash: xxh3-128, sha256 or none (default: the baseline's,\n"

@@ -394,6 +394,249 @@ out:
 	return code;
 }
 
+/* ---- seals: --new-key, --head, --verify ---- */
+
+static int seals_check_args(const struct cli_args *args)
+{
+	const char *bad = NULL;
+	int n = !!args->new_key + (args->head && !args->verify_seals) + !!args->verify_seals;
+
+	if (n > 1)
+		bad = "--new-key, --head and --verify go alone (--verify takes --head=SEQ:HEX)";
+	else if (args->delete_ || args->prune || args->vacuum)
+		bad = "--new-key, --head and --verify do not go with --delete, --prune or --vacuum";
+	else if (args->noperands)
+		bad = "takes no arguments with --new-key, --head or --verify";
+	else if (args->head && args->head_arg && !args->verify_seals)
+		bad = "--head=SEQ:HEX goes with --verify (--head alone prints the newest seal)";
+	else if (args->head && !args->head_arg && args->verify_seals)
+		bad = "with --verify, --head needs the seal recorded off the host: --head=SEQ:HEX";
+	if (!bad)
+		return 0;
+	fprintf(stderr, "drift snapshots: %s\nsee 'drift snapshots --help'\n", bad);
+	return DRIFT_EXIT_USAGE;
+}
+
+static int seals_new_key(struct cli_args *args)
+{
+	struct diag d = { 0 };
+	int r = snap_seal_key_create(args->new_key, 0, &d);
+
+	if (r < 0) {
+		cli_error("%s", d.msg);
+		return r == -EEXIST ? DRIFT_EXIT_USAGE : DRIFT_EXIT_OUTPUT;
+	}
+	if (!args->quiet)
+		printf("drift snapshots: a new sealing key is in '%s' (epoch 0; a new epoch every"
+		       " day).\n"
+		       "Copy it off this host now: that copy verifies every seal (drift snapshots"
+		       " --verify --key COPY).\n"
+		       "Seal with it: --key '%s', or DRIFT_SEAL_KEY='%s'. drift rewrites the file to"
+		       " the current\n"
+		       "epoch as it seals and forgets older keys, so that whoever takes the host"
+		       " later cannot forge older seals.\n",
+		       args->new_key, args->new_key, args->new_key);
+	return 0;
+}
+
+static void seal_head_text(char *out, size_t size, const struct snap_seal_head *h)
+{
+	char chain[65];
+
+	snap_seal_hex(h->chain, 32, chain);
+	snprintf(out, size, "%lld:%s", (long long)h->seq, chain);
+}
+
+static int seals_head(struct cli_args *args)
+{
+	struct snap_store *st = NULL;
+	struct snap_seal_head h;
+	struct cli_output out;
+	struct diag d = { 0 };
+	char head[96], when[64];
+	int r, code;
+
+	code = cli_store_open(args, SNAP_OPEN_READ, &st);
+	if (code)
+		return code;
+	r = snap_seal_head(st, &h, &d);
+	if (r < 0) {
+		cli_error("%s", d.msg);
+		code = r == -ENOENT ? DRIFT_EXIT_NO_BASELINE
+				    : exit_code_for_error(CLI_STAGE_STORE, r);
+		goto out;
+	}
+	code = cli_output_open(&out, args);
+	if (code)
+		goto out;
+	seal_head_text(head, sizeof(head), &h);
+	cli_format_utc(when, sizeof(when), h.at_ns);
+	if (args->format == REPORT_JSON)
+		fprintf(out.fp,
+			"{\"seal\": %lld, \"head\": \"%s\", \"at\": \"%s\", \"epoch\": %lld,"
+			" \"authenticated\": %s}\n",
+			(long long)h.seq, head, when, (long long)h.epoch,
+			h.has_mac ? "true" : "false");
+	else
+		fprintf(out.fp, "%s  %s  epoch %lld  %s\n", head, when, (long long)h.epoch,
+			h.has_mac ? "hmac" : "no key");
+	code = cli_output_close(&out, true);
+out:
+	snap_store_free(st);
+	return code;
+}
+
+struct seal_problems {
+	FILE *fp;
+	bool json;
+	uint64_t n;
+};
+
+static int seal_problem(void *userdata, int64_t seq, const char *msg)
+{
+	struct seal_problems *p = userdata;
+
+	if (p->json) {
+		fprintf(p->fp, "%s\n    {\"seal\": %lld, \"problem\": ", p->n ? "," : "",
+			(long long)seq);
+		/* drift's own words and numbers: quotes, backslashes and controls escaped. */
+		fputc('"', p->fp);
+		for (const char *c = msg; *c; c++) {
+			if (*c == '"' || *c == '\\')
+				fprintf(p->fp, "\\%c", *c);
+			else if ((unsigned char)*c < 0x20)
+				fprintf(p->fp, "\\u%04x", (unsigned)*c);
+			else
+				fputc(*c, p->fp);
+		}
+		fputc('"', p->fp);
+		fputc('}', p->fp);
+	} else {
+		fprintf(p->fp, "tampered: %s\n", msg);
+	}
+	p->n++;
+	return 0;
+}
+
+static int parse_head(const char *arg, struct snap_seal_verify_opts *o)
+{
+	char *end = NULL;
+	long long seq;
+
+	errno = 0;
+	seq = strtoll(arg, &end, 10);
+	if (errno || end == arg || *end != ':' || seq < 1 || strlen(end + 1) != 64)
+		return -EINVAL;
+	for (size_t i = 0; i < 32; i++) {
+		unsigned v;
+
+		if (sscanf(end + 1 + 2 * i, "%2x", &v) != 1)
+			return -EINVAL;
+		o->head_chain[i] = (uint8_t)v;
+	}
+	o->have_head = true;
+	o->head_seq = seq;
+	return 0;
+}
+
+static int seals_verify(struct cli_args *args)
+{
+	struct snap_seal_verify_opts o = { 0 };
+	struct snap_seal_verify_stats stats;
+	struct snap_seal_key *key = NULL;
+	struct snap_store *st = NULL;
+	struct seal_problems p = { 0 };
+	struct cli_output out;
+	struct diag d = { 0 };
+	const char *kp = args->seal_key;
+	char head[65];
+	int r, code;
+
+	if (args->head_arg && parse_head(args->head_arg, &o) < 0) {
+		fprintf(stderr,
+			"drift snapshots: --head takes SEQ:HEX (64 hex digits), as --head prints,"
+			" not '%s'\n",
+			args->head_arg);
+		return DRIFT_EXIT_USAGE;
+	}
+	if (!kp || !*kp)
+		kp = getenv("DRIFT_SEAL_KEY");
+	if (kp && *kp) {
+		r = snap_seal_key_load(kp, &key, &d);
+		if (r < 0) {
+			cli_error("%s", d.msg);
+			return DRIFT_EXIT_USAGE;
+		}
+		o.key = key;
+	}
+	code = cli_store_open(args, SNAP_OPEN_READ, &st);
+	if (code)
+		goto out;
+	code = cli_output_open(&out, args);
+	if (code)
+		goto out;
+	p.fp = out.fp;
+	p.json = args->format == REPORT_JSON;
+	if (p.json)
+		fputs("{\n  \"problems\": [", out.fp);
+	cli_signals_install();
+	r = snap_seal_verify(st, &o, seal_problem, &p, &stats, &d);
+	if (r < 0) {
+		cli_error("%s", d.msg[0] ? d.msg : strerror(-r));
+		code = exit_code_for_error(CLI_STAGE_STORE, r);
+		cli_output_close(&out, false);
+		goto out;
+	}
+	snap_seal_hex(stats.head_chain, 32, head);
+	if (p.json) {
+		fprintf(out.fp,
+			"%s],\n  \"ok\": %s,\n  \"seals\": %llu,\n  \"authenticated\": %llu,\n"
+			"  \"before_key\": %llu,\n  \"parts\": %llu,\n  \"head\": \"%lld:%s\"\n}\n",
+			p.n ? "\n  " : "", stats.problems ? "false" : "true",
+			(unsigned long long)stats.seals, (unsigned long long)stats.authenticated,
+			(unsigned long long)stats.before_key, (unsigned long long)stats.objects,
+			(long long)stats.head_seq, head);
+	} else if (stats.problems) {
+		fprintf(out.fp,
+			"drift snapshots: %llu problem%s: the database was altered after it"
+			" was sealed\n",
+			(unsigned long long)stats.problems, stats.problems == 1 ? "" : "s");
+	} else if (!args->quiet) {
+		fprintf(out.fp, "drift snapshots: %llu seals hold over %llu parts",
+			(unsigned long long)stats.seals, (unsigned long long)stats.objects);
+		if (key)
+			fprintf(out.fp, ", %llu authenticated",
+				(unsigned long long)stats.authenticated);
+		if (stats.before_key)
+			fprintf(out.fp, " (%llu older than the key: not authenticated)",
+				(unsigned long long)stats.before_key);
+		if (!key && stats.unauthenticated)
+			fprintf(out.fp, " (%llu carry a MAC: --key to check them)",
+				(unsigned long long)stats.unauthenticated);
+		fprintf(out.fp, "; head %lld:%s\n", (long long)stats.head_seq, head);
+	}
+	code = cli_output_close(&out, true);
+	if (!code && stats.problems)
+		code = DRIFT_EXIT_TAMPERED;
+out:
+	snap_seal_key_free(key);
+	snap_store_free(st);
+	return code;
+}
+
+static int cmd_snapshots_seals(struct cli_args *args)
+{
+	int code = seals_check_args(args);
+
+	if (code)
+		return code;
+	if (args->new_key)
+		return seals_new_key(args);
+	if (args->verify_seals)
+		return seals_verify(args);
+	return seals_head(args);
+}
+
 static int cmd_snapshots(struct cli_args *args)
 {
 	struct snap_store *st = NULL;
@@ -403,6 +646,8 @@ static int cmd_snapshots(struct cli_args *args)
 	const char *db = cli_db_path(args);
 	int r, code;
 
+	if (args->new_key || args->head || args->verify_seals)
+		return cmd_snapshots_seals(args);
 	if (args->delete_ || args->prune || args->vacuum)
 		return cmd_snapshots_maint(args);
 	code = maint_check_args(args);
@@ -448,6 +693,8 @@ const struct cli_command cmd_snapshots_def = {
 		"       drift snapshots --delete [options] SNAPSHOT...\n"
 		"       drift snapshots --prune [--keep N] [--keep-upgrades N] [--dry-run] [options]\n"
 		"       drift snapshots --vacuum [options]\n"
+		"       drift snapshots --verify [--key FILE] [--head=SEQ:HEX] [options]\n"
+		"       drift snapshots --head | --new-key FILE\n"
 		"\n"
 		"List the snapshots in the database, oldest first; '*' marks the baseline. An\n"
 		"incomplete snapshot is one whose scan was interrupted (or refused). Below each\n"
@@ -467,6 +714,14 @@ const struct cli_command cmd_snapshots_def = {
 		"snapshot has; never a baseline or a 'drift scan --label' snapshot. Both print\n"
 		"one line: what went, and the database's size before and after.\n"
 		"\n"
+		"Seals: every snapshot, run, acceptance, remediation and baseline change is\n"
+		"sealed, a SHA-256 digest chained to the seal before it (and, with a key,\n"
+		"HMAC-SHA256 under the key of its epoch). --verify recomputes them all and\n"
+		"reports anything altered, inserted, removed or reordered since (exit 26).\n"
+		"--head prints the newest seal as SEQ:HEX: recorded off the host, it lets\n"
+		"--verify --head=SEQ:HEX find a chain cut or rewritten after it. --new-key\n"
+		"makes a key file; keep a copy off the host.\n"
+		"\n"
 		"options:\n"
 		"  --db PATH          database (default: /var/lib/drift/drift.db as root,\n"
 		"                     $XDG_STATE_HOME/drift/drift.db otherwise)\n"
@@ -481,10 +736,16 @@ const struct cli_command cmd_snapshots_def = {
 		"  --dry-run          with --prune: say what would go, delete nothing\n"
 		"  --vacuum           rewrite a database made by an older drift once, so that\n"
 		"                     it shrinks from then on (needs its size free on disk)\n"
+		"  --verify           recompute every seal; exit 26 when one does not hold\n"
+		"  --head[=SEQ:HEX]   print the newest seal; with --verify, the seal recorded\n"
+		"                     off the host that must still be there\n"
+		"  --key FILE         with --verify, the verification key (default\n"
+		"                     $DRIFT_SEAL_KEY); with --delete or --prune, the sealing key\n"
+		"  --new-key FILE     write a new key file (mode 0600; FILE must not exist)\n"
 		"  -q, --quiet        say nothing when there are no snapshots (or after\n"
 		"                     --delete, --prune)\n"
 		"  -h, --help         show this help\n",
 	.opts = OPT_DB | OPT_ALLOW_INSECURE | OPT_FORMAT | OPT_OUTPUT | OPT_QUIET | OPT_KEEP |
-		OPT_PRUNE,
+		OPT_PRUNE | OPT_SEALS,
 	.run = cmd_snapshots,
 };

@@ -165,6 +165,8 @@ const struct cli_command cmd_verify_def = {
 		"  --root DIR         verify the host under DIR (a mounted image, a container)\n"
 		"  --db PATH          database that keeps the run (default: as for 'drift init';\n"
 		"                     never created by verify)\n"
+		"  --key FILE         seal what is written with this key file (default:\n"
+		"                     $DRIFT_SEAL_KEY; see drift(1), SEALS)\n"
 		"  --unowned          also list the files in system directories that no\n"
 		"                     package owns (the policy's packages.unowned scope)\n"
 		"  --policy FILE      policy for severities (default: as for 'drift init')\n"

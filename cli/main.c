@@ -52,6 +52,7 @@ int main(int argc, char **argv)
 	struct cli_args args;
 	int code;
 
+	cli_signals_ignore_fsize();
 	if (argc < 2) {
 		fprintf(stderr, "usage: drift <command> [options] [args]\n"
 				"see 'drift help' for the commands\n");

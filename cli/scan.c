@@ -27,8 +27,28 @@
 
 /* ---- the database ---- */
 
+/* The sealing key of @path, else $DRIFT_SEAL_KEY, else none (*ret NULL). */
+static int seal_key_load(const char *path, struct snap_seal_key **ret)
+{
+	struct diag d = { 0 };
+	int r;
+
+	*ret = NULL;
+	if (!path || !*path)
+		path = getenv("DRIFT_SEAL_KEY");
+	if (!path || !*path)
+		return 0;
+	r = snap_seal_key_load(path, ret, &d);
+	if (r < 0) {
+		cli_error("%s", d.msg);
+		return r == -ENOMEM ? DRIFT_EXIT_INTERNAL : DRIFT_EXIT_USAGE;
+	}
+	return 0;
+}
+
 int cli_store_open(struct cli_args *args, enum snap_open_flags flags, struct snap_store **ret_st)
 {
+	struct snap_seal_key *key = NULL;
 	const char *db = cli_db_path(args);
 	struct diag d = { 0 };
 	int r, code;
@@ -40,14 +60,32 @@ int cli_store_open(struct cli_args *args, enum snap_open_flags flags, struct sna
 	code = cli_check_secure_path(db, "database", false, args->allow_insecure);
 	if (code)
 		return code;
+	/* The key first: a key that cannot be used leaves the database untouched. */
+	if (flags & SNAP_OPEN_WRITE) {
+		code = seal_key_load(args->seal_key, &key);
+		if (code)
+			return code;
+	}
 	r = snap_store_open(db, flags, ret_st, &d);
 	if (r < 0) {
+		snap_seal_key_free(key);
 		cli_error("%s", d.msg);
 		if (r == -ENOENT && !(flags & SNAP_OPEN_WRITE))
 			return DRIFT_EXIT_NO_BASELINE;
 		return exit_code_for_error(CLI_STAGE_STORE, r);
 	}
+	snap_store_set_seal_key(*ret_st, key);
 	return 0;
+}
+
+int cli_store_seal_key(struct snap_store *st, const char *path)
+{
+	struct snap_seal_key *key = NULL;
+	int code = seal_key_load(path, &key);
+
+	if (!code)
+		snap_store_set_seal_key(st, key);
+	return code;
 }
 
 int cli_store_open_for_runs(struct cli_args *args, bool must_exist, struct snap_store **ret_st)

@@ -35,10 +35,20 @@ void cli_signals_install(void)
 	sigemptyset(&sa.sa_mask);
 	sigaction(SIGINT, &sa, NULL);
 	sigaction(SIGTERM, &sa, NULL);
-	/* Past a file size limit (RLIMIT_FSIZE), a write fails with EFBIG: a
-	 * database error with its message, not a death by SIGXFSZ. */
+}
+
+void cli_signals_ignore_fsize(void)
+{
+	struct sigaction sa;
+
+	/*
+	 * Past a file size limit (RLIMIT_FSIZE), a write fails with EFBIG: a
+	 * database error with its message, not a death by SIGXFSZ. From the
+	 * start: opening the database for writing writes to it already.
+	 */
+	memset(&sa, 0, sizeof(sa));
 	sa.sa_handler = SIG_IGN;
-	sa.sa_flags = 0;
+	sigemptyset(&sa.sa_mask);
 	sigaction(SIGXFSZ, &sa, NULL);
 }
 

@@ -819,33 +819,55 @@ static void entry_fill_stat(struct entry *e, const struct stat *st)
 	e->rdev = (S_ISCHR(st->st_mode) || S_ISBLK(st->st_mode)) ? st->st_rdev : 0;
 }
 
-/* readlinkat() the whole target, whatever st_size claims. Sets e->target or e->err. */
-static void read_link(struct worker *w, int dfd, const char *name, const struct stat *st,
-		      struct entry *e)
+/*
+ * readlinkat() the whole target, whatever st_size claims. Sets e->target or
+ * e->err. EINVAL means the name is no longer a symlink (replaced since *st
+ * was looked up): with @retype, it is looked up again, and SCAN_HASH_RETYPE
+ * returned when it is something else now (*st says what, for the caller to
+ * classify, as after a swap the hasher found); a symlink by that name now is
+ * read. Otherwise returns 0.
+ */
+static int read_link(struct worker *w, int dfd, const char *name, struct stat *st, struct entry *e,
+		     bool retype)
 {
 	size_t want = st->st_size > 0 ? (size_t)st->st_size + 1 : 256;
 
 	for (;;) {
+		struct stat now;
 		ssize_t n;
+		int r;
 
 		if (grow(&w->link, &w->link_cap, want) < 0) {
 			walk_fail(w->walk, -ENOMEM);
 			e->err = ENOMEM;
-			return;
+			return 0;
 		}
 		n = scan_sys_readlinkat(dfd, name, w->link, w->link_cap);
+		if (n == -EINVAL && retype) {
+			retype = false; /* once: a name swapped back and forth stays unread */
+			r = scan_sys_fstatat(dfd, name, &now, AT_SYMLINK_NOFOLLOW);
+			if (r < 0) {
+				e->err = -r; /* ENOENT: it vanished */
+				return 0;
+			}
+			*st = now;
+			if (!S_ISLNK(now.st_mode))
+				return SCAN_HASH_RETYPE;
+			want = now.st_size > 0 ? (size_t)now.st_size + 1 : 256;
+			continue;
+		}
 		if (n < 0) {
 			e->err = (int)-n;
-			return;
+			return 0;
 		}
 		if ((size_t)n < w->link_cap) {
 			e->target = w->link;
 			e->target_len = (size_t)n;
-			return;
+			return 0;
 		}
 		if (w->link_cap >= LINK_MAX_BYTES) {
 			e->err = ENAMETOOLONG;
-			return;
+			return 0;
 		}
 		want = w->link_cap * 2; /* truncated: st_size lied (procfs...) */
 	}
@@ -1045,6 +1067,7 @@ static struct job *process_name(struct worker *w, struct dnode *n, int dfd, cons
 	struct stat st;
 	int64_t len;
 	int fd = -1, pfd = -1, r = 0;
+	bool retyped = false;
 
 	len = key_build(w, name, nl);
 	if (len < 0) {
@@ -1085,6 +1108,7 @@ static struct job *process_name(struct worker *w, struct dnode *n, int dfd, cons
 		goto out;
 	attrs = want & SCAN_ATTRS_MASK;
 
+classify:
 	if (S_ISREG(st.st_mode) && (want & SCAN_HASH) && o->hash != HASH_NONE &&
 	    !(o->reuse && reuse_hash(w, &st, &e, want & SCAN_KEEP))) {
 		/* With attributes to read, keep the fd the content was read through. */
@@ -1112,7 +1136,11 @@ static struct job *process_name(struct worker *w, struct dnode *n, int dfd, cons
 			goto out; /* not entered (another filesystem, NO_DESCEND): nothing to show
 				   */
 	} else if (S_ISLNK(st.st_mode)) {
-		read_link(w, dfd, name, &st, &e);
+		/* Swapped for a directory or a file since it was looked up: record that. */
+		if (read_link(w, dfd, name, &st, &e, !retyped) == SCAN_HASH_RETYPE) {
+			retyped = true;
+			goto classify;
+		}
 	}
 	entry_fill_stat(&e, &st);
 	if (attrs && !e.err && name_attrs(w, dfd, name, &st, fd, attrs, &e) < 0) {

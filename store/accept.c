@@ -866,7 +866,7 @@ int snap_accept_undo(struct snap_store *st, int64_t id, const char *who,
 		r = snap_sqlite_fail(st, rc, "undo the acceptance", reterr);
 		goto rollback;
 	}
-	r = snap_exec(st, "COMMIT", "undo the acceptance", reterr);
+	r = snap_commit(st, "undo the acceptance", reterr);
 	if (r < 0)
 		goto rollback;
 	a.undone_ns = at;

@@ -25,7 +25,7 @@ struct snap_info;
 /** "DRFT": PRAGMA application_id of every drift database. */
 #define SNAP_APPLICATION_ID 0x44524654
 /** PRAGMA user_version: the newest schema this code reads and writes. */
-#define SNAP_SCHEMA_VERSION 7
+#define SNAP_SCHEMA_VERSION 8
 
 /** The key of the meta row that names the current baseline (value: snapshot id). */
 #define SNAP_META_BASELINE "baseline"
@@ -51,6 +51,8 @@ struct snap_store {
 	struct snap_writer *writer;
 	/** The SQLite result code of the last validation failure (schema.c), 0 if none. */
 	int fail_rc;
+	/** The sealing key (owned), or NULL (seal.c). */
+	struct snap_seal_key *seal_key;
 };
 
 /** The writer of one snapshot (store.c; the package part in pkg.c). */
@@ -157,6 +159,24 @@ int snap_info_query(struct snap_store *st, const char *where, int64_t id, const 
  * newer), -EBUSY, -EIO with a message.
  */
 int snap_schema_prepare(struct snap_store *st, struct diag *reterr);
+
+/*
+ * Seals (seal.c). Write transactions end with snap_commit(): it seals what
+ * drift's statements touched (TEMP triggers note them), then commits. A
+ * write made outside a transaction calls snap_seal_settle() after it.
+ */
+extern const char *const schema_seal_tables[];
+extern const size_t schema_seal_ntables;
+/** The TEMP triggers of a writable store (schema 8). */
+int snap_seal_setup(struct snap_store *st, struct diag *reterr);
+/** Seal what is pending, inside the caller's write transaction. */
+int snap_seal_flush(struct snap_store *st, struct diag *reterr);
+/** Seal everything there is, as the first seals (migration to schema 8). */
+int snap_seal_genesis(struct snap_store *st, struct diag *reterr);
+/** snap_seal_flush(), then COMMIT (and the key file rewritten to its epoch). */
+int snap_commit(struct snap_store *st, const char *what, struct diag *reterr);
+/** Outside a transaction: seal what autocommitted writes left pending, in one of its own. */
+int snap_seal_settle(struct snap_store *st, struct diag *reterr);
 
 /** Run @sql (no results) and map a failure like snap_sqlite_fail(). */
 int snap_exec(struct snap_store *st, const char *sql, const char *what, struct diag *reterr);

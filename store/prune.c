@@ -243,7 +243,7 @@ int snap_delete(struct snap_store *st, int64_t id, unsigned flags, struct snap_p
 	if (r >= 0)
 		r = counts_read(st, &after, reterr);
 	if (r >= 0)
-		r = snap_exec(st, "COMMIT", "delete a snapshot", reterr);
+		r = snap_commit(st, "delete a snapshot", reterr);
 	if (r < 0)
 		goto fail;
 
@@ -491,7 +491,7 @@ int snap_prune(struct snap_store *st, const struct snap_prune_opts *opts,
 					   ? 0
 					   : (uint64_t)sz_after.free_pages * (uint64_t)sz.page_size;
 	} else {
-		r = snap_exec(st, "COMMIT", "prune snapshots", reterr);
+		r = snap_commit(st, "prune snapshots", reterr);
 		if (r < 0)
 			goto fail;
 		shrink(st, &stats);

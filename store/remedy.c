@@ -80,6 +80,9 @@ void snap_remedy_release(struct snap_remedy *r)
 	memset(r, 0, sizeof(*r));
 }
 
+static int action_put(struct snap_store *st, int64_t id, const struct snap_remedy_action *a,
+		      struct diag *reterr);
+
 int snap_remedy_begin(struct snap_store *st, int64_t run, int64_t baseline, const char *who,
 		      bool automatic, const char *quarantine,
 		      const struct snap_remedy_action *actions, size_t n, int64_t *ret_id,
@@ -113,9 +116,9 @@ int snap_remedy_begin(struct snap_store *st, int64_t run, int64_t baseline, cons
 		goto fail;
 	*ret_id = sqlite3_last_insert_rowid(st->db);
 	for (size_t i = 0; i < n && r >= 0; i++)
-		r = snap_remedy_action_put(st, *ret_id, &actions[i], reterr);
+		r = action_put(st, *ret_id, &actions[i], reterr);
 	if (r >= 0)
-		r = snap_exec(st, "COMMIT", "record the remediation", reterr);
+		r = snap_commit(st, "record the remediation", reterr);
 	if (r >= 0)
 		return 0;
 fail:
@@ -123,15 +126,38 @@ fail:
 	return r;
 }
 
-int snap_remedy_action_put(struct snap_store *st, int64_t id, const struct snap_remedy_action *a,
-			   struct diag *reterr)
+/*
+ * A write outside the caller's transaction gets one of its own, so that its
+ * seal (store/seal.c) commits with it.
+ */
+static int own_begin(struct snap_store *st, bool *ret_own, struct diag *reterr)
+{
+	int r = remedy_supported(st, true, reterr);
+
+	*ret_own = false;
+	if (r < 0)
+		return r;
+	*ret_own = sqlite3_get_autocommit(st->db);
+	return *ret_own ? snap_exec(st, "BEGIN IMMEDIATE", "record the remediation", reterr) : 0;
+}
+
+static int own_end(struct snap_store *st, bool own, int r, struct diag *reterr)
+{
+	if (!own)
+		return r;
+	if (r >= 0)
+		r = snap_commit(st, "record the remediation", reterr);
+	if (r < 0)
+		sqlite3_exec(st->db, "ROLLBACK", NULL, NULL, NULL);
+	return r;
+}
+
+static int action_put(struct snap_store *st, int64_t id, const struct snap_remedy_action *a,
+		      struct diag *reterr)
 {
 	sqlite3_stmt *s = NULL;
 	int r;
 
-	r = remedy_supported(st, true, reterr);
-	if (r < 0)
-		return r;
 	r = snap_prepare(st,
 			 "INSERT OR REPLACE INTO remedy_action (remedy, " ACTION_COLS
 			 ") VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11)",
@@ -156,27 +182,39 @@ int snap_remedy_action_put(struct snap_store *st, int64_t id, const struct snap_
 	return r;
 }
 
+int snap_remedy_action_put(struct snap_store *st, int64_t id, const struct snap_remedy_action *a,
+			   struct diag *reterr)
+{
+	bool own = false;
+	int r = own_begin(st, &own, reterr);
+
+	if (r < 0)
+		return r;
+	return own_end(st, own, action_put(st, id, a, reterr), reterr);
+}
+
 static int remedy_update(struct snap_store *st, const char *sql, int64_t id, const char *who,
 			 struct diag *reterr)
 {
 	sqlite3_stmt *s = NULL;
+	bool own = false;
 	int r;
 
-	r = remedy_supported(st, true, reterr);
+	r = own_begin(st, &own, reterr);
 	if (r < 0)
 		return r;
 	r = snap_prepare(st, sql, &s, reterr);
-	if (r < 0)
-		return r;
-	sqlite3_bind_int64(s, 1, id);
-	sqlite3_bind_int64(s, 2, remedy_now_ns());
-	if (who)
-		sqlite3_bind_text(s, 3, who, -1, SQLITE_STATIC);
-	r = remedy_step(st, s, "record the remediation", reterr);
-	sqlite3_finalize(s);
+	if (r >= 0) {
+		sqlite3_bind_int64(s, 1, id);
+		sqlite3_bind_int64(s, 2, remedy_now_ns());
+		if (who)
+			sqlite3_bind_text(s, 3, who, -1, SQLITE_STATIC);
+		r = remedy_step(st, s, "record the remediation", reterr);
+		sqlite3_finalize(s);
+	}
 	if (r >= 0 && !sqlite3_changes(st->db))
 		r = diag_set(reterr, -ENOENT, "no remediation #%lld", (long long)id);
-	return r;
+	return own_end(st, own, r, reterr);
 }
 
 int snap_remedy_finish(struct snap_store *st, int64_t id, struct diag *reterr)

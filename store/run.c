@@ -441,7 +441,7 @@ int snap_run_commit(struct snap_run_writer *w, int exit_code, uint64_t checked, 
 			" ORDER BY id DESC LIMIT ?2)",
 			0, keep, reterr);
 	if (r >= 0 && txn)
-		r = snap_exec(st, "COMMIT", "store the run", reterr);
+		r = snap_commit(st, "store the run", reterr);
 	if (r < 0) {
 		if (txn)
 			sqlite3_exec(st->db, "ROLLBACK", NULL, NULL, NULL);
@@ -453,7 +453,8 @@ int snap_run_commit(struct snap_run_writer *w, int exit_code, uint64_t checked, 
 	if (ret_id)
 		*ret_id = id;
 	writer_free(w);
-	return 0;
+	/* A run written in place completed outside a transaction: its seal. */
+	return snap_seal_settle(st, reterr);
 }
 
 void snap_run_abort(struct snap_run_writer *w)

@@ -85,6 +85,10 @@
  * change) WITHOUT ROWID, the findings it took. Its rows outlive the run
  * (pruned with its check snapshot) and name snapshots by id only.
  *
+ * Schema version 8 adds `seal` (store/seal.c): the chained digests of every
+ * snapshot, run, acceptance, remediation and baseline change; migrating to
+ * it seals what the database holds then (op genesis).
+ *
  * Schema version 7 adds remediation (store/remedy.c): `run_rule.remediate`
  * (what the rule let `drift remedy` do when the run was judged; NULL on
  * older rows: no), `remedy`, one row per application of a plan (its run,
@@ -405,8 +409,12 @@ static int schema_create(struct snap_store *st, const char *dbname, struct diag 
 		       "create the schema", reterr);
 	if (r < 0)
 		return r;
-	return schema_run(st, schema_content_tables, schema_ncontent_tables, dbname,
-			  "create the schema", reterr);
+	r = schema_run(st, schema_content_tables, schema_ncontent_tables, dbname,
+		       "create the schema", reterr);
+	if (r < 0)
+		return r;
+	return schema_run(st, schema_seal_tables, schema_seal_ntables, dbname, "create the schema",
+			  reterr);
 }
 
 /*
@@ -645,13 +653,13 @@ out:
 	return r < 0 ? r : 0;
 }
 
-/* Bring a version 1 to 6 database to version 7, under the write lock
+/* Bring a version 1 to 7 database to version 8, under the write lock
  * (another process may have migrated it meanwhile: the version is read
  * again). */
 static int schema_migrate(struct snap_store *st, struct diag *reterr)
 {
 	int64_t version = 0;
-	int r;
+	int old_schema, r;
 
 	r = snap_exec(st, "BEGIN IMMEDIATE", "upgrade the database", reterr);
 	if (r < 0)
@@ -697,8 +705,6 @@ static int schema_migrate(struct snap_store *st, struct diag *reterr)
 			goto fail;
 	}
 	if (version <= 6) {
-		char sql[64];
-
 		int64_t has = 0;
 
 		/* Remediation (store/remedy.c); run_rule gains its column unless it was new. */
@@ -716,6 +722,23 @@ static int schema_migrate(struct snap_store *st, struct diag *reterr)
 		}
 		r = schema_run(st, schema_remedy_tables, N_ELEMS(schema_remedy_tables), "main",
 			       "upgrade the database", reterr);
+		if (r < 0)
+			goto fail;
+	}
+	if (version <= 7) {
+		char sql[64];
+
+		/* Seals (store/seal.c): what the database holds now is sealed
+		 * as the first seals (op genesis: they vouch for nothing
+		 * before this). */
+		r = schema_run(st, schema_seal_tables, schema_seal_ntables, "main",
+			       "upgrade the database", reterr);
+		if (r < 0)
+			goto fail;
+		old_schema = st->schema;
+		st->schema = SNAP_SCHEMA_VERSION;
+		r = snap_seal_genesis(st, reterr);
+		st->schema = old_schema;
 		if (r < 0)
 			goto fail;
 		snprintf(sql, sizeof(sql), "PRAGMA user_version = %d", SNAP_SCHEMA_VERSION);
@@ -797,6 +820,9 @@ int snap_schema_prepare(struct snap_store *st, struct diag *reterr)
 		if (r < 0)
 			return r;
 	}
+	r = snap_seal_setup(st, reterr);
+	if (r < 0)
+		return r;
 	/* WAL: readers never wait for the scan, and one fsync per commit.
 	 * NORMAL loses at most the last transaction on power loss, never
 	 * consistency. */

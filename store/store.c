@@ -185,10 +185,14 @@ void snap_store_free(struct snap_store *st)
 		return;
 	/* Closing rolls back an open transaction; the writer goes with it. */
 	snap_writer_abort(st->writer);
+	/* What autocommitted writes left unsealed (none, when every write
+	 * path seals its own: this is the net below them). */
+	(void)snap_seal_settle(st, NULL);
 	sqlite3_finalize(st->owner_get);
 	free(st->owner_strings);
 	/* _v2: an iterator not yet freed keeps the connection alive until it is. */
 	sqlite3_close_v2(st->db);
+	snap_seal_key_free(st->seal_key);
 	free(st->path);
 	free(st);
 }

@@ -1078,4 +1078,84 @@ int snap_entry_decode(const void *blob, size_t len, struct snap_entry_buf *buf,
 		      const struct entry **ret);
 void snap_entry_buf_release(struct snap_entry_buf *buf);
 
+/* ---- seals (schema version 8; store/seal.c) ---- */
+
+/**
+ * A sealing key: 32 secret bytes for one epoch, the epoch's number, and when
+ * epoch 0 began and how long an epoch lasts. The file (drift-seal-key 1) is
+ * text: "origin SECONDS", "period SECONDS", "epoch N", "key HEX".
+ */
+struct snap_seal_key;
+
+/**
+ * Create a new key file at @path (it must not exist; mode 0600) for epoch 0
+ * starting now, an epoch every @period seconds (0: a day). 0 or -errno.
+ */
+int snap_seal_key_create(const char *path, int64_t period, struct diag *reterr);
+/** Load the key file @path. 0 or -errno (-EINVAL: not a key file). */
+int snap_seal_key_load(const char *path, struct snap_seal_key **ret, struct diag *reterr);
+void snap_seal_key_free(struct snap_seal_key *k);
+/** The key's epoch. */
+int64_t snap_seal_key_epoch(const struct snap_seal_key *k);
+/** The epoch a time (ns since the Epoch) falls in for @k; -1 before its origin. */
+int64_t snap_seal_key_epoch_of(const struct snap_seal_key *k, int64_t at_ns);
+
+/**
+ * Seal with @key (the store owns it from now on and frees it; NULL: digests
+ * and chain only) from now on. Each
+ * seal carries HMAC-SHA256 with the key of its epoch; the key moves forward
+ * to the current epoch as it seals, and the file is rewritten to that epoch
+ * after the commit (the older keys are forgotten; a file that cannot be
+ * rewritten, on read-only media, is left and the key evolves in memory).
+ */
+void snap_store_set_seal_key(struct snap_store *st, struct snap_seal_key *key);
+
+/** Lowercase hex of @n bytes into @out (2n + 1 bytes). */
+void snap_seal_hex(const uint8_t *p, size_t n, char *out);
+/** "snapshot", "run", "baseline", ... for a seal kind. */
+const char *snap_seal_kind_name(int kind);
+
+struct snap_seal_head {
+	int64_t seq;
+	int64_t at_ns;
+	int64_t epoch;
+	uint8_t chain[32];
+	bool has_mac;
+	uint8_t mac[32];
+};
+/** The newest seal: 0, -ENOENT (none yet, or a database before seals), -errno. */
+int snap_seal_head(struct snap_store *st, struct snap_seal_head *ret, struct diag *reterr);
+
+struct snap_seal_verify_opts {
+	/** The verification key (a copy of the key file from its first epoch,
+	 *  or any later one: seals of earlier epochs are then not authenticated). */
+	const struct snap_seal_key *key;
+	/** A seal recorded off the host (drift snapshots --head): it must be there, as it was. */
+	bool have_head;
+	int64_t head_seq;
+	uint8_t head_chain[32];
+};
+struct snap_seal_verify_stats {
+	uint64_t seals;           /**< seals read */
+	uint64_t authenticated;   /**< whose MAC holds under the key */
+	uint64_t before_key;      /**< of epochs before the key's: not authenticated */
+	uint64_t unauthenticated; /**< with a MAC, but no key was given */
+	uint64_t objects;         /**< parts compared with their seals */
+	uint64_t problems;
+	int64_t head_seq;
+	uint8_t head_chain[32];
+};
+/** One problem found; return 0 to go on, or -errno to stop. */
+typedef int snap_seal_problem_fn(void *userdata, int64_t seq, const char *msg);
+/**
+ * Recompute every seal and every sealed part: a seal altered, inserted,
+ * removed or reordered, a part altered, removed or inserted without drift,
+ * a MAC that does not hold, a seal of an epoch its time is not in, kept
+ * content that is not its SHA-256, each reported through @fn. Returns 0
+ * (problems counted in @stats) or -errno when the database cannot be read.
+ */
+int snap_seal_verify(struct snap_store *st, const struct snap_seal_verify_opts *opts,
+		     snap_seal_problem_fn *fn, void *userdata, struct snap_seal_verify_stats *stats,
+		     struct diag *reterr);
+
 #endif /* DRIFT_STORE_STORE_H */

@@ -310,7 +310,7 @@ static int writer_record(struct snap_writer *w, const struct snap_new *p, struct
 		goto rollback;
 	}
 	w->id = sqlite3_last_insert_rowid(st->db);
-	r = snap_exec(st, "COMMIT", "record a snapshot", reterr);
+	r = snap_commit(st, "record a snapshot", reterr);
 	if (r < 0)
 		goto rollback;
 	goto out;
@@ -851,7 +851,7 @@ int snap_writer_commit(struct snap_writer *w, struct snap_info *ret_info, struct
 			     st->path);
 		goto fail;
 	}
-	r = snap_exec(st, "COMMIT", "commit the snapshot", reterr);
+	r = snap_commit(st, "commit the snapshot", reterr);
 	if (r < 0)
 		goto fail;
 	w->in_tx = false;
@@ -908,7 +908,7 @@ int snap_set_baseline(struct snap_store *st, int64_t id, struct snap_info *ret_p
 	if (r < 0)
 		goto rollback;
 	if (previous == id) {
-		r = snap_exec(st, "COMMIT", "change the baseline", reterr);
+		r = snap_commit(st, "change the baseline", reterr);
 		if (r < 0)
 			goto rollback;
 		if (ret_previous)
@@ -945,7 +945,7 @@ int snap_set_baseline(struct snap_store *st, int64_t id, struct snap_info *ret_p
 			r = diag_set(reterr, -EIO, "snapshot %lld vanished", (long long)previous);
 	}
 	if (r >= 0)
-		r = snap_exec(st, "COMMIT", "change the baseline", reterr);
+		r = snap_commit(st, "change the baseline", reterr);
 	if (r < 0)
 		goto rollback;
 	if (ret_previous)

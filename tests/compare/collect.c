@@ -9,11 +9,37 @@
 
 #include <stdio.h>
 #include <string.h>
+#include <sys/capability.h>
 
 #include "scanner/probe.h"
 #include "scanner/verify.h"
 
 #include "common/banned.h"
+
+static void dac_set(cap_flag_value_t value)
+{
+	static const cap_value_t dac[] = { CAP_DAC_OVERRIDE, CAP_DAC_READ_SEARCH };
+	cap_t caps = cap_get_proc();
+	cap_flag_value_t permitted = CAP_CLEAR;
+
+	assert_non_null(caps);
+	assert_int_equal(cap_get_flag(caps, CAP_DAC_OVERRIDE, CAP_PERMITTED, &permitted), 0);
+	if (permitted == CAP_SET) {
+		assert_int_equal(cap_set_flag(caps, CAP_EFFECTIVE, 2, dac, value), 0);
+		assert_int_equal(cap_set_proc(caps), 0);
+	}
+	cap_free(caps);
+}
+
+void dac_drop(void)
+{
+	dac_set(CAP_CLEAR);
+}
+
+void dac_restore(void)
+{
+	dac_set(CAP_SET);
+}
 
 struct seams seams;
 

@@ -75,6 +75,16 @@ extern struct seams seams;
 /** Zero the counts and watch @path (absolute or relative; NULL: nothing), failing with @err. */
 void seam_reset(const char *path, int err);
 
+/**
+ * Take from this thread (and the threads it starts) the capabilities that
+ * let root read any file (CAP_DAC_OVERRIDE, CAP_DAC_READ_SEARCH), so that
+ * a mode-000 file is unreadable as root too; as another user, nothing
+ * changes. dac_restore() gives them back (they stay permitted). Fails the
+ * test when the capabilities cannot be changed.
+ */
+void dac_drop(void);
+void dac_restore(void);
+
 /** Fail the test unless @part occurs in @s. */
 #define assert_contains(s, part)                                                 \
 	do {                                                                     \

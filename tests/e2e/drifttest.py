@@ -31,6 +31,7 @@ def env_for_drift(extra=None):
     env["TZ"] = "UTC"
     env.pop("NO_COLOR", None)
     env.pop("DRIFT_TEST_PAUSE_AFTER", None)
+    env.pop("DRIFT_SEAL_KEY", None)
     if extra:
         env.update(extra)
     return env

@@ -115,6 +115,10 @@ class Narrower(DriftCase):
 
 class NarrowerProbes(DriftCase):
 
+    def list_json(self):
+        p = self.drift("snapshots", "--format", "json", code=0)
+        return json.loads(p.stdout)["snapshots"]
+
     def test_init_force_without_a_probe_of_the_baseline_is_refused(self):
         self.write("etc/passwd", "root:x:0:0:root:/root:/bin/sh\n")
         self.write("etc/group", "root:x:0:\n")
@@ -122,8 +126,15 @@ class NarrowerProbes(DriftCase):
         # Named paths run no probes unless asked: that drops the accounts.
         p = self.drift("init", "--force", "--root", self.root, "/etc", code=E_USAGE)
         self.assertIn(b": probes user -> none\n", p.stderr)
+        snaps = self.list_json()
+        self.assertEqual([(s["label"], s["probes"]) for s in snaps], [("baseline", ["user"])],
+                         "the refused init left the baseline as it was")
         self.drift("init", "-q", "--force", "--root", self.root, "--probes", "all", "/etc",
                    code=0)
+        base = [s for s in self.list_json() if s["label"] == "baseline"]
+        self.assertEqual(len(base), 1)
+        self.assertIn("user", base[0]["probes"])
+        self.assertNotEqual(base[0]["id"], snaps[0]["id"], "the forced init was taken")
 
 
 class BaselineCommand(DriftCase):

@@ -120,10 +120,10 @@ class Browse(DriftCase):
     def test_navigate_filter_search_detail_quit(self):
         self.check_run()
         t = self.browse()
-        s = t.wait_for("drift browse")
+        s = t.wait_for("- /")  # the tree, drawn after the header: wait for both
+        self.assertIn("drift browse", s)
         self.assertIn("run #1 check", s)
         self.assertIn("4/4 shown", s)
-        self.assertIn("- /", s)
         esc = t.tmux("capture-pane", "-p", "-e").stdout.decode(errors="replace")
         self.assertRegex(esc, r"\x1b\[[0-9;]*31m")
         # The list view, sorted by severity: the log (low, expected) last.

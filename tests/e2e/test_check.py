@@ -1,6 +1,7 @@
 #!/usr/bin/env python3
 """drift init + mutate + drift check --format json: exactly the expected deviations."""
 
+import json
 import os
 import sqlite3
 import subprocess
@@ -224,12 +225,29 @@ class CheckDeviations(DriftCase):
         got = by_path(doc)
         self.assertEqual(got[self.path("d").encode()]["change"], "modified")
 
+    def stored_keys(self):
+        """The file keys stored in the database, of every snapshot."""
+        con = sqlite3.connect("file:%s?mode=ro" % self.db, uri=True)
+        try:
+            return {bytes(k) for (_, kind, k) in blocks.keys(con) if kind == 1}
+        finally:
+            con.close()
+
     def test_exclude_prunes_and_is_remembered(self):
         self.write("etc/keep", "1")
         self.write("cache/junk", "1")
         self.init(extra=("--exclude", self.path("cache")))
+        stored = self.stored_keys()
+        self.assertIn(self.path("etc/keep").encode(), stored)
+        self.assertFalse([k for k in stored if k.startswith(self.path("cache").encode())],
+                         "the excluded directory was stored")
         self.write("cache/more", "2")
-        self.drift("check", code=CLEAN)
+        doc, _ = self.check_json(code=CLEAN)
+        self.assertEqual(doc["deviations"], [])
+        # The check, not told again, still excludes it and still sees the rest.
+        self.write("etc/keep", "changed")
+        doc, _ = self.check_json(code=MODIFIED)
+        self.assertEqual(sorted(by_path(doc)), [self.path("etc/keep").encode()])
 
     def test_vanished_root_is_reported_removed(self):
         a = self.write("a/x", "1")
@@ -244,8 +262,16 @@ class CheckDeviations(DriftCase):
         self.write("etc/a", "1")
         self.db = self.path("var/lib/drift/drift.db")
         self.init()
-        self.drift("check", code=CLEAN)
-        self.drift("check", code=CLEAN)
+        ours = self.path("var/lib/drift").encode()
+        self.assertIn(self.path("etc/a").encode(), self.stored_keys())
+        self.assertFalse([k for k in self.stored_keys() if k.startswith(ours + b"/")],
+                         "the database (or its WAL) was scanned")
+        for _ in range(2):  # the first check wrote to the database: the second sees that
+            doc, _ = self.check_json(code=CLEAN)
+            self.assertEqual(doc["deviations"], [])
+        self.write("etc/a", "2")
+        doc, _ = self.check_json(code=MODIFIED)
+        self.assertEqual(sorted(by_path(doc)), [self.path("etc/a").encode()])
 
     def test_check_of_a_path_outside_the_baseline_is_refused(self):
         self.write("in/a", "1")
@@ -259,7 +285,18 @@ class CheckDeviations(DriftCase):
         self.write("b/y", "2")
         self.init(self.path("a"), self.path("b"))
         subprocess.run(["rm", "-rf", self.path("b")], check=True)
+        self.write("a/x", "changed")
         self.drift("scan", "-q", "--label", "after", code=0)
+        p = self.drift("snapshots", "--format", "json", code=CLEAN)
+        after = [s for s in json.loads(p.stdout)["snapshots"] if s["label"] == "after"]
+        # Still a root of the snapshot: what was below it is removed, and the
+        # root that is still there was scanned.
+        self.assertEqual([s["roots"] for s in after], [[self.path("a"), self.path("b")]])
+        p = self.drift("diff", "--format", "json", "baseline", "after", code=MODIFIED | REMOVED)
+        got = {k: d["change"] for k, d in by_path(json.loads(p.stdout)).items()}
+        self.assertEqual(got, {self.path("a/x").encode(): "modified",
+                               self.path("b").encode(): "removed",
+                               self.path("b/y").encode(): "removed"})
 
     def forge_baseline_hash(self, path):
         """Overwrite the baseline's stored hash of @path, as someone editing the database would."""
@@ -282,8 +319,9 @@ class CheckDeviations(DriftCase):
         doc, _ = self.check_json(code=MODIFIED, extra=("--trust-ctime", "--sample", "0"))
         self.assertEqual(sorted(by_path(doc)), [small.encode()])
         # Without trust, or with every file in the sample, the file is read.
-        self.drift("check", "--trust-ctime", "--sample", "100", code=MODIFIED)
-        self.drift("check", code=MODIFIED)
+        for extra in (("--trust-ctime", "--sample", "100"), ()):
+            doc, _ = self.check_json(code=MODIFIED, extra=extra)
+            self.assertEqual(sorted(by_path(doc)), sorted([f.encode(), small.encode()]), extra)
 
     def test_trust_ctime_still_sees_content_changes(self):
         f = self.write("etc/a", b"c" * (200 << 10))

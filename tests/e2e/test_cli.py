@@ -136,7 +136,8 @@ class Cli(DriftCase):
                                stdout=full,
                                stderr=subprocess.PIPE, env=env_for_drift())
         self.assertEqual(p.returncode, E_OUTPUT, p.stderr)
-        self.assertIn(b"cannot write", p.stderr)
+        self.assertIn(b"cannot write report to 'standard output': No space left on device",
+                      p.stderr)
 
     def test_init_prints_one_summary_line(self):
         self.write("etc/a", "1")

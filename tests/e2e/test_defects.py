@@ -69,15 +69,31 @@ class EmptyArrays(HostCase):
         self.append("etc/hello.conf", b"# local change\n")
         p = self.drift("check", "--root", self.host, "--format", "json", code=MODIFIED)
         files = {d["path"]: d for d in json.loads(p.stdout)["deviations"]}
-        self.assertIn("/etc/hello.conf", files)
+        self.assertEqual(sorted(files), ["/etc/hello.conf"])
+        conf = files["/etc/hello.conf"]
+        self.assertEqual((conf["kind"], conf["change"]), ("file", "modified"))
+        # The ownership tables were stored: the change is attributed.
+        self.assertIn("locally modified configuration", conf["reason"])
 
     def test_verify_unowned_with_nothing_unowned(self):
         # Only the dpkg database: no system directory to walk, no unowned file.
         root = os.path.join(self.tmp, "bare")
         shutil.copytree(self.h("var/lib/dpkg"), os.path.join(root, "var", "lib", "dpkg"))
         # the packages' files are all missing (removed), nothing else
-        p = self.drift("verify", "--unowned", "--root", root, code=REMOVED)
-        self.assertNotIn(b"unowned", p.stdout)
+        p = self.drift("verify", "--unowned", "--root", root, "--format", "json", code=REMOVED)
+        got = {d["path"]: d for d in json.loads(p.stdout)["deviations"]}
+        shipped = set()
+        info = os.path.join(root, "var", "lib", "dpkg", "info")
+        for name in os.listdir(info):
+            with open(os.path.join(info, name)) as f:
+                if name.endswith(".md5sums"):
+                    shipped |= {"/" + l.split(None, 1)[1] for l in f.read().splitlines()}
+                elif name.endswith(".conffiles"):
+                    shipped |= set(f.read().splitlines())
+        self.assertEqual(sorted(got), sorted(shipped))
+        for d in got.values():
+            self.assertEqual(d["change"], "removed", d)
+            self.assertFalse(d.get("unowned"), d)
 
 
 class ArgumentsFirst(DriftCase):

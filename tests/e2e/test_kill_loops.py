@@ -109,6 +109,9 @@ class KillLoops(DriftCase):
             db.close()
         if row:
             self.assertEqual(row[1], "complete", "an incomplete baseline: " + what)
+        # Seals commit with what they seal: whatever the kill interrupted, they hold.
+        p = self.drift("snapshots", "--verify", code=0)
+        self.assertRegex(p.stdout.decode(), r"^drift snapshots: \d+ seals hold", what)
         return row[0] if row else None
 
     def tree(self):
@@ -163,7 +166,15 @@ class KillLoops(DriftCase):
                 self.drift("accept", key, "--reason", "again", "-q", code=0)
             p = self.drift("check", self.root, code=0)
             self.assertIn(b"no deviations", p.stdout, what)
-        self.drift("accept", "--list", code=0)
+        # One acceptance a round, the killed one's or its retry's, each on the last.
+        p = self.drift("accept", "--list", "--format", "json", code=0)
+        acc = json.loads(p.stdout)["acceptances"]
+        self.assertEqual(len(acc), ROUNDS, acc)
+        for a in acc:
+            self.assertIn(a["reason"], ("loop", "again"), a)
+            self.assertEqual((a["entries"], a["undone"]), (1, None), a)
+        for a, b in zip(acc, acc[1:]):
+            self.assertEqual(b["old"]["id"], a["new"]["id"], "a round accepted beside the chain")
 
     def test_remedy_killed_is_resumed_or_undone(self):
         self.init()

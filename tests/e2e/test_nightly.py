@@ -185,13 +185,15 @@ exec "%s" "$@"
         return out
 
     def drift_runs(self):
-        """Each command line drift was run with, as a list of arguments."""
+        """Each command line drift was run with, as a list of arguments (not the
+        "snapshots --head" that sends the newest seal to the journal after each run)."""
         try:
             with open(self.argv_log) as f:
                 text = f.read()
         except FileNotFoundError:
             return []
-        return [run.split("\n") for run in text.split("\n\n") if run]
+        runs = [run.split("\n") for run in text.split("\n\n") if run]
+        return [r for r in runs if r[:2] != ["snapshots", "--head"]]
 
     def report_files(self):
         if not os.path.isdir(self.reports):
@@ -306,6 +308,26 @@ echo >>"%s"
         self.assertEqual(body, text)
         self.assertEqual(subject[0], "Subject: drift: 1 deviation on %s" % host)
         self.assertTrue(os.path.exists(self.prom))
+
+    def test_the_newest_seal_goes_to_the_journal(self):
+        key = os.path.join(self.tmp, "seal.key")
+        self.drift("snapshots", "--new-key", key, "-q", code=0, db=False)
+        self.set_config(DRIFT_SEAL_KEY=key)
+        self.drift("init", "-q", "--root", self.root, code=0, env={"DRIFT_SEAL_KEY": key})
+        self.write("etc/a", "changed")
+        self.nightly(code=4)
+        seals = re.findall(r"seal (\d+):([0-9a-f]{64})  \S+ \S+  epoch (\d+)  (hmac|no key)",
+                           self.logged())
+        self.assertEqual(len(seals), 1, self.logged())
+        seq, chain, _, mac = seals[0]
+        self.assertEqual(mac, "hmac", "sealed with DRIFT_SEAL_KEY")
+        # It is the database's newest seal, and verifies as the head off the host.
+        p = self.drift("snapshots", "--verify", "--key", key, "--head=%s:%s" % (seq, chain), code=0)
+        self.assertRegex(p.stdout.decode(), r"seals hold .* authenticated; head %s:%s$" % (seq, chain))
+        self.set_config(DRIFT_SEAL_HEAD="no")
+        before = self.logged().count("seal ")
+        self.nightly(code=4)
+        self.assertEqual(self.logged().count("seal "), before, "DRIFT_SEAL_HEAD=no: no seal logged")
 
     def test_missing_sendmail_is_logged_and_the_run_goes_on(self):
         self.init()
@@ -462,10 +484,15 @@ echo >>"%s"
     def test_bad_values_are_refused(self):
         self.set_config(DRIFT_REPORT_KEEP_DAYS="thirty")
         self.nightly(code=16)
+        self.assertIn("DRIFT_REPORT_KEEP_DAYS must be a number of days, not 'thirty'",
+                      self.logged())
         self.set_config(DRIFT_REPORT_DIR="reports")
         self.nightly(code=16)
+        self.assertIn("DRIFT_REPORT_DIR must be an absolute path, not 'reports'", self.logged())
         self.assertEqual(self.drift_runs(), [])
-        self.nightly("--bogus", code=16)
+        p = self.nightly("--bogus", code=16)
+        self.assertIn(b"unknown option '--bogus'", p.stderr)
+        self.assertEqual(self.drift_runs(), [])
 
 
 def hook_commands():

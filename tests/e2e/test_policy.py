@@ -180,7 +180,17 @@ rules:
         shown = os.path.join(self.tmp, "shown.yaml")
         with open(shown, "wb") as f:
             f.write(p.stdout)
-        self.drift("policy", "check", shown, code=0)
+        r = self.drift("policy", "check", shown, code=0)
+        self.assertTrue(r.stdout.startswith(shown.encode() + b": ok"), r.stdout)
+        # The shown form warns of what the policy shown warns of (the test's
+        # has no rule for the probes that are on by default).
+        o = self.drift("policy", "check", self.policy, code=0)
+        self.assertEqual(r.stdout.replace(shown.encode(), b"P"),
+                         o.stdout.replace(self.policy.encode(), b"P"))
+        self.assertEqual([l.split(b"warning: probe ")[1].split()[0]
+                          for l in r.stderr.splitlines()],
+                         [l.split(b"warning: probe ")[1].split()[0]
+                          for l in o.stderr.splitlines()])
         p = self.drift("policy", "show", "--policy", "builtin", code=0)
         self.assertIn(b"rules:", p.stdout)
 
@@ -208,7 +218,9 @@ rules:
         os.chmod(self.policy, 0o644)
         os.chmod(os.path.dirname(self.db), 0o777)
         p = self.drift("check", code=E_DB)
-        self.assertIn(b"database", p.stderr)
+        self.assertIn(b"refusing database '%s': '%s' is writable by others"
+                      % (self.db.encode(), os.path.dirname(self.db).encode()), p.stderr)
+        self.assertEqual(p.stdout, b"", "no report from a refused database")
 
     def test_text_report_groups_by_severity(self):
         self.set_policy(self.policy_for("""\

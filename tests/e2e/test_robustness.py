@@ -101,7 +101,13 @@ class Robustness(DriftCase):
         size = os.path.getsize(self.db)
         with open(self.db, "r+b") as f:
             f.truncate(size // 2 if size > 8192 else 100)
-        self.drift("check", code=E_DB)
+        with open(self.db, "rb") as f:
+            before = f.read()
+        p = self.drift("check", code=E_DB)
+        self.assertIn(b"'%s' is damaged" % self.db.encode(), p.stderr)
+        self.assertEqual(p.stdout, b"", "no report from a damaged database")
+        with open(self.db, "rb") as f:
+            self.assertEqual(f.read(), before, "the damaged database was written to")
 
     def test_second_writer_waits_then_fails_clearly(self):
         self.make_tree(100)

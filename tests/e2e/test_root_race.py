@@ -61,29 +61,63 @@ rules:
             con.close()
         return [(s, bytes(k)) for s, k in rows if b"HOSTSECRET" in bytes(k)]
 
+    def scan(self, label, scanned, env=None):
+        return subprocess.run([DRIFT, "scan", "-q", "--db=" + self.db,
+                               "--policy=" + self.policy, "--label", label,
+                               "--root", self.root, scanned],
+                              capture_output=True, env=env_for_drift(env), timeout=60,
+                              stdin=subprocess.DEVNULL)
+
+    def snapshots(self):
+        p = subprocess.run([DRIFT, "snapshots", "--format", "json", "--db=" + self.db],
+                           capture_output=True, env=env_for_drift(), timeout=60, check=True)
+        # (A scan that failed after it began leaves an incomplete snapshot, unlabelled.)
+        return {s["label"]: s for s in json.loads(p.stdout)["snapshots"] if s["label"]}
+
     def race(self, scanned, swap_a, swap_b, runs, env=None):
+        """Scan @scanned @runs times while @swap_a and @swap_b swap places.
+
+        No scan stores the host; some scans store the image whole, with the
+        names in one place or the other (that no host key is stored means
+        nothing if no scan stored anything). A scan is no atomic view: one
+        that succeeds may also have seen both names as directories, or the
+        root vanished after it was resolved (nothing below it, as for any
+        missing root).
+        """
         if not have_renameat2():
             self.skipTest("no renameat2() in the C library")
+        libc = ctypes.CDLL(None, use_errno=True)
+        whole = set()
+        for ref in ("ref-a", "ref-b"):
+            if self.scan(ref, scanned, env).returncode == CLEAN:
+                whole.add(self.snapshots()[ref]["entries"])
+            self.assertEqual(libc.renameat2(AT_FDCWD, os.fsencode(swap_a), AT_FDCWD,
+                                            os.fsencode(swap_b), RENAME_EXCHANGE), 0)
+        self.assertTrue(whole, "neither state of the names can be scanned")
         swapper = subprocess.Popen([sys.executable, "-c", SWAPPER, swap_a, swap_b],
                                    stdout=subprocess.PIPE)
         try:
             self.assertEqual(swapper.stdout.readline().strip(), b"ready")
             codes = {}
             for i in range(runs):
-                p = subprocess.run([DRIFT, "scan", "-q", "--db=" + self.db,
-                                    "--policy=" + self.policy, "--label", "run-%d" % i,
-                                    "--root", self.root, scanned],
-                                   capture_output=True, env=env_for_drift(env), timeout=60,
-                                   stdin=subprocess.DEVNULL)
+                p = self.scan("run-%d" % i, scanned, env)
                 # Clean, or the root was a symlink when it was resolved.
                 self.assertIn(p.returncode, (CLEAN, E_SCAN),
                               "run %d: exit %d\n%s" % (i, p.returncode, p.stderr.decode()))
+                if p.returncode == E_SCAN:
+                    self.assertRegex(p.stderr, rb"^drift: cannot (scan|examine root) '/",
+                                     "names the root it could not scan")
                 codes[p.returncode] = codes.get(p.returncode, 0) + 1
         finally:
             swapper.kill()
             swapper.wait()
         self.assertGreater(codes.get(CLEAN, 0), 0, "no scan ever succeeded: %r" % codes)
         self.assertEqual(self.host_keys(), [])
+        runs = [s for label, s in self.snapshots().items() if label.startswith("run-")]
+        self.assertEqual(len(runs), codes[CLEAN], "one snapshot for each scan that succeeded")
+        self.assertTrue([s for s in runs if s["entries"] in whole and not s["errors"]],
+                        "no scan stored the image whole: %r" % [(s["entries"], s["errors"])
+                                                                 for s in runs])
 
     def make_host(self):
         """A directory outside the root standing for the host's /var."""

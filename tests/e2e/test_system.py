@@ -196,7 +196,13 @@ class ProbesTest(SystemCase):
         p = self.drift("snapshots", code=0)
         self.assertIn(b"baseline", p.stdout)
         # the proc probes are noted as unavailable in a check, which is clean
-        p = self.drift("check", "--root", self.host, code=CLEAN)
+        doc = self.json_of(self.drift("check", "--root", self.host, "--format", "json",
+                                      code=CLEAN))
+        self.assertEqual(doc["deviations"], [])
+        for side in ("old", "new"):
+            self.assertEqual(sorted(doc[side]["probes_unavailable"]),
+                             ["module", "mount", "port", "sysctl"], side)
+            self.assertIn("user", doc[side]["probes"], side)
 
     def test_malformed_line_is_a_warning_with_its_position(self):
         n = len(self.read("etc/passwd").splitlines())
@@ -319,10 +325,25 @@ class AttributionTest(SystemCase):
         self.assertEqual(files["/usr/bin/hello"]["class"], "expected", p.stdout)
 
     def test_package_without_version_does_not_fail_the_scan(self):
+        status = self.read("var/lib/dpkg/status")
         with open(self.h("var/lib/dpkg/status"), "ab") as f:
             f.write(b"\nPackage: noversion\nStatus: deinstall ok config-files\n"
                     b"Architecture: amd64\n")
-        self.drift("init", "-q", "--root", self.host, code=0)
+        p = self.drift("init", "--root", self.host, code=0)
+        self.assertNotIn(b"noversion", p.stderr, "a config-files package needs no version")
+        doc = self.json_of(self.drift("check", "--root", self.host, "--format", "json",
+                                      code=CLEAN))
+        self.assertEqual(doc["deviations"], [])
+        # It is in the baseline: purged, it is a removed package.
+        self.put("var/lib/dpkg/status", status)
+        doc = self.json_of(self.drift("check", "--root", self.host, "--format", "json",
+                                      code=REMOVED))
+        pkgs = self.deviations(doc, "package")
+        self.assertEqual(sorted(pkgs), ["noversion:amd64"], doc["deviations"])
+        self.assertEqual(pkgs["noversion:amd64"]["change"], "removed")
+        self.assertEqual(pkgs["noversion:amd64"]["old"]["props"],
+                         {"architecture": "amd64", "status": "deinstall ok config-files",
+                          "version": ""})
 
     def test_conffile_locally_modified(self):
         self.drift("scan", "-q", "--root", self.host, "--label", "pre", code=0)
@@ -401,7 +422,10 @@ class VerifyTest(SystemCase):
     def test_no_dpkg_database(self):
         shutil.rmtree(self.h("var/lib/dpkg"))
         p = self.drift("verify", "--root", self.host, code=drifttest.E_NO_BASELINE)
-        self.assertIn(b"dpkg", p.stderr)
+        # (a root-relative path, as for every file a probe reads)
+        self.assertEqual(p.stderr,
+                         b"drift: no dpkg database: 'var/lib/dpkg/status' does not exist\n")
+        self.assertEqual(p.stdout, b"")
 
 
 if __name__ == "__main__":

@@ -113,14 +113,18 @@ class WaiversTest(drifttest.DriftCase):
         self.first_check()
         os.chmod(self.waivers, 0o666)
         p = self.check(code=E_POLICY)
-        self.assertIn(b"waivers", p.stderr)
+        w = self.waivers.encode()
+        self.assertIn(b"refusing waivers '%s': '%s' is writable by others" % (w, w), p.stderr)
+        self.assertEqual(p.stdout, b"", "no report under refused waivers")
         self.check("--allow-insecure", code=MODIFIED)
         os.chmod(self.waivers, 0o644)
         self.check(code=MODIFIED)
 
     def test_missing_named_file_is_an_error(self):
         p = self.check(code=E_POLICY)
-        self.assertIn(b"cannot open waivers", p.stderr)
+        self.assertIn(b"cannot open waivers '%s': No such file or directory"
+                      % self.waivers.encode(), p.stderr)
+        self.assertFalse(os.path.exists(self.waivers), "a check never creates the file")
 
     def test_missing_default_file_is_no_waivers(self):
         # As root the default is /etc/drift/waivers.yaml, the host's: drift runs as nobody.

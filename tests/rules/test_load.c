@@ -944,19 +944,49 @@ static void test_load_default_is_the_shipped_file(void **state)
 	rule_set_free(fromfile);
 }
 
+static void count_problem(const struct diag *d, void *userdata)
+{
+	print_message("# %s\n", d->msg);
+	(*(unsigned *)userdata)++;
+}
+
+/*
+ * The examples load without a problem, lint without a warning (as `drift
+ * policy check` says "ok"), scan the roots they say, and cover the accounts.
+ */
 static void test_load_file_accepts_shipped_examples(void **state)
 {
 	(void)state;
-	static const char *const files[] = { "webserver.yaml", "etc-only.yaml", "container.yaml" };
+	static const struct {
+		const char *file, *roots, *covered;
+	} examples[] = {
+		{ "webserver.yaml", "/etc /usr /srv/www /var/log/nginx", "/etc/passwd" },
+		{ "etc-only.yaml", "/etc", "/etc/passwd" },
+		{ "container.yaml", "/mnt/image", "/mnt/image/etc/passwd" },
+	};
 	char path[512];
 
-	for (size_t i = 0; i < sizeof(files) / sizeof(files[0]); i++) {
+	for (size_t i = 0; i < sizeof(examples) / sizeof(examples[0]); i++) {
 		struct rule_set *rs = NULL;
+		const struct rule_scan *scan;
+		struct strbuf roots = STRBUF_INIT;
+		unsigned problems = 0, warnings = 0;
 		struct diag d;
 
-		snprintf(path, sizeof(path), "%s/%s", DRIFT_POLICY_DIR, files[i]);
-		if (rule_set_load_file(path, NULL, NULL, &rs, &d) != 0)
+		snprintf(path, sizeof(path), "%s/%s", DRIFT_POLICY_DIR, examples[i].file);
+		if (rule_set_load_file(path, count_problem, &problems, &rs, &d) != 0)
 			fail_msg("%s: %s", path, d.msg);
+		assert_int_equal(problems, 0);
+		assert_int_equal(rule_set_lint(rs, count_problem, &warnings), 0);
+		assert_int_equal(warnings, 0);
+		scan = rule_set_scan(rs);
+		for (size_t k = 0; k < scan->nroots; k++)
+			assert_int_equal(strbuf_addf(&roots, "%s%s", k ? " " : "", scan->roots[k]),
+					 0);
+		assert_string_equal(roots.buf, examples[i].roots);
+		assert_non_null(
+			rule_set_match(rs, examples[i].covered, strlen(examples[i].covered)));
+		strbuf_release(&roots);
 		rule_set_free(rs);
 	}
 }

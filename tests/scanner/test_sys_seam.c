@@ -2,9 +2,9 @@
  * Failures the real filesystem will not give us on demand (we run as root,
  * which ignores chmod), injected through the syscall seam scanner/sys.c:
  * this executable links with -Wl,--wrap= for scan_sys_openat, _fstatat,
- * _read and _getdents64. The fakes are configured by plain globals set before the
- * walk starts (the walk's threads are created after, so they see them);
- * cmocka's will_return() queue is not thread-safe, hence no mock_type().
+ * _read, _getdents64, _lseek and _readlinkat. The fakes are configured by plain globals set before
+ * the walk starts (the walk's threads are created after, so they see them); cmocka's will_return()
+ * queue is not thread-safe, hence no mock_type().
  */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -55,10 +55,14 @@ static struct {
 	char swap_to;          /* ...for a symlink ('l'), a socket ('s') or nothing ('-') */
 	atomic_bool swapped;
 	char swap_path[128];
-	atomic_long dir_opens; /* openat(O_DIRECTORY) calls */
-	atomic_long reads;     /* scan_sys_read() calls */
-	bool no_seek_data;     /* lseek(SEEK_DATA/SEEK_HOLE) says EINVAL, as on some FUSE */
-	int seek_err;          /* lseek(seek_whence) fails with this (positive errno) */
+	atomic_long dir_opens;   /* openat(O_DIRECTORY) calls */
+	atomic_long reads;       /* scan_sys_read() calls */
+	bool no_seek_data;       /* lseek(SEEK_DATA/SEEK_HOLE) says EINVAL, as on some FUSE */
+	const char *relink_name; /* a symlink replaced at its first readlinkat()... */
+	char relink_to;          /* ...by a directory with a file ('d') or a file ('f') */
+	atomic_bool relinked;
+	char relink_path[128];
+	int seek_err; /* lseek(seek_whence) fails with this (positive errno) */
 	int seek_whence;
 	ino_t read_err_ino; /* the file whose reads fail with EIO... */
 	int read_err_after; /* ...after this many successful ones */
@@ -78,6 +82,42 @@ ssize_t __wrap_scan_sys_getdents64(int fd, void *buf, size_t len);
 ssize_t __wrap_scan_sys_read(int fd, void *buf, size_t len);
 int64_t __real_scan_sys_lseek(int fd, int64_t offset, int whence);
 int64_t __wrap_scan_sys_lseek(int fd, int64_t offset, int whence);
+ssize_t __real_scan_sys_readlinkat(int dirfd, const char *name, char *buf, size_t len);
+ssize_t __wrap_scan_sys_readlinkat(int dirfd, const char *name, char *buf, size_t len);
+
+/* Replace the symlink seam.relink_path by what seam.relink_to says; 0 or -1. */
+static int relink(void)
+{
+	char inside[160];
+	int fd;
+
+	if (unlink(seam.relink_path) < 0)
+		return -1;
+	if (seam.relink_to == 'd') {
+		snprintf(inside, sizeof(inside), "%s/inside", seam.relink_path);
+		if (mkdir(seam.relink_path, 0755) < 0)
+			return -1;
+	} else {
+		snprintf(inside, sizeof(inside), "%s", seam.relink_path);
+	}
+	fd = open(inside, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0644);
+	if (fd < 0)
+		return -1;
+	if (write(fd, "now a file\n", 11) != 11) {
+		close(fd);
+		return -1;
+	}
+	return close(fd);
+}
+
+/* Between the walker's fstatat and its readlinkat: a symlink swapped for something else. */
+ssize_t __wrap_scan_sys_readlinkat(int dirfd, const char *name, char *buf, size_t len)
+{
+	if (seam.relink_name && !strcmp(name, seam.relink_name) &&
+	    !atomic_exchange(&seam.relinked, true) && relink() < 0)
+		return -EIO; /* the fixture failed: make the test fail */
+	return __real_scan_sys_readlinkat(dirfd, name, buf, len);
+}
 
 int64_t __wrap_scan_sys_lseek(int fd, int64_t offset, int whence)
 {
@@ -579,6 +619,62 @@ static void test_walk_file_gone_before_open_gets_enoent(void **state)
 	assert_true(S_ISREG(e->mode));
 	assert_int_equal(e->err, ENOENT);
 	assert_int_equal(stats.errors, 1);
+	collect_release(&c);
+}
+
+static void walk_relinked(struct fixture *fx, char to, struct collect *c, struct scan_stats *stats)
+{
+	assert_int_equal(symlinkat("/", fx->dirfd, "link"), 0);
+	seam.relink_name = "link";
+	seam.relink_to = to;
+	snprintf(seam.relink_path, sizeof(seam.relink_path), "%s/link", fx->dir);
+	assert_int_equal(walk(fx, c, stats), 0);
+	assert_true(atomic_load(&seam.relinked));
+}
+
+static void test_walk_symlink_swapped_for_directory_before_readlink_is_walked(void **state)
+{
+	struct fixture *fx = *state;
+	struct collect c = { 0 };
+	struct scan_stats stats;
+	const struct entry *e;
+
+	/* It was a symlink with an error (EINVAL), not the directory that is there. */
+	walk_relinked(fx, 'd', &c, &stats);
+	assert_int_equal(c.n, TREE_COUNT + 2);
+	e = find(fx, &c, "link");
+	assert_non_null(e);
+	assert_true(S_ISDIR(e->mode));
+	assert_int_equal(e->err, 0);
+	assert_int_equal(e->target_len, 0);
+	e = find(fx, &c, "link/inside");
+	assert_non_null(e);
+	assert_true(S_ISREG(e->mode));
+	assert_int_equal(e->err, 0);
+	assert_int_equal(e->hash_len, 16);
+	assert_int_equal(stats.errors, 0);
+	collect_release(&c);
+}
+
+static void test_walk_symlink_swapped_for_file_before_readlink_is_hashed(void **state)
+{
+	struct fixture *fx = *state;
+	struct collect c = { 0 };
+	struct scan_stats stats;
+	const struct entry *e;
+	uint8_t want[16];
+
+	walk_relinked(fx, 'f', &c, &stats);
+	assert_int_equal(c.n, TREE_COUNT + 1);
+	e = find(fx, &c, "link");
+	assert_non_null(e);
+	assert_true(S_ISREG(e->mode));
+	assert_int_equal(e->err, 0);
+	assert_int_equal(e->target_len, 0);
+	assert_int_equal(e->hash_len, 16);
+	hash_of(fx, "link", want);
+	assert_memory_equal(e->hash, want, 16);
+	assert_int_equal(stats.errors, 0);
 	collect_release(&c);
 }
 
@@ -1136,6 +1232,8 @@ int main(void)
 		T(test_walk_file_swapped_for_symlink_before_open_is_a_symlink),
 		T(test_walk_file_swapped_for_socket_before_open_is_a_socket),
 		T(test_walk_file_gone_before_open_gets_enoent),
+		T(test_walk_symlink_swapped_for_directory_before_readlink_is_walked),
+		T(test_walk_symlink_swapped_for_file_before_readlink_is_hashed),
 		T(test_walk_directory_removed_while_listed_is_absent),
 		T(test_walk_low_fd_limit_is_raised_for_the_walk),
 		T(test_walk_fd_limit_that_cannot_be_raised_caps_threads),

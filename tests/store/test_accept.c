@@ -507,7 +507,7 @@ static void test_migration_from_v5(void **state)
 
 	/* For writing: migrated in place, and acceptance works. */
 	assert_int_equal(snap_store_open(t->db, SNAP_OPEN_WRITE, &st, &d), 0);
-	assert_int_equal(user_version(t->db), 7);
+	assert_int_equal(user_version(t->db), 8);
 	assert_int_equal(snap_accept(st, fx.run, &key, 1, "alice", "after migration", 0, NULL, NULL,
 				     NULL, &d),
 			 0);

@@ -226,6 +226,38 @@ static void test_store_open_drift_id_without_tables_is_eproto(void **state)
 	assert_refused_unchanged(t->db, -EPROTO, NULL);
 }
 
+/*
+ * A damaged database is refused with @msg by an open for writing, which
+ * leaves no -wal or -shm, and by a read-only open (which may leave them, as
+ * any reader of a WAL database does); its bytes are untouched.
+ */
+static void assert_damaged_unchanged(const char *path, const char *msg)
+{
+	size_t len0 = 0, len1 = 0;
+	char *before = file_slurp(path, &len0);
+	struct snap_store *st = SENTINEL;
+	struct diag d = { 0 };
+	char *after;
+
+	assert_non_null(before);
+	assert_false(side_exists(path, "-wal") || side_exists(path, "-shm"));
+	assert_int_equal(snap_store_open(path, SNAP_OPEN_WRITE, &st, &d), -EPROTO);
+	assert_ptr_equal(st, SENTINEL);
+	assert_string_equal(d.msg, msg);
+	assert_false(side_exists(path, "-wal") || side_exists(path, "-shm"));
+	memset(&d, 0, sizeof(d));
+	assert_int_equal(snap_store_open(path, SNAP_OPEN_READ, &st, &d), -EPROTO);
+	assert_ptr_equal(st, SENTINEL);
+	assert_string_equal(d.msg, msg);
+
+	after = file_slurp(path, &len1);
+	assert_non_null(after);
+	assert_int_equal(len0, len1);
+	assert_memory_equal(before, after, len0);
+	free(before);
+	free(after);
+}
+
 static void test_store_open_truncated_db_fails_without_crash(void **state)
 {
 	struct tmp *t = *state;
@@ -233,9 +265,9 @@ static void test_store_open_truncated_db_fails_without_crash(void **state)
 	struct diag d = { 0 };
 	struct entry *v = calloc(3000, sizeof(*v));
 	char(*keys)[48] = calloc(3000, sizeof(*keys));
+	char want[sizeof(t->db) + 64], side[sizeof(t->db) + 8];
 	int64_t id;
 	struct stat sb;
-	int r;
 
 	assert_non_null(v);
 	assert_non_null(keys);
@@ -251,15 +283,17 @@ static void test_store_open_truncated_db_fails_without_crash(void **state)
 	assert_true(sb.st_size > 65536);
 	assert_int_equal(truncate(t->db, sb.st_size / 2), 0);
 
-	st = SENTINEL;
-	r = snap_store_open(t->db, SNAP_OPEN_WRITE, &st, &d);
-	assert_int_equal(r, -EPROTO);
-	assert_ptr_equal(st, SENTINEL);
+	/* Refused, saying which file is damaged, and left as it is for a look. */
+	snprintf(want, sizeof(want), "'%s' is damaged (database disk image is malformed)", t->db);
+	assert_damaged_unchanged(t->db, want);
 
 	/* Truncated to less than one page: still refused, not a crash. */
 	assert_int_equal(truncate(t->db, 100), 0);
-	assert_int_equal(snap_store_open(t->db, SNAP_OPEN_READ, &st, &d), -EPROTO);
-	assert_ptr_equal(st, SENTINEL);
+	snprintf(side, sizeof(side), "%s-wal", t->db);
+	assert_true(unlink(side) == 0 || errno == ENOENT);
+	snprintf(side, sizeof(side), "%s-shm", t->db);
+	assert_true(unlink(side) == 0 || errno == ENOENT);
+	assert_damaged_unchanged(t->db, want);
 	free(v);
 	free(keys);
 }
@@ -366,7 +400,7 @@ static void test_store_open_sets_application_id_and_version(void **state)
 		SQLITE_OK);
 	assert_int_equal(sqlite3_step(s), SQLITE_ROW);
 	assert_int_equal(sqlite3_column_int64(s, 0), 0x44524654);
-	assert_int_equal(sqlite3_column_int64(s, 1), 7);
+	assert_int_equal(sqlite3_column_int64(s, 1), 8);
 	assert_string_equal((const char *)sqlite3_column_text(s, 2), "wal");
 	sqlite3_finalize(s);
 	sqlite3_close(db);
@@ -541,7 +575,7 @@ static void test_store_open_v1_for_writing_migrates_in_place(void **state)
 
 	raw_exec(t->db, v1_database);
 	assert_int_equal(snap_store_open(t->db, SNAP_OPEN_WRITE, &st, &d), 0);
-	assert_int_equal(user_version(t->db), 7);
+	assert_int_equal(user_version(t->db), 8);
 	/* The old snapshot reads as before, with an unknown policy, no
 	 * probes and no packages. */
 	assert_v1_baseline(st);
@@ -589,7 +623,7 @@ static void test_store_open_v1_for_writing_migrates_in_place(void **state)
 	assert_string_equal(info.policy_source, "(built-in)");
 	snap_info_release(&info);
 	snap_store_free(st);
-	assert_int_equal(user_version(t->db), 7);
+	assert_int_equal(user_version(t->db), 8);
 }
 
 /* A database exactly as schema version 2 wrote it: v1 plus the policy and
@@ -677,7 +711,7 @@ static void test_store_open_v2_for_writing_migrates_to_v4(void **state)
 
 	raw_exec(t->db, v2_database);
 	assert_int_equal(snap_store_open(t->db, SNAP_OPEN_WRITE, &st, &d), 0);
-	assert_int_equal(user_version(t->db), 7);
+	assert_int_equal(user_version(t->db), 8);
 	assert_old_baseline_without_packages(st);
 	assert_int_equal(snap_find(st, "baseline", &info, &d), 0);
 	assert_string_equal(info.policy_source, "(built-in)");
@@ -710,7 +744,7 @@ static void test_store_open_v2_for_writing_migrates_to_v4(void **state)
 	assert_int_equal(info.nprobes, 2);
 	snap_info_release(&info);
 	snap_store_free(st);
-	assert_int_equal(user_version(t->db), 7);
+	assert_int_equal(user_version(t->db), 8);
 }
 
 /* Raw count of the secret rows of @path. */

@@ -983,7 +983,7 @@ static void test_schema6(void **state)
 
 	/* For writing: migrated to 7, the journal works, the old rule keeps its value. */
 	st = open_write(t);
-	assert_int_equal(user_version(t->db), 7);
+	assert_int_equal(user_version(t->db), 8);
 	assert_journal_works(st);
 	memset(&g, 0, sizeof(g));
 	assert_int_equal(snap_run_rules(st, run, got_rule, &g, &d), 0);
@@ -1031,7 +1031,7 @@ static void test_schema6_without_column(void **state)
 
 	/* For writing: the column is added; old rows read 0, new rows keep theirs. */
 	st = open_write(t);
-	assert_int_equal(user_version(t->db), 7);
+	assert_int_equal(user_version(t->db), 8);
 	memset(&g, 0, sizeof(g));
 	assert_int_equal(snap_run_rules(st, run, got_rule, &g, &d), 0);
 	assert_int_equal(g.n, 2);
