@@ -193,6 +193,12 @@ struct cli_command {
 	int (*run)(struct cli_args *args);
 	/** A command that parses its own options (argv[0] is its name): called instead of @run. */
 	int (*main)(int argc, char **argv);
+	/**
+	 * What it prints confirms a change it made (init, accept, remedy...): a
+	 * name printed as "(out of memory)" then only warns, since the change
+	 * stands; elsewhere the output is the product, and that fails the command.
+	 */
+	bool confirms;
 };
 
 extern const struct cli_command cmd_init_def, cmd_check_def, cmd_scan_def, cmd_diff_def,
@@ -289,7 +295,8 @@ const char *cli_path(const char *path, size_t len, unsigned slot);
 /**
  * Whether a name or a message was printed as "(out of memory)" (cli_path(),
  * cli_error()): main() then fails the command with DRIFT_EXIT_INTERNAL, so
- * that no listing with a name missing passes for a complete one.
+ * that no listing with a name missing passes for a complete one (only warns
+ * after a command that cli_command.confirms).
  */
 bool cli_out_of_memory(void);
 

@@ -467,6 +467,7 @@ static int accept_main(int argc, char **argv)
 
 const struct cli_command cmd_accept_def = {
 	.name = "accept",
+	.confirms = true,
 	.summary = "accept reviewed findings of a run into a new baseline",
 	.usage = "usage: drift accept [options] KEY... --reason TEXT\n"
 		 "       drift accept [options] --event ID --reason TEXT\n"

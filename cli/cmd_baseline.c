@@ -247,6 +247,7 @@ static int cmd_baseline(struct cli_args *args)
 
 const struct cli_command cmd_baseline_def = {
 	.name = "baseline",
+	.confirms = true,
 	.summary = "show the baseline, or make an earlier snapshot the baseline",
 	.usage = "usage: drift baseline [options] [SNAPSHOT]\n"
 		 "\n"

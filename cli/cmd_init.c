@@ -125,6 +125,7 @@ out:
 
 const struct cli_command cmd_init_def = {
 	.name = "init",
+	.confirms = true,
 	.summary = "scan the host and store the baseline",
 	.usage =
 		"usage: drift init [options] [PATH...]\n"

@@ -633,6 +633,7 @@ static int remedy_main(int argc, char **argv)
 
 const struct cli_command cmd_remedy_def = {
 	.name = "remedy",
+	.confirms = true,
 	.summary = "put the host back to its baseline: plan, apply, undo",
 	.usage = "usage: drift remedy [options] [RUN]\n"
 		 "       drift remedy --apply [--yes] [options] [RUN]\n"

@@ -139,6 +139,7 @@ out:
 
 const struct cli_command cmd_scan_def = {
 	.name = "scan",
+	.confirms = true,
 	.summary = "store a labelled snapshot (before and after an upgrade...)",
 	.usage =
 		"usage: drift scan --label LABEL [options] [PATH...]\n"

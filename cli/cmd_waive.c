@@ -349,6 +349,7 @@ static int cmd_waivers(struct cli_args *args)
 
 const struct cli_command cmd_waive_def = {
 	.name = "waive",
+	.confirms = true,
 	.summary = "tolerate findings of a run for a while, with a reason",
 	.usage =
 		"usage: drift waive [options] --reason TEXT --expires DATE KEY...\n"

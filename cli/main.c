@@ -89,7 +89,10 @@ int main(int argc, char **argv)
 		code = cmd->run(&args);
 		cli_args_release(&args);
 	}
-	if (cli_out_of_memory() && code < DRIFT_EXIT_USAGE) {
+	if (cli_out_of_memory() && code < DRIFT_EXIT_USAGE && cmd->confirms) {
+		fprintf(stderr, "drift: warning: out of memory: what is shown as '(out of memory)' "
+				"is missing; what was done is done\n");
+	} else if (cli_out_of_memory() && code < DRIFT_EXIT_USAGE) {
 		fprintf(stderr, "drift: out of memory: what is shown as '(out of memory)' is "
 				"missing\n");
 		code = DRIFT_EXIT_INTERNAL;
