@@ -154,8 +154,10 @@ class KillLoops(DriftCase):
     def test_accept_killed(self):
         self.init()
         for r in range(ROUNDS):
-            key = self.path("etc/d0/f%02d.conf" % r)
-            self.write("etc/d0/f%02d.conf" % r, "accepted %d\n" % r)
+            # A file the baseline has (modified, exit 4), however many rounds.
+            name = "etc/d%d/f%02d.conf" % (r // 30 % 4, r % 30)
+            key = self.path(name)
+            self.write(name, "accepted %d\n" % r)
             self.drift("check", self.root, code=4)
             before = self.sound("before accept")
             took, _ = self.timed("accept", "--dry-run", key, "--reason", "timing")
