@@ -37,6 +37,8 @@ SIGNALS = (signal.SIGKILL, signal.SIGINT, signal.SIGTERM)
 # killed by the signal, or (SIGINT/SIGTERM before its handler is set) the
 # signal's own status.
 INTERRUPTED = 20
+# The tree: DIRS directories of PER_DIR files each.
+DIRS, PER_DIR = 4, 30
 
 
 class KillLoops(DriftCase):
@@ -45,8 +47,8 @@ class KillLoops(DriftCase):
     def setUp(self):
         super().setUp()
         self.rng = random.Random(SEED)
-        for d in range(4):
-            for i in range(30):
+        for d in range(DIRS):
+            for i in range(PER_DIR):
                 self.write("etc/d%d/f%02d.conf" % (d, i), "value %d %d\n" % (d, i))
         self.no_waivers = os.path.join(self.tmp, "no-waivers.yaml")
         with open(self.no_waivers, "w") as f:
@@ -127,7 +129,7 @@ class KillLoops(DriftCase):
 
     def drift_some(self, n=24):
         for i in range(n):
-            self.write("etc/d%d/f%02d.conf" % (i % 4, i), "drifted %d\n" % i)
+            self.write("etc/d%d/f%02d.conf" % (i % DIRS, i), "drifted %d\n" % i)
 
     # ---- the loops ----
 
@@ -155,7 +157,7 @@ class KillLoops(DriftCase):
         self.init()
         for r in range(ROUNDS):
             # A file the baseline has (modified, exit 4), however many rounds.
-            name = "etc/d%d/f%02d.conf" % (r // 30 % 4, r % 30)
+            name = "etc/d%d/f%02d.conf" % (r // PER_DIR % DIRS, r % PER_DIR)
             key = self.path(name)
             self.write(name, "accepted %d\n" % r)
             self.drift("check", self.root, code=4)
