@@ -418,6 +418,18 @@ static void draw(struct view *v)
 }
 
 /*
+ * After a resize, all of the screen is drawn again, not only what changed:
+ * the terminal kept what it chose of the old screen (its bottom rows, if the
+ * cursor was there), and a frame cut short by the resize lies on it wrapped
+ * at the new width, so what curses last drew is no guide to what is shown.
+ */
+static void repaint(struct view *v)
+{
+	clearok(curscr, TRUE);
+	draw(v);
+}
+
+/*
  * A line of input on the status line: printable characters, Backspace,
  * Ctrl-U (clear), Enter (true) or Esc (false). @changed (may be NULL) is
  * called after each edit, for an incremental search.
@@ -462,6 +474,7 @@ static bool prompt(struct view *v, const char *label, char *buf, size_t size,
 			len = 0;
 			buf[0] = '\0';
 		} else if (ch == KEY_RESIZE) {
+			repaint(v);
 			continue;
 		} else if (ch >= 0x20 && ch < 0x100 && ch != 0x7f && len + 1 < size) {
 			buf[len++] = (char)ch;
@@ -478,13 +491,18 @@ static bool confirm(struct view *v, const char *question)
 {
 	int lines, cols, ch;
 
-	getmaxyx(stdscr, lines, cols);
-	move(lines - 1, 0);
-	clrtoeol();
-	put_head(question, (size_t)cols - 1, false);
-	refresh();
-	ch = getch();
-	return ch == 'y' || ch == 'Y';
+	/* A resize is not an answer: ask again on the new screen. */
+	for (;;) {
+		getmaxyx(stdscr, lines, cols);
+		move(lines - 1, 0);
+		clrtoeol();
+		put_head(question, (size_t)cols - 1, false);
+		refresh();
+		ch = getch();
+		if (ch != KEY_RESIZE)
+			return ch == 'y' || ch == 'Y';
+		repaint(v);
+	}
 }
 
 static void search_changed(struct view *v, const char *buf)
@@ -843,6 +861,7 @@ static void handle_key(struct view *v, int ch, int *pending_g)
 		remedy(v);
 		break;
 	case KEY_RESIZE:
+		clearok(curscr, TRUE); /* as repaint(): the loop draws next */
 		break;
 	default:
 		break;

@@ -53,15 +53,29 @@ class Tmux:
         p = self.tmux("capture-pane", "-p", check=False)
         return p.stdout.decode(errors="replace")
 
-    def wait_for(self, text, timeout=20):
+    def wait_for(self, *texts, timeout=20):
+        """The screen once every text shows and it has settled.
+
+        tmux may be captured while a frame is half drawn (drift's output
+        arrives in more than one read, slowly under ASan): a header can
+        show before the body under it. So the screen returned has every
+        text and was the same in two captures 0.1 s apart; a caller
+        that asserts on more than the texts it waited for sees a whole
+        frame.
+        """
         end = time.time() + timeout
         s = ""
         while time.time() < end:
             s = self.screen()
-            if text in s:
-                return s
+            if all(t in s for t in texts):
+                time.sleep(0.1)
+                again = self.screen()
+                if again == s:
+                    return s
+                continue
             time.sleep(0.05)
-        self.case.fail("%r never showed; the screen:\n%s" % (text, s))
+        self.case.fail("%s never showed; the screen:\n%s"
+                       % (" and ".join(map(repr, texts)), s))
 
     def keys(self, *keys):
         self.tmux("send-keys", *keys)
@@ -207,6 +221,32 @@ class Browse(DriftCase):
         self.assertIn("drift browse", s)
         t.keys("q", "q")
         self.assertEqual(t.exit_code(), 0)
+
+    def test_resize_in_a_prompt_redraws_all_and_is_no_answer(self):
+        """A resize while drift asks something: the prompt stays, with the
+        whole screen drawn at the new size, and a resize is not an answer to
+        a y/N question (it was taken for "no", and nothing was written)."""
+        self.check_run()
+        t = self.browse(x=100, y=30)
+        t.wait_for("drift browse", "4/4 shown")
+        t.keys("4", "/", "app.c", "Enter", "a")
+        t.wait_for("accept, reason:")
+        t.tmux("resize-window", "-x", "70", "-y", "14")
+        s = t.wait_for("accept, reason:", "drift browse  run #1")
+        self.assertTrue(s.startswith("drift browse"), s)
+        self.assertTrue(all(len(l) <= 70 for l in s.splitlines()), s)
+        t.keys("reviewed", "Enter")
+        t.wait_for("accept 1 finding? [y/N]")
+        t.tmux("resize-window", "-x", "90", "-y", "20")
+        s = t.wait_for("accept 1 finding? [y/N]", "drift browse  run #1")
+        self.assertTrue(s.startswith("drift browse"), s)
+        self.assertEqual(len(s.rstrip("\n").splitlines()), 20, s)
+        t.keys("y")
+        t.wait_for("into baseline 'accept-")
+        t.keys("q")
+        self.assertEqual(t.exit_code(), 0)
+        p = self.drift("accept", "--list", code=CLEAN)
+        self.assertIn(b"reviewed", p.stdout)
 
     def test_hostile_name_shows_escaped(self):
         name = b"evil\x1b[31mred\xff\xfe\n.conf"
