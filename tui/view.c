@@ -692,6 +692,11 @@ static void handle_key(struct view *v, int ch, int *pending_g)
 	getmaxyx(stdscr, lines, cols);
 	(void)cols;
 	page = body_height(lines, v->detail);
+	/* As repaint(), the loop draws next; the help, a pending g and the status stay. */
+	if (ch == KEY_RESIZE) {
+		clearok(curscr, TRUE);
+		return;
+	}
 	if (v->help) {
 		size_t len = strlen(v->help_filter);
 
@@ -859,9 +864,6 @@ static void handle_key(struct view *v, int ch, int *pending_g)
 		break;
 	case 'x':
 		remedy(v);
-		break;
-	case KEY_RESIZE:
-		clearok(curscr, TRUE); /* as repaint(): the loop draws next */
 		break;
 	default:
 		break;

@@ -225,7 +225,8 @@ class Browse(DriftCase):
     def test_resize_in_a_prompt_redraws_all_and_is_no_answer(self):
         """A resize while drift asks something: the prompt stays, with the
         whole screen drawn at the new size, and a resize is not an answer to
-        a y/N question (it was taken for "no", and nothing was written)."""
+        a y/N question (it was taken for "no", and nothing was written), nor
+        a key that clears the status line."""
         self.check_run()
         t = self.browse(x=100, y=30)
         t.wait_for("drift browse", "4/4 shown")
@@ -237,12 +238,18 @@ class Browse(DriftCase):
         self.assertTrue(all(len(l) <= 70 for l in s.splitlines()), s)
         t.keys("reviewed", "Enter")
         t.wait_for("accept 1 finding? [y/N]")
-        t.tmux("resize-window", "-x", "90", "-y", "20")
+        t.tmux("resize-window", "-x", "80", "-y", "20")
         s = t.wait_for("accept 1 finding? [y/N]", "drift browse  run #1")
         self.assertTrue(s.startswith("drift browse"), s)
         self.assertEqual(len(s.rstrip("\n").splitlines()), 20, s)
         t.keys("y")
-        t.wait_for("into baseline 'accept-")
+        s = t.wait_for("into baseline 'accept-")
+        self.assertNotIn("[list by severity]", s)  # 80 columns cut the header short
+        # A resize is no key: the status line keeps its message. (The whole
+        # header shows once drift has drawn at 100 columns.)
+        t.tmux("resize-window", "-x", "100", "-y", "30")
+        s = t.wait_for("[list by severity]", "into baseline 'accept-")
+        self.assertRegex(s.splitlines()[0], r"\[list by severity\]( \S+)?$", s)  # then the host
         t.keys("q")
         self.assertEqual(t.exit_code(), 0)
         p = self.drift("accept", "--list", code=CLEAN)
